@@ -1,0 +1,53 @@
+/*
+ * Small helpers every module needs: time stamps, identifiers, randomness,
+ * encodings and constant-time comparison.  No allocation unless a function
+ * says so.
+ */
+#ifndef SCIM_UTIL_H
+#define SCIM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define UTIL_UUID_LEN	36	/* "xxxxxxxx-xxxx-...", without the NUL */
+#define UTIL_TIME_LEN	24	/* "2026-11-22T10:47:31.123Z" */
+
+/* Microseconds since the epoch, from the realtime clock. */
+int64_t		 util_now_usec(void);
+
+/*
+ * Format usec (microseconds since the epoch) as RFC 3339 UTC with
+ * milliseconds into buf (at least UTIL_TIME_LEN + 1 bytes).
+ */
+void		 util_time_format(int64_t usec, char *buf, size_t sz);
+
+/* A fresh random (v4) UUID in lower case into buf (UTIL_UUID_LEN + 1). */
+void		 util_uuid(char *buf);
+
+/* Fill buf with n bytes from getrandom(2); false on failure. */
+bool		 util_random(void *buf, size_t n);
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void		 util_hex(const void *in, size_t n, char *out);
+
+/* Compare n bytes in time independent of where they differ. */
+bool		 util_memeq_const(const void *a, const void *b, size_t n);
+
+/*
+ * Copy the ASCII-lower-cased s into a new string (malloc; caller frees),
+ * NULL on allocation failure.  Non-ASCII bytes are kept as they are.
+ */
+char		*util_lower(const char *s);
+
+/* Is s[0..n) well-formed UTF-8 with no NUL byte? */
+bool		 util_utf8_valid(const char *s, size_t n);
+
+/*
+ * Parse a decimal integer in [min, max] from s (whole string, optional
+ * sign, no spaces); false for anything else.
+ */
+bool		 util_parse_long(const char *s, long min, long max, long *out);
+
+#endif /* SCIM_UTIL_H */

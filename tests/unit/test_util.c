@@ -1,0 +1,129 @@
+/*
+ * Unit tests for util.c and config.c: time formatting, UUIDs, hex,
+ * constant-time comparison, UTF-8 validation, bounded integers, and the
+ * scim.conf reader (defaults, every error path).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+#include "tap.h"
+
+static const struct {
+	const char	*s;
+	size_t		 n;
+	bool		 valid;
+	const char	*name;
+} utf8[] = {
+	{ "plain ascii", 11, true, "ascii" },
+	{ "caf\xc3\xa9", 5, true, "2-byte" },
+	{ "\xe2\x82\xac", 3, true, "3-byte euro" },
+	{ "\xf0\x9f\x98\x80", 4, true, "4-byte emoji" },
+	{ "\xc3", 1, false, "truncated 2-byte" },
+	{ "\xc0\xaf", 2, false, "overlong slash" },
+	{ "\xed\xa0\x80", 3, false, "UTF-16 surrogate" },
+	{ "\xf4\x90\x80\x80", 4, false, "beyond U+10FFFF" },
+	{ "\xff", 1, false, "0xff byte" },
+	{ "a\0b", 3, false, "embedded NUL" },
+	{ "\x80", 1, false, "lone continuation" },
+};
+
+static const struct {
+	const char	*s;
+	long		 min, max;
+	bool		 ok;
+	long		 want;
+} longs[] = {
+	{ "0", 0, 10, true, 0 },
+	{ "10", 0, 10, true, 10 },
+	{ "11", 0, 10, false, 0 },
+	{ "-1", 0, 10, false, 0 },
+	{ "-5", -10, 10, true, -5 },
+	{ "", 0, 10, false, 0 },
+	{ " 1", 0, 10, false, 0 },
+	{ "1 ", 0, 10, false, 0 },
+	{ "1x", 0, 10, false, 0 },
+	{ "99999999999999999999999", 0, 10, false, 0 },
+	{ "+7", 0, 10, true, 7 },
+};
+
+static int
+conf_from(const char *text, struct scim_config *cfg, struct scim_error *err)
+{
+	char	 path[] = "/tmp/scim-conf-test-XXXXXX";
+	int	 fd = mkstemp(path), rc;
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	close(fd);
+	rc = (int)config_load(cfg, path, err);
+	unlink(path);
+	return rc;
+}
+
+int
+main(void)
+{
+	struct scim_config	 cfg;
+	struct scim_error	 err;
+	char			 buf[64], u1[UTIL_UUID_LEN + 1], u2[UTIL_UUID_LEN + 1];
+	unsigned char		 bytes[3] = { 0x00, 0xab, 0xff };
+	long			 v;
+	size_t			 i;
+	char			*low;
+
+	util_time_format(0, buf, sizeof(buf));
+	is_str(buf, "1970-01-01T00:00:00.000Z", "epoch formats as RFC 3339");
+	util_time_format(1763808451123456LL, buf, sizeof(buf));
+	is_str(buf, "2025-11-22T10:47:31.123Z", "milliseconds kept");
+	util_uuid(u1);
+	util_uuid(u2);
+	is_int((long long)strlen(u1), UTIL_UUID_LEN, "uuid length");
+	ok(u1[14] == '4', "uuid is version 4");
+	ok(strcmp(u1, u2) != 0, "two uuids differ");
+	util_hex(bytes, 3, buf);
+	is_str(buf, "00abff", "hex encoding");
+	ok(util_memeq_const("abc", "abc", 3), "memeq equal");
+	ok(!util_memeq_const("abc", "abd", 3), "memeq differs at the end");
+	low = util_lower("MiXeD@Ex.COM");
+	is_str(low, "mixed@ex.com", "lower-casing");
+	free(low);
+	for (i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++)
+		ok(util_utf8_valid(utf8[i].s, utf8[i].n) == utf8[i].valid,
+		    "utf8: %s", utf8[i].name);
+	for (i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+		v = 0;
+		ok(util_parse_long(longs[i].s, longs[i].min, longs[i].max,
+		    &v) == longs[i].ok && (!longs[i].ok || v == longs[i].want),
+		    "parse_long \"%s\" in [%ld,%ld]", longs[i].s, longs[i].min,
+		    longs[i].max);
+	}
+	/* scim.conf */
+	config_defaults(&cfg);
+	is_int(cfg.max_body, 1024 * 1024, "default max_body is 1 MiB");
+	is_int(cfg.scrypt_n, 16384, "default scrypt N");
+	is_int(cfg.max_live_tokens, 2, "default live token limit");
+	is_int(conf_from("[store]\nhome = /x/y\nsync = write\n[http]\n"
+	    "max_body = 2048\n[scim]\nmax_results = 50\n", &cfg, &err),
+	    SCIM_OK, "a valid file loads");
+	is_str(cfg.home, "/x/y", "store.home read");
+	is_int(cfg.sync, STORE_SYNC_WRITE, "store.sync read");
+	is_int(cfg.max_body, 2048, "http.max_body read");
+	is_int(cfg.max_results, 50, "scim.max_results read");
+	is_int(cfg.default_count, 100, "unset keys keep defaults");
+	is_int(conf_from("[store]\nhoem = /x\n", &cfg, &err),
+	    SCIM_E_INTERNAL, "an unknown key is an error");
+	ok(strstr(err.detail, "hoem") != NULL, "the error names the key");
+	is_int(conf_from("[store]\nsync = sometimes\n", &cfg, &err),
+	    SCIM_E_INTERNAL, "a bad value is an error");
+	is_int(conf_from("[tokens]\nscrypt_n = 1000\n", &cfg, &err),
+	    SCIM_E_INTERNAL, "scrypt_n must be a power of two");
+	is_int(conf_from("[store\nhome = x\n", &cfg, &err), SCIM_E_INTERNAL,
+	    "a syntax error is an error");
+	is_int(config_load(&cfg, "/nonexistent/scim.conf", &err),
+	    SCIM_E_INTERNAL, "an explicit missing file is an error");
+	return tap_done();
+}
