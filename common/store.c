@@ -1,0 +1,1388 @@
+/*
+ * The Berkeley DB 5.3 store.  See store.h for the layout.  Conventions:
+ * every DBT is zeroed before use; every Berkeley DB error goes through
+ * dberr(), which turns deadlocks and lock time-outs into a retry of the
+ * whole transaction and DB_RUNRECOVERY into a broken store that the
+ * service loop reopens; DB_NOTFOUND is SCIM_E_NOT_FOUND, not an error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <db.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+#include "db_config.h"		/* generated from db/DB_CONFIG */
+
+enum dbi {
+	DBI_USERS,
+	DBI_USERS_NAME,
+	DBI_USERS_EXT,
+	DBI_GROUPS,
+	DBI_GROUPS_NAME,
+	DBI_GROUPS_EXT,
+	DBI_MEMBERS,
+	DBI_MEMBEROF,
+	DBI_TOKENS,
+	DBI_META,
+	DBI_KV,
+	DBI__MAX
+};
+
+static const struct {
+	const char	*file;
+	bool		 dups;		/* sorted duplicates allowed */
+	unsigned	 pagesize;
+} dbdefs[DBI__MAX] = {
+	[DBI_USERS] =		{ "users.db", false, 8192 },
+	[DBI_USERS_NAME] =	{ "users_name.db", false, 4096 },
+	[DBI_USERS_EXT] =	{ "users_ext.db", true, 4096 },
+	[DBI_GROUPS] =		{ "groups.db", false, 8192 },
+	[DBI_GROUPS_NAME] =	{ "groups_name.db", false, 4096 },
+	[DBI_GROUPS_EXT] =	{ "groups_ext.db", true, 4096 },
+	[DBI_MEMBERS] =		{ "members.db", false, 8192 },
+	[DBI_MEMBEROF] =	{ "memberof.db", false, 4096 },
+	[DBI_TOKENS] =		{ "tokens.db", false, 4096 },
+	[DBI_META] =		{ "meta.db", false, 4096 },
+	[DBI_KV] =		{ "kv.db", false, 8192 },
+};
+
+struct store {
+	DB_ENV			*env;
+	DB			*db[DBI__MAX];
+	bool			 broken;	/* DB_RUNRECOVERY seen */
+	unsigned		 since_ckp;	/* commits since checkpoint */
+	unsigned		 lock_timeout_ms; /* conflicts before failchk */
+	struct store_stats	 st;
+};
+
+struct store_txn {
+	struct store		*s;
+	DB_TXN			*txn;
+	bool			 retry;		/* lock conflict: run again */
+	bool			 readonly;	/* store_read(): no DB_RMW */
+};
+
+/* A key made of NUL-separated parts, heap-allocated. */
+struct key {
+	char	*buf;
+	size_t	 len;
+};
+
+static void
+key_free(struct key *k)
+{
+	free(k->buf);
+	k->buf = NULL;
+}
+
+/*
+ * Build a key from up to three parts: "a\0b\0c".  With trailing set, a
+ * NUL follows the last part too (a scan prefix).  Returns false on
+ * allocation failure.
+ */
+static bool
+key_make(struct key *k, const char *a, const char *b, const char *c,
+    bool trailing)
+{
+	const char	*parts[3] = { a, b, c };
+	size_t		 n = 0, i, l;
+
+	k->len = 0;
+	for (i = 0; i < 3 && parts[i] != NULL; i++)
+		n += strlen(parts[i]) + 1;
+	if ((k->buf = malloc(n + 1)) == NULL)
+		return false;
+	for (i = 0; i < 3 && parts[i] != NULL; i++) {
+		if (i > 0)
+			k->buf[k->len++] = '\0';
+		l = strlen(parts[i]);
+		memcpy(k->buf + k->len, parts[i], l);
+		k->len += l;
+	}
+	if (trailing)
+		k->buf[k->len++] = '\0';
+	return true;
+}
+
+static void
+dbt_set(DBT *d, const void *data, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)data;
+	d->size = (u_int32_t)len;
+}
+
+/*
+ * Map a Berkeley DB return code to an scim_err.  Deadlocks and lock
+ * time-outs mark the transaction for a retry.
+ */
+static enum scim_err
+dberr(struct store_txn *t, int ret, const char *what, struct scim_error *err)
+{
+	switch (ret) {
+	case 0:
+		return SCIM_OK;
+	case DB_NOTFOUND:
+	case DB_KEYEMPTY:
+		return scim_fail(err, SCIM_E_NOT_FOUND, "%s: not found", what);
+	case DB_LOCK_DEADLOCK:
+		t->retry = true;
+		return scim_fail(err, SCIM_E_UNAVAILABLE,
+		    "the store is busy, try again");
+	case DB_LOCK_NOTGRANTED:
+		t->retry = true;
+		return scim_fail(err, SCIM_E_UNAVAILABLE,
+		    "the store is busy, try again");
+	case DB_RUNRECOVERY:
+		t->s->broken = true;
+		log_err("%s: %s", what, db_strerror(ret));
+		return scim_fail(err, SCIM_E_UNAVAILABLE,
+		    "the store is recovering, try again");
+	default:
+		log_err("%s: %s", what, db_strerror(ret));
+		return scim_fail(err, SCIM_E_INTERNAL, "store error in %s",
+		    what);
+	}
+}
+
+static int
+store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env; (void)tid; (void)flags;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void
+store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env; (void)pfx;
+	log_warn("berkeley db: %s", msg);
+}
+
+static void
+store_msgcall(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	log_debug("berkeley db: %s", msg);
+}
+
+/* Write the default DB_CONFIG into a home that has none. */
+static enum scim_err
+write_db_config(const char *home, struct scim_error *err)
+{
+	char	 path[4200];
+	FILE	*f;
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", home);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return SCIM_OK;
+		return scim_fail(err, SCIM_E_INTERNAL, "%s: %s", path,
+		    strerror(errno));
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return scim_fail(err, SCIM_E_INTERNAL, "%s: %s", path,
+		    strerror(errno));
+	}
+	fputs(store_db_config_text, f);
+	if (fclose(f) != 0)
+		return scim_fail(err, SCIM_E_INTERNAL, "%s: %s", path,
+		    strerror(errno));
+	return SCIM_OK;
+}
+
+static enum scim_err
+open_dbs(struct store *s, struct scim_error *err)
+{
+	struct store_txn	 t = { s, NULL, false, false };
+	DB_TXN			*txn = NULL;
+	enum scim_err		 rc = SCIM_OK;
+	int			 ret, i;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)) != 0)
+		return dberr(&t, ret, "txn_begin", err);
+	for (i = 0; i < DBI__MAX; i++) {
+		if ((ret = db_create(&s->db[i], s->env, 0)) != 0) {
+			rc = dberr(&t, ret, "db_create", err);
+			break;
+		}
+		s->db[i]->set_pagesize(s->db[i], dbdefs[i].pagesize);
+		if (dbdefs[i].dups)
+			s->db[i]->set_flags(s->db[i], DB_DUPSORT);
+		ret = s->db[i]->open(s->db[i], txn, dbdefs[i].file, NULL,
+		    DB_BTREE, DB_CREATE, 0660);
+		if (ret != 0) {
+			rc = dberr(&t, ret, dbdefs[i].file, err);
+			break;
+		}
+	}
+	if (rc != SCIM_OK) {
+		txn->abort(txn);
+		return rc;
+	}
+	if ((ret = txn->commit(txn, 0)) != 0)
+		return dberr(&t, ret, "commit", err);
+	return SCIM_OK;
+}
+
+/* Record the layout version in a new store; refuse a newer one. */
+static enum scim_err
+check_version(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	char		 buf[32];
+	enum scim_err	 rc;
+	long		 v;
+
+	(void)arg;
+	rc = store_meta_get(t, "schema_version", buf, sizeof(buf), err);
+	if (rc == SCIM_E_NOT_FOUND) {
+		snprintf(buf, sizeof(buf), "%d", STORE_SCHEMA_VERSION);
+		return store_meta_put(t, "schema_version", buf, err);
+	}
+	if (rc != SCIM_OK)
+		return rc;
+	if (!util_parse_long(buf, 1, 1000000, &v) ||
+	    v > STORE_SCHEMA_VERSION)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "store layout version %s is newer than this program (%d)",
+		    buf, STORE_SCHEMA_VERSION);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_open(struct store **out, const struct scim_config *cfg,
+    struct scim_error *err)
+{
+	struct store	*s;
+	enum scim_err	 rc;
+	u_int32_t	 flags;
+	int		 ret;
+
+	*out = NULL;
+	if (mkdir(cfg->home, 0750) != 0 && errno != EEXIST)
+		return scim_fail(err, SCIM_E_INTERNAL, "%s: %s", cfg->home,
+		    strerror(errno));
+	if ((rc = write_db_config(cfg->home, err)) != SCIM_OK)
+		return rc;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if ((ret = db_env_create(&s->env, 0)) != 0) {
+		free(s);
+		return scim_fail(err, SCIM_E_INTERNAL, "db_env_create: %s",
+		    db_strerror(ret));
+	}
+	s->lock_timeout_ms = cfg->lock_timeout_ms;
+	s->env->set_errcall(s->env, store_errcall);
+	s->env->set_msgcall(s->env, store_msgcall);
+	s->env->set_isalive(s->env, store_isalive);
+	s->env->set_thread_count(s->env, cfg->max_processes);
+	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
+	s->env->set_cachesize(s->env, 0, 64 * 1024 * 1024, 1);
+	if (cfg->sync == STORE_SYNC_WRITE)
+		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
+	else if (cfg->sync == STORE_SYNC_NONE)
+		s->env->set_flags(s->env, DB_TXN_NOSYNC, 1);
+	flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+	if ((ret = s->env->open(s->env, cfg->home, flags, 0660)) != 0) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "%s: %s", cfg->home,
+		    db_strerror(ret));
+		s->env->close(s->env, 0);
+		free(s);
+		return rc;
+	}
+	if ((rc = open_dbs(s, err)) != SCIM_OK ||
+	    (rc = store_run(s, check_version, NULL, err)) != SCIM_OK) {
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return SCIM_OK;
+}
+
+void
+store_close(struct store *s)
+{
+	int	 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < DBI__MAX; i++)
+		if (s->db[i] != NULL)
+			s->db[i]->close(s->db[i], 0);
+	s->env->close(s->env, 0);
+	free(s);
+}
+
+bool
+store_broken(const struct store *s)
+{
+	return s->broken;
+}
+
+void
+store_stats(const struct store *s, struct store_stats *out)
+{
+	*out = s->st;
+}
+
+void
+store_stats_reset(struct store *s)
+{
+	memset(&s->st, 0, sizeof(s->st));
+}
+
+struct store *
+store_txn_store(struct store_txn *t)
+{
+	return t->s;
+}
+
+enum scim_err
+store_failchk(struct store *s, struct scim_error *err)
+{
+	int	 ret;
+
+	s->st.failchks++;
+	if ((ret = s->env->failchk(s->env, 0)) != 0) {
+		if (ret == DB_RUNRECOVERY)
+			s->broken = true;
+		return scim_fail(err, SCIM_E_UNAVAILABLE, "failchk: %s",
+		    db_strerror(ret));
+	}
+	return SCIM_OK;
+}
+
+void
+store_checkpoint(struct store *s)
+{
+	int	 ret;
+
+	if ((ret = s->env->txn_checkpoint(s->env, 1024, 0, 0)) != 0)
+		log_warn("checkpoint: %s", db_strerror(ret));
+}
+
+/*
+ * Run fn in a transaction until it commits or fails for good.  Lock
+ * requests never wait (DB_TXN_NOWAIT): Berkeley DB checks lock time-outs
+ * only when its deadlock detector runs, so a request queued behind a
+ * process that was SIGKILLed would wait forever.  Instead a conflict
+ * aborts and retries with growing back-off; once conflicts have lasted
+ * lock_timeout_ms, failchk releases whatever dead processes held; after
+ * five times that the caller gets SCIM_E_UNAVAILABLE.
+ */
+static enum scim_err
+run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
+    bool readonly, struct scim_error *err)
+{
+	struct store_txn	 t;
+	struct timespec		 ts;
+	enum scim_err		 rc;
+	int64_t			 now, start = 0, next_check = 0, give_up = 0;
+	int64_t			 timeout = (int64_t)s->lock_timeout_ms * 1000;
+	unsigned		 backoff = 50;	/* microseconds */
+	unsigned char		 jitter;
+	int			 ret;
+
+	if (s->broken)
+		return scim_fail(err, SCIM_E_UNAVAILABLE,
+		    "the store is recovering, try again");
+	for (;;) {
+		memset(&t, 0, sizeof(t));
+		t.s = s;
+		t.readonly = readonly;
+		if ((ret = s->env->txn_begin(s->env, NULL, &t.txn,
+		    tflags | DB_TXN_NOWAIT)) != 0)
+			return dberr(&t, ret, "txn_begin", err);
+		rc = fn(&t, arg, err);
+		if (rc == SCIM_OK && !t.retry) {
+			ret = t.txn->commit(t.txn, 0);
+			t.txn = NULL;
+			if (ret == 0) {
+				s->st.commits++;
+				if (!readonly && ++s->since_ckp >= 256) {
+					s->since_ckp = 0;
+					store_checkpoint(s);
+				}
+				return SCIM_OK;
+			}
+			rc = dberr(&t, ret, "commit", err);
+		}
+		if (t.txn != NULL)
+			t.txn->abort(t.txn);
+		if (!t.retry || s->broken)
+			return rc;
+		s->st.retries++;
+		now = util_now_usec();
+		if (start == 0) {
+			start = now;
+			next_check = now + timeout;
+			give_up = now + 5 * timeout;
+		}
+		if (now >= give_up)
+			return scim_fail(err, SCIM_E_UNAVAILABLE,
+			    "the store is busy, try again");
+		/* Conflicts for this long: perhaps the holder was killed. */
+		if (now >= next_check) {
+			next_check = now + timeout;
+			if (store_failchk(s, NULL) != SCIM_OK)
+				return scim_fail(err, SCIM_E_UNAVAILABLE,
+				    "the store is recovering, try again");
+		}
+		util_random(&jitter, 1);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(backoff + backoff * jitter / 256) * 1000L;
+		nanosleep(&ts, NULL);
+		if (backoff < 20000)
+			backoff *= 2;
+	}
+}
+
+enum scim_err
+store_run(struct store *s, store_fn fn, void *arg, struct scim_error *err)
+{
+	return run(s, fn, arg, 0, false, err);
+}
+
+enum scim_err
+store_read(struct store *s, store_fn fn, void *arg, struct scim_error *err)
+{
+	return run(s, fn, arg, DB_READ_COMMITTED, true, err);
+}
+
+enum scim_err
+store_run_nosync(struct store *s, store_fn fn, void *arg,
+    struct scim_error *err)
+{
+	return run(s, fn, arg, DB_TXN_NOSYNC, false, err);
+}
+
+/* --- raw record helpers --- */
+
+static enum scim_err
+raw_get(struct store_txn *t, enum dbi d, const struct key *k, cJSON **out,
+    struct scim_error *err)
+{
+	DBT	 key, data;
+	int	 ret;
+
+	*out = NULL;
+	dbt_set(&key, k->buf, k->len);
+	dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data,
+	    t->readonly ? 0 : DB_RMW);
+	if (ret != 0)
+		return dberr(t, ret, dbdefs[d].file, err);
+	*out = cJSON_ParseWithLength(data.data, data.size);
+	if (*out == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "corrupt record in %s", dbdefs[d].file);
+	return SCIM_OK;
+}
+
+static enum scim_err
+raw_put(struct store_txn *t, enum dbi d, const struct key *k,
+    const void *val, size_t len, u_int32_t flags, struct scim_error *err)
+{
+	DBT	 key, data;
+	int	 ret;
+
+	dbt_set(&key, k->buf, k->len);
+	dbt_set(&data, val, len);
+	t->s->st.puts++;
+	ret = t->s->db[d]->put(t->s->db[d], t->txn, &key, &data, flags);
+	if (ret == DB_KEYEXIST)
+		return scim_fail(err, SCIM_E_CONFLICT, "already exists");
+	return dberr(t, ret, dbdefs[d].file, err);
+}
+
+static enum scim_err
+raw_put_json(struct store_txn *t, enum dbi d, const struct key *k,
+    const cJSON *obj, u_int32_t flags, struct scim_error *err)
+{
+	enum scim_err	 rc;
+	char		*text;
+
+	if ((text = cJSON_PrintUnformatted(obj)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_put(t, d, k, text, strlen(text), flags, err);
+	free(text);
+	return rc;
+}
+
+static enum scim_err
+raw_del(struct store_txn *t, enum dbi d, const struct key *k,
+    struct scim_error *err)
+{
+	DBT	 key;
+
+	dbt_set(&key, k->buf, k->len);
+	t->s->st.dels++;
+	return dberr(t, t->s->db[d]->del(t->s->db[d], t->txn, &key, 0),
+	    dbdefs[d].file, err);
+}
+
+/* Delete exactly the (key, id) pair from a duplicates index. */
+static enum scim_err
+raw_del_dup(struct store_txn *t, enum dbi d, const struct key *k,
+    const char *id, struct scim_error *err)
+{
+	DBC		*c = NULL;
+	DBT		 key, data;
+	enum scim_err	 rc;
+	int		 ret;
+
+	if ((ret = t->s->db[d]->cursor(t->s->db[d], t->txn, &c, 0)) != 0)
+		return dberr(t, ret, "cursor", err);
+	dbt_set(&key, k->buf, k->len);
+	dbt_set(&data, id, strlen(id));
+	t->s->st.steps++;
+	ret = c->get(c, &key, &data, DB_GET_BOTH | DB_RMW);
+	if (ret == 0) {
+		t->s->st.dels++;
+		ret = c->del(c, 0);
+	}
+	rc = ret == DB_NOTFOUND ? SCIM_OK : dberr(t, ret, "index", err);
+	c->close(c);
+	return rc;
+}
+
+/*
+ * Walk every record whose key starts with prefix[0..plen), from `from`
+ * when given (a full key at or after which to start), forwards or
+ * backwards.  each() gets the key remainder after the prefix and the data.
+ */
+typedef enum scim_err (*walk_fn)(struct store_txn *t, void *arg,
+		    const char *rest, size_t restlen, const DBT *data,
+		    bool *go_on, struct scim_error *err);
+
+static enum scim_err
+walk(struct store_txn *t, enum dbi d, const struct key *prefix,
+    const struct key *from, bool reverse, walk_fn each, void *arg,
+    struct scim_error *err)
+{
+	DBC		*c = NULL;
+	DBT		 key, data;
+	enum scim_err	 rc = SCIM_OK;
+	bool		 go_on = true;
+	char		*hi = NULL;
+	int		 ret;
+
+	if ((ret = t->s->db[d]->cursor(t->s->db[d], t->txn, &c, 0)) != 0)
+		return dberr(t, ret, "cursor", err);
+	dbt_set(&data, NULL, 0);
+	if (!reverse) {
+		if (from != NULL)
+			dbt_set(&key, from->buf, from->len);
+		else
+			dbt_set(&key, prefix->buf, prefix->len);
+		ret = c->get(c, &key, &data, DB_SET_RANGE);
+	} else {
+		/* Position after the range, then step back into it. */
+		if (from != NULL) {
+			dbt_set(&key, from->buf, from->len);
+			ret = c->get(c, &key, &data, DB_SET_RANGE);
+			if (ret == 0 && (key.size != from->len ||
+			    memcmp(key.data, from->buf, from->len) != 0))
+				ret = c->get(c, &key, &data, DB_PREV);
+			else if (ret == DB_NOTFOUND)
+				ret = c->get(c, &key, &data, DB_LAST);
+		} else {
+			if ((hi = malloc(prefix->len + 1)) == NULL) {
+				c->close(c);
+				return scim_fail(err, SCIM_E_INTERNAL,
+				    "out of memory");
+			}
+			memcpy(hi, prefix->buf, prefix->len);
+			hi[prefix->len] = (char)0xff;
+			dbt_set(&key, hi, prefix->len + 1);
+			ret = c->get(c, &key, &data, DB_SET_RANGE);
+			if (ret == 0)
+				ret = c->get(c, &key, &data, DB_PREV);
+			else if (ret == DB_NOTFOUND)
+				ret = c->get(c, &key, &data, DB_LAST);
+		}
+	}
+	while (ret == 0 && go_on) {
+		t->s->st.steps++;
+		if (key.size < prefix->len ||
+		    memcmp(key.data, prefix->buf, prefix->len) != 0)
+			break;
+		rc = each(t, arg, (const char *)key.data + prefix->len,
+		    key.size - prefix->len, &data, &go_on, err);
+		if (rc != SCIM_OK)
+			break;
+		ret = c->get(c, &key, &data, reverse ? DB_PREV : DB_NEXT);
+	}
+	if (rc == SCIM_OK && ret != 0 && ret != DB_NOTFOUND)
+		rc = dberr(t, ret, dbdefs[d].file, err);
+	free(hi);
+	c->close(c);
+	return rc;
+}
+
+/* A walk callback that parses JSON data and hands it to a scan callback. */
+struct scan_ctx {
+	store_scan_fn	 fn;
+	void		*arg;
+	bool		 ids_only;	/* data is an id, obj is NULL */
+	bool		 data_is_id;	/* data (not the key) holds the id */
+};
+
+static enum scim_err
+scan_each(struct store_txn *t, void *arg, const char *rest, size_t restlen,
+    const DBT *data, bool *go_on, struct scim_error *err)
+{
+	struct scan_ctx	*sc = arg;
+	char		 id[STORE_ID_MAX * 8 + 1];
+	cJSON		*obj = NULL;
+	bool		 keep = false;
+	const char	*src = rest;
+	size_t		 n = restlen;
+
+	(void)t;
+	if (sc->data_is_id) {
+		src = data->data;
+		n = data->size;
+	}
+	if (n >= sizeof(id))
+		n = sizeof(id) - 1;
+	memcpy(id, src, n);
+	id[n] = '\0';
+	if (!sc->ids_only) {
+		obj = cJSON_ParseWithLength(data->data, data->size);
+		if (obj == NULL)
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "corrupt record");
+	}
+	*go_on = sc->fn(sc->arg, id, obj, &keep);
+	if (!keep)
+		cJSON_Delete(obj);
+	return SCIM_OK;
+}
+
+/* --- users and groups --- */
+
+static const struct {
+	enum dbi	 rec, name, ext;
+	const char	*name_attr;
+} kinds[] = {
+	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT,
+			  "userName" },
+	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT,
+			  "displayName" },
+};
+
+static bool
+check_id(const char *s)
+{
+	return s != NULL && *s != '\0' && strlen(s) <= STORE_ID_MAX;
+}
+
+enum scim_err
+store_get(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *id, cJSON **out, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if (!check_id(id) || !check_id(tenant))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
+	if (!key_make(&k, tenant, id, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_get(t, kinds[kind].rec, &k, out, err);
+	key_free(&k);
+	return rc;
+}
+
+static const char *
+json_str(const cJSON *o, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Point the lower-cased name index at id; another id there is a clash. */
+static enum scim_err
+name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *lname, const char *id, struct scim_error *err)
+{
+	struct key	 k;
+	DBT		 key, data;
+	enum scim_err	 rc = SCIM_OK;
+	enum dbi	 d = kinds[kind].name;
+	int		 ret;
+
+	if (!key_make(&k, tenant, lname, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	dbt_set(&key, k.buf, k.len);
+	dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data, DB_RMW);
+	if (ret == 0) {
+		if (data.size != strlen(id) ||
+		    memcmp(data.data, id, data.size) != 0)
+			rc = scim_fail(err, SCIM_E_UNIQUENESS,
+			    "%s \"%s\" is already taken by another %s",
+			    kinds[kind].name_attr, lname,
+			    kind == STORE_USER ? "user" : "group");
+	} else if (ret == DB_NOTFOUND)
+		rc = raw_put(t, d, &k, id, strlen(id), 0, err);
+	else
+		rc = dberr(t, ret, dbdefs[d].file, err);
+	key_free(&k);
+	return rc;
+}
+
+enum scim_err
+store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const cJSON *res, const cJSON *old, struct scim_error *err)
+{
+	const char	*id = json_str(res, "id");
+	const char	*name = json_str(res, kinds[kind].name_attr);
+	const char	*ext = json_str(res, "externalId");
+	const char	*oname = NULL, *oext = NULL;
+	char		*lname = NULL, *loname = NULL;
+	struct key	 k = { NULL, 0 };
+	enum scim_err	 rc;
+
+	if (!check_id(id) || !check_id(tenant))
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "bad id");
+	if (name == NULL)
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
+		    kinds[kind].name_attr);
+	if (old != NULL) {
+		oname = json_str(old, kinds[kind].name_attr);
+		oext = json_str(old, "externalId");
+	}
+	if ((lname = util_lower(name)) == NULL ||
+	    (oname != NULL && (loname = util_lower(oname)) == NULL)) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	/* Name index: claim the new name, release the old one. */
+	if (loname == NULL || strcmp(loname, lname) != 0) {
+		if ((rc = name_claim(t, kind, tenant, lname, id, err)) !=
+		    SCIM_OK)
+			goto out;
+		if (loname != NULL) {
+			if (!key_make(&k, tenant, loname, NULL, false)) {
+				rc = scim_fail(err, SCIM_E_INTERNAL,
+				    "out of memory");
+				goto out;
+			}
+			rc = raw_del(t, kinds[kind].name, &k, err);
+			key_free(&k);
+			if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+				goto out;
+		}
+	}
+	/* externalId index (not unique). */
+	if (oext != NULL && (ext == NULL || strcmp(ext, oext) != 0)) {
+		if (!key_make(&k, tenant, oext, NULL, false)) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		rc = raw_del_dup(t, kinds[kind].ext, &k, id, err);
+		key_free(&k);
+		if (rc != SCIM_OK)
+			goto out;
+	}
+	if (ext != NULL && (oext == NULL || strcmp(ext, oext) != 0)) {
+		if (!key_make(&k, tenant, ext, NULL, false)) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		rc = raw_put(t, kinds[kind].ext, &k, id, strlen(id),
+		    DB_NODUPDATA, err);
+		key_free(&k);
+		if (rc == SCIM_E_CONFLICT)
+			rc = SCIM_OK;
+		if (rc != SCIM_OK)
+			goto out;
+	}
+	if (!key_make(&k, tenant, id, NULL, false)) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = raw_put_json(t, kinds[kind].rec, &k, res,
+	    old == NULL ? DB_NOOVERWRITE : 0, err);
+	key_free(&k);
+out:
+	free(lname);
+	free(loname);
+	return rc;
+}
+
+/* Collect ids from a scan into a NULL-terminated array. */
+struct idlist {
+	char	**v;
+	size_t	 n, cap;
+	bool	 oom;
+};
+
+static bool
+idlist_add(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct idlist	*l = arg;
+	char		**nv;
+
+	(void)obj; (void)keep;
+	if (l->n + 1 >= l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL) {
+			l->oom = true;
+			return false;
+		}
+		l->v = nv;
+	}
+	if ((l->v[l->n] = strdup(id)) == NULL) {
+		l->oom = true;
+		return false;
+	}
+	l->v[++l->n] = NULL;
+	return true;
+}
+
+static void
+idlist_free(struct idlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* Remove the pair (group gid, member mid) from both membership indexes. */
+static enum scim_err
+pair_del(struct store_txn *t, const char *tenant, const char *gid,
+    const char *mid, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!key_make(&k, tenant, gid, mid, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_del(t, DBI_MEMBERS, &k, err);
+	key_free(&k);
+	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+		return rc;
+	if (!key_make(&k, tenant, mid, gid, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_del(t, DBI_MEMBEROF, &k, err);
+	key_free(&k);
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
+
+enum scim_err
+store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *id, struct scim_error *err)
+{
+	struct idlist	 groups = { NULL, 0, 0, false };
+	cJSON		*old = NULL;
+	const char	*name, *ext;
+	char		*lname = NULL;
+	struct key	 k = { NULL, 0 };
+	enum scim_err	 rc;
+	size_t		 i;
+
+	if ((rc = store_get(t, kind, tenant, id, &old, err)) != SCIM_OK)
+		return rc;
+	name = json_str(old, kinds[kind].name_attr);
+	ext = json_str(old, "externalId");
+	if (name != NULL) {
+		if ((lname = util_lower(name)) == NULL ||
+		    !key_make(&k, tenant, lname, NULL, false)) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		rc = raw_del(t, kinds[kind].name, &k, err);
+		key_free(&k);
+		if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+			goto out;
+	}
+	if (ext != NULL) {
+		if (!key_make(&k, tenant, ext, NULL, false)) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		rc = raw_del_dup(t, kinds[kind].ext, &k, id, err);
+		key_free(&k);
+		if (rc != SCIM_OK)
+			goto out;
+	}
+	/* Leave every group this resource belongs to. */
+	rc = store_memberof_scan(t, tenant, id, idlist_add, &groups, err);
+	if (rc != SCIM_OK)
+		goto out;
+	if (groups.oom) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < groups.n; i++)
+		if ((rc = pair_del(t, tenant, groups.v[i], id, err)) !=
+		    SCIM_OK)
+			goto out;
+	if (kind == STORE_GROUP &&
+	    (rc = store_member_clear(t, tenant, id, NULL, err)) != SCIM_OK)
+		goto out;
+	if (!key_make(&k, tenant, id, NULL, false)) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = raw_del(t, kinds[kind].rec, &k, err);
+	key_free(&k);
+out:
+	idlist_free(&groups);
+	free(lname);
+	cJSON_Delete(old);
+	return rc;
+}
+
+enum scim_err
+store_find_name(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *name, char *id, struct scim_error *err)
+{
+	struct key	 k;
+	DBT		 key, data;
+	char		*lname;
+	enum dbi	 d = kinds[kind].name;
+	int		 ret;
+
+	id[0] = '\0';
+	if ((lname = util_lower(name)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if (!key_make(&k, tenant, lname, NULL, false)) {
+		free(lname);
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	}
+	free(lname);
+	dbt_set(&key, k.buf, k.len);
+	dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data, 0);
+	key_free(&k);
+	if (ret != 0)
+		return dberr(t, ret, dbdefs[d].file, err);
+	if (data.size > STORE_ID_MAX)
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt index");
+	memcpy(id, data.data, data.size);
+	id[data.size] = '\0';
+	return SCIM_OK;
+}
+
+enum scim_err
+store_scan(struct store_txn *t, enum store_kind kind, const char *tenant,
+    store_scan_fn fn, void *arg, struct scim_error *err)
+{
+	struct scan_ctx	 sc = { fn, arg, false, false };
+	struct key	 p;
+	enum scim_err	 rc;
+
+	if (!key_make(&p, tenant, NULL, NULL, true))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = walk(t, kinds[kind].rec, &p, NULL, false, scan_each, &sc, err);
+	key_free(&p);
+	return rc;
+}
+
+/* Resolve ids found in an index to records, then call the scan callback. */
+struct resolve_ctx {
+	enum store_kind	 kind;
+	const char	*tenant;
+	store_scan_fn	 fn;
+	void		*arg;
+};
+
+static enum scim_err
+resolve_each(struct store_txn *t, void *arg, const char *rest,
+    size_t restlen, const DBT *data, bool *go_on, struct scim_error *err)
+{
+	struct resolve_ctx	*rc = arg;
+	char			 id[STORE_ID_MAX + 1];
+	cJSON			*obj = NULL;
+	bool			 keep = false;
+	enum scim_err		 r;
+
+	(void)rest;
+	if (restlen != 0)	/* a longer key that shares the prefix */
+		return SCIM_OK;
+	if (data->size > STORE_ID_MAX)
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt index");
+	memcpy(id, data->data, data->size);
+	id[data->size] = '\0';
+	r = store_get(t, rc->kind, rc->tenant, id, &obj, err);
+	if (r == SCIM_E_NOT_FOUND)
+		return SCIM_OK;
+	if (r != SCIM_OK)
+		return r;
+	*go_on = rc->fn(rc->arg, id, obj, &keep);
+	if (!keep)
+		cJSON_Delete(obj);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_scan_external(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *ext, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	struct resolve_ctx	 rc = { kind, tenant, fn, arg };
+	struct key		 p;
+	enum scim_err		 r;
+
+	if (!key_make(&p, tenant, ext, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	r = walk(t, kinds[kind].ext, &p, NULL, false, resolve_each, &rc, err);
+	key_free(&p);
+	return r;
+}
+
+static enum scim_err
+count_each(struct store_txn *t, void *arg, const char *rest, size_t restlen,
+    const DBT *data, bool *go_on, struct scim_error *err)
+{
+	(void)t; (void)rest; (void)restlen; (void)data; (void)go_on;
+	(void)err;
+	(*(size_t *)arg)++;
+	return SCIM_OK;
+}
+
+enum scim_err
+store_count(struct store_txn *t, enum store_kind kind, const char *tenant,
+    size_t *n, struct scim_error *err)
+{
+	struct key	 p;
+	enum scim_err	 rc;
+
+	*n = 0;
+	if (!key_make(&p, tenant, NULL, NULL, true))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = walk(t, kinds[kind].name, &p, NULL, false, count_each, n, err);
+	key_free(&p);
+	return rc;
+}
+
+/* --- membership --- */
+
+enum scim_err
+store_member_add(struct store_txn *t, const char *tenant, const char *gid,
+    const cJSON *member, bool *added, struct scim_error *err)
+{
+	const char	*mid = json_str(member, "value");
+	struct key	 k;
+	enum scim_err	 rc;
+
+	*added = false;
+	if (!check_id(mid))
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a member needs a \"value\" of at most %d bytes",
+		    STORE_ID_MAX);
+	if (!key_make(&k, tenant, gid, mid, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_put_json(t, DBI_MEMBERS, &k, member, DB_NOOVERWRITE, err);
+	key_free(&k);
+	if (rc == SCIM_E_CONFLICT)
+		return SCIM_OK;		/* already a member: no-op */
+	if (rc != SCIM_OK)
+		return rc;
+	if (!key_make(&k, tenant, mid, gid, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_put(t, DBI_MEMBEROF, &k, "", 0, 0, err);
+	key_free(&k);
+	if (rc == SCIM_OK)
+		*added = true;
+	return rc;
+}
+
+enum scim_err
+store_member_del(struct store_txn *t, const char *tenant, const char *gid,
+    const char *mid, bool *removed, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	*removed = false;
+	if (!check_id(mid))
+		return SCIM_OK;
+	if (!key_make(&k, tenant, gid, mid, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_del(t, DBI_MEMBERS, &k, err);
+	key_free(&k);
+	if (rc == SCIM_E_NOT_FOUND)
+		return SCIM_OK;
+	if (rc != SCIM_OK)
+		return rc;
+	*removed = true;
+	if (!key_make(&k, tenant, mid, gid, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_del(t, DBI_MEMBEROF, &k, err);
+	key_free(&k);
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
+
+enum scim_err
+store_member_has(struct store_txn *t, const char *tenant, const char *gid,
+    const char *mid, bool *is, struct scim_error *err)
+{
+	struct key	 k;
+	DBT		 key, data;
+	int		 ret;
+
+	*is = false;
+	if (!check_id(mid))
+		return SCIM_OK;
+	if (!key_make(&k, tenant, gid, mid, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	dbt_set(&key, k.buf, k.len);
+	dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;	/* existence only: read no data */
+	t->s->st.gets++;
+	ret = t->s->db[DBI_MEMBERS]->get(t->s->db[DBI_MEMBERS], t->txn, &key,
+	    &data, 0);
+	key_free(&k);
+	if (ret == DB_NOTFOUND)
+		return SCIM_OK;
+	if (ret != 0)
+		return dberr(t, ret, "members.db", err);
+	*is = true;
+	return SCIM_OK;
+}
+
+enum scim_err
+store_member_scan(struct store_txn *t, const char *tenant, const char *gid,
+    store_scan_fn fn, void *arg, struct scim_error *err)
+{
+	struct scan_ctx	 sc = { fn, arg, false, false };
+	struct key	 p;
+	enum scim_err	 rc;
+
+	if (!key_make(&p, tenant, gid, NULL, true))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = walk(t, DBI_MEMBERS, &p, NULL, false, scan_each, &sc, err);
+	key_free(&p);
+	return rc;
+}
+
+enum scim_err
+store_member_clear(struct store_txn *t, const char *tenant, const char *gid,
+    size_t *n, struct scim_error *err)
+{
+	struct scan_ctx	 sc = { idlist_add, NULL, true, false };
+	struct idlist	 l = { NULL, 0, 0, false };
+	struct key	 p;
+	enum scim_err	 rc;
+	size_t		 i;
+
+	if (n != NULL)
+		*n = 0;
+	sc.arg = &l;
+	if (!key_make(&p, tenant, gid, NULL, true))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = walk(t, DBI_MEMBERS, &p, NULL, false, scan_each, &sc, err);
+	key_free(&p);
+	if (rc == SCIM_OK && l.oom)
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	for (i = 0; rc == SCIM_OK && i < l.n; i++)
+		rc = pair_del(t, tenant, gid, l.v[i], err);
+	if (rc == SCIM_OK && n != NULL)
+		*n = l.n;
+	idlist_free(&l);
+	return rc;
+}
+
+enum scim_err
+store_memberof_scan(struct store_txn *t, const char *tenant,
+    const char *mid, store_scan_fn fn, void *arg, struct scim_error *err)
+{
+	struct scan_ctx	 sc = { fn, arg, true, false };
+	struct key	 p;
+	enum scim_err	 rc;
+
+	if (!check_id(mid))
+		return SCIM_OK;
+	if (!key_make(&p, tenant, mid, NULL, true))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = walk(t, DBI_MEMBEROF, &p, NULL, false, scan_each, &sc, err);
+	key_free(&p);
+	return rc;
+}
+
+/* --- tokens --- */
+
+enum scim_err
+store_token_get(struct store_txn *t, const char *tid, cJSON **out,
+    struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if (!check_id(tid))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "no such token");
+	if (!key_make(&k, tid, NULL, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_get(t, DBI_TOKENS, &k, out, err);
+	key_free(&k);
+	return rc;
+}
+
+enum scim_err
+store_token_put(struct store_txn *t, const char *tid, const cJSON *tok,
+    struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!check_id(tid))
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "bad token id");
+	if (!key_make(&k, tid, NULL, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_put_json(t, DBI_TOKENS, &k, tok, 0, err);
+	key_free(&k);
+	return rc;
+}
+
+enum scim_err
+store_token_del(struct store_txn *t, const char *tid, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!check_id(tid))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "no such token");
+	if (!key_make(&k, tid, NULL, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_del(t, DBI_TOKENS, &k, err);
+	key_free(&k);
+	return rc;
+}
+
+enum scim_err
+store_token_scan(struct store_txn *t, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	struct scan_ctx	 sc = { fn, arg, false, false };
+	struct key	 p = { (char *)"", 0 };
+
+	return walk(t, DBI_TOKENS, &p, NULL, false, scan_each, &sc, err);
+}
+
+/* --- key spaces --- */
+
+enum scim_err
+store_kv_get(struct store_txn *t, const char *tenant, const char *space,
+    const char *key, cJSON **out, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!key_make(&k, tenant, space, key, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_get(t, DBI_KV, &k, out, err);
+	key_free(&k);
+	return rc;
+}
+
+enum scim_err
+store_kv_put(struct store_txn *t, const char *tenant, const char *space,
+    const char *key, const cJSON *val, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!key_make(&k, tenant, space, key, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_put_json(t, DBI_KV, &k, val, 0, err);
+	key_free(&k);
+	return rc;
+}
+
+enum scim_err
+store_kv_del(struct store_txn *t, const char *tenant, const char *space,
+    const char *key, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!key_make(&k, tenant, space, key, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_del(t, DBI_KV, &k, err);
+	key_free(&k);
+	return rc;
+}
+
+enum scim_err
+store_kv_scan(struct store_txn *t, const char *tenant, const char *space,
+    const char *from, bool reverse, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	struct scan_ctx	 sc = { fn, arg, false, false };
+	struct key	 p, f = { NULL, 0 };
+	enum scim_err	 rc;
+
+	if (!key_make(&p, tenant, space, NULL, true))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if (from != NULL && !key_make(&f, tenant, space, from, false)) {
+		key_free(&p);
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	}
+	rc = walk(t, DBI_KV, &p, from != NULL ? &f : NULL, reverse,
+	    scan_each, &sc, err);
+	key_free(&p);
+	key_free(&f);
+	return rc;
+}
+
+/* --- meta --- */
+
+enum scim_err
+store_meta_get(struct store_txn *t, const char *name, char *buf, size_t sz,
+    struct scim_error *err)
+{
+	DBT	 key, data;
+	int	 ret;
+
+	dbt_set(&key, name, strlen(name));
+	dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = t->s->db[DBI_META]->get(t->s->db[DBI_META], t->txn, &key,
+	    &data, 0);
+	if (ret != 0)
+		return dberr(t, ret, "meta.db", err);
+	if (data.size >= sz)
+		return scim_fail(err, SCIM_E_INTERNAL, "meta value too long");
+	memcpy(buf, data.data, data.size);
+	buf[data.size] = '\0';
+	return SCIM_OK;
+}
+
+enum scim_err
+store_meta_put(struct store_txn *t, const char *name, const char *value,
+    struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!key_make(&k, name, NULL, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_put(t, DBI_META, &k, value, strlen(value), 0, err);
+	key_free(&k);
+	return rc;
+}

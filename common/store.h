@@ -1,0 +1,251 @@
+/*
+ * The Berkeley DB 5.3 store: one transactional environment shared by every
+ * FastCGI process of every program (and the command-line tools).
+ *
+ * Every key starts with the tenant id and a NUL byte, so one tenant can
+ * never reach another's records.  Databases (one file each, in the home):
+ *
+ *   users.db       tenant\0id -> user JSON (canonical, with id and meta)
+ *   users_name.db  tenant\0lower(userName) -> id            (unique)
+ *   users_ext.db   tenant\0externalId -> id                 (duplicates)
+ *   groups.db      tenant\0id -> group JSON (without members)
+ *   groups_name.db tenant\0lower(displayName) -> id         (unique)
+ *   groups_ext.db  tenant\0externalId -> id                 (duplicates)
+ *   members.db     tenant\0gid\0member -> member JSON {value,type,display,...}
+ *   memberof.db    tenant\0member\0gid -> ""
+ *   tokens.db      token id -> token JSON (tenant inside)
+ *   meta.db        name -> value (schema_version, ...)
+ *   kv.db          tenant\0space\0key -> value (admins, sessions, audit,
+ *                  outbox: modules that own a key space)
+ *
+ * Writes happen in store_run(), which begins a transaction, calls the
+ * caller's function and commits.  Lock requests never wait: a conflict
+ * aborts and reruns the whole function with back-off; when conflicts have
+ * lasted [store] lock_timeout_ms, failchk releases the locks of processes
+ * that died (SIGKILL) inside a transaction, and after five times that the
+ * request fails with SCIM_E_UNAVAILABLE (503).  The environment is
+ * opened with DB_REGISTER|DB_RECOVER|DB_FAILCHK: recovery runs only when
+ * a process died inside the environment.
+ */
+#ifndef SCIM_STORE_H
+#define SCIM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "error.h"
+
+#define STORE_SCHEMA_VERSION	1	/* layout version written in meta.db */
+#define STORE_ID_MAX		128	/* longest id or tenant accepted */
+
+struct store;				/* an open environment */
+struct store_txn;			/* a transaction inside store_run() */
+
+enum store_kind {
+	STORE_USER,
+	STORE_GROUP
+};
+
+/* Operation counters of one process, for tests and the benchmark. */
+struct store_stats {
+	uint64_t	 gets;		/* point reads */
+	uint64_t	 puts;		/* writes */
+	uint64_t	 dels;		/* deletes */
+	uint64_t	 steps;		/* cursor positionings and steps */
+	uint64_t	 commits;	/* committed transactions */
+	uint64_t	 retries;	/* transactions run again */
+	uint64_t	 failchks;	/* failchk runs after lasting conflicts */
+};
+
+/*
+ * Open (creating if needed) the environment in cfg->home.  On a fresh
+ * home, db/DB_CONFIG defaults are written there first.  *out is freed by
+ * store_close().  Errors are SCIM_E_INTERNAL with the Berkeley DB message.
+ */
+enum scim_err	 store_open(struct store **out,
+		    const struct scim_config *cfg, struct scim_error *err);
+void		 store_close(struct store *s);
+
+/*
+ * Is the environment unusable (DB_RUNRECOVERY seen)?  The service loop
+ * then closes and reopens it, which runs recovery.
+ */
+bool		 store_broken(const struct store *s);
+
+/* Counters since store_open(), or reset them. */
+void		 store_stats(const struct store *s, struct store_stats *out);
+void		 store_stats_reset(struct store *s);
+
+/*
+ * The body of a transaction.  It may run several times (after a deadlock
+ * or lock time-out): it must not free or consume its inputs, and must
+ * reset any output it fills at its start.  Return SCIM_OK to commit;
+ * anything else aborts and is returned by store_run().
+ */
+typedef enum scim_err (*store_fn)(struct store_txn *t, void *arg,
+		    struct scim_error *err);
+
+/*
+ * Run fn inside a transaction, committing on SCIM_OK.  Lock conflicts
+ * rerun fn with back-off (see above); SCIM_E_UNAVAILABLE when they last.
+ */
+enum scim_err	 store_run(struct store *s, store_fn fn, void *arg,
+		    struct scim_error *err);
+
+/*
+ * Run fn in a read-only transaction (read-committed isolation, no write
+ * locks taken on reads).  fn must not write.
+ */
+enum scim_err	 store_read(struct store *s, store_fn fn, void *arg,
+		    struct scim_error *err);
+
+/* Run fn without durability on commit (bulk loads, benchmarks). */
+enum scim_err	 store_run_nosync(struct store *s, store_fn fn, void *arg,
+		    struct scim_error *err);
+
+/* The store a transaction belongs to. */
+struct store	*store_txn_store(struct store_txn *t);
+
+/* --- users and groups --- */
+
+/*
+ * Read resource id of kind for tenant into *out (a new cJSON object the
+ * caller deletes).  SCIM_E_NOT_FOUND when absent.  The group JSON has no
+ * members: read those with store_member_scan().
+ */
+enum scim_err	 store_get(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const char *id, cJSON **out,
+		    struct scim_error *err);
+
+/*
+ * Write res (must carry "id"; userName for users, displayName for groups)
+ * and keep the name and externalId indexes in step.  old is the stored
+ * version being replaced, or NULL for a create (then an existing id is
+ * SCIM_E_CONFLICT).  A name already used by another resource of the
+ * tenant (compared lower-cased) is SCIM_E_UNIQUENESS.
+ */
+enum scim_err	 store_put(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const cJSON *res, const cJSON *old,
+		    struct scim_error *err);
+
+/*
+ * Delete resource id with its index entries and every membership it has:
+ * a user leaves all its groups, a group loses all its members (and is
+ * removed from groups it is a member of).  SCIM_E_NOT_FOUND when absent.
+ */
+enum scim_err	 store_del(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const char *id,
+		    struct scim_error *err);
+
+/* Look up the id for a userName / displayName (any case): SCIM_E_NOT_FOUND
+ * when none.  id must hold STORE_ID_MAX + 1 bytes. */
+enum scim_err	 store_find_name(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const char *name, char *id,
+		    struct scim_error *err);
+
+/*
+ * Callback for scans: return true to go on, false to stop.  obj is only
+ * valid during the call (the scanner deletes it afterwards) unless the
+ * callback sets *keep to true, in which case it owns obj.
+ */
+typedef bool	(*store_scan_fn)(void *arg, const char *id, cJSON *obj,
+		    bool *keep);
+
+/* Call fn for every resource of kind in tenant, in id order. */
+enum scim_err	 store_scan(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, store_scan_fn fn, void *arg,
+		    struct scim_error *err);
+
+/* Call fn for every resource whose externalId is exactly ext. */
+enum scim_err	 store_scan_external(struct store_txn *t,
+		    enum store_kind kind, const char *tenant, const char *ext,
+		    store_scan_fn fn, void *arg, struct scim_error *err);
+
+/* Number of resources of kind in tenant. */
+enum scim_err	 store_count(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, size_t *n, struct scim_error *err);
+
+/* --- group membership, stored per (group, member) pair both ways --- */
+
+/*
+ * Add member (an object with at least "value") to group gid.  *added is
+ * false when it was already a member (nothing is written then).
+ */
+enum scim_err	 store_member_add(struct store_txn *t, const char *tenant,
+		    const char *gid, const cJSON *member, bool *added,
+		    struct scim_error *err);
+
+/* Remove member mid from gid; *removed is false when it was not one. */
+enum scim_err	 store_member_del(struct store_txn *t, const char *tenant,
+		    const char *gid, const char *mid, bool *removed,
+		    struct scim_error *err);
+
+/* Is mid a member of gid? */
+enum scim_err	 store_member_has(struct store_txn *t, const char *tenant,
+		    const char *gid, const char *mid, bool *is,
+		    struct scim_error *err);
+
+/* Call fn for each member of gid (obj is the member JSON; id its value). */
+enum scim_err	 store_member_scan(struct store_txn *t, const char *tenant,
+		    const char *gid, store_scan_fn fn, void *arg,
+		    struct scim_error *err);
+
+/* Remove every member of gid; *n (may be NULL) gets how many. */
+enum scim_err	 store_member_clear(struct store_txn *t, const char *tenant,
+		    const char *gid, size_t *n, struct scim_error *err);
+
+/* Call fn for each group mid belongs to (obj is NULL; id is the gid). */
+enum scim_err	 store_memberof_scan(struct store_txn *t, const char *tenant,
+		    const char *mid, store_scan_fn fn, void *arg,
+		    struct scim_error *err);
+
+/* --- tokens (by public token id) --- */
+
+enum scim_err	 store_token_get(struct store_txn *t, const char *tid,
+		    cJSON **out, struct scim_error *err);
+enum scim_err	 store_token_put(struct store_txn *t, const char *tid,
+		    const cJSON *tok, struct scim_error *err);
+enum scim_err	 store_token_del(struct store_txn *t, const char *tid,
+		    struct scim_error *err);
+/* Every token (all tenants), in token id order. */
+enum scim_err	 store_token_scan(struct store_txn *t, store_scan_fn fn,
+		    void *arg, struct scim_error *err);
+
+/* --- key spaces for other modules (admins, sessions, audit, outbox) --- */
+
+/* Read tenant/space/key into *out (cJSON, caller deletes). */
+enum scim_err	 store_kv_get(struct store_txn *t, const char *tenant,
+		    const char *space, const char *key, cJSON **out,
+		    struct scim_error *err);
+enum scim_err	 store_kv_put(struct store_txn *t, const char *tenant,
+		    const char *space, const char *key, const cJSON *val,
+		    struct scim_error *err);
+enum scim_err	 store_kv_del(struct store_txn *t, const char *tenant,
+		    const char *space, const char *key,
+		    struct scim_error *err);
+/*
+ * Call fn for the keys of tenant/space from key `from` (inclusive; NULL =
+ * first), ascending, or descending when reverse is true (from = NULL then
+ * means the last key).
+ */
+enum scim_err	 store_kv_scan(struct store_txn *t, const char *tenant,
+		    const char *space, const char *from, bool reverse,
+		    store_scan_fn fn, void *arg, struct scim_error *err);
+
+/* Read and write meta.db values (short strings). */
+enum scim_err	 store_meta_get(struct store_txn *t, const char *name,
+		    char *buf, size_t sz, struct scim_error *err);
+enum scim_err	 store_meta_put(struct store_txn *t, const char *name,
+		    const char *value, struct scim_error *err);
+
+/* Run Berkeley DB's failchk now (tests call it after killing a process). */
+enum scim_err	 store_failchk(struct store *s, struct scim_error *err);
+
+/* Write a checkpoint if enough log has accumulated (cheap otherwise). */
+void		 store_checkpoint(struct store *s);
+
+#endif /* SCIM_STORE_H */

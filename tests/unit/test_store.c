@@ -1,0 +1,542 @@
+/*
+ * Store tests against a real Berkeley DB environment in a temporary
+ * directory: put/get, the name and externalId indexes and their
+ * uniqueness, tenant isolation, membership both ways, key spaces; two
+ * processes writing at once; and a process SIGKILLed inside an open
+ * transaction while another one carries on.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "util.h"
+#include "tap.h"
+
+static struct scim_config	 cfg;
+
+static cJSON *
+mkuser(const char *id, const char *name, const char *ext)
+{
+	cJSON	*u = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(u, "id", id);
+	cJSON_AddStringToObject(u, "userName", name);
+	if (ext != NULL)
+		cJSON_AddStringToObject(u, "externalId", ext);
+	return u;
+}
+
+/* --- small transaction bodies --- */
+
+struct put_arg {
+	enum store_kind	 kind;
+	const char	*tenant;
+	cJSON		*res;
+	cJSON		*old;
+};
+
+static enum scim_err
+put_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct put_arg	*p = arg;
+
+	return store_put(t, p->kind, p->tenant, p->res, p->old, err);
+}
+
+static enum scim_err
+put(struct store *s, enum store_kind kind, const char *tenant, cJSON *res,
+    cJSON *old)
+{
+	struct put_arg		 p = { kind, tenant, res, old };
+	struct scim_error	 err;
+
+	return store_run(s, put_fn, &p, &err);
+}
+
+struct get_arg {
+	enum store_kind	 kind;
+	const char	*tenant;
+	const char	*id;
+	cJSON		*out;
+};
+
+static enum scim_err
+get_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct get_arg	*g = arg;
+
+	cJSON_Delete(g->out);
+	g->out = NULL;
+	return store_get(t, g->kind, g->tenant, g->id, &g->out, err);
+}
+
+/* Read a resource's userName/displayName, or NULL (static buffer). */
+static const char *
+get_name(struct store *s, enum store_kind kind, const char *tenant,
+    const char *id)
+{
+	static char		 buf[256];
+	struct get_arg		 g = { kind, tenant, id, NULL };
+	struct scim_error	 err;
+	const cJSON		*n;
+
+	if (store_read(s, get_fn, &g, &err) != SCIM_OK)
+		return NULL;
+	n = cJSON_GetObjectItem(g.out, kind == STORE_USER ? "userName" :
+	    "displayName");
+	snprintf(buf, sizeof(buf), "%s", cJSON_IsString(n) ? n->valuestring :
+	    "");
+	cJSON_Delete(g.out);
+	return buf;
+}
+
+struct name_arg {
+	enum store_kind	 kind;
+	const char	*tenant;
+	const char	*name;
+	char		 id[STORE_ID_MAX + 1];
+};
+
+static enum scim_err
+name_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct name_arg	*n = arg;
+
+	return store_find_name(t, n->kind, n->tenant, n->name, n->id, err);
+}
+
+static const char *
+find_name(struct store *s, enum store_kind kind, const char *tenant,
+    const char *name)
+{
+	static struct name_arg	 n;
+	struct scim_error	 err;
+
+	n.kind = kind;
+	n.tenant = tenant;
+	n.name = name;
+	if (store_read(s, name_fn, &n, &err) != SCIM_OK)
+		return NULL;
+	return n.id;
+}
+
+static bool
+count_cb(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	(void)id; (void)obj; (void)keep;
+	(*(int *)arg)++;
+	return true;
+}
+
+struct scan_arg {
+	int		 which;		/* 0 users, 1 external, 2 members,
+					   3 memberof */
+	const char	*tenant;
+	const char	*key;
+	int		 n;
+};
+
+static enum scim_err
+scan_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct scan_arg	*a = arg;
+
+	a->n = 0;
+	switch (a->which) {
+	case 0:
+		return store_scan(t, STORE_USER, a->tenant, count_cb, &a->n,
+		    err);
+	case 1:
+		return store_scan_external(t, STORE_USER, a->tenant, a->key,
+		    count_cb, &a->n, err);
+	case 2:
+		return store_member_scan(t, a->tenant, a->key, count_cb,
+		    &a->n, err);
+	default:
+		return store_memberof_scan(t, a->tenant, a->key, count_cb,
+		    &a->n, err);
+	}
+}
+
+static int
+count(struct store *s, int which, const char *tenant, const char *key)
+{
+	struct scan_arg		 a = { which, tenant, key, 0 };
+	struct scim_error	 err;
+
+	if (store_read(s, scan_fn, &a, &err) != SCIM_OK)
+		return -1;
+	return a.n;
+}
+
+struct member_arg {
+	const char	*gid;
+	const char	*mid;
+	bool		 add;
+	bool		 done;
+};
+
+static enum scim_err
+member_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct member_arg	*m = arg;
+	cJSON			*o;
+	enum scim_err		 rc;
+
+	if (!m->add)
+		return store_member_del(t, "t1", m->gid, m->mid, &m->done,
+		    err);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "value", m->mid);
+	rc = store_member_add(t, "t1", m->gid, o, &m->done, err);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static bool
+member(struct store *s, const char *gid, const char *mid, bool add)
+{
+	struct member_arg	 m = { gid, mid, add, false };
+	struct scim_error	 err;
+
+	if (store_run(s, member_fn, &m, &err) != SCIM_OK)
+		return false;
+	return m.done;
+}
+
+struct del_arg {
+	enum store_kind	 kind;
+	const char	*id;
+};
+
+static enum scim_err
+del_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct del_arg	*d = arg;
+
+	return store_del(t, d->kind, "t1", d->id, err);
+}
+
+static enum scim_err
+del(struct store *s, enum store_kind kind, const char *id)
+{
+	struct del_arg		 d = { kind, id };
+	struct scim_error	 err;
+
+	return store_run(s, del_fn, &d, &err);
+}
+
+/* A transaction body that fails after writing: nothing may remain. */
+static enum scim_err
+fail_after_write_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	rc = store_put(t, STORE_USER, "t1", arg, NULL, err);
+	if (rc != SCIM_OK)
+		return rc;
+	return scim_fail(err, SCIM_E_INVALID_VALUE, "deliberate");
+}
+
+static void
+test_basics(struct store *s)
+{
+	struct scim_error	 err;
+	cJSON			*a, *b, *c, *a2, *g;
+	enum scim_err		 rc;
+
+	a = mkuser("u1", "Alice@Example.com", "ext-a");
+	b = mkuser("u2", "bob", "ext-shared");
+	c = mkuser("u3", "carol", "ext-shared");
+	is_int(put(s, STORE_USER, "t1", a, NULL), SCIM_OK, "create u1");
+	is_int(put(s, STORE_USER, "t1", b, NULL), SCIM_OK, "create u2");
+	is_int(put(s, STORE_USER, "t1", c, NULL), SCIM_OK, "create u3");
+	is_str(get_name(s, STORE_USER, "t1", "u1"), "Alice@Example.com",
+	    "get u1 returns it as stored");
+	ok(get_name(s, STORE_USER, "t1", "nope") == NULL, "get unknown id");
+	is_str(find_name(s, STORE_USER, "t1", "alice@example.COM"), "u1",
+	    "name index is case-insensitive");
+	is_int(put(s, STORE_USER, "t1", a, NULL), SCIM_E_CONFLICT,
+	    "create with an existing id is a conflict");
+	a2 = mkuser("u9", "ALICE@example.com", NULL);
+	is_int(put(s, STORE_USER, "t1", a2, NULL), SCIM_E_UNIQUENESS,
+	    "userName unique per tenant, any case");
+	ok(get_name(s, STORE_USER, "t1", "u9") == NULL,
+	    "the refused user was not half-written");
+	is_int(put(s, STORE_USER, "t2", a2, NULL), SCIM_OK,
+	    "the same userName in another tenant is fine");
+	ok(get_name(s, STORE_USER, "t2", "u1") == NULL,
+	    "tenant t2 cannot read t1's user");
+	is_int(count(s, 0, "t1", NULL), 3, "scan sees t1's 3 users");
+	is_int(count(s, 0, "t2", NULL), 1, "scan sees t2's 1 user");
+	is_int(count(s, 1, "t1", "ext-shared"), 2,
+	    "externalId index holds duplicates");
+	is_int(count(s, 1, "t1", "ext-a"), 1, "externalId lookup");
+	is_int(count(s, 1, "t1", "ext"), 0,
+	    "externalId lookup is exact, not a prefix");
+	/* Rename: the old name is released, the new one claimed. */
+	cJSON_ReplaceItemInObject(a2, "id", cJSON_CreateString("u1"));
+	cJSON_ReplaceItemInObject(a2, "userName", cJSON_CreateString("alice2"));
+	is_int(put(s, STORE_USER, "t1", a2, a), SCIM_OK, "rename u1");
+	ok(find_name(s, STORE_USER, "t1", "alice@example.com") == NULL,
+	    "old name released");
+	is_str(find_name(s, STORE_USER, "t1", "ALICE2"), "u1",
+	    "new name indexed");
+	is_int(count(s, 1, "t1", "ext-a"), 0,
+	    "externalId dropped by the rename is unindexed");
+	cJSON_ReplaceItemInObject(b, "userName", cJSON_CreateString("alice2"));
+	is_int(put(s, STORE_USER, "t1", b, c), SCIM_E_UNIQUENESS,
+	    "rename onto a taken name is refused");
+	/* A failing transaction leaves nothing behind. */
+	cJSON_Delete(a);
+	a = mkuser("u7", "zed", "ext-z");
+	rc = store_run(s, fail_after_write_fn, a, &err);
+	is_int(rc, SCIM_E_INVALID_VALUE, "failing body returns its error");
+	ok(get_name(s, STORE_USER, "t1", "u7") == NULL &&
+	    find_name(s, STORE_USER, "t1", "zed") == NULL &&
+	    count(s, 1, "t1", "ext-z") == 0,
+	    "an aborted transaction left no record and no index entry");
+	/* Groups and membership. */
+	g = cJSON_CreateObject();
+	cJSON_AddStringToObject(g, "id", "g1");
+	cJSON_AddStringToObject(g, "displayName", "Admins");
+	is_int(put(s, STORE_GROUP, "t1", g, NULL), SCIM_OK, "create group");
+	is_str(find_name(s, STORE_GROUP, "t1", "admins"), "g1",
+	    "group displayName index, any case");
+	ok(member(s, "g1", "u1", true), "add u1 to g1");
+	ok(!member(s, "g1", "u1", true), "adding again is a no-op");
+	ok(member(s, "g1", "u2", true), "add u2 to g1");
+	is_int(count(s, 2, "t1", "g1"), 2, "g1 has 2 members");
+	is_int(count(s, 3, "t1", "u1"), 1, "u1 is in 1 group");
+	ok(member(s, "g1", "u2", false), "remove u2");
+	ok(!member(s, "g1", "u2", false), "removing a non-member is a no-op");
+	is_int(count(s, 3, "t1", "u2"), 0, "u2's back-reference is gone");
+	is_int(del(s, STORE_USER, "u1"), SCIM_OK, "delete u1");
+	is_int(count(s, 2, "t1", "g1"), 0, "deleting u1 removed its membership");
+	ok(find_name(s, STORE_USER, "t1", "alice2") == NULL,
+	    "deleting u1 released its name");
+	is_int(del(s, STORE_USER, "u1"), SCIM_E_NOT_FOUND,
+	    "delete again is not found");
+	ok(member(s, "g1", "u2", true), "add u2 again");
+	is_int(del(s, STORE_GROUP, "g1"), SCIM_OK, "delete g1");
+	is_int(count(s, 3, "t1", "u2"), 0, "deleting g1 removed u2's "
+	    "back-reference");
+	cJSON_Delete(a);
+	cJSON_Delete(a2);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+	cJSON_Delete(g);
+}
+
+/* Child: write n users with distinct names, each in its own transaction. */
+static int
+writer(const char *tag, int n)
+{
+	struct store		*s;
+	struct scim_error	 err;
+	char			 id[64], name[64];
+	cJSON			*u;
+	int			 i, bad = 0;
+
+	if (store_open(&s, &cfg, &err) != SCIM_OK)
+		return 2;
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s-%04d", tag, i);
+		snprintf(name, sizeof(name), "user-%s-%04d", tag, i);
+		u = mkuser(id, name, tag);
+		if (put(s, STORE_USER, "conc", u, NULL) != SCIM_OK)
+			bad++;
+		cJSON_Delete(u);
+	}
+	store_close(s);
+	return bad ? 1 : 0;
+}
+
+static void
+test_concurrent(struct store *s)
+{
+	pid_t	 p1, p2;
+	int	 st1 = -1, st2 = -1;
+	struct store_stats st;
+
+	(void)s;
+	if ((p1 = fork()) == 0)
+		_exit(writer("a", 300));
+	if ((p2 = fork()) == 0)
+		_exit(writer("b", 300));
+	waitpid(p1, &st1, 0);
+	waitpid(p2, &st2, 0);
+	ok(WIFEXITED(st1) && WEXITSTATUS(st1) == 0,
+	    "writer a: all 300 commits succeeded");
+	ok(WIFEXITED(st2) && WEXITSTATUS(st2) == 0,
+	    "writer b: all 300 commits succeeded");
+	is_int(count(s, 0, "conc", NULL), 600,
+	    "both writers' 600 users are there");
+	is_int(count(s, 1, "conc", "a"), 300, "writer a's index entries");
+	is_int(count(s, 1, "conc", "b"), 300, "writer b's index entries");
+	store_stats(s, &st);
+	ok(1, "(parent retries so far: %llu)",
+	    (unsigned long long)st.retries);
+}
+
+/* Child: take locks in an open transaction, say so, then wait to die. */
+static enum scim_err
+hold_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	int		*fd = arg;
+	cJSON		*u = mkuser("held", "held-user", NULL);
+	enum scim_err	 rc;
+
+	rc = store_put(t, STORE_USER, "kill", u, NULL, err);
+	cJSON_Delete(u);
+	if (rc != SCIM_OK)
+		return rc;
+	if (write(*fd, "x", 1) != 1)
+		return SCIM_E_INTERNAL;
+	for (;;)
+		pause();
+}
+
+static void
+test_kill(struct store *s)
+{
+	struct store		*cs;
+	struct scim_error	 err;
+	struct timespec		 t0, t1;
+	int			 fds[2], st;
+	char			 c;
+	pid_t			 pid;
+	cJSON			*u;
+	enum scim_err		 rc;
+	double			 secs;
+
+	if (pipe(fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		if (store_open(&cs, &cfg, &err) != SCIM_OK)
+			_exit(2);
+		store_run(cs, hold_fn, &fds[1], &err);
+		_exit(3);
+	}
+	close(fds[1]);
+	ok(read(fds[0], &c, 1) == 1, "child holds an open write transaction");
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	    "child killed with SIGKILL inside the transaction");
+	/*
+	 * This process had the environment open all along, like a sibling
+	 * FastCGI worker.  Write the very record the dead child locked.
+	 */
+	u = mkuser("held", "held-user", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = put(s, STORE_USER, "kill", u, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	is_int(rc, SCIM_OK, "the surviving process writes the same key");
+	ok(secs < 10.0, "it carried on after %.2f s (lock time-out %u ms, "
+	    "then failchk released the dead child's locks)", secs,
+	    cfg.lock_timeout_ms);
+	ok(get_name(s, STORE_USER, "kill", "held") != NULL,
+	    "the survivor's write is readable");
+	is_int(count(s, 0, "kill", NULL), 1,
+	    "nothing of the killed transaction remains");
+	cJSON_Delete(u);
+	/* A fresh process can still open the environment and write. */
+	if ((pid = fork()) == 0)
+		_exit(writer("after", 5));
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "a new process opens the store and writes after the kill");
+}
+
+struct kv_arg {
+	int	 phase;
+	int	 n;
+};
+
+static bool
+kv_cb(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	struct kv_arg	*k = arg;
+
+	(void)obj; (void)keep;
+	if (k->n == 0 && k->phase == 1)
+		k->phase = strcmp(key, "c") == 0 ? 2 : 3;
+	k->n++;
+	return true;
+}
+
+static enum scim_err
+kv_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct kv_arg	*k = arg;
+	cJSON		*v = cJSON_CreateObject();
+	const char	*keys[] = { "a", "b", "c" };
+	enum scim_err	 rc = SCIM_OK;
+	size_t		 i;
+
+	for (i = 0; i < 3 && rc == SCIM_OK; i++)
+		rc = store_kv_put(t, "t1", "space", keys[i], v, err);
+	cJSON_Delete(v);
+	if (rc != SCIM_OK)
+		return rc;
+	k->n = 0;
+	k->phase = 1;
+	return store_kv_scan(t, "t1", "space", NULL, true, kv_cb, k, err);
+}
+
+static void
+test_kv(struct store *s)
+{
+	struct kv_arg		 k = { 0, 0 };
+	struct scim_error	 err;
+
+	is_int(store_run(s, kv_fn, &k, &err), SCIM_OK, "kv put and scan");
+	is_int(k.n, 3, "reverse scan sees 3 keys");
+	is_int(k.phase, 2, "reverse scan starts at the last key");
+}
+
+int
+main(void)
+{
+	struct store		*s;
+	struct scim_error	 err;
+	char			 tmpl[] = "/tmp/scim-store-test-XXXXXX";
+
+	if (mkdtemp(tmpl) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	config_defaults(&cfg);
+	snprintf(cfg.home, sizeof(cfg.home), "%s/db", tmpl);
+	cfg.sync = STORE_SYNC_WRITE;
+	cfg.lock_timeout_ms = 500;
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store")) {
+		printf("# %s\n", err.detail);
+		return tap_done();
+	}
+	test_basics(s);
+	test_kv(s);
+	test_concurrent(s);
+	test_kill(s);
+	store_close(s);
+	if (getenv("SCIM_TEST_KEEP") == NULL) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", tmpl);
+	}
+	return tap_done();
+}
