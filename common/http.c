@@ -1,0 +1,459 @@
+/*
+ * FastCGI/CGI request reading and response writing.  fcgi_stdio.h maps
+ * stdin/stdout to the current request's streams; FCGI_printf does not know
+ * %zu (platform trap 1), so everything is formatted with snprintf first
+ * and written with fwrite.
+ */
+#include <fcgi_stdio.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "schema.h"
+#include "util.h"
+
+int
+http_accept(void)
+{
+	return FCGI_Accept();
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+char *
+http_decode(const char *s, size_t n, bool plus)
+{
+	char	*out, *o;
+	size_t	 i;
+	int	 hi, lo;
+
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < n; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= n ||
+			    (hi = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = hexval((unsigned char)s[i + 2])) < 0) {
+				free(out);
+				return NULL;
+			}
+			/* %00 would cut the value short: refuse it. */
+			if (hi == 0 && lo == 0) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && plus)
+			*o++ = ' ';
+		else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+enum scim_err
+http_query_parse(struct http_req *req, const char *qs,
+    struct scim_error *err)
+{
+	const char	*p = qs, *amp, *eq;
+	char		*name, *value;
+	size_t		 len, nlen;
+
+	if (strlen(qs) > HTTP_MAX_QUERY)
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "the query string is longer than %d bytes",
+		    HTTP_MAX_QUERY);
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		len = amp ? (size_t)(amp - p) : strlen(p);
+		if (len > 0) {
+			eq = memchr(p, '=', len);
+			nlen = eq ? (size_t)(eq - p) : len;
+			name = http_decode(p, nlen, true);
+			value = eq ? http_decode(eq + 1, len - nlen - 1, true) :
+			    strdup("");
+			if (name == NULL || value == NULL) {
+				free(name);
+				free(value);
+				return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+				    "the query string has a malformed "
+				    "%%-escape (or an encoded NUL byte)");
+			}
+			if (!util_utf8_valid(name, strlen(name)) ||
+			    !util_utf8_valid(value, strlen(value))) {
+				free(name);
+				free(value);
+				return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+				    "the query string is not valid UTF-8");
+			}
+			if (req->nparams == HTTP_MAX_PARAMS) {
+				free(name);
+				free(value);
+				return scim_fail(err, SCIM_E_INVALID_VALUE,
+				    "more than %d query parameters",
+				    HTTP_MAX_PARAMS);
+			}
+			req->params[req->nparams].name = name;
+			req->params[req->nparams].value = value;
+			req->nparams++;
+		}
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	return SCIM_OK;
+}
+
+const char *
+http_param(const struct http_req *req, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < req->nparams; i++)
+		if (strcasecmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+static const char *
+env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? v : NULL;
+}
+
+static char *
+concat(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b);
+	char	*s;
+
+	if ((s = malloc(la + lb + 1)) == NULL)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	return s;
+}
+
+static enum scim_err
+read_body(struct http_req *req, const struct scim_config *cfg,
+    struct scim_error *err)
+{
+	const char	*cl = env("CONTENT_LENGTH");
+	long		 len;
+	size_t		 got = 0, n;
+
+	if (cl == NULL)
+		return SCIM_OK;
+	if (!util_parse_long(cl, 0, (long)1 << 40, &len))
+		return scim_fail(err, SCIM_E_BAD_REQUEST,
+		    "bad Content-Length");
+	if ((size_t)len > cfg->max_body)
+		return scim_fail(err, SCIM_E_TOO_LARGE,
+		    "the request body is %ld bytes; the limit is %lu bytes",
+		    len, (unsigned long)cfg->max_body);
+	if ((req->body = malloc((size_t)len + 1)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	while (got < (size_t)len) {
+		n = fread(req->body + got, 1, (size_t)len - got, stdin);
+		if (n == 0)
+			break;
+		got += n;
+	}
+	req->body[got] = '\0';
+	req->body_len = got;
+	if (got != (size_t)len)
+		return scim_fail(err, SCIM_E_BAD_REQUEST,
+		    "the request body ended after %lu of %ld bytes",
+		    (unsigned long)got, len);
+	if (!util_utf8_valid(req->body, got))
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the request body is not valid UTF-8 (or holds a NUL "
+		    "byte)");
+	return SCIM_OK;
+}
+
+enum scim_err
+http_req_read(struct http_req *req, const struct scim_config *cfg,
+    struct scim_error *err)
+{
+	const char	*sn, *pi, *qs, *host, *scheme, *v;
+	char		 buf[1200];
+	enum scim_err	 rc;
+
+	memset(req, 0, sizeof(*req));
+	req->method = env("REQUEST_METHOD");
+	if (req->method == NULL)
+		req->method = "GET";
+	sn = env("SCRIPT_NAME");
+	pi = env("PATH_INFO");
+	if ((req->path = concat(sn ? sn : "", pi ? pi : "")) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	req->authorization = env("HTTP_AUTHORIZATION");
+	req->content_type = env("CONTENT_TYPE");
+	req->if_match = env("HTTP_IF_MATCH");
+	req->if_none_match = env("HTTP_IF_NONE_MATCH");
+	req->cookie = env("HTTP_COOKIE");
+	req->remote_addr = env("REMOTE_ADDR");
+	req->remote_user = env("REMOTE_USER");
+	v = env("HTTPS");
+	scheme = env("REQUEST_SCHEME");
+	req->https = (v != NULL && strcasecmp(v, "off") != 0) ||
+	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
+	if ((host = env("HTTP_HOST")) == NULL) {
+		host = env("SERVER_NAME");
+		if (host == NULL)
+			host = "localhost";
+	}
+	/* A Host header is client input: keep only sane characters. */
+	if (strlen(host) > 255 || strspn(host,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") != strlen(host))
+		host = "localhost";
+	snprintf(buf, sizeof(buf), "%s://%s", req->https ? "https" : "http",
+	    host);
+	if ((req->host_url = strdup(buf)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if (!util_utf8_valid(req->path, strlen(req->path)))
+		return scim_fail(err, SCIM_E_BAD_REQUEST,
+		    "the path is not valid UTF-8");
+	if ((qs = env("QUERY_STRING")) != NULL &&
+	    (rc = http_query_parse(req, qs, err)) != SCIM_OK)
+		return rc;
+	return read_body(req, cfg, err);
+}
+
+void
+http_req_free(struct http_req *req)
+{
+	size_t	 i;
+
+	for (i = 0; i < req->nparams; i++) {
+		free(req->params[i].name);
+		free(req->params[i].value);
+	}
+	free(req->path);
+	free(req->host_url);
+	free(req->body);
+	memset(req, 0, sizeof(*req));
+}
+
+/* Reject objects with two members of the same name (any case). */
+static bool
+has_duplicates(const cJSON *v, int depth)
+{
+	const cJSON	*a, *b;
+
+	if (depth > 200)
+		return false;
+	if (cJSON_IsObject(v))
+		for (a = v->child; a != NULL; a = a->next)
+			for (b = a->next; b != NULL; b = b->next)
+				if (a->string && b->string &&
+				    strcasecmp(a->string, b->string) == 0)
+					return true;
+	if (cJSON_IsObject(v) || cJSON_IsArray(v))
+		for (a = v->child; a != NULL; a = a->next)
+			if (has_duplicates(a, depth + 1))
+				return true;
+	return false;
+}
+
+enum scim_err
+http_body_json(const struct http_req *req, cJSON **out,
+    struct scim_error *err)
+{
+	const char	*ct = req->content_type, *end = NULL;
+	cJSON		*j;
+
+	*out = NULL;
+	if (ct != NULL && strcasestr(ct, "json") == NULL)
+		return scim_fail(err, SCIM_E_MEDIA_TYPE,
+		    "Content-Type must be application/scim+json (got %.100s)",
+		    ct);
+	if (req->body == NULL || req->body_len == 0)
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the request needs a JSON body");
+	j = cJSON_ParseWithLengthOpts(req->body, req->body_len, &end, 0);
+	if (j == NULL) {
+		size_t off = end ? (size_t)(end - req->body) : 0;
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body is not valid JSON (near byte %lu)",
+		    (unsigned long)off);
+	}
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body must be a JSON object");
+	}
+	if (has_duplicates(j, 0)) {
+		cJSON_Delete(j);
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body names the same attribute twice");
+	}
+	*out = j;
+	return SCIM_OK;
+}
+
+bool
+http_resp_header(struct http_resp *resp, const char *fmt, ...)
+{
+	char	 buf[2048];
+	va_list	 ap;
+
+	if (resp->nheaders == HTTP_MAX_HEADERS)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* Never let a value smuggle a header line. */
+	if (strpbrk(buf, "\r\n") != NULL)
+		return false;
+	if ((resp->headers[resp->nheaders] = strdup(buf)) == NULL)
+		return false;
+	resp->nheaders++;
+	return true;
+}
+
+void
+http_resp_error(struct http_resp *resp, const struct scim_error *err)
+{
+	enum scim_err	 code = err->code == SCIM_OK ? SCIM_E_INTERNAL :
+	    err->code;
+	char		 status[8];
+	const char	*type = scim_err_type(code);
+	cJSON		*b, *schemas;
+
+	resp->status = scim_err_status(code);
+	cJSON_Delete(resp->body);
+	free(resp->raw);
+	resp->raw = NULL;
+	snprintf(status, sizeof(status), "%d", resp->status);
+	if ((b = cJSON_CreateObject()) == NULL)
+		goto fail;
+	if ((schemas = cJSON_AddArrayToObject(b, "schemas")) == NULL)
+		goto fail;
+	cJSON_AddItemToArray(schemas, cJSON_CreateString(SCHEMA_ERROR));
+	if (cJSON_AddStringToObject(b, "status", status) == NULL)
+		goto fail;
+	if (type != NULL && cJSON_AddStringToObject(b, "scimType",
+	    type) == NULL)
+		goto fail;
+	if (cJSON_AddStringToObject(b, "detail", err->detail[0] ?
+	    err->detail : http_reason(resp->status)) == NULL)
+		goto fail;
+	resp->body = b;
+	return;
+fail:
+	cJSON_Delete(b);
+	resp->body = NULL;
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+void
+http_resp_send(const struct http_resp *resp)
+{
+	char		 hdr[4096];
+	char		*text = NULL;
+	const char	*body = NULL, *type = NULL;
+	size_t		 blen = 0, i;
+	int		 status = resp->status ? resp->status : 200, n;
+
+	if (resp->body != NULL && status != 204 && status != 304) {
+		text = cJSON_PrintUnformatted(resp->body);
+		if (text == NULL)
+			status = 500;
+		else {
+			body = text;
+			blen = strlen(text);
+		}
+		type = "application/scim+json";
+	} else if (resp->raw != NULL) {
+		body = resp->raw;
+		blen = resp->raw_len;
+		type = resp->raw_type;
+	}
+	if (type == NULL)
+		type = "application/scim+json";
+	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n", status, http_reason(status), type);
+	if (status != 204 && status != 304)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "Content-Length: %lu\r\n", (unsigned long)blen);
+	if (resp->location != NULL)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "Location: %s\r\n", resp->location);
+	if (resp->etag != NULL)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "ETag: %s\r\n", resp->etag);
+	if (resp->allow != NULL)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "Allow: %s\r\n", resp->allow);
+	for (i = 0; i < resp->nheaders && (size_t)n < sizeof(hdr); i++)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "%s\r\n",
+		    resp->headers[i]);
+	if ((size_t)n >= sizeof(hdr) - 3)
+		n = (int)sizeof(hdr) - 3;
+	n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "\r\n");
+	fwrite(hdr, 1, (size_t)n, stdout);
+	if (body != NULL && status != 204 && status != 304)
+		fwrite((void *)body, 1, blen, stdout);
+	fflush(stdout);
+	free(text);
+}
+
+void
+http_resp_free(struct http_resp *resp)
+{
+	size_t	 i;
+
+	cJSON_Delete(resp->body);
+	free(resp->raw);
+	free(resp->location);
+	free(resp->etag);
+	for (i = 0; i < resp->nheaders; i++)
+		free(resp->headers[i]);
+	memset(resp, 0, sizeof(*resp));
+}

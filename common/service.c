@@ -1,0 +1,293 @@
+/*
+ * The accept loop and request routing shared by every FastCGI program.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "schema.h"
+#include "service.h"
+
+/* Resource names clients may spell differently. */
+static const struct {
+	const char	*alias;
+	const char	*name;
+} aliases[] = {
+	/* Microsoft's reference collection asks for this name. */
+	{ "serviceConfiguration", "ServiceProviderConfig" },
+};
+
+static const char *
+canonical(const struct service *svc, const char *seg, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < svc->nroutes; i++)
+		if (strlen(svc->routes[i].resource) == len &&
+		    strncasecmp(svc->routes[i].resource, seg, len) == 0)
+			return svc->routes[i].resource;
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strlen(aliases[i].alias) == len &&
+		    strncasecmp(aliases[i].alias, seg, len) == 0)
+			return canonical(svc, aliases[i].name,
+			    strlen(aliases[i].name));
+	return NULL;
+}
+
+const char *
+service_match(const struct service *svc, const char *path, size_t *base_len,
+    const char **rest)
+{
+	const char	*p = path, *seg, *name;
+	size_t		 len;
+
+	while (*p == '/') {
+		seg = p + 1;
+		len = strcspn(seg, "/");
+		if ((name = canonical(svc, seg, len)) != NULL) {
+			*base_len = (size_t)(p - path);
+			*rest = seg + len;
+			return name;
+		}
+		p = seg + len;
+	}
+	return NULL;
+}
+
+/* Build the Allow header value for a resource and shape. */
+static void
+allow_list(const struct service *svc, const char *res, enum route_shape sh,
+    char *buf, size_t sz)
+{
+	size_t	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < svc->nroutes; i++) {
+		if (svc->routes[i].resource != res ||
+		    svc->routes[i].shape != sh)
+			continue;
+		if (buf[0] != '\0')
+			strncat(buf, ", ", sz - strlen(buf) - 1);
+		strncat(buf, svc->routes[i].method, sz - strlen(buf) - 1);
+	}
+}
+
+static enum scim_err
+route(const struct service *svc, struct scim_call *c,
+    const struct route **out, struct scim_error *err)
+{
+	static char	 allow[128];
+	const char	*res, *rest, *method = c->req.method;
+	enum route_shape shape;
+	size_t		 base_len, i, len;
+	const char	*base_url = c->ctx->cfg.base_url;
+
+	*out = NULL;
+	if ((res = service_match(svc, c->req.path, &base_len, &rest)) == NULL)
+		return scim_fail(err, SCIM_E_NOT_FOUND,
+		    "no SCIM endpoint at %.200s", c->req.path);
+	if (*rest == '\0' || strcmp(rest, "/") == 0)
+		shape = ROUTE_LIST;
+	else if (strcasecmp(rest, "/.search") == 0)
+		shape = ROUTE_SEARCH;
+	else {
+		len = strlen(rest + 1);
+		if (rest[len] == '/')	/* one trailing slash is fine */
+			len--;
+		if (len == 0 || memchr(rest + 1, '/', len) != NULL)
+			return scim_fail(err, SCIM_E_NOT_FOUND,
+			    "no SCIM endpoint at %.200s", c->req.path);
+		if ((c->id = strndup(rest + 1, len)) == NULL)
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "out of memory");
+		shape = ROUTE_ITEM;
+	}
+	c->resource = res;
+	/* The service base URL, for Location and meta.location. */
+	if (base_url[0] != '\0')
+		c->base_url = strdup(base_url);
+	else if ((c->base_url = malloc(strlen(c->req.host_url) +
+	    base_len + 1)) != NULL) {
+		strcpy(c->base_url, c->req.host_url);
+		strncat(c->base_url, c->req.path, base_len);
+	}
+	if (c->base_url == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	for (i = 0; i < svc->nroutes; i++)
+		if (svc->routes[i].resource == res &&
+		    svc->routes[i].shape == shape &&
+		    strcmp(svc->routes[i].method, method) == 0) {
+			*out = &svc->routes[i];
+			return SCIM_OK;
+		}
+	allow_list(svc, res, shape, allow, sizeof(allow));
+	if (allow[0] == '\0')
+		return scim_fail(err, SCIM_E_NOT_FOUND,
+		    "no SCIM endpoint at %.200s", c->req.path);
+	c->resp.allow = allow;
+	return scim_fail(err, SCIM_E_METHOD,
+	    "%s is not allowed here; use %s", method, allow);
+}
+
+static void
+serve_one(const struct service *svc, struct scim_ctx *ctx)
+{
+	struct scim_call	 c;
+	struct scim_error	 err = { SCIM_OK, "" };
+	const struct route	*r;
+	enum scim_err		 rc;
+
+	memset(&c, 0, sizeof(c));
+	c.ctx = ctx;
+	if (ctx->store == NULL || store_broken(ctx->store)) {
+		store_close(ctx->store);
+		ctx->store = NULL;
+		if (store_open(&ctx->store, &ctx->cfg, &err) != SCIM_OK) {
+			log_err("%s", err.detail);
+			rc = scim_fail(&err, SCIM_E_UNAVAILABLE,
+			    "the store is not available, try again");
+			goto done;
+		}
+	}
+	if ((rc = http_req_read(&c.req, &ctx->cfg, &err)) != SCIM_OK)
+		goto done;
+	if ((rc = route(svc, &c, &r, &err)) != SCIM_OK)
+		goto done;
+	if (!(r->flags & ROUTE_NOAUTH) &&
+	    (rc = token_check(ctx->store, c.req.authorization, &c.auth,
+	    &err)) != SCIM_OK)
+		goto done;
+	rc = r->fn(&c, &err);
+done:
+	if (rc != SCIM_OK) {
+		if (rc == SCIM_E_UNAUTHORIZED)
+			http_resp_header(&c.resp,
+			    "WWW-Authenticate: Bearer realm=\"SCIM\"");
+		if (err.code == SCIM_OK)
+			scim_fail(&err, rc, NULL);
+		if (scim_err_status(rc) >= 500)
+			log_err("%s %s: %s", c.req.method ? c.req.method : "-",
+			    c.req.path ? c.req.path : "-", err.detail);
+		http_resp_error(&c.resp, &err);
+	}
+	http_resp_send(&c.resp);
+	http_resp_free(&c.resp);
+	http_req_free(&c.req);
+	free(c.base_url);
+	free(c.id);
+}
+
+enum scim_err
+service_drop_root(const struct scim_config *cfg, struct scim_error *err)
+{
+	struct stat	 st;
+
+	if (geteuid() != 0)
+		return SCIM_OK;
+	if (stat(cfg->home, &st) != 0)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "refusing to run as root, and the data home %s cannot "
+		    "be read (%s): create it owned by the service account",
+		    cfg->home, strerror(errno));
+	if (st.st_uid == 0)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "refusing to run as root: the data home %s is owned by "
+		    "root; chown it to the service account (e.g. www-data)",
+		    cfg->home);
+	if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 ||
+	    setuid(st.st_uid) != 0 || setuid(0) == 0)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "cannot drop privileges to uid %lu: %s",
+		    (unsigned long)st.st_uid, strerror(errno));
+	return SCIM_OK;
+}
+
+static void
+usage(const struct service *svc, FILE *f)
+{
+	fprintf(f, "usage: %s [-hV] [-c file]\n"
+	    "%s\n\n"
+	    "  -c, --config FILE  read FILE instead of $SCIM_CONF or the "
+	    "default scim.conf\n"
+	    "  -h, --help         show this help\n"
+	    "  -V, --version      show the version\n\n"
+	    "Run by a web server as a FastCGI (or CGI) program; see %s(8).\n",
+	    svc->name, svc->summary, "scim-fcgi");
+}
+
+int
+service_main(const struct service *svc, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct scim_ctx		 ctx;
+	struct scim_error	 err = { SCIM_OK, "" };
+	const char		*conf = NULL;
+	int			 ch;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(svc, stdout);
+			return 0;
+		case 'V':
+			printf("%s %s\n", svc->name, PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(svc, stderr);
+			return 2;
+		}
+	log_init(svc->name, LOG_LVL_INFO);
+	if (config_load(&ctx.cfg, conf, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		return 1;
+	}
+	log_init(svc->name, (enum log_level)ctx.cfg.log_level);
+	if (service_drop_root(&ctx.cfg, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		return 1;
+	}
+	/* Open the store now; a failure is retried on each request. */
+	if (store_open(&ctx.store, &ctx.cfg, &err) != SCIM_OK)
+		log_err("%s", err.detail);
+	while (http_accept() >= 0)
+		serve_one(svc, &ctx);
+	store_close(ctx.store);
+	return 0;
+}
+
+cJSON *
+service_list_response(size_t total, size_t start_index, cJSON *resources)
+{
+	cJSON	*l, *schemas;
+
+	if ((l = cJSON_CreateObject()) == NULL ||
+	    (schemas = cJSON_AddArrayToObject(l, "schemas")) == NULL) {
+		cJSON_Delete(l);
+		cJSON_Delete(resources);
+		return NULL;
+	}
+	cJSON_AddItemToArray(schemas, cJSON_CreateString(SCHEMA_LIST_RESPONSE));
+	cJSON_AddNumberToObject(l, "totalResults", (double)total);
+	cJSON_AddNumberToObject(l, "itemsPerPage",
+	    (double)cJSON_GetArraySize(resources));
+	cJSON_AddNumberToObject(l, "startIndex", (double)start_index);
+	cJSON_AddItemToObject(l, "Resources", resources);
+	return l;
+}

@@ -1,0 +1,295 @@
+"""HTTP test harness for scim-fcgi: a real lighttpd on an ephemeral loopback
+port, the real FastCGI programs, a fresh Berkeley DB home per server, and TAP
+output for automake's tap-driver.
+
+A test file defines unittest.TestCase classes and ends with
+``scimtest.main()``.  ``Server`` starts lighttpd from etc/lighttpd-local.conf.in
+(the same template ``./bootstrap run`` uses); when the tests run as root the
+web server and the programs run as www-data, as in production.
+"""
+
+import http.client
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import unittest
+
+TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+TOP_BUILDDIR = os.environ.get("top_builddir") or TOP_SRCDIR
+LIGHTTPD = os.environ.get("LIGHTTPD") or shutil.which("lighttpd") or "/usr/sbin/lighttpd"
+CGI_BIN = os.path.join(TOP_BUILDDIR, "cgi-bin")
+
+
+def free_port():
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    """What came back: status, headers (lower-case names), body and JSON."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.text = body.decode("utf-8", "replace")
+        try:
+            self.json = json.loads(self.text) if self.text else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.text[:300])
+
+
+class Server:
+    """One lighttpd + scim-fcgi with its own data home; stop() ends it all."""
+
+    def __init__(self, procs=2, conf_extra="", base="/scim/v2"):
+        self.port = free_port()
+        self.base = base
+        self.home = tempfile.mkdtemp(prefix="scim-test-")
+        os.chmod(self.home, 0o755)
+        for d in ("www", "sock", "db"):
+            os.mkdir(os.path.join(self.home, d))
+        self.conf = os.path.join(self.home, "scim.conf")
+        with open(self.conf, "w") as f:
+            f.write("[store]\nhome = %s/db\nsync = write\n%s" % (self.home, conf_extra))
+        self.as_root = os.geteuid() == 0
+        user_line = ""
+        if self.as_root:
+            pw = pwd.getpwnam("www-data")
+            for root, dirs, files in os.walk(self.home):
+                os.chown(root, pw.pw_uid, pw.pw_gid)
+                for n in files:
+                    os.chown(os.path.join(root, n), pw.pw_uid, pw.pw_gid)
+            user_line = 'server.username = "www-data"\nserver.groupname = "www-data"'
+        with open(os.path.join(TOP_SRCDIR, "etc", "lighttpd-local.conf.in")) as f:
+            tmpl = f.read()
+        for k, v in (("@BIND@", "127.0.0.1"), ("@PORT@", str(self.port)),
+                     ("@HOME@", self.home), ("@BINDIR@", CGI_BIN),
+                     ("@CONF@", self.conf), ("@PROCS@", str(procs)),
+                     ("@USER@", user_line)):
+            tmpl = tmpl.replace(k, v)
+        self.lighttpd_conf = os.path.join(self.home, "lighttpd.conf")
+        with open(self.lighttpd_conf, "w") as f:
+            f.write(tmpl)
+        self.proc = None
+        self.token = None
+
+    def start(self):
+        self.proc = subprocess.Popen([LIGHTTPD, "-D", "-f", self.lighttpd_conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("lighttpd exited: " + self.errorlog())
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("lighttpd did not start")
+        self.token = self.make_token()
+        return self
+
+    def errorlog(self):
+        try:
+            with open(os.path.join(self.home, "lighttpd-error.log")) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def tokens_cmd(self, *args, check=True):
+        """Run scim-tokens against this server's store; returns stdout."""
+        r = subprocess.run([os.path.join(CGI_BIN, "scim-tokens"), "-c", self.conf] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError("scim-tokens %s: %s" % (args, r.stderr))
+        return r
+
+    def make_token(self, tenant="default", label="test"):
+        return self.tokens_cmd("create", "--tenant", tenant, "--label", label).stdout.strip()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        # lighttpd ends its FastCGI children itself on SIGTERM.
+        if os.environ.get("SCIM_TEST_KEEP") is None:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    def url(self, path):
+        return self.base + path
+
+    def request(self, method, path, body=None, token=None, headers=None, raw=False,
+                content_type="application/scim+json"):
+        """Send one request to base + path.  body: dict/list (JSON), str or bytes."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = {}
+        if token is None:
+            token = self.token
+        if token:
+            h["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            if isinstance(body, (dict, list)):
+                data = json.dumps(body).encode()
+            elif isinstance(body, str):
+                data = body.encode()
+            else:
+                data = body
+            if content_type:
+                h["Content-Type"] = content_type
+        h.update(headers or {})
+        conn.request(method, path if raw else self.url(path), body=data, headers=h)
+        r = conn.getresponse()
+        resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        conn.close()
+        return resp
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def put(self, path, body, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def patch(self, path, body, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def patch_ops(self, path, *ops, **kw):
+        return self.patch(path, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                 "Operations": list(ops)}, **kw)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+def user(name, **extra):
+    """A minimal User body."""
+    u = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name}
+    u.update(extra)
+    return u
+
+
+def group(name, **extra):
+    g = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name}
+    g.update(extra)
+    return g
+
+
+class ScimTestCase(unittest.TestCase):
+    """A test case with one server for the whole class (fresh store)."""
+
+    server_args = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(**cls.server_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def assertScimError(self, r, status, scim_type=None):
+        """r is a SCIM error with this status (and scimType)."""
+        self.assertEqual(r.status, status, r)
+        self.assertTrue(r.headers.get("content-type", "").startswith("application/scim+json"), r.headers)
+        self.assertIsInstance(r.json, dict, r)
+        self.assertEqual(r.json.get("schemas"), ["urn:ietf:params:scim:api:messages:2.0:Error"], r)
+        self.assertEqual(r.json.get("status"), str(status), r)
+        self.assertTrue(r.json.get("detail"), r)
+        if scim_type is not None:
+            self.assertEqual(r.json.get("scimType"), scim_type, r)
+
+
+class TapResult(unittest.TestResult):
+    """Prints one TAP line per test as it ends."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def _line(self, test, ok, directive="", diag=None):
+        self.n += 1
+        name = "%s.%s" % (type(test).__name__, test._testMethodName) if hasattr(test, "_testMethodName") else str(test)
+        print("%sok %d - %s%s" % ("" if ok else "not ", self.n, name, directive))
+        if diag:
+            for line in diag.rstrip().splitlines():
+                print("# " + line)
+        sys.stdout.flush()
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line(test, True)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._line(test, False, diag="".join(traceback.format_exception(*err))[-3000:])
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._line(test, False, diag="".join(traceback.format_exception(*err))[-3000:])
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line(test, True, " # SKIP " + reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self._line(test, False, " # TODO expected failure")
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self._line(test, True, " # TODO unexpectedly passed")
+
+
+def main():
+    """Run every TestCase of the calling module; print TAP; exit 0/1."""
+    mod = sys.modules["__main__"]
+    suite = unittest.defaultTestLoader.loadTestsFromModule(mod)
+    result = TapResult()
+    try:
+        suite.run(result)
+    except Exception:  # a setUpClass failure is reported by unittest itself
+        traceback.print_exc()
+    if result.n == 0:
+        print("not ok 1 - no test ran")
+        result.n = 1
+        print("1..1")
+        sys.exit(1)
+    # Class set-up failures are errors with no test line of their own.
+    for test, err in result.errors:
+        if not hasattr(test, "_testMethodName"):
+            result.n += 1
+            print("not ok %d - %s" % (result.n, test))
+            for line in err.rstrip().splitlines()[-20:]:
+                print("# " + line)
+    print("1..%d" % result.n)
+    sys.exit(0 if result.wasSuccessful() else 1)

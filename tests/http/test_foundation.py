@@ -1,0 +1,184 @@
+"""Foundation HTTP tests against a real lighttpd: discovery endpoints,
+authentication, routing errors (404, 405 with Allow), body limits (413) --
+every failure a SCIM error body with application/scim+json."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scimtest  # noqa: E402
+from scimtest import ScimTestCase  # noqa: E402
+
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+def walk(v):
+    """Every value in a JSON tree."""
+    yield v
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from walk(x)
+
+
+class Discovery(ScimTestCase):
+    def test_service_provider_config(self):
+        r = self.srv.get("/ServiceProviderConfig")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers["content-type"], "application/scim+json")
+        d = r.json
+        self.assertEqual(d["schemas"], ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"])
+        self.assertTrue(d["patch"]["supported"])
+        self.assertFalse(d["bulk"]["supported"])
+        self.assertTrue(d["filter"]["supported"])
+        self.assertGreater(d["filter"]["maxResults"], 0)
+        self.assertFalse(d["changePassword"]["supported"])
+        self.assertEqual(d["authenticationSchemes"][0]["type"], "oauthbearertoken")
+        self.assertTrue(d["meta"]["location"].endswith("/scim/v2/ServiceProviderConfig"))
+
+    def test_service_configuration_alias(self):
+        # Microsoft's reference collection asks for this name.
+        r = self.srv.get("/serviceConfiguration")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json["patch"]["supported"])
+
+    def test_schemas_list(self):
+        r = self.srv.get("/Schemas")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["schemas"], ["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+        ids = [s["id"] for s in r.json["Resources"]]
+        self.assertEqual(sorted(ids), sorted([CORE_USER, ENTERPRISE, CORE_GROUP]))
+        self.assertEqual(r.json["totalResults"], 3)
+        self.assertIn("User Account", r.text)
+        self.assertNotIn(None, list(walk(r.json)), "no nulls in /Schemas")
+
+    def test_schema_characteristics(self):
+        r = self.srv.get("/Schemas/" + CORE_USER)
+        self.assertEqual(r.status, 200, r)
+        attrs = {a["name"]: a for a in r.json["attributes"]}
+        un = attrs["userName"]
+        self.assertEqual((un["required"], un["caseExact"], un["uniqueness"], un["mutability"]),
+                         (True, False, "server", "readWrite"))
+        emails = {s["name"]: s for s in attrs["emails"]["subAttributes"]}
+        self.assertEqual(emails["type"]["canonicalValues"], ["work", "home", "other"])
+        self.assertNotIn("display", emails, "emails.display is left out for Entra's validator")
+        phones = {s["name"]: s for s in attrs["phoneNumbers"]["subAttributes"]}
+        self.assertIn("mobile", phones["type"]["canonicalValues"])
+        addrs = {s["name"]: s for s in attrs["addresses"]["subAttributes"]}
+        self.assertIn("work", addrs["type"]["canonicalValues"])
+        self.assertEqual(attrs["groups"]["mutability"], "readOnly")
+        self.assertEqual(attrs["password"]["returned"], "never")
+        for a in walk(r.json):
+            if isinstance(a, dict) and "mutability" in a:
+                self.assertIn(a["mutability"], ("readWrite", "readOnly", "immutable", "writeOnly"))
+                self.assertIn(a["returned"], ("always", "never", "default", "request"))
+
+    def test_enterprise_and_group_schema(self):
+        r = self.srv.get("/Schemas/" + ENTERPRISE)
+        self.assertEqual(r.status, 200, r)
+        attrs = {a["name"]: a for a in r.json["attributes"]}
+        self.assertEqual(sorted(attrs), sorted(["employeeNumber", "costCenter", "organization",
+                                                "division", "department", "manager"]))
+        mgr = {s["name"]: s for s in attrs["manager"]["subAttributes"]}
+        self.assertEqual(mgr["displayName"]["mutability"], "readOnly")
+        r = self.srv.get("/Schemas/" + CORE_GROUP.upper())
+        self.assertEqual(r.status, 200, "schema URNs match in any case")
+        members = {a["name"]: a for a in r.json["attributes"]}["members"]
+        self.assertTrue(members["multiValued"])
+
+    def test_unknown_schema(self):
+        self.assertScimError(self.srv.get("/Schemas/urn:nope"), 404)
+
+    def test_resource_types(self):
+        r = self.srv.get("/ResourceTypes")
+        self.assertEqual(r.status, 200, r)
+        res = r.json["Resources"]
+        self.assertEqual(res[0]["endpoint"], "/Users")
+        self.assertEqual(res[0]["schemaExtensions"], [{"schema": ENTERPRISE, "required": False}])
+        self.assertEqual(res[1]["endpoint"], "/Groups")
+        r = self.srv.get("/ResourceTypes/Group")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["schema"], CORE_GROUP)
+        self.assertScimError(self.srv.get("/ResourceTypes/Widget"), 404)
+
+
+class Auth(ScimTestCase):
+    def test_no_token(self):
+        for path in ("/Users", "/Groups", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes"):
+            r = self.srv.get(path, token="")
+            self.assertScimError(r, 401)
+            self.assertIn("Bearer", r.headers.get("www-authenticate", ""))
+
+    def test_wrong_tokens(self):
+        good = self.srv.token
+        forged = good[:-4] + ("0000" if not good.endswith("0000") else "1111")
+        for tok in ("nonsense", "scim_0123456789abcdef_" + "0" * 64, forged, good + "x"):
+            self.assertScimError(self.srv.get("/Users", token=tok), 401)
+
+    def test_wrong_scheme(self):
+        r = self.srv.get("/Users", token="", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+        self.assertScimError(r, 401)
+
+    def test_scheme_any_case(self):
+        r = self.srv.get("/Users", token="", headers={"Authorization": "bearer " + self.srv.token})
+        self.assertEqual(r.status, 200, r)
+
+    def test_revoked_token(self):
+        tok = self.srv.make_token(label="to-revoke")
+        self.assertEqual(self.srv.get("/Users", token=tok).status, 200)
+        tid = tok.split("_")[1]
+        self.srv.tokens_cmd("revoke", tid)
+        self.assertScimError(self.srv.get("/Users", token=tok), 401)
+
+    def test_no_user_agent_no_accept(self):
+        # Entra's Test Connection sends neither; never 406.
+        r = self.srv.get("/Users?filter=userName+eq+%22" + "7d420df3-0000-4000-8000-000000000000" + "%22")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["totalResults"], 0)
+        self.assertEqual(r.json["Resources"], [])
+
+
+class Routing(ScimTestCase):
+    def test_unknown_path(self):
+        self.assertScimError(self.srv.get("/Users/a/b"), 404)
+
+    def test_method_not_allowed(self):
+        r = self.srv.request("DELETE", "/Users")
+        self.assertScimError(r, 405)
+        self.assertEqual(r.headers.get("allow"), "GET, POST")
+        r = self.srv.request("PATCH", "/ServiceProviderConfig", {})
+        self.assertScimError(r, 405)
+        self.assertEqual(r.headers.get("allow"), "GET")
+        r = self.srv.request("POST", "/Users/abc", {})
+        self.assertScimError(r, 405)
+        self.assertEqual(r.headers.get("allow"), "GET, PUT, PATCH, DELETE")
+
+    def test_unknown_method(self):
+        r = self.srv.request("BREW", "/Users")
+        self.assertIn(r.status, (400, 405, 501), r)
+
+    def test_too_large(self):
+        body = '{"userName":"big","x":"' + "a" * (1024 * 1024 + 10) + '"}'
+        r = self.srv.post("/Users", body)
+        self.assertScimError(r, 413)
+
+    def test_not_json(self):
+        r = self.srv.post("/Users", "<xml/>", content_type="application/xml")
+        self.assertScimError(r, 415)
+        self.assertScimError(self.srv.post("/Users", "{nope"), 400, "invalidSyntax")
+
+    def test_invalid_utf8_body(self):
+        r = self.srv.post("/Users", b'{"userName":"\xff\xfe"}')
+        self.assertScimError(r, 400, "invalidSyntax")
+
+    def test_lowercase_users_path(self):
+        r = self.srv.get("/users")
+        self.assertEqual(r.status, 200, r)
+
+
+if __name__ == "__main__":
+    scimtest.main()
