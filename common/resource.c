@@ -1,0 +1,1259 @@
+/*
+ * Resources in and out of the service.  resource_normalize() turns a body
+ * a client sent (POST, PUT, or the outcome of a PATCH) into the canonical
+ * stored form described in resource.h; resource_render() turns a stored
+ * resource into a response body, adding "schemas" and meta.location and
+ * applying the RFC 7644 section 3.9 projection (?attributes= and
+ * ?excludedAttributes=).
+ *
+ * Both walk the tables of schema.h, so names, types, mutability and
+ * "returned" come from one place.  The leniencies that Microsoft Entra ID
+ * and its reference test collection need are handled here, each at the
+ * function that implements it: booleans sent as "True"/"False", the
+ * enterprise manager as a bare id string, group members as bare id
+ * strings or with sub-attributes the schema does not know (the collection
+ * sends {"displayName": ..., "value": ...} and expects it back), custom
+ * extension objects whose URN is missing from "schemas", and value
+ * filters inside ?attributes= (emails[type eq "work"]).
+ *
+ * Nothing here keeps state; every returned object belongs to the caller.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "schema.h"
+#include "resource.h"
+
+/* Longest attribute path used in an error detail or a projection entry. */
+#define RES_PATH_MAX	512
+
+/* --- small helpers shared by both directions --- */
+
+/* Does s start with "urn:" in any case? */
+static bool
+is_urn(const char *s)
+{
+	return s != NULL && strncasecmp(s, "urn:", 4) == 0;
+}
+
+/*
+ * The schema of rt (core or extension) whose URN is urn[0..len), in any
+ * case, or NULL.
+ */
+static const struct schema *
+rt_schema_n(const struct resource_type *rt, const char *urn, size_t len)
+{
+	size_t	 i;
+
+	if (strlen(rt->core->id) == len &&
+	    strncasecmp(rt->core->id, urn, len) == 0)
+		return rt->core;
+	if (rt->ext == NULL)
+		return NULL;
+	for (i = 0; rt->ext[i] != NULL; i++)
+		if (strlen(rt->ext[i]->id) == len &&
+		    strncasecmp(rt->ext[i]->id, urn, len) == 0)
+			return rt->ext[i];
+	return NULL;
+}
+
+/*
+ * Find attribute name of schema s, which belongs to rt; the common
+ * attributes (id, externalId, meta) are found through the core schema
+ * even when s is not registered in schema.c (unit tests use their own).
+ */
+static const struct schema_attr *
+rt_find(const struct resource_type *rt, const struct schema *s,
+    const char *name)
+{
+	const struct schema_attr	*a;
+
+	if ((a = schema_find(s, name)) != NULL)
+		return a;
+	if (s != rt->core)
+		return NULL;
+	if (strcasecmp(name, schema_attr_id.name) == 0)
+		return &schema_attr_id;
+	if (strcasecmp(name, schema_attr_external_id.name) == 0)
+		return &schema_attr_external_id;
+	if (strcasecmp(name, schema_attr_meta.name) == 0)
+		return &schema_attr_meta;
+	return NULL;
+}
+
+/*
+ * Set obj[key] = item, replacing a member of the same name (exact case).
+ * Takes ownership of item: on allocation failure it is freed and false
+ * returned.
+ */
+static bool
+obj_put(cJSON *obj, const char *key, cJSON *item)
+{
+	cJSON	*old;
+
+	if ((old = cJSON_GetObjectItemCaseSensitive(obj, key)) != NULL)
+		cJSON_Delete(cJSON_DetachItemViaPointer(obj, old));
+	if (!cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return false;
+	}
+	return true;
+}
+
+/* Does v stand for "no value": null, "", [] or {}? */
+static bool
+json_empty(const cJSON *v)
+{
+	if (v == NULL || cJSON_IsNull(v))
+		return true;
+	if (cJSON_IsString(v))
+		return v->valuestring == NULL || v->valuestring[0] == '\0';
+	if (cJSON_IsArray(v) || cJSON_IsObject(v))
+		return v->child == NULL;
+	return false;
+}
+
+int
+resource_bool(const cJSON *v, int *b)
+{
+	if (cJSON_IsBool(v)) {
+		*b = cJSON_IsTrue(v) ? 1 : 0;
+		return 1;
+	}
+	if (cJSON_IsString(v) && v->valuestring != NULL) {
+		if (strcasecmp(v->valuestring, "true") == 0) {
+			*b = 1;
+			return 1;
+		}
+		if (strcasecmp(v->valuestring, "false") == 0) {
+			*b = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --- dateTime syntax --- */
+
+/* Read exactly n decimal digits at *p into *v, advancing *p. */
+static bool
+read_digits(const char **p, int n, int *v)
+{
+	int	 i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return false;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return true;
+}
+
+/*
+ * Is s an xsd:dateTime as RFC 7643 section 2.3.5 asks, which includes RFC
+ * 3339 date-time: YYYY-MM-DDThh:mm:ss[.frac][Z|+hh:mm|-hh:mm]?  The zone
+ * may be absent (xsd allows it); 'T' and 'Z' may be lower case (RFC 3339
+ * section 5.6).  Fields are range-checked, leap years included; a leap
+ * second (:60) is accepted.  A syntax check only: filter.c owns the
+ * conversion to an instant.
+ */
+static bool
+datetime_valid(const char *s)
+{
+	static const int	 mdays[12] =
+	    { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char		*p = s;
+	int			 y, mo, d, h, mi, sec, zh, zm;
+	bool			 leap;
+
+	if (!read_digits(&p, 4, &y) || *p++ != '-' ||
+	    !read_digits(&p, 2, &mo) || *p++ != '-' ||
+	    !read_digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
+		return false;
+	p++;
+	if (!read_digits(&p, 2, &h) || *p++ != ':' ||
+	    !read_digits(&p, 2, &mi) || *p++ != ':' ||
+	    !read_digits(&p, 2, &sec))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || sec > 60)
+		return false;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo == 2 && d == 29 && !leap)
+		return false;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		p++;
+		if (!read_digits(&p, 2, &zh) || *p++ != ':' ||
+		    !read_digits(&p, 2, &zm) || zh > 23 || zm > 59)
+			return false;
+	}
+	return *p == '\0';
+}
+
+/* --- normalisation --- */
+
+/*
+ * Group members: elements keep sub-attributes the schema does not know
+ * (Microsoft's collection sends "displayName" and reads it back) and may
+ * be bare id strings.
+ */
+static bool
+is_members(const struct schema_attr *a)
+{
+	return a->type == ATTR_COMPLEX && a->multi &&
+	    strcmp(a->name, "members") == 0;
+}
+
+/*
+ * May a bare string s stand for {"value": s}?  Only for the enterprise
+ * manager (Entra sends "manager": "<id>") and group members (the
+ * collection PATCHes members with "string id 1").
+ */
+static bool
+takes_bare_value(const struct schema_attr *a)
+{
+	return a->type == ATTR_COMPLEX && schema_find_sub(a, "value") != NULL &&
+	    (strcmp(a->name, "manager") == 0 || is_members(a));
+}
+
+static enum scim_err	norm_value(const struct schema_attr *,
+			    const cJSON *, const char *, cJSON **,
+			    struct scim_error *);
+
+/*
+ * Normalise the object v of complex attribute a (named path in errors)
+ * into *out: known sub-attributes type-checked under canonical names,
+ * readOnly and unknown ones dropped (members keep both).  *out is NULL
+ * when nothing is left.
+ */
+static enum scim_err
+norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
+    cJSON **out, struct scim_error *err)
+{
+	const struct schema_attr	*s;
+	const cJSON			*c;
+	cJSON				*o = NULL, *nv;
+	char				 sub[RES_PATH_MAX];
+	bool				 members = is_members(a);
+	enum scim_err			 rc = SCIM_OK;
+
+	*out = NULL;
+	if (cJSON_IsString(v) && takes_bare_value(a)) {
+		if ((o = cJSON_CreateObject()) == NULL ||
+		    cJSON_AddStringToObject(o, "value", v->valuestring) ==
+		    NULL)
+			goto nomem;
+		*out = o;
+		return SCIM_OK;
+	}
+	if (!cJSON_IsObject(v))
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "%s must be a complex value (a JSON object)", path);
+	if ((o = cJSON_CreateObject()) == NULL)
+		goto nomem;
+	cJSON_ArrayForEach(c, v) {
+		if (c->string == NULL)
+			continue;
+		s = schema_find_sub(a, c->string);
+		if (s == NULL) {
+			if (!members || json_empty(c))
+				continue;
+			if ((nv = cJSON_Duplicate(c, true)) == NULL ||
+			    !obj_put(o, c->string, nv))
+				goto nomem;
+			continue;
+		}
+		if (s->mutability == MUT_READ_ONLY && !members)
+			continue;
+		snprintf(sub, sizeof(sub), "%s.%s", path, s->name);
+		if ((rc = norm_value(s, c, sub, &nv, err)) != SCIM_OK)
+			goto fail;
+		if (nv == NULL)
+			cJSON_DeleteItemFromObjectCaseSensitive(o, s->name);
+		else if (!obj_put(o, s->name, nv))
+			goto nomem;
+	}
+	if (o->child == NULL) {
+		cJSON_Delete(o);
+		return SCIM_OK;
+	}
+	*out = o;
+	return SCIM_OK;
+nomem:
+	rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+fail:
+	cJSON_Delete(o);
+	return rc;
+}
+
+/*
+ * Normalise one (non-empty) value of attribute a, which for a
+ * multi-valued attribute is one element.  *out is a new item, or NULL
+ * when the value reduces to nothing.
+ */
+static enum scim_err
+norm_single(const struct schema_attr *a, const cJSON *v, const char *path,
+    cJSON **out, struct scim_error *err)
+{
+	double	 d;
+	int	 b;
+
+	*out = NULL;
+	switch (a->type) {
+	case ATTR_STRING:
+	case ATTR_REFERENCE:
+	case ATTR_BINARY:
+		if (!cJSON_IsString(v))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s must be a string", path);
+		break;
+	case ATTR_DATETIME:
+		if (!cJSON_IsString(v) || !datetime_valid(v->valuestring))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s must be a dateTime such as "
+			    "\"2024-05-01T12:00:00Z\"", path);
+		break;
+	case ATTR_BOOLEAN:
+		if (!resource_bool(v, &b))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s must be a boolean", path);
+		if ((*out = cJSON_CreateBool(b)) == NULL)
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "out of memory");
+		return SCIM_OK;
+	case ATTR_INTEGER:
+		d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+		if (!(d > -9.0e15 && d < 9.0e15) || d != (double)(long long)d)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s must be an integer", path);
+		break;
+	case ATTR_DECIMAL:
+		if (!cJSON_IsNumber(v))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s must be a number", path);
+		break;
+	case ATTR_COMPLEX:
+		return norm_complex(a, v, path, out, err);
+	}
+	if ((*out = cJSON_Duplicate(v, true)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	return SCIM_OK;
+}
+
+/*
+ * Normalise the value v of attribute a into *out (NULL: omit it).  null,
+ * "", [] and {} are "no value".  A multi-valued attribute given a single
+ * value gets it wrapped in an array; at most one element may be primary.
+ * A single-valued complex attribute given a one-element array (Entra's
+ * legacy manager form [{"value": ...}]) is unwrapped.
+ */
+static enum scim_err
+norm_value(const struct schema_attr *a, const cJSON *v, const char *path,
+    cJSON **out, struct scim_error *err)
+{
+	const cJSON	*e;
+	cJSON		*arr = NULL, *nv;
+	int		 primaries = 0;
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if (json_empty(v))
+		return SCIM_OK;
+	if (!a->multi) {
+		if (cJSON_IsArray(v)) {
+			if (a->type != ATTR_COMPLEX ||
+			    cJSON_GetArraySize(v) != 1)
+				return scim_fail(err, SCIM_E_INVALID_VALUE,
+				    "%s is single-valued and must not be an "
+				    "array", path);
+			v = v->child;
+			if (json_empty(v))
+				return SCIM_OK;
+		}
+		return norm_single(a, v, path, out, err);
+	}
+
+	if ((arr = cJSON_CreateArray()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if (!cJSON_IsArray(v)) {
+		if ((rc = norm_single(a, v, path, &nv, err)) != SCIM_OK)
+			goto fail;
+		if (nv != NULL)
+			cJSON_AddItemToArray(arr, nv);
+	} else {
+		cJSON_ArrayForEach(e, v) {
+			if (json_empty(e))
+				continue;
+			if ((rc = norm_single(a, e, path, &nv, err)) !=
+			    SCIM_OK)
+				goto fail;
+			if (nv != NULL)
+				cJSON_AddItemToArray(arr, nv);
+		}
+	}
+	if (arr->child == NULL) {
+		cJSON_Delete(arr);
+		return SCIM_OK;
+	}
+	if (a->type == ATTR_COMPLEX) {
+		cJSON_ArrayForEach(e, arr)
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
+			    "primary")))
+				primaries++;
+		if (primaries > 1) {
+			rc = scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s has more than one value with \"primary\": "
+			    "true", path);
+			goto fail;
+		}
+	}
+	*out = arr;
+	return SCIM_OK;
+fail:
+	cJSON_Delete(arr);
+	return rc;
+}
+
+/*
+ * Normalise client member c, known as attribute a of schema s, into obj
+ * (the resource, or its extension object).  readOnly attributes are
+ * dropped; a later spelling of the same attribute wins over an earlier
+ * one.
+ */
+static enum scim_err
+norm_member(const struct resource_type *rt, const struct schema *s,
+    const struct schema_attr *a, const cJSON *c, cJSON *obj,
+    struct scim_error *err)
+{
+	cJSON		*nv;
+	char		 path[RES_PATH_MAX];
+	enum scim_err	 rc;
+
+	if (a->mutability == MUT_READ_ONLY)
+		return SCIM_OK;
+	if (s == rt->core)
+		snprintf(path, sizeof(path), "%s", a->name);
+	else
+		snprintf(path, sizeof(path), "%s:%s", s->id, a->name);
+	if ((rc = norm_value(a, c, path, &nv, err)) != SCIM_OK)
+		return rc;
+	if (nv == NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, a->name);
+	else if (!obj_put(obj, a->name, nv))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	return SCIM_OK;
+}
+
+/* The object out[ext->id], created when absent; NULL when out of memory. */
+static cJSON *
+ext_object(cJSON *out, const struct schema *ext)
+{
+	cJSON	*eo;
+
+	if ((eo = cJSON_GetObjectItemCaseSensitive(out, ext->id)) != NULL)
+		return eo;
+	if ((eo = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (!cJSON_AddItemToObject(out, ext->id, eo)) {
+		cJSON_Delete(eo);
+		return NULL;
+	}
+	return eo;
+}
+
+static enum scim_err	norm_object(const struct resource_type *,
+			    const struct schema *, const cJSON *, cJSON *,
+			    bool, struct scim_error *);
+
+/*
+ * Handle the top-level key c->string, which starts with "urn:":
+ *  - an extension URN of rt: its object is normalised against it;
+ *  - the core URN of rt: its object holds more core attributes;
+ *  - "<core or extension URN>:<attr>": a URN-qualified attribute;
+ *  - another schema known to schema.c (the Group URN on a User): dropped;
+ *  - anything else holding a non-empty object: a custom extension, kept
+ *    verbatim (Entra does not list its URN in "schemas").
+ */
+static enum scim_err
+norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
+    struct scim_error *err)
+{
+	const struct schema		*s;
+	const struct schema_attr	*a;
+	const char			*key = c->string, *colon;
+	cJSON				*eo, *nv;
+
+	if ((s = rt_schema_n(rt, key, strlen(key))) != NULL) {
+		if (cJSON_IsNull(c))
+			return SCIM_OK;
+		if (!cJSON_IsObject(c))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s must be a JSON object", s->id);
+		if (s == rt->core)
+			return norm_object(rt, s, c, out, false, err);
+		if ((eo = ext_object(out, s)) == NULL)
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "out of memory");
+		return norm_object(rt, s, c, eo, false, err);
+	}
+
+	if ((colon = strrchr(key, ':')) != NULL &&
+	    (s = rt_schema_n(rt, key, (size_t)(colon - key))) != NULL) {
+		if ((a = rt_find(rt, s, colon + 1)) == NULL)
+			return SCIM_OK;
+		if (s == rt->core)
+			return norm_member(rt, s, a, c, out, err);
+		if ((eo = ext_object(out, s)) == NULL)
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "out of memory");
+		return norm_member(rt, s, a, c, eo, err);
+	}
+
+	if (schema_by_urn(key) != NULL || !cJSON_IsObject(c) ||
+	    c->child == NULL)
+		return SCIM_OK;
+	if ((nv = cJSON_Duplicate(c, true)) == NULL || !obj_put(out, key, nv))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	return SCIM_OK;
+}
+
+/*
+ * Normalise the members of client object in against schema s into out.
+ * top is true for the resource body itself, where "schemas" and URN keys
+ * are meaningful; inside an extension or core-URN object they are not.
+ */
+static enum scim_err
+norm_object(const struct resource_type *rt, const struct schema *s,
+    const cJSON *in, cJSON *out, bool top, struct scim_error *err)
+{
+	const struct schema_attr	*a;
+	const cJSON			*c;
+	enum scim_err			 rc;
+
+	cJSON_ArrayForEach(c, in) {
+		if (c->string == NULL)
+			continue;
+		if (top && strcasecmp(c->string, "schemas") == 0)
+			continue;
+		if (top && is_urn(c->string)) {
+			if ((rc = norm_urn_key(rt, c, out, err)) != SCIM_OK)
+				return rc;
+			continue;
+		}
+		if ((a = rt_find(rt, s, c->string)) == NULL)
+			continue;
+		if ((rc = norm_member(rt, s, a, c, out, err)) != SCIM_OK)
+			return rc;
+	}
+	return SCIM_OK;
+}
+
+/*
+ * Check that obj (of schema s) carries every required, writable
+ * attribute of s.
+ */
+static enum scim_err
+check_required(const struct schema *s, const cJSON *obj,
+    struct scim_error *err)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nattrs; i++) {
+		if (!s->attrs[i].required ||
+		    s->attrs[i].mutability == MUT_READ_ONLY)
+			continue;
+		if (cJSON_GetObjectItemCaseSensitive(obj,
+		    s->attrs[i].name) == NULL)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s is required", s->attrs[i].name);
+	}
+	return SCIM_OK;
+}
+
+enum scim_err
+resource_normalize(const struct resource_type *rt, const cJSON *in,
+    cJSON **out, struct scim_error *err)
+{
+	cJSON		*res = NULL, *eo;
+	size_t		 i;
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if (!cJSON_IsObject(in))
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the %s resource must be a JSON object", rt->name);
+	if ((res = cJSON_CreateObject()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if ((rc = norm_object(rt, rt->core, in, res, true, err)) != SCIM_OK)
+		goto fail;
+
+	/* Extensions that ended up empty are absent. */
+	for (i = 0; rt->ext != NULL && rt->ext[i] != NULL; i++) {
+		eo = cJSON_GetObjectItemCaseSensitive(res, rt->ext[i]->id);
+		if (eo == NULL)
+			continue;
+		if (eo->child == NULL) {
+			cJSON_DeleteItemFromObjectCaseSensitive(res,
+			    rt->ext[i]->id);
+			continue;
+		}
+		if ((rc = check_required(rt->ext[i], eo, err)) != SCIM_OK)
+			goto fail;
+	}
+	if ((rc = check_required(rt->core, res, err)) != SCIM_OK)
+		goto fail;
+	*out = res;
+	return SCIM_OK;
+fail:
+	cJSON_Delete(res);
+	return rc;
+}
+
+/* --- projection lists (?attributes= and ?excludedAttributes=) --- */
+
+/* One entry of an attributes or excludedAttributes list. */
+struct sel {
+	const struct schema	*sch;		/* core/extension; NULL: other */
+	char			 attr[128];	/* canonical; "": whole schema */
+	char			 sub[128];	/* as listed; "": whole attr */
+	char			 text[RES_PATH_MAX]; /* entry, for URNs
+						   of custom extensions */
+};
+
+/* A parsed list. */
+struct sel_list {
+	struct sel	*v;		/* entries that name something */
+	size_t		 n;
+	bool		 given;		/* the list was present */
+};
+
+enum sel_m {
+	SEL_NONE,			/* not listed */
+	SEL_PART,			/* some sub-attributes listed */
+	SEL_WHOLE			/* listed as a whole */
+};
+
+/*
+ * Copy the entry s[0..len) into dst (size sz) without surrounding blanks
+ * and without any value filter: emails[type eq "work"] becomes "emails",
+ * emails[type eq "work"].value becomes "emails.value".  Quotes inside the
+ * filter are honoured.  Returns false if the result is empty or too long.
+ */
+static bool
+sel_clean(const char *s, size_t len, char *dst, size_t sz)
+{
+	size_t	 i, n = 0;
+	int	 depth = 0;
+	bool	 quoted = false;
+
+	while (len > 0 && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	for (i = 0; i < len; i++) {
+		if (depth > 0) {
+			if (quoted && s[i] == '\\' && i + 1 < len)
+				i++;
+			else if (s[i] == '"')
+				quoted = !quoted;
+			else if (!quoted && s[i] == '[')
+				depth++;
+			else if (!quoted && s[i] == ']')
+				depth--;
+			continue;
+		}
+		if (s[i] == '[') {
+			depth = 1;
+			continue;
+		}
+		if (n + 1 >= sz)
+			return false;
+		dst[n++] = s[i];
+	}
+	dst[n] = '\0';
+	return n > 0;
+}
+
+/*
+ * Fill e from "attr" or "attr.sub" against schema s of rt; false when
+ * the attribute is unknown (such entries are ignored).  A sub-attribute
+ * of a complex attribute need not be known (members keep unknown ones);
+ * a sub-attribute of a simple attribute names nothing.
+ */
+static bool
+sel_path(const struct resource_type *rt, const struct schema *s,
+    const char *p, struct sel *e)
+{
+	const struct schema_attr	*a, *sa;
+	const char			*dot;
+	char				 name[128];
+	size_t				 alen;
+
+	dot = strchr(p, '.');
+	alen = dot != NULL ? (size_t)(dot - p) : strlen(p);
+	if (alen == 0 || alen >= sizeof(name) ||
+	    (dot != NULL && strchr(dot + 1, '.') != NULL))
+		return false;
+	memcpy(name, p, alen);
+	name[alen] = '\0';
+	if ((a = rt_find(rt, s, name)) == NULL)
+		return false;
+	e->sch = s;
+	snprintf(e->attr, sizeof(e->attr), "%s", a->name);
+	if (dot == NULL)
+		return true;
+	if (a->type != ATTR_COMPLEX || dot[1] == '\0' ||
+	    strlen(dot + 1) >= sizeof(e->sub))
+		return false;
+	sa = schema_find_sub(a, dot + 1);
+	snprintf(e->sub, sizeof(e->sub), "%s", sa != NULL ? sa->name :
+	    dot + 1);
+	return true;
+}
+
+/*
+ * Parse one entry s[0..len) into e; false when it names nothing this
+ * resource type knows (it is then ignored, as RFC 7644 permits).
+ * Accepted: attr, attr.sub, <schema URN>, <schema URN>:attr[.sub], and
+ * any other URN, kept as text to match custom extension objects.
+ */
+static bool
+sel_entry(const struct resource_type *rt, const char *s, size_t len,
+    struct sel *e)
+{
+	const struct schema	*sch;
+	const char		*colon;
+
+	memset(e, 0, sizeof(*e));
+	if (!sel_clean(s, len, e->text, sizeof(e->text)))
+		return false;
+	if (!is_urn(e->text))
+		return sel_path(rt, rt->core, e->text, e);
+	if ((sch = rt_schema_n(rt, e->text, strlen(e->text))) != NULL) {
+		e->sch = sch;
+		return true;
+	}
+	colon = strrchr(e->text, ':');
+	sch = rt_schema_n(rt, e->text, (size_t)(colon - e->text));
+	if (sch != NULL)
+		return sel_path(rt, sch, colon + 1, e);
+	/* A schema of another resource type names nothing here. */
+	if (schema_by_urn(e->text) != NULL)
+		return false;
+	return true;
+}
+
+/*
+ * Parse the comma-separated list text (NULL or blank: not given) into l.
+ * Commas inside a value filter's brackets or quotes do not split.
+ * Returns false on allocation failure only.
+ */
+static bool
+sel_parse(const struct resource_type *rt, const char *text,
+    struct sel_list *l)
+{
+	const char	*p, *start;
+	size_t		 cap = 1;
+	int		 depth = 0;
+	bool		 quoted = false;
+
+	memset(l, 0, sizeof(*l));
+	if (text == NULL)
+		return true;
+	for (p = text; *p != '\0' && isspace((unsigned char)*p); p++)
+		continue;
+	if (*p == '\0')
+		return true;
+	l->given = true;
+	for (p = text; *p != '\0'; p++)
+		if (*p == ',')
+			cap++;
+	if ((l->v = calloc(cap, sizeof(*l->v))) == NULL)
+		return false;
+	for (start = p = text;; p++) {
+		if (*p == '\\' && quoted && p[1] != '\0') {
+			p++;
+			continue;
+		}
+		if (*p == '"' && depth > 0)
+			quoted = !quoted;
+		else if (!quoted && *p == '[')
+			depth++;
+		else if (!quoted && *p == ']' && depth > 0)
+			depth--;
+		if (*p != '\0' && (*p != ',' || depth > 0 || quoted))
+			continue;
+		if (l->n < cap && sel_entry(rt, start, (size_t)(p - start),
+		    &l->v[l->n]))
+			l->n++;
+		if (*p == '\0')
+			break;
+		start = p + 1;
+	}
+	return true;
+}
+
+static void
+sel_free(struct sel_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* How does l list attribute attr of schema sch? */
+static enum sel_m
+sel_match(const struct sel_list *l, const struct schema *sch,
+    const char *attr)
+{
+	enum sel_m	 m = SEL_NONE;
+	size_t		 i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].sch != sch || sch == NULL)
+			continue;
+		if (l->v[i].attr[0] == '\0')
+			return SEL_WHOLE;
+		if (strcasecmp(l->v[i].attr, attr) != 0)
+			continue;
+		if (l->v[i].sub[0] == '\0')
+			return SEL_WHOLE;
+		m = SEL_PART;
+	}
+	return m;
+}
+
+/* Does l list sub-attribute sub of attr (schema sch) by name? */
+static bool
+sel_sub(const struct sel_list *l, const struct schema *sch,
+    const char *attr, const char *sub)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].sch == sch && sch != NULL &&
+		    strcasecmp(l->v[i].attr, attr) == 0 &&
+		    strcasecmp(l->v[i].sub, sub) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * How does l list the custom extension object urn (key NULL) or its
+ * member key?  "urn" and "urn:key" are whole; "urn:key.sub" is partial,
+ * as is "urn:other" when asking about the object.
+ */
+static enum sel_m
+sel_custom(const struct sel_list *l, const char *urn, const char *key)
+{
+	const char	*t;
+	enum sel_m	 m = SEL_NONE;
+	size_t		 i, ulen = strlen(urn), klen;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].sch != NULL)
+			continue;
+		t = l->v[i].text;
+		if (strcasecmp(t, urn) == 0)
+			return SEL_WHOLE;
+		if (strncasecmp(t, urn, ulen) != 0 || t[ulen] != ':')
+			continue;
+		t += ulen + 1;
+		if (key == NULL) {
+			m = SEL_PART;
+			continue;
+		}
+		klen = strlen(key);
+		if (strncasecmp(t, key, klen) != 0)
+			continue;
+		if (t[klen] == '\0')
+			return SEL_WHOLE;
+		if (t[klen] == '.')
+			m = SEL_PART;
+	}
+	return m;
+}
+
+/* --- rendering --- */
+
+/*
+ * Is attribute a of schema sch shown under the lists inc
+ * (?attributes=) and exc (?excludedAttributes=)?  Returns SEL_NONE,
+ * SEL_WHOLE, or SEL_PART when only some sub-attributes are (then
+ * *mi and *me say which list restricts them).
+ */
+static enum sel_m
+attr_visible(const struct schema *sch, const struct schema_attr *a,
+    const struct sel_list *inc, const struct sel_list *exc,
+    enum sel_m *mi, enum sel_m *me)
+{
+	*mi = SEL_WHOLE;
+	*me = SEL_NONE;
+	if (a == &schema_attr_id || a->returned == RET_ALWAYS)
+		return SEL_WHOLE;
+	if (a->returned == RET_NEVER)
+		return SEL_NONE;
+	if (inc->given) {
+		if ((*mi = sel_match(inc, sch, a->name)) == SEL_NONE)
+			return SEL_NONE;
+	} else if (a->returned == RET_REQUEST)
+		return SEL_NONE;
+	if (exc->given && (*me = sel_match(exc, sch, a->name)) == SEL_WHOLE)
+		return SEL_NONE;
+	return *mi == SEL_PART || *me == SEL_PART ? SEL_PART : SEL_WHOLE;
+}
+
+/*
+ * Copy the object v of complex attribute a, keeping the sub-attributes
+ * the lists allow: returned:never ones never, returned:always ones
+ * always, returned:request ones only when listed by name, others when
+ * listed in inc (if inc restricts) and not listed in exc (if exc
+ * restricts).  Sub-attributes the schema does not know (kept on members)
+ * follow inc/exc by name.  Returns the copy, possibly empty, or NULL when
+ * out of memory.
+ */
+static cJSON *
+project_object(const struct schema *sch, const struct schema_attr *a,
+    const cJSON *v, const struct sel_list *inc, const struct sel_list *exc)
+{
+	const struct schema_attr	*s;
+	const cJSON			*c;
+	cJSON				*o, *nv;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	cJSON_ArrayForEach(c, v) {
+		if (c->string == NULL || cJSON_IsNull(c))
+			continue;
+		s = schema_find_sub(a, c->string);
+		if (s != NULL && s->returned == RET_NEVER)
+			continue;
+		if (s == NULL || s->returned != RET_ALWAYS) {
+			if (inc != NULL && !sel_sub(inc, sch, a->name,
+			    c->string))
+				continue;
+			if (s != NULL && s->returned == RET_REQUEST &&
+			    inc == NULL)
+				continue;
+			if (exc != NULL && sel_sub(exc, sch, a->name,
+			    c->string))
+				continue;
+		}
+		if ((nv = cJSON_Duplicate(c, true)) == NULL)
+			goto nomem;
+		if (!cJSON_AddItemToObject(o, c->string, nv)) {
+			cJSON_Delete(nv);
+			goto nomem;
+		}
+	}
+	return o;
+nomem:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/*
+ * Project the multi-valued complex value v (an array) element by element;
+ * elements left empty are dropped.  Returns a new array, or NULL when out
+ * of memory; *omit is set when a non-empty stored list projected to
+ * nothing (an empty stored list, such as loaded "members": [], stays).
+ */
+static cJSON *
+project_array(const struct schema *sch, const struct schema_attr *a,
+    const cJSON *v, const struct sel_list *inc, const struct sel_list *exc,
+    bool *omit)
+{
+	const cJSON	*e;
+	cJSON		*arr, *ne;
+
+	*omit = false;
+	if ((arr = cJSON_CreateArray()) == NULL)
+		return NULL;
+	cJSON_ArrayForEach(e, v) {
+		if (cJSON_IsObject(e))
+			ne = project_object(sch, a, e, inc, exc);
+		else
+			ne = cJSON_Duplicate(e, true);
+		if (ne == NULL)
+			goto nomem;
+		if (cJSON_IsObject(ne) && ne->child == NULL)
+			cJSON_Delete(ne);
+		else
+			cJSON_AddItemToArray(arr, ne);
+	}
+	*omit = arr->child == NULL && v->child != NULL;
+	return arr;
+nomem:
+	cJSON_Delete(arr);
+	return NULL;
+}
+
+/*
+ * Add the stored value v of attribute a (schema sch) to out as the lists
+ * allow.  Returns false when out of memory.
+ */
+static bool
+render_attr(cJSON *out, const struct schema *sch,
+    const struct schema_attr *a, const cJSON *v, const struct sel_list *inc,
+    const struct sel_list *exc)
+{
+	const struct sel_list	*pi, *pe;
+	cJSON			*nv;
+	enum sel_m		 mi, me;
+	bool			 omit = false;
+
+	if (v == NULL || cJSON_IsNull(v) ||
+	    cJSON_GetObjectItemCaseSensitive(out, a->name) != NULL)
+		return true;
+	if (attr_visible(sch, a, inc, exc, &mi, &me) == SEL_NONE)
+		return true;
+
+	pi = mi == SEL_PART ? inc : NULL;
+	pe = me == SEL_PART ? exc : NULL;
+	if (a->type == ATTR_COMPLEX && cJSON_IsObject(v)) {
+		nv = project_object(sch, a, v, pi, pe);
+		omit = nv != NULL && nv->child == NULL;
+	} else if (a->type == ATTR_COMPLEX && cJSON_IsArray(v))
+		nv = project_array(sch, a, v, pi, pe, &omit);
+	else
+		nv = cJSON_Duplicate(v, true);
+	if (nv == NULL)
+		return false;
+	if (omit) {
+		cJSON_Delete(nv);
+		return true;
+	}
+	return obj_put(out, a->name, nv);
+}
+
+/*
+ * Render the custom extension object v stored under urn into out (and
+ * its URN into schemas) as the lists allow.  Its members are not in any
+ * schema table, so they are selected by name only.
+ */
+static bool
+render_custom(cJSON *out, cJSON *schemas, const char *urn, const cJSON *v,
+    const struct sel_list *inc, const struct sel_list *exc)
+{
+	const cJSON	*c;
+	cJSON		*o, *nv, *s;
+	enum sel_m	 mi = SEL_WHOLE, me = SEL_NONE;
+
+	if (inc->given && (mi = sel_custom(inc, urn, NULL)) == SEL_NONE)
+		return true;
+	if (exc->given && (me = sel_custom(exc, urn, NULL)) == SEL_WHOLE)
+		return true;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return false;
+	cJSON_ArrayForEach(c, v) {
+		if (c->string == NULL)
+			continue;
+		if (mi == SEL_PART && sel_custom(inc, urn, c->string) ==
+		    SEL_NONE)
+			continue;
+		if (me == SEL_PART && sel_custom(exc, urn, c->string) ==
+		    SEL_WHOLE)
+			continue;
+		if ((nv = cJSON_Duplicate(c, true)) == NULL)
+			goto nomem;
+		if (!cJSON_AddItemToObject(o, c->string, nv)) {
+			cJSON_Delete(nv);
+			goto nomem;
+		}
+	}
+	if (o->child == NULL) {
+		cJSON_Delete(o);
+		return true;
+	}
+	/* obj_put() owns o from here, whatever it returns. */
+	if (!obj_put(out, urn, o) || (s = cJSON_CreateString(urn)) == NULL)
+		return false;
+	cJSON_AddItemToArray(schemas, s);
+	return true;
+nomem:
+	cJSON_Delete(o);
+	return false;
+}
+
+/*
+ * A copy of the stored meta (an empty object if there is none) with
+ * "location" set to base + endpoint + "/" + id when base and id are
+ * known; a trailing '/' on base is not doubled.  NULL when out of memory.
+ */
+static cJSON *
+meta_copy(const struct resource_type *rt, const cJSON *res,
+    const char *base)
+{
+	const cJSON	*meta, *id;
+	cJSON		*m, *loc;
+	char		*url;
+	size_t		 blen, sz;
+
+	meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
+	id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	m = cJSON_IsObject(meta) ? cJSON_Duplicate(meta, true) :
+	    cJSON_CreateObject();
+	if (m == NULL || base == NULL || !cJSON_IsString(id))
+		return m;
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	sz = blen + strlen(rt->endpoint) + 1 + strlen(id->valuestring) + 1;
+	if ((url = malloc(sz)) == NULL) {
+		cJSON_Delete(m);
+		return NULL;
+	}
+	snprintf(url, sz, "%.*s%s/%s", (int)blen, base, rt->endpoint,
+	    id->valuestring);
+	loc = cJSON_CreateString(url);
+	free(url);
+	if (loc == NULL || !obj_put(m, "location", loc)) {
+		cJSON_Delete(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Is key the URN of a custom extension object, not of any schema? */
+static bool
+is_custom_urn(const struct resource_type *rt, const cJSON *c)
+{
+	return c->string != NULL && is_urn(c->string) &&
+	    cJSON_IsObject(c) &&
+	    rt_schema_n(rt, c->string, strlen(c->string)) == NULL &&
+	    schema_by_urn(c->string) == NULL;
+}
+
+cJSON *
+resource_render(const struct resource_type *rt, const cJSON *res,
+    const char *base, const char *attributes, const char *excluded)
+{
+	static const struct schema_attr	*const head[] = {
+		&schema_attr_id, &schema_attr_external_id
+	};
+	const struct schema		*ext;
+	const cJSON			*ev, *c;
+	cJSON				*out = NULL, *schemas, *eo, *meta = NULL,
+					*s;
+	struct sel_list			 inc, exc;
+	size_t				 i, j;
+	bool				 ok = false;
+
+	memset(&exc, 0, sizeof(exc));
+	if (!sel_parse(rt, attributes, &inc) ||
+	    !sel_parse(rt, excluded, &exc))
+		goto cleanup;
+	if ((out = cJSON_CreateObject()) == NULL ||
+	    (schemas = cJSON_AddArrayToObject(out, "schemas")) == NULL ||
+	    (s = cJSON_CreateString(rt->core->id)) == NULL)
+		goto cleanup;
+	cJSON_AddItemToArray(schemas, s);
+
+	for (i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		if (!render_attr(out, rt->core, head[i],
+		    cJSON_GetObjectItem(res, head[i]->name), &inc, &exc))
+			goto cleanup;
+	for (i = 0; i < rt->core->nattrs; i++) {
+		if (strcmp(rt->core->attrs[i].name, "meta") == 0)
+			continue;
+		if (!render_attr(out, rt->core, &rt->core->attrs[i],
+		    cJSON_GetObjectItem(res, rt->core->attrs[i].name), &inc,
+		    &exc))
+			goto cleanup;
+	}
+
+	for (i = 0; rt->ext != NULL && (ext = rt->ext[i]) != NULL; i++) {
+		ev = cJSON_GetObjectItem(res, ext->id);
+		if (!cJSON_IsObject(ev))
+			continue;
+		if ((eo = cJSON_CreateObject()) == NULL)
+			goto cleanup;
+		for (j = 0; j < ext->nattrs; j++)
+			if (!render_attr(eo, ext, &ext->attrs[j],
+			    cJSON_GetObjectItem(ev, ext->attrs[j].name), &inc,
+			    &exc)) {
+				cJSON_Delete(eo);
+				goto cleanup;
+			}
+		if (eo->child == NULL) {
+			cJSON_Delete(eo);
+			continue;
+		}
+		if (!obj_put(out, ext->id, eo) ||
+		    (s = cJSON_CreateString(ext->id)) == NULL)
+			goto cleanup;
+		cJSON_AddItemToArray(schemas, s);
+	}
+	cJSON_ArrayForEach(c, res)
+		if (is_custom_urn(rt, c) &&
+		    !render_custom(out, schemas, c->string, c, &inc, &exc))
+			goto cleanup;
+
+	if ((meta = meta_copy(rt, res, base)) == NULL)
+		goto cleanup;
+	if (meta->child != NULL &&
+	    !render_attr(out, rt->core, &schema_attr_meta, meta, &inc, &exc))
+		goto cleanup;
+	ok = true;
+cleanup:
+	cJSON_Delete(meta);
+	sel_free(&inc);
+	sel_free(&exc);
+	if (!ok) {
+		cJSON_Delete(out);
+		return NULL;
+	}
+	return out;
+}
+
+int
+resource_wants(const struct resource_type *rt, const char *attr,
+    const char *attributes, const char *excluded)
+{
+	const struct schema		*sch = rt->core;
+	const struct schema_attr	*a;
+	struct sel_list			 inc, exc;
+	enum sel_m			 mi, me;
+	size_t				 i;
+	int				 wants = 1;
+
+	memset(&exc, 0, sizeof(exc));
+	/* When memory is short, say yes: loading too much is harmless. */
+	if (!sel_parse(rt, attributes, &inc) ||
+	    !sel_parse(rt, excluded, &exc))
+		goto cleanup;
+	a = rt_find(rt, sch, attr);
+	for (i = 0; a == NULL && rt->ext != NULL && rt->ext[i] != NULL; i++)
+		if ((a = schema_find(rt->ext[i], attr)) != NULL)
+			sch = rt->ext[i];
+	if (a == NULL)
+		wants = !inc.given;
+	else
+		wants = attr_visible(sch, a, &inc, &exc, &mi, &me) !=
+		    SEL_NONE;
+cleanup:
+	sel_free(&inc);
+	sel_free(&exc);
+	return wants;
+}

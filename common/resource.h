@@ -1,0 +1,77 @@
+/*
+ * Resources in and out: turn what a client sent into the canonical stored
+ * form, and turn a stored resource into what a response shows.
+ *
+ * Canonical stored form: attribute names spelt as in the schema tables;
+ * extension attributes under the canonical URN key; booleans as JSON
+ * booleans; complex single values as objects (the enterprise manager is
+ * always {"value": id, ...}); multi-valued attributes as arrays; absent,
+ * null and empty-array attributes omitted; no "id", "meta", "schemas" or
+ * readOnly attributes (the handlers add id/meta, the renderer adds
+ * schemas).  Values are otherwise kept exactly as sent (no reformatting of
+ * emails, phone numbers or names).
+ */
+#ifndef SCIM_RESOURCE_H
+#define SCIM_RESOURCE_H
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "schema.h"
+
+/*
+ * Normalise a client-sent resource body (POST, PUT, or the result of a
+ * PATCH) of type rt into a new canonical object in *out, which the caller
+ * frees with cJSON_Delete.
+ *
+ *  - names are matched case-insensitively and rewritten canonically;
+ *  - unknown attributes and unknown schema URNs are ignored (dropped);
+ *    an object under an unknown "urn:..." key is kept as sent (custom
+ *    extensions arrive without their URN in "schemas");
+ *  - readOnly attributes (id, meta, groups, manager.displayName...) are
+ *    dropped silently, as RFC 7644 section 3.3 allows;
+ *  - boolean attributes accept "true"/"false" strings in any case;
+ *  - a single object given for a multi-valued attribute is wrapped into a
+ *    one-element array; the manager may be a bare id string;
+ *  - a value of the wrong JSON type is SCIM_E_INVALID_VALUE naming the
+ *    attribute; a missing required attribute (userName for User,
+ *    displayName for Group) is SCIM_E_INVALID_VALUE; more than one
+ *    "primary": true in one multi-valued attribute is
+ *    SCIM_E_INVALID_VALUE.
+ */
+enum scim_err	 resource_normalize(const struct resource_type *rt,
+		    const cJSON *in, cJSON **out, struct scim_error *err);
+
+/*
+ * Build the response body for stored resource res (which includes id,
+ * meta and, when loaded, members/groups): adds "schemas" (core plus each
+ * extension present), fills meta.location from base ("https://h/scim/v2")
+ * as base + endpoint + "/" + id, and applies the RFC 7644 section 3.9
+ * rules: attributes (comma-separated list, NULL for none) keeps only the
+ * listed attributes plus returned:always ones; excluded removes the listed
+ * ones except returned:always; returned:never attributes never appear;
+ * returned:request ones only when listed.  List entries may be
+ * URN-qualified, dotted (name.givenName) or carry a value filter
+ * (emails[type eq "work"], treated as the whole attribute).  Returns a new
+ * object the caller frees.
+ */
+cJSON		*resource_render(const struct resource_type *rt,
+		    const cJSON *res, const char *base,
+		    const char *attributes, const char *excluded);
+
+/*
+ * Would resource_render() with these lists show top-level attribute attr
+ * (canonical name)?  Lets handlers skip loading members or groups.
+ */
+int		 resource_wants(const struct resource_type *rt,
+		    const char *attr, const char *attributes,
+		    const char *excluded);
+
+/*
+ * Coerce a JSON value for a boolean attribute: true/false, or a string
+ * "true"/"false" in any case.  Returns 1 and sets *b on success, 0 for
+ * anything else.
+ */
+int		 resource_bool(const cJSON *v, int *b);
+
+#endif /* SCIM_RESOURCE_H */

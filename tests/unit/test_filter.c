@@ -1,0 +1,890 @@
+/*
+ * Unit tests for common/filter.c: the RFC 7644 section 3.4.2.2 grammar,
+ * its evaluation over stored resources, the lenient forms Microsoft's
+ * clients send, every class of malformed filter, and the helpers
+ * filter_eq_hint, filter_uses, filter_compare, filter_parse_sub and
+ * filter_parse_datetime.
+ *
+ * Table-driven: each row is {filter, resource type, expected ids}, where
+ * the expected ids are those fixture resources (in fixture order) that
+ * match, or ERR when the filter must be rejected as invalidFilter with a
+ * detail naming the offset.  A failing row reports its own line.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "filter.h"
+#include "schema.h"
+#include "tap.h"
+
+#define ERR	"!invalidFilter"
+#define U	(&rt_user)
+#define G	(&rt_group)
+#define ENT	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define CUST	"urn:ietf:params:scim:schemas:extension:Custom:2.0:User"
+
+/* Stored users, canonical form plus id/meta/groups as handlers load them. */
+static const char *const user_json[] = {
+	"{\"id\":\"u1\",\"userName\":\"Alice@Example.com\","
+	"\"externalId\":\"alice\",\"displayName\":\"Alice Smith\","
+	"\"title\":\"Engineer\",\"active\":true,"
+	"\"name\":{\"givenName\":\"Alice\",\"familyName\":\"Employee\"},"
+	"\"emails\":[{\"value\":\"alice@example.com\",\"type\":\"work\","
+	"\"primary\":true},{\"value\":\"alice@home.org\",\"type\":\"home\"}],"
+	"\"groups\":[{\"value\":\"g1\",\"display\":\"Admins\","
+	"\"type\":\"direct\"}],"
+	"\"meta\":{\"resourceType\":\"User\","
+	"\"created\":\"2014-01-01T00:00:00Z\","
+	"\"lastModified\":\"2020-05-05T10:00:00.1234567+02:00\"},"
+	"\"" ENT "\":{\"employeeNumber\":\"1001\",\"department\":\"R&D\","
+	"\"manager\":{\"value\":\"u2\",\"displayName\":\"Bob\"}},"
+	"\"" CUST "\":{\"costCode\":\"CC-7\",\"level\":3,\"remote\":true,"
+	"\"hired\":\"2020-01-01T00:00:00+01:00\"}}",
+
+	"{\"id\":\"u2\",\"userName\":\"bob\",\"externalId\":\"Bob\","
+	"\"displayName\":\"Bob Jones\",\"active\":false,"
+	"\"name\":{\"givenName\":\"Bob\",\"familyName\":\"Employee\"},"
+	"\"emails\":[{\"value\":\"bob@example.org\",\"type\":\"work\","
+	"\"primary\":true}],"
+	"\"groups\":[{\"value\":\"g1\"},{\"value\":\"g2\"}],"
+	"\"meta\":{\"created\":\"2015-10-10T21:38:21.8617980Z\"},"
+	"\"" ENT "\":{\"department\":\"Sales\","
+	"\"manager\":{\"value\":\"u3\"}}}",
+
+	"{\"id\":\"u3\",\"userName\":\"Olivia\","
+	"\"displayName\":\"BobIsAmazing\",\"active\":true,"
+	"\"name\":{\"givenName\":\"Olivia\",\"familyName\":\"Employee\"},"
+	"\"emails\":[{\"value\":\"olivia@example.com\",\"type\":\"work\"},"
+	"{\"value\":\"olivia@EXAMPLE.org\",\"type\":\"other\","
+	"\"primary\":false}],"
+	"\"meta\":{\"created\":\"2015-10-10T14:38:21.8617979-07:00\"},"
+	"\"" ENT "\":{\"manager\":{\"value\":\"u2\"}}}",
+
+	"{\"id\":\"u4\",\"userName\":\"carol\","
+	"\"displayName\":\"Carol \\\"CJ\\\" O'Neil \\\\ / x\","
+	"\"title\":\"\",\"nickName\":null,\"active\":true,"
+	"\"name\":{\"familyName\":\"Other\"},\"emails\":[],"
+	"\"phoneNumbers\":[{\"value\":\"+1 555 0100\",\"type\":\"work\"}],"
+	"\"meta\":{\"created\":\"2016-02-29T12:00:00+05:30\"}}",
+
+	"{\"id\":\"u5\",\"userName\":\"dave\",\"externalId\":\"dave-ext\","
+	"\"active\":true,\"name\":{\"familyName\":\"Employee\"},"
+	"\"emails\":[{\"value\":\"dave@example.net\",\"type\":\"work\"}],"
+	"\"meta\":{\"created\":\"2021-12-31T23:59:59.999999Z\"},"
+	"\"" ENT "\":{\"manager\":\"u1\"}}",
+
+	"{\"id\":\"u6\",\"userName\":\"eve\","
+	"\"displayName\":\"Zo\\u00eb \\ud83d\\ude00\","
+	"\"meta\":{\"created\":\"2010-06-15T08:00:00-04:00\"}}",
+};
+
+static const char *const group_json[] = {
+	"{\"id\":\"g1\",\"displayName\":\"Admins\","
+	"\"externalId\":\"ext-admins\",\"members\":["
+	"{\"value\":\"u1\",\"display\":\"Alice\",\"type\":\"User\"},"
+	"{\"value\":\"u2\"}]}",
+	"{\"id\":\"g2\",\"displayName\":\"Sales\",\"members\":[]}",
+	("{\"id\":\"g3\",\"displayName\":\"admins-2\",\"members\":["
+	"{\"value\":\"u3\",\"$ref\":\"../Users/u3\"}]}"),
+};
+
+#define NUSERS	(sizeof(user_json) / sizeof(user_json[0]))
+#define NGROUPS	(sizeof(group_json) / sizeof(group_json[0]))
+
+static cJSON	*users[NUSERS];
+static cJSON	*groups[NGROUPS];
+
+struct row {
+	int				 line;
+	const struct resource_type	*rt;
+	const char			*filter;
+	const char			*want;	/* ids, or ERR */
+};
+
+#define R(rt, f, w)	{ __LINE__, (rt), (f), (w) }
+
+static const struct row rows[] = {
+	/* eq, caseExact, any-case names and operators */
+	R(U, "userName eq \"alice@example.com\"", "u1"),
+	R(U, "USERNAME EQ \"ALICE@EXAMPLE.COM\"", "u1"),
+	R(U, "userName Eq \"BOB\"", "u2"),
+	R(U, "id eq \"u1\"", "u1"),
+	R(U, "id eq \"U1\"", ""),
+	R(U, "ID eq \"u3\"", "u3"),
+	R(U, "externalId eq \"bob\"", ""),
+	R(U, "externalId eq \"Bob\"", "u2"),
+	R(U, "ExternalID eq \"alice\"", "u1"),
+	R(U, "DisplayName eq \"BobIsAmazing\"", "u3"),
+	R(U, "displayName eq \"bobisamazing\"", "u3"),
+	R(U, "meta.resourceType eq \"user\"", ""),
+	R(U, "meta.resourceType eq \"User\"", "u1"),
+	/* ne: absent attributes are "not equal" */
+	R(U, "userName ne \"bob\"", "u1,u3,u4,u5,u6"),
+	R(U, "externalId ne \"alice\"", "u2,u3,u4,u5,u6"),
+	R(U, "emails.value ne \"bob@example.org\"", "u1,u3,u4,u5,u6"),
+	/* co sw ew */
+	R(U, "displayName co \"smith\"", "u1"),
+	R(U, "displayName CO \"o\"", "u2,u3,u4,u6"),
+	R(U, "userName sw \"O\"", "u3"),
+	R(U, "userName ew \".COM\"", "u1"),
+	R(U, "userName co \"\"", "u1,u2,u3,u4,u5,u6"),
+	R(U, "emails co \"EXAMPLE.ORG\"", "u2,u3"),
+	/* gt ge lt le on strings (no case) */
+	R(U, "userName gt \"c\"", "u3,u4,u5,u6"),
+	R(U, "userName lt \"bob\"", "u1"),
+	R(U, "userName le \"BOB\"", "u1,u2"),
+	R(U, "userName ge \"eve\"", "u3,u6"),
+	/* pr and null */
+	R(U, "title pr", "u1"),
+	R(U, "emails pr", "u1,u2,u3,u5"),
+	R(U, "nickName pr", ""),
+	R(U, "name pr", "u1,u2,u3,u4,u5"),
+	R(U, "nickName eq null", "u1,u2,u3,u4,u5,u6"),
+	R(U, "title eq null", "u2,u3,u4,u5,u6"),
+	R(U, "title ne null", "u1"),
+	R(U, "emails eq NULL", "u4,u6"),
+	R(U, "name pr and not (emails pr)", "u4"),
+	R(U, "userName PR", "u1,u2,u3,u4,u5,u6"),
+	/* booleans */
+	R(U, "active eq true", "u1,u3,u4,u5"),
+	R(U, "active eq false", "u2"),
+	R(U, "active ne true", "u2,u6"),
+	R(U, "ACTIVE eq \"False\"", "u2"),
+	R(U, "active eq True", "u1,u3,u4,u5"),
+	R(U, "active pr", "u1,u2,u3,u4,u5"),
+	R(U, "emails.primary eq true", "u1,u2"),
+	R(U, "emails.primary eq false", "u3"),
+	/* multi-valued and complex */
+	R(U, "emails.value eq \"bob@example.org\"", "u2"),
+	R(U, "emails.Value co example.com", "u1,u3"),
+	R(U, "emails eq \"alice@example.com\"", "u1"),
+	R(U, "emails.type eq \"home\"", "u1"),
+	R(U, "name.familyName eq \"Employee\"", "u1,u2,u3,u5"),
+	R(U, "groups.value eq \"g2\"", "u2"),
+	R(U, "groups eq \"g1\"", "u1,u2"),
+	R(U, "groups[display eq \"admins\"]", "u1"),
+	/* value paths */
+	R(U, "emails[type eq \"work\"].value eq \"olivia@example.com\"",
+	    "u3"),
+	R(U, "emails[type eq \"work\" and value co \"example.org\"]", "u2"),
+	R(U, "emails[type eq \"home\" or primary eq true]", "u1,u2"),
+	R(U, "emails[primary eq \"True\"].value sw \"bob\"", "u2"),
+	R(U, "emails[not (type eq \"work\")]", "u1,u3"),
+	R(U, "emails[type eq \"work\"] and emails[value ew \".org\"]",
+	    "u1,u2,u3"),
+	R(U, "emails[type eq \"work\" and value ew \".org\"]", "u2"),
+	R(U, "emails[type eq \"work\"] eq \"dave@example.net\"", "u5"),
+	R(U, "emails[type eq work]", "u1,u2,u3,u5"),
+	R(U, "emails[type eq \"work\"].value pr", "u1,u2,u3,u5"),
+	R(U, "emails[Type EQ \"WORK\"].Value EW \"example.com\"", "u1,u3"),
+	R(U, "emails[ type eq \"work\" ]", "u1,u2,u3,u5"),
+	R(U, "phoneNumbers[type eq \"work\" and value sw \"+1\"]", "u4"),
+	R(U, "emails[(type eq \"other\") or (type eq \"home\")].value "
+	    "co \"o\"", "u1,u3"),
+	/* dateTime */
+	R(U, "meta.Created gt 2015-10-10T14:38:21.8617979-07:00",
+	    "u2,u4,u5"),
+	R(U, "meta.created eq \"2015-10-10T21:38:21.861797Z\"", "u3"),
+	R(U, "meta.created ge \"2015-10-10T14:38:21.8617979-07:00\"",
+	    "u2,u3,u4,u5"),
+	R(U, "meta.created lt \"2014-01-01T00:00:00.000001Z\"", "u1,u6"),
+	R(U, "meta.created le \"2014-01-01T01:00:00+01:00\"", "u1,u6"),
+	R(U, "meta.created ne \"2014-01-01T01:00:00+01:00\"",
+	    "u2,u3,u4,u5,u6"),
+	R(U, "meta.lastModified gt \"2020-05-05T08:00:00Z\"", "u1"),
+	R(U, "meta.lastModified lt \"2020-05-05T08:00:00.123457Z\"", "u1"),
+	R(U, "meta.created gt \"2016-02-29T06:29:59Z\" and "
+	    "meta.created lt \"2016-02-29T06:30:01Z\"", "u4"),
+	R(U, "meta.created sw \"2015\"", "u2,u3"),
+	R(U, "meta.created co \"t08\"", "u6"),
+	/* extensions, URN-qualified names, manager */
+	R(U, ENT ":department eq \"sales\"", "u2"),
+	R(U, "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:"
+	    "Department eq \"R&D\"", "u1"),
+	R(U, ENT ":manager.value eq \"u2\"", "u1,u3"),
+	R(U, ENT ":manager eq \"u2\"", "u1,u3"),
+	R(U, "manager eq \"u2\"", "u1,u3"),
+	R(U, "Manager.Value eq \"u1\"", "u5"),
+	R(U, "manager eq \"u1\"", "u5"),
+	R(U, "manager pr", "u1,u2,u3,u5"),
+	R(U, "id eq \"u1\" and manager eq \"u2\"", "u1"),
+	R(U, "id eq \"u2\" and manager eq \"u2\"", ""),
+	R(U, "employeeNumber eq \"1001\"", "u1"),
+	R(U, ENT ":employeeNumber eq 1001", "u1"),
+	R(U, "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"bob\"",
+	    "u2"),
+	R(U, "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName "
+	    "sw \"Ol\"", "u3"),
+	R(U, ENT ":manager[value eq \"u3\"]", "u2"),
+	/* unknown and custom attributes */
+	R(U, "foo eq \"x\"", ""),
+	R(U, "foo ne \"x\"", "u1,u2,u3,u4,u5,u6"),
+	R(U, "foo pr", ""),
+	R(U, "name.foo eq \"x\"", ""),
+	R(U, "members eq \"u1\"", ""),
+	R(U, CUST ":costCode eq \"cc-7\"", "u1"),
+	R(U, CUST ":level gt 2", "u1"),
+	R(U, CUST ":level lt 2", ""),
+	R(U, CUST ":level eq \"3\"", "u1"),
+	R(U, CUST ":remote eq true", "u1"),
+	R(U, CUST ":remote eq \"TRUE\"", "u1"),
+	R(U, CUST ":hired gt \"2019-12-31T23:00:00Z\"", ""),
+	R(U, CUST ":hired ge \"2019-12-31T23:00:00Z\"", "u1"),
+	R(U, CUST ":hired co \"+01\"", "u1"),
+	/* logic and precedence */
+	R(U, "not (userName eq \"bob\")", "u1,u3,u4,u5,u6"),
+	R(U, "not(active eq true)", "u2,u6"),
+	R(U, "NOT (active eq true)", "u2,u6"),
+	R(U, "userName eq \"bob\" or userName eq \"carol\" and "
+	    "active eq true", "u2,u4"),
+	R(U, "(userName eq \"bob\" or userName eq \"carol\") and "
+	    "active eq true", "u4"),
+	R(U, "userName eq \"carol\" and active eq true or userName eq \"bob\"",
+	    "u2,u4"),
+	R(U, "not (userName eq \"bob\") and not (userName eq "
+	    "\"alice@example.com\")", "u3,u4,u5,u6"),
+	R(U, "not userName eq \"bob\"", "u1,u3,u4,u5,u6"),
+	R(U, "not userName eq \"bob\" and active eq true", "u1,u3,u4,u5"),
+	R(U, "not not (userName eq \"bob\")", "u2"),
+	R(U, "userName eq \"bob\" Or (userName eq \"eve\" OR "
+	    "(userName eq \"dave\"))", "u2,u5,u6"),
+	R(U, "(((userName eq \"bob\")))", "u2"),
+	R(U, "userName eq \"bob\" AND active eq false", "u2"),
+	R(U, "userName eq \"bob\" and active eq true", ""),
+	R(U, "(userName eq \"bob\")and(active eq false)", "u2"),
+	/* white space, values, escapes */
+	R(U, "  userName   eq    \"bob\"   ", "u2"),
+	R(U, "userName eq \"bob\"    or\t userName eq \"eve\"", "u2,u6"),
+	R(U, "userName eq\"bob\"", "u2"),
+	R(U, "displayName eq \"Zo\\u00EB \\uD83D\\uDE00\"", "u6"),
+	R(U, "displayName eq \"Zo\xc3\xab \xf0\x9f\x98\x80\"", "u6"),
+	R(U, "displayName sw \"zO\xc3\xab\"", "u6"),
+	R(U, "title eq \"Engin\\u0065er\"", "u1"),
+	R(U, "displayName eq \"Carol \\\"CJ\\\" O'Neil \\\\ \\/ x\"", "u4"),
+	R(U, "userName eq bob", "u2"),
+	R(U, "userName eq 12", ""),
+	R(U, "userName eq \"true\"", ""),
+
+	/* Groups */
+	R(G, "members eq \"u1\"", "g1"),
+	R(G, "members.value eq \"u3\"", "g3"),
+	R(G, "id eq \"g1\" and members eq \"u2\"", "g1"),
+	R(G, "id eq \"g2\" and members eq \"u2\"", ""),
+	R(G, "members pr", "g1,g3"),
+	R(G, "members eq null", "g2"),
+	R(G, "displayName eq \"admins\"", "g1"),
+	R(G, "displayName sw \"ADMINS\"", "g1,g3"),
+	R(G, "members[value eq \"u1\" and type eq \"User\"]", "g1"),
+	R(G, "members[$ref ew \"/u3\"]", "g3"),
+	R(G, "members[display co \"ali\"].value eq \"u1\"", "g1"),
+	R(G, "urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "
+	    "\"Sales\"", "g2"),
+	R(G, "manager eq \"u2\"", ""),
+	R(G, "externalId eq \"EXT-ADMINS\"", ""),
+	R(G, "externalId eq \"ext-admins\"", "g1"),
+	R(G, "members ne \"u1\"", "g2,g3"),
+
+	/* Malformed */
+	R(U, "", ERR),
+	R(U, "   ", ERR),
+	R(U, "userName", ERR),
+	R(U, "userName eq", ERR),
+	R(U, "userName eq ", ERR),
+	R(U, "userName eq \"bob", ERR),
+	R(U, "userName xx \"bob\"", ERR),
+	R(U, "userName equals \"bob\"", ERR),
+	R(U, "userName eq \"bob\" extra", ERR),
+	R(U, "userName eq \"bob\"extra", ERR),
+	R(U, "userName eq \"bob\")", ERR),
+	R(U, "userName eq \"a\"]", ERR),
+	R(U, "(userName eq \"bob\"", ERR),
+	R(U, "((userName eq \"bob\")", ERR),
+	R(U, "userName eq \"a\" and not (userName eq \"b\"", ERR),
+	R(U, "emails[type eq \"work\"", ERR),
+	R(U, "emails[type eq \"work\"]]", ERR),
+	R(U, "emails[]", ERR),
+	R(U, "emails[type eq \"work\"].", ERR),
+	R(U, "emails[type eq \"work\"].value", ERR),
+	R(U, "emails type eq \"work\"]", ERR),
+	R(U, "userName eq \"bob\" and", ERR),
+	R(U, "and userName eq \"bob\"", ERR),
+	R(U, "userName eq \"bob\" or or userName eq \"x\"", ERR),
+	R(U, "()", ERR),
+	R(U, "userName eq \"x\" and (", ERR),
+	R(U, "userName eq (", ERR),
+	R(U, "userName eq [", ERR),
+	R(U, "userName pr \"x\"", ERR),
+	R(U, "not", ERR),
+	R(U, "not (", ERR),
+	R(U, "1userName eq \"x\"", ERR),
+	R(U, "\"userName\" eq \"x\"", ERR),
+	R(U, "userName.foo.bar eq \"x\"", ERR),
+	R(U, "urn:ietf:params:scim:schemas:core:2.0:User eq \"x\"", ERR),
+	R(U, "active gt true", ERR),
+	R(U, "active lt false", ERR),
+	R(U, "active co \"t\"", ERR),
+	R(U, "active eq \"yes\"", ERR),
+	R(U, "active eq 1", ERR),
+	R(U, "emails.primary gt true", ERR),
+	R(U, "emails[primary sw \"t\"]", ERR),
+	R(U, "meta.created gt \"yesterday\"", ERR),
+	R(U, "meta.created gt 5", ERR),
+	R(U, "meta.created gt 2015-10-10", ERR),
+	R(U, "name gt \"x\"", ERR),
+	R(U, "name eq \"x\"", ERR),
+	R(U, "meta lt \"x\"", ERR),
+	R(U, "userName gt null", ERR),
+	R(U, "userName co null", ERR),
+	R(U, "foo gt true", ERR),
+	R(U, "userName eq \"\\uZZZZ\"", ERR),
+	R(U, "userName eq \"\\u12\"", ERR),
+	R(U, "userName eq \"\\uD83D\"", ERR),
+	R(U, "userName eq \"\\uD83Dx\"", ERR),
+	R(U, "userName eq \"\\uD83D\\u0041\"", ERR),
+	R(U, "userName eq \"\\uDE00\"", ERR),
+	R(U, "userName eq \"\\u0000\"", ERR),
+	R(U, "userName eq \"a\\", ERR),
+	R(U, "userName eq \"\\\"", ERR),
+	R(U, "userName eq \"\\q\"", ERR),
+	R(U, "userName eq \"a\tb\"", ERR),
+	R(U, "userName eq \"\xff\"", ERR),
+	R(U, "userName eq \"\xc3\"", ERR),
+	R(U, "emails[type[value eq \"x\"] eq \"y\"]", ERR),
+	R(U, "emails[emails.type eq \"work\"]", ERR),
+	R(U, CUST ":x[y eq \"z\"].w.v eq \"a\"", ERR),
+	R(U, "name.givenName[value eq \"x\"]", ERR),
+	R(U, "emails [type eq \"work\"]", ERR),
+};
+
+#define NROWS	(sizeof(rows) / sizeof(rows[0]))
+
+/* Ids of the fixture resources f matches, comma-separated, in buf. */
+static void
+matches(const struct filter *f, const struct resource_type *rt, char *buf,
+    size_t sz)
+{
+	cJSON	**set = rt == G ? groups : users;
+	size_t	  n = rt == G ? NGROUPS : NUSERS, i;
+	cJSON	 *id;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!filter_match(f, set[i]))
+			continue;
+		id = cJSON_GetObjectItem(set[i], "id");
+		if (buf[0] != '\0')
+			strncat(buf, ",", sz - strlen(buf) - 1);
+		strncat(buf, id->valuestring, sz - strlen(buf) - 1);
+	}
+}
+
+/* Run text against the fixtures of rt: the match list, or ERR. */
+static void
+check(int line, const struct resource_type *rt, const char *text,
+    const char *want, const char *label)
+{
+	struct filter		*f = NULL;
+	struct scim_error	 err;
+	enum scim_err		 rc;
+	char			 got[600], name[160];
+
+	memset(&err, 0, sizeof(err));
+	rc = filter_parse(text, rt, &f, &err);
+	snprintf(name, sizeof(name), "%s: %.100s", rt == G ? "Groups" :
+	    "Users", label != NULL ? label : text);
+	if (rc == SCIM_OK)
+		matches(f, rt, got, sizeof(got));
+	else if (rc == SCIM_E_INVALID_FILTER && f == NULL &&
+	    strstr(err.detail, "at offset ") != NULL)
+		snprintf(got, sizeof(got), "%s", ERR);
+	else
+		snprintf(got, sizeof(got), "rc %d: %s", (int)rc, err.detail);
+	if (!tap_is_str(got, want, line, name) && rc != SCIM_OK)
+		printf("#     detail: %s\n", err.detail);
+	filter_free(f);
+}
+
+/* Exact error details: what a client sees. */
+static void
+test_details(void)
+{
+	static const struct {
+		int		 line;
+		const char	*filter;
+		const char	*detail;
+	} t[] = {
+		{ __LINE__, "userName xx \"bob\"",
+		  "invalid filter at offset 9: unknown operator (expected eq, "
+		  "ne, co, sw, ew, gt, ge, lt, le or pr), found 'xx \"bob\"'" },
+		{ __LINE__, "(userName eq \"bob\"",
+		  "invalid filter at offset 18: expected ')' to close the '(' "
+		  "at offset 0, found end of filter" },
+		{ __LINE__, "userName eq",
+		  "invalid filter at offset 11: expected a value after 'eq', "
+		  "found end of filter" },
+		{ __LINE__, "active gt true",
+		  "invalid filter at offset 7: 'gt' cannot be applied to the "
+		  "boolean attribute 'active' (only eq, ne and pr)" },
+		{ __LINE__, "userName eq \"x\" y",
+		  "invalid filter at offset 16: expected 'and', 'or' or the "
+		  "end of the filter, found 'y'" },
+		{ __LINE__, "userName eq \"x\")",
+		  "invalid filter at offset 15: unbalanced ')'" },
+		{ __LINE__, "userName eq \"\\uD83D\"",
+		  "invalid filter at offset 13: '\\uD83D' is a high surrogate "
+		  "without a low one after it" },
+		{ __LINE__, "emails[type eq \"work\"",
+		  "invalid filter at offset 21: expected ']' to close the '[' "
+		  "at offset 6, found end of filter" },
+	};
+	struct filter		*f;
+	struct scim_error	 err;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		f = NULL;
+		filter_parse(t[i].filter, U, &f, &err);
+		tap_is_str(err.detail, t[i].detail, t[i].line, t[i].filter);
+		filter_free(f);
+	}
+}
+
+/* Length and nesting limits, and a long flat chain. */
+static void
+test_limits(void)
+{
+	char	*s, *q;
+	size_t	 i, n;
+
+	/* 64 levels of parentheses are fine, 65 are not. */
+	s = malloc(1024);
+	q = s;
+	for (i = 0; i < FILTER_MAX_DEPTH; i++)
+		*q++ = '(';
+	q += sprintf(q, "userName eq \"bob\"");
+	for (i = 0; i < FILTER_MAX_DEPTH; i++)
+		*q++ = ')';
+	*q = '\0';
+	check(__LINE__, U, s, "u2", "64 nested parentheses");
+	memmove(s + 1, s, strlen(s) + 1);
+	s[0] = '(';
+	strcat(s, ")");
+	check(__LINE__, U, s, ERR, "65 nested parentheses");
+	free(s);
+
+	/* A depth bomb just under the length limit. */
+	n = FILTER_MAX_LEN - 16;
+	s = malloc(n + 1);
+	memset(s, '(', n);
+	s[n] = '\0';
+	check(__LINE__, U, s, ERR, "8176 x '('");
+	for (i = 0; i + 4 <= n; i += 4)
+		memcpy(s + i, "not(", 4);
+	s[i] = '\0';
+	check(__LINE__, U, s, ERR, "2044 x 'not('");
+	for (i = 0; i + 4 <= n; i += 4)
+		memcpy(s + i, "not ", 4);
+	s[i] = '\0';
+	check(__LINE__, U, s, ERR, "2044 x 'not '");
+	for (i = 0; i + 7 <= n; i += 7)
+		memcpy(s + i, "a[b eq ", 7);
+	s[i] = '\0';
+	check(__LINE__, U, s, ERR, "nested value paths");
+	free(s);
+
+	/* 1 MB of input. */
+	n = 1024 * 1024;
+	s = malloc(n + 1);
+	memset(s, '(', n);
+	s[n] = '\0';
+	check(__LINE__, U, s, ERR, "1 MB of '('");
+	memset(s, 'a', n);
+	check(__LINE__, U, s, ERR, "1 MB attribute name");
+	free(s);
+
+	/* Exactly FILTER_MAX_LEN is accepted, one more byte is not. */
+	s = malloc(FILTER_MAX_LEN + 2);
+	n = (size_t)sprintf(s, "userName eq \"");
+	memset(s + n, 'x', FILTER_MAX_LEN - n - 1);
+	s[FILTER_MAX_LEN - 1] = '"';
+	s[FILTER_MAX_LEN] = '\0';
+	check(__LINE__, U, s, "", "filter of exactly FILTER_MAX_LEN bytes");
+	s[FILTER_MAX_LEN - 1] = 'x';
+	s[FILTER_MAX_LEN] = '"';
+	s[FILTER_MAX_LEN + 1] = '\0';
+	check(__LINE__, U, s, ERR, "filter of FILTER_MAX_LEN + 1 bytes");
+	free(s);
+
+	/* A long flat chain is one node, not a deep tree. */
+	s = malloc(FILTER_MAX_LEN + 1);
+	q = s;
+	for (i = 0; q - s < FILTER_MAX_LEN - 40; i++)
+		q += sprintf(q, "%sid ne \"x%zu\"", i ? " and " : "", i);
+	check(__LINE__, U, s, "u1,u2,u3,u4,u5,u6", "long and chain");
+	q = s;
+	for (i = 0; q - s < FILTER_MAX_LEN - 40; i++)
+		q += sprintf(q, "%sid eq \"x%zu\"", i ? " or " : "", i);
+	q += sprintf(q, " or id eq \"u4\"");
+	check(__LINE__, U, s, "u4", "long or chain");
+	free(s);
+}
+
+static void
+test_eq_hint(void)
+{
+	static const struct {
+		int				 line;
+		const struct resource_type	*rt;
+		const char			*filter;
+		const char			*attr;
+		const char			*want;
+	} t[] = {
+		{ __LINE__, U, "userName eq \"Bob\"", "userName", "Bob" },
+		{ __LINE__, U, "USERNAME eq \"Bob\"", "userName", "Bob" },
+		{ __LINE__, U, "userName eq \"a\" and active eq true",
+		  "userName", "a" },
+		{ __LINE__, U, "active eq true and (externalId eq \"x\" and "
+		  "id eq \"y\")", "id", "y" },
+		{ __LINE__, U, "active eq true and (externalId eq \"x\" or "
+		  "id eq \"y\")", "id", NULL },
+		{ __LINE__, U, "userName eq \"a\" or userName eq \"b\"",
+		  "userName", NULL },
+		{ __LINE__, U, "not (userName eq \"a\")", "userName", NULL },
+		{ __LINE__, U, "userName ne \"a\"", "userName", NULL },
+		{ __LINE__, U, "userName co \"a\"", "userName", NULL },
+		{ __LINE__, U, "userName eq null", "userName", NULL },
+		{ __LINE__, U, "name.givenName eq \"a\"", "name", NULL },
+		{ __LINE__, U, "externalId eq 12345", "externalId", "12345" },
+		{ __LINE__, U, "externalId eq \"a\\\"b\"", "externalId",
+		  "a\"b" },
+		{ __LINE__, U, "userName eq \"a\"", "externalId", NULL },
+		{ __LINE__, U, "id eq \"x\" and manager eq \"y\"", "id", "x" },
+		{ __LINE__, U, "id eq \"x\" and manager eq \"y\"", "manager",
+		  NULL },
+		{ __LINE__, U, "emails[type eq \"work\"]", "emails", NULL },
+		{ __LINE__, U, "urn:ietf:params:scim:schemas:core:2.0:User:"
+		  "userName eq \"z\"", "userName", "z" },
+		{ __LINE__, U, "DisplayName eq \"BobIsAmazing\"",
+		  "displayName", "BobIsAmazing" },
+		{ __LINE__, G, "displayName eq \"Admins\" and members eq "
+		  "\"u1\"", "displayName", "Admins" },
+		{ __LINE__, G, "id eq \"g\" and members eq \"u\"", "members",
+		  "u" },
+	};
+	struct filter		*f;
+	struct scim_error	 err;
+	enum scim_err		 rc;
+	size_t			 i;
+	char			 name[200];
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		f = NULL;
+		rc = filter_parse(t[i].filter, t[i].rt, &f, &err);
+		snprintf(name, sizeof(name), "eq_hint(%s, %s)", t[i].filter,
+		    t[i].attr);
+		tap_is_str(rc == SCIM_OK ? filter_eq_hint(f, t[i].attr) :
+		    "parse error", t[i].want, t[i].line, name);
+		filter_free(f);
+	}
+}
+
+static void
+test_uses(void)
+{
+	static const struct {
+		int				 line;
+		const struct resource_type	*rt;
+		const char			*filter;
+		const char			*attr;
+		int				 want;
+	} t[] = {
+		{ __LINE__, G, "members eq \"u\"", "members", 1 },
+		{ __LINE__, G, "displayName eq \"x\"", "members", 0 },
+		{ __LINE__, G, "displayName eq \"x\" or not "
+		  "(members[value eq \"u\"])", "members", 1 },
+		{ __LINE__, G, "MEMBERS.value eq \"u\"", "members", 1 },
+		{ __LINE__, U, "emails[value eq \"x\"]", "value", 0 },
+		{ __LINE__, U, "emails[value eq \"x\"]", "emails", 1 },
+		{ __LINE__, U, "groups.value eq \"g\"", "groups", 1 },
+		{ __LINE__, U, "userName eq \"groups\"", "groups", 0 },
+	};
+	struct filter		*f;
+	struct scim_error	 err;
+	size_t			 i;
+	char			 name[200];
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		f = NULL;
+		snprintf(name, sizeof(name), "uses(%s, %s)", t[i].filter,
+		    t[i].attr);
+		if (filter_parse(t[i].filter, t[i].rt, &f, &err) != SCIM_OK)
+			tap_ok(0, t[i].line, "%s: %s", name, err.detail);
+		else
+			tap_is_int(filter_uses(f, t[i].attr), t[i].want,
+			    t[i].line, name);
+		filter_free(f);
+	}
+}
+
+/* filter_parse_sub: value filters as the PATCH engine uses them. */
+static void
+test_sub(void)
+{
+	static const struct {
+		int		 line;
+		const char	*parent;	/* User attribute, or NULL */
+		const char	*text;
+		size_t		 len;		/* 0: strlen(text) */
+		const char	*element;	/* JSON */
+		const char	*want;		/* "1", "0" or ERR */
+	} t[] = {
+		{ __LINE__, "emails", "type eq \"work\"", 0,
+		  "{\"type\":\"work\",\"value\":\"a@b\"}", "1" },
+		{ __LINE__, "emails", "Type eq \"WORK\" and primary eq true", 0,
+		  "{\"type\":\"work\",\"primary\":true}", "1" },
+		{ __LINE__, "emails", "type eq \"work\" and primary eq true", 0,
+		  "{\"type\":\"work\"}", "0" },
+		{ __LINE__, "emails", "value ew \".org\"", 0,
+		  "{\"value\":\"x@y.ORG\"}", "1" },
+		{ __LINE__, "emails", "type eq \"work\"]", 14,
+		  "{\"type\":\"work\"}", "1" },
+		{ __LINE__, "emails", "type eq \"home\"", 0,
+		  "{\"type\":\"work\"}", "0" },
+		{ __LINE__, "emails", "primary eq \"True\"", 0,
+		  "{\"primary\":\"true\"}", "1" },
+		{ __LINE__, NULL, "value eq \"u1\"", 0, "\"u1\"", "1" },
+		{ __LINE__, NULL, "value eq \"U1\"", 0, "{\"value\":\"u1\"}",
+		  "1" },
+		{ __LINE__, "emails", "type eq", 0, "{}", ERR },
+		{ __LINE__, "emails", "x[y eq 1]", 0, "{}", ERR },
+		{ __LINE__, "emails", "primary gt 1", 0, "{}", ERR },
+		{ __LINE__, "emails", "emails.type eq \"work\"", 0, "{}", ERR },
+		{ __LINE__, "emails", "", 0, "{}", ERR },
+	};
+	const struct schema_attr	*parent;
+	struct filter			*f;
+	struct scim_error		 err;
+	enum scim_err			 rc;
+	cJSON				*e;
+	size_t				 i, len;
+	char				 name[200];
+	const char			*got, *text;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		parent = t[i].parent != NULL ?
+		    schema_find(&schema_user, t[i].parent) : NULL;
+		len = t[i].len != 0 ? t[i].len : strlen(t[i].text);
+		f = NULL;
+		memset(&err, 0, sizeof(err));
+		rc = filter_parse_sub(t[i].text, len, U, parent, &f, &err);
+		e = cJSON_Parse(t[i].element);
+		if (rc == SCIM_E_INVALID_FILTER && f == NULL)
+			got = ERR;
+		else if (rc != SCIM_OK)
+			got = err.detail;
+		else
+			got = filter_match(f, e) ? "1" : "0";
+		snprintf(name, sizeof(name), "parse_sub(%s, %.*s) on %s",
+		    t[i].parent != NULL ? t[i].parent : "NULL", (int)len,
+		    t[i].text, t[i].element);
+		tap_is_str(got, t[i].want, t[i].line, name);
+		cJSON_Delete(e);
+		filter_free(f);
+	}
+
+	/* The PATCH engine learns what to create from the eq terms. */
+	parent = schema_find(&schema_user, "emails");
+	f = NULL;
+	text = "type eq \"work\" and primary eq true";
+	rc = filter_parse_sub(text, strlen(text), U, parent, &f, &err);
+	is_int(rc, SCIM_OK, "parse_sub for eq_hint");
+	is_str(filter_eq_hint(f, "type"), "work", "sub eq_hint(type)");
+	is_str(filter_eq_hint(f, "value"), NULL, "sub eq_hint(value)");
+	filter_free(f);
+}
+
+static void
+test_datetime(void)
+{
+	static const struct {
+		int		 line;
+		const char	*s;
+		int		 ok;
+		long long	 usec;
+	} t[] = {
+		{ __LINE__, "1970-01-01T00:00:00Z", 1, 0 },
+		{ __LINE__, "1970-01-01T00:00:00.000001Z", 1, 1 },
+		{ __LINE__, "1969-12-31T23:59:59Z", 1, -1000000 },
+		{ __LINE__, "2015-10-10T14:38:21.8617979-07:00", 1,
+		  1444513101861797LL },
+		{ __LINE__, "2015-10-10T21:38:21.861797Z", 1,
+		  1444513101861797LL },
+		{ __LINE__, "2015-10-10T21:38:21.86179799999999Z", 1,
+		  1444513101861797LL },
+		{ __LINE__, "2015-10-10T21:38:21.8617+00:00", 1,
+		  1444513101861700LL },
+		{ __LINE__, "2000-02-29T12:00:00+05:30", 1, 951805800000000LL },
+		{ __LINE__, "2015-10-10 14:38:21z", 1, 1444487901000000LL },
+		{ __LINE__, "2015-10-10t14:38:21", 1, 1444487901000000LL },
+		{ __LINE__, "2015-10-10T14:38:21.123456789-00:00", 1,
+		  1444487901123456LL },
+		{ __LINE__, "2016-12-31T23:59:60Z", 1, 1483228800000000LL },
+		{ __LINE__, "9999-12-31T23:59:59Z", 1, 253402300799000000LL },
+		{ __LINE__, "0001-01-01T00:00:00Z", 1, -62135596800000000LL },
+		{ __LINE__, "2001-02-29T12:00:00Z", 0, 0 },
+		{ __LINE__, "1900-02-29T12:00:00Z", 0, 0 },
+		{ __LINE__, "2015-13-01T00:00:00Z", 0, 0 },
+		{ __LINE__, "2015-00-01T00:00:00Z", 0, 0 },
+		{ __LINE__, "2015-04-31T00:00:00Z", 0, 0 },
+		{ __LINE__, "2015-10-10T24:00:00Z", 0, 0 },
+		{ __LINE__, "2015-10-10T23:60:00Z", 0, 0 },
+		{ __LINE__, "2015-10-10T23:59:61Z", 0, 0 },
+		{ __LINE__, "2015-10-10T14:38Z", 0, 0 },
+		{ __LINE__, "2015-10-10", 0, 0 },
+		{ __LINE__, "2015-10-10T14:38:21.Z", 0, 0 },
+		{ __LINE__, "2015-10-10T14:38:21+0700", 0, 0 },
+		{ __LINE__, "2015-10-10T14:38:21+24:00", 0, 0 },
+		{ __LINE__, "2015-10-10T14:38:21+07:60", 0, 0 },
+		{ __LINE__, "2015-10-10T14:38:21Zjunk", 0, 0 },
+		{ __LINE__, "15-10-10T14:38:21Z", 0, 0 },
+		{ __LINE__, "2015-1-10T14:38:21Z", 0, 0 },
+		{ __LINE__, "2015-10-10X14:38:21Z", 0, 0 },
+		{ __LINE__, " 2015-10-10T14:38:21Z", 0, 0 },
+		{ __LINE__, "", 0, 0 },
+	};
+	long long	 us;
+	size_t		 i;
+	char		 name[100];
+	bool		 ok;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		us = 42;
+		ok = filter_parse_datetime(t[i].s, &us);
+		snprintf(name, sizeof(name), "datetime \"%s\"", t[i].s);
+		if (t[i].ok)
+			tap_is_int(ok ? us : -42, t[i].usec, t[i].line, name);
+		else
+			tap_ok(!ok && us == 42, t[i].line, "%s rejected", name);
+	}
+	ok = filter_parse_datetime(NULL, &us);
+	ok(!ok, "datetime NULL rejected");
+}
+
+static void
+test_compare(void)
+{
+	static const struct {
+		int		 line;
+		const char	*a, *b;		/* JSON, or NULL */
+		enum attr_type	 t;
+		bool		 exact;
+		int		 want;		/* sign */
+	} t[] = {
+		{ __LINE__, "\"abc\"", "\"ABD\"", ATTR_STRING, false, -1 },
+		{ __LINE__, "\"abc\"", "\"ABC\"", ATTR_STRING, false, 0 },
+		{ __LINE__, "\"a\"", "\"B\"", ATTR_STRING, true, 1 },
+		{ __LINE__, "\"2015-10-10T14:38:21-07:00\"",
+		  "\"2015-10-10T20:38:21Z\"", ATTR_DATETIME, false, 1 },
+		{ __LINE__, "\"2015-10-10T14:38:21-07:00\"",
+		  "\"2015-10-10T21:38:21.000Z\"", ATTR_DATETIME, false, 0 },
+		{ __LINE__, "2", "10", ATTR_INTEGER, false, -1 },
+		{ __LINE__, "\"2\"", "\"10\"", ATTR_STRING, false, 1 },
+		{ __LINE__, "1.5", "\"1.25\"", ATTR_DECIMAL, false, 1 },
+		{ __LINE__, "false", "true", ATTR_BOOLEAN, false, -1 },
+		{ __LINE__, NULL, "\"a\"", ATTR_STRING, false, 1 },
+		{ __LINE__, "\"a\"", "null", ATTR_STRING, false, -1 },
+		{ __LINE__, "[]", "[]", ATTR_STRING, false, 0 },
+		{ __LINE__, "[{\"value\":\"z\"},{\"value\":\"a\","
+		  "\"primary\":true}]", "\"b\"", ATTR_STRING, false, -1 },
+		{ __LINE__, "[{\"value\":\"z\"},{\"value\":\"a\"}]", "\"b\"",
+		  ATTR_STRING, false, 1 },
+		{ __LINE__, "{\"value\":\"u2\"}", "\"U1\"", ATTR_STRING, false,
+		  1 },
+	};
+	cJSON	*a, *b;
+	size_t	 i;
+	int	 c;
+	char	 name[200];
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		a = t[i].a != NULL ? cJSON_Parse(t[i].a) : NULL;
+		b = t[i].b != NULL ? cJSON_Parse(t[i].b) : NULL;
+		c = filter_compare(a, b, t[i].t, t[i].exact);
+		snprintf(name, sizeof(name), "compare(%s, %s)",
+		    t[i].a != NULL ? t[i].a : "NULL", t[i].b);
+		tap_is_int((c > 0) - (c < 0), t[i].want, t[i].line, name);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+}
+
+/* The null corners of the API. */
+static void
+test_api(void)
+{
+	struct filter		*f = (struct filter *)1;
+	struct scim_error	 err;
+
+	is_int(filter_parse(NULL, U, &f, &err), SCIM_E_INVALID_FILTER,
+	    "filter_parse(NULL)");
+	ok(f == NULL, "filter_parse(NULL) leaves *out NULL");
+	ok(filter_match(NULL, users[0]), "NULL filter matches");
+	is_int(filter_parse("userName pr", U, &f, &err), SCIM_OK,
+	    "userName pr");
+	ok(!filter_match(f, NULL), "nothing matches a NULL resource");
+	is_str(filter_eq_hint(NULL, "userName"), NULL, "eq_hint(NULL)");
+	ok(!filter_uses(NULL, "members"), "uses(NULL)");
+	filter_free(f);
+	filter_free(NULL);
+	f = NULL;
+	is_int(filter_parse("foo eq \"x\"", NULL, &f, &err), SCIM_OK,
+	    "parse without a resource type");
+	ok(filter_match(f, users[0]) == false, "unknown attr, no rt");
+	filter_free(f);
+	f = NULL;
+	is_int(filter_parse("userName eq \"bob\"", NULL, &f, &err), SCIM_OK,
+	    "userName without a resource type");
+	ok(filter_match(f, users[1]), "... still compares without case");
+	filter_free(f);
+}
+
+int
+main(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NUSERS; i++)
+		if ((users[i] = cJSON_Parse(user_json[i])) == NULL) {
+			printf("Bail out! fixture user %zu\n", i);
+			return 1;
+		}
+	for (i = 0; i < NGROUPS; i++)
+		if ((groups[i] = cJSON_Parse(group_json[i])) == NULL) {
+			printf("Bail out! fixture group %zu\n", i);
+			return 1;
+		}
+
+	for (i = 0; i < NROWS; i++)
+		check(rows[i].line, rows[i].rt, rows[i].filter, rows[i].want,
+		    NULL);
+	test_details();
+	test_limits();
+	test_eq_hint();
+	test_uses();
+	test_sub();
+	test_datetime();
+	test_compare();
+	test_api();
+
+	for (i = 0; i < NUSERS; i++)
+		cJSON_Delete(users[i]);
+	for (i = 0; i < NGROUPS; i++)
+		cJSON_Delete(groups[i]);
+	return tap_done();
+}

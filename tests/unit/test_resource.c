@@ -1,0 +1,805 @@
+/*
+ * Unit tests for common/resource.c: resource_normalize(), resource_render(),
+ * resource_wants() and resource_bool(), each driven by a table of rows.
+ *
+ * JSON in the tables is written with single quotes for readability and
+ * turned into JSON (' becomes ") before parsing, so no row may contain an
+ * apostrophe.  Objects are compared with cJSON_Compare(..., true), which
+ * ignores member order; the order resource_render() promises (schemas
+ * first, meta last) has its own row-driven check.  A failing row prints
+ * the expected and actual JSON as TAP diagnostics.
+ *
+ * Besides the real User and Group types the tests use a "Widget" type
+ * whose schema has the attribute kinds the standard schemas lack
+ * (integer, decimal, dateTime, binary, multi-valued strings,
+ * returned:request and returned:never at both levels).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "schema.h"
+#include "resource.h"
+#include "tap.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* --- the test-only Widget type --- */
+
+static const struct schema_attr widget_items_sub[] = {
+	{ .name = "value", .type = ATTR_STRING },
+	{ .name = "secret", .type = ATTR_STRING, .returned = RET_NEVER },
+	{ .name = "extra", .type = ATTR_STRING, .returned = RET_REQUEST },
+	{ .name = "primary", .type = ATTR_BOOLEAN },
+};
+
+static const struct schema_attr widget_attrs[] = {
+	{ .name = "code", .type = ATTR_STRING, .required = true },
+	{ .name = "count", .type = ATTR_INTEGER },
+	{ .name = "ratio", .type = ATTR_DECIMAL },
+	{ .name = "since", .type = ATTR_DATETIME },
+	{ .name = "blob", .type = ATTR_BINARY },
+	{ .name = "audit", .type = ATTR_STRING, .returned = RET_REQUEST },
+	{ .name = "pin", .type = ATTR_STRING, .returned = RET_NEVER,
+	  .mutability = MUT_WRITE_ONLY },
+	{ .name = "tags", .type = ATTR_STRING, .multi = true },
+	{ .name = "items", .type = ATTR_COMPLEX, .multi = true,
+	  .sub = widget_items_sub, .nsub = NELEM(widget_items_sub) },
+	{ .name = "always", .type = ATTR_STRING, .returned = RET_ALWAYS },
+	{ .name = "serial", .type = ATTR_STRING,
+	  .mutability = MUT_READ_ONLY },
+};
+
+static const struct schema widget_schema = {
+	.id = "urn:example:params:scim:schemas:test:2.0:Widget",
+	.name = "Widget",
+	.description = "Widget",
+	.attrs = widget_attrs,
+	.nattrs = NELEM(widget_attrs),
+};
+
+static const struct schema *const widget_exts[] = { NULL };
+
+static const struct resource_type rt_widget = {
+	.name = "Widget",
+	.endpoint = "/Widgets",
+	.description = "Widget",
+	.core = &widget_schema,
+	.ext = widget_exts,
+};
+
+/* --- helpers --- */
+
+#define CORE	"urn:ietf:params:scim:schemas:core:2.0:User"
+#define ENT	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
+#define CUSTOM	"urn:ietf:params:scim:schemas:extension:CustomExt:2.0:User"
+
+/*
+ * Parse the single-quoted JSON text q.  Returns a new item the caller
+ * frees, or NULL (with a diagnostic) when the row itself is broken.
+ */
+static cJSON *
+parse_q(const char *q, int line)
+{
+	cJSON	*v;
+	char	*s, *p;
+
+	if ((s = strdup(q)) == NULL)
+		return NULL;
+	for (p = s; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	if ((v = cJSON_Parse(s)) == NULL)
+		printf("# row at line %d: bad JSON in the table: %s\n", line,
+		    s);
+	free(s);
+	return v;
+}
+
+/* Print a JSON value as a TAP diagnostic line. */
+static void
+diag_json(const char *label, const cJSON *v)
+{
+	char	*s;
+
+	s = v != NULL ? cJSON_PrintUnformatted(v) : NULL;
+	printf("#   %9s: %s\n", label, s != NULL ? s : "(null)");
+	free(s);
+}
+
+/* Check got against the single-quoted expectation want. */
+static void
+check_json(const cJSON *got, const char *want, int line, const char *name)
+{
+	cJSON	*w;
+	int	 pass;
+
+	w = parse_q(want, line);
+	pass = w != NULL && got != NULL && cJSON_Compare(got, w, true);
+	ok(pass, "%s (row at line %d)", name, line);
+	if (!pass) {
+		diag_json("expected", w);
+		diag_json("got", got);
+	}
+	cJSON_Delete(w);
+}
+
+/* --- resource_normalize() --- */
+
+struct norm_row {
+	int				 line;
+	const struct resource_type	*rt;
+	const char			*name;
+	const char			*in;	/* single-quoted JSON */
+	const char			*want;	/* expected, or NULL */
+	enum scim_err			 code;	/* expected when want NULL */
+	const char			*detail; /* substring, or NULL */
+};
+
+#define U	&rt_user
+#define G	&rt_group
+#define W	&rt_widget
+#define OKROW(rt, name, in, want) \
+	{ __LINE__, rt, name, in, want, SCIM_OK, NULL }
+#define ERRROW(rt, name, in, code, detail) \
+	{ __LINE__, rt, name, in, NULL, code, detail }
+
+static const struct norm_row norm_rows[] = {
+	/* Entra, entra-scim.md 1.3: current documented POST body. */
+	OKROW(U, "Entra POST body (schemas, meta, roles:[] dropped)",
+	    "{'schemas':['" CORE "','" ENT "'],"
+	    "'externalId':'0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef',"
+	    "'userName':'Test_User_ab6490ee@testuser.com','active':true,"
+	    "'emails':[{'primary':true,'type':'work',"
+	    "'value':'Test_User_fd0ea19b@testuser.com'}],"
+	    "'meta':{'resourceType':'User'},"
+	    "'name':{'formatted':'givenName familyName',"
+	    "'familyName':'familyName','givenName':'givenName'},"
+	    "'roles':[]}",
+	    "{'externalId':'0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef',"
+	    "'userName':'Test_User_ab6490ee@testuser.com','active':true,"
+	    "'emails':[{'primary':true,'type':'work',"
+	    "'value':'Test_User_fd0ea19b@testuser.com'}],"
+	    "'name':{'formatted':'givenName familyName',"
+	    "'familyName':'familyName','givenName':'givenName'}}"),
+	/* Entra, older example: nulls and the misspelt enterprise URN. */
+	OKROW(U, "Entra POST body with nulls and misspelt schema URN",
+	    "{'externalId':'jyoung','userName':'jyoung@testuser.com',"
+	    "'active':true,'addresses':null,'displayName':'Joy Young',"
+	    "'emails':[{'type':'work','value':'jyoung@Contoso.com',"
+	    "'primary':true}],'meta':{'resourceType':'User'},"
+	    "'name':{'familyName':'Young','givenName':'Joy'},"
+	    "'phoneNumbers':null,'preferredLanguage':null,'title':null,"
+	    "'department':null,'manager':null,"
+	    "'schemas':['" CORE "',"
+	    "'urn:ietf:params:scim:schemas:extension:enterprise:2.0User'],"
+	    "'roles':[]}",
+	    "{'externalId':'jyoung','userName':'jyoung@testuser.com',"
+	    "'active':true,'displayName':'Joy Young',"
+	    "'emails':[{'type':'work','value':'jyoung@Contoso.com',"
+	    "'primary':true}],"
+	    "'name':{'familyName':'Young','givenName':'Joy'}}"),
+	OKROW(U, "active 'True' string becomes true",
+	    "{'userName':'u','active':'True'}",
+	    "{'userName':'u','active':true}"),
+	OKROW(U, "active 'FALSE' string becomes false",
+	    "{'userName':'u','active':'FALSE'}",
+	    "{'userName':'u','active':false}"),
+	ERRROW(U, "active 'yes' is invalid",
+	    "{'userName':'u','active':'yes'}", SCIM_E_INVALID_VALUE,
+	    "active must be a boolean"),
+	ERRROW(U, "active 1 is invalid",
+	    "{'userName':'u','active':1}", SCIM_E_INVALID_VALUE, "active"),
+	OKROW(U, "active '' is omitted",
+	    "{'userName':'u','active':''}", "{'userName':'u'}"),
+	OKROW(U, "names in any case are rewritten canonically",
+	    "{'UserName':'u','NAME':{'GivenName':'g','FAMILYNAME':'f'},"
+	    "'EMAILS':[{'Value':'a@x','Type':'work','Primary':'true'}],"
+	    "'EXTERNALID':'e'}",
+	    "{'userName':'u','name':{'givenName':'g','familyName':'f'},"
+	    "'emails':[{'value':'a@x','type':'work','primary':true}],"
+	    "'externalId':'e'}"),
+	OKROW(U, "enterprise Department and Manager.Value in any case",
+	    "{'userName':'u','" ENT "':{'Department':'Sales',"
+	    "'Manager':{'Value':'m1','displayName':'Boss',"
+	    "'$ref':'../Users/m1'}}}",
+	    "{'userName':'u','" ENT "':{'department':'Sales',"
+	    "'manager':{'value':'m1','$ref':'../Users/m1'}}}"),
+	OKROW(U, "enterprise URN key in another case",
+	    "{'userName':'u','URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:"
+	    "ENTERPRISE:2.0:USER':{'employeeNumber':'42'}}",
+	    "{'userName':'u','" ENT "':{'employeeNumber':'42'}}"),
+	OKROW(U, "manager as a bare id string",
+	    "{'userName':'u','" ENT "':{'manager':'m1'}}",
+	    "{'userName':'u','" ENT "':{'manager':{'value':'m1'}}}"),
+	OKROW(U, "manager '' is omitted, then the empty extension too",
+	    "{'userName':'u','" ENT "':{'manager':''}}",
+	    "{'userName':'u'}"),
+	OKROW(U, "manager with only readOnly displayName is omitted",
+	    "{'userName':'u','" ENT "':{'manager':{'displayName':'B'},"
+	    "'division':'D'}}",
+	    "{'userName':'u','" ENT "':{'division':'D'}}"),
+	OKROW(U, "legacy manager array of one is unwrapped",
+	    "{'userName':'u','" ENT "':{'manager':[{'$ref':'../Users/m1',"
+	    "'value':'m1'}]}}",
+	    "{'userName':'u','" ENT "':{'manager':{'$ref':'../Users/m1',"
+	    "'value':'m1'}}}"),
+	ERRROW(U, "manager as a number is invalid",
+	    "{'userName':'u','" ENT "':{'manager':7}}",
+	    SCIM_E_INVALID_VALUE, "manager"),
+	ERRROW(U, "enterprise extension as a string is invalid",
+	    "{'userName':'u','" ENT "':'Sales'}",
+	    SCIM_E_INVALID_VALUE, ENT),
+	OKROW(U, "enterprise extension null is omitted",
+	    "{'userName':'u','" ENT "':null}", "{'userName':'u'}"),
+	OKROW(U, "URN-qualified attribute names",
+	    "{'" CORE ":userName':'u','" ENT ":employeeNumber':'42'}",
+	    "{'userName':'u','" ENT "':{'employeeNumber':'42'}}"),
+	OKROW(U, "custom extension without schemas entry kept verbatim",
+	    "{'schemas':['" CORE "'],'userName':'u',"
+	    "'" CUSTOM "':{'costCode':'A1','Nested':{'x':1,'y':null}}}",
+	    "{'userName':'u','" CUSTOM "':{'costCode':'A1',"
+	    "'Nested':{'x':1,'y':null}}}"),
+	OKROW(U, "custom URN key with a non-object value dropped",
+	    "{'userName':'u','" CUSTOM "':'x','urn:x:y':{}}",
+	    "{'userName':'u'}"),
+	OKROW(U, "object under the core URN merges as core attributes",
+	    "{'" CORE "':{'userName':'u','displayName':'D','id':'x'},"
+	    "'title':'T'}",
+	    "{'userName':'u','displayName':'D','title':'T'}"),
+	OKROW(U, "Group URN object on a User is dropped",
+	    "{'userName':'u','" GROUP "':{'displayName':'G'}}",
+	    "{'userName':'u'}"),
+	OKROW(U, "unknown and misspelt attributes are ignored",
+	    "{'userName':'u','userame':'typo','foo':{'bar':1},"
+	    "'name.givenName':'g','emails':[{'value':'a@x','display':'A',"
+	    "'bogus':1}]}",
+	    "{'userName':'u','emails':[{'value':'a@x'}]}"),
+	OKROW(U, "id, meta, groups and schemas are dropped",
+	    "{'id':'123','userName':'u','meta':{'created':'x'},"
+	    "'groups':[{'value':'g1'}],'schemas':'nonsense'}",
+	    "{'userName':'u'}"),
+	OKROW(U, "later spelling of the same attribute wins",
+	    "{'userName':'a','USERNAME':'b'}", "{'userName':'b'}"),
+	ERRROW(U, "missing userName", "{'displayName':'D'}",
+	    SCIM_E_INVALID_VALUE, "userName is required"),
+	ERRROW(U, "PUT with typo userame has no userName",
+	    "{'userame':'u','active':true}", SCIM_E_INVALID_VALUE,
+	    "userName is required"),
+	ERRROW(U, "empty userName", "{'userName':''}",
+	    SCIM_E_INVALID_VALUE, "userName is required"),
+	ERRROW(U, "null userName", "{'userName':null}",
+	    SCIM_E_INVALID_VALUE, "userName is required"),
+	ERRROW(U, "userName of the wrong type", "{'userName':42}",
+	    SCIM_E_INVALID_VALUE, "userName must be a string"),
+	ERRROW(U, "single-valued displayName given an array",
+	    "{'userName':'u','displayName':['x']}", SCIM_E_INVALID_VALUE,
+	    "displayName"),
+	ERRROW(U, "name given as a string", "{'userName':'u','name':'Bob'}",
+	    SCIM_E_INVALID_VALUE, "name must be a complex value"),
+	OKROW(U, "empty name object is omitted",
+	    "{'userName':'u','name':{'givenName':null}}", "{'userName':'u'}"),
+	OKROW(U, "single email object wrapped into an array",
+	    "{'userName':'u','emails':{'value':'a@x','type':'work'}}",
+	    "{'userName':'u','emails':[{'value':'a@x','type':'work'}]}"),
+	OKROW(U, "null and empty email elements skipped",
+	    "{'userName':'u','emails':[null,{},{'value':''},"
+	    "{'value':'a@x'}]}",
+	    "{'userName':'u','emails':[{'value':'a@x'}]}"),
+	ERRROW(U, "email element as a string is invalid",
+	    "{'userName':'u','emails':['a@x']}", SCIM_E_INVALID_VALUE,
+	    "emails"),
+	ERRROW(U, "email value of the wrong type",
+	    "{'userName':'u','emails':[{'value':5}]}", SCIM_E_INVALID_VALUE,
+	    "emails.value must be a string"),
+	ERRROW(U, "two primary emails",
+	    "{'userName':'u','emails':[{'value':'a','primary':true},"
+	    "{'value':'b','primary':true}]}", SCIM_E_INVALID_VALUE,
+	    "primary"),
+	ERRROW(U, "two primary phone numbers given as strings",
+	    "{'userName':'u','phoneNumbers':[{'value':'1','primary':'True'},"
+	    "{'value':'2','primary':'TRUE'}]}", SCIM_E_INVALID_VALUE,
+	    "phoneNumbers"),
+	OKROW(U, "one primary true, one primary 'false'",
+	    "{'userName':'u','addresses':[{'locality':'A','primary':'true'},"
+	    "{'locality':'B','primary':'false'}]}",
+	    "{'userName':'u','addresses':[{'locality':'A','primary':true},"
+	    "{'locality':'B','primary':false}]}"),
+	ERRROW(U, "primary 'maybe' is invalid",
+	    "{'userName':'u','emails':[{'value':'a','primary':'maybe'}]}",
+	    SCIM_E_INVALID_VALUE, "emails.primary must be a boolean"),
+	OKROW(U, "values kept byte-for-byte",
+	    "{'userName':'Zo\\u00eb@Example.COM ',"
+	    "'phoneNumbers':[{'value':'+1 (555) 010-0000 ext. 7',"
+	    "'type':'WORK'}],'password':'s3cr3t'}",
+	    "{'userName':'Zo\\u00eb@Example.COM ',"
+	    "'phoneNumbers':[{'value':'+1 (555) 010-0000 ext. 7',"
+	    "'type':'WORK'}],'password':'s3cr3t'}"),
+	ERRROW(U, "body that is not an object", "['userName']",
+	    SCIM_E_INVALID_SYNTAX, NULL),
+
+	/* Groups. */
+	OKROW(G, "Entra group POST with the ADSCIM schema URI",
+	    "{'schemas':['" GROUP "','http://schemas.microsoft.com/2006/11/"
+	    "ResourceManagement/ADSCIM/2.0/Group'],"
+	    "'externalId':'8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159',"
+	    "'displayName':'Group1DisplayName',"
+	    "'meta':{'resourceType':'Group'}}",
+	    "{'externalId':'8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159',"
+	    "'displayName':'Group1DisplayName'}"),
+	ERRROW(G, "group without displayName", "{'members':[]}",
+	    SCIM_E_INVALID_VALUE, "displayName is required"),
+	OKROW(G, "members keep an unknown displayName sub-attribute",
+	    "{'displayName':'g','members':[{'displayName':'new User',"
+	    "'value':'u1'}]}",
+	    "{'displayName':'g','members':[{'displayName':'new User',"
+	    "'value':'u1'}]}"),
+	OKROW(G, "members as plain strings",
+	    "{'displayName':'g','members':['string id 1','',"
+	    "{'value':'u2'}]}",
+	    "{'displayName':'g','members':[{'value':'string id 1'},"
+	    "{'value':'u2'}]}"),
+	OKROW(G, "a single member string is wrapped",
+	    "{'displayName':'g','members':'u1'}",
+	    "{'displayName':'g','members':[{'value':'u1'}]}"),
+	OKROW(G, "members $ref null dropped, names canonical, display kept",
+	    "{'displayName':'g','members':[{'$ref':null,'Value':'u1',"
+	    "'TYPE':'User','Display':'Joy'}]}",
+	    "{'displayName':'g','members':[{'value':'u1','type':'User',"
+	    "'display':'Joy'}]}"),
+	OKROW(G, "empty members omitted",
+	    "{'displayName':'g','members':[]}", "{'displayName':'g'}"),
+	ERRROW(G, "member given as a number", "{'displayName':'g',"
+	    "'members':[5]}", SCIM_E_INVALID_VALUE, "members"),
+	ERRROW(G, "member value of the wrong type", "{'displayName':'g',"
+	    "'members':[{'value':true}]}", SCIM_E_INVALID_VALUE,
+	    "members.value"),
+	OKROW(G, "enterprise extension object on a Group is dropped",
+	    "{'displayName':'g','" ENT "':{'department':'x'}}",
+	    "{'displayName':'g'}"),
+
+	/* Types the standard schemas lack. */
+	OKROW(W, "integer, decimal, dateTime, binary",
+	    "{'code':'c','count':3,'ratio':0.25,"
+	    "'since':'2015-10-10T14:38:21.8617979-07:00','blob':'AAEC'}",
+	    "{'code':'c','count':3,'ratio':0.25,"
+	    "'since':'2015-10-10T14:38:21.8617979-07:00','blob':'AAEC'}"),
+	ERRROW(W, "integer with a fraction", "{'code':'c','count':3.5}",
+	    SCIM_E_INVALID_VALUE, "count must be an integer"),
+	ERRROW(W, "integer as a string", "{'code':'c','count':'3'}",
+	    SCIM_E_INVALID_VALUE, "count"),
+	ERRROW(W, "decimal as a string", "{'code':'c','ratio':'0.5'}",
+	    SCIM_E_INVALID_VALUE, "ratio must be a number"),
+	ERRROW(W, "dateTime on 30 February",
+	    "{'code':'c','since':'2024-02-30T00:00:00Z'}",
+	    SCIM_E_INVALID_VALUE, "since must be a dateTime"),
+	ERRROW(W, "dateTime 29 February of a common year",
+	    "{'code':'c','since':'2023-02-29T00:00:00Z'}",
+	    SCIM_E_INVALID_VALUE, "since"),
+	ERRROW(W, "dateTime that is prose", "{'code':'c','since':'yesterday'}",
+	    SCIM_E_INVALID_VALUE, "since"),
+	ERRROW(W, "dateTime with a bad zone",
+	    "{'code':'c','since':'2024-01-01T00:00:00+0100'}",
+	    SCIM_E_INVALID_VALUE, "since"),
+	ERRROW(W, "dateTime as a number", "{'code':'c','since':20240101}",
+	    SCIM_E_INVALID_VALUE, "since"),
+	OKROW(W, "dateTime leap day, leap second, lower-case t and z",
+	    "{'code':'c','since':'2024-02-29t23:59:60z'}",
+	    "{'code':'c','since':'2024-02-29t23:59:60z'}"),
+	OKROW(W, "dateTime without a zone (xsd:dateTime)",
+	    "{'code':'c','since':'2024-05-01T12:00:00.5'}",
+	    "{'code':'c','since':'2024-05-01T12:00:00.5'}"),
+	ERRROW(W, "binary as a number", "{'code':'c','blob':1}",
+	    SCIM_E_INVALID_VALUE, "blob"),
+	OKROW(W, "multi-valued string wrapped and emptied of nulls",
+	    "{'code':'c','tags':'a','TAGS':['b',null,''],'serial':'s'}",
+	    "{'code':'c','tags':['b']}"),
+	ERRROW(W, "multi-valued string element of the wrong type",
+	    "{'code':'c','tags':['a',1]}", SCIM_E_INVALID_VALUE,
+	    "tags must be a string"),
+	ERRROW(W, "missing required code", "{'count':1}",
+	    SCIM_E_INVALID_VALUE, "code is required"),
+	OKROW(W, "complex elements: unknown sub dropped, never kept",
+	    "{'code':'c','items':[{'value':'v','secret':'s','x':1}]}",
+	    "{'code':'c','items':[{'value':'v','secret':'s'}]}"),
+};
+
+static void
+test_normalize(void)
+{
+	const struct norm_row	*r;
+	struct scim_error	 err;
+	cJSON			*in, *out;
+	enum scim_err		 rc;
+	size_t			 i;
+	int			 pass;
+
+	for (i = 0; i < NELEM(norm_rows); i++) {
+		r = &norm_rows[i];
+		memset(&err, 0, sizeof(err));
+		out = NULL;
+		if ((in = parse_q(r->in, r->line)) == NULL) {
+			ok(0, "normalize: %s (row at line %d)", r->name,
+			    r->line);
+			continue;
+		}
+		rc = resource_normalize(r->rt, in, &out, &err);
+		if (r->want != NULL) {
+			if (rc != SCIM_OK)
+				printf("# row at line %d: error %d: %s\n",
+				    r->line, (int)rc, err.detail);
+			check_json(out, r->want, r->line, r->name);
+		} else {
+			pass = rc == r->code && out == NULL &&
+			    err.code == r->code && (r->detail == NULL ||
+			    strstr(err.detail, r->detail) != NULL);
+			ok(pass, "%s (row at line %d)", r->name, r->line);
+			if (!pass) {
+				printf("#   expected: error %d containing "
+				    "\"%s\"\n", (int)r->code,
+				    r->detail != NULL ? r->detail : "");
+				printf("#        got: error %d \"%s\"\n",
+				    (int)rc, err.detail);
+				diag_json("output", out);
+			}
+		}
+		cJSON_Delete(in);
+		cJSON_Delete(out);
+	}
+}
+
+/* --- resource_render() --- */
+
+#define BASE	"https://h/scim/v2"
+#define LOC_U1	"https://h/scim/v2/Users/u1"
+
+/* A stored User as the handlers hand it over. */
+static const char stored_user[] =
+    "{'id':'u1','externalId':'e1','userName':'bjensen',"
+    "'name':{'givenName':'Barbara','familyName':'Jensen'},"
+    "'displayName':'Babs','active':true,'password':'secret',"
+    "'emails':[{'value':'b@work','type':'work','primary':true},"
+    "{'value':'b@home','type':'home'}],"
+    "'groups':[{'value':'g1','display':'G'}],"
+    "'" ENT "':{'department':'Sales','manager':{'value':'m1'}},"
+    "'" CUSTOM "':{'costCode':'A1','x':1},"
+    "'meta':{'resourceType':'User','created':'2024-01-01T00:00:00Z',"
+    "'lastModified':'2024-01-02T00:00:00Z','version':'W/1'}}";
+
+static const char stored_group[] =
+    "{'id':'g1','displayName':'Admins',"
+    "'members':[{'value':'u1','displayName':'new User'},"
+    "{'value':'u2','type':'User'}],"
+    "'meta':{'resourceType':'Group','created':'2024-01-01T00:00:00Z',"
+    "'lastModified':'2024-01-01T00:00:00Z'}}";
+
+static const char stored_widget[] =
+    "{'id':'w1','code':'c','audit':'a','pin':'1234','always':'yes',"
+    "'items':[{'value':'v','secret':'s','extra':'e'}]}";
+
+#define RENDERED_META \
+    "'meta':{'resourceType':'User','created':'2024-01-01T00:00:00Z'," \
+    "'lastModified':'2024-01-02T00:00:00Z','version':'W/1'," \
+    "'location':'" LOC_U1 "'}"
+
+struct render_row {
+	int				 line;
+	const struct resource_type	*rt;
+	const char			*name;
+	const char			*res;	/* single-quoted JSON */
+	const char			*base;
+	const char			*attributes;
+	const char			*excluded;
+	const char			*want;	/* single-quoted JSON */
+};
+
+static const struct render_row render_rows[] = {
+	{ __LINE__, U, "full user: schemas, no password, meta.location",
+	  stored_user, BASE, NULL, NULL,
+	  "{'schemas':['" CORE "','" ENT "','" CUSTOM "'],'id':'u1',"
+	  "'externalId':'e1','userName':'bjensen',"
+	  "'name':{'givenName':'Barbara','familyName':'Jensen'},"
+	  "'displayName':'Babs','active':true,"
+	  "'emails':[{'value':'b@work','type':'work','primary':true},"
+	  "{'value':'b@home','type':'home'}],"
+	  "'groups':[{'value':'g1','display':'G'}],"
+	  "'" ENT "':{'department':'Sales','manager':{'value':'m1'}},"
+	  "'" CUSTOM "':{'costCode':'A1','x':1}," RENDERED_META "}" },
+	{ __LINE__, U, "attributes=userName,emails",
+	  stored_user, BASE, "userName,emails", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1','userName':'bjensen',"
+	  "'emails':[{'value':'b@work','type':'work','primary':true},"
+	  "{'value':'b@home','type':'home'}]}" },
+	{ __LINE__, U, "attributes=emails[type eq \"work\"] is emails",
+	  stored_user, BASE, "emails[type eq \"work\"]", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1',"
+	  "'emails':[{'value':'b@work','type':'work','primary':true},"
+	  "{'value':'b@home','type':'home'}]}" },
+	{ __LINE__, U, "attributes=emails[value eq \"b@home\"].value",
+	  stored_user, BASE, "emails[value eq \"b@home\"].value", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1',"
+	  "'emails':[{'value':'b@work'},{'value':'b@home'}]}" },
+	{ __LINE__, U, "attributes=name.givenName keeps only that",
+	  stored_user, BASE, "name.givenName", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1',"
+	  "'name':{'givenName':'Barbara'}}" },
+	{ __LINE__, U, "attributes URN-qualified enterprise department",
+	  stored_user, BASE, ENT ":department", NULL,
+	  "{'schemas':['" CORE "','" ENT "'],'id':'u1',"
+	  "'" ENT "':{'department':'Sales'}}" },
+	{ __LINE__, U, "attributes URN-qualified core, any case",
+	  stored_user, BASE, "URN:ietf:params:scim:schemas:core:2.0:User:"
+	  "USERNAME", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1','userName':'bjensen'}" },
+	{ __LINE__, U, "attributes trimmed, any case, meta when listed",
+	  stored_user, BASE, " UserName , META ", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1','userName':'bjensen',"
+	  RENDERED_META "}" },
+	{ __LINE__, U, "attributes=meta.created",
+	  stored_user, BASE, "meta.created", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1',"
+	  "'meta':{'created':'2024-01-01T00:00:00Z'}}" },
+	{ __LINE__, U, "attributes=password shows only what is always",
+	  stored_user, BASE, "password", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1'}" },
+	{ __LINE__, U, "attributes with unknown names only",
+	  stored_user, BASE, "nosuch,alsoNot.this,urn:x:y:z", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1'}" },
+	{ __LINE__, U, "attributes=emails.type",
+	  stored_user, BASE, "emails.type", NULL,
+	  "{'schemas':['" CORE "'],'id':'u1',"
+	  "'emails':[{'type':'work'},{'type':'home'}]}" },
+	{ __LINE__, U, "attributes names a custom extension attribute",
+	  stored_user, BASE, CUSTOM ":costCode", NULL,
+	  "{'schemas':['" CORE "','" CUSTOM "'],'id':'u1',"
+	  "'" CUSTOM "':{'costCode':'A1'}}" },
+	{ __LINE__, U, "attributes names the whole enterprise extension",
+	  stored_user, BASE, ENT, NULL,
+	  "{'schemas':['" CORE "','" ENT "'],'id':'u1',"
+	  "'" ENT "':{'department':'Sales','manager':{'value':'m1'}}}" },
+	{ __LINE__, U, "excludedAttributes=emails,id keeps id",
+	  stored_user, BASE, NULL, "emails,id,schemas",
+	  "{'schemas':['" CORE "','" ENT "','" CUSTOM "'],'id':'u1',"
+	  "'externalId':'e1','userName':'bjensen',"
+	  "'name':{'givenName':'Barbara','familyName':'Jensen'},"
+	  "'displayName':'Babs','active':true,"
+	  "'groups':[{'value':'g1','display':'G'}],"
+	  "'" ENT "':{'department':'Sales','manager':{'value':'m1'}},"
+	  "'" CUSTOM "':{'costCode':'A1','x':1}," RENDERED_META "}" },
+	{ __LINE__, U, "excluded name.familyName, enterprise, custom, meta",
+	  stored_user, BASE, NULL,
+	  "name.familyName," ENT "," CUSTOM ",meta,groups,emails",
+	  "{'schemas':['" CORE "'],'id':'u1','externalId':'e1',"
+	  "'userName':'bjensen','name':{'givenName':'Barbara'},"
+	  "'displayName':'Babs','active':true}" },
+	{ __LINE__, U, "excluded enterprise manager and custom x",
+	  stored_user, NULL, NULL,
+	  ENT ":manager," CUSTOM ":x,userName,name,displayName,active,"
+	  "emails,groups,externalId,meta",
+	  "{'schemas':['" CORE "','" ENT "','" CUSTOM "'],'id':'u1',"
+	  "'" ENT "':{'department':'Sales'},"
+	  "'" CUSTOM "':{'costCode':'A1'}}" },
+	{ __LINE__, U, "no base: meta as stored, no location",
+	  "{'id':'u1','userName':'b','meta':{'resourceType':'User'}}",
+	  NULL, NULL, NULL,
+	  "{'schemas':['" CORE "'],'id':'u1','userName':'b',"
+	  "'meta':{'resourceType':'User'}}" },
+	{ __LINE__, U, "base with a trailing slash; stale location replaced",
+	  "{'id':'u1','userName':'b','meta':{'location':'http://old/x'}}",
+	  BASE "/", NULL, NULL,
+	  "{'schemas':['" CORE "'],'id':'u1','userName':'b',"
+	  "'meta':{'location':'" LOC_U1 "'}}" },
+	{ __LINE__, U, "stored empty enterprise object not in schemas",
+	  "{'id':'u1','userName':'b','" ENT "':{},'foo':'bar'}",
+	  NULL, NULL, NULL,
+	  "{'schemas':['" CORE "'],'id':'u1','userName':'b'}" },
+	{ __LINE__, G, "group: unknown member sub-attribute is shown",
+	  stored_group, BASE, NULL, NULL,
+	  "{'schemas':['" GROUP "'],'id':'g1','displayName':'Admins',"
+	  "'members':[{'value':'u1','displayName':'new User'},"
+	  "{'value':'u2','type':'User'}],"
+	  "'meta':{'resourceType':'Group','created':'2024-01-01T00:00:00Z',"
+	  "'lastModified':'2024-01-01T00:00:00Z',"
+	  "'location':'" BASE "/Groups/g1'}}" },
+	{ __LINE__, G, "group: excludedAttributes=members",
+	  stored_group, NULL, NULL, "members",
+	  "{'schemas':['" GROUP "'],'id':'g1','displayName':'Admins',"
+	  "'meta':{'resourceType':'Group','created':'2024-01-01T00:00:00Z',"
+	  "'lastModified':'2024-01-01T00:00:00Z'}}" },
+	{ __LINE__, G, "group: attributes=members.value",
+	  stored_group, NULL, "members.value", NULL,
+	  "{'schemas':['" GROUP "'],'id':'g1',"
+	  "'members':[{'value':'u1'},{'value':'u2'}]}" },
+	{ __LINE__, G, "group: comma inside a filter does not split",
+	  stored_group, NULL,
+	  "displayName,members[value eq \"a,b\" or value eq \"]\"]", NULL,
+	  "{'schemas':['" GROUP "'],'id':'g1','displayName':'Admins',"
+	  "'members':[{'value':'u1','displayName':'new User'},"
+	  "{'value':'u2','type':'User'}]}" },
+	{ __LINE__, G, "group: loaded empty member list shows as []",
+	  "{'id':'g1','displayName':'G','members':[]}", NULL, NULL, NULL,
+	  "{'schemas':['" GROUP "'],'id':'g1','displayName':'G',"
+	  "'members':[]}" },
+	{ __LINE__, W, "widget: request and never hidden by default",
+	  stored_widget, NULL, NULL, NULL,
+	  "{'schemas':['urn:example:params:scim:schemas:test:2.0:Widget'],"
+	  "'id':'w1','code':'c','always':'yes','items':[{'value':'v'}]}" },
+	{ __LINE__, W, "widget: returned:request shown when listed",
+	  stored_widget, NULL, "audit,items.extra", NULL,
+	  "{'schemas':['urn:example:params:scim:schemas:test:2.0:Widget'],"
+	  "'id':'w1','audit':'a','always':'yes','items':[{'extra':'e'}]}" },
+	{ __LINE__, W, "widget: returned:always cannot be excluded",
+	  stored_widget, NULL, NULL, "always,id,code,items",
+	  "{'schemas':['urn:example:params:scim:schemas:test:2.0:Widget'],"
+	  "'id':'w1','always':'yes'}" },
+	{ __LINE__, W, "widget: returned:never even when listed",
+	  stored_widget, NULL, "pin,items.secret", NULL,
+	  "{'schemas':['urn:example:params:scim:schemas:test:2.0:Widget'],"
+	  "'id':'w1','always':'yes'}" },
+};
+
+/* The member names of object o joined with ',', into buf. */
+static void
+key_order(const cJSON *o, char *buf, size_t sz)
+{
+	const cJSON	*c;
+	size_t		 n = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(c, o) {
+		n += snprintf(buf + n, n < sz ? sz - n : 0, "%s%s",
+		    n > 0 ? "," : "", c->string);
+		if (n >= sz)
+			return;
+	}
+}
+
+static void
+test_render(void)
+{
+	const struct render_row	*r;
+	cJSON			*res, *out;
+	char			 keys[1024];
+	size_t			 i;
+
+	for (i = 0; i < NELEM(render_rows); i++) {
+		r = &render_rows[i];
+		if ((res = parse_q(r->res, r->line)) == NULL) {
+			ok(0, "render: %s (row at line %d)", r->name,
+			    r->line);
+			continue;
+		}
+		out = resource_render(r->rt, res, r->base, r->attributes,
+		    r->excluded);
+		check_json(out, r->want, r->line, r->name);
+		cJSON_Delete(out);
+		cJSON_Delete(res);
+	}
+
+	/* Member order: schemas, id, externalId, schema order, ext, meta. */
+	res = parse_q(stored_user, __LINE__);
+	out = resource_render(&rt_user, res, BASE, NULL, NULL);
+	key_order(out, keys, sizeof(keys));
+	is_str(keys, "schemas,id,externalId,userName,name,displayName,"
+	    "active,emails,groups," ENT "," CUSTOM ",meta",
+	    "render: members in schema order, schemas first, meta last");
+	cJSON_Delete(out);
+	cJSON_Delete(res);
+
+	/* The input is not modified. */
+	res = parse_q(stored_group, __LINE__);
+	out = resource_render(&rt_group, res, BASE, "members.value",
+	    "members");
+	cJSON_Delete(out);
+	out = parse_q(stored_group, __LINE__);
+	ok(cJSON_Compare(res, out, true), "render: stored resource unchanged");
+	cJSON_Delete(out);
+	cJSON_Delete(res);
+}
+
+/* --- resource_wants() --- */
+
+struct wants_row {
+	int				 line;
+	const struct resource_type	*rt;
+	const char			*attr;
+	const char			*attributes;
+	const char			*excluded;
+	int				 want;
+};
+
+static const struct wants_row wants_rows[] = {
+	{ __LINE__, U, "groups", NULL, NULL, 1 },
+	{ __LINE__, U, "groups", "userName,emails", NULL, 0 },
+	{ __LINE__, U, "groups", NULL, "Groups", 0 },
+	{ __LINE__, U, "groups", "groups.display", NULL, 1 },
+	{ __LINE__, U, "groups", NULL, "groups.display", 1 },
+	{ __LINE__, U, "password", NULL, NULL, 0 },
+	{ __LINE__, U, "id", "userName", "id", 1 },
+	{ __LINE__, U, "department", ENT ":department", NULL, 1 },
+	{ __LINE__, G, "members", NULL, NULL, 1 },
+	{ __LINE__, G, "members", NULL, "members", 0 },
+	{ __LINE__, G, "members", "displayName", NULL, 0 },
+	{ __LINE__, G, "members", "members[value eq \"x\"]", NULL, 1 },
+	{ __LINE__, G, "members", "   ", NULL, 1 },
+	{ __LINE__, W, "audit", NULL, NULL, 0 },
+	{ __LINE__, W, "audit", "audit", NULL, 1 },
+};
+
+static void
+test_wants(void)
+{
+	const struct wants_row	*r;
+	char			 name[256];
+	size_t			 i;
+
+	for (i = 0; i < NELEM(wants_rows); i++) {
+		r = &wants_rows[i];
+		snprintf(name, sizeof(name), "wants %s attributes=%s "
+		    "excluded=%s (row at line %d)", r->attr,
+		    r->attributes != NULL ? r->attributes : "(none)",
+		    r->excluded != NULL ? r->excluded : "(none)", r->line);
+		is_int(resource_wants(r->rt, r->attr, r->attributes,
+		    r->excluded), r->want, name);
+	}
+}
+
+/* --- resource_bool() --- */
+
+struct bool_row {
+	int		 line;
+	const char	*json;		/* single-quoted JSON */
+	int		 ok;		/* expected return */
+	int		 b;		/* expected value when ok */
+};
+
+static const struct bool_row bool_rows[] = {
+	{ __LINE__, "true", 1, 1 },
+	{ __LINE__, "false", 1, 0 },
+	{ __LINE__, "'True'", 1, 1 },
+	{ __LINE__, "'FALSE'", 1, 0 },
+	{ __LINE__, "'tRuE'", 1, 1 },
+	{ __LINE__, "'yes'", 0, 0 },
+	{ __LINE__, "''", 0, 0 },
+	{ __LINE__, "1", 0, 0 },
+	{ __LINE__, "null", 0, 0 },
+	{ __LINE__, "['true']", 0, 0 },
+};
+
+static void
+test_bool(void)
+{
+	const struct bool_row	*r;
+	cJSON			*v;
+	int			 b, got;
+	size_t			 i;
+
+	for (i = 0; i < NELEM(bool_rows); i++) {
+		r = &bool_rows[i];
+		v = parse_q(r->json, r->line);
+		b = -1;
+		got = v != NULL ? resource_bool(v, &b) : -1;
+		ok(got == r->ok && (!r->ok || b == r->b),
+		    "resource_bool(%s) (row at line %d)", r->json, r->line);
+		if (got != r->ok || (r->ok && b != r->b))
+			printf("#   expected: %d/%d\n#        got: %d/%d\n",
+			    r->ok, r->b, got, b);
+		cJSON_Delete(v);
+	}
+	ok(resource_bool(NULL, &b) == 0, "resource_bool(NULL)");
+}
+
+int
+main(void)
+{
+	test_normalize();
+	test_render();
+	test_wants();
+	test_bool();
+	return tap_done();
+}
