@@ -151,6 +151,14 @@ config_handler(void *user, const char *section, const char *name,
 			c->log_level = LOG_LVL_DEBUG;
 		else
 			ok = false;
+	} else if (KEY("log", "store_ops_header")) {
+		ok = true;
+		if (strcasecmp(value, "yes") == 0)
+			c->store_ops_header = true;
+		else if (strcasecmp(value, "no") == 0)
+			c->store_ops_header = false;
+		else
+			ok = false;
 	} else if (config_admin(c, section, name, value, &ok))
 		;	/* [admin]: see config_admin() */
 	else {

@@ -40,6 +40,7 @@ struct scim_config {
 	unsigned	 default_days;	/* token lifetime when not given */
 	/* [log] */
 	int		 log_level;	/* enum log_level */
+	bool		 store_ops_header; /* X-Scim-Store-Ops on responses */
 
 	/*
 	 * [admin]: the scim-tokens admin page and its reminders (owned by

@@ -142,10 +142,12 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 {
 	struct scim_call	 c;
 	struct scim_error	 err = { SCIM_OK, "" };
+	struct store_stats	 before, after;
 	const struct route	*r;
 	enum scim_err		 rc;
 
 	memset(&c, 0, sizeof(c));
+	memset(&before, 0, sizeof(before));
 	c.ctx = ctx;
 	if (ctx->store == NULL || store_broken(ctx->store)) {
 		store_close(ctx->store);
@@ -157,6 +159,7 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 			goto done;
 		}
 	}
+	store_stats(ctx->store, &before);
 	if ((rc = http_req_read(&c.req, &ctx->cfg, &err)) != SCIM_OK)
 		goto done;
 	if ((rc = route(svc, &c, &r, &err)) != SCIM_OK)
@@ -177,6 +180,17 @@ done:
 			log_err("%s %s: %s", c.req.method ? c.req.method : "-",
 			    c.req.path ? c.req.path : "-", err.detail);
 		http_resp_error(&c.resp, &err);
+	}
+	/* What this request cost the store (tests, capacity planning). */
+	if (ctx->cfg.store_ops_header && ctx->store != NULL) {
+		store_stats(ctx->store, &after);
+		http_resp_header(&c.resp, "X-Scim-Store-Ops: gets=%llu puts=%llu "
+		    "dels=%llu steps=%llu retries=%llu",
+		    (unsigned long long)(after.gets - before.gets),
+		    (unsigned long long)(after.puts - before.puts),
+		    (unsigned long long)(after.dels - before.dels),
+		    (unsigned long long)(after.steps - before.steps),
+		    (unsigned long long)(after.retries - before.retries));
 	}
 	http_resp_send(&c.resp);
 	http_resp_free(&c.resp);

@@ -68,6 +68,7 @@ struct store_txn {
 	struct store		*s;
 	DB_TXN			*txn;
 	bool			 retry;		/* lock conflict: run again */
+	const char		*conflict;	/* where the last one was */
 	bool			 readonly;	/* store_read(): no DB_RMW */
 };
 
@@ -136,10 +137,12 @@ dberr(struct store_txn *t, int ret, const char *what, struct scim_error *err)
 		return scim_fail(err, SCIM_E_NOT_FOUND, "%s: not found", what);
 	case DB_LOCK_DEADLOCK:
 		t->retry = true;
+		t->conflict = what;
 		return scim_fail(err, SCIM_E_UNAVAILABLE,
 		    "the store is busy, try again");
 	case DB_LOCK_NOTGRANTED:
 		t->retry = true;
+		t->conflict = what;
 		return scim_fail(err, SCIM_E_UNAVAILABLE,
 		    "the store is busy, try again");
 	case DB_RUNRECOVERY:
@@ -203,37 +206,28 @@ write_db_config(const char *home, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/*
+ * Open (creating) every database, each in its own auto-committed
+ * transaction: one transaction over all of them made two processes that
+ * create a new home at the same moment wait on each other's handle locks.
+ */
 static enum scim_err
 open_dbs(struct store *s, struct scim_error *err)
 {
-	struct store_txn	 t = { s, NULL, false, false };
-	DB_TXN			*txn = NULL;
-	enum scim_err		 rc = SCIM_OK;
+	struct store_txn	 t = { s, NULL, false, NULL, false };
 	int			 ret, i;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)) != 0)
-		return dberr(&t, ret, "txn_begin", err);
 	for (i = 0; i < DBI__MAX; i++) {
-		if ((ret = db_create(&s->db[i], s->env, 0)) != 0) {
-			rc = dberr(&t, ret, "db_create", err);
-			break;
-		}
+		if ((ret = db_create(&s->db[i], s->env, 0)) != 0)
+			return dberr(&t, ret, "db_create", err);
 		s->db[i]->set_pagesize(s->db[i], dbdefs[i].pagesize);
 		if (dbdefs[i].dups)
 			s->db[i]->set_flags(s->db[i], DB_DUPSORT);
-		ret = s->db[i]->open(s->db[i], txn, dbdefs[i].file, NULL,
-		    DB_BTREE, DB_CREATE, 0660);
-		if (ret != 0) {
-			rc = dberr(&t, ret, dbdefs[i].file, err);
-			break;
-		}
+		ret = s->db[i]->open(s->db[i], NULL, dbdefs[i].file, NULL,
+		    DB_BTREE, DB_CREATE | DB_AUTO_COMMIT, 0660);
+		if (ret != 0)
+			return dberr(&t, ret, dbdefs[i].file, err);
 	}
-	if (rc != SCIM_OK) {
-		txn->abort(txn);
-		return rc;
-	}
-	if ((ret = txn->commit(txn, 0)) != 0)
-		return dberr(&t, ret, "commit", err);
 	return SCIM_OK;
 }
 
@@ -431,9 +425,15 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 			next_check = now + timeout;
 			give_up = now + 5 * timeout;
 		}
-		if (now >= give_up)
+		if (now >= give_up) {
+			log_warn("gave up after %lld ms of lock conflicts "
+			    "(last on %s, %llu retries so far)",
+			    (long long)(now - start) / 1000,
+			    t.conflict ? t.conflict : "?",
+			    (unsigned long long)s->st.retries);
 			return scim_fail(err, SCIM_E_UNAVAILABLE,
 			    "the store is busy, try again");
+		}
 		/* Conflicts for this long: perhaps the holder was killed. */
 		if (now >= next_check) {
 			next_check = now + timeout;

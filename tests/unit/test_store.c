@@ -461,6 +461,37 @@ test_kill(struct store *s)
 	    "a new process opens the store and writes after the kill");
 }
 
+/*
+ * Eight processes creating the same new home at once (as lighttpd's
+ * freshly spawned workers and scim-tokens do on a first start) all open
+ * it and write.
+ */
+static void
+test_first_open_race(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	pid_t			 pids[8];
+	int			 round, i, st, bad = 0;
+	char			 tag[16];
+
+	for (round = 0; round < 5; round++) {
+		snprintf(cfg.home, sizeof(cfg.home), "%s/race%d", dir, round);
+		for (i = 0; i < 8; i++) {
+			snprintf(tag, sizeof(tag), "r%d", i);
+			if ((pids[i] = fork()) == 0)
+				_exit(writer(tag, 3));
+		}
+		for (i = 0; i < 8; i++) {
+			waitpid(pids[i], &st, 0);
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				bad++;
+		}
+	}
+	cfg = saved;
+	is_int(bad, 0, "5 rounds of 8 processes creating a new home at once "
+	    "all open it and write");
+}
+
 struct kv_arg {
 	int	 phase;
 	int	 n;
@@ -531,6 +562,7 @@ main(void)
 	test_kv(s);
 	test_concurrent(s);
 	test_kill(s);
+	test_first_open_race(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
 		char cmd[128];

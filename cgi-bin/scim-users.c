@@ -1,0 +1,27 @@
+/*
+ * scim-users: the /Users endpoint (RFC 7644 section 3).  All the work is in
+ * common/crud.c, shared with scim-groups; this file is the route table.
+ */
+#include "crud.h"
+
+static const struct route routes[] = {
+	{ "GET", "Users", ROUTE_LIST, crud_list, 0 },
+	{ "POST", "Users", ROUTE_LIST, crud_create, 0 },
+	{ "POST", "Users", ROUTE_SEARCH, crud_search, 0 },
+	{ "GET", "Users", ROUTE_ITEM, crud_get, 0 },
+	{ "PUT", "Users", ROUTE_ITEM, crud_replace, 0 },
+	{ "PATCH", "Users", ROUTE_ITEM, crud_patch, 0 },
+	{ "DELETE", "Users", ROUTE_ITEM, crud_delete, 0 },
+};
+
+static const struct service svc = {
+	"scim-users",
+	"SCIM 2.0 /Users endpoint (create, read, query, replace, patch, delete)",
+	routes, sizeof(routes) / sizeof(routes[0])
+};
+
+int
+main(int argc, char *argv[])
+{
+	return service_main(&svc, argc, argv);
+}

@@ -1,0 +1,1243 @@
+/*
+ * /Users and /Groups handlers, shared by scim-users and scim-groups.
+ * Each write is one store transaction (store_run) whose body may run more
+ * than once, so the transaction functions keep their inputs intact and
+ * reset their outputs on entry.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crud.h"
+#include "filter.h"
+#include "log.h"
+#include "patch.h"
+#include "resource.h"
+#include "schema.h"
+#include "util.h"
+
+/* What differs between Users and Groups. */
+struct kind {
+	enum store_kind			 kind;
+	const struct resource_type	*rt;
+	const char			*name_attr;	/* indexed, unique */
+	const char			*backref;	/* "groups" / "members" */
+};
+
+static const struct kind kind_user = {
+	STORE_USER, &rt_user, "userName", "groups"
+};
+static const struct kind kind_group = {
+	STORE_GROUP, &rt_group, "displayName", "members"
+};
+
+static const struct kind *
+kind_of(const struct scim_call *c)
+{
+	return strcmp(c->resource, "Groups") == 0 ? &kind_group : &kind_user;
+}
+
+static enum scim_err
+oom(struct scim_error *err)
+{
+	return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+}
+
+/* --- meta and versions --- */
+
+static long
+version_of(const cJSON *res)
+{
+	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(meta, "version");
+	long		 n = 0;
+
+	if (cJSON_IsString(v) && sscanf(v->valuestring, "W/\"%ld\"", &n) == 1)
+		return n;
+	return 0;
+}
+
+/*
+ * Put id first and a fresh meta last on res.  created comes from old
+ * (NULL for a create); the version counts up from old's.
+ */
+static bool
+set_meta(cJSON *res, const char *id, const struct kind *k, const cJSON *old)
+{
+	const cJSON	*ometa, *created = NULL;
+	char		 now[UTIL_TIME_LEN + 1], ver[32];
+	cJSON		*meta, *idv;
+
+	util_time_format(util_now_usec(), now, sizeof(now));
+	snprintf(ver, sizeof(ver), "W/\"%ld\"", old ? version_of(old) + 1 : 1);
+	if (old != NULL) {
+		ometa = cJSON_GetObjectItemCaseSensitive(old, "meta");
+		created = cJSON_GetObjectItemCaseSensitive(ometa, "created");
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(res, "id");
+	cJSON_DeleteItemFromObjectCaseSensitive(res, "meta");
+	if ((idv = cJSON_CreateString(id)) == NULL)
+		return false;
+	/* id first, for readable records and responses. */
+	idv->string = strdup("id");
+	if (idv->string == NULL) {
+		cJSON_Delete(idv);
+		return false;
+	}
+	idv->next = res->child;
+	if (res->child != NULL) {
+		idv->prev = res->child->prev;
+		res->child->prev = idv;
+	} else
+		idv->prev = idv;
+	res->child = idv;
+	if ((meta = cJSON_AddObjectToObject(res, "meta")) == NULL)
+		return false;
+	cJSON_AddStringToObject(meta, "resourceType", k->rt->name);
+	cJSON_AddStringToObject(meta, "created",
+	    cJSON_IsString(created) ? created->valuestring : now);
+	cJSON_AddStringToObject(meta, "lastModified", now);
+	return cJSON_AddStringToObject(meta, "version", ver) != NULL;
+}
+
+/* Does the If-Match / If-None-Match list name the resource's version? */
+static bool
+etag_listed(const char *list, const cJSON *res)
+{
+	char		 want[32];
+	const char	*p = list;
+	size_t		 n;
+
+	snprintf(want, sizeof(want), "\"%ld\"", version_of(res));
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 1 && *p == '*')
+			return true;
+		if (n > 2 && strncmp(p, "W/", 2) == 0) {
+			p += 2;
+			n -= 2;
+		}
+		if (n == strlen(want) && strncmp(p, want, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static enum scim_err
+check_if_match(const struct scim_call *c, const cJSON *old,
+    struct scim_error *err)
+{
+	if (c->req.if_match != NULL && !etag_listed(c->req.if_match, old))
+		return scim_fail(err, SCIM_E_PRECONDITION,
+		    "If-Match does not match the current version %s",
+		    cJSON_GetObjectItem(cJSON_GetObjectItem(old, "meta"),
+		    "version")->valuestring);
+	return SCIM_OK;
+}
+
+/* --- back-references: a user's groups, a group's members --- */
+
+struct backref_ctx {
+	struct store_txn	*t;
+	const char		*tenant;
+	const char		*base;
+	cJSON			*arr;
+	enum scim_err		 rc;
+	struct scim_error	*err;
+};
+
+static char *
+ref_url(const char *base, const char *endpoint, const char *id)
+{
+	size_t	 n = strlen(base) + strlen(endpoint) + strlen(id) + 2;
+	char	*s;
+
+	if ((s = malloc(n)) != NULL)
+		snprintf(s, n, "%s%s/%s", base, endpoint, id);
+	return s;
+}
+
+static bool
+add_ref(cJSON *o, const char *base, const char *endpoint, const char *id)
+{
+	char	*u;
+	bool	 ok;
+
+	if (base == NULL)
+		return true;
+	if ((u = ref_url(base, endpoint, id)) == NULL)
+		return false;
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
+	ok = cJSON_AddStringToObject(o, "$ref", u) != NULL;
+	free(u);
+	return ok;
+}
+
+static bool
+group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
+{
+	struct backref_ctx	*bc = arg;
+	const cJSON		*name;
+	cJSON			*g = NULL, *e;
+
+	(void)obj; (void)keep;
+	bc->rc = store_get(bc->t, STORE_GROUP, bc->tenant, gid, &g, bc->err);
+	if (bc->rc == SCIM_E_NOT_FOUND) {
+		bc->rc = SCIM_OK;
+		return true;
+	}
+	if (bc->rc != SCIM_OK)
+		return false;
+	if ((e = cJSON_CreateObject()) == NULL) {
+		cJSON_Delete(g);
+		bc->rc = oom(bc->err);
+		return false;
+	}
+	cJSON_AddItemToArray(bc->arr, e);
+	cJSON_AddStringToObject(e, "value", gid);
+	add_ref(e, bc->base, "/Groups", gid);
+	name = cJSON_GetObjectItemCaseSensitive(g, "displayName");
+	if (cJSON_IsString(name))
+		cJSON_AddStringToObject(e, "display", name->valuestring);
+	cJSON_AddStringToObject(e, "type", "direct");
+	cJSON_Delete(g);
+	return true;
+}
+
+static bool
+member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
+{
+	struct backref_ctx	*bc = arg;
+	const cJSON		*type = cJSON_GetObjectItemCaseSensitive(obj,
+				    "type");
+
+	if (!add_ref(obj, bc->base, cJSON_IsString(type) &&
+	    strcmp(type->valuestring, "Group") == 0 ? "/Groups" : "/Users",
+	    mid)) {
+		bc->rc = oom(bc->err);
+		return false;
+	}
+	cJSON_AddItemToArray(bc->arr, obj);
+	*keep = true;
+	return true;
+}
+
+/* Attach res's back-reference array ("groups" or "members"). */
+static enum scim_err
+load_backref(struct store_txn *t, const struct kind *k, const char *tenant,
+    const char *base, cJSON *res, struct scim_error *err)
+{
+	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err };
+	const cJSON		*id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	enum scim_err		 rc;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(res, k->backref);
+	if (!cJSON_IsString(id))
+		return SCIM_OK;
+	if ((bc.arr = cJSON_CreateArray()) == NULL)
+		return oom(err);
+	if (k->kind == STORE_USER)
+		rc = store_memberof_scan(t, tenant, id->valuestring,
+		    group_each, &bc, err);
+	else
+		rc = store_member_scan(t, tenant, id->valuestring,
+		    member_each, &bc, err);
+	if (rc == SCIM_OK)
+		rc = bc.rc;
+	if (rc != SCIM_OK) {
+		cJSON_Delete(bc.arr);
+		return rc;
+	}
+	/* Members are always shown ([] when none); groups when any. */
+	if (k->kind == STORE_GROUP || cJSON_GetArraySize(bc.arr) > 0)
+		cJSON_AddItemToObject(res, k->backref, bc.arr);
+	else
+		cJSON_Delete(bc.arr);
+	return SCIM_OK;
+}
+
+/* --- membership changes (groups) --- */
+
+struct members_ctx {
+	struct store_txn	*t;
+	const char		*tenant;
+	const char		*gid;
+	size_t			 added;
+	size_t			 removed;
+};
+
+/*
+ * Add one member given as a string id or an object with "value".  Unknown
+ * ids are skipped (see crud.h); a group cannot contain itself.
+ */
+static enum scim_err
+member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
+{
+	const cJSON	*val, *name;
+	cJSON		*m = NULL, *target = NULL, *e;
+	const char	*mid, *type = "User";
+	enum scim_err	 rc;
+	bool		 added;
+
+	if (cJSON_IsString(v))
+		mid = v->valuestring;
+	else if (cJSON_IsObject(v) && cJSON_IsString(val =
+	    cJSON_GetObjectItem(v, "value")))
+		mid = val->valuestring;
+	else
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a member must be an id string or an object with a "
+		    "string \"value\"");
+	if (strcmp(mid, mc->gid) == 0)
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a group cannot be a member of itself");
+	rc = store_get(mc->t, STORE_USER, mc->tenant, mid, &target, err);
+	if (rc == SCIM_E_NOT_FOUND) {
+		type = "Group";
+		rc = store_get(mc->t, STORE_GROUP, mc->tenant, mid, &target,
+		    err);
+	}
+	if (rc == SCIM_E_NOT_FOUND) {
+		log_info("group %s: member %.64s is not a user or group of "
+		    "this tenant; skipped", mc->gid, mid);
+		return SCIM_OK;
+	}
+	if (rc != SCIM_OK)
+		return rc;
+	if ((m = cJSON_IsObject(v) ? cJSON_Duplicate(v, true) :
+	    cJSON_CreateObject()) == NULL) {
+		cJSON_Delete(target);
+		return oom(err);
+	}
+	/* value, type from the target; $ref is computed on output. */
+	cJSON_DeleteItemFromObject(m, "value");
+	cJSON_DeleteItemFromObject(m, "type");
+	cJSON_DeleteItemFromObject(m, "$ref");
+	cJSON_AddStringToObject(m, "value", mid);
+	cJSON_AddStringToObject(m, "type", type);
+	e = cJSON_GetObjectItem(m, "display");
+	if (!cJSON_IsString(e) || *e->valuestring == '\0') {
+		cJSON_DeleteItemFromObject(m, "display");
+		name = cJSON_GetObjectItemCaseSensitive(target, "displayName");
+		if (!cJSON_IsString(name))
+			name = cJSON_GetObjectItemCaseSensitive(target,
+			    "userName");
+		if (cJSON_IsString(name))
+			cJSON_AddStringToObject(m, "display",
+			    name->valuestring);
+	}
+	rc = store_member_add(mc->t, mc->tenant, mc->gid, m, &added, err);
+	if (rc == SCIM_OK && added)
+		mc->added++;
+	cJSON_Delete(m);
+	cJSON_Delete(target);
+	return rc;
+}
+
+static enum scim_err
+members_add(struct members_ctx *mc, const cJSON *value,
+    struct scim_error *err)
+{
+	const cJSON	*e;
+	enum scim_err	 rc;
+
+	if (value == NULL || cJSON_IsNull(value))
+		return SCIM_OK;
+	if (!cJSON_IsArray(value))
+		return member_add1(mc, value, err);
+	cJSON_ArrayForEach(e, value)
+		if ((rc = member_add1(mc, e, err)) != SCIM_OK)
+			return rc;
+	return SCIM_OK;
+}
+
+static enum scim_err
+member_del1(struct members_ctx *mc, const char *mid, struct scim_error *err)
+{
+	enum scim_err	 rc;
+	bool		 removed;
+
+	rc = store_member_del(mc->t, mc->tenant, mc->gid, mid, &removed, err);
+	if (rc == SCIM_OK && removed)
+		mc->removed++;
+	return rc;
+}
+
+/* Remove the members listed in value (ids or {"value": id} objects). */
+static enum scim_err
+members_del_listed(struct members_ctx *mc, const cJSON *value,
+    struct scim_error *err)
+{
+	const cJSON	*e, *v;
+	enum scim_err	 rc;
+
+	if (!cJSON_IsArray(value)) {
+		if (cJSON_IsString(value))
+			return member_del1(mc, value->valuestring, err);
+		if (cJSON_IsString(v = cJSON_GetObjectItem(value, "value")))
+			return member_del1(mc, v->valuestring, err);
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "members to remove must be ids or {\"value\": id}");
+	}
+	cJSON_ArrayForEach(e, value) {
+		if (cJSON_IsString(e))
+			v = e;
+		else if (!cJSON_IsString(v = cJSON_GetObjectItem(e, "value")))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "members to remove must be ids or "
+			    "{\"value\": id}");
+		if ((rc = member_del1(mc, v->valuestring, err)) != SCIM_OK)
+			return rc;
+	}
+	return SCIM_OK;
+}
+
+struct match_ctx {
+	const struct filter	*f;
+	cJSON			*ids;
+	bool			 oom;
+};
+
+static bool
+match_each(void *arg, const char *mid, cJSON *obj, bool *keep)
+{
+	struct match_ctx	*mx = arg;
+	cJSON			*s;
+
+	(void)keep;
+	if (!filter_match(mx->f, obj))
+		return true;
+	if ((s = cJSON_CreateString(mid)) == NULL) {
+		mx->oom = true;
+		return false;
+	}
+	cJSON_AddItemToArray(mx->ids, s);
+	return true;
+}
+
+/* Remove the members matching a value filter (members[...]). */
+static enum scim_err
+members_del_matching(struct members_ctx *mc, const struct filter *f,
+    struct scim_error *err)
+{
+	struct match_ctx	 mx = { f, NULL, false };
+	const char		*hint = filter_eq_hint(f, "value");
+	enum scim_err		 rc;
+
+	/* members[value eq "id"]: one record, no scan. */
+	if (hint != NULL)
+		return member_del1(mc, hint, err);
+	if ((mx.ids = cJSON_CreateArray()) == NULL)
+		return oom(err);
+	rc = store_member_scan(mc->t, mc->tenant, mc->gid, match_each, &mx,
+	    err);
+	if (rc == SCIM_OK && mx.oom)
+		rc = oom(err);
+	if (rc == SCIM_OK)
+		rc = members_del_listed(mc, mx.ids, err);
+	cJSON_Delete(mx.ids);
+	return rc;
+}
+
+static enum scim_err
+members_clear(struct members_ctx *mc, struct scim_error *err)
+{
+	size_t		 n;
+	enum scim_err	 rc;
+
+	rc = store_member_clear(mc->t, mc->tenant, mc->gid, &n, err);
+	if (rc == SCIM_OK)
+		mc->removed += n;
+	return rc;
+}
+
+/* The PATCH engine hands every "members" operation to this hook. */
+static enum scim_err
+members_hook(void *arg, enum patch_op op, const struct filter *vf,
+    const cJSON *value, struct scim_error *err)
+{
+	struct members_ctx	*mc = arg;
+	enum scim_err		 rc;
+
+	switch (op) {
+	case PATCH_ADD:
+		return members_add(mc, value, err);
+	case PATCH_REMOVE:
+		if (vf != NULL)
+			return members_del_matching(mc, vf, err);
+		/* Entra's {"op":"Remove","path":"members","value":[...]}
+		   removes only the listed members, never all of them. */
+		if (value != NULL && !cJSON_IsNull(value))
+			return members_del_listed(mc, value, err);
+		return members_clear(mc, err);
+	case PATCH_REPLACE:
+		rc = vf != NULL ? members_del_matching(mc, vf, err) :
+		    members_clear(mc, err);
+		if (rc != SCIM_OK)
+			return rc;
+		return members_add(mc, value, err);
+	}
+	return scim_fail(err, SCIM_E_INVALID_SYNTAX, "bad operation");
+}
+
+/* --- reading --- */
+
+struct get_ctx {
+	struct scim_call	*c;
+	const struct kind	*k;
+	bool			 backref;	/* load groups/members */
+	cJSON			*res;		/* out */
+};
+
+static enum scim_err
+get_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct get_ctx	*g = arg;
+	enum scim_err	 rc;
+
+	cJSON_Delete(g->res);
+	g->res = NULL;
+	rc = store_get(t, g->k->kind, g->c->auth.tenant, g->c->id, &g->res,
+	    err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
+		    g->k->rt->name, g->c->id);
+	if (rc == SCIM_OK && g->backref)
+		rc = load_backref(t, g->k, g->c->auth.tenant, g->c->base_url,
+		    g->res, err);
+	return rc;
+}
+
+static bool
+wants_backref(const struct scim_call *c, const struct kind *k)
+{
+	return resource_wants(k->rt, k->backref,
+	    http_param(&c->req, "attributes"),
+	    http_param(&c->req, "excludedAttributes")) != 0;
+}
+
+/*
+ * Answer with res rendered (status 200/201), its ETag, and for 201 its
+ * Location.
+ */
+static enum scim_err
+respond(struct scim_call *c, const struct kind *k, const cJSON *res,
+    int status, struct scim_error *err)
+{
+	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
+	const cJSON	*ver = cJSON_GetObjectItemCaseSensitive(meta,
+			    "version");
+	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
+
+	c->resp.status = status;
+	if (cJSON_IsString(ver) && (c->resp.etag =
+	    strdup(ver->valuestring)) == NULL)
+		return oom(err);
+	if (status == 201 && cJSON_IsString(id) && (c->resp.location =
+	    ref_url(c->base_url, k->rt->endpoint, id->valuestring)) == NULL)
+		return oom(err);
+	c->resp.body = resource_render(k->rt, res, c->base_url,
+	    http_param(&c->req, "attributes"),
+	    http_param(&c->req, "excludedAttributes"));
+	return c->resp.body == NULL ? oom(err) : SCIM_OK;
+}
+
+enum scim_err
+crud_get(struct scim_call *c, struct scim_error *err)
+{
+	struct get_ctx	 g = { c, kind_of(c), false, NULL };
+	enum scim_err	 rc;
+
+	g.backref = wants_backref(c, g.k);
+	if ((rc = store_read(c->ctx->store, get_fn, &g, err)) != SCIM_OK)
+		goto out;
+	if (c->req.if_none_match != NULL &&
+	    etag_listed(c->req.if_none_match, g.res)) {
+		c->resp.status = 304;
+		c->resp.etag = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		    g.res, "meta"), "version")->valuestring);
+		goto out;
+	}
+	rc = respond(c, g.k, g.res, 200, err);
+out:
+	cJSON_Delete(g.res);
+	return rc;
+}
+
+/* --- queries --- */
+
+struct query {
+	struct filter		*filter;
+	long			 start;		/* 1-based */
+	long			 count;
+	struct schema_path	 sort;
+	bool			 sorted;
+	bool			 descending;
+	const char		*attributes;
+	const char		*excluded;
+};
+
+struct list_ctx {
+	struct scim_call	*c;
+	const struct kind	*k;
+	struct query		*q;
+	struct store_txn	*t;
+	bool			 filter_backref; /* filter reads it */
+	bool			 want_backref;	/* output shows it */
+	size_t			 total;
+	cJSON			*page;		/* out: matching, in order */
+	enum scim_err		 rc;
+	struct scim_error	*err;
+};
+
+/* One candidate: match it, count it, keep it when on the page. */
+static bool
+list_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct list_ctx	*lc = arg;
+
+	(void)id;
+	if (lc->filter_backref) {
+		lc->rc = load_backref(lc->t, lc->k, lc->c->auth.tenant,
+		    lc->c->base_url, obj, lc->err);
+		if (lc->rc != SCIM_OK)
+			return false;
+	}
+	if (lc->q->filter != NULL && !filter_match(lc->q->filter, obj))
+		return true;
+	lc->total++;
+	if (lc->q->sorted ||
+	    (lc->total >= (size_t)lc->q->start &&
+	    lc->total < (size_t)lc->q->start + (size_t)lc->q->count)) {
+		cJSON_AddItemToArray(lc->page, obj);
+		*keep = true;
+	}
+	return true;
+}
+
+static enum scim_err
+list_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct list_ctx	*lc = arg;
+	const struct filter *f = lc->q->filter;
+	const char	*hint;
+	char		 id[STORE_ID_MAX + 1];
+	cJSON		*obj = NULL;
+	bool		 keep;
+	enum scim_err	 rc;
+
+	cJSON_Delete(lc->page);
+	lc->total = 0;
+	lc->t = t;
+	lc->rc = SCIM_OK;
+	lc->err = err;
+	if ((lc->page = cJSON_CreateArray()) == NULL)
+		return oom(err);
+	/* Use an index when the filter pins the id, the name or externalId. */
+	if (f != NULL && ((hint = filter_eq_hint(f, "id")) != NULL ||
+	    (hint = filter_eq_hint(f, lc->k->name_attr)) != NULL)) {
+		if (filter_eq_hint(f, "id") == NULL) {
+			rc = store_find_name(t, lc->k->kind,
+			    lc->c->auth.tenant, hint, id, err);
+			if (rc == SCIM_E_NOT_FOUND)
+				return SCIM_OK;
+			if (rc != SCIM_OK)
+				return rc;
+			hint = id;
+		}
+		rc = store_get(t, lc->k->kind, lc->c->auth.tenant, hint, &obj,
+		    err);
+		if (rc == SCIM_E_NOT_FOUND)
+			return SCIM_OK;
+		if (rc != SCIM_OK)
+			return rc;
+		keep = false;
+		list_each(lc, hint, obj, &keep);
+		if (!keep)
+			cJSON_Delete(obj);
+	} else if (f != NULL &&
+	    (hint = filter_eq_hint(f, "externalId")) != NULL)
+		rc = store_scan_external(t, lc->k->kind, lc->c->auth.tenant,
+		    hint, list_each, lc, err);
+	else
+		rc = store_scan(t, lc->k->kind, lc->c->auth.tenant, list_each,
+		    lc, err);
+	if (rc != SCIM_OK)
+		return rc;
+	return lc->rc;
+}
+
+/* The first value at a sort path (multi-valued: the primary, else first). */
+static const cJSON *
+sort_value(const struct schema_path *p, const cJSON *res)
+{
+	const cJSON	*v, *e, *prim;
+
+	v = p->ext_urn ? cJSON_GetObjectItem(res, p->ext_urn) : res;
+	v = cJSON_GetObjectItem(v, p->attr_name);
+	if (cJSON_IsArray(v)) {
+		e = v->child;
+		cJSON_ArrayForEach(prim, v)
+			if (cJSON_IsTrue(cJSON_GetObjectItem(prim, "primary")))
+				e = prim;
+		v = e;
+	}
+	if (p->sub_name[0] != '\0')
+		v = cJSON_GetObjectItem(v, p->sub_name);
+	else if (cJSON_IsObject(v))
+		v = cJSON_GetObjectItem(v, "value");
+	return (v == NULL || cJSON_IsNull(v)) ? NULL : v;
+}
+
+static const struct query	*sort_q;	/* for qsort's comparator */
+
+static int
+sort_cmp(const void *a, const void *b)
+{
+	const cJSON		*x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+	const struct schema_attr *d = sort_q->sort.sub ? sort_q->sort.sub :
+				    sort_q->sort.attr;
+	const cJSON		*vx = sort_value(&sort_q->sort, x);
+	const cJSON		*vy = sort_value(&sort_q->sort, y);
+	int			 r;
+
+	/* Absent values go last in either order. */
+	if (vx == NULL || vy == NULL)
+		return (vx == NULL) - (vy == NULL);
+	r = filter_compare(vx, vy, d ? d->type : ATTR_STRING,
+	    d ? d->case_exact : false);
+	return sort_q->descending ? -r : r;
+}
+
+/* Sort lc->page and cut it to the requested page. */
+static enum scim_err
+sort_and_cut(struct list_ctx *lc, struct scim_error *err)
+{
+	cJSON	**v, *e, *page;
+	size_t	 n = (size_t)cJSON_GetArraySize(lc->page), i = 0;
+
+	if (n == 0)
+		return SCIM_OK;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return oom(err);
+	while ((e = cJSON_DetachItemFromArray(lc->page, 0)) != NULL)
+		v[i++] = e;
+	sort_q = lc->q;
+	qsort(v, n, sizeof(*v), sort_cmp);
+	page = lc->page;
+	for (i = 0; i < n; i++) {
+		if (i + 1 >= (size_t)lc->q->start &&
+		    i + 1 < (size_t)lc->q->start + (size_t)lc->q->count)
+			cJSON_AddItemToArray(page, v[i]);
+		else
+			cJSON_Delete(v[i]);
+	}
+	free(v);
+	return SCIM_OK;
+}
+
+struct backrefs_ctx {
+	struct list_ctx	*lc;
+};
+
+static enum scim_err
+backrefs_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct list_ctx	*lc = arg;
+	cJSON		*e;
+	enum scim_err	 rc;
+
+	cJSON_ArrayForEach(e, lc->page)
+		if ((rc = load_backref(t, lc->k, lc->c->auth.tenant,
+		    lc->c->base_url, e, err)) != SCIM_OK)
+			return rc;
+	return SCIM_OK;
+}
+
+static enum scim_err
+run_query(struct scim_call *c, struct query *q, struct scim_error *err)
+{
+	struct list_ctx	 lc;
+	cJSON		*out, *e, *r;
+	enum scim_err	 rc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.c = c;
+	lc.k = kind_of(c);
+	lc.q = q;
+	lc.filter_backref = q->filter != NULL &&
+	    filter_uses(q->filter, lc.k->backref);
+	lc.want_backref = resource_wants(lc.k->rt, lc.k->backref,
+	    q->attributes, q->excluded) != 0;
+	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
+		goto out;
+	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
+		goto out;
+	if (lc.want_backref && !lc.filter_backref &&
+	    (rc = store_read(c->ctx->store, backrefs_fn, &lc, err)) !=
+	    SCIM_OK)
+		goto out;
+	if ((out = cJSON_CreateArray()) == NULL) {
+		rc = oom(err);
+		goto out;
+	}
+	cJSON_ArrayForEach(e, lc.page) {
+		if (!lc.want_backref)
+			cJSON_DeleteItemFromObjectCaseSensitive(e,
+			    lc.k->backref);
+		r = resource_render(lc.k->rt, e, c->base_url, q->attributes,
+		    q->excluded);
+		if (r == NULL) {
+			cJSON_Delete(out);
+			rc = oom(err);
+			goto out;
+		}
+		cJSON_AddItemToArray(out, r);
+	}
+	if ((c->resp.body = service_list_response(lc.total,
+	    (size_t)q->start, out)) == NULL)
+		rc = oom(err);
+out:
+	cJSON_Delete(lc.page);
+	return rc;
+}
+
+/*
+ * Fill q from the query parameters (or the .search body's strings).
+ * startIndex < 1 means 1; count < 0 means 0; count above max_results is
+ * cut to it (RFC 7644 section 3.4.2.4).
+ */
+static enum scim_err
+query_parse(struct scim_call *c, struct query *q, const char *filter,
+    const char *start, const char *count, const char *sort_by,
+    const char *sort_order, struct scim_error *err)
+{
+	const struct kind	*k = kind_of(c);
+	enum scim_err		 rc;
+	long			 n;
+
+	q->start = 1;
+	q->count = c->ctx->cfg.default_count;
+	if (start != NULL) {
+		if (!util_parse_long(start, -(1L << 62), 1L << 62, &n))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "startIndex must be an integer");
+		q->start = n < 1 ? 1 : n;
+	}
+	if (count != NULL) {
+		if (!util_parse_long(count, -(1L << 62), 1L << 62, &n))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "count must be an integer");
+		q->count = n < 0 ? 0 : n;
+	}
+	if (q->count > c->ctx->cfg.max_results)
+		q->count = c->ctx->cfg.max_results;
+	if (sort_by != NULL && *sort_by != '\0') {
+		rc = schema_resolve(k->rt, sort_by, strlen(sort_by), &q->sort,
+		    err);
+		if (rc != SCIM_OK)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "sortBy: %s", err->detail);
+		q->sorted = true;
+	}
+	if (sort_order != NULL) {
+		if (strcasecmp(sort_order, "descending") == 0)
+			q->descending = true;
+		else if (strcasecmp(sort_order, "ascending") != 0)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "sortOrder must be \"ascending\" or "
+			    "\"descending\"");
+	}
+	if (filter != NULL && *filter != '\0')
+		return filter_parse(filter, k->rt, &q->filter, err);
+	return SCIM_OK;
+}
+
+enum scim_err
+crud_list(struct scim_call *c, struct scim_error *err)
+{
+	struct query	 q;
+	const struct http_req *r = &c->req;
+	enum scim_err	 rc;
+
+	memset(&q, 0, sizeof(q));
+	q.attributes = http_param(r, "attributes");
+	q.excluded = http_param(r, "excludedAttributes");
+	rc = query_parse(c, &q, http_param(r, "filter"),
+	    http_param(r, "startIndex"), http_param(r, "count"),
+	    http_param(r, "sortBy"), http_param(r, "sortOrder"), err);
+	if (rc == SCIM_OK)
+		rc = run_query(c, &q, err);
+	filter_free(q.filter);
+	return rc;
+}
+
+/* A SearchRequest member as a string: numbers printed, arrays joined. */
+static char *
+search_str(const cJSON *body, const char *name, bool *bad)
+{
+	const cJSON	*v = cJSON_GetObjectItem(body, name), *e;
+	char		 buf[64], *s = NULL, *ns;
+	size_t		 len = 0, n;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (cJSON_IsString(v))
+		return strdup(v->valuestring);
+	if (cJSON_IsNumber(v)) {
+		snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
+		return strdup(buf);
+	}
+	if (cJSON_IsArray(v)) {
+		if ((s = strdup("")) == NULL)
+			return NULL;
+		cJSON_ArrayForEach(e, v) {
+			if (!cJSON_IsString(e)) {
+				*bad = true;
+				break;
+			}
+			n = strlen(e->valuestring);
+			if ((ns = realloc(s, len + n + 2)) == NULL) {
+				free(s);
+				return NULL;
+			}
+			s = ns;
+			if (len > 0)
+				s[len++] = ',';
+			memcpy(s + len, e->valuestring, n + 1);
+			len += n;
+		}
+		return s;
+	}
+	*bad = true;
+	return NULL;
+}
+
+enum scim_err
+crud_search(struct scim_call *c, struct scim_error *err)
+{
+	static const char *const names[] = { "filter", "startIndex", "count",
+	    "sortBy", "sortOrder", "attributes", "excludedAttributes" };
+	char		*v[7] = { NULL };
+	struct query	 q;
+	cJSON		*body = NULL;
+	enum scim_err	 rc;
+	bool		 bad = false;
+	size_t		 i;
+
+	memset(&q, 0, sizeof(q));
+	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
+		return rc;
+	for (i = 0; i < 7; i++)
+		v[i] = search_str(body, names[i], &bad);
+	if (bad) {
+		rc = scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a SearchRequest member has the wrong type");
+		goto out;
+	}
+	q.attributes = v[5];
+	q.excluded = v[6];
+	rc = query_parse(c, &q, v[0], v[1], v[2], v[3], v[4], err);
+	if (rc == SCIM_OK)
+		rc = run_query(c, &q, err);
+out:
+	for (i = 0; i < 7; i++)
+		free(v[i]);
+	filter_free(q.filter);
+	cJSON_Delete(body);
+	return rc;
+}
+
+/* --- writing --- */
+
+struct write_ctx {
+	struct scim_call	*c;
+	const struct kind	*k;
+	const cJSON		*in;		/* normalised input (create/put)
+						   or the PatchOp body */
+	const cJSON		*members;	/* groups: members to set */
+	char			 id[UTIL_UUID_LEN + 1];
+	bool			 backref;	/* answer shows groups/members */
+	cJSON			*res;		/* out: what was stored */
+	bool			 changed;	/* out: anything written */
+};
+
+static enum scim_err
+create_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct write_ctx	*w = arg;
+	struct members_ctx	 mc = { t, w->c->auth.tenant, w->id, 0, 0 };
+	enum scim_err		 rc;
+
+	cJSON_Delete(w->res);
+	if ((w->res = cJSON_Duplicate(w->in, true)) == NULL)
+		return oom(err);
+	if (!set_meta(w->res, w->id, w->k, NULL))
+		return oom(err);
+	if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, w->res, NULL,
+	    err)) != SCIM_OK)
+		return rc;
+	if (w->members != NULL &&
+	    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
+		return rc;
+	if (w->backref)
+		return load_backref(t, w->k, w->c->auth.tenant,
+		    w->c->base_url, w->res, err);
+	return SCIM_OK;
+}
+
+/* Normalise the request body; groups' members come out separately. */
+static enum scim_err
+read_resource(struct scim_call *c, const struct kind *k, cJSON **res,
+    cJSON **members, struct scim_error *err)
+{
+	cJSON		*body = NULL;
+	enum scim_err	 rc;
+
+	*res = *members = NULL;
+	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
+		return rc;
+	rc = resource_normalize(k->rt, body, res, err);
+	cJSON_Delete(body);
+	if (rc == SCIM_OK && k->kind == STORE_GROUP)
+		*members = cJSON_DetachItemFromObjectCaseSensitive(*res,
+		    "members");
+	return rc;
+}
+
+enum scim_err
+crud_create(struct scim_call *c, struct scim_error *err)
+{
+	struct write_ctx	 w;
+	cJSON			*in = NULL, *members = NULL;
+	enum scim_err		 rc;
+
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.k = kind_of(c);
+	if ((rc = read_resource(c, w.k, &in, &members, err)) != SCIM_OK)
+		goto out;
+	w.in = in;
+	w.members = members;
+	w.backref = w.k->kind == STORE_GROUP && wants_backref(c, w.k);
+	util_uuid(w.id);
+	if ((rc = store_run(c->ctx->store, create_fn, &w, err)) != SCIM_OK)
+		goto out;
+	rc = respond(c, w.k, w.res, 201, err);
+out:
+	cJSON_Delete(in);
+	cJSON_Delete(members);
+	cJSON_Delete(w.res);
+	return rc;
+}
+
+static enum scim_err
+replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct write_ctx	*w = arg;
+	struct members_ctx	 mc = { t, w->c->auth.tenant, w->c->id, 0, 0 };
+	cJSON			*old = NULL;
+	enum scim_err		 rc;
+
+	cJSON_Delete(w->res);
+	w->res = NULL;
+	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
+		    w->k->rt->name, w->c->id);
+	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
+	    SCIM_OK)
+		goto out;
+	if ((w->res = cJSON_Duplicate(w->in, true)) == NULL ||
+	    !set_meta(w->res, w->c->id, w->k, old)) {
+		rc = oom(err);
+		goto out;
+	}
+	if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, w->res, old,
+	    err)) != SCIM_OK)
+		goto out;
+	if (w->k->kind == STORE_GROUP) {
+		/* PUT replaces the member list with the one sent. */
+		if ((rc = members_clear(&mc, err)) != SCIM_OK ||
+		    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
+			goto out;
+	}
+	if (w->backref)
+		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
+		    w->res, err);
+out:
+	cJSON_Delete(old);
+	return rc;
+}
+
+enum scim_err
+crud_replace(struct scim_call *c, struct scim_error *err)
+{
+	struct write_ctx	 w;
+	cJSON			*in = NULL, *members = NULL;
+	enum scim_err		 rc;
+
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.k = kind_of(c);
+	if ((rc = read_resource(c, w.k, &in, &members, err)) != SCIM_OK)
+		goto out;
+	w.in = in;
+	w.members = members;
+	w.backref = wants_backref(c, w.k);
+	if ((rc = store_run(c->ctx->store, replace_fn, &w, err)) != SCIM_OK)
+		goto out;
+	rc = respond(c, w.k, w.res, 200, err);
+out:
+	cJSON_Delete(in);
+	cJSON_Delete(members);
+	cJSON_Delete(w.res);
+	return rc;
+}
+
+/* Compare two stored forms, ignoring meta. */
+static bool
+same_content(const cJSON *a, const cJSON *b)
+{
+	cJSON	*x = cJSON_Duplicate(a, true), *y = cJSON_Duplicate(b, true);
+	bool	 same;
+
+	if (x == NULL || y == NULL) {
+		cJSON_Delete(x);
+		cJSON_Delete(y);
+		return false;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(x, "meta");
+	cJSON_DeleteItemFromObjectCaseSensitive(y, "meta");
+	same = cJSON_Compare(x, y, true);
+	cJSON_Delete(x);
+	cJSON_Delete(y);
+	return same;
+}
+
+static enum scim_err
+patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct write_ctx	*w = arg;
+	struct members_ctx	 mc = { t, w->c->auth.tenant, w->c->id, 0, 0 };
+	struct patch_hook	 hook = { "members", members_hook, &mc };
+	cJSON			*old = NULL, *work = NULL, *norm = NULL;
+	enum scim_err		 rc;
+
+	cJSON_Delete(w->res);
+	w->res = NULL;
+	w->changed = false;
+	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
+		    w->k->rt->name, w->c->id);
+	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
+	    SCIM_OK)
+		goto out;
+	if ((work = cJSON_Duplicate(old, true)) == NULL) {
+		rc = oom(err);
+		goto out;
+	}
+	rc = patch_apply(w->k->rt, work, w->in,
+	    w->k->kind == STORE_GROUP ? &hook : NULL, err);
+	if (rc != SCIM_OK)
+		goto out;
+	if ((rc = resource_normalize(w->k->rt, work, &norm, err)) != SCIM_OK)
+		goto out;
+	if (!set_meta(norm, w->c->id, w->k, old)) {
+		rc = oom(err);
+		goto out;
+	}
+	if (mc.added + mc.removed > 0 || !same_content(norm, old)) {
+		if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, norm,
+		    old, err)) != SCIM_OK)
+			goto out;
+		w->changed = true;
+		w->res = norm;
+	} else {
+		w->res = old;		/* nothing changed: no new version */
+		old = NULL;
+	}
+	norm = w->res == norm ? NULL : norm;
+	if (w->backref)
+		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
+		    w->res, err);
+out:
+	cJSON_Delete(old);
+	cJSON_Delete(work);
+	cJSON_Delete(norm);
+	return rc;
+}
+
+enum scim_err
+crud_patch(struct scim_call *c, struct scim_error *err)
+{
+	struct write_ctx	 w;
+	cJSON			*body = NULL;
+	enum scim_err		 rc;
+	bool			 show;
+
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.k = kind_of(c);
+	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
+		return rc;
+	w.in = body;
+	/* Users answer 200 with the resource; groups 204 unless asked. */
+	show = w.k->kind == STORE_USER ||
+	    http_param(&c->req, "attributes") != NULL ||
+	    http_param(&c->req, "excludedAttributes") != NULL;
+	w.backref = show && wants_backref(c, w.k);
+	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
+		goto out;
+	if (show)
+		rc = respond(c, w.k, w.res, 200, err);
+	else {
+		c->resp.status = 204;
+		c->resp.etag = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		    w.res, "meta"), "version")->valuestring);
+	}
+out:
+	cJSON_Delete(body);
+	cJSON_Delete(w.res);
+	return rc;
+}
+
+static enum scim_err
+delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct write_ctx	*w = arg;
+	cJSON			*old = NULL;
+	enum scim_err		 rc;
+
+	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
+	if (rc == SCIM_OK)
+		rc = check_if_match(w->c, old, err);
+	if (rc == SCIM_OK)
+		rc = store_del(t, w->k->kind, w->c->auth.tenant, w->c->id,
+		    err);
+	if (rc == SCIM_E_NOT_FOUND)
+		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
+		    w->k->rt->name, w->c->id);
+	cJSON_Delete(old);
+	return rc;
+}
+
+enum scim_err
+crud_delete(struct scim_call *c, struct scim_error *err)
+{
+	struct write_ctx	 w;
+	enum scim_err		 rc;
+
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.k = kind_of(c);
+	if ((rc = store_run(c->ctx->store, delete_fn, &w, err)) == SCIM_OK)
+		c->resp.status = 204;
+	return rc;
+}

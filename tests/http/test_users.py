@@ -1,0 +1,399 @@
+"""/Users over HTTP against a real lighttpd: every item of the Entra checklist
+(shared/reference/entra-scim.md section 6) that concerns users, plus RFC 7644
+behaviour (ETags, sorting, paging, .search, attributes)."""
+
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scimtest  # noqa: E402
+from scimtest import ScimTestCase, user  # noqa: E402
+
+CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+# The body Microsoft's tutorial documents for a create, nulls and all.
+ENTRA_POST = {
+    "schemas": [CORE, "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
+    "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+    "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
+    "active": True,
+    "addresses": None,
+    "displayName": "Test User",
+    "emails": [{"primary": True, "type": "work", "value": "Test_User_11bb@testuser.com"}],
+    "meta": {"resourceType": "User"},
+    "name": {"formatted": "givenName familyName", "familyName": "familyName",
+             "givenName": "givenName"},
+    "phoneNumbers": None,
+    "title": None,
+    "department": None,
+    "manager": None,
+    "roles": [],
+}
+
+
+def ops(*o):
+    return list(o)
+
+
+class Create(ScimTestCase):
+    def test_entra_post_body(self):  # checklist 6
+        r = self.srv.post("/Users", ENTRA_POST)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.headers["content-type"], "application/scim+json")
+        d = r.json
+        self.assertTrue(d["id"])
+        self.assertEqual(r.headers["location"], d["meta"]["location"])
+        self.assertTrue(d["meta"]["location"].endswith("/scim/v2/Users/" + d["id"]))
+        self.assertEqual(d["meta"]["resourceType"], "User")
+        self.assertTrue(d["meta"]["created"] and d["meta"]["lastModified"])
+        self.assertIs(d["active"], True)
+        self.assertEqual(r.headers["etag"], d["meta"]["version"])
+        self.assertNotIn("title", d)
+        self.assertNotIn("roles", d)
+        self.assertEqual(d["schemas"], [CORE])
+        self.assertEqual(d["emails"][0]["value"], "Test_User_11bb@testuser.com")
+
+    def test_string_true(self):  # checklist 7
+        r = self.srv.post("/Users", user("strbool", active="True"))
+        self.assertEqual(r.status, 201, r)
+        self.assertIs(r.json["active"], True)
+        r = self.srv.post("/Users", user("strbool2", active="False"))
+        self.assertIs(r.json["active"], False)
+
+    def test_duplicate_any_case(self):  # checklist 8
+        self.assertEqual(self.srv.post("/Users", user("Dup.User@x.com")).status, 201)
+        r = self.srv.post("/Users", user("dup.user@X.COM"))
+        self.assertScimError(r, 409, "uniqueness")
+
+    def test_missing_username_and_junk(self):  # checklist 9
+        r = self.srv.post("/Users", {"schemas": [CORE], "displayName": "x"})
+        self.assertScimError(r, 400, "invalidValue")
+        self.assertScimError(self.srv.post("/Users", '{"userName": "a",'), 400, "invalidSyntax")
+        self.assertScimError(self.srv.post("/Users", user("")), 400, "invalidValue")
+
+    def test_unknown_attributes_ignored(self):  # checklist 10
+        r = self.srv.post("/Users", user("unk", adreses=[{"country": "DE"}], favouriteColour="blue"))
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn("adreses", r.text)
+        self.assertNotIn("favouriteColour", r.text)
+
+    def test_any_case_names(self):  # checklist 11
+        body = {"schemas": [CORE, ENT], "UserName": "casey", "Active": True,
+                "Emails": [{"Primary": True, "Type": "work", "Value": "c@x.com"}],
+                ENT: {"Department": "Ops", "Manager": {"Value": "m-1"}}}
+        r = self.srv.post("/Users", body)
+        self.assertEqual(r.status, 201, r)
+        d = r.json
+        self.assertEqual(d["userName"], "casey")
+        self.assertEqual(d["emails"], [{"value": "c@x.com", "type": "work", "primary": True}])
+        self.assertEqual(d[ENT]["department"], "Ops")
+        self.assertEqual(d[ENT]["manager"]["value"], "m-1")
+
+    def test_wrong_types(self):
+        self.assertScimError(self.srv.post("/Users", user("t1", active="maybe")), 400, "invalidValue")
+        self.assertScimError(self.srv.post("/Users", user("t2", emails="a@b")), 400, "invalidValue")
+        self.assertScimError(self.srv.post("/Users", user("t3", name="x")), 400, "invalidValue")
+
+    def test_values_kept_as_sent(self):  # checklist 45
+        body = user("Keep.As.Sent@Example.COM", phoneNumbers=[{"type": "work", "value": "+1 (555) 010-0000 x12"}],
+                    emails=[{"type": "work", "value": "Keep.As.Sent@Example.COM"}])
+        r = self.srv.post("/Users", body)
+        self.assertEqual(r.json["phoneNumbers"][0]["value"], "+1 (555) 010-0000 x12")
+        self.assertEqual(r.json["userName"], "Keep.As.Sent@Example.COM")
+
+    def test_custom_extension_without_schema(self):  # checklist 44
+        ext = "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User"
+        r = self.srv.post("/Users", dict(user("custom"), **{ext: {"badge": "B-7"}}))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json[ext], {"badge": "B-7"})
+        self.assertIn(ext, r.json["schemas"])
+
+    def test_manager_string(self):
+        r = self.srv.post("/Users", dict(user("mgr-str"), **{ENT: {"manager": "boss-id"}}))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json[ENT]["manager"]["value"], "boss-id")
+
+
+class Read(ScimTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        r = cls.srv.post("/Users", dict(user("reader@x.com", externalId="ext-R", displayName="Rea Der",
+                                             emails=[{"type": "work", "value": "reader@work.example"},
+                                                     {"type": "home", "value": "reader@home.example"}]),
+                                        **{ENT: {"department": "Sales"}}))
+        cls.uid = r.json["id"]
+
+    def test_get(self):  # checklist 12
+        r = self.srv.get("/Users/" + self.uid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["id"], self.uid)
+        self.assertEqual(r.json["schemas"], [CORE, ENT])
+        self.assertEqual(r.json[ENT]["department"], "Sales")
+        self.assertTrue(r.headers["etag"].startswith('W/"'))
+
+    def test_get_unknown(self):  # checklist 13
+        self.assertScimError(self.srv.get("/Users/" + str(uuid.uuid4())), 404)
+
+    def test_filters(self):  # checklist 14, 15
+        for f, n in (('userName eq "READER@X.COM"', 1),
+                     ('UserName Eq "reader@x.com"', 1),
+                     ('externalId eq "ext-R"', 1),
+                     ('externalId eq "EXT-R"', 0),
+                     ('id eq "%s"' % self.uid, 1),
+                     ('id eq "%s"' % self.uid.upper(), 0),
+                     ('displayName eq "rea der"', 1),
+                     ('emails[type eq "work"].value eq "reader@work.example"', 1),
+                     ('emails.value eq "reader@home.example"', 1),
+                     ('emails[type eq "home"].value eq "reader@work.example"', 0),
+                     ('active pr', 0),
+                     ('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "sales"', 1)):
+            r = self.srv.get("/Users?filter=" + f.replace(" ", "+").replace('"', "%22"))
+            self.assertEqual(r.status, 200, (f, r))
+            self.assertEqual(r.json["totalResults"], n, f)
+
+    def test_bad_filter(self):  # checklist 17
+        for f in ('userName eq', 'userName zz "a"', '(userName eq "a"', 'active gt true', 'a' * 9000):
+            self.assertScimError(self.srv.get("/Users?filter=" + f.replace(" ", "+").replace('"', "%22")),
+                                 400, "invalidFilter")
+
+    def test_manager_check(self):  # checklist 16
+        boss = self.srv.post("/Users", user("boss@x.com")).json["id"]
+        emp = self.srv.post("/Users", dict(user("emp@x.com"), **{ENT: {"manager": {"value": boss}}})).json["id"]
+        q = '/Users?filter=id+eq+%%22%s%%22+and+manager+eq+%%22%s%%22&attributes=id' % (emp, boss)
+        r = self.srv.get(q)
+        self.assertEqual(r.json["totalResults"], 1, r)
+        self.assertEqual(set(r.json["Resources"][0]), {"id", "schemas"})
+        q = '/Users?filter=id+eq+%%22%s%%22+and+manager+eq+%%22%s%%22&attributes=id' % (emp, "other")
+        self.assertEqual(self.srv.get(q).json["totalResults"], 0)
+
+    def test_attributes(self):
+        r = self.srv.get("/Users/%s?attributes=userName,emails" % self.uid)
+        self.assertEqual(set(r.json), {"schemas", "id", "userName", "emails"})
+        r = self.srv.get("/Users/%s?excludedAttributes=emails,id" % self.uid)
+        self.assertNotIn("emails", r.json)
+        self.assertIn("id", r.json, "id is returned always")
+        r = self.srv.get('/Users?attributes=emails%5Btype+eq+%22work%22%5D&filter=id+eq+%22' + self.uid + '%22')
+        self.assertIn("reader@work.example", r.text)
+
+    def test_if_none_match(self):
+        etag = self.srv.get("/Users/" + self.uid).headers["etag"]
+        r = self.srv.get("/Users/" + self.uid, headers={"If-None-Match": etag})
+        self.assertEqual(r.status, 304)
+
+    def test_search(self):
+        r = self.srv.post("/Users/.search", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                                             "filter": 'userName eq "reader@x.com"',
+                                             "attributes": ["userName"], "startIndex": 1, "count": 10})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["totalResults"], 1)
+        self.assertEqual(set(r.json["Resources"][0]), {"schemas", "id", "userName"})
+
+
+class Paging(ScimTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for i in range(12):
+            cls.srv.post("/Users", user("page%02d" % i, displayName="P %02d" % (11 - i)))
+
+    def test_pages(self):  # checklist 18
+        seen = []
+        for start in (1, 6, 11):
+            r = self.srv.get("/Users?startIndex=%d&count=5" % start)
+            self.assertEqual(r.json["schemas"], [LIST])
+            self.assertEqual(r.json["totalResults"], 12)
+            self.assertEqual(r.json["startIndex"], start)
+            self.assertEqual(r.json["itemsPerPage"], len(r.json["Resources"]))
+            seen += [u["id"] for u in r.json["Resources"]]
+        self.assertEqual(len(seen), 12)
+        self.assertEqual(len(set(seen)), 12, "pages do not overlap")
+
+    def test_edges(self):  # checklist 19
+        r = self.srv.get("/Users?startIndex=100&count=5")
+        self.assertEqual((r.status, r.json["totalResults"], r.json["Resources"]), (200, 12, []))
+        r = self.srv.get("/Users?count=0")
+        self.assertEqual((r.json["totalResults"], r.json["Resources"]), (12, []))
+        r = self.srv.get("/Users?startIndex=-4&count=-1")
+        self.assertEqual((r.json["startIndex"], r.json["Resources"]), (1, []))
+        self.assertScimError(self.srv.get("/Users?count=abc"), 400)
+        r = self.srv.get("/Users?count=1000000")
+        self.assertEqual(len(r.json["Resources"]), 12)
+
+    def test_sort(self):
+        r = self.srv.get("/Users?sortBy=displayName&count=3")
+        self.assertEqual([u["displayName"] for u in r.json["Resources"]], ["P 00", "P 01", "P 02"])
+        r = self.srv.get("/Users?sortBy=userName&sortOrder=descending&count=2")
+        self.assertEqual([u["userName"] for u in r.json["Resources"]], ["page11", "page10"])
+        self.assertScimError(self.srv.get("/Users?sortBy=userName&sortOrder=sideways"), 400)
+
+
+class Patch(ScimTestCase):
+    def mk(self, name, **kw):
+        r = self.srv.post("/Users", user(name, **kw))
+        self.assertEqual(r.status, 201, r)
+        return r.json["id"]
+
+    def test_op_any_case(self):  # checklist 20, 27
+        uid = self.mk("ops")
+        for i, op in enumerate(("Add", "add", "ADD", "Replace", "replace")):
+            r = self.srv.patch_ops("/Users/" + uid, {"op": op, "path": "nickName", "value": "n%d" % i})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["nickName"], "n%d" % i)
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "Remove", "path": "nickName"})
+        self.assertNotIn("nickName", r.json)
+
+    def test_work_email(self):  # checklist 21
+        uid = self.mk("mail")
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "Add", "path": 'emails[type eq "work"].value', "value": "a@x"})
+        self.assertEqual(r.json["emails"], [{"value": "a@x", "type": "work"}])
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "b@x"})
+        self.assertEqual(r.json["emails"], [{"value": "b@x", "type": "work"}])
+
+    def test_one_work_address(self):  # checklist 22
+        uid = self.mk("addr")
+        r = self.srv.patch_ops("/Users/" + uid,
+                               {"op": "Add", "path": 'addresses[type eq "work"].streetAddress', "value": "1 Main St"},
+                               {"op": "Add", "path": 'addresses[type eq "work"].locality', "value": "Springfield"},
+                               {"op": "Add", "path": 'addresses[type eq "work"].postalCode', "value": "12345"})
+        self.assertEqual(len(r.json["addresses"]), 1, r)
+        a = r.json["addresses"][0]
+        self.assertEqual((a["type"], a["streetAddress"], a["locality"], a["postalCode"]),
+                         ("work", "1 Main St", "Springfield", "12345"))
+
+    def test_disable_enable(self):  # checklist 23, 29
+        uid = self.mk("toggle", active=True)
+        for op, v, want in (("Replace", "False", False), ("replace", True, True), ("replace", False, False),
+                            ("Replace", "True", True), ("Add", False, False)):
+            r = self.srv.patch_ops("/Users/" + uid, {"op": op, "path": "active", "value": v})
+            self.assertIs(r.json["active"], want, (op, v))
+        self.assertEqual(self.srv.get("/Users/" + uid).status, 200, "disabled users are still returned")
+        r = self.srv.get("/Users?filter=userName+eq+%22toggle%22")
+        self.assertEqual(r.json["totalResults"], 1)
+        r = self.srv.get("/Users?filter=active+eq+false+and+userName+eq+%22toggle%22")
+        self.assertEqual(r.json["totalResults"], 1)
+
+    def test_pathless_dotted(self):  # checklist 24
+        uid = self.mk("pathless")
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "value": {
+            "displayName": "Path Less", "name.givenName": "Path", "name.familyName": "Less",
+            ENT + ":employeeNumber": "E-42", "active": False}})
+        d = r.json
+        self.assertEqual((d["displayName"], d["name"]["givenName"], d["name"]["familyName"],
+                          d[ENT]["employeeNumber"], d["active"]), ("Path Less", "Path", "Less", "E-42", False))
+
+    def test_clear_optional(self):  # checklist 25
+        uid = self.mk("clear", title="Boss", nickName="B", displayName="Cl Ear")
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "title", "value": ""},
+                               {"op": "replace", "path": "nickName", "value": None},
+                               {"op": "replace", "value": {"displayName": ""}})
+        self.assertEqual(r.status, 200, r)
+        for a in ("title", "nickName", "displayName"):
+            self.assertNotIn(a, self.srv.get("/Users/" + uid).json)
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "userName", "value": ""})
+        self.assertScimError(r, 400)
+        self.assertEqual(self.srv.get("/Users/" + uid).json["userName"], "clear")
+
+    def test_empty_operations(self):  # checklist 26
+        uid = self.mk("noop")
+        v = self.srv.get("/Users/" + uid).headers["etag"]
+        r = self.srv.patch("/Users/" + uid, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                             "Operations": []})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers["etag"], v, "a no-op does not make a new version")
+
+    def test_manager_shapes(self):  # checklist 28
+        uid = self.mk("managed")
+        boss = self.mk("boss2")
+        path = ENT + ":manager"
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "Add", "path": path, "value": boss})
+        self.assertEqual(r.json[ENT]["manager"]["value"], boss)
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "Add", "path": "manager",
+                                                 "value": [{"$ref": "../Users/x", "value": "other"}]})
+        self.assertEqual(r.json[ENT]["manager"]["value"], "other")
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": path, "value": boss})
+        self.assertEqual(r.json[ENT]["manager"]["value"], boss)
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "remove", "path": 'manager[value eq "%s"]' % boss})
+        self.assertNotIn(ENT, r.json)
+        self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": path, "value": boss})
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": path, "value": ""})
+        self.assertNotIn(ENT, r.json)
+
+    def test_errors_change_nothing(self):
+        uid = self.mk("atomic", nickName="before")
+        before = self.srv.get("/Users/" + uid)
+        for o, st, t in (({"op": "replace", "path": "id", "value": "x"}, 400, "mutability"),
+                         ({"op": "replace", "path": "meta.created", "value": "x"}, 400, "mutability"),
+                         ({"op": "remove"}, 400, "noTarget"),
+                         ({"op": "replace", "path": 'emails[type eq "nope"]', "value": {"value": "x"}}, 400, "noTarget"),
+                         ({"op": "add", "path": "emails[type eq", "value": "x"}, 400, "invalidPath"),
+                         ({"op": "jump", "path": "nickName", "value": "x"}, 400, "invalidSyntax")):
+            r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "nickName", "value": "during"}, o)
+            self.assertScimError(r, st, t)
+        after = self.srv.get("/Users/" + uid)
+        self.assertEqual(after.json, before.json, "a failed PATCH left the user byte-identical")
+
+    def test_if_match(self):
+        uid = self.mk("etag")
+        v1 = self.srv.get("/Users/" + uid).headers["etag"]
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "x"},
+                               headers={"If-Match": v1})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotEqual(r.headers["etag"], v1)
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "y"},
+                               headers={"If-Match": v1})
+        self.assertScimError(r, 412)
+        self.assertEqual(self.srv.get("/Users/" + uid).json["nickName"], "x")
+        r = self.srv.delete("/Users/" + uid, headers={"If-Match": v1})
+        self.assertScimError(r, 412)
+
+    def test_rename_clash(self):
+        a = self.mk("clash-a")
+        self.mk("clash-b")
+        r = self.srv.patch_ops("/Users/" + a, {"op": "replace", "path": "userName", "value": "CLASH-B"})
+        self.assertScimError(r, 409, "uniqueness")
+
+
+class Replace(ScimTestCase):
+    def test_put(self):
+        uid = self.srv.post("/Users", user("put-me", nickName="n", title="t")).json["id"]
+        r = self.srv.put("/Users/" + uid, user("put-me", name={"formatted": "NewName"}, id="ignored"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["id"], uid)
+        self.assertEqual(r.json["name"]["formatted"], "NewName")
+        self.assertNotIn("nickName", r.json, "PUT replaces: unsent attributes are cleared")
+        self.assertScimError(self.srv.put("/Users/" + uid, {"userame": "typo"}), 400)
+        self.assertScimError(self.srv.put("/Users/nope", user("x")), 404)
+
+
+class Delete(ScimTestCase):
+    def test_delete(self):  # checklist 30
+        uid = self.srv.post("/Users", user("gone")).json["id"]
+        self.assertEqual(self.srv.delete("/Users/" + uid).status, 204)
+        self.assertScimError(self.srv.get("/Users/" + uid), 404)
+        self.assertScimError(self.srv.delete("/Users/" + uid), 404)
+        self.assertScimError(self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "x"}), 404)
+        self.assertScimError(self.srv.put("/Users/" + uid, user("gone")), 404)
+        r = self.srv.post("/Users", user("gone"))
+        self.assertEqual(r.status, 201, "the userName is free again")
+
+
+class Tenants(ScimTestCase):
+    def test_isolation(self):
+        other = self.srv.make_token(tenant="other", label="other")
+        uid = self.srv.post("/Users", user("mine")).json["id"]
+        self.assertScimError(self.srv.get("/Users/" + uid, token=other), 404)
+        self.assertEqual(self.srv.get("/Users", token=other).json["totalResults"], 0)
+        self.assertEqual(self.srv.get("/Users?filter=userName+eq+%22mine%22", token=other).json["totalResults"], 0)
+        self.assertScimError(self.srv.delete("/Users/" + uid, token=other), 404)
+        self.assertScimError(self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "x"},
+                                                token=other), 404)
+        r = self.srv.post("/Users", user("mine"), token=other)
+        self.assertEqual(r.status, 201, "userName uniqueness is per tenant")
+
+
+if __name__ == "__main__":
+    scimtest.main()
