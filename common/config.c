@@ -151,7 +151,18 @@ config_handler(void *user, const char *section, const char *name,
 			c->log_level = LOG_LVL_DEBUG;
 		else
 			ok = false;
-	} else if (KEY("log", "store_ops_header")) {
+	} else if (KEY("audit", "retention_days"))
+		ok = set_uint(&c->audit_retention_days, value, 1, 36500);
+	else if (KEY("audit", "hook"))
+		ok = set_str(c->audit_hook, sizeof(c->audit_hook), value);
+	else if (KEY("audit", "hook_events"))
+		ok = set_str(c->audit_hook_events, sizeof(c->audit_hook_events),
+		    value);
+	else if (KEY("audit", "hook_timeout"))
+		ok = set_uint(&c->audit_hook_timeout, value, 1, 3600);
+	else if (KEY("audit", "hook_retry"))
+		ok = set_uint(&c->audit_hook_retry, value, 0, 86400);
+	else if (KEY("log", "store_ops_header")) {
 		ok = true;
 		if (strcasecmp(value, "yes") == 0)
 			c->store_ops_header = true;
@@ -194,6 +205,10 @@ config_defaults(struct scim_config *cfg)
 	cfg->max_live_tokens = 2;
 	cfg->default_days = 90;
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->audit_retention_days = 365;
+	strcpy(cfg->audit_hook_events, "*");
+	cfg->audit_hook_timeout = 10;
+	cfg->audit_hook_retry = 60;
 	/* [admin] */
 	cfg->session_idle_minutes = 30;
 	cfg->session_max_hours = 12;

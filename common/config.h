@@ -41,6 +41,12 @@ struct scim_config {
 	/* [log] */
 	int		 log_level;	/* enum log_level */
 	bool		 store_ops_header; /* X-Scim-Store-Ops on responses */
+	/* [audit] */
+	unsigned	 audit_retention_days; /* events kept this long */
+	char		 audit_hook[1024];	/* command run per event, "" none */
+	char		 audit_hook_events[1024]; /* types, "*" or "scim.user.*" */
+	unsigned	 audit_hook_timeout;	/* seconds before the hook is killed */
+	unsigned	 audit_hook_retry;	/* first retry delay, seconds */
 
 	/*
 	 * [admin]: the scim-tokens admin page and its reminders (owned by

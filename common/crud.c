@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit.h"
 #include "crud.h"
 #include "filter.h"
 #include "log.h"
@@ -263,13 +264,24 @@ load_backref(struct store_txn *t, const struct kind *k, const char *tenant,
 
 /* --- membership changes (groups) --- */
 
+#define EVENT_MAX_IDS	100	/* member ids listed in one event */
+
 struct members_ctx {
 	struct store_txn	*t;
 	const char		*tenant;
 	const char		*gid;
 	size_t			 added;
 	size_t			 removed;
+	cJSON			*added_ids;	/* first EVENT_MAX_IDS, or NULL */
+	cJSON			*removed_ids;
 };
+
+static void
+note_id(cJSON *list, const char *id)
+{
+	if (list != NULL && cJSON_GetArraySize(list) < EVENT_MAX_IDS)
+		cJSON_AddItemToArray(list, cJSON_CreateString(id));
+}
 
 /*
  * Add one member given as a string id or an object with "value".  Unknown
@@ -332,8 +344,10 @@ member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
 			    name->valuestring);
 	}
 	rc = store_member_add(mc->t, mc->tenant, mc->gid, m, &added, err);
-	if (rc == SCIM_OK && added)
+	if (rc == SCIM_OK && added) {
 		mc->added++;
+		note_id(mc->added_ids, mid);
+	}
 	cJSON_Delete(m);
 	cJSON_Delete(target);
 	return rc;
@@ -363,8 +377,10 @@ member_del1(struct members_ctx *mc, const char *mid, struct scim_error *err)
 	bool		 removed;
 
 	rc = store_member_del(mc->t, mc->tenant, mc->gid, mid, &removed, err);
-	if (rc == SCIM_OK && removed)
+	if (rc == SCIM_OK && removed) {
 		mc->removed++;
+		note_id(mc->removed_ids, mid);
+	}
 	return rc;
 }
 
@@ -483,6 +499,143 @@ members_hook(void *arg, enum patch_op op, const struct filter *vf,
 		return members_add(mc, value, err);
 	}
 	return scim_fail(err, SCIM_E_INVALID_SYNTAX, "bad operation");
+}
+
+/* --- audit events --- */
+
+/* Record one event about res for the caller's token, in transaction t. */
+static enum scim_err
+record(struct store_txn *t, const struct scim_call *c, const struct kind *k,
+    const char *type, const cJSON *res, const cJSON *details,
+    struct scim_error *err)
+{
+	const cJSON		*id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	const cJSON		*name = cJSON_GetObjectItemCaseSensitive(res,
+				    k->name_attr);
+	char			 actor[64];
+	struct audit_event	 ev;
+
+	snprintf(actor, sizeof(actor), "token:%s", c->auth.token_id);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.tenant = c->auth.tenant;
+	ev.actor = actor;
+	ev.target_id = cJSON_IsString(id) ? id->valuestring : c->id;
+	ev.target_name = cJSON_IsString(name) ? name->valuestring : NULL;
+	ev.details = details;
+	return audit_record(t, &c->ctx->cfg, &ev, err);
+}
+
+/* Add the names of what differs between two objects to list. */
+static void
+diff_names(const cJSON *a, const cJSON *b, const char *prefix, cJSON *list)
+{
+	const cJSON	*x, *y, *from, *other;
+	char		 name[512];
+	int		 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		from = pass == 0 ? a : b;
+		other = pass == 0 ? b : a;
+		cJSON_ArrayForEach(x, from) {
+			if (strcmp(x->string, "meta") == 0 ||
+			    strcmp(x->string, "id") == 0)
+				continue;
+			y = cJSON_GetObjectItemCaseSensitive(other, x->string);
+			if (pass == 1 && y != NULL)
+				continue;	/* seen in the first pass */
+			if (y != NULL && cJSON_Compare(x, y, true))
+				continue;
+			/* Extensions: name the attribute inside. */
+			if (prefix == NULL && strncmp(x->string, "urn:", 4) == 0 &&
+			    cJSON_IsObject(x) && cJSON_IsObject(y)) {
+				diff_names(x, y, x->string, list);
+				continue;
+			}
+			snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix :
+			    "", prefix ? ":" : "", x->string);
+			cJSON_AddItemToArray(list, cJSON_CreateString(name));
+		}
+	}
+}
+
+static bool
+is_active(const cJSON *res)
+{
+	/* An absent "active" is not a blocked user. */
+	return !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(res, "active"));
+}
+
+/*
+ * The events of an update from old to res: scim.<kind>.updated with the
+ * changed attributes, scim.user.deprovisioned / reactivated when active
+ * flips, and the membership changes of mc (may be NULL).
+ */
+static enum scim_err
+record_update(struct store_txn *t, const struct scim_call *c,
+    const struct kind *k, const cJSON *old, const cJSON *res,
+    const struct members_ctx *mc, struct scim_error *err)
+{
+	cJSON		*d = cJSON_CreateObject(), *changed, *e;
+	enum scim_err	 rc = SCIM_OK;
+	bool		 flip = false;
+
+	if (d == NULL || (changed = cJSON_AddArrayToObject(d, "changed")) ==
+	    NULL) {
+		cJSON_Delete(d);
+		return oom(err);
+	}
+	diff_names(old, res, NULL, changed);
+	if (k->kind == STORE_USER && is_active(old) != is_active(res)) {
+		flip = true;
+		cJSON_ArrayForEach(e, changed)
+			if (strcmp(e->valuestring, "active") == 0) {
+				cJSON_DetachItemViaPointer(changed, e);
+				cJSON_Delete(e);
+				break;
+			}
+	}
+	if (cJSON_GetArraySize(changed) > 0)
+		rc = record(t, c, k, k->kind == STORE_USER ?
+		    "scim.user.updated" : "scim.group.updated", res, d, err);
+	if (rc == SCIM_OK && flip)
+		rc = record(t, c, k, is_active(res) ? "scim.user.reactivated" :
+		    "scim.user.deprovisioned", res, NULL, err);
+	cJSON_Delete(d);
+	if (rc == SCIM_OK && mc != NULL && mc->added > 0) {
+		d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "count", (double)mc->added);
+		cJSON_AddItemToObject(d, "ids",
+		    cJSON_Duplicate(mc->added_ids, true));
+		rc = record(t, c, k, "scim.group.members_added", res, d, err);
+		cJSON_Delete(d);
+	}
+	if (rc == SCIM_OK && mc != NULL && mc->removed > 0) {
+		d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "count", (double)mc->removed);
+		cJSON_AddItemToObject(d, "ids",
+		    cJSON_Duplicate(mc->removed_ids, true));
+		rc = record(t, c, k, "scim.group.members_removed", res, d,
+		    err);
+		cJSON_Delete(d);
+	}
+	return rc;
+}
+
+/* Fresh id lists for a members_ctx (freed by members_ctx_free). */
+static bool
+members_ctx_lists(struct members_ctx *mc)
+{
+	mc->added_ids = cJSON_CreateArray();
+	mc->removed_ids = cJSON_CreateArray();
+	return mc->added_ids != NULL && mc->removed_ids != NULL;
+}
+
+static void
+members_ctx_free(struct members_ctx *mc)
+{
+	cJSON_Delete(mc->added_ids);
+	cJSON_Delete(mc->removed_ids);
 }
 
 /* --- reading --- */
@@ -971,24 +1124,35 @@ static enum scim_err
 create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
-	struct members_ctx	 mc = { t, w->c->auth.tenant, w->id, 0, 0 };
+	struct members_ctx	 mc = { t, w->c->auth.tenant, w->id, 0, 0,
+				    NULL, NULL };
 	enum scim_err		 rc;
 
 	cJSON_Delete(w->res);
 	if ((w->res = cJSON_Duplicate(w->in, true)) == NULL)
 		return oom(err);
-	if (!set_meta(w->res, w->id, w->k, NULL))
-		return oom(err);
+	if (!set_meta(w->res, w->id, w->k, NULL) || !members_ctx_lists(&mc)) {
+		rc = oom(err);
+		goto out;
+	}
 	if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, w->res, NULL,
 	    err)) != SCIM_OK)
-		return rc;
+		goto out;
 	if (w->members != NULL &&
 	    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
-		return rc;
-	if (w->backref)
-		return load_backref(t, w->k, w->c->auth.tenant,
-		    w->c->base_url, w->res, err);
-	return SCIM_OK;
+		goto out;
+	rc = record(t, w->c, w->k, w->k->kind == STORE_USER ?
+	    "scim.user.provisioned" : "scim.group.created", w->res, NULL, err);
+	if (rc == SCIM_OK && mc.added > 0) {
+		mc.removed = 0;
+		rc = record_update(t, w->c, w->k, w->res, w->res, &mc, err);
+	}
+	if (rc == SCIM_OK && w->backref)
+		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
+		    w->res, err);
+out:
+	members_ctx_free(&mc);
+	return rc;
 }
 
 /* Normalise the request body; groups' members come out separately. */
@@ -1040,12 +1204,17 @@ static enum scim_err
 replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
-	struct members_ctx	 mc = { t, w->c->auth.tenant, w->c->id, 0, 0 };
+	struct members_ctx	 mc = { t, w->c->auth.tenant, w->c->id, 0, 0,
+				    NULL, NULL };
 	cJSON			*old = NULL;
 	enum scim_err		 rc;
 
 	cJSON_Delete(w->res);
 	w->res = NULL;
+	if (!members_ctx_lists(&mc)) {
+		members_ctx_free(&mc);
+		return oom(err);
+	}
 	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
@@ -1067,10 +1236,14 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
 			goto out;
 	}
+	if ((rc = record_update(t, w->c, w->k, old, w->res,
+	    w->k->kind == STORE_GROUP ? &mc : NULL, err)) != SCIM_OK)
+		goto out;
 	if (w->backref)
 		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
 		    w->res, err);
 out:
+	members_ctx_free(&mc);
 	cJSON_Delete(old);
 	return rc;
 }
@@ -1124,7 +1297,8 @@ static enum scim_err
 patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
-	struct members_ctx	 mc = { t, w->c->auth.tenant, w->c->id, 0, 0 };
+	struct members_ctx	 mc = { t, w->c->auth.tenant, w->c->id, 0, 0,
+				    NULL, NULL };
 	struct patch_hook	 hook = { "members", members_hook, &mc };
 	cJSON			*old = NULL, *work = NULL, *norm = NULL;
 	enum scim_err		 rc;
@@ -1132,6 +1306,10 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	cJSON_Delete(w->res);
 	w->res = NULL;
 	w->changed = false;
+	if (!members_ctx_lists(&mc)) {
+		members_ctx_free(&mc);
+		return oom(err);
+	}
 	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
@@ -1155,7 +1333,9 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	}
 	if (mc.added + mc.removed > 0 || !same_content(norm, old)) {
 		if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, norm,
-		    old, err)) != SCIM_OK)
+		    old, err)) != SCIM_OK ||
+		    (rc = record_update(t, w->c, w->k, old, norm, &mc, err)) !=
+		    SCIM_OK)
 			goto out;
 		w->changed = true;
 		w->res = norm;
@@ -1168,6 +1348,7 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
 		    w->res, err);
 out:
+	members_ctx_free(&mc);
 	cJSON_Delete(old);
 	cJSON_Delete(work);
 	cJSON_Delete(norm);
@@ -1221,6 +1402,9 @@ delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if (rc == SCIM_OK)
 		rc = store_del(t, w->k->kind, w->c->auth.tenant, w->c->id,
 		    err);
+	if (rc == SCIM_OK)
+		rc = record(t, w->c, w->k, w->k->kind == STORE_USER ?
+		    "scim.user.deleted" : "scim.group.deleted", old, NULL, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
 		    w->k->rt->name, w->c->id);

@@ -445,6 +445,12 @@ http_resp_send(const struct http_resp *resp)
 }
 
 void
+http_finish(void)
+{
+	FCGI_Finish();
+}
+
+void
 http_resp_free(struct http_resp *resp)
 {
 	size_t	 i;

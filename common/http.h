@@ -119,6 +119,12 @@ void		 http_resp_error(struct http_resp *resp,
 /* Write resp to the client: status, headers, body. */
 void		 http_resp_send(const struct http_resp *resp);
 
+/*
+ * End the current request now (FCGI_Finish): the client has its whole
+ * answer, and the process may do more work before the next accept.
+ */
+void		 http_finish(void);
+
 /* Free what resp owns and zero it. */
 void		 http_resp_free(struct http_resp *resp);
 

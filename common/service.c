@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "log.h"
+#include "util.h"
 #include "schema.h"
 #include "service.h"
 
@@ -137,6 +139,73 @@ route(const struct service *svc, struct scim_call *c,
 	    "%s is not allowed here; use %s", method, allow);
 }
 
+/*
+ * Record a refused bearer token.  At most AUTH_EVENTS_PER_MIN per process
+ * a minute, so a flood of bad tokens cannot flood the audit log.
+ */
+#define AUTH_EVENTS_PER_MIN	20
+
+struct auth_failed {
+	const struct scim_config	*cfg;
+	const struct scim_call		*c;
+	const char			*reason;
+};
+
+static enum scim_err
+auth_failed_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct auth_failed	*af = arg;
+	struct audit_event	 ev;
+	const char		*a = af->c->req.authorization, *p;
+	char			 tid[TOKEN_ID_HEX + 1] = "";
+	cJSON			*d;
+	enum scim_err		 rc;
+
+	/* The public token id, when the header holds something like one. */
+	if (a != NULL && (p = strstr(a, TOKEN_PREFIX)) != NULL &&
+	    strspn(p + 5, "0123456789abcdef") >= TOKEN_ID_HEX) {
+		memcpy(tid, p + 5, TOKEN_ID_HEX);
+		tid[TOKEN_ID_HEX] = '\0';
+	}
+	if ((d = cJSON_CreateObject()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	cJSON_AddStringToObject(d, "reason", af->reason);
+	cJSON_AddStringToObject(d, "method", af->c->req.method);
+	cJSON_AddStringToObject(d, "path", af->c->req.path);
+	if (af->c->req.remote_addr != NULL)
+		cJSON_AddStringToObject(d, "remote_addr",
+		    af->c->req.remote_addr);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = "auth.failed";
+	ev.tenant = "";
+	ev.actor = tid[0] ? "token" : "anonymous";
+	ev.target_id = tid[0] ? tid : NULL;
+	ev.failure = true;
+	ev.details = d;
+	rc = audit_record(t, af->cfg, &ev, err);
+	cJSON_Delete(d);
+	return rc;
+}
+
+static void
+note_auth_failed(struct scim_ctx *ctx, const struct scim_call *c,
+    const char *reason)
+{
+	static int64_t		 window;
+	static unsigned		 count;
+	struct auth_failed	 af = { &ctx->cfg, c, reason };
+	int64_t			 now = util_now_usec();
+
+	if (now - window > 60LL * 1000000) {
+		window = now;
+		count = 0;
+	}
+	if (++count > AUTH_EVENTS_PER_MIN)
+		return;
+	if (store_run(ctx->store, auth_failed_fn, &af, NULL) != SCIM_OK)
+		log_warn("could not record auth.failed");
+}
+
 static void
 serve_one(const struct service *svc, struct scim_ctx *ctx)
 {
@@ -166,8 +235,11 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 		goto done;
 	if (!(r->flags & ROUTE_NOAUTH) &&
 	    (rc = token_check(ctx->store, c.req.authorization, &c.auth,
-	    &err)) != SCIM_OK)
+	    &err)) != SCIM_OK) {
+		if (rc == SCIM_E_UNAUTHORIZED)
+			note_auth_failed(ctx, &c, err.detail);
 		goto done;
+	}
 	rc = r->fn(&c, &err);
 done:
 	if (rc != SCIM_OK) {
@@ -197,6 +269,11 @@ done:
 	http_req_free(&c.req);
 	free(c.base_url);
 	free(c.id);
+	/* Hand waiting events to the hook once the client has its answer. */
+	if (ctx->cfg.audit_hook[0] != '\0' && ctx->store != NULL) {
+		http_finish();
+		audit_deliver(ctx->store, &ctx->cfg, 16, NULL);
+	}
 }
 
 enum scim_err

@@ -1,0 +1,495 @@
+/*
+ * The audit log, its retention, and at-least-once delivery of events to
+ * the configured hook through an outbox in the store.  See audit.h.
+ *
+ * Keys: events are tenant/"audit"/<id>, where the id is 16 hex digits of
+ * the time in microseconds and 8 random hex digits, so a key-ordered scan
+ * is a time-ordered scan.  Outbox entries are ""/"outbox"/<due>-<id>, due
+ * being 16 hex digits of the next attempt time, so the first entry is the
+ * next one due.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "log.h"
+#include "util.h"
+
+#define AUDIT_SPACE		"audit"
+#define OUTBOX_TENANT		""
+#define OUTBOX_SPACE		"outbox"
+#define AUDIT_ID_LEN		24
+#define PRUNE_BATCH		500
+#define RETRY_MAX_USEC		(24LL * 3600 * 1000000)
+
+const char *
+audit_category(const char *type)
+{
+	if (strncmp(type, "scim.", 5) == 0)
+		return "scim";
+	if (strncmp(type, "token.", 6) == 0)
+		return "tokens";
+	if (strncmp(type, "auth.", 5) == 0)
+		return "auth";
+	if (strncmp(type, "admin.", 6) == 0)
+		return "admin";
+	return "other";
+}
+
+bool
+audit_hook_wants(const struct scim_config *cfg, const char *type)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (cfg == NULL || cfg->audit_hook[0] == '\0')
+		return false;
+	for (p = cfg->audit_hook_events; *p != '\0'; p += n) {
+		p += strspn(p, " ,");
+		n = strcspn(p, " ,");
+		if (n == 0)
+			break;
+		if (n == 1 && *p == '*')
+			return true;
+		if (p[n - 1] == '*' && strncmp(type, p, n - 1) == 0)
+			return true;
+		if (strlen(type) == n && strncmp(type, p, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A new event id: time first, so ids sort by time. */
+static void
+event_id(int64_t usec, char *buf)
+{
+	uint32_t	 r = 0;
+
+	util_random(&r, sizeof(r));
+	snprintf(buf, AUDIT_ID_LEN + 1, "%016llx%08x", (unsigned long long)usec,
+	    r);
+}
+
+static int64_t
+id_time(const char *id)
+{
+	char	 hex[17];
+
+	memcpy(hex, id, 16);
+	hex[16] = '\0';
+	return (int64_t)strtoull(hex, NULL, 16);
+}
+
+enum scim_err
+audit_record(struct store_txn *t, const struct scim_config *cfg,
+    const struct audit_event *ev, struct scim_error *err)
+{
+	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
+	char		 okey[64];
+	int64_t		 now = util_now_usec();
+	cJSON		*e, *tg, *box = NULL;
+	enum scim_err	 rc;
+
+	event_id(now, id);
+	util_time_format(now, when, sizeof(when));
+	if ((e = cJSON_CreateObject()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	cJSON_AddStringToObject(e, "id", id);
+	cJSON_AddStringToObject(e, "time", when);
+	cJSON_AddStringToObject(e, "tenant", ev->tenant ? ev->tenant : "");
+	cJSON_AddStringToObject(e, "type", ev->type);
+	cJSON_AddStringToObject(e, "category", audit_category(ev->type));
+	cJSON_AddStringToObject(e, "actor", ev->actor ? ev->actor : "");
+	tg = cJSON_AddObjectToObject(e, "target");
+	if (ev->target_id != NULL)
+		cJSON_AddStringToObject(tg, "id", ev->target_id);
+	if (ev->target_name != NULL)
+		cJSON_AddStringToObject(tg, "name", ev->target_name);
+	cJSON_AddStringToObject(e, "outcome", ev->failure ? "failure" :
+	    "success");
+	if (ev->details != NULL)
+		cJSON_AddItemToObject(e, "details",
+		    cJSON_Duplicate(ev->details, true));
+	rc = store_kv_put(t, ev->tenant ? ev->tenant : "", AUDIT_SPACE, id, e,
+	    err);
+	if (rc == SCIM_OK && audit_hook_wants(cfg, ev->type)) {
+		snprintf(okey, sizeof(okey), "%016llx-%s",
+		    (unsigned long long)now, id);
+		if ((box = cJSON_CreateObject()) == NULL) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		cJSON_AddNumberToObject(box, "attempts", 0);
+		cJSON_AddItemToObject(box, "event", e);
+		e = NULL;
+		rc = store_kv_put(t, OUTBOX_TENANT, OUTBOX_SPACE, okey, box,
+		    err);
+	}
+out:
+	cJSON_Delete(e);
+	cJSON_Delete(box);
+	return rc;
+}
+
+/* --- queries --- */
+
+struct query_ctx {
+	const struct audit_query	*q;
+	cJSON				*out;
+	unsigned			 n;
+	bool				 skip_first;	/* the "before" id */
+};
+
+static bool
+str_is(const cJSON *o, const char *name, const char *want)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
+}
+
+static bool
+query_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct query_ctx		*qc = arg;
+	const struct audit_query	*q = qc->q;
+	const cJSON			*tg, *type;
+	int64_t				 t = id_time(id);
+
+	if (qc->skip_first) {
+		qc->skip_first = false;
+		if (q->before != NULL && strcmp(id, q->before) == 0)
+			return true;
+	}
+	if (q->until != 0 && t > q->until)
+		return true;
+	if (q->since != 0 && t < q->since)
+		return false;		/* older from here on */
+	type = cJSON_GetObjectItemCaseSensitive(obj, "type");
+	if (q->category != NULL && !str_is(obj, "category", q->category))
+		return true;
+	if (q->type_prefix != NULL && (!cJSON_IsString(type) ||
+	    strncmp(type->valuestring, q->type_prefix,
+	    strlen(q->type_prefix)) != 0))
+		return true;
+	if (q->target != NULL) {
+		tg = cJSON_GetObjectItemCaseSensitive(obj, "target");
+		if (!str_is(tg, "id", q->target) &&
+		    !str_is(tg, "name", q->target))
+			return true;
+	}
+	cJSON_AddItemToArray(qc->out, obj);
+	*keep = true;
+	return ++qc->n < (q->limit ? q->limit : 100);
+}
+
+static enum scim_err
+query_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct query_ctx	*qc = arg;
+
+	cJSON_Delete(qc->out);
+	qc->n = 0;
+	qc->skip_first = true;
+	if ((qc->out = cJSON_CreateArray()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	return store_kv_scan(t, qc->q->tenant ? qc->q->tenant : "",
+	    AUDIT_SPACE, qc->q->before, true, query_each, qc, err);
+}
+
+enum scim_err
+audit_query(struct store *s, const struct audit_query *q, cJSON **out,
+    struct scim_error *err)
+{
+	struct query_ctx	 qc = { q, NULL, 0, true };
+	enum scim_err		 rc;
+
+	*out = NULL;
+	rc = store_read(s, query_fn, &qc, err);
+	if (rc != SCIM_OK) {
+		cJSON_Delete(qc.out);
+		return rc;
+	}
+	*out = qc.out;
+	return SCIM_OK;
+}
+
+/* --- delivery --- */
+
+struct claim_ctx {
+	int64_t	 now;
+	int64_t	 lease;		/* usec an attempt may take */
+	char	 key[64];	/* out: the claimed (new) key */
+	cJSON	*box;		/* out: the claimed entry */
+};
+
+static bool
+claim_each(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	struct claim_ctx	*cc = arg;
+
+	if (strlen(key) >= sizeof(cc->key) || id_time(key) > cc->now)
+		return false;		/* nothing due */
+	snprintf(cc->key, sizeof(cc->key), "%s", key);
+	cc->box = obj;
+	*keep = true;
+	return false;
+}
+
+/* Take the first due entry and push its due time past the lease. */
+static enum scim_err
+claim_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct claim_ctx	*cc = arg;
+	const cJSON		*ev, *id;
+	cJSON			*att;
+	enum scim_err		 rc;
+	char			 old[64];
+
+	cJSON_Delete(cc->box);
+	cc->box = NULL;
+	cc->key[0] = '\0';
+	rc = store_kv_scan(t, OUTBOX_TENANT, OUTBOX_SPACE, NULL, false,
+	    claim_each, cc, err);
+	if (rc != SCIM_OK || cc->box == NULL)
+		return rc;
+	snprintf(old, sizeof(old), "%s", cc->key);
+	if ((rc = store_kv_del(t, OUTBOX_TENANT, OUTBOX_SPACE, old, err)) !=
+	    SCIM_OK)
+		return rc;
+	ev = cJSON_GetObjectItemCaseSensitive(cc->box, "event");
+	id = cJSON_GetObjectItemCaseSensitive(ev, "id");
+	if (!cJSON_IsString(id))
+		return SCIM_OK;		/* a broken entry: dropped */
+	att = cJSON_GetObjectItemCaseSensitive(cc->box, "attempts");
+	if (cJSON_IsNumber(att))
+		cJSON_SetNumberValue(att, att->valuedouble + 1);
+	snprintf(cc->key, sizeof(cc->key), "%016llx-%s",
+	    (unsigned long long)(cc->now + cc->lease), id->valuestring);
+	return store_kv_put(t, OUTBOX_TENANT, OUTBOX_SPACE, cc->key, cc->box,
+	    err);
+}
+
+struct settle_ctx {
+	const char	*key;		/* the claimed key */
+	bool		 ok;		/* hook succeeded */
+	int64_t		 retry_at;	/* when not ok */
+	const cJSON	*box;
+};
+
+static enum scim_err
+settle_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct settle_ctx	*sc = arg;
+	const cJSON		*ev, *id;
+	char			 key[64];
+	enum scim_err		 rc;
+
+	rc = store_kv_del(t, OUTBOX_TENANT, OUTBOX_SPACE, sc->key, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return SCIM_OK;		/* someone else settled it */
+	if (rc != SCIM_OK || sc->ok)
+		return rc;
+	ev = cJSON_GetObjectItemCaseSensitive(sc->box, "event");
+	id = cJSON_GetObjectItemCaseSensitive(ev, "id");
+	snprintf(key, sizeof(key), "%016llx-%s",
+	    (unsigned long long)sc->retry_at, id->valuestring);
+	return store_kv_put(t, OUTBOX_TENANT, OUTBOX_SPACE, key, sc->box, err);
+}
+
+/*
+ * Run the hook with text on its standard input; true when it exited 0
+ * within timeout seconds.  The hook's output goes to our standard error.
+ */
+static bool
+run_hook(const struct scim_config *cfg, const char *text, const char *type,
+    const char *id)
+{
+	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
+	int		 in[2], st, nul;
+	pid_t		 pid, w;
+	size_t		 len = strlen(text), off = 0;
+	ssize_t		 n;
+	int64_t		 deadline;
+
+	if (pipe(in) != 0)
+		return false;
+	if ((pid = fork()) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return false;
+	}
+	if (pid == 0) {
+		/* fd 0 may be the FastCGI listening socket: replace it. */
+		dup2(in[0], 0);
+		if ((nul = open("/dev/null", O_WRONLY)) >= 0)
+			dup2(nul, 1);
+		closefrom(3);
+		setenv("SCIM_EVENT_TYPE", type, 1);
+		setenv("SCIM_EVENT_ID", id, 1);
+		execl("/bin/sh", "sh", "-c", cfg->audit_hook, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	signal(SIGPIPE, SIG_IGN);
+	while (off < len && (n = write(in[1], text + off, len - off)) > 0)
+		off += (size_t)n;
+	close(in[1]);
+	deadline = util_now_usec() + (int64_t)cfg->audit_hook_timeout *
+	    1000000;
+	for (;;) {
+		w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return false;
+		if (util_now_usec() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			log_warn("audit hook timed out on event %s", id);
+			return false;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		log_warn("audit hook failed on event %s (status %d)", id, st);
+		return false;
+	}
+	return true;
+}
+
+unsigned
+audit_deliver(struct store *s, const struct scim_config *cfg, unsigned max,
+    unsigned *failed)
+{
+	struct claim_ctx	 cc;
+	struct settle_ctx	 sc;
+	struct scim_error	 err;
+	const cJSON		*ev, *att, *type, *id;
+	unsigned		 done = 0, bad = 0, i;
+	int64_t			 backoff;
+	char			*text;
+
+	if (failed != NULL)
+		*failed = 0;
+	if (cfg->audit_hook[0] == '\0')
+		return 0;
+	memset(&cc, 0, sizeof(cc));
+	for (i = 0; i < max; i++) {
+		cc.now = util_now_usec();
+		cc.lease = ((int64_t)cfg->audit_hook_timeout + 30) * 1000000;
+		if (store_run(s, claim_fn, &cc, &err) != SCIM_OK) {
+			log_warn("audit outbox: %s", err.detail);
+			break;
+		}
+		if (cc.box == NULL)
+			break;
+		ev = cJSON_GetObjectItemCaseSensitive(cc.box, "event");
+		type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+		id = cJSON_GetObjectItemCaseSensitive(ev, "id");
+		if (!cJSON_IsString(type) || !cJSON_IsString(id) ||
+		    (text = cJSON_PrintUnformatted(ev)) == NULL) {
+			cJSON_Delete(cc.box);
+			cc.box = NULL;
+			continue;
+		}
+		memset(&sc, 0, sizeof(sc));
+		sc.key = cc.key;
+		sc.box = cc.box;
+		sc.ok = run_hook(cfg, text, type->valuestring, id->valuestring);
+		free(text);
+		if (!sc.ok) {
+			bad++;
+			att = cJSON_GetObjectItemCaseSensitive(cc.box,
+			    "attempts");
+			backoff = (int64_t)cfg->audit_hook_retry * 1000000;
+			for (int k = 1; cJSON_IsNumber(att) &&
+			    k < att->valueint && backoff < RETRY_MAX_USEC; k++)
+				backoff *= 2;
+			if (backoff > RETRY_MAX_USEC)
+				backoff = RETRY_MAX_USEC;
+			sc.retry_at = util_now_usec() + backoff;
+		}
+		if (store_run(s, settle_fn, &sc, &err) != SCIM_OK)
+			log_warn("audit outbox: %s", err.detail);
+		else if (sc.ok)
+			done++;
+		cJSON_Delete(cc.box);
+		cc.box = NULL;
+		if (!sc.ok)
+			break;		/* the hook is failing: later */
+	}
+	cJSON_Delete(cc.box);
+	if (failed != NULL)
+		*failed = bad;
+	return done;
+}
+
+/* --- retention --- */
+
+struct prune_ctx {
+	const char	*tenant;
+	int64_t		 cutoff;
+	char		 keys[PRUNE_BATCH][AUDIT_ID_LEN + 1];
+	unsigned	 n;
+};
+
+static bool
+prune_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct prune_ctx	*pc = arg;
+
+	(void)obj; (void)keep;
+	if (strlen(id) != AUDIT_ID_LEN || id_time(id) >= pc->cutoff)
+		return false;
+	memcpy(pc->keys[pc->n++], id, AUDIT_ID_LEN + 1);
+	return pc->n < PRUNE_BATCH;
+}
+
+static enum scim_err
+prune_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct prune_ctx	*pc = arg;
+	enum scim_err		 rc;
+	unsigned		 i;
+
+	pc->n = 0;
+	rc = store_kv_scan(t, pc->tenant, AUDIT_SPACE, NULL, false,
+	    prune_each, pc, err);
+	for (i = 0; rc == SCIM_OK && i < pc->n; i++)
+		rc = store_kv_del(t, pc->tenant, AUDIT_SPACE, pc->keys[i], err);
+	return rc;
+}
+
+unsigned long
+audit_prune(struct store *s, const struct scim_config *cfg,
+    const char *tenant)
+{
+	struct prune_ctx	*pc;
+	struct scim_error	 err;
+	unsigned long		 total = 0;
+
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return 0;
+	pc->tenant = tenant;
+	pc->cutoff = util_now_usec() -
+	    (int64_t)cfg->audit_retention_days * 86400 * 1000000;
+	do {
+		if (store_run(s, prune_fn, pc, &err) != SCIM_OK) {
+			log_warn("audit prune: %s", err.detail);
+			break;
+		}
+		total += pc->n;
+	} while (pc->n == PRUNE_BATCH);
+	free(pc);
+	return total;
+}

@@ -1,0 +1,178 @@
+"""The audit log and the event hook, over HTTP against a real lighttpd: every
+SCIM operation writes exactly its events (read back with scimctl audit),
+failed operations write nothing but what they should, refused tokens are
+recorded as auth.failed, and a hook that fails three times is retried until
+it succeeds, with no duplicate effect."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scimtest  # noqa: E402
+from scimtest import ScimTestCase, group, user  # noqa: E402
+
+SCIMCTL = os.path.join(scimtest.CGI_BIN, "scimctl")
+
+
+def audit(srv, *args):
+    r = subprocess.run([SCIMCTL, "-c", srv.conf, "audit"] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+class Events(ScimTestCase):
+    def since_now(self):
+        """Events from here on (the log's newest-first order reversed)."""
+        mark = {e["id"] for e in audit(self.srv, "--category", "scim")}
+        return lambda: [e for e in reversed(audit(self.srv, "--category", "scim")) if e["id"] not in mark]
+
+    def types(self, events):
+        return [e["type"] for e in events]
+
+    def test_user_lifecycle(self):
+        new = self.since_now()
+        uid = self.srv.post("/Users", user("audited@x.com", active=True)).json["id"]
+        self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "displayName", "value": "Au Dited"},
+                           {"op": "add", "path": 'emails[type eq "work"].value', "value": "a@x.com"})
+        self.srv.patch_ops("/Users/" + uid, {"op": "Replace", "path": "active", "value": "False"})
+        self.srv.patch_ops("/Users/" + uid, {"op": "Replace", "path": "active", "value": "True"})
+        self.srv.patch_ops("/Users/" + uid, {"op": "Replace", "path": "active", "value": "True"})  # no-op
+        self.srv.delete("/Users/" + uid)
+        ev = new()
+        self.assertEqual(self.types(ev), ["scim.user.provisioned", "scim.user.updated",
+                                          "scim.user.deprovisioned", "scim.user.reactivated",
+                                          "scim.user.deleted"])
+        upd = ev[1]
+        self.assertEqual(sorted(upd["details"]["changed"]), ["displayName", "emails"])
+        for e in ev:
+            self.assertEqual(e["target"]["id"], uid)
+            self.assertEqual(e["target"]["name"], "audited@x.com")
+            self.assertEqual(e["tenant"], "default")
+            self.assertEqual(e["outcome"], "success")
+            self.assertEqual(e["category"], "scim")
+            self.assertTrue(e["actor"].startswith("token:"))
+            self.assertNotIn(self.srv.token.split("_")[2], json.dumps(e), "never the secret")
+
+    def test_group_lifecycle(self):
+        a = self.srv.post("/Users", user("ga@x.com")).json["id"]
+        b = self.srv.post("/Users", user("gb@x.com")).json["id"]
+        new = self.since_now()
+        gid = self.srv.post("/Groups", group("Audited", members=[{"value": a}])).json["id"]
+        self.srv.patch_ops("/Groups/" + gid, {"op": "Add", "path": "members", "value": [{"value": b}]})
+        self.srv.patch_ops("/Groups/" + gid, {"op": "Remove", "path": "members", "value": [{"value": a}]})
+        self.srv.patch_ops("/Groups/" + gid, {"op": "Replace", "path": "displayName", "value": "Audited 2"})
+        self.srv.delete("/Groups/" + gid)
+        ev = new()
+        self.assertEqual(self.types(ev), ["scim.group.created", "scim.group.members_added",
+                                          "scim.group.members_added", "scim.group.members_removed",
+                                          "scim.group.updated", "scim.group.deleted"])
+        self.assertEqual(ev[1]["details"], {"count": 1, "ids": [a]})
+        self.assertEqual(ev[2]["details"], {"count": 1, "ids": [b]})
+        self.assertEqual(ev[3]["details"], {"count": 1, "ids": [a]})
+        self.assertEqual(ev[4]["details"]["changed"], ["displayName"])
+        self.assertEqual(ev[5]["target"]["name"], "Audited 2")
+
+    def test_failures_write_nothing(self):
+        uid = self.srv.post("/Users", user("fails@x.com")).json["id"]
+        etag = self.srv.get("/Users/" + uid).headers["etag"]
+        self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "v2"})
+        new = self.since_now()
+        self.assertEqual(self.srv.post("/Users", user("FAILS@x.com")).status, 409)
+        self.assertEqual(self.srv.post("/Users", {"displayName": "no name"}).status, 400)
+        self.assertEqual(self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "x"},
+                                            {"op": "replace", "path": "id", "value": "y"}).status, 400)
+        self.assertEqual(self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "z"},
+                                            headers={"If-Match": etag}).status, 412)
+        self.assertEqual(self.srv.delete("/Users/nope").status, 404)
+        self.assertEqual(new(), [], "failed operations changed nothing and recorded nothing")
+
+    def test_auth_failed(self):
+        before = len(audit(self.srv, "--tenant", "", "--category", "auth"))
+        r = self.srv.get("/Users", token="scim_0123456789abcdef_" + "0" * 64)
+        self.assertEqual(r.status, 401)
+        ev = audit(self.srv, "--tenant", "", "--category", "auth")
+        self.assertEqual(len(ev), before + 1)
+        e = ev[0]
+        self.assertEqual((e["type"], e["outcome"], e["target"]["id"]),
+                         ("auth.failed", "failure", "0123456789abcdef"))
+        self.assertIn("not known", e["details"]["reason"])
+        self.assertNotIn("0" * 64, json.dumps(e), "the presented secret is never logged")
+
+    def test_export_filters(self):
+        uid = self.srv.post("/Users", user("exported@x.com")).json["id"]
+        ev = audit(self.srv, "--target", uid)
+        self.assertEqual([e["type"] for e in ev], ["scim.user.provisioned"])
+        self.assertEqual(audit(self.srv, "--target", "exported@x.com")[0]["target"]["id"], uid)
+        self.assertTrue(all(e["type"].startswith("scim.group.") for e in audit(self.srv, "--type", "scim.group.")))
+        self.assertEqual(audit(self.srv, "--since", "1s", "--until", "0s", "--target", uid)[:0], [])
+        self.assertEqual(audit(self.srv, "--until", "2000-01-01T00:00:00Z"), [])
+        self.assertEqual(len(audit(self.srv, "--limit", "2")), 2)
+
+
+HOOK = r"""#!/bin/sh
+# Test hook: fails on its first three calls, then records each event id.
+home=$(dirname "$0")
+n=$(cat "$home/hook.calls" 2>/dev/null || echo 0)
+echo $((n + 1)) > "$home/hook.calls"
+[ "$n" -lt 3 ] && exit 1
+id=$(sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p')
+grep -qx "$id" "$home/hook.record" 2>/dev/null || echo "$id" >> "$home/hook.record"
+echo "$SCIM_EVENT_TYPE $id" >> "$home/hook.seen"
+"""
+
+
+class Hook(ScimTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = scimtest.Server(conf_extra="[audit]\nhook = %s\nhook_events = scim.user.provisioned\n"
+                                  "hook_retry = 0\nhook_timeout = 5\n" % "@HOME@/hook.sh")
+        # The hook lives in the data home, where www-data may write.
+        path = os.path.join(cls.srv.home, "hook.sh")
+        with open(cls.srv.conf) as f:
+            conf = f.read().replace("@HOME@", cls.srv.home)
+        with open(cls.srv.conf, "w") as f:
+            f.write(conf)
+        with open(path, "w") as f:
+            f.write(HOOK)
+        os.chmod(path, 0o755)
+        if os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam("www-data")
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+        cls.srv.start()
+
+    def read(self, name):
+        try:
+            with open(os.path.join(self.srv.home, name)) as f:
+                return f.read().split("\n")[:-1]
+        except OSError:
+            return []
+
+    def test_retried_until_it_succeeds(self):
+        uid = self.srv.post("/Users", user("hooked@x.com")).json["id"]
+        event = audit(self.srv, "--target", uid)[0]
+        self.srv.post("/Users", {"no": "userName"})  # a failing request writes no event
+        for _ in range(20):  # each request lets the worker retry once
+            if self.read("hook.record"):
+                break
+            self.srv.get("/Users?count=0")
+            time.sleep(0.05)
+        self.assertEqual(self.read("hook.calls"), ["4"], "three failures, then one success")
+        self.assertEqual(self.read("hook.record"), [event["id"]])
+        for _ in range(5):
+            self.srv.get("/Users?count=0")
+        r = subprocess.run([SCIMCTL, "-c", self.srv.conf, "deliver"], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(r.stdout.strip(), "0 delivered, 0 failed", "the outbox is empty")
+        self.assertEqual(self.read("hook.seen"), ["scim.user.provisioned " + event["id"]],
+                         "delivered once: no duplicate effect")
+        self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "n"})
+        self.srv.get("/Users?count=0")
+        self.assertEqual(len(self.read("hook.seen")), 1, "only the chosen event types go to the hook")
+
+
+if __name__ == "__main__":
+    scimtest.main()
