@@ -1174,8 +1174,13 @@ read_resource(struct scim_call *c, const struct kind *k, cJSON **res,
 	return rc;
 }
 
-enum scim_err
-crud_create(struct scim_call *c, struct scim_error *err)
+/*
+ * POST and PUT: read and normalise the body, run fn (create_fn or
+ * replace_fn) in a transaction, answer with status and the stored result.
+ */
+static enum scim_err
+write_resource(struct scim_call *c, store_fn fn, int status,
+    struct scim_error *err)
 {
 	struct write_ctx	 w;
 	cJSON			*in = NULL, *members = NULL;
@@ -1188,11 +1193,13 @@ crud_create(struct scim_call *c, struct scim_error *err)
 		goto out;
 	w.in = in;
 	w.members = members;
-	w.backref = w.k->kind == STORE_GROUP && wants_backref(c, w.k);
+	/* A new user has no groups yet: no need to look. */
+	w.backref = wants_backref(c, w.k) &&
+	    (status != 201 || w.k->kind == STORE_GROUP);
 	util_uuid(w.id);
-	if ((rc = store_run(c->ctx->store, create_fn, &w, err)) != SCIM_OK)
+	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK)
 		goto out;
-	rc = respond(c, w.k, w.res, 201, err);
+	rc = respond(c, w.k, w.res, status, err);
 out:
 	cJSON_Delete(in);
 	cJSON_Delete(members);
@@ -1249,28 +1256,15 @@ out:
 }
 
 enum scim_err
+crud_create(struct scim_call *c, struct scim_error *err)
+{
+	return write_resource(c, create_fn, 201, err);
+}
+
+enum scim_err
 crud_replace(struct scim_call *c, struct scim_error *err)
 {
-	struct write_ctx	 w;
-	cJSON			*in = NULL, *members = NULL;
-	enum scim_err		 rc;
-
-	memset(&w, 0, sizeof(w));
-	w.c = c;
-	w.k = kind_of(c);
-	if ((rc = read_resource(c, w.k, &in, &members, err)) != SCIM_OK)
-		goto out;
-	w.in = in;
-	w.members = members;
-	w.backref = wants_backref(c, w.k);
-	if ((rc = store_run(c->ctx->store, replace_fn, &w, err)) != SCIM_OK)
-		goto out;
-	rc = respond(c, w.k, w.res, 200, err);
-out:
-	cJSON_Delete(in);
-	cJSON_Delete(members);
-	cJSON_Delete(w.res);
-	return rc;
+	return write_resource(c, replace_fn, 200, err);
 }
 
 /* Compare two stored forms, ignoring meta. */

@@ -535,6 +535,50 @@ raw_del(struct store_txn *t, enum dbi d, const struct key *k,
 	    dbdefs[d].file, err);
 }
 
+/* The operations above on the key a\0b[\0c], built and freed here. */
+static enum scim_err
+key_get(struct store_txn *t, enum dbi d, const char *a, const char *b,
+    const char *c, cJSON **out, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if (!key_make(&k, a, b, c, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_get(t, d, &k, out, err);
+	key_free(&k);
+	return rc;
+}
+
+static enum scim_err
+key_put_json(struct store_txn *t, enum dbi d, const char *a, const char *b,
+    const char *c, const cJSON *obj, u_int32_t flags, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!key_make(&k, a, b, c, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_put_json(t, d, &k, obj, flags, err);
+	key_free(&k);
+	return rc;
+}
+
+static enum scim_err
+key_del(struct store_txn *t, enum dbi d, const char *a, const char *b,
+    const char *c, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (!key_make(&k, a, b, c, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = raw_del(t, d, &k, err);
+	key_free(&k);
+	return rc;
+}
+
 /* Delete exactly the (key, id) pair from a duplicates index. */
 static enum scim_err
 raw_del_dup(struct store_txn *t, enum dbi d, const struct key *k,
@@ -696,16 +740,12 @@ enum scim_err
 store_get(struct store_txn *t, enum store_kind kind, const char *tenant,
     const char *id, cJSON **out, struct scim_error *err)
 {
-	struct key	 k;
 	enum scim_err	 rc;
 
 	*out = NULL;
 	if (!check_id(id) || !check_id(tenant))
 		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
-	if (!key_make(&k, tenant, id, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_get(t, kinds[kind].rec, &k, out, err);
-	key_free(&k);
+	rc = key_get(t, kinds[kind].rec, tenant, id, NULL, out, err);
 	return rc;
 }
 
@@ -874,19 +914,12 @@ static enum scim_err
 pair_del(struct store_txn *t, const char *tenant, const char *gid,
     const char *mid, struct scim_error *err)
 {
-	struct key	 k;
 	enum scim_err	 rc;
 
-	if (!key_make(&k, tenant, gid, mid, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_del(t, DBI_MEMBERS, &k, err);
-	key_free(&k);
+	rc = key_del(t, DBI_MEMBERS, tenant, gid, mid, err);
 	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
 		return rc;
-	if (!key_make(&k, tenant, mid, gid, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_del(t, DBI_MEMBEROF, &k, err);
-	key_free(&k);
+	rc = key_del(t, DBI_MEMBEROF, tenant, mid, gid, err);
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
 }
 
@@ -1094,10 +1127,7 @@ store_member_add(struct store_txn *t, const char *tenant, const char *gid,
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "a member needs a \"value\" of at most %d bytes",
 		    STORE_ID_MAX);
-	if (!key_make(&k, tenant, gid, mid, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_put_json(t, DBI_MEMBERS, &k, member, DB_NOOVERWRITE, err);
-	key_free(&k);
+	rc = key_put_json(t, DBI_MEMBERS, tenant, gid, mid, member, DB_NOOVERWRITE, err);
 	if (rc == SCIM_E_CONFLICT)
 		return SCIM_OK;		/* already a member: no-op */
 	if (rc != SCIM_OK)
@@ -1115,25 +1145,18 @@ enum scim_err
 store_member_del(struct store_txn *t, const char *tenant, const char *gid,
     const char *mid, bool *removed, struct scim_error *err)
 {
-	struct key	 k;
 	enum scim_err	 rc;
 
 	*removed = false;
 	if (!check_id(mid))
 		return SCIM_OK;
-	if (!key_make(&k, tenant, gid, mid, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_del(t, DBI_MEMBERS, &k, err);
-	key_free(&k);
+	rc = key_del(t, DBI_MEMBERS, tenant, gid, mid, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		return SCIM_OK;
 	if (rc != SCIM_OK)
 		return rc;
 	*removed = true;
-	if (!key_make(&k, tenant, mid, gid, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_del(t, DBI_MEMBEROF, &k, err);
-	key_free(&k);
+	rc = key_del(t, DBI_MEMBEROF, tenant, mid, gid, err);
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
 }
 
@@ -1230,16 +1253,12 @@ enum scim_err
 store_token_get(struct store_txn *t, const char *tid, cJSON **out,
     struct scim_error *err)
 {
-	struct key	 k;
 	enum scim_err	 rc;
 
 	*out = NULL;
 	if (!check_id(tid))
 		return scim_fail(err, SCIM_E_NOT_FOUND, "no such token");
-	if (!key_make(&k, tid, NULL, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_get(t, DBI_TOKENS, &k, out, err);
-	key_free(&k);
+	rc = key_get(t, DBI_TOKENS, tid, NULL, NULL, out, err);
 	return rc;
 }
 
@@ -1247,30 +1266,22 @@ enum scim_err
 store_token_put(struct store_txn *t, const char *tid, const cJSON *tok,
     struct scim_error *err)
 {
-	struct key	 k;
 	enum scim_err	 rc;
 
 	if (!check_id(tid))
 		return scim_fail(err, SCIM_E_INVALID_VALUE, "bad token id");
-	if (!key_make(&k, tid, NULL, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_put_json(t, DBI_TOKENS, &k, tok, 0, err);
-	key_free(&k);
+	rc = key_put_json(t, DBI_TOKENS, tid, NULL, NULL, tok, 0, err);
 	return rc;
 }
 
 enum scim_err
 store_token_del(struct store_txn *t, const char *tid, struct scim_error *err)
 {
-	struct key	 k;
 	enum scim_err	 rc;
 
 	if (!check_id(tid))
 		return scim_fail(err, SCIM_E_NOT_FOUND, "no such token");
-	if (!key_make(&k, tid, NULL, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_del(t, DBI_TOKENS, &k, err);
-	key_free(&k);
+	rc = key_del(t, DBI_TOKENS, tid, NULL, NULL, err);
 	return rc;
 }
 
@@ -1290,42 +1301,21 @@ enum scim_err
 store_kv_get(struct store_txn *t, const char *tenant, const char *space,
     const char *key, cJSON **out, struct scim_error *err)
 {
-	struct key	 k;
-	enum scim_err	 rc;
-
-	if (!key_make(&k, tenant, space, key, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_get(t, DBI_KV, &k, out, err);
-	key_free(&k);
-	return rc;
+	return key_get(t, DBI_KV, tenant, space, key, out, err);
 }
 
 enum scim_err
 store_kv_put(struct store_txn *t, const char *tenant, const char *space,
     const char *key, const cJSON *val, struct scim_error *err)
 {
-	struct key	 k;
-	enum scim_err	 rc;
-
-	if (!key_make(&k, tenant, space, key, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_put_json(t, DBI_KV, &k, val, 0, err);
-	key_free(&k);
-	return rc;
+	return key_put_json(t, DBI_KV, tenant, space, key, val, 0, err);
 }
 
 enum scim_err
 store_kv_del(struct store_txn *t, const char *tenant, const char *space,
     const char *key, struct scim_error *err)
 {
-	struct key	 k;
-	enum scim_err	 rc;
-
-	if (!key_make(&k, tenant, space, key, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = raw_del(t, DBI_KV, &k, err);
-	key_free(&k);
-	return rc;
+	return key_del(t, DBI_KV, tenant, space, key, err);
 }
 
 enum scim_err
