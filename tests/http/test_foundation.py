@@ -178,6 +178,12 @@ class Routing(ScimTestCase):
     def test_lowercase_users_path(self):
         r = self.srv.get("/users")
         self.assertEqual(r.status, 200, r)
+        # Regression: the rewrite lost paths with a query string (404).
+        r = self.srv.get("/users?filter=userName+eq+%22nobody%22&count=1")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["totalResults"], 0)
+        r = self.srv.get("/serviceConfiguration?x=1")
+        self.assertEqual(r.status, 200, r)
 
 
 if __name__ == "__main__":
