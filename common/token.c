@@ -11,6 +11,7 @@
 #include <libscrypt.h>
 #include <nettle/sha2.h>
 
+#include "audit.h"
 #include "log.h"
 #include "token.h"
 #include "util.h"
@@ -137,6 +138,36 @@ static bool
 set_str(cJSON *o, const char *name, const char *v)
 {
 	return set_item(o, name, cJSON_CreateString(v));
+}
+
+/*
+ * Record a tokens event for the token rec through the audit log; detail
+ * (a name and a value, both may be NULL) goes into "details".
+ */
+static enum scim_err
+audit(struct store_txn *t, const struct scim_config *cfg, const cJSON *rec,
+    const char *type, const char *actor, const char *dname,
+    const char *dvalue, struct scim_error *err)
+{
+	struct audit_event	 ev;
+	cJSON			*d = NULL;
+	enum scim_err		 rc;
+
+	if (dname != NULL && ((d = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(d, dname, dvalue) == NULL)) {
+		cJSON_Delete(d);
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.tenant = str(rec, "tenant");
+	ev.actor = actor ? actor : "";
+	ev.target_id = str(rec, "id");
+	ev.target_name = str(rec, "label");
+	ev.details = d;
+	rc = audit_record(t, cfg, &ev, err);
+	cJSON_Delete(d);
+	return rc;
 }
 
 enum scim_err
@@ -307,11 +338,13 @@ limit_reached(const char *tenant, unsigned n, unsigned max_live,
 	    max_live);
 }
 
-/* Insert rec after the limit check, with its event (detail may be NULL). */
+/* Insert rec after the limit check, with its event (replaces may be NULL). */
 static enum scim_err
 insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
-    const char *detail, struct scim_error *err)
+    const struct scim_config *cfg, const char *replaces,
+    struct scim_error *err)
 {
+	char		 when[UTIL_TIME_LEN + 1];
 	unsigned	 n;
 	enum scim_err	 rc;
 
@@ -322,15 +355,16 @@ insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
 		return limit_reached(str(rec, "tenant"), n, max_live, err);
 	if ((rc = store_token_put(t, str(rec, "id"), rec, err)) != SCIM_OK)
 		return rc;
-	return token_event(t, str(rec, "tenant"), str(rec, "created_by"),
-	    "token.created", str(rec, "id"), "success", detail, err);
+	util_time_format(num(rec, "expires"), when, sizeof(when));
+	return audit(t, cfg, rec, "token.created", str(rec, "created_by"),
+	    replaces ? "replaces" : "expires", replaces ? replaces : when, err);
 }
 
 enum scim_err
 token_insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
-    struct scim_error *err)
+    const struct scim_config *cfg, struct scim_error *err)
 {
-	return insert(t, rec, max_live, NULL, err);
+	return insert(t, rec, max_live, cfg, NULL, err);
 }
 
 /* --- lifecycle --- */
@@ -456,7 +490,7 @@ token_apply(struct store_txn *t, const struct token_op *op,
 	enum token_state	 before;
 	int64_t			 now = util_now_usec();
 	unsigned		 n;
-	char			 detail[64], when[UTIL_TIME_LEN + 1];
+	char			 when[UTIL_TIME_LEN + 1];
 	enum scim_err		 rc;
 
 	if ((unsigned)op->act > TOKEN_DELETE)
@@ -467,7 +501,6 @@ token_apply(struct store_txn *t, const struct token_op *op,
 	if ((rc = token_transition(rec, op->act, now, op->ttl_sec, err)) !=
 	    SCIM_OK)
 		goto out;
-	detail[0] = '\0';
 	if (op->act == TOKEN_RENEW) {
 		if (before == TOKEN_EXPIRED) {
 			rc = count_live(t, str(rec, "tenant"), op->id, now,
@@ -480,17 +513,15 @@ token_apply(struct store_txn *t, const struct token_op *op,
 				goto out;
 			}
 		}
-		util_time_format(num(rec, "expires"), when, sizeof(when));
-		snprintf(detail, sizeof(detail), "expires %s", when);
 	}
 	if (op->act == TOKEN_DELETE)
 		rc = store_token_del(t, op->id, err);
 	else
 		rc = store_token_put(t, op->id, rec, err);
+	util_time_format(num(rec, "expires"), when, sizeof(when));
 	if (rc == SCIM_OK)
-		rc = token_event(t, str(rec, "tenant"), op->actor,
-		    action_events[op->act], op->id, "success",
-		    detail[0] ? detail : NULL, err);
+		rc = audit(t, op->cfg, rec, action_events[op->act], op->actor,
+		    op->act == TOKEN_RENEW ? "expires" : NULL, when, err);
 out:
 	cJSON_Delete(rec);
 	return rc;
@@ -499,10 +530,9 @@ out:
 enum scim_err
 token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
     cJSON *newrec, unsigned max_live, const char *actor,
-    struct scim_error *err)
+    const struct scim_config *cfg, struct scim_error *err)
 {
 	cJSON		*old = NULL;
-	char		 detail[64];
 	int64_t		 now = util_now_usec();
 	enum scim_err	 rc;
 
@@ -525,13 +555,10 @@ token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
 	    SCIM_OK ||
 	    (rc = store_token_put(t, old_id, old, err)) != SCIM_OK)
 		goto out;
-	snprintf(detail, sizeof(detail), "regenerated as %s",
-	    str(newrec, "id"));
-	if ((rc = token_event(t, str(old, "tenant"), actor, "token.revoked",
-	    old_id, "success", detail, err)) != SCIM_OK)
+	if ((rc = audit(t, cfg, old, "token.regenerated", actor,
+	    "regenerated_as", str(newrec, "id"), err)) != SCIM_OK)
 		goto out;
-	snprintf(detail, sizeof(detail), "replaces %s", old_id);
-	rc = insert(t, newrec, max_live, detail, err);
+	rc = insert(t, newrec, max_live, cfg, old_id, err);
 out:
 	cJSON_Delete(old);
 	return rc;
@@ -660,11 +687,12 @@ token_reminded(const cJSON *rec, unsigned days)
 }
 
 enum scim_err
-token_mark_reminded(struct store_txn *t, const char *id, unsigned days,
-    struct scim_error *err)
+token_mark_reminded(struct store_txn *t, const struct scim_config *cfg,
+    const char *id, unsigned days, struct scim_error *err)
 {
 	cJSON		*rec = NULL, *a;
 	enum scim_err	 rc;
+	char		 d[16];
 
 	if ((rc = store_token_get(t, id, &rec, err)) != SCIM_OK)
 		return rc;
@@ -679,84 +707,14 @@ token_mark_reminded(struct store_txn *t, const char *id, unsigned days,
 			}
 		}
 		cJSON_AddItemToArray(a, cJSON_CreateNumber(days));
-		rc = store_token_put(t, id, rec, err);
+		snprintf(d, sizeof(d), "%u", days);
+		if ((rc = store_token_put(t, id, rec, err)) == SCIM_OK)
+			rc = audit(t, cfg, rec, "token.expiring", "cli:remind",
+			    "days_left_threshold", d, err);
 	}
 out:
 	cJSON_Delete(rec);
 	return rc;
-}
-
-/* --- events --- */
-
-enum scim_err
-token_event(struct store_txn *t, const char *tenant, const char *actor,
-    const char *event, const char *target, const char *outcome,
-    const char *detail, struct scim_error *err)
-{
-	unsigned char	 rnd[4];
-	char		 key[32], rhex[9];
-	int64_t		 now = util_now_usec();
-	cJSON		*e;
-	enum scim_err	 rc;
-
-	if (!util_random(rnd, sizeof(rnd)))
-		return scim_fail(err, SCIM_E_INTERNAL, "no randomness");
-	util_hex(rnd, sizeof(rnd), rhex);
-	snprintf(key, sizeof(key), "%016llx%s", (unsigned long long)now, rhex);
-	if ((e = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddNumberToObject(e, "time", (double)now) == NULL ||
-	    cJSON_AddStringToObject(e, "tenant", tenant) == NULL ||
-	    cJSON_AddStringToObject(e, "actor", actor ? actor : "") == NULL ||
-	    cJSON_AddStringToObject(e, "event", event) == NULL ||
-	    cJSON_AddStringToObject(e, "target", target ? target : "") ==
-	    NULL ||
-	    cJSON_AddStringToObject(e, "outcome", outcome) == NULL ||
-	    (detail != NULL &&
-	    cJSON_AddStringToObject(e, "detail", detail) == NULL)) {
-		cJSON_Delete(e);
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	}
-	rc = store_kv_put(t, tenant, TOKEN_EVENT_SPACE, key, e, err);
-	cJSON_Delete(e);
-	return rc;
-}
-
-struct events_ctx {
-	cJSON	*out;
-	size_t	 left;
-};
-
-static bool
-events_each(void *arg, const char *key, cJSON *obj, bool *keep)
-{
-	struct events_ctx	*ec = arg;
-
-	(void)key;
-	if (ec->left == 0)
-		return false;
-	cJSON_AddItemToArray(ec->out, obj);
-	*keep = true;
-	return --ec->left > 0;
-}
-
-enum scim_err
-token_events(struct store_txn *t, const char *tenant, size_t max,
-    cJSON **out, struct scim_error *err)
-{
-	struct events_ctx	 ec;
-	enum scim_err		 rc;
-
-	*out = NULL;
-	if ((ec.out = cJSON_CreateArray()) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	ec.left = max;
-	if (max > 0 && (rc = store_kv_scan(t, tenant, TOKEN_EVENT_SPACE, NULL,
-	    true, events_each, &ec, err)) != SCIM_OK) {
-		cJSON_Delete(ec.out);
-		return rc;
-	}
-	*out = ec.out;
-	return SCIM_OK;
 }
 
 /* --- the bearer check --- */

@@ -20,12 +20,11 @@
  * lists the reminder thresholds (days) already sent since the last
  * renewal; "replaces" names the token a regenerated one took over from.
  *
- * Events: every change writes one event, in the same transaction, to the
- * key space "audit" of the token's tenant (key: 16 hex digits of the time
- * in microseconds and 8 random hex digits, so keys sort by time), as
- *   {"time", "tenant", "actor", "event", "target", "outcome", "detail"}
- * with event "token.created", "token.disabled", "token.enabled",
- * "token.renewed", "token.revoked", "token.deleted" or "auth.failed".
+ * Events: every change is recorded through the audit log (audit.h), in
+ * the same transaction, with type "token.created", "token.disabled",
+ * "token.enabled", "token.renewed", "token.revoked" or "token.deleted",
+ * the actor given (e.g. "admin:alice", "cli:root"), the token id and
+ * label as target; the secret never appears in an event.
  *
  * Verification cost: scrypt runs only the first time a process sees a
  * token.  The process then remembers a SHA-256 of the presented token and
@@ -55,7 +54,6 @@
 						     once a minute */
 #define TOKEN_LABEL_MAX		100	/* bytes of a label */
 #define TOKEN_DAY_USEC		(86400LL * 1000000)
-#define TOKEN_EVENT_SPACE	"audit"	/* key space of the events */
 
 enum token_state {
 	TOKEN_ACTIVE,
@@ -87,6 +85,7 @@ struct token_op {
 	int64_t			 ttl_sec;	/* TOKEN_RENEW: new lifetime */
 	unsigned		 max_live;	/* live tokens per tenant */
 	const char		*actor;		/* for the event */
+	const struct scim_config *cfg;		/* audit hook; may be NULL */
 };
 
 /*
@@ -133,10 +132,12 @@ bool		 token_verify_secret(const cJSON *rec, const char *secret);
 /*
  * Store a record made by token_new() inside transaction t, refusing with
  * SCIM_E_CONFLICT when the tenant already has max_live live (active or
- * inactive, unexpired) tokens.  Writes a "token.created" event.
+ * inactive, unexpired) tokens.  Records a "token.created" event (actor:
+ * the record's created_by; cfg, for the audit hook, may be NULL).
  */
 enum scim_err	 token_insert(struct store_txn *t, const cJSON *rec,
-		    unsigned max_live, struct scim_error *err);
+		    unsigned max_live, const struct scim_config *cfg,
+		    struct scim_error *err);
 
 /* The state of a record at time now (usec). */
 enum token_state token_state(const cJSON *rec, int64_t now);
@@ -177,7 +178,8 @@ enum scim_err	 token_apply(struct store_txn *t, const struct token_op *op,
  */
 enum scim_err	 token_regenerate(struct store_txn *t, const char *tenant,
 		    const char *old_id, cJSON *newrec, unsigned max_live,
-		    const char *actor, struct scim_error *err);
+		    const char *actor, const struct scim_config *cfg,
+		    struct scim_error *err);
 
 /*
  * Read token id into *out (caller deletes); SCIM_E_NOT_FOUND when absent
@@ -212,21 +214,9 @@ unsigned	 token_reminder_level(const cJSON *rec, int64_t now);
 bool		 token_reminded(const cJSON *rec, unsigned days);
 
 /* Record inside t that the reminder for threshold days went out. */
-enum scim_err	 token_mark_reminded(struct store_txn *t, const char *id,
+enum scim_err	 token_mark_reminded(struct store_txn *t,
+		    const struct scim_config *cfg, const char *id,
 		    unsigned days, struct scim_error *err);
-
-/*
- * Write an event inside t (see the file comment).  detail and target may
- * be NULL.  Never pass a secret.
- */
-enum scim_err	 token_event(struct store_txn *t, const char *tenant,
-		    const char *actor, const char *event, const char *target,
-		    const char *outcome, const char *detail,
-		    struct scim_error *err);
-
-/* The max most recent events of tenant, newest first, in *out. */
-enum scim_err	 token_events(struct store_txn *t, const char *tenant,
-		    size_t max, cJSON **out, struct scim_error *err);
 
 /*
  * Check an Authorization header value ("Bearer <token>", scheme in any

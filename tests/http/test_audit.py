@@ -113,6 +113,35 @@ class Events(ScimTestCase):
         self.assertEqual(len(audit(self.srv, "--limit", "2")), 2)
 
 
+class TokenEvents(ScimTestCase):
+    def test_token_lifecycle_events(self):
+        t = self.srv.tokens_cmd
+        mark = {e["id"] for e in audit(self.srv, "--category", "tokens")}
+        tok = t("create", "--label", "events", "--days", "30").stdout.strip()
+        tid = tok.split("_")[1]
+        new = t("regenerate", tid).stdout.strip()
+        nid = new.split("_")[1]
+        t("renew", nid, "--days", "60")
+        t("disable", nid)
+        t("enable", nid)
+        t("revoke", nid)
+        t("delete", nid)
+        soon = t("create", "--label", "soon", "--expires-in-seconds", str(5 * 86400)).stdout.strip()
+        t("remind")
+        ev = [e for e in reversed(audit(self.srv, "--category", "tokens")) if e["id"] not in mark]
+        got = [(e["type"], e["target"]["id"]) for e in ev]
+        sid = soon.split("_")[1]
+        self.assertEqual(got, [("token.created", tid), ("token.regenerated", tid), ("token.created", nid),
+                               ("token.renewed", nid), ("token.disabled", nid), ("token.enabled", nid),
+                               ("token.revoked", nid), ("token.deleted", nid), ("token.created", sid),
+                               ("token.expiring", sid)])
+        self.assertEqual(ev[1]["details"]["regenerated_as"], nid)
+        for e in ev:
+            self.assertEqual(e["category"], "tokens")
+            self.assertNotIn(tok.split("_")[2], json.dumps(e))
+            self.assertNotIn(new.split("_")[2], json.dumps(e))
+
+
 HOOK = r"""#!/bin/sh
 # Test hook: fails on its first three calls, then records each event id.
 home=$(dirname "$0")

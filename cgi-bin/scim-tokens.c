@@ -1,0 +1,782 @@
+/*
+ * scim-tokens: Secret Token administration, two faces of one program.
+ *
+ * Started by a web server with no subcommand, it serves the admin page
+ * over FastCGI (or once as plain CGI); see common/page.h.  Run from a
+ * shell with a subcommand, it is the administrator's command line:
+ *
+ *   scim-tokens [-c file] create|list|show|revoke|regenerate|renew|
+ *                         disable|enable|delete|remind|admin ...
+ *
+ * Every command, option and exit status is in scim-tokens(8).  Started as
+ * root it becomes the owner of the data home, so the files it writes stay
+ * readable by the web server's programs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libscrypt.h>
+
+#include "admin.h"
+#include "http.h"
+#include "log.h"
+#include "page.h"
+#include "service.h"
+#include "token.h"
+#include "util.h"
+
+/* Exit statuses (scim-tokens(8), EXIT STATUS). */
+#define EX_OK		0
+#define EX_FAIL		1	/* store, configuration, mail, I/O */
+#define EX_USAGE	2
+#define EX_NOTFOUND	3	/* no such token or admin */
+#define EX_REFUSED	4	/* limit reached, wrong state, bad value */
+
+struct cli {
+	struct scim_config	 cfg;
+	struct store		*store;
+	const char		*tenant;	/* NULL: default / any */
+	const char		*label;
+	const char		*role;
+	const char		*email;
+	const char		*password_file;
+	unsigned		 days;		/* 0: default_days */
+	long			 ttl_sec;	/* --expires-in-seconds */
+	bool			 json;
+	bool			 all;
+	bool			 dry_run;
+	char			 actor[80];	/* "cli:<login>" */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: scim-tokens [-c file] create [--tenant T] [--days N] [--label L] [--json]\n"
+"       scim-tokens [-c file] list [--tenant T | --all] [--json]\n"
+"       scim-tokens [-c file] show ID [--json]\n"
+"       scim-tokens [-c file] revoke|disable|enable|delete ID [--tenant T]\n"
+"       scim-tokens [-c file] renew ID [--days N]\n"
+"       scim-tokens [-c file] regenerate ID [--days N] [--json]\n"
+"       scim-tokens [-c file] remind [--dry-run]\n"
+"       scim-tokens [-c file] admin add NAME --role owner|admin [--tenant T]\n"
+"                                 [--email ADDR] [--password-file FILE]\n"
+"       scim-tokens [-c file] admin passwd NAME [--password-file FILE]\n"
+"       scim-tokens [-c file] admin list [--tenant T] [--json]\n"
+"       scim-tokens [-c file] admin delete NAME\n"
+"       scim-tokens -h | -V\n\n"
+"Manage the Secret Tokens that SCIM clients such as Microsoft Entra ID send\n"
+"as \"Authorization: Bearer <token>\", and the accounts of the admin page.\n"
+"With no command, under a web server, it serves the admin page (FastCGI).\n\n"
+"  -c, --config FILE     configuration file (default $SCIM_CONF or scim.conf)\n"
+"  --tenant T            tenant (default \"default\"; with an ID: any)\n"
+"  --all                 list the tokens of every tenant\n"
+"  --days N              lifetime: 30, 60, 90, 180 or 365 (default from\n"
+"                        scim.conf, 90)\n"
+"  --label L             a name to recognise the token by\n"
+"  --json                machine-readable output\n"
+"  --dry-run             remind: say what would be sent, send nothing\n"
+"  --role R              owner (may change tokens) or admin (may view)\n"
+"  --email ADDR          where expiry reminders go (owners)\n"
+"  --password-file FILE  read the password from FILE's first line (- =\n"
+"                        standard input) instead of the terminal\n\n"
+"Exit status: 0 done, 1 failure, 2 usage, 3 not found, 4 refused.\n"
+"See scim-tokens(8).\n");
+}
+
+/* Print err and map its code to an exit status. */
+static int
+fail(const struct scim_error *err, const char *what)
+{
+	fprintf(stderr, "scim-tokens: %s%s%s\n", what ? what : "",
+	    what ? ": " : "", err->detail);
+	switch (err->code) {
+	case SCIM_E_NOT_FOUND:
+		return EX_NOTFOUND;
+	case SCIM_E_CONFLICT:
+	case SCIM_E_UNIQUENESS:
+	case SCIM_E_INVALID_VALUE:
+	case SCIM_E_FORBIDDEN:
+		return EX_REFUSED;
+	default:
+		return EX_FAIL;
+	}
+}
+
+static const char *
+jstr(const cJSON *o, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int64_t
+jnum(const cJSON *o, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* RFC 3339 time, or "never" for 0, into buf. */
+static const char *
+fmt_time(int64_t usec, char *buf, size_t sz)
+{
+	if (usec == 0)
+		snprintf(buf, sz, "never");
+	else
+		util_time_format(usec, buf, sz);
+	return buf;
+}
+
+static void
+print_json(const cJSON *v)
+{
+	char	*text = cJSON_PrintUnformatted(v);
+
+	printf("%s\n", text ? text : "null");
+	free(text);
+}
+
+/* Lifetime in seconds from --days / --expires-in-seconds. */
+static int
+lifetime(const struct cli *cl, int64_t *ttl)
+{
+	if (cl->ttl_sec > 0) {
+		*ttl = cl->ttl_sec;
+		return EX_OK;
+	}
+	/* --days was checked when parsed; default_days is the operator's. */
+	*ttl = (int64_t)cl->days * 86400;
+	return EX_OK;
+}
+
+/* --- tokens --- */
+
+struct tok_arg {
+	struct cli		*cl;
+	const char		*id;
+	cJSON			*rec;		/* in (create, regenerate) */
+	cJSON			*out;		/* out (list, show) */
+	struct token_op		 op;
+};
+
+static enum scim_err
+do_insert(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct tok_arg	*ta = arg;
+
+	return token_insert(t, ta->rec, ta->cl->cfg.max_live_tokens,
+	    &ta->cl->cfg, err);
+}
+
+static int
+cmd_create(struct cli *cl)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct tok_arg		 ta;
+	char			 tok[TOKEN_LEN + 1];
+	int64_t			 ttl;
+	int			 rc;
+
+	tok[0] = '\0';
+	memset(&ta, 0, sizeof(ta));
+	ta.cl = cl;
+	if ((rc = lifetime(cl, &ttl)) != EX_OK)
+		return rc;
+	if (token_new_ttl(&cl->cfg, cl->tenant ? cl->tenant : "default",
+	    cl->label, ttl, cl->actor, tok, &ta.rec, &err) != SCIM_OK ||
+	    store_run(cl->store, do_insert, &ta, &err) != SCIM_OK) {
+		rc = fail(&err, "create");
+		goto out;
+	}
+	if (cl->json) {
+		cJSON *o = token_public(ta.rec, util_now_usec());
+
+		if (o != NULL)
+			cJSON_AddStringToObject(o, "token", tok);
+		print_json(o);
+		cJSON_Delete(o);
+	} else
+		printf("%s\n", tok);
+out:
+	explicit_bzero(tok, sizeof(tok));
+	cJSON_Delete(ta.rec);
+	return rc;
+}
+
+static enum scim_err
+do_list(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct tok_arg	*ta = arg;
+
+	cJSON_Delete(ta->out);
+	ta->out = NULL;
+	return token_list(t, ta->cl->all ? NULL : ta->cl->tenant ?
+	    ta->cl->tenant : "default", util_now_usec(), &ta->out, err);
+}
+
+static int
+cmd_list(struct cli *cl)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct tok_arg		 ta;
+	const cJSON		*o;
+	char			 c[UTIL_TIME_LEN + 1], e[UTIL_TIME_LEN + 1];
+	char			 u[UTIL_TIME_LEN + 1];
+
+	memset(&ta, 0, sizeof(ta));
+	ta.cl = cl;
+	if (store_read(cl->store, do_list, &ta, &err) != SCIM_OK)
+		return fail(&err, "list");
+	if (cl->json)
+		print_json(ta.out);
+	else
+		cJSON_ArrayForEach(o, ta.out)
+			printf("%s  %-8s  %-12s  created %s  expires %s  "
+			    "last-used %s  %s\n", jstr(o, "id"),
+			    jstr(o, "status"), jstr(o, "tenant"),
+			    fmt_time(jnum(o, "created"), c, sizeof(c)),
+			    fmt_time(jnum(o, "expires"), e, sizeof(e)),
+			    fmt_time(jnum(o, "last_used"), u, sizeof(u)),
+			    jstr(o, "label"));
+	cJSON_Delete(ta.out);
+	return EX_OK;
+}
+
+static enum scim_err
+do_show(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct tok_arg	*ta = arg;
+	cJSON		*rec = NULL;
+	enum scim_err	 rc;
+
+	cJSON_Delete(ta->out);
+	ta->out = NULL;
+	if ((rc = token_get(t, ta->cl->tenant, ta->id, &rec, err)) != SCIM_OK)
+		return rc;
+	ta->out = token_public(rec, util_now_usec());
+	cJSON_Delete(rec);
+	return ta->out ? SCIM_OK : scim_fail(err, SCIM_E_INTERNAL,
+	    "out of memory");
+}
+
+static int
+cmd_show(struct cli *cl, const char *id)
+{
+	static const char *const times[] = { "created", "expires",
+	    "last_used", "renewed", "revoked_at" };
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct tok_arg		 ta;
+	const cJSON		*v;
+	char			 buf[UTIL_TIME_LEN + 1];
+	size_t			 i;
+
+	memset(&ta, 0, sizeof(ta));
+	ta.cl = cl;
+	ta.id = id;
+	if (store_read(cl->store, do_show, &ta, &err) != SCIM_OK)
+		return fail(&err, id);
+	if (cl->json)
+		print_json(ta.out);
+	else {
+		printf("id:          %s\ntenant:      %s\nlabel:       %s\n"
+		    "status:      %s\ncreated-by:  %s\n", jstr(ta.out, "id"),
+		    jstr(ta.out, "tenant"), jstr(ta.out, "label"),
+		    jstr(ta.out, "status"), jstr(ta.out, "created_by"));
+		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+			if (i < 3 || jnum(ta.out, times[i]) != 0)
+				printf("%-12s %s\n", times[i],
+				    fmt_time(jnum(ta.out, times[i]), buf,
+				    sizeof(buf)));
+		if (*jstr(ta.out, "replaces") != '\0')
+			printf("replaces:    %s\n", jstr(ta.out, "replaces"));
+		printf("reminded:   ");
+		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(ta.out,
+		    "reminded"))
+			printf(" %d", (int)v->valuedouble);
+		printf("\n");
+	}
+	cJSON_Delete(ta.out);
+	return EX_OK;
+}
+
+static enum scim_err
+do_apply(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return token_apply(t, &((struct tok_arg *)arg)->op, err);
+}
+
+static int
+cmd_apply(struct cli *cl, enum token_action act, const char *id)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct tok_arg		 ta;
+	int64_t			 ttl = 0;
+	int			 rc;
+
+	memset(&ta, 0, sizeof(ta));
+	if (act == TOKEN_RENEW && (rc = lifetime(cl, &ttl)) != EX_OK)
+		return rc;
+	ta.cl = cl;
+	ta.op.tenant = cl->tenant;
+	ta.op.id = id;
+	ta.op.act = act;
+	ta.op.ttl_sec = ttl;
+	ta.op.max_live = cl->cfg.max_live_tokens;
+	ta.op.actor = cl->actor;
+	ta.op.cfg = &cl->cfg;
+	if (store_run(cl->store, do_apply, &ta, &err) != SCIM_OK)
+		return fail(&err, id);
+	return EX_OK;
+}
+
+static enum scim_err
+do_regen(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct tok_arg	*ta = arg;
+
+	return token_regenerate(t, ta->cl->tenant, ta->id, ta->rec,
+	    ta->cl->cfg.max_live_tokens, ta->cl->actor, &ta->cl->cfg, err);
+}
+
+static int
+cmd_regenerate(struct cli *cl, const char *id)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct tok_arg		 ta;
+	char			 tok[TOKEN_LEN + 1];
+	int64_t			 ttl;
+	int			 rc;
+
+	tok[0] = '\0';
+	memset(&ta, 0, sizeof(ta));
+	ta.cl = cl;
+	ta.id = id;
+	if ((rc = lifetime(cl, &ttl)) != EX_OK)
+		return rc;
+	/* Tenant and label are taken over from the old token. */
+	if (token_new_ttl(&cl->cfg, cl->tenant ? cl->tenant : "default", "",
+	    ttl, cl->actor, tok, &ta.rec, &err) != SCIM_OK ||
+	    store_run(cl->store, do_regen, &ta, &err) != SCIM_OK) {
+		rc = fail(&err, id);
+		goto out;
+	}
+	if (cl->json) {
+		cJSON *o = token_public(ta.rec, util_now_usec());
+
+		if (o != NULL)
+			cJSON_AddStringToObject(o, "token", tok);
+		print_json(o);
+		cJSON_Delete(o);
+	} else
+		printf("%s\n", tok);
+out:
+	explicit_bzero(tok, sizeof(tok));
+	cJSON_Delete(ta.rec);
+	return rc;
+}
+
+/* --- reminders --- */
+
+static int
+cmd_remind(struct cli *cl)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	unsigned		 sent = 0;
+
+	if (admin_remind(cl->store, &cl->cfg, cl->dry_run, stdout, &sent,
+	    &err) != SCIM_OK)
+		return fail(&err, "remind");
+	if (!cl->dry_run)
+		fprintf(stderr, "scim-tokens: %u reminder%s sent\n", sent,
+		    sent == 1 ? "" : "s");
+	return EX_OK;
+}
+
+/* --- admin accounts --- */
+
+/* Read one line (without its newline) from f into buf; false on EOF. */
+static bool
+read_line(FILE *f, char *buf, size_t sz)
+{
+	size_t	 n;
+
+	if (fgets(buf, (int)sz, f) == NULL)
+		return false;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return true;
+}
+
+/* Prompt on the terminal with echo off. */
+static bool
+read_hidden(FILE *tty, const char *prompt, char *buf, size_t sz)
+{
+	struct termios	 old, quiet;
+	bool		 ok;
+
+	fprintf(stderr, "%s", prompt);
+	fflush(stderr);
+	if (tcgetattr(fileno(tty), &old) != 0)
+		return false;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	ok = read_line(tty, buf, sz);
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fprintf(stderr, "\n");
+	return ok;
+}
+
+/*
+ * The new password: the first line of --password-file (- = standard
+ * input), else typed twice on the terminal, else one line of standard
+ * input.
+ */
+static int
+read_password(const struct cli *cl, char *buf, size_t sz)
+{
+	char	 again[ADMIN_PASSWORD_MAX + 2];
+	FILE	*f;
+	bool	 ok;
+
+	if (cl->password_file != NULL) {
+		if (strcmp(cl->password_file, "-") == 0)
+			f = stdin;
+		else if ((f = fopen(cl->password_file, "r")) == NULL) {
+			fprintf(stderr, "scim-tokens: %s: %s\n",
+			    cl->password_file, strerror(errno));
+			return EX_FAIL;
+		}
+		ok = read_line(f, buf, sz);
+		if (f != stdin)
+			fclose(f);
+	} else if ((f = fopen("/dev/tty", "r+")) != NULL && isatty(0)) {
+		ok = read_hidden(f, "Password: ", buf, sz) &&
+		    read_hidden(f, "Again: ", again, sizeof(again));
+		fclose(f);
+		if (ok && strcmp(buf, again) != 0) {
+			explicit_bzero(again, sizeof(again));
+			fprintf(stderr, "scim-tokens: the passwords differ\n");
+			return EX_REFUSED;
+		}
+		explicit_bzero(again, sizeof(again));
+	} else {
+		if (f != NULL)
+			fclose(f);
+		ok = read_line(stdin, buf, sz);
+	}
+	if (!ok) {
+		fprintf(stderr, "scim-tokens: no password given\n");
+		return EX_USAGE;
+	}
+	return EX_OK;
+}
+
+struct admin_arg {
+	struct cli	*cl;
+	const char	*name;
+	const char	*hash;
+	enum admin_role	 role;
+	cJSON		*out;
+};
+
+static enum scim_err
+do_admin_add(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct admin_arg	*aa = arg;
+
+	return admin_add(t, aa->name, aa->cl->tenant ? aa->cl->tenant :
+	    "default", aa->role, aa->cl->email, aa->hash, aa->cl->actor,
+	    &aa->cl->cfg, err);
+}
+
+static enum scim_err
+do_admin_passwd(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct admin_arg	*aa = arg;
+
+	return admin_set_password(t, aa->name, aa->hash, err);
+}
+
+static enum scim_err
+do_admin_del(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct admin_arg	*aa = arg;
+
+	return admin_delete(t, aa->name, aa->cl->actor, &aa->cl->cfg, err);
+}
+
+static enum scim_err
+do_admin_list(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct admin_arg	*aa = arg;
+
+	cJSON_Delete(aa->out);
+	aa->out = NULL;
+	return admin_list(t, aa->cl->tenant, &aa->out, err);
+}
+
+static int
+cmd_admin(struct cli *cl, int argc, char **argv)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct admin_arg	 aa;
+	char			 pw[ADMIN_PASSWORD_MAX + 2];
+	char			 hash[SCRYPT_MCF_LEN];
+	char			 t[UTIL_TIME_LEN + 1];
+	const cJSON		*o;
+	const char		*sub = argc > 0 ? argv[0] : "";
+	int			 rc = EX_OK;
+
+	memset(&aa, 0, sizeof(aa));
+	aa.cl = cl;
+	aa.hash = hash;
+	pw[0] = '\0';
+	if (strcmp(sub, "list") == 0 && argc == 1) {
+		if (store_read(cl->store, do_admin_list, &aa, &err) != SCIM_OK)
+			return fail(&err, "admin list");
+		if (cl->json)
+			print_json(aa.out);
+		else
+			cJSON_ArrayForEach(o, aa.out)
+				printf("%-24s %-6s %-12s %-30s last-login %s\n",
+				    jstr(o, "name"), jstr(o, "role"),
+				    jstr(o, "tenant"), *jstr(o, "email") ?
+				    jstr(o, "email") : "-",
+				    fmt_time(jnum(o, "last_login"), t,
+				    sizeof(t)));
+		cJSON_Delete(aa.out);
+		return EX_OK;
+	}
+	if (argc != 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	aa.name = argv[1];
+	if (strcmp(sub, "delete") == 0) {
+		if (store_run(cl->store, do_admin_del, &aa, &err) != SCIM_OK)
+			return fail(&err, aa.name);
+		return EX_OK;
+	}
+	if (strcmp(sub, "add") == 0) {
+		if ((aa.role = admin_role_parse(cl->role)) == ADMIN_ROLE_NONE) {
+			fprintf(stderr, "scim-tokens: admin add needs --role "
+			    "owner or --role admin\n");
+			return EX_USAGE;
+		}
+		if (!admin_name_valid(aa.name)) {
+			fprintf(stderr, "scim-tokens: an admin name is 1 to %d "
+			    "letters, digits, '.', '_', '@', '+' or '-'\n",
+			    ADMIN_NAME_MAX);
+			return EX_REFUSED;
+		}
+	} else if (strcmp(sub, "passwd") != 0) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if ((rc = read_password(cl, pw, sizeof(pw))) != EX_OK)
+		goto out;
+	if (admin_password_hash(&cl->cfg, pw, hash, &err) != SCIM_OK ||
+	    store_run(cl->store, strcmp(sub, "add") == 0 ? do_admin_add :
+	    do_admin_passwd, &aa, &err) != SCIM_OK)
+		rc = fail(&err, aa.name);
+out:
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(hash, sizeof(hash));
+	return rc;
+}
+
+/* --- the web face --- */
+
+static int
+serve(const char *conf)
+{
+	struct scim_config	 cfg;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct page_ctx		 pc;
+	struct http_req		 req;
+	struct http_resp	 resp;
+	enum scim_err		 rc;
+
+	log_init("scim-tokens", LOG_LVL_INFO);
+	if (config_load(&cfg, conf, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		return EX_FAIL;
+	}
+	log_init("scim-tokens", (enum log_level)cfg.log_level);
+	if (service_drop_root(&cfg, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		return EX_FAIL;
+	}
+	pc.cfg = &cfg;
+	pc.store = NULL;
+	if (store_open(&pc.store, &cfg, &err) != SCIM_OK)
+		log_err("%s", err.detail);
+	while (http_accept() >= 0) {
+		if (pc.store == NULL || store_broken(pc.store)) {
+			store_close(pc.store);
+			pc.store = NULL;
+			if (store_open(&pc.store, &cfg, &err) != SCIM_OK) {
+				log_err("%s", err.detail);
+				pc.store = NULL;
+			}
+		}
+		memset(&resp, 0, sizeof(resp));
+		err.code = SCIM_OK;
+		err.detail[0] = '\0';
+		rc = http_req_read(&req, &cfg, &err);
+		page_serve(&pc, &req, rc != SCIM_OK ? &err : NULL, &resp);
+		http_resp_send(&resp);
+		/* The page may have shown a new token. */
+		if (resp.raw != NULL)
+			explicit_bzero(resp.raw, resp.raw_len);
+		http_resp_free(&resp);
+		http_req_free(&req);
+	}
+	store_close(pc.store);
+	return EX_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "tenant", required_argument, NULL, 't' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "expires-in-seconds", required_argument, NULL, 'S' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli		 cl;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct passwd		*pw;
+	enum token_action	 act;
+	const char		*conf = NULL, *cmd;
+	long			 n;
+	int			 ch, rc, nargs;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.label = "";
+	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 't':
+			if (!token_tenant_valid(optarg)) {
+				fprintf(stderr, "scim-tokens: a tenant is 1 to "
+				    "64 letters, digits, '.', '_', '@' or "
+				    "'-'\n");
+				return EX_USAGE;
+			}
+			cl.tenant = optarg;
+			break;
+		case 'd':
+			if (!util_parse_long(optarg, 1, 3650, &n) ||
+			    !token_days_valid((unsigned)n)) {
+				fprintf(stderr, "scim-tokens: --days must be "
+				    "30, 60, 90, 180 or 365\n");
+				return EX_USAGE;
+			}
+			cl.days = (unsigned)n;
+			break;
+		case 'S':
+			if (!util_parse_long(optarg, 1, 3650L * 86400,
+			    &cl.ttl_sec)) {
+				fprintf(stderr, "scim-tokens: "
+				    "--expires-in-seconds takes 1 to "
+				    "315360000\n");
+				return EX_USAGE;
+			}
+			break;
+		case 'l':
+			cl.label = optarg;
+			break;
+		case 'j':
+			cl.json = true;
+			break;
+		case 'a':
+			cl.all = true;
+			break;
+		case 'n':
+			cl.dry_run = true;
+			break;
+		case 'r':
+			cl.role = optarg;
+			break;
+		case 'e':
+			cl.email = optarg;
+			break;
+		case 'p':
+			cl.password_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf("scim-tokens %s\n", PACKAGE_VERSION);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	if (optind >= argc) {
+		/* No command: the web server started us. */
+		if (getenv("GATEWAY_INTERFACE") != NULL || !isatty(0))
+			return serve(conf);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	cmd = argv[optind++];
+	nargs = argc - optind;
+	pw = getpwuid(getuid());
+	snprintf(cl.actor, sizeof(cl.actor), "cli:%s",
+	    pw != NULL ? pw->pw_name : "?");
+	log_init("scim-tokens", LOG_LVL_WARN);
+	if (config_load(&cl.cfg, conf, &err) != SCIM_OK ||
+	    service_drop_root(&cl.cfg, &err) != SCIM_OK ||
+	    store_open(&cl.store, &cl.cfg, &err) != SCIM_OK) {
+		fprintf(stderr, "scim-tokens: %s\n", err.detail);
+		return EX_FAIL;
+	}
+	if (cl.days == 0)
+		cl.days = cl.cfg.default_days;
+	if (strcmp(cmd, "create") == 0 && nargs == 0)
+		rc = cmd_create(&cl);
+	else if (strcmp(cmd, "list") == 0 && nargs == 0)
+		rc = cmd_list(&cl);
+	else if (strcmp(cmd, "show") == 0 && nargs == 1)
+		rc = cmd_show(&cl, argv[optind]);
+	else if (strcmp(cmd, "regenerate") == 0 && nargs == 1)
+		rc = cmd_regenerate(&cl, argv[optind]);
+	else if (strcmp(cmd, "remind") == 0 && nargs == 0)
+		rc = cmd_remind(&cl);
+	else if (strcmp(cmd, "admin") == 0)
+		rc = cmd_admin(&cl, nargs, argv + optind);
+	else if (token_action_parse(cmd, &act) && nargs == 1)
+		rc = cmd_apply(&cl, act, argv[optind]);
+	else {
+		usage(stderr);
+		rc = EX_USAGE;
+	}
+	store_close(cl.store);
+	return rc;
+}
