@@ -1,13 +1,16 @@
 /*
  * The scim-tokens admin page: routing, sessions and CSRF checks, the
- * token actions, and the HTML (one inline style and one inline script,
- * both allowed by hash in the Content-Security-Policy).
+ * token actions, the audit log view (filters and paging from the query
+ * string of a GET, so it works without JavaScript), and the HTML (one
+ * inline style and one inline script, both allowed by hash in the
+ * Content-Security-Policy).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <nettle/base64.h>
 #include <nettle/sha2.h>
@@ -19,7 +22,12 @@
 #include "token.h"
 #include "util.h"
 
-#define EVENTS_SHOWN	15		/* recent events on the page */
+#define EVENTS_SHOWN	25		/* audit log rows per page */
+#define TARGET_MAX	256		/* longest target filter accepted */
+#define EVENT_ID_LEN	24		/* audit ids: 16 hex usec + 8 hex */
+#define DETAIL_MAX	80		/* bytes of one detail value shown */
+#define ORPHAN_BATCH	100		/* tenant-less events read at once */
+#define ORPHAN_ROUNDS	20		/* most batches read per page */
 #define BASE_MAX	512		/* longest page path accepted */
 
 static const char page_style[] =
@@ -89,6 +97,15 @@ static const char page_style[] =
 ".login input{width:100%;padding:8px 10px;border:1px solid #b8c4d0;"
 "border-radius:6px}"
 ".login button{margin-top:16px;width:100%}"
+".form-row input[type=date]{padding:5px 8px;border:1px solid #b8c4d0;"
+"border-radius:6px;font:inherit;font-size:14px}"
+".form-row a{padding:6px 2px;font-size:14px;color:#1f6feb}"
+".pager a{font-size:14px;color:#1f6feb}"
+".pager{display:flex;gap:18px;justify-content:flex-end;margin:12px 0 0}"
+".filters{margin:0 0 14px}"
+".b-failure{background:#fee2e2;color:#991b1b}"
+".b-success{background:#dcfce7;color:#166534}"
+"td.d{color:#3e4c59;font-size:13px;max-width:380px;overflow-wrap:anywhere}"
 "footer{color:#7b8794;font-size:12px;text-align:center;padding:10px 0 30px}";
 
 static const char page_script[] =
@@ -885,27 +902,393 @@ create_form(struct page_req *pr, const struct view *v)
 	    "</form></section>\n", full ? " disabled" : "");
 }
 
-/* An audit time ("2026-11-22T10:47:31.123Z") as "2026-11-22 10:47 UTC". */
+/* --- the audit log --- */
+
+/* The audit log's filters, from the page's query string. */
+struct log_filter {
+	const char	*category;	/* "scim", "tokens", "auth", "admin" */
+	const char	*target;	/* id or name, or NULL for all */
+	const char	*since_s;	/* the since value as given, if valid */
+	const char	*until_s;	/* the until value as given, if valid */
+	int64_t		 since;		/* usec, 0 = no bound */
+	int64_t		 until;		/* usec, 0 = no bound */
+	const char	*before;	/* a well-formed event id, or NULL */
+	struct page_buf	 notice;	/* why some filters were ignored */
+};
+
+static const char *const log_categories[][2] = {
+	{ "scim", "SCIM" }, { "tokens", "Tokens" }, { "auth", "Auth" },
+	{ "admin", "Admin" },
+};
+
+/* Does s[0..n) hold only ASCII digits? */
+static bool
+digits(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS" (a space
+ * may stand for the 'T'), read as UTC, into usec.  A plain date is the
+ * first microsecond of the day, or its last when end is true; a time
+ * without seconds likewise covers its whole minute.  False for anything
+ * else, including dates that do not exist (2026-02-30).
+ */
+static bool
+parse_when(const char *s, bool end, int64_t *out)
+{
+	struct tm	 tm, back;
+	size_t		 n = strlen(s);
+	int64_t		 span;
+	time_t		 t;
+
+	if ((n != 10 && n != 16 && n != 19) || !digits(s, 4) ||
+	    s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+	    !digits(s + 8, 2))
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	span = 86400;
+	if (n >= 16) {
+		if ((s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2) ||
+		    s[13] != ':' || !digits(s + 14, 2))
+			return false;
+		tm.tm_hour = atoi(s + 11);
+		tm.tm_min = atoi(s + 14);
+		span = 60;
+	}
+	if (n == 19) {
+		if (s[16] != ':' || !digits(s + 17, 2))
+			return false;
+		tm.tm_sec = atoi(s + 17);
+		span = 1;
+	}
+	if (tm.tm_year < 70 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 59)
+		return false;
+	back = tm;
+	if ((t = timegm(&back)) == (time_t)-1 || back.tm_mday != tm.tm_mday ||
+	    back.tm_mon != tm.tm_mon)
+		return false;
+	*out = (int64_t)t * 1000000 + (end ? span * 1000000 - 1 : 0);
+	return true;
+}
+
+/* Add one sentence to the filter notice. */
+static void
+notice(struct log_filter *f, const char *what, const char *value,
+    const char *why)
+{
+	if (f->notice.len > 0)
+		page_puts(&f->notice, " ");
+	page_esc(&f->notice, what);
+	if (value != NULL) {
+		page_puts(&f->notice, " “");
+		page_esc(&f->notice, value);
+		page_puts(&f->notice, "”");
+	}
+	page_puts(&f->notice, " ");
+	page_esc(&f->notice, why);
+}
+
+/*
+ * Read the filters from the query string.  A value that is not valid is
+ * left out of the query and explained in f->notice (which the caller
+ * frees with page_buf_free), so a bad link still shows a page.
+ */
+static void
+log_filter_read(const struct http_req *req, struct log_filter *f)
+{
+	const char	*cat = http_param(req, "category");
+	const char	*target = http_param(req, "target");
+	const char	*since = http_param(req, "since");
+	const char	*until = http_param(req, "until");
+	const char	*before = http_param(req, "before");
+	size_t		 i;
+
+	memset(f, 0, sizeof(*f));
+	if (cat != NULL && *cat != '\0') {
+		for (i = 0; i < sizeof(log_categories) /
+		    sizeof(log_categories[0]); i++)
+			if (strcmp(cat, log_categories[i][0]) == 0)
+				f->category = log_categories[i][0];
+		if (f->category == NULL)
+			notice(f, "Unknown category", cat, "(choose SCIM, "
+			    "Tokens, Auth or Admin): showing all categories.");
+	}
+	if (target != NULL && *target != '\0') {
+		if (strlen(target) > TARGET_MAX)
+			notice(f, "The target filter is longer than 256 "
+			    "bytes", NULL, "and was ignored.");
+		else
+			f->target = target;
+	}
+	if (since != NULL && *since != '\0') {
+		if (parse_when(since, false, &f->since))
+			f->since_s = since;
+		else
+			notice(f, "“Since”", since, "is not a date "
+			    "(YYYY-MM-DD, optionally THH:MM) and was ignored.");
+	}
+	if (until != NULL && *until != '\0') {
+		if (parse_when(until, true, &f->until))
+			f->until_s = until;
+		else
+			notice(f, "“Until”", until, "is not a date "
+			    "(YYYY-MM-DD, optionally THH:MM) and was ignored.");
+	}
+	if (f->since != 0 && f->until != 0 && f->since > f->until)
+		notice(f, "“Since” is after “until”:", NULL,
+		    "no event can match.");
+	if (before != NULL && *before != '\0') {
+		if (strlen(before) == EVENT_ID_LEN && strspn(before,
+		    "0123456789abcdef") == EVENT_ID_LEN)
+			f->before = before;
+		else
+			notice(f, "The paging position", before,
+			    "is not an event id: showing the newest events.");
+	}
+}
+
+/* Append "name=value" to a query string, percent-encoding the value. */
+static void
+query_add(struct page_buf *q, const char *name, const char *value)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*p;
+
+	if (value == NULL)
+		return;
+	page_puts(q, q->len > 0 ? "&" : "?");
+	page_puts(q, name);
+	page_puts(q, "=");
+	for (p = (const unsigned char *)value; *p != '\0'; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
+			put_n(q, (const char *)p, 1);
+		else
+			page_printf(q, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+}
+
+/* An <a> to the page with the valid filters and, if given, before. */
+static void
+log_link(struct page_req *pr, const struct log_filter *f,
+    const char *before, const char *cls, const char *text)
+{
+	struct page_buf	 q;
+
+	memset(&q, 0, sizeof(q));
+	query_add(&q, "category", f->category);
+	query_add(&q, "target", f->target);
+	query_add(&q, "since", f->since_s);
+	query_add(&q, "until", f->until_s);
+	query_add(&q, "before", before);
+	page_printf(&pr->html, "<a class=\"%s\" href=\"", cls);
+	page_esc(&pr->html, pr->base);
+	page_esc(&pr->html, q.s);
+	page_puts(&pr->html, "#audit\">");
+	page_puts(&pr->html, text);
+	page_puts(&pr->html, "</a>");
+	page_buf_free(&q);
+}
+
+static const char *
+event_id_of(const cJSON *e)
+{
+	return jstr(e, "id");
+}
+
+/* Is id one of the tenant's tokens (tokens: token_list())? */
+static bool
+tenant_token(const cJSON *tokens, const char *id)
+{
+	const cJSON	*tk;
+
+	if (*id == '\0')
+		return false;
+	cJSON_ArrayForEach(tk, tokens)
+		if (strcmp(jstr(tk, "id"), id) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Refused requests are recorded without a tenant (the token was not
+ * accepted, so it vouches for none).  Collect into *out (new array,
+ * newest first; caller deletes) up to want of those that name one of
+ * the tenant's own tokens and match q, reading at most ORPHAN_ROUNDS
+ * batches so a flood of refusals cannot make the page slow.
+ */
+static enum scim_err
+orphan_events(struct page_req *pr, const struct view *v,
+    const struct audit_query *base, unsigned want, cJSON **out,
+    struct scim_error *err)
+{
+	struct audit_query	 q = *base;
+	char			 last[EVENT_ID_LEN + 1];
+	cJSON			*batch = NULL, *e;
+	unsigned		 got = 0, round, n;
+	enum scim_err		 rc = SCIM_OK;
+
+	if ((*out = cJSON_CreateArray()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	q.tenant = "";
+	q.category = "auth";
+	q.limit = ORPHAN_BATCH;
+	for (round = 0; round < ORPHAN_ROUNDS && got < want; round++) {
+		if ((rc = audit_query(pr->pc->store, &q, &batch, err)) !=
+		    SCIM_OK)
+			break;
+		n = (unsigned)cJSON_GetArraySize(batch);
+		if (n == 0)
+			break;
+		snprintf(last, sizeof(last), "%s",
+		    event_id_of(cJSON_GetArrayItem(batch, (int)n - 1)));
+		while (got < want && (e = cJSON_DetachItemFromArray(batch,
+		    0)) != NULL) {
+			if (tenant_token(v->tokens, jstr(
+			    cJSON_GetObjectItemCaseSensitive(e, "target"),
+			    "id"))) {
+				cJSON_AddItemToArray(*out, e);
+				got++;
+			} else
+				cJSON_Delete(e);
+		}
+		cJSON_Delete(batch);
+		batch = NULL;
+		if (n < ORPHAN_BATCH || strlen(last) != EVENT_ID_LEN)
+			break;
+		q.before = last;
+	}
+	if (rc != SCIM_OK) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Merge two arrays of events, newest first, into a new one of at most
+ * max events; a and b are emptied (their leftovers deleted by the
+ * caller).  Event ids begin with their time in hex, so they compare as
+ * times.
+ */
+static cJSON *
+merge_events(cJSON *a, cJSON *b, unsigned max)
+{
+	cJSON		*out, *ha, *hb;
+	unsigned	 n = 0;
+
+	if ((out = cJSON_CreateArray()) == NULL)
+		return NULL;
+	while (n < max) {
+		ha = cJSON_GetArrayItem(a, 0);
+		hb = cJSON_GetArrayItem(b, 0);
+		if (ha == NULL && hb == NULL)
+			break;
+		if (hb == NULL || (ha != NULL &&
+		    strcmp(event_id_of(ha), event_id_of(hb)) >= 0))
+			cJSON_AddItemToArray(out,
+			    cJSON_DetachItemFromArray(a, 0));
+		else
+			cJSON_AddItemToArray(out,
+			    cJSON_DetachItemFromArray(b, 0));
+		n++;
+	}
+	return out;
+}
+
+/*
+ * Read one page of the log into v->events: EVENTS_SHOWN events and one
+ * more, which only tells whether there is an older page.  Owners also
+ * see the tenant-less refusals of their own tokens (orphan_events()).
+ */
+static enum scim_err
+log_read(struct page_req *pr, struct view *v, const struct log_filter *f,
+    struct scim_error *err)
+{
+	struct audit_query	 q;
+	cJSON			*own = NULL, *orph = NULL;
+	enum scim_err		 rc;
+
+	memset(&q, 0, sizeof(q));
+	q.tenant = pr->sess.tenant;
+	q.category = f->category;
+	q.target = f->target;
+	q.since = f->since;
+	q.until = f->until;
+	q.before = f->before;
+	q.limit = EVENTS_SHOWN + 1;
+	if ((rc = audit_query(pr->pc->store, &q, &own, err)) != SCIM_OK)
+		return rc;
+	if (pr->sess.role != ADMIN_ROLE_OWNER || (f->category != NULL &&
+	    strcmp(f->category, "auth") != 0)) {
+		v->events = own;
+		return SCIM_OK;
+	}
+	if ((rc = orphan_events(pr, v, &q, EVENTS_SHOWN + 1, &orph, err)) !=
+	    SCIM_OK) {
+		cJSON_Delete(own);
+		return rc;
+	}
+	v->events = merge_events(own, orph, EVENTS_SHOWN + 1);
+	cJSON_Delete(own);
+	cJSON_Delete(orph);
+	if (v->events == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	return SCIM_OK;
+}
+
+/* An audit time ("2026-11-22T10:47:31.123Z") as "2026-11-22 10:47:31 UTC". */
 static void
 event_time(struct page_buf *b, const char *t)
 {
-	char	 d[11], hm[6];
+	char	 d[11], hms[9];
 
-	if (strlen(t) < 16 || t[10] != 'T') {
+	if (strlen(t) < 19 || t[10] != 'T') {
 		page_esc(b, t);
 		return;
 	}
 	memcpy(d, t, 10);
 	d[10] = '\0';
-	memcpy(hm, t + 11, 5);
-	hm[5] = '\0';
+	memcpy(hms, t + 11, 8);
+	hms[8] = '\0';
+	page_puts(b, "<span class=\"nw\">");
 	page_esc(b, d);
-	page_puts(b, " ");
-	page_esc(b, hm);
-	page_puts(b, " UTC");
+	page_puts(b, "</span> <span class=\"nw\">");
+	page_esc(b, hms);
+	page_puts(b, " UTC</span>");
 }
 
-/* An event's details object as "name: value" pairs. */
+/* Text cut to at most DETAIL_MAX bytes on a UTF-8 boundary, then "…". */
+static void
+esc_short(struct page_buf *b, const char *text)
+{
+	char	 cut[DETAIL_MAX + 1];
+	size_t	 n = strlen(text);
+
+	if (n <= DETAIL_MAX) {
+		page_esc(b, text);
+		return;
+	}
+	n = DETAIL_MAX;
+	while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(cut, text, n);
+	cut[n] = '\0';
+	page_esc(b, cut);
+	page_puts(b, "…");
+}
+
+/* An event's details object as "name: value" pairs, long values cut. */
 static void
 details(struct page_buf *b, const cJSON *d)
 {
@@ -920,53 +1303,138 @@ details(struct page_buf *b, const cJSON *d)
 		page_esc(b, v->string);
 		page_puts(b, ": ");
 		if (cJSON_IsString(v))
-			page_esc(b, v->valuestring);
+			esc_short(b, v->valuestring);
 		else if ((text = cJSON_PrintUnformatted(v)) != NULL) {
-			page_esc(b, text);
+			esc_short(b, text);
 			free(text);
 		}
 	}
 }
 
 static void
-events_table(struct page_req *pr, const struct view *v)
+log_form(struct page_req *pr, const struct log_filter *f)
 {
 	struct page_buf	*b = &pr->html;
-	const cJSON	*e, *tg;
+	size_t		 i;
 
-	page_puts(b, "<section class=\"card\"><h2>Recent events</h2>");
-	if (cJSON_GetArraySize(v->events) == 0) {
-		page_puts(b, "<p class=\"muted\">Nothing yet.</p></section>\n");
-		return;
+	page_puts(b, "<form method=\"get\" action=\"");
+	page_esc(b, pr->base);
+	page_puts(b, "#audit\" class=\"form-row filters\" id=\"audit-filter\">"
+	    "<label>Category<select name=\"category\">"
+	    "<option value=\"\">All</option>");
+	for (i = 0; i < sizeof(log_categories) / sizeof(log_categories[0]);
+	    i++)
+		page_printf(b, "<option value=\"%s\"%s>%s</option>",
+		    log_categories[i][0], f->category != NULL &&
+		    strcmp(f->category, log_categories[i][0]) == 0 ?
+		    " selected" : "", log_categories[i][1]);
+	page_printf(b, "</select></label><label>Target (id or name)"
+	    "<input type=\"text\" name=\"target\" maxlength=\"%d\" "
+	    "placeholder=\"e.g. alice@example.com\" value=\"", TARGET_MAX);
+	page_esc(b, f->target);
+	page_puts(b, "\"></label><label>Since (UTC)<input type=\"date\" "
+	    "name=\"since\" value=\"");
+	page_esc(b, f->since_s);
+	page_puts(b, "\"></label><label>Until (UTC)<input type=\"date\" "
+	    "name=\"until\" value=\"");
+	page_esc(b, f->until_s);
+	page_puts(b, "\"></label><button class=\"primary\" type=\"submit\">"
+	    "Filter</button><a id=\"audit-clear\" href=\"");
+	page_esc(b, pr->base);
+	page_puts(b, "#audit\">Clear</a></form>\n");
+}
+
+static void
+log_row(struct page_buf *b, const cJSON *e)
+{
+	const cJSON	*tg = cJSON_GetObjectItemCaseSensitive(e, "target");
+	const char	*outcome = jstr(e, "outcome");
+
+	page_puts(b, "<tr data-id=\"");
+	page_esc(b, jstr(e, "id"));
+	page_puts(b, "\" data-category=\"");
+	page_esc(b, jstr(e, "category"));
+	page_puts(b, "\"><td class=\"t\">");
+	event_time(b, jstr(e, "time"));
+	page_puts(b, "</td><td class=\"type\"><code>");
+	page_esc(b, jstr(e, "type"));
+	page_puts(b, "</code>");
+	if (*jstr(e, "tenant") == '\0')
+		page_puts(b, " <span class=\"muted\">(no tenant)</span>");
+	page_puts(b, "</td><td>");
+	page_esc(b, jstr(e, "actor"));
+	page_puts(b, "</td><td class=\"target\">");
+	if (*jstr(tg, "name") != '\0')
+		page_esc(b, jstr(tg, "name"));
+	if (*jstr(tg, "name") != '\0' && *jstr(tg, "id") != '\0')
+		page_puts(b, "<br>");
+	if (*jstr(tg, "id") != '\0') {
+		page_puts(b, "<code>");
+		page_esc(b, jstr(tg, "id"));
+		page_puts(b, "</code>");
 	}
-	page_puts(b, "<div class=\"scroll\"><table id=\"events\"><thead><tr><th>Time</th>"
-	    "<th>Event</th><th>Actor</th><th>Target</th><th>Outcome</th>"
-	    "<th>Detail</th></tr></thead><tbody>\n");
-	cJSON_ArrayForEach(e, v->events) {
-		tg = cJSON_GetObjectItemCaseSensitive(e, "target");
-		page_puts(b, "<tr><td class=\"t\">");
-		event_time(b, jstr(e, "time"));
-		page_puts(b, "</td><td><code>");
-		page_esc(b, jstr(e, "type"));
-		page_puts(b, "</code></td><td>");
-		page_esc(b, jstr(e, "actor"));
-		page_puts(b, "</td><td>");
-		if (*jstr(tg, "name") != '\0')
-			page_esc(b, jstr(tg, "name"));
-		if (*jstr(tg, "name") != '\0' && *jstr(tg, "id") != '\0')
-			page_puts(b, " ");
-		if (*jstr(tg, "id") != '\0') {
-			page_puts(b, "<code>");
-			page_esc(b, jstr(tg, "id"));
-			page_puts(b, "</code>");
+	page_puts(b, "</td><td><span class=\"badge b-");
+	page_puts(b, strcmp(outcome, "failure") == 0 ? "failure" : "success");
+	page_puts(b, "\">");
+	page_esc(b, outcome);
+	page_puts(b, "</span></td><td class=\"d\">");
+	details(b, cJSON_GetObjectItemCaseSensitive(e, "details"));
+	page_puts(b, "</td></tr>\n");
+}
+
+/* The audit log section: filter form, notice, one page of events. */
+static void
+log_section(struct page_req *pr, const struct view *v,
+    const struct log_filter *f)
+{
+	struct page_buf	*b = &pr->html;
+	const cJSON	*e;
+	const char	*last = NULL;
+	unsigned	 n = 0, total = (unsigned)cJSON_GetArraySize(v->events);
+	bool		 filtered = f->category || f->target || f->since ||
+			    f->until;
+
+	page_puts(b, "<section class=\"card\" id=\"audit\"><h2>Audit log</h2>"
+	    "<p class=\"muted\">What was done in this tenant, newest first");
+	if (pr->sess.role == ADMIN_ROLE_OWNER)
+		page_puts(b, ", with refused requests that named one of its "
+		    "tokens");
+	page_puts(b, ". Times are UTC.</p>");
+	log_form(pr, f);
+	if (f->notice.len > 0) {
+		page_puts(b, "<div class=\"banner warn\" role=\"status\" "
+		    "id=\"audit-notice\">");
+		page_puts(b, f->notice.s);
+		page_puts(b, "</div>");
+	}
+	if (total == 0) {
+		page_printf(b, "<p class=\"muted\" id=\"audit-empty\">%s</p>",
+		    f->before ? "No older events." : filtered ?
+		    "No event matches these filters." : "Nothing yet.");
+	} else {
+		page_puts(b, "<div class=\"scroll\"><table id=\"events\">"
+		    "<thead><tr><th>Time</th><th>Event</th><th>Actor</th>"
+		    "<th>Target</th><th>Outcome</th><th>Details</th></tr>"
+		    "</thead><tbody>\n");
+		cJSON_ArrayForEach(e, v->events) {
+			if (n == EVENTS_SHOWN)
+				break;
+			log_row(b, e);
+			last = jstr(e, "id");
+			n++;
 		}
-		page_puts(b, "</td><td>");
-		page_esc(b, jstr(e, "outcome"));
-		page_puts(b, "</td><td>");
-		details(b, cJSON_GetObjectItemCaseSensitive(e, "details"));
-		page_puts(b, "</td></tr>\n");
+		page_puts(b, "</tbody></table></div>");
 	}
-	page_puts(b, "</tbody></table></div></section>\n");
+	if (f->before != NULL || total > EVENTS_SHOWN) {
+		page_puts(b, "<nav class=\"pager\" aria-label=\"Audit log "
+		    "pages\">");
+		if (f->before != NULL)
+			log_link(pr, f, NULL, "newest", "← Newest");
+		if (total > EVENTS_SHOWN && last != NULL)
+			log_link(pr, f, last, "older", "Older events →");
+		page_puts(b, "</nav>");
+	}
+	page_puts(b, "</section>\n");
 }
 
 static void
@@ -974,26 +1442,26 @@ dashboard(struct page_req *pr)
 {
 	struct page_buf		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct audit_query	 q;
+	struct log_filter	 f;
 	struct view		 v;
 	char			*msg = NULL, *secret = NULL, url[1200];
 
 	memset(&v, 0, sizeof(v));
 	v.tenant = pr->sess.tenant;
 	v.now = util_now_usec();
+	log_filter_read(pr->req, &f);
 	if (pr->sess.has_flash && admin_flash_take(pr->pc->store, &pr->sess,
 	    &msg, &secret, &err) != SCIM_OK)
 		log_err("flash: %s", err.detail);
-	memset(&q, 0, sizeof(q));
-	q.tenant = pr->sess.tenant;
-	q.limit = EVENTS_SHOWN;
 	if (store_read(pr->pc->store, view_read, &v, &err) != SCIM_OK ||
-	    audit_query(pr->pc->store, &q, &v.events, &err) != SCIM_OK) {
+	    log_read(pr, &v, &f, &err) != SCIM_OK) {
 		log_err("page: %s", err.detail);
 		message_page(pr, 503, "Unavailable", "The token store cannot be "
 		    "read right now; try again in a moment.");
 		goto out;
 	}
+	if (f.notice.oom)
+		pr->html.oom = true;
 	head(pr, "Secret Tokens");
 	page_puts(b, "<h1>Secret Tokens</h1>\n");
 	if (msg != NULL) {
@@ -1021,7 +1489,7 @@ dashboard(struct page_req *pr)
 		page_puts(b, "<p class=\"banner warn\">Your role (admin) lets "
 		    "you view the tokens; only owners can create or change "
 		    "them.</p>\n");
-	events_table(pr, &v);
+	log_section(pr, &v, &f);
 	foot(pr);
 	finish(pr, 200);
 out:
@@ -1029,6 +1497,7 @@ out:
 		explicit_bzero(secret, strlen(secret));
 	free(secret);
 	free(msg);
+	page_buf_free(&f.notice);
 	cJSON_Delete(v.tokens);
 	cJSON_Delete(v.events);
 }

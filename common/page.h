@@ -2,7 +2,11 @@
  * The scim-tokens admin page: server-rendered HTML that works without
  * JavaScript, and the request handling behind it.
  *
- *   GET  <base>          the page (or the sign-in form)
+ *   GET  <base>          the page (or the sign-in form); its audit log
+ *                        view reads category (scim|tokens|auth|admin),
+ *                        target (id or name), since and until (UTC
+ *                        YYYY-MM-DD, optionally THH:MM[:SS]) and before
+ *                        (an event id: the next page starts after it)
  *   POST <base>/login    sign in (name, password, csrf)
  *   POST <base>/logout   sign out (csrf)
  *   POST <base>/action   action=create|regenerate|renew|disable|enable|
