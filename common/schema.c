@@ -997,8 +997,10 @@ fail:
 }
 
 /*
- * The schema s as served at /Schemas/{id}.  The common attributes (id,
- * externalId, meta) are not listed, as in the RFC's own examples.
+ * The schema s as served at /Schemas/{id}.  Of the common attributes only
+ * externalId is listed, on the core schemas: the RFC's examples omit all
+ * three, but Entra maps externalId by default and its validator looks for
+ * every mapped attribute in /Schemas (id and meta are not client-owned).
  * Returns a new object the caller frees with cJSON_Delete, or NULL when
  * memory ran out or s is NULL.
  */
@@ -1020,6 +1022,11 @@ schema_to_json(const struct schema *s, const char *base)
 		goto fail;
 	for (i = 0; i < s->nattrs; i++) {
 		if ((a = attr_to_json(&s->attrs[i])) == NULL)
+			goto fail;
+		cJSON_AddItemToArray(attrs, a);
+	}
+	if (s == &schema_user || s == &schema_group) {
+		if ((a = attr_to_json(&schema_attr_external_id)) == NULL)
 			goto fail;
 		cJSON_AddItemToArray(attrs, a);
 	}

@@ -90,6 +90,40 @@ class Discovery(ScimTestCase):
         members = {a["name"]: a for a in r.json["attributes"]}["members"]
         self.assertTrue(members["multiValued"])
 
+    def test_flattened_schema_has_entra_mappings(self):  # checklist 41
+        # The Logic App validator flattens /Schemas: multi-valued complex
+        # attributes become attr[type eq "<canonical>"].<sub> for each
+        # canonical type and sub-attribute other than type/primary; single
+        # complex ones attr.<sub>; extension attributes "<urn>:<name>".
+        flat = set()
+        for sch in self.srv.get("/Schemas").json["Resources"]:
+            ext = sch["id"] if "extension" in sch["id"] else None
+            for a in sch["attributes"]:
+                name = (ext + ":" if ext else "") + a["name"]
+                flat.add(name.lower())
+                subs = a.get("subAttributes", [])
+                types = next((s.get("canonicalValues", []) for s in subs if s["name"] == "type"), [])
+                for sub in subs:
+                    if sub["name"] in ("type", "primary"):
+                        continue
+                    if a["multiValued"]:
+                        for t in types or ['primary eq "True"']:
+                            sel = 'type eq "%s"' % t if types else t
+                            flat.add(('%s[%s].%s' % (name, sel, sub["name"])).lower())
+                    else:
+                        flat.add(("%s.%s" % (name, sub["name"])).lower())
+        ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
+        mapped = ["userName", "active", "displayName", "title", 'emails[type eq "work"].value',
+                  "preferredLanguage", "name.givenName", "name.familyName", "name.formatted",
+                  'addresses[type eq "work"].formatted', 'addresses[type eq "work"].streetAddress',
+                  'addresses[type eq "work"].locality', 'addresses[type eq "work"].region',
+                  'addresses[type eq "work"].postalCode', 'addresses[type eq "work"].country',
+                  'phoneNumbers[type eq "work"].value', 'phoneNumbers[type eq "mobile"].value',
+                  'phoneNumbers[type eq "fax"].value', 'emails[type eq "other"].value', "externalId",
+                  ent + "employeeNumber", ent + "department", ent + "manager", "members"]
+        missing = [m for m in mapped if m.lower() not in flat]
+        self.assertEqual(missing, [], "Entra's default mappings missing from /Schemas")
+
     def test_unknown_schema(self):
         self.assertScimError(self.srv.get("/Schemas/urn:nope"), 404)
 
