@@ -1112,6 +1112,65 @@ store_count(struct store_txn *t, enum store_kind kind, const char *tenant,
 	return rc;
 }
 
+enum scim_err
+store_scan_page(struct store_txn *t, enum store_kind kind, const char *tenant,
+    size_t skip, size_t limit, size_t *total, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	DB		*db = t->s->db[kinds[kind].rec];
+	DBC		*c = NULL;
+	DBT		 key, data, full;
+	struct key	 p;
+	enum scim_err	 rc = SCIM_OK;
+	size_t		 n = 0;
+	char		 id[STORE_ID_MAX + 1];
+	cJSON		*obj;
+	bool		 keep, go_on = true;
+	int		 ret;
+
+	*total = 0;
+	if (!key_make(&p, tenant, NULL, NULL, true))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
+		key_free(&p);
+		return dberr(t, ret, "cursor", err);
+	}
+	dbt_set(&key, p.buf, p.len);
+	/* Outside the page only keys are looked at: no value is copied. */
+	dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;
+	for (ret = c->get(c, &key, &data, DB_SET_RANGE); ret == 0;
+	    ret = c->get(c, &key, &data, DB_NEXT)) {
+		t->s->st.steps++;
+		if (key.size < p.len || memcmp(key.data, p.buf, p.len) != 0)
+			break;
+		n++;
+		if (!go_on || n <= skip || n > skip + limit)
+			continue;
+		dbt_set(&full, NULL, 0);
+		if ((ret = c->get(c, &key, &full, DB_CURRENT)) != 0)
+			break;
+		if (key.size - p.len > STORE_ID_MAX ||
+		    (obj = cJSON_ParseWithLength(full.data, full.size)) ==
+		    NULL) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "corrupt record");
+			break;
+		}
+		memcpy(id, (const char *)key.data + p.len, key.size - p.len);
+		id[key.size - p.len] = '\0';
+		keep = false;
+		go_on = fn(arg, id, obj, &keep);
+		if (!keep)
+			cJSON_Delete(obj);
+	}
+	if (rc == SCIM_OK && ret != 0 && ret != DB_NOTFOUND)
+		rc = dberr(t, ret, dbdefs[kinds[kind].rec].file, err);
+	*total = n;
+	c->close(c);
+	key_free(&p);
+	return rc;
+}
+
 /* --- membership --- */
 
 enum scim_err

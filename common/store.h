@@ -160,6 +160,17 @@ enum scim_err	 store_scan(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, store_scan_fn fn, void *arg,
 		    struct scim_error *err);
 
+/*
+ * One page of kind's resources of tenant, in id order: skip the first
+ * skip, call fn for the next limit, and count them all into *total.  Only
+ * the records handed to fn are read and parsed, so an unfiltered listing
+ * costs a key walk, not a parse of every resource.
+ */
+enum scim_err	 store_scan_page(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, size_t skip, size_t limit,
+		    size_t *total, store_scan_fn fn, void *arg,
+		    struct scim_error *err);
+
 /* Call fn for every resource whose externalId is exactly ext. */
 enum scim_err	 store_scan_external(struct store_txn *t,
 		    enum store_kind kind, const char *tenant, const char *ext,
