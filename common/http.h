@@ -97,9 +97,11 @@ const char	*http_param(const struct http_req *req, const char *name);
  * Parse the body as JSON.  Content-Type is checked loosely: absent, or
  * any type mentioning "json", is accepted; anything else is
  * SCIM_E_MEDIA_TYPE.  An empty body or malformed JSON is
- * SCIM_E_INVALID_SYNTAX; a top-level value other than an object is
- * SCIM_E_INVALID_SYNTAX; duplicate member names (compared
- * case-insensitively, as SCIM names are) are SCIM_E_INVALID_SYNTAX.
+ * SCIM_E_INVALID_SYNTAX, and so are data after the JSON value and a
+ * \u0000 escape (cJSON would cut the string there); a top-level value
+ * other than an object is SCIM_E_INVALID_SYNTAX; duplicate member names
+ * (compared case-insensitively, as SCIM names are) are
+ * SCIM_E_INVALID_SYNTAX.
  * *out is new; the caller deletes it.
  */
 enum scim_err	 http_body_json(const struct http_req *req, cJSON **out,

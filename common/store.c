@@ -369,6 +369,23 @@ store_checkpoint(struct store *s)
 }
 
 /*
+ * Has the environment been panicked (another process is running
+ * recovery)?  Every locking call checks the panic flag first, so a
+ * locker id taken and given back is a cheap probe.
+ */
+static bool
+env_panicked(struct store *s)
+{
+	u_int32_t	 id;
+	int		 ret;
+
+	if ((ret = s->env->lock_id(s->env, &id)) != 0)
+		return ret == DB_RUNRECOVERY;
+	s->env->lock_id_free(s->env, id);
+	return false;
+}
+
+/*
  * Run fn in a transaction until it commits or fails for good.  Lock
  * requests never wait (DB_TXN_NOWAIT): Berkeley DB checks lock time-outs
  * only when its deadlock detector runs, so a request queued behind a
@@ -404,6 +421,19 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 		if (rc == SCIM_OK && !t.retry) {
 			ret = t.txn->commit(t.txn, 0);
 			t.txn = NULL;
+			if (ret == 0 && !readonly && env_panicked(s)) {
+				/*
+				 * Another process began recovery while this
+				 * commit was in flight: recovery may not have
+				 * seen its log record.  Never acknowledge a
+				 * write whose survival is unknown.
+				 */
+				s->broken = true;
+				log_err("environment panicked around a commit");
+				return scim_fail(err, SCIM_E_UNAVAILABLE,
+				    "the store is recovering; the change may "
+				    "not have been applied, try again");
+			}
 			if (ret == 0) {
 				s->st.commits++;
 				if (!readonly && ++s->since_ckp >= 256) {

@@ -101,12 +101,25 @@ token_tenant_valid(const char *s)
 
 /* --- record helpers --- */
 
+/*
+ * A number member as int64_t, 0 when absent.  Clamped to +-2^61 (73,000
+ * years in microseconds): converting a double beyond int64_t is undefined
+ * behaviour, and the time arithmetic on these values (expires - start)
+ * must not overflow either, whatever a damaged record holds.
+ */
 static int64_t
 num(const cJSON *o, const char *name)
 {
 	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+	const double	 lim = (double)(1LL << 61);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble)
+		return 0;
+	if (v->valuedouble >= lim)
+		return 1LL << 61;
+	if (v->valuedouble <= -lim)
+		return -(1LL << 61);
+	return (int64_t)v->valuedouble;
 }
 
 static const char *
@@ -681,7 +694,7 @@ token_reminded(const cJSON *rec, unsigned days)
 	const cJSON	*v;
 
 	cJSON_ArrayForEach(v, a)
-		if (cJSON_IsNumber(v) && (unsigned)v->valuedouble == days)
+		if (cJSON_IsNumber(v) && v->valuedouble == (double)days)
 			return true;
 	return false;
 }

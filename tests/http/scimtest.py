@@ -229,6 +229,13 @@ class ScimTestCase(unittest.TestCase):
             self.assertEqual(r.json.get("scimType"), scim_type, r)
 
 
+class KnownIssue(Exception):
+    """Raised by a test that detected a documented defect not yet fixed:
+    reported as a TAP "not ok ... # TODO <reason>" (automake's XFAIL), so
+    the finding shows in every run without failing it.  Use it only for a
+    defect written up in the project's notes."""
+
+
 class TapResult(unittest.TestResult):
     """Prints one TAP line per test as it ends."""
 
@@ -254,6 +261,9 @@ class TapResult(unittest.TestResult):
         self._line(test, False, diag="".join(traceback.format_exception(*err))[-3000:])
 
     def addError(self, test, err):
+        if issubclass(err[0], KnownIssue):
+            self._line(test, False, " # TODO known issue: " + " ".join(str(err[1]).split()))
+            return
         super().addError(test, err)
         self._line(test, False, diag="".join(traceback.format_exception(*err))[-3000:])
 

@@ -1,0 +1,67 @@
+/*
+ * Fuzz harness: a request body from bytes to stored resource and back,
+ * as crud.c's create and replace do it: the body checks of
+ * http_body_json (UTF-8 left to the transport, JSON, an object, no
+ * duplicate names in any case), then resource_normalize for /Users and
+ * /Groups, then resource_render of the result with and without
+ * attribute lists.  The raw bytes also go through util_utf8_valid, the
+ * check read_body() makes.
+ */
+#include <stdbool.h>
+
+#include "error.h"
+#include "http.h"
+#include "resource.h"
+#include "schema.h"
+#include "util.h"
+
+#include "fuzz.h"
+
+static void
+normalize_render(const struct resource_type *rt, const cJSON *body)
+{
+	struct scim_error	 err;
+	cJSON			*norm = NULL, *out, *item;
+	int			 b;
+
+	if (resource_normalize(rt, body, &norm, &err) == SCIM_OK) {
+		/* What a handler adds before storing. */
+		cJSON_AddStringToObject(norm, "id", "fuzz-id");
+		out = resource_render(rt, norm, "https://h/scim/v2", NULL,
+		    NULL);
+		cJSON_Delete(out);
+		out = resource_render(rt, norm, "https://h/scim/v2",
+		    "userName,emails[type eq \"work\"].value,members,"
+		    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:"
+		    "User:manager", NULL);
+		cJSON_Delete(out);
+		out = resource_render(rt, norm, "https://h/scim/v2", NULL,
+		    "members,name.givenName,groups");
+		cJSON_Delete(out);
+	}
+	cJSON_Delete(norm);
+	cJSON_ArrayForEach(item, body)
+		(void)resource_bool(item, &b);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct http_req		 req;
+	struct scim_error	 err;
+	cJSON			*body = NULL;
+
+	(void)util_utf8_valid((const char *)data, size);
+	memset(&req, 0, sizeof(req));
+	req.content_type = "application/scim+json; charset=utf-8";
+	if ((req.body = fuzz_strndup(data, size)) == NULL)
+		return 0;
+	req.body_len = size;
+	if (http_body_json(&req, &body, &err) == SCIM_OK) {
+		normalize_render(&rt_user, body);
+		normalize_render(&rt_group, body);
+	}
+	cJSON_Delete(body);
+	free(req.body);
+	return 0;
+}
