@@ -1,0 +1,140 @@
+-- wrk script for "make bench": one scenario per wrk run.
+--
+--   wrk ... -s bench/scim.lua http://127.0.0.1:PORT -- \
+--       SCENARIO IDS_FILE TOKEN THREADS SEED [BYTES]
+--
+-- SCENARIO: null | null_sized | get_id | filter | page | group_get | post |
+--           patch_user | patch_group
+-- BYTES: the body size null_sized asks the null responder for.
+-- IDS_FILE: lines "kind id name" written by bench-load (u user, s spare
+--           user not in the group, g the big group).
+-- Requests pick their user at random (reads, PATCH /Users); POST makes a
+-- unique userName from SEED, the thread and a counter; PATCH /Groups adds
+-- each spare user once, the threads taking interleaved slices of the pool.
+-- done() prints one line "BENCH-JSON {...}" for run-bench.py.
+
+local base = "/scim/v2"
+local threads = {}
+local counter = 1
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+
+local function urlencode(s)
+  return (s:gsub("[^%w%-%._~]", function(c)
+    return string.format("%%%02X", string.byte(c))
+  end))
+end
+
+function init(args)
+  scenario = args[1]
+  local idsfile, token = args[2], args[3]
+  nthreads = tonumber(args[4]) or 1
+  local seed = tonumber(args[5]) or 1
+  runid = args[5] or "0"
+  null_bytes = tonumber(args[6]) or 0
+  math.randomseed(seed * 1000 + tid)
+  users, spares, group = {}, {}, nil
+  if idsfile ~= nil and idsfile ~= "-" then
+    for line in io.lines(idsfile) do
+      local kind, id, name = line:match("^(%a) (%S+) (%S+)$")
+      if kind == "u" then
+        users[#users + 1] = { id = id, name = name }
+      elseif kind == "s" then
+        spares[#spares + 1] = { id = id, name = name }
+      elseif kind == "g" then
+        group = id
+      end
+    end
+  end
+  wrk.headers["Authorization"] = "Bearer " .. (token or "")
+  wrk.headers["Accept"] = "application/scim+json"
+  -- wrk.format() uses the headers it is given instead of wrk.headers.
+  json_headers = {
+    ["Authorization"] = wrk.headers["Authorization"],
+    ["Accept"] = "application/scim+json",
+    ["Content-Type"] = "application/scim+json",
+  }
+  exhausted = 0
+  counter = 1
+end
+
+local function pick()
+  return users[math.random(#users)]
+end
+
+local user_fmt = [[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",]] ..
+  [["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],]] ..
+  [["userName":"%s","externalId":"%s","name":{"givenName":"Given%d",]] ..
+  [["familyName":"Family%d","formatted":"Given%d Family%d"},]] ..
+  [["displayName":"Given%d Family%d","emails":[{"value":"%s",]] ..
+  [["type":"work","primary":true}],"title":"Engineer",]] ..
+  [["preferredLanguage":"en-US","active":true,]] ..
+  [["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":]] ..
+  [[{"employeeNumber":"%d","department":"Department %d",]] ..
+  [["organization":"Bench Inc."}}]]
+
+local patch_user_fmt = [[{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],]] ..
+  [["Operations":[{"op":"Replace","path":"title","value":"Title %d-%d"},]] ..
+  [[{"op":"Replace","path":"name.familyName","value":"Family %d-%d"}]}]]
+
+local patch_group_fmt = [[{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],]] ..
+  [["Operations":[{"op":"Add","path":"members","value":[{"value":"%s"}]}]}]]
+
+function request()
+  local n = counter
+  counter = counter + 1
+  if scenario == "get_id" then
+    return wrk.format("GET", base .. "/Users/" .. pick().id)
+  elseif scenario == "filter" then
+    return wrk.format("GET", base .. "/Users?filter=" ..
+      urlencode('userName eq "' .. pick().name .. '"'))
+  elseif scenario == "page" then
+    local last = #users - 99
+    if last < 1 then last = 1 end
+    return wrk.format("GET", base .. "/Users?startIndex=" ..
+      math.random(last) .. "&count=100")
+  elseif scenario == "group_get" then
+    return wrk.format("GET", base .. "/Groups/" .. group ..
+      "?excludedAttributes=members")
+  elseif scenario == "post" then
+    local name = string.format("post-%s-%d-%d@bench.example.com", runid, tid, n)
+    local body = string.format(user_fmt, name, name, n, n, n, n, n, n, name,
+      n, n % 50)
+    return wrk.format("POST", base .. "/Users", json_headers, body)
+  elseif scenario == "patch_user" then
+    local body = string.format(patch_user_fmt, tid, n, tid, n)
+    return wrk.format("PATCH", base .. "/Users/" .. pick().id, json_headers,
+      body)
+  elseif scenario == "patch_group" then
+    local k = tid + (n - 1) * nthreads
+    if k > #spares then
+      -- Pool used up: re-adding is a no-op; run-bench.py flags the run.
+      exhausted = exhausted + 1
+      k = (k - 1) % #spares + 1
+    end
+    return wrk.format("PATCH", base .. "/Groups/" .. group, json_headers,
+      string.format(patch_group_fmt, spares[k].id))
+  elseif scenario == "null_sized" then
+    return wrk.format("GET", "/bench/null?bytes=" .. null_bytes)
+  else
+    return wrk.format("GET", "/bench/null")
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local ex = 0
+  for _, t in ipairs(threads) do
+    ex = ex + (t:get("exhausted") or 0)
+  end
+  io.write(string.format('BENCH-JSON {"requests": %d, "duration_us": %d, ' ..
+    '"bytes": %d, "errors": {"connect": %d, "read": %d, "write": %d, ' ..
+    '"status": %d, "timeout": %d}, "latency_us": {"mean": %.1f, ' ..
+    '"p50": %d, "p90": %d, "p99": %d, "max": %d}, "exhausted": %d}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read,
+    e.write, e.status, e.timeout, latency.mean, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max, ex))
+end
