@@ -24,8 +24,8 @@
  * lasted [store] lock_timeout_ms, failchk releases the locks of processes
  * that died (SIGKILL) inside a transaction, and after five times that the
  * request fails with SCIM_E_UNAVAILABLE (503).  The environment is
- * opened with DB_REGISTER|DB_RECOVER|DB_FAILCHK: recovery runs only when
- * a process died inside the environment.
+ * opened with DB_REGISTER|DB_RECOVER: full recovery runs when a registered
+ * process died inside the environment (the others then reopen).
  */
 #ifndef SCIM_STORE_H
 #define SCIM_STORE_H

@@ -509,8 +509,13 @@ def list_all(srv, endpoint, token=None, page=1000, extra=""):
     out = []
     start = 1
     while True:
-        outcome, r = attempt(srv, "GET", "%s?startIndex=%d&count=%d%s" % (endpoint, start, page, extra),
-                             token=token, timeout=60)
+        # 503 means "try again" (the store was recovering): do, briefly.
+        for _ in range(50):
+            outcome, r = attempt(srv, "GET", "%s?startIndex=%d&count=%d%s" % (endpoint, start, page, extra),
+                                 token=token, timeout=60)
+            if r is None or getattr(r, "status", None) != 503:
+                break
+            time.sleep(0.1)
         if outcome != OK:
             raise RuntimeError("listing %s failed: %r" % (endpoint, r))
         res = r.json["Resources"]
