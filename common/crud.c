@@ -1240,9 +1240,11 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		return oom(err);
 	}
 	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
-	if (rc == SCIM_E_NOT_FOUND)
-		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
+	if (rc == SCIM_E_NOT_FOUND) {
+		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
 		    w->k->rt->name, w->c->id);
+		goto out;
+	}
 	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
 	    SCIM_OK)
 		goto out;
@@ -1322,9 +1324,11 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		return oom(err);
 	}
 	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
-	if (rc == SCIM_E_NOT_FOUND)
-		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
+	if (rc == SCIM_E_NOT_FOUND) {
+		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
 		    w->k->rt->name, w->c->id);
+		goto out;
+	}
 	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
 	    SCIM_OK)
 		goto out;
