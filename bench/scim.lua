@@ -1,19 +1,21 @@
 -- wrk script for "make bench": one scenario per wrk run.
 --
 --   wrk ... -s bench/scim.lua http://127.0.0.1:PORT -- \
---       SCENARIO IDS_FILE TOKEN THREADS SEED [BYTES]
+--       SCENARIO USERS SPARES GROUP TOKEN THREADS SEED BYTES
 --
 -- SCENARIO: null | null_sized | get_id | filter | page | group_get | post |
 --           patch_user | patch_group
--- BYTES: the body size null_sized asks the null responder for.
--- IDS_FILE: lines "kind id name" written by bench-load (u user, s spare
---           user not in the group, g the big group).
--- Requests pick their user at random (reads, PATCH /Users); POST makes a
--- unique userName from SEED, the thread and a counter; PATCH /Groups adds
--- each spare user once, the threads taking interleaved slices of the pool.
+-- USERS, SPARES: files of fixed-width lines "id name" (RECLEN bytes each,
+--   written by run-bench.py): the users requests pick from at random, and
+--   the spare users (not in the group) that PATCH /Groups adds, each once,
+--   the threads taking interleaved slices.  Lines are read where they are
+--   (seek + read), so a million users cost no memory and no start-up time.
+-- GROUP: the id of the big group.  BYTES: the body size null_sized asks for.
+-- POST makes a unique userName from SEED, the thread and a counter.
 -- done() prints one line "BENCH-JSON {...}" for run-bench.py.
 
 local base = "/scim/v2"
+local RECLEN = 96
 local threads = {}
 local counter = 1
 
@@ -28,27 +30,32 @@ local function urlencode(s)
   end))
 end
 
+local function open_records(path)
+  if path == nil or path == "-" then
+    return nil, 0
+  end
+  local f = assert(io.open(path, "rb"))
+  local n = math.floor(f:seek("end") / RECLEN)
+  return f, n
+end
+
+-- Record k (1-based) of a records file: its id and name.
+local function record(f, k)
+  f:seek("set", (k - 1) * RECLEN)
+  return f:read(RECLEN):match("^(%S+) (%S+)")
+end
+
 function init(args)
   scenario = args[1]
-  local idsfile, token = args[2], args[3]
-  nthreads = tonumber(args[4]) or 1
-  local seed = tonumber(args[5]) or 1
-  runid = args[5] or "0"
-  null_bytes = tonumber(args[6]) or 0
+  users_f, nusers = open_records(args[2])
+  spares_f, nspares = open_records(args[3])
+  group = args[4]
+  local token = args[5]
+  nthreads = tonumber(args[6]) or 1
+  local seed = tonumber(args[7]) or 1
+  runid = args[7] or "0"
+  null_bytes = tonumber(args[8]) or 0
   math.randomseed(seed * 1000 + tid)
-  users, spares, group = {}, {}, nil
-  if idsfile ~= nil and idsfile ~= "-" then
-    for line in io.lines(idsfile) do
-      local kind, id, name = line:match("^(%a) (%S+) (%S+)$")
-      if kind == "u" then
-        users[#users + 1] = { id = id, name = name }
-      elseif kind == "s" then
-        spares[#spares + 1] = { id = id, name = name }
-      elseif kind == "g" then
-        group = id
-      end
-    end
-  end
   wrk.headers["Authorization"] = "Bearer " .. (token or "")
   wrk.headers["Accept"] = "application/scim+json"
   -- wrk.format() uses the headers it is given instead of wrk.headers.
@@ -62,7 +69,7 @@ function init(args)
 end
 
 local function pick()
-  return users[math.random(#users)]
+  return record(users_f, math.random(nusers))
 end
 
 local user_fmt = [[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",]] ..
@@ -87,12 +94,14 @@ function request()
   local n = counter
   counter = counter + 1
   if scenario == "get_id" then
-    return wrk.format("GET", base .. "/Users/" .. pick().id)
+    local id = pick()
+    return wrk.format("GET", base .. "/Users/" .. id)
   elseif scenario == "filter" then
+    local _, name = pick()
     return wrk.format("GET", base .. "/Users?filter=" ..
-      urlencode('userName eq "' .. pick().name .. '"'))
+      urlencode('userName eq "' .. name .. '"'))
   elseif scenario == "page" then
-    local last = #users - 99
+    local last = nusers - 99
     if last < 1 then last = 1 end
     return wrk.format("GET", base .. "/Users?startIndex=" ..
       math.random(last) .. "&count=100")
@@ -106,17 +115,18 @@ function request()
     return wrk.format("POST", base .. "/Users", json_headers, body)
   elseif scenario == "patch_user" then
     local body = string.format(patch_user_fmt, tid, n, tid, n)
-    return wrk.format("PATCH", base .. "/Users/" .. pick().id, json_headers,
-      body)
+    local id = pick()
+    return wrk.format("PATCH", base .. "/Users/" .. id, json_headers, body)
   elseif scenario == "patch_group" then
     local k = tid + (n - 1) * nthreads
-    if k > #spares then
+    if k > nspares then
       -- Pool used up: re-adding is a no-op; run-bench.py flags the run.
       exhausted = exhausted + 1
-      k = (k - 1) % #spares + 1
+      k = (k - 1) % nspares + 1
     end
+    local id = record(spares_f, k)
     return wrk.format("PATCH", base .. "/Groups/" .. group, json_headers,
-      string.format(patch_group_fmt, spares[k].id))
+      string.format(patch_group_fmt, id))
   elseif scenario == "null_sized" then
     return wrk.format("GET", "/bench/null?bytes=" .. null_bytes)
   else
