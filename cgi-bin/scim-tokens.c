@@ -31,6 +31,8 @@
 #include "token.h"
 #include "util.h"
 
+extern char **environ;
+
 /* Exit statuses (scim-tokens(8), EXIT STATUS). */
 #define EX_OK		0
 #define EX_FAIL		1	/* store, configuration, mail, I/O */
@@ -598,7 +600,7 @@ out:
 /* --- the web face --- */
 
 static int
-serve(const char *conf)
+serve(const char *conf, char *argv[])
 {
 	struct scim_config	 cfg;
 	struct scim_error	 err = { SCIM_OK, "" };
@@ -606,6 +608,7 @@ serve(const char *conf)
 	struct http_req		 req;
 	struct http_resp	 resp;
 	enum scim_err		 rc;
+	char			**env0 = environ;	/* before any accept */
 
 	log_init("scim-tokens", LOG_LVL_INFO);
 	if (config_load(&cfg, conf, &err) != SCIM_OK) {
@@ -622,9 +625,7 @@ serve(const char *conf)
 	if (store_open(&pc.store, &cfg, &err) != SCIM_OK)
 		log_err("%s", err.detail);
 	while (http_accept() >= 0) {
-		if (pc.store == NULL || store_broken(pc.store)) {
-			store_close(pc.store);
-			pc.store = NULL;
+		if (pc.store == NULL) {
 			if (store_open(&pc.store, &cfg, &err) != SCIM_OK) {
 				log_err("%s", err.detail);
 				pc.store = NULL;
@@ -641,6 +642,10 @@ serve(const char *conf)
 			explicit_bzero(resp.raw, resp.raw_len);
 		http_resp_free(&resp);
 		http_req_free(&req);
+		if (pc.store != NULL && store_stale(pc.store)) {
+			service_renew(&pc.store, argv, env0);
+			break;
+		}
 	}
 	store_close(pc.store);
 	return EX_OK;
@@ -741,7 +746,7 @@ main(int argc, char *argv[])
 	if (optind >= argc) {
 		/* No command: the web server started us. */
 		if (getenv("GATEWAY_INTERFACE") != NULL || !isatty(0))
-			return serve(conf);
+			return serve(conf, argv);
 		usage(stderr);
 		return EX_USAGE;
 	}

@@ -25,7 +25,7 @@ struct scim_config {
 	char		 home[4096];	/* Berkeley DB environment directory */
 	enum store_sync	 sync;		/* commit durability */
 	unsigned	 max_processes;	/* processes sharing the store */
-	unsigned	 lock_timeout_ms; /* wait before failchk and retry */
+	unsigned	 lock_timeout_ms; /* conflicts before reopening */
 	/* [http] */
 	char		 base_url[1024]; /* "" = derive from the request */
 	size_t		 max_body;	/* bytes; larger bodies get 413 */

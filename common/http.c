@@ -521,6 +521,12 @@ http_finish(void)
 	FCGI_Finish();
 }
 
+bool
+http_is_fastcgi(void)
+{
+	return !FCGX_IsCGI();
+}
+
 void
 http_resp_free(struct http_resp *resp)
 {

@@ -127,6 +127,9 @@ void		 http_resp_send(const struct http_resp *resp);
  */
 void		 http_finish(void);
 
+/* Is this process a FastCGI responder (not a one-request CGI run)? */
+bool		 http_is_fastcgi(void);
+
 /* Free what resp owns and zero it. */
 void		 http_resp_free(struct http_resp *resp);
 

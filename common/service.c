@@ -18,6 +18,8 @@
 #include "schema.h"
 #include "service.h"
 
+extern char **environ;
+
 /* Resource names clients may spell differently. */
 static const struct {
 	const char	*alias;
@@ -218,9 +220,7 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 	memset(&c, 0, sizeof(c));
 	memset(&before, 0, sizeof(before));
 	c.ctx = ctx;
-	if (ctx->store == NULL || store_broken(ctx->store)) {
-		store_close(ctx->store);
-		ctx->store = NULL;
+	if (ctx->store == NULL) {
 		if (store_open(&ctx->store, &ctx->cfg, &err) != SCIM_OK) {
 			log_err("%s", err.detail);
 			rc = scim_fail(&err, SCIM_E_UNAVAILABLE,
@@ -326,6 +326,7 @@ service_main(const struct service *svc, int argc, char *argv[])
 	struct scim_ctx		 ctx;
 	struct scim_error	 err = { SCIM_OK, "" };
 	const char		*conf = NULL;
+	char			**env0;
 	int			 ch;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -354,13 +355,42 @@ service_main(const struct service *svc, int argc, char *argv[])
 		log_err("%s", err.detail);
 		return 1;
 	}
+	env0 = environ;
 	/* Open the store now; a failure is retried on each request. */
 	if (store_open(&ctx.store, &ctx.cfg, &err) != SCIM_OK)
 		log_err("%s", err.detail);
-	while (http_accept() >= 0)
+	while (http_accept() >= 0) {
 		serve_one(svc, &ctx);
+		if (ctx.store != NULL && store_stale(ctx.store)) {
+			service_renew(&ctx.store, argv, env0);
+			break;
+		}
+	}
 	store_close(ctx.store);
 	return 0;
+}
+
+/*
+ * Once the store was recovered under this process, Berkeley DB cannot
+ * free the old environment's handles and shared memory: replace the
+ * process image with a fresh one.  The PID and the FastCGI socket (fd 0)
+ * stay, so the web server sees nothing and no request is refused.  envp
+ * is the environment the process started with (FCGI_Accept() replaces
+ * environ with each request's).  As
+ * CGI, or if exec fails, the caller exits instead.
+ */
+void
+service_renew(struct store **store, char *argv[], char *envp[])
+{
+	http_finish();
+	store_close(*store);
+	*store = NULL;
+	if (!http_is_fastcgi())
+		return;
+	log_info("the store was recovered under this process: starting "
+	    "afresh");
+	execve("/proc/self/exe", argv, envp);
+	log_err("/proc/self/exe: %s: exiting instead", strerror(errno));
 }
 
 cJSON *

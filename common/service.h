@@ -85,6 +85,16 @@ enum scim_err	 service_drop_root(const struct scim_config *cfg,
 		    struct scim_error *err);
 
 /*
+ * Close the store and replace this FastCGI process's image with a fresh
+ * one (same PID and socket) after store_stale(): Berkeley DB cannot free
+ * a recovered environment.  envp: the environment at start (save environ
+ * before the first http_accept()).  Returns only as CGI or when exec fails; the
+ * caller then exits.
+ */
+void		 service_renew(struct store **store, char *argv[],
+		    char *envp[]);
+
+/*
  * A ListResponse (RFC 7644 section 3.4.2) around resources (an array,
  * taken over: freed with the result), or NULL on allocation failure.
  * "Resources" is always present, [] when empty.

@@ -60,8 +60,14 @@ struct store {
 	DB			*db[DBI__MAX];
 	bool			 broken;	/* DB_RUNRECOVERY seen */
 	unsigned		 since_ckp;	/* commits since checkpoint */
-	unsigned		 lock_timeout_ms; /* conflicts before failchk */
+	unsigned		 lock_timeout_ms; /* conflicts before reopen */
 	struct store_stats	 st;
+	char			*home;
+	enum store_sync		 sync;
+	unsigned		 max_processes;
+	int			 gate;		/* fd of <home>/scim.gate */
+	bool			 stale;		/* left a panicked env behind */
+	unsigned		 gate_depth;	/* nested gate_enter() */
 };
 
 struct store_txn {
@@ -168,14 +174,27 @@ static void
 store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
 	(void)env; (void)pfx;
-	log_warn("berkeley db: %s", msg);
+	/*
+	 * A panic (another process recovered the environment) repeats on
+	 * every call until store_run() opens it again, and the old
+	 * environment's handles cannot be closed: expected, not news.
+	 */
+	if (strstr(msg, "BDB0060") != NULL || strstr(msg, "BDB1581") != NULL ||
+	    strstr(msg, "BDB1582") != NULL)
+		log_debug("berkeley db: %s", msg);
+	else
+		log_warn("berkeley db: %s", msg);
 }
 
+/* Registry messages (DB_VERB_REGISTER) say when a death means recovery. */
 static void
 store_msgcall(const DB_ENV *env, const char *msg)
 {
 	(void)env;
-	log_debug("berkeley db: %s", msg);
+	if (strstr(msg, "recovery required") != NULL)
+		log_warn("a process died inside the store: recovering it");
+	else
+		log_debug("berkeley db: %s", msg);
 }
 
 /* Write the default DB_CONFIG into a home that has none. */
@@ -255,14 +274,196 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/*
+ * The gate keeps Berkeley DB recovery apart from every transaction.
+ *
+ * With DB_REGISTER, recovery runs inside the environment open of whichever
+ * process first notices that another died, while the rest may be halfway
+ * through a commit or a page write in the old environment: Berkeley DB
+ * only panics it and carries on (env_register.c: "the only way to avoid
+ * that window entirely is to ensure that all processes in the Berkeley DB
+ * environment exit before we run recovery").  The crash suite lost
+ * acknowledged writes through that window.
+ *
+ * So each process holds a shared fcntl lock on byte GATE_IN of
+ * <home>/scim.gate for the length of every transaction, and opens the
+ * environment (the only moment recovery can run) under an exclusive lock
+ * on it.  Recovery then never overlaps a transaction: a commit that
+ * returned is in the log that recovery reads, and a process that was idle
+ * during a recovery meets the panic at its next call, before it touches a
+ * file.  An opener first takes GATE_DOOR exclusively, which new
+ * transactions pass through, so they queue behind it instead of starving
+ * it.  fcntl locks end with their process: a SIGKILLed one never blocks
+ * the gate.  A process stuck inside a transaction (waiting for a latch a
+ * dead process held) would block it, so SIGALRM ends any process that
+ * stays in the gate for STORE_STALL_SECONDS; its web server starts another.
+ */
+enum {
+	GATE_IN,
+	GATE_DOOR
+};
+
+static bool
+gate_lock(struct store *s, short type, off_t byte)
+{
+	struct flock	 fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = byte;
+	fl.l_len = 1;
+	while (fcntl(s->gate, type == F_UNLCK ? F_SETLK : F_SETLKW,
+	    &fl) == -1)
+		if (errno != EINTR) {
+			log_err("%s/scim.gate: %s", s->home, strerror(errno));
+			return false;
+		}
+	return true;
+}
+
+/* Enter for one transaction (shared); nested calls only count. */
+static bool
+gate_enter(struct store *s)
+{
+	if (s->gate_depth++ > 0)
+		return true;
+	if (!gate_lock(s, F_RDLCK, GATE_DOOR) ||
+	    !gate_lock(s, F_UNLCK, GATE_DOOR) ||
+	    !gate_lock(s, F_RDLCK, GATE_IN)) {
+		s->gate_depth--;
+		return false;
+	}
+	alarm(STORE_STALL_SECONDS);
+	return true;
+}
+
+static void
+gate_leave(struct store *s)
+{
+	if (--s->gate_depth > 0)
+		return;
+	alarm(0);
+	gate_lock(s, F_UNLCK, GATE_IN);
+}
+
+/* Hold the gate alone: every transaction of every process has ended. */
+static bool
+gate_close(struct store *s)
+{
+	if (!gate_lock(s, F_WRLCK, GATE_DOOR))
+		return false;
+	if (!gate_lock(s, F_WRLCK, GATE_IN)) {
+		gate_lock(s, F_UNLCK, GATE_DOOR);
+		return false;
+	}
+	s->gate_depth = 1;		/* store_run() inside: no relock */
+	alarm(STORE_OPEN_STALL_SECONDS);
+	return true;
+}
+
+static void
+gate_open(struct store *s)
+{
+	alarm(0);
+	s->gate_depth = 0;
+	gate_lock(s, F_UNLCK, GATE_IN);
+	gate_lock(s, F_UNLCK, GATE_DOOR);
+}
+
+/* Close the databases and the environment, keeping s for attach(). */
+static void
+detach(struct store *s, u_int32_t dbflags)
+{
+	int	 i;
+
+	for (i = 0; i < DBI__MAX; i++)
+		if (s->db[i] != NULL) {
+			s->db[i]->close(s->db[i], dbflags);
+			s->db[i] = NULL;
+		}
+	if (s->env != NULL) {
+		s->env->close(s->env, 0);
+		s->env = NULL;
+	}
+}
+
+/*
+ * Open the environment and the databases, with the gate closed: this is
+ * when Berkeley DB runs recovery if a process died in the environment.
+ */
+static enum scim_err
+attach(struct store *s, struct scim_error *err)
+{
+	enum scim_err	 rc;
+	u_int32_t	 flags;
+	int		 ret;
+
+	if (!gate_close(s))
+		return scim_fail(err, SCIM_E_UNAVAILABLE,
+		    "the store's gate is not available");
+	if ((ret = db_env_create(&s->env, 0)) != 0) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "db_env_create: %s",
+		    db_strerror(ret));
+		goto out;
+	}
+	s->env->set_errcall(s->env, store_errcall);
+	s->env->set_msgcall(s->env, store_msgcall);
+	s->env->set_verbose(s->env, DB_VERB_REGISTER, 1);
+	s->env->set_isalive(s->env, store_isalive);
+	s->env->set_thread_count(s->env, s->max_processes);
+	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
+	s->env->set_cachesize(s->env, 0, 64 * 1024 * 1024, 1);
+	if (s->sync == STORE_SYNC_WRITE)
+		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
+	else if (s->sync == STORE_SYNC_NONE)
+		s->env->set_flags(s->env, DB_TXN_NOSYNC, 1);
+	/*
+	 * No DB_FAILCHK: a process that died holding a latch may have left
+	 * a half-written page in the shared cache, and the crash suite saw
+	 * out-of-order keys in members.db when failchk let the others carry
+	 * on.  Every death means full recovery, behind the closed gate.
+	 */
+	flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
+	if ((ret = s->env->open(s->env, s->home, flags, 0660)) != 0) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "%s: %s", s->home,
+		    db_strerror(ret));
+		s->env->close(s->env, 0);
+		s->env = NULL;
+		goto out;
+	}
+	s->broken = false;
+	if ((rc = open_dbs(s, err)) != SCIM_OK ||
+	    (rc = store_run(s, check_version, NULL, err)) != SCIM_OK)
+		detach(s, 0);
+out:
+	gate_open(s);
+	return rc;
+}
+
+/*
+ * Leave a broken environment (or one stuck in lock conflicts) and open it
+ * again.  Nothing is flushed: the log holds every commit, and a panicked
+ * environment must not write at all.
+ */
+static enum scim_err
+reattach(struct store *s, struct scim_error *err)
+{
+	s->st.reopens++;
+	if (s->broken)
+		s->stale = true;
+	detach(s, DB_NOSYNC);
+	return attach(s, err);
+}
+
 enum scim_err
 store_open(struct store **out, const struct scim_config *cfg,
     struct scim_error *err)
 {
 	struct store	*s;
 	enum scim_err	 rc;
-	u_int32_t	 flags;
-	int		 ret;
+	char		 path[4200];
 
 	*out = NULL;
 	if (mkdir(cfg->home, 0750) != 0 && errno != EEXIST)
@@ -270,43 +471,26 @@ store_open(struct store **out, const struct scim_config *cfg,
 		    strerror(errno));
 	if ((rc = write_db_config(cfg->home, err)) != SCIM_OK)
 		return rc;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	if ((ret = db_env_create(&s->env, 0)) != 0) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->home = strdup(cfg->home)) == NULL) {
 		free(s);
-		return scim_fail(err, SCIM_E_INTERNAL, "db_env_create: %s",
-		    db_strerror(ret));
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	}
 	s->lock_timeout_ms = cfg->lock_timeout_ms;
-	s->env->set_errcall(s->env, store_errcall);
-	s->env->set_msgcall(s->env, store_msgcall);
-	s->env->set_isalive(s->env, store_isalive);
-	s->env->set_thread_count(s->env, cfg->max_processes);
-	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
-	s->env->set_cachesize(s->env, 0, 64 * 1024 * 1024, 1);
-	if (cfg->sync == STORE_SYNC_WRITE)
-		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
-	else if (cfg->sync == STORE_SYNC_NONE)
-		s->env->set_flags(s->env, DB_TXN_NOSYNC, 1);
-	/*
-	 * No DB_FAILCHK here: a process that died holding a latch may have
-	 * left a half-written page in the shared cache, and the crash suite
-	 * saw out-of-order keys in members.db when failchk let the others
-	 * carry on.  DB_REGISTER|DB_RECOVER runs full recovery when a
-	 * registered process died; the others see DB_RUNRECOVERY and reopen.
-	 */
-	flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
-	if ((ret = s->env->open(s->env, cfg->home, flags, 0660)) != 0) {
-		rc = scim_fail(err, SCIM_E_INTERNAL, "%s: %s", cfg->home,
-		    db_strerror(ret));
-		s->env->close(s->env, 0);
+	s->sync = cfg->sync;
+	s->max_processes = cfg->max_processes;
+	snprintf(path, sizeof(path), "%s/scim.gate", cfg->home);
+	if ((s->gate = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) < 0) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "%s: %s", path,
+		    strerror(errno));
+		free(s->home);
 		free(s);
 		return rc;
 	}
-	if ((rc = open_dbs(s, err)) != SCIM_OK ||
-	    (rc = store_run(s, check_version, NULL, err)) != SCIM_OK) {
-		store_close(s);
+	if ((rc = attach(s, err)) != SCIM_OK) {
+		close(s->gate);
+		free(s->home);
+		free(s);
 		return rc;
 	}
 	*out = s;
@@ -316,21 +500,23 @@ store_open(struct store **out, const struct scim_config *cfg,
 void
 store_close(struct store *s)
 {
-	int	 i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < DBI__MAX; i++)
-		if (s->db[i] != NULL)
-			s->db[i]->close(s->db[i], 0);
-	s->env->close(s->env, 0);
+	/* Closing flushes dirty pages: never while a recovery runs. */
+	if (!s->broken && gate_enter(s)) {
+		detach(s, 0);
+		gate_leave(s);
+	} else
+		detach(s, DB_NOSYNC);
+	close(s->gate);
+	free(s->home);
 	free(s);
 }
 
 bool
-store_broken(const struct store *s)
+store_stale(const struct store *s)
 {
-	return s->broken;
+	return s->stale;
 }
 
 void
@@ -349,21 +535,6 @@ struct store *
 store_txn_store(struct store_txn *t)
 {
 	return t->s;
-}
-
-enum scim_err
-store_failchk(struct store *s, struct scim_error *err)
-{
-	int	 ret;
-
-	s->st.failchks++;
-	if ((ret = s->env->failchk(s->env, 0)) != 0) {
-		if (ret == DB_RUNRECOVERY)
-			s->broken = true;
-		return scim_fail(err, SCIM_E_UNAVAILABLE, "failchk: %s",
-		    db_strerror(ret));
-	}
-	return SCIM_OK;
 }
 
 void
@@ -396,10 +567,14 @@ env_panicked(struct store *s)
  * Run fn in a transaction until it commits or fails for good.  Lock
  * requests never wait (DB_TXN_NOWAIT): Berkeley DB checks lock time-outs
  * only when its deadlock detector runs, so a request queued behind a
- * process that was SIGKILLed would wait forever.  Instead a conflict
- * aborts and retries with growing back-off; once conflicts have lasted
- * lock_timeout_ms, failchk releases whatever dead processes held; after
- * five times that the caller gets SCIM_E_UNAVAILABLE.
+ * process that was SIGKILLed would wait forever (and keep the gate from
+ * closing for the recovery that would free it).  Instead a conflict
+ * aborts and retries with growing back-off, outside the gate.  Once
+ * conflicts have lasted lock_timeout_ms, the environment is opened again:
+ * if the holder died, that open runs recovery; after five times that the
+ * caller gets SCIM_E_UNAVAILABLE.  A transaction that met a panic before
+ * its commit (another process recovered while this one was idle) did not
+ * happen, so it runs again in the new environment.
  */
 static enum scim_err
 run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
@@ -411,31 +586,51 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 	int64_t			 now, start = 0, next_check = 0, give_up = 0;
 	int64_t			 timeout = (int64_t)s->lock_timeout_ms * 1000;
 	unsigned		 backoff = 50;	/* microseconds */
+	unsigned		 reopens = 0;
 	unsigned char		 jitter;
+	bool			 committing;
 	int			 ret;
 
-	if (s->broken)
-		return scim_fail(err, SCIM_E_UNAVAILABLE,
-		    "the store is recovering, try again");
 	for (;;) {
+		if (s->broken) {
+			if (s->gate_depth > 0 || reopens++ >= 3)
+				return scim_fail(err, SCIM_E_UNAVAILABLE,
+				    "the store is recovering, try again");
+			if ((rc = reattach(s, err)) != SCIM_OK) {
+				log_err("reopen: %s", err->detail);
+				return scim_fail(err, SCIM_E_UNAVAILABLE,
+				    "the store is recovering, try again");
+			}
+		}
+		if (!gate_enter(s))
+			return scim_fail(err, SCIM_E_UNAVAILABLE,
+			    "the store is not available, try again");
 		memset(&t, 0, sizeof(t));
 		t.s = s;
 		t.readonly = readonly;
+		committing = false;
 		if ((ret = s->env->txn_begin(s->env, NULL, &t.txn,
-		    tflags | DB_TXN_NOWAIT)) != 0)
-			return dberr(&t, ret, "txn_begin", err);
+		    tflags | DB_TXN_NOWAIT)) != 0) {
+			rc = dberr(&t, ret, "txn_begin", err);
+			gate_leave(s);
+			if (s->broken)
+				continue;
+			return rc;
+		}
 		rc = fn(&t, arg, err);
 		if (rc == SCIM_OK && !t.retry) {
+			committing = true;
 			ret = t.txn->commit(t.txn, 0);
 			t.txn = NULL;
 			if (ret == 0 && !readonly && env_panicked(s)) {
 				/*
-				 * Another process began recovery while this
-				 * commit was in flight: recovery may not have
-				 * seen its log record.  Never acknowledge a
-				 * write whose survival is unknown.
+				 * Cannot happen behind the gate unless
+				 * Berkeley DB panicked on its own: never
+				 * acknowledge a write whose survival is
+				 * unknown.
 				 */
 				s->broken = true;
+				gate_leave(s);
 				log_err("environment panicked around a commit");
 				return scim_fail(err, SCIM_E_UNAVAILABLE,
 				    "the store is recovering; the change may "
@@ -447,13 +642,22 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 					s->since_ckp = 0;
 					store_checkpoint(s);
 				}
+				gate_leave(s);
 				return SCIM_OK;
 			}
 			rc = dberr(&t, ret, "commit", err);
 		}
 		if (t.txn != NULL)
 			t.txn->abort(t.txn);
-		if (!t.retry || s->broken)
+		gate_leave(s);
+		if (s->broken) {
+			if (committing && !readonly)
+				return scim_fail(err, SCIM_E_UNAVAILABLE,
+				    "the store is recovering; the change may "
+				    "not have been applied, try again");
+			continue;	/* it did not happen: run it again */
+		}
+		if (!t.retry)
 			return rc;
 		s->st.retries++;
 		now = util_now_usec();
@@ -471,12 +675,19 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 			return scim_fail(err, SCIM_E_UNAVAILABLE,
 			    "the store is busy, try again");
 		}
-		/* Conflicts for this long: perhaps the holder was killed. */
-		if (now >= next_check) {
+		/*
+		 * Conflicts for this long: perhaps the holder was killed.
+		 * Opening the environment again finds out, and recovers.
+		 */
+		if (now >= next_check && s->gate_depth == 0) {
 			next_check = now + timeout;
-			if (store_failchk(s, NULL) != SCIM_OK)
-				return scim_fail(err, SCIM_E_UNAVAILABLE,
-				    "the store is recovering, try again");
+			log_warn("lock conflicts for %lld ms (last on %s): "
+			    "opening the store again",
+			    (long long)(now - start) / 1000,
+			    t.conflict ? t.conflict : "?");
+			s->broken = true;
+			reopens = 0;
+			continue;
 		}
 		util_random(&jitter, 1);
 		ts.tv_sec = 0;

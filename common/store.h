@@ -21,11 +21,18 @@
  * Writes happen in store_run(), which begins a transaction, calls the
  * caller's function and commits.  Lock requests never wait: a conflict
  * aborts and reruns the whole function with back-off; when conflicts have
- * lasted [store] lock_timeout_ms, failchk releases the locks of processes
- * that died (SIGKILL) inside a transaction, and after five times that the
- * request fails with SCIM_E_UNAVAILABLE (503).  The environment is
- * opened with DB_REGISTER|DB_RECOVER: full recovery runs when a registered
- * process died inside the environment (the others then reopen).
+ * lasted [store] lock_timeout_ms, the process opens the environment again
+ * (which recovers it if the lock holder died), and after five times that
+ * the request fails with SCIM_E_UNAVAILABLE (503).
+ *
+ * The environment is opened with DB_REGISTER|DB_RECOVER: full recovery
+ * runs when a registered process died inside it.  Recovery and
+ * transactions are kept apart by the gate, fcntl locks on <home>/scim.gate
+ * (see store.c): every transaction holds it shared, every environment open
+ * holds it alone, so no process is inside a transaction while another
+ * recovers.  A process that stays inside one transaction for
+ * STORE_STALL_SECONDS (or inside an open for STORE_OPEN_STALL_SECONDS) is
+ * ended by SIGALRM: the store owns the process's alarm().
  */
 #ifndef SCIM_STORE_H
 #define SCIM_STORE_H
@@ -41,6 +48,8 @@
 
 #define STORE_SCHEMA_VERSION	1	/* layout version written in meta.db */
 #define STORE_ID_MAX		128	/* longest id or tenant accepted */
+#define STORE_STALL_SECONDS	30	/* longest transaction, then SIGALRM */
+#define STORE_OPEN_STALL_SECONDS 600	/* longest open (with recovery) */
 
 struct store;				/* an open environment */
 struct store_txn;			/* a transaction inside store_run() */
@@ -58,7 +67,8 @@ struct store_stats {
 	uint64_t	 steps;		/* cursor positionings and steps */
 	uint64_t	 commits;	/* committed transactions */
 	uint64_t	 retries;	/* transactions run again */
-	uint64_t	 failchks;	/* failchk runs after lasting conflicts */
+	uint64_t	 reopens;	/* environment opened again (recovery,
+					   lasting conflicts) */
 };
 
 /*
@@ -71,10 +81,13 @@ enum scim_err	 store_open(struct store **out,
 void		 store_close(struct store *s);
 
 /*
- * Is the environment unusable (DB_RUNRECOVERY seen)?  The service loop
- * then closes and reopens it, which runs recovery.
+ * Has this process left a recovered (panicked) environment behind?
+ * store_run() opens the environment again by itself, but Berkeley DB
+ * cannot release the old one's file handles and shared memory, so a
+ * long-running program should exit when it is idle (its web server starts
+ * a fresh one).
  */
-bool		 store_broken(const struct store *s);
+bool		 store_stale(const struct store *s);
 
 /* Counters since store_open(), or reset them. */
 void		 store_stats(const struct store *s, struct store_stats *out);
@@ -252,9 +265,6 @@ enum scim_err	 store_meta_get(struct store_txn *t, const char *name,
 		    char *buf, size_t sz, struct scim_error *err);
 enum scim_err	 store_meta_put(struct store_txn *t, const char *name,
 		    const char *value, struct scim_error *err);
-
-/* Run Berkeley DB's failchk now (tests call it after killing a process). */
-enum scim_err	 store_failchk(struct store *s, struct scim_error *err);
 
 /* Write a checkpoint if enough log has accumulated (cheap otherwise). */
 void		 store_checkpoint(struct store *s);

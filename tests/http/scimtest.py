@@ -89,9 +89,11 @@ class Server:
         self.token = None
 
     def start(self):
-        self.proc = subprocess.Popen([LIGHTTPD, "-D", "-f", self.lighttpd_conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        # The programs inherit lighttpd's standard error: keep it.
+        with open(os.path.join(self.home, "programs.log"), "ab") as log:
+            self.proc = subprocess.Popen([LIGHTTPD, "-D", "-f", self.lighttpd_conf],
+                                         stdout=subprocess.DEVNULL, stderr=log,
+                                         start_new_session=True)
         deadline = time.time() + 15
         while time.time() < deadline:
             try:
@@ -105,6 +107,18 @@ class Server:
             raise RuntimeError("lighttpd did not start")
         self.token = self.make_token()
         return self
+
+    def errorlog_all(self):
+        """Every line of lighttpd's error log and of the programs' standard
+        error."""
+        lines = []
+        for name in ("lighttpd-error.log", "programs.log"):
+            try:
+                with open(os.path.join(self.home, name), errors="replace") as f:
+                    lines += f.read().splitlines()
+            except OSError:
+                pass
+        return lines
 
     def errorlog(self):
         try:

@@ -6,6 +6,7 @@
  * transaction while another one carries on.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,7 +447,7 @@ test_kill(struct store *s)
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	is_int(rc, SCIM_OK, "the surviving process writes the same key");
 	ok(secs < 10.0, "it carried on after %.2f s (lock time-out %u ms, "
-	    "then failchk released the dead child's locks)", secs,
+	    "then the reopen recovered the dead child's locks)", secs,
 	    cfg.lock_timeout_ms);
 	ok(get_name(s, STORE_USER, "kill", "held") != NULL,
 	    "the survivor's write is readable");
@@ -459,6 +460,111 @@ test_kill(struct store *s)
 	waitpid(pid, &st, 0);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "a new process opens the store and writes after the kill");
+}
+
+/*
+ * The gate: a process opening the environment after another died (so
+ * Berkeley DB recovers it) waits until every open transaction has ended,
+ * and a commit made meanwhile survives the recovery.  Before the gate,
+ * recovery ran at once under the open transaction, which then committed
+ * into the abandoned environment.
+ */
+struct gate_arg {
+	int	 fds[2];		/* the opener says "opened" here */
+	pid_t	 opener;
+	bool	 waited;		/* the opener was still waiting */
+};
+
+static int
+open_and_check(void)
+{
+	struct store		*cs;
+	struct scim_error	 err;
+	int			 found;
+
+	if (store_open(&cs, &cfg, &err) != SCIM_OK)
+		return 2;
+	found = get_name(cs, STORE_USER, "gate", "gate-held") != NULL;
+	store_close(cs);
+	return found ? 0 : 1;
+}
+
+static enum scim_err
+gate_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct gate_arg	*g = arg;
+	struct pollfd	 pfd;
+	cJSON		*u = mkuser("gate-held", "gate-user", NULL);
+	enum scim_err	 rc;
+	int		 st;
+
+	rc = store_put(t, STORE_USER, "gate", u, NULL, err);
+	cJSON_Delete(u);
+	if (rc != SCIM_OK || g->opener != 0)
+		return rc;
+	if ((g->opener = fork()) == 0) {
+		close(g->fds[0]);
+		st = open_and_check();
+		if (write(g->fds[1], "o", 1) != 1)
+			_exit(4);
+		_exit(st);
+	}
+	/* Still in the transaction: the opener must be waiting. */
+	pfd.fd = g->fds[0];
+	pfd.events = POLLIN;
+	g->waited = poll(&pfd, 1, 700) == 0;
+	return SCIM_OK;
+}
+
+static void
+test_gate(struct store *s)
+{
+	struct gate_arg		 g;
+	struct store_stats	 before, after;
+	struct scim_error	 err;
+	int			 ready[2], st;
+	char			 c;
+	pid_t			 dead;
+
+	memset(&g, 0, sizeof(g));
+	if (pipe(ready) != 0 || pipe(g.fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	/* A process dies inside the environment: the next open recovers. */
+	if ((dead = fork()) == 0) {
+		struct store *ds;
+
+		if (store_open(&ds, &cfg, &err) != SCIM_OK)
+			_exit(2);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	ok(read(ready[0], &c, 1) == 1, "a process opened the store");
+	kill(dead, SIGKILL);
+	waitpid(dead, &st, 0);
+	close(ready[0]);
+	close(ready[1]);
+	store_stats(s, &before);
+	is_int(store_run(s, gate_fn, &g, &err), SCIM_OK,
+	    "a transaction committed while the next opener waited");
+	ok(g.waited, "the opener (it will recover) waited for the open "
+	    "transaction to end");
+	ok(read(g.fds[0], &c, 1) == 1, "then it opened the store");
+	waitpid(g.opener, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "after recovery the opener sees the committed write (status %d)",
+	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ok(get_name(s, STORE_USER, "gate", "gate-held") != NULL,
+	    "this process reads it too, from the recovered environment");
+	store_stats(s, &after);
+	ok(after.reopens == before.reopens + 1,
+	    "by opening the store again on its own (%llu reopen)",
+	    (unsigned long long)(after.reopens - before.reopens));
+	close(g.fds[0]);
+	close(g.fds[1]);
 }
 
 /*
@@ -562,6 +668,7 @@ main(void)
 	test_kv(s);
 	test_concurrent(s);
 	test_kill(s);
+	test_gate(s);
 	test_first_open_race(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
