@@ -78,6 +78,8 @@ struct store_txn {
 	bool			 readonly;	/* store_read(): no DB_RMW */
 };
 
+#define STORE_BULK_BYTES	(256 * 1024)	/* DB_MULTIPLE_KEY buffer */
+
 /* A key made of NUL-separated parts, heap-allocated. */
 struct key {
 	char	*buf;
@@ -1365,56 +1367,94 @@ store_scan_page(struct store_txn *t, enum store_kind kind, const char *tenant,
     size_t skip, size_t limit, size_t *total, store_scan_fn fn, void *arg,
     struct scim_error *err)
 {
-	DB		*db = t->s->db[kinds[kind].rec];
+	DB		*db = t->s->db[kinds[kind].name];
 	DBC		*c = NULL;
-	DBT		 key, data, full;
+	DBT		 key, data;
 	struct key	 p;
 	enum scim_err	 rc = SCIM_OK;
-	size_t		 n = 0;
-	char		 id[STORE_ID_MAX + 1];
+	size_t		 n = 0, nids = 0, i, klen, dlen;
+	char		(*ids)[STORE_ID_MAX + 1] = NULL;
+	void		*buf = NULL, *pos, *kp, *dp;
 	cJSON		*obj;
-	bool		 keep, go_on = true;
+	bool		 keep;
 	int		 ret;
 
+	/*
+	 * Count and pick the page from the name index, one small record per
+	 * resource (a few MB for 100,000 users, so it stays in the cache),
+	 * read a page of records at a time (DB_MULTIPLE_KEY); then read only
+	 * the chosen records.  Walking the records themselves read the whole
+	 * users.db on every listing.  The order (by lower-cased name) is
+	 * stable between requests.
+	 */
 	*total = 0;
-	if (!key_make(&p, tenant, NULL, NULL, true))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
+	if (!key_make(&p, tenant, NULL, NULL, true) ||
+	    (buf = malloc(STORE_BULK_BYTES)) == NULL ||
+	    (limit > 0 && (ids = calloc(limit, sizeof(*ids))) == NULL)) {
 		key_free(&p);
-		return dberr(t, ret, "cursor", err);
+		free(buf);
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	}
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
+		rc = dberr(t, ret, "cursor", err);
+		goto out;
 	}
 	dbt_set(&key, p.buf, p.len);
-	/* Outside the page only keys are looked at: no value is copied. */
-	dbt_set(&data, NULL, 0);
-	data.flags = DB_DBT_PARTIAL;
-	for (ret = c->get(c, &key, &data, DB_SET_RANGE); ret == 0;
-	    ret = c->get(c, &key, &data, DB_NEXT)) {
+	dbt_set(&data, buf, STORE_BULK_BYTES);
+	data.ulen = STORE_BULK_BYTES;
+	data.flags = DB_DBT_USERMEM;
+	for (ret = c->get(c, &key, &data, DB_SET_RANGE | DB_MULTIPLE_KEY);
+	    ret == 0;
+	    ret = c->get(c, &key, &data, DB_NEXT | DB_MULTIPLE_KEY)) {
 		t->s->st.steps++;
-		if (key.size < p.len || memcmp(key.data, p.buf, p.len) != 0)
+		DB_MULTIPLE_INIT(pos, &data);
+		for (;;) {
+			DB_MULTIPLE_KEY_NEXT(pos, &data, kp, klen, dp, dlen);
+			if (pos == NULL)
+				break;
+			if (klen < p.len || memcmp(kp, p.buf, p.len) != 0)
+				goto walked;
+			n++;
+			if (n <= skip || n > skip + limit)
+				continue;
+			if (dlen > STORE_ID_MAX) {
+				rc = scim_fail(err, SCIM_E_INTERNAL,
+				    "corrupt name index");
+				goto out;
+			}
+			memcpy(ids[nids], dp, dlen);
+			ids[nids++][dlen] = '\0';
+		}
+	}
+	if (ret != DB_NOTFOUND) {
+		rc = dberr(t, ret, dbdefs[kinds[kind].name].file, err);
+		goto out;
+	}
+walked:
+	*total = n;
+	for (i = 0; i < nids; i++) {
+		rc = key_get(t, kinds[kind].rec, tenant, ids[i], NULL, &obj,
+		    err);
+		if (rc == SCIM_E_NOT_FOUND)
+			continue;	/* cannot be: index and record move together */
+		if (rc != SCIM_OK)
 			break;
-		n++;
-		if (!go_on || n <= skip || n > skip + limit)
-			continue;
-		dbt_set(&full, NULL, 0);
-		if ((ret = c->get(c, &key, &full, DB_CURRENT)) != 0)
-			break;
-		if (key.size - p.len > STORE_ID_MAX ||
-		    (obj = cJSON_ParseWithLength(full.data, full.size)) ==
-		    NULL) {
-			rc = scim_fail(err, SCIM_E_INTERNAL, "corrupt record");
+		keep = false;
+		if (!fn(arg, ids[i], obj, &keep)) {
+			if (!keep)
+				cJSON_Delete(obj);
 			break;
 		}
-		memcpy(id, (const char *)key.data + p.len, key.size - p.len);
-		id[key.size - p.len] = '\0';
-		keep = false;
-		go_on = fn(arg, id, obj, &keep);
 		if (!keep)
 			cJSON_Delete(obj);
 	}
-	if (rc == SCIM_OK && ret != 0 && ret != DB_NOTFOUND)
-		rc = dberr(t, ret, dbdefs[kinds[kind].rec].file, err);
-	*total = n;
-	c->close(c);
+	if (rc == SCIM_E_NOT_FOUND)
+		rc = SCIM_OK;
+out:
+	if (c != NULL)
+		c->close(c);
+	free(ids);
+	free(buf);
 	key_free(&p);
 	return rc;
 }

@@ -174,10 +174,10 @@ enum scim_err	 store_scan(struct store_txn *t, enum store_kind kind,
 		    struct scim_error *err);
 
 /*
- * One page of kind's resources of tenant, in id order: skip the first
- * skip, call fn for the next limit, and count them all into *total.  Only
- * the records handed to fn are read and parsed, so an unfiltered listing
- * costs a key walk, not a parse of every resource.
+ * One page of kind's resources of tenant, in the order of their
+ * lower-cased names: skip the first skip, call fn for the next limit, and
+ * count them all into *total.  The count walks the name index; only the
+ * records handed to fn are read and parsed.
  */
 enum scim_err	 store_scan_page(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, size_t skip, size_t limit,

@@ -463,6 +463,102 @@ test_kill(struct store *s)
 }
 
 /*
+ * Paging walks the name index a bulk buffer at a time: 7,000 users fill
+ * several buffers.  Order is by lower-cased name, stable, per tenant.
+ */
+#define PAGE_USERS	7000
+
+static enum scim_err
+load_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	const char	*tenant = arg;
+	char		 id[32], name[32];
+	cJSON		*u;
+	enum scim_err	 rc = SCIM_OK;
+	int		 i, n = strcmp(tenant, "page") == 0 ? PAGE_USERS : 3;
+
+	for (i = 0; i < n && rc == SCIM_OK; i++) {
+		snprintf(id, sizeof(id), "id-%05d", (i * 7919) % n);
+		/* Alternate case: the order must ignore it. */
+		snprintf(name, sizeof(name), "%s%05d", i % 2 ? "User" : "user",
+		    i);
+		u = mkuser(id, name, NULL);
+		rc = store_put(t, STORE_USER, tenant, u, NULL, err);
+		cJSON_Delete(u);
+	}
+	return rc;
+}
+
+struct page_arg {
+	enum store_kind	 kind;
+	const char	*tenant;
+	size_t		 skip, limit, total, seen;
+	char		 first[32], last[32];
+};
+
+static bool
+page_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct page_arg	*pa = arg;
+	const cJSON	*n = cJSON_GetObjectItem(obj, "userName");
+
+	(void)id; (void)keep;
+	if (pa->seen++ == 0)
+		snprintf(pa->first, sizeof(pa->first), "%s", n->valuestring);
+	snprintf(pa->last, sizeof(pa->last), "%s", n->valuestring);
+	return true;
+}
+
+static enum scim_err
+page_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct page_arg	*pa = arg;
+
+	pa->seen = 0;
+	pa->first[0] = pa->last[0] = '\0';
+	return store_scan_page(t, pa->kind, pa->tenant, pa->skip, pa->limit,
+	    &pa->total, page_each, pa, err);
+}
+
+static void
+test_page(struct store *s)
+{
+	struct page_arg		 pa;
+	struct scim_error	 err;
+
+	ok(store_run_nosync(s, load_fn, "page", &err) == SCIM_OK &&
+	    store_run_nosync(s, load_fn, "page2", &err) == SCIM_OK,
+	    "load %d users into one tenant, 3 into another", PAGE_USERS);
+	memset(&pa, 0, sizeof(pa));
+	pa.kind = STORE_USER;
+	pa.tenant = "page";
+	pa.limit = 10;
+	ok(store_read(s, page_fn, &pa, &err) == SCIM_OK, "first page");
+	is_int((int)pa.total, PAGE_USERS, "total counts every user");
+	is_int((int)pa.seen, 10, "a page of 10");
+	is_str(pa.first, "user00000", "in name order: first");
+	is_str(pa.last, "User00009", "in name order, case ignored: tenth");
+	pa.skip = 5000;
+	ok(store_read(s, page_fn, &pa, &err) == SCIM_OK &&
+	    pa.seen == 10 && strcmp(pa.first, "user05000") == 0,
+	    "a page deep in the index (beyond the first bulk buffer)");
+	pa.skip = PAGE_USERS - 3;
+	ok(store_read(s, page_fn, &pa, &err) == SCIM_OK && pa.seen == 3 &&
+	    strcmp(pa.last, "User06999") == 0 && pa.total == PAGE_USERS,
+	    "the last page is short and ends with the last name");
+	pa.skip = PAGE_USERS;
+	ok(store_read(s, page_fn, &pa, &err) == SCIM_OK && pa.seen == 0 &&
+	    pa.total == PAGE_USERS, "past the end: nothing, same total");
+	pa.tenant = "page2";
+	pa.skip = 0;
+	ok(store_read(s, page_fn, &pa, &err) == SCIM_OK && pa.seen == 3 &&
+	    pa.total == 3, "the other tenant sees only its 3 users");
+	pa.tenant = "pag";
+	ok(store_read(s, page_fn, &pa, &err) == SCIM_OK && pa.seen == 0 &&
+	    pa.total == 0, "a tenant whose id is a prefix of another's: none");
+}
+
+/*
  * The gate: a process opening the environment after another died (so
  * Berkeley DB recovers it) waits until every open transaction has ended,
  * and a commit made meanwhile survives the recovery.  Before the gate,
@@ -666,6 +762,7 @@ main(void)
 	}
 	test_basics(s);
 	test_kv(s);
+	test_page(s);
 	test_concurrent(s);
 	test_kill(s);
 	test_gate(s);
