@@ -154,8 +154,10 @@ dberr(struct store_txn *t, int ret, const char *what, struct scim_error *err)
 		return scim_fail(err, SCIM_E_UNAVAILABLE,
 		    "the store is busy, try again");
 	case DB_RUNRECOVERY:
+		/* Usually another process recovered it: store_run() reopens. */
 		t->s->broken = true;
-		log_err("%s: %s", what, db_strerror(ret));
+		log_info("%s: the environment was recovered or panicked (%s)",
+		    what, db_strerror(ret));
 		return scim_fail(err, SCIM_E_UNAVAILABLE,
 		    "the store is recovering, try again");
 	default:
@@ -297,13 +299,17 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
  * transactions pass through, so they queue behind it instead of starving
  * it.  fcntl locks end with their process: a SIGKILLed one never blocks
  * the gate.  A process stuck inside a transaction (waiting for a latch a
- * dead process held) would block it, so SIGALRM ends any process that
- * stays in the gate for STORE_STALL_SECONDS; its web server starts another.
+ * dead process held) would, so an opener that has waited 15 times
+ * [store] lock_timeout_ms (30 s by default) with the door shut ends it;
+ * its web server starts another.  The opener itself is ended by SIGALRM if its open (with
+ * recovery) takes STORE_OPEN_STALL_SECONDS.
  */
 enum {
 	GATE_IN,
 	GATE_DOOR
 };
+
+#define STALL_FACTOR	15	/* x lock_timeout_ms: a transaction is stuck */
 
 static bool
 gate_lock(struct store *s, short type, off_t byte)
@@ -336,7 +342,6 @@ gate_enter(struct store *s)
 		s->gate_depth--;
 		return false;
 	}
-	alarm(STORE_STALL_SECONDS);
 	return true;
 }
 
@@ -345,19 +350,66 @@ gate_leave(struct store *s)
 {
 	if (--s->gate_depth > 0)
 		return;
-	alarm(0);
 	gate_lock(s, F_UNLCK, GATE_IN);
+}
+
+/*
+ * With the door shut no transaction can begin, so whoever still holds
+ * GATE_IN after STALL_FACTOR * lock_timeout_ms has been inside one
+ * transaction all that time: stuck on a latch of a dead process.  End it (a death, which
+ * the coming open recovers), or the gate would never close.
+ */
+static void
+gate_end_stalled(struct store *s)
+{
+	struct flock	 fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = GATE_IN;
+	fl.l_len = 1;
+	if (fcntl(s->gate, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK ||
+	    fl.l_pid <= 0)
+		return;
+	log_err("process %ld has been inside one store transaction for "
+	    "%u ms: ending it so that the store can be recovered",
+	    (long)fl.l_pid, STALL_FACTOR * s->lock_timeout_ms);
+	if (kill(fl.l_pid, SIGKILL) != 0)
+		log_err("kill %ld: %s", (long)fl.l_pid, strerror(errno));
 }
 
 /* Hold the gate alone: every transaction of every process has ended. */
 static bool
 gate_close(struct store *s)
 {
+	struct flock	 fl;
+	struct timespec	 ts = { 0, 1000000 };
+	int64_t		 stall;
+
 	if (!gate_lock(s, F_WRLCK, GATE_DOOR))
 		return false;
-	if (!gate_lock(s, F_WRLCK, GATE_IN)) {
-		gate_lock(s, F_UNLCK, GATE_DOOR);
-		return false;
+	stall = util_now_usec() +
+	    (int64_t)STALL_FACTOR * s->lock_timeout_ms * 1000;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = GATE_IN;
+	fl.l_len = 1;
+	/* Poll: a blocking wait could not notice a stalled holder. */
+	while (fcntl(s->gate, F_SETLK, &fl) == -1) {
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
+			log_err("%s/scim.gate: %s", s->home, strerror(errno));
+			gate_lock(s, F_UNLCK, GATE_DOOR);
+			return false;
+		}
+		if (util_now_usec() >= stall) {
+			gate_end_stalled(s);
+			stall = util_now_usec() + 1000000;
+		}
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 16000000)
+			ts.tv_nsec *= 2;
 	}
 	s->gate_depth = 1;		/* store_run() inside: no relock */
 	alarm(STORE_OPEN_STALL_SECONDS);

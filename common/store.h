@@ -30,9 +30,11 @@
  * transactions are kept apart by the gate, fcntl locks on <home>/scim.gate
  * (see store.c): every transaction holds it shared, every environment open
  * holds it alone, so no process is inside a transaction while another
- * recovers.  A process that stays inside one transaction for
- * STORE_STALL_SECONDS (or inside an open for STORE_OPEN_STALL_SECONDS) is
- * ended by SIGALRM: the store owns the process's alarm().
+ * recovers.  A process that stays inside one transaction for 15 times
+ * [store] lock_timeout_ms while another waits to open the environment is
+ * ended (SIGKILL) by that one; a process inside an open for
+ * STORE_OPEN_STALL_SECONDS is ended by SIGALRM (the store owns alarm()
+ * during an open).
  */
 #ifndef SCIM_STORE_H
 #define SCIM_STORE_H
@@ -48,7 +50,6 @@
 
 #define STORE_SCHEMA_VERSION	1	/* layout version written in meta.db */
 #define STORE_ID_MAX		128	/* longest id or tenant accepted */
-#define STORE_STALL_SECONDS	30	/* longest transaction, then SIGALRM */
 #define STORE_OPEN_STALL_SECONDS 600	/* longest open (with recovery) */
 
 struct store;				/* an open environment */

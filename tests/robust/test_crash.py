@@ -381,9 +381,9 @@ class Crash(scimtest.ScimTestCase):
         log = cls.srv.errorlog_all()
         for what, mark in (("reopens after lasting lock conflicts", "opening the store again"),
                            ("workers renewed after a recovery", "starting afresh"),
-                           ("transactions met a recovery", "DB_RUNRECOVERY"),
+                           ("transactions met a recovery", "environment was recovered or panicked"),
                            ("recoveries run", "recovering it"),
-                           ("stalled processes ended (SIGALRM)", "child signalled: 14")):
+                           ("stuck processes ended", "inside one store transaction for")):
             print("# %s: %d" % (what, sum(1 for ln in log if mark in ln)))
         for ln in [ln for ln in log if "may not have been applied" in ln or "panicked around" in ln][:5]:
             print("# log: " + ln)

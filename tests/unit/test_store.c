@@ -20,6 +20,7 @@
 #include "tap.h"
 
 static struct scim_config	 cfg;
+static struct store		*s_main;	/* the parent's store */
 
 static cJSON *
 mkuser(const char *id, const char *name, const char *ext)
@@ -664,6 +665,77 @@ test_gate(struct store *s)
 }
 
 /*
+ * A process stuck inside a transaction (here: paused, as on a latch that
+ * a killed process held) would keep the gate from closing for ever; the
+ * next opener ends it after 15 x lock_timeout_ms and recovers.
+ */
+static enum scim_err
+stuck_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	int		*fd = arg;
+	cJSON		*u = mkuser("stuck", "stuck-user", NULL);
+	enum scim_err	 rc;
+
+	rc = store_put(t, STORE_USER, "stall", u, NULL, err);
+	cJSON_Delete(u);
+	if (rc != SCIM_OK)
+		return rc;
+	if (write(*fd, "s", 1) != 1)
+		return SCIM_E_INTERNAL;
+	for (;;)
+		pause();
+}
+
+static void
+test_stall(void)
+{
+	struct scim_config	 fast = cfg;
+	struct store		*cs;
+	struct scim_error	 err;
+	struct timespec		 t0, t1;
+	int			 fds[2], st_stuck = 0, st_open = 0;
+	char			 c;
+	pid_t			 stuck, opener;
+	double			 secs;
+
+	fast.lock_timeout_ms = 100;		/* stuck after 1.5 s */
+	if (pipe(fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	if ((stuck = fork()) == 0) {
+		close(fds[0]);
+		if (store_open(&cs, &fast, &err) != SCIM_OK)
+			_exit(2);
+		store_run(cs, stuck_fn, &fds[1], &err);
+		_exit(3);
+	}
+	close(fds[1]);
+	ok(read(fds[0], &c, 1) == 1, "a process is stuck inside a transaction");
+	close(fds[0]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((opener = fork()) == 0) {
+		if (store_open(&cs, &fast, &err) != SCIM_OK)
+			_exit(2);
+		store_close(cs);
+		_exit(0);
+	}
+	waitpid(opener, &st_open, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	waitpid(stuck, &st_stuck, 0);
+	ok(WIFSIGNALED(st_stuck) && WTERMSIG(st_stuck) == SIGKILL,
+	    "the next opener ended the stuck process");
+	ok(WIFEXITED(st_open) && WEXITSTATUS(st_open) == 0,
+	    "and opened the store (recovering it)");
+	ok(secs >= 1.4 && secs < 30.0, "after %.1f s (15 x 100 ms, then "
+	    "recovery)", secs);
+	ok(get_name(s_main, STORE_USER, "stall",
+	    "stuck") == NULL, "nothing of the stuck transaction remains");
+}
+
+/*
  * Eight processes creating the same new home at once (as lighttpd's
  * freshly spawned workers and scim-tokens do on a first start) all open
  * it and write.
@@ -766,6 +838,8 @@ main(void)
 	test_concurrent(s);
 	test_kill(s);
 	test_gate(s);
+	s_main = s;
+	test_stall();
 	test_first_open_race(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
