@@ -1,9 +1,9 @@
 /*
  * The scim-tokens admin page: routing, sessions and CSRF checks, the
- * token actions, the audit log view (filters and paging from the query
- * string of a GET, so it works without JavaScript), and the HTML (one
- * inline style and one inline script, both allowed by hash in the
- * Content-Security-Policy).
+ * token actions (revoke and delete only after a confirmation view), the
+ * audit log view (filters and paging from the query string of a GET, so
+ * it works without JavaScript), and the HTML (one inline style and one
+ * inline script, both allowed by hash in the Content-Security-Policy).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +61,9 @@ static const char page_style[] =
 "button.primary{background:#1f6feb;border-color:#1f6feb;color:#fff}"
 "button.primary:hover{background:#1a5fcc}"
 "button.danger{color:#b42318;border-color:#e4a9a3}"
+"button.danger.solid{background:#b42318;border-color:#b42318;color:#fff}"
+"button.danger.solid:hover{background:#912018}"
+".confirm{max-width:720px;border-color:#f3b0a8}"
 "button.link{background:none;border:none;color:#fff;"
 "text-decoration:underline;padding:0}"
 "button[disabled]{opacity:.5;cursor:not-allowed}"
@@ -438,6 +441,17 @@ jstr(const cJSON *o, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* A token as "<label> (<id>)". */
+static void
+token_name(struct page_buf *b, const cJSON *tk)
+{
+	page_puts(b, "<strong>");
+	page_esc(b, *jstr(tk, "label") ? jstr(tk, "label") : "(no label)");
+	page_puts(b, "</strong> (<code>");
+	page_esc(b, jstr(tk, "id"));
+	page_puts(b, "</code>)");
+}
+
 /* --- the sign-in form --- */
 
 static void
@@ -582,6 +596,149 @@ act_apply(struct store_txn *t, void *arg, struct scim_error *err)
 	return token_apply(t, arg, err);
 }
 
+/*
+ * Revoking or deleting a token cuts its client off for good, so the first
+ * post of either (without confirm=yes) only answers with this view: what
+ * will happen, in plain words, and a form that posts the same action
+ * again with confirm=yes.  It works without JavaScript and writes
+ * nothing, no audit event either; the CSRF check has already run, and
+ * runs again on the confirming post.
+ */
+
+/* What revoking [0] or deleting [1] a token does, by its state. */
+static const char *const confirm_what[2][4] = {
+	{
+		[TOKEN_ACTIVE] = "Entra ID stops provisioning as soon as the "
+		    "token is revoked; this cannot be undone.",
+		[TOKEN_INACTIVE] = "The token is disabled, and once revoked "
+		    "it can never be enabled again; this cannot be undone.",
+		[TOKEN_EXPIRED] = "The token has expired, and once revoked it "
+		    "can never be renewed; this cannot be undone.",
+		[TOKEN_REVOKED] = "The token is already revoked.",
+	}, {
+		[TOKEN_ACTIVE] = "Entra ID stops provisioning as soon as the "
+		    "token is deleted; this cannot be undone.",
+		[TOKEN_INACTIVE] = "The token is disabled, and once deleted "
+		    "it can never be enabled again; this cannot be undone.",
+		[TOKEN_EXPIRED] = "The token has expired, and once deleted it "
+		    "can never be renewed; this cannot be undone.",
+		[TOKEN_REVOKED] = "The token is revoked and lets no client "
+		    "in: deleting it removes it from the list for good.",
+	},
+};
+
+/* Does act cut a client off for good, so that the page asks first? */
+static bool
+needs_confirm(enum token_action act)
+{
+	return act == TOKEN_REVOKE || act == TOKEN_DELETE;
+}
+
+struct confirm_arg {
+	const char	*tenant;
+	const char	*id;
+	cJSON		*rec;		/* out: token_get() */
+};
+
+static enum scim_err
+confirm_read(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct confirm_arg	*ca = arg;
+
+	cJSON_Delete(ca->rec);
+	ca->rec = NULL;
+	return token_get(t, ca->tenant, ca->id, &ca->rec, err);
+}
+
+/* The confirmation view of act on tk (token_public() at now). */
+static void
+confirm_page(struct page_req *pr, enum token_action act, const cJSON *tk,
+    enum token_state st)
+{
+	struct page_buf	*b = &pr->html;
+	const char	*verb = act == TOKEN_DELETE ? "Delete" : "Revoke";
+
+	head(pr, act == TOKEN_DELETE ? "Delete token" : "Revoke token");
+	page_printf(b, "<section class=\"card confirm\" id=\"confirm\">"
+	    "<h1>%s this token?</h1><p>You are about to %s token ", verb,
+	    act == TOKEN_DELETE ? "delete" : "revoke");
+	token_name(b, tk);
+	page_puts(b, ".</p><p class=\"muted\">Status ");
+	page_esc(b, jstr(tk, "status"));
+	page_puts(b, " · expires ");
+	when(b, jnum(tk, "expires"));
+	page_puts(b, " · last used ");
+	when(b, jnum(tk, "last_used"));
+	page_puts(b, "</p><div class=\"banner bad\" role=\"alert\" "
+	    "id=\"confirm-what\"><strong>");
+	page_puts(b, confirm_what[act == TOKEN_DELETE][st]);
+	page_puts(b, "</strong>");
+	if (st == TOKEN_ACTIVE)
+		page_puts(b, " Every request that carries it is refused from "
+		    "then on. To replace it, use Regenerate instead: it makes "
+		    "a new token and revokes this one in one step.");
+	if (act == TOKEN_DELETE)
+		page_puts(b, " Its events stay in the audit log.");
+	page_puts(b, "</div><form method=\"post\" action=\"");
+	page_esc(b, pr->base);
+	page_puts(b, "/action\" class=\"form-row\"><input type=\"hidden\" "
+	    "name=\"csrf\" value=\"");
+	page_esc(b, pr->sess.csrf);
+	page_puts(b, "\"><input type=\"hidden\" name=\"id\" value=\"");
+	page_esc(b, jstr(tk, "id"));
+	page_printf(b, "\"><input type=\"hidden\" name=\"confirm\" "
+	    "value=\"yes\"><button type=\"submit\" class=\"danger solid\" "
+	    "id=\"confirm-yes\" name=\"action\" value=\"%s\">%s token"
+	    "</button><a id=\"confirm-cancel\" href=\"",
+	    token_action_name(act), verb);
+	page_esc(b, pr->base);
+	page_puts(b, "\">Cancel</a></form></section>\n");
+	foot(pr);
+	finish(pr, 200);
+}
+
+/*
+ * Ask before act on token id: show the confirmation view, or, when the
+ * token is not there or act would be refused anyway, say so the way the
+ * action would (a message and back to the page).
+ */
+static void
+confirm_ask(struct page_req *pr, enum token_action act, const char *id)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct confirm_arg	 ca;
+	enum token_state	 st = TOKEN_ACTIVE;
+	int64_t			 now = util_now_usec();
+	cJSON			*tk = NULL;
+	enum scim_err		 rc;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.tenant = pr->sess.tenant;
+	ca.id = id;
+	rc = store_read(pr->pc->store, confirm_read, &ca, &err);
+	if (rc == SCIM_OK) {
+		st = token_state(ca.rec, now);
+		if ((tk = token_public(ca.rec, now)) == NULL)
+			rc = scim_fail(&err, SCIM_E_INTERNAL, "out of memory");
+		else
+			/* On the stored copy, thrown away: a dry run. */
+			rc = token_transition(ca.rec, act, now, 0, &err);
+	}
+	if (rc == SCIM_OK)
+		confirm_page(pr, act, tk, st);
+	else if (rc == SCIM_E_NOT_FOUND || rc == SCIM_E_CONFLICT) {
+		flash(pr, false, NULL, "Could not %s the token: %s",
+		    token_action_name(act), err.detail);
+		redirect(pr);
+	} else {
+		log_err("page: %s", err.detail);
+		message_page(pr, 503, "Unavailable", "The token store cannot be "
+		    "read right now; try again in a moment.");
+	}
+	cJSON_Delete(tk);
+	cJSON_Delete(ca.rec);
+}
+
 static void
 do_action(struct page_req *pr)
 {
@@ -597,6 +754,9 @@ do_action(struct page_req *pr)
 	const char		*id = http_param(&pr->form, "id");
 	const char		*label = http_param(&pr->form, "label");
 	const char		*days_s = http_param(&pr->form, "days");
+	const char		*confirm = http_param(&pr->form, "confirm");
+	bool			 confirmed = confirm != NULL &&
+				    strcmp(confirm, "yes") == 0;
 	char			 tok[TOKEN_LEN + 1];
 	char			 actor[ADMIN_NAME_MAX + 8];
 	cJSON			*rec = NULL;
@@ -618,6 +778,11 @@ do_action(struct page_req *pr)
 		flash(pr, false, NULL, "The lifetime must be 30, 60, 90, 180 "
 		    "or 365 days.");
 		goto out;
+	}
+	if (token_action_parse(action, &op.act) && needs_confirm(op.act) &&
+	    !confirmed) {
+		confirm_ask(pr, op.act, id);
+		return;
 	}
 	memset(&ai, 0, sizeof(ai));
 	ai.tenant = pr->sess.tenant;
@@ -719,16 +884,6 @@ time_left(struct page_buf *b, int64_t usec)
 		page_printf(b, "in %lld hour%s", (long long)h, h == 1 ? "" : "s");
 	else
 		page_puts(b, "within the hour");
-}
-
-static void
-token_name(struct page_buf *b, const cJSON *tk)
-{
-	page_puts(b, "<strong>");
-	page_esc(b, *jstr(tk, "label") ? jstr(tk, "label") : "(no label)");
-	page_puts(b, "</strong> (<code>");
-	page_esc(b, jstr(tk, "id"));
-	page_puts(b, "</code>)");
 }
 
 static void

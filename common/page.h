@@ -10,11 +10,14 @@
  *   POST <base>/login    sign in (name, password, csrf)
  *   POST <base>/logout   sign out (csrf)
  *   POST <base>/action   action=create|regenerate|renew|disable|enable|
- *                        revoke|delete, id, days, label, csrf
+ *                        revoke|delete, id, days, label, confirm, csrf
  *
  * Every POST answers 303 See Other back to <base> (POST-redirect-GET),
- * except a failed sign-in, which shows the form again.  A new token is
- * shown once, on the next GET, from the session's one-time slot.
+ * except a failed sign-in, which shows the form again, and revoke or
+ * delete without confirm=yes, which changes nothing and answers with a
+ * confirmation view (what will happen; a button that posts the action
+ * again with confirm=yes, a Cancel link back).  A new token is shown
+ * once, on the next GET, from the session's one-time slot.
  *
  * Every value written into HTML goes through page_esc().  Every answer
  * carries a strict Content-Security-Policy (no source allowed but the

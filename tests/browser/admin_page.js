@@ -1,9 +1,11 @@
 // Drives headless Chromium (Debian's, through playwright-core) through the
 // scim-tokens admin page and prints TAP: sign in, create a token and see it
-// once, reload and it is gone, use it the way Entra ID does, revoke it and
-// see both the status and the requests change, a form posted without its
-// CSRF token is refused, a hostile label is shown as text.  Screenshots go
-// to $ARTIFACTS.  Run by admin_page.py, which starts the server.
+// once, reload and it is gone, use it the way Entra ID does, revoke it
+// (through its confirmation view: the first click and Cancel change
+// nothing) and see both the status and the requests change, delete one the
+// same way, a form posted without its CSRF token is refused, a hostile
+// label is shown as text.  Screenshots go to $ARTIFACTS.  Run by
+// admin_page.py, which starts the server.
 'use strict';
 
 const fs = require('fs');
@@ -38,6 +40,18 @@ async function entra(token) {
     headers: { Authorization: 'Bearer ' + token, Accept: 'application/scim+json' },
   });
   return { status: r.status, body: await r.text() };
+}
+
+// The status badge of token id in the token table.
+async function badge(page, id) {
+  return page.locator(`tr[data-id="${id}"] .badge`).textContent();
+}
+
+// How many rows of the audit log on the page are events of type on token id.
+async function tokenEvents(page, id, type) {
+  return page.$$eval('#events tbody tr', (trs, [tid, t]) => trs.filter((tr) =>
+    tr.querySelector('td.type code').textContent === t &&
+    tr.querySelector('td.target').textContent.includes(tid)).length, [id, type]);
 }
 
 async function shot(page, name) {
@@ -148,11 +162,50 @@ async function main() {
     ok((await page.locator(`tr[data-id="${tokenId}"] .badge`).textContent()) === 'Active',
       'and nothing changed: the token is still Active');
 
-    // 7. Revoke it: the status changes and Entra's requests fail.
+    // 7. Revoke asks first: the first click shows what will happen and
+    // changes nothing; Cancel changes nothing; a confirmation without the
+    // CSRF token is refused; only the confirmation revokes.
+    [resp] = await Promise.all([page.waitForNavigation(),
+      page.locator(`tr[data-id="${tokenId}"] button[value=revoke]`).click()]);
+    ok(resp.status() === 200 && (await page.textContent('h1')) === 'Revoke this token?',
+      'Revoke first shows a confirmation view', resp.status());
+    let what = await page.textContent('#confirm-what').catch(() => '');
+    ok(what.includes('Entra ID stops provisioning as soon as the token is revoked; ' +
+      'this cannot be undone.'), 'it says in plain words what revoking does', what);
+    let confirmText = await page.textContent('#confirm');
+    ok(confirmText.includes(HOSTILE) && confirmText.includes(tokenId),
+      'it names the token by its label (as text) and id', confirmText);
+    ok(dialogs.length === 0, 'no script of the label ran there either', dialogs.join(', '));
+    ok(await page.locator('#confirm-yes.danger').textContent() === 'Revoke token' &&
+      await page.locator('#confirm form input[name=confirm]').inputValue() === 'yes',
+    'with a danger button that posts the action with confirm=yes');
+    await shot(page, '04a-confirm-revoke.png');
+    r = await entra(token);
+    ok(r.status === 200, 'the first click changed nothing: Entra\'s requests still work', r.status);
+    const other = await ctx.newPage();
+    await other.goto(PAGE);
+    ok(await badge(other, tokenId) === 'Active' &&
+      (await tokenEvents(other, tokenId, 'token.revoked')) === 0,
+    'and the token is still listed Active, with no token.revoked event');
+    await other.close();
+    await Promise.all([page.waitForNavigation(), page.click('#confirm-cancel')]);
+    ok(page.url() === PAGE && await badge(page, tokenId) === 'Active' &&
+      (await tokenEvents(page, tokenId, 'token.revoked')) === 0,
+    'Cancel goes back to the page and changes nothing', page.url());
+    r = await entra(token);
+    ok(r.status === 200, 'Entra\'s requests still work after Cancel', r.status);
     await Promise.all([page.waitForNavigation(),
       page.locator(`tr[data-id="${tokenId}"] button[value=revoke]`).click()]);
-    ok((await page.locator(`tr[data-id="${tokenId}"] .badge`).textContent()) === 'Revoked',
-      'after Revoke the status reads Revoked');
+    await page.evaluate(() => document.querySelector('#confirm input[name=csrf]').remove());
+    [resp] = await Promise.all([page.waitForNavigation(), page.click('#confirm-yes')]);
+    ok(resp.status() === 403 && /CSRF/.test(await page.textContent('body')),
+      'a confirmation posted without the CSRF token is refused with 403', resp.status());
+    await page.goto(PAGE);
+    ok(await badge(page, tokenId) === 'Active', 'and the token is still Active');
+    await Promise.all([page.waitForNavigation(),
+      page.locator(`tr[data-id="${tokenId}"] button[value=revoke]`).click()]);
+    await Promise.all([page.waitForNavigation(), page.click('#confirm-yes')]);
+    ok(await badge(page, tokenId) === 'Revoked', 'after confirming, the status reads Revoked');
     ok((await page.textContent('#flash')).includes('revoked'), 'a message confirms it');
     r = await entra(token);
     ok(r.status === 401, 'an Entra-style request with the revoked token gets 401',
@@ -160,7 +213,42 @@ async function main() {
     const events = await page.textContent('#events');
     ok(events.includes('token.created') && events.includes('token.revoked'),
       'the recent events show the creation and the revocation');
+    ok(await tokenEvents(page, tokenId, 'token.revoked') === 1,
+      'one token.revoked event: none for the confirmation views');
     await shot(page, '05-revoked.png');
+
+    // 7b. Delete asks first too: an active token, Cancel, then confirm.
+    await page.fill('input[name=label]', 'Entra ID test tenant');
+    await Promise.all([page.waitForNavigation(),
+      page.click('button[name=action][value=create]')]);
+    const doomed = await page.inputValue('#new-token-value');
+    const doomedId = doomed.split('_')[1];
+    await Promise.all([page.waitForNavigation(),
+      page.locator(`tr[data-id="${doomedId}"] button[value=delete]`).click()]);
+    what = await page.textContent('#confirm-what').catch(() => '');
+    ok((await page.textContent('h1')) === 'Delete this token?' &&
+      what.includes('Entra ID stops provisioning as soon as the token is deleted; ' +
+        'this cannot be undone.'), 'Delete first shows a confirmation view in plain words', what);
+    confirmText = await page.textContent('#confirm');
+    ok(confirmText.includes('Entra ID test tenant') && confirmText.includes(doomedId),
+      'naming the token by its label and id', confirmText);
+    await shot(page, '05a-confirm-delete.png');
+    r = await entra(doomed);
+    ok(r.status === 200, 'the first click changed nothing: the token still works', r.status);
+    await Promise.all([page.waitForNavigation(), page.click('#confirm-cancel')]);
+    ok(await badge(page, doomedId) === 'Active' &&
+      (await tokenEvents(page, doomedId, 'token.deleted')) === 0,
+    'Cancel: the token is still listed Active, with no token.deleted event');
+    await Promise.all([page.waitForNavigation(),
+      page.locator(`tr[data-id="${doomedId}"] button[value=delete]`).click()]);
+    await Promise.all([page.waitForNavigation(), page.click('#confirm-yes')]);
+    ok(await page.locator(`tr[data-id="${doomedId}"]`).count() === 0 &&
+      (await page.textContent('#flash')).includes('deleted'),
+    'after confirming, the token is gone from the list');
+    r = await entra(doomed);
+    ok(r.status === 401, 'and an Entra-style request with it gets 401', r.status);
+    ok(await tokenEvents(page, doomedId, 'token.deleted') === 1,
+      'one token.deleted event');
 
     // 8. A token for the final look of the page, then sign out.
     await page.fill('input[name=label]', 'Entra ID production');

@@ -12,6 +12,7 @@
 """
 
 import http.client
+import json
 import os
 import re
 import statistics
@@ -484,11 +485,13 @@ class Page(ScimTestCase):
         again = c.req("GET", "/scim-tokens")
         self.assertNotIn(tok, again.text, "shown once only")
         self.assertNotIn("new-token-value", again.text)
-        # Actions: disable (401), enable (200), revoke (401).
+        # Actions: disable (401), enable (200), revoke (401, confirmed).
         for action, status in (("disable", 401), ("enable", 200), ("renew", 200),
                                ("revoke", 401)):
-            r = c.req("POST", "/scim-tokens/action",
-                      {"csrf": csrf, "action": action, "id": token_id(tok), "days": "30"})
+            form = {"csrf": csrf, "action": action, "id": token_id(tok), "days": "30"}
+            if action == "revoke":
+                form["confirm"] = "yes"
+            r = c.req("POST", "/scim-tokens/action", form)
             self.assertEqual(r.status, 303, r)
             self.assertEqual(self.srv.get("/Users", token=tok).status, status, action)
         page = c.req("GET", "/scim-tokens")
@@ -506,6 +509,67 @@ class Page(ScimTestCase):
         self.assertEqual(r.status, 303)
         c.cookies = old
         self.assertIn('name="password"', c.req("GET", "/scim-tokens").text)
+
+    def test_revoke_delete_confirmed(self):
+        """Revoke and delete ask first; only confirm=yes with the CSRF token acts."""
+        c = PageClient(self.srv)
+        self.assertEqual(c.login("page-owner", PASSWORD).status, 303)
+        csrf = c.csrf(c.req("GET", "/scim-tokens").text)
+        tok = self.srv.make_token(label='Entra "prod" <1>')
+        tid = token_id(tok)
+
+        def events():
+            r = subprocess.run([os.path.join(scimtest.CGI_BIN, "scimctl"), "-c",
+                                self.srv.conf, "audit", "--target", tid],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return [json.loads(line)["type"] for line in r.stdout.splitlines()]
+
+        def post(action, **extra):
+            return c.req("POST", "/scim-tokens/action",
+                         dict({"csrf": csrf, "action": action, "id": tid}, **extra))
+
+        self.assertEqual(events(), ["token.created"])
+        for action in ("revoke", "delete"):
+            # The first post only asks: 200, plain words, label and id, a
+            # form that posts the same action with confirm=yes.
+            for extra in ({"days": "90"}, {"confirm": "no"}):
+                r = post(action, **extra)
+                self.assertEqual(r.status, 200, r)
+                self.assertIn("Entra ID stops provisioning as soon as the token is %sd; "
+                              "this cannot be undone." % action, r.text)
+                self.assertIn("Entra &quot;prod&quot; &lt;1&gt;", r.text)
+                self.assertIn("<code>%s</code>" % tid, r.text)
+                self.assertIn('name="confirm" value="yes"', r.text)
+                self.assertIn('name="action" value="%s"' % action, r.text)
+                self.assertIn('name="id" value="%s"' % tid, r.text)
+                self.assertEqual(c.csrf(r.text), csrf)
+                self.assertIn('id="confirm-cancel" href="/scim-tokens"', r.text)
+                self.assertEqual(r.headers["cache-control"], "no-store")
+                self.assertEqual(self.srv.get("/Users", token=tok).status, 200, action)
+            # A forged confirmation (no CSRF token, a wrong one) is refused.
+            for bad in ({"csrf": ""}, {"csrf": "0" * 64}):
+                self.assertEqual(post(action, confirm="yes", **bad).status, 403)
+                self.assertEqual(self.srv.get("/Users", token=tok).status, 200, action)
+        self.assertEqual(events(), ["token.created"], "no event for the confirmation views")
+        # Confirmed: revoked, one event.
+        self.assertEqual(post("revoke", confirm="yes").status, 303)
+        self.assertEqual(self.srv.get("/Users", token=tok).status, 401)
+        self.assertEqual(events(), ["token.revoked", "token.created"])
+        # Revoking it again is refused at once, with no view to confirm.
+        self.assertEqual(post("revoke").status, 303)
+        self.assertIn("Could not revoke the token", c.req("GET", "/scim-tokens").text)
+        # Deleting a revoked token: the words follow its state.
+        r = post("delete")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("The token is revoked and lets no client in", r.text)
+        self.assertNotIn("Entra ID stops provisioning", r.text)
+        self.assertEqual(post("delete", confirm="yes").status, 303)
+        self.assertEqual(events(), ["token.deleted", "token.revoked", "token.created"])
+        self.assertNotIn('data-id="%s"' % tid, c.req("GET", "/scim-tokens").text)
+        # An unknown token: no view, the message the action would give.
+        self.assertEqual(post("delete").status, 303)
+        self.assertIn("Could not delete the token", c.req("GET", "/scim-tokens").text)
 
     def test_viewer_cannot_change(self):
         tok = self.srv.make_token(label="viewer-sees")
