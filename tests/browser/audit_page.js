@@ -7,28 +7,10 @@
 // the events; the screenshot goes to $ARTIFACTS/07-audit-log.png.
 'use strict';
 
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
-const { chromium } = require('playwright-core');
+const { PAGE, ok, artifact, run } = require('./harness');
 
-const BASE = process.env.BASE_URL;
-const PAGE = BASE + '/scim-tokens';
-const ARTIFACTS = process.env.ARTIFACTS;
 const USERS = Number(process.env.USERS);
 const PER_PAGE = 25;
-
-let n = 0;
-let failed = 0;
-
-function ok(cond, name, diag) {
-  n++;
-  if (!cond) failed++;
-  console.log(`${cond ? '' : 'not '}ok ${n} - ${name}`);
-  if (!cond && diag !== undefined) {
-    for (const line of String(diag).split('\n')) console.log('# ' + line);
-  }
-}
 
 // The rows of the log on the page: id, category, type, target text.
 async function rows(page) {
@@ -56,167 +38,130 @@ async function filter(page, { category = '', target = '', since = '', until = ''
   return resp;
 }
 
-async function main() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'scim-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-      '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-  });
-  const dialogs = [];
-  const cspErrors = [];
-  try {
-    const page = ctx.pages()[0] || await ctx.newPage();
-    page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
+run(async ({ page, dialogs }) => {
+  // 1. A failed sign-in (an admin event), then sign in as the owner.
+  await page.goto(PAGE);
+  await page.fill('#name', process.env.ADMIN_NAME);
+  await page.fill('#password', 'not the password');
+  let [resp] = await Promise.all([page.waitForNavigation(),
+    page.click('button[type=submit]')]);
+  ok(resp.status() === 401, 'a wrong password is refused', resp.status());
+  await page.fill('#name', process.env.ADMIN_NAME);
+  await page.fill('#password', process.env.ADMIN_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  ok(await page.locator('#audit-filter').count() === 1,
+    'signed in: the page shows the audit log with its filter form');
 
-    // 1. A failed sign-in (an admin event), then sign in as the owner.
-    await page.goto(PAGE);
-    await page.fill('#name', process.env.ADMIN_NAME);
-    await page.fill('#password', 'not the password');
-    let [resp] = await Promise.all([page.waitForNavigation(),
-      page.click('button[type=submit]')]);
-    ok(resp.status() === 401, 'a wrong password is refused', resp.status());
-    await page.fill('#name', process.env.ADMIN_NAME);
-    await page.fill('#password', process.env.ADMIN_PASSWORD);
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-    ok(await page.locator('#audit-filter').count() === 1,
-      'signed in: the page shows the audit log with its filter form');
+  // 2. No filter: the newest page of every category.
+  let all = await rows(page);
+  ok(all.length === PER_PAGE, `the log shows ${PER_PAGE} events per page`, all.length);
+  ok(await page.locator('#audit a.older').count() === 1,
+    'and a link to the older events');
+  ok(await page.locator('#audit a.newest').count() === 0,
+    'but none to the newest: this is the newest page');
+  const ids = all.map((r) => r.id);
+  ok(ids.every((id, i) => i === 0 || ids[i - 1] > id), 'newest first', ids.join(' '));
 
-    // 2. No filter: the newest page of every category.
-    let all = await rows(page);
-    ok(all.length === PER_PAGE, `the log shows ${PER_PAGE} events per page`, all.length);
-    ok(await page.locator('#audit a.older').count() === 1,
-      'and a link to the older events');
-    ok(await page.locator('#audit a.newest').count() === 0,
-      'but none to the newest: this is the newest page');
-    const ids = all.map((r) => r.id);
-    ok(ids.every((id, i) => i === 0 || ids[i - 1] > id), 'newest first', ids.join(' '));
+  // 3. Category SCIM only, then its older page.
+  resp = await filter(page, { category: 'scim' });
+  ok(resp.status() === 200 && page.url().includes('category=scim'),
+    'filtering by category is a GET with category=scim', page.url());
+  const p1 = await rows(page);
+  ok(p1.length === PER_PAGE && p1.every((r) => r.category === 'scim' &&
+    r.type.startsWith('scim.')), 'category SCIM shows only scim.* events',
+  p1.map((r) => r.type).join(' '));
+  ok(await page.inputValue('#audit-filter select[name=category]') === 'scim',
+    'the form keeps the chosen category');
+  await Promise.all([page.waitForNavigation(), page.click('#audit a.older')]);
+  ok(page.url().includes('category=scim') && /before=[0-9a-f]{24}/.test(page.url()),
+    'the older page keeps the filter and starts before the last id', page.url());
+  const p2 = await rows(page);
+  ok(p2.length === USERS + 1 - PER_PAGE && p2.every((r) => r.category === 'scim'),
+    `the older page holds the other ${USERS + 1 - PER_PAGE} SCIM events`,
+    p2.map((r) => r.type).join(' '));
+  const seen = new Set(p1.map((r) => r.id));
+  ok(p2.every((r) => !seen.has(r.id)) && p2[0].id < p1[p1.length - 1].id,
+    'with no overlap, all older than the first page');
+  ok(await page.locator('#audit a.older').count() === 0,
+    'and no older page after the last one');
+  await Promise.all([page.waitForNavigation(), page.click('#audit a.newest')]);
+  ok((await rows(page))[0].id === p1[0].id && page.url().includes('category=scim') &&
+    !page.url().includes('before='), '"Newest" goes back to the first page, filter kept',
+  page.url());
 
-    // 3. Category SCIM only, then its older page.
-    resp = await filter(page, { category: 'scim' });
-    ok(resp.status() === 200 && page.url().includes('category=scim'),
-      'filtering by category is a GET with category=scim', page.url());
-    const p1 = await rows(page);
-    ok(p1.length === PER_PAGE && p1.every((r) => r.category === 'scim' &&
-      r.type.startsWith('scim.')), 'category SCIM shows only scim.* events',
-    p1.map((r) => r.type).join(' '));
-    ok(await page.inputValue('#audit-filter select[name=category]') === 'scim',
-      'the form keeps the chosen category');
-    await Promise.all([page.waitForNavigation(), page.click('#audit a.older')]);
-    ok(page.url().includes('category=scim') && /before=[0-9a-f]{24}/.test(page.url()),
-      'the older page keeps the filter and starts before the last id', page.url());
-    const p2 = await rows(page);
-    ok(p2.length === USERS + 1 - PER_PAGE && p2.every((r) => r.category === 'scim'),
-      `the older page holds the other ${USERS + 1 - PER_PAGE} SCIM events`,
-      p2.map((r) => r.type).join(' '));
-    const seen = new Set(p1.map((r) => r.id));
-    ok(p2.every((r) => !seen.has(r.id)) && p2[0].id < p1[p1.length - 1].id,
-      'with no overlap, all older than the first page');
-    ok(await page.locator('#audit a.older').count() === 0,
-      'and no older page after the last one');
-    await Promise.all([page.waitForNavigation(), page.click('#audit a.newest')]);
-    ok((await rows(page))[0].id === p1[0].id && page.url().includes('category=scim') &&
-      !page.url().includes('before='), '"Newest" goes back to the first page, filter kept',
-    page.url());
+  // 4. One user's events, by name and by id.
+  const name = process.env.TARGET_NAME;
+  const uid = process.env.TARGET_ID;
+  await filter(page, { target: name });
+  let t = await rows(page);
+  ok(t.length === 2 && t.every((r) => r.target.includes(name) && r.target.includes(uid)),
+    'the target filter by name shows only that user\'s events',
+    t.map((r) => r.type + ' ' + r.target).join('\n'));
+  ok(t.map((r) => r.type).join(',') === 'scim.user.deprovisioned,scim.user.provisioned',
+    'its provisioning and deprovisioning', t.map((r) => r.type).join(','));
+  await filter(page, { target: uid });
+  t = await rows(page);
+  ok(t.length === 2 && t.every((r) => r.target.includes(uid)),
+    'the target filter by id shows the same events', t.length);
 
-    // 4. One user's events, by name and by id.
-    const name = process.env.TARGET_NAME;
-    const uid = process.env.TARGET_ID;
-    await filter(page, { target: name });
-    let t = await rows(page);
-    ok(t.length === 2 && t.every((r) => r.target.includes(name) && r.target.includes(uid)),
-      'the target filter by name shows only that user\'s events',
-      t.map((r) => r.type + ' ' + r.target).join('\n'));
-    ok(t.map((r) => r.type).join(',') === 'scim.user.deprovisioned,scim.user.provisioned',
-      'its provisioning and deprovisioning', t.map((r) => r.type).join(','));
-    await filter(page, { target: uid });
-    t = await rows(page);
-    ok(t.length === 2 && t.every((r) => r.target.includes(uid)),
-      'the target filter by id shows the same events', t.length);
+  // 5. The other categories.
+  await filter(page, { category: 'tokens' });
+  t = await rows(page);
+  ok(t.length > 0 && t.every((r) => r.type.startsWith('token.')) &&
+    t.some((r) => r.type === 'token.revoked'), 'category Tokens shows token.* events',
+  t.map((r) => r.type).join(' '));
+  await filter(page, { category: 'admin' });
+  t = await rows(page);
+  ok(t.some((r) => r.type === 'admin.login_failed') && t.some((r) => r.type === 'admin.login') &&
+    t.every((r) => r.type.startsWith('admin.')),
+  'category Admin shows the failed and the good sign-in', t.map((r) => r.type).join(' '));
+  await filter(page, { category: 'auth' });
+  t = await rows(page);
+  ok(t.length === 1 && t[0].type === 'auth.failed' &&
+    t[0].target.includes(process.env.STALE_ID) && t[0].text.includes('(no tenant)'),
+  'category Auth shows the refused request of the revoked token (owners)',
+  t.map((r) => r.text).join('\n'));
 
-    // 5. The other categories.
-    await filter(page, { category: 'tokens' });
-    t = await rows(page);
-    ok(t.length > 0 && t.every((r) => r.type.startsWith('token.')) &&
-      t.some((r) => r.type === 'token.revoked'), 'category Tokens shows token.* events',
-    t.map((r) => r.type).join(' '));
-    await filter(page, { category: 'admin' });
-    t = await rows(page);
-    ok(t.some((r) => r.type === 'admin.login_failed') && t.some((r) => r.type === 'admin.login') &&
-      t.every((r) => r.type.startsWith('admin.')),
-    'category Admin shows the failed and the good sign-in', t.map((r) => r.type).join(' '));
-    await filter(page, { category: 'auth' });
-    t = await rows(page);
-    ok(t.length === 1 && t[0].type === 'auth.failed' &&
-      t[0].target.includes(process.env.STALE_ID) && t[0].text.includes('(no tenant)'),
-    'category Auth shows the refused request of the revoked token (owners)',
-    t.map((r) => r.text).join('\n'));
+  // 6. Time: until yesterday nothing, since today everything, since
+  // tomorrow nothing; with a category too.
+  await filter(page, { until: day(-1) });
+  ok(await page.locator('#events').count() === 0 &&
+    (await page.textContent('#audit-empty')).includes('No event matches'),
+  'until yesterday: no events');
+  await filter(page, { category: 'scim', since: day(0), until: day(0) });
+  t = await rows(page);
+  ok(t.length === PER_PAGE && t.every((r) => r.category === 'scim'),
+    'since and until today: today\'s SCIM events', t.length);
+  ok(await page.inputValue('#audit-filter input[name=since]') === day(0),
+    'the form keeps the dates');
+  await filter(page, { since: day(1) });
+  ok(await page.locator('#events').count() === 0, 'since tomorrow: no events');
 
-    // 6. Time: until yesterday nothing, since today everything, since
-    // tomorrow nothing; with a category too.
-    await filter(page, { until: day(-1) });
-    ok(await page.locator('#events').count() === 0 &&
-      (await page.textContent('#audit-empty')).includes('No event matches'),
-    'until yesterday: no events');
-    await filter(page, { category: 'scim', since: day(0), until: day(0) });
-    t = await rows(page);
-    ok(t.length === PER_PAGE && t.every((r) => r.category === 'scim'),
-      'since and until today: today\'s SCIM events', t.length);
-    ok(await page.inputValue('#audit-filter input[name=since]') === day(0),
-      'the form keeps the dates');
-    await filter(page, { since: day(1) });
-    ok(await page.locator('#events').count() === 0, 'since tomorrow: no events');
+  // 7. Bad values are notices, not error pages; values are escaped.
+  resp = await page.goto(PAGE + '?category=bogus&since=yesterday&before=xyz');
+  const notice = await page.textContent('#audit-notice').catch(() => '');
+  ok(resp.status() === 200 && notice.includes('bogus') && notice.includes('yesterday') &&
+    notice.includes('xyz'), 'unknown category, bad date and bad position are explained',
+  resp.status() + ' ' + notice);
+  ok((await rows(page)).length === PER_PAGE, 'and ignored: the newest events are shown');
+  const hostile = '<img src=x onerror=alert(1)>';
+  resp = await page.goto(PAGE + '?target=' + encodeURIComponent(hostile) +
+    '&category=' + encodeURIComponent('"><script>alert(2)</script>'));
+  ok(resp.status() === 200 &&
+    await page.inputValue('#audit-filter input[name=target]') === hostile &&
+    (await page.content()).includes('&lt;script&gt;alert(2)'),
+  'hostile filter values are shown as text');
+  ok(dialogs.length === 0, 'and no script of theirs ran', dialogs.join(', '));
 
-    // 7. Bad values are notices, not error pages; values are escaped.
-    resp = await page.goto(PAGE + '?category=bogus&since=yesterday&before=xyz');
-    const notice = await page.textContent('#audit-notice').catch(() => '');
-    ok(resp.status() === 200 && notice.includes('bogus') && notice.includes('yesterday') &&
-      notice.includes('xyz'), 'unknown category, bad date and bad position are explained',
-    resp.status() + ' ' + notice);
-    ok((await rows(page)).length === PER_PAGE, 'and ignored: the newest events are shown');
-    const hostile = '<img src=x onerror=alert(1)>';
-    resp = await page.goto(PAGE + '?target=' + encodeURIComponent(hostile) +
-      '&category=' + encodeURIComponent('"><script>alert(2)</script>'));
-    ok(resp.status() === 200 &&
-      await page.inputValue('#audit-filter input[name=target]') === hostile &&
-      (await page.content()).includes('&lt;script&gt;alert(2)'),
-    'hostile filter values are shown as text');
-    ok(dialogs.length === 0, 'and no script of theirs ran', dialogs.join(', '));
-
-    // 8. Clear resets the filters.
-    await filter(page, { category: 'auth', target: process.env.STALE_ID });
-    await Promise.all([page.waitForNavigation(), page.click('#audit-clear')]);
-    all = await rows(page);
-    ok(!page.url().includes('?') &&
-      await page.inputValue('#audit-filter select[name=category]') === '' &&
-      await page.inputValue('#audit-filter input[name=target]') === '',
-    'Clear empties the form', page.url());
-    ok(all.length === PER_PAGE && new Set(all.map((r) => r.category)).size > 1,
-      'and shows every category again', all.map((r) => r.category).join(' '));
-    await page.locator('#audit').screenshot({ path: path.join(ARTIFACTS, '07-audit-log.png') });
-    ok(cspErrors.length === 0, 'the page breaks none of its own CSP rules', cspErrors.join('\n'));
-  } finally {
-    await ctx.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-const timer = setTimeout(() => {
-  ok(false, 'the browser test finished within 180 s');
-  console.log(`1..${n}`);
-  process.exit(1);
-}, 180000);
-
-main().catch((e) => {
-  ok(false, 'the browser test ran to its end', e && e.stack ? e.stack : e);
-}).finally(() => {
-  clearTimeout(timer);
-  console.log(`1..${n}`);
-  process.exit(failed ? 1 : 0);
-});
+  // 8. Clear resets the filters.
+  await filter(page, { category: 'auth', target: process.env.STALE_ID });
+  await Promise.all([page.waitForNavigation(), page.click('#audit-clear')]);
+  all = await rows(page);
+  ok(!page.url().includes('?') &&
+    await page.inputValue('#audit-filter select[name=category]') === '' &&
+    await page.inputValue('#audit-filter input[name=target]') === '',
+  'Clear empties the form', page.url());
+  ok(all.length === PER_PAGE && new Set(all.map((r) => r.category)).size > 1,
+    'and shows every category again', all.map((r) => r.category).join(' '));
+  await page.locator('#audit').screenshot({ path: artifact('07-audit-log.png') });
+}, { width: 1280, height: 900 });

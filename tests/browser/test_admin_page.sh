@@ -1,36 +1,9 @@
 #!/bin/sh
-# Browser tests of the scim-tokens admin page in headless Chromium, as TAP.
-#
-# Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and node; it
-# installs playwright-core (the driver only, no browser download) with npm
-# into $top_builddir/.cache/node when missing.  A missing browser is a
-# failure, not a skip.  Screenshots go to tests/browser/artifacts/.
+# Browser tests of the scim-tokens admin page in headless Chromium, as TAP:
+# admin_page.py starts the server, admin_page.js drives the browser.
+# setup.sh finds the browser and the driver (a missing one is a failure,
+# not a skip); screenshots go to tests/browser/artifacts/.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-NODE=${NODE:-node}
-export CHROMIUM NODE
-
-bail() {
-	echo "not ok 1 - $1"
-	echo "1..1"
-	exit 1
-}
-
-[ -x "$CHROMIUM" ] ||
-	bail "chromium is not installed at $CHROMIUM (apt-get install chromium)"
-command -v "$NODE" >/dev/null 2>&1 ||
-	bail "node is not installed (apt-get install nodejs npm)"
-cache=$top_builddir/.cache/node
-if [ ! -f "$cache/node_modules/playwright-core/package.json" ]; then
-	command -v npm >/dev/null 2>&1 ||
-		bail "npm is not installed (apt-get install npm)"
-	mkdir -p "$cache" &&
-	npm install --prefix "$cache" --no-audit --no-fund --silent \
-	    'playwright-core@1' >&2 ||
-		bail "npm could not install playwright-core into $cache"
-fi
-NODE_PATH=$cache/node_modules
-export NODE_PATH
+. "$top_srcdir/tests/browser/setup.sh"
 exec python3 "$top_srcdir/tests/browser/admin_page.py"
