@@ -30,6 +30,9 @@
 #define ORPHAN_ROUNDS	20		/* most batches read per page */
 #define BASE_MAX	512		/* longest page path accepted */
 
+#define STR_(x)		#x
+#define STR(x)		STR_(x)		/* a number macro as a string */
+
 static const char page_style[] =
 "*{box-sizing:border-box}"
 "body{margin:0;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,"
@@ -345,6 +348,78 @@ finish(struct page_req *pr, int status)
 	memset(&pr->html, 0, sizeof(pr->html));
 }
 
+/* --- markup pieces --- */
+
+/* A hidden form field (name is markup, value is escaped). */
+static void
+hidden(struct page_buf *b, const char *name, const char *value)
+{
+	page_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
+	page_esc(b, value);
+	page_puts(b, "\">");
+}
+
+/*
+ * Open a form that posts to the page's sub-path sub ("/action", ...),
+ * of class cls unless NULL (both markup), with csrf as its first field.
+ */
+static void
+post_form(struct page_req *pr, const char *sub, const char *cls,
+    const char *csrf)
+{
+	struct page_buf	*b = &pr->html;
+
+	page_puts(b, "<form method=\"post\" action=\"");
+	page_esc(b, pr->base);
+	page_puts(b, sub);
+	page_puts(b, "\"");
+	if (cls != NULL)
+		page_printf(b, " class=\"%s\"", cls);
+	page_puts(b, ">");
+	hidden(b, "csrf", csrf);
+}
+
+/*
+ * A <label> around an <input> of type and name (markup; attrs, more
+ * markup, goes into the tag), holding value (escaped) unless NULL.
+ */
+static void
+labelled_input(struct page_buf *b, const char *label, const char *type,
+    const char *name, const char *attrs, const char *value)
+{
+	page_printf(b, "<label>%s<input type=\"%s\" name=\"%s\"%s", label,
+	    type, name, attrs);
+	if (value != NULL) {
+		page_puts(b, " value=\"");
+		page_esc(b, value);
+		page_puts(b, "\"");
+	}
+	page_puts(b, "></label>");
+}
+
+/* A table cell of class cls (markup) unless NULL, holding text (escaped). */
+static void
+td_text(struct page_buf *b, const char *cls, const char *text)
+{
+	if (cls != NULL)
+		page_printf(b, "<td class=\"%s\">", cls);
+	else
+		page_puts(b, "<td>");
+	page_esc(b, text);
+	page_puts(b, "</td>");
+}
+
+/* A table cell with a badge of class "b-<kind>" showing text (escaped). */
+static void
+td_badge(struct page_buf *b, const char *kind, const char *text)
+{
+	page_puts(b, "<td><span class=\"badge b-");
+	page_esc(b, kind);
+	page_puts(b, "\">");
+	page_esc(b, text);
+	page_puts(b, "</span></td>");
+}
+
 static void
 head(struct page_req *pr, const char *title)
 {
@@ -367,12 +442,9 @@ head(struct page_req *pr, const char *title)
 		page_esc(b, admin_role_name(pr->sess.role));
 		page_puts(b, ") · tenant <strong>");
 		page_esc(b, pr->sess.tenant);
-		page_puts(b, "</strong><form method=\"post\" action=\"");
-		page_esc(b, pr->base);
-		page_puts(b, "/logout\"><input type=\"hidden\" name=\"csrf\" "
-		    "value=\"");
-		page_esc(b, pr->sess.csrf);
-		page_puts(b, "\"><button class=\"link\" type=\"submit\">"
+		page_puts(b, "</strong>");
+		post_form(pr, "/logout", NULL, pr->sess.csrf);
+		page_puts(b, "<button class=\"link\" type=\"submit\">"
 		    "Sign out</button></form></span>");
 	}
 	page_puts(b, "</div></header>\n<main class=\"wrap\">\n");
@@ -478,12 +550,8 @@ login_page(struct page_req *pr, int status, const char *error)
 		page_esc(b, error);
 		page_puts(b, "</div>");
 	}
-	page_puts(b, "<form method=\"post\" action=\"");
-	page_esc(b, pr->base);
-	page_puts(b, "/login\"><input type=\"hidden\" name=\"csrf\" "
-	    "value=\"");
-	page_esc(b, csrf);
-	page_puts(b, "\"><label for=\"name\">Name</label>"
+	post_form(pr, "/login", NULL, csrf);
+	page_puts(b, "<label for=\"name\">Name</label>"
 	    "<input id=\"name\" name=\"name\" type=\"text\" "
 	    "autocomplete=\"username\" required autofocus>"
 	    "<label for=\"password\">Password</label>"
@@ -679,15 +747,11 @@ confirm_page(struct page_req *pr, enum token_action act, const cJSON *tk,
 		    "a new token and revokes this one in one step.");
 	if (act == TOKEN_DELETE)
 		page_puts(b, " Its events stay in the audit log.");
-	page_puts(b, "</div><form method=\"post\" action=\"");
-	page_esc(b, pr->base);
-	page_puts(b, "/action\" class=\"form-row\"><input type=\"hidden\" "
-	    "name=\"csrf\" value=\"");
-	page_esc(b, pr->sess.csrf);
-	page_puts(b, "\"><input type=\"hidden\" name=\"id\" value=\"");
-	page_esc(b, jstr(tk, "id"));
-	page_printf(b, "\"><input type=\"hidden\" name=\"confirm\" "
-	    "value=\"yes\"><button type=\"submit\" class=\"danger solid\" "
+	page_puts(b, "</div>");
+	post_form(pr, "/action", "form-row", pr->sess.csrf);
+	hidden(b, "id", jstr(tk, "id"));
+	hidden(b, "confirm", "yes");
+	page_printf(b, "<button type=\"submit\" class=\"danger solid\" "
 	    "id=\"confirm-yes\" name=\"action\" value=\"%s\">%s token"
 	    "</button><a id=\"confirm-cancel\" href=\"",
 	    token_action_name(act), verb);
@@ -954,6 +1018,8 @@ action_button(struct page_buf *b, const char *act, const char *text,
 static void
 token_table(struct page_req *pr, const struct view *v)
 {
+	static const char *const times[] = { "created", "expires",
+	    "last_used" };
 	struct page_buf	*b = &pr->html;
 	const cJSON	*tk;
 	const char	*st;
@@ -982,34 +1048,20 @@ token_table(struct page_req *pr, const struct view *v)
 		lower[i] = '\0';
 		page_puts(b, "<tr data-id=\"");
 		page_esc(b, jstr(tk, "id"));
-		page_puts(b, "\"><td class=\"label\">");
-		page_esc(b, jstr(tk, "label"));
-		page_puts(b, "</td><td class=\"id\">");
-		page_esc(b, jstr(tk, "id"));
-		page_puts(b, "</td><td><span class=\"badge b-");
-		page_esc(b, lower);
 		page_puts(b, "\">");
-		page_esc(b, st);
-		page_puts(b, "</span></td><td>");
-		when(b, jnum(tk, "created"));
-		page_puts(b, "</td><td>");
-		when(b, jnum(tk, "expires"));
-		page_puts(b, "</td><td>");
-		when(b, jnum(tk, "last_used"));
-		page_puts(b, "</td><td>");
-		page_esc(b, jstr(tk, "created_by"));
-		page_puts(b, "</td>");
+		td_text(b, "label", jstr(tk, "label"));
+		td_text(b, "id", jstr(tk, "id"));
+		td_badge(b, lower, st);
+		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+			page_puts(b, "<td>");
+			when(b, jnum(tk, times[i]));
+			page_puts(b, "</td>");
+		}
+		td_text(b, NULL, jstr(tk, "created_by"));
 		if (owner) {
-			page_puts(b, "<td class=\"actions\"><form method=\"post\" "
-			    "action=\"");
-			page_esc(b, pr->base);
-			page_puts(b, "/action\"><input type=\"hidden\" "
-			    "name=\"csrf\" value=\"");
-			page_esc(b, pr->sess.csrf);
-			page_puts(b, "\"><input type=\"hidden\" name=\"id\" "
-			    "value=\"");
-			page_esc(b, jstr(tk, "id"));
-			page_puts(b, "\">");
+			page_puts(b, "<td class=\"actions\">");
+			post_form(pr, "/action", NULL, pr->sess.csrf);
+			hidden(b, "id", jstr(tk, "id"));
 			if (strcmp(st, "Revoked") != 0) {
 				days_select(b, pr->cfg->default_days,
 				    "Lifetime for renew or regenerate");
@@ -1043,14 +1095,11 @@ create_form(struct page_req *pr, const struct view *v)
 		page_printf(b, "<p class=\"banner warn\">This tenant already has "
 		    "%u live tokens, the most allowed. Revoke or delete one, "
 		    "or regenerate one instead.</p>", v->live);
-	page_puts(b, "<form method=\"post\" action=\"");
-	page_esc(b, pr->base);
-	page_puts(b, "/action\" class=\"form-row\"><input type=\"hidden\" "
-	    "name=\"csrf\" value=\"");
-	page_esc(b, pr->sess.csrf);
-	page_printf(b, "\"><label>Label<input type=\"text\" name=\"label\" "
-	    "maxlength=\"%d\" placeholder=\"e.g. Entra ID production\">"
-	    "</label><label>Expires after", TOKEN_LABEL_MAX);
+	post_form(pr, "/action", "form-row", pr->sess.csrf);
+	labelled_input(b, "Label", "text", "label", " maxlength=\""
+	    STR(TOKEN_LABEL_MAX) "\" placeholder=\"e.g. Entra ID production\"",
+	    NULL);
+	page_puts(b, "<label>Expires after");
 	days_select(b, pr->cfg->default_days, "Lifetime");
 	page_printf(b, "</label><button class=\"primary\" type=\"submit\" "
 	    "name=\"action\" value=\"create\"%s>Create token</button>"
@@ -1155,6 +1204,24 @@ notice(struct log_filter *f, const char *what, const char *value,
 }
 
 /*
+ * Read one time bound, value (NULL or "" for none; end: the bound is the
+ * end of what it names), into *usec and *shown, or explain in f's notice
+ * why it was ignored.
+ */
+static void
+bound_read(struct log_filter *f, const char *what, const char *value,
+    bool end, int64_t *usec, const char **shown)
+{
+	if (value == NULL || *value == '\0')
+		return;
+	if (parse_when(value, end, usec))
+		*shown = value;
+	else
+		notice(f, what, value, "is not a date (YYYY-MM-DD, optionally "
+		    "THH:MM) and was ignored.");
+}
+
+/*
  * Read the filters from the query string.  A value that is not valid is
  * left out of the query and explained in f->notice (which the caller
  * frees with page_buf_free), so a bad link still shows a page.
@@ -1186,20 +1253,8 @@ log_filter_read(const struct http_req *req, struct log_filter *f)
 		else
 			f->target = target;
 	}
-	if (since != NULL && *since != '\0') {
-		if (parse_when(since, false, &f->since))
-			f->since_s = since;
-		else
-			notice(f, "“Since”", since, "is not a date "
-			    "(YYYY-MM-DD, optionally THH:MM) and was ignored.");
-	}
-	if (until != NULL && *until != '\0') {
-		if (parse_when(until, true, &f->until))
-			f->until_s = until;
-		else
-			notice(f, "“Until”", until, "is not a date "
-			    "(YYYY-MM-DD, optionally THH:MM) and was ignored.");
-	}
+	bound_read(f, "“Since”", since, false, &f->since, &f->since_s);
+	bound_read(f, "“Until”", until, true, &f->until, &f->until_s);
 	if (f->since != 0 && f->until != 0 && f->since > f->until)
 		notice(f, "“Since” is after “until”:", NULL,
 		    "no event can match.");
@@ -1483,17 +1538,15 @@ log_form(struct page_req *pr, const struct log_filter *f)
 		    log_categories[i][0], f->category != NULL &&
 		    strcmp(f->category, log_categories[i][0]) == 0 ?
 		    " selected" : "", log_categories[i][1]);
-	page_printf(b, "</select></label><label>Target (id or name)"
-	    "<input type=\"text\" name=\"target\" maxlength=\"%d\" "
-	    "placeholder=\"e.g. alice@example.com\" value=\"", TARGET_MAX);
-	page_esc(b, f->target);
-	page_puts(b, "\"></label><label>Since (UTC)<input type=\"date\" "
-	    "name=\"since\" value=\"");
-	page_esc(b, f->since_s);
-	page_puts(b, "\"></label><label>Until (UTC)<input type=\"date\" "
-	    "name=\"until\" value=\"");
-	page_esc(b, f->until_s);
-	page_puts(b, "\"></label><button class=\"primary\" type=\"submit\">"
+	page_puts(b, "</select></label>");
+	labelled_input(b, "Target (id or name)", "text", "target",
+	    " maxlength=\"" STR(TARGET_MAX) "\" placeholder=\"e.g. "
+	    "alice@example.com\"", f->target ? f->target : "");
+	labelled_input(b, "Since (UTC)", "date", "since", "",
+	    f->since_s ? f->since_s : "");
+	labelled_input(b, "Until (UTC)", "date", "until", "",
+	    f->until_s ? f->until_s : "");
+	page_puts(b, "<button class=\"primary\" type=\"submit\">"
 	    "Filter</button><a id=\"audit-clear\" href=\"");
 	page_esc(b, pr->base);
 	page_puts(b, "#audit\">Clear</a></form>\n");
@@ -1516,9 +1569,9 @@ log_row(struct page_buf *b, const cJSON *e)
 	page_puts(b, "</code>");
 	if (*jstr(e, "tenant") == '\0')
 		page_puts(b, " <span class=\"muted\">(no tenant)</span>");
-	page_puts(b, "</td><td>");
-	page_esc(b, jstr(e, "actor"));
-	page_puts(b, "</td><td class=\"target\">");
+	page_puts(b, "</td>");
+	td_text(b, NULL, jstr(e, "actor"));
+	page_puts(b, "<td class=\"target\">");
 	if (*jstr(tg, "name") != '\0')
 		page_esc(b, jstr(tg, "name"));
 	if (*jstr(tg, "name") != '\0' && *jstr(tg, "id") != '\0')
@@ -1528,11 +1581,10 @@ log_row(struct page_buf *b, const cJSON *e)
 		page_esc(b, jstr(tg, "id"));
 		page_puts(b, "</code>");
 	}
-	page_puts(b, "</td><td><span class=\"badge b-");
-	page_puts(b, strcmp(outcome, "failure") == 0 ? "failure" : "success");
-	page_puts(b, "\">");
-	page_esc(b, outcome);
-	page_puts(b, "</span></td><td class=\"d\">");
+	page_puts(b, "</td>");
+	td_badge(b, strcmp(outcome, "failure") == 0 ? "failure" : "success",
+	    outcome);
+	page_puts(b, "<td class=\"d\">");
 	details(b, cJSON_GetObjectItemCaseSensitive(e, "details"));
 	page_puts(b, "</td></tr>\n");
 }
