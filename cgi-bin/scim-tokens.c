@@ -92,6 +92,14 @@ usage(FILE *f)
 "See scim-tokens(8).\n");
 }
 
+/* Say why an option's value was refused; the usage exit status. */
+static int
+bad_option(const char *why)
+{
+	fprintf(stderr, "scim-tokens: %s\n", why);
+	return EX_USAGE;
+}
+
 /* Print err and map its code to an exit status. */
 static int
 fail(const struct scim_error *err, const char *what)
@@ -147,17 +155,21 @@ print_json(const cJSON *v)
 	free(text);
 }
 
-/* Lifetime in seconds from --days / --expires-in-seconds. */
-static int
-lifetime(const struct cli *cl, int64_t *ttl)
+/*
+ * Lifetime in seconds from --expires-in-seconds, else --days (both were
+ * checked when parsed; default_days is the operator's).
+ */
+static int64_t
+lifetime(const struct cli *cl)
 {
-	if (cl->ttl_sec > 0) {
-		*ttl = cl->ttl_sec;
-		return EX_OK;
-	}
-	/* --days was checked when parsed; default_days is the operator's. */
-	*ttl = (int64_t)cl->days * 86400;
-	return EX_OK;
+	return cl->ttl_sec > 0 ? cl->ttl_sec : (int64_t)cl->days * 86400;
+}
+
+/* The --tenant given, or "default" for commands that make something. */
+static const char *
+tenant_or_default(const struct cli *cl)
+{
+	return cl->tenant != NULL ? cl->tenant : "default";
 }
 
 /* --- tokens --- */
@@ -179,41 +191,6 @@ do_insert(struct store_txn *t, void *arg, struct scim_error *err)
 	    &ta->cl->cfg, err);
 }
 
-static int
-cmd_create(struct cli *cl)
-{
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct tok_arg		 ta;
-	char			 tok[TOKEN_LEN + 1];
-	int64_t			 ttl;
-	int			 rc;
-
-	tok[0] = '\0';
-	memset(&ta, 0, sizeof(ta));
-	ta.cl = cl;
-	if ((rc = lifetime(cl, &ttl)) != EX_OK)
-		return rc;
-	if (token_new_ttl(&cl->cfg, cl->tenant ? cl->tenant : "default",
-	    cl->label, ttl, cl->actor, tok, &ta.rec, &err) != SCIM_OK ||
-	    store_run(cl->store, do_insert, &ta, &err) != SCIM_OK) {
-		rc = fail(&err, "create");
-		goto out;
-	}
-	if (cl->json) {
-		cJSON *o = token_public(ta.rec, util_now_usec());
-
-		if (o != NULL)
-			cJSON_AddStringToObject(o, "token", tok);
-		print_json(o);
-		cJSON_Delete(o);
-	} else
-		printf("%s\n", tok);
-out:
-	explicit_bzero(tok, sizeof(tok));
-	cJSON_Delete(ta.rec);
-	return rc;
-}
-
 static enum scim_err
 do_list(struct store_txn *t, void *arg, struct scim_error *err)
 {
@@ -221,8 +198,8 @@ do_list(struct store_txn *t, void *arg, struct scim_error *err)
 
 	cJSON_Delete(ta->out);
 	ta->out = NULL;
-	return token_list(t, ta->cl->all ? NULL : ta->cl->tenant ?
-	    ta->cl->tenant : "default", util_now_usec(), &ta->out, err);
+	return token_list(t, ta->cl->all ? NULL : tenant_or_default(ta->cl),
+	    util_now_usec(), &ta->out, err);
 }
 
 static int
@@ -321,17 +298,13 @@ cmd_apply(struct cli *cl, enum token_action act, const char *id)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct tok_arg		 ta;
-	int64_t			 ttl = 0;
-	int			 rc;
 
 	memset(&ta, 0, sizeof(ta));
-	if (act == TOKEN_RENEW && (rc = lifetime(cl, &ttl)) != EX_OK)
-		return rc;
 	ta.cl = cl;
 	ta.op.tenant = cl->tenant;
 	ta.op.id = id;
 	ta.op.act = act;
-	ta.op.ttl_sec = ttl;
+	ta.op.ttl_sec = act == TOKEN_RENEW ? lifetime(cl) : 0;
 	ta.op.max_live = cl->cfg.max_live_tokens;
 	ta.op.actor = cl->actor;
 	ta.op.cfg = &cl->cfg;
@@ -349,26 +322,29 @@ do_regen(struct store_txn *t, void *arg, struct scim_error *err)
 	    ta->cl->cfg.max_live_tokens, ta->cl->actor, &ta->cl->cfg, err);
 }
 
+/*
+ * create (old_id NULL) or regenerate old_id: make a new token, store it
+ * (revoking old_id in the same transaction) and print it, the only time
+ * it is ever shown; with --json, as its public record plus "token".
+ */
 static int
-cmd_regenerate(struct cli *cl, const char *id)
+cmd_issue(struct cli *cl, const char *old_id)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct tok_arg		 ta;
 	char			 tok[TOKEN_LEN + 1];
-	int64_t			 ttl;
-	int			 rc;
+	int			 rc = EX_OK;
 
 	tok[0] = '\0';
 	memset(&ta, 0, sizeof(ta));
 	ta.cl = cl;
-	ta.id = id;
-	if ((rc = lifetime(cl, &ttl)) != EX_OK)
-		return rc;
-	/* Tenant and label are taken over from the old token. */
-	if (token_new_ttl(&cl->cfg, cl->tenant ? cl->tenant : "default", "",
-	    ttl, cl->actor, tok, &ta.rec, &err) != SCIM_OK ||
-	    store_run(cl->store, do_regen, &ta, &err) != SCIM_OK) {
-		rc = fail(&err, id);
+	ta.id = old_id;
+	/* A regenerated token takes over the old one's tenant and label. */
+	if (token_new_ttl(&cl->cfg, tenant_or_default(cl), old_id ? "" :
+	    cl->label, lifetime(cl), cl->actor, tok, &ta.rec, &err) !=
+	    SCIM_OK || store_run(cl->store, old_id ? do_regen : do_insert,
+	    &ta, &err) != SCIM_OK) {
+		rc = fail(&err, old_id ? old_id : "create");
 		goto out;
 	}
 	if (cl->json) {
@@ -496,9 +472,8 @@ do_admin_add(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct admin_arg	*aa = arg;
 
-	return admin_add(t, aa->name, aa->cl->tenant ? aa->cl->tenant :
-	    "default", aa->role, aa->cl->email, aa->hash, aa->cl->actor,
-	    &aa->cl->cfg, err);
+	return admin_add(t, aa->name, tenant_or_default(aa->cl), aa->role,
+	    aa->cl->email, aa->hash, aa->cl->actor, &aa->cl->cfg, err);
 }
 
 static enum scim_err
@@ -686,31 +661,23 @@ main(int argc, char *argv[])
 			conf = optarg;
 			break;
 		case 't':
-			if (!token_tenant_valid(optarg)) {
-				fprintf(stderr, "scim-tokens: a tenant is 1 to "
-				    "64 letters, digits, '.', '_', '@' or "
-				    "'-'\n");
-				return EX_USAGE;
-			}
+			if (!token_tenant_valid(optarg))
+				return bad_option("a tenant is 1 to 64 letters, "
+				    "digits, '.', '_', '@' or '-'");
 			cl.tenant = optarg;
 			break;
 		case 'd':
 			if (!util_parse_long(optarg, 1, 3650, &n) ||
-			    !token_days_valid((unsigned)n)) {
-				fprintf(stderr, "scim-tokens: --days must be "
-				    "30, 60, 90, 180 or 365\n");
-				return EX_USAGE;
-			}
+			    !token_days_valid((unsigned)n))
+				return bad_option("--days must be 30, 60, 90, "
+				    "180 or 365");
 			cl.days = (unsigned)n;
 			break;
 		case 'S':
 			if (!util_parse_long(optarg, 1, 3650L * 86400,
-			    &cl.ttl_sec)) {
-				fprintf(stderr, "scim-tokens: "
-				    "--expires-in-seconds takes 1 to "
-				    "315360000\n");
-				return EX_USAGE;
-			}
+			    &cl.ttl_sec))
+				return bad_option("--expires-in-seconds takes 1 "
+				    "to 315360000");
 			break;
 		case 'l':
 			cl.label = optarg;
@@ -765,13 +732,13 @@ main(int argc, char *argv[])
 	if (cl.days == 0)
 		cl.days = cl.cfg.default_days;
 	if (strcmp(cmd, "create") == 0 && nargs == 0)
-		rc = cmd_create(&cl);
+		rc = cmd_issue(&cl, NULL);
 	else if (strcmp(cmd, "list") == 0 && nargs == 0)
 		rc = cmd_list(&cl);
 	else if (strcmp(cmd, "show") == 0 && nargs == 1)
 		rc = cmd_show(&cl, argv[optind]);
 	else if (strcmp(cmd, "regenerate") == 0 && nargs == 1)
-		rc = cmd_regenerate(&cl, argv[optind]);
+		rc = cmd_issue(&cl, argv[optind]);
 	else if (strcmp(cmd, "remind") == 0 && nargs == 0)
 		rc = cmd_remind(&cl);
 	else if (strcmp(cmd, "admin") == 0)
