@@ -44,7 +44,7 @@ static const char page_style[] =
 ".brand small{font-weight:400;opacity:.75}"
 ".who{margin-left:auto;font-size:14px;opacity:.95}"
 ".who form{display:inline;margin-left:8px}"
-"main{padding:28px 0 40px}"
+"main.wrap{padding-top:28px;padding-bottom:40px}"
 "h1{font-size:22px;margin:0 0 18px}"
 "h2{font-size:17px;margin:0 0 10px}"
 ".card{background:#fff;border:1px solid #d9e0e7;border-radius:8px;"
