@@ -48,7 +48,7 @@ fi
 
 n=0
 failed=0
-VGFLAGS="-q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+VGFLAGS="-q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$here/valgrind.supp"
 vg() {
 	# shellcheck disable=SC2086
 	"$VALGRIND" $VGFLAGS --log-file="$home/vg.log" "$@"
