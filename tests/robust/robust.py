@@ -180,6 +180,9 @@ class Server(scimtest.Server):
             pids = self.programs()
             seen.update(pids)
         self.stragglers = pids
+        # What they were doing, for the failure message: a straggler is
+        # usually stuck on a lock or mutex of a process killed earlier.
+        self.straggler_notes = self.diagnose() if pids else []
         for pid in pids:
             _kill(pid, signal.SIGKILL)
         _reap(seen)
