@@ -4,6 +4,7 @@ behaviour (ETags, sorting, paging, .search, attributes)."""
 
 import os
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -349,6 +350,27 @@ class Patch(ScimTestCase):
         self.assertEqual(self.srv.get("/Users/" + uid).json["nickName"], "x")
         r = self.srv.delete("/Users/" + uid, headers={"If-Match": v1})
         self.assertScimError(r, 412)
+
+    def test_operations_capped(self):
+        # Regression: each add to a growing array costs its length, so a
+        # 1 MiB body of 10,000 email adds took seconds of CPU.  At most
+        # 1000 Operations per request; more is 413 and changes nothing.
+        uid = self.mk("many-ops")
+
+        def adds(n, tag):
+            return [{"op": "add", "path": "emails", "value": [{"value": "%s%d@x.com" % (tag, i)}]}
+                    for i in range(n)]
+        r = self.srv.patch_ops("/Users/" + uid, *adds(1000, "a"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json["emails"]), 1000)
+        r = self.srv.patch_ops("/Users/" + uid, *adds(1001, "b"))
+        self.assertScimError(r, 413)
+        self.assertIn("at most 1000 Operations", r.json["detail"])
+        t0 = time.time()
+        r = self.srv.patch_ops("/Users/" + uid, *adds(20000, "c"))
+        self.assertScimError(r, 413)
+        self.assertLess(time.time() - t0, 2.0, "refused without applying anything")
+        self.assertEqual(len(self.srv.get("/Users/" + uid).json["emails"]), 1000)
 
     def test_rename_clash(self):
         a = self.mk("clash-a")
