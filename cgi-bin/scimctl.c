@@ -8,7 +8,8 @@
  *
  * audit prints matching events as JSON lines, newest first (for a SIEM);
  * deliver hands waiting events to the configured hook (for cron);
- * prune deletes events older than [audit] retention_days.
+ * prune deletes events older than [audit] retention_days and says how
+ * many, in how many transactions.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -43,7 +44,9 @@ usage(FILE *f)
 	    "  --target ID        events about this id or name\n"
 	    "  --limit N          at most N events (default 1000)\n"
 	    "  --max N            deliver at most N events (default 1000)\n\n"
-	    "See scimctl(8).\n");
+	    "prune prints \"pruned N events in M transactions\" (at most %d "
+	    "events each).\n\n"
+	    "See scimctl(8).\n", AUDIT_PRUNE_BATCH);
 }
 
 /* "2026-11-22T10:00:00Z" or an age "90s", "30m", "24h", "7d". */
@@ -130,6 +133,7 @@ main(int argc, char *argv[])
 	struct scim_config	 cfg;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct audit_query	 q;
+	struct audit_prune_stats ps;
 	struct store		*s = NULL;
 	const char		*conf = NULL, *cmd;
 	unsigned		 failed, done;
@@ -200,8 +204,13 @@ main(int argc, char *argv[])
 		printf("%u delivered, %u failed\n", done, failed);
 		rc = failed ? 1 : 0;
 	} else {
-		printf("%lu events pruned\n", audit_prune(s, &cfg, q.tenant));
-		rc = 0;
+		rc = audit_prune(s, &cfg, q.tenant, &ps, &err) == SCIM_OK ?
+		    0 : 1;
+		printf("pruned %lu event%s in %lu transaction%s\n", ps.events,
+		    ps.events == 1 ? "" : "s", ps.txns,
+		    ps.txns == 1 ? "" : "s");
+		if (rc != 0)
+			fprintf(stderr, "scimctl: prune: %s\n", err.detail);
 	}
 	store_close(s);
 	return rc;

@@ -28,7 +28,6 @@
 #define OUTBOX_TENANT		""
 #define OUTBOX_SPACE		"outbox"
 #define AUDIT_ID_LEN		24
-#define PRUNE_BATCH		500
 #define RETRY_MAX_USEC		(24LL * 3600 * 1000000)
 
 const char *
@@ -96,11 +95,12 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
 	char		 okey[64];
 	int64_t		 now = util_now_usec();
+	int64_t		 at = ev->time != 0 ? ev->time : now;
 	cJSON		*e, *tg, *box = NULL;
 	enum scim_err	 rc;
 
-	event_id(now, id);
-	util_time_format(now, when, sizeof(when));
+	event_id(at, id);
+	util_time_format(at, when, sizeof(when));
 	if ((e = cJSON_CreateObject()) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	cJSON_AddStringToObject(e, "id", id);
@@ -438,11 +438,18 @@ audit_deliver(struct store *s, const struct scim_config *cfg, unsigned max,
 
 struct prune_ctx {
 	const char	*tenant;
-	int64_t		 cutoff;
-	char		 keys[PRUNE_BATCH][AUDIT_ID_LEN + 1];
-	unsigned	 n;
+	int64_t		 cutoff;	/* events before this go */
+	char		 keys[AUDIT_PRUNE_BATCH][AUDIT_ID_LEN + 1];
+	unsigned	 n;		/* keys[] used */
+	bool		 more;		/* old events beyond keys[] remain */
 };
 
+/*
+ * Collect the keys of old events, oldest first; keys are time-ordered, so
+ * the first recent one ends the scan.  Looking one key past a full batch
+ * tells whether another transaction is needed, so N events never cost an
+ * extra, empty one.
+ */
 static bool
 prune_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
@@ -451,8 +458,12 @@ prune_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	(void)obj; (void)keep;
 	if (strlen(id) != AUDIT_ID_LEN || id_time(id) >= pc->cutoff)
 		return false;
+	if (pc->n == AUDIT_PRUNE_BATCH) {
+		pc->more = true;
+		return false;
+	}
 	memcpy(pc->keys[pc->n++], id, AUDIT_ID_LEN + 1);
-	return pc->n < PRUNE_BATCH;
+	return true;
 }
 
 static enum scim_err
@@ -463,6 +474,7 @@ prune_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	unsigned		 i;
 
 	pc->n = 0;
+	pc->more = false;
 	rc = store_kv_scan(t, pc->tenant, AUDIT_SPACE, NULL, false,
 	    prune_each, pc, err);
 	for (i = 0; rc == SCIM_OK && i < pc->n; i++)
@@ -470,26 +482,30 @@ prune_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	return rc;
 }
 
-unsigned long
+enum scim_err
 audit_prune(struct store *s, const struct scim_config *cfg,
-    const char *tenant)
+    const char *tenant, struct audit_prune_stats *st,
+    struct scim_error *err)
 {
 	struct prune_ctx	*pc;
-	struct scim_error	 err;
-	unsigned long		 total = 0;
+	enum scim_err		 rc = SCIM_OK;
 
+	memset(st, 0, sizeof(*st));
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
-		return 0;
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	pc->tenant = tenant;
+	/* Fixed once: events written while pruning are never candidates. */
 	pc->cutoff = util_now_usec() -
 	    (int64_t)cfg->audit_retention_days * 86400 * 1000000;
 	do {
-		if (store_run(s, prune_fn, pc, &err) != SCIM_OK) {
-			log_warn("audit prune: %s", err.detail);
+		if ((rc = store_run(s, prune_fn, pc, err)) != SCIM_OK) {
+			log_warn("audit prune: %s", err->detail);
 			break;
 		}
-		total += pc->n;
-	} while (pc->n == PRUNE_BATCH);
+		st->events += pc->n;
+		if (pc->n > 0)
+			st->txns++;
+	} while (pc->more);
 	free(pc);
-	return total;
+	return rc;
 }

@@ -42,6 +42,8 @@ struct audit_event {
 	const char	*target_name;	/* may be NULL */
 	bool		 failure;	/* outcome "failure" instead of "success" */
 	const cJSON	*details;	/* may be NULL; copied */
+	int64_t		 time;		/* usec since the epoch; 0 = now (only
+					   tests back-date events) */
 };
 
 /*
@@ -85,12 +87,23 @@ enum scim_err	 audit_query(struct store *s, const struct audit_query *q,
 unsigned	 audit_deliver(struct store *s, const struct scim_config *cfg,
 		    unsigned max, unsigned *failed);
 
+/* What audit_prune() did. */
+struct audit_prune_stats {
+	unsigned long	 events;	/* events deleted */
+	unsigned long	 txns;		/* transactions that deleted some */
+};
+
 /*
- * Delete events older than cfg's retention in transactions of at most
- * 500 events, so pruning never holds locks for long.  Returns how many.
+ * Delete tenant's events older than cfg's retention in transactions of at
+ * most AUDIT_PRUNE_BATCH events, so pruning never holds locks for long:
+ * N old events take exactly ceil(N / AUDIT_PRUNE_BATCH) transactions.
+ * Fills *st (also when it fails: what was deleted before the failure) and
+ * returns the error of the transaction that failed, if one did.
  */
-unsigned long	 audit_prune(struct store *s, const struct scim_config *cfg,
-		    const char *tenant);
+#define AUDIT_PRUNE_BATCH	500
+enum scim_err	 audit_prune(struct store *s, const struct scim_config *cfg,
+		    const char *tenant, struct audit_prune_stats *st,
+		    struct scim_error *err);
 
 /* Does cfg's hook want events of this type? */
 bool		 audit_hook_wants(const struct scim_config *cfg,

@@ -1851,6 +1851,13 @@ patch_apply(const struct resource_type *rt, cJSON *res, const cJSON *body,
 	if (!cJSON_IsArray(ops))
 		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
 		    "a PatchOp body needs an \"Operations\" array");
+	cJSON_ArrayForEach(op, ops)
+		if (++i > PATCH_MAX_OPS)
+			return scim_fail(err, SCIM_E_TOO_LARGE,
+			    "a PATCH request may have at most %d Operations: "
+			    "send the rest in another request, or several "
+			    "values in one operation", PATCH_MAX_OPS);
+	i = 0;
 	cJSON_ArrayForEach(op, ops) {
 		if (err != NULL)
 			err->code = SCIM_OK;

@@ -589,6 +589,95 @@ check_required(const struct schema *s, const cJSON *obj,
 	return SCIM_OK;
 }
 
+/*
+ * Decode the UTF-8 character at *p into *cp and advance *p.  Malformed
+ * bytes (the input layer refuses them; stored data might not have been
+ * checked) decode one at a time as U+FFFD.
+ */
+static void
+utf8_next(const unsigned char **p, unsigned long *cp)
+{
+	const unsigned char	*s = *p;
+	unsigned long		 c;
+	int			 n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		*p = s + 1;
+		return;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		c = s[0] & 0x1f;
+		n = 1;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		c = s[0] & 0x0f;
+		n = 2;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		c = s[0] & 0x07;
+		n = 3;
+	} else
+		n = -1;
+	for (i = 1; n > 0 && i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			n = -1;
+			break;
+		}
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (n < 0) {
+		*cp = 0xfffd;
+		*p = s + 1;
+		return;
+	}
+	*cp = c;
+	*p = s + n + 1;
+}
+
+/* Does cp show nothing: a space, or a character of no width? */
+static bool
+blank_char(unsigned long cp)
+{
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 ||
+	    (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 ||
+	    cp == 0xfeff;
+}
+
+/*
+ * The names people and clients tell resources apart by (userName, and
+ * displayName) must show something and hold nothing that breaks a line,
+ * a log or an export: refuse one that is only blanks, or that contains a
+ * control character (U+0000-U+001F, U+007F-U+009F; tabs and newlines
+ * too).  "" never gets here: an empty string is an absent attribute.
+ */
+static enum scim_err
+check_name(const cJSON *res, const char *attr, struct scim_error *err)
+{
+	const cJSON		*v;
+	const unsigned char	*p;
+	unsigned long		 cp;
+	size_t			 pos = 0;
+	bool			 blank = true;
+
+	v = cJSON_GetObjectItemCaseSensitive(res, attr);
+	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return SCIM_OK;
+	for (p = (const unsigned char *)v->valuestring; *p != '\0'; ) {
+		utf8_next(&p, &cp);
+		pos++;
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s must not contain control characters "
+			    "(U+%04lX at character %zu)", attr, cp, pos);
+		if (!blank_char(cp))
+			blank = false;
+	}
+	if (blank)
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "%s must not be only blanks", attr);
+	return SCIM_OK;
+}
+
 enum scim_err
 resource_normalize(const struct resource_type *rt, const cJSON *in,
     cJSON **out, struct scim_error *err)
@@ -619,7 +708,9 @@ resource_normalize(const struct resource_type *rt, const cJSON *in,
 		if ((rc = check_required(rt->ext[i], eo, err)) != SCIM_OK)
 			goto fail;
 	}
-	if ((rc = check_required(rt->core, res, err)) != SCIM_OK)
+	if ((rc = check_required(rt->core, res, err)) != SCIM_OK ||
+	    (rc = check_name(res, "userName", err)) != SCIM_OK ||
+	    (rc = check_name(res, "displayName", err)) != SCIM_OK)
 		goto fail;
 	*out = res;
 	return SCIM_OK;

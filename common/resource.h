@@ -35,7 +35,9 @@
  *    one-element array; the manager may be a bare id string;
  *  - a value of the wrong JSON type is SCIM_E_INVALID_VALUE naming the
  *    attribute; a missing required attribute (userName for User,
- *    displayName for Group) is SCIM_E_INVALID_VALUE; more than one
+ *    displayName for Group) is SCIM_E_INVALID_VALUE; so is a userName or
+ *    displayName that is only blanks or holds a control character
+ *    (U+0000-U+001F, U+007F-U+009F); more than one
  *    "primary": true in one multi-valued attribute is
  *    SCIM_E_INVALID_VALUE.
  */

@@ -1,11 +1,13 @@
 """The audit log and the event hook, over HTTP against a real lighttpd: every
 SCIM operation writes exactly its events (read back with scimctl audit),
 failed operations write nothing but what they should, refused tokens are
-recorded as auth.failed, and a hook that fails three times is retried until
-it succeeds, with no duplicate effect."""
+recorded as auth.failed, a hook that fails three times is retried until
+it succeeds, with no duplicate effect, and scimctl prune removes exactly
+the events older than [audit] retention_days, 500 per transaction."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +17,9 @@ import scimtest  # noqa: E402
 from scimtest import ScimTestCase, group, user  # noqa: E402
 
 SCIMCTL = os.path.join(scimtest.CGI_BIN, "scimctl")
+# Writes back-dated events through the audit API (tests/unit/audit_events.c).
+AUDIT_EVENTS = os.path.join(scimtest.TOP_BUILDDIR, "tests", "unit", "audit_events")
+DAY = 86400
 
 
 def audit(srv, *args):
@@ -201,6 +206,109 @@ class Hook(ScimTestCase):
         self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "nickName", "value": "n"})
         self.srv.get("/Users?count=0")
         self.assertEqual(len(self.read("hook.seen")), 1, "only the chosen event types go to the hook")
+
+
+def backdate(conf, tenant, n, age):
+    """n events of type test.backdated for tenant, the newest age seconds old."""
+    r = subprocess.run([AUDIT_EVENTS, conf, tenant, str(n), str(age)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def prune(conf, *args):
+    """Run scimctl prune; returns (events, transactions) from its summary."""
+    r = subprocess.run([SCIMCTL, "-c", conf, "prune"] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stderr
+    m = re.fullmatch(r"pruned (\d+) events? in (\d+) transactions?\n", r.stdout)
+    assert m, "summary line: %r" % r.stdout
+    return int(m.group(1)), int(m.group(2))
+
+
+def event_age(e):
+    """Age in seconds, from the id (16 hex digits of the time in usec)."""
+    return time.time() - int(e["id"][:16], 16) / 1e6
+
+
+class Retention(ScimTestCase):
+    server_args = {"conf_extra": "[audit]\nretention_days = 30\n"}
+    confs = 0
+
+    def log(self, tenant="default", conf=None):
+        """Every event of tenant, by id."""
+        r = subprocess.run([SCIMCTL, "-c", conf or self.srv.conf, "audit", "--tenant", tenant,
+                            "--limit", "1000000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return {e["id"]: e for e in map(json.loads, r.stdout.splitlines())}
+
+    def conf_with(self, audit_section):
+        """Another scim.conf for the same store, with this [audit] section."""
+        Retention.confs += 1
+        path = os.path.join(self.srv.home, "scim-%d.conf" % Retention.confs)
+        with open(self.srv.conf) as f:
+            text = f.read().split("[audit]")[0]
+        with open(path, "w") as f:
+            f.write(text + audit_section)
+        return path
+
+    def test_prune_removes_exactly_the_old_events(self):
+        for i in range(3):
+            self.assertEqual(self.srv.post("/Users", user("kept%d@x.com" % i)).status, 201)
+        backdate(self.srv.conf, "default", 2999, 31 * DAY)      # 31 days and older
+        backdate(self.srv.conf, "default", 1, 30 * DAY + 120)   # just past 30 days
+        backdate(self.srv.conf, "default", 1, 30 * DAY - 120)   # just within
+        backdate(self.srv.conf, "default", 200, 29 * DAY)
+        backdate(self.srv.conf, "other", 700, 400 * DAY)        # another tenant
+        before = self.log()
+        old = {i for i, e in before.items() if event_age(e) > 30 * DAY}
+        self.assertEqual(sum(1 for e in before.values() if e["type"] == "test.backdated"), 3000 + 1 + 200)
+        self.assertEqual(len(old), 3000)
+        self.assertEqual(prune(self.srv.conf), (3000, 6), "3000 events in ceil(3000/500) transactions")
+        after = self.log()
+        self.assertEqual(set(after), set(before) - old, "exactly the old events are gone")
+        self.assertEqual(sum(1 for e in after.values() if e["target"].get("name", "").startswith("kept")), 3)
+        self.assertEqual(len(self.log("other")), 700, "other tenants are not touched")
+        self.assertEqual(prune(self.srv.conf), (0, 0), "nothing left to prune")
+        self.assertEqual(prune(self.srv.conf, "--tenant", "other"), (700, 2))
+        self.assertEqual(self.log("other"), {})
+        backdate(self.srv.conf, "default", 1001, 100 * DAY)
+        self.assertEqual(prune(self.srv.conf), (1001, 3), "a partial last batch")
+        self.assertEqual(set(self.log()), set(after))
+
+    def test_default_retention_is_365_days(self):
+        backdate(self.srv.conf, "dflt", 10, 366 * DAY)
+        backdate(self.srv.conf, "dflt", 20, 364 * DAY)
+        conf = self.conf_with("")
+        self.assertEqual(prune(conf, "--tenant", "dflt"), (10, 1))
+        self.assertEqual(len(self.log("dflt")), 20)
+        self.assertEqual(prune(self.conf_with("[audit]\nretention_days = 1\n"), "--tenant", "dflt"), (20, 1))
+
+    def test_bad_retention_is_refused(self):
+        backdate(self.srv.conf, "bad", 5, 3 * DAY)
+        for value in ("0", "36501", "-3", "ten", "7d"):
+            conf = self.conf_with("[audit]\nretention_days = %s\n" % value)
+            r = subprocess.run([SCIMCTL, "-c", conf, "prune", "--tenant", "bad"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 1, value)
+            self.assertIn("retention_days", r.stderr, value)
+            self.assertEqual(r.stdout, "", value)
+        self.assertEqual(len(self.log("bad")), 5, "a refused configuration prunes nothing")
+        self.assertEqual(prune(self.conf_with("[audit]\nretention_days = 36500\n"), "--tenant", "bad"), (0, 0))
+
+    def test_provisioning_goes_on_while_pruning(self):
+        backdate(self.srv.conf, "default", 6000, 60 * DAY)
+        p = subprocess.Popen([SCIMCTL, "-c", self.srv.conf, "prune"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        n = 0
+        while p.poll() is None or n < 3:
+            r = self.srv.post("/Users", user("during%d@x.com" % n))
+            self.assertEqual(r.status, 201, r)
+            n += 1
+        out, err = p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(out, "pruned 6000 events in 12 transactions\n")
+        self.assertEqual([e for e in self.log().values() if event_age(e) > 30 * DAY], [])
+        self.assertEqual(sum(1 for e in self.log().values() if e["target"].get("name", "").startswith("during")), n)
 
 
 if __name__ == "__main__":

@@ -191,6 +191,34 @@ class Groups(ScimTestCase):
         self.assertScimError(r, 400, "mutability")
         self.assertEqual(self.srv.get("/Groups/" + gid).json, before, "no member added, no rename")
 
+    def test_blank_and_control_names_refused(self):
+        # Regression: see test_users; the group's displayName is its name.
+        for name in ("  ", "\u2003", "Sales\tEMEA", "a\u001bb"):
+            self.assertScimError(self.srv.post("/Groups", group(name)), 400, "invalidValue")
+        gid = self.mkgroup("Named Group")
+        r = self.srv.patch_ops("/Groups/" + gid, {"op": "replace", "path": "displayName", "value": "x\ny"})
+        self.assertScimError(r, 400, "invalidValue")
+        self.assertIn("displayName must not contain control characters", r.json["detail"])
+        self.assertScimError(self.srv.put("/Groups/" + gid, group(" ")), 400, "invalidValue")
+        self.assertEqual(self.srv.get("/Groups/" + gid).json["displayName"], "Named Group")
+
+    def test_operations_capped(self):
+        # At most 1000 Operations per PATCH (see test_users): more is 413
+        # and adds no member; one operation may carry many members.
+        ids = [self.mkuser("capped-%d" % i) for i in range(3)]
+        gid = self.mkgroup("Capped")
+        one = {"op": "add", "path": "members", "value": [{"value": ids[0]}]}
+        r = self.srv.patch_ops("/Groups/" + gid, *([one] * 1001))
+        self.assertScimError(r, 413)
+        self.assertIn("at most 1000 Operations", r.json["detail"])
+        self.assertEqual(self.members(gid), [])
+        r = self.srv.patch_ops("/Groups/" + gid, *([one] * 1000))
+        self.assertEqual(r.status, 204, r)
+        r = self.srv.patch_ops("/Groups/" + gid, {"op": "add", "path": "members",
+                                                  "value": [{"value": i} for i in ids]})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.members(gid), sorted(ids))
+
     def test_hundred_thousand_members(self):
         n = int(os.environ.get("SCIM_BIG_GROUP", "100000"))
         t0 = time.time()

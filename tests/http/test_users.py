@@ -4,6 +4,7 @@ behaviour (ETags, sorting, paging, .search, attributes)."""
 
 import os
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +92,36 @@ class Create(ScimTestCase):
         self.assertEqual(d["emails"], [{"value": "c@x.com", "type": "work", "primary": True}])
         self.assertEqual(d[ENT]["department"], "Ops")
         self.assertEqual(d[ENT]["manager"]["value"], "m-1")
+
+    def test_blank_and_control_names_refused(self):
+        # Regression: a userName or displayName of blanks only, or with a
+        # control character, was stored (and then shown, logged and
+        # exported as is).  Refused with 400 invalidValue on POST, PUT and
+        # PATCH; inner spaces and non-ASCII letters are fine.
+        for i, (name, why) in enumerate((("   ", "only blanks"), ("\u00a0\u3000", "only blanks"),
+                                         ("a\tb", "U+0009 at character 2"), ("line\nbreak", "U+000A"),
+                                         ("bell\u0007", "U+0007"), ("del\u007f", "U+007F"))):
+            r = self.srv.post("/Users", user(name))
+            self.assertScimError(r, 400, "invalidValue")
+            self.assertIn("userName must not", r.json["detail"])
+            self.assertIn(why, r.json["detail"])
+            # The same in a displayName after a letter: blanks are fine
+            # there, control characters not.
+            r = self.srv.post("/Users", user("named-%d@x.com" % i, displayName="x" + name))
+            if why == "only blanks":
+                self.assertEqual(r.status, 201, r)
+            else:
+                self.assertScimError(r, 400, "invalidValue")
+                self.assertIn("displayName must not contain control characters", r.json["detail"])
+        self.assertScimError(self.srv.post("/Users", user("dn@x.com", displayName=" ")), 400, "invalidValue")
+        uid = self.srv.post("/Users", user("J\u00fcrgen M\u00fcller", displayName="\u5c71\u7530 \u592a\u90ce")).json["id"]
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "userName", "value": " \t "})
+        self.assertScimError(r, 400, "invalidValue")
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "value": {"displayName": "a\u0001"}})
+        self.assertScimError(r, 400, "invalidValue")
+        r = self.srv.put("/Users/" + uid, user("  "))
+        self.assertScimError(r, 400, "invalidValue")
+        self.assertEqual(self.srv.get("/Users/" + uid).json["userName"], "J\u00fcrgen M\u00fcller")
 
     def test_wrong_types(self):
         self.assertScimError(self.srv.post("/Users", user("t1", active="maybe")), 400, "invalidValue")
@@ -349,6 +380,27 @@ class Patch(ScimTestCase):
         self.assertEqual(self.srv.get("/Users/" + uid).json["nickName"], "x")
         r = self.srv.delete("/Users/" + uid, headers={"If-Match": v1})
         self.assertScimError(r, 412)
+
+    def test_operations_capped(self):
+        # Regression: each add to a growing array costs its length, so a
+        # 1 MiB body of 10,000 email adds took seconds of CPU.  At most
+        # 1000 Operations per request; more is 413 and changes nothing.
+        uid = self.mk("many-ops")
+
+        def adds(n, tag):
+            return [{"op": "add", "path": "emails", "value": [{"value": "%s%d@x.com" % (tag, i)}]}
+                    for i in range(n)]
+        r = self.srv.patch_ops("/Users/" + uid, *adds(1000, "a"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json["emails"]), 1000)
+        r = self.srv.patch_ops("/Users/" + uid, *adds(1001, "b"))
+        self.assertScimError(r, 413)
+        self.assertIn("at most 1000 Operations", r.json["detail"])
+        t0 = time.time()
+        r = self.srv.patch_ops("/Users/" + uid, *adds(20000, "c"))
+        self.assertScimError(r, 413)
+        self.assertLess(time.time() - t0, 2.0, "refused without applying anything")
+        self.assertEqual(len(self.srv.get("/Users/" + uid).json["emails"]), 1000)
 
     def test_rename_clash(self):
         a = self.mk("clash-a")

@@ -48,7 +48,7 @@ fi
 
 n=0
 failed=0
-VGFLAGS="-q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+VGFLAGS="-q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$here/valgrind.supp"
 vg() {
 	# shellcheck disable=SC2086
 	"$VALGRIND" $VGFLAGS --log-file="$home/vg.log" "$@"
@@ -131,8 +131,16 @@ cgi scim-users PUT "/$uid" "" 200 "{$CORE,\"userName\":\"valgrind@example.com\",
 IF_MATCH='W/"1"' cgi scim-users PATCH "/$uid" "" 412 "{$PO,\"Operations\":[{\"op\":\"add\",\"path\":\"title\",\"value\":\"x\"}]}"
 cgi scim-users POST "" "" 409 "{$CORE,\"userName\":\"VALGRIND@example.com\"}"
 cgi scim-users GET "/no-such-id" "" 404
+cgi scim-users PATCH "/no-such-id" "" 404 "{$PO,\"Operations\":[{\"op\":\"add\",\"path\":\"title\",\"value\":\"x\"}]}"
+cgi scim-users PUT "/no-such-id" "" 404 "{$CORE,\"userName\":\"nobody\"}"
+cgi scim-users DELETE "/no-such-id" "" 404
 cgi scim-users PATCH "/$uid" "" 400 "{$PO,\"Operations\":[{\"op\":\"add\",\"path\":\"emails[type eq\",\"value\":\"x\"}]}"
 cgi scim-users PATCH "/$uid" "" 400 "{$PO,\"Operations\":[{\"op\":\"remove\"}]}"
+# Over the 1000-operation cap; names of blanks or with a control character.
+ops=$(i=0; while [ $i -le 1000 ]; do printf '{"op":"add","path":"title","value":"x"},'; i=$((i + 1)); done)
+cgi scim-users PATCH "/$uid" "" 413 "{$PO,\"Operations\":[${ops%,}]}"
+cgi scim-users POST "" "" 400 '{"userName":"a\tb"}'
+cgi scim-users PATCH "/$uid" "" 400 "{$PO,\"Operations\":[{\"op\":\"replace\",\"path\":\"userName\",\"value\":\"   \"}]}"
 
 # --- bad input ---
 cgi scim-users POST "" "" 400 '{"userName":"a",'
@@ -152,6 +160,9 @@ cgi scim-users DELETE "" "" 405
 cgi scim-groups POST "" "" 201 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\",\"http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group\"],\"displayName\":\"VG Group\",\"externalId\":\"g-1\",\"members\":[{\"value\":\"$uid\"},{\"value\":\"unknown-id\"}]}"
 gid=$(json_id)
 cgi scim-groups GET "/$gid" "" 200
+cgi scim-groups POST "" "" 400 '{"displayName":" \u3000 "}'
+cgi scim-groups PATCH "/no-such-id" "" 404 "{$PO,\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"$uid\"}]}]}"
+cgi scim-groups PUT "/no-such-id" "" 404 '{"displayName":"nobody"}'
 cgi scim-groups PATCH "/$gid" "" 204 "{$PO,\"Operations\":[{\"op\":\"Add\",\"path\":\"members\",\"value\":[{\"\$ref\":null,\"value\":\"$uid2\"}]},{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"VG Renamed\"}]}"
 cgi scim-groups PATCH "/$gid" "" 204 "{$PO,\"Operations\":[{\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"value\":\"$uid\"}]},{\"op\":\"remove\",\"path\":\"members[value eq \\\"$uid2\\\"]\"}]}"
 cgi scim-groups GET "" "filter=displayName+eq+%22vg+renamed%22&excludedAttributes=members" 200

@@ -180,6 +180,9 @@ class Server(scimtest.Server):
             pids = self.programs()
             seen.update(pids)
         self.stragglers = pids
+        # What they were doing, for the failure message: a straggler is
+        # usually stuck on a lock or mutex of a process killed earlier.
+        self.straggler_notes = self.diagnose() if pids else []
         for pid in pids:
             _kill(pid, signal.SIGKILL)
         _reap(seen)
@@ -206,10 +209,12 @@ class Server(scimtest.Server):
             if name.startswith("sanitizer") or name == "lighttpd-error.log":
                 with open(path, errors="replace") as f:
                     lines = [ln.rstrip() for ln in f]
-                if name != "lighttpd-error.log":
+                found = [ln for ln in lines if any(m in ln for m in SANITIZER_MARKS)]
+                if found and name != "lighttpd-error.log":
+                    # The whole report, for its stack traces.
                     out += ["%s: %s" % (name, ln) for ln in lines]
                 else:
-                    out += [ln for ln in lines if any(m in ln for m in SANITIZER_MARKS)]
+                    out += found
         return out
 
     def diagnose(self):
@@ -477,8 +482,9 @@ def attempt(srv, method, path, body=None, token=None, headers=None, timeout=15):
     """Send one request; returns (outcome, response or None).  outcome is OK
     for a 2xx, ERR for a SCIM error body from our programs (the request was
     refused: nothing may have been written), UNKNOWN when there was no
-    answer or only the web server's own error page (the write may or may
-    not have happened, but never half)."""
+    answer, only the web server's own error page, or a 503 saying the
+    change "may not have been applied" (the write may or may not have
+    happened, but never half)."""
     import http.client
     import json
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=timeout)
@@ -499,6 +505,10 @@ def attempt(srv, method, path, body=None, token=None, headers=None, timeout=15):
     if 200 <= resp.status < 300:
         return OK, resp
     if isinstance(resp.json, dict) and resp.json.get("schemas") == [ERROR]:
+        # The store's answer when another process began recovery around
+        # this request's commit: the outcome is unknown, said so.
+        if resp.status == 503 and "may not have been applied" in str(resp.json.get("detail")):
+            return UNKNOWN, resp
         return ERR, resp
     return UNKNOWN, resp
 

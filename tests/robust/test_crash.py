@@ -367,7 +367,8 @@ class Crash(scimtest.ScimTestCase):
         # program open and close the store (recovery if due), and
         # db_verify every database.
         srv.stop_processes()
-        self.assertEqual(srv.stragglers, [], "programs still running 15 s after the stop")
+        self.assertEqual(srv.stragglers, [], "programs still running 15 s after the stop:\n"
+                         + "\n".join(srv.straggler_notes))
         r = subprocess.run([os.path.join(scimtest.CGI_BIN, "scim-tokens"), "-c", srv.conf, "list"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -1019,6 +1019,74 @@ test_huge(void)
 	cJSON_Delete(g);
 }
 
+/* n operations, each adding one email to the user: {"Operations":[...]}. */
+static cJSON *
+email_ops(int n)
+{
+	cJSON	*body, *ops, *o, *v;
+	char	 addr[32];
+	int	 i;
+
+	body = cJSON_CreateObject();
+	ops = cJSON_AddArrayToObject(body, "Operations");
+	for (i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "e%d@example.com", i);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "op", "add");
+		cJSON_AddStringToObject(o, "path", "emails");
+		v = cJSON_AddArrayToObject(o, "value");
+		cJSON_AddItemToArray(v, cJSON_CreateObject());
+		cJSON_AddStringToObject(v->child, "value", addr);
+		cJSON_AddItemToArray(ops, o);
+	}
+	return body;
+}
+
+/*
+ * 1000 operations (PATCH_MAX_OPS) are applied; one more is refused
+ * before any is (413): each add to a growing array costs its length, so
+ * 10,000 of them took seconds.
+ */
+static void
+test_many_ops(void)
+{
+	struct scim_error	 err;
+	cJSON			*u, *body;
+	clock_t			 t0;
+	double			 secs;
+	enum scim_err		 rc;
+
+	u = parse("{" U1 "}", __LINE__);
+	body = email_ops(1000);
+	t0 = clock();
+	rc = patch_apply(&rt_user, u, body, NULL, &err);
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	is_int(rc, SCIM_OK, "1000 (PATCH_MAX_OPS) operations are applied");
+	is_int(cJSON_GetArraySize(cJSON_GetObjectItem(u, "emails")),
+	    1000, "... every one of them");
+	ok(secs < 1.0, "... in %.3f s", secs);
+	cJSON_Delete(body);
+	cJSON_Delete(u);
+
+	u = parse("{" U1 "}", __LINE__);
+	body = email_ops(1001);
+	rc = patch_apply(&rt_user, u, body, NULL, &err);
+	is_int(rc, SCIM_E_TOO_LARGE, "1001 operations are refused");
+	is_int(scim_err_status(rc), 413, "... with 413");
+	ok(strstr(err.detail, "at most 1000 Operations") != NULL,
+	    "... saying the limit: %s", err.detail);
+	ok(cJSON_GetObjectItem(u, "emails") == NULL, "... and none applied");
+	cJSON_Delete(body);
+	body = email_ops(10000);
+	t0 = clock();
+	rc = patch_apply(&rt_user, u, body, NULL, &err);
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	ok(rc == SCIM_E_TOO_LARGE && secs < 0.5,
+	    "10,000 operations refused in %.3f s", secs);
+	cJSON_Delete(body);
+	cJSON_Delete(u);
+}
+
 /* A value nested depth levels deep: [[[...["x"]...]]]. */
 static cJSON *
 deep_value(int depth)
@@ -1289,6 +1357,7 @@ main(void)
 	test_copy();
 	test_deep();
 	test_huge();
+	test_many_ops();
 	test_matrix();
 	test_oom();
 	return tap_done();

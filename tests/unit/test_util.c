@@ -50,6 +50,24 @@ static const struct {
 	{ "+7", 0, 10, true, 7 },
 };
 
+/* [audit] retention_days values and what config_load() makes of them. */
+static const struct {
+	const char	*s;
+	bool		 ok;
+	unsigned	 want;
+} retention[] = {
+	{ "1", true, 1 },
+	{ "30", true, 30 },
+	{ "36500", true, 36500 },
+	{ "0", false, 0 },
+	{ "36501", false, 0 },
+	{ "-1", false, 0 },
+	{ "4294967297", false, 0 },
+	{ "7d", false, 0 },
+	{ "1.5", false, 0 },
+	{ "", false, 0 },
+};
+
 static int
 conf_from(const char *text, struct scim_config *cfg, struct scim_error *err)
 {
@@ -73,6 +91,7 @@ main(void)
 	unsigned char		 bytes[3] = { 0x00, 0xab, 0xff };
 	long			 v;
 	size_t			 i;
+	int			 rc;
 	char			*low;
 
 	util_time_format(0, buf, sizeof(buf));
@@ -123,6 +142,21 @@ main(void)
 	    SCIM_E_INTERNAL, "scrypt_n must be a power of two");
 	is_int(conf_from("[store\nhome = x\n", &cfg, &err), SCIM_E_INTERNAL,
 	    "a syntax error is an error");
+	/* [audit] retention_days: whole days, 1 to 36500 (100 years). */
+	config_defaults(&cfg);
+	is_int(cfg.audit_retention_days, 365, "default retention is 365 days");
+	for (i = 0; i < sizeof(retention) / sizeof(retention[0]); i++) {
+		snprintf(buf, sizeof(buf), "[audit]\nretention_days = %s\n",
+		    retention[i].s);
+		rc = conf_from(buf, &cfg, &err);
+		ok(rc == (retention[i].ok ? SCIM_OK : SCIM_E_INTERNAL) &&
+		    (!retention[i].ok ||
+		    cfg.audit_retention_days == retention[i].want) &&
+		    (retention[i].ok ||
+		    strstr(err.detail, "retention_days") != NULL),
+		    "retention_days = \"%s\" %s", retention[i].s,
+		    retention[i].ok ? "accepted" : "refused, naming the key");
+	}
 	is_int(config_load(&cfg, "/nonexistent/scim.conf", &err),
 	    SCIM_E_INTERNAL, "an explicit missing file is an error");
 	return tap_done();
