@@ -640,6 +640,28 @@ members_ctx_free(struct members_ctx *mc)
 
 /* --- reading --- */
 
+bool
+crud_checks_token(route_fn fn)
+{
+	return fn == crud_get || fn == crud_list || fn == crud_search;
+}
+
+/*
+ * The store half of a cached bearer check, in the handler's transaction
+ * (see token_check_start()); nothing when it is done or not needed.
+ */
+static enum scim_err
+check_token(struct store_txn *t, struct scim_call *c, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	if (!c->auth_pending)
+		return SCIM_OK;
+	if ((rc = token_check_txn(t, &c->auth, err)) == SCIM_OK)
+		c->auth_pending = false;
+	return rc;
+}
+
 struct get_ctx {
 	struct scim_call	*c;
 	const struct kind	*k;
@@ -655,6 +677,8 @@ get_fn(struct store_txn *t, void *arg, struct scim_error *err)
 
 	cJSON_Delete(g->res);
 	g->res = NULL;
+	if ((rc = check_token(t, g->c, err)) != SCIM_OK)
+		return rc;
 	rc = store_get(t, g->k->kind, g->c->auth.tenant, g->c->id, &g->res,
 	    err);
 	if (rc == SCIM_E_NOT_FOUND)
@@ -742,6 +766,8 @@ struct list_ctx {
 	struct store_txn	*t;
 	bool			 filter_backref; /* filter reads it */
 	bool			 want_backref;	/* output shows it */
+	bool			 page_backref;	/* load it for page entries in
+						   the scan's transaction */
 	size_t			 total;
 	cJSON			*page;		/* out: matching, in order */
 	enum scim_err		 rc;
@@ -767,6 +793,10 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	if (lc->q->sorted ||
 	    (lc->total >= (size_t)lc->q->start &&
 	    lc->total < (size_t)lc->q->start + (size_t)lc->q->count)) {
+		if (lc->page_backref && (lc->rc = load_backref(lc->t, lc->k,
+		    lc->c->auth.tenant, lc->c->base_url, obj, lc->err)) !=
+		    SCIM_OK)
+			return false;
 		cJSON_AddItemToArray(lc->page, obj);
 		*keep = true;
 	}
@@ -780,6 +810,9 @@ page_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	struct list_ctx	*lc = arg;
 
 	(void)id;
+	if (lc->page_backref && (lc->rc = load_backref(lc->t, lc->k,
+	    lc->c->auth.tenant, lc->c->base_url, obj, lc->err)) != SCIM_OK)
+		return false;
 	cJSON_AddItemToArray(lc->page, obj);
 	*keep = true;
 	return true;
@@ -803,11 +836,15 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	lc->err = err;
 	if ((lc->page = cJSON_CreateArray()) == NULL)
 		return oom(err);
+	if ((rc = check_token(t, lc->c, err)) != SCIM_OK)
+		return rc;
 	/* No filter, no sort: read only the records on the page. */
-	if (f == NULL && !lc->q->sorted)
-		return store_scan_page(t, lc->k->kind, lc->c->auth.tenant,
+	if (f == NULL && !lc->q->sorted) {
+		rc = store_scan_page(t, lc->k->kind, lc->c->auth.tenant,
 		    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total,
 		    page_each, lc, err);
+		return rc != SCIM_OK ? rc : lc->rc;
+	}
 	/* Use an index when the filter pins the id, the name or externalId. */
 	if (f != NULL && ((hint = filter_eq_hint(f, "id")) != NULL ||
 	    (hint = filter_eq_hint(f, lc->k->name_attr)) != NULL)) {
@@ -944,11 +981,17 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    filter_uses(q->filter, lc.k->backref);
 	lc.want_backref = resource_wants(lc.k->rt, lc.k->backref,
 	    q->attributes, q->excluded) != 0;
+	/*
+	 * Unsorted, the page is known during the scan: read its back-
+	 * references in the same transaction instead of a second one.
+	 */
+	lc.page_backref = lc.want_backref && !lc.filter_backref &&
+	    !q->sorted;
 	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
 		goto out;
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
 		goto out;
-	if (lc.want_backref && !lc.filter_backref &&
+	if (lc.want_backref && !lc.filter_backref && !lc.page_backref &&
 	    (rc = store_read(c->ctx->store, backrefs_fn, &lc, err)) !=
 	    SCIM_OK)
 		goto out;

@@ -904,6 +904,83 @@ test_admin(struct store *s)
 	cfg.remote_user_roles[0] = '\0';
 }
 
+/* --- the bearer check in two halves --- */
+
+struct half {
+	struct token_auth	 auth;
+};
+
+static enum scim_err
+half_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return token_check_txn(t, &((struct half *)arg)->auth, err);
+}
+
+static void
+test_check_halves(struct store *s)
+{
+	struct scim_error	 err;
+	struct half		 h;
+	struct token_auth	 a2;
+	char			 tok[TOKEN_LEN + 1], hdr[TOKEN_LEN + 16];
+	char			 bad[TOKEN_LEN + 16];
+	char			 id[TOKEN_ID_HEX + 1], sec[TOKEN_SECRET_HEX + 1];
+	bool			 pending = true;
+	uint64_t		 runs;
+
+	token_cache_clear();
+	is_int(make(s, "halves", 90 * 86400, tok, &err), SCIM_OK, "a token");
+	token_parse(tok, id, sec);
+	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+	runs = token_scrypt_count();
+	memset(&h, 0, sizeof(h));
+	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	    "start: an uncached token is checked in full");
+	ok(!pending, "nothing left pending");
+	is_int((long long)(token_scrypt_count() - runs), 1, "with scrypt");
+	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	    "start: now from the cache");
+	ok(pending, "the record is still to be read");
+	is_str(h.auth.tenant, "halves", "the tenant comes from the cache");
+	is_str(h.auth.token_id, id, "and the token id");
+	is_int((long long)(token_scrypt_count() - runs), 1, "no more scrypt");
+	is_int(store_read(s, half_fn, &h, &err), SCIM_OK,
+	    "the record read in the caller's transaction: good");
+	is_int(token_check_finish(s, &h.auth, &err), SCIM_OK,
+	    "or in one of its own");
+	/* Same id, wrong secret: never taken from the cache. */
+	snprintf(bad, sizeof(bad), "Bearer %s", tok);
+	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
+	is_int(token_check_start(s, bad, &a2, &pending, &err),
+	    SCIM_E_UNAUTHORIZED, "a wrong secret for a cached id is refused");
+	ok(!pending && a2.tenant[0] == '\0', "and vouches for no tenant");
+	is_int(apply(s, "halves", tok, TOKEN_DISABLE, &err), SCIM_OK,
+	    "disable it");
+	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	    "start still answers from the cache");
+	is_int(store_read(s, half_fn, &h, &err), SCIM_E_UNAUTHORIZED,
+	    "but the read in the transaction refuses it");
+	ok(strstr(err.detail, "disabled") != NULL, "saying it is disabled");
+	is_int(apply(s, "halves", tok, TOKEN_REVOKE, &err), SCIM_OK,
+	    "revoke it");
+	is_int(token_check_finish(s, &h.auth, &err), SCIM_E_UNAUTHORIZED,
+	    "revoked: refused");
+	ok(strstr(err.detail, "revoked") != NULL, "saying it is revoked");
+	is_int(apply(s, "halves", tok, TOKEN_DELETE, &err), SCIM_OK,
+	    "delete it");
+	is_int(token_check_finish(s, &h.auth, &err), SCIM_E_UNAUTHORIZED,
+	    "deleted: refused");
+	/* A tenant that does not match the record (a forged auth). */
+	is_int(make(s, "halves2", 90 * 86400, tok, &err), SCIM_OK,
+	    "another token");
+	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	    "checked");
+	strcpy(h.auth.tenant, "halves");
+	is_int(token_check_finish(s, &h.auth, &err), SCIM_E_UNAUTHORIZED,
+	    "a record of another tenant is refused");
+}
+
 /* --- the audit log's shards --- */
 
 struct aud {
@@ -1166,6 +1243,7 @@ main(void)
 	test_limit(s);
 	test_check(s);
 	test_admin(s);
+	test_check_halves(s);
 	test_audit_shards(s);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
