@@ -1181,6 +1181,31 @@ struct write_ctx {
 };
 
 static enum scim_err
+backref_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct write_ctx	*w = arg;
+
+	return load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
+	    w->res, err);
+}
+
+/*
+ * The back-references (a user's groups, a group's members) of what a write
+ * stored, for its answer, read after the write committed.  Inside the
+ * write transaction every read takes a write lock (DB_RMW): a user's
+ * groups would lock each group's page until the durable commit, so
+ * concurrent writes to any users of a common group would conflict there
+ * and run one fsync after another.
+ */
+static enum scim_err
+write_backref(struct write_ctx *w, struct scim_error *err)
+{
+	if (!w->backref || w->res == NULL)
+		return SCIM_OK;
+	return store_read(w->c->ctx->store, backref_fn, w, err);
+}
+
+static enum scim_err
 create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
@@ -1207,9 +1232,6 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		mc.removed = 0;
 		rc = record_update(t, w->c, w->k, w->res, w->res, &mc, err);
 	}
-	if (rc == SCIM_OK && w->backref)
-		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
-		    w->res, err);
 out:
 	members_ctx_free(&mc);
 	return rc;
@@ -1257,7 +1279,8 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	w.backref = wants_backref(c, w.k) &&
 	    (status != 201 || w.k->kind == STORE_GROUP);
 	util_uuid(w.id);
-	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK)
+	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK ||
+	    (rc = write_backref(&w, err)) != SCIM_OK)
 		goto out;
 	rc = respond(c, w.k, w.res, status, err);
 out:
@@ -1305,12 +1328,8 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
 			goto out;
 	}
-	if ((rc = record_update(t, w->c, w->k, old, w->res,
-	    w->k->kind == STORE_GROUP ? &mc : NULL, err)) != SCIM_OK)
-		goto out;
-	if (w->backref)
-		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
-		    w->res, err);
+	rc = record_update(t, w->c, w->k, old, w->res,
+	    w->k->kind == STORE_GROUP ? &mc : NULL, err);
 out:
 	members_ctx_free(&mc);
 	cJSON_Delete(old);
@@ -1402,9 +1421,6 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		old = NULL;
 	}
 	norm = w->res == norm ? NULL : norm;
-	if (w->backref)
-		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
-		    w->res, err);
 out:
 	members_ctx_free(&mc);
 	cJSON_Delete(old);
@@ -1432,7 +1448,8 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 	    http_param(&c->req, "attributes") != NULL ||
 	    http_param(&c->req, "excludedAttributes") != NULL;
 	w.backref = show && wants_backref(c, w.k);
-	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
+	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK ||
+	    (rc = write_backref(&w, err)) != SCIM_OK)
 		goto out;
 	if (show)
 		rc = respond(c, w.k, w.res, 200, err);

@@ -159,6 +159,36 @@ class Read(ScimTestCase):
             self.assertEqual(ops["txns"], "1", (path, ops))
         self.srv.delete("/Groups/" + g.json["id"])
 
+    def test_write_answers_read_groups_after_commit(self):
+        # A PATCH or PUT of a user answers with its groups.  Reading them
+        # inside the write transaction would write-lock every group's page
+        # until the durable commit, so writes to any two members of one
+        # group would conflict: they are read after the commit instead
+        # (txns=3: the bearer check, the write, then that read).
+        r = self.srv.post("/Users", user("grouped@x.com"))
+        self.assertEqual(r.status, 201, r)
+        uid = r.json["id"]
+        g = self.srv.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                      "displayName": "Writers", "members": [{"value": uid}]})
+        self.assertEqual(g.status, 201, g)
+        for _ in range(8):      # every worker verifies and caches the token
+            self.srv.get("/Users/" + uid)
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "title", "value": "T"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["value"] for x in r.json["groups"]], [g.json["id"]])
+        self.assertEqual(r.json["title"], "T")
+        ops_ = dict(kv.split("=") for kv in r.headers["x-scim-store-ops"].split())
+        self.assertEqual(ops_["txns"], "3", ops_)
+        r = self.srv.put("/Users/" + uid, user("grouped@x.com", title="U"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["value"] for x in r.json["groups"]], [g.json["id"]])
+        r = self.srv.patch_ops("/Groups/" + g.json["id"] + "?attributes=members",
+                               {"op": "remove", "path": "members"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["members"], [])
+        self.srv.delete("/Groups/" + g.json["id"])
+        self.srv.delete("/Users/" + uid)
+
     def test_get_unknown(self):  # checklist 13
         self.assertScimError(self.srv.get("/Users/" + str(uuid.uuid4())), 404)
 
