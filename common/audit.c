@@ -41,7 +41,7 @@
 #define OUTBOX_TENANT		""
 #define OUTBOX_SPACE		"outbox"
 #define AUDIT_ID_LEN		24
-#define AUDIT_SHARDS		32	/* right edges appends spread over */
+#define AUDIT_SHARDS		64	/* right edges appends spread over */
 #define SHARD_PREFIX_LEN	3	/* "s" and two hex digits */
 #define AUDIT_KEY_LEN		(SHARD_PREFIX_LEN + AUDIT_ID_LEN)
 #define LEGACY_RANGE		AUDIT_SHARDS	/* keys without a shard */

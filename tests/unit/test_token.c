@@ -1090,7 +1090,7 @@ test_audit_shards(struct store *s)
 	cJSON			*ids, *all, *e;
 	char			 key[64], lid[25], oid[25], prev[25] = "";
 	const char		*k;
-	bool			 shards[32] = { false }, ordered = true;
+	bool			 shards[64] = { false }, ordered = true;
 	int			 i, n, nshards = 0, legacy = 0, bad = 0;
 	int64_t			 now = util_now_usec();
 
@@ -1118,7 +1118,7 @@ test_audit_shards(struct store *s)
 			continue;
 		}
 		if (strlen(k) != 27 || k[0] != 's' ||
-		    sscanf(k + 1, "%2x", (unsigned *)&n) != 1 || n >= 32) {
+		    sscanf(k + 1, "%2x", (unsigned *)&n) != 1 || n >= 64) {
 			bad++;
 			continue;
 		}
@@ -1130,7 +1130,7 @@ test_audit_shards(struct store *s)
 	a.keys = NULL;
 	is_int(bad, 0, "every new key is s<2 hex digits><id>");
 	is_int(legacy, 1, "the old key is left as it was");
-	ok(nshards >= 16, "200 events spread over many shards (%d of 32): "
+	ok(nshards >= 32, "200 events spread over many shards (%d of 64): "
 	    "concurrent writers append at different right edges", nshards);
 
 	/* Newest first across the shards and the old range, paged. */
