@@ -1197,12 +1197,23 @@ backref_fn(struct store_txn *t, void *arg, struct scim_error *err)
  * concurrent writes to any users of a common group would conflict there
  * and run one fsync after another.
  */
-static enum scim_err
-write_backref(struct write_ctx *w, struct scim_error *err)
+static void
+write_backref(struct write_ctx *w)
 {
+	struct scim_error	 err;
+
 	if (!w->backref || w->res == NULL)
-		return SCIM_OK;
-	return store_read(w->c->ctx->store, backref_fn, w, err);
+		return;
+	/*
+	 * The write is committed: an error now (the store began recovery)
+	 * must not make the answer say it failed.  Answer without them.
+	 */
+	if (store_read(w->c->ctx->store, backref_fn, w, &err) != SCIM_OK) {
+		log_warn("%s %s written, but its %s could not be read for the "
+		    "answer: %s", w->k->rt->name, w->c->id ? w->c->id : w->id,
+		    w->k->backref, err.detail);
+		cJSON_DeleteItemFromObjectCaseSensitive(w->res, w->k->backref);
+	}
 }
 
 static enum scim_err
@@ -1279,9 +1290,9 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	w.backref = wants_backref(c, w.k) &&
 	    (status != 201 || w.k->kind == STORE_GROUP);
 	util_uuid(w.id);
-	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK ||
-	    (rc = write_backref(&w, err)) != SCIM_OK)
+	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK)
 		goto out;
+	write_backref(&w);
 	rc = respond(c, w.k, w.res, status, err);
 out:
 	cJSON_Delete(in);
@@ -1448,9 +1459,9 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 	    http_param(&c->req, "attributes") != NULL ||
 	    http_param(&c->req, "excludedAttributes") != NULL;
 	w.backref = show && wants_backref(c, w.k);
-	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK ||
-	    (rc = write_backref(&w, err)) != SCIM_OK)
+	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
 		goto out;
+	write_backref(&w);
 	if (show)
 		rc = respond(c, w.k, w.res, 200, err);
 	else {
