@@ -362,8 +362,8 @@ read_user_ids(const char *path, size_t *n)
 
 /*
  * One GET /Users/{id} as scim-users runs it, minus the FastCGI I/O: the
- * bearer check (when hdr is not NULL), crud_get() and the serialisation
- * http_resp_send() does.
+ * bearer check (when hdr is not NULL; its store half inside crud_get()'s
+ * transaction), crud_get() and the serialisation http_resp_send() does.
  */
 static void
 get_once(struct scim_ctx *ctx, const char *hdr, char *id)
@@ -378,13 +378,20 @@ get_once(struct scim_ctx *ctx, const char *hdr, char *id)
 	c.resource = "Users";
 	c.base_url = (char *)"http://127.0.0.1/scim/v2";
 	c.id = id;
+	/* As serve_one() does: a cached token is read in crud_get()'s
+	 * transaction. */
 	if (hdr != NULL) {
-		if (token_check(ctx->store, hdr, &c.auth, &err) != SCIM_OK)
+		if (token_check_start(ctx->store, hdr, &c.auth,
+		    &c.auth_pending, &err) != SCIM_OK)
 			die("token_check", &err);
 	} else
 		strcpy(c.auth.tenant, TENANT);
 	if (crud_get(&c, &err) != SCIM_OK)
 		die("GET", &err);
+	if (c.auth_pending)
+		die("GET left the token unchecked", NULL);
+	if (hdr != NULL)
+		token_touch(ctx->store, &c.auth);
 	if ((text = cJSON_PrintUnformatted(c.resp.body)) == NULL)
 		die("memory", NULL);
 	free(text);

@@ -2,11 +2,24 @@
  * The audit log, its retention, and at-least-once delivery of events to
  * the configured hook through an outbox in the store.  See audit.h.
  *
- * Keys: events are tenant/"audit"/<id>, where the id is 16 hex digits of
- * the time in microseconds and 8 random hex digits, so a key-ordered scan
- * is a time-ordered scan.  Outbox entries are ""/"outbox"/<due>-<id>, due
- * being 16 hex digits of the next attempt time, so the first entry is the
- * next one due.
+ * Keys.  An event's id is 16 hex digits of the time in microseconds and
+ * 8 random hex digits, so ids sort by time.  Its key in the tenant's
+ * "audit" space is "s", two hex digits naming one of AUDIT_SHARDS shards,
+ * then the id.  Why the shards: Berkeley DB locks whole pages until the
+ * transaction ends, and a durable commit ends only after its fsync.  With
+ * one time-ordered key range every write transaction of every process
+ * appended to the same right-most leaf page, so concurrent writes
+ * conflicted there, however unrelated their changes, and were serialized
+ * through each other's fsyncs (group commit could never batch them).
+ * Each event now goes to a shard drawn at random, i.e. to one of
+ * AUDIT_SHARDS right edges; two concurrent writers meet on one with
+ * probability 1/AUDIT_SHARDS.  Readers merge the shards by id (newest
+ * first), and prune each shard from its oldest end.  Keys written before
+ * the shards existed (the bare 24-digit id, which sorts before every "s"
+ * key) are read as one more range, so an upgraded store keeps its log.
+ *
+ * Outbox entries are ""/"outbox"/<due>-<id>, due being 16 hex digits of
+ * the next attempt time, so the first entry is the next one due.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +41,10 @@
 #define OUTBOX_TENANT		""
 #define OUTBOX_SPACE		"outbox"
 #define AUDIT_ID_LEN		24
+#define AUDIT_SHARDS		64	/* right edges appends spread over */
+#define SHARD_PREFIX_LEN	3	/* "s" and two hex digits */
+#define AUDIT_KEY_LEN		(SHARD_PREFIX_LEN + AUDIT_ID_LEN)
+#define LEGACY_RANGE		AUDIT_SHARDS	/* keys without a shard */
 #define RETRY_MAX_USEC		(24LL * 3600 * 1000000)
 
 const char *
@@ -88,18 +105,53 @@ id_time(const char *id)
 	return (int64_t)strtoull(hex, NULL, 16);
 }
 
+/*
+ * The key prefix of range r (a shard, or LEGACY_RANGE: no prefix) into
+ * buf (SHARD_PREFIX_LEN + 1 bytes); returns its length.
+ */
+static size_t
+range_prefix(unsigned r, char *buf)
+{
+	if (r == LEGACY_RANGE) {
+		buf[0] = '\0';
+		return 0;
+	}
+	snprintf(buf, SHARD_PREFIX_LEN + 1, "s%02x", r);
+	return SHARD_PREFIX_LEN;
+}
+
+/*
+ * Does key belong to range r?  On success *id points at its event id.
+ * Legacy keys are exactly an id; shard keys are the prefix and an id.
+ */
+static bool
+range_has(unsigned r, const char *key, const char **id)
+{
+	char	 pfx[SHARD_PREFIX_LEN + 1];
+	size_t	 n = range_prefix(r, pfx);
+
+	if (strlen(key) != n + AUDIT_ID_LEN || strncmp(key, pfx, n) != 0 ||
+	    strspn(key + n, "0123456789abcdef") != AUDIT_ID_LEN)
+		return false;
+	*id = key + n;
+	return true;
+}
+
 enum scim_err
 audit_record(struct store_txn *t, const struct scim_config *cfg,
     const struct audit_event *ev, struct scim_error *err)
 {
 	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
-	char		 okey[64];
+	char		 okey[64], key[AUDIT_KEY_LEN + 1];
 	int64_t		 now = util_now_usec();
 	int64_t		 at = ev->time != 0 ? ev->time : now;
+	uint8_t		 shard = 0;
 	cJSON		*e, *tg, *box = NULL;
 	enum scim_err	 rc;
 
 	event_id(at, id);
+	util_random(&shard, sizeof(shard));
+	snprintf(key, sizeof(key), "s%02x%s", shard % AUDIT_SHARDS, id);
 	util_time_format(at, when, sizeof(when));
 	if ((e = cJSON_CreateObject()) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
@@ -119,7 +171,7 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 	if (ev->details != NULL)
 		cJSON_AddItemToObject(e, "details",
 		    cJSON_Duplicate(ev->details, true));
-	rc = store_kv_put(t, ev->tenant ? ev->tenant : "", AUDIT_SPACE, id, e,
+	rc = store_kv_put(t, ev->tenant ? ev->tenant : "", AUDIT_SPACE, key, e,
 	    err);
 	if (rc == SCIM_OK && audit_hook_wants(cfg, ev->type)) {
 		snprintf(okey, sizeof(okey), "%016llx-%s",
@@ -142,11 +194,23 @@ out:
 
 /* --- queries --- */
 
+/*
+ * A query reads each range newest first and keeps the newest `want`
+ * matching events of all ranges seen so far in hits[], newest first.
+ * Once hits[] is full, a range is read only down to the oldest hit, so a
+ * query visits about want + AUDIT_SHARDS events, not want per shard.
+ */
+struct hit {
+	char	 id[AUDIT_ID_LEN + 1];	/* from the key */
+	cJSON	*e;
+};
+
 struct query_ctx {
 	const struct audit_query	*q;
-	cJSON				*out;
-	unsigned			 n;
-	bool				 skip_first;	/* the "before" id */
+	unsigned			 range;	/* being read */
+	unsigned			 want;
+	unsigned			 n;	/* hits so far */
+	struct hit			*hits;	/* want entries, newest first */
 };
 
 static bool
@@ -158,69 +222,116 @@ str_is(const cJSON *o, const char *name, const char *want)
 }
 
 static bool
-query_each(void *arg, const char *id, cJSON *obj, bool *keep)
+query_match(const struct audit_query *q, const cJSON *obj)
 {
-	struct query_ctx		*qc = arg;
-	const struct audit_query	*q = qc->q;
-	const cJSON			*tg, *type;
-	int64_t				 t = id_time(id);
+	const cJSON	*tg, *type;
 
-	if (qc->skip_first) {
-		qc->skip_first = false;
-		if (q->before != NULL && strcmp(id, q->before) == 0)
-			return true;
-	}
-	if (q->until != 0 && t > q->until)
-		return true;
-	if (q->since != 0 && t < q->since)
-		return false;		/* older from here on */
 	type = cJSON_GetObjectItemCaseSensitive(obj, "type");
 	if (q->category != NULL && !str_is(obj, "category", q->category))
-		return true;
+		return false;
 	if (q->type_prefix != NULL && (!cJSON_IsString(type) ||
 	    strncmp(type->valuestring, q->type_prefix,
 	    strlen(q->type_prefix)) != 0))
-		return true;
+		return false;
 	if (q->target != NULL) {
 		tg = cJSON_GetObjectItemCaseSensitive(obj, "target");
 		if (!str_is(tg, "id", q->target) &&
 		    !str_is(tg, "name", q->target))
-			return true;
+			return false;
 	}
-	cJSON_AddItemToArray(qc->out, obj);
+	return true;
+}
+
+static bool
+query_each(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	struct query_ctx		*qc = arg;
+	const struct audit_query	*q = qc->q;
+	const char			*id;
+	int64_t				 t;
+	unsigned			 i;
+
+	if (!range_has(qc->range, key, &id))
+		return false;		/* past the range */
+	if (q->before != NULL && strcmp(id, q->before) >= 0)
+		return true;		/* the "before" event itself */
+	if (qc->n == qc->want && strcmp(id, qc->hits[qc->n - 1].id) <= 0)
+		return false;		/* older than every hit */
+	t = id_time(id);
+	if (q->until != 0 && t > q->until)
+		return true;
+	if (q->since != 0 && t < q->since)
+		return false;		/* older from here on */
+	if (!query_match(q, obj))
+		return true;
+	/* Insert in id order, pushing out the oldest hit when full. */
+	for (i = qc->n; i > 0 && strcmp(qc->hits[i - 1].id, id) < 0; i--)
+		continue;
+	if (qc->n == qc->want)
+		cJSON_Delete(qc->hits[--qc->n].e);
+	memmove(qc->hits + i + 1, qc->hits + i, (qc->n - i) *
+	    sizeof(*qc->hits));
+	memcpy(qc->hits[i].id, id, AUDIT_ID_LEN + 1);
+	qc->hits[i].e = obj;
+	qc->n++;
 	*keep = true;
-	return ++qc->n < (q->limit ? q->limit : 100);
+	return true;
+}
+
+static void
+hits_clear(struct query_ctx *qc)
+{
+	while (qc->n > 0)
+		cJSON_Delete(qc->hits[--qc->n].e);
 }
 
 static enum scim_err
 query_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct query_ctx	*qc = arg;
+	const char		*tenant = qc->q->tenant ? qc->q->tenant : "";
+	char			 from[SHARD_PREFIX_LEN + 64 + 1];
+	size_t			 n;
+	enum scim_err		 rc = SCIM_OK;
 
-	cJSON_Delete(qc->out);
-	qc->n = 0;
-	qc->skip_first = true;
-	if ((qc->out = cJSON_CreateArray()) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	return store_kv_scan(t, qc->q->tenant ? qc->q->tenant : "",
-	    AUDIT_SPACE, qc->q->before, true, query_each, qc, err);
+	hits_clear(qc);
+	for (qc->range = 0; rc == SCIM_OK && qc->range <= LEGACY_RANGE;
+	    qc->range++) {
+		/* Start at "before" in this range, or after its last key. */
+		n = range_prefix(qc->range, from);
+		snprintf(from + n, sizeof(from) - n, "%.64s",
+		    qc->q->before != NULL ? qc->q->before : "g");
+		rc = store_kv_scan(t, tenant, AUDIT_SPACE, from, true,
+		    query_each, qc, err);
+	}
+	return rc;
 }
 
 enum scim_err
 audit_query(struct store *s, const struct audit_query *q, cJSON **out,
     struct scim_error *err)
 {
-	struct query_ctx	 qc = { q, NULL, 0, true };
+	struct query_ctx	 qc;
 	enum scim_err		 rc;
+	unsigned		 i;
 
 	*out = NULL;
+	memset(&qc, 0, sizeof(qc));
+	qc.q = q;
+	qc.want = q->limit ? q->limit : 100;
+	if ((qc.hits = calloc(qc.want, sizeof(*qc.hits))) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	rc = store_read(s, query_fn, &qc, err);
-	if (rc != SCIM_OK) {
-		cJSON_Delete(qc.out);
-		return rc;
+	if (rc == SCIM_OK && (*out = cJSON_CreateArray()) == NULL)
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if (rc == SCIM_OK) {
+		for (i = 0; i < qc.n; i++)
+			cJSON_AddItemToArray(*out, qc.hits[i].e);
+		qc.n = 0;
 	}
-	*out = qc.out;
-	return SCIM_OK;
+	hits_clear(&qc);
+	free(qc.hits);
+	return rc;
 }
 
 /* --- delivery --- */
@@ -439,44 +550,57 @@ audit_deliver(struct store *s, const struct scim_config *cfg, unsigned max,
 struct prune_ctx {
 	const char	*tenant;
 	int64_t		 cutoff;	/* events before this go */
-	char		 keys[AUDIT_PRUNE_BATCH][AUDIT_ID_LEN + 1];
+	unsigned	 start;		/* first range this transaction scans */
+	unsigned	 range;		/* the range being scanned */
+	char		 keys[AUDIT_PRUNE_BATCH][AUDIT_KEY_LEN + 1];
 	unsigned	 n;		/* keys[] used */
 	bool		 more;		/* old events beyond keys[] remain */
 };
 
 /*
- * Collect the keys of old events, oldest first; keys are time-ordered, so
- * the first recent one ends the scan.  Looking one key past a full batch
- * tells whether another transaction is needed, so N events never cost an
- * extra, empty one.
+ * Collect the keys of old events of one range, oldest first; keys are
+ * time-ordered within a range, so the first recent one ends it.  Looking
+ * one key past a full batch tells whether another transaction is needed,
+ * so N events never cost an extra, empty one.
  */
 static bool
-prune_each(void *arg, const char *id, cJSON *obj, bool *keep)
+prune_each(void *arg, const char *key, cJSON *obj, bool *keep)
 {
 	struct prune_ctx	*pc = arg;
+	const char		*id;
 
 	(void)obj; (void)keep;
-	if (strlen(id) != AUDIT_ID_LEN || id_time(id) >= pc->cutoff)
+	if (!range_has(pc->range, key, &id) || id_time(id) >= pc->cutoff)
 		return false;
 	if (pc->n == AUDIT_PRUNE_BATCH) {
 		pc->more = true;
 		return false;
 	}
-	memcpy(pc->keys[pc->n++], id, AUDIT_ID_LEN + 1);
+	memcpy(pc->keys[pc->n++], key, strlen(key) + 1);
 	return true;
 }
 
+/*
+ * Delete up to AUDIT_PRUNE_BATCH of the expired events, range after range
+ * from pc->start; pc->range is where the next transaction goes on.
+ */
 static enum scim_err
 prune_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct prune_ctx	*pc = arg;
-	enum scim_err		 rc;
+	char			 from[SHARD_PREFIX_LEN + 1];
+	enum scim_err		 rc = SCIM_OK;
 	unsigned		 i;
 
 	pc->n = 0;
 	pc->more = false;
-	rc = store_kv_scan(t, pc->tenant, AUDIT_SPACE, NULL, false,
-	    prune_each, pc, err);
+	for (pc->range = pc->start; pc->range <= LEGACY_RANGE; pc->range++) {
+		rc = store_kv_scan(t, pc->tenant, AUDIT_SPACE,
+		    range_prefix(pc->range, from) > 0 ? from : NULL, false,
+		    prune_each, pc, err);
+		if (rc != SCIM_OK || pc->more)
+			break;
+	}
 	for (i = 0; rc == SCIM_OK && i < pc->n; i++)
 		rc = store_kv_del(t, pc->tenant, AUDIT_SPACE, pc->keys[i], err);
 	return rc;
@@ -505,6 +629,7 @@ audit_prune(struct store *s, const struct scim_config *cfg,
 		st->events += pc->n;
 		if (pc->n > 0)
 			st->txns++;
+		pc->start = pc->range;
 	} while (pc->more);
 	free(pc);
 	return rc;

@@ -640,6 +640,28 @@ members_ctx_free(struct members_ctx *mc)
 
 /* --- reading --- */
 
+bool
+crud_checks_token(route_fn fn)
+{
+	return fn == crud_get || fn == crud_list || fn == crud_search;
+}
+
+/*
+ * The store half of a cached bearer check, in the handler's transaction
+ * (see token_check_start()); nothing when it is done or not needed.
+ */
+static enum scim_err
+check_token(struct store_txn *t, struct scim_call *c, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	if (!c->auth_pending)
+		return SCIM_OK;
+	if ((rc = token_check_txn(t, &c->auth, err)) == SCIM_OK)
+		c->auth_pending = false;
+	return rc;
+}
+
 struct get_ctx {
 	struct scim_call	*c;
 	const struct kind	*k;
@@ -655,6 +677,8 @@ get_fn(struct store_txn *t, void *arg, struct scim_error *err)
 
 	cJSON_Delete(g->res);
 	g->res = NULL;
+	if ((rc = check_token(t, g->c, err)) != SCIM_OK)
+		return rc;
 	rc = store_get(t, g->k->kind, g->c->auth.tenant, g->c->id, &g->res,
 	    err);
 	if (rc == SCIM_E_NOT_FOUND)
@@ -742,6 +766,8 @@ struct list_ctx {
 	struct store_txn	*t;
 	bool			 filter_backref; /* filter reads it */
 	bool			 want_backref;	/* output shows it */
+	bool			 page_backref;	/* load it for page entries in
+						   the scan's transaction */
 	size_t			 total;
 	cJSON			*page;		/* out: matching, in order */
 	enum scim_err		 rc;
@@ -767,6 +793,10 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	if (lc->q->sorted ||
 	    (lc->total >= (size_t)lc->q->start &&
 	    lc->total < (size_t)lc->q->start + (size_t)lc->q->count)) {
+		if (lc->page_backref && (lc->rc = load_backref(lc->t, lc->k,
+		    lc->c->auth.tenant, lc->c->base_url, obj, lc->err)) !=
+		    SCIM_OK)
+			return false;
 		cJSON_AddItemToArray(lc->page, obj);
 		*keep = true;
 	}
@@ -780,6 +810,9 @@ page_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	struct list_ctx	*lc = arg;
 
 	(void)id;
+	if (lc->page_backref && (lc->rc = load_backref(lc->t, lc->k,
+	    lc->c->auth.tenant, lc->c->base_url, obj, lc->err)) != SCIM_OK)
+		return false;
 	cJSON_AddItemToArray(lc->page, obj);
 	*keep = true;
 	return true;
@@ -803,11 +836,15 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	lc->err = err;
 	if ((lc->page = cJSON_CreateArray()) == NULL)
 		return oom(err);
+	if ((rc = check_token(t, lc->c, err)) != SCIM_OK)
+		return rc;
 	/* No filter, no sort: read only the records on the page. */
-	if (f == NULL && !lc->q->sorted)
-		return store_scan_page(t, lc->k->kind, lc->c->auth.tenant,
+	if (f == NULL && !lc->q->sorted) {
+		rc = store_scan_page(t, lc->k->kind, lc->c->auth.tenant,
 		    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total,
 		    page_each, lc, err);
+		return rc != SCIM_OK ? rc : lc->rc;
+	}
 	/* Use an index when the filter pins the id, the name or externalId. */
 	if (f != NULL && ((hint = filter_eq_hint(f, "id")) != NULL ||
 	    (hint = filter_eq_hint(f, lc->k->name_attr)) != NULL)) {
@@ -944,11 +981,17 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    filter_uses(q->filter, lc.k->backref);
 	lc.want_backref = resource_wants(lc.k->rt, lc.k->backref,
 	    q->attributes, q->excluded) != 0;
+	/*
+	 * Unsorted, the page is known during the scan: read its back-
+	 * references in the same transaction instead of a second one.
+	 */
+	lc.page_backref = lc.want_backref && !lc.filter_backref &&
+	    !q->sorted;
 	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
 		goto out;
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
 		goto out;
-	if (lc.want_backref && !lc.filter_backref &&
+	if (lc.want_backref && !lc.filter_backref && !lc.page_backref &&
 	    (rc = store_read(c->ctx->store, backrefs_fn, &lc, err)) !=
 	    SCIM_OK)
 		goto out;
@@ -1138,6 +1181,42 @@ struct write_ctx {
 };
 
 static enum scim_err
+backref_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct write_ctx	*w = arg;
+
+	return load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
+	    w->res, err);
+}
+
+/*
+ * The back-references (a user's groups, a group's members) of what a write
+ * stored, for its answer, read after the write committed.  Inside the
+ * write transaction every read takes a write lock (DB_RMW): a user's
+ * groups would lock each group's page until the durable commit, so
+ * concurrent writes to any users of a common group would conflict there
+ * and run one fsync after another.
+ */
+static void
+write_backref(struct write_ctx *w)
+{
+	struct scim_error	 err;
+
+	if (!w->backref || w->res == NULL)
+		return;
+	/*
+	 * The write is committed: an error now (the store began recovery)
+	 * must not make the answer say it failed.  Answer without them.
+	 */
+	if (store_read(w->c->ctx->store, backref_fn, w, &err) != SCIM_OK) {
+		log_warn("%s %s written, but its %s could not be read for the "
+		    "answer: %s", w->k->rt->name, w->c->id ? w->c->id : w->id,
+		    w->k->backref, err.detail);
+		cJSON_DeleteItemFromObjectCaseSensitive(w->res, w->k->backref);
+	}
+}
+
+static enum scim_err
 create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
@@ -1164,9 +1243,6 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		mc.removed = 0;
 		rc = record_update(t, w->c, w->k, w->res, w->res, &mc, err);
 	}
-	if (rc == SCIM_OK && w->backref)
-		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
-		    w->res, err);
 out:
 	members_ctx_free(&mc);
 	return rc;
@@ -1216,6 +1292,7 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	util_uuid(w.id);
 	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK)
 		goto out;
+	write_backref(&w);
 	rc = respond(c, w.k, w.res, status, err);
 out:
 	cJSON_Delete(in);
@@ -1262,12 +1339,8 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
 			goto out;
 	}
-	if ((rc = record_update(t, w->c, w->k, old, w->res,
-	    w->k->kind == STORE_GROUP ? &mc : NULL, err)) != SCIM_OK)
-		goto out;
-	if (w->backref)
-		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
-		    w->res, err);
+	rc = record_update(t, w->c, w->k, old, w->res,
+	    w->k->kind == STORE_GROUP ? &mc : NULL, err);
 out:
 	members_ctx_free(&mc);
 	cJSON_Delete(old);
@@ -1359,9 +1432,6 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		old = NULL;
 	}
 	norm = w->res == norm ? NULL : norm;
-	if (w->backref)
-		rc = load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
-		    w->res, err);
 out:
 	members_ctx_free(&mc);
 	cJSON_Delete(old);
@@ -1391,6 +1461,7 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 	w.backref = show && wants_backref(c, w.k);
 	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
 		goto out;
+	write_backref(&w);
 	if (show)
 		rc = respond(c, w.k, w.res, 200, err);
 	else {

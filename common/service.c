@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "crud.h"
 #include "log.h"
 #include "util.h"
 #include "schema.h"
@@ -213,9 +214,10 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 {
 	struct scim_call	 c;
 	struct scim_error	 err = { SCIM_OK, "" };
+	struct scim_error	 err2 = { SCIM_OK, "" };
 	struct store_stats	 before, after;
 	const struct route	*r;
-	enum scim_err		 rc;
+	enum scim_err		 rc, rc2;
 
 	memset(&c, 0, sizeof(c));
 	memset(&before, 0, sizeof(before));
@@ -233,14 +235,44 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 		goto done;
 	if ((rc = route(svc, &c, &r, &err)) != SCIM_OK)
 		goto done;
-	if (!(r->flags & ROUTE_NOAUTH) &&
-	    (rc = token_check(ctx->store, c.req.authorization, &c.auth,
-	    &err)) != SCIM_OK) {
-		if (rc == SCIM_E_UNAUTHORIZED)
-			note_auth_failed(ctx, &c, err.detail);
-		goto done;
+	if (!(r->flags & ROUTE_NOAUTH)) {
+		/*
+		 * Read-only handlers read a cached token's record in their
+		 * own transaction: one transaction per request, not two.
+		 */
+		if (crud_checks_token(r->fn))
+			rc = token_check_start(ctx->store,
+			    c.req.authorization, &c.auth, &c.auth_pending,
+			    &err);
+		else
+			rc = token_check(ctx->store, c.req.authorization,
+			    &c.auth, &err);
+		if (rc != SCIM_OK) {
+			if (rc == SCIM_E_UNAUTHORIZED)
+				note_auth_failed(ctx, &c, err.detail);
+			goto done;
+		}
 	}
 	rc = r->fn(&c, &err);
+	if (c.auth_pending) {
+		/*
+		 * The handler ended (with an error) before it read the
+		 * token: whatever it answered, a token that is no longer
+		 * good gets 401.
+		 */
+		if ((rc2 = token_check_finish(ctx->store, &c.auth, &err2)) !=
+		    SCIM_OK) {
+			http_resp_free(&c.resp);
+			memset(&c.resp, 0, sizeof(c.resp));
+			rc = rc2;
+			err = err2;
+		}
+		c.auth_pending = false;
+	}
+	if (rc == SCIM_E_UNAUTHORIZED && !(r->flags & ROUTE_NOAUTH))
+		note_auth_failed(ctx, &c, err.detail);
+	else if (!(r->flags & ROUTE_NOAUTH))
+		token_touch(ctx->store, &c.auth);
 done:
 	if (rc != SCIM_OK) {
 		if (rc == SCIM_E_UNAUTHORIZED)
@@ -257,12 +289,13 @@ done:
 	if (ctx->cfg.store_ops_header && ctx->store != NULL) {
 		store_stats(ctx->store, &after);
 		http_resp_header(&c.resp, "X-Scim-Store-Ops: gets=%llu puts=%llu "
-		    "dels=%llu steps=%llu retries=%llu",
+		    "dels=%llu steps=%llu retries=%llu txns=%llu",
 		    (unsigned long long)(after.gets - before.gets),
 		    (unsigned long long)(after.puts - before.puts),
 		    (unsigned long long)(after.dels - before.dels),
 		    (unsigned long long)(after.steps - before.steps),
-		    (unsigned long long)(after.retries - before.retries));
+		    (unsigned long long)(after.retries - before.retries),
+		    (unsigned long long)(after.commits - before.commits));
 	}
 	http_resp_send(&c.resp);
 	http_resp_free(&c.resp);

@@ -29,6 +29,10 @@ struct scim_call {
 	const char		*resource;	/* canonical name matched */
 	char			*base_url;	/* "https://h/scim/v2" */
 	char			*id;		/* decoded item id or NULL */
+	bool			 auth_pending;	/* cached token: its record is
+						   still to be read (the
+						   handler's transaction does,
+						   see token_check_start()) */
 };
 
 typedef enum scim_err (*route_fn)(struct scim_call *c,

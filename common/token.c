@@ -22,7 +22,9 @@
 struct token_cache_ent {
 	char		 id[TOKEN_ID_HEX + 1];	/* "" = free */
 	uint8_t		 digest[SHA256_DIGEST_SIZE]; /* of the whole token */
-	int64_t		 last_used;		/* last value written */
+	int64_t		 last_used;		/* newest value seen or written */
+	char		 tenant[STORE_ID_MAX + 1]; /* the record's (never
+						   changes for an id) */
 };
 
 static struct token_cache_ent	 cache[TOKEN_CACHE_SLOTS];
@@ -779,62 +781,108 @@ cache_find(const char *id)
 	return NULL;
 }
 
-enum scim_err
-token_check(struct store *s, const char *authorization,
-    struct token_auth *auth, struct scim_error *err)
+/*
+ * Split "Bearer <token>" into the token, its id and its secret; every
+ * failure is SCIM_E_UNAUTHORIZED.
+ */
+static enum scim_err
+check_header(const char *authorization, const char **tok, char *id,
+    char *secret, struct scim_error *err)
 {
-	struct check_ctx	 cc;
-	struct token_cache_ent	*ce;
-	struct sha256_ctx	 sh;
-	uint8_t			 digest[SHA256_DIGEST_SIZE];
-	char			 id[TOKEN_ID_HEX + 1];
-	char			 secret[TOKEN_SECRET_HEX + 1];
-	const char		*tok, *tenant;
-	int64_t			 now = util_now_usec();
-	enum scim_err		 rc;
-	struct touch_ctx	 tc;
+	const char	*p;
 
-	memset(auth, 0, sizeof(*auth));
 	if (authorization == NULL || *authorization == '\0')
 		return scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "an Authorization: Bearer token is required");
 	if (strncasecmp(authorization, "Bearer ", 7) != 0)
 		return scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "the Authorization header must use the Bearer scheme");
-	for (tok = authorization + 7; *tok == ' '; tok++)
+	for (p = authorization + 7; *p == ' '; p++)
 		continue;
-	if (!token_parse(tok, id, secret))
+	if (!token_parse(p, id, secret))
 		return scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "the bearer token is not a valid scim-fcgi token");
-	cc.id = id;
+	*tok = p;
+	return SCIM_OK;
+}
+
+/* Is the record usable at now?  SCIM_E_UNAUTHORIZED saying why not. */
+static enum scim_err
+check_state(const cJSON *rec, int64_t now, struct scim_error *err)
+{
+	switch (token_state(rec, now)) {
+	case TOKEN_ACTIVE:
+		return SCIM_OK;
+	case TOKEN_INACTIVE:
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is disabled");
+	case TOKEN_EXPIRED:
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token has expired");
+	default:
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token has been revoked");
+	}
+}
+
+static void
+token_digest(const char *tok, uint8_t *digest)
+{
+	struct sha256_ctx	 sh;
+
+	sha256_init(&sh);
+	sha256_update(&sh, strlen(tok), (const uint8_t *)tok);
+	sha256_digest(&sh, SHA256_DIGEST_SIZE, digest);
+}
+
+/* Write last_used when this process has not seen it within the minute. */
+static void
+touch_if_due(struct store *s, struct token_cache_ent *ce, int64_t now)
+{
+	struct touch_ctx	 tc;
+
+	if (now - ce->last_used < TOKEN_LAST_USED_USEC)
+		return;
+	tc.id = ce->id;
+	tc.now = now;
+	ce->last_used = now;
+	if (store_run(s, check_touch, &tc, NULL) != SCIM_OK)
+		log_warn("token %s: could not record last use", ce->id);
+}
+
+enum scim_err
+token_check(struct store *s, const char *authorization,
+    struct token_auth *auth, struct scim_error *err)
+{
+	struct check_ctx	 cc;
+	struct token_cache_ent	*ce;
+	uint8_t			 digest[SHA256_DIGEST_SIZE];
+	char			 id[TOKEN_ID_HEX + 1];
+	char			 secret[TOKEN_SECRET_HEX + 1];
+	const char		*tok, *tenant;
+	int64_t			 now = util_now_usec(), lu;
+	enum scim_err		 rc;
+
+	memset(auth, 0, sizeof(*auth));
 	cc.rec = NULL;
+	if ((rc = check_header(authorization, &tok, id, secret, err)) !=
+	    SCIM_OK)
+		goto out;
+	cc.id = id;
 	rc = store_read(s, check_read, &cc, err);
 	if (rc == SCIM_E_NOT_FOUND) {
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "the bearer token is not known");
 		goto out;
 	}
-	if (rc != SCIM_OK)
+	if (rc != SCIM_OK || (rc = check_state(cc.rec, now, err)) != SCIM_OK)
 		goto out;
-	switch (token_state(cc.rec, now)) {
-	case TOKEN_ACTIVE:
-		break;
-	case TOKEN_INACTIVE:
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is disabled");
-		goto out;
-	case TOKEN_EXPIRED:
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token has expired");
-		goto out;
-	default:
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token has been revoked");
+	tenant = str(cc.rec, "tenant");
+	if (strlen(tenant) > STORE_ID_MAX || *tenant == '\0') {
+		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, "token has no tenant");
 		goto out;
 	}
-	sha256_init(&sh);
-	sha256_update(&sh, strlen(tok), (const uint8_t *)tok);
-	sha256_digest(&sh, sizeof(digest), digest);
+	token_digest(tok, digest);
 	ce = cache_find(id);
 	if (ce == NULL || !util_memeq_const(ce->digest, digest,
 	    sizeof(digest))) {
@@ -850,29 +898,98 @@ token_check(struct store *s, const char *authorization,
 		}
 		memcpy(ce->id, id, sizeof(ce->id));
 		memcpy(ce->digest, digest, sizeof(digest));
-		ce->last_used = num(cc.rec, "last_used");
+		ce->last_used = 0;
 	}
-	tenant = str(cc.rec, "tenant");
-	if (strlen(tenant) > STORE_ID_MAX || *tenant == '\0') {
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, "token has no tenant");
-		goto out;
-	}
+	strcpy(ce->tenant, tenant);
 	strcpy(auth->tenant, tenant);
 	strcpy(auth->token_id, id);
+	if ((lu = num(cc.rec, "last_used")) > ce->last_used)
+		ce->last_used = lu;
 	/* Last used: at most one write a minute per token. */
-	if (now - num(cc.rec, "last_used") >= TOKEN_LAST_USED_USEC &&
-	    now - ce->last_used >= TOKEN_LAST_USED_USEC) {
-		tc.id = id;
-		tc.now = now;
-		ce->last_used = now;
-		if (store_run(s, check_touch, &tc, NULL) != SCIM_OK)
-			log_warn("token %s: could not record last use", id);
-	}
+	touch_if_due(s, ce, now);
 	rc = SCIM_OK;
 out:
 	explicit_bzero(secret, sizeof(secret));
 	cJSON_Delete(cc.rec);
 	return rc;
+}
+
+enum scim_err
+token_check_start(struct store *s, const char *authorization,
+    struct token_auth *auth, bool *pending, struct scim_error *err)
+{
+	struct token_cache_ent	*ce;
+	uint8_t			 digest[SHA256_DIGEST_SIZE];
+	char			 id[TOKEN_ID_HEX + 1];
+	char			 secret[TOKEN_SECRET_HEX + 1];
+	const char		*tok;
+	enum scim_err		 rc;
+
+	*pending = false;
+	memset(auth, 0, sizeof(*auth));
+	rc = check_header(authorization, &tok, id, secret, err);
+	explicit_bzero(secret, sizeof(secret));
+	if (rc != SCIM_OK)
+		return rc;
+	token_digest(tok, digest);
+	ce = cache_find(id);
+	if (ce == NULL || ce->tenant[0] == '\0' ||
+	    !util_memeq_const(ce->digest, digest, sizeof(digest)))
+		return token_check(s, authorization, auth, err);
+	strcpy(auth->tenant, ce->tenant);
+	strcpy(auth->token_id, ce->id);
+	*pending = true;
+	return SCIM_OK;
+}
+
+enum scim_err
+token_check_txn(struct store_txn *t, const struct token_auth *auth,
+    struct scim_error *err)
+{
+	struct token_cache_ent	*ce;
+	cJSON			*rec = NULL;
+	int64_t			 lu;
+	enum scim_err		 rc;
+
+	rc = store_token_get(t, auth->token_id, &rec, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is not known");
+	if (rc != SCIM_OK)
+		return rc;
+	if ((rc = check_state(rec, util_now_usec(), err)) == SCIM_OK &&
+	    strcmp(str(rec, "tenant"), auth->tenant) != 0)
+		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is not valid");
+	/* Another process may have written last_used: no need to again. */
+	if (rc == SCIM_OK && (ce = cache_find(auth->token_id)) != NULL &&
+	    (lu = num(rec, "last_used")) > ce->last_used)
+		ce->last_used = lu;
+	cJSON_Delete(rec);
+	return rc;
+}
+
+static enum scim_err
+check_txn_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return token_check_txn(t, arg, err);
+}
+
+enum scim_err
+token_check_finish(struct store *s, const struct token_auth *auth,
+    struct scim_error *err)
+{
+	return store_read(s, check_txn_fn, (void *)auth, err);
+}
+
+void
+token_touch(struct store *s, const struct token_auth *auth)
+{
+	struct token_cache_ent	*ce;
+
+	if (auth->token_id[0] != '\0' &&
+	    (ce = cache_find(auth->token_id)) != NULL)
+		touch_if_due(s, ce, util_now_usec());
 }
 
 void

@@ -227,6 +227,38 @@ enum scim_err	 token_mark_reminded(struct store_txn *t,
 enum scim_err	 token_check(struct store *s, const char *authorization,
 		    struct token_auth *auth, struct scim_error *err);
 
+/*
+ * The same check in two halves, so that a read-only handler can make
+ * the store half inside its own transaction instead of a transaction of
+ * its own (one transaction less per request).  token_check_start():
+ * when this process has verified this very token before, fills *auth
+ * from its cache and sets *pending: the token's record has not been
+ * read yet, and the caller must call token_check_txn() inside the
+ * transaction that serves the request (or token_check_finish()) and
+ * answer its error.  Otherwise it runs token_check() (*pending false).
+ * Revocation, disabling and expiry still take effect on the next request.
+ */
+enum scim_err	 token_check_start(struct store *s,
+		    const char *authorization, struct token_auth *auth,
+		    bool *pending, struct scim_error *err);
+
+/*
+ * Read the record of auth's token in t: SCIM_E_UNAUTHORIZED when it is
+ * gone, not active, expired or of another tenant.  Writes nothing.
+ */
+enum scim_err	 token_check_txn(struct store_txn *t,
+		    const struct token_auth *auth, struct scim_error *err);
+
+/* token_check_txn() in a read transaction of its own. */
+enum scim_err	 token_check_finish(struct store *s,
+		    const struct token_auth *auth, struct scim_error *err);
+
+/*
+ * After a request made with a verified token: record its last use when
+ * due (at most one write a minute per token and process).
+ */
+void		 token_touch(struct store *s, const struct token_auth *auth);
+
 /* Forget every cached verification (tests; after fork). */
 void		 token_cache_clear(void);
 

@@ -79,6 +79,19 @@ class RevocationCachedWorker(ScimTestCase):
         self.assertIn("revoked", r.json["detail"])
         self.assertTrue(r.headers.get("www-authenticate", "").startswith("Bearer"), r.headers)
 
+    def test_revoked_gets_401_when_the_handler_fails_first(self):
+        # A cached token's record is read in the handler's transaction;
+        # a handler that fails before it (a bad filter) must still answer
+        # 401 to a token revoked meanwhile, not its own 400.
+        tok = self.new_token()
+        self.warm(tok)
+        self.srv.tokens_cmd("revoke", token_id(tok))
+        r = self.srv.get("/Users?filter=userName+zz+%22a%22", token=tok)
+        self.assertScimError(r, 401)
+        self.assertIn("revoked", r.json["detail"])
+        r = self.srv.get("/Users/no-such-user", token=tok)
+        self.assertScimError(r, 401)
+
     def test_disabled_gets_401_then_enable(self):
         tok = self.new_token()
         self.warm(tok)

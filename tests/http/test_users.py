@@ -149,6 +149,8 @@ class Create(ScimTestCase):
 
 
 class Read(ScimTestCase):
+    server_args = {"conf_extra": "[log]\nstore_ops_header = yes\n"}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -165,6 +167,58 @@ class Read(ScimTestCase):
         self.assertEqual(r.json["schemas"], [CORE, ENT])
         self.assertEqual(r.json[ENT]["department"], "Sales")
         self.assertTrue(r.headers["etag"].startswith('W/"'))
+
+    def test_one_transaction_per_read(self):
+        # With the token verified (cached), a GET by id or by a userName
+        # filter reads the token, the user and its groups in one read
+        # transaction (it used to take two and three).
+        g = self.srv.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                      "displayName": "Readers",
+                                      "members": [{"value": self.uid}]})
+        self.assertEqual(g.status, 201, g)
+        for _ in range(8):      # every worker verifies and caches the token
+            self.assertEqual(self.srv.get("/Users/" + self.uid).status, 200)
+        for path in ("/Users/" + self.uid,
+                     "/Users?filter=userName+eq+%22reader@x.com%22",
+                     "/Users?filter=externalId+eq+%22ext-R%22",
+                     "/Users?filter=id+eq+%22" + self.uid + "%22"):
+            r = self.srv.get(path)
+            self.assertEqual(r.status, 200, r)
+            body = r.json["Resources"][0] if "Resources" in r.json else r.json
+            self.assertEqual([x["value"] for x in body["groups"]], [g.json["id"]], path)
+            ops = dict(kv.split("=") for kv in r.headers["x-scim-store-ops"].split())
+            self.assertEqual(ops["txns"], "1", (path, ops))
+        self.srv.delete("/Groups/" + g.json["id"])
+
+    def test_write_answers_read_groups_after_commit(self):
+        # A PATCH or PUT of a user answers with its groups.  Reading them
+        # inside the write transaction would write-lock every group's page
+        # until the durable commit, so writes to any two members of one
+        # group would conflict: they are read after the commit instead
+        # (txns=3: the bearer check, the write, then that read).
+        r = self.srv.post("/Users", user("grouped@x.com"))
+        self.assertEqual(r.status, 201, r)
+        uid = r.json["id"]
+        g = self.srv.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                      "displayName": "Writers", "members": [{"value": uid}]})
+        self.assertEqual(g.status, 201, g)
+        for _ in range(8):      # every worker verifies and caches the token
+            self.srv.get("/Users/" + uid)
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "title", "value": "T"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["value"] for x in r.json["groups"]], [g.json["id"]])
+        self.assertEqual(r.json["title"], "T")
+        ops_ = dict(kv.split("=") for kv in r.headers["x-scim-store-ops"].split())
+        self.assertEqual(ops_["txns"], "3", ops_)
+        r = self.srv.put("/Users/" + uid, user("grouped@x.com", title="U"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([x["value"] for x in r.json["groups"]], [g.json["id"]])
+        r = self.srv.patch_ops("/Groups/" + g.json["id"] + "?attributes=members",
+                               {"op": "remove", "path": "members"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["members"], [])
+        self.srv.delete("/Groups/" + g.json["id"])
+        self.srv.delete("/Users/" + uid)
 
     def test_get_unknown(self):  # checklist 13
         self.assertScimError(self.srv.get("/Users/" + str(uuid.uuid4())), 404)
