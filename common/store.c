@@ -65,6 +65,8 @@ struct store {
 	char			*home;
 	enum store_sync		 sync;
 	unsigned		 max_processes;
+	bool			 flush_after;	/* sync = full: commit without
+						   sync, then flush the log */
 	int			 gate;		/* fd of <home>/scim.gate */
 	bool			 stale;		/* left a panicked env behind */
 	unsigned		 gate_depth;	/* nested gate_enter() */
@@ -275,6 +277,11 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
 		return scim_fail(err, SCIM_E_INTERNAL,
 		    "store layout version %s is newer than this program (%d)",
 		    buf, STORE_SCHEMA_VERSION);
+	/* Every change so far reads the older layout: just record it. */
+	if (v < STORE_SCHEMA_VERSION) {
+		snprintf(buf, sizeof(buf), "%d", STORE_SCHEMA_VERSION);
+		return store_meta_put(t, "schema_version", buf, err);
+	}
 	return SCIM_OK;
 }
 
@@ -532,6 +539,7 @@ store_open(struct store **out, const struct scim_config *cfg,
 	}
 	s->lock_timeout_ms = cfg->lock_timeout_ms;
 	s->sync = cfg->sync;
+	s->flush_after = cfg->sync == STORE_SYNC_FULL;
 	s->max_processes = cfg->max_processes;
 	snprintf(path, sizeof(path), "%s/scim.gate", cfg->home);
 	if ((s->gate = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) < 0) {
@@ -643,6 +651,8 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 	unsigned		 reopens = 0;
 	unsigned char		 jitter;
 	bool			 committing;
+	bool			 flush = !readonly && tflags == 0 &&
+				    s->flush_after;
 	int			 ret;
 
 	for (;;) {
@@ -673,9 +683,33 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 		}
 		rc = fn(&t, arg, err);
 		if (rc == SCIM_OK && !t.retry) {
+			/*
+			 * Durable commits release their locks before the
+			 * fsync: the commit writes the log without syncing,
+			 * then the flush makes it durable before the answer
+			 * (still behind the gate, so before any recovery).
+			 * The log is sequential: a transaction that read
+			 * this one's changes commits after it, and its own
+			 * flush covers them, so nothing acknowledged rests
+			 * on an unflushed change, and concurrent writers no
+			 * longer queue behind each other's fsync.  A reader
+			 * may see a change a few hundred microseconds before
+			 * it is durable; only a power cut in that window
+			 * could take it back, before its writer was told.
+			 */
 			committing = true;
-			ret = t.txn->commit(t.txn, 0);
+			ret = t.txn->commit(t.txn, flush ?
+			    DB_TXN_WRITE_NOSYNC : 0);
 			t.txn = NULL;
+			if (ret == 0 && flush &&
+			    (ret = s->env->log_flush(s->env, NULL)) != 0) {
+				log_err("log_flush: %s", db_strerror(ret));
+				gate_leave(s);
+				return scim_fail(err, SCIM_E_UNAVAILABLE,
+				    "the store could not make the change "
+				    "durable; it may not have been applied, "
+				    "try again");
+			}
 			if (ret == 0 && !readonly && env_panicked(s)) {
 				/*
 				 * Cannot happen behind the gate unless
@@ -1659,6 +1693,36 @@ store_token_get(struct store_txn *t, const char *tid, cJSON **out,
 		return scim_fail(err, SCIM_E_NOT_FOUND, "no such token");
 	rc = key_get(t, DBI_TOKENS, tid, NULL, NULL, out, err);
 	return rc;
+}
+
+enum scim_err
+store_token_get_raw(struct store_txn *t, const char *tid, char **out,
+    size_t *len, struct scim_error *err)
+{
+	struct key	 k;
+	DBT		 key, data;
+	int		 ret;
+
+	*out = NULL;
+	*len = 0;
+	if (!check_id(tid))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "no such token");
+	if (!key_make(&k, tid, NULL, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	dbt_set(&key, k.buf, k.len);
+	dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = t->s->db[DBI_TOKENS]->get(t->s->db[DBI_TOKENS], t->txn, &key,
+	    &data, t->readonly ? 0 : DB_RMW);
+	key_free(&k);
+	if (ret != 0)
+		return dberr(t, ret, dbdefs[DBI_TOKENS].file, err);
+	if ((*out = malloc(data.size + 1)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	memcpy(*out, data.data, data.size);
+	(*out)[data.size] = '\0';
+	*len = data.size;
+	return SCIM_OK;
 }
 
 enum scim_err

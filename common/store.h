@@ -48,7 +48,8 @@
 #include "config.h"
 #include "error.h"
 
-#define STORE_SCHEMA_VERSION	1	/* layout version written in meta.db */
+#define STORE_SCHEMA_VERSION	2	/* layout version written in meta.db;
+					   2: audit keys sharded (audit.c) */
 #define STORE_ID_MAX		128	/* longest id or tenant accepted */
 #define STORE_OPEN_STALL_SECONDS 600	/* longest open (with recovery) */
 
@@ -232,6 +233,13 @@ enum scim_err	 store_memberof_scan(struct store_txn *t, const char *tenant,
 
 enum scim_err	 store_token_get(struct store_txn *t, const char *tid,
 		    cJSON **out, struct scim_error *err);
+/*
+ * The stored bytes of token tid (JSON text), NUL-terminated, in *out
+ * (caller frees), for a caller that only needs to know whether the
+ * record changed since it last parsed it.
+ */
+enum scim_err	 store_token_get_raw(struct store_txn *t, const char *tid,
+		    char **out, size_t *len, struct scim_error *err);
 enum scim_err	 store_token_put(struct store_txn *t, const char *tid,
 		    const cJSON *tok, struct scim_error *err);
 enum scim_err	 store_token_del(struct store_txn *t, const char *tid,

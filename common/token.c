@@ -25,6 +25,10 @@ struct token_cache_ent {
 	int64_t		 last_used;		/* newest value seen or written */
 	char		 tenant[STORE_ID_MAX + 1]; /* the record's (never
 						   changes for an id) */
+	char		*raw;			/* record bytes last found
+						   active, or NULL */
+	size_t		 raw_len;
+	int64_t		 expires;		/* of that record */
 };
 
 static struct token_cache_ent	 cache[TOKEN_CACHE_SLOTS];
@@ -896,6 +900,8 @@ token_check(struct store *s, const char *authorization,
 			ce = &cache[cache_next];
 			cache_next = (cache_next + 1) % TOKEN_CACHE_SLOTS;
 		}
+		free(ce->raw);
+		ce->raw = NULL;
 		memcpy(ce->id, id, sizeof(ce->id));
 		memcpy(ce->digest, digest, sizeof(digest));
 		ce->last_used = 0;
@@ -946,25 +952,45 @@ enum scim_err
 token_check_txn(struct store_txn *t, const struct token_auth *auth,
     struct scim_error *err)
 {
-	struct token_cache_ent	*ce;
+	struct token_cache_ent	*ce = cache_find(auth->token_id);
 	cJSON			*rec = NULL;
-	int64_t			 lu;
+	char			*raw = NULL;
+	size_t			 len;
+	int64_t			 lu, now = util_now_usec();
 	enum scim_err		 rc;
 
-	rc = store_token_get(t, auth->token_id, &rec, err);
+	rc = store_token_get_raw(t, auth->token_id, &raw, &len, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		return scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "the bearer token is not known");
 	if (rc != SCIM_OK)
 		return rc;
-	if ((rc = check_state(rec, util_now_usec(), err)) == SCIM_OK &&
+	/* The very bytes found active before: only expiry can differ. */
+	if (ce != NULL && ce->raw != NULL && ce->raw_len == len &&
+	    memcmp(ce->raw, raw, len) == 0 && ce->expires > now &&
+	    strcmp(ce->tenant, auth->tenant) == 0) {
+		free(raw);
+		return SCIM_OK;
+	}
+	if ((rec = cJSON_ParseWithLength(raw, len)) == NULL) {
+		free(raw);
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt token record");
+	}
+	if ((rc = check_state(rec, now, err)) == SCIM_OK &&
 	    strcmp(str(rec, "tenant"), auth->tenant) != 0)
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "the bearer token is not valid");
-	/* Another process may have written last_used: no need to again. */
-	if (rc == SCIM_OK && (ce = cache_find(auth->token_id)) != NULL &&
-	    (lu = num(rec, "last_used")) > ce->last_used)
-		ce->last_used = lu;
+	if (rc == SCIM_OK && ce != NULL) {
+		/* Another process may have written last_used. */
+		if ((lu = num(rec, "last_used")) > ce->last_used)
+			ce->last_used = lu;
+		free(ce->raw);
+		ce->raw = raw;
+		ce->raw_len = len;
+		ce->expires = num(rec, "expires");
+		raw = NULL;
+	}
+	free(raw);
 	cJSON_Delete(rec);
 	return rc;
 }
@@ -995,6 +1021,10 @@ token_touch(struct store *s, const struct token_auth *auth)
 void
 token_cache_clear(void)
 {
+	unsigned	 i;
+
+	for (i = 0; i < TOKEN_CACHE_SLOTS; i++)
+		free(cache[i].raw);
 	memset(cache, 0, sizeof(cache));
 	cache_next = 0;
 }

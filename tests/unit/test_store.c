@@ -464,6 +464,70 @@ test_kill(struct store *s)
 }
 
 /*
+ * The layout version in meta.db: an older store is recorded as this
+ * version when opened (version 2 only changed audit keys, which the code
+ * reads in both forms); a newer one is refused.
+ */
+struct meta_arg {
+	const char	*value;
+	char		 buf[32];
+};
+
+static enum scim_err
+meta_put_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return store_meta_put(t, "schema_version",
+	    ((struct meta_arg *)arg)->value, err);
+}
+
+static enum scim_err
+meta_get_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct meta_arg	*m = arg;
+
+	return store_meta_get(t, "schema_version", m->buf, sizeof(m->buf),
+	    err);
+}
+
+/* In a child (one environment handle per process): 0 if it opens. */
+static int
+open_in_child(void)
+{
+	struct store		*cs;
+	struct scim_error	 err;
+	int			 st;
+	pid_t			 pid;
+
+	if ((pid = fork()) == 0) {
+		if (store_open(&cs, &cfg, &err) != SCIM_OK)
+			_exit(1);
+		store_close(cs);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+test_version(struct store *s)
+{
+	struct meta_arg		 m = { "1", "" };
+	struct scim_error	 err;
+	char			 want[32];
+
+	snprintf(want, sizeof(want), "%d", STORE_SCHEMA_VERSION);
+	store_run(s, meta_put_fn, &m, &err);
+	is_int(open_in_child(), 0, "a store of layout version 1 opens");
+	store_read(s, meta_get_fn, &m, &err);
+	is_str(m.buf, want, "and is recorded as the current version");
+	m.value = "99";
+	store_run(s, meta_put_fn, &m, &err);
+	is_int(open_in_child(), 1, "a store of a newer layout is refused");
+	m.value = want;
+	store_run(s, meta_put_fn, &m, &err);
+}
+
+/*
  * Paging walks the name index a bulk buffer at a time: 7,000 users fill
  * several buffers.  Order is by lower-cased name, stable, per tenant.
  */
@@ -835,6 +899,7 @@ main(void)
 	test_basics(s);
 	test_kv(s);
 	test_page(s);
+	test_version(s);
 	test_concurrent(s);
 	test_kill(s);
 	test_gate(s);
