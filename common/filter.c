@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <unistr.h>
 
 #include "error.h"
 #include "filter.h"
@@ -279,75 +280,6 @@ json_number(const char *s, double *num)
 	if (num != NULL)
 		*num = strtod(s, NULL);
 	return true;
-}
-
-/*
- * Offset of the first byte of s[0..len) that is not well-formed UTF-8
- * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or
- * len when all of it is.
- */
-static size_t
-utf8_bad(const unsigned char *s, size_t len)
-{
-	size_t		 i = 0, n, k;
-	unsigned long	 cp, min;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = s[i] & 0x1f;
-			min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = s[i] & 0x0f;
-			min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = s[i] & 0x07;
-			min = 0x10000;
-		} else
-			return i;
-		if (len - i <= n)
-			return i;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += n + 1;
-	}
-	return len;
-}
-
-/* Append code point cp as UTF-8 at *o, advancing *o. */
-static void
-utf8_put(char **o, unsigned long cp)
-{
-	unsigned char	*q = (unsigned char *)*o;
-
-	if (cp < 0x80)
-		*q++ = (unsigned char)cp;
-	else if (cp < 0x800) {
-		*q++ = (unsigned char)(0xc0 | (cp >> 6));
-		*q++ = (unsigned char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*q++ = (unsigned char)(0xe0 | (cp >> 12));
-		*q++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		*q++ = (unsigned char)(0x80 | (cp & 0x3f));
-	} else {
-		*q++ = (unsigned char)(0xf0 | (cp >> 18));
-		*q++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		*q++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		*q++ = (unsigned char)(0x80 | (cp & 0x3f));
-	}
-	*o = (char *)q;
 }
 
 /* --- dateTime --- */
@@ -835,8 +767,8 @@ parse_string(struct parser *p, char **out)
 {
 	size_t		 open = p->pos, i = p->pos + 1;
 	unsigned long	 cp, lo;
-	char		*buf, *o;
-	int		 c;
+	char		*buf, *o, *end;
+	int		 c, w;
 
 	/* Decoding never makes a string longer than its source. */
 	if ((buf = malloc(p->len - open + 1)) == NULL) {
@@ -844,6 +776,7 @@ parse_string(struct parser *p, char **out)
 		return false;
 	}
 	o = buf;
+	end = buf + (p->len - open + 1);
 	for (;;) {
 		if (i >= p->len) {
 			perr(p, open, false, "unterminated string (expected "
@@ -920,7 +853,18 @@ parse_string(struct parser *p, char **out)
 				    (lo - 0xdc00);
 				i += 6;
 			}
-			utf8_put(&o, cp);
+			/*
+			 * Surrogates are refused above and the buffer is
+			 * large enough, so this does not fail; were it to,
+			 * o must not move back.
+			 */
+			if ((w = u8_uctomb((uint8_t *)o, (ucs4_t)cp,
+			    end - o)) < 0) {
+				perr(p, i, false, "'\\u%04lX' cannot be "
+				    "encoded", cp);
+				goto fail;
+			}
+			o += w;
 			i += 4;
 			break;
 		default:
@@ -1381,7 +1325,7 @@ static struct filter *
 parse_all(struct parser *p)
 {
 	struct filter	*f;
-	size_t		 bad;
+	const uint8_t	*bad;
 
 	if (p->len > FILTER_MAX_LEN) {
 		perr(p, FILTER_MAX_LEN, false, "filter is longer than %d "
@@ -1393,8 +1337,9 @@ parse_all(struct parser *p)
 		    p->s), false, "NUL byte in filter");
 		return NULL;
 	}
-	if ((bad = utf8_bad((const unsigned char *)p->s, p->len)) < p->len) {
-		perr(p, bad, false, "invalid UTF-8");
+	if ((bad = u8_check((const uint8_t *)p->s, p->len)) != NULL) {
+		perr(p, (size_t)(bad - (const uint8_t *)p->s), false,
+		    "invalid UTF-8");
 		return NULL;
 	}
 	skip_ws(p);

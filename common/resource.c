@@ -27,6 +27,8 @@
 #include <strings.h>
 
 #include <cjson/cJSON.h>
+#include <unictype.h>
+#include <unistr.h>
 
 #include "error.h"
 #include "schema.h"
@@ -590,57 +592,16 @@ check_required(const struct schema *s, const cJSON *obj,
 }
 
 /*
- * Decode the UTF-8 character at *p into *cp and advance *p.  Malformed
- * bytes (the input layer refuses them; stored data might not have been
- * checked) decode one at a time as U+FFFD.
+ * Does cp show nothing: white space (U+0020, no-break, ideographic and
+ * the other spaces, line and paragraph separators) or a character
+ * drawn with no width (zero-width space and joiners, word joiner, BOM,
+ * soft hyphen, Hangul fillers, variation selectors, ...)?
  */
-static void
-utf8_next(const unsigned char **p, unsigned long *cp)
-{
-	const unsigned char	*s = *p;
-	unsigned long		 c;
-	int			 n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		*p = s + 1;
-		return;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		c = s[0] & 0x1f;
-		n = 1;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		c = s[0] & 0x0f;
-		n = 2;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		c = s[0] & 0x07;
-		n = 3;
-	} else
-		n = -1;
-	for (i = 1; n > 0 && i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			n = -1;
-			break;
-		}
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (n < 0) {
-		*cp = 0xfffd;
-		*p = s + 1;
-		return;
-	}
-	*cp = c;
-	*p = s + n + 1;
-}
-
-/* Does cp show nothing: a space, or a character of no width? */
 static bool
-blank_char(unsigned long cp)
+blank_char(ucs4_t cp)
 {
-	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 ||
-	    (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 || cp == 0x2029 ||
-	    cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 ||
-	    cp == 0xfeff;
+	return uc_is_property_white_space(cp) ||
+	    uc_is_property_default_ignorable_code_point(cp);
 }
 
 /*
@@ -653,22 +614,29 @@ blank_char(unsigned long cp)
 static enum scim_err
 check_name(const cJSON *res, const char *attr, struct scim_error *err)
 {
-	const cJSON		*v;
-	const unsigned char	*p;
-	unsigned long		 cp;
-	size_t			 pos = 0;
-	bool			 blank = true;
+	const cJSON	*v;
+	const uint8_t	*p, *end;
+	ucs4_t		 cp;
+	size_t		 pos = 0;
+	bool		 blank = true;
 
 	v = cJSON_GetObjectItemCaseSensitive(res, attr);
 	if (!cJSON_IsString(v) || v->valuestring == NULL)
 		return SCIM_OK;
-	for (p = (const unsigned char *)v->valuestring; *p != '\0'; ) {
-		utf8_next(&p, &cp);
+	p = (const uint8_t *)v->valuestring;
+	end = p + strlen(v->valuestring);
+	/*
+	 * Malformed bytes (the input layer refuses them; stored data might
+	 * not have been checked) decode as U+FFFD.
+	 */
+	while (p < end) {
+		p += u8_mbtouc(&cp, p, (size_t)(end - p));
 		pos++;
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		if (uc_is_general_category(cp, UC_CATEGORY_Cc))
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
 			    "%s must not contain control characters "
-			    "(U+%04lX at character %zu)", attr, cp, pos);
+			    "(U+%04lX at character %zu)", attr,
+			    (unsigned long)cp, pos);
 		if (!blank_char(cp))
 			blank = false;
 	}

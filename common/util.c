@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <unistr.h>
 #include <uuid/uuid.h>
 
 #include "util.h"
@@ -101,41 +102,15 @@ util_lower(const char *s)
 	return out;
 }
 
+/*
+ * u8_check() holds to RFC 3629 (no overlong forms, no surrogates, nothing
+ * past U+10FFFF) but takes U+0000 as a character: NUL is refused here.
+ */
 bool
 util_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, k, len;
-	unsigned int		 cp, min;
-
-	while (i < n) {
-		if (p[i] == 0)
-			return false;
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			len = 2; cp = p[i] & 0x1f; min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			len = 3; cp = p[i] & 0x0f; min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			len = 4; cp = p[i] & 0x07; min = 0x10000;
-		} else
-			return false;
-		if (n - i < len)
-			return false;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
+	return memchr(s, '\0', n) == NULL &&
+	    u8_check((const uint8_t *)s, n) == NULL;
 }
 
 bool
