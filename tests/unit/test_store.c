@@ -631,10 +631,34 @@ test_page(struct store *s)
  * into the abandoned environment.
  */
 struct gate_arg {
-	int	 fds[2];		/* the opener says "opened" here */
-	pid_t	 opener;
+	int	 fds[2];		/* the opener and the latecomer say
+					   "o" and "l" here when done */
+	int	 go[2];			/* the latecomer starts on a byte */
+	pid_t	 opener, late;
 	bool	 waited;		/* the opener was still waiting */
+	bool	 held;		/* the latecomer was held at the door */
 };
+
+/* Attached before the opener comes; starts a transaction when told. */
+static void
+latecomer(struct gate_arg *g)
+{
+	struct store		*cs;
+	struct scim_error	 err;
+	cJSON			*u;
+	char			 c;
+
+	close(g->go[1]);
+	if (store_open(&cs, &cfg, &err) != SCIM_OK ||
+	    write(g->fds[1], "r", 1) != 1 || read(g->go[0], &c, 1) != 1)
+		_exit(2);
+	u = mkuser("gate-late", "gate-late-user", NULL);
+	if (put(cs, STORE_USER, "gate", u, NULL) != SCIM_OK)
+		_exit(3);
+	if (write(g->fds[1], "l", 1) != 1)
+		_exit(4);
+	_exit(0);
+}
 
 static int
 open_and_check(void)
@@ -673,7 +697,11 @@ gate_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	/* Still in the transaction: the opener must be waiting. */
 	pfd.fd = g->fds[0];
 	pfd.events = POLLIN;
-	g->waited = poll(&pfd, 1, 700) == 0;
+	g->waited = poll(&pfd, 1, 500) == 0;
+	/* A transaction that starts now waits behind the opener. */
+	if (write(g->go[1], "g", 1) != 1)
+		return scim_fail(err, SCIM_E_INTERNAL, "pipe");
+	g->held = poll(&pfd, 1, 500) == 0;
 	return SCIM_OK;
 }
 
@@ -688,10 +716,15 @@ test_gate(struct store *s)
 	pid_t			 dead;
 
 	memset(&g, 0, sizeof(g));
-	if (pipe(ready) != 0 || pipe(g.fds) != 0) {
+	if (pipe(ready) != 0 || pipe(g.fds) != 0 || pipe(g.go) != 0) {
 		ok(0, "pipe");
 		return;
 	}
+	if ((g.late = fork()) == 0)
+		latecomer(&g);
+	close(g.go[0]);
+	ok(read(g.fds[0], &c, 1) == 1 && c == 'r',
+	    "a second process has the store open");
 	/* A process dies inside the environment: the next open recovers. */
 	if ((dead = fork()) == 0) {
 		struct store *ds;
@@ -713,7 +746,15 @@ test_gate(struct store *s)
 	    "a transaction committed while the next opener waited");
 	ok(g.waited, "the opener (it will recover) waited for the open "
 	    "transaction to end");
-	ok(read(g.fds[0], &c, 1) == 1, "then it opened the store");
+	ok(g.held, "a transaction begun while the opener waited was held "
+	    "back at the door");
+	ok(read(g.fds[0], &c, 1) == 1 && c == 'o',
+	    "then the opener opened the store");
+	ok(read(g.fds[0], &c, 1) == 1 && c == 'l',
+	    "and only then the held transaction ran (and committed)");
+	waitpid(g.late, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "in the recovered environment, with no error");
 	waitpid(g.opener, &st, 0);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "after recovery the opener sees the committed write (status %d)",
@@ -726,6 +767,7 @@ test_gate(struct store *s)
 	    (unsigned long long)(after.reopens - before.reopens));
 	close(g.fds[0]);
 	close(g.fds[1]);
+	close(g.go[1]);
 }
 
 /*
