@@ -383,6 +383,8 @@ static void
 gate_end_stalled(struct store *s)
 {
 	struct flock	 fl;
+	FILE		*f;
+	char		 path[64], wchan[64] = "";
 
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
@@ -392,9 +394,17 @@ gate_end_stalled(struct store *s)
 	if (fcntl(s->gate, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK ||
 	    fl.l_pid <= 0)
 		return;
+	/* Say what it waits for: a futex is a latch of a dead process. */
+	snprintf(path, sizeof(path), "/proc/%ld/wchan", (long)fl.l_pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(wchan, sizeof(wchan), f) == NULL)
+			wchan[0] = '\0';
+		fclose(f);
+	}
 	log_err("process %ld has been inside one store transaction for "
-	    "%u ms: ending it so that the store can be recovered",
-	    (long)fl.l_pid, STALL_FACTOR * s->lock_timeout_ms);
+	    "%u ms (waiting in %s): ending it so that the store can be "
+	    "recovered", (long)fl.l_pid, STALL_FACTOR * s->lock_timeout_ms,
+	    wchan[0] != '\0' ? wchan : "?");
 	if (kill(fl.l_pid, SIGKILL) != 0)
 		log_err("kill %ld: %s", (long)fl.l_pid, strerror(errno));
 }
