@@ -309,8 +309,8 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
  * transactions pass through, so they queue behind it instead of starving
  * it.  fcntl locks end with their process: a SIGKILLed one never blocks
  * the gate.  A process stuck inside a transaction (waiting for a latch a
- * dead process held) would, so an opener that has waited 15 times
- * [store] lock_timeout_ms (30 s by default) with the door shut ends it;
+ * dead process held) would, so an opener that has waited 5 times
+ * [store] lock_timeout_ms (10 s by default) with the door shut ends it;
  * its web server starts another.  The opener itself is ended by SIGALRM if its open (with
  * recovery) takes STORE_OPEN_STALL_SECONDS.
  */
@@ -319,7 +319,7 @@ enum {
 	GATE_DOOR
 };
 
-#define STALL_FACTOR	15	/* x lock_timeout_ms: a transaction is stuck */
+#define STALL_FACTOR	5	/* x lock_timeout_ms: a transaction is stuck */
 #define GATE_FILE_SIZE	4096	/* mapped: holds the closing flag */
 #define GATE_FLAG_OFFSET 64	/* (locks are on bytes 0 and 1: advisory) */
 

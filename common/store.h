@@ -30,7 +30,7 @@
  * transactions are kept apart by the gate, fcntl locks on <home>/scim.gate
  * (see store.c): every transaction holds it shared, every environment open
  * holds it alone, so no process is inside a transaction while another
- * recovers.  A process that stays inside one transaction for 15 times
+ * recovers.  A process that stays inside one transaction for 5 times
  * [store] lock_timeout_ms while another waits to open the environment is
  * ended (SIGKILL) by that one; a process inside an open for
  * STORE_OPEN_STALL_SECONDS is ended by SIGALRM (the store owns alarm()

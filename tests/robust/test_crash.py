@@ -194,8 +194,8 @@ class Crash(scimtest.ScimTestCase):
         # Short lock time-out: after a kill, a survivor stuck on the dead
         # worker's locks opens the store again (and recovers it) within
         # 0.2 s instead of 2 s, if no new process has done so already;
-        # and an opener ends a process stuck 3 s inside a transaction (on
-        # a latch of a killed one) instead of 30 s.  Durable commits, as
+        # and an opener ends a process stuck 1 s inside a transaction (on
+        # a latch of a killed one) instead of 10 s.  Durable commits, as
         # in production: the commit-then-flush path is the one to kill.
         cls.srv = robust.Server(procs=PROCS, conf_extra="[store]\nlock_timeout_ms = 200\nsync = full\n").start()
 
