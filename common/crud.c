@@ -700,10 +700,10 @@ wants_backref(const struct scim_call *c, const struct kind *k)
 
 /*
  * Answer with res rendered (status 200/201), its ETag, and for 201 its
- * Location.
+ * Location.  res is consumed: the answer is built from its own members.
  */
 static enum scim_err
-respond(struct scim_call *c, const struct kind *k, const cJSON *res,
+respond(struct scim_call *c, const struct kind *k, cJSON *res,
     int status, struct scim_error *err)
 {
 	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
@@ -712,13 +712,14 @@ respond(struct scim_call *c, const struct kind *k, const cJSON *res,
 	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
 
 	c->resp.status = status;
-	if (cJSON_IsString(ver) && (c->resp.etag =
-	    strdup(ver->valuestring)) == NULL)
+	if ((cJSON_IsString(ver) && (c->resp.etag =
+	    strdup(ver->valuestring)) == NULL) ||
+	    (status == 201 && cJSON_IsString(id) && (c->resp.location =
+	    ref_url(c->base_url, k->rt->endpoint, id->valuestring)) == NULL)) {
+		cJSON_Delete(res);
 		return oom(err);
-	if (status == 201 && cJSON_IsString(id) && (c->resp.location =
-	    ref_url(c->base_url, k->rt->endpoint, id->valuestring)) == NULL)
-		return oom(err);
-	c->resp.body = resource_render(k->rt, res, c->base_url,
+	}
+	c->resp.body = resource_render_take(k->rt, res, c->base_url,
 	    http_param(&c->req, "attributes"),
 	    http_param(&c->req, "excludedAttributes"));
 	return c->resp.body == NULL ? oom(err) : SCIM_OK;
@@ -741,6 +742,7 @@ crud_get(struct scim_call *c, struct scim_error *err)
 		goto out;
 	}
 	rc = respond(c, g.k, g.res, 200, err);
+	g.res = NULL;
 out:
 	cJSON_Delete(g.res);
 	return rc;
@@ -999,12 +1001,14 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		rc = oom(err);
 		goto out;
 	}
-	cJSON_ArrayForEach(e, lc.page) {
+	/* Each entry is rendered from its own members and consumed. */
+	while ((e = lc.page->child) != NULL) {
+		cJSON_DetachItemViaPointer(lc.page, e);
 		if (!lc.want_backref)
 			cJSON_DeleteItemFromObjectCaseSensitive(e,
 			    lc.k->backref);
-		r = resource_render(lc.k->rt, e, c->base_url, q->attributes,
-		    q->excluded);
+		r = resource_render_take(lc.k->rt, e, c->base_url,
+		    q->attributes, q->excluded);
 		if (r == NULL) {
 			cJSON_Delete(out);
 			rc = oom(err);
@@ -1294,6 +1298,7 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 		goto out;
 	write_backref(&w);
 	rc = respond(c, w.k, w.res, status, err);
+	w.res = NULL;
 out:
 	cJSON_Delete(in);
 	cJSON_Delete(members);
@@ -1462,9 +1467,10 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
-	if (show)
+	if (show) {
 		rc = respond(c, w.k, w.res, 200, err);
-	else {
+		w.res = NULL;
+	} else {
 		c->resp.status = 204;
 		c->resp.etag = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		    w.res, "meta"), "version")->valuestring);
