@@ -463,6 +463,50 @@ http_reason(int status)
 	}
 }
 
+/*
+ * The response body is printed into one buffer that lives as long as the
+ * process and grows to the largest body seen (up to PRINT_KEEP): no
+ * allocation, growth and final copy per response, as cJSON_Print* does.
+ */
+#define PRINT_FIRST	(16 * 1024)	/* the buffer's first size */
+#define PRINT_KEEP	(256 * 1024)	/* larger bodies are not kept */
+
+static char	*print_buf;
+static size_t	 print_cap;
+
+/*
+ * Print v unformatted.  Returns the text and sets *own when the caller
+ * frees it (a body larger than the kept buffer), or NULL when out of
+ * memory.
+ */
+static char *
+print_body(const cJSON *v, bool *own)
+{
+	char	*text, *nb;
+	size_t	 len, cap;
+
+	*own = false;
+	if (print_buf == NULL && (print_buf = malloc(PRINT_FIRST)) != NULL)
+		print_cap = PRINT_FIRST;
+	if (print_buf != NULL && cJSON_PrintPreallocated((cJSON *)v,
+	    print_buf, (int)print_cap, 0))
+		return print_buf;
+	if ((text = cJSON_PrintUnformatted(v)) == NULL)
+		return NULL;
+	/* Make room for this size next time, within the bound. */
+	len = strlen(text);
+	for (cap = print_cap ? print_cap : PRINT_FIRST; cap < len + 64 &&
+	    cap < PRINT_KEEP; cap *= 2)
+		continue;
+	if (cap > print_cap && cap <= PRINT_KEEP &&
+	    (nb = realloc(print_buf, cap)) != NULL) {
+		print_buf = nb;
+		print_cap = cap;
+	}
+	*own = true;
+	return text;
+}
+
 void
 http_resp_send(const struct http_resp *resp)
 {
@@ -471,9 +515,10 @@ http_resp_send(const struct http_resp *resp)
 	const char	*body = NULL, *type = NULL;
 	size_t		 blen = 0, i;
 	int		 status = resp->status ? resp->status : 200, n;
+	bool		 own = false;
 
 	if (resp->body != NULL && status != 204 && status != 304) {
-		text = cJSON_PrintUnformatted(resp->body);
+		text = print_body(resp->body, &own);
 		if (text == NULL)
 			status = 500;
 		else {
@@ -512,7 +557,8 @@ http_resp_send(const struct http_resp *resp)
 	if (body != NULL && status != 204 && status != 304)
 		fwrite((void *)body, 1, blen, stdout);
 	fflush(stdout);
-	free(text);
+	if (own)
+		free(text);
 }
 
 void
