@@ -240,13 +240,19 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 		 * Read-only handlers read a cached token's record in their
 		 * own transaction: one transaction per request, not two.
 		 */
-		if (crud_checks_token(r->fn))
-			rc = token_check_start(ctx->store,
-			    c.req.authorization, &c.auth, &c.auth_pending,
-			    &err);
-		else
-			rc = token_check(ctx->store, c.req.authorization,
-			    &c.auth, &err);
+		rc = token_check_start(ctx->store, c.req.authorization,
+		    &c.auth, &c.auth_pending, &err);
+		/*
+		 * Writers read it first, in a read transaction of its own:
+		 * inside theirs it would be write-locked until the durable
+		 * commit.  A cached token then compares its record's bytes
+		 * instead of parsing it (token_check() would).
+		 */
+		if (rc == SCIM_OK && c.auth_pending &&
+		    !crud_checks_token(r->fn)) {
+			rc = token_check_finish(ctx->store, &c.auth, &err);
+			c.auth_pending = false;
+		}
 		if (rc != SCIM_OK) {
 			if (rc == SCIM_E_UNAUTHORIZED)
 				note_auth_failed(ctx, &c, err.detail);
