@@ -1175,12 +1175,15 @@ out:
 struct write_ctx {
 	struct scim_call	*c;
 	const struct kind	*k;
-	const cJSON		*in;		/* normalised input (create/put)
-						   or the PatchOp body */
+	const cJSON		*in;		/* the PatchOp body (patch) */
 	const cJSON		*members;	/* groups: members to set */
 	char			 id[UTIL_UUID_LEN + 1];
 	bool			 backref;	/* answer shows groups/members */
-	cJSON			*res;		/* out: what was stored */
+	cJSON			*res;		/* out: what was stored; for
+						   create/put, the normalised
+						   input, which set_meta() makes
+						   the record again on every
+						   run of the transaction */
 	bool			 changed;	/* out: anything written */
 };
 
@@ -1228,9 +1231,6 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 				    NULL, NULL };
 	enum scim_err		 rc;
 
-	cJSON_Delete(w->res);
-	if ((w->res = cJSON_Duplicate(w->in, true)) == NULL)
-		return oom(err);
 	if (!set_meta(w->res, w->id, w->k, NULL) || !members_ctx_lists(&mc)) {
 		rc = oom(err);
 		goto out;
@@ -1288,7 +1288,13 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	w.k = kind_of(c);
 	if ((rc = read_resource(c, w.k, &in, &members, err)) != SCIM_OK)
 		goto out;
-	w.in = in;
+	/*
+	 * The transaction writes the normalised input itself: set_meta()
+	 * replaces its id and meta on every run, and nothing else in it
+	 * changes, so a rerun after a conflict needs no fresh copy.
+	 */
+	w.res = in;
+	in = NULL;
 	w.members = members;
 	/* A new user has no groups yet: no need to look. */
 	w.backref = wants_backref(c, w.k) &&
@@ -1315,8 +1321,6 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	cJSON			*old = NULL;
 	enum scim_err		 rc;
 
-	cJSON_Delete(w->res);
-	w->res = NULL;
 	if (!members_ctx_lists(&mc)) {
 		members_ctx_free(&mc);
 		return oom(err);
@@ -1330,8 +1334,7 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
 	    SCIM_OK)
 		goto out;
-	if ((w->res = cJSON_Duplicate(w->in, true)) == NULL ||
-	    !set_meta(w->res, w->c->id, w->k, old)) {
+	if (!set_meta(w->res, w->c->id, w->k, old)) {
 		rc = oom(err);
 		goto out;
 	}
