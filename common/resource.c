@@ -131,6 +131,30 @@ obj_put_own(cJSON *obj, const char *key, cJSON *item)
 	return true;
 }
 
+/*
+ * dst = a + sep + b (sep 0: none), cut to sz - 1 bytes as snprintf()
+ * would.  The attribute paths named in errors are built for every member
+ * normalised, so this is on the write path's hot loop.
+ */
+static void
+path_join(char *dst, size_t sz, const char *a, char sep, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), n = 0;
+
+	if (sz == 0)
+		return;
+	if (la > sz - 1)
+		la = sz - 1;
+	memcpy(dst, a, la);
+	n = la;
+	if (sep != '\0' && n < sz - 1)
+		dst[n++] = sep;
+	if (lb > sz - 1 - n)
+		lb = sz - 1 - n;
+	memcpy(dst + n, b, lb);
+	dst[n + lb] = '\0';
+}
+
 /* Does v stand for "no value": null, "", [] or {}? */
 static bool
 json_empty(const cJSON *v)
@@ -307,7 +331,7 @@ norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
 		}
 		if (s->mutability == MUT_READ_ONLY && !members)
 			continue;
-		snprintf(sub, sizeof(sub), "%s.%s", path, s->name);
+		path_join(sub, sizeof(sub), path, '.', s->name);
 		if ((rc = norm_value(s, c, sub, &nv, err)) != SCIM_OK)
 			goto fail;
 		if (nv == NULL)
@@ -474,9 +498,9 @@ norm_member(const struct resource_type *rt, const struct schema *s,
 	if (a->mutability == MUT_READ_ONLY)
 		return SCIM_OK;
 	if (s == rt->core)
-		snprintf(path, sizeof(path), "%s", a->name);
+		path_join(path, sizeof(path), a->name, '\0', "");
 	else
-		snprintf(path, sizeof(path), "%s:%s", s->id, a->name);
+		path_join(path, sizeof(path), s->id, ':', a->name);
 	if ((rc = norm_value(a, c, path, &nv, err)) != SCIM_OK)
 		return rc;
 	if (nv == NULL)
