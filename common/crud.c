@@ -152,19 +152,26 @@ struct backref_ctx {
 	struct scim_error	*err;
 };
 
+/* base + endpoint + "/" + id, a new string (one per back-reference). */
 static char *
 ref_url(const char *base, const char *endpoint, const char *id)
 {
-	size_t	 n = strlen(base) + strlen(endpoint) + strlen(id) + 2;
+	size_t	 lb = strlen(base), le = strlen(endpoint), li = strlen(id);
 	char	*s;
 
-	if ((s = malloc(n)) != NULL)
-		snprintf(s, n, "%s%s/%s", base, endpoint, id);
+	if ((s = malloc(lb + le + li + 2)) != NULL) {
+		memcpy(s, base, lb);
+		memcpy(s + lb, endpoint, le);
+		s[lb + le] = '/';
+		memcpy(s + lb + le + 1, id, li + 1);
+	}
 	return s;
 }
 
+/* Set o's "$ref"; fresh: o is new and has none to replace. */
 static bool
-add_ref(cJSON *o, const char *base, const char *endpoint, const char *id)
+add_ref(cJSON *o, const char *base, const char *endpoint, const char *id,
+    bool fresh)
 {
 	char	*u;
 	bool	 ok;
@@ -173,7 +180,8 @@ add_ref(cJSON *o, const char *base, const char *endpoint, const char *id)
 		return true;
 	if ((u = ref_url(base, endpoint, id)) == NULL)
 		return false;
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
+	if (!fresh)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
 	ok = cJSON_AddStringToObject(o, "$ref", u) != NULL;
 	free(u);
 	return ok;
@@ -201,7 +209,7 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 	}
 	cJSON_AddItemToArray(bc->arr, e);
 	cJSON_AddStringToObject(e, "value", gid);
-	add_ref(e, bc->base, "/Groups", gid);
+	add_ref(e, bc->base, "/Groups", gid, true);
 	name = cJSON_GetObjectItemCaseSensitive(g, "displayName");
 	if (cJSON_IsString(name))
 		cJSON_AddStringToObject(e, "display", name->valuestring);
@@ -219,7 +227,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 
 	if (!add_ref(obj, bc->base, cJSON_IsString(type) &&
 	    strcmp(type->valuestring, "Group") == 0 ? "/Groups" : "/Users",
-	    mid)) {
+	    mid, false)) {
 		bc->rc = oom(bc->err);
 		return false;
 	}

@@ -111,17 +111,20 @@ obj_put(cJSON *obj, const char *key, cJSON *item)
 /*
  * Set obj[key] = item like obj_put(), for an item moved from another
  * object: when it already carries key as its name, that string is kept
- * instead of copied.  Takes ownership of item.
+ * instead of copied.  With absent, the caller has made sure that obj
+ * has no member key.  Takes ownership of item.
  */
 static bool
-obj_put_own(cJSON *obj, const char *key, cJSON *item)
+obj_put_own(cJSON *obj, const char *key, cJSON *item, bool absent)
 {
 	cJSON	*old;
 
 	if (item->string == NULL || (item->type & cJSON_StringIsConst) ||
 	    strcmp(item->string, key) != 0)
 		return obj_put(obj, key, item);
-	if ((old = cJSON_GetObjectItemCaseSensitive(obj, key)) != NULL)
+	/* absent: the caller knows obj has no key yet. */
+	if (!absent &&
+	    (old = cJSON_GetObjectItemCaseSensitive(obj, key)) != NULL)
 		cJSON_Delete(cJSON_DetachItemViaPointer(obj, old));
 	/* Appending to the member list keeps the item's own name. */
 	if (!cJSON_AddItemToArray(obj, item)) {
@@ -1232,7 +1235,8 @@ render_attr(cJSON *out, const struct schema *sch,
 			cJSON_Delete(v);
 			return true;
 		}
-		return obj_put_own(out, a->name, v);
+		/* Checked above: out has no a->name yet. */
+		return obj_put_own(out, a->name, v, true);
 	}
 	if (a->type == ATTR_COMPLEX && cJSON_IsObject(v)) {
 		nv = project_object(sch, a, v, pi, pe);
@@ -1283,7 +1287,7 @@ render_custom(cJSON *out, cJSON *schemas, const char *urn, cJSON *src,
 			cJSON_Delete(v);
 			return true;
 		}
-		if (!obj_put_own(out, urn, v) ||
+		if (!obj_put_own(out, urn, v, false) ||
 		    (s = cJSON_CreateString(urn)) == NULL)
 			return false;
 		cJSON_AddItemToArray(schemas, s);
@@ -1416,6 +1420,27 @@ is_custom_urn(const struct resource_type *rt, const cJSON *c)
 }
 
 /*
+ * cJSON_GetObjectItem() (the first member named name in any case) with a
+ * cheap first-letter test before the full comparison: rendering looks up
+ * every attribute of the schema, most of them absent.
+ */
+static cJSON *
+get_ci(const cJSON *obj, const char *name)
+{
+	cJSON	*c;
+	int	 first = tolower((unsigned char)name[0]);
+
+	if (obj == NULL)
+		return NULL;
+	for (c = obj->child; c != NULL; c = c->next)
+		if (c->string != NULL &&
+		    tolower((unsigned char)c->string[0]) == first &&
+		    strcasecmp(c->string, name) == 0)
+			return c;
+	return NULL;
+}
+
+/*
  * resource_render() on res, or with take on res itself: the answer is
  * built from res's own members, moved instead of copied, and res is left
  * with what was not shown (the caller still deletes it).
@@ -1451,19 +1476,19 @@ render(const struct resource_type *rt, cJSON *res, bool take,
 
 	for (i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		if (!render_attr(out, rt->core, head[i], src,
-		    cJSON_GetObjectItem(res, head[i]->name), &inc, &exc))
+		    get_ci(res, head[i]->name), &inc, &exc))
 			goto cleanup;
 	for (i = 0; i < rt->core->nattrs; i++) {
 		if (strcmp(rt->core->attrs[i].name, "meta") == 0)
 			continue;
 		if (!render_attr(out, rt->core, &rt->core->attrs[i], src,
-		    cJSON_GetObjectItem(res, rt->core->attrs[i].name), &inc,
+		    get_ci(res, rt->core->attrs[i].name), &inc,
 		    &exc))
 			goto cleanup;
 	}
 
 	for (i = 0; rt->ext != NULL && (ext = rt->ext[i]) != NULL; i++) {
-		ev = cJSON_GetObjectItem(res, ext->id);
+		ev = get_ci(res, ext->id);
 		if (!cJSON_IsObject(ev))
 			continue;
 		if ((eo = cJSON_CreateObject()) == NULL)
@@ -1471,7 +1496,7 @@ render(const struct resource_type *rt, cJSON *res, bool take,
 		for (j = 0; j < ext->nattrs; j++)
 			if (!render_attr(eo, ext, &ext->attrs[j],
 			    take ? ev : NULL,
-			    cJSON_GetObjectItem(ev, ext->attrs[j].name), &inc,
+			    get_ci(ev, ext->attrs[j].name), &inc,
 			    &exc)) {
 				cJSON_Delete(eo);
 				goto cleanup;
