@@ -1,8 +1,10 @@
 /*
  * /Users and /Groups handlers, shared by scim-users and scim-groups.
  * Each write is one store transaction (store_run) whose body may run more
- * than once, so the transaction functions keep their inputs intact and
- * reset their outputs on entry.
+ * than once, so the transaction functions keep their inputs intact (POST
+ * and PUT write the normalised body itself: set_meta() only replaces its
+ * id and meta, which a rerun does again) and reset their outputs on
+ * entry.
  */
 #include <stdio.h>
 #include <stdlib.h>
