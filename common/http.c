@@ -701,7 +701,12 @@ http_resp_send(const struct http_resp *resp)
 	fwrite(hdr, 1, (size_t)n, stdout);
 	if (body != NULL && status != 204 && status != 304)
 		fwrite((void *)body, 1, blen, stdout);
-	fflush(stdout);
+	/*
+	 * No fflush(): FCGI_Finish() (http_finish(), or the next
+	 * http_accept()) sends what is buffered together with the end of
+	 * the request, one write instead of two (and one read for the web
+	 * server); as CGI, exit flushes.
+	 */
 }
 
 void
