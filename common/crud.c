@@ -1,8 +1,10 @@
 /*
  * /Users and /Groups handlers, shared by scim-users and scim-groups.
  * Each write is one store transaction (store_run) whose body may run more
- * than once, so the transaction functions keep their inputs intact and
- * reset their outputs on entry.
+ * than once, so the transaction functions keep their inputs intact (POST
+ * and PUT write the normalised body itself: set_meta() only replaces its
+ * id and meta, which a rerun does again) and reset their outputs on
+ * entry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,19 +154,26 @@ struct backref_ctx {
 	struct scim_error	*err;
 };
 
+/* base + endpoint + "/" + id, a new string (one per back-reference). */
 static char *
 ref_url(const char *base, const char *endpoint, const char *id)
 {
-	size_t	 n = strlen(base) + strlen(endpoint) + strlen(id) + 2;
+	size_t	 lb = strlen(base), le = strlen(endpoint), li = strlen(id);
 	char	*s;
 
-	if ((s = malloc(n)) != NULL)
-		snprintf(s, n, "%s%s/%s", base, endpoint, id);
+	if ((s = malloc(lb + le + li + 2)) != NULL) {
+		memcpy(s, base, lb);
+		memcpy(s + lb, endpoint, le);
+		s[lb + le] = '/';
+		memcpy(s + lb + le + 1, id, li + 1);
+	}
 	return s;
 }
 
+/* Set o's "$ref"; fresh: o is new and has none to replace. */
 static bool
-add_ref(cJSON *o, const char *base, const char *endpoint, const char *id)
+add_ref(cJSON *o, const char *base, const char *endpoint, const char *id,
+    bool fresh)
 {
 	char	*u;
 	bool	 ok;
@@ -173,7 +182,8 @@ add_ref(cJSON *o, const char *base, const char *endpoint, const char *id)
 		return true;
 	if ((u = ref_url(base, endpoint, id)) == NULL)
 		return false;
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
+	if (!fresh)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
 	ok = cJSON_AddStringToObject(o, "$ref", u) != NULL;
 	free(u);
 	return ok;
@@ -201,7 +211,7 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 	}
 	cJSON_AddItemToArray(bc->arr, e);
 	cJSON_AddStringToObject(e, "value", gid);
-	add_ref(e, bc->base, "/Groups", gid);
+	add_ref(e, bc->base, "/Groups", gid, true);
 	name = cJSON_GetObjectItemCaseSensitive(g, "displayName");
 	if (cJSON_IsString(name))
 		cJSON_AddStringToObject(e, "display", name->valuestring);
@@ -219,7 +229,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 
 	if (!add_ref(obj, bc->base, cJSON_IsString(type) &&
 	    strcmp(type->valuestring, "Group") == 0 ? "/Groups" : "/Users",
-	    mid)) {
+	    mid, false)) {
 		bc->rc = oom(bc->err);
 		return false;
 	}
@@ -700,10 +710,10 @@ wants_backref(const struct scim_call *c, const struct kind *k)
 
 /*
  * Answer with res rendered (status 200/201), its ETag, and for 201 its
- * Location.
+ * Location.  res is consumed: the answer is built from its own members.
  */
 static enum scim_err
-respond(struct scim_call *c, const struct kind *k, const cJSON *res,
+respond(struct scim_call *c, const struct kind *k, cJSON *res,
     int status, struct scim_error *err)
 {
 	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
@@ -712,13 +722,14 @@ respond(struct scim_call *c, const struct kind *k, const cJSON *res,
 	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
 
 	c->resp.status = status;
-	if (cJSON_IsString(ver) && (c->resp.etag =
-	    strdup(ver->valuestring)) == NULL)
+	if ((cJSON_IsString(ver) && (c->resp.etag =
+	    strdup(ver->valuestring)) == NULL) ||
+	    (status == 201 && cJSON_IsString(id) && (c->resp.location =
+	    ref_url(c->base_url, k->rt->endpoint, id->valuestring)) == NULL)) {
+		cJSON_Delete(res);
 		return oom(err);
-	if (status == 201 && cJSON_IsString(id) && (c->resp.location =
-	    ref_url(c->base_url, k->rt->endpoint, id->valuestring)) == NULL)
-		return oom(err);
-	c->resp.body = resource_render(k->rt, res, c->base_url,
+	}
+	c->resp.body = resource_render_take(k->rt, res, c->base_url,
 	    http_param(&c->req, "attributes"),
 	    http_param(&c->req, "excludedAttributes"));
 	return c->resp.body == NULL ? oom(err) : SCIM_OK;
@@ -741,6 +752,7 @@ crud_get(struct scim_call *c, struct scim_error *err)
 		goto out;
 	}
 	rc = respond(c, g.k, g.res, 200, err);
+	g.res = NULL;
 out:
 	cJSON_Delete(g.res);
 	return rc;
@@ -999,12 +1011,14 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		rc = oom(err);
 		goto out;
 	}
-	cJSON_ArrayForEach(e, lc.page) {
+	/* Each entry is rendered from its own members and consumed. */
+	while ((e = lc.page->child) != NULL) {
+		cJSON_DetachItemViaPointer(lc.page, e);
 		if (!lc.want_backref)
 			cJSON_DeleteItemFromObjectCaseSensitive(e,
 			    lc.k->backref);
-		r = resource_render(lc.k->rt, e, c->base_url, q->attributes,
-		    q->excluded);
+		r = resource_render_take(lc.k->rt, e, c->base_url,
+		    q->attributes, q->excluded);
 		if (r == NULL) {
 			cJSON_Delete(out);
 			rc = oom(err);
@@ -1171,12 +1185,15 @@ out:
 struct write_ctx {
 	struct scim_call	*c;
 	const struct kind	*k;
-	const cJSON		*in;		/* normalised input (create/put)
-						   or the PatchOp body */
+	const cJSON		*in;		/* the PatchOp body (patch) */
 	const cJSON		*members;	/* groups: members to set */
 	char			 id[UTIL_UUID_LEN + 1];
 	bool			 backref;	/* answer shows groups/members */
-	cJSON			*res;		/* out: what was stored */
+	cJSON			*res;		/* out: what was stored; for
+						   create/put, the normalised
+						   input, which set_meta() makes
+						   the record again on every
+						   run of the transaction */
 	bool			 changed;	/* out: anything written */
 };
 
@@ -1224,9 +1241,6 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 				    NULL, NULL };
 	enum scim_err		 rc;
 
-	cJSON_Delete(w->res);
-	if ((w->res = cJSON_Duplicate(w->in, true)) == NULL)
-		return oom(err);
 	if (!set_meta(w->res, w->id, w->k, NULL) || !members_ctx_lists(&mc)) {
 		rc = oom(err);
 		goto out;
@@ -1284,7 +1298,13 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	w.k = kind_of(c);
 	if ((rc = read_resource(c, w.k, &in, &members, err)) != SCIM_OK)
 		goto out;
-	w.in = in;
+	/*
+	 * The transaction writes the normalised input itself: set_meta()
+	 * replaces its id and meta on every run, and nothing else in it
+	 * changes, so a rerun after a conflict needs no fresh copy.
+	 */
+	w.res = in;
+	in = NULL;
 	w.members = members;
 	/* A new user has no groups yet: no need to look. */
 	w.backref = wants_backref(c, w.k) &&
@@ -1294,6 +1314,7 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 		goto out;
 	write_backref(&w);
 	rc = respond(c, w.k, w.res, status, err);
+	w.res = NULL;
 out:
 	cJSON_Delete(in);
 	cJSON_Delete(members);
@@ -1310,8 +1331,6 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	cJSON			*old = NULL;
 	enum scim_err		 rc;
 
-	cJSON_Delete(w->res);
-	w->res = NULL;
 	if (!members_ctx_lists(&mc)) {
 		members_ctx_free(&mc);
 		return oom(err);
@@ -1325,8 +1344,7 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
 	    SCIM_OK)
 		goto out;
-	if ((w->res = cJSON_Duplicate(w->in, true)) == NULL ||
-	    !set_meta(w->res, w->c->id, w->k, old)) {
+	if (!set_meta(w->res, w->c->id, w->k, old)) {
 		rc = oom(err);
 		goto out;
 	}
@@ -1359,24 +1377,50 @@ crud_replace(struct scim_call *c, struct scim_error *err)
 	return write_resource(c, replace_fn, 200, err);
 }
 
-/* Compare two stored forms, ignoring meta. */
+/* The first member of o named key (exact case) other than skip. */
+static const cJSON *
+member_but(const cJSON *o, const char *key, const cJSON *skip)
+{
+	const cJSON	*c;
+
+	for (c = o->child; c != NULL; c = c->next)
+		if (c != skip && c->string != NULL && strcmp(c->string,
+		    key) == 0)
+			return c;
+	return NULL;
+}
+
+/*
+ * Compare two stored forms, ignoring meta: what cJSON_Compare() says of
+ * copies of a and b without their (first) "meta", without making the
+ * copies, which cost more than the comparison.
+ */
 static bool
 same_content(const cJSON *a, const cJSON *b)
 {
-	cJSON	*x = cJSON_Duplicate(a, true), *y = cJSON_Duplicate(b, true);
-	bool	 same;
+	const cJSON	*ma = cJSON_GetObjectItemCaseSensitive(a, "meta");
+	const cJSON	*mb = cJSON_GetObjectItemCaseSensitive(b, "meta");
+	const cJSON	*x, *y;
 
-	if (x == NULL || y == NULL) {
-		cJSON_Delete(x);
-		cJSON_Delete(y);
+	if (!cJSON_IsObject(a) || !cJSON_IsObject(b))
 		return false;
+	for (x = a->child; x != NULL; x = x->next) {
+		if (x == ma)
+			continue;
+		if (x->string == NULL ||
+		    (y = member_but(b, x->string, mb)) == NULL ||
+		    !cJSON_Compare(x, y, true))
+			return false;
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(x, "meta");
-	cJSON_DeleteItemFromObjectCaseSensitive(y, "meta");
-	same = cJSON_Compare(x, y, true);
-	cJSON_Delete(x);
-	cJSON_Delete(y);
-	return same;
+	for (y = b->child; y != NULL; y = y->next) {
+		if (y == mb)
+			continue;
+		if (y->string == NULL ||
+		    (x = member_but(a, y->string, ma)) == NULL ||
+		    !cJSON_Compare(y, x, true))
+			return false;
+	}
+	return true;
 }
 
 static enum scim_err
@@ -1462,9 +1506,10 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
-	if (show)
+	if (show) {
 		rc = respond(c, w.k, w.res, 200, err);
-	else {
+		w.res = NULL;
+	} else {
 		c->resp.status = 204;
 		c->resp.etag = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(
 		    w.res, "meta"), "version")->valuestring);

@@ -110,6 +110,56 @@ obj_put(cJSON *obj, const char *key, cJSON *item)
 	return true;
 }
 
+/*
+ * Set obj[key] = item like obj_put(), for an item moved from another
+ * object: when it already carries key as its name, that string is kept
+ * instead of copied.  With absent, the caller has made sure that obj
+ * has no member key.  Takes ownership of item.
+ */
+static bool
+obj_put_own(cJSON *obj, const char *key, cJSON *item, bool absent)
+{
+	cJSON	*old;
+
+	if (item->string == NULL || (item->type & cJSON_StringIsConst) ||
+	    strcmp(item->string, key) != 0)
+		return obj_put(obj, key, item);
+	/* absent: the caller knows obj has no key yet. */
+	if (!absent &&
+	    (old = cJSON_GetObjectItemCaseSensitive(obj, key)) != NULL)
+		cJSON_Delete(cJSON_DetachItemViaPointer(obj, old));
+	/* Appending to the member list keeps the item's own name. */
+	if (!cJSON_AddItemToArray(obj, item)) {
+		cJSON_Delete(item);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * dst = a + sep + b (sep 0: none), cut to sz - 1 bytes as snprintf()
+ * would.  The attribute paths named in errors are built for every member
+ * normalised, so this is on the write path's hot loop.
+ */
+static void
+path_join(char *dst, size_t sz, const char *a, char sep, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), n = 0;
+
+	if (sz == 0)
+		return;
+	if (la > sz - 1)
+		la = sz - 1;
+	memcpy(dst, a, la);
+	n = la;
+	if (sep != '\0' && n < sz - 1)
+		dst[n++] = sep;
+	if (lb > sz - 1 - n)
+		lb = sz - 1 - n;
+	memcpy(dst + n, b, lb);
+	dst[n + lb] = '\0';
+}
+
 /* Does v stand for "no value": null, "", [] or {}? */
 static bool
 json_empty(const cJSON *v)
@@ -286,7 +336,7 @@ norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
 		}
 		if (s->mutability == MUT_READ_ONLY && !members)
 			continue;
-		snprintf(sub, sizeof(sub), "%s.%s", path, s->name);
+		path_join(sub, sizeof(sub), path, '.', s->name);
 		if ((rc = norm_value(s, c, sub, &nv, err)) != SCIM_OK)
 			goto fail;
 		if (nv == NULL)
@@ -453,9 +503,9 @@ norm_member(const struct resource_type *rt, const struct schema *s,
 	if (a->mutability == MUT_READ_ONLY)
 		return SCIM_OK;
 	if (s == rt->core)
-		snprintf(path, sizeof(path), "%s", a->name);
+		path_join(path, sizeof(path), a->name, '\0', "");
 	else
-		snprintf(path, sizeof(path), "%s:%s", s->id, a->name);
+		path_join(path, sizeof(path), s->id, ':', a->name);
 	if ((rc = norm_value(a, c, path, &nv, err)) != SCIM_OK)
 		return rc;
 	if (nv == NULL)
@@ -992,33 +1042,59 @@ attr_visible(const struct schema *sch, const struct schema_attr *a,
  * follow inc/exc by name.  Returns the copy, possibly empty, or NULL when
  * out of memory.
  */
+static bool
+sub_shown(const struct schema *sch, const struct schema_attr *a,
+    const cJSON *c, const struct sel_list *inc, const struct sel_list *exc)
+{
+	const struct schema_attr	*s;
+
+	if (c->string == NULL || cJSON_IsNull(c))
+		return false;
+	s = schema_find_sub(a, c->string);
+	if (s != NULL && s->returned == RET_NEVER)
+		return false;
+	if (s == NULL || s->returned != RET_ALWAYS) {
+		if (inc != NULL && !sel_sub(inc, sch, a->name, c->string))
+			return false;
+		if (s != NULL && s->returned == RET_REQUEST && inc == NULL)
+			return false;
+		if (exc != NULL && sel_sub(exc, sch, a->name, c->string))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * project_object() done on v itself, which the caller owns: the members
+ * not shown are deleted from it, the others stay where they are.  Returns
+ * v.
+ */
+static cJSON *
+project_object_take(const struct schema *sch, const struct schema_attr *a,
+    cJSON *v, const struct sel_list *inc, const struct sel_list *exc)
+{
+	cJSON	*c, *next;
+
+	for (c = v->child; c != NULL; c = next) {
+		next = c->next;
+		if (!sub_shown(sch, a, c, inc, exc))
+			cJSON_Delete(cJSON_DetachItemViaPointer(v, c));
+	}
+	return v;
+}
+
 static cJSON *
 project_object(const struct schema *sch, const struct schema_attr *a,
     const cJSON *v, const struct sel_list *inc, const struct sel_list *exc)
 {
-	const struct schema_attr	*s;
 	const cJSON			*c;
 	cJSON				*o, *nv;
 
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
 	cJSON_ArrayForEach(c, v) {
-		if (c->string == NULL || cJSON_IsNull(c))
+		if (!sub_shown(sch, a, c, inc, exc))
 			continue;
-		s = schema_find_sub(a, c->string);
-		if (s != NULL && s->returned == RET_NEVER)
-			continue;
-		if (s == NULL || s->returned != RET_ALWAYS) {
-			if (inc != NULL && !sel_sub(inc, sch, a->name,
-			    c->string))
-				continue;
-			if (s != NULL && s->returned == RET_REQUEST &&
-			    inc == NULL)
-				continue;
-			if (exc != NULL && sel_sub(exc, sch, a->name,
-			    c->string))
-				continue;
-		}
 		if ((nv = cJSON_Duplicate(c, true)) == NULL)
 			goto nomem;
 		if (!cJSON_AddItemToObject(o, c->string, nv)) {
@@ -1069,13 +1145,39 @@ nomem:
 }
 
 /*
+ * project_array() done on the array v itself, which the caller owns.
+ * Returns v.
+ */
+static cJSON *
+project_array_take(const struct schema *sch, const struct schema_attr *a,
+    cJSON *v, const struct sel_list *inc, const struct sel_list *exc,
+    bool *omit)
+{
+	cJSON	*e, *next;
+	bool	 had = v->child != NULL;
+
+	for (e = v->child; e != NULL; e = next) {
+		next = e->next;
+		if (!cJSON_IsObject(e))
+			continue;
+		project_object_take(sch, a, e, inc, exc);
+		if (e->child == NULL)
+			cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
+	}
+	*omit = v->child == NULL && had;
+	return v;
+}
+
+/*
  * Add the stored value v of attribute a (schema sch) to out as the lists
- * allow.  Returns false when out of memory.
+ * allow.  With take, v is a member of src, which the caller owns: it is
+ * moved to out (or left in src) instead of copied.  Returns false when
+ * out of memory.
  */
 static bool
 render_attr(cJSON *out, const struct schema *sch,
-    const struct schema_attr *a, const cJSON *v, const struct sel_list *inc,
-    const struct sel_list *exc)
+    const struct schema_attr *a, cJSON *src, cJSON *v,
+    const struct sel_list *inc, const struct sel_list *exc)
 {
 	const struct sel_list	*pi, *pe;
 	cJSON			*nv;
@@ -1090,6 +1192,20 @@ render_attr(cJSON *out, const struct schema *sch,
 
 	pi = mi == SEL_PART ? inc : NULL;
 	pe = me == SEL_PART ? exc : NULL;
+	if (src != NULL) {
+		cJSON_DetachItemViaPointer(src, v);
+		if (a->type == ATTR_COMPLEX && cJSON_IsObject(v)) {
+			project_object_take(sch, a, v, pi, pe);
+			omit = v->child == NULL;
+		} else if (a->type == ATTR_COMPLEX && cJSON_IsArray(v))
+			project_array_take(sch, a, v, pi, pe, &omit);
+		if (omit) {
+			cJSON_Delete(v);
+			return true;
+		}
+		/* Checked above: out has no a->name yet. */
+		return obj_put_own(out, a->name, v, true);
+	}
 	if (a->type == ATTR_COMPLEX && cJSON_IsObject(v)) {
 		nv = project_object(sch, a, v, pi, pe);
 		omit = nv != NULL && nv->child == NULL;
@@ -1112,17 +1228,39 @@ render_attr(cJSON *out, const struct schema *sch,
  * schema table, so they are selected by name only.
  */
 static bool
-render_custom(cJSON *out, cJSON *schemas, const char *urn, const cJSON *v,
-    const struct sel_list *inc, const struct sel_list *exc)
+render_custom(cJSON *out, cJSON *schemas, const char *urn, cJSON *src,
+    cJSON *v, const struct sel_list *inc, const struct sel_list *exc)
 {
 	const cJSON	*c;
-	cJSON		*o, *nv, *s;
+	cJSON		*o, *nv, *s, *e, *next;
 	enum sel_m	 mi = SEL_WHOLE, me = SEL_NONE;
 
 	if (inc->given && (mi = sel_custom(inc, urn, NULL)) == SEL_NONE)
 		return true;
 	if (exc->given && (me = sel_custom(exc, urn, NULL)) == SEL_WHOLE)
 		return true;
+	if (src != NULL) {
+		/* Moved, not copied: v's members not shown are deleted. */
+		cJSON_DetachItemViaPointer(src, v);
+		for (e = v->child; e != NULL; e = next) {
+			next = e->next;
+			if (e->string != NULL && !(mi == SEL_PART &&
+			    sel_custom(inc, urn, e->string) == SEL_NONE) &&
+			    !(me == SEL_PART &&
+			    sel_custom(exc, urn, e->string) == SEL_WHOLE))
+				continue;
+			cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
+		}
+		if (v->child == NULL) {
+			cJSON_Delete(v);
+			return true;
+		}
+		if (!obj_put_own(out, urn, v, false) ||
+		    (s = cJSON_CreateString(urn)) == NULL)
+			return false;
+		cJSON_AddItemToArray(schemas, s);
+		return true;
+	}
 	if ((o = cJSON_CreateObject()) == NULL)
 		return false;
 	cJSON_ArrayForEach(c, v) {
@@ -1160,6 +1298,31 @@ nomem:
  * "location" set to base + endpoint + "/" + id when base and id are
  * known; a trailing '/' on base is not doubled.  NULL when out of memory.
  */
+/*
+ * base + endpoint + "/" + id for res (a trailing '/' on base is not
+ * doubled), a new string; NULL when base or id is missing or memory is
+ * short.
+ */
+static char *
+meta_location(const struct resource_type *rt, const cJSON *res,
+    const char *base)
+{
+	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	char		*url;
+	size_t		 blen, sz;
+
+	if (base == NULL || !cJSON_IsString(id))
+		return NULL;
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	sz = blen + strlen(rt->endpoint) + 1 + strlen(id->valuestring) + 1;
+	if ((url = malloc(sz)) != NULL)
+		snprintf(url, sz, "%.*s%s/%s", (int)blen, base, rt->endpoint,
+		    id->valuestring);
+	return url;
+}
+
 static cJSON *
 meta_copy(const struct resource_type *rt, const cJSON *res,
     const char *base)
@@ -1167,7 +1330,6 @@ meta_copy(const struct resource_type *rt, const cJSON *res,
 	const cJSON	*meta, *id;
 	cJSON		*m, *loc;
 	char		*url;
-	size_t		 blen, sz;
 
 	meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
 	id = cJSON_GetObjectItemCaseSensitive(res, "id");
@@ -1175,16 +1337,10 @@ meta_copy(const struct resource_type *rt, const cJSON *res,
 	    cJSON_CreateObject();
 	if (m == NULL || base == NULL || !cJSON_IsString(id))
 		return m;
-	blen = strlen(base);
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	sz = blen + strlen(rt->endpoint) + 1 + strlen(id->valuestring) + 1;
-	if ((url = malloc(sz)) == NULL) {
+	if ((url = meta_location(rt, res, base)) == NULL) {
 		cJSON_Delete(m);
 		return NULL;
 	}
-	snprintf(url, sz, "%.*s%s/%s", (int)blen, base, rt->endpoint,
-	    id->valuestring);
 	loc = cJSON_CreateString(url);
 	free(url);
 	if (loc == NULL || !obj_put(m, "location", loc)) {
@@ -1192,6 +1348,33 @@ meta_copy(const struct resource_type *rt, const cJSON *res,
 		return NULL;
 	}
 	return m;
+}
+
+/*
+ * meta_copy() done on res itself (for rendering that consumes res): its
+ * "meta" becomes an object (emptied if it was something else) with
+ * "location" set, and is returned; NULL when out of memory.
+ */
+static cJSON *
+meta_take(const struct resource_type *rt, cJSON *res, const char *base)
+{
+	cJSON	*meta, *loc;
+	char	*url;
+
+	meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
+	if (!cJSON_IsObject(meta)) {
+		if ((meta = cJSON_CreateObject()) == NULL)
+			return NULL;
+		if (!obj_put(res, "meta", meta))
+			return NULL;
+	}
+	if ((url = meta_location(rt, res, base)) == NULL)
+		return meta;
+	loc = cJSON_CreateString(url);
+	free(url);
+	if (loc == NULL || !obj_put(meta, "location", loc))
+		return NULL;
+	return meta;
 }
 
 /* Is key the URN of a custom extension object, not of any schema? */
@@ -1204,15 +1387,41 @@ is_custom_urn(const struct resource_type *rt, const cJSON *c)
 	    schema_by_urn(c->string) == NULL;
 }
 
-cJSON *
-resource_render(const struct resource_type *rt, const cJSON *res,
+/*
+ * cJSON_GetObjectItem() (the first member named name in any case) with a
+ * cheap first-letter test before the full comparison: rendering looks up
+ * every attribute of the schema, most of them absent.
+ */
+static cJSON *
+get_ci(const cJSON *obj, const char *name)
+{
+	cJSON	*c;
+	int	 first = tolower((unsigned char)name[0]);
+
+	if (obj == NULL)
+		return NULL;
+	for (c = obj->child; c != NULL; c = c->next)
+		if (c->string != NULL &&
+		    tolower((unsigned char)c->string[0]) == first &&
+		    strcasecmp(c->string, name) == 0)
+			return c;
+	return NULL;
+}
+
+/*
+ * resource_render() on res, or with take on res itself: the answer is
+ * built from res's own members, moved instead of copied, and res is left
+ * with what was not shown (the caller still deletes it).
+ */
+static cJSON *
+render(const struct resource_type *rt, cJSON *res, bool take,
     const char *base, const char *attributes, const char *excluded)
 {
 	static const struct schema_attr	*const head[] = {
 		&schema_attr_id, &schema_attr_external_id
 	};
 	const struct schema		*ext;
-	const cJSON			*ev, *c;
+	cJSON				*ev, *c, *next, *src;
 	cJSON				*out = NULL, *schemas, *eo, *meta = NULL,
 					*s;
 	struct sel_list			 inc, exc;
@@ -1223,6 +1432,10 @@ resource_render(const struct resource_type *rt, const cJSON *res,
 	if (!sel_parse(rt, attributes, &inc) ||
 	    !sel_parse(rt, excluded, &exc))
 		goto cleanup;
+	/* meta.location needs the id, which moves to out first. */
+	if (take && (meta = meta_take(rt, res, base)) == NULL)
+		goto cleanup;
+	src = take ? res : NULL;
 	if ((out = cJSON_CreateObject()) == NULL ||
 	    (schemas = cJSON_AddArrayToObject(out, "schemas")) == NULL ||
 	    (s = cJSON_CreateString(rt->core->id)) == NULL)
@@ -1230,27 +1443,28 @@ resource_render(const struct resource_type *rt, const cJSON *res,
 	cJSON_AddItemToArray(schemas, s);
 
 	for (i = 0; i < sizeof(head) / sizeof(head[0]); i++)
-		if (!render_attr(out, rt->core, head[i],
-		    cJSON_GetObjectItem(res, head[i]->name), &inc, &exc))
+		if (!render_attr(out, rt->core, head[i], src,
+		    get_ci(res, head[i]->name), &inc, &exc))
 			goto cleanup;
 	for (i = 0; i < rt->core->nattrs; i++) {
 		if (strcmp(rt->core->attrs[i].name, "meta") == 0)
 			continue;
-		if (!render_attr(out, rt->core, &rt->core->attrs[i],
-		    cJSON_GetObjectItem(res, rt->core->attrs[i].name), &inc,
+		if (!render_attr(out, rt->core, &rt->core->attrs[i], src,
+		    get_ci(res, rt->core->attrs[i].name), &inc,
 		    &exc))
 			goto cleanup;
 	}
 
 	for (i = 0; rt->ext != NULL && (ext = rt->ext[i]) != NULL; i++) {
-		ev = cJSON_GetObjectItem(res, ext->id);
+		ev = get_ci(res, ext->id);
 		if (!cJSON_IsObject(ev))
 			continue;
 		if ((eo = cJSON_CreateObject()) == NULL)
 			goto cleanup;
 		for (j = 0; j < ext->nattrs; j++)
 			if (!render_attr(eo, ext, &ext->attrs[j],
-			    cJSON_GetObjectItem(ev, ext->attrs[j].name), &inc,
+			    take ? ev : NULL,
+			    get_ci(ev, ext->attrs[j].name), &inc,
 			    &exc)) {
 				cJSON_Delete(eo);
 				goto cleanup;
@@ -1264,25 +1478,57 @@ resource_render(const struct resource_type *rt, const cJSON *res,
 			goto cleanup;
 		cJSON_AddItemToArray(schemas, s);
 	}
-	cJSON_ArrayForEach(c, res)
+	for (c = res->child; c != NULL; c = next) {
+		next = c->next;
 		if (is_custom_urn(rt, c) &&
-		    !render_custom(out, schemas, c->string, c, &inc, &exc))
+		    !render_custom(out, schemas, c->string, src, c, &inc,
+		    &exc))
 			goto cleanup;
+	}
 
-	if ((meta = meta_copy(rt, res, base)) == NULL)
-		goto cleanup;
-	if (meta->child != NULL &&
-	    !render_attr(out, rt->core, &schema_attr_meta, meta, &inc, &exc))
-		goto cleanup;
+	if (take) {
+		if (meta->child != NULL && !render_attr(out, rt->core,
+		    &schema_attr_meta, res, meta, &inc, &exc))
+			goto cleanup;
+		meta = NULL;		/* res's own */
+	} else {
+		if ((meta = meta_copy(rt, res, base)) == NULL)
+			goto cleanup;
+		if (meta->child != NULL && !render_attr(out, rt->core,
+		    &schema_attr_meta, NULL, meta, &inc, &exc))
+			goto cleanup;
+	}
 	ok = true;
 cleanup:
-	cJSON_Delete(meta);
+	if (!take)
+		cJSON_Delete(meta);
 	sel_free(&inc);
 	sel_free(&exc);
 	if (!ok) {
 		cJSON_Delete(out);
 		return NULL;
 	}
+	return out;
+}
+
+cJSON *
+resource_render(const struct resource_type *rt, const cJSON *res,
+    const char *base, const char *attributes, const char *excluded)
+{
+	/* Without take, render() only reads res. */
+	return render(rt, (cJSON *)res, false, base, attributes, excluded);
+}
+
+cJSON *
+resource_render_take(const struct resource_type *rt, cJSON *res,
+    const char *base, const char *attributes, const char *excluded)
+{
+	cJSON	*out;
+
+	if (res == NULL)
+		return NULL;
+	out = render(rt, res, true, base, attributes, excluded);
+	cJSON_Delete(res);
 	return out;
 }
 

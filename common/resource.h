@@ -62,6 +62,16 @@ cJSON		*resource_render(const struct resource_type *rt,
 		    const char *attributes, const char *excluded);
 
 /*
+ * resource_render() that builds the answer from res's own members instead
+ * of copies: res is consumed (deleted) whatever happens, so a handler that
+ * is done with what it read or wrote answers without duplicating it.  The
+ * result is the same as resource_render()'s.
+ */
+cJSON		*resource_render_take(const struct resource_type *rt,
+		    cJSON *res, const char *base, const char *attributes,
+		    const char *excluded);
+
+/*
  * Would resource_render() with these lists show top-level attribute attr
  * (canonical name)?  Lets handlers skip loading members or groups.
  */

@@ -240,13 +240,19 @@ serve_one(const struct service *svc, struct scim_ctx *ctx)
 		 * Read-only handlers read a cached token's record in their
 		 * own transaction: one transaction per request, not two.
 		 */
-		if (crud_checks_token(r->fn))
-			rc = token_check_start(ctx->store,
-			    c.req.authorization, &c.auth, &c.auth_pending,
-			    &err);
-		else
-			rc = token_check(ctx->store, c.req.authorization,
-			    &c.auth, &err);
+		rc = token_check_start(ctx->store, c.req.authorization,
+		    &c.auth, &c.auth_pending, &err);
+		/*
+		 * Writers read it first, in a read transaction of its own:
+		 * inside theirs it would be write-locked until the durable
+		 * commit.  A cached token then compares its record's bytes
+		 * instead of parsing it (token_check() would).
+		 */
+		if (rc == SCIM_OK && c.auth_pending &&
+		    !crud_checks_token(r->fn)) {
+			rc = token_check_finish(ctx->store, &c.auth, &err);
+			c.auth_pending = false;
+		}
 		if (rc != SCIM_OK) {
 			if (rc == SCIM_E_UNAUTHORIZED)
 				note_auth_failed(ctx, &c, err.detail);
@@ -426,6 +432,29 @@ service_renew(struct store **store, char *argv[], char *envp[])
 	log_err("/proc/self/exe: %s: exiting instead", strerror(errno));
 }
 
+/*
+ * Add the count n to o as key.  Printing a cJSON number costs a
+ * "%1.15g" sprintf and a sscanf that checks it reads back; a count is a
+ * whole number, so below 10^15 (where "%1.15g" prints every digit, no
+ * exponent) it goes in as the digits themselves, which print the same.
+ */
+static void
+add_count(cJSON *o, const char *key, size_t n)
+{
+	char	 buf[24], *p = buf + sizeof(buf) - 1;
+
+	if (n >= (size_t)1000000000000000ULL) {
+		cJSON_AddNumberToObject(o, key, (double)n);
+		return;
+	}
+	*p = '\0';
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	cJSON_AddRawToObject(o, key, p);
+}
+
 cJSON *
 service_list_response(size_t total, size_t start_index, cJSON *resources)
 {
@@ -438,10 +467,9 @@ service_list_response(size_t total, size_t start_index, cJSON *resources)
 		return NULL;
 	}
 	cJSON_AddItemToArray(schemas, cJSON_CreateString(SCHEMA_LIST_RESPONSE));
-	cJSON_AddNumberToObject(l, "totalResults", (double)total);
-	cJSON_AddNumberToObject(l, "itemsPerPage",
-	    (double)cJSON_GetArraySize(resources));
-	cJSON_AddNumberToObject(l, "startIndex", (double)start_index);
+	add_count(l, "totalResults", total);
+	add_count(l, "itemsPerPage", (size_t)cJSON_GetArraySize(resources));
+	add_count(l, "startIndex", start_index);
 	cJSON_AddItemToObject(l, "Resources", resources);
 	return l;
 }

@@ -4,10 +4,15 @@
  * http_body_json (UTF-8 left to the transport, JSON, an object, no
  * duplicate names in any case), then resource_normalize for /Users and
  * /Groups, then resource_render of the result with and without
- * attribute lists.  The raw bytes also go through util_utf8_valid, the
- * check read_body() makes.
+ * attribute lists.  Each rendering is also made by resource_render_take
+ * from a copy and printed by http_print_json: both must give the bytes
+ * resource_render and cJSON_PrintUnformatted give (abort otherwise).
+ * The raw bytes also go through util_utf8_valid, the check read_body()
+ * makes.
  */
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "http.h"
@@ -17,27 +22,44 @@
 
 #include "fuzz.h"
 
+/* Render norm both ways and print it both ways: the same bytes. */
+static void
+render_both(const struct resource_type *rt, const cJSON *norm,
+    const char *attributes, const char *excluded)
+{
+	cJSON	*out, *take;
+	char	*a, *b;
+	size_t	 len;
+
+	out = resource_render(rt, norm, "https://h/scim/v2", attributes,
+	    excluded);
+	take = resource_render_take(rt, cJSON_Duplicate(norm, true),
+	    "https://h/scim/v2", attributes, excluded);
+	a = out != NULL ? cJSON_PrintUnformatted(out) : NULL;
+	b = take != NULL ? http_print_json(take, &len) : NULL;
+	if (a != NULL && b != NULL && strcmp(a, b) != 0)
+		abort();
+	free(a);
+	cJSON_Delete(out);
+	cJSON_Delete(take);
+}
+
 static void
 normalize_render(const struct resource_type *rt, const cJSON *body)
 {
 	struct scim_error	 err;
-	cJSON			*norm = NULL, *out, *item;
+	cJSON			*norm = NULL, *item;
 	int			 b;
 
 	if (resource_normalize(rt, body, &norm, &err) == SCIM_OK) {
 		/* What a handler adds before storing. */
 		cJSON_AddStringToObject(norm, "id", "fuzz-id");
-		out = resource_render(rt, norm, "https://h/scim/v2", NULL,
-		    NULL);
-		cJSON_Delete(out);
-		out = resource_render(rt, norm, "https://h/scim/v2",
+		render_both(rt, norm, NULL, NULL);
+		render_both(rt, norm,
 		    "userName,emails[type eq \"work\"].value,members,"
 		    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:"
 		    "User:manager", NULL);
-		cJSON_Delete(out);
-		out = resource_render(rt, norm, "https://h/scim/v2", NULL,
-		    "members,name.givenName,groups");
-		cJSON_Delete(out);
+		render_both(rt, norm, NULL, "members,name.givenName,groups");
 	}
 	cJSON_Delete(norm);
 	cJSON_ArrayForEach(item, body)

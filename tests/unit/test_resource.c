@@ -710,8 +710,8 @@ static void
 test_render(void)
 {
 	const struct render_row	*r;
-	cJSON			*res, *out;
-	char			 keys[1024];
+	cJSON			*res, *out, *take;
+	char			 keys[1024], *a, *b;
 	size_t			 i;
 
 	for (i = 0; i < NELEM(render_rows); i++) {
@@ -724,6 +724,16 @@ test_render(void)
 		out = resource_render(r->rt, res, r->base, r->attributes,
 		    r->excluded);
 		check_json(out, r->want, r->line, r->name);
+		/* The consuming variant prints the very same bytes. */
+		take = resource_render_take(r->rt, cJSON_Duplicate(res, true),
+		    r->base, r->attributes, r->excluded);
+		a = cJSON_PrintUnformatted(out);
+		b = cJSON_PrintUnformatted(take);
+		is_str(b ? b : "(null)", a ? a : "(null)", "render_take: same "
+		    "bytes as render");
+		free(a);
+		free(b);
+		cJSON_Delete(take);
 		cJSON_Delete(out);
 		cJSON_Delete(res);
 	}
