@@ -465,194 +465,46 @@ http_reason(int status)
 
 /*
  * The response body is printed into one buffer that lives as long as the
- * process and grows to the largest body seen (bodies above PRINT_KEEP
- * give their memory back afterwards), by a printer that writes what
- * cJSON_PrintUnformatted() writes: strings escaped as cJSON escapes them,
- * numbers printed by cJSON itself.  cJSON's printer allocates, grows by
- * reallocation, copies the result, and scans each string twice and the
- * output once more per value; this is the largest part of a read's
- * serialisation.  http_print_json() is exposed so that unit tests can
- * hold it to cJSON's bytes.
+ * process and grows to the largest body seen (up to PRINT_KEEP): no
+ * allocation, growth and final copy per response, as cJSON_Print* does.
  */
 #define PRINT_FIRST	(16 * 1024)	/* the buffer's first size */
-#define PRINT_KEEP	(256 * 1024)	/* larger ones are freed after use */
-#define PRINT_DEPTH	1000		/* deeper nesting: cJSON prints it */
+#define PRINT_KEEP	(256 * 1024)	/* larger bodies are not kept */
 
-struct pbuf {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	bool	 failed;
-};
+static char	*print_buf;
+static size_t	 print_cap;
 
-static struct pbuf	 print_buf;
-
-static bool
-pb_room(struct pbuf *b, size_t n)
+/*
+ * Print v unformatted.  Returns the text and sets *own when the caller
+ * frees it (a body larger than the kept buffer), or NULL when out of
+ * memory.
+ */
+static char *
+print_body(const cJSON *v, bool *own)
 {
-	size_t	 cap;
-	char	*np;
+	char	*text, *nb;
+	size_t	 len, cap;
 
-	if (b->failed)
-		return false;
-	if (b->cap - b->len >= n)
-		return true;
-	for (cap = b->cap ? b->cap : PRINT_FIRST; cap - b->len < n; cap *= 2)
-		if (cap > ((size_t)-1) / 4) {
-			b->failed = true;
-			return false;
-		}
-	if ((np = realloc(b->p, cap)) == NULL) {
-		b->failed = true;
-		return false;
-	}
-	b->p = np;
-	b->cap = cap;
-	return true;
-}
-
-static void
-pb_put(struct pbuf *b, const char *s, size_t n)
-{
-	if (!pb_room(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-/* A JSON string, escaped as cJSON's print_string_ptr() escapes it. */
-static void
-pb_string(struct pbuf *b, const char *s)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*u = (const unsigned char *)(s ? s : "");
-	size_t			 i, run;
-	char			*o;
-
-	for (run = 0; u[run] >= 32 && u[run] != '"' && u[run] != '\\'; run++)
+	*own = false;
+	if (print_buf == NULL && (print_buf = malloc(PRINT_FIRST)) != NULL)
+		print_cap = PRINT_FIRST;
+	if (print_buf != NULL && cJSON_PrintPreallocated((cJSON *)v,
+	    print_buf, (int)print_cap, 0))
+		return print_buf;
+	if ((text = cJSON_PrintUnformatted(v)) == NULL)
+		return NULL;
+	/* Make room for this size next time, within the bound. */
+	len = strlen(text);
+	for (cap = print_cap ? print_cap : PRINT_FIRST; cap < len + 64 &&
+	    cap < PRINT_KEEP; cap *= 2)
 		continue;
-	if (u[run] == '\0') {
-		/* The common case: nothing to escape. */
-		if (!pb_room(b, run + 2))
-			return;
-		o = b->p + b->len;
-		o[0] = '"';
-		memcpy(o + 1, u, run);
-		o[run + 1] = '"';
-		b->len += run + 2;
-		return;
+	if (cap > print_cap && cap <= PRINT_KEEP &&
+	    (nb = realloc(print_buf, cap)) != NULL) {
+		print_buf = nb;
+		print_cap = cap;
 	}
-	pb_put(b, "\"", 1);
-	for (i = 0; u[i] != '\0'; i++) {
-		if (u[i] >= 32 && u[i] != '"' && u[i] != '\\') {
-			for (run = i; u[run] >= 32 && u[run] != '"' &&
-			    u[run] != '\\'; run++)
-				continue;
-			pb_put(b, (const char *)u + i, run - i);
-			i = run - 1;
-			continue;
-		}
-		switch (u[i]) {
-		case '"':	pb_put(b, "\\\"", 2); break;
-		case '\\':	pb_put(b, "\\\\", 2); break;
-		case '\b':	pb_put(b, "\\b", 2); break;
-		case '\f':	pb_put(b, "\\f", 2); break;
-		case '\n':	pb_put(b, "\\n", 2); break;
-		case '\r':	pb_put(b, "\\r", 2); break;
-		case '\t':	pb_put(b, "\\t", 2); break;
-		default: {
-			char	 e[6] = { '\\', 'u', '0', '0',
-			    hex[u[i] >> 4], hex[u[i] & 15] };
-
-			pb_put(b, e, 6);
-		}
-		}
-	}
-	pb_put(b, "\"", 1);
-}
-
-static bool
-pb_value(struct pbuf *b, const cJSON *v, int depth)
-{
-	const cJSON	*c;
-	char		 num[64];
-
-	switch (v->type & 0xff) {
-	case cJSON_NULL:
-		pb_put(b, "null", 4);
-		break;
-	case cJSON_False:
-		pb_put(b, "false", 5);
-		break;
-	case cJSON_True:
-		pb_put(b, "true", 4);
-		break;
-	case cJSON_Number:
-		/* cJSON's own digits, whatever its version prints. */
-		if (!cJSON_PrintPreallocated((cJSON *)v, num, sizeof(num), 0))
-			return false;
-		pb_put(b, num, strlen(num));
-		break;
-	case cJSON_Raw:
-		if (v->valuestring == NULL)
-			return false;
-		pb_put(b, v->valuestring, strlen(v->valuestring));
-		break;
-	case cJSON_String:
-		pb_string(b, v->valuestring);
-		break;
-	case cJSON_Array:
-	case cJSON_Object:
-		if (depth >= PRINT_DEPTH)
-			return false;
-		pb_put(b, (v->type & 0xff) == cJSON_Array ? "[" : "{", 1);
-		for (c = v->child; c != NULL; c = c->next) {
-			if (c != v->child)
-				pb_put(b, ",", 1);
-			if ((v->type & 0xff) == cJSON_Object) {
-				pb_string(b, c->string);
-				pb_put(b, ":", 1);
-			}
-			if (!pb_value(b, c, depth + 1))
-				return false;
-		}
-		pb_put(b, (v->type & 0xff) == cJSON_Array ? "]" : "}", 1);
-		break;
-	default:
-		return false;
-	}
-	return !b->failed;
-}
-
-char *
-http_print_json(const cJSON *v, size_t *len)
-{
-	struct pbuf	*b = &print_buf;
-	char		*text;
-
-	if (b->cap > PRINT_KEEP) {
-		free(b->p);
-		memset(b, 0, sizeof(*b));
-	}
-	b->len = 0;
-	b->failed = false;
-	if (v != NULL && pb_value(b, v, 0) && pb_room(b, 1)) {
-		b->p[b->len] = '\0';
-		*len = b->len;
-		return b->p;
-	}
-	/* Out of memory, or what cJSON alone knows how to print. */
-	if (b->failed || v == NULL || (text = cJSON_PrintUnformatted(v)) ==
-	    NULL)
-		return NULL;
-	if (!pb_room(b, strlen(text) + 1)) {
-		free(text);
-		return NULL;
-	}
-	*len = strlen(text);
-	memcpy(b->p, text, *len + 1);
-	free(text);
-	return b->p;
+	*own = true;
+	return text;
 }
 
 void
@@ -663,13 +515,16 @@ http_resp_send(const struct http_resp *resp)
 	const char	*body = NULL, *type = NULL;
 	size_t		 blen = 0, i;
 	int		 status = resp->status ? resp->status : 200, n;
+	bool		 own = false;
 
 	if (resp->body != NULL && status != 204 && status != 304) {
-		text = http_print_json(resp->body, &blen);
+		text = print_body(resp->body, &own);
 		if (text == NULL)
 			status = 500;
-		else
+		else {
 			body = text;
+			blen = strlen(text);
+		}
 		type = "application/scim+json";
 	} else if (resp->raw != NULL) {
 		body = resp->raw;
@@ -705,8 +560,10 @@ http_resp_send(const struct http_resp *resp)
 	 * No fflush(): FCGI_Finish() (http_finish(), or the next
 	 * http_accept()) sends what is buffered together with the end of
 	 * the request, one write instead of two (and one read for the web
-	 * server); as CGI, exit flushes.
+	 * server); as CGI, exit flushes.  fwrite() has copied the body.
 	 */
+	if (own)
+		free(text);
 }
 
 void

@@ -118,13 +118,6 @@ bool		 http_resp_header(struct http_resp *resp, const char *fmt, ...)
 void		 http_resp_error(struct http_resp *resp,
 		    const struct scim_error *err);
 
-/*
- * Print v as cJSON_PrintUnformatted() would, into a buffer the module
- * keeps and reuses: the text is valid until the next call.  Sets *len.
- * NULL when out of memory or when v cannot be printed.
- */
-char		*http_print_json(const cJSON *v, size_t *len);
-
 /* Write resp to the client: status, headers, body. */
 void		 http_resp_send(const struct http_resp *resp);
 
