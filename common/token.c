@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include <libscrypt.h>
+#include <unictype.h>
+#include <unistr.h>
 #include <nettle/sha2.h>
 
 #include "audit.h"
@@ -85,13 +87,18 @@ token_expiry(int64_t from, int64_t ttl_sec)
 bool
 token_label_valid(const char *s)
 {
-	size_t	 i, n = strlen(s);
+	const uint8_t	*p = (const uint8_t *)s, *end;
+	size_t		 n = strlen(s);
+	ucs4_t		 cp;
 
 	if (n > TOKEN_LABEL_MAX || !util_utf8_valid(s, n))
 		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+	/* No control characters, C0 or C1 (as userName and displayName). */
+	for (end = p + n; p < end; ) {
+		p += u8_mbtouc(&cp, p, (size_t)(end - p));
+		if (uc_is_general_category(cp, UC_CATEGORY_Cc))
 			return false;
+	}
 	return true;
 }
 

@@ -300,6 +300,10 @@ test_validators(void)
 	    "markup is a valid label (it is escaped on output)");
 	ok(token_label_valid("Entra ID – prod"), "UTF-8 label");
 	ok(!token_label_valid("a\nb"), "newline in a label refused");
+	ok(!token_label_valid("a\x7f"), "DEL in a label refused");
+	ok(!token_label_valid("a\xc2\x85b"), "a C1 control (U+0085) refused");
+	ok(token_label_valid("caf\xc3\xa9 \xc2\xa0x"),
+	    "accented letters and a no-break space are fine");
 	ok(!token_label_valid("\xff"), "invalid UTF-8 label refused");
 	ok(!token_label_valid(longlabel), "overlong label refused");
 	ok(token_tenant_valid("default") && token_tenant_valid("acme.eu-1"),
