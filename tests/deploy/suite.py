@@ -221,16 +221,23 @@ class Deployment(ServerClass):
     def test_parallel_creates(self):
         """Five users created at once (as Entra ID's validation does): all
         201, none held back by a web server waiting for a free process."""
-        rounds, waited = 0, 0
-        deadline = time.monotonic() + 30
+        rounds, waited, late = 0, 0, None
+        deadline = time.monotonic() + 60
         while len(self.srv.pids("scim-users")) < self.warm_pool and \
                 time.monotonic() < deadline:
             got = self.burst(24)
             self.assertEqual([s for s, _ in got], [201] * 24, got)
             rounds += 1
-            waited += sum(1 for _, t in got if t >= 0.9)
+            late = sum(1 for _, t in got if t >= 0.9)
+            waited += late
+            # mod_fcgid adds a process only when a request has waited:
+            # a wide burst that nobody waited in means the pool already
+            # serves it (faster programs need fewer processes).
+            if rounds > 1 and late == 0:
+                break
         have = len(self.srv.pids("scim-users"))
-        self.assertGreaterEqual(have, self.warm_pool)
+        self.assertTrue(have >= self.warm_pool or (rounds > 1 and late == 0),
+                        "%d processes, and the last burst still waited" % have)
         print("# %s: %d scim-users processes after %d warm-up bursts of 24 "
               "(%d requests waited >= 0.9 s)" % (self.srv.name, have, rounds, waited))
         got = self.burst(5)
