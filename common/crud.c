@@ -1457,7 +1457,8 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    w->k->kind == STORE_GROUP ? &hook : NULL, err);
 	if (rc != SCIM_OK)
 		goto out;
-	if ((rc = resource_normalize(w->k->rt, work, &norm, err)) != SCIM_OK)
+	if ((rc = resource_normalize_change(w->k->rt, work, old, &norm,
+	    err)) != SCIM_OK)
 		goto out;
 	if (!set_meta(norm, w->c->id, w->k, old)) {
 		rc = oom(err);

@@ -662,9 +662,10 @@ blank_char(ucs4_t cp)
  * too).  "" never gets here: an empty string is an absent attribute.
  */
 static enum scim_err
-check_name(const cJSON *res, const char *attr, struct scim_error *err)
+check_name(const cJSON *res, const cJSON *old, const char *attr,
+    struct scim_error *err)
 {
-	const cJSON	*v;
+	const cJSON	*v, *was;
 	const uint8_t	*p, *end;
 	ucs4_t		 cp;
 	size_t		 pos = 0;
@@ -672,6 +673,11 @@ check_name(const cJSON *res, const char *attr, struct scim_error *err)
 
 	v = cJSON_GetObjectItemCaseSensitive(res, attr);
 	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return SCIM_OK;
+	/* Unchanged by this change: it was stored before the rules. */
+	was = old != NULL ? cJSON_GetObjectItemCaseSensitive(old, attr) : NULL;
+	if (cJSON_IsString(was) && was->valuestring != NULL &&
+	    strcmp(was->valuestring, v->valuestring) == 0)
 		return SCIM_OK;
 	p = (const uint8_t *)v->valuestring;
 	end = p + strlen(v->valuestring);
@@ -700,6 +706,13 @@ enum scim_err
 resource_normalize(const struct resource_type *rt, const cJSON *in,
     cJSON **out, struct scim_error *err)
 {
+	return resource_normalize_change(rt, in, NULL, out, err);
+}
+
+enum scim_err
+resource_normalize_change(const struct resource_type *rt, const cJSON *in,
+    const cJSON *old, cJSON **out, struct scim_error *err)
+{
 	cJSON		*res = NULL, *eo;
 	size_t		 i;
 	enum scim_err	 rc;
@@ -727,8 +740,8 @@ resource_normalize(const struct resource_type *rt, const cJSON *in,
 			goto fail;
 	}
 	if ((rc = check_required(rt->core, res, err)) != SCIM_OK ||
-	    (rc = check_name(res, "userName", err)) != SCIM_OK ||
-	    (rc = check_name(res, "displayName", err)) != SCIM_OK)
+	    (rc = check_name(res, old, "userName", err)) != SCIM_OK ||
+	    (rc = check_name(res, old, "displayName", err)) != SCIM_OK)
 		goto fail;
 	*out = res;
 	return SCIM_OK;

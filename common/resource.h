@@ -45,6 +45,16 @@ enum scim_err	 resource_normalize(const struct resource_type *rt,
 		    const cJSON *in, cJSON **out, struct scim_error *err);
 
 /*
+ * resource_normalize() for a change of old (PATCH): a userName or
+ * displayName left as old had it is not checked again, so a resource
+ * stored before the name rules can still be changed (deactivated, say)
+ * without being renamed first.
+ */
+enum scim_err	 resource_normalize_change(const struct resource_type *rt,
+		    const cJSON *in, const cJSON *old, cJSON **out,
+		    struct scim_error *err);
+
+/*
  * Build the response body for stored resource res (which includes id,
  * meta and, when loaded, members/groups): adds "schemas" (core plus each
  * extension present), fills meta.location from base ("https://h/scim/v2")

@@ -828,6 +828,35 @@ static const struct bool_row bool_rows[] = {
 	{ __LINE__, "['true']", 0, 0 },
 };
 
+/*
+ * A PATCH of a resource stored before the name rules: its unchanged name
+ * is not checked again (Entra can still deactivate it), a new bad name is.
+ */
+static void
+test_change(void)
+{
+	struct scim_error	 err;
+	cJSON			*old, *in, *out = NULL;
+
+	old = cJSON_Parse("{\"userName\":\"legacy\\tname\",\"active\":true}");
+	in = cJSON_Parse("{\"userName\":\"legacy\\tname\",\"active\":false}");
+	is_int(resource_normalize(&rt_user, in, &out, &err),
+	    SCIM_E_INVALID_VALUE, "a control character in a new name: refused");
+	cJSON_Delete(out);
+	out = NULL;
+	is_int(resource_normalize_change(&rt_user, in, old, &out, &err),
+	    SCIM_OK, "the same name left as stored: the change goes through");
+	cJSON_Delete(out);
+	out = NULL;
+	cJSON_ReplaceItemInObject(in, "userName",
+	    cJSON_CreateString("other\tname"));
+	is_int(resource_normalize_change(&rt_user, in, old, &out, &err),
+	    SCIM_E_INVALID_VALUE, "renaming to another bad name: refused");
+	cJSON_Delete(out);
+	cJSON_Delete(in);
+	cJSON_Delete(old);
+}
+
 static void
 test_bool(void)
 {
@@ -858,5 +887,6 @@ main(void)
 	test_render();
 	test_wants();
 	test_bool();
+	test_change();
 	return tap_done();
 }
