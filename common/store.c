@@ -172,13 +172,6 @@ dberr(struct store_txn *t, int ret, const char *what, struct scim_error *err)
 	}
 }
 
-static int
-store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	(void)env; (void)tid; (void)flags;
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static void
 store_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
@@ -311,8 +304,8 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
  * the gate.  A process stuck inside a transaction (waiting for a latch a
  * dead process held) would, so an opener that has waited 5 times
  * [store] lock_timeout_ms (10 s by default) with the door shut ends it;
- * its web server starts another.  The opener itself is ended by SIGALRM if its open (with
- * recovery) takes STORE_OPEN_STALL_SECONDS.
+ * its web server starts another.  The opener itself is ended by SIGALRM
+ * if its open (with recovery) takes STORE_OPEN_STALL_SECONDS.
  */
 enum {
 	GATE_IN,
@@ -323,8 +316,9 @@ enum {
 #define GATE_FILE_SIZE	4096	/* mapped: holds the closing flag */
 #define GATE_FLAG_OFFSET 64	/* (locks are on bytes 0 and 1: advisory) */
 
-static bool
-gate_lock(struct store *s, short type, off_t byte)
+/* An fcntl lock request of type on one byte of the gate file. */
+static struct flock
+gate_byte(short type, off_t byte)
 {
 	struct flock	 fl;
 
@@ -333,6 +327,14 @@ gate_lock(struct store *s, short type, off_t byte)
 	fl.l_whence = SEEK_SET;
 	fl.l_start = byte;
 	fl.l_len = 1;
+	return fl;
+}
+
+static bool
+gate_lock(struct store *s, short type, off_t byte)
+{
+	struct flock	 fl = gate_byte(type, byte);
+
 	while (fcntl(s->gate, type == F_UNLCK ? F_SETLK : F_SETLKW,
 	    &fl) == -1)
 		if (errno != EINTR) {
@@ -376,21 +378,17 @@ gate_leave(struct store *s)
 /*
  * With the door shut no transaction can begin, so whoever still holds
  * GATE_IN after STALL_FACTOR * lock_timeout_ms has been inside one
- * transaction all that time: stuck on a latch of a dead process.  End it (a death, which
- * the coming open recovers), or the gate would never close.
+ * transaction all that time: stuck on a latch of a dead process.  End
+ * it (a death, which the coming open recovers), or the gate would never
+ * close.
  */
 static void
 gate_end_stalled(struct store *s)
 {
-	struct flock	 fl;
+	struct flock	 fl = gate_byte(F_WRLCK, GATE_IN);
 	FILE		*f;
 	char		 path[64], wchan[64] = "";
 
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = GATE_IN;
-	fl.l_len = 1;
 	if (fcntl(s->gate, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK ||
 	    fl.l_pid <= 0)
 		return;
@@ -413,7 +411,7 @@ gate_end_stalled(struct store *s)
 static bool
 gate_close(struct store *s)
 {
-	struct flock	 fl;
+	struct flock	 fl = gate_byte(F_WRLCK, GATE_IN);
 	struct timespec	 ts = { 0, 1000000 };
 	int64_t		 stall;
 
@@ -422,11 +420,6 @@ gate_close(struct store *s)
 	atomic_store_explicit(s->closing, 1, memory_order_release);
 	stall = util_now_usec() +
 	    (int64_t)STALL_FACTOR * s->lock_timeout_ms * 1000;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = GATE_IN;
-	fl.l_len = 1;
 	/* Poll: a blocking wait could not notice a stalled holder. */
 	while (fcntl(s->gate, F_SETLK, &fl) == -1) {
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
@@ -498,7 +491,6 @@ attach(struct store *s, struct scim_error *err)
 	s->env->set_errcall(s->env, store_errcall);
 	s->env->set_msgcall(s->env, store_msgcall);
 	s->env->set_verbose(s->env, DB_VERB_REGISTER, 1);
-	s->env->set_isalive(s->env, store_isalive);
 	s->env->set_thread_count(s->env, s->max_processes);
 	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
 	s->env->set_cachesize(s->env, 0, 64 * 1024 * 1024, 1);

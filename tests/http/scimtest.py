@@ -138,7 +138,8 @@ class Server:
     def make_token(self, tenant="default", label="test"):
         return self.tokens_cmd("create", "--tenant", tenant, "--label", label).stdout.strip()
 
-    def stop(self):
+    def stop_web_server(self):
+        """SIGTERM lighttpd; SIGKILL its process group after 10 s."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -146,6 +147,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+    def stop(self):
+        self.stop_web_server()
         # lighttpd ends its FastCGI children itself on SIGTERM.
         if os.environ.get("SCIM_TEST_KEEP") is None:
             shutil.rmtree(self.home, ignore_errors=True)

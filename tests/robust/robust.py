@@ -163,13 +163,7 @@ class Server(scimtest.Server):
         close the store on SIGTERM; killing one while it does can leave a
         Berkeley DB mutex held for ever), then SIGKILL any left, by PID.
         The home stays."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        self.stop_web_server()
         deadline = time.time() + grace
         pids = self.programs()
         seen = set(pids)
