@@ -25,14 +25,13 @@ struct kind {
 	enum store_kind			 kind;
 	const struct resource_type	*rt;
 	const char			*name_attr;	/* indexed, unique */
-	const char			*backref;	/* "groups" / "members" */
 };
 
 static const struct kind kind_user = {
-	STORE_USER, &rt_user, "userName", "groups"
+	STORE_USER, &rt_user, "userName"
 };
 static const struct kind kind_group = {
-	STORE_GROUP, &rt_group, "displayName", "members"
+	STORE_GROUP, &rt_group, "displayName"
 };
 
 static const struct kind *
@@ -49,16 +48,30 @@ oom(struct scim_error *err)
 
 /* --- meta and versions --- */
 
+/* The number in a version string W/"n"; 0 when there is none. */
 static long
-version_of(const cJSON *res)
+version_num(const char *ver)
+{
+	long	 n = 0;
+
+	if (ver != NULL && sscanf(ver, "W/\"%ld\"", &n) == 1)
+		return n;
+	return 0;
+}
+
+static const char *
+version_str(const cJSON *res)
 {
 	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
 	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(meta, "version");
-	long		 n = 0;
 
-	if (cJSON_IsString(v) && sscanf(v->valuestring, "W/\"%ld\"", &n) == 1)
-		return n;
-	return 0;
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static long
+version_of(const cJSON *res)
+{
+	return version_num(version_str(res));
 }
 
 /*
@@ -70,7 +83,7 @@ set_meta(cJSON *res, const char *id, const struct kind *k, const cJSON *old)
 {
 	const cJSON	*ometa, *created = NULL;
 	char		 now[UTIL_TIME_LEN + 1], ver[32];
-	cJSON		*meta, *idv;
+	cJSON		*meta;
 
 	util_time_format(util_now_usec(), now, sizeof(now));
 	snprintf(ver, sizeof(ver), "W/\"%ld\"", old ? version_of(old) + 1 : 1);
@@ -78,23 +91,9 @@ set_meta(cJSON *res, const char *id, const struct kind *k, const cJSON *old)
 		ometa = cJSON_GetObjectItemCaseSensitive(old, "meta");
 		created = cJSON_GetObjectItemCaseSensitive(ometa, "created");
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(res, "id");
 	cJSON_DeleteItemFromObjectCaseSensitive(res, "meta");
-	if ((idv = cJSON_CreateString(id)) == NULL)
+	if (!resource_set_id(res, id))
 		return false;
-	/* id first, for readable records and responses. */
-	idv->string = strdup("id");
-	if (idv->string == NULL) {
-		cJSON_Delete(idv);
-		return false;
-	}
-	idv->next = res->child;
-	if (res->child != NULL) {
-		idv->prev = res->child->prev;
-		res->child->prev = idv;
-	} else
-		idv->prev = idv;
-	res->child = idv;
 	if ((meta = cJSON_AddObjectToObject(res, "meta")) == NULL)
 		return false;
 	cJSON_AddStringToObject(meta, "resourceType", k->rt->name);
@@ -104,15 +103,15 @@ set_meta(cJSON *res, const char *id, const struct kind *k, const cJSON *old)
 	return cJSON_AddStringToObject(meta, "version", ver) != NULL;
 }
 
-/* Does the If-Match / If-None-Match list name the resource's version? */
+/* Does the If-Match / If-None-Match list name version ver (W/"n")? */
 static bool
-etag_listed(const char *list, const cJSON *res)
+etag_listed(const char *list, const char *ver)
 {
 	char		 want[32];
 	const char	*p = list;
 	size_t		 n;
 
-	snprintf(want, sizeof(want), "\"%ld\"", version_of(res));
+	snprintf(want, sizeof(want), "\"%ld\"", version_num(ver));
 	while (*p != '\0') {
 		p += strspn(p, " \t,");
 		n = strcspn(p, ",");
@@ -135,11 +134,11 @@ static enum scim_err
 check_if_match(const struct scim_call *c, const cJSON *old,
     struct scim_error *err)
 {
-	if (c->req.if_match != NULL && !etag_listed(c->req.if_match, old))
+	if (c->req.if_match != NULL &&
+	    !etag_listed(c->req.if_match, version_str(old)))
 		return scim_fail(err, SCIM_E_PRECONDITION,
 		    "If-Match does not match the current version %s",
-		    cJSON_GetObjectItem(cJSON_GetObjectItem(old, "meta"),
-		    "version")->valuestring);
+		    version_str(old) ? version_str(old) : "(none)");
 	return SCIM_OK;
 }
 
@@ -238,38 +237,58 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 	return true;
 }
 
-/* Attach res's back-reference array ("groups" or "members"). */
+/*
+ * The back-reference array ("groups" or "members") of resource id in *out,
+ * NULL when there is nothing to show: members are always shown ([] when
+ * none), groups when there are any.
+ */
+static enum scim_err
+read_backref(struct store_txn *t, const struct kind *k, const char *tenant,
+    const char *base, const char *id, cJSON **out, struct scim_error *err)
+{
+	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err };
+	enum scim_err		 rc;
+
+	*out = NULL;
+	if ((bc.arr = cJSON_CreateArray()) == NULL)
+		return oom(err);
+	if (k->kind == STORE_USER)
+		rc = store_memberof_scan(t, tenant, id, group_each, &bc, err);
+	else
+		rc = store_member_scan(t, tenant, id, member_each, &bc, err);
+	if (rc == SCIM_OK)
+		rc = bc.rc;
+	if (rc != SCIM_OK || (k->kind == STORE_USER && bc.arr->child == NULL))
+		cJSON_Delete(bc.arr);
+	else
+		*out = bc.arr;
+	return rc;
+}
+
+/* Give res its back-reference array in place of any it has. */
+static void
+attach_backref(const struct kind *k, cJSON *res, cJSON *arr)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(res, k->rt->backref);
+	if (arr != NULL)
+		cJSON_AddItemToObject(res, k->rt->backref, arr);
+}
+
+/* Attach res's back-reference array, read from the store. */
 static enum scim_err
 load_backref(struct store_txn *t, const struct kind *k, const char *tenant,
     const char *base, cJSON *res, struct scim_error *err)
 {
-	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err };
-	const cJSON		*id = cJSON_GetObjectItemCaseSensitive(res, "id");
-	enum scim_err		 rc;
+	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	cJSON		*arr = NULL;
+	enum scim_err	 rc = SCIM_OK;
 
-	cJSON_DeleteItemFromObjectCaseSensitive(res, k->backref);
-	if (!cJSON_IsString(id))
-		return SCIM_OK;
-	if ((bc.arr = cJSON_CreateArray()) == NULL)
-		return oom(err);
-	if (k->kind == STORE_USER)
-		rc = store_memberof_scan(t, tenant, id->valuestring,
-		    group_each, &bc, err);
-	else
-		rc = store_member_scan(t, tenant, id->valuestring,
-		    member_each, &bc, err);
+	if (cJSON_IsString(id))
+		rc = read_backref(t, k, tenant, base, id->valuestring, &arr,
+		    err);
 	if (rc == SCIM_OK)
-		rc = bc.rc;
-	if (rc != SCIM_OK) {
-		cJSON_Delete(bc.arr);
-		return rc;
-	}
-	/* Members are always shown ([] when none); groups when any. */
-	if (k->kind == STORE_GROUP || cJSON_GetArraySize(bc.arr) > 0)
-		cJSON_AddItemToObject(res, k->backref, bc.arr);
-	else
-		cJSON_Delete(bc.arr);
-	return SCIM_OK;
+		attach_backref(k, res, arr);
+	return rc;
 }
 
 /* --- membership changes (groups) --- */
@@ -549,7 +568,8 @@ diff_names(const cJSON *a, const cJSON *b, const char *prefix, cJSON *list)
 		other = pass == 0 ? b : a;
 		cJSON_ArrayForEach(x, from) {
 			if (strcmp(x->string, "meta") == 0 ||
-			    strcmp(x->string, "id") == 0)
+			    strcmp(x->string, "id") == 0 ||
+			    strcmp(x->string, "schemas") == 0)
 				continue;
 			y = cJSON_GetObjectItemCaseSensitive(other, x->string);
 			if (pass == 1 && y != NULL)
@@ -672,38 +692,117 @@ check_token(struct store_txn *t, struct scim_call *c, struct scim_error *err)
 	return rc;
 }
 
-struct get_ctx {
+/*
+ * A read of one record: its stored text and, when the answer shows it,
+ * its back-reference array.
+ */
+struct read_ctx {
 	struct scim_call	*c;
 	const struct kind	*k;
+	const char		*id;
 	bool			 backref;	/* load groups/members */
-	cJSON			*res;		/* out */
+	char			*text;		/* out: the record */
+	size_t			 len;
+	cJSON			*refs;		/* out: its back-reference */
 };
+
+static void
+read_ctx_clear(struct read_ctx *r)
+{
+	free(r->text);
+	r->text = NULL;
+	r->len = 0;
+	cJSON_Delete(r->refs);
+	r->refs = NULL;
+}
+
+/* Read r->id in t: SCIM_E_NOT_FOUND (no detail) when there is none. */
+static enum scim_err
+read_one(struct store_txn *t, struct read_ctx *r, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	read_ctx_clear(r);
+	rc = store_get_raw(t, r->k->kind, r->c->auth.tenant, r->id, &r->text,
+	    &r->len, err);
+	if (rc == SCIM_OK && r->backref)
+		rc = read_backref(t, r->k, r->c->auth.tenant, r->c->base_url,
+		    r->id, &r->refs, err);
+	return rc;
+}
 
 static enum scim_err
 get_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
-	struct get_ctx	*g = arg;
+	struct read_ctx	*r = arg;
 	enum scim_err	 rc;
 
-	cJSON_Delete(g->res);
-	g->res = NULL;
-	if ((rc = check_token(t, g->c, err)) != SCIM_OK)
+	if ((rc = check_token(t, r->c, err)) != SCIM_OK)
 		return rc;
-	rc = store_get(t, g->k->kind, g->c->auth.tenant, g->c->id, &g->res,
-	    err);
-	if (rc == SCIM_E_NOT_FOUND)
+	if ((rc = read_one(t, r, err)) == SCIM_E_NOT_FOUND)
 		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
-		    g->k->rt->name, g->c->id);
-	if (rc == SCIM_OK && g->backref)
-		rc = load_backref(t, g->k, g->c->auth.tenant, g->c->base_url,
-		    g->res, err);
+		    r->k->rt->name, r->id);
 	return rc;
+}
+
+/*
+ * Can the answer be the stored text with the back-reference put in
+ * (resource_answer())?  Only when it shows the whole resource, or all of
+ * it but the back-reference.
+ */
+static bool
+answers_whole(const struct kind *k, const char *attributes,
+    const char *excluded)
+{
+	return attributes == NULL && (excluded == NULL ||
+	    strcasecmp(excluded, k->rt->backref) == 0);
+}
+
+/*
+ * The answer for r's record when resource_answer() can make it from the
+ * stored text (r->refs is consumed), else NULL with *rc SCIM_OK; *rc is an
+ * error when memory is short.
+ */
+static char *
+answer_text(struct read_ctx *r, char **version, enum scim_err *rc,
+    struct scim_error *err)
+{
+	char	*body;
+
+	*rc = SCIM_OK;
+	*version = NULL;
+	if (!resource_answerable(r->text, r->len))
+		return NULL;
+	body = resource_answer(r->k->rt, r->text, r->len, r->id, r->refs,
+	    r->c->base_url, version);
+	r->refs = NULL;
+	if (body == NULL)
+		*rc = oom(err);
+	return body;
+}
+
+/* r's record parsed, with its back-reference (consumed) attached. */
+static enum scim_err
+parse_record(struct read_ctx *r, cJSON **out, struct scim_error *err)
+{
+	if ((*out = cJSON_ParseWithLength(r->text, r->len)) == NULL ||
+	    !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return scim_fail(err, SCIM_E_INTERNAL, "%s %.200s: corrupt "
+		    "record", r->k->rt->name, r->id);
+	}
+	if (r->backref) {
+		attach_backref(r->k, *out, r->refs);
+		r->refs = NULL;
+	}
+	return SCIM_OK;
 }
 
 static bool
 wants_backref(const struct scim_call *c, const struct kind *k)
 {
-	return resource_wants(k->rt, k->backref,
+	return resource_wants(k->rt, k->rt->backref,
 	    http_param(&c->req, "attributes"),
 	    http_param(&c->req, "excludedAttributes")) != 0;
 }
@@ -738,23 +837,53 @@ respond(struct scim_call *c, const struct kind *k, cJSON *res,
 enum scim_err
 crud_get(struct scim_call *c, struct scim_error *err)
 {
-	struct get_ctx	 g = { c, kind_of(c), false, NULL };
+	struct read_ctx	 r = { c, kind_of(c), c->id, false, NULL, 0, NULL };
+	cJSON		*res = NULL;
+	char		*body = NULL, *ver = NULL;
 	enum scim_err	 rc;
 
-	g.backref = wants_backref(c, g.k);
-	if ((rc = store_read(c->ctx->store, get_fn, &g, err)) != SCIM_OK)
+	r.backref = wants_backref(c, r.k);
+	if ((rc = store_read(c->ctx->store, get_fn, &r, err)) != SCIM_OK)
 		goto out;
+	if (answers_whole(r.k, http_param(&c->req, "attributes"),
+	    http_param(&c->req, "excludedAttributes")) &&
+	    (body = answer_text(&r, &ver, &rc, err)) == NULL &&
+	    rc != SCIM_OK)
+		goto out;
+	if (body == NULL) {
+		/* A record stored plain, or an answer that picks from it. */
+		if ((rc = parse_record(&r, &res, err)) != SCIM_OK)
+			goto out;
+		if (version_str(res) != NULL &&
+		    (ver = strdup(version_str(res))) == NULL) {
+			rc = oom(err);
+			goto out;
+		}
+	}
 	if (c->req.if_none_match != NULL &&
-	    etag_listed(c->req.if_none_match, g.res)) {
+	    etag_listed(c->req.if_none_match, ver)) {
 		c->resp.status = 304;
-		c->resp.etag = strdup(cJSON_GetObjectItem(cJSON_GetObjectItem(
-		    g.res, "meta"), "version")->valuestring);
+		c->resp.etag = ver;
+		ver = NULL;
 		goto out;
 	}
-	rc = respond(c, g.k, g.res, 200, err);
-	g.res = NULL;
+	if (body != NULL) {
+		c->resp.status = 200;
+		c->resp.etag = ver;
+		ver = NULL;
+		c->resp.raw_len = strlen(body);
+		c->resp.raw = body;
+		c->resp.raw_type = "application/scim+json";
+		body = NULL;
+	} else {
+		rc = respond(c, r.k, res, 200, err);
+		res = NULL;
+	}
 out:
-	cJSON_Delete(g.res);
+	read_ctx_clear(&r);
+	cJSON_Delete(res);
+	free(body);
+	free(ver);
 	return rc;
 }
 
@@ -782,6 +911,10 @@ struct list_ctx {
 						   the scan's transaction */
 	size_t			 total;
 	cJSON			*page;		/* out: matching, in order */
+	bool			 whole;		/* a filter that an index hit
+						   matches, a page of it all */
+	struct read_ctx		 one;		/* out: whole, its one match */
+	char			 one_id[STORE_ID_MAX + 1];
 	enum scim_err		 rc;
 	struct scim_error	*err;
 };
@@ -830,6 +963,43 @@ page_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	return true;
 }
 
+/*
+ * The filter pins resource id (an index hit): read it.  When it matches
+ * for sure and the answer shows all of it, keep its text in lc->one for
+ * resource_answer(); else parse it and match it as a scan would.
+ */
+static enum scim_err
+list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
+    struct scim_error *err)
+{
+	struct read_ctx	*r = &lc->one;
+	cJSON		*obj;
+	bool		 keep = false;
+	enum scim_err	 rc;
+
+	snprintf(lc->one_id, sizeof(lc->one_id), "%s", id);
+	r->id = lc->one_id;
+	if ((rc = read_one(t, r, err)) == SCIM_E_NOT_FOUND)
+		return SCIM_OK;
+	if (rc != SCIM_OK)
+		return rc;
+	if (lc->whole && resource_answerable(r->text, r->len)) {
+		lc->total = 1;
+		if (lc->want_backref)
+			rc = read_backref(t, lc->k, lc->c->auth.tenant,
+			    lc->c->base_url, r->id, &r->refs, err);
+		return rc;
+	}
+	rc = parse_record(r, &obj, err);
+	read_ctx_clear(r);
+	if (rc != SCIM_OK)
+		return rc;
+	list_each(lc, lc->one_id, obj, &keep);
+	if (!keep)
+		cJSON_Delete(obj);
+	return lc->rc;
+}
+
 static enum scim_err
 list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
@@ -837,11 +1007,10 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	const struct filter *f = lc->q->filter;
 	const char	*hint;
 	char		 id[STORE_ID_MAX + 1];
-	cJSON		*obj = NULL;
-	bool		 keep;
 	enum scim_err	 rc;
 
 	cJSON_Delete(lc->page);
+	read_ctx_clear(&lc->one);
 	lc->total = 0;
 	lc->t = t;
 	lc->rc = SCIM_OK;
@@ -869,16 +1038,7 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 				return rc;
 			hint = id;
 		}
-		rc = store_get(t, lc->k->kind, lc->c->auth.tenant, hint, &obj,
-		    err);
-		if (rc == SCIM_E_NOT_FOUND)
-			return SCIM_OK;
-		if (rc != SCIM_OK)
-			return rc;
-		keep = false;
-		list_each(lc, hint, obj, &keep);
-		if (!keep)
-			cJSON_Delete(obj);
+		return list_one(t, lc, hint, err);
 	} else if (f != NULL &&
 	    (hint = filter_eq_hint(f, "externalId")) != NULL)
 		rc = store_scan_external(t, lc->k->kind, lc->c->auth.tenant,
@@ -982,16 +1142,18 @@ static enum scim_err
 run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 {
 	struct list_ctx	 lc;
-	cJSON		*out, *e, *r;
+	cJSON		*out = NULL, *e, *r;
+	char		*body = NULL, *ver = NULL;
 	enum scim_err	 rc;
+	bool		 exact;
 
 	memset(&lc, 0, sizeof(lc));
 	lc.c = c;
 	lc.k = kind_of(c);
 	lc.q = q;
 	lc.filter_backref = q->filter != NULL &&
-	    filter_uses(q->filter, lc.k->backref);
-	lc.want_backref = resource_wants(lc.k->rt, lc.k->backref,
+	    filter_uses(q->filter, lc.k->rt->backref);
+	lc.want_backref = resource_wants(lc.k->rt, lc.k->rt->backref,
 	    q->attributes, q->excluded) != 0;
 	/*
 	 * Unsorted, the page is known during the scan: read its back-
@@ -999,8 +1161,29 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	 */
 	lc.page_backref = lc.want_backref && !lc.filter_backref &&
 	    !q->sorted;
+	lc.one.c = c;
+	lc.one.k = lc.k;
+	lc.whole = !q->sorted && q->start == 1 && q->count >= 1 &&
+	    answers_whole(lc.k, q->attributes, q->excluded) &&
+	    (filter_eq_only(q->filter, "id", &exact) != NULL ||
+	    (filter_eq_only(q->filter, lc.k->name_attr, &exact) != NULL &&
+	    !exact));
 	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
 		goto out;
+	if (lc.one.text != NULL) {
+		/* The one match, answered from its stored text. */
+		if ((body = answer_text(&lc.one, &ver, &rc, err)) == NULL ||
+		    (out = cJSON_CreateArray()) == NULL ||
+		    (r = cJSON_CreateRaw(body)) == NULL) {
+			cJSON_Delete(out);
+			rc = oom(err);
+			goto out;
+		}
+		cJSON_AddItemToArray(out, r);
+		if ((c->resp.body = service_list_response(1, 1, out)) == NULL)
+			rc = oom(err);
+		goto out;
+	}
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
 		goto out;
 	if (lc.want_backref && !lc.filter_backref && !lc.page_backref &&
@@ -1016,7 +1199,7 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		cJSON_DetachItemViaPointer(lc.page, e);
 		if (!lc.want_backref)
 			cJSON_DeleteItemFromObjectCaseSensitive(e,
-			    lc.k->backref);
+			    lc.k->rt->backref);
 		r = resource_render_take(lc.k->rt, e, c->base_url,
 		    q->attributes, q->excluded);
 		if (r == NULL) {
@@ -1031,6 +1214,9 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		rc = oom(err);
 out:
 	cJSON_Delete(lc.page);
+	read_ctx_clear(&lc.one);
+	free(body);
+	free(ver);
 	return rc;
 }
 
@@ -1228,8 +1414,9 @@ write_backref(struct write_ctx *w)
 	if (store_read(w->c->ctx->store, backref_fn, w, &err) != SCIM_OK) {
 		log_warn("%s %s written, but its %s could not be read for the "
 		    "answer: %s", w->k->rt->name, w->c->id ? w->c->id : w->id,
-		    w->k->backref, err.detail);
-		cJSON_DeleteItemFromObjectCaseSensitive(w->res, w->k->backref);
+		    w->k->rt->backref, err.detail);
+		cJSON_DeleteItemFromObjectCaseSensitive(w->res,
+		    w->k->rt->backref);
 	}
 }
 
@@ -1299,12 +1486,17 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	if ((rc = read_resource(c, w.k, &in, &members, err)) != SCIM_OK)
 		goto out;
 	/*
-	 * The transaction writes the normalised input itself: set_meta()
+	 * The transaction writes the normalised input, in its stored form
+	 * (resource_stored()), itself: set_meta()
 	 * replaces its id and meta on every run, and nothing else in it
 	 * changes, so a rerun after a conflict needs no fresh copy.
 	 */
-	w.res = in;
+	w.res = resource_stored(w.k->rt, in);
 	in = NULL;
+	if (w.res == NULL) {
+		rc = oom(err);
+		goto out;
+	}
 	w.members = members;
 	/* A new user has no groups yet: no need to look. */
 	w.backref = wants_backref(c, w.k) &&
@@ -1391,9 +1583,10 @@ member_but(const cJSON *o, const char *key, const cJSON *skip)
 }
 
 /*
- * Compare two stored forms, ignoring meta: what cJSON_Compare() says of
- * copies of a and b without their (first) "meta", without making the
- * copies, which cost more than the comparison.
+ * Compare two stored forms, ignoring meta and "schemas" (which a record
+ * stored plain lacks): what cJSON_Compare() says of copies of a and b
+ * without them, without making the copies, which cost more than the
+ * comparison.
  */
 static bool
 same_content(const cJSON *a, const cJSON *b)
@@ -1401,24 +1594,22 @@ same_content(const cJSON *a, const cJSON *b)
 	const cJSON	*ma = cJSON_GetObjectItemCaseSensitive(a, "meta");
 	const cJSON	*mb = cJSON_GetObjectItemCaseSensitive(b, "meta");
 	const cJSON	*x, *y;
+	int		 pass;
 
 	if (!cJSON_IsObject(a) || !cJSON_IsObject(b))
 		return false;
-	for (x = a->child; x != NULL; x = x->next) {
-		if (x == ma)
-			continue;
-		if (x->string == NULL ||
-		    (y = member_but(b, x->string, mb)) == NULL ||
-		    !cJSON_Compare(x, y, true))
-			return false;
-	}
-	for (y = b->child; y != NULL; y = y->next) {
-		if (y == mb)
-			continue;
-		if (y->string == NULL ||
-		    (x = member_but(a, y->string, ma)) == NULL ||
-		    !cJSON_Compare(y, x, true))
-			return false;
+	for (pass = 0; pass < 2; pass++) {
+		for (x = a->child; x != NULL; x = x->next) {
+			if (x == ma || (x->string != NULL &&
+			    strcmp(x->string, "schemas") == 0))
+				continue;
+			if (x->string == NULL ||
+			    (y = member_but(b, x->string, mb)) == NULL ||
+			    !cJSON_Compare(x, y, true))
+				return false;
+		}
+		y = a, a = b, b = y;
+		y = ma, ma = mb, mb = y;
 	}
 	return true;
 }
@@ -1460,7 +1651,8 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if ((rc = resource_normalize_change(w->k->rt, work, old, &norm,
 	    err)) != SCIM_OK)
 		goto out;
-	if (!set_meta(norm, w->c->id, w->k, old)) {
+	if ((norm = resource_stored(w->k->rt, norm)) == NULL ||
+	    !set_meta(norm, w->c->id, w->k, old)) {
 		rc = oom(err);
 		goto out;
 	}

@@ -1803,6 +1803,17 @@ filter_eq_hint(const struct filter *f, const char *attr)
 	}
 }
 
+const char *
+filter_eq_only(const struct filter *f, const char *attr, bool *case_exact)
+{
+	if (f == NULL || attr == NULL || f->kind != FK_CMP ||
+	    f->op != OP_EQ || f->urn != NULL || f->sub != NULL ||
+	    f->cmp != CMP_STRING || !same_name(f->name, attr))
+		return NULL;
+	*case_exact = f->case_exact;
+	return f->val.text;
+}
+
 /*
  * Names inside a value filter are sub-attributes of the bracketed
  * attribute, so they are not looked at; the bracketed attribute is.

@@ -73,6 +73,15 @@ void		 filter_free(struct filter *f);
 const char	*filter_eq_hint(const struct filter *f, const char *attr);
 
 /*
+ * If f is nothing but "attr eq <string>" (attr as for filter_eq_hint()),
+ * return that string and say in *case_exact whether the comparison is
+ * case-exact; else NULL.  A resource whose attr equals the string (folding
+ * ASCII case unless case-exact) matches f, without filter_match().
+ */
+const char	*filter_eq_only(const struct filter *f, const char *attr,
+		    bool *case_exact);
+
+/*
  * Does f mention the top-level attribute attr (canonical name, e.g.
  * "members" or "groups") anywhere?  Lets callers skip loading expensive
  * attributes that the filter cannot look at.

@@ -1307,35 +1307,41 @@ nomem:
 }
 
 /*
- * A copy of the stored meta (an empty object if there is none) with
- * "location" set to base + endpoint + "/" + id when base and id are
- * known; a trailing '/' on base is not doubled.  NULL when out of memory.
+ * base + endpoint + "/" + id (a trailing '/' on base is not doubled), a
+ * new string; NULL when base or id is missing or memory is short.
  */
-/*
- * base + endpoint + "/" + id for res (a trailing '/' on base is not
- * doubled), a new string; NULL when base or id is missing or memory is
- * short.
- */
+static char *
+location_of(const struct resource_type *rt, const char *id, const char *base)
+{
+	char		*url;
+	size_t		 blen, sz;
+
+	if (base == NULL || id == NULL)
+		return NULL;
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	sz = blen + strlen(rt->endpoint) + 1 + strlen(id) + 1;
+	if ((url = malloc(sz)) != NULL)
+		snprintf(url, sz, "%.*s%s/%s", (int)blen, base, rt->endpoint,
+		    id);
+	return url;
+}
+
 static char *
 meta_location(const struct resource_type *rt, const cJSON *res,
     const char *base)
 {
 	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
-	char		*url;
-	size_t		 blen, sz;
 
-	if (base == NULL || !cJSON_IsString(id))
-		return NULL;
-	blen = strlen(base);
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	sz = blen + strlen(rt->endpoint) + 1 + strlen(id->valuestring) + 1;
-	if ((url = malloc(sz)) != NULL)
-		snprintf(url, sz, "%.*s%s/%s", (int)blen, base, rt->endpoint,
-		    id->valuestring);
-	return url;
+	return location_of(rt, cJSON_IsString(id) ? id->valuestring : NULL,
+	    base);
 }
 
+/*
+ * A copy of the stored meta (an empty object if there is none) with
+ * "location" set when base and id are known.  NULL when out of memory.
+ */
 static cJSON *
 meta_copy(const struct resource_type *rt, const cJSON *res,
     const char *base)
@@ -1434,6 +1440,7 @@ render(const struct resource_type *rt, cJSON *res, bool take,
 		&schema_attr_id, &schema_attr_external_id
 	};
 	const struct schema		*ext;
+	const struct schema_attr	*a, *backref = NULL;
 	cJSON				*ev, *c, *next, *src;
 	cJSON				*out = NULL, *schemas, *eo, *meta = NULL,
 					*s;
@@ -1460,11 +1467,15 @@ render(const struct resource_type *rt, cJSON *res, bool take,
 		    get_ci(res, head[i]->name), &inc, &exc))
 			goto cleanup;
 	for (i = 0; i < rt->core->nattrs; i++) {
-		if (strcmp(rt->core->attrs[i].name, "meta") == 0)
+		a = &rt->core->attrs[i];
+		if (strcmp(a->name, "meta") == 0)
 			continue;
-		if (!render_attr(out, rt->core, &rt->core->attrs[i], src,
-		    get_ci(res, rt->core->attrs[i].name), &inc,
-		    &exc))
+		if (rt->backref != NULL && strcmp(a->name, rt->backref) == 0) {
+			backref = a;
+			continue;
+		}
+		if (!render_attr(out, rt->core, a, src, get_ci(res, a->name),
+		    &inc, &exc))
 			goto cleanup;
 	}
 
@@ -1498,6 +1509,10 @@ render(const struct resource_type *rt, cJSON *res, bool take,
 		    &exc))
 			goto cleanup;
 	}
+	/* Last before meta: see resource_answer(). */
+	if (backref != NULL && !render_attr(out, rt->core, backref, src,
+	    get_ci(res, backref->name), &inc, &exc))
+		goto cleanup;
 
 	if (take) {
 		if (meta->child != NULL && !render_attr(out, rt->core,
@@ -1542,6 +1557,192 @@ resource_render_take(const struct resource_type *rt, cJSON *res,
 		return NULL;
 	out = render(rt, res, true, base, attributes, excluded);
 	cJSON_Delete(res);
+	return out;
+}
+
+/* Is every member of o an empty object (what rendering left of it)? */
+static bool
+all_shown(const cJSON *o)
+{
+	const cJSON	*c;
+
+	for (c = o->child; c != NULL; c = c->next)
+		if (!(cJSON_IsObject(c) && c->child == NULL) &&
+		    !cJSON_IsNull(c))
+			return false;
+	return true;
+}
+
+/* Move what rendering left in src (not shown) into out, merging objects. */
+static void
+keep_rest(cJSON *out, cJSON *src)
+{
+	cJSON	*c, *d, *have;
+
+	while ((c = src->child) != NULL) {
+		cJSON_DetachItemViaPointer(src, c);
+		have = c->string != NULL ?
+		    cJSON_GetObjectItemCaseSensitive(out, c->string) : NULL;
+		if (cJSON_IsObject(c) && c->child == NULL)
+			cJSON_Delete(c);
+		else if (cJSON_IsObject(have) && cJSON_IsObject(c)) {
+			while ((d = c->child) != NULL)
+				cJSON_AddItemToArray(have,
+				    cJSON_DetachItemViaPointer(c, d));
+			cJSON_Delete(c);
+		} else
+			cJSON_AddItemToArray(out, c);	/* keeps c->string */
+	}
+}
+
+cJSON *
+resource_stored(const struct resource_type *rt, cJSON *res)
+{
+	cJSON	*out;
+
+	if (res == NULL)
+		return NULL;
+	if (rt->backref != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(res, rt->backref);
+	cJSON_DeleteItemFromObjectCaseSensitive(res, "schemas");
+	if ((out = render(rt, res, true, NULL, NULL, NULL)) != NULL) {
+		/* render() gave res an empty meta if it had none. */
+		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(res,
+		    "meta")) && cJSON_GetObjectItemCaseSensitive(res,
+		    "meta")->child == NULL)
+			cJSON_DeleteItemFromObjectCaseSensitive(res, "meta");
+		if (!all_shown(res)) {
+			/* A plain record: no "schemas" to say it is shown. */
+			cJSON_DeleteItemFromObjectCaseSensitive(out,
+			    "schemas");
+			keep_rest(out, res);
+		}
+	}
+	cJSON_Delete(res);
+	return out;
+}
+
+bool
+resource_set_id(cJSON *res, const char *id)
+{
+	cJSON	*idv, *after = NULL;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(res, "id");
+	if ((idv = cJSON_CreateString(id)) == NULL)
+		return false;
+	if ((idv->string = strdup("id")) == NULL) {
+		cJSON_Delete(idv);
+		return false;
+	}
+	/* cJSON_InsertItemInArray() takes arrays only (Debian's cJSON). */
+	if (res->child != NULL && res->child->string != NULL &&
+	    strcmp(res->child->string, "schemas") == 0)
+		after = res->child;
+	if (res->child == NULL) {
+		idv->prev = idv;
+		res->child = idv;
+	} else if (after == NULL) {
+		idv->next = res->child;
+		idv->prev = res->child->prev;
+		res->child->prev = idv;
+		res->child = idv;
+	} else {
+		idv->prev = after;
+		idv->next = after->next;
+		if (after->next != NULL)
+			after->next->prev = idv;
+		else
+			res->child->prev = idv;	/* the new last member */
+		after->next = idv;
+	}
+	return true;
+}
+
+static const char	shown_head[] = "{\"schemas\":[";
+static const char	meta_key[] = ",\"meta\":{";
+
+bool
+resource_answerable(const char *text, size_t len)
+{
+	return len > sizeof(shown_head) + sizeof(meta_key) &&
+	    memcmp(text, shown_head, sizeof(shown_head) - 1) == 0 &&
+	    text[len - 2] == '}' && text[len - 1] == '}';
+}
+
+char *
+resource_answer(const struct resource_type *rt, const char *text,
+    size_t len, const char *id, cJSON *backref, const char *base,
+    char **version)
+{
+	static const struct sel_list	 none;
+	const size_t			 klen = sizeof(meta_key) - 1;
+	const struct schema_attr	*a;
+	const char			*p;
+	const cJSON			*v;
+	cJSON				*tail = NULL, *hold = NULL, *meta;
+	char				*url = NULL, *tt = NULL, *out = NULL;
+	size_t				 head, tlen;
+
+	*version = NULL;
+	if (!resource_answerable(text, len))
+		goto out;
+	/* meta is the last member and holds no object: find it from the end. */
+	for (p = text + len - 2 - klen; p > text; p--)
+		if (*p == ',' && memcmp(p, meta_key, klen) == 0)
+			break;
+	if (p == text)
+		goto out;
+	head = (size_t)(p - text);
+	/* The parts rendered as render() would: back-reference, then meta. */
+	if ((tail = cJSON_CreateObject()) == NULL ||
+	    (hold = cJSON_CreateObject()) == NULL)
+		goto out;
+	meta = cJSON_ParseWithLength(p + klen - 1, len - 1 - (head + klen - 1));
+	if (!cJSON_IsObject(meta)) {
+		cJSON_Delete(meta);
+		goto out;
+	}
+	cJSON_AddItemToObject(hold, "meta", meta);
+	if ((url = location_of(rt, id, base)) != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(meta, "location");
+		if (cJSON_AddStringToObject(meta, "location", url) == NULL)
+			goto out;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(meta, "version");
+	if (cJSON_IsString(v) && (*version = strdup(v->valuestring)) == NULL)
+		goto out;
+	if (backref != NULL) {
+		if (rt->backref == NULL ||
+		    (a = schema_find(rt->core, rt->backref)) == NULL)
+			goto out;
+		cJSON_AddItemToObject(hold, rt->backref, backref);
+		if (!render_attr(tail, rt->core, a, hold, backref, &none,
+		    &none)) {
+			backref = NULL;
+			goto out;
+		}
+		backref = NULL;
+	}
+	if (!render_attr(tail, rt->core, &schema_attr_meta, hold, meta,
+	    &none, &none) || (tt = cJSON_PrintUnformatted(tail)) == NULL)
+		goto out;
+	/* text up to meta, then tail's members with its closing brace. */
+	tlen = strlen(tt);
+	if ((out = malloc(head + tlen + 1)) != NULL) {
+		memcpy(out, text, head);
+		out[head] = ',';
+		memcpy(out + head + 1, tt + 1, tlen);	/* with the NUL */
+	}
+out:
+	if (out == NULL) {
+		free(*version);
+		*version = NULL;
+	}
+	cJSON_Delete(backref);
+	cJSON_Delete(hold);
+	cJSON_Delete(tail);
+	free(url);
+	free(tt);
 	return out;
 }
 

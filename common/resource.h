@@ -14,6 +14,9 @@
 #ifndef SCIM_RESOURCE_H
 #define SCIM_RESOURCE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 #include "error.h"
@@ -80,6 +83,43 @@ cJSON		*resource_render(const struct resource_type *rt,
 cJSON		*resource_render_take(const struct resource_type *rt,
 		    cJSON *res, const char *base, const char *attributes,
 		    const char *excluded);
+
+/*
+ * The stored form of res (consumed; NULL when memory is short): res as
+ * resource_render() shows it with no lists and no base, "schemas" first,
+ * then id, externalId, attributes in schema order, extensions, custom
+ * extensions and meta (the back-reference is never stored), so that a
+ * read can answer with the stored text itself (resource_answer()).  When
+ * such an answer would not show everything in res (a password), the rest
+ * is kept and "schemas" left out: a plain record, which reads render.
+ */
+cJSON		*resource_stored(const struct resource_type *rt, cJSON *res);
+
+/*
+ * Give res the member "id" (replacing any) where answers show it: first,
+ * or after "schemas" in the stored form.  False when memory is short.
+ */
+bool		 resource_set_id(cJSON *res, const char *id);
+
+/*
+ * Is text (len bytes, a stored record) in resource_stored() form, so that
+ * resource_answer() can answer with it?
+ */
+bool		 resource_answerable(const char *text, size_t len);
+
+/*
+ * The answer to a read of a record stored in resource_stored() form, made
+ * from its text (len bytes) without parsing all of it: backref (the
+ * "groups" or "members" array, consumed; NULL to show none) goes in before
+ * meta and meta.location is set from base and id.  It is, byte for byte,
+ * what printing resource_render() of the parsed record with backref
+ * attached and no lists gives.  A new string, NULL when text is not in
+ * that form or memory is short; *version gets meta.version (a new string,
+ * for the ETag) or NULL.
+ */
+char		*resource_answer(const struct resource_type *rt,
+		    const char *text, size_t len, const char *id,
+		    cJSON *backref, const char *base, char **version);
 
 /*
  * Would resource_render() with these lists show top-level attribute attr

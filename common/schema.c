@@ -493,6 +493,7 @@ const struct resource_type rt_user = {
 	.description = "User Account",
 	.core = &schema_user,
 	.ext = user_exts,
+	.backref = "groups",
 };
 
 const struct resource_type rt_group = {
@@ -501,6 +502,7 @@ const struct resource_type rt_group = {
 	.description = "Group",
 	.core = &schema_group,
 	.ext = no_exts,
+	.backref = "members",
 };
 
 const struct schema *const schema_all[] = {

@@ -96,6 +96,13 @@ struct resource_type {
 	const char			*description;
 	const struct schema		*core;
 	const struct schema *const	*ext;		/* NULL-terminated */
+	/*
+	 * The attribute not stored with the resource but read from the
+	 * membership index for every answer ("groups" of a User, "members"
+	 * of a Group): answers show it last before meta, so a stored
+	 * record's text can be answered with it put in (resource_answer()).
+	 */
+	const char			*backref;
 };
 
 extern const struct schema		 schema_user;

@@ -918,6 +918,35 @@ key_get(struct store_txn *t, enum dbi d, const char *a, const char *b,
 	return rc;
 }
 
+/* The stored bytes under key (a, b), NUL-terminated, in *out (a copy). */
+static enum scim_err
+key_get_text(struct store_txn *t, enum dbi d, const char *a, const char *b,
+    char **out, size_t *len, struct scim_error *err)
+{
+	struct key	 k;
+	DBT		 key, data;
+	int		 ret;
+
+	*out = NULL;
+	*len = 0;
+	if (!key_make(&k, a, b, NULL, false))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	dbt_set(&key, k.buf, k.len);
+	dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data,
+	    t->readonly ? 0 : DB_RMW);
+	key_free(&k);
+	if (ret != 0)
+		return dberr(t, ret, dbdefs[d].file, err);
+	if ((*out = malloc(data.size + 1)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	memcpy(*out, data.data, data.size);
+	(*out)[data.size] = '\0';
+	*len = data.size;
+	return SCIM_OK;
+}
+
 static enum scim_err
 key_put_json(struct store_txn *t, enum dbi d, const char *a, const char *b,
     const char *c, const cJSON *obj, u_int32_t flags, struct scim_error *err)
@@ -1114,6 +1143,17 @@ store_get(struct store_txn *t, enum store_kind kind, const char *tenant,
 		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
 	rc = key_get(t, kinds[kind].rec, tenant, id, NULL, out, err);
 	return rc;
+}
+
+enum scim_err
+store_get_raw(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *id, char **out, size_t *len, struct scim_error *err)
+{
+	*out = NULL;
+	*len = 0;
+	if (!check_id(id) || !check_id(tenant))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
+	return key_get_text(t, kinds[kind].rec, tenant, id, out, len, err);
 }
 
 static const char *
@@ -1730,30 +1770,11 @@ enum scim_err
 store_token_get_raw(struct store_txn *t, const char *tid, char **out,
     size_t *len, struct scim_error *err)
 {
-	struct key	 k;
-	DBT		 key, data;
-	int		 ret;
-
 	*out = NULL;
 	*len = 0;
 	if (!check_id(tid))
 		return scim_fail(err, SCIM_E_NOT_FOUND, "no such token");
-	if (!key_make(&k, tid, NULL, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	dbt_set(&key, k.buf, k.len);
-	dbt_set(&data, NULL, 0);
-	t->s->st.gets++;
-	ret = t->s->db[DBI_TOKENS]->get(t->s->db[DBI_TOKENS], t->txn, &key,
-	    &data, t->readonly ? 0 : DB_RMW);
-	key_free(&k);
-	if (ret != 0)
-		return dberr(t, ret, dbdefs[DBI_TOKENS].file, err);
-	if ((*out = malloc(data.size + 1)) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	memcpy(*out, data.data, data.size);
-	(*out)[data.size] = '\0';
-	*len = data.size;
-	return SCIM_OK;
+	return key_get_text(t, DBI_TOKENS, tid, NULL, out, len, err);
 }
 
 enum scim_err

@@ -137,6 +137,14 @@ enum scim_err	 store_get(struct store_txn *t, enum store_kind kind,
 		    struct scim_error *err);
 
 /*
+ * The stored text of a user or group (len bytes, NUL-terminated) in *out,
+ * which the caller frees: for an answer made from the text itself.
+ */
+enum scim_err	 store_get_raw(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const char *id, char **out,
+		    size_t *len, struct scim_error *err);
+
+/*
  * Write res (must carry "id"; userName for users, displayName for groups)
  * and keep the name and externalId indexes in step.  old is the stored
  * version being replaced, or NULL for a create (then an existing id is

@@ -743,8 +743,9 @@ test_render(void)
 	out = resource_render(&rt_user, res, BASE, NULL, NULL);
 	key_order(out, keys, sizeof(keys));
 	is_str(keys, "schemas,id,externalId,userName,name,displayName,"
-	    "active,emails,groups," ENT "," CUSTOM ",meta",
-	    "render: members in schema order, schemas first, meta last");
+	    "active,emails," ENT "," CUSTOM ",groups,meta",
+	    "render: members in schema order, schemas first, the "
+	    "back-reference and meta last");
 	cJSON_Delete(out);
 	cJSON_Delete(res);
 
@@ -757,6 +758,112 @@ test_render(void)
 	ok(cJSON_Compare(res, out, true), "render: stored resource unchanged");
 	cJSON_Delete(out);
 	cJSON_Delete(res);
+}
+
+/* --- resource_stored() and resource_answer() --- */
+
+/*
+ * Store res (single-quoted JSON, a record as a handler has it, its
+ * back-reference attached as a read would) the way crud.c does, and answer
+ * from the stored text: the answer must be, byte for byte, what rendering
+ * the record gives; excluded is NULL or the back-reference.
+ */
+static void
+answer_case(const struct resource_type *rt, const char *json,
+    const char *excluded, bool answerable, const char *name)
+{
+	cJSON	*res, *refs, *stored, *want;
+	char	*text, *got = NULL, *wtext, *ver = NULL;
+	size_t	 len;
+
+	if ((res = parse_q(json, __LINE__)) == NULL) {
+		ok(0, "answer: %s: parse", name);
+		return;
+	}
+	want = resource_render(rt, res, BASE, NULL, excluded);
+	wtext = cJSON_PrintUnformatted(want);
+	refs = cJSON_DetachItemFromObjectCaseSensitive(res, rt->backref);
+	stored = resource_stored(rt, cJSON_Duplicate(res, true));
+	text = cJSON_PrintUnformatted(stored);
+	len = strlen(text);
+	ok(resource_answerable(text, len) == answerable,
+	    "answer: %s: stored %s", name, answerable ? "as shown" : "plain");
+	/* The stored form loses nothing of the record. */
+	cJSON_DeleteItemFromObjectCaseSensitive(stored, "schemas");
+	ok(cJSON_Compare(stored, res, true), "answer: %s: same content",
+	    name);
+	if (answerable) {
+		got = resource_answer(rt, text, len,
+		    cJSON_GetObjectItem(res, "id")->valuestring,
+		    excluded != NULL ? NULL : refs, BASE, &ver);
+		if (excluded == NULL)
+			refs = NULL;		/* consumed */
+		is_str(got ? got : "(null)", wtext, "answer: same bytes as "
+		    "render");
+		is_str(ver ? ver : "(null)", cJSON_GetObjectItem(
+		    cJSON_GetObjectItem(res, "meta"), "version")->valuestring,
+		    "answer: version for the ETag");
+	} else
+		ok(resource_answer(rt, text, len, "x", NULL, BASE, &ver) ==
+		    NULL && ver == NULL, "answer: %s: none from a plain "
+		    "record", name);
+	free(got);
+	free(ver);
+	free(text);
+	free(wtext);
+	cJSON_Delete(refs);
+	cJSON_Delete(stored);
+	cJSON_Delete(want);
+	cJSON_Delete(res);
+}
+
+static void
+test_answer(void)
+{
+	static const char	user[] =
+	    "{'id':'u1','externalId':'e1','userName':'bjensen',"
+	    "'name':{'givenName':'Barbara','familyName':'Jensen'},"
+	    "'displayName':'Babs \\u00e9\\n\\\"q\\\"','active':true,"
+	    "'emails':[{'value':'b@work','type':'work','primary':true}],"
+	    "'x509Certificates':[{'value':'AAAA'}],"
+	    "'groups':[{'value':'g1','display':'G'}],"
+	    "'" ENT "':{'department':'Sales','manager':{'value':'m1'}},"
+	    "'" CUSTOM "':{'costCode':'A1','x':1.5,'meta':{'n':1}},"
+	    "'meta':{'resourceType':'User','created':'2024-01-01T00:00:00Z',"
+	    "'lastModified':'2024-01-02T00:00:00Z','version':'W/\\\"3\\\"'}}";
+	static const char	nogroups[] =
+	    "{'userName':'a','id':'u2','meta':{'resourceType':'User',"
+	    "'version':'W/\\\"1\\\"'},'title':'T'}";
+	static const char	group[] =
+	    "{'id':'g1','displayName':'Admins','externalId':'x',"
+	    "'members':[{'value':'u1','display':'B','type':'User'}],"
+	    "'meta':{'resourceType':'Group','created':'2024-01-01T00:00:00Z',"
+	    "'lastModified':'2024-01-01T00:00:00Z','version':'W/\\\"2\\\"'}}";
+	static const char	empty_group[] =
+	    "{'id':'g2','displayName':'None','members':[],"
+	    "'meta':{'resourceType':'Group','version':'W/\\\"1\\\"'}}";
+	static const char	plain[] = "{\"id\":\"u1\",\"userName\":\"a\","
+	    "\"meta\":{\"version\":\"W/\\\"1\\\"\"}}";
+	static const char	nometa[] = "{\"schemas\":[\"x\"],\"id\":\"u\","
+	    "\"userName\":\"a\",\"title\":{\"x\":1}}";
+	char			*ver = (char *)"x";
+
+	answer_case(&rt_user, user, NULL, true, "user with groups");
+	answer_case(&rt_user, user, "groups", true, "excludedAttributes="
+	    "groups");
+	answer_case(&rt_user, nogroups, NULL, true, "user in no group");
+	answer_case(&rt_group, group, NULL, true, "group with members");
+	answer_case(&rt_group, group, "members", true,
+	    "excludedAttributes=members");
+	answer_case(&rt_group, empty_group, NULL, true, "group of none");
+	/* Never shown, so kept in a plain record that reads render. */
+	answer_case(&rt_user, stored_user, NULL, false, "user with a "
+	    "password");
+	/* Records written before the stored form. */
+	ok(!resource_answerable(plain, strlen(plain)),
+	    "answer: a record stored plain is not answered from");
+	ok(resource_answer(&rt_user, nometa, strlen(nometa), "u", NULL, BASE,
+	    &ver) == NULL && ver == NULL, "answer: none without meta");
 }
 
 /* --- resource_wants() --- */
@@ -885,6 +992,7 @@ main(void)
 {
 	test_normalize();
 	test_render();
+	test_answer();
 	test_wants();
 	test_bool();
 	test_change();
