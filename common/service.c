@@ -404,6 +404,11 @@ service_main(const struct service *svc, int argc, char *argv[])
 			service_renew(&ctx.store, argv, env0);
 			break;
 		}
+		/* Not in the request path: the client has its answer. */
+		if (store_checkpoint_due(ctx.store)) {
+			http_finish();
+			store_checkpoint(ctx.store);
+		}
 	}
 	store_close(ctx.store);
 	return 0;

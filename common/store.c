@@ -61,7 +61,7 @@ struct store {
 	DB_ENV			*env;
 	DB			*db[DBI__MAX];
 	bool			 broken;	/* DB_RUNRECOVERY seen */
-	unsigned		 since_ckp;	/* commits since checkpoint */
+	unsigned		 since_ckp;	/* writes since checkpoint */
 	unsigned		 lock_timeout_ms; /* conflicts before reopen */
 	struct store_stats	 st;
 	char			*home;
@@ -630,15 +630,6 @@ store_txn_store(struct store_txn *t)
 	return t->s;
 }
 
-void
-store_checkpoint(struct store *s)
-{
-	int	 ret;
-
-	if ((ret = s->env->txn_checkpoint(s->env, 1024, 0, 0)) != 0)
-		log_warn("checkpoint: %s", db_strerror(ret));
-}
-
 /*
  * Has the environment been panicked (another process is running
  * recovery)?  Every locking call checks the panic flag first, so a
@@ -654,6 +645,27 @@ env_panicked(struct store *s)
 		return ret == DB_RUNRECOVERY;
 	s->env->lock_id_free(s->env, id);
 	return false;
+}
+
+void
+store_checkpoint(struct store *s)
+{
+	int	 ret;
+
+	s->since_ckp = 0;
+	/* It writes pages into the files: never while a recovery runs. */
+	if (s->broken || s->env == NULL || !gate_enter(s))
+		return;
+	if (!env_panicked(s) &&
+	    (ret = s->env->txn_checkpoint(s->env, 1024, 0, 0)) != 0)
+		log_warn("checkpoint: %s", db_strerror(ret));
+	gate_leave(s);
+}
+
+bool
+store_checkpoint_due(const struct store *s)
+{
+	return s != NULL && s->since_ckp >= CKP_COMMITS;
 }
 
 /*
@@ -757,10 +769,8 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 			}
 			if (ret == 0) {
 				s->st.commits++;
-				if (!readonly && ++s->since_ckp >= 256) {
-					s->since_ckp = 0;
-					store_checkpoint(s);
-				}
+				if (!readonly)
+					s->since_ckp++;
 				gate_leave(s);
 				return SCIM_OK;
 			}

@@ -283,7 +283,16 @@ enum scim_err	 store_meta_get(struct store_txn *t, const char *name,
 enum scim_err	 store_meta_put(struct store_txn *t, const char *name,
 		    const char *value, struct scim_error *err);
 
-/* Write a checkpoint if enough log has accumulated (cheap otherwise). */
+/*
+ * Write a checkpoint if enough log has accumulated (cheap otherwise): the
+ * dirty pages go to the files, and the log before them is no longer
+ * needed by recovery.  It can take a while on a busy store, so programs
+ * run it between requests, when store_checkpoint_due() says enough
+ * writes (CKP_COMMITS) were made since the last one, after the client
+ * has its answer.
+ */
+#define CKP_COMMITS	256
 void		 store_checkpoint(struct store *s);
+bool		 store_checkpoint_due(const struct store *s);
 
 #endif /* SCIM_STORE_H */

@@ -6,6 +6,8 @@
  * /Groups, then resource_render of the result with and without
  * attribute lists.  Each rendering is also made by resource_render_take
  * from a copy: both must print to the same bytes (abort otherwise).
+ * The result is also stored as crud.c stores it and answered from the
+ * stored text (resource_answer()): the same bytes as rendering again.
  * The raw bytes also go through util_utf8_valid, the check read_body()
  * makes.
  */
@@ -43,6 +45,56 @@ render_both(const struct resource_type *rt, const cJSON *norm,
 	cJSON_Delete(take);
 }
 
+/*
+ * Store norm as crud.c does (resource_stored(), an id, a meta) and answer
+ * from the stored text with a back-reference put in: the same bytes as
+ * rendering the record, and nothing of norm lost when it is stored plain.
+ */
+static void
+store_answer(const struct resource_type *rt, const cJSON *norm)
+{
+	static const char	 base[] = "https://h/scim/v2";
+	cJSON			*rec, *stored, *meta, *refs, *want;
+	char			*text, *got, *wtext, *ver;
+
+	if ((rec = cJSON_Duplicate(norm, true)) == NULL)
+		return;
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "id");
+	if ((stored = resource_stored(rt, rec)) == NULL)
+		return;
+	if (!resource_set_id(stored, "fuzz-id") ||
+	    (meta = cJSON_AddObjectToObject(stored, "meta")) == NULL) {
+		cJSON_Delete(stored);
+		return;
+	}
+	cJSON_AddStringToObject(meta, "resourceType", rt->name);
+	cJSON_AddStringToObject(meta, "version", "W/\"1\"");
+	refs = cJSON_Parse("[{\"value\":\"g\",\"display\":\"G \\u0001\"}]");
+	text = cJSON_PrintUnformatted(stored);
+	rec = cJSON_Duplicate(stored, true);
+	if (text != NULL && rec != NULL && refs != NULL &&
+	    resource_answerable(text, strlen(text))) {
+		cJSON_AddItemToObject(rec, rt->backref,
+		    cJSON_Duplicate(refs, true));
+		want = resource_render(rt, rec, base, NULL, NULL);
+		wtext = want != NULL ? cJSON_PrintUnformatted(want) : NULL;
+		got = resource_answer(rt, text, strlen(text), "fuzz-id", refs,
+		    base, &ver);
+		refs = NULL;
+		if (got != NULL && wtext != NULL && strcmp(got, wtext) != 0)
+			abort();
+		free(got);
+		free(ver);
+		free(wtext);
+		cJSON_Delete(want);
+	} else if (rec != NULL && cJSON_GetObjectItem(rec, "schemas") != NULL)
+		abort();	/* plain records have no "schemas" */
+	cJSON_Delete(refs);
+	cJSON_Delete(rec);
+	free(text);
+	cJSON_Delete(stored);
+}
+
 static void
 normalize_render(const struct resource_type *rt, const cJSON *body)
 {
@@ -59,6 +111,7 @@ normalize_render(const struct resource_type *rt, const cJSON *body)
 		    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:"
 		    "User:manager", NULL);
 		render_both(rt, norm, NULL, "members,name.givenName,groups");
+		store_answer(rt, norm);
 	}
 	cJSON_Delete(norm);
 	cJSON_ArrayForEach(item, body)
