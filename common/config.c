@@ -2,10 +2,12 @@
  * scim.conf reading with inih: one table of keys, each with a setter.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -119,6 +121,9 @@ config_handler(void *user, const char *section, const char *name,
 		ok = set_uint(&c->max_processes, value, 8, 100000);
 	else if (KEY("store", "lock_timeout_ms"))
 		ok = set_uint(&c->lock_timeout_ms, value, 10, 600000);
+	else if (KEY("store", "cache_max_mb"))
+		ok = set_uint(&c->cache_max_mb, value, CACHE_MAX_MB_MIN,
+		    CACHE_MAX_MB_MAX);
 	else if (KEY("http", "base_url"))
 		ok = set_str(c->base_url, sizeof(c->base_url), value);
 	else if (KEY("http", "max_body")) {
@@ -187,6 +192,28 @@ config_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
+/*
+ * The default [store] cache_max_mb: a quarter of physical memory, so that
+ * a store sized to its data never crowds out the web server and the page
+ * cache, and no more than CACHE_MAX_MB_DEFAULT_CAP.
+ */
+static unsigned
+default_cache_max_mb(void)
+{
+	long		 pages = sysconf(_SC_PHYS_PAGES);
+	long		 pagesize = sysconf(_SC_PAGESIZE);
+	uint64_t	 mb;
+
+	if (pages <= 0 || pagesize <= 0)
+		return CACHE_MAX_MB_UNKNOWN;
+	mb = (uint64_t)pages * (uint64_t)pagesize / 4 / (1024 * 1024);
+	if (mb < CACHE_MAX_MB_MIN)
+		mb = CACHE_MAX_MB_MIN;
+	if (mb > CACHE_MAX_MB_DEFAULT_CAP)
+		mb = CACHE_MAX_MB_DEFAULT_CAP;
+	return (unsigned)mb;
+}
+
 void
 config_defaults(struct scim_config *cfg)
 {
@@ -196,6 +223,7 @@ config_defaults(struct scim_config *cfg)
 	cfg->sync = STORE_SYNC_FULL;
 	cfg->max_processes = 256;
 	cfg->lock_timeout_ms = 2000;
+	cfg->cache_max_mb = default_cache_max_mb();
 	cfg->max_body = 1024 * 1024;
 	cfg->default_count = 100;
 	cfg->max_results = 1000;

@@ -19,6 +19,16 @@ enum store_sync {
 	STORE_SYNC_NONE		/* neither (tests and benchmarks only) */
 };
 
+/*
+ * [store] cache_max_mb, in MiB: its bounds.  The default is a quarter of
+ * physical memory, at most CACHE_MAX_MB_DEFAULT_CAP; CACHE_MAX_MB_UNKNOWN
+ * when sysconf() cannot tell.
+ */
+#define CACHE_MAX_MB_MIN	 16
+#define CACHE_MAX_MB_MAX	 1048576	/* 1 TiB */
+#define CACHE_MAX_MB_DEFAULT_CAP 16384		/* 16 GiB: ~8 million users */
+#define CACHE_MAX_MB_UNKNOWN	 1024
+
 struct scim_config {
 	char		 path[4096];	/* the file read, "" if none */
 	/* [store] */
@@ -26,6 +36,7 @@ struct scim_config {
 	enum store_sync	 sync;		/* commit durability */
 	unsigned	 max_processes;	/* processes sharing the store */
 	unsigned	 lock_timeout_ms; /* conflicts before reopening */
+	unsigned	 cache_max_mb;	/* largest automatic cache, MiB */
 	/* [http] */
 	char		 base_url[1024]; /* "" = derive from the request */
 	size_t		 max_body;	/* bytes; larger bodies get 413 */

@@ -35,6 +35,16 @@
  * ended (SIGKILL) by that one; a process inside an open for
  * STORE_OPEN_STALL_SECONDS is ended by SIGALRM (the store owns alarm()
  * during an open).
+ *
+ * The shared cache is sized to the data (store_cache_want()) whenever the
+ * environment is created: at the first open after a process died in it
+ * (recovery creates it anew), or, when the cache in place is more than an
+ * eighth off that size, at an open that finds no other process in it.
+ * Berkeley DB 5.3 cannot safely grow a cache that several processes share
+ * (a checkpoint in one process walks cache regions another added without
+ * mapping them), so a store that grows gets its larger cache at such an
+ * open.  A set_cachesize line in the home's DB_CONFIG turns all of this
+ * off: the operator's size holds.
  */
 #ifndef SCIM_STORE_H
 #define SCIM_STORE_H
@@ -73,6 +83,22 @@ struct store_stats {
 					   lasting conflicts) */
 };
 
+/* The shared cache, as the last open of this process found it. */
+struct store_cache {
+	uint64_t	 data;		/* bytes of the databases */
+	uint64_t	 want;		/* store_cache_want(data), 0 when the
+					   home's DB_CONFIG sets the size */
+	uint64_t	 size;		/* the environment's cache, bytes */
+};
+
+/*
+ * The cache for data bytes of databases, capped at max bytes: 5/4 of the
+ * data plus 32 MiB, rounded up to 8 MiB, at least 80 MiB.  This is the
+ * whole cache, Berkeley DB's bookkeeping included (the size that
+ * DB_ENV->get_cachesize() and db_stat -m report).
+ */
+uint64_t	 store_cache_want(uint64_t data, uint64_t max);
+
 /*
  * Open (creating if needed) the environment in cfg->home.  On a fresh
  * home, db/DB_CONFIG defaults are written there first.  *out is freed by
@@ -90,6 +116,9 @@ void		 store_close(struct store *s);
  * a fresh one).
  */
 bool		 store_stale(const struct store *s);
+
+/* The cache the store has. */
+void		 store_cache(const struct store *s, struct store_cache *out);
 
 /* Counters since store_open(), or reset them. */
 void		 store_stats(const struct store *s, struct store_stats *out);

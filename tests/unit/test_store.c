@@ -2,15 +2,18 @@
  * Store tests against a real Berkeley DB environment in a temporary
  * directory: put/get, the name and externalId indexes and their
  * uniqueness, tenant isolation, membership both ways, key spaces; two
- * processes writing at once; and a process SIGKILLed inside an open
- * transaction while another one carries on.
+ * processes writing at once; a process SIGKILLed inside an open
+ * transaction while another one carries on; and the cache sized to the
+ * data.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -919,6 +922,191 @@ test_kv(struct store *s)
 	is_int(k.phase, 2, "reverse scan starts at the last key");
 }
 
+/* --- the cache sized to the data --- */
+
+#define MIB		(1024ULL * 1024)
+#define BLOB_MIB	56	/* enough data for more than the floor */
+
+static const struct {
+	uint64_t	 data, max, want;
+} cache_wants[] = {
+	{ 0, 1024 * 1024 * MIB, 80 * MIB },		/* the floor */
+	{ 38 * MIB, 1024 * 1024 * MIB, 80 * MIB },	/* 79.5 rounds up */
+	{ 48 * MIB, 1024 * 1024 * MIB, 96 * MIB },	/* 92 rounds up */
+	{ 292 * MIB, 1024 * 1024 * MIB, 400 * MIB },	/* 397 */
+	{ 1024 * MIB, 1024 * 1024 * MIB, 1312 * MIB },
+	{ 100 * 1024 * MIB, 16 * 1024 * MIB, 16 * 1024 * MIB }, /* capped */
+	{ 0, 16 * MIB, 16 * MIB },			/* cap below floor */
+};
+
+/* Within Berkeley DB's rounding (a few KB) of the size wanted? */
+static bool
+cache_near(uint64_t size, uint64_t want)
+{
+	return size >= want && size < want + MIB;
+}
+
+struct blob_arg {
+	char		 key[8];
+	const char	*value;
+};
+
+static enum scim_err
+blob_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct blob_arg	*b = arg;
+	cJSON		*v = cJSON_CreateString(b->value);
+	enum scim_err	 rc;
+
+	rc = store_kv_put(t, "cache", "blob", b->key, v, err);
+	cJSON_Delete(v);
+	return rc;
+}
+
+/* Write n values of 1 MiB into the store at cfg.home. */
+static bool
+fill_mib(int n)
+{
+	struct store		*s;
+	struct scim_error	 err;
+	struct blob_arg		 b;
+	char			*value;
+	bool			 good;
+	int			 i;
+
+	if ((value = malloc(MIB + 1)) == NULL)
+		return false;
+	memset(value, 'x', MIB);
+	value[MIB] = '\0';
+	b.value = value;
+	if (store_open(&s, &cfg, &err) != SCIM_OK) {
+		free(value);
+		return false;
+	}
+	for (i = 0, good = true; i < n && good; i++) {
+		snprintf(b.key, sizeof(b.key), "%04d", i);
+		good = store_run_nosync(s, blob_fn, &b, &err) == SCIM_OK;
+	}
+	store_close(s);
+	free(value);
+	return good;
+}
+
+/* Open the store at cfg.home, note its cache and close it again. */
+static bool
+cache_of(struct store_cache *c)
+{
+	struct store		*s;
+	struct scim_error	 err;
+
+	memset(c, 0, sizeof(*c));
+	if (store_open(&s, &cfg, &err) != SCIM_OK) {
+		printf("# %s\n", err.detail);
+		return false;
+	}
+	store_cache(s, c);
+	store_close(s);
+	return true;
+}
+
+/* Child: keep the store at cfg.home open until told to go. */
+static void
+cache_holder(int ready, int go)
+{
+	struct store		*s;
+	struct scim_error	 err;
+	char			 c;
+
+	if (store_open(&s, &cfg, &err) != SCIM_OK ||
+	    write(ready, "r", 1) != 1)
+		_exit(2);
+	if (read(go, &c, 1) < 0)
+		_exit(3);
+	store_close(s);
+	_exit(0);
+}
+
+static void
+test_cache(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct store_cache	 c;
+	uint64_t		 grown;
+	size_t			 i;
+	int			 ready[2], go[2], st, fd;
+	char			 ch, path[4200];
+	bool			 opened;
+	pid_t			 pid;
+
+	for (i = 0; i < sizeof(cache_wants) / sizeof(cache_wants[0]); i++)
+		ok(store_cache_want(cache_wants[i].data, cache_wants[i].max) ==
+		    cache_wants[i].want, "%llu MiB of data, at most %llu MiB: "
+		    "a cache of %llu MiB",
+		    (unsigned long long)(cache_wants[i].data / MIB),
+		    (unsigned long long)(cache_wants[i].max / MIB),
+		    (unsigned long long)(cache_wants[i].want / MIB));
+
+	snprintf(cfg.home, sizeof(cfg.home), "%s/cache", dir);
+	cfg.cache_max_mb = 1024;
+	opened = cache_of(&c);
+	ok(opened && c.want == 80 * MIB && cache_near(c.size, c.want),
+	    "a new store gets the 80 MiB floor (%llu bytes)",
+	    (unsigned long long)c.size);
+	ok(fill_mib(BLOB_MIB), "%d MiB written", BLOB_MIB);
+	opened = cache_of(&c);
+	ok(opened && c.data >= BLOB_MIB * MIB &&
+	    c.data < (BLOB_MIB + 8) * MIB,
+	    "the data counted: %llu bytes", (unsigned long long)c.data);
+	ok(c.want == store_cache_want(c.data, 1024 * MIB) &&
+	    c.want >= 96 * MIB && cache_near(c.size, c.want),
+	    "opened alone, the environment is made again for the data: "
+	    "%llu bytes", (unsigned long long)c.size);
+	grown = c.size;
+
+	if (pipe(ready) != 0 || pipe(go) != 0) {
+		ok(0, "pipe");
+		cfg = saved;
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		close(ready[0]);
+		close(go[1]);
+		cache_holder(ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	ok(read(ready[0], &ch, 1) == 1, "another process holds the store");
+	cfg.cache_max_mb = 64;
+	opened = cache_of(&c);
+	ok(opened && c.want == 64 * MIB && c.size == grown,
+	    "while it does, an opener joins the cache in place");
+	close(go[1]);
+	close(ready[0]);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the other process left");
+	opened = cache_of(&c);
+	ok(opened && cache_near(c.size, 64 * MIB),
+	    "alone again, cache_max_mb caps the cache: %llu bytes",
+	    (unsigned long long)c.size);
+
+	/* 48 MiB asked in DB_CONFIG: Berkeley DB adds its quarter. */
+	snprintf(cfg.home, sizeof(cfg.home), "%s/manual", dir);
+	mkdir(cfg.home, 0750);
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", cfg.home);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640)) < 0 ||
+	    write(fd, "set_cachesize 0 50331648 1\n", 27) != 27) {
+		ok(0, "%s", path);
+		cfg = saved;
+		return;
+	}
+	close(fd);
+	opened = cache_of(&c);
+	ok(opened && c.want == 0 && cache_near(c.size, 60 * MIB),
+	    "a set_cachesize line in the home's DB_CONFIG wins: %llu bytes",
+	    (unsigned long long)c.size);
+	cfg = saved;
+}
+
 int
 main(void)
 {
@@ -948,6 +1136,7 @@ main(void)
 	s_main = s;
 	test_stall();
 	test_first_open_race(tmpl);
+	test_cache(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
 		char cmd[128];

@@ -68,6 +68,38 @@ static const struct {
 	{ "", false, 0 },
 };
 
+/* [store] cache_max_mb values. */
+static const struct {
+	const char	*s;
+	bool		 ok;
+	unsigned	 want;
+} cache_max[] = {
+	{ "16", true, 16 },
+	{ "512", true, 512 },
+	{ "1048576", true, 1048576 },
+	{ "15", false, 0 },
+	{ "0", false, 0 },
+	{ "1048577", false, 0 },
+	{ "-64", false, 0 },
+	{ "1G", false, 0 },
+	{ "512 MB", false, 0 },
+	{ "", false, 0 },
+};
+
+/* What the default cache_max_mb should be on this machine. */
+static unsigned
+cache_max_default(void)
+{
+	unsigned long long	 mb;
+
+	mb = (unsigned long long)sysconf(_SC_PHYS_PAGES) *
+	    (unsigned long long)sysconf(_SC_PAGESIZE) / 4 / (1024 * 1024);
+	if (mb < CACHE_MAX_MB_MIN)
+		mb = CACHE_MAX_MB_MIN;
+	return mb > CACHE_MAX_MB_DEFAULT_CAP ? CACHE_MAX_MB_DEFAULT_CAP :
+	    (unsigned)mb;
+}
+
 static int
 conf_from(const char *text, struct scim_config *cfg, struct scim_error *err)
 {
@@ -156,6 +188,22 @@ main(void)
 		    strstr(err.detail, "retention_days") != NULL),
 		    "retention_days = \"%s\" %s", retention[i].s,
 		    retention[i].ok ? "accepted" : "refused, naming the key");
+	}
+	/* [store] cache_max_mb: MiB, 16 to 1 TiB. */
+	config_defaults(&cfg);
+	is_int(cfg.cache_max_mb, cache_max_default(),
+	    "default cache_max_mb is a quarter of memory, at most 16 GiB");
+	for (i = 0; i < sizeof(cache_max) / sizeof(cache_max[0]); i++) {
+		snprintf(buf, sizeof(buf), "[store]\ncache_max_mb = %s\n",
+		    cache_max[i].s);
+		rc = conf_from(buf, &cfg, &err);
+		ok(rc == (cache_max[i].ok ? SCIM_OK : SCIM_E_INTERNAL) &&
+		    (!cache_max[i].ok ||
+		    cfg.cache_max_mb == cache_max[i].want) &&
+		    (cache_max[i].ok ||
+		    strstr(err.detail, "cache_max_mb") != NULL),
+		    "cache_max_mb = \"%s\" %s", cache_max[i].s,
+		    cache_max[i].ok ? "accepted" : "refused, naming the key");
 	}
 	is_int(config_load(&cfg, "/nonexistent/scim.conf", &err),
 	    SCIM_E_INTERNAL, "an explicit missing file is an error");
