@@ -7,6 +7,7 @@
  * entry.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -188,34 +189,97 @@ add_ref(cJSON *o, const char *base, const char *endpoint, const char *id,
 	return ok;
 }
 
+/*
+ * A group's displayName, for a user's "groups", from the group's record
+ * (len bytes).  Parsing the whole record for this one name was a third of
+ * a GET of a user in a group; the record is still read in the request's
+ * transaction, so the name is always the current one, but a record seen
+ * before, byte for byte, gives its name without a parse.  The name
+ * depends on the bytes alone: the cache cannot go stale.  Returns a new
+ * string, or NULL (no name, or *nomem).
+ */
+#define NAME_SLOTS	64
+#define NAME_REC_MAX	4096		/* bigger records are not kept */
+
+static struct {
+	char	*rec;
+	size_t	 len;
+	char	*name;
+} group_names[NAME_SLOTS];
+
+static char *
+group_name(const char *gid, const char *rec, size_t len, bool *nomem)
+{
+	const cJSON	*v;
+	cJSON		*g;
+	char		*name = NULL;
+	uint32_t	 h = 2166136261u;	/* FNV-1a */
+	size_t		 i;
+
+	*nomem = false;
+	for (i = 0; gid[i] != '\0'; i++)
+		h = (h ^ (unsigned char)gid[i]) * 16777619u;
+	i = h % NAME_SLOTS;
+	if (group_names[i].rec != NULL && group_names[i].len == len &&
+	    memcmp(group_names[i].rec, rec, len) == 0) {
+		if (group_names[i].name != NULL &&
+		    (name = strdup(group_names[i].name)) == NULL)
+			*nomem = true;
+		return name;
+	}
+	if ((g = cJSON_ParseWithLength(rec, len)) == NULL)
+		return NULL;		/* corrupt: shown without a name */
+	v = cJSON_GetObjectItemCaseSensitive(g, "displayName");
+	if (cJSON_IsString(v) && (name = strdup(v->valuestring)) == NULL)
+		*nomem = true;
+	cJSON_Delete(g);
+	if (*nomem || len > NAME_REC_MAX)
+		return name;
+	free(group_names[i].rec);
+	free(group_names[i].name);
+	group_names[i].len = len;
+	group_names[i].name = NULL;
+	if ((group_names[i].rec = malloc(len)) == NULL ||
+	    (name != NULL && (group_names[i].name = strdup(name)) == NULL)) {
+		free(group_names[i].rec);
+		group_names[i].rec = NULL;	/* not kept: no harm */
+	} else
+		memcpy(group_names[i].rec, rec, len);
+	return name;
+}
+
 static bool
 group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 {
 	struct backref_ctx	*bc = arg;
-	const cJSON		*name;
-	cJSON			*g = NULL, *e;
+	cJSON			*e;
+	char			*rec = NULL, *name;
+	size_t			 len;
+	bool			 nomem;
 
 	(void)obj; (void)keep;
-	bc->rc = store_get(bc->t, STORE_GROUP, bc->tenant, gid, &g, bc->err);
+	bc->rc = store_get_raw(bc->t, STORE_GROUP, bc->tenant, gid, &rec,
+	    &len, bc->err);
 	if (bc->rc == SCIM_E_NOT_FOUND) {
 		bc->rc = SCIM_OK;
 		return true;
 	}
 	if (bc->rc != SCIM_OK)
 		return false;
-	if ((e = cJSON_CreateObject()) == NULL) {
-		cJSON_Delete(g);
+	name = group_name(gid, rec, len, &nomem);
+	free(rec);
+	if (nomem || (e = cJSON_CreateObject()) == NULL) {
+		free(name);
 		bc->rc = oom(bc->err);
 		return false;
 	}
 	cJSON_AddItemToArray(bc->arr, e);
 	cJSON_AddStringToObject(e, "value", gid);
 	add_ref(e, bc->base, "/Groups", gid, true);
-	name = cJSON_GetObjectItemCaseSensitive(g, "displayName");
-	if (cJSON_IsString(name))
-		cJSON_AddStringToObject(e, "display", name->valuestring);
+	if (name != NULL)
+		cJSON_AddStringToObject(e, "display", name);
 	cJSON_AddStringToObject(e, "type", "direct");
-	cJSON_Delete(g);
+	free(name);
 	return true;
 }
 
@@ -760,24 +824,20 @@ answers_whole(const struct kind *k, const char *attributes,
 
 /*
  * The answer for r's record when resource_answer() can make it from the
- * stored text (r->refs is consumed), else NULL with *rc SCIM_OK; *rc is an
- * error when memory is short.
+ * stored text (r->refs is then consumed), else NULL: parse and render it.
  */
 static char *
-answer_text(struct read_ctx *r, char **version, enum scim_err *rc,
-    struct scim_error *err)
+answer_text(struct read_ctx *r, char **version)
 {
 	char	*body;
 
-	*rc = SCIM_OK;
 	*version = NULL;
 	if (!resource_answerable(r->text, r->len))
 		return NULL;
 	body = resource_answer(r->k->rt, r->text, r->len, r->id, r->refs,
 	    r->c->base_url, version);
-	r->refs = NULL;
-	if (body == NULL)
-		*rc = oom(err);
+	if (body != NULL)
+		r->refs = NULL;
 	return body;
 }
 
@@ -846,10 +906,8 @@ crud_get(struct scim_call *c, struct scim_error *err)
 	if ((rc = store_read(c->ctx->store, get_fn, &r, err)) != SCIM_OK)
 		goto out;
 	if (answers_whole(r.k, http_param(&c->req, "attributes"),
-	    http_param(&c->req, "excludedAttributes")) &&
-	    (body = answer_text(&r, &ver, &rc, err)) == NULL &&
-	    rc != SCIM_OK)
-		goto out;
+	    http_param(&c->req, "excludedAttributes")))
+		body = answer_text(&r, &ver);
 	if (body == NULL) {
 		/* A record stored plain, or an answer that picks from it. */
 		if ((rc = parse_record(&r, &res, err)) != SCIM_OK)
@@ -1170,10 +1228,10 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    !exact));
 	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
 		goto out;
-	if (lc.one.text != NULL) {
+	if (lc.one.text != NULL &&
+	    (body = answer_text(&lc.one, &ver)) != NULL) {
 		/* The one match, answered from its stored text. */
-		if ((body = answer_text(&lc.one, &ver, &rc, err)) == NULL ||
-		    (out = cJSON_CreateArray()) == NULL ||
+		if ((out = cJSON_CreateArray()) == NULL ||
 		    (r = cJSON_CreateRaw(body)) == NULL) {
 			cJSON_Delete(out);
 			rc = oom(err);
@@ -1183,6 +1241,14 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		if ((c->resp.body = service_list_response(1, 1, out)) == NULL)
 			rc = oom(err);
 		goto out;
+	}
+	if (lc.one.text != NULL) {
+		/* Not answerable after all: render it like any entry. */
+		if ((rc = parse_record(&lc.one, &e, err)) != SCIM_OK)
+			goto out;
+		attach_backref(lc.k, e, lc.one.refs);
+		lc.one.refs = NULL;
+		cJSON_AddItemToArray(lc.page, e);
 	}
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
 		goto out;

@@ -1669,6 +1669,20 @@ resource_answerable(const char *text, size_t len)
 	    text[len - 2] == '}' && text[len - 1] == '}';
 }
 
+/* The JSON string for s (quoted, escaped), a new string; NULL: no memory. */
+static char *
+json_string(const char *s)
+{
+	cJSON	*v;
+	char	*out;
+
+	if ((v = cJSON_CreateString(s)) == NULL)
+		return NULL;
+	out = cJSON_PrintUnformatted(v);
+	cJSON_Delete(v);
+	return out;
+}
+
 char *
 resource_answer(const struct resource_type *rt, const char *text,
     size_t len, const char *id, cJSON *backref, const char *base,
@@ -1677,11 +1691,13 @@ resource_answer(const struct resource_type *rt, const char *text,
 	static const struct sel_list	 none;
 	const size_t			 klen = sizeof(meta_key) - 1;
 	const struct schema_attr	*a;
-	const char			*p;
+	const char			*p, *mt;
 	const cJSON			*v;
-	cJSON				*tail = NULL, *hold = NULL, *meta;
-	char				*url = NULL, *tt = NULL, *out = NULL;
-	size_t				 head, tlen;
+	cJSON				*tail = NULL, *hold = NULL, *meta = NULL;
+	char				*url = NULL, *loc = NULL, *tt = NULL;
+	char				*out = NULL, *o;
+	cJSON				*given = backref;
+	size_t				 head, mlen, tlen = 0, llen = 0;
 
 	*version = NULL;
 	if (!resource_answerable(text, len))
@@ -1693,55 +1709,81 @@ resource_answer(const struct resource_type *rt, const char *text,
 	if (p == text)
 		goto out;
 	head = (size_t)(p - text);
-	/* The parts rendered as render() would: back-reference, then meta. */
-	if ((tail = cJSON_CreateObject()) == NULL ||
-	    (hold = cJSON_CreateObject()) == NULL)
+	mt = p + klen - 1;			/* meta's own text, "{...}" */
+	mlen = len - 1 - (head + klen - 1);
+	/*
+	 * Parsed only for its version; rendered, meta would be these very
+	 * members (stored without a location) with "location" last, so its
+	 * text is kept and the location put in.
+	 */
+	meta = cJSON_ParseWithLength(mt, mlen);
+	if (!cJSON_IsObject(meta) || meta->child == NULL ||
+	    cJSON_GetObjectItemCaseSensitive(meta, "location") != NULL)
 		goto out;
-	meta = cJSON_ParseWithLength(p + klen - 1, len - 1 - (head + klen - 1));
-	if (!cJSON_IsObject(meta)) {
-		cJSON_Delete(meta);
-		goto out;
-	}
-	cJSON_AddItemToObject(hold, "meta", meta);
-	if ((url = location_of(rt, id, base)) != NULL) {
-		cJSON_DeleteItemFromObjectCaseSensitive(meta, "location");
-		if (cJSON_AddStringToObject(meta, "location", url) == NULL)
-			goto out;
-	}
 	v = cJSON_GetObjectItemCaseSensitive(meta, "version");
 	if (cJSON_IsString(v) && (*version = strdup(v->valuestring)) == NULL)
 		goto out;
+	if ((url = location_of(rt, id, base)) != NULL) {
+		if ((loc = json_string(url)) == NULL)
+			goto out;
+		llen = strlen(loc);
+	}
+	/* The back-reference, rendered as render() would. */
 	if (backref != NULL) {
 		if (rt->backref == NULL ||
-		    (a = schema_find(rt->core, rt->backref)) == NULL)
+		    (a = schema_find(rt->core, rt->backref)) == NULL ||
+		    (tail = cJSON_CreateObject()) == NULL ||
+		    (hold = cJSON_CreateObject()) == NULL)
 			goto out;
 		cJSON_AddItemToObject(hold, rt->backref, backref);
-		if (!render_attr(tail, rt->core, a, hold, backref, &none,
-		    &none)) {
-			backref = NULL;
+		if (!render_attr(tail, rt->core, a, hold,
+		    cJSON_GetObjectItemCaseSensitive(hold, rt->backref), &none,
+		    &none))
 			goto out;
-		}
-		backref = NULL;
+		if (tail->child != NULL &&
+		    (tt = cJSON_PrintUnformatted(tail)) == NULL)
+			goto out;
+		tlen = tt != NULL ? strlen(tt) : 0;
 	}
-	if (!render_attr(tail, rt->core, &schema_attr_meta, hold, meta,
-	    &none, &none) || (tt = cJSON_PrintUnformatted(tail)) == NULL)
+	/* text to meta, ","backref, ,"meta":{members,"location":url}} */
+	if ((out = malloc(head + tlen + klen + mlen + 12 + llen + 3)) == NULL)
 		goto out;
-	/* text up to meta, then tail's members with its closing brace. */
-	tlen = strlen(tt);
-	if ((out = malloc(head + tlen + 1)) != NULL) {
-		memcpy(out, text, head);
-		out[head] = ',';
-		memcpy(out + head + 1, tt + 1, tlen);	/* with the NUL */
+	memcpy(out, text, head);
+	o = out + head;
+	if (tt != NULL) {
+		*o++ = ',';
+		memcpy(o, tt + 1, tlen - 2);		/* without { } */
+		o += tlen - 2;
 	}
+	memcpy(o, p, klen - 1 + mlen - 1);		/* ,"meta":{members */
+	o += klen - 1 + mlen - 1;
+	if (loc != NULL) {
+		memcpy(o, ",\"location\":", 12);
+		o += 12;
+		memcpy(o, loc, llen);
+		o += llen;
+	}
+	memcpy(o, "}}", 3);
+	given = NULL;			/* taken: hold or tail has it */
 out:
 	if (out == NULL) {
 		free(*version);
 		*version = NULL;
 	}
-	cJSON_Delete(backref);
+	/* No answer: the caller keeps its back-reference. */
+	if (given != NULL) {
+		if (hold != NULL && given == cJSON_GetObjectItemCaseSensitive(
+		    hold, rt->backref))
+			cJSON_DetachItemViaPointer(hold, given);
+		else if (tail != NULL && given ==
+		    cJSON_GetObjectItemCaseSensitive(tail, rt->backref))
+			cJSON_DetachItemViaPointer(tail, given);
+	}
 	cJSON_Delete(hold);
 	cJSON_Delete(tail);
+	cJSON_Delete(meta);
 	free(url);
+	free(loc);
 	free(tt);
 	return out;
 }

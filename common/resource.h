@@ -110,11 +110,13 @@ bool		 resource_answerable(const char *text, size_t len);
 /*
  * The answer to a read of a record stored in resource_stored() form, made
  * from its text (len bytes) without parsing all of it: backref (the
- * "groups" or "members" array, consumed; NULL to show none) goes in before
+ * "groups" or "members" array, consumed with an answer, left to the caller
+ * without one; NULL to show none) goes in before
  * meta and meta.location is set from base and id.  It is, byte for byte,
  * what printing resource_render() of the parsed record with backref
  * attached and no lists gives.  A new string, NULL when text is not in
- * that form or memory is short; *version gets meta.version (a new string,
+ * that form (a stored meta with a location is not) or memory is short:
+ * then parse and render it.  *version gets meta.version (a new string,
  * for the ETag) or NULL.
  */
 char		*resource_answer(const struct resource_type *rt,

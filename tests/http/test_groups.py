@@ -129,9 +129,14 @@ class Groups(ScimTestCase):
         self.assertEqual(got, sorted([(g1, "Back One"), (g2, "Back Two")]))
         r = self.srv.get('/Users?filter=groups.value+eq+%22' + g1 + '%22')
         self.assertEqual([u["id"] for u in r.json["Resources"]], [uid])
+        # Every worker has seen the group (its name is kept by record bytes)...
+        for _ in range(6):
+            self.assertEqual(self.srv.get("/Users/" + uid).status, 200)
         self.srv.patch_ops("/Groups/" + g1, {"op": "replace", "path": "displayName", "value": "Back Renamed"})
-        disp = {g["value"]: g["display"] for g in self.srv.get("/Users/" + uid).json["groups"]}
-        self.assertEqual(disp[g1], "Back Renamed", "display follows renames")
+        # ... and each one shows the new name at once.
+        for _ in range(6):
+            disp = {g["value"]: g["display"] for g in self.srv.get("/Users/" + uid).json["groups"]}
+            self.assertEqual(disp[g1], "Back Renamed", "display follows renames")
         self.assertScimError(self.srv.patch_ops("/Users/" + uid, {"op": "add", "path": "groups",
                                                                   "value": [{"value": g2}]}), 400, "mutability")
         self.assertEqual(self.srv.delete("/Users/" + uid).status, 204)

@@ -846,6 +846,10 @@ test_answer(void)
 	    "\"meta\":{\"version\":\"W/\\\"1\\\"\"}}";
 	static const char	nometa[] = "{\"schemas\":[\"x\"],\"id\":\"u\","
 	    "\"userName\":\"a\",\"title\":{\"x\":1}}";
+	static const char	withloc[] = "{\"schemas\":[\"x\"],\"id\":\"u\","
+	    "\"userName\":\"a\",\"meta\":{\"version\":\"W/\\\"1\\\"\","
+	    "\"location\":\"http://old/Users/u\"}}";
+	cJSON			*refs;
 	char			*ver = (char *)"x";
 
 	answer_case(&rt_user, user, NULL, true, "user with groups");
@@ -864,6 +868,13 @@ test_answer(void)
 	    "answer: a record stored plain is not answered from");
 	ok(resource_answer(&rt_user, nometa, strlen(nometa), "u", NULL, BASE,
 	    &ver) == NULL && ver == NULL, "answer: none without meta");
+	/* A meta that already has a location: rendered instead. */
+	refs = cJSON_Parse("[{\"value\":\"g1\"}]");
+	ok(resource_answer(&rt_user, withloc, strlen(withloc), "u", refs, BASE,
+	    &ver) == NULL && ver == NULL && cJSON_GetArraySize(refs) == 1,
+	    "answer: none from a meta with a location; the back-reference "
+	    "is the caller's again");
+	cJSON_Delete(refs);
 }
 
 /* --- resource_wants() --- */
