@@ -1691,8 +1691,9 @@ resource_answer(const struct resource_type *rt, const char *text,
 	static const struct sel_list	 none;
 	const size_t			 klen = sizeof(meta_key) - 1;
 	const struct schema_attr	*a;
-	const char			*p, *mt;
-	const cJSON			*v;
+	static const char		 ver_key[] = "\"version\":";
+	static const char		 loc_key[] = "\"location\":";
+	const char			*p, *mt, *vs;
 	cJSON				*tail = NULL, *hold = NULL, *meta = NULL;
 	char				*url = NULL, *loc = NULL, *tt = NULL;
 	char				*out = NULL, *o;
@@ -1712,17 +1713,24 @@ resource_answer(const struct resource_type *rt, const char *text,
 	mt = p + klen - 1;			/* meta's own text, "{...}" */
 	mlen = len - 1 - (head + klen - 1);
 	/*
-	 * Parsed only for its version; rendered, meta would be these very
-	 * members (stored without a location) with "location" last, so its
-	 * text is kept and the location put in.
+	 * Rendered, meta would be these very members (stored without a
+	 * location) with "location" last, so its text is kept and the
+	 * location put in.  Its members are the handlers' (resourceType,
+	 * created, lastModified, version: strings, no objects), so a key is
+	 * found by its quoted name and colon, which no string can hold
+	 * unescaped; cJSON decodes the version's value.
 	 */
-	meta = cJSON_ParseWithLength(mt, mlen);
-	if (!cJSON_IsObject(meta) || meta->child == NULL ||
-	    cJSON_GetObjectItemCaseSensitive(meta, "location") != NULL)
+	if (mlen < 3 || memmem(mt, mlen, loc_key, sizeof(loc_key) - 1) != NULL)
 		goto out;
-	v = cJSON_GetObjectItemCaseSensitive(meta, "version");
-	if (cJSON_IsString(v) && (*version = strdup(v->valuestring)) == NULL)
-		goto out;
+	if ((p = memmem(mt, mlen, ver_key, sizeof(ver_key) - 1)) != NULL) {
+		vs = p + sizeof(ver_key) - 1;
+		meta = cJSON_ParseWithLengthOpts(vs, (size_t)(mt + mlen - vs),
+		    NULL, false);
+		if (!cJSON_IsString(meta) ||
+		    (*version = strdup(meta->valuestring)) == NULL)
+			goto out;
+	}
+	p = text + head;
 	if ((url = location_of(rt, id, base)) != NULL) {
 		if ((loc = json_string(url)) == NULL)
 			goto out;
