@@ -202,31 +202,79 @@ store_msgcall(const DB_ENV *env, const char *msg)
 		log_debug("berkeley db: %s", msg);
 }
 
-/* Write the default DB_CONFIG into a home that has none. */
+/* Write the default DB_CONFIG to path (0640); false with errno set. */
+static bool
+put_db_config(const char *path, int flags)
+{
+	FILE	*f;
+	int	 fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | flags, 0640)) < 0)
+		return false;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return false;
+	}
+	fputs(store_db_config_text, f);
+	return fclose(f) == 0;
+}
+
+/*
+ * Homes made before the cache was sized to the data got a DB_CONFIG with
+ * a fixed 64 MiB set_cachesize line, which would now keep the cache at
+ * that size for good.  A home whose DB_CONFIG is still exactly that file
+ * (its length and FNV-1a hash) gets the current one, through a file of
+ * this process's own and a rename, so that no open ever reads half of
+ * it; an edited one is the operator's and stays.
+ */
+#define DB_CONFIG_V1_LEN	949
+#define DB_CONFIG_V1_FNV	0x6cad26ab9a8563bfULL
+
+static void
+upgrade_db_config(const char *path)
+{
+	char		 buf[DB_CONFIG_V1_LEN + 1], tmp[4300];
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	FILE		*f;
+	size_t		 n, i;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n != DB_CONFIG_V1_LEN)
+		return;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
+	if (h != DB_CONFIG_V1_FNV)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	if (!put_db_config(tmp, O_TRUNC) || rename(tmp, path) != 0) {
+		log_warn("%s: could not replace the old default: %s", path,
+		    strerror(errno));
+		unlink(tmp);
+		return;
+	}
+	log_info("%s: the old default, with its fixed 64 MiB cache, is now "
+	    "the current one (the cache is sized to the data)", path);
+}
+
+/*
+ * Write the default DB_CONFIG into a home that has none; bring the old
+ * default up to date.
+ */
 static enum scim_err
 write_db_config(const char *home, struct scim_error *err)
 {
 	char	 path[4200];
-	FILE	*f;
-	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/DB_CONFIG", home);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return SCIM_OK;
+	if (put_db_config(path, O_EXCL))
+		return SCIM_OK;
+	if (errno != EEXIST)
 		return scim_fail(err, SCIM_E_INTERNAL, "%s: %s", path,
 		    strerror(errno));
-	}
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		return scim_fail(err, SCIM_E_INTERNAL, "%s: %s", path,
-		    strerror(errno));
-	}
-	fputs(store_db_config_text, f);
-	if (fclose(f) != 0)
-		return scim_fail(err, SCIM_E_INTERNAL, "%s: %s", path,
-		    strerror(errno));
+	upgrade_db_config(path);
 	return SCIM_OK;
 }
 

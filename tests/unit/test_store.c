@@ -1044,6 +1044,76 @@ cache_holder(int ready, int go)
 	_exit(0);
 }
 
+/* The DB_CONFIG every home got before the cache was sized to the data. */
+static const char db_config_v1[] =
+    "# Berkeley DB environment settings for scim-fcgi.\n"
+    "#\n"
+    "# scim-fcgi writes this file into a new data home the first time a program\n"
+    "# opens it; afterwards the copy in the home is the one that counts (edit it\n"
+    "# there and restart the programs).  Settings here override the defaults\n"
+    "# compiled into the programs.  See db/README and scim.conf(5).\n"
+    "\n"
+    "# Shared cache for all processes: ~1 KB per user record, 64 MiB keeps\n"
+    "# about 50,000 users and their indexes hot; raise it for larger tenants.\n"
+    "set_cachesize 0 67108864 1\n"
+    "\n"
+    "# Resolve deadlocks as soon as a lock request conflicts.\n"
+    "set_lk_detect DB_LOCK_DEFAULT\n"
+    "\n"
+    "# Room for large transactions (bulk member loads, group deletes).\n"
+    "set_lk_max_locks 200000\n"
+    "set_lk_max_objects 200000\n"
+    "set_lk_max_lockers 20000\n"
+    "\n"
+    "# Transaction log: 1 MiB buffer, 16 MiB files, removed once no longer\n"
+    "# needed for normal recovery (use db_hotbackup for backups).\n"
+    "set_lg_bsize 1048576\n"
+    "set_lg_max 16777216\n"
+    "log_set_config db_log_auto_remove on\n";
+
+/* Write text into cfg.home's DB_CONFIG, open, and read DB_CONFIG back. */
+static bool
+open_with_db_config(const char *text, struct store_cache *c, char *back,
+    size_t sz)
+{
+	char	 path[4200];
+	FILE	*f;
+	size_t	 n;
+
+	mkdir(cfg.home, 0750);
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", cfg.home);
+	if ((f = fopen(path, "w")) == NULL || fputs(text, f) < 0 ||
+	    fclose(f) != 0 || !cache_of(c) || (f = fopen(path, "r")) == NULL)
+		return false;
+	n = fread(back, 1, sz - 1, f);
+	back[n] = '\0';
+	fclose(f);
+	return true;
+}
+
+static void
+test_old_db_config(const char *dir)
+{
+	struct store_cache	 c;
+	static char		 back[4096], edited[sizeof(db_config_v1) + 16];
+	bool			 opened;
+
+	cfg.cache_max_mb = 1024;
+	snprintf(cfg.home, sizeof(cfg.home), "%s/old-default", dir);
+	opened = open_with_db_config(db_config_v1, &c, back, sizeof(back));
+	ok(opened && strstr(back, "\nset_cachesize") == NULL &&
+	    strstr(back, "cache_max_mb") != NULL && c.want == 80 * MIB &&
+	    cache_near(c.size, c.want),
+	    "a home with the old default DB_CONFIG gets the current one, and "
+	    "a cache sized to the data (%llu bytes)",
+	    (unsigned long long)c.size);
+	snprintf(cfg.home, sizeof(cfg.home), "%s/old-edited", dir);
+	snprintf(edited, sizeof(edited), "%s#\n", db_config_v1);
+	opened = open_with_db_config(edited, &c, back, sizeof(back));
+	ok(opened && strcmp(back, edited) == 0 && c.want == 0,
+	    "an edited one is the operator's: left as it is");
+}
+
 static void
 test_cache(const char *dir)
 {
@@ -1122,6 +1192,7 @@ test_cache(const char *dir)
 	ok(opened && c.want == 0 && cache_near(c.size, 60 * MIB),
 	    "a set_cachesize line in the home's DB_CONFIG wins: %llu bytes",
 	    (unsigned long long)c.size);
+	test_old_db_config(dir);
 	cfg = saved;
 }
 
