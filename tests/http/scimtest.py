@@ -36,6 +36,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+
+# What AddressSanitizer, LeakSanitizer and UBSan print when they find
+# something (see Server.stop).
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
+
 class Response:
     """What came back: status, headers (lower-case names), body and JSON."""
 
@@ -149,10 +155,40 @@ class Server:
                 self.proc.wait()
 
     def stop(self):
-        self.stop_web_server()
-        # lighttpd ends its FastCGI children itself on SIGTERM.
+        """Stop lighttpd and remove the home.  In an --enable-sanitizers
+        build a program's ASan/UBSan/LSan report (on its standard error,
+        kept in programs.log) fails the suite: the request it broke may
+        well have been answered."""
+        self.halt()
+        reports = self.sanitizer_reports()
         if os.environ.get("SCIM_TEST_KEEP") is None:
             shutil.rmtree(self.home, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer reports from the programs:\n"
+                                 + "\n".join(reports[:40]))
+
+    def halt(self):
+        """End the web server and its programs (lighttpd ends its FastCGI
+        children itself on SIGTERM)."""
+        self.stop_web_server()
+
+    def sanitizer_reports(self):
+        """Sanitizer reports in the home: whole files a sanitizer's
+        log_path wrote (sanitizer.*), and from the programs' standard error
+        and lighttpd's error log each report from its first line on."""
+        out = []
+        for name in sorted(os.listdir(self.home)):
+            if not (name.startswith("sanitizer") or
+                    name in ("programs.log", "lighttpd-error.log")):
+                continue
+            with open(os.path.join(self.home, name), errors="replace") as f:
+                lines = [ln.rstrip() for ln in f]
+            hits = [i for i, ln in enumerate(lines)
+                    if any(m in ln for m in SANITIZER_MARKS)]
+            if hits:
+                start = 0 if name.startswith("sanitizer") else hits[0]
+                out += ["%s: %s" % (name, ln) for ln in lines[start:start + 60]]
+        return out
 
     def url(self, path):
         return self.base + path
