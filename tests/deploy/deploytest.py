@@ -176,37 +176,6 @@ class HttpsServer(scimtest.Server):
         return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
                                            context=context or self.context)
 
-    def request(self, method, path, body=None, token=None, headers=None, raw=False,
-                content_type="application/scim+json"):
-        """As scimtest.Server.request, over HTTPS."""
-        h = {}
-        if token is None:
-            token = self.token
-        if token:
-            h["Authorization"] = "Bearer " + token
-        data = None
-        if body is not None:
-            if isinstance(body, (dict, list)):
-                data = json.dumps(body).encode()
-            elif isinstance(body, str):
-                data = body.encode()
-            else:
-                data = body
-            if content_type:
-                h["Content-Type"] = content_type
-        h.update(headers or {})
-        conn = self.connect()
-        try:
-            conn.request(method, path if raw else self.url(path), body=data, headers=h)
-            r = conn.getresponse()
-            resp = scimtest.Response(r.status, {k.lower(): v for k, v in r.getheaders()},
-                                     r.read())
-            # Every Set-Cookie (the dict above keeps the last of each name).
-            resp.cookies = [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
-            return resp
-        finally:
-            conn.close()
-
     def burst(self, n, path, body_fn):
         """POST body_fn(i) to path from n connections at once: the TLS
         handshakes are done first, then every request leaves together.

@@ -193,10 +193,14 @@ class Server:
     def url(self, path):
         return self.base + path
 
+    def connect(self, timeout=30):
+        """A connection to the web server (deploytest's are HTTPS)."""
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
     def request(self, method, path, body=None, token=None, headers=None, raw=False,
                 content_type="application/scim+json"):
-        """Send one request to base + path.  body: dict/list (JSON), str or bytes."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        """Send one request to base + path.  body: dict/list (JSON), str or bytes.
+        The Response also has .cookies: every Set-Cookie value."""
         h = {}
         if token is None:
             token = self.token
@@ -213,11 +217,16 @@ class Server:
             if content_type:
                 h["Content-Type"] = content_type
         h.update(headers or {})
-        conn.request(method, path if raw else self.url(path), body=data, headers=h)
-        r = conn.getresponse()
-        resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
-        conn.close()
-        return resp
+        conn = self.connect()
+        try:
+            conn.request(method, path if raw else self.url(path), body=data, headers=h)
+            r = conn.getresponse()
+            resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+            # Every Set-Cookie (the dict above keeps the last of each name).
+            resp.cookies = [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
+            return resp
+        finally:
+            conn.close()
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
