@@ -25,6 +25,7 @@
 
 #include "admin.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "page.h"
 #include "service.h"
@@ -119,22 +120,6 @@ fail(const struct scim_error *err, const char *what)
 	}
 }
 
-static const char *
-jstr(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static int64_t
-jnum(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
 /* RFC 3339 time, or "never" for 0, into buf. */
 static const char *
 fmt_time(int64_t usec, char *buf, size_t sz)
@@ -220,12 +205,12 @@ cmd_list(struct cli *cl)
 	else
 		cJSON_ArrayForEach(o, ta.out)
 			printf("%s  %-8s  %-12s  created %s  expires %s  "
-			    "last-used %s  %s\n", jstr(o, "id"),
-			    jstr(o, "status"), jstr(o, "tenant"),
-			    fmt_time(jnum(o, "created"), c, sizeof(c)),
-			    fmt_time(jnum(o, "expires"), e, sizeof(e)),
-			    fmt_time(jnum(o, "last_used"), u, sizeof(u)),
-			    jstr(o, "label"));
+			    "last-used %s  %s\n", json_str(o, "id"),
+			    json_str(o, "status"), json_str(o, "tenant"),
+			    fmt_time(json_int(o, "created"), c, sizeof(c)),
+			    fmt_time(json_int(o, "expires"), e, sizeof(e)),
+			    fmt_time(json_int(o, "last_used"), u, sizeof(u)),
+			    json_str(o, "label"));
 	cJSON_Delete(ta.out);
 	return EX_OK;
 }
@@ -267,16 +252,18 @@ cmd_show(struct cli *cl, const char *id)
 		print_json(ta.out);
 	else {
 		printf("id:          %s\ntenant:      %s\nlabel:       %s\n"
-		    "status:      %s\ncreated-by:  %s\n", jstr(ta.out, "id"),
-		    jstr(ta.out, "tenant"), jstr(ta.out, "label"),
-		    jstr(ta.out, "status"), jstr(ta.out, "created_by"));
+		    "status:      %s\ncreated-by:  %s\n",
+		    json_str(ta.out, "id"),
+		    json_str(ta.out, "tenant"), json_str(ta.out, "label"),
+		    json_str(ta.out, "status"), json_str(ta.out, "created_by"));
 		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
-			if (i < 3 || jnum(ta.out, times[i]) != 0)
+			if (i < 3 || json_int(ta.out, times[i]) != 0)
 				printf("%-12s %s\n", times[i],
-				    fmt_time(jnum(ta.out, times[i]), buf,
+				    fmt_time(json_int(ta.out, times[i]), buf,
 				    sizeof(buf)));
-		if (*jstr(ta.out, "replaces") != '\0')
-			printf("replaces:    %s\n", jstr(ta.out, "replaces"));
+		if (*json_str(ta.out, "replaces") != '\0')
+			printf("replaces:    %s\n",
+			    json_str(ta.out, "replaces"));
 		printf("reminded:   ");
 		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(ta.out,
 		    "reminded"))
@@ -526,10 +513,11 @@ cmd_admin(struct cli *cl, int argc, char **argv)
 		else
 			cJSON_ArrayForEach(o, aa.out)
 				printf("%-24s %-6s %-12s %-30s last-login %s\n",
-				    jstr(o, "name"), jstr(o, "role"),
-				    jstr(o, "tenant"), *jstr(o, "email") ?
-				    jstr(o, "email") : "-",
-				    fmt_time(jnum(o, "last_login"), t,
+				    json_str(o, "name"), json_str(o, "role"),
+				    json_str(o, "tenant"),
+				    *json_str(o, "email") ?
+				    json_str(o, "email") : "-",
+				    fmt_time(json_int(o, "last_login"), t,
 				    sizeof(t)));
 		cJSON_Delete(aa.out);
 		return EX_OK;

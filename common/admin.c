@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "json.h"
 #include "log.h"
 #include "token.h"
 #include "util.h"
@@ -27,34 +28,6 @@
 #define TOUCH_USEC	(60LL * 1000000)	/* write "seen" once a minute */
 #define PURGE_MAX	64			/* expired sessions per sign-in */
 #define FLASH_NONCE	16
-
-/* --- small helpers --- */
-
-static int64_t
-num(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
-static const char *
-str(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static bool
-set_item(cJSON *o, const char *name, cJSON *v)
-{
-	if (v == NULL)
-		return false;
-	if (cJSON_GetObjectItemCaseSensitive(o, name) != NULL)
-		return cJSON_ReplaceItemInObjectCaseSensitive(o, name, v);
-	return cJSON_AddItemToObject(o, name, v);
-}
 
 static bool
 copy_str(char *dst, size_t sz, const char *src)
@@ -301,7 +274,7 @@ admin_set_password(struct store_txn *t, const char *name, const char *hash,
 		    name);
 	if (rc != SCIM_OK)
 		return rc;
-	if (!set_item(a, "hash", cJSON_CreateString(hash)))
+	if (!json_set(a, "hash", cJSON_CreateString(hash)))
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	else
 		rc = store_kv_put(t, ADMIN_KV_TENANT, SP_ADMIN, name, a, err);
@@ -328,7 +301,7 @@ admin_delete(struct store_txn *t, const char *name, const char *actor,
 	if (rc == SCIM_OK)
 		rc = store_kv_del(t, ADMIN_KV_TENANT, SP_ADMIN, name, err);
 	if (rc == SCIM_OK)
-		rc = audit(t, cfg, str(a, "tenant"), "admin.deleted",
+		rc = audit(t, cfg, json_str(a, "tenant"), "admin.deleted",
 		    actor ? actor : "", name, false, NULL, NULL, err);
 	cJSON_Delete(a);
 	return rc;
@@ -346,13 +319,14 @@ acct_each(void *arg, const char *key, cJSON *obj, bool *keep)
 	struct acct_ctx	*ac = arg;
 
 	(void)key;
-	if (ac->tenant != NULL && strcmp(str(obj, "tenant"), ac->tenant) != 0)
+	if (ac->tenant != NULL
+	    && strcmp(json_str(obj, "tenant"), ac->tenant) != 0)
 		return true;
 	if (ac->emails) {
-		if (strcmp(str(obj, "role"), "owner") == 0 &&
-		    *str(obj, "email") != '\0')
+		if (strcmp(json_str(obj, "role"), "owner") == 0 &&
+		    *json_str(obj, "email") != '\0')
 			cJSON_AddItemToArray(ac->out,
-			    cJSON_CreateString(str(obj, "email")));
+			    cJSON_CreateString(json_str(obj, "email")));
 		return true;
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, "hash");
@@ -401,9 +375,9 @@ admin_owner_emails(struct store_txn *t, const char *tenant, cJSON **out,
 static bool
 session_expired(const cJSON *r, const struct scim_config *cfg, int64_t now)
 {
-	return now - num(r, "seen") >
+	return now - json_int(r, "seen") >
 	    (int64_t)cfg->session_idle_minutes * 60 * 1000000 ||
-	    now - num(r, "created") >
+	    now - json_int(r, "created") >
 	    (int64_t)cfg->session_max_hours * 3600 * 1000000;
 }
 
@@ -548,10 +522,10 @@ login_failed(struct store_txn *t, void *arg, struct scim_error *err)
 		r = cJSON_CreateObject();
 	else if (rc != SCIM_OK)
 		return rc;
-	lc->failures = (unsigned)num(r, "failures") + 1;
+	lc->failures = (unsigned)json_int(r, "failures") + 1;
 	lc->wait = throttle_wait(lc->failures);
-	if (r == NULL || !set_item(r, "failures",
-	    cJSON_CreateNumber(lc->failures)) || !set_item(r, "next",
+	if (r == NULL || !json_set(r, "failures",
+	    cJSON_CreateNumber(lc->failures)) || !json_set(r, "next",
 	    cJSON_CreateNumber((double)(lc->now + lc->wait * 1000000)))) {
 		cJSON_Delete(r);
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
@@ -562,7 +536,7 @@ login_failed(struct store_txn *t, void *arg, struct scim_error *err)
 		return rc;
 	snprintf(detail, sizeof(detail), "sign-in failed from %.45s (%u in a "
 	    "row)", lc->remote_addr ? lc->remote_addr : "-", lc->failures);
-	return audit(t, lc->cfg, lc->acct ? str(lc->acct, "tenant") : "",
+	return audit(t, lc->cfg, lc->acct ? json_str(lc->acct, "tenant") : "",
 	    "admin.login_failed", NULL, lc->name, true, "reason", detail,
 	    err);
 }
@@ -580,7 +554,7 @@ login_ok(struct store_txn *t, void *arg, struct scim_error *err)
 	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_ADMIN, lc->name, &a, err);
 	if (rc != SCIM_OK)
 		return rc;
-	if (!set_item(a, "last_login", cJSON_CreateNumber((double)lc->now))) {
+	if (!json_set(a, "last_login", cJSON_CreateNumber((double)lc->now))) {
 		cJSON_Delete(a);
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	}
@@ -621,21 +595,22 @@ admin_login(struct store *s, const struct scim_config *cfg,
 	}
 	if ((rc = store_read(s, login_read, &lc, err)) != SCIM_OK)
 		goto out;
-	if (num(lc.throttle, "next") > lc.now) {
+	if (json_int(lc.throttle, "next") > lc.now) {
 		log_warn("sign-in for \"%s\" from %s refused: waiting after "
 		    "%d failures", name, remote_addr ? remote_addr : "-",
-		    (int)num(lc.throttle, "failures"));
+		    (int)json_int(lc.throttle, "failures"));
 		rc = scim_fail(err, SCIM_E_FORBIDDEN,
 		    "Too many failed sign-ins for this name: wait %d seconds "
 		    "and try again.",
-		    (int)((num(lc.throttle, "next") - lc.now) / 1000000 + 1));
+		    (int)((json_int(lc.throttle, "next") - lc.now) / 1000000 +
+		    1));
 		goto out;
 	}
 	/* No transaction is open while scrypt runs. */
-	hash = lc.acct != NULL ? str(lc.acct, "hash") : dummy_hash(cfg);
+	hash = lc.acct != NULL ? json_str(lc.acct, "hash") : dummy_hash(cfg);
 	ok = strlen(password) <= ADMIN_PASSWORD_MAX &&
 	    password_ok(hash, password) && lc.acct != NULL;
-	role = admin_role_parse(str(lc.acct, "role"));
+	role = admin_role_parse(json_str(lc.acct, "role"));
 	if (!ok || role == ADMIN_ROLE_NONE) {
 		if (store_run(s, login_failed, &lc, NULL) != SCIM_OK)
 			log_err("could not record a failed sign-in");
@@ -645,7 +620,8 @@ admin_login(struct store *s, const struct scim_config *cfg,
 		    "The name or password is wrong.");
 		goto out;
 	}
-	if ((rc = session_init(out, name, str(lc.acct, "tenant"), role, false,
+	if ((rc = session_init(out, name, json_str(lc.acct, "tenant"), role,
+	    false,
 	    err)) != SCIM_OK)
 		goto out;
 	lc.sess = out;
@@ -681,7 +657,8 @@ open_read(struct store_txn *t, void *arg, struct scim_error *err)
 	if (rc != SCIM_OK || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 	    oc->sess, "remote")))
 		return rc;
-	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_ADMIN, str(oc->sess, "name"),
+	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_ADMIN,
+	    json_str(oc->sess, "name"),
 	    &oc->acct, err);
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
 }
@@ -704,7 +681,7 @@ session_touch(struct store_txn *t, void *arg, struct scim_error *err)
 	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_SESSION, arg, &r, err);
 	if (rc != SCIM_OK)
 		return rc;
-	if (set_item(r, "seen", cJSON_CreateNumber((double)util_now_usec())))
+	if (json_set(r, "seen", cJSON_CreateNumber((double)util_now_usec())))
 		rc = store_kv_put(t, ADMIN_KV_TENANT, SP_SESSION, arg, r, err);
 	cJSON_Delete(r);
 	return rc;
@@ -747,17 +724,20 @@ admin_session_open(struct store *s, const struct scim_config *cfg,
 	}
 	/* A password account's current role and tenant apply at once. */
 	who = out->remote ? oc.sess : oc.acct;
-	out->role = admin_role_parse(str(who, "role"));
-	if (!copy_str(out->name, sizeof(out->name), str(oc.sess, "name")) ||
-	    !copy_str(out->tenant, sizeof(out->tenant), str(who, "tenant")) ||
-	    !copy_str(out->csrf, sizeof(out->csrf), str(oc.sess, "csrf")) ||
+	out->role = admin_role_parse(json_str(who, "role"));
+	if (!copy_str(out->name, sizeof(out->name),
+	    json_str(oc.sess, "name")) ||
+	    !copy_str(out->tenant, sizeof(out->tenant),
+	    json_str(who, "tenant")) ||
+	    !copy_str(out->csrf, sizeof(out->csrf),
+	    json_str(oc.sess, "csrf")) ||
 	    out->role == ADMIN_ROLE_NONE) {
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, "bad session");
 		goto out;
 	}
-	out->has_flash = *str(oc.sess, "flash") != '\0' ||
-	    *str(oc.sess, "secret") != '\0';
-	if (now - num(oc.sess, "seen") >= TOUCH_USEC &&
+	out->has_flash = *json_str(oc.sess, "flash") != '\0' ||
+	    *json_str(oc.sess, "secret") != '\0';
+	if (now - json_int(oc.sess, "seen") >= TOUCH_USEC &&
 	    store_run(s, session_touch, out->key, NULL) != SCIM_OK)
 		log_warn("could not record session activity");
 	rc = SCIM_OK;
@@ -951,9 +931,9 @@ flash_put_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_SESSION, fc->key, &r, err);
 	if (rc != SCIM_OK)
 		return rc;
-	if ((fc->msg != NULL && !set_item(r, "flash",
+	if ((fc->msg != NULL && !json_set(r, "flash",
 	    cJSON_CreateString(fc->msg))) ||
-	    (fc->secret_hex != NULL && !set_item(r, "secret",
+	    (fc->secret_hex != NULL && !json_set(r, "secret",
 	    cJSON_CreateString(fc->secret_hex))))
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	else
@@ -1014,11 +994,11 @@ flash_take_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_SESSION, fc->key, &r, err);
 	if (rc != SCIM_OK)
 		return rc;
-	if (*str(r, "flash") != '\0' &&
-	    (fc->msg_out = strdup(str(r, "flash"))) == NULL)
+	if (*json_str(r, "flash") != '\0' &&
+	    (fc->msg_out = strdup(json_str(r, "flash"))) == NULL)
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	if (rc == SCIM_OK && *str(r, "secret") != '\0' &&
-	    (fc->secret_out = strdup(str(r, "secret"))) == NULL)
+	if (rc == SCIM_OK && *json_str(r, "secret") != '\0' &&
+	    (fc->secret_out = strdup(json_str(r, "secret"))) == NULL)
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	if (rc == SCIM_OK) {
 		cJSON_DeleteItemFromObjectCaseSensitive(r, "flash");
@@ -1122,7 +1102,7 @@ remind_write(FILE *f, const struct scim_config *cfg, const cJSON *tk,
 {
 	const cJSON	*o;
 	char		 e[UTIL_TIME_LEN + 1];
-	long		 left = (long)((num(tk, "expires") - now +
+	long		 left = (long)((json_int(tk, "expires") - now +
 			    TOKEN_DAY_USEC - 1) / TOKEN_DAY_USEC);
 	bool		 first = true;
 
@@ -1136,9 +1116,10 @@ remind_write(FILE *f, const struct scim_config *cfg, const cJSON *tk,
 		}
 		fprintf(f, "\n");
 	}
-	util_time_format(num(tk, "expires"), e, sizeof(e));
+	util_time_format(json_int(tk, "expires"), e, sizeof(e));
 	fprintf(f, "Subject: [scim-fcgi] Secret Token %s of tenant %s "
-	    "expires in %ld day%s\n", str(tk, "id"), str(tk, "tenant"),
+	    "expires in %ld day%s\n", json_str(tk, "id"),
+	    json_str(tk, "tenant"),
 	    left, left == 1 ? "" : "s");
 	fprintf(f, "Content-Type: text/plain; charset=utf-8\n\n");
 	fprintf(f, "The Secret Token \"%s\" (id %s) of tenant %s expires on\n"
@@ -1146,8 +1127,10 @@ remind_write(FILE *f, const struct scim_config *cfg, const cJSON *tk,
 	    "When it expires, Microsoft Entra ID (or any SCIM client using it)\n"
 	    "can no longer provision users.  Renew it, or regenerate it and\n"
 	    "paste the new token into Entra ID, on the scim-tokens page or "
-	    "with\n\n    scim-tokens renew %s --days 90\n\n", str(tk, "label"),
-	    str(tk, "id"), str(tk, "tenant"), e, level, str(tk, "id"));
+	    "with\n\n    scim-tokens renew %s --days 90\n\n",
+	    json_str(tk, "label"),
+	    json_str(tk, "id"), json_str(tk, "tenant"), e, level,
+	    json_str(tk, "id"));
 }
 
 enum scim_err
@@ -1178,10 +1161,11 @@ admin_remind(struct store *s, const struct scim_config *cfg, bool dry_run,
 			continue;
 		if (dry_run) {
 			fprintf(out, "would remind: token %s of tenant %s (%u "
-			    "days)\n", str(tk, "id"), str(tk, "tenant"), level);
+			    "days)\n", json_str(tk, "id"),
+			    json_str(tk, "tenant"), level);
 			continue;
 		}
-		ow.tenant = str(tk, "tenant");
+		ow.tenant = json_str(tk, "tenant");
 		if ((rc = store_read(s, remind_owners, &ow, err)) != SCIM_OK)
 			goto out;
 		if (cfg->sendmail[0] != '\0' && cJSON_GetArraySize(ow.out) > 0) {
@@ -1203,7 +1187,7 @@ admin_remind(struct store *s, const struct scim_config *cfg, bool dry_run,
 				    "was not sent", cfg->sendmail,
 				    WIFEXITED(st) ? "exit status" : "status",
 				    WIFEXITED(st) ? WEXITSTATUS(st) : st,
-				    str(tk, "id"));
+				    json_str(tk, "id"));
 				continue;
 			}
 		} else {
@@ -1211,7 +1195,7 @@ admin_remind(struct store *s, const struct scim_config *cfg, bool dry_run,
 			remind_write(out, cfg, tk, ow.out, level, now);
 			fprintf(out, "\n");
 		}
-		all.id = str(tk, "id");
+		all.id = json_str(tk, "id");
 		all.days = level;
 		if ((rc = store_run(s, remind_mark, &all, err)) != SCIM_OK)
 			goto out;

@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "json.h"
 #include "log.h"
 #include "page.h"
 #include "token.h"
@@ -497,30 +498,15 @@ when(struct page_buf *b, int64_t usec)
 	page_puts(b, " UTC</span>");
 }
 
-static int64_t
-jnum(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
-static const char *
-jstr(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* A token as "<label> (<id>)". */
 static void
 token_name(struct page_buf *b, const cJSON *tk)
 {
 	page_puts(b, "<strong>");
-	page_esc(b, *jstr(tk, "label") ? jstr(tk, "label") : "(no label)");
+	page_esc(b,
+	    *json_str(tk, "label") ? json_str(tk, "label") : "(no label)");
 	page_puts(b, "</strong> (<code>");
-	page_esc(b, jstr(tk, "id"));
+	page_esc(b, json_str(tk, "id"));
 	page_puts(b, "</code>)");
 }
 
@@ -732,11 +718,11 @@ confirm_page(struct page_req *pr, enum token_action act, const cJSON *tk,
 	    act == TOKEN_DELETE ? "delete" : "revoke");
 	token_name(b, tk);
 	page_puts(b, ".</p><p class=\"muted\">Status ");
-	page_esc(b, jstr(tk, "status"));
+	page_esc(b, json_str(tk, "status"));
 	page_puts(b, " · expires ");
-	when(b, jnum(tk, "expires"));
+	when(b, json_int(tk, "expires"));
 	page_puts(b, " · last used ");
-	when(b, jnum(tk, "last_used"));
+	when(b, json_int(tk, "last_used"));
 	page_puts(b, "</p><div class=\"banner bad\" role=\"alert\" "
 	    "id=\"confirm-what\"><strong>");
 	page_puts(b, confirm_what[act == TOKEN_DELETE][st]);
@@ -749,7 +735,7 @@ confirm_page(struct page_req *pr, enum token_action act, const cJSON *tk,
 		page_puts(b, " Its events stay in the audit log.");
 	page_puts(b, "</div>");
 	post_form(pr, "/action", "form-row", pr->sess.csrf);
-	hidden(b, "id", jstr(tk, "id"));
+	hidden(b, "id", json_str(tk, "id"));
 	hidden(b, "confirm", "yes");
 	page_printf(b, "<button type=\"submit\" class=\"danger solid\" "
 	    "id=\"confirm-yes\" name=\"action\" value=\"%s\">%s token"
@@ -862,7 +848,7 @@ do_action(struct page_req *pr)
 			rc = store_run(pr->pc->store, act_insert, &ai, &err);
 		if (rc == SCIM_OK)
 			flash(pr, true, tok, "Token %s created; it expires in "
-			    "%ld days.", jstr(rec, "id"), days);
+			    "%ld days.", json_str(rec, "id"), days);
 		else
 			flash(pr, false, NULL, "The token was not created: %s",
 			    err.detail);
@@ -875,7 +861,7 @@ do_action(struct page_req *pr)
 		if (rc == SCIM_OK)
 			flash(pr, true, tok, "Token %s regenerated as %s: the "
 			    "old one is revoked. Paste the new one into Entra "
-			    "ID now.", id, jstr(rec, "id"));
+			    "ID now.", id, json_str(rec, "id"));
 		else
 			flash(pr, false, NULL, "The token was not "
 			    "regenerated: %s", err.detail);
@@ -963,14 +949,14 @@ banners(struct page_req *pr, const struct view *v)
 			    "Token ");
 			token_name(b, tk);
 			page_puts(b, " expires ");
-			time_left(b, jnum(tk, "expires") - v->now);
+			time_left(b, json_int(tk, "expires") - v->now);
 			page_puts(b, ", on ");
-			when(b, jnum(tk, "expires"));
+			when(b, json_int(tk, "expires"));
 			page_puts(b, ". Renew it, or regenerate it and paste the "
 			    "new token into Entra ID.</div>\n");
 		}
 	cJSON_ArrayForEach(tk, v->tokens)
-		if (strcmp(jstr(tk, "status"), "Active") == 0)
+		if (strcmp(json_str(tk, "status"), "Active") == 0)
 			live++;
 	if (live == 0 && cJSON_GetArraySize(v->tokens) > 0)
 		page_puts(b, "<div class=\"banner bad\" role=\"status\">"
@@ -1042,26 +1028,26 @@ token_table(struct page_req *pr, const struct view *v)
 		page_puts(b, "<th>Actions</th>");
 	page_puts(b, "</tr></thead><tbody>\n");
 	cJSON_ArrayForEach(tk, v->tokens) {
-		st = jstr(tk, "status");
+		st = json_str(tk, "status");
 		for (i = 0; st[i] != '\0' && i + 1 < sizeof(lower); i++)
 			lower[i] = (char)(st[i] | 0x20);
 		lower[i] = '\0';
 		page_puts(b, "<tr data-id=\"");
-		page_esc(b, jstr(tk, "id"));
+		page_esc(b, json_str(tk, "id"));
 		page_puts(b, "\">");
-		td_text(b, "label", jstr(tk, "label"));
-		td_text(b, "id", jstr(tk, "id"));
+		td_text(b, "label", json_str(tk, "label"));
+		td_text(b, "id", json_str(tk, "id"));
 		td_badge(b, lower, st);
 		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 			page_puts(b, "<td>");
-			when(b, jnum(tk, times[i]));
+			when(b, json_int(tk, times[i]));
 			page_puts(b, "</td>");
 		}
-		td_text(b, NULL, jstr(tk, "created_by"));
+		td_text(b, NULL, json_str(tk, "created_by"));
 		if (owner) {
 			page_puts(b, "<td class=\"actions\">");
 			post_form(pr, "/action", NULL, pr->sess.csrf);
-			hidden(b, "id", jstr(tk, "id"));
+			hidden(b, "id", json_str(tk, "id"));
 			if (strcmp(st, "Revoked") != 0) {
 				days_select(b, pr->cfg->default_days,
 				    "Lifetime for renew or regenerate");
@@ -1313,7 +1299,7 @@ log_link(struct page_req *pr, const struct log_filter *f,
 static const char *
 event_id_of(const cJSON *e)
 {
-	return jstr(e, "id");
+	return json_str(e, "id");
 }
 
 /* Is id one of the tenant's tokens (tokens: token_list())? */
@@ -1325,7 +1311,7 @@ tenant_token(const cJSON *tokens, const char *id)
 	if (*id == '\0')
 		return false;
 	cJSON_ArrayForEach(tk, tokens)
-		if (strcmp(jstr(tk, "id"), id) == 0)
+		if (strcmp(json_str(tk, "id"), id) == 0)
 			return true;
 	return false;
 }
@@ -1364,7 +1350,7 @@ orphan_events(struct page_req *pr, const struct view *v,
 		    event_id_of(cJSON_GetArrayItem(batch, (int)n - 1)));
 		while (got < want && (e = cJSON_DetachItemFromArray(batch,
 		    0)) != NULL) {
-			if (tenant_token(v->tokens, jstr(
+			if (tenant_token(v->tokens, json_str(
 			    cJSON_GetObjectItemCaseSensitive(e, "target"),
 			    "id"))) {
 				cJSON_AddItemToArray(*out, e);
@@ -1556,29 +1542,29 @@ static void
 log_row(struct page_buf *b, const cJSON *e)
 {
 	const cJSON	*tg = cJSON_GetObjectItemCaseSensitive(e, "target");
-	const char	*outcome = jstr(e, "outcome");
+	const char	*outcome = json_str(e, "outcome");
 
 	page_puts(b, "<tr data-id=\"");
-	page_esc(b, jstr(e, "id"));
+	page_esc(b, json_str(e, "id"));
 	page_puts(b, "\" data-category=\"");
-	page_esc(b, jstr(e, "category"));
+	page_esc(b, json_str(e, "category"));
 	page_puts(b, "\"><td class=\"t\">");
-	event_time(b, jstr(e, "time"));
+	event_time(b, json_str(e, "time"));
 	page_puts(b, "</td><td class=\"type\"><code>");
-	page_esc(b, jstr(e, "type"));
+	page_esc(b, json_str(e, "type"));
 	page_puts(b, "</code>");
-	if (*jstr(e, "tenant") == '\0')
+	if (*json_str(e, "tenant") == '\0')
 		page_puts(b, " <span class=\"muted\">(no tenant)</span>");
 	page_puts(b, "</td>");
-	td_text(b, NULL, jstr(e, "actor"));
+	td_text(b, NULL, json_str(e, "actor"));
 	page_puts(b, "<td class=\"target\">");
-	if (*jstr(tg, "name") != '\0')
-		page_esc(b, jstr(tg, "name"));
-	if (*jstr(tg, "name") != '\0' && *jstr(tg, "id") != '\0')
+	if (*json_str(tg, "name") != '\0')
+		page_esc(b, json_str(tg, "name"));
+	if (*json_str(tg, "name") != '\0' && *json_str(tg, "id") != '\0')
 		page_puts(b, "<br>");
-	if (*jstr(tg, "id") != '\0') {
+	if (*json_str(tg, "id") != '\0') {
 		page_puts(b, "<code>");
-		page_esc(b, jstr(tg, "id"));
+		page_esc(b, json_str(tg, "id"));
 		page_puts(b, "</code>");
 	}
 	page_puts(b, "</td>");
@@ -1627,7 +1613,7 @@ log_section(struct page_req *pr, const struct view *v,
 			if (n == EVENTS_SHOWN)
 				break;
 			log_row(b, e);
-			last = jstr(e, "id");
+			last = json_str(e, "id");
 			n++;
 		}
 		page_puts(b, "</tbody></table></div>");

@@ -14,6 +14,7 @@
 #include <nettle/sha2.h>
 
 #include "audit.h"
+#include "json.h"
 #include "log.h"
 #include "token.h"
 #include "util.h"
@@ -112,58 +113,16 @@ token_tenant_valid(const char *s)
 	    "0123456789._@-") == n;
 }
 
-/* --- record helpers --- */
-
-/*
- * A number member as int64_t, 0 when absent.  Clamped to +-2^61 (73,000
- * years in microseconds): converting a double beyond int64_t is undefined
- * behaviour, and the time arithmetic on these values (expires - start)
- * must not overflow either, whatever a damaged record holds.
- */
-static int64_t
-num(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-	const double	 lim = (double)(1LL << 61);
-
-	if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble)
-		return 0;
-	if (v->valuedouble >= lim)
-		return 1LL << 61;
-	if (v->valuedouble <= -lim)
-		return -(1LL << 61);
-	return (int64_t)v->valuedouble;
-}
-
-static const char *
-str(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-/* Replace (or add) member name of o; false on allocation failure. */
-static bool
-set_item(cJSON *o, const char *name, cJSON *v)
-{
-	if (v == NULL)
-		return false;
-	if (cJSON_GetObjectItemCaseSensitive(o, name) != NULL)
-		return cJSON_ReplaceItemInObjectCaseSensitive(o, name, v);
-	return cJSON_AddItemToObject(o, name, v);
-}
-
 static bool
 set_num(cJSON *o, const char *name, int64_t v)
 {
-	return set_item(o, name, cJSON_CreateNumber((double)v));
+	return json_set(o, name, cJSON_CreateNumber((double)v));
 }
 
 static bool
 set_str(cJSON *o, const char *name, const char *v)
 {
-	return set_item(o, name, cJSON_CreateString(v));
+	return json_set(o, name, cJSON_CreateString(v));
 }
 
 /*
@@ -186,10 +145,10 @@ audit(struct store_txn *t, const struct scim_config *cfg, const cJSON *rec,
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = type;
-	ev.tenant = str(rec, "tenant");
+	ev.tenant = json_str(rec, "tenant");
 	ev.actor = actor ? actor : "";
-	ev.target_id = str(rec, "id");
-	ev.target_name = str(rec, "label");
+	ev.target_id = json_str(rec, "id");
+	ev.target_name = json_str(rec, "label");
 	ev.details = d;
 	rc = audit_record(t, cfg, &ev, err);
 	cJSON_Delete(d);
@@ -273,7 +232,7 @@ token_verify_secret(const cJSON *rec, const char *secret)
 	int	 ok;
 
 	/* libscrypt_check() writes into its argument: use a copy. */
-	if ((hash = strdup(str(rec, "hash"))) == NULL)
+	if ((hash = strdup(json_str(rec, "hash"))) == NULL)
 		return false;
 	scrypt_runs++;
 	ok = libscrypt_check(hash, secret);
@@ -284,11 +243,11 @@ token_verify_secret(const cJSON *rec, const char *secret)
 enum token_state
 token_state(const cJSON *rec, int64_t now)
 {
-	const char	*st = str(rec, "state");
+	const char	*st = json_str(rec, "state");
 
 	if (strcmp(st, "revoked") == 0)
 		return TOKEN_REVOKED;
-	if (num(rec, "expires") <= now)
+	if (json_int(rec, "expires") <= now)
 		return TOKEN_EXPIRED;
 	if (strcmp(st, "inactive") == 0)
 		return TOKEN_INACTIVE;
@@ -326,7 +285,7 @@ live_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	enum token_state	 st;
 
 	(void)keep;
-	if (strcmp(str(obj, "tenant"), lc->tenant) != 0 ||
+	if (strcmp(json_str(obj, "tenant"), lc->tenant) != 0 ||
 	    (lc->except != NULL && strcmp(id, lc->except) == 0))
 		return true;
 	st = token_state(obj, lc->now);
@@ -374,15 +333,16 @@ insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
 	unsigned	 n;
 	enum scim_err	 rc;
 
-	rc = token_count_live(t, str(rec, "tenant"), util_now_usec(), &n, err);
+	rc = token_count_live(t, json_str(rec, "tenant"), util_now_usec(), &n,
+	    err);
 	if (rc != SCIM_OK)
 		return rc;
 	if (n >= max_live)
-		return limit_reached(str(rec, "tenant"), n, max_live, err);
-	if ((rc = store_token_put(t, str(rec, "id"), rec, err)) != SCIM_OK)
+		return limit_reached(json_str(rec, "tenant"), n, max_live, err);
+	if ((rc = store_token_put(t, json_str(rec, "id"), rec, err)) != SCIM_OK)
 		return rc;
-	util_time_format(num(rec, "expires"), when, sizeof(when));
-	return audit(t, cfg, rec, "token.created", str(rec, "created_by"),
+	util_time_format(json_int(rec, "expires"), when, sizeof(when));
+	return audit(t, cfg, rec, "token.created", json_str(rec, "created_by"),
 	    replaces ? "replaces" : "expires", replaces ? replaces : when, err);
 }
 
@@ -436,7 +396,7 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
     int64_t ttl_sec, struct scim_error *err)
 {
 	enum token_state	 st = token_state(rec, now);
-	const char		*id = str(rec, "id");
+	const char		*id = json_str(rec, "id");
 	cJSON			*none;
 	bool			 ok = true;
 
@@ -472,7 +432,7 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
 		none = cJSON_CreateArray();
 		ok = set_num(rec, "expires", token_expiry(now, ttl_sec)) &&
 		    set_num(rec, "renewed", now) &&
-		    set_item(rec, "reminded", none);
+		    json_set(rec, "reminded", none);
 		break;
 	case TOKEN_REVOKE:
 		ok = set_str(rec, "state", "revoked") &&
@@ -499,7 +459,7 @@ token_get(struct store_txn *t, const char *tenant, const char *id,
 	rc = store_token_get(t, id, out, err);
 	if (rc == SCIM_E_NOT_FOUND ||
 	    (rc == SCIM_OK && tenant != NULL &&
-	    strcmp(str(*out, "tenant"), tenant) != 0)) {
+	    strcmp(json_str(*out, "tenant"), tenant) != 0)) {
 		cJSON_Delete(*out);
 		*out = NULL;
 		return scim_fail(err, SCIM_E_NOT_FOUND, "no token %s%s%s", id,
@@ -529,12 +489,12 @@ token_apply(struct store_txn *t, const struct token_op *op,
 		goto out;
 	if (op->act == TOKEN_RENEW) {
 		if (before == TOKEN_EXPIRED) {
-			rc = count_live(t, str(rec, "tenant"), op->id, now,
+			rc = count_live(t, json_str(rec, "tenant"), op->id, now,
 			    &n, err);
 			if (rc != SCIM_OK)
 				goto out;
 			if (n >= op->max_live) {
-				rc = limit_reached(str(rec, "tenant"), n,
+				rc = limit_reached(json_str(rec, "tenant"), n,
 				    op->max_live, err);
 				goto out;
 			}
@@ -544,7 +504,7 @@ token_apply(struct store_txn *t, const struct token_op *op,
 		rc = store_token_del(t, op->id, err);
 	else
 		rc = store_token_put(t, op->id, rec, err);
-	util_time_format(num(rec, "expires"), when, sizeof(when));
+	util_time_format(json_int(rec, "expires"), when, sizeof(when));
 	if (rc == SCIM_OK)
 		rc = audit(t, op->cfg, rec, action_events[op->act], op->actor,
 		    op->act == TOKEN_RENEW ? "expires" : NULL, when, err);
@@ -570,8 +530,8 @@ token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
 		goto out;
 	}
 	/* The new token takes over the old one's tenant and label. */
-	if (!set_str(newrec, "tenant", str(old, "tenant")) ||
-	    !set_str(newrec, "label", str(old, "label")) ||
+	if (!set_str(newrec, "tenant", json_str(old, "tenant")) ||
+	    !set_str(newrec, "label", json_str(old, "label")) ||
 	    !set_str(newrec, "replaces", old_id) ||
 	    !set_str(newrec, "created_by", actor ? actor : "")) {
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
@@ -582,7 +542,7 @@ token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
 	    (rc = store_token_put(t, old_id, old, err)) != SCIM_OK)
 		goto out;
 	if ((rc = audit(t, cfg, old, "token.regenerated", actor,
-	    "regenerated_as", str(newrec, "id"), err)) != SCIM_OK)
+	    "regenerated_as", json_str(newrec, "id"), err)) != SCIM_OK)
 		goto out;
 	rc = insert(t, newrec, max_live, cfg, old_id, err);
 out:
@@ -619,7 +579,8 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	cJSON		*p;
 
 	(void)id; (void)keep;
-	if (lc->tenant != NULL && strcmp(str(obj, "tenant"), lc->tenant) != 0)
+	if (lc->tenant != NULL
+	    && strcmp(json_str(obj, "tenant"), lc->tenant) != 0)
 		return true;
 	if ((p = token_public(obj, lc->now)) == NULL) {
 		lc->oom = true;
@@ -632,8 +593,8 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 static int
 newest_first(const void *a, const void *b)
 {
-	int64_t	 x = num(*(cJSON *const *)a, "created");
-	int64_t	 y = num(*(cJSON *const *)b, "created");
+	int64_t	 x = json_int(*(cJSON *const *)a, "created");
+	int64_t	 y = json_int(*(cJSON *const *)b, "created");
 
 	return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -687,9 +648,9 @@ token_reminder_level(const cJSON *rec, int64_t now)
 
 	if (st != TOKEN_ACTIVE && st != TOKEN_INACTIVE)
 		return 0;
-	expires = num(rec, "expires");
-	if ((start = num(rec, "renewed")) == 0)
-		start = num(rec, "created");
+	expires = json_int(rec, "expires");
+	if ((start = json_int(rec, "renewed")) == 0)
+		start = json_int(rec, "created");
 	left = expires - now;
 	life = expires - start;
 	for (i = 0; i < sizeof(remind_days) / sizeof(remind_days[0]); i++) {
@@ -726,7 +687,7 @@ token_mark_reminded(struct store_txn *t, const struct scim_config *cfg,
 		a = cJSON_GetObjectItemCaseSensitive(rec, "reminded");
 		if (!cJSON_IsArray(a)) {
 			a = cJSON_CreateArray();
-			if (!set_item(rec, "reminded", a)) {
+			if (!json_set(rec, "reminded", a)) {
 				rc = scim_fail(err, SCIM_E_INTERNAL,
 				    "out of memory");
 				goto out;
@@ -888,7 +849,7 @@ token_check(struct store *s, const char *authorization,
 	}
 	if (rc != SCIM_OK || (rc = check_state(cc.rec, now, err)) != SCIM_OK)
 		goto out;
-	tenant = str(cc.rec, "tenant");
+	tenant = json_str(cc.rec, "tenant");
 	if (strlen(tenant) > STORE_ID_MAX || *tenant == '\0') {
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, "token has no tenant");
 		goto out;
@@ -916,7 +877,7 @@ token_check(struct store *s, const char *authorization,
 	strcpy(ce->tenant, tenant);
 	strcpy(auth->tenant, tenant);
 	strcpy(auth->token_id, id);
-	if ((lu = num(cc.rec, "last_used")) > ce->last_used)
+	if ((lu = json_int(cc.rec, "last_used")) > ce->last_used)
 		ce->last_used = lu;
 	/* Last used: at most one write a minute per token. */
 	touch_if_due(s, ce, now);
@@ -984,17 +945,17 @@ token_check_txn(struct store_txn *t, const struct token_auth *auth,
 		return scim_fail(err, SCIM_E_INTERNAL, "corrupt token record");
 	}
 	if ((rc = check_state(rec, now, err)) == SCIM_OK &&
-	    strcmp(str(rec, "tenant"), auth->tenant) != 0)
+	    strcmp(json_str(rec, "tenant"), auth->tenant) != 0)
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "the bearer token is not valid");
 	if (rc == SCIM_OK && ce != NULL) {
 		/* Another process may have written last_used. */
-		if ((lu = num(rec, "last_used")) > ce->last_used)
+		if ((lu = json_int(rec, "last_used")) > ce->last_used)
 			ce->last_used = lu;
 		free(ce->raw);
 		ce->raw = raw;
 		ce->raw_len = len;
-		ce->expires = num(rec, "expires");
+		ce->expires = json_int(rec, "expires");
 		raw = NULL;
 	}
 	free(raw);
