@@ -3,6 +3,7 @@
 behaviour (ETags, sorting, paging, .search, attributes)."""
 
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -276,6 +277,43 @@ class Read(ScimTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["totalResults"], 1)
         self.assertEqual(set(r.json["Resources"][0]), {"schemas", "id", "userName"})
+
+
+class StoredForms(ScimTestCase):
+    """Records written before the stored form (load_members writes them
+    plain, as the store did) are read, filtered and patched like any; once
+    written again they are answered from their stored text, byte for byte
+    what rendering them gives."""
+
+    def test_plain_records(self):
+        out = subprocess.run([os.path.join(scimtest.TOP_BUILDDIR, "tests", "unit", "load_members"),
+                              self.srv.conf, "default", "3", "Plain Group"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        gid = out.stdout.strip()
+        uid = "bulk-00000001"
+        r = self.srv.get("/Users/" + uid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(list(r.json)[:3], ["schemas", "id", "userName"], r.text)
+        self.assertEqual([g["value"] for g in r.json["groups"]], [gid])
+        self.assertTrue(r.json["meta"]["location"].endswith("/Users/" + uid))
+        f = self.srv.get('/Users?filter=userName+eq+%22BULK.user.00000001@example.com%22')
+        self.assertEqual(f.json["totalResults"], 1, f.text)
+        self.assertEqual(f.json["Resources"][0], r.json, "the filter shows what GET shows")
+        # Written again, in the stored form: the PATCH answer is rendered,
+        # the GET answer is the stored text with groups and location put in.
+        p = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "displayName",
+                                                 "value": "Plain \u00e9 \"q\""})
+        self.assertEqual(p.status, 200, p)
+        for _ in range(4):      # every worker
+            g = self.srv.get("/Users/" + uid)
+            self.assertEqual(g.body, p.body, "GET answers the bytes PATCH rendered")
+            self.assertEqual(g.headers["etag"], p.headers["etag"])
+            f = self.srv.get('/Users?filter=userName+eq+%22bulk.user.00000001@example.com%22')
+            self.assertEqual(f.json["Resources"][0], g.json)
+            self.assertIn(b'"Resources":[' + g.body + b"]", f.body)
+        n = self.srv.get("/Users/" + uid, headers={"If-None-Match": p.headers["etag"]})
+        self.assertEqual((n.status, n.headers.get("etag")), (304, p.headers["etag"]))
 
 
 class Paging(ScimTestCase):
