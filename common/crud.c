@@ -969,8 +969,9 @@ struct list_ctx {
 						   the scan's transaction */
 	size_t			 total;
 	cJSON			*page;		/* out: matching, in order */
-	bool			 whole;		/* a filter that an index hit
-						   matches, a page of it all */
+	bool			 shows_whole;	/* answers_whole() */
+	bool			 whole;		/* and a filter that an index
+						   hit matches, a page of it */
 	struct read_ctx		 one;		/* out: whole, its one match */
 	char			 one_id[STORE_ID_MAX + 1];
 	enum scim_err		 rc;
@@ -1006,19 +1007,52 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	return true;
 }
 
-/* A resource of an unfiltered page: keep it as it comes. */
-static bool
-page_each(void *arg, const char *id, cJSON *obj, bool *keep)
+/*
+ * An unfiltered, unsorted page: its ids from the name index, then each
+ * record read as stored.  One the answer shows whole is answered from its
+ * stored text (a raw item of lc->page, rendered already); the others are
+ * parsed for rendering, with their back-reference when it is shown.
+ */
+static enum scim_err
+list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 {
-	struct list_ctx	*lc = arg;
+	struct read_ctx	 r = { lc->c, lc->k, NULL, lc->page_backref, NULL, 0,
+			    NULL };
+	char		(*ids)[STORE_ID_MAX + 1] = NULL;
+	char		*body, *ver;
+	size_t		 nids = 0, i;
+	cJSON		*item;
+	enum scim_err	 rc;
 
-	(void)id;
-	if (lc->page_backref && (lc->rc = load_backref(lc->t, lc->k,
-	    lc->c->auth.tenant, lc->c->base_url, obj, lc->err)) != SCIM_OK)
-		return false;
-	cJSON_AddItemToArray(lc->page, obj);
-	*keep = true;
-	return true;
+	if (lc->q->count > 0 &&
+	    (ids = calloc((size_t)lc->q->count, sizeof(*ids))) == NULL)
+		return oom(err);
+	rc = store_page_ids(t, lc->k->kind, lc->c->auth.tenant,
+	    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total, ids,
+	    &nids, err);
+	for (i = 0; rc == SCIM_OK && i < nids; i++) {
+		r.id = ids[i];
+		if ((rc = read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
+			rc = SCIM_OK;	/* cannot be: the index moves with it */
+			continue;
+		}
+		if (rc != SCIM_OK)
+			break;
+		item = NULL;
+		if (lc->shows_whole &&
+		    (body = answer_text(&r, &ver)) != NULL) {
+			free(ver);
+			if ((item = cJSON_CreateRaw(body)) == NULL)
+				rc = oom(err);
+			free(body);
+		} else
+			rc = parse_record(&r, &item, err);
+		if (rc == SCIM_OK)
+			cJSON_AddItemToArray(lc->page, item);
+	}
+	read_ctx_clear(&r);
+	free(ids);
+	return rc;
 }
 
 /*
@@ -1078,12 +1112,8 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if ((rc = check_token(t, lc->c, err)) != SCIM_OK)
 		return rc;
 	/* No filter, no sort: read only the records on the page. */
-	if (f == NULL && !lc->q->sorted) {
-		rc = store_scan_page(t, lc->k->kind, lc->c->auth.tenant,
-		    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total,
-		    page_each, lc, err);
-		return rc != SCIM_OK ? rc : lc->rc;
-	}
+	if (f == NULL && !lc->q->sorted)
+		return list_page(t, lc, err);
 	/* Use an index when the filter pins the id, the name or externalId. */
 	if (f != NULL && ((hint = filter_eq_hint(f, "id")) != NULL ||
 	    (hint = filter_eq_hint(f, lc->k->name_attr)) != NULL)) {
@@ -1221,8 +1251,9 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    !q->sorted;
 	lc.one.c = c;
 	lc.one.k = lc.k;
+	lc.shows_whole = answers_whole(lc.k, q->attributes, q->excluded);
 	lc.whole = !q->sorted && q->start == 1 && q->count >= 1 &&
-	    answers_whole(lc.k, q->attributes, q->excluded) &&
+	    lc.shows_whole &&
 	    (filter_eq_only(q->filter, "id", &exact) != NULL ||
 	    (filter_eq_only(q->filter, lc.k->name_attr, &exact) != NULL &&
 	    !exact));
@@ -1263,6 +1294,10 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	/* Each entry is rendered from its own members and consumed. */
 	while ((e = lc.page->child) != NULL) {
 		cJSON_DetachItemViaPointer(lc.page, e);
+		if (cJSON_IsRaw(e)) {	/* answered from its stored text */
+			cJSON_AddItemToArray(out, e);
+			continue;
+		}
 		if (!lc.want_backref)
 			cJSON_DeleteItemFromObjectCaseSensitive(e,
 			    lc.k->rt->backref);

@@ -1777,34 +1777,30 @@ store_count(struct store_txn *t, enum store_kind kind, const char *tenant,
 }
 
 enum scim_err
-store_scan_page(struct store_txn *t, enum store_kind kind, const char *tenant,
-    size_t skip, size_t limit, size_t *total, store_scan_fn fn, void *arg,
-    struct scim_error *err)
+store_page_ids(struct store_txn *t, enum store_kind kind, const char *tenant,
+    size_t skip, size_t limit, size_t *total, char (*ids)[STORE_ID_MAX + 1],
+    size_t *nids, struct scim_error *err)
 {
 	DB		*db = t->s->db[kinds[kind].name];
 	DBC		*c = NULL;
 	DBT		 key, data;
 	struct key	 p;
 	enum scim_err	 rc = SCIM_OK;
-	size_t		 n = 0, nids = 0, i, klen, dlen;
-	char		(*ids)[STORE_ID_MAX + 1] = NULL;
+	size_t		 n = 0, klen, dlen;
 	void		*buf = NULL, *pos, *kp, *dp;
-	cJSON		*obj;
-	bool		 keep;
 	int		 ret;
 
 	/*
 	 * Count and pick the page from the name index, one small record per
 	 * resource (a few MB for 100,000 users, so it stays in the cache),
-	 * read a page of records at a time (DB_MULTIPLE_KEY); then read only
-	 * the chosen records.  Walking the records themselves read the whole
-	 * users.db on every listing.  The order (by lower-cased name) is
-	 * stable between requests.
+	 * read a page of records at a time (DB_MULTIPLE_KEY).  Walking the
+	 * records themselves read the whole users.db on every listing.  The
+	 * order (by lower-cased name) is stable between requests.
 	 */
 	*total = 0;
+	*nids = 0;
 	if (!key_make(&p, tenant, NULL, NULL, true) ||
-	    (buf = malloc(STORE_BULK_BYTES)) == NULL ||
-	    (limit > 0 && (ids = calloc(limit, sizeof(*ids))) == NULL)) {
+	    (buf = malloc(STORE_BULK_BYTES)) == NULL) {
 		key_free(&p);
 		free(buf);
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
@@ -1836,8 +1832,8 @@ store_scan_page(struct store_txn *t, enum store_kind kind, const char *tenant,
 				    "corrupt name index");
 				goto out;
 			}
-			memcpy(ids[nids], dp, dlen);
-			ids[nids++][dlen] = '\0';
+			memcpy(ids[*nids], dp, dlen);
+			ids[(*nids)++][dlen] = '\0';
 		}
 	}
 	if (ret != DB_NOTFOUND) {
@@ -1846,11 +1842,37 @@ store_scan_page(struct store_txn *t, enum store_kind kind, const char *tenant,
 	}
 walked:
 	*total = n;
-	for (i = 0; i < nids; i++) {
+out:
+	if (c != NULL)
+		c->close(c);
+	free(buf);
+	key_free(&p);
+	return rc;
+}
+
+enum scim_err
+store_scan_page(struct store_txn *t, enum store_kind kind, const char *tenant,
+    size_t skip, size_t limit, size_t *total, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	char		(*ids)[STORE_ID_MAX + 1] = NULL;
+	enum scim_err	 rc;
+	size_t		 nids, i;
+	cJSON		*obj;
+	bool		 keep;
+
+	if (limit > 0 && (ids = calloc(limit, sizeof(*ids))) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = store_page_ids(t, kind, tenant, skip, limit, total, ids, &nids,
+	    err);
+	for (i = 0; rc == SCIM_OK && i < nids; i++) {
 		rc = key_get(t, kinds[kind].rec, tenant, ids[i], NULL, &obj,
 		    err);
-		if (rc == SCIM_E_NOT_FOUND)
-			continue;	/* cannot be: index and record move together */
+		if (rc == SCIM_E_NOT_FOUND) {
+			rc = SCIM_OK;	/* cannot be: index and record move
+					   together */
+			continue;
+		}
 		if (rc != SCIM_OK)
 			break;
 		keep = false;
@@ -1862,14 +1884,7 @@ walked:
 		if (!keep)
 			cJSON_Delete(obj);
 	}
-	if (rc == SCIM_E_NOT_FOUND)
-		rc = SCIM_OK;
-out:
-	if (c != NULL)
-		c->close(c);
 	free(ids);
-	free(buf);
-	key_free(&p);
 	return rc;
 }
 

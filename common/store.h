@@ -223,6 +223,16 @@ enum scim_err	 store_scan_page(struct store_txn *t, enum store_kind kind,
 		    size_t *total, store_scan_fn fn, void *arg,
 		    struct scim_error *err);
 
+/*
+ * The ids of that page (at most limit, into ids, *nids of them) and the
+ * count of all, without reading a record: for a caller that reads the
+ * records its own way (store_get_raw()).
+ */
+enum scim_err	 store_page_ids(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, size_t skip, size_t limit,
+		    size_t *total, char (*ids)[STORE_ID_MAX + 1], size_t *nids,
+		    struct scim_error *err);
+
 /* Call fn for every resource whose externalId is exactly ext. */
 enum scim_err	 store_scan_external(struct store_txn *t,
 		    enum store_kind kind, const char *tenant, const char *ext,
