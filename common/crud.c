@@ -985,6 +985,11 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	struct list_ctx	*lc = arg;
 
 	(void)id;
+	/*
+	 * Records in the stored form carry the answer's "schemas"; older
+	 * ones do not.  Filters and sorts see neither, as before.
+	 */
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "schemas");
 	if (lc->filter_backref) {
 		lc->rc = load_backref(lc->t, lc->k, lc->c->auth.tenant,
 		    lc->c->base_url, obj, lc->err);

@@ -314,6 +314,10 @@ class StoredForms(ScimTestCase):
             self.assertIn(b'"Resources":[' + g.body + b"]", f.body)
         n = self.srv.get("/Users/" + uid, headers={"If-None-Match": p.headers["etag"]})
         self.assertEqual((n.status, n.headers.get("etag")), (304, p.headers["etag"]))
+        # The stored form's "schemas" is the answer's: filters see it on
+        # no record, plain or not.
+        f = self.srv.get('/Users?filter=schemas+eq+%22urn:ietf:params:scim:schemas:core:2.0:User%22')
+        self.assertEqual((f.status, f.json["totalResults"]), (200, 0), f.text)
 
 
 class Paging(ScimTestCase):
