@@ -176,10 +176,11 @@ class HttpsServer(scimtest.Server):
         return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
                                            context=context or self.context)
 
-    def burst(self, n, path, body_fn):
+    def burst(self, n, path, body_fn, token=None):
         """POST body_fn(i) to path from n connections at once: the TLS
         handshakes are done first, then every request leaves together.
-        Returns [(status, seconds)] in order."""
+        token: the bearer token (default the server's).  Returns
+        [(status, seconds)] in order."""
         conns = [self.connect() for _ in range(n)]
         for c in conns:
             c.connect()
@@ -188,7 +189,7 @@ class HttpsServer(scimtest.Server):
 
         def one(i):
             data = json.dumps(body_fn(i)).encode()
-            h = {"Authorization": "Bearer " + self.token,
+            h = {"Authorization": "Bearer " + (token or self.token),
                  "Content-Type": "application/scim+json"}
             gate.wait()
             t0 = time.monotonic()
