@@ -1427,28 +1427,23 @@ name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
     const char *lname, const char *id, struct scim_error *err)
 {
 	struct key	 k;
-	DBT		 key, data;
-	enum scim_err	 rc = SCIM_OK;
+	enum scim_err	 rc;
 	enum dbi	 d = kinds[kind].name;
-	int		 ret;
+	char		*have;
+	size_t		 len;
 
+	rc = key_get_text(t, d, tenant, lname, &have, &len, err);
+	if (rc == SCIM_OK && (len != strlen(id) || memcmp(have, id, len) != 0))
+		rc = scim_fail(err, SCIM_E_UNIQUENESS,
+		    "%s \"%s\" is already taken by another %s",
+		    kinds[kind].name_attr, lname,
+		    kind == STORE_USER ? "user" : "group");
+	free(have);
+	if (rc != SCIM_E_NOT_FOUND)
+		return rc;
 	if (!key_make(&k, tenant, lname, NULL, false))
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	dbt_set(&key, k.buf, k.len);
-	dbt_set(&data, NULL, 0);
-	t->s->st.gets++;
-	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data, DB_RMW);
-	if (ret == 0) {
-		if (data.size != strlen(id) ||
-		    memcmp(data.data, id, data.size) != 0)
-			rc = scim_fail(err, SCIM_E_UNIQUENESS,
-			    "%s \"%s\" is already taken by another %s",
-			    kinds[kind].name_attr, lname,
-			    kind == STORE_USER ? "user" : "group");
-	} else if (ret == DB_NOTFOUND)
-		rc = raw_put(t, d, &k, id, strlen(id), 0, err);
-	else
-		rc = dberr(t, ret, dbdefs[d].file, err);
+	rc = raw_put(t, d, &k, id, strlen(id), 0, err);
 	key_free(&k);
 	return rc;
 }

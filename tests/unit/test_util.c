@@ -50,12 +50,15 @@ static const struct {
 	{ "+7", 0, 10, true, 7 },
 };
 
-/* [audit] retention_days values and what config_load() makes of them. */
-static const struct {
+/* A value for a numeric key and what config_load() makes of it. */
+struct key_case {
 	const char	*s;
 	bool		 ok;
 	unsigned	 want;
-} retention[] = {
+};
+
+/* [audit] retention_days values. */
+static const struct key_case retention[] = {
 	{ "1", true, 1 },
 	{ "30", true, 30 },
 	{ "36500", true, 36500 },
@@ -69,11 +72,7 @@ static const struct {
 };
 
 /* [store] cache_max_mb values. */
-static const struct {
-	const char	*s;
-	bool		 ok;
-	unsigned	 want;
-} cache_max[] = {
+static const struct key_case cache_max[] = {
 	{ "16", true, 16 },
 	{ "512", true, 512 },
 	{ "1048576", true, 1048576 },
@@ -114,6 +113,33 @@ conf_from(const char *text, struct scim_config *cfg, struct scim_error *err)
 	return rc;
 }
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Each value of key in [section]: accepted as its want (read from *field,
+ * a member of *cfg), or refused with an error that names the key.
+ */
+static void
+check_key(const char *section, const char *key, const struct key_case *c,
+    size_t n, struct scim_config *cfg, const unsigned *field)
+{
+	struct scim_error	 err;
+	char			 buf[256];
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "[%s]\n%s = %s\n", section, key,
+		    c[i].s);
+		rc = conf_from(buf, cfg, &err);
+		ok(rc == (c[i].ok ? SCIM_OK : SCIM_E_INTERNAL) &&
+		    (!c[i].ok || *field == c[i].want) &&
+		    (c[i].ok || strstr(err.detail, key) != NULL),
+		    "%s = \"%s\" %s", key, c[i].s,
+		    c[i].ok ? "accepted" : "refused, naming the key");
+	}
+}
+
 int
 main(void)
 {
@@ -123,7 +149,6 @@ main(void)
 	unsigned char		 bytes[3] = { 0x00, 0xab, 0xff };
 	long			 v;
 	size_t			 i;
-	int			 rc;
 	char			*low;
 
 	util_time_format(0, buf, sizeof(buf));
@@ -177,34 +202,14 @@ main(void)
 	/* [audit] retention_days: whole days, 1 to 36500 (100 years). */
 	config_defaults(&cfg);
 	is_int(cfg.audit_retention_days, 365, "default retention is 365 days");
-	for (i = 0; i < sizeof(retention) / sizeof(retention[0]); i++) {
-		snprintf(buf, sizeof(buf), "[audit]\nretention_days = %s\n",
-		    retention[i].s);
-		rc = conf_from(buf, &cfg, &err);
-		ok(rc == (retention[i].ok ? SCIM_OK : SCIM_E_INTERNAL) &&
-		    (!retention[i].ok ||
-		    cfg.audit_retention_days == retention[i].want) &&
-		    (retention[i].ok ||
-		    strstr(err.detail, "retention_days") != NULL),
-		    "retention_days = \"%s\" %s", retention[i].s,
-		    retention[i].ok ? "accepted" : "refused, naming the key");
-	}
+	check_key("audit", "retention_days", retention, NELEM(retention),
+	    &cfg, &cfg.audit_retention_days);
 	/* [store] cache_max_mb: MiB, 16 to 1 TiB. */
 	config_defaults(&cfg);
 	is_int(cfg.cache_max_mb, cache_max_default(),
 	    "default cache_max_mb is a quarter of memory, at most 16 GiB");
-	for (i = 0; i < sizeof(cache_max) / sizeof(cache_max[0]); i++) {
-		snprintf(buf, sizeof(buf), "[store]\ncache_max_mb = %s\n",
-		    cache_max[i].s);
-		rc = conf_from(buf, &cfg, &err);
-		ok(rc == (cache_max[i].ok ? SCIM_OK : SCIM_E_INTERNAL) &&
-		    (!cache_max[i].ok ||
-		    cfg.cache_max_mb == cache_max[i].want) &&
-		    (cache_max[i].ok ||
-		    strstr(err.detail, "cache_max_mb") != NULL),
-		    "cache_max_mb = \"%s\" %s", cache_max[i].s,
-		    cache_max[i].ok ? "accepted" : "refused, naming the key");
-	}
+	check_key("store", "cache_max_mb", cache_max, NELEM(cache_max), &cfg,
+	    &cfg.cache_max_mb);
 	is_int(config_load(&cfg, "/nonexistent/scim.conf", &err),
 	    SCIM_E_INTERNAL, "an explicit missing file is an error");
 	return tap_done();
