@@ -1,13 +1,16 @@
 /*
- * FastCGI/CGI request reading and response writing.  fcgi_stdio.h maps
- * stdin/stdout to the current request's streams; FCGI_printf does not know
- * %zu (platform trap 1), so everything is formatted with snprintf first
- * and written with fwrite.
+ * FastCGI/CGI request reading and response writing, through libfcgi's
+ * request API (fcgiapp.h): the request's streams under FastCGI, the
+ * process's standard input and output as plain CGI.  Everything is
+ * formatted with snprintf first (FCGI_printf does not know %zu, platform
+ * trap 1) and written as bytes.
  */
-#include <fcgi_stdio.h>
+#include <fcgiapp.h>
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,10 +19,54 @@
 #include "schema.h"
 #include "util.h"
 
+extern char	**environ;
+
+static FCGX_Request	 fcgx;		/* FastCGI: the current request */
+static bool		 fcgx_init;
+static bool		 cgi_served;	/* CGI: the one request was read */
+
 int
 http_accept(void)
 {
-	return FCGI_Accept();
+	if (FCGX_IsCGI()) {
+		if (cgi_served)
+			return -1;
+		cgi_served = true;
+		return 0;
+	}
+	if (!fcgx_init) {
+		if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0)
+			return -1;
+		fcgx_init = true;
+	}
+	http_finish();		/* the previous request, if not yet */
+	if (FCGX_Accept_r(&fcgx) < 0)
+		return -1;
+	/* The rest of the program reads the request's CGI variables. */
+	environ = fcgx.envp;
+	return 0;
+}
+
+/* Up to n bytes of the request body into buf; 0 at its end. */
+static size_t
+body_read(char *buf, size_t n)
+{
+	int	 got;
+
+	if (!fcgx_init)
+		return fread(buf, 1, n, stdin);
+	got = FCGX_GetStr(buf, n > 1 << 30 ? 1 << 30 : (int)n, fcgx.in);
+	return got > 0 ? (size_t)got : 0;
+}
+
+/* Write the n bytes at buf to the client. */
+static void
+resp_write(const void *buf, size_t n)
+{
+	if (!fcgx_init)
+		fwrite(buf, 1, n, stdout);
+	else
+		FCGX_PutStr(buf, (int)n, fcgx.out);
 }
 
 static int
@@ -171,7 +218,7 @@ read_body(struct http_req *req, const struct scim_config *cfg,
 	if ((req->body = malloc((size_t)len + 1)) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	while (got < (size_t)len) {
-		n = fread(req->body + got, 1, (size_t)len - got, stdin);
+		n = body_read(req->body + got, (size_t)len - got);
 		if (n == 0)
 			break;
 		got += n;
@@ -553,23 +600,51 @@ http_resp_send(const struct http_resp *resp)
 	if ((size_t)n >= sizeof(hdr) - 3)
 		n = (int)sizeof(hdr) - 3;
 	n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "\r\n");
-	fwrite(hdr, 1, (size_t)n, stdout);
+	resp_write(hdr, (size_t)n);
 	if (body != NULL && status != 204 && status != 304)
-		fwrite((void *)body, 1, blen, stdout);
+		resp_write(body, blen);
 	/*
-	 * No fflush(): FCGI_Finish() (http_finish(), or the next
-	 * http_accept()) sends what is buffered together with the end of
-	 * the request, one write instead of two (and one read for the web
-	 * server); as CGI, exit flushes.  fwrite() has copied the body.
+	 * No flush: http_finish() (or the next http_accept()) sends what is
+	 * buffered together with the end of the request, one write instead
+	 * of two (and one read for the web server); as CGI, exit flushes.
+	 * The stream has copied the body.
 	 */
 	if (own)
 		free(text);
 }
 
+/*
+ * The most of a request's input http_finish() reads to its end before
+ * closing without libfcgi's linger.
+ */
+#define DRAIN_MAX	((size_t)64 << 20)
+
 void
 http_finish(void)
 {
-	FCGI_Finish();
+	char	 buf[8192];
+	size_t	 drained = 0;
+	int	 n;
+
+	if (!fcgx_init || fcgx.ipcFd < 0)
+		return;
+	/*
+	 * libfcgi closes a request's connection with shutdown(), then waits
+	 * for the web server to close its end and reads to it (so that
+	 * input left unread cannot make the close reset the connection and
+	 * lose the answer): a sleep and a wake-up per request, a fifth of a
+	 * GET's CPU.  Once the input has been read to its end there is
+	 * nothing to lose: the connection is marked detached, which closes
+	 * it at once.  Input still unread after DRAIN_MAX keeps the linger.
+	 */
+	while (drained < DRAIN_MAX &&
+	    (n = FCGX_GetStr(buf, sizeof(buf), fcgx.in)) > 0)
+		drained += (size_t)n;
+	if (drained < DRAIN_MAX && FCGX_GetError(fcgx.in) == 0)
+		FCGX_Detach(&fcgx);
+	FCGX_Finish_r(&fcgx);
+	/* The request's variables are freed: as fcgi_stdio's FCGI_Finish(). */
+	environ = NULL;
 }
 
 bool

@@ -1,7 +1,8 @@
 /*
- * One request and its response over FastCGI (or plain CGI: libfcgi's
- * FCGI_Accept serves a single CGI request when standard input is not a
- * socket).  This is the only module that includes fcgi_stdio.h.
+ * One request and its response over FastCGI (or plain CGI: a single
+ * request on the process's standard input and output when standard input
+ * is not a socket).  This is the only module that includes libfcgi's
+ * headers.
  *
  * The strict input layer lives here: CONTENT_LENGTH is capped before the
  * body is read (413), the query string is split on '&' before '+' and

@@ -1,6 +1,6 @@
 /*
- * Logging to the real standard error (this file must not include
- * fcgi_stdio.h, whose stderr is the per-request FastCGI error stream).
+ * Logging to the real standard error (not libfcgi's per-request error
+ * stream).
  */
 #include <stdarg.h>
 #include <stdio.h>
