@@ -780,7 +780,7 @@ read_ctx_clear(struct read_ctx *r)
 	r->refs = NULL;
 }
 
-/* Read r->id in t: SCIM_E_NOT_FOUND (no detail) when there is none. */
+/* Read r->id in t: SCIM_E_NOT_FOUND when there is none. */
 static enum scim_err
 read_one(struct store_txn *t, struct read_ctx *r, struct scim_error *err)
 {
@@ -972,8 +972,6 @@ struct list_ctx {
 	bool			 shows_whole;	/* answers_whole() */
 	bool			 whole;		/* and a filter that an index
 						   hit matches, a page of it */
-	struct read_ctx		 one;		/* out: whole, its one match */
-	char			 one_id[STORE_ID_MAX + 1];
 	enum scim_err		 rc;
 	struct scim_error	*err;
 };
@@ -1013,10 +1011,35 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 }
 
 /*
+ * Add r's record to lc->page answered from its stored text (a raw item,
+ * rendered already), when resource_answer() can: *added says whether it
+ * did; r->refs is consumed then.
+ */
+static enum scim_err
+page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
+    struct scim_error *err)
+{
+	cJSON	*item;
+	char	*body, *ver;
+
+	*added = false;
+	if ((body = answer_text(r, &ver)) == NULL)
+		return SCIM_OK;
+	free(ver);
+	item = cJSON_CreateRaw(body);
+	free(body);
+	if (item == NULL)
+		return oom(err);
+	cJSON_AddItemToArray(lc->page, item);
+	*added = true;
+	return SCIM_OK;
+}
+
+/*
  * An unfiltered, unsorted page: its ids from the name index, then each
  * record read as stored.  One the answer shows whole is answered from its
- * stored text (a raw item of lc->page, rendered already); the others are
- * parsed for rendering, with their back-reference when it is shown.
+ * stored text; the others are parsed for rendering, with their
+ * back-reference when it is shown.
  */
 static enum scim_err
 list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
@@ -1024,10 +1047,10 @@ list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 	struct read_ctx	 r = { lc->c, lc->k, NULL, lc->page_backref, NULL, 0,
 			    NULL };
 	char		(*ids)[STORE_ID_MAX + 1] = NULL;
-	char		*body, *ver;
 	size_t		 nids = 0, i;
 	cJSON		*item;
 	enum scim_err	 rc;
+	bool		 added = false;
 
 	if (lc->q->count > 0 &&
 	    (ids = calloc((size_t)lc->q->count, sizeof(*ids))) == NULL)
@@ -1041,18 +1064,10 @@ list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 			rc = SCIM_OK;	/* cannot be: the index moves with it */
 			continue;
 		}
-		if (rc != SCIM_OK)
-			break;
-		item = NULL;
-		if (lc->shows_whole &&
-		    (body = answer_text(&r, &ver)) != NULL) {
-			free(ver);
-			if ((item = cJSON_CreateRaw(body)) == NULL)
-				rc = oom(err);
-			free(body);
-		} else
-			rc = parse_record(&r, &item, err);
-		if (rc == SCIM_OK)
+		if (rc == SCIM_OK && lc->shows_whole)
+			rc = page_add_answer(lc, &r, &added, err);
+		if (rc == SCIM_OK && !added &&
+		    (rc = parse_record(&r, &item, err)) == SCIM_OK)
 			cJSON_AddItemToArray(lc->page, item);
 	}
 	read_ctx_clear(&r);
@@ -1062,36 +1077,40 @@ list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 
 /*
  * The filter pins resource id (an index hit): read it.  When it matches
- * for sure and the answer shows all of it, keep its text in lc->one for
- * resource_answer(); else parse it and match it as a scan would.
+ * for sure and the answer shows all of it, it is answered from its stored
+ * text, as list_page() does; else it is parsed and matched as a scan
+ * would.
  */
 static enum scim_err
 list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
     struct scim_error *err)
 {
-	struct read_ctx	*r = &lc->one;
-	cJSON		*obj;
-	bool		 keep = false;
+	struct read_ctx	 r = { lc->c, lc->k, id, false, NULL, 0, NULL };
+	cJSON		*obj = NULL;
+	bool		 added = false, keep = false;
 	enum scim_err	 rc;
 
-	snprintf(lc->one_id, sizeof(lc->one_id), "%s", id);
-	r->id = lc->one_id;
-	if ((rc = read_one(t, r, err)) == SCIM_E_NOT_FOUND)
-		return SCIM_OK;
-	if (rc != SCIM_OK)
-		return rc;
-	if (lc->whole && resource_answerable(r->text, r->len)) {
-		lc->total = 1;
+	if ((rc = read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
+		rc = SCIM_OK;
+	else if (rc == SCIM_OK && lc->whole &&
+	    resource_answerable(r.text, r.len)) {
 		if (lc->want_backref)
 			rc = read_backref(t, lc->k, lc->c->auth.tenant,
-			    lc->c->base_url, r->id, &r->refs, err);
-		return rc;
+			    lc->c->base_url, id, &r.refs, err);
+		if (rc == SCIM_OK)
+			rc = page_add_answer(lc, &r, &added, err);
+		if (added)
+			lc->total = 1;
 	}
-	rc = parse_record(r, &obj, err);
-	read_ctx_clear(r);
-	if (rc != SCIM_OK)
+	if (rc == SCIM_OK && r.text != NULL && !added) {
+		cJSON_Delete(r.refs);	/* list_each() reads them if shown */
+		r.refs = NULL;
+		rc = parse_record(&r, &obj, err);
+	}
+	read_ctx_clear(&r);
+	if (rc != SCIM_OK || obj == NULL)
 		return rc;
-	list_each(lc, lc->one_id, obj, &keep);
+	list_each(lc, id, obj, &keep);
 	if (!keep)
 		cJSON_Delete(obj);
 	return lc->rc;
@@ -1107,7 +1126,6 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	enum scim_err	 rc;
 
 	cJSON_Delete(lc->page);
-	read_ctx_clear(&lc->one);
 	lc->total = 0;
 	lc->t = t;
 	lc->rc = SCIM_OK;
@@ -1236,7 +1254,6 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 {
 	struct list_ctx	 lc;
 	cJSON		*out = NULL, *e, *r;
-	char		*body = NULL, *ver = NULL;
 	enum scim_err	 rc;
 	bool		 exact;
 
@@ -1254,8 +1271,6 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	 */
 	lc.page_backref = lc.want_backref && !lc.filter_backref &&
 	    !q->sorted;
-	lc.one.c = c;
-	lc.one.k = lc.k;
 	lc.shows_whole = answers_whole(lc.k, q->attributes, q->excluded);
 	lc.whole = !q->sorted && q->start == 1 && q->count >= 1 &&
 	    lc.shows_whole &&
@@ -1264,28 +1279,6 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    !exact));
 	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
 		goto out;
-	if (lc.one.text != NULL &&
-	    (body = answer_text(&lc.one, &ver)) != NULL) {
-		/* The one match, answered from its stored text. */
-		if ((out = cJSON_CreateArray()) == NULL ||
-		    (r = cJSON_CreateRaw(body)) == NULL) {
-			cJSON_Delete(out);
-			rc = oom(err);
-			goto out;
-		}
-		cJSON_AddItemToArray(out, r);
-		if ((c->resp.body = service_list_response(1, 1, out)) == NULL)
-			rc = oom(err);
-		goto out;
-	}
-	if (lc.one.text != NULL) {
-		/* Not answerable after all: render it like any entry. */
-		if ((rc = parse_record(&lc.one, &e, err)) != SCIM_OK)
-			goto out;
-		attach_backref(lc.k, e, lc.one.refs);
-		lc.one.refs = NULL;
-		cJSON_AddItemToArray(lc.page, e);
-	}
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
 		goto out;
 	if (lc.want_backref && !lc.filter_backref && !lc.page_backref &&
@@ -1320,9 +1313,6 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		rc = oom(err);
 out:
 	cJSON_Delete(lc.page);
-	read_ctx_clear(&lc.one);
-	free(body);
-	free(ver);
 	return rc;
 }
 

@@ -65,7 +65,7 @@ struct http_resp {
 };
 
 /*
- * Wait for the next request (FCGI_Accept): >= 0 when there is one, < 0
+ * Wait for the next request (FCGX_Accept_r): >= 0 when there is one, < 0
  * when the web server closed the listening socket.  As plain CGI, the
  * first call returns the one request and the second returns -1.
  */
@@ -123,8 +123,10 @@ void		 http_resp_error(struct http_resp *resp,
 void		 http_resp_send(const struct http_resp *resp);
 
 /*
- * End the current request now (FCGI_Finish): the client has its whole
- * answer, and the process may do more work before the next accept.
+ * End the current request now: the rest of its input is read and the
+ * connection closed at once (see http.c), so the client has its whole
+ * answer and the process may do more work before the next accept.
+ * http_accept() does it for a request not yet ended.
  */
 void		 http_finish(void);
 

@@ -1598,7 +1598,7 @@ keep_rest(cJSON *out, cJSON *src)
 cJSON *
 resource_stored(const struct resource_type *rt, cJSON *res)
 {
-	cJSON	*out;
+	cJSON	*out, *meta;
 
 	if (res == NULL)
 		return NULL;
@@ -1607,10 +1607,9 @@ resource_stored(const struct resource_type *rt, cJSON *res)
 	cJSON_DeleteItemFromObjectCaseSensitive(res, "schemas");
 	if ((out = render(rt, res, true, NULL, NULL, NULL)) != NULL) {
 		/* render() gave res an empty meta if it had none. */
-		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(res,
-		    "meta")) && cJSON_GetObjectItemCaseSensitive(res,
-		    "meta")->child == NULL)
-			cJSON_DeleteItemFromObjectCaseSensitive(res, "meta");
+		meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
+		if (cJSON_IsObject(meta) && meta->child == NULL)
+			cJSON_Delete(cJSON_DetachItemViaPointer(res, meta));
 		if (!all_shown(res)) {
 			/* A plain record: no "schemas" to say it is shown. */
 			cJSON_DeleteItemFromObjectCaseSensitive(out,
@@ -1694,7 +1693,7 @@ resource_answer(const struct resource_type *rt, const char *text,
 	static const char		 ver_key[] = "\"version\":";
 	static const char		 loc_key[] = "\"location\":";
 	const char			*p, *mt, *vs;
-	cJSON				*tail = NULL, *hold = NULL, *meta = NULL;
+	cJSON				*tail = NULL, *hold = NULL, *ver = NULL;
 	char				*url = NULL, *loc = NULL, *tt = NULL;
 	char				*out = NULL, *o;
 	cJSON				*given = backref;
@@ -1724,10 +1723,10 @@ resource_answer(const struct resource_type *rt, const char *text,
 		goto out;
 	if ((p = memmem(mt, mlen, ver_key, sizeof(ver_key) - 1)) != NULL) {
 		vs = p + sizeof(ver_key) - 1;
-		meta = cJSON_ParseWithLengthOpts(vs, (size_t)(mt + mlen - vs),
+		ver = cJSON_ParseWithLengthOpts(vs, (size_t)(mt + mlen - vs),
 		    NULL, false);
-		if (!cJSON_IsString(meta) ||
-		    (*version = strdup(meta->valuestring)) == NULL)
+		if (!cJSON_IsString(ver) ||
+		    (*version = strdup(ver->valuestring)) == NULL)
 			goto out;
 	}
 	p = text + head;
@@ -1789,7 +1788,7 @@ out:
 	}
 	cJSON_Delete(hold);
 	cJSON_Delete(tail);
-	cJSON_Delete(meta);
+	cJSON_Delete(ver);
 	free(url);
 	free(loc);
 	free(tt);

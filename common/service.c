@@ -419,7 +419,7 @@ service_main(const struct service *svc, int argc, char *argv[])
  * free the old environment's handles and shared memory: replace the
  * process image with a fresh one.  The PID and the FastCGI socket (fd 0)
  * stay, so the web server sees nothing and no request is refused.  envp
- * is the environment the process started with (FCGI_Accept() replaces
+ * is the environment the process started with (http_accept() replaces
  * environ with each request's).  As
  * CGI, or if exec fails, the caller exits instead.
  */

@@ -1845,44 +1845,6 @@ out:
 	return rc;
 }
 
-enum scim_err
-store_scan_page(struct store_txn *t, enum store_kind kind, const char *tenant,
-    size_t skip, size_t limit, size_t *total, store_scan_fn fn, void *arg,
-    struct scim_error *err)
-{
-	char		(*ids)[STORE_ID_MAX + 1] = NULL;
-	enum scim_err	 rc;
-	size_t		 nids, i;
-	cJSON		*obj;
-	bool		 keep;
-
-	if (limit > 0 && (ids = calloc(limit, sizeof(*ids))) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	rc = store_page_ids(t, kind, tenant, skip, limit, total, ids, &nids,
-	    err);
-	for (i = 0; rc == SCIM_OK && i < nids; i++) {
-		rc = key_get(t, kinds[kind].rec, tenant, ids[i], NULL, &obj,
-		    err);
-		if (rc == SCIM_E_NOT_FOUND) {
-			rc = SCIM_OK;	/* cannot be: index and record move
-					   together */
-			continue;
-		}
-		if (rc != SCIM_OK)
-			break;
-		keep = false;
-		if (!fn(arg, ids[i], obj, &keep)) {
-			if (!keep)
-				cJSON_Delete(obj);
-			break;
-		}
-		if (!keep)
-			cJSON_Delete(obj);
-	}
-	free(ids);
-	return rc;
-}
-
 /* --- membership --- */
 
 enum scim_err

@@ -214,19 +214,10 @@ enum scim_err	 store_scan(struct store_txn *t, enum store_kind kind,
 
 /*
  * One page of kind's resources of tenant, in the order of their
- * lower-cased names: skip the first skip, call fn for the next limit, and
- * count them all into *total.  The count walks the name index; only the
- * records handed to fn are read and parsed.
- */
-enum scim_err	 store_scan_page(struct store_txn *t, enum store_kind kind,
-		    const char *tenant, size_t skip, size_t limit,
-		    size_t *total, store_scan_fn fn, void *arg,
-		    struct scim_error *err);
-
-/*
- * The ids of that page (at most limit, into ids, *nids of them) and the
- * count of all, without reading a record: for a caller that reads the
- * records its own way (store_get_raw()).
+ * lower-cased names: skip the first skip and put the ids of the next
+ * limit (at most) into ids, *nids of them, counting them all into *total.
+ * The count walks the name index; no record is read (the caller reads the
+ * page's, with store_get_raw() say).
  */
 enum scim_err	 store_page_ids(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, size_t skip, size_t limit,

@@ -564,28 +564,39 @@ struct page_arg {
 	char		 first[32], last[32];
 };
 
-static bool
-page_each(void *arg, const char *id, cJSON *obj, bool *keep)
+/* Note the userName of a user on the page. */
+static void
+page_note(struct page_arg *pa, const cJSON *obj)
 {
-	struct page_arg	*pa = arg;
 	const cJSON	*n = cJSON_GetObjectItem(obj, "userName");
 
-	(void)id; (void)keep;
 	if (pa->seen++ == 0)
 		snprintf(pa->first, sizeof(pa->first), "%s", n->valuestring);
 	snprintf(pa->last, sizeof(pa->last), "%s", n->valuestring);
-	return true;
 }
 
 static enum scim_err
 page_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct page_arg	*pa = arg;
+	char		 ids[10][STORE_ID_MAX + 1];
+	size_t		 nids, i;
+	cJSON		*obj;
+	enum scim_err	 rc;
 
 	pa->seen = 0;
 	pa->first[0] = pa->last[0] = '\0';
-	return store_scan_page(t, pa->kind, pa->tenant, pa->skip, pa->limit,
-	    &pa->total, page_each, pa, err);
+	if (pa->limit > sizeof(ids) / sizeof(ids[0]))
+		return scim_fail(err, SCIM_E_INTERNAL, "page too long");
+	rc = store_page_ids(t, pa->kind, pa->tenant, pa->skip, pa->limit,
+	    &pa->total, ids, &nids, err);
+	for (i = 0; rc == SCIM_OK && i < nids; i++) {
+		if ((rc = store_get(t, pa->kind, pa->tenant, ids[i], &obj,
+		    err)) == SCIM_OK)
+			page_note(pa, obj);
+		cJSON_Delete(obj);
+	}
+	return rc;
 }
 
 static void
