@@ -322,6 +322,14 @@ enum scim_err	 store_meta_put(struct store_txn *t, const char *name,
  * has its answer.
  */
 #define CKP_COMMITS	256
+/*
+ * ... and the log written since the last checkpoint reaches CKP_LOG_KB: a
+ * checkpoint writes every page changed since the last one (a page changed
+ * by many writes in between only once), and recovery after a crash
+ * replays at most this much log.  1 MiB made a checkpoint of every ~250
+ * creates (make bench: POST /Users 3,469 -> 4,024 req/s with 16 MiB).
+ */
+#define CKP_LOG_KB	16384
 void		 store_checkpoint(struct store *s);
 bool		 store_checkpoint_due(const struct store *s);
 

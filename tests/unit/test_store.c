@@ -21,6 +21,7 @@
 #include "store.h"
 #include "util.h"
 #include "tap.h"
+#include "db_config.h"		/* generated from db/DB_CONFIG */
 
 static struct scim_config	 cfg;
 static struct store		*s_main;	/* the parent's store */
@@ -940,15 +941,66 @@ kv_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	return store_kv_scan(t, "t1", "space", NULL, true, kv_cb, k, err);
 }
 
+/*
+ * Keys in the order Berkeley DB's own comparison gives (unsigned bytes, a
+ * key before the keys it begins), which the store's memcmp comparison
+ * must keep: files written before it, and db5.3_verify, use that order.
+ */
+static const char *const ordered_keys[] = {
+	"a", "a b", "a-", "aa", "aa\x7f", "ab", "a\xc3\xa9", "b", "\xc3\xa9",
+	"\xff",
+};
+#define NORDERED	(sizeof(ordered_keys) / sizeof(ordered_keys[0]))
+
+struct order_arg {
+	size_t	 n;
+	bool	 in_order;
+};
+
+static bool
+order_cb(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	struct order_arg	*o = arg;
+
+	(void)obj; (void)keep;
+	if (o->n >= NORDERED || strcmp(key, ordered_keys[o->n]) != 0)
+		o->in_order = false;
+	o->n++;
+	return true;
+}
+
+static enum scim_err
+order_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct order_arg	*o = arg;
+	cJSON			*v = cJSON_CreateObject();
+	enum scim_err		 rc = SCIM_OK;
+	size_t			 i;
+
+	/* Inserted in another order than the one they must come out in. */
+	for (i = 0; i < NORDERED && rc == SCIM_OK; i++)
+		rc = store_kv_put(t, "t1", "order",
+		    ordered_keys[(i * 7) % NORDERED], v, err);
+	cJSON_Delete(v);
+	o->n = 0;
+	o->in_order = true;
+	return rc != SCIM_OK ? rc :
+	    store_kv_scan(t, "t1", "order", NULL, false, order_cb, o, err);
+}
+
 static void
 test_kv(struct store *s)
 {
 	struct kv_arg		 k = { 0, 0 };
+	struct order_arg	 o;
 	struct scim_error	 err;
 
 	is_int(store_run(s, kv_fn, &k, &err), SCIM_OK, "kv put and scan");
 	is_int(k.n, 3, "reverse scan sees 3 keys");
 	is_int(k.phase, 2, "reverse scan starts at the last key");
+	is_int(store_run(s, order_fn, &o, &err), SCIM_OK, "kv keys scanned");
+	ok(o.n == NORDERED && o.in_order, "keys come out in unsigned byte "
+	    "order, a key before the keys it begins (%zu keys)", o.n);
 }
 
 /* --- the cache sized to the data --- */
@@ -1082,6 +1134,36 @@ static const char db_config_v1[] =
     "set_lg_max 16777216\n"
     "log_set_config db_log_auto_remove on\n";
 
+/* The default DB_CONFIG of the version that sized the cache (no db_log_zero). */
+static const char db_config_v2[] =
+    "# Berkeley DB environment settings for scim-fcgi.\n"
+    "#\n"
+    "# scim-fcgi writes this file into a new data home the first time a program\n"
+    "# opens it; afterwards the copy in the home is the one that counts (edit it\n"
+    "# there and restart the programs).  Settings here override the defaults\n"
+    "# compiled into the programs.  See scim.conf(5) and scim-fcgi(8).\n"
+    "\n"
+    "# Shared cache for all processes: no set_cachesize line, because the\n"
+    "# programs size the cache to the data whenever the environment is created\n"
+    "# (5/4 of the databases plus 32 MiB, at least 80 MiB, at most [store]\n"
+    "# cache_max_mb; see scim.conf(5)).  A set_cachesize line in the home's\n"
+    "# copy of this file wins over that, for example for 1 GiB:\n"
+    "#set_cachesize 1 0 1\n"
+    "\n"
+    "# Resolve deadlocks as soon as a lock request conflicts.\n"
+    "set_lk_detect DB_LOCK_DEFAULT\n"
+    "\n"
+    "# Room for large transactions (bulk member loads, group deletes).\n"
+    "set_lk_max_locks 200000\n"
+    "set_lk_max_objects 200000\n"
+    "set_lk_max_lockers 20000\n"
+    "\n"
+    "# Transaction log: 1 MiB buffer, 16 MiB files, removed once no longer\n"
+    "# needed for normal recovery (use db_hotbackup for backups).\n"
+    "set_lg_bsize 1048576\n"
+    "set_lg_max 16777216\n"
+    "log_set_config db_log_auto_remove on\n";
+
 /* Write text into cfg.home's DB_CONFIG, open, and read DB_CONFIG back. */
 static bool
 open_with_db_config(const char *text, struct store_cache *c, char *back,
@@ -1105,24 +1187,30 @@ open_with_db_config(const char *text, struct store_cache *c, char *back,
 static void
 test_old_db_config(const char *dir)
 {
+	static const char	*olds[] = { db_config_v1, db_config_v2 };
 	struct store_cache	 c;
-	static char		 back[4096], edited[sizeof(db_config_v1) + 16];
+	static char		 back[4096], edited[sizeof(db_config_v2) + 16];
 	bool			 opened;
+	size_t			 i;
 
 	cfg.cache_max_mb = 1024;
-	snprintf(cfg.home, sizeof(cfg.home), "%s/old-default", dir);
-	opened = open_with_db_config(db_config_v1, &c, back, sizeof(back));
-	ok(opened && strstr(back, "\nset_cachesize") == NULL &&
-	    strstr(back, "cache_max_mb") != NULL && c.want == 80 * MIB &&
-	    cache_near(c.size, c.want),
-	    "a home with the old default DB_CONFIG gets the current one, and "
-	    "a cache sized to the data (%llu bytes)",
-	    (unsigned long long)c.size);
-	snprintf(cfg.home, sizeof(cfg.home), "%s/old-edited", dir);
-	snprintf(edited, sizeof(edited), "%s#\n", db_config_v1);
-	opened = open_with_db_config(edited, &c, back, sizeof(back));
-	ok(opened && strcmp(back, edited) == 0 && c.want == 0,
-	    "an edited one is the operator's: left as it is");
+	for (i = 0; i < sizeof(olds) / sizeof(olds[0]); i++) {
+		snprintf(cfg.home, sizeof(cfg.home), "%s/old-default-%zu",
+		    dir, i + 1);
+		opened = open_with_db_config(olds[i], &c, back, sizeof(back));
+		ok(opened && strcmp(back, store_db_config_text) == 0 &&
+		    c.want == 80 * MIB && cache_near(c.size, c.want),
+		    "a home with old default DB_CONFIG v%zu gets the current "
+		    "one, and a cache sized to the data (%llu bytes)", i + 1,
+		    (unsigned long long)c.size);
+		snprintf(cfg.home, sizeof(cfg.home), "%s/old-edited-%zu", dir,
+		    i + 1);
+		snprintf(edited, sizeof(edited), "%s#\n", olds[i]);
+		opened = open_with_db_config(edited, &c, back, sizeof(back));
+		ok(opened && strcmp(back, edited) == 0 &&
+		    (i > 0 || c.want == 0),
+		    "an edited v%zu is the operator's: left as it is", i + 1);
+	}
 }
 
 static void
