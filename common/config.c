@@ -118,7 +118,8 @@ config_handler(void *user, const char *section, const char *name,
 		else
 			ok = false;
 	} else if (KEY("store", "max_processes"))
-		ok = set_uint(&c->max_processes, value, 8, 100000);
+		/* Sized a table only failchk used: still read, not used. */
+		ok = util_parse_long(value, 8, 100000, &n);
 	else if (KEY("store", "lock_timeout_ms"))
 		ok = set_uint(&c->lock_timeout_ms, value, 10, 600000);
 	else if (KEY("store", "cache_max_mb"))
@@ -221,7 +222,6 @@ config_defaults(struct scim_config *cfg)
 	snprintf(cfg->home, sizeof(cfg->home), "%s/lib/scim-fcgi",
 	    LOCALSTATEDIR);
 	cfg->sync = STORE_SYNC_FULL;
-	cfg->max_processes = 256;
 	cfg->lock_timeout_ms = 2000;
 	cfg->cache_max_mb = default_cache_max_mb();
 	cfg->max_body = 1024 * 1024;

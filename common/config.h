@@ -34,7 +34,6 @@ struct scim_config {
 	/* [store] */
 	char		 home[4096];	/* Berkeley DB environment directory */
 	enum store_sync	 sync;		/* commit durability */
-	unsigned	 max_processes;	/* processes sharing the store */
 	unsigned	 lock_timeout_ms; /* conflicts before reopening */
 	unsigned	 cache_max_mb;	/* largest automatic cache, MiB */
 	/* [http] */

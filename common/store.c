@@ -67,7 +67,6 @@ struct store {
 	struct store_stats	 st;
 	char			*home;
 	enum store_sync		 sync;
-	unsigned		 max_processes;
 	uint64_t		 cache_max;	/* [store] cache_max_mb, bytes */
 	struct store_cache	 cache;		/* as the last attach() left it */
 	bool			 flush_after;	/* sync = full: commit without
@@ -714,7 +713,12 @@ env_open(struct store *s, struct scim_error *err)
 	s->env->set_errcall(s->env, store_errcall);
 	s->env->set_msgcall(s->env, store_msgcall);
 	s->env->set_verbose(s->env, DB_VERB_REGISTER, 1);
-	s->env->set_thread_count(s->env, s->max_processes);
+	/*
+	 * No set_thread_count(): Berkeley DB's thread table serves only
+	 * DB_ENV->failchk(), which the store does not use (see below), and
+	 * while it exists every call looks its thread up in it (2% of a
+	 * GET's instructions).  DB_REGISTER finds dead processes by itself.
+	 */
 	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
 	if (s->cache.want != 0)
 		env_set_cache(s->env, s->cache.want);
@@ -853,7 +857,6 @@ store_open(struct store **out, const struct scim_config *cfg,
 	s->lock_timeout_ms = cfg->lock_timeout_ms;
 	s->sync = cfg->sync;
 	s->flush_after = cfg->sync == STORE_SYNC_FULL;
-	s->max_processes = cfg->max_processes;
 	s->cache_max = (uint64_t)cfg->cache_max_mb * MIB;
 	snprintf(path, sizeof(path), "%s/scim.gate", cfg->home);
 	if ((s->gate = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) < 0 ||

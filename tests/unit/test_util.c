@@ -195,6 +195,10 @@ main(void)
 	ok(strstr(err.detail, "hoem") != NULL, "the error names the key");
 	is_int(conf_from("[store]\nsync = sometimes\n", &cfg, &err),
 	    SCIM_E_INTERNAL, "a bad value is an error");
+	is_int(conf_from("[store]\nmax_processes = 512\n", &cfg, &err),
+	    SCIM_OK, "store.max_processes (no longer used) still loads");
+	is_int(conf_from("[store]\nmax_processes = 7\n", &cfg, &err),
+	    SCIM_E_INTERNAL, "store.max_processes is still checked");
 	is_int(conf_from("[tokens]\nscrypt_n = 1000\n", &cfg, &err),
 	    SCIM_E_INTERNAL, "scrypt_n must be a power of two");
 	is_int(conf_from("[store\nhome = x\n", &cfg, &err), SCIM_E_INTERNAL,
