@@ -5,15 +5,20 @@
  * formatted with snprintf first (FCGI_printf does not know %zu, platform
  * trap 1) and written as bytes.
  */
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include <ctype.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "http.h"
 #include "schema.h"
@@ -21,13 +26,33 @@
 
 extern char	**environ;
 
-static FCGX_Request	 fcgx;		/* FastCGI: the current request */
+/*
+ * FastCGI: a slot per request open at once (http_accept_more()); slot 0
+ * accepts on the listening socket, the others only take a connection
+ * http_accept_more() accepted itself.
+ */
+static FCGX_Request	 slots[HTTP_BATCH_MAX];
+static FCGX_Request	*fcgx = &slots[0];	/* the current request */
 static bool		 fcgx_init;
 static bool		 cgi_served;	/* CGI: the one request was read */
+
+/* End every request still open. */
+static void
+finish_all(void)
+{
+	int	 i;
+
+	for (i = HTTP_BATCH_MAX - 1; i >= 0; i--) {
+		fcgx = &slots[i];
+		http_finish();
+	}
+}
 
 int
 http_accept(void)
 {
+	int	 i;
+
 	if (FCGX_IsCGI()) {
 		if (cgi_served)
 			return -1;
@@ -35,16 +60,113 @@ http_accept(void)
 		return 0;
 	}
 	if (!fcgx_init) {
-		if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0)
+		if (FCGX_Init() != 0 || FCGX_InitRequest(&slots[0], 0, 0) != 0)
 			return -1;
+		for (i = 1; i < HTTP_BATCH_MAX; i++)
+			if (FCGX_InitRequest(&slots[i], -1, 0) != 0)
+				return -1;
 		fcgx_init = true;
 	}
-	http_finish();		/* the previous request, if not yet */
-	if (FCGX_Accept_r(&fcgx) < 0)
+	finish_all();		/* the previous requests, if not yet */
+	fcgx = &slots[0];
+	if (FCGX_Accept_r(fcgx) < 0)
 		return -1;
 	/* The rest of the program reads the request's CGI variables. */
-	environ = fcgx.envp;
+	environ = fcgx->envp;
 	return 0;
+}
+
+static void
+on_timer(int sig)
+{
+	(void)sig;		/* only to interrupt accept() */
+}
+
+/*
+ * accept() on the listening socket, which poll() found readable, but
+ * bounded: where several processes share the socket, another may have
+ * taken the connection, and this one must not then wait for the next
+ * with answers held.  A timer of its own (SIGALRM guards the store's
+ * open) interrupts it after ACCEPT_WAIT_NS.
+ */
+#define ACCEPT_WAIT_NS	(10 * 1000000L)
+
+static int
+accept_bounded(void)
+{
+	static timer_t			 timer;
+	static bool			 have_timer;
+	const struct itimerspec		 on = { { 0, 0 }, { 0, ACCEPT_WAIT_NS } };
+	const struct itimerspec		 off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction		 sa;
+	struct sigevent			 ev;
+	int				 fd;
+
+	if (!have_timer) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_timer;	/* no SA_RESTART: EINTR */
+		sigemptyset(&sa.sa_mask);
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_SIGNAL;
+		ev.sigev_signo = SIGRTMIN;
+		if (sigaction(SIGRTMIN, &sa, NULL) != 0 ||
+		    timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0)
+			return -1;
+		have_timer = true;
+	}
+	if (timer_settime(timer, 0, &on, NULL) != 0)
+		return -1;
+	fd = accept4(FCGI_LISTENSOCK_FILENO, NULL, NULL, SOCK_CLOEXEC);
+	timer_settime(timer, 0, &off, NULL);
+	return fd;
+}
+
+int
+http_accept_more(void)
+{
+	struct pollfd	 p = { FCGI_LISTENSOCK_FILENO, POLLIN, 0 };
+	FCGX_Request	*r = NULL;
+	int		 i, fd;
+
+	if (!fcgx_init)
+		return -1;
+	for (i = 1; i < HTTP_BATCH_MAX && r == NULL; i++)
+		if (slots[i].ipcFd < 0)
+			r = &slots[i];
+	if (r == NULL || poll(&p, 1, 0) != 1 || !(p.revents & POLLIN) ||
+	    (fd = accept_bounded()) < 0)
+		return -1;
+	/*
+	 * FCGX_Accept_r() reads the request from a connection already in
+	 * ipcFd.  It first ends the slot's previous request, which would
+	 * close that connection but for keepConnection (the request read
+	 * then sets it as the web server asked).  A connection that sends
+	 * no request is closed, and the slot's listening socket (-1) ends
+	 * the retry there instead of waiting for another.
+	 */
+	r->ipcFd = fd;
+	r->keepConnection = 1;
+	if (FCGX_Accept_r(r) < 0)
+		return -1;
+	fcgx = r;
+	environ = fcgx->envp;
+	return (int)(r - slots);
+}
+
+int
+http_current(void)
+{
+	return (int)(fcgx - slots);
+}
+
+void
+http_select(int slot)
+{
+	if (slot < 0 || slot >= HTTP_BATCH_MAX)
+		return;
+	fcgx = &slots[slot];
+	if (fcgx_init && fcgx->ipcFd >= 0)
+		environ = fcgx->envp;
 }
 
 /* Up to n bytes of the request body into buf; 0 at its end. */
@@ -55,7 +177,7 @@ body_read(char *buf, size_t n)
 
 	if (!fcgx_init)
 		return fread(buf, 1, n, stdin);
-	got = FCGX_GetStr(buf, n > 1 << 30 ? 1 << 30 : (int)n, fcgx.in);
+	got = FCGX_GetStr(buf, n > 1 << 30 ? 1 << 30 : (int)n, fcgx->in);
 	return got > 0 ? (size_t)got : 0;
 }
 
@@ -66,7 +188,7 @@ resp_write(const void *buf, size_t n)
 	if (!fcgx_init)
 		fwrite(buf, 1, n, stdout);
 	else
-		FCGX_PutStr(buf, (int)n, fcgx.out);
+		FCGX_PutStr(buf, (int)n, fcgx->out);
 }
 
 static int
@@ -626,7 +748,7 @@ http_finish(void)
 	size_t	 drained = 0;
 	int	 n;
 
-	if (!fcgx_init || fcgx.ipcFd < 0)
+	if (!fcgx_init || fcgx->ipcFd < 0)
 		return;
 	/*
 	 * libfcgi closes a request's connection with shutdown(), then waits
@@ -638,11 +760,17 @@ http_finish(void)
 	 * it at once.  Input still unread after DRAIN_MAX keeps the linger.
 	 */
 	while (drained < DRAIN_MAX &&
-	    (n = FCGX_GetStr(buf, sizeof(buf), fcgx.in)) > 0)
+	    (n = FCGX_GetStr(buf, sizeof(buf), fcgx->in)) > 0)
 		drained += (size_t)n;
-	if (drained < DRAIN_MAX && FCGX_GetError(fcgx.in) == 0)
-		FCGX_Detach(&fcgx);
-	FCGX_Finish_r(&fcgx);
+	if (drained < DRAIN_MAX && FCGX_GetError(fcgx->in) == 0)
+		FCGX_Detach(fcgx);
+	/*
+	 * A connection http_accept_more() took is not kept for the web
+	 * server's next request: only slot 0 accepts, so none would read it.
+	 */
+	if (fcgx != &slots[0])
+		fcgx->keepConnection = 0;
+	FCGX_Finish_r(fcgx);
 	/* The request's variables are freed: as fcgi_stdio's FCGI_Finish(). */
 	environ = NULL;
 }

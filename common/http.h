@@ -72,6 +72,20 @@ struct http_resp {
 int		 http_accept(void);
 
 /*
+ * Group commit (see store_flush()): take another request that is already
+ * waiting, while the answers to those before it are held.  Returns its
+ * slot (see http_select()), which is now the current request, or -1 when
+ * none is waiting (or HTTP_BATCH_MAX are open, or as CGI).  It never
+ * waits for one to come.
+ */
+#define HTTP_BATCH_MAX	8
+int		 http_accept_more(void);
+
+/* The current request's slot; make slot's request the current one. */
+int		 http_current(void);
+void		 http_select(int slot);
+
+/*
  * Fill req from the CGI environment and standard input.  The body is read
  * only for methods that carry one, and only up to cfg->max_body bytes:
  * more is SCIM_E_TOO_LARGE.  A bad query string or body encoding is

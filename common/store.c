@@ -71,6 +71,8 @@ struct store {
 	struct store_cache	 cache;		/* as the last attach() left it */
 	bool			 flush_after;	/* sync = full: commit without
 						   sync, then flush the log */
+	bool			 defer_flush;	/* ... in store_flush() */
+	bool			 unflushed;	/* commits store_flush() owes */
 	int			 gate;		/* fd of <home>/scim.gate */
 	_Atomic int		*closing;	/* in the gate file, shared */
 	bool			 stale;		/* left a panicked env behind */
@@ -964,6 +966,52 @@ store_checkpoint(struct store *s)
 	gate_leave(s);
 }
 
+void
+store_defer_flush(struct store *s)
+{
+	if (s != NULL)
+		s->defer_flush = true;
+}
+
+bool
+store_unflushed(const struct store *s)
+{
+	return s != NULL && s->unflushed;
+}
+
+/*
+ * The flush store_run() left out: like its own, behind the gate, and a
+ * panic met here means the commits it covers may be lost to a crash of
+ * the machine: never acknowledge them.
+ */
+enum scim_err
+store_flush(struct store *s, struct scim_error *err)
+{
+	int	 ret;
+
+	if (s == NULL || !s->unflushed)
+		return SCIM_OK;
+	s->unflushed = false;
+	if (s->broken || s->env == NULL || !gate_enter(s))
+		return scim_fail(err, SCIM_E_UNAVAILABLE, "the store is "
+		    "recovering; the change may not have been applied, try "
+		    "again");
+	if ((ret = s->env->log_flush(s->env, NULL)) != 0 || env_panicked(s)) {
+		if (ret != 0)
+			log_err("log_flush: %s", db_strerror(ret));
+		else {
+			s->broken = true;
+			log_err("environment panicked before a flush");
+		}
+		gate_leave(s);
+		return scim_fail(err, SCIM_E_UNAVAILABLE, "the store could "
+		    "not make the change durable; it may not have been "
+		    "applied, try again");
+	}
+	gate_leave(s);
+	return SCIM_OK;
+}
+
 bool
 store_checkpoint_due(const struct store *s)
 {
@@ -1046,7 +1094,10 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 			ret = t.txn->commit(t.txn, flush ?
 			    DB_TXN_WRITE_NOSYNC : 0);
 			t.txn = NULL;
-			if (ret == 0 && flush &&
+			if (ret == 0 && flush && s->defer_flush) {
+				s->unflushed = true;
+				s->st.deferred++;
+			} else if (ret == 0 && flush &&
 			    (ret = s->env->log_flush(s->env, NULL)) != 0) {
 				log_err("log_flush: %s", db_strerror(ret));
 				gate_leave(s);

@@ -81,6 +81,8 @@ struct store_stats {
 	uint64_t	 retries;	/* transactions run again */
 	uint64_t	 reopens;	/* environment opened again (recovery,
 					   lasting conflicts) */
+	uint64_t	 deferred;	/* durable commits left to
+					   store_flush() */
 };
 
 /* The shared cache, as the last open of this process found it. */
@@ -321,6 +323,20 @@ enum scim_err	 store_meta_put(struct store_txn *t, const char *name,
  * writes (CKP_COMMITS) were made since the last one, after the client
  * has its answer.
  */
+/*
+ * Group commit.  With sync = full, store_run() makes every commit durable
+ * (flushes the log) before it returns.  After store_defer_flush() it
+ * leaves that flush to store_flush(), which one process calls once for
+ * several requests before any of them is answered: the log is sequential,
+ * so one flush makes every earlier commit durable.  store_unflushed():
+ * is a flush owed?  store_flush() returns SCIM_E_UNAVAILABLE when the
+ * commits it was to cover may not survive a crash of the machine; their
+ * requests must not be told they succeeded.
+ */
+void		 store_defer_flush(struct store *s);
+bool		 store_unflushed(const struct store *s);
+enum scim_err	 store_flush(struct store *s, struct scim_error *err);
+
 #define CKP_COMMITS	256
 /*
  * ... and the log written since the last checkpoint reaches CKP_LOG_KB: a

@@ -279,6 +279,50 @@ class Read(ScimTestCase):
         self.assertEqual(set(r.json["Resources"][0]), {"schemas", "id", "userName"})
 
 
+class GroupCommit(ScimTestCase):
+    """Writes waiting on a worker's socket share one flush of the log.
+
+    A worker that has committed a change takes the requests already
+    waiting for it before it flushes and answers: X-Scim-Batch says how
+    many shared that flush.  Every answer still comes after the flush, and
+    every acknowledged write is there.  Only durable commits (sync = full)
+    are flushed, so only they are grouped."""
+    server_args = {"conf_extra": "sync = full\n[log]\nstore_ops_header = yes\n"}
+
+    def test_waiting_writes_share_a_flush(self):
+        import threading
+        batches, bad, ids = [], [], []
+        lock = threading.Lock()
+
+        def writer(t, n):
+            for i in range(n):
+                r = self.srv.post("/Users", user("gc-%d-%d@x.com" % (t, i)))
+                with lock:
+                    if r.status != 201:
+                        bad.append(r)
+                    else:
+                        ids.append(r.json["id"])
+                        batches.append(int(r.headers["x-scim-batch"]))
+
+        for _ in range(3):      # bounded: three rounds of 16 x 8 creates
+            threads = [threading.Thread(target=writer, args=(len(ids) + t, 8))
+                       for t in range(16)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join(120)
+            if max(batches, default=1) > 1:
+                break
+        self.assertEqual(bad, [])
+        self.assertGreater(max(batches), 1, "no two writes ever shared a flush")
+        self.assertLessEqual(max(batches), 8, batches)
+        for uid in ids:
+            self.assertEqual(self.srv.get("/Users/" + uid).status, 200, uid)
+        # A lone request is a batch of its own.
+        r = self.srv.get("/Users/" + ids[0])
+        self.assertEqual(r.headers["x-scim-batch"], "1")
+
+
 class StoredForms(ScimTestCase):
     """Records written before the stored form (load_members writes them
     plain, as the store did) are read, filtered and patched like any; once

@@ -1003,6 +1003,62 @@ test_kv(struct store *s)
 	    "order, a key before the keys it begins (%zu keys)", o.n);
 }
 
+/* --- group commit --- */
+
+static enum scim_err
+read_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	char	 buf[32];
+
+	(void)arg;
+	return store_meta_get(t, "schema_version", buf, sizeof(buf), err);
+}
+
+/*
+ * A durable store that defers its flushes: a write leaves one owed, a
+ * read does not, store_flush() pays it; without the deferral (or with
+ * sync = write) nothing is ever owed.
+ */
+static void
+test_defer_flush(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct store		*s;
+	struct store_stats	 st;
+	struct scim_error	 err;
+	struct kv_arg		 k = { 0, 0 };
+
+	snprintf(cfg.home, sizeof(cfg.home), "%s/defer", dir);
+	cfg.sync = STORE_SYNC_FULL;
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a durable store"))
+		goto out;
+	ok(store_run(s, kv_fn, &k, &err) == SCIM_OK && !store_unflushed(s),
+	    "without deferral a durable write is flushed by store_run()");
+	store_defer_flush(s);
+	ok(store_read(s, read_fn, NULL, &err) == SCIM_OK &&
+	    !store_unflushed(s), "a read leaves no flush owed");
+	ok(store_run(s, kv_fn, &k, &err) == SCIM_OK && store_unflushed(s),
+	    "a deferred durable write leaves a flush owed");
+	ok(store_run(s, kv_fn, &k, &err) == SCIM_OK && store_unflushed(s),
+	    "a second one shares it");
+	store_stats(s, &st);
+	is_int((int)st.deferred, 2, "both counted as deferred");
+	ok(store_flush(s, &err) == SCIM_OK && !store_unflushed(s),
+	    "store_flush() pays it");
+	ok(store_flush(s, &err) == SCIM_OK, "and has nothing more to do");
+	store_close(s);
+	cfg.sync = STORE_SYNC_WRITE;
+	snprintf(cfg.home, sizeof(cfg.home), "%s/defer-write", dir);
+	if (store_open(&s, &cfg, &err) == SCIM_OK) {
+		store_defer_flush(s);
+		ok(store_run(s, kv_fn, &k, &err) == SCIM_OK &&
+		    !store_unflushed(s), "sync = write owes no flush");
+		store_close(s);
+	}
+out:
+	cfg = saved;
+}
+
 /* --- the cache sized to the data --- */
 
 #define MIB		(1024ULL * 1024)
@@ -1325,6 +1381,7 @@ main(void)
 	test_stall();
 	test_first_open_race(tmpl);
 	test_cache(tmpl);
+	test_defer_flush(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
 		char cmd[128];
