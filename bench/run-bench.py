@@ -172,7 +172,9 @@ def proc_prog(pid):
 
 def cpu_ticks(pid):
     f = proc_stat(pid)
-    return int(f[11]) + int(f[12]) if f else 0       # utime + stime
+    # utime + stime, and cutime + cstime: the checkpoint processes a
+    # worker starts and waits for are its work too.
+    return sum(int(x) for x in f[11:15]) if f else 0
 
 
 def machine_ticks():

@@ -527,7 +527,8 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
 enum {
 	GATE_IN,
 	GATE_DOOR,
-	GATE_ATTACHED
+	GATE_ATTACHED,
+	GATE_CHECKPOINTER	/* held by the home's checkpoint process */
 };
 
 #define STALL_FACTOR	5	/* x lock_timeout_ms: a transaction is stuck */
@@ -951,7 +952,7 @@ env_panicked(struct store *s)
 	return false;
 }
 
-void
+bool
 store_checkpoint(struct store *s)
 {
 	int	 ret;
@@ -959,11 +960,32 @@ store_checkpoint(struct store *s)
 	s->since_ckp = 0;
 	/* It writes pages into the files: never while a recovery runs. */
 	if (s->broken || s->env == NULL || !gate_enter(s))
-		return;
-	if (!env_panicked(s) &&
-	    (ret = s->env->txn_checkpoint(s->env, CKP_LOG_KB, 0, 0)) != 0)
+		return false;
+	if (env_panicked(s)) {
+		s->broken = true;
+		gate_leave(s);
+		return false;
+	}
+	if ((ret = s->env->txn_checkpoint(s->env, CKP_LOG_KB, 0, 0)) != 0)
 		log_warn("checkpoint: %s", db_strerror(ret));
 	gate_leave(s);
+	return true;
+}
+
+bool
+store_checkpointer_running(struct store *s)
+{
+	struct flock	 fl = gate_byte(F_WRLCK, GATE_CHECKPOINTER);
+
+	return fcntl(s->gate, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+bool
+store_checkpointer_claim(struct store *s)
+{
+	struct flock	 fl = gate_byte(F_WRLCK, GATE_CHECKPOINTER);
+
+	return fcntl(s->gate, F_SETLK, &fl) == 0;
 }
 
 void
@@ -1010,6 +1032,13 @@ store_flush(struct store *s, struct scim_error *err)
 	}
 	gate_leave(s);
 	return SCIM_OK;
+}
+
+void
+store_checkpoint_reset(struct store *s)
+{
+	if (s != NULL)
+		s->since_ckp = 0;
 }
 
 bool

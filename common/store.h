@@ -346,7 +346,16 @@ enum scim_err	 store_flush(struct store *s, struct scim_error *err);
  * creates (make bench: POST /Users 3,469 -> 4,024 req/s with 16 MiB).
  */
 #define CKP_LOG_KB	16384
-void		 store_checkpoint(struct store *s);
+bool		 store_checkpoint(struct store *s);
 bool		 store_checkpoint_due(const struct store *s);
+/* Start counting writes again (another process checkpoints). */
+void		 store_checkpoint_reset(struct store *s);
+/*
+ * One process per home checkpoints for all (scim-fcgi(8), --checkpoint):
+ * is it running?  Become it (false: another is).  store_checkpoint()
+ * returns false once the store is no longer usable (recovered under it).
+ */
+bool		 store_checkpointer_running(struct store *s);
+bool		 store_checkpointer_claim(struct store *s);
 
 #endif /* SCIM_STORE_H */

@@ -322,6 +322,73 @@ class GroupCommit(ScimTestCase):
         r = self.srv.get("/Users/" + ids[0])
         self.assertEqual(r.headers["x-scim-batch"], "1")
 
+    def checkpointers(self):
+        """pids of the --checkpoint processes started for this server."""
+        mark = ("SCIM_CONF=%s" % self.srv.conf).encode()
+        out = []
+        for d in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().split(b"\0")
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    env = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"--checkpoint" in cmd and mark in env:
+                out.append(int(d))
+        return out
+
+    def test_one_checkpoint_process(self):
+        # Checkpoints run in a process of their own, started by a worker
+        # once it has made CKP_COMMITS (256) writes, one for the home.
+        import threading
+
+        def writer(t):
+            for i in range(100):
+                self.srv.post("/Users", user("ckp-%d-%d@x.com" % (t, i)))
+
+        threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        found = []
+        for _ in range(50):     # bounded: 5 s
+            found = self.checkpointers()
+            if found:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(found), 1, found)
+
+    def test_checkpoint_process_ends_with_its_parent(self):
+        # Started by hand with a parent that exits at once, it leaves
+        # within about a second instead of outliving it.
+        home = os.path.join(self.srv.home, "ckp-alone")
+        os.mkdir(home)
+        conf = os.path.join(home, "scim.conf")
+        with open(conf, "w") as f:
+            f.write("[store]\nhome = %s/db\n" % home)
+        cmd = ["sh", "-c", '"$0" --checkpoint -c "$1" & echo $!; sleep 0.3',
+               os.path.join(scimtest.CGI_BIN, "scim-users"), conf]
+        if os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam("www-data")
+            os.chown(home, pw.pw_uid, pw.pw_gid)
+            os.chown(conf, pw.pw_uid, pw.pw_gid)
+            cmd = ["runuser", "-u", "www-data", "--"] + cmd
+        out = subprocess.run(cmd, capture_output=True, timeout=30, check=True)
+        pid = int(out.stdout.split()[0])
+        for _ in range(50):     # bounded: 5 s
+            if not os.path.exists("/proc/%d" % pid) or \
+                    open("/proc/%d/stat" % pid).read().split(") ")[1][0] == "Z":
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, 9)
+            self.fail("the checkpoint process outlived its parent")
+        self.assertTrue(os.path.exists(os.path.join(home, "db", "users.db")),
+                        "it opened the store")
+
 
 class StoredForms(ScimTestCase):
     """Records written before the stored form (load_members writes them
