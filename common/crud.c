@@ -190,41 +190,80 @@ add_ref(cJSON *o, const char *base, const char *endpoint, const char *id,
 }
 
 /*
- * A group's displayName, for a user's "groups", from the group's record
- * (len bytes).  Parsing the whole record for this one name was a third of
- * a GET of a user in a group; the record is still read in the request's
- * transaction, so the name is always the current one, but a record seen
- * before, byte for byte, gives its name without a parse.  The name
- * depends on the bytes alone: the cache cannot go stale.  Returns a new
- * string, or NULL (no name, or *nomem).
+ * A group's displayName, for a user's "groups".  Parsing the whole record
+ * for this one name was a third of a GET of a user in a group, and reading
+ * it a tenth: a slot per group id keeps the name with the record's bytes
+ * and the records' generation it was read at (store_records_gen()).  While
+ * no token or group has been written since, the name is the current one
+ * and nothing is read (group_name_kept()); after a write, the record is
+ * read in the request's transaction again, and bytes seen before give
+ * their name without a parse (group_name()).
  */
 #define NAME_SLOTS	64
 #define NAME_REC_MAX	4096		/* bigger records are not kept */
 
 static struct {
-	char	*rec;
-	size_t	 len;
-	char	*name;
+	char		 gid[STORE_ID_MAX + 1];
+	uint64_t	 gen;		/* the name holds at this generation */
+	bool		 gen_ok;
+	int64_t		 gen_at;	/* read then (STORE_GEN_TRUST_USEC) */
+	char		*rec;
+	size_t		 len;
+	char		*name;
 } group_names[NAME_SLOTS];
 
+static size_t
+name_slot(const char *gid)
+{
+	uint32_t	 h = 2166136261u;	/* FNV-1a */
+	size_t		 i;
+
+	for (i = 0; gid[i] != '\0'; i++)
+		h = (h ^ (unsigned char)gid[i]) * 16777619u;
+	return h % NAME_SLOTS;
+}
+
+/* The name kept for gid at generation gen: true, *name a copy or NULL. */
+static bool
+group_name_kept(const char *gid, uint64_t gen, char **name, bool *nomem)
+{
+	size_t	 i = name_slot(gid);
+
+	*name = NULL;
+	*nomem = false;
+	if (group_names[i].rec == NULL || !group_names[i].gen_ok ||
+	    group_names[i].gen != gen || strcmp(group_names[i].gid, gid) != 0 ||
+	    util_now_usec() - group_names[i].gen_at >= STORE_GEN_TRUST_USEC)
+		return false;
+	if (group_names[i].name != NULL &&
+	    (*name = strdup(group_names[i].name)) == NULL)
+		*nomem = true;
+	return true;
+}
+
+/*
+ * The name in gid's record (len bytes), read at generation gen (gen_ok:
+ * no writer was running); a new string, or NULL (no name, or *nomem).
+ */
 static char *
-group_name(const char *gid, const char *rec, size_t len, bool *nomem)
+group_name(const char *gid, const char *rec, size_t len, uint64_t gen,
+    bool gen_ok, bool *nomem)
 {
 	const cJSON	*v;
 	cJSON		*g;
 	char		*name = NULL;
-	uint32_t	 h = 2166136261u;	/* FNV-1a */
-	size_t		 i;
+	size_t		 i = name_slot(gid);
 
 	*nomem = false;
-	for (i = 0; gid[i] != '\0'; i++)
-		h = (h ^ (unsigned char)gid[i]) * 16777619u;
-	i = h % NAME_SLOTS;
 	if (group_names[i].rec != NULL && group_names[i].len == len &&
-	    memcmp(group_names[i].rec, rec, len) == 0) {
+	    memcmp(group_names[i].rec, rec, len) == 0 &&
+	    strcmp(group_names[i].gid, gid) == 0) {
 		if (group_names[i].name != NULL &&
 		    (name = strdup(group_names[i].name)) == NULL)
 			*nomem = true;
+		group_names[i].gen = gen;
+		group_names[i].gen_ok = gen_ok;
+		group_names[i].gen_at = util_now_usec();
 		return name;
 	}
 	if ((g = cJSON_ParseWithLength(rec, len)) == NULL)
@@ -233,18 +272,24 @@ group_name(const char *gid, const char *rec, size_t len, bool *nomem)
 	if (cJSON_IsString(v) && (name = strdup(v->valuestring)) == NULL)
 		*nomem = true;
 	cJSON_Delete(g);
-	if (*nomem || len > NAME_REC_MAX)
+	if (*nomem || len > NAME_REC_MAX || strlen(gid) > STORE_ID_MAX)
 		return name;
 	free(group_names[i].rec);
 	free(group_names[i].name);
 	group_names[i].len = len;
 	group_names[i].name = NULL;
+	group_names[i].gen_ok = false;
 	if ((group_names[i].rec = malloc(len)) == NULL ||
 	    (name != NULL && (group_names[i].name = strdup(name)) == NULL)) {
 		free(group_names[i].rec);
 		group_names[i].rec = NULL;	/* not kept: no harm */
-	} else
+	} else {
 		memcpy(group_names[i].rec, rec, len);
+		strcpy(group_names[i].gid, gid);
+		group_names[i].gen = gen;
+		group_names[i].gen_ok = gen_ok;
+		group_names[i].gen_at = util_now_usec();
+	}
 	return name;
 }
 
@@ -255,19 +300,23 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 	cJSON			*e;
 	char			*rec = NULL, *name;
 	size_t			 len;
-	bool			 nomem;
+	uint64_t		 gen;
+	bool			 nomem, settled;
 
 	(void)obj; (void)keep;
-	bc->rc = store_get_raw(bc->t, STORE_GROUP, bc->tenant, gid, &rec,
-	    &len, bc->err);
-	if (bc->rc == SCIM_E_NOT_FOUND) {
-		bc->rc = SCIM_OK;
-		return true;
+	settled = store_records_gen(store_txn_store(bc->t), &gen);
+	if (!settled || !group_name_kept(gid, gen, &name, &nomem)) {
+		bc->rc = store_get_raw(bc->t, STORE_GROUP, bc->tenant, gid,
+		    &rec, &len, bc->err);
+		if (bc->rc == SCIM_E_NOT_FOUND) {
+			bc->rc = SCIM_OK;
+			return true;
+		}
+		if (bc->rc != SCIM_OK)
+			return false;
+		name = group_name(gid, rec, len, gen, settled, &nomem);
+		free(rec);
 	}
-	if (bc->rc != SCIM_OK)
-		return false;
-	name = group_name(gid, rec, len, &nomem);
-	free(rec);
 	if (nomem || (e = cJSON_CreateObject()) == NULL) {
 		free(name);
 		bc->rc = oom(bc->err);

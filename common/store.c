@@ -75,6 +75,8 @@ struct store {
 	bool			 unflushed;	/* commits store_flush() owes */
 	int			 gate;		/* fd of <home>/scim.gate */
 	_Atomic int		*closing;	/* in the gate file, shared */
+	_Atomic uint64_t	*busy;		/* ... token/group writers */
+	_Atomic uint64_t	*gen;		/* ... and their changes */
 	bool			 stale;		/* left a panicked env behind */
 	unsigned		 gate_depth;	/* nested gate_enter() */
 };
@@ -85,9 +87,47 @@ struct store_txn {
 	bool			 retry;		/* lock conflict: run again */
 	const char		*conflict;	/* where the last one was */
 	bool			 readonly;	/* store_read(): no DB_RMW */
+	bool			 cached;	/* wrote a token or group */
 };
 
 #define STORE_BULK_BYTES	(256 * 1024)	/* DB_MULTIPLE_KEY buffer */
+
+/*
+ * Token and group records are read on every request, so processes keep
+ * what they learnt from them (token.c, crud.c) as long as no process has
+ * changed one since: store_records_gen().  A transaction that writes one
+ * counts itself busy from its first such write until it has committed or
+ * aborted (settle_cached()), and then moves the generation on.
+ */
+static void
+touch_cached(struct store_txn *t, enum dbi d)
+{
+	if ((d == DBI_TOKENS || d == DBI_GROUPS) && !t->cached) {
+		t->cached = true;
+		atomic_fetch_add_explicit(t->s->busy, 1, memory_order_acq_rel);
+	}
+}
+
+static void
+settle_cached(struct store_txn *t)
+{
+	if (t->cached) {
+		t->cached = false;
+		atomic_fetch_add_explicit(t->s->gen, 1, memory_order_acq_rel);
+		atomic_fetch_sub_explicit(t->s->busy, 1, memory_order_acq_rel);
+	}
+}
+
+bool
+store_records_gen(struct store *s, uint64_t *gen)
+{
+	uint64_t	 busy;
+
+	busy = atomic_load_explicit(s->busy, memory_order_acquire);
+	*gen = atomic_load_explicit(s->gen, memory_order_acquire);
+	return busy == 0;
+}
+
 
 /* A key made of NUL-separated parts, heap-allocated. */
 struct key {
@@ -444,7 +484,7 @@ key_prefix(DB *db, const DBT *a, const DBT *b)
 static enum scim_err
 open_dbs(struct store *s, struct scim_error *err)
 {
-	struct store_txn	 t = { s, NULL, false, NULL, false };
+	struct store_txn	 t = { s, NULL, false, NULL, false, false };
 	int			 ret, i;
 
 	for (i = 0; i < DBI__MAX; i++) {
@@ -533,7 +573,9 @@ enum {
 
 #define STALL_FACTOR	5	/* x lock_timeout_ms: a transaction is stuck */
 #define GATE_FILE_SIZE	4096	/* mapped: holds the closing flag */
-#define GATE_FLAG_OFFSET 64	/* (locks are on bytes 0 to 2: advisory) */
+#define GATE_FLAG_OFFSET 64	/* (locks are on bytes 0 to 3: advisory) */
+#define GATE_BUSY_OFFSET 128	/* store_records_gen()'s two counters */
+#define GATE_GEN_OFFSET	136
 
 /* An fcntl lock request of type on one byte of the gate file. */
 static struct flock
@@ -657,6 +699,12 @@ gate_close(struct store *s)
 			ts.tv_nsec *= 2;
 	}
 	s->gate_depth = 1;		/* store_run() inside: no relock */
+	/*
+	 * No transaction of any process is running: a writer counted busy
+	 * now died in one (store_records_gen()).
+	 */
+	atomic_store_explicit(s->busy, 0, memory_order_release);
+	atomic_fetch_add_explicit(s->gen, 1, memory_order_acq_rel);
 	alarm(STORE_OPEN_STALL_SECONDS);
 	return true;
 }
@@ -877,6 +925,8 @@ store_open(struct store **out, const struct scim_config *cfg,
 		return rc;
 	}
 	s->closing = (_Atomic int *)((char *)map + GATE_FLAG_OFFSET);
+	s->busy = (_Atomic uint64_t *)((char *)map + GATE_BUSY_OFFSET);
+	s->gen = (_Atomic uint64_t *)((char *)map + GATE_GEN_OFFSET);
 	if ((rc = attach(s, err)) != SCIM_OK) {
 		munmap((char *)s->closing - GATE_FLAG_OFFSET, GATE_FILE_SIZE);
 		close(s->gate);
@@ -1129,6 +1179,7 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 			} else if (ret == 0 && flush &&
 			    (ret = s->env->log_flush(s->env, NULL)) != 0) {
 				log_err("log_flush: %s", db_strerror(ret));
+				settle_cached(&t);
 				gate_leave(s);
 				return scim_fail(err, SCIM_E_UNAVAILABLE,
 				    "the store could not make the change "
@@ -1143,6 +1194,7 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 				 * unknown.
 				 */
 				s->broken = true;
+				settle_cached(&t);
 				gate_leave(s);
 				log_err("environment panicked around a commit");
 				return scim_fail(err, SCIM_E_UNAVAILABLE,
@@ -1153,6 +1205,7 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 				s->st.commits++;
 				if (!readonly)
 					s->since_ckp++;
+				settle_cached(&t);
 				gate_leave(s);
 				return SCIM_OK;
 			}
@@ -1160,6 +1213,7 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 		}
 		if (t.txn != NULL)
 			t.txn->abort(t.txn);
+		settle_cached(&t);
 		gate_leave(s);
 		if (s->broken) {
 			if (committing && !readonly)
@@ -1262,6 +1316,7 @@ raw_put(struct store_txn *t, enum dbi d, const struct key *k,
 	dbt_set(&key, k->buf, k->len);
 	dbt_set(&data, val, len);
 	t->s->st.puts++;
+	touch_cached(t, d);
 	ret = t->s->db[d]->put(t->s->db[d], t->txn, &key, &data, flags);
 	if (ret == DB_KEYEXIST)
 		return scim_fail(err, SCIM_E_CONFLICT, "already exists");
@@ -1290,6 +1345,7 @@ raw_del(struct store_txn *t, enum dbi d, const struct key *k,
 
 	dbt_set(&key, k->buf, k->len);
 	t->s->st.dels++;
+	touch_cached(t, d);
 	return dberr(t, t->s->db[d]->del(t->s->db[d], t->txn, &key, 0),
 	    dbdefs[d].file, err);
 }

@@ -348,6 +348,19 @@ enum scim_err	 store_flush(struct store *s, struct scim_error *err);
 #define CKP_LOG_KB	16384
 bool		 store_checkpoint(struct store *s);
 bool		 store_checkpoint_due(const struct store *s);
+/*
+ * The generation of the token and group records, shared by the processes
+ * of a home: it moves on whenever a transaction that wrote one ends (and
+ * whenever the store is opened).  What a process learnt from a token or
+ * group record read at generation g still holds while the generation is
+ * g.  False while such a transaction is running (or died in one): trust
+ * nothing kept, read.  Read it before reading the records.  Trust it for
+ * STORE_GEN_TRUST_USEC at most, then read again: a process of an older
+ * version (during an upgrade) writes without moving it on.
+ */
+#define STORE_GEN_TRUST_USEC	1000000
+bool		 store_records_gen(struct store *s, uint64_t *gen);
+
 /* Start counting writes again (another process checkpoints). */
 void		 store_checkpoint_reset(struct store *s);
 /*

@@ -1003,6 +1003,85 @@ test_kv(struct store *s)
 	    "order, a key before the keys it begins (%zu keys)", o.n);
 }
 
+/* --- the records generation --- */
+
+struct gen_arg {
+	int	 fd;		/* -1, or: write a byte here, then wait */
+	bool	 settled;	/* store_records_gen() inside, after the put */
+};
+
+static enum scim_err
+token_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct gen_arg	*g = arg;
+	cJSON		*rec = cJSON_CreateObject();
+	uint64_t	 gen;
+	enum scim_err	 rc;
+
+	cJSON_AddStringToObject(rec, "tenant", "t1");
+	rc = store_token_put(t, "00112233445566778899aabb", rec, err);
+	cJSON_Delete(rec);
+	g->settled = store_records_gen(store_txn_store(t), &gen);
+	if (rc == SCIM_OK && g->fd >= 0 && write(g->fd, "w", 1) == 1)
+		pause();		/* until killed */
+	return rc;
+}
+
+/*
+ * Writing a token (or group) moves the shared generation on when the
+ * transaction ends, and is "not settled" while it runs; other writes do
+ * not move it.  A writer killed inside its transaction leaves it not
+ * settled (so processes read instead of trusting what they kept) until
+ * the next open of the store closes the gate, which settles it.
+ */
+static void
+test_records_gen(struct store *s)
+{
+	struct gen_arg		 g = { -1, true };
+	struct kv_arg		 k = { 0, 0 };
+	struct scim_error	 err;
+	struct store		*s2;
+	uint64_t		 g0, g1;
+	int			 fds[2], st;
+	pid_t			 pid;
+	char			 c;
+
+	ok(store_records_gen(s, &g0), "settled at rest");
+	store_run(s, kv_fn, &k, &err);
+	ok(store_records_gen(s, &g1) && g1 == g0, "a kv write leaves the "
+	    "generation as it was");
+	ok(store_run(s, token_fn, &g, &err) == SCIM_OK && !g.settled,
+	    "not settled inside a transaction that wrote a token");
+	ok(store_records_gen(s, &g1) && g1 != g0, "settled after it, and "
+	    "the generation moved on");
+	if (pipe(fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		struct store	*cs;
+
+		close(fds[0]);
+		g.fd = fds[1];
+		if (store_open(&cs, &cfg, &err) != SCIM_OK)
+			_exit(2);
+		store_run(cs, token_fn, &g, &err);
+		_exit(3);
+	}
+	close(fds[1]);
+	ok(read(fds[0], &c, 1) == 1, "a child wrote a token and waits");
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	ok(!store_records_gen(s, &g0), "killed there, it leaves the "
+	    "generation not settled");
+	if (store_open(&s2, &cfg, &err) == SCIM_OK)
+		store_close(s2);
+	ok(store_records_gen(s, &g1) && g1 != g0, "the next open settles "
+	    "it (%llu -> %llu)", (unsigned long long)g0,
+	    (unsigned long long)g1);
+}
+
 /* --- group commit --- */
 
 static enum scim_err
@@ -1376,6 +1455,7 @@ main(void)
 	test_version(s);
 	test_concurrent(s);
 	test_kill(s);
+	test_records_gen(s);
 	test_gate(s);
 	s_main = s;
 	test_stall();
