@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <signal.h>
 #include <spawn.h>
 #include <time.h>
 #include <stdio.h>
@@ -462,20 +463,43 @@ spawn_checkpointer(struct scim_ctx *ctx, int argc, char *argv[],
 	store_checkpoint(ctx->store);
 }
 
-/* --checkpoint: the process spawn_checkpointer() starts. */
+static volatile sig_atomic_t	 ckp_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	ckp_stop = 1;
+}
+
+/*
+ * --checkpoint: the process spawn_checkpointer() starts.  A web server
+ * that signals its process group (SIGTERM, SIGHUP, SIGINT) ends it between
+ * two checkpoints, never inside one: that would leave the store to be
+ * recovered.
+ */
 static int
 run_checkpointer(struct scim_ctx *ctx)
 {
 	const struct timespec	 second = { 1, 0 };
+	struct sigaction	 sa;
 	struct scim_error	 err;
 	pid_t			 parent = getppid();
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;	/* nanosleep() still returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	if (store_open(&ctx->store, &ctx->cfg, &err) != SCIM_OK) {
 		log_err("checkpoint: %s", err.detail);
 		return 1;
 	}
 	if (store_checkpointer_claim(ctx->store)) {
-		while (getppid() == parent && store_checkpoint(ctx->store))
+		while (!ckp_stop && getppid() == parent &&
+		    store_checkpoint(ctx->store) && !ckp_stop)
 			nanosleep(&second, NULL);
 	}
 	store_close(ctx->store);

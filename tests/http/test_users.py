@@ -389,6 +389,48 @@ class GroupCommit(ScimTestCase):
         self.assertTrue(os.path.exists(os.path.join(home, "db", "users.db")),
                         "it opened the store")
 
+    def test_checkpoint_process_ends_cleanly_on_sigterm(self):
+        # A web server that signals its process group ends it between two
+        # checkpoints: it closes the store, so the next open finds no dead
+        # process to recover after it.
+        import signal
+        home = os.path.join(self.srv.home, "ckp-term")
+        os.mkdir(home)
+        conf = os.path.join(home, "scim.conf")
+        with open(conf, "w") as f:
+            f.write("[store]\nhome = %s/db\n" % home)
+        prog = os.path.join(scimtest.CGI_BIN, "scim-users")
+
+        def cmd(script):
+            c = ["sh", "-c", script, prog, conf]
+            if os.geteuid() == 0:
+                import pwd
+                pw = pwd.getpwnam("www-data")
+                os.chown(home, pw.pw_uid, pw.pw_gid)
+                os.chown(conf, pw.pw_uid, pw.pw_gid)
+                c = ["runuser", "-u", "www-data", "--"] + c
+            return c
+
+        sh = subprocess.Popen(cmd('"$0" --checkpoint -c "$1" 2>/dev/null & echo $!; sleep 4'),
+                              stdout=subprocess.PIPE)
+        try:
+            pid = int(sh.stdout.readline())
+            time.sleep(0.6)         # it has opened the store
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):     # bounded: 5 s
+                if not os.path.exists("/proc/%d" % pid) or \
+                        open("/proc/%d/stat" % pid).read().split(") ")[1][0] == "Z":
+                    break
+                time.sleep(0.1)
+            else:
+                self.fail("SIGTERM did not end the checkpoint process")
+        finally:
+            sh.kill()
+            sh.wait(10)
+        again = subprocess.run(cmd('"$0" --checkpoint -c "$1" & sleep 0.3'),
+                               capture_output=True, timeout=30)
+        self.assertNotIn(b"recover", again.stderr, again.stderr)
+
 
 class StoredForms(ScimTestCase):
     """Records written before the stored form (load_members writes them
