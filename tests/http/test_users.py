@@ -360,30 +360,45 @@ class GroupCommit(ScimTestCase):
             time.sleep(0.1)
         self.assertEqual(len(found), 1, found)
 
-    def test_checkpoint_process_ends_with_its_parent(self):
-        # Started by hand with a parent that exits at once, it leaves
-        # within about a second instead of outliving it.
-        home = os.path.join(self.srv.home, "ckp-alone")
+    def checkpoint_cmd(self, name, script):
+        """A home of its own, and the command running script with $0 the
+        scim-users program and $1 that home's scim.conf (as www-data when
+        root: the programs refuse to run as root)."""
+        home = os.path.join(self.srv.home, name)
         os.mkdir(home)
         conf = os.path.join(home, "scim.conf")
         with open(conf, "w") as f:
             f.write("[store]\nhome = %s/db\n" % home)
-        cmd = ["sh", "-c", '"$0" --checkpoint -c "$1" & echo $!; sleep 0.3',
-               os.path.join(scimtest.CGI_BIN, "scim-users"), conf]
+        cmd = ["sh", "-c", script, os.path.join(scimtest.CGI_BIN, "scim-users"), conf]
         if os.geteuid() == 0:
             import pwd
             pw = pwd.getpwnam("www-data")
             os.chown(home, pw.pw_uid, pw.pw_gid)
             os.chown(conf, pw.pw_uid, pw.pw_gid)
             cmd = ["runuser", "-u", "www-data", "--"] + cmd
+        return home, cmd
+
+    @staticmethod
+    def ended(pid):
+        """Has pid ended within 5 s?"""
+        for _ in range(50):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    if f.read().split(") ")[1][0] == "Z":
+                        return True
+            except OSError:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def test_checkpoint_process_ends_with_its_parent(self):
+        # Started by hand with a parent that exits at once, it leaves
+        # within about a second instead of outliving it.
+        home, cmd = self.checkpoint_cmd(
+            "ckp-alone", '"$0" --checkpoint -c "$1" & echo $!; sleep 0.3')
         out = subprocess.run(cmd, capture_output=True, timeout=30, check=True)
         pid = int(out.stdout.split()[0])
-        for _ in range(50):     # bounded: 5 s
-            if not os.path.exists("/proc/%d" % pid) or \
-                    open("/proc/%d/stat" % pid).read().split(") ")[1][0] == "Z":
-                break
-            time.sleep(0.1)
-        else:
+        if not self.ended(pid):
             os.kill(pid, 9)
             self.fail("the checkpoint process outlived its parent")
         self.assertTrue(os.path.exists(os.path.join(home, "db", "users.db")),
@@ -394,41 +409,19 @@ class GroupCommit(ScimTestCase):
         # checkpoints: it closes the store, so the next open finds no dead
         # process to recover after it.
         import signal
-        home = os.path.join(self.srv.home, "ckp-term")
-        os.mkdir(home)
-        conf = os.path.join(home, "scim.conf")
-        with open(conf, "w") as f:
-            f.write("[store]\nhome = %s/db\n" % home)
-        prog = os.path.join(scimtest.CGI_BIN, "scim-users")
-
-        def cmd(script):
-            c = ["sh", "-c", script, prog, conf]
-            if os.geteuid() == 0:
-                import pwd
-                pw = pwd.getpwnam("www-data")
-                os.chown(home, pw.pw_uid, pw.pw_gid)
-                os.chown(conf, pw.pw_uid, pw.pw_gid)
-                c = ["runuser", "-u", "www-data", "--"] + c
-            return c
-
-        sh = subprocess.Popen(cmd('"$0" --checkpoint -c "$1" 2>/dev/null & echo $!; sleep 4'),
-                              stdout=subprocess.PIPE)
+        home, cmd = self.checkpoint_cmd(
+            "ckp-term", '"$0" --checkpoint -c "$1" 2>/dev/null & echo $!; sleep 4')
+        sh = subprocess.Popen(cmd, stdout=subprocess.PIPE)
         try:
             pid = int(sh.stdout.readline())
             time.sleep(0.6)         # it has opened the store
             os.kill(pid, signal.SIGTERM)
-            for _ in range(50):     # bounded: 5 s
-                if not os.path.exists("/proc/%d" % pid) or \
-                        open("/proc/%d/stat" % pid).read().split(") ")[1][0] == "Z":
-                    break
-                time.sleep(0.1)
-            else:
-                self.fail("SIGTERM did not end the checkpoint process")
+            self.assertTrue(self.ended(pid), "SIGTERM did not end the checkpoint process")
         finally:
             sh.kill()
             sh.wait(10)
-        again = subprocess.run(cmd('"$0" --checkpoint -c "$1" & sleep 0.3'),
-                               capture_output=True, timeout=30)
+        cmd[cmd.index("-c") + 1] = '"$0" --checkpoint -c "$1" & sleep 0.3'
+        again = subprocess.run(cmd, capture_output=True, timeout=30)
         self.assertNotIn(b"recover", again.stderr, again.stderr)
 
 
