@@ -436,11 +436,19 @@ spawn_checkpointer(struct scim_ctx *ctx, int argc, char *argv[],
 	static pid_t			 pid;
 	posix_spawn_file_actions_t	 fa;
 	char				*args[64];
-	int				 i, n = 0, rc;
+	int				 i, n = 0, rc, st;
 
 	store_checkpoint_reset(ctx->store);
-	if (pid > 0)
-		waitpid(pid, NULL, WNOHANG);	/* an ended one, if any */
+	/*
+	 * The last one this worker started, if it has ended: one that
+	 * failed (it could not open the store) would leave the log to grow
+	 * if every try failed alike, so this worker checkpoints too.
+	 */
+	if (pid > 0 && waitpid(pid, &st, WNOHANG) == pid) {
+		pid = 0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			store_checkpoint(ctx->store);
+	}
 	if (store_checkpointer_running(ctx->store))
 		return;
 	args[n++] = argv[0];
