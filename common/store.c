@@ -128,7 +128,6 @@ store_records_gen(struct store *s, uint64_t *gen)
 	return busy == 0;
 }
 
-
 /* A key made of NUL-separated parts, heap-allocated. */
 struct key {
 	char	*buf;
@@ -1052,8 +1051,10 @@ store_unflushed(const struct store *s)
 }
 
 /*
- * The flush store_run() left out: like its own, behind the gate, and a
- * panic met here means the commits it covers may be lost to a crash of
+ * Flush the log over the commits made since the last flush: store_run()
+ * calls it after each durable commit, or leaves it to its caller after
+ * store_defer_flush().  Behind the gate (nested inside store_run()'s), and
+ * a panic met here means the commits it covers may be lost to a crash of
  * the machine: never acknowledge them.
  */
 enum scim_err
@@ -1173,18 +1174,19 @@ run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 			ret = t.txn->commit(t.txn, flush ?
 			    DB_TXN_WRITE_NOSYNC : 0);
 			t.txn = NULL;
-			if (ret == 0 && flush && s->defer_flush) {
+			/*
+			 * The flush is owed; store_flush() pays it now, or
+			 * for a batch of requests (store_defer_flush()).
+			 */
+			if (ret == 0 && flush) {
 				s->unflushed = true;
-				s->st.deferred++;
-			} else if (ret == 0 && flush &&
-			    (ret = s->env->log_flush(s->env, NULL)) != 0) {
-				log_err("log_flush: %s", db_strerror(ret));
-				settle_cached(&t);
-				gate_leave(s);
-				return scim_fail(err, SCIM_E_UNAVAILABLE,
-				    "the store could not make the change "
-				    "durable; it may not have been applied, "
-				    "try again");
+				if (s->defer_flush)
+					s->st.deferred++;
+				else if ((rc = store_flush(s, err)) != SCIM_OK) {
+					settle_cached(&t);
+					gate_leave(s);
+					return rc;
+				}
 			}
 			if (ret == 0 && !readonly && env_panicked(s)) {
 				/*
