@@ -366,7 +366,8 @@ read_backref(struct store_txn *t, const struct kind *k, const char *tenant,
 	if ((bc.arr = cJSON_CreateArray()) == NULL)
 		return oom(err);
 	if (k->kind == STORE_USER)
-		rc = store_memberof_scan(t, tenant, id, group_each, &bc, err);
+		rc = store_memberof_scan(t, STORE_USER, tenant, id,
+		    group_each, &bc, err);
 	else
 		rc = store_member_scan(t, tenant, id, member_each, &bc, err);
 	if (rc == SCIM_OK)

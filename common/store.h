@@ -6,13 +6,16 @@
  * never reach another's records.  Databases (one file each, in the home):
  *
  *   users.db       tenant\0id -> user JSON (canonical, with id and meta)
+ *                  tenant\0id\0gid -> "" (the user is in group gid: kept
+ *                  next to its record, so one page has both)
  *   users_name.db  tenant\0lower(userName) -> id            (unique)
  *   users_ext.db   tenant\0externalId -> id                 (duplicates)
  *   groups.db      tenant\0id -> group JSON (without members)
  *   groups_name.db tenant\0lower(displayName) -> id         (unique)
  *   groups_ext.db  tenant\0externalId -> id                 (duplicates)
  *   members.db     tenant\0gid\0member -> member JSON {value,type,display,...}
- *   memberof.db    tenant\0member\0gid -> ""
+ *   memberof.db    tenant\0member\0gid -> "" (groups in groups; users too
+ *                  in a store of layout 2, see store.c check_layout())
  *   tokens.db      token id -> token JSON (tenant inside)
  *   meta.db        name -> value (schema_version, ...)
  *   kv.db          tenant\0space\0key -> value (admins, sessions, audit,
@@ -58,8 +61,9 @@
 #include "config.h"
 #include "error.h"
 
-#define STORE_SCHEMA_VERSION	2	/* layout version written in meta.db;
-					   2: audit keys sharded (audit.c) */
+#define STORE_SCHEMA_VERSION	3	/* layout version written in meta.db;
+					   2: audit keys sharded (audit.c);
+					   3: users' groups in users.db */
 #define STORE_ID_MAX		128	/* longest id or tenant accepted */
 #define STORE_OPEN_STALL_SECONDS 600	/* longest open (with recovery) */
 
@@ -264,10 +268,13 @@ enum scim_err	 store_member_scan(struct store_txn *t, const char *tenant,
 enum scim_err	 store_member_clear(struct store_txn *t, const char *tenant,
 		    const char *gid, size_t *n, struct scim_error *err);
 
-/* Call fn for each group mid belongs to (obj is NULL; id is the gid). */
-enum scim_err	 store_memberof_scan(struct store_txn *t, const char *tenant,
-		    const char *mid, store_scan_fn fn, void *arg,
-		    struct scim_error *err);
+/*
+ * Call fn for each group mid, a user or a group (kind), belongs to (obj
+ * is NULL; id is the gid).
+ */
+enum scim_err	 store_memberof_scan(struct store_txn *t,
+		    enum store_kind kind, const char *tenant, const char *mid,
+		    store_scan_fn fn, void *arg, struct scim_error *err);
 
 /* --- tokens (by public token id) --- */
 

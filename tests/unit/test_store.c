@@ -7,6 +7,7 @@
  * data.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +23,8 @@
 #include "util.h"
 #include "tap.h"
 #include "db_config.h"		/* generated from db/DB_CONFIG */
+
+#define MOVING_KEY_NAME	"memberof_moving"	/* store.c MOVING_KEY */
 
 static struct scim_config	 cfg;
 static struct store		*s_main;	/* the parent's store */
@@ -142,7 +145,7 @@ count_cb(void *arg, const char *id, cJSON *obj, bool *keep)
 
 struct scan_arg {
 	int		 which;		/* 0 users, 1 external, 2 members,
-					   3 memberof */
+					   3 a user's groups, 4 a group's */
 	const char	*tenant;
 	const char	*key;
 	int		 n;
@@ -164,9 +167,12 @@ scan_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	case 2:
 		return store_member_scan(t, a->tenant, a->key, count_cb,
 		    &a->n, err);
+	case 3:
+		return store_memberof_scan(t, STORE_USER, a->tenant, a->key,
+		    count_cb, &a->n, err);
 	default:
-		return store_memberof_scan(t, a->tenant, a->key, count_cb,
-		    &a->n, err);
+		return store_memberof_scan(t, STORE_GROUP, a->tenant, a->key,
+		    count_cb, &a->n, err);
 	}
 }
 
@@ -523,12 +529,226 @@ test_version(struct store *s)
 	store_run(s, meta_put_fn, &m, &err);
 	is_int(open_in_child(), 0, "a store of layout version 1 opens");
 	store_read(s, meta_get_fn, &m, &err);
-	is_str(m.buf, want, "and is recorded as the current version");
+	is_str(m.buf, "2", "and is recorded as layout 2, which reads it; "
+	    "not moved to 3 while another process has it open");
 	m.value = "99";
 	store_run(s, meta_put_fn, &m, &err);
 	is_int(open_in_child(), 1, "a store of a newer layout is refused");
 	m.value = want;
 	store_run(s, meta_put_fn, &m, &err);
+}
+
+/* --- layout 3: a user's groups next to its record --- */
+
+struct named_meta {
+	const char	*name;
+	const char	*value;		/* NULL: read into buf */
+	char		 buf[32];
+};
+
+static enum scim_err
+named_meta_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct named_meta	*m = arg;
+
+	if (m->value != NULL)
+		return store_meta_put(t, m->name, m->value, err);
+	m->buf[0] = '\0';
+	return store_meta_get(t, m->name, m->buf, sizeof(m->buf), err);
+}
+
+/* meta.db's value of name, "" when absent, "?" on an error. */
+static const char *
+meta(struct store *s, const char *name, struct named_meta *m)
+{
+	struct scim_error	 err;
+	enum scim_err		 rc;
+
+	m->name = name;
+	m->value = NULL;
+	rc = store_read(s, named_meta_fn, m, &err);
+	return rc == SCIM_OK || rc == SCIM_E_NOT_FOUND ? m->buf : "?";
+}
+
+static bool
+set_meta(struct store *s, const char *name, const char *value)
+{
+	struct named_meta	 m = { name, value, "" };
+	struct scim_error	 err;
+
+	return store_run(s, named_meta_fn, &m, &err) == SCIM_OK;
+}
+
+/*
+ * A child holding the gate file's "attached" byte (GATE_ATTACHED, byte 2
+ * in store.c) as every process with the store open does, a program of an
+ * older version included.  Closing *release lets it go.
+ */
+static pid_t
+hold_attached(const char *home, int *release)
+{
+	struct flock	 fl;
+	char		 path[PATH_MAX + 16], c = 0;
+	int		 up[2], down[2];
+	pid_t		 pid;
+
+	if (pipe(up) != 0 || pipe(down) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		int	 fd;
+
+		close(up[0]);
+		close(down[1]);
+		snprintf(path, sizeof(path), "%s/scim.gate", home);
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_RDLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = 2;
+		fl.l_len = 1;
+		if ((fd = open(path, O_RDWR)) < 0 ||
+		    fcntl(fd, F_SETLKW, &fl) != 0)
+			_exit(1);
+		if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (pid < 0 || read(up[0], &c, 1) != 1) {
+		close(up[0]);
+		close(down[1]);
+		return -1;
+	}
+	close(up[0]);
+	*release = down[1];
+	return pid;
+}
+
+static void
+let_go(pid_t pid, int release)
+{
+	close(release);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+static bool
+add_group(struct store *s, const char *id, const char *name)
+{
+	cJSON		*g = cJSON_CreateObject();
+	enum scim_err	 rc;
+
+	cJSON_AddStringToObject(g, "id", id);
+	cJSON_AddStringToObject(g, "displayName", name);
+	rc = put(s, STORE_GROUP, "t1", g, NULL);
+	cJSON_Delete(g);
+	return rc == SCIM_OK;
+}
+
+struct nest_arg {
+	const char	*gid;
+	const char	*mid;
+	bool		 done;
+};
+
+static enum scim_err
+nest_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct nest_arg	*n = arg;
+	cJSON		*o = cJSON_CreateObject();
+	enum scim_err	 rc;
+
+	cJSON_AddStringToObject(o, "value", n->mid);
+	cJSON_AddStringToObject(o, "type", "Group");
+	rc = store_member_add(t, "t1", n->gid, o, &n->done, err);
+	cJSON_Delete(o);
+	return rc;
+}
+
+/*
+ * A store of layout 2 (users' groups in memberof.db) is made the way a
+ * program of that layout made it: a store marked 2 and written by a
+ * process that is not alone in it, which keeps layout 2.  Opened alone,
+ * it moves to layout 3; an open that finds a move unfinished finishes it,
+ * alone or not.
+ */
+static void
+test_layout(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct named_meta	 m;
+	struct nest_arg		 n = { "g1", "g2", false };
+	struct scim_error	 err;
+	struct store		*s;
+	cJSON			*u;
+	int			 release = -1, i;
+	pid_t			 pid;
+	const char		*ids[] = { "u1", "u2", "u3" };
+
+	snprintf(cfg.home, sizeof(cfg.home), "%s/layout", dir);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store"))
+		goto out;
+	is_str(meta(s, "schema_version", &m), "3", "a new store is layout 3");
+	ok(set_meta(s, "schema_version", "2"), "mark it layout 2");
+	store_close(s);
+	pid = hold_attached(cfg.home, &release);
+	ok(pid > 0, "another process has the store open");
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open it beside that"))
+		goto out_child;
+	is_str(meta(s, "schema_version", &m), "2", "layout 2 is kept");
+	for (i = 0; i < 3; i++) {
+		u = mkuser(ids[i], ids[i], NULL);
+		put(s, STORE_USER, "t1", u, NULL);
+		cJSON_Delete(u);
+	}
+	ok(add_group(s, "g1", "one") && add_group(s, "g2", "two"),
+	    "two groups");
+	ok(member(s, "g1", "u1", true) && member(s, "g1", "u2", true) &&
+	    store_run(s, nest_fn, &n, &err) == SCIM_OK && n.done,
+	    "u1, u2 and group g2 join g1, in memberof.db");
+	is_int(count(s, 3, "t1", "u1"), 1, "u1's groups read in layout 2");
+	store_close(s);
+	let_go(pid, release);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open it alone"))
+		goto out;
+	is_str(meta(s, "schema_version", &m), "3", "it is now layout 3");
+	is_str(meta(s, MOVING_KEY_NAME, &m), "", "and the move is finished");
+	is_int(count(s, 3, "t1", "u1"), 1, "u1's group moved next to it");
+	is_int(count(s, 3, "t1", "u2"), 1, "u2's too");
+	is_int(count(s, 4, "t1", "g2"), 1, "g2 is still in g1");
+	is_int(count(s, 0, "t1", NULL), 3,
+	    "a scan of the users sees 3 records, not their memberships");
+	is_int(count(s, 2, "t1", "g1"), 3, "g1 has its 3 members");
+	ok(member(s, "g1", "u3", true), "u3 joins g1 in layout 3");
+	is_int(count(s, 3, "t1", "u3"), 1, "u3 is in g1");
+	is_int(del(s, STORE_USER, "u2"), SCIM_OK, "delete u2");
+	is_int(count(s, 2, "t1", "g1"), 3, "g1 lost u2 only");
+	is_int(count(s, 3, "t1", "u2"), 0, "u2's memberships went with it");
+	ok(member(s, "g1", "u3", false), "u3 leaves g1");
+	is_int(count(s, 3, "t1", "u3"), 0, "and is in no group");
+	is_int(del(s, STORE_GROUP, "g2"), SCIM_OK, "delete g2");
+	is_int(count(s, 2, "t1", "g1"), 1, "g1 has u1 left");
+	/* An unfinished move: u3 joined in layout 2, then a mover died. */
+	ok(set_meta(s, "schema_version", "2"), "mark it layout 2 again");
+	store_close(s);
+	pid = hold_attached(cfg.home, &release);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open it beside one"))
+		goto out_child;
+	ok(member(s, "g1", "u3", true), "u3 joins g1 in layout 2");
+	ok(set_meta(s, "schema_version", "3") &&
+	    set_meta(s, MOVING_KEY_NAME, "1"), "a move began and stopped");
+	store_close(s);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "open it, still beside another"))
+		goto out_child;
+	is_str(meta(s, MOVING_KEY_NAME, &m), "", "the move was finished");
+	is_int(count(s, 3, "t1", "u3"), 1, "u3's group moved next to it");
+	is_int(count(s, 3, "t1", "u1"), 1, "u1's is still there");
+	store_close(s);
+out_child:
+	let_go(pid, release);
+out:
+	cfg = saved;
 }
 
 /*
@@ -1462,6 +1682,7 @@ main(void)
 	test_first_open_race(tmpl);
 	test_cache(tmpl);
 	test_defer_flush(tmpl);
+	test_layout(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
 		char cmd[128];
