@@ -21,6 +21,7 @@
 #include <db.h>
 
 #include "log.h"
+#include "region.h"
 #include "store.h"
 #include "util.h"
 #include "db_config.h"		/* generated from db/DB_CONFIG */
@@ -764,6 +765,7 @@ env_open(struct store *s, struct scim_error *err)
 		    db_strerror(ret));
 	}
 	s->cache.size = env_cache_size(s->env);
+	region_hugepages(s->home);
 	return SCIM_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,6 +537,81 @@ test_version(struct store *s)
 	is_int(open_in_child(), 1, "a store of a newer layout is refused");
 	m.value = want;
 	store_run(s, meta_put_fn, &m, &err);
+}
+
+/* --- the regions in huge pages (region.h) --- */
+
+struct regions {
+	int	 n;		/* region mappings of the home */
+	int	 grown;		/* ... but __db.001, as long as their file */
+	int	 others;	/* ... but __db.001 */
+	int	 huge;		/* ... asking for huge pages */
+};
+
+static void
+region_maps(const char *home, struct regions *r)
+{
+	FILE		*f;
+	char		 line[PATH_MAX + 160], real[PATH_MAX], prefix[PATH_MAX + 8];
+	unsigned long	 lo, hi;
+	struct stat	 st;
+	bool		 in = false;
+	int		 at;
+	char		*nl;
+
+	memset(r, 0, sizeof(*r));
+	if (realpath(home, real) == NULL ||
+	    (f = fopen("/proc/self/smaps", "r")) == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), "%s/__db.0", real);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		at = 0;
+		if (sscanf(line, "%lx-%lx %*s %*x %*x:%*x %*u %n", &lo, &hi,
+		    &at) == 2 && at > 0) {
+			if ((nl = strchr(line + at, '\n')) != NULL)
+				*nl = '\0';
+			in = strncmp(line + at, prefix, strlen(prefix)) == 0 &&
+			    strlen(line + at) == strlen(prefix) + 2;
+			if (!in)
+				continue;
+			r->n++;
+			if (strcmp(line + at + strlen(prefix), "01") == 0)
+				continue;
+			r->others++;
+			if (stat(line + at, &st) == 0 &&
+			    (unsigned long)st.st_size == hi - lo)
+				r->grown++;
+		} else if (in && strncmp(line, "VmFlags:", 8) == 0 &&
+		    strstr(line, " hg") != NULL)
+			r->huge++;
+	}
+	fclose(f);
+}
+
+/*
+ * Every region file but the primary is as long as its mapping (so that
+ * the page cache can use huge folios for it), and every region mapping
+ * asks for huge pages; a second process still joins the environment.
+ */
+static void
+test_regions(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct store		*s;
+	struct scim_error	 err;
+	struct regions		 r;
+
+	snprintf(cfg.home, sizeof(cfg.home), "%s/regions", dir);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store"))
+		goto out;
+	region_maps(cfg.home, &r);
+	ok(r.n >= 2 && r.others >= 1, "its region files are mapped");
+	is_int(r.grown, r.others, "all but __db.001 as long as their mapping");
+	is_int(r.huge, r.n, "every region mapping asks for huge pages");
+	is_int(open_in_child(), 0, "another process joins the environment");
+	store_close(s);
+out:
+	cfg = saved;
 }
 
 /* --- layout 3: a user's groups next to its record --- */
@@ -1683,6 +1759,7 @@ main(void)
 	test_cache(tmpl);
 	test_defer_flush(tmpl);
 	test_layout(tmpl);
+	test_regions(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {
 		char cmd[128];
