@@ -26,7 +26,10 @@ is_region(const char *path, const char *prefix, size_t plen)
 	    isdigit((unsigned char)n[2]);
 }
 
-/* Grow the file mapped at [lo, hi) to hi - lo, if it is still that file. */
+/*
+ * Grow path to len, the length of its mapping, if it is still the file
+ * mapped there (device and inode) and shorter.
+ */
 static void
 grow(const char *path, unsigned long len, unsigned maj, unsigned min,
     unsigned long ino)
