@@ -42,17 +42,17 @@
 
 #include <db.h>
 
-#include "config.h"
-#include "crud.h"
-#include "http.h"
-#include "log.h"
-#include "resource.h"
-#include "schema.h"
-#include "service.h"
-#include "store.h"
-#include "token.h"
-#include "util.h"
-#include "db_config.h"		/* generated from db/DB_CONFIG */
+#include "base/config.h"
+#include "scim/crud.h"
+#include "web/http.h"
+#include "base/log.h"
+#include "scim/resource.h"
+#include "scim/schema.h"
+#include "web/service.h"
+#include "store/store.h"
+#include "auth/token.h"
+#include "base/util.h"
+#include "store/db_config.h"		/* generated from db/DB_CONFIG */
 
 #define TENANT		"default"
 #define BATCH		2000	/* records per nosync transaction */

@@ -1,8 +1,8 @@
 /*
  * scim-groups: the /Groups endpoint (RFC 7644 section 3).  All the work is in
- * common/crud.c, shared with scim-users; this file is the route table.
+ * common/scim/crud.c, shared with scim-users; this file is the route table.
  */
-#include "crud.h"
+#include "scim/crud.h"
 
 static const struct route routes[] = {
 	{ "GET", "Groups", ROUTE_LIST, crud_list, 0 },

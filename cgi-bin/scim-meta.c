@@ -1,14 +1,14 @@
 /*
  * scim-meta: the discovery endpoints of RFC 7644 section 4 -
  * /ServiceProviderConfig, /Schemas[/{urn}], /ResourceTypes[/{name}] - all
- * drawn from the one schema model in common/schema.c.
+ * drawn from the one schema model in common/scim/schema.c.
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "schema.h"
-#include "service.h"
+#include "scim/schema.h"
+#include "web/service.h"
 
 static enum scim_err
 oom(struct scim_error *err)

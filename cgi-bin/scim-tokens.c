@@ -2,7 +2,7 @@
  * scim-tokens: Secret Token administration, two faces of one program.
  *
  * Started by a web server with no subcommand, it serves the admin page
- * over FastCGI (or once as plain CGI); see common/page.h.  Run from a
+ * over FastCGI (or once as plain CGI); see common/page/page.h.  Run from a
  * shell with a subcommand, it is the administrator's command line:
  *
  *   scim-tokens [-c file] create|list|show|revoke|regenerate|renew|
@@ -23,14 +23,14 @@
 
 #include <libscrypt.h>
 
-#include "admin.h"
-#include "http.h"
-#include "json.h"
-#include "log.h"
-#include "page.h"
-#include "service.h"
-#include "token.h"
-#include "util.h"
+#include "auth/admin.h"
+#include "web/http.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "page/page.h"
+#include "web/service.h"
+#include "auth/token.h"
+#include "base/util.h"
 
 extern char **environ;
 

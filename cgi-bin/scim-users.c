@@ -1,8 +1,8 @@
 /*
  * scim-users: the /Users endpoint (RFC 7644 section 3).  All the work is in
- * common/crud.c, shared with scim-groups; this file is the route table.
+ * common/scim/crud.c, shared with scim-groups; this file is the route table.
  */
-#include "crud.h"
+#include "scim/crud.h"
 
 static const struct route routes[] = {
 	{ "GET", "Users", ROUTE_LIST, crud_list, 0 },

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "filter.h"
-#include "log.h"
-#include "service.h"
-#include "util.h"
+#include "audit/audit.h"
+#include "scim/filter.h"
+#include "base/log.h"
+#include "web/service.h"
+#include "base/util.h"
 
 static void
 usage(FILE *f)

@@ -1,12 +1,12 @@
 #!/bin/sh
-# The configuration and its documentation agree: every key common/config.c
+# The configuration and its documentation agree: every key common/base/config.c
 # reads is in the sample etc/scim.conf (under its section) and in
 # scim.conf(5), and the sample with every key uncommented is accepted by
 # the programs.  Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(pwd)}
 top_builddir=${top_builddir:-$(pwd)}
-src=$top_srcdir/common/config.c
+src=$top_srcdir/common/base/config.c
 sample=$top_srcdir/etc/scim.conf
 page=$top_srcdir/man/scim.conf.5
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scim-conf.XXXXXX") || exit 1
@@ -48,7 +48,7 @@ awk '
 	}' "$src" | sort -u >"$tmp/keys"
 count=$(wc -l <"$tmp/keys")
 [ "$count" -ge 10 ]
-ok $? "$count keys found in common/config.c"
+ok $? "$count keys found in common/base/config.c"
 
 # The sample: "#key = ..." after "[section]".
 awk '/^\[[a-z]+\]/ { s = substr($0, 2, length($0) - 2) }

@@ -1,5 +1,5 @@
 /*
- * Fuzz harness: the filter parser and evaluator (common/filter.c).
+ * Fuzz harness: the filter parser and evaluator (common/scim/filter.c).
  *
  * Input: filter text, optionally followed by a NUL byte and a JSON value.
  * The text is parsed as a /Users filter, a /Groups filter, and as the
@@ -13,9 +13,9 @@
  */
 #include <stdbool.h>
 
-#include "error.h"
-#include "filter.h"
-#include "schema.h"
+#include "base/error.h"
+#include "scim/filter.h"
+#include "scim/schema.h"
 
 #include "fixtures.h"
 #include "fuzz.h"

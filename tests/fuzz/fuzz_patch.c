@@ -1,5 +1,5 @@
 /*
- * Fuzz harness: the PATCH path parser and engine (common/patch.c), with
+ * Fuzz harness: the PATCH path parser and engine (common/scim/patch.c), with
  * what crud.c does around them (resource_normalize of the result,
  * rendering it).
  *
@@ -17,11 +17,11 @@
  */
 #include <stdbool.h>
 
-#include "error.h"
-#include "filter.h"
-#include "patch.h"
-#include "resource.h"
-#include "schema.h"
+#include "base/error.h"
+#include "scim/filter.h"
+#include "scim/patch.h"
+#include "scim/resource.h"
+#include "scim/schema.h"
 
 #include "fixtures.h"
 #include "fuzz.h"

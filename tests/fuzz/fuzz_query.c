@@ -1,6 +1,6 @@
 /*
  * Fuzz harness: the query-string decoder (http_query_parse and
- * http_decode in common/http.c) and what the handlers do with the
+ * http_decode in common/web/http.c) and what the handlers do with the
  * parameters it yields: bounded integers for startIndex and count (as
  * crud.c's query_parse), sortBy through schema_resolve, the filter
  * through filter_parse, attributes/excludedAttributes through
@@ -9,13 +9,13 @@
  */
 #include <stdbool.h>
 
-#include "error.h"
-#include "filter.h"
-#include "http.h"
-#include "resource.h"
-#include "schema.h"
-#include "service.h"
-#include "util.h"
+#include "base/error.h"
+#include "scim/filter.h"
+#include "web/http.h"
+#include "scim/resource.h"
+#include "scim/schema.h"
+#include "web/service.h"
+#include "base/util.h"
 
 #include "fixtures.h"
 #include "fuzz.h"

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "http.h"
-#include "resource.h"
-#include "schema.h"
-#include "util.h"
+#include "base/error.h"
+#include "web/http.h"
+#include "scim/resource.h"
+#include "scim/schema.h"
+#include "base/util.h"
 
 #include "fuzz.h"
 

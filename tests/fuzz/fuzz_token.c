@@ -1,6 +1,6 @@
 /*
  * Fuzz harness: the Secret Token parser and the token record logic that
- * needs no store (common/token.c).  The input is tried as a bearer token
+ * needs no store (common/auth/token.c).  The input is tried as a bearer token
  * (token_parse, also after a "Bearer " prefix is skipped as token_check
  * does), as a label, a tenant id and an action name; when it is JSON it
  * is treated as a stored token record: its state, its public form, its
@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <strings.h>
 
-#include "error.h"
-#include "token.h"
+#include "base/error.h"
+#include "auth/token.h"
 
 #include "fuzz.h"
 

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "service.h"
-#include "util.h"
+#include "audit/audit.h"
+#include "web/service.h"
+#include "base/util.h"
 
 #define BATCH	1000
 

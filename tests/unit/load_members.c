@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "service.h"
-#include "util.h"
+#include "web/service.h"
+#include "base/util.h"
 
 #define BATCH	5000
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/filter.c: the RFC 7644 section 3.4.2.2 grammar,
+ * Unit tests for common/scim/filter.c: the RFC 7644 section 3.4.2.2 grammar,
  * its evaluation over stored resources, the lenient forms Microsoft's
  * clients send, every class of malformed filter, and the helpers
  * filter_eq_hint, filter_uses, filter_compare, filter_parse_sub and
@@ -17,9 +17,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "error.h"
-#include "filter.h"
-#include "schema.h"
+#include "base/error.h"
+#include "scim/filter.h"
+#include "scim/schema.h"
 #include "tap.h"
 
 #define ERR	"!invalidFilter"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
-#include "service.h"
+#include "web/http.h"
+#include "web/service.h"
 #include "tap.h"
 
 static const struct {

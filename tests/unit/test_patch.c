@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/patch.c, table-driven: each row is a starting
+ * Unit tests for common/scim/patch.c, table-driven: each row is a starting
  * resource, a PatchOp body and either the resource expected afterwards
  * or the error expected.  The rows cover every PATCH shape Microsoft
  * Entra ID sends (shared/reference/entra-scim.md sections 1.4-1.8,
@@ -21,10 +21,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "error.h"
-#include "filter.h"
-#include "patch.h"
-#include "schema.h"
+#include "base/error.h"
+#include "scim/filter.h"
+#include "scim/patch.h"
+#include "scim/schema.h"
 #include "tap.h"
 
 #define ENT	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/resource.c: resource_normalize(), resource_render(),
+ * Unit tests for common/scim/resource.c: resource_normalize(), resource_render(),
  * resource_wants() and resource_bool(), each driven by a table of rows.
  *
  * JSON in the tables is written with single quotes for readability and
@@ -21,9 +21,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "error.h"
-#include "schema.h"
-#include "resource.h"
+#include "base/error.h"
+#include "scim/schema.h"
+#include "scim/resource.h"
 #include "tap.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))

@@ -1,5 +1,5 @@
 /*
- * Unit tests for common/schema.c: the attribute tables (counts and the
+ * Unit tests for common/scim/schema.c: the attribute tables (counts and the
  * characteristics Entra and the RFC depend on), the lookups, the
  * attribute path resolver (a table of good and bad paths), and the
  * /Schemas and /ResourceTypes documents (no nulls anywhere, camelCase
@@ -12,8 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "error.h"
-#include "schema.h"
+#include "base/error.h"
+#include "scim/schema.h"
 #include "tap.h"
 
 #define ENT	SCHEMA_ENTERPRISE_USER

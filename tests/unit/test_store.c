@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
-#include "util.h"
+#include "store/store.h"
+#include "base/util.h"
 #include "tap.h"
-#include "db_config.h"		/* generated from db/DB_CONFIG */
+#include "store/db_config.h"		/* generated from db/DB_CONFIG */
 
 #define MOVING_KEY_NAME	"memberof_moving"	/* store.c MOVING_KEY */
 

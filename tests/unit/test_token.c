@@ -18,12 +18,12 @@
 
 #include <libscrypt.h>
 
-#include "admin.h"
-#include "audit.h"
-#include "page.h"
-#include "store.h"
-#include "token.h"
-#include "util.h"
+#include "auth/admin.h"
+#include "audit/audit.h"
+#include "page/page.h"
+#include "store/store.h"
+#include "auth/token.h"
+#include "base/util.h"
 #include "tap.h"
 
 #define DAY	TOKEN_DAY_USEC

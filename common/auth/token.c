@@ -1,0 +1,1027 @@
+/*
+ * Secret Tokens: format, hashing, record, lifecycle, reminders, events
+ * and the cached bearer check.  See token.h for the formats.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libscrypt.h>
+#include <unictype.h>
+#include <unistr.h>
+#include <nettle/sha2.h>
+
+#include "audit/audit.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "auth/token.h"
+#include "base/util.h"
+
+/* Per-process cache of verified tokens, keyed by token id. */
+#define TOKEN_CACHE_SLOTS	32
+
+struct token_cache_ent {
+	char		 id[TOKEN_ID_HEX + 1];	/* "" = free */
+	uint8_t		 digest[SHA256_DIGEST_SIZE]; /* of the whole token */
+	int64_t		 last_used;		/* newest value seen or written */
+	char		 tenant[STORE_ID_MAX + 1]; /* the record's (never
+						   changes for an id) */
+	char		*raw;			/* record bytes last found
+						   active, or NULL */
+	size_t		 raw_len;
+	int64_t		 expires;		/* of that record */
+	uint64_t	 gen;			/* store_records_gen() then */
+	bool		 gen_ok;
+	int64_t		 gen_at;		/* when it was read */
+};
+
+static struct token_cache_ent	 cache[TOKEN_CACHE_SLOTS];
+static unsigned			 cache_next;	/* round-robin victim */
+static uint64_t			 scrypt_runs;
+
+/* Reminder thresholds in days, smallest first. */
+static const unsigned	 remind_days[] = { 7, 14, 30 };
+
+static bool
+is_hex(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]) ||
+		    isupper((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool
+token_parse(const char *tok, char *id, char *secret)
+{
+	const char	*p;
+
+	if (tok == NULL || strlen(tok) != TOKEN_LEN ||
+	    strncmp(tok, TOKEN_PREFIX, 5) != 0)
+		return false;
+	p = tok + 5;
+	if (!is_hex(p, TOKEN_ID_HEX) || p[TOKEN_ID_HEX] != '_' ||
+	    !is_hex(p + TOKEN_ID_HEX + 1, TOKEN_SECRET_HEX))
+		return false;
+	memcpy(id, p, TOKEN_ID_HEX);
+	id[TOKEN_ID_HEX] = '\0';
+	memcpy(secret, p + TOKEN_ID_HEX + 1, TOKEN_SECRET_HEX);
+	secret[TOKEN_SECRET_HEX] = '\0';
+	return true;
+}
+
+bool
+token_days_valid(unsigned days)
+{
+	return days == 30 || days == 60 || days == 90 || days == 180 ||
+	    days == 365;
+}
+
+int64_t
+token_expiry(int64_t from, int64_t ttl_sec)
+{
+	return from + ttl_sec * 1000000;
+}
+
+bool
+token_label_valid(const char *s)
+{
+	const uint8_t	*p = (const uint8_t *)s, *end;
+	size_t		 n = strlen(s);
+	ucs4_t		 cp;
+
+	if (n > TOKEN_LABEL_MAX || !util_utf8_valid(s, n))
+		return false;
+	/* No control characters, C0 or C1 (as userName and displayName). */
+	for (end = p + n; p < end; ) {
+		p += u8_mbtouc(&cp, p, (size_t)(end - p));
+		if (uc_is_general_category(cp, UC_CATEGORY_Cc))
+			return false;
+	}
+	return true;
+}
+
+bool
+token_tenant_valid(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n >= 1 && n <= 64 && strspn(s,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._@-") == n;
+}
+
+static bool
+set_num(cJSON *o, const char *name, int64_t v)
+{
+	return json_set(o, name, cJSON_CreateNumber((double)v));
+}
+
+static bool
+set_str(cJSON *o, const char *name, const char *v)
+{
+	return json_set(o, name, cJSON_CreateString(v));
+}
+
+/*
+ * Record a tokens event for the token rec through the audit log; detail
+ * (a name and a value, both may be NULL) goes into "details".
+ */
+static enum scim_err
+audit(struct store_txn *t, const struct scim_config *cfg, const cJSON *rec,
+    const char *type, const char *actor, const char *dname,
+    const char *dvalue, struct scim_error *err)
+{
+	struct audit_event	 ev;
+	cJSON			*d = NULL;
+	enum scim_err		 rc;
+
+	if (dname != NULL && ((d = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(d, dname, dvalue) == NULL)) {
+		cJSON_Delete(d);
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.tenant = json_str(rec, "tenant");
+	ev.actor = actor ? actor : "";
+	ev.target_id = json_str(rec, "id");
+	ev.target_name = json_str(rec, "label");
+	ev.details = d;
+	rc = audit_record(t, cfg, &ev, err);
+	cJSON_Delete(d);
+	return rc;
+}
+
+enum scim_err
+token_new_ttl(const struct scim_config *cfg, const char *tenant,
+    const char *label, int64_t ttl_sec, const char *created_by, char *out,
+    cJSON **rec, struct scim_error *err)
+{
+	unsigned char	 idb[TOKEN_ID_HEX / 2], sec[TOKEN_SECRET_HEX / 2];
+	char		 id[TOKEN_ID_HEX + 1], secret[TOKEN_SECRET_HEX + 1];
+	char		 hash[SCRYPT_MCF_LEN];
+	int64_t		 now = util_now_usec();
+	cJSON		*r;
+	enum scim_err	 rc = SCIM_OK;
+
+	*rec = NULL;
+	if (ttl_sec <= 0 || ttl_sec > 3650LL * 86400)
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "the lifetime must be between 1 second and 10 years");
+	if (label == NULL)
+		label = "";
+	if (!token_label_valid(label))
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "the label must be at most %d bytes of UTF-8 text without "
+		    "control characters", TOKEN_LABEL_MAX);
+	if (!token_tenant_valid(tenant))
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a tenant is 1 to 64 letters, digits, '.', '_', '@' or "
+		    "'-'");
+	if (!util_random(idb, sizeof(idb)) || !util_random(sec, sizeof(sec)))
+		return scim_fail(err, SCIM_E_INTERNAL, "no randomness");
+	util_hex(idb, sizeof(idb), id);
+	util_hex(sec, sizeof(sec), secret);
+	if (libscrypt_hash(hash, secret, cfg->scrypt_n, (uint8_t)cfg->scrypt_r,
+	    cfg->scrypt_p) == 0) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "scrypt failed");
+		goto out;
+	}
+	if ((r = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(r, "id", id) == NULL ||
+	    cJSON_AddStringToObject(r, "tenant", tenant) == NULL ||
+	    cJSON_AddStringToObject(r, "hash", hash) == NULL ||
+	    cJSON_AddStringToObject(r, "label", label) == NULL ||
+	    cJSON_AddNumberToObject(r, "created", (double)now) == NULL ||
+	    cJSON_AddStringToObject(r, "created_by",
+	    created_by ? created_by : "") == NULL ||
+	    cJSON_AddNumberToObject(r, "expires",
+	    (double)token_expiry(now, ttl_sec)) == NULL ||
+	    cJSON_AddNumberToObject(r, "last_used", 0) == NULL ||
+	    cJSON_AddStringToObject(r, "state", "active") == NULL ||
+	    cJSON_AddArrayToObject(r, "reminded") == NULL ||
+	    cJSON_AddNumberToObject(r, "renewed", 0) == NULL) {
+		cJSON_Delete(r);
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	snprintf(out, TOKEN_LEN + 1, "%s%s_%s", TOKEN_PREFIX, id, secret);
+	*rec = r;
+out:
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(sec, sizeof(sec));
+	return rc;
+}
+
+enum scim_err
+token_new(const struct scim_config *cfg, const char *tenant,
+    const char *label, unsigned days, const char *created_by, char *out,
+    cJSON **rec, struct scim_error *err)
+{
+	return token_new_ttl(cfg, tenant, label, (int64_t)days * 86400,
+	    created_by, out, rec, err);
+}
+
+bool
+token_verify_secret(const cJSON *rec, const char *secret)
+{
+	char	*hash;
+	int	 ok;
+
+	/* libscrypt_check() writes into its argument: use a copy. */
+	if ((hash = strdup(json_str(rec, "hash"))) == NULL)
+		return false;
+	scrypt_runs++;
+	ok = libscrypt_check(hash, secret);
+	free(hash);
+	return ok > 0;
+}
+
+enum token_state
+token_state(const cJSON *rec, int64_t now)
+{
+	const char	*st = json_str(rec, "state");
+
+	if (strcmp(st, "revoked") == 0)
+		return TOKEN_REVOKED;
+	if (json_int(rec, "expires") <= now)
+		return TOKEN_EXPIRED;
+	if (strcmp(st, "inactive") == 0)
+		return TOKEN_INACTIVE;
+	if (strcmp(st, "active") == 0)
+		return TOKEN_ACTIVE;
+	return TOKEN_REVOKED;		/* unknown state: never usable */
+}
+
+const char *
+token_state_name(enum token_state st)
+{
+	switch (st) {
+	case TOKEN_ACTIVE:
+		return "Active";
+	case TOKEN_INACTIVE:
+		return "Inactive";
+	case TOKEN_EXPIRED:
+		return "Expired";
+	default:
+		return "Revoked";
+	}
+}
+
+struct live_ctx {
+	const char	*tenant;
+	const char	*except;	/* token id not to count, or NULL */
+	int64_t		 now;
+	unsigned	 n;
+};
+
+static bool
+live_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct live_ctx		*lc = arg;
+	enum token_state	 st;
+
+	(void)keep;
+	if (strcmp(json_str(obj, "tenant"), lc->tenant) != 0 ||
+	    (lc->except != NULL && strcmp(id, lc->except) == 0))
+		return true;
+	st = token_state(obj, lc->now);
+	if (st == TOKEN_ACTIVE || st == TOKEN_INACTIVE)
+		lc->n++;
+	return true;
+}
+
+static enum scim_err
+count_live(struct store_txn *t, const char *tenant, const char *except,
+    int64_t now, unsigned *n, struct scim_error *err)
+{
+	struct live_ctx	 lc = { tenant, except, now, 0 };
+	enum scim_err	 rc;
+
+	rc = store_token_scan(t, live_each, &lc, err);
+	*n = lc.n;
+	return rc;
+}
+
+enum scim_err
+token_count_live(struct store_txn *t, const char *tenant, int64_t now,
+    unsigned *n, struct scim_error *err)
+{
+	return count_live(t, tenant, NULL, now, n, err);
+}
+
+static enum scim_err
+limit_reached(const char *tenant, unsigned n, unsigned max_live,
+    struct scim_error *err)
+{
+	return scim_fail(err, SCIM_E_CONFLICT,
+	    "tenant \"%s\" already has %u live tokens (the limit is %u): "
+	    "revoke or delete one first, or regenerate it", tenant, n,
+	    max_live);
+}
+
+/* Insert rec after the limit check, with its event (replaces may be NULL). */
+static enum scim_err
+insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
+    const struct scim_config *cfg, const char *replaces,
+    struct scim_error *err)
+{
+	char		 when[UTIL_TIME_LEN + 1];
+	unsigned	 n;
+	enum scim_err	 rc;
+
+	rc = token_count_live(t, json_str(rec, "tenant"), util_now_usec(), &n,
+	    err);
+	if (rc != SCIM_OK)
+		return rc;
+	if (n >= max_live)
+		return limit_reached(json_str(rec, "tenant"), n, max_live, err);
+	if ((rc = store_token_put(t, json_str(rec, "id"), rec, err)) != SCIM_OK)
+		return rc;
+	util_time_format(json_int(rec, "expires"), when, sizeof(when));
+	return audit(t, cfg, rec, "token.created", json_str(rec, "created_by"),
+	    replaces ? "replaces" : "expires", replaces ? replaces : when, err);
+}
+
+enum scim_err
+token_insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
+    const struct scim_config *cfg, struct scim_error *err)
+{
+	return insert(t, rec, max_live, cfg, NULL, err);
+}
+
+/* --- lifecycle --- */
+
+static const char *const action_names[] = {
+	[TOKEN_DISABLE] = "disable",
+	[TOKEN_ENABLE] = "enable",
+	[TOKEN_RENEW] = "renew",
+	[TOKEN_REVOKE] = "revoke",
+	[TOKEN_DELETE] = "delete",
+};
+
+/* The event each action leaves. */
+static const char *const action_events[] = {
+	[TOKEN_DISABLE] = "token.disabled",
+	[TOKEN_ENABLE] = "token.enabled",
+	[TOKEN_RENEW] = "token.renewed",
+	[TOKEN_REVOKE] = "token.revoked",
+	[TOKEN_DELETE] = "token.deleted",
+};
+
+const char *
+token_action_name(enum token_action act)
+{
+	return (unsigned)act <= TOKEN_DELETE ? action_names[act] : "?";
+}
+
+bool
+token_action_parse(const char *s, enum token_action *act)
+{
+	unsigned	 i;
+
+	for (i = 0; i <= TOKEN_DELETE; i++)
+		if (s != NULL && strcmp(s, action_names[i]) == 0) {
+			*act = (enum token_action)i;
+			return true;
+		}
+	return false;
+}
+
+enum scim_err
+token_transition(cJSON *rec, enum token_action act, int64_t now,
+    int64_t ttl_sec, struct scim_error *err)
+{
+	enum token_state	 st = token_state(rec, now);
+	const char		*id = json_str(rec, "id");
+	cJSON			*none;
+	bool			 ok = true;
+
+	if (act == TOKEN_DELETE)
+		return SCIM_OK;
+	if (st == TOKEN_REVOKED)
+		return scim_fail(err, SCIM_E_CONFLICT,
+		    "token %s is revoked: it can only be deleted", id);
+	switch (act) {
+	case TOKEN_DISABLE:
+		if (st == TOKEN_INACTIVE)
+			return scim_fail(err, SCIM_E_CONFLICT,
+			    "token %s is already disabled", id);
+		if (st == TOKEN_EXPIRED)
+			return scim_fail(err, SCIM_E_CONFLICT,
+			    "token %s has expired: renew it or delete it", id);
+		ok = set_str(rec, "state", "inactive");
+		break;
+	case TOKEN_ENABLE:
+		if (st == TOKEN_ACTIVE)
+			return scim_fail(err, SCIM_E_CONFLICT,
+			    "token %s is already active", id);
+		if (st == TOKEN_EXPIRED)
+			return scim_fail(err, SCIM_E_CONFLICT,
+			    "token %s has expired: renew it first", id);
+		ok = set_str(rec, "state", "active");
+		break;
+	case TOKEN_RENEW:
+		if (ttl_sec <= 0 || ttl_sec > 3650LL * 86400)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "the lifetime must be between 1 second and 10 "
+			    "years");
+		none = cJSON_CreateArray();
+		ok = set_num(rec, "expires", token_expiry(now, ttl_sec)) &&
+		    set_num(rec, "renewed", now) &&
+		    json_set(rec, "reminded", none);
+		break;
+	case TOKEN_REVOKE:
+		ok = set_str(rec, "state", "revoked") &&
+		    set_num(rec, "revoked_at", now);
+		break;
+	default:
+		return scim_fail(err, SCIM_E_INTERNAL, "unknown action");
+	}
+	return ok ? SCIM_OK : scim_fail(err, SCIM_E_INTERNAL,
+	    "out of memory");
+}
+
+enum scim_err
+token_get(struct store_txn *t, const char *tenant, const char *id,
+    cJSON **out, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if (id == NULL || strlen(id) != TOKEN_ID_HEX ||
+	    !is_hex(id, TOKEN_ID_HEX))
+		return scim_fail(err, SCIM_E_NOT_FOUND,
+		    "no such token (an id is 16 lower-case hex digits)");
+	rc = store_token_get(t, id, out, err);
+	if (rc == SCIM_E_NOT_FOUND ||
+	    (rc == SCIM_OK && tenant != NULL &&
+	    strcmp(json_str(*out, "tenant"), tenant) != 0)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return scim_fail(err, SCIM_E_NOT_FOUND, "no token %s%s%s", id,
+		    tenant ? " in tenant " : "", tenant ? tenant : "");
+	}
+	return rc;
+}
+
+enum scim_err
+token_apply(struct store_txn *t, const struct token_op *op,
+    struct scim_error *err)
+{
+	cJSON			*rec = NULL;
+	enum token_state	 before;
+	int64_t			 now = util_now_usec();
+	unsigned		 n;
+	char			 when[UTIL_TIME_LEN + 1];
+	enum scim_err		 rc;
+
+	if ((unsigned)op->act > TOKEN_DELETE)
+		return scim_fail(err, SCIM_E_INTERNAL, "unknown action");
+	if ((rc = token_get(t, op->tenant, op->id, &rec, err)) != SCIM_OK)
+		return rc;
+	before = token_state(rec, now);
+	if ((rc = token_transition(rec, op->act, now, op->ttl_sec, err)) !=
+	    SCIM_OK)
+		goto out;
+	if (op->act == TOKEN_RENEW) {
+		if (before == TOKEN_EXPIRED) {
+			rc = count_live(t, json_str(rec, "tenant"), op->id, now,
+			    &n, err);
+			if (rc != SCIM_OK)
+				goto out;
+			if (n >= op->max_live) {
+				rc = limit_reached(json_str(rec, "tenant"), n,
+				    op->max_live, err);
+				goto out;
+			}
+		}
+	}
+	if (op->act == TOKEN_DELETE)
+		rc = store_token_del(t, op->id, err);
+	else
+		rc = store_token_put(t, op->id, rec, err);
+	util_time_format(json_int(rec, "expires"), when, sizeof(when));
+	if (rc == SCIM_OK)
+		rc = audit(t, op->cfg, rec, action_events[op->act], op->actor,
+		    op->act == TOKEN_RENEW ? "expires" : NULL, when, err);
+out:
+	cJSON_Delete(rec);
+	return rc;
+}
+
+enum scim_err
+token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
+    cJSON *newrec, unsigned max_live, const char *actor,
+    const struct scim_config *cfg, struct scim_error *err)
+{
+	cJSON		*old = NULL;
+	int64_t		 now = util_now_usec();
+	enum scim_err	 rc;
+
+	if ((rc = token_get(t, tenant, old_id, &old, err)) != SCIM_OK)
+		return rc;
+	if (token_state(old, now) == TOKEN_REVOKED) {
+		rc = scim_fail(err, SCIM_E_CONFLICT,
+		    "token %s is revoked: create a new token instead", old_id);
+		goto out;
+	}
+	/* The new token takes over the old one's tenant and label. */
+	if (!set_str(newrec, "tenant", json_str(old, "tenant")) ||
+	    !set_str(newrec, "label", json_str(old, "label")) ||
+	    !set_str(newrec, "replaces", old_id) ||
+	    !set_str(newrec, "created_by", actor ? actor : "")) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = token_transition(old, TOKEN_REVOKE, now, 0, err)) !=
+	    SCIM_OK ||
+	    (rc = store_token_put(t, old_id, old, err)) != SCIM_OK)
+		goto out;
+	if ((rc = audit(t, cfg, old, "token.regenerated", actor,
+	    "regenerated_as", json_str(newrec, "id"), err)) != SCIM_OK)
+		goto out;
+	rc = insert(t, newrec, max_live, cfg, old_id, err);
+out:
+	cJSON_Delete(old);
+	return rc;
+}
+
+cJSON *
+token_public(const cJSON *rec, int64_t now)
+{
+	cJSON	*o;
+
+	if ((o = cJSON_Duplicate(rec, 1)) == NULL)
+		return NULL;
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "hash");
+	if (!set_str(o, "status", token_state_name(token_state(rec, now)))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct list_ctx {
+	const char	*tenant;
+	int64_t		 now;
+	cJSON		*out;
+	bool		 oom;
+};
+
+static bool
+list_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct list_ctx	*lc = arg;
+	cJSON		*p;
+
+	(void)id; (void)keep;
+	if (lc->tenant != NULL
+	    && strcmp(json_str(obj, "tenant"), lc->tenant) != 0)
+		return true;
+	if ((p = token_public(obj, lc->now)) == NULL) {
+		lc->oom = true;
+		return false;
+	}
+	cJSON_AddItemToArray(lc->out, p);
+	return true;
+}
+
+static int
+newest_first(const void *a, const void *b)
+{
+	int64_t	 x = json_int(*(cJSON *const *)a, "created");
+	int64_t	 y = json_int(*(cJSON *const *)b, "created");
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+enum scim_err
+token_list(struct store_txn *t, const char *tenant, int64_t now,
+    cJSON **out, struct scim_error *err)
+{
+	struct list_ctx	 lc = { tenant, now, NULL, false };
+	cJSON		**v = NULL;
+	size_t		 n, i;
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if ((lc.out = cJSON_CreateArray()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if ((rc = store_token_scan(t, list_each, &lc, err)) != SCIM_OK)
+		goto fail;
+	if (lc.oom) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		goto fail;
+	}
+	n = (size_t)cJSON_GetArraySize(lc.out);
+	if (n > 1) {
+		if ((v = calloc(n, sizeof(*v))) == NULL) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			goto fail;
+		}
+		for (i = 0; i < n; i++)
+			v[i] = cJSON_DetachItemFromArray(lc.out, 0);
+		qsort(v, n, sizeof(*v), newest_first);
+		for (i = 0; i < n; i++)
+			cJSON_AddItemToArray(lc.out, v[i]);
+		free(v);
+	}
+	*out = lc.out;
+	return SCIM_OK;
+fail:
+	cJSON_Delete(lc.out);
+	return rc;
+}
+
+/* --- reminders --- */
+
+unsigned
+token_reminder_level(const cJSON *rec, int64_t now)
+{
+	enum token_state	 st = token_state(rec, now);
+	int64_t			 expires, start, left, life, day;
+	size_t			 i;
+
+	if (st != TOKEN_ACTIVE && st != TOKEN_INACTIVE)
+		return 0;
+	expires = json_int(rec, "expires");
+	if ((start = json_int(rec, "renewed")) == 0)
+		start = json_int(rec, "created");
+	left = expires - now;
+	life = expires - start;
+	for (i = 0; i < sizeof(remind_days) / sizeof(remind_days[0]); i++) {
+		day = (int64_t)remind_days[i] * TOKEN_DAY_USEC;
+		if (left <= day && (life > day || i == 0))
+			return remind_days[i];
+	}
+	return 0;
+}
+
+bool
+token_reminded(const cJSON *rec, unsigned days)
+{
+	const cJSON	*a = cJSON_GetObjectItemCaseSensitive(rec, "reminded");
+	const cJSON	*v;
+
+	cJSON_ArrayForEach(v, a)
+		if (cJSON_IsNumber(v) && v->valuedouble == (double)days)
+			return true;
+	return false;
+}
+
+enum scim_err
+token_mark_reminded(struct store_txn *t, const struct scim_config *cfg,
+    const char *id, unsigned days, struct scim_error *err)
+{
+	cJSON		*rec = NULL, *a;
+	enum scim_err	 rc;
+	char		 d[16];
+
+	if ((rc = store_token_get(t, id, &rec, err)) != SCIM_OK)
+		return rc;
+	if (!token_reminded(rec, days)) {
+		a = cJSON_GetObjectItemCaseSensitive(rec, "reminded");
+		if (!cJSON_IsArray(a)) {
+			a = cJSON_CreateArray();
+			if (!json_set(rec, "reminded", a)) {
+				rc = scim_fail(err, SCIM_E_INTERNAL,
+				    "out of memory");
+				goto out;
+			}
+		}
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(days));
+		snprintf(d, sizeof(d), "%u", days);
+		if ((rc = store_token_put(t, id, rec, err)) == SCIM_OK)
+			rc = audit(t, cfg, rec, "token.expiring", "cli:remind",
+			    "days_left_threshold", d, err);
+	}
+out:
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/* --- the bearer check --- */
+
+struct check_ctx {
+	const char	*id;
+	cJSON		*rec;		/* out: the record */
+};
+
+static enum scim_err
+check_read(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct check_ctx	*cc = arg;
+
+	cJSON_Delete(cc->rec);
+	cc->rec = NULL;
+	return store_token_get(t, cc->id, &cc->rec, err);
+}
+
+struct touch_ctx {
+	const char	*id;
+	int64_t		 now;
+};
+
+static enum scim_err
+check_touch(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct touch_ctx	*tc = arg;
+	cJSON			*rec = NULL;
+	enum scim_err		 rc;
+
+	if ((rc = store_token_get(t, tc->id, &rec, err)) != SCIM_OK)
+		return rc;
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_used");
+	cJSON_AddNumberToObject(rec, "last_used", (double)tc->now);
+	rc = store_token_put(t, tc->id, rec, err);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+static struct token_cache_ent *
+cache_find(const char *id)
+{
+	unsigned	 i;
+
+	for (i = 0; i < TOKEN_CACHE_SLOTS; i++)
+		if (strcmp(cache[i].id, id) == 0)
+			return &cache[i];
+	return NULL;
+}
+
+/*
+ * Split "Bearer <token>" into the token, its id and its secret; every
+ * failure is SCIM_E_UNAUTHORIZED.
+ */
+static enum scim_err
+check_header(const char *authorization, const char **tok, char *id,
+    char *secret, struct scim_error *err)
+{
+	const char	*p;
+
+	if (authorization == NULL || *authorization == '\0')
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "an Authorization: Bearer token is required");
+	if (strncasecmp(authorization, "Bearer ", 7) != 0)
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the Authorization header must use the Bearer scheme");
+	for (p = authorization + 7; *p == ' '; p++)
+		continue;
+	if (!token_parse(p, id, secret))
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is not a valid scim-fcgi token");
+	*tok = p;
+	return SCIM_OK;
+}
+
+/* Is the record usable at now?  SCIM_E_UNAUTHORIZED saying why not. */
+static enum scim_err
+check_state(const cJSON *rec, int64_t now, struct scim_error *err)
+{
+	switch (token_state(rec, now)) {
+	case TOKEN_ACTIVE:
+		return SCIM_OK;
+	case TOKEN_INACTIVE:
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is disabled");
+	case TOKEN_EXPIRED:
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token has expired");
+	default:
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token has been revoked");
+	}
+}
+
+static void
+token_digest(const char *tok, uint8_t *digest)
+{
+	struct sha256_ctx	 sh;
+
+	sha256_init(&sh);
+	sha256_update(&sh, strlen(tok), (const uint8_t *)tok);
+	sha256_digest(&sh, SHA256_DIGEST_SIZE, digest);
+}
+
+/* Write last_used when this process has not seen it within the minute. */
+static void
+touch_if_due(struct store *s, struct token_cache_ent *ce, int64_t now)
+{
+	struct touch_ctx	 tc;
+
+	if (now - ce->last_used < TOKEN_LAST_USED_USEC)
+		return;
+	tc.id = ce->id;
+	tc.now = now;
+	ce->last_used = now;
+	if (store_run(s, check_touch, &tc, NULL) != SCIM_OK)
+		log_warn("token %s: could not record last use", ce->id);
+}
+
+enum scim_err
+token_check(struct store *s, const char *authorization,
+    struct token_auth *auth, struct scim_error *err)
+{
+	struct check_ctx	 cc;
+	struct token_cache_ent	*ce;
+	uint8_t			 digest[SHA256_DIGEST_SIZE];
+	char			 id[TOKEN_ID_HEX + 1];
+	char			 secret[TOKEN_SECRET_HEX + 1];
+	const char		*tok, *tenant;
+	int64_t			 now = util_now_usec(), lu;
+	enum scim_err		 rc;
+
+	memset(auth, 0, sizeof(*auth));
+	cc.rec = NULL;
+	if ((rc = check_header(authorization, &tok, id, secret, err)) !=
+	    SCIM_OK)
+		goto out;
+	cc.id = id;
+	rc = store_read(s, check_read, &cc, err);
+	if (rc == SCIM_E_NOT_FOUND) {
+		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is not known");
+		goto out;
+	}
+	if (rc != SCIM_OK || (rc = check_state(cc.rec, now, err)) != SCIM_OK)
+		goto out;
+	tenant = json_str(cc.rec, "tenant");
+	if (strlen(tenant) > STORE_ID_MAX || *tenant == '\0') {
+		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, "token has no tenant");
+		goto out;
+	}
+	token_digest(tok, digest);
+	ce = cache_find(id);
+	if (ce == NULL || !util_memeq_const(ce->digest, digest,
+	    sizeof(digest))) {
+		/* No transaction is open here: scrypt holds no lock. */
+		if (!token_verify_secret(cc.rec, secret)) {
+			rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
+			    "the bearer token is not valid");
+			goto out;
+		}
+		if (ce == NULL) {
+			ce = &cache[cache_next];
+			cache_next = (cache_next + 1) % TOKEN_CACHE_SLOTS;
+		}
+		free(ce->raw);
+		ce->raw = NULL;
+		ce->gen_ok = false;
+		memcpy(ce->id, id, sizeof(ce->id));
+		memcpy(ce->digest, digest, sizeof(digest));
+		ce->last_used = 0;
+	}
+	strcpy(ce->tenant, tenant);
+	strcpy(auth->tenant, tenant);
+	strcpy(auth->token_id, id);
+	if ((lu = json_int(cc.rec, "last_used")) > ce->last_used)
+		ce->last_used = lu;
+	/* Last used: at most one write a minute per token. */
+	touch_if_due(s, ce, now);
+	rc = SCIM_OK;
+out:
+	explicit_bzero(secret, sizeof(secret));
+	cJSON_Delete(cc.rec);
+	return rc;
+}
+
+enum scim_err
+token_check_start(struct store *s, const char *authorization,
+    struct token_auth *auth, bool *pending, struct scim_error *err)
+{
+	struct token_cache_ent	*ce;
+	uint8_t			 digest[SHA256_DIGEST_SIZE];
+	char			 id[TOKEN_ID_HEX + 1];
+	char			 secret[TOKEN_SECRET_HEX + 1];
+	const char		*tok;
+	enum scim_err		 rc;
+
+	*pending = false;
+	memset(auth, 0, sizeof(*auth));
+	rc = check_header(authorization, &tok, id, secret, err);
+	explicit_bzero(secret, sizeof(secret));
+	if (rc != SCIM_OK)
+		return rc;
+	token_digest(tok, digest);
+	ce = cache_find(id);
+	if (ce == NULL || ce->tenant[0] == '\0' ||
+	    !util_memeq_const(ce->digest, digest, sizeof(digest)))
+		return token_check(s, authorization, auth, err);
+	strcpy(auth->tenant, ce->tenant);
+	strcpy(auth->token_id, ce->id);
+	*pending = true;
+	return SCIM_OK;
+}
+
+enum scim_err
+token_check_txn(struct store_txn *t, const struct token_auth *auth,
+    struct scim_error *err)
+{
+	struct token_cache_ent	*ce = cache_find(auth->token_id);
+	cJSON			*rec = NULL;
+	char			*raw = NULL;
+	size_t			 len;
+	int64_t			 lu, now = util_now_usec();
+	uint64_t		 gen;
+	bool			 settled;
+	enum scim_err		 rc;
+
+	/*
+	 * No token record has been written since this one was found active
+	 * (store_records_gen()): only expiry can differ, and nothing need
+	 * be read.
+	 */
+	settled = store_records_gen(store_txn_store(t), &gen);
+	if (ce != NULL && ce->raw != NULL && ce->gen_ok && settled &&
+	    ce->gen == gen && now - ce->gen_at < STORE_GEN_TRUST_USEC &&
+	    ce->expires > now &&
+	    strcmp(ce->tenant, auth->tenant) == 0)
+		return SCIM_OK;
+	rc = store_token_get_raw(t, auth->token_id, &raw, &len, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is not known");
+	if (rc != SCIM_OK)
+		return rc;
+	/* The very bytes found active before: only expiry can differ. */
+	if (ce != NULL && ce->raw != NULL && ce->raw_len == len &&
+	    memcmp(ce->raw, raw, len) == 0 && ce->expires > now &&
+	    strcmp(ce->tenant, auth->tenant) == 0) {
+		ce->gen = gen;
+		ce->gen_ok = settled;
+		ce->gen_at = now;
+		free(raw);
+		return SCIM_OK;
+	}
+	if ((rec = cJSON_ParseWithLength(raw, len)) == NULL) {
+		free(raw);
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt token record");
+	}
+	if ((rc = check_state(rec, now, err)) == SCIM_OK &&
+	    strcmp(json_str(rec, "tenant"), auth->tenant) != 0)
+		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "the bearer token is not valid");
+	if (rc == SCIM_OK && ce != NULL) {
+		/* Another process may have written last_used. */
+		if ((lu = json_int(rec, "last_used")) > ce->last_used)
+			ce->last_used = lu;
+		free(ce->raw);
+		ce->raw = raw;
+		ce->raw_len = len;
+		ce->expires = json_int(rec, "expires");
+		ce->gen = gen;
+		ce->gen_ok = settled;
+		ce->gen_at = now;
+		raw = NULL;
+	}
+	free(raw);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+static enum scim_err
+check_txn_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return token_check_txn(t, arg, err);
+}
+
+enum scim_err
+token_check_finish(struct store *s, const struct token_auth *auth,
+    struct scim_error *err)
+{
+	return store_read(s, check_txn_fn, (void *)auth, err);
+}
+
+void
+token_touch(struct store *s, const struct token_auth *auth)
+{
+	struct token_cache_ent	*ce;
+
+	if (auth->token_id[0] != '\0' &&
+	    (ce = cache_find(auth->token_id)) != NULL)
+		touch_if_due(s, ce, util_now_usec());
+}
+
+void
+token_cache_clear(void)
+{
+	unsigned	 i;
+
+	for (i = 0; i < TOKEN_CACHE_SLOTS; i++)
+		free(cache[i].raw);
+	memset(cache, 0, sizeof(cache));
+	cache_next = 0;
+}
+
+uint64_t
+token_scrypt_count(void)
+{
+	return scrypt_runs;
+}

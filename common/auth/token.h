@@ -1,0 +1,268 @@
+/*
+ * Secret Tokens: the string format, the stored record, hashing with
+ * scrypt, the lifecycle (create, disable, enable, renew, regenerate,
+ * revoke, delete), expiry reminders, the events each change leaves, and
+ * the per-request bearer check with a per-process cache.
+ *
+ * A token reads "scim_<id>_<secret>": <id> is 16 hex digits (public, the
+ * record key), <secret> 64 hex digits (256 random bits).  Only an scrypt
+ * hash (libscrypt MCF string, parameters from [tokens] scrypt_n/r/p:
+ * N=16384, r=8, p=1 by default, about 65 ms and 16 MiB per check) of the
+ * secret is stored, so the token can be shown once, when it is made, and
+ * never again.
+ *
+ * The stored record (tokens.db, JSON):
+ *   {"id", "tenant", "hash", "label", "created", "created_by", "expires",
+ *    "last_used", "state": "active"|"inactive"|"revoked", "reminded",
+ *    "renewed", "revoked_at", "replaces"}
+ * times are microseconds since the epoch (0 = never).  "Expired" is not
+ * stored: a token whose expires is in the past is expired.  "reminded"
+ * lists the reminder thresholds (days) already sent since the last
+ * renewal; "replaces" names the token a regenerated one took over from.
+ *
+ * Events: every change is recorded through the audit log (audit.h), in
+ * the same transaction, with type "token.created", "token.disabled",
+ * "token.enabled", "token.renewed", "token.revoked" or "token.deleted",
+ * the actor given (e.g. "admin:alice", "cli:root"), the token id and
+ * label as target; the secret never appears in an event.
+ *
+ * Verification cost: scrypt runs only the first time a process sees a
+ * token.  The process then remembers a SHA-256 of the presented token and
+ * afterwards only re-reads the record, so revocation, disabling and expiry
+ * take effect on the very next request in every process.  scrypt runs
+ * with no transaction open and no lock held: a wrong token costs its
+ * sender the scrypt time in one process, and nobody else anything.
+ */
+#ifndef SCIM_TOKEN_H
+#define SCIM_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/config.h"
+#include "base/error.h"
+#include "store/store.h"
+
+#define TOKEN_PREFIX		"scim_"
+#define TOKEN_ID_HEX		16
+#define TOKEN_SECRET_HEX	64
+#define TOKEN_LEN		(5 + TOKEN_ID_HEX + 1 + TOKEN_SECRET_HEX)
+#define TOKEN_LAST_USED_USEC	(60LL * 1000000)  /* write last_used at most
+						     once a minute */
+#define TOKEN_LABEL_MAX		100	/* bytes of a label */
+#define TOKEN_DAY_USEC		(86400LL * 1000000)
+
+enum token_state {
+	TOKEN_ACTIVE,
+	TOKEN_INACTIVE,		/* disabled by an owner */
+	TOKEN_EXPIRED,		/* derived: expires is past */
+	TOKEN_REVOKED
+};
+
+/* What an owner can do to an existing token (regenerate is separate). */
+enum token_action {
+	TOKEN_DISABLE,
+	TOKEN_ENABLE,
+	TOKEN_RENEW,
+	TOKEN_REVOKE,
+	TOKEN_DELETE
+};
+
+/* Who a verified request speaks for. */
+struct token_auth {
+	char	 tenant[STORE_ID_MAX + 1];
+	char	 token_id[TOKEN_ID_HEX + 1];
+};
+
+/* One lifecycle change, for token_apply(). */
+struct token_op {
+	const char		*tenant;	/* must own the token; NULL: any */
+	const char		*id;		/* token id */
+	enum token_action	 act;
+	int64_t			 ttl_sec;	/* TOKEN_RENEW: new lifetime */
+	unsigned		 max_live;	/* live tokens per tenant */
+	const char		*actor;		/* for the event */
+	const struct scim_config *cfg;		/* audit hook; may be NULL */
+};
+
+/*
+ * Split "scim_<id>_<secret>" into its id and secret (buffers of
+ * TOKEN_ID_HEX + 1 and TOKEN_SECRET_HEX + 1 bytes).  False for anything
+ * not exactly of that form.
+ */
+bool		 token_parse(const char *tok, char *id, char *secret);
+
+/* Is days one of the offered lifetimes (30, 60, 90, 180, 365)? */
+bool		 token_days_valid(unsigned days);
+
+/* from (usec) plus ttl_sec seconds, in usec. */
+int64_t		 token_expiry(int64_t from, int64_t ttl_sec);
+
+/* Is s a usable label (UTF-8, no control characters, short)? */
+bool		 token_label_valid(const char *s);
+
+/* Is s a usable tenant id (1-64 of A-Z a-z 0-9 . _ @ -)? */
+bool		 token_tenant_valid(const char *s);
+
+/*
+ * Make a new token for tenant: random id and secret, scrypt hash with the
+ * configured parameters (slow: call outside a transaction).  Writes the
+ * token string to out (TOKEN_LEN + 1 bytes) and the record to *rec (the
+ * caller deletes it) with state active and the given expiry in days.
+ */
+enum scim_err	 token_new(const struct scim_config *cfg, const char *tenant,
+		    const char *label, unsigned days, const char *created_by,
+		    char *out, cJSON **rec, struct scim_error *err);
+
+/* The same with the lifetime in seconds (any positive number). */
+enum scim_err	 token_new_ttl(const struct scim_config *cfg,
+		    const char *tenant, const char *label, int64_t ttl_sec,
+		    const char *created_by, char *out, cJSON **rec,
+		    struct scim_error *err);
+
+/*
+ * Does secret match the record's scrypt hash?  Slow (one scrypt run);
+ * never call it inside a transaction.
+ */
+bool		 token_verify_secret(const cJSON *rec, const char *secret);
+
+/*
+ * Store a record made by token_new() inside transaction t, refusing with
+ * SCIM_E_CONFLICT when the tenant already has max_live live (active or
+ * inactive, unexpired) tokens.  Records a "token.created" event (actor:
+ * the record's created_by; cfg, for the audit hook, may be NULL).
+ */
+enum scim_err	 token_insert(struct store_txn *t, const cJSON *rec,
+		    unsigned max_live, const struct scim_config *cfg,
+		    struct scim_error *err);
+
+/* The state of a record at time now (usec). */
+enum token_state token_state(const cJSON *rec, int64_t now);
+const char	*token_state_name(enum token_state st);	/* "Active", ... */
+
+/* Live tokens (active or inactive, not expired) of tenant. */
+enum scim_err	 token_count_live(struct store_txn *t, const char *tenant,
+		    int64_t now, unsigned *n, struct scim_error *err);
+
+/* "disable", "enable", "renew", "revoke", "delete" and back. */
+const char	*token_action_name(enum token_action act);
+bool		 token_action_parse(const char *s, enum token_action *act);
+
+/*
+ * Change rec in place as act does at time now, or refuse with
+ * SCIM_E_CONFLICT and a detail saying why (disabling a disabled token,
+ * enabling an expired one, anything but delete on a revoked one...).
+ * TOKEN_DELETE changes nothing and always succeeds.  No store access.
+ */
+enum scim_err	 token_transition(cJSON *rec, enum token_action act,
+		    int64_t now, int64_t ttl_sec, struct scim_error *err);
+
+/*
+ * Apply op inside t: read the token (SCIM_E_NOT_FOUND when absent or of
+ * another tenant), token_transition(), enforce the live-token limit when
+ * a renewal brings an expired token back, write (or delete) it and the
+ * event.
+ */
+enum scim_err	 token_apply(struct store_txn *t, const struct token_op *op,
+		    struct scim_error *err);
+
+/*
+ * Regenerate inside t: revoke old_id (of tenant, or any tenant when NULL)
+ * and store newrec (made by token_new() before the transaction, for the
+ * same tenant) in the same transaction, so a client never holds two live
+ * tokens for long and never none.  newrec gets "replaces": old_id.
+ * A revoked token cannot be regenerated (SCIM_E_CONFLICT).
+ */
+enum scim_err	 token_regenerate(struct store_txn *t, const char *tenant,
+		    const char *old_id, cJSON *newrec, unsigned max_live,
+		    const char *actor, const struct scim_config *cfg,
+		    struct scim_error *err);
+
+/*
+ * Read token id into *out (caller deletes); SCIM_E_NOT_FOUND when absent
+ * or not of tenant (NULL: any tenant).  The record includes the hash.
+ */
+enum scim_err	 token_get(struct store_txn *t, const char *tenant,
+		    const char *id, cJSON **out, struct scim_error *err);
+
+/*
+ * A copy of rec fit to show: without the hash, with "status" (the state
+ * name at now).  NULL on allocation failure; caller deletes.
+ */
+cJSON		*token_public(const cJSON *rec, int64_t now);
+
+/*
+ * The tokens of tenant (NULL: all), newest first, as token_public()
+ * objects in a new array *out (caller deletes).
+ */
+enum scim_err	 token_list(struct store_txn *t, const char *tenant,
+		    int64_t now, cJSON **out, struct scim_error *err);
+
+/*
+ * Reminders.  A threshold T (30, 14, 7 days) is due for a live token
+ * when it expires within T days and its lifetime (from creation or the
+ * last renewal) was longer than T days (7 is due whatever the lifetime):
+ * so a 30-day token is reminded at 14 and 7 days, not on the day it was
+ * made.  Returns the smallest due threshold, or 0 when none is.
+ */
+unsigned	 token_reminder_level(const cJSON *rec, int64_t now);
+
+/* Was the reminder for threshold days sent since the last renewal? */
+bool		 token_reminded(const cJSON *rec, unsigned days);
+
+/* Record inside t that the reminder for threshold days went out. */
+enum scim_err	 token_mark_reminded(struct store_txn *t,
+		    const struct scim_config *cfg, const char *id,
+		    unsigned days, struct scim_error *err);
+
+/*
+ * Check an Authorization header value ("Bearer <token>", scheme in any
+ * case).  On success fills *auth.  Every failure is SCIM_E_UNAUTHORIZED
+ * with a detail that never repeats the token; store trouble is
+ * SCIM_E_UNAVAILABLE.
+ */
+enum scim_err	 token_check(struct store *s, const char *authorization,
+		    struct token_auth *auth, struct scim_error *err);
+
+/*
+ * The same check in two halves, so that a read-only handler can make
+ * the store half inside its own transaction instead of a transaction of
+ * its own (one transaction less per request).  token_check_start():
+ * when this process has verified this very token before, fills *auth
+ * from its cache and sets *pending: the token's record has not been
+ * read yet, and the caller must call token_check_txn() inside the
+ * transaction that serves the request (or token_check_finish()) and
+ * answer its error.  Otherwise it runs token_check() (*pending false).
+ * Revocation, disabling and expiry still take effect on the next request.
+ */
+enum scim_err	 token_check_start(struct store *s,
+		    const char *authorization, struct token_auth *auth,
+		    bool *pending, struct scim_error *err);
+
+/*
+ * Read the record of auth's token in t: SCIM_E_UNAUTHORIZED when it is
+ * gone, not active, expired or of another tenant.  Writes nothing.
+ */
+enum scim_err	 token_check_txn(struct store_txn *t,
+		    const struct token_auth *auth, struct scim_error *err);
+
+/* token_check_txn() in a read transaction of its own. */
+enum scim_err	 token_check_finish(struct store *s,
+		    const struct token_auth *auth, struct scim_error *err);
+
+/*
+ * After a request made with a verified token: record its last use when
+ * due (at most one write a minute per token and process).
+ */
+void		 token_touch(struct store *s, const struct token_auth *auth);
+
+/* Forget every cached verification (tests; after fork). */
+void		 token_cache_clear(void);
+
+/* How many scrypt verifications this process ran (tests, benchmark). */
+uint64_t	 token_scrypt_count(void);
+
+#endif /* SCIM_TOKEN_H */

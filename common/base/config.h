@@ -1,0 +1,85 @@
+/*
+ * scim.conf: an INI file read once at start-up (inih).  Every key, its
+ * default and its meaning are documented in scim.conf(5) and in the sample
+ * etc/scim.conf.  Unknown sections or keys are errors, so a typo never
+ * silently falls back to a default.
+ */
+#ifndef SCIM_CONFIG_H
+#define SCIM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+
+enum store_sync {
+	STORE_SYNC_FULL,	/* fsync the log on commit (default) */
+	STORE_SYNC_WRITE,	/* write the log, no fsync (survives a crash
+				   of the programs, not of the machine) */
+	STORE_SYNC_NONE		/* neither (tests and benchmarks only) */
+};
+
+/*
+ * [store] cache_max_mb, in MiB: its bounds.  The default is a quarter of
+ * physical memory, at most CACHE_MAX_MB_DEFAULT_CAP; CACHE_MAX_MB_UNKNOWN
+ * when sysconf() cannot tell.
+ */
+#define CACHE_MAX_MB_MIN	 16
+#define CACHE_MAX_MB_MAX	 1048576	/* 1 TiB */
+#define CACHE_MAX_MB_DEFAULT_CAP 16384		/* 16 GiB: ~8 million users */
+#define CACHE_MAX_MB_UNKNOWN	 1024
+
+struct scim_config {
+	char		 path[4096];	/* the file read, "" if none */
+	/* [store] */
+	char		 home[4096];	/* Berkeley DB environment directory */
+	enum store_sync	 sync;		/* commit durability */
+	unsigned	 lock_timeout_ms; /* conflicts before reopening */
+	unsigned	 cache_max_mb;	/* largest automatic cache, MiB */
+	/* [http] */
+	char		 base_url[1024]; /* "" = derive from the request */
+	size_t		 max_body;	/* bytes; larger bodies get 413 */
+	/* [scim] */
+	long		 default_count;	/* page size when count is absent */
+	long		 max_results;	/* largest page; filter.maxResults */
+	/* [tokens] */
+	unsigned	 scrypt_n;	/* scrypt cost N (power of two) */
+	unsigned	 scrypt_r;	/* scrypt block size r */
+	unsigned	 scrypt_p;	/* scrypt parallelism p */
+	unsigned	 max_live_tokens; /* live tokens per tenant */
+	unsigned	 default_days;	/* token lifetime when not given */
+	/* [log] */
+	int		 log_level;	/* enum log_level */
+	bool		 store_ops_header; /* X-Scim-Store-Ops on responses */
+	/* [audit] */
+	unsigned	 audit_retention_days; /* events kept this long */
+	char		 audit_hook[1024];	/* command run per event, "" none */
+	char		 audit_hook_events[1024]; /* types, "*" or "scim.user.*" */
+	unsigned	 audit_hook_timeout;	/* seconds before the hook is killed */
+	unsigned	 audit_hook_retry;	/* first retry delay, seconds */
+
+	/*
+	 * [admin]: the scim-tokens admin page and its reminders (owned by
+	 * the tokens area; documented in scim-tokens(8)).
+	 */
+	unsigned	 session_idle_minutes; /* sign out after this idle time */
+	unsigned	 session_max_hours; /* sign out this long after login */
+	bool		 trust_remote_user; /* accept the web server's REMOTE_USER */
+	char		 remote_user_roles[2048]; /* "user:role[@tenant] ..." */
+	char		 sendmail[1024]; /* reminder mail command, "" = print */
+	char		 mail_from[256]; /* From: of reminder mail, "" = sendmail's */
+	char		 tenant_url[1024]; /* Tenant URL shown on the page */
+};
+
+/* Fill cfg with the built-in defaults. */
+void		 config_defaults(struct scim_config *cfg);
+
+/*
+ * Load defaults, then the file: path if not NULL, else $SCIM_CONF, else
+ * SYSCONFDIR/scim-fcgi/scim.conf (which may be absent: defaults apply).
+ * Errors name the file and line.
+ */
+enum scim_err	 config_load(struct scim_config *cfg, const char *path,
+		    struct scim_error *err);
+
+#endif /* SCIM_CONFIG_H */

@@ -1,0 +1,84 @@
+/*
+ * The scim-tokens admin page: server-rendered HTML that works without
+ * JavaScript, and the request handling behind it.
+ *
+ *   GET  <base>          the page (or the sign-in form); its audit log
+ *                        view reads category (scim|tokens|auth|admin),
+ *                        target (id or name), since and until (UTC
+ *                        YYYY-MM-DD, optionally THH:MM[:SS]) and before
+ *                        (an event id: the next page starts after it)
+ *   POST <base>/login    sign in (name, password, csrf)
+ *   POST <base>/logout   sign out (csrf)
+ *   POST <base>/action   action=create|regenerate|renew|disable|enable|
+ *                        revoke|delete, id, days, label, confirm, csrf
+ *
+ * Every POST answers 303 See Other back to <base> (POST-redirect-GET),
+ * except a failed sign-in, which shows the form again, and revoke or
+ * delete without confirm=yes, which changes nothing and answers with a
+ * confirmation view (what will happen; a button that posts the action
+ * again with confirm=yes, a Cancel link back).  A new token is shown
+ * once, on the next GET, from the session's one-time slot.
+ *
+ * Every value written into HTML goes through page_esc().  Every answer
+ * carries a strict Content-Security-Policy (no source allowed but the
+ * hashes of the page's one inline style and one inline script, forms
+ * posting only to the page itself, no framing), "Cache-Control: no-store"
+ * (pages may show a secret), nosniff, no referrer and "X-Frame-Options:
+ * DENY".
+ */
+#ifndef SCIM_PAGE_H
+#define SCIM_PAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/config.h"
+#include "web/http.h"
+#include "store/store.h"
+
+/* A growing string; oom is set (and appends stop) on allocation failure. */
+struct page_buf {
+	char	*s;		/* NUL-terminated, or NULL when empty */
+	size_t	 len;
+	size_t	 cap;
+	bool	 oom;
+};
+
+/* Append trusted markup as is. */
+void		 page_puts(struct page_buf *b, const char *markup);
+
+/* Append printf-formatted trusted markup (never pass a value in %s). */
+void		 page_printf(struct page_buf *b, const char *fmt, ...)
+		    __attribute__((format(__printf__, 2, 3)));
+
+/* Append text HTML-escaped (& < > " ' become entities); NULL is "". */
+void		 page_esc(struct page_buf *b, const char *text);
+
+/* Free what b holds (zeroing it first: it may hold a secret). */
+void		 page_buf_free(struct page_buf *b);
+
+/*
+ * Find cookie name in a Cookie header value and copy its value into out
+ * (sz bytes).  False when absent or too long.
+ */
+bool		 page_cookie(const char *header, const char *name, char *out,
+		    size_t sz);
+
+/* The Content-Security-Policy header value the page sends. */
+const char	*page_csp(void);
+
+/* What the page needs for the life of the program. */
+struct page_ctx {
+	const struct scim_config	*cfg;
+	struct store			*store;
+};
+
+/*
+ * Serve one request: req was read by http_req_read() (a failure there is
+ * passed as read_err, NULL otherwise, and answered with an error page).
+ * Fills resp (HTML in raw, headers); the caller sends and frees it.
+ */
+void		 page_serve(struct page_ctx *pc, const struct http_req *req,
+		    const struct scim_error *read_err, struct http_resp *resp);
+
+#endif /* SCIM_PAGE_H */

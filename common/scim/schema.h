@@ -1,0 +1,181 @@
+/*
+ * The SCIM schema model: core User, enterprise User and Group (RFC 7643
+ * sections 4 and 8.7) defined once, as static data, and used for
+ * discovery (/Schemas, /ResourceTypes), input validation, filters,
+ * PATCH paths and attribute projection.
+ *
+ * Stored resources use canonical attribute names (as spelt in these
+ * tables); extension attributes live under their schema URN key, e.g.
+ * {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
+ *  {"department": "..."}}.  Every lookup here is case-insensitive.
+ */
+#ifndef SCIM_SCHEMA_H
+#define SCIM_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/error.h"
+
+#define SCHEMA_CORE_USER	"urn:ietf:params:scim:schemas:core:2.0:User"
+#define SCHEMA_ENTERPRISE_USER \
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+#define SCHEMA_CORE_GROUP	"urn:ietf:params:scim:schemas:core:2.0:Group"
+#define SCHEMA_LIST_RESPONSE	"urn:ietf:params:scim:api:messages:2.0:ListResponse"
+#define SCHEMA_PATCH_OP		"urn:ietf:params:scim:api:messages:2.0:PatchOp"
+#define SCHEMA_SEARCH_REQUEST	"urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+#define SCHEMA_ERROR		"urn:ietf:params:scim:api:messages:2.0:Error"
+#define SCHEMA_SPC \
+	"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+#define SCHEMA_RESOURCE_TYPE	"urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+#define SCHEMA_SCHEMA		"urn:ietf:params:scim:schemas:core:2.0:Schema"
+
+enum attr_type {
+	ATTR_STRING,
+	ATTR_BOOLEAN,
+	ATTR_DECIMAL,
+	ATTR_INTEGER,
+	ATTR_DATETIME,
+	ATTR_BINARY,
+	ATTR_REFERENCE,
+	ATTR_COMPLEX
+};
+
+enum attr_mutability {
+	MUT_READ_WRITE,		/* "readWrite" (the default) */
+	MUT_READ_ONLY,		/* "readOnly" */
+	MUT_IMMUTABLE,		/* "immutable" */
+	MUT_WRITE_ONLY		/* "writeOnly" */
+};
+
+enum attr_returned {
+	RET_DEFAULT,		/* "default" */
+	RET_ALWAYS,		/* "always" */
+	RET_NEVER,		/* "never" */
+	RET_REQUEST		/* "request" */
+};
+
+enum attr_uniqueness {
+	UNIQ_NONE,		/* "none" */
+	UNIQ_SERVER,		/* "server" */
+	UNIQ_GLOBAL		/* "global" */
+};
+
+/* One attribute or sub-attribute definition (RFC 7643 section 7). */
+struct schema_attr {
+	const char			*name;		/* canonical spelling */
+	enum attr_type			 type;
+	bool				 multi;		/* multiValued */
+	bool				 required;
+	bool				 case_exact;
+	enum attr_mutability		 mutability;
+	enum attr_returned		 returned;
+	enum attr_uniqueness		 uniqueness;
+	const char			*description;
+	const char *const		*canonical;	/* NULL-terminated or NULL */
+	const char *const		*ref_types;	/* NULL-terminated or NULL */
+	const struct schema_attr	*sub;		/* sub-attributes or NULL */
+	size_t				 nsub;
+};
+
+/* A schema (RFC 7643 section 7): core or extension. */
+struct schema {
+	const char			*id;		/* the URN */
+	const char			*name;		/* "User", "EnterpriseUser" */
+	const char			*description;	/* "User Account", ... */
+	const struct schema_attr	*attrs;
+	size_t				 nattrs;
+};
+
+/* A resource type (RFC 7643 section 6). */
+struct resource_type {
+	const char			*name;		/* "User", "Group" */
+	const char			*endpoint;	/* "/Users", "/Groups" */
+	const char			*description;
+	const struct schema		*core;
+	const struct schema *const	*ext;		/* NULL-terminated */
+	/*
+	 * The attribute not stored with the resource but read from the
+	 * membership index for every answer ("groups" of a User, "members"
+	 * of a Group): answers show it last before meta, so a stored
+	 * record's text can be answered with it put in (resource_answer()).
+	 */
+	const char			*backref;
+};
+
+extern const struct schema		 schema_user;
+extern const struct schema		 schema_enterprise_user;
+extern const struct schema		 schema_group;
+extern const struct resource_type	 rt_user;
+extern const struct resource_type	 rt_group;
+
+/* The common attributes (RFC 7643 section 3.1): id, externalId, meta. */
+extern const struct schema_attr		 schema_attr_id;
+extern const struct schema_attr		 schema_attr_external_id;
+extern const struct schema_attr		 schema_attr_meta;
+
+/* NULL-terminated lists, for discovery. */
+extern const struct schema *const		 schema_all[];
+extern const struct resource_type *const	 resource_type_all[];
+
+/*
+ * A resolved attribute path "[urn:]attr[.sub]", e.g. "userName",
+ * "name.givenName", "emails.value", "meta.created",
+ * "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName",
+ * "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value".
+ *
+ * ext is the extension schema whose object holds the attribute, NULL for
+ * core and common attributes.  attr/sub are the definitions, or NULL when
+ * the name is not in the schema (unknown and custom-extension attributes
+ * still resolve: the caller decides whether that is an error).  The name
+ * fields point into the caller's buffer or at the canonical names.
+ */
+struct schema_path {
+	const struct schema		*ext;		/* extension, or NULL */
+	const char			*ext_urn;	/* URN of ext or of an
+							   unknown extension */
+	const struct schema_attr	*attr;		/* NULL if unknown */
+	const struct schema_attr	*sub;		/* NULL if none/unknown */
+	char				 attr_name[128];/* canonical if known */
+	char				 sub_name[128];	/* "" if none */
+	char				 urn_buf[256];	/* storage for ext_urn */
+};
+
+/*
+ * Resolve text[0..len) against rt.  Attribute names and URNs compare
+ * case-insensitively; known names are rewritten to canonical spelling.
+ * Returns SCIM_OK, or SCIM_E_INVALID_PATH for a syntactically bad path
+ * (empty, more than one '.', characters outside ATTRNAME).
+ */
+enum scim_err	 schema_resolve(const struct resource_type *rt,
+		    const char *text, size_t len, struct schema_path *out,
+		    struct scim_error *err);
+
+/* Find a top-level attribute of s (or common attribute when s is core). */
+const struct schema_attr *schema_find(const struct schema *s,
+		    const char *name);
+
+/* Find a sub-attribute of a complex attribute. */
+const struct schema_attr *schema_find_sub(const struct schema_attr *a,
+		    const char *name);
+
+/* Find a known schema by URN (case-insensitive), or NULL. */
+const struct schema	*schema_by_urn(const char *urn);
+
+/* Find a resource type by name or endpoint, or NULL. */
+const struct resource_type *resource_type_find(const char *name);
+
+/*
+ * Discovery documents (RFC 7643 sections 5-7), freshly allocated; the
+ * caller frees them with cJSON_Delete.  base is the service base URL
+ * ("https://host/scim/v2") used for meta.location.
+ */
+cJSON		*schema_to_json(const struct schema *s, const char *base);
+cJSON		*resource_type_to_json(const struct resource_type *rt,
+		    const char *base);
+
+const char	*attr_type_name(enum attr_type t);	/* "string", ... */
+
+#endif /* SCIM_SCHEMA_H */

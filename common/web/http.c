@@ -1,0 +1,796 @@
+/*
+ * FastCGI/CGI request reading and response writing, through libfcgi's
+ * request API (fcgiapp.h): the request's streams under FastCGI, the
+ * process's standard input and output as plain CGI.  Everything is
+ * formatted with snprintf first (FCGI_printf does not know %zu, platform
+ * trap 1) and written as bytes.
+ */
+#include <fastcgi.h>
+#include <fcgiapp.h>
+
+#include <ctype.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "web/http.h"
+#include "scim/schema.h"
+#include "base/util.h"
+
+extern char	**environ;
+
+/*
+ * FastCGI: a slot per request open at once (http_accept_more()); slot 0
+ * accepts on the listening socket, the others only take a connection
+ * http_accept_more() accepted itself.
+ */
+static FCGX_Request	 slots[HTTP_BATCH_MAX];
+static FCGX_Request	*fcgx = &slots[0];	/* the current request */
+static bool		 fcgx_init;
+static bool		 cgi_served;	/* CGI: the one request was read */
+
+/* End every request still open. */
+static void
+finish_all(void)
+{
+	int	 i;
+
+	for (i = HTTP_BATCH_MAX - 1; i >= 0; i--) {
+		fcgx = &slots[i];
+		http_finish();
+	}
+}
+
+int
+http_accept(void)
+{
+	int	 i;
+
+	if (FCGX_IsCGI()) {
+		if (cgi_served)
+			return -1;
+		cgi_served = true;
+		return 0;
+	}
+	if (!fcgx_init) {
+		if (FCGX_Init() != 0 || FCGX_InitRequest(&slots[0], 0, 0) != 0)
+			return -1;
+		for (i = 1; i < HTTP_BATCH_MAX; i++)
+			if (FCGX_InitRequest(&slots[i], -1, 0) != 0)
+				return -1;
+		fcgx_init = true;
+	}
+	finish_all();		/* the previous requests, if not yet */
+	fcgx = &slots[0];
+	if (FCGX_Accept_r(fcgx) < 0)
+		return -1;
+	/* The rest of the program reads the request's CGI variables. */
+	environ = fcgx->envp;
+	return 0;
+}
+
+static void
+on_timer(int sig)
+{
+	(void)sig;		/* only to interrupt accept() */
+}
+
+/*
+ * accept() on the listening socket, which poll() found readable, but
+ * bounded: where several processes share the socket, another may have
+ * taken the connection, and this one must not then wait for the next
+ * with answers held.  A timer of its own (SIGALRM guards the store's
+ * open) interrupts it after ACCEPT_WAIT_NS.
+ */
+#define ACCEPT_WAIT_NS	(10 * 1000000L)
+
+static int
+accept_bounded(void)
+{
+	static timer_t			 timer;
+	static bool			 have_timer;
+	const struct itimerspec		 on = { { 0, 0 }, { 0, ACCEPT_WAIT_NS } };
+	const struct itimerspec		 off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction		 sa;
+	struct sigevent			 ev;
+	int				 fd;
+
+	if (!have_timer) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_timer;	/* no SA_RESTART: EINTR */
+		sigemptyset(&sa.sa_mask);
+		memset(&ev, 0, sizeof(ev));
+		ev.sigev_notify = SIGEV_SIGNAL;
+		ev.sigev_signo = SIGRTMIN;
+		if (sigaction(SIGRTMIN, &sa, NULL) != 0 ||
+		    timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0)
+			return -1;
+		have_timer = true;
+	}
+	if (timer_settime(timer, 0, &on, NULL) != 0)
+		return -1;
+	fd = accept4(FCGI_LISTENSOCK_FILENO, NULL, NULL, SOCK_CLOEXEC);
+	timer_settime(timer, 0, &off, NULL);
+	return fd;
+}
+
+int
+http_accept_more(void)
+{
+	struct pollfd	 p = { FCGI_LISTENSOCK_FILENO, POLLIN, 0 };
+	FCGX_Request	*r = NULL;
+	int		 i, fd;
+
+	if (!fcgx_init)
+		return -1;
+	for (i = 1; i < HTTP_BATCH_MAX && r == NULL; i++)
+		if (slots[i].ipcFd < 0)
+			r = &slots[i];
+	if (r == NULL || poll(&p, 1, 0) != 1 || !(p.revents & POLLIN) ||
+	    (fd = accept_bounded()) < 0)
+		return -1;
+	/*
+	 * FCGX_Accept_r() reads the request from a connection already in
+	 * ipcFd.  It first ends the slot's previous request, which would
+	 * close that connection but for keepConnection (the request read
+	 * then sets it as the web server asked).  A connection that sends
+	 * no request is closed, and the slot's listening socket (-1) ends
+	 * the retry there instead of waiting for another.
+	 */
+	r->ipcFd = fd;
+	r->keepConnection = 1;
+	if (FCGX_Accept_r(r) < 0)
+		return -1;
+	fcgx = r;
+	environ = fcgx->envp;
+	return (int)(r - slots);
+}
+
+int
+http_current(void)
+{
+	return (int)(fcgx - slots);
+}
+
+void
+http_select(int slot)
+{
+	if (slot < 0 || slot >= HTTP_BATCH_MAX)
+		return;
+	fcgx = &slots[slot];
+	if (fcgx_init && fcgx->ipcFd >= 0)
+		environ = fcgx->envp;
+}
+
+/* Up to n bytes of the request body into buf; 0 at its end. */
+static size_t
+body_read(char *buf, size_t n)
+{
+	int	 got;
+
+	if (!fcgx_init)
+		return fread(buf, 1, n, stdin);
+	got = FCGX_GetStr(buf, n > 1 << 30 ? 1 << 30 : (int)n, fcgx->in);
+	return got > 0 ? (size_t)got : 0;
+}
+
+/* Write the n bytes at buf to the client. */
+static void
+resp_write(const void *buf, size_t n)
+{
+	if (!fcgx_init)
+		fwrite(buf, 1, n, stdout);
+	else
+		FCGX_PutStr(buf, (int)n, fcgx->out);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+char *
+http_decode(const char *s, size_t n, bool plus)
+{
+	char	*out, *o;
+	size_t	 i;
+	int	 hi, lo;
+
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < n; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= n ||
+			    (hi = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = hexval((unsigned char)s[i + 2])) < 0) {
+				free(out);
+				return NULL;
+			}
+			/* %00 would cut the value short: refuse it. */
+			if (hi == 0 && lo == 0) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && plus)
+			*o++ = ' ';
+		else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+enum scim_err
+http_query_parse(struct http_req *req, const char *qs,
+    struct scim_error *err)
+{
+	const char	*p = qs, *amp, *eq;
+	char		*name, *value;
+	size_t		 len, nlen;
+
+	if (strlen(qs) > HTTP_MAX_QUERY)
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "the query string is longer than %d bytes",
+		    HTTP_MAX_QUERY);
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		len = amp ? (size_t)(amp - p) : strlen(p);
+		if (len > 0) {
+			eq = memchr(p, '=', len);
+			nlen = eq ? (size_t)(eq - p) : len;
+			name = http_decode(p, nlen, true);
+			value = eq ? http_decode(eq + 1, len - nlen - 1, true) :
+			    strdup("");
+			if (name == NULL || value == NULL) {
+				free(name);
+				free(value);
+				return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+				    "the query string has a malformed "
+				    "%%-escape (or an encoded NUL byte)");
+			}
+			if (!util_utf8_valid(name, strlen(name)) ||
+			    !util_utf8_valid(value, strlen(value))) {
+				free(name);
+				free(value);
+				return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+				    "the query string is not valid UTF-8");
+			}
+			if (req->nparams == HTTP_MAX_PARAMS) {
+				free(name);
+				free(value);
+				return scim_fail(err, SCIM_E_INVALID_VALUE,
+				    "more than %d query parameters",
+				    HTTP_MAX_PARAMS);
+			}
+			req->params[req->nparams].name = name;
+			req->params[req->nparams].value = value;
+			req->nparams++;
+		}
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	return SCIM_OK;
+}
+
+const char *
+http_param(const struct http_req *req, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < req->nparams; i++)
+		if (strcasecmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+static const char *
+env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? v : NULL;
+}
+
+static char *
+concat(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b);
+	char	*s;
+
+	if ((s = malloc(la + lb + 1)) == NULL)
+		return NULL;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	return s;
+}
+
+static enum scim_err
+read_body(struct http_req *req, const struct scim_config *cfg,
+    struct scim_error *err)
+{
+	const char	*cl = env("CONTENT_LENGTH");
+	long		 len;
+	size_t		 got = 0, n;
+
+	if (cl == NULL)
+		return SCIM_OK;
+	if (!util_parse_long(cl, 0, (long)1 << 40, &len))
+		return scim_fail(err, SCIM_E_BAD_REQUEST,
+		    "bad Content-Length");
+	if ((size_t)len > cfg->max_body)
+		return scim_fail(err, SCIM_E_TOO_LARGE,
+		    "the request body is %ld bytes; the limit is %lu bytes",
+		    len, (unsigned long)cfg->max_body);
+	if ((req->body = malloc((size_t)len + 1)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	while (got < (size_t)len) {
+		n = body_read(req->body + got, (size_t)len - got);
+		if (n == 0)
+			break;
+		got += n;
+	}
+	req->body[got] = '\0';
+	req->body_len = got;
+	if (got != (size_t)len)
+		return scim_fail(err, SCIM_E_BAD_REQUEST,
+		    "the request body ended after %lu of %ld bytes",
+		    (unsigned long)got, len);
+	if (!util_utf8_valid(req->body, got))
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the request body is not valid UTF-8 (or holds a NUL "
+		    "byte)");
+	return SCIM_OK;
+}
+
+enum scim_err
+http_req_read(struct http_req *req, const struct scim_config *cfg,
+    struct scim_error *err)
+{
+	const char	*sn, *pi, *qs, *host, *scheme, *v;
+	char		 buf[1200];
+	enum scim_err	 rc;
+
+	memset(req, 0, sizeof(*req));
+	req->method = env("REQUEST_METHOD");
+	if (req->method == NULL)
+		req->method = "GET";
+	sn = env("SCRIPT_NAME");
+	pi = env("PATH_INFO");
+	if ((req->path = concat(sn ? sn : "", pi ? pi : "")) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	req->authorization = env("HTTP_AUTHORIZATION");
+	req->content_type = env("CONTENT_TYPE");
+	req->if_match = env("HTTP_IF_MATCH");
+	req->if_none_match = env("HTTP_IF_NONE_MATCH");
+	req->cookie = env("HTTP_COOKIE");
+	req->remote_addr = env("REMOTE_ADDR");
+	req->remote_user = env("REMOTE_USER");
+	v = env("HTTPS");
+	scheme = env("REQUEST_SCHEME");
+	req->https = (v != NULL && strcasecmp(v, "off") != 0) ||
+	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
+	if ((host = env("HTTP_HOST")) == NULL) {
+		host = env("SERVER_NAME");
+		if (host == NULL)
+			host = "localhost";
+	}
+	/* A Host header is client input: keep only sane characters. */
+	if (strlen(host) > 255 || strspn(host,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]") != strlen(host))
+		host = "localhost";
+	snprintf(buf, sizeof(buf), "%s://%s", req->https ? "https" : "http",
+	    host);
+	if ((req->host_url = strdup(buf)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if (!util_utf8_valid(req->path, strlen(req->path)))
+		return scim_fail(err, SCIM_E_BAD_REQUEST,
+		    "the path is not valid UTF-8");
+	if ((qs = env("QUERY_STRING")) != NULL &&
+	    (rc = http_query_parse(req, qs, err)) != SCIM_OK)
+		return rc;
+	return read_body(req, cfg, err);
+}
+
+void
+http_req_free(struct http_req *req)
+{
+	size_t	 i;
+
+	for (i = 0; i < req->nparams; i++) {
+		free(req->params[i].name);
+		free(req->params[i].value);
+	}
+	free(req->path);
+	free(req->host_url);
+	free(req->body);
+	memset(req, 0, sizeof(*req));
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Does object v have two members of the same name (any case)?  Small
+ * objects compare each pair; larger ones sort their names first, so a
+ * 1 MiB body of distinct names costs milliseconds, not minutes.  Out of
+ * memory counts as a duplicate (the body is refused).
+ */
+static bool
+object_has_duplicate(const cJSON *v)
+{
+	const cJSON	*a, *b;
+	const char	**names;
+	size_t		 n = 0, i;
+	bool		 dup = false;
+
+	for (a = v->child; a != NULL; a = a->next)
+		n++;
+	if (n <= 16) {
+		for (a = v->child; a != NULL; a = a->next)
+			for (b = a->next; b != NULL; b = b->next)
+				if (a->string && b->string &&
+				    strcasecmp(a->string, b->string) == 0)
+					return true;
+		return false;
+	}
+	if ((names = calloc(n, sizeof(*names))) == NULL)
+		return true;
+	for (a = v->child, i = 0; a != NULL; a = a->next, i++)
+		names[i] = a->string ? a->string : "";
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 1; i < n && !dup; i++)
+		dup = strcasecmp(names[i - 1], names[i]) == 0;
+	free(names);
+	return dup;
+}
+
+/* Reject objects with two members of the same name (any case). */
+static bool
+has_duplicates(const cJSON *v, int depth)
+{
+	const cJSON	*a;
+
+	if (depth > 200)
+		return false;
+	if (cJSON_IsObject(v) && object_has_duplicate(v))
+		return true;
+	if (cJSON_IsObject(v) || cJSON_IsArray(v))
+		for (a = v->child; a != NULL; a = a->next)
+			if (has_duplicates(a, depth + 1))
+				return true;
+	return false;
+}
+
+/*
+ * Does the JSON text s[0..n) hold a \u0000 escape?  cJSON would decode it
+ * into a C string that ends there, so "adm\u0000in" would be stored as
+ * "adm".  Backslashes only occur inside strings in valid JSON, so a plain
+ * scan that skips each escaped character is exact.
+ */
+static bool
+has_nul_escape(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < n; i++)
+		if (s[i] == '\\') {
+			if (s[i + 1] == 'u' && i + 5 < n &&
+			    memcmp(s + i + 2, "0000", 4) == 0)
+				return true;
+			i++;
+		}
+	return false;
+}
+
+enum scim_err
+http_body_json(const struct http_req *req, cJSON **out,
+    struct scim_error *err)
+{
+	const char	*ct = req->content_type, *end = NULL;
+	cJSON		*j;
+
+	*out = NULL;
+	if (ct != NULL && strcasestr(ct, "json") == NULL)
+		return scim_fail(err, SCIM_E_MEDIA_TYPE,
+		    "Content-Type must be application/scim+json (got %.100s)",
+		    ct);
+	if (req->body == NULL || req->body_len == 0)
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the request needs a JSON body");
+	if (has_nul_escape(req->body, req->body_len))
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body holds an escaped NUL character (\\u0000)");
+	j = cJSON_ParseWithLengthOpts(req->body, req->body_len, &end, 0);
+	if (j == NULL) {
+		size_t off = end ? (size_t)(end - req->body) : 0;
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body is not valid JSON (near byte %lu)",
+		    (unsigned long)off);
+	}
+	/* One JSON text: only white space may follow the value. */
+	while (end < req->body + req->body_len && (*end == ' ' ||
+	    *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (end != req->body + req->body_len) {
+		cJSON_Delete(j);
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body has data after its JSON value (at byte %lu)",
+		    (unsigned long)(end - req->body));
+	}
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body must be a JSON object");
+	}
+	if (has_duplicates(j, 0)) {
+		cJSON_Delete(j);
+		return scim_fail(err, SCIM_E_INVALID_SYNTAX,
+		    "the body names the same attribute twice");
+	}
+	*out = j;
+	return SCIM_OK;
+}
+
+bool
+http_resp_header(struct http_resp *resp, const char *fmt, ...)
+{
+	char	 buf[2048];
+	va_list	 ap;
+
+	if (resp->nheaders == HTTP_MAX_HEADERS)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* Never let a value smuggle a header line. */
+	if (strpbrk(buf, "\r\n") != NULL)
+		return false;
+	if ((resp->headers[resp->nheaders] = strdup(buf)) == NULL)
+		return false;
+	resp->nheaders++;
+	return true;
+}
+
+void
+http_resp_error(struct http_resp *resp, const struct scim_error *err)
+{
+	enum scim_err	 code = err->code == SCIM_OK ? SCIM_E_INTERNAL :
+	    err->code;
+	char		 status[8];
+	const char	*type = scim_err_type(code);
+	cJSON		*b, *schemas;
+
+	resp->status = scim_err_status(code);
+	cJSON_Delete(resp->body);
+	free(resp->raw);
+	resp->raw = NULL;
+	snprintf(status, sizeof(status), "%d", resp->status);
+	if ((b = cJSON_CreateObject()) == NULL)
+		goto fail;
+	if ((schemas = cJSON_AddArrayToObject(b, "schemas")) == NULL)
+		goto fail;
+	cJSON_AddItemToArray(schemas, cJSON_CreateString(SCHEMA_ERROR));
+	if (cJSON_AddStringToObject(b, "status", status) == NULL)
+		goto fail;
+	if (type != NULL && cJSON_AddStringToObject(b, "scimType",
+	    type) == NULL)
+		goto fail;
+	if (cJSON_AddStringToObject(b, "detail", err->detail[0] ?
+	    err->detail : http_reason(resp->status)) == NULL)
+		goto fail;
+	resp->body = b;
+	return;
+fail:
+	cJSON_Delete(b);
+	resp->body = NULL;
+}
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+/*
+ * The response body is printed into one buffer that lives as long as the
+ * process and grows to the largest body seen (up to PRINT_KEEP): no
+ * allocation, growth and final copy per response, as cJSON_Print* does.
+ */
+#define PRINT_FIRST	(16 * 1024)	/* the buffer's first size */
+#define PRINT_KEEP	(256 * 1024)	/* larger bodies are not kept */
+
+static char	*print_buf;
+static size_t	 print_cap;
+
+/*
+ * Print v unformatted.  Returns the text and sets *own when the caller
+ * frees it (a body larger than the kept buffer), or NULL when out of
+ * memory.
+ */
+static char *
+print_body(const cJSON *v, bool *own)
+{
+	char	*text, *nb;
+	size_t	 len, cap;
+
+	*own = false;
+	if (print_buf == NULL && (print_buf = malloc(PRINT_FIRST)) != NULL)
+		print_cap = PRINT_FIRST;
+	if (print_buf != NULL && cJSON_PrintPreallocated((cJSON *)v,
+	    print_buf, (int)print_cap, 0))
+		return print_buf;
+	if ((text = cJSON_PrintUnformatted(v)) == NULL)
+		return NULL;
+	/* Make room for this size next time, within the bound. */
+	len = strlen(text);
+	for (cap = print_cap ? print_cap : PRINT_FIRST; cap < len + 64 &&
+	    cap < PRINT_KEEP; cap *= 2)
+		continue;
+	if (cap > print_cap && cap <= PRINT_KEEP &&
+	    (nb = realloc(print_buf, cap)) != NULL) {
+		print_buf = nb;
+		print_cap = cap;
+	}
+	*own = true;
+	return text;
+}
+
+void
+http_resp_send(const struct http_resp *resp)
+{
+	char		 hdr[4096];
+	char		*text = NULL;
+	const char	*body = NULL, *type = NULL;
+	size_t		 blen = 0, i;
+	int		 status = resp->status ? resp->status : 200, n;
+	bool		 own = false;
+
+	if (resp->body != NULL && status != 204 && status != 304) {
+		text = print_body(resp->body, &own);
+		if (text == NULL)
+			status = 500;
+		else {
+			body = text;
+			blen = strlen(text);
+		}
+		type = "application/scim+json";
+	} else if (resp->raw != NULL) {
+		body = resp->raw;
+		blen = resp->raw_len;
+		type = resp->raw_type;
+	}
+	if (type == NULL)
+		type = "application/scim+json";
+	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n", status, http_reason(status), type);
+	if (status != 204 && status != 304)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "Content-Length: %lu\r\n", (unsigned long)blen);
+	if (resp->location != NULL)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "Location: %s\r\n", resp->location);
+	if (resp->etag != NULL)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "ETag: %s\r\n", resp->etag);
+	if (resp->allow != NULL)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n,
+		    "Allow: %s\r\n", resp->allow);
+	for (i = 0; i < resp->nheaders && (size_t)n < sizeof(hdr); i++)
+		n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "%s\r\n",
+		    resp->headers[i]);
+	if ((size_t)n >= sizeof(hdr) - 3)
+		n = (int)sizeof(hdr) - 3;
+	n += snprintf(hdr + n, sizeof(hdr) - (size_t)n, "\r\n");
+	resp_write(hdr, (size_t)n);
+	if (body != NULL && status != 204 && status != 304)
+		resp_write(body, blen);
+	/*
+	 * No flush: http_finish() (or the next http_accept()) sends what is
+	 * buffered together with the end of the request, one write instead
+	 * of two (and one read for the web server); as CGI, exit flushes.
+	 * The stream has copied the body.
+	 */
+	if (own)
+		free(text);
+}
+
+/*
+ * The most of a request's input http_finish() reads to its end before
+ * closing without libfcgi's linger.
+ */
+#define DRAIN_MAX	((size_t)64 << 20)
+
+void
+http_finish(void)
+{
+	char	 buf[8192];
+	size_t	 drained = 0;
+	int	 n;
+
+	if (!fcgx_init || fcgx->ipcFd < 0)
+		return;
+	/*
+	 * libfcgi closes a request's connection with shutdown(), then waits
+	 * for the web server to close its end and reads to it (so that
+	 * input left unread cannot make the close reset the connection and
+	 * lose the answer): a sleep and a wake-up per request, a fifth of a
+	 * GET's CPU.  Once the input has been read to its end there is
+	 * nothing to lose: the connection is marked detached, which closes
+	 * it at once.  Input still unread after DRAIN_MAX keeps the linger.
+	 */
+	while (drained < DRAIN_MAX &&
+	    (n = FCGX_GetStr(buf, sizeof(buf), fcgx->in)) > 0)
+		drained += (size_t)n;
+	if (drained < DRAIN_MAX && FCGX_GetError(fcgx->in) == 0)
+		FCGX_Detach(fcgx);
+	/*
+	 * A connection http_accept_more() took is not kept for the web
+	 * server's next request: only slot 0 accepts, so none would read it.
+	 */
+	if (fcgx != &slots[0])
+		fcgx->keepConnection = 0;
+	FCGX_Finish_r(fcgx);
+	/* The request's variables are freed: as fcgi_stdio's FCGI_Finish(). */
+	environ = NULL;
+}
+
+bool
+http_is_fastcgi(void)
+{
+	return !FCGX_IsCGI();
+}
+
+void
+http_resp_free(struct http_resp *resp)
+{
+	size_t	 i;
+
+	cJSON_Delete(resp->body);
+	free(resp->raw);
+	free(resp->location);
+	free(resp->etag);
+	for (i = 0; i < resp->nheaders; i++)
+		free(resp->headers[i]);
+	memset(resp, 0, sizeof(*resp));
+}

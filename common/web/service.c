@@ -1,0 +1,665 @@
+/*
+ * The accept loop and request routing shared by every FastCGI program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "base/config.h"
+#include "scim/crud.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "scim/schema.h"
+#include "web/service.h"
+
+extern char **environ;
+
+/* Resource names clients may spell differently. */
+static const struct {
+	const char	*alias;
+	const char	*name;
+} aliases[] = {
+	/* Microsoft's reference collection asks for this name. */
+	{ "serviceConfiguration", "ServiceProviderConfig" },
+};
+
+static const char *
+canonical(const struct service *svc, const char *seg, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < svc->nroutes; i++)
+		if (strlen(svc->routes[i].resource) == len &&
+		    strncasecmp(svc->routes[i].resource, seg, len) == 0)
+			return svc->routes[i].resource;
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strlen(aliases[i].alias) == len &&
+		    strncasecmp(aliases[i].alias, seg, len) == 0)
+			return canonical(svc, aliases[i].name,
+			    strlen(aliases[i].name));
+	return NULL;
+}
+
+const char *
+service_match(const struct service *svc, const char *path, size_t *base_len,
+    const char **rest)
+{
+	const char	*p = path, *seg, *name;
+	size_t		 len;
+
+	while (*p == '/') {
+		seg = p + 1;
+		len = strcspn(seg, "/");
+		if ((name = canonical(svc, seg, len)) != NULL) {
+			*base_len = (size_t)(p - path);
+			*rest = seg + len;
+			return name;
+		}
+		p = seg + len;
+	}
+	return NULL;
+}
+
+/* Build the Allow header value for a resource and shape. */
+static void
+allow_list(const struct service *svc, const char *res, enum route_shape sh,
+    char *buf, size_t sz)
+{
+	size_t	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < svc->nroutes; i++) {
+		if (svc->routes[i].resource != res ||
+		    svc->routes[i].shape != sh)
+			continue;
+		if (buf[0] != '\0')
+			strncat(buf, ", ", sz - strlen(buf) - 1);
+		strncat(buf, svc->routes[i].method, sz - strlen(buf) - 1);
+	}
+}
+
+static enum scim_err
+route(const struct service *svc, struct scim_call *c,
+    const struct route **out, struct scim_error *err)
+{
+	static char	 allow[128];
+	const char	*res, *rest, *method = c->req.method;
+	enum route_shape shape;
+	size_t		 base_len, i, len;
+	const char	*base_url = c->ctx->cfg.base_url;
+
+	*out = NULL;
+	if ((res = service_match(svc, c->req.path, &base_len, &rest)) == NULL)
+		return scim_fail(err, SCIM_E_NOT_FOUND,
+		    "no SCIM endpoint at %.200s", c->req.path);
+	if (*rest == '\0' || strcmp(rest, "/") == 0)
+		shape = ROUTE_LIST;
+	else if (strcasecmp(rest, "/.search") == 0)
+		shape = ROUTE_SEARCH;
+	else {
+		len = strlen(rest + 1);
+		if (rest[len] == '/')	/* one trailing slash is fine */
+			len--;
+		if (len == 0 || memchr(rest + 1, '/', len) != NULL)
+			return scim_fail(err, SCIM_E_NOT_FOUND,
+			    "no SCIM endpoint at %.200s", c->req.path);
+		if ((c->id = strndup(rest + 1, len)) == NULL)
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "out of memory");
+		shape = ROUTE_ITEM;
+	}
+	c->resource = res;
+	/* The service base URL, for Location and meta.location. */
+	if (base_url[0] != '\0')
+		c->base_url = strdup(base_url);
+	else if ((c->base_url = malloc(strlen(c->req.host_url) +
+	    base_len + 1)) != NULL) {
+		strcpy(c->base_url, c->req.host_url);
+		strncat(c->base_url, c->req.path, base_len);
+	}
+	if (c->base_url == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	for (i = 0; i < svc->nroutes; i++)
+		if (svc->routes[i].resource == res &&
+		    svc->routes[i].shape == shape &&
+		    strcmp(svc->routes[i].method, method) == 0) {
+			*out = &svc->routes[i];
+			return SCIM_OK;
+		}
+	allow_list(svc, res, shape, allow, sizeof(allow));
+	if (allow[0] == '\0')
+		return scim_fail(err, SCIM_E_NOT_FOUND,
+		    "no SCIM endpoint at %.200s", c->req.path);
+	c->resp.allow = allow;
+	return scim_fail(err, SCIM_E_METHOD,
+	    "%s is not allowed here; use %s", method, allow);
+}
+
+/*
+ * Record a refused bearer token.  At most AUTH_EVENTS_PER_MIN per process
+ * a minute, so a flood of bad tokens cannot flood the audit log.
+ */
+#define AUTH_EVENTS_PER_MIN	20
+
+struct auth_failed {
+	const struct scim_config	*cfg;
+	const struct scim_call		*c;
+	const char			*reason;
+};
+
+static enum scim_err
+auth_failed_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct auth_failed	*af = arg;
+	struct audit_event	 ev;
+	const char		*a = af->c->req.authorization, *p;
+	char			 tid[TOKEN_ID_HEX + 1] = "";
+	cJSON			*d;
+	enum scim_err		 rc;
+
+	/* The public token id, when the header holds something like one. */
+	if (a != NULL && (p = strstr(a, TOKEN_PREFIX)) != NULL &&
+	    strspn(p + 5, "0123456789abcdef") >= TOKEN_ID_HEX) {
+		memcpy(tid, p + 5, TOKEN_ID_HEX);
+		tid[TOKEN_ID_HEX] = '\0';
+	}
+	if ((d = cJSON_CreateObject()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	cJSON_AddStringToObject(d, "reason", af->reason);
+	cJSON_AddStringToObject(d, "method", af->c->req.method);
+	cJSON_AddStringToObject(d, "path", af->c->req.path);
+	if (af->c->req.remote_addr != NULL)
+		cJSON_AddStringToObject(d, "remote_addr",
+		    af->c->req.remote_addr);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = "auth.failed";
+	ev.tenant = "";
+	ev.actor = tid[0] ? "token" : "anonymous";
+	ev.target_id = tid[0] ? tid : NULL;
+	ev.failure = true;
+	ev.details = d;
+	rc = audit_record(t, af->cfg, &ev, err);
+	cJSON_Delete(d);
+	return rc;
+}
+
+static void
+note_auth_failed(struct scim_ctx *ctx, const struct scim_call *c,
+    const char *reason)
+{
+	static int64_t		 window;
+	static unsigned		 count;
+	struct auth_failed	 af = { &ctx->cfg, c, reason };
+	int64_t			 now = util_now_usec();
+
+	if (now - window > 60LL * 1000000) {
+		window = now;
+		count = 0;
+	}
+	if (++count > AUTH_EVENTS_PER_MIN)
+		return;
+	if (store_run(ctx->store, auth_failed_fn, &af, NULL) != SCIM_OK)
+		log_warn("could not record auth.failed");
+}
+
+/* Open the store for requests: durable commits flushed per batch. */
+static enum scim_err
+open_store(struct scim_ctx *ctx, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	if ((rc = store_open(&ctx->store, &ctx->cfg, err)) == SCIM_OK)
+		store_defer_flush(ctx->store);
+	return rc;
+}
+
+/*
+ * Read the current request and run its handler: c->resp holds the answer,
+ * not yet sent (serve_send()); *wrote says whether it committed a change
+ * still to be flushed.
+ */
+static void
+serve_handle(const struct service *svc, struct scim_ctx *ctx,
+    struct scim_call *cp, bool *wrote)
+{
+	struct scim_call	 c;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct scim_error	 err2 = { SCIM_OK, "" };
+	struct store_stats	 before, after;
+	const struct route	*r;
+	enum scim_err		 rc, rc2;
+
+	memset(&c, 0, sizeof(c));
+	memset(&before, 0, sizeof(before));
+	c.ctx = ctx;
+	*wrote = false;
+	if (ctx->store == NULL) {
+		if (open_store(ctx, &err) != SCIM_OK) {
+			log_err("%s", err.detail);
+			rc = scim_fail(&err, SCIM_E_UNAVAILABLE,
+			    "the store is not available, try again");
+			goto done;
+		}
+	}
+	store_stats(ctx->store, &before);
+	if ((rc = http_req_read(&c.req, &ctx->cfg, &err)) != SCIM_OK)
+		goto done;
+	if ((rc = route(svc, &c, &r, &err)) != SCIM_OK)
+		goto done;
+	if (!(r->flags & ROUTE_NOAUTH)) {
+		/*
+		 * Read-only handlers read a cached token's record in their
+		 * own transaction: one transaction per request, not two.
+		 */
+		rc = token_check_start(ctx->store, c.req.authorization,
+		    &c.auth, &c.auth_pending, &err);
+		/*
+		 * Writers read it first, in a read transaction of its own:
+		 * inside theirs it would be write-locked until the durable
+		 * commit.  A cached token then compares its record's bytes
+		 * instead of parsing it (token_check() would).
+		 */
+		if (rc == SCIM_OK && c.auth_pending &&
+		    !crud_checks_token(r->fn)) {
+			rc = token_check_finish(ctx->store, &c.auth, &err);
+			c.auth_pending = false;
+		}
+		if (rc != SCIM_OK) {
+			if (rc == SCIM_E_UNAUTHORIZED)
+				note_auth_failed(ctx, &c, err.detail);
+			goto done;
+		}
+	}
+	rc = r->fn(&c, &err);
+	if (c.auth_pending) {
+		/*
+		 * The handler ended (with an error) before it read the
+		 * token: whatever it answered, a token that is no longer
+		 * good gets 401.
+		 */
+		if ((rc2 = token_check_finish(ctx->store, &c.auth, &err2)) !=
+		    SCIM_OK) {
+			http_resp_free(&c.resp);
+			memset(&c.resp, 0, sizeof(c.resp));
+			rc = rc2;
+			err = err2;
+		}
+		c.auth_pending = false;
+	}
+	if (rc == SCIM_E_UNAUTHORIZED && !(r->flags & ROUTE_NOAUTH))
+		note_auth_failed(ctx, &c, err.detail);
+	else if (!(r->flags & ROUTE_NOAUTH))
+		token_touch(ctx->store, &c.auth);
+done:
+	if (rc != SCIM_OK) {
+		if (rc == SCIM_E_UNAUTHORIZED)
+			http_resp_header(&c.resp,
+			    "WWW-Authenticate: Bearer realm=\"SCIM\"");
+		if (err.code == SCIM_OK)
+			scim_fail(&err, rc, NULL);
+		if (scim_err_status(rc) >= 500)
+			log_err("%s %s: %s", c.req.method ? c.req.method : "-",
+			    c.req.path ? c.req.path : "-", err.detail);
+		http_resp_error(&c.resp, &err);
+	}
+	if (ctx->store != NULL) {
+		store_stats(ctx->store, &after);
+		*wrote = after.deferred > before.deferred;
+	}
+	/* What this request cost the store (tests, capacity planning). */
+	if (ctx->cfg.store_ops_header && ctx->store != NULL)
+		http_resp_header(&c.resp, "X-Scim-Store-Ops: gets=%llu puts=%llu "
+		    "dels=%llu steps=%llu retries=%llu txns=%llu",
+		    (unsigned long long)(after.gets - before.gets),
+		    (unsigned long long)(after.puts - before.puts),
+		    (unsigned long long)(after.dels - before.dels),
+		    (unsigned long long)(after.steps - before.steps),
+		    (unsigned long long)(after.retries - before.retries),
+		    (unsigned long long)(after.commits - before.commits));
+	*cp = c;
+}
+
+/*
+ * Answer a handled request and end it.  unflushed: the flush its change
+ * waited for failed (err), so it must not be told it succeeded.  batch:
+ * how many requests shared the flush (X-Scim-Batch, with the store-ops
+ * header).
+ */
+static void
+serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
+    const struct scim_error *err, size_t batch)
+{
+	if (unflushed) {
+		log_err("%s %s: %s", c->req.method ? c->req.method : "-",
+		    c->req.path ? c->req.path : "-", err->detail);
+		http_resp_free(&c->resp);
+		http_resp_error(&c->resp, err);
+	}
+	if (ctx->cfg.store_ops_header)
+		http_resp_header(&c->resp, "X-Scim-Batch: %zu", batch);
+	http_resp_send(&c->resp);
+	http_resp_free(&c->resp);
+	http_req_free(&c->req);
+	free(c->base_url);
+	free(c->id);
+	http_finish();
+}
+
+/*
+ * Serve the request just accepted, and with it those already waiting
+ * while its change is still to be flushed (at most HTTP_BATCH_MAX): one
+ * flush then makes all their changes durable before any is answered.  A
+ * process alone under a steady stream of writes thus pays one fsync per
+ * batch instead of one per request; with nothing waiting, the batch is
+ * the one request and nothing waits longer than before.
+ */
+static void
+serve_batch(const struct service *svc, struct scim_ctx *ctx)
+{
+	static struct scim_call	 calls[HTTP_BATCH_MAX];
+	struct scim_error	 err = { SCIM_OK, "" };
+	bool			 wrote[HTTP_BATCH_MAX];
+	int			 slot[HTTP_BATCH_MAX];
+	bool			 flushed;
+	size_t			 n = 0, i;
+
+	do {
+		slot[n] = http_current();
+		serve_handle(svc, ctx, &calls[n], &wrote[n]);
+		n++;
+	} while (n < HTTP_BATCH_MAX && store_unflushed(ctx->store) &&
+	    http_accept_more() >= 0);
+	flushed = store_flush(ctx->store, &err) == SCIM_OK;
+	for (i = 0; i < n; i++) {
+		http_select(slot[i]);
+		serve_send(ctx, &calls[i], wrote[i] && !flushed, &err, n);
+	}
+	/* Hand waiting events to the hook once the clients have answers. */
+	if (ctx->cfg.audit_hook[0] != '\0' && ctx->store != NULL)
+		audit_deliver(ctx->store, &ctx->cfg, 16, NULL);
+}
+
+enum scim_err
+service_drop_root(const struct scim_config *cfg, struct scim_error *err)
+{
+	struct stat	 st;
+
+	if (geteuid() != 0)
+		return SCIM_OK;
+	if (stat(cfg->home, &st) != 0)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "refusing to run as root, and the data home %s cannot "
+		    "be read (%s): create it owned by the service account",
+		    cfg->home, strerror(errno));
+	if (st.st_uid == 0)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "refusing to run as root: the data home %s is owned by "
+		    "root; chown it to the service account (e.g. www-data)",
+		    cfg->home);
+	if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 ||
+	    setuid(st.st_uid) != 0 || setuid(0) == 0)
+		return scim_fail(err, SCIM_E_INTERNAL,
+		    "cannot drop privileges to uid %lu: %s",
+		    (unsigned long)st.st_uid, strerror(errno));
+	return SCIM_OK;
+}
+
+/*
+ * A checkpoint writes every page changed since the last one: on a busy
+ * store that takes up to a second, and a request worker doing it held up
+ * the requests queued to it (make bench: POST p99 0.94 s with, 33 ms
+ * without).  So one process per home checkpoints for all: this program
+ * again, with --checkpoint, started by a worker whose writes made one due
+ * when none is running (a lock byte of the gate file says).  It checks
+ * every second (txn_checkpoint() itself waits for CKP_LOG_KB of log), and
+ * ends when the worker that started it has ended, or the store was
+ * recovered under it; the next worker with writes to show starts another.
+ * Its standard input is /dev/null, not the FastCGI socket.  If it cannot
+ * be started, the worker checkpoints itself.
+ */
+static void
+spawn_checkpointer(struct scim_ctx *ctx, int argc, char *argv[],
+    char *envp[])
+{
+	static pid_t			 pid;
+	posix_spawn_file_actions_t	 fa;
+	char				*args[64];
+	int				 i, n = 0, rc, st;
+
+	store_checkpoint_reset(ctx->store);
+	/*
+	 * The last one this worker started, if it has ended: one that
+	 * failed (it could not open the store) would leave the log to grow
+	 * if every try failed alike, so this worker checkpoints too.
+	 */
+	if (pid > 0 && waitpid(pid, &st, WNOHANG) == pid) {
+		pid = 0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			store_checkpoint(ctx->store);
+	}
+	if (store_checkpointer_running(ctx->store))
+		return;
+	args[n++] = argv[0];
+	args[n++] = (char *)"--checkpoint";
+	for (i = 1; i < argc && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	if ((rc = posix_spawn_file_actions_init(&fa)) == 0) {
+		if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDONLY, 0)) == 0)
+			rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args,
+			    envp);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	if (rc == 0)
+		return;
+	pid = 0;
+	log_warn("cannot start the checkpoint process (%s): checkpointing "
+	    "here", strerror(rc));
+	store_checkpoint(ctx->store);
+}
+
+static volatile sig_atomic_t	 ckp_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	ckp_stop = 1;
+}
+
+/*
+ * --checkpoint: the process spawn_checkpointer() starts.  A web server
+ * that signals its process group (SIGTERM, SIGHUP, SIGINT) ends it between
+ * two checkpoints, never inside one: that would leave the store to be
+ * recovered.
+ */
+static int
+run_checkpointer(struct scim_ctx *ctx)
+{
+	const struct timespec	 second = { 1, 0 };
+	struct sigaction	 sa;
+	struct scim_error	 err;
+	pid_t			 parent = getppid();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;	/* nanosleep() still returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (store_open(&ctx->store, &ctx->cfg, &err) != SCIM_OK) {
+		log_err("checkpoint: %s", err.detail);
+		return 1;
+	}
+	if (store_checkpointer_claim(ctx->store)) {
+		while (!ckp_stop && getppid() == parent &&
+		    store_checkpoint(ctx->store) && !ckp_stop)
+			nanosleep(&second, NULL);
+	}
+	store_close(ctx->store);
+	return 0;
+}
+
+static void
+usage(const struct service *svc, FILE *f)
+{
+	fprintf(f, "usage: %s [-hV] [-c file]\n"
+	    "%s\n\n"
+	    "  -c, --config FILE  read FILE instead of $SCIM_CONF or the "
+	    "default scim.conf\n"
+	    "  -h, --help         show this help\n"
+	    "  -V, --version      show the version\n"
+	    "      --checkpoint   be the data home's checkpoint process (the\n"
+	    "                     programs start it themselves)\n\n"
+	    "Run by a web server as a FastCGI (or CGI) program; see %s(8).\n",
+	    svc->name, svc->summary, "scim-fcgi");
+}
+
+int
+service_main(const struct service *svc, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "checkpoint", no_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct scim_ctx		 ctx;
+	bool			 checkpoint = false;
+	struct scim_error	 err = { SCIM_OK, "" };
+	const char		*conf = NULL;
+	char			**env0;
+	int			 ch;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(svc, stdout);
+			return 0;
+		case 'V':
+			printf("%s %s\n", svc->name, PACKAGE_VERSION);
+			return 0;
+		case 'K':
+			checkpoint = true;
+			break;
+		default:
+			usage(svc, stderr);
+			return 2;
+		}
+	log_init(svc->name, LOG_LVL_INFO);
+	if (config_load(&ctx.cfg, conf, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		return 1;
+	}
+	log_init(svc->name, (enum log_level)ctx.cfg.log_level);
+	if (service_drop_root(&ctx.cfg, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		return 1;
+	}
+	if (checkpoint)
+		return run_checkpointer(&ctx);
+	env0 = environ;
+	/* Open the store now; a failure is retried on each request. */
+	if (open_store(&ctx, &err) != SCIM_OK)
+		log_err("%s", err.detail);
+	while (http_accept() >= 0) {
+		serve_batch(svc, &ctx);
+		if (ctx.store != NULL && store_stale(ctx.store)) {
+			service_renew(&ctx.store, argv, env0);
+			break;
+		}
+		/* Not in the request path: the clients have their answers. */
+		if (store_checkpoint_due(ctx.store)) {
+			if (http_is_fastcgi())
+				spawn_checkpointer(&ctx, argc, argv, env0);
+			else
+				store_checkpoint(ctx.store);
+		}
+	}
+	store_close(ctx.store);
+	return 0;
+}
+
+/*
+ * Once the store was recovered under this process, Berkeley DB cannot
+ * free the old environment's handles and shared memory: replace the
+ * process image with a fresh one.  The PID and the FastCGI socket (fd 0)
+ * stay, so the web server sees nothing and no request is refused.  envp
+ * is the environment the process started with (http_accept() replaces
+ * environ with each request's).  As
+ * CGI, or if exec fails, the caller exits instead.
+ */
+void
+service_renew(struct store **store, char *argv[], char *envp[])
+{
+	http_finish();
+	store_close(*store);
+	*store = NULL;
+	if (!http_is_fastcgi())
+		return;
+	log_info("the store was recovered under this process: starting "
+	    "afresh");
+	execve("/proc/self/exe", argv, envp);
+	log_err("/proc/self/exe: %s: exiting instead", strerror(errno));
+}
+
+/*
+ * Add the count n to o as key.  Printing a cJSON number costs a
+ * "%1.15g" sprintf and a sscanf that checks it reads back; a count is a
+ * whole number, so below 10^15 (where "%1.15g" prints every digit, no
+ * exponent) it goes in as the digits themselves, which print the same.
+ */
+static void
+add_count(cJSON *o, const char *key, size_t n)
+{
+	char	 buf[24], *p = buf + sizeof(buf) - 1;
+
+	if (n >= (size_t)1000000000000000ULL) {
+		cJSON_AddNumberToObject(o, key, (double)n);
+		return;
+	}
+	*p = '\0';
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	cJSON_AddRawToObject(o, key, p);
+}
+
+cJSON *
+service_list_response(size_t total, size_t start_index, cJSON *resources)
+{
+	cJSON	*l, *schemas;
+
+	if ((l = cJSON_CreateObject()) == NULL ||
+	    (schemas = cJSON_AddArrayToObject(l, "schemas")) == NULL) {
+		cJSON_Delete(l);
+		cJSON_Delete(resources);
+		return NULL;
+	}
+	cJSON_AddItemToArray(schemas, cJSON_CreateString(SCHEMA_LIST_RESPONSE));
+	add_count(l, "totalResults", total);
+	add_count(l, "itemsPerPage", (size_t)cJSON_GetArraySize(resources));
+	add_count(l, "startIndex", start_index);
+	cJSON_AddItemToObject(l, "Resources", resources);
+	return l;
+}
