@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/lex.h"
 #include "audit/audit.h"
 #include "scim/filter.h"
 #include "base/log.h"
@@ -47,33 +48,6 @@ usage(FILE *f)
 	    "prune prints \"pruned N events in M transactions\" (at most %d "
 	    "events each).\n\n"
 	    "See scimctl(8).\n", AUDIT_PRUNE_BATCH);
-}
-
-/* "2026-11-22T10:00:00Z" or an age "90s", "30m", "24h", "7d". */
-static bool
-parse_when(const char *s, int64_t *usec)
-{
-	char		*end;
-	long		 n;
-	long long	 t;
-	int64_t		 unit;
-
-	if (filter_parse_datetime(s, &t)) {
-		*usec = t;
-		return true;
-	}
-	n = strtol(s, &end, 10);
-	if (end == s || n < 0 || end[0] == '\0' || end[1] != '\0')
-		return false;
-	switch (*end) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return false;
-	}
-	*usec = util_now_usec() - (int64_t)n * unit * 1000000;
-	return true;
 }
 
 static int
@@ -152,8 +126,8 @@ main(int argc, char *argv[])
 		case 'g': q.target = optarg; break;
 		case 's':
 		case 'u':
-			if (!parse_when(optarg, ch == 's' ? &q.since :
-			    &q.until)) {
+			if (!lex_when(optarg, false, util_now_usec(),
+			    ch == 's' ? &q.since : &q.until)) {
 				fprintf(stderr, "scimctl: bad time: %s\n",
 				    optarg);
 				return 2;

@@ -15,6 +15,7 @@
 #include <libscrypt.h>
 #include <nettle/sha2.h>
 
+#include "base/lex.h"
 #include "auth/admin.h"
 #include "audit/audit.h"
 #include "base/json.h"
@@ -906,13 +907,6 @@ flash_xor(const char *sid, const uint8_t *nonce, uint8_t *buf, size_t n)
 	explicit_bzero(ks, sizeof(ks));
 }
 
-static int
-hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
-	    c - 'a' + 10 : -1;
-}
-
 struct flash_ctx {
 	const char	*key;
 	const char	*msg;		/* put */
@@ -1035,8 +1029,8 @@ admin_flash_take(struct store *s, const struct admin_session *sess,
 	if (n <= FLASH_NONCE || (buf = malloc(n + 1)) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
-		hi = hexval((unsigned char)fc.secret_out[2 * i]);
-		lo = hexval((unsigned char)fc.secret_out[2 * i + 1]);
+		hi = lex_hexval((unsigned char)fc.secret_out[2 * i]);
+		lo = lex_hexval((unsigned char)fc.secret_out[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			goto out;
 		buf[i] = (uint8_t)(hi << 4 | lo);

@@ -15,6 +15,7 @@
 #include <nettle/base64.h>
 #include <nettle/sha2.h>
 
+#include "base/lex.h"
 #include "auth/admin.h"
 #include "audit/audit.h"
 #include "base/json.h"
@@ -1111,67 +1112,6 @@ static const char *const log_categories[][2] = {
 	{ "admin", "Admin" },
 };
 
-/* Does s[0..n) hold only ASCII digits? */
-static bool
-digits(const char *s, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/*
- * Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS" (a space
- * may stand for the 'T'), read as UTC, into usec.  A plain date is the
- * first microsecond of the day, or its last when end is true; a time
- * without seconds likewise covers its whole minute.  False for anything
- * else, including dates that do not exist (2026-02-30).
- */
-static bool
-parse_when(const char *s, bool end, int64_t *out)
-{
-	struct tm	 tm, back;
-	size_t		 n = strlen(s);
-	int64_t		 span;
-	time_t		 t;
-
-	if ((n != 10 && n != 16 && n != 19) || !digits(s, 4) ||
-	    s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-	    !digits(s + 8, 2))
-		return false;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
-	span = 86400;
-	if (n >= 16) {
-		if ((s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2) ||
-		    s[13] != ':' || !digits(s + 14, 2))
-			return false;
-		tm.tm_hour = atoi(s + 11);
-		tm.tm_min = atoi(s + 14);
-		span = 60;
-	}
-	if (n == 19) {
-		if (s[16] != ':' || !digits(s + 17, 2))
-			return false;
-		tm.tm_sec = atoi(s + 17);
-		span = 1;
-	}
-	if (tm.tm_year < 70 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-	    tm.tm_sec > 59)
-		return false;
-	back = tm;
-	if ((t = timegm(&back)) == (time_t)-1 || back.tm_mday != tm.tm_mday ||
-	    back.tm_mon != tm.tm_mon)
-		return false;
-	*out = (int64_t)t * 1000000 + (end ? span * 1000000 - 1 : 0);
-	return true;
-}
-
 /* Add one sentence to the filter notice. */
 static void
 notice(struct log_filter *f, const char *what, const char *value,
@@ -1200,7 +1140,7 @@ bound_read(struct log_filter *f, const char *what, const char *value,
 {
 	if (value == NULL || *value == '\0')
 		return;
-	if (parse_when(value, end, usec))
+	if (lex_when(value, end, util_now_usec(), usec))
 		*shown = value;
 	else
 		notice(f, what, value, "is not a date (YYYY-MM-DD, optionally "

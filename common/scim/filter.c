@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 #include <unistr.h>
 
+#include "base/lex.h"
 #include "base/error.h"
 #include "scim/filter.h"
 #include "scim/schema.h"
@@ -140,29 +141,11 @@ is_ws(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static bool
-is_alpha(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static bool
-is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 /* Can c appear in an attribute path "urn:...:attr.sub"? */
 static bool
 is_pathch(int c)
 {
-	return is_alpha(c) || is_digit(c) || c == '_' || c == '-' ||
+	return lex_is_alpha(c) || lex_is_digit(c) || c == '_' || c == '-' ||
 	    c == '$' || c == ':' || c == '.';
 }
 
@@ -173,30 +156,9 @@ word_eq(const char *s, size_t len, const char *kw)
 	size_t	 i;
 
 	for (i = 0; i < len; i++)
-		if (kw[i] == '\0' || lower((unsigned char)s[i]) != kw[i])
+		if (kw[i] == '\0' || lex_lower((unsigned char)s[i]) != kw[i])
 			return false;
 	return kw[len] == '\0';
-}
-
-/*
- * Is s[0..len) an ATTRNAME (ALPHA *(ALPHA / DIGIT / "-" / "_"), RFC 7643
- * section 2.1) or "$ref"?
- */
-static bool
-is_attrname(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (word_eq(s, len, "$ref"))
-		return true;
-	if (len == 0 || !is_alpha((unsigned char)s[0]))
-		return false;
-	for (i = 1; i < len; i++)
-		if (!is_alpha((unsigned char)s[i]) &&
-		    !is_digit((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '_')
-			return false;
-	return true;
 }
 
 /*
@@ -212,8 +174,8 @@ fold_cmp(const char *a, const char *b, bool exact)
 		ca = (unsigned char)*a;
 		cb = (unsigned char)*b;
 		if (!exact) {
-			ca = lower(ca);
-			cb = lower(cb);
+			ca = lex_lower(ca);
+			cb = lex_lower(cb);
 		}
 		if (ca != cb || ca == '\0')
 			return (ca > cb) - (ca < cb);
@@ -228,7 +190,7 @@ fold_same(const char *a, const char *b, size_t n, bool exact)
 
 	for (i = 0; i < n; i++) {
 		if (exact ? a[i] != b[i] :
-		    lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+		    lex_lower((unsigned char)a[i]) != lex_lower((unsigned char)b[i]))
 			return false;
 	}
 	return true;
@@ -254,25 +216,25 @@ json_number(const char *s, double *num)
 		q++;
 	if (*q == '0')
 		q++;
-	else if (is_digit((unsigned char)*q))
-		while (is_digit((unsigned char)*q))
+	else if (lex_is_digit((unsigned char)*q))
+		while (lex_is_digit((unsigned char)*q))
 			q++;
 	else
 		return false;
 	if (*q == '.') {
 		q++;
-		if (!is_digit((unsigned char)*q))
+		if (!lex_is_digit((unsigned char)*q))
 			return false;
-		while (is_digit((unsigned char)*q))
+		while (lex_is_digit((unsigned char)*q))
 			q++;
 	}
 	if (*q == 'e' || *q == 'E') {
 		q++;
 		if (*q == '+' || *q == '-')
 			q++;
-		if (!is_digit((unsigned char)*q))
+		if (!lex_is_digit((unsigned char)*q))
 			return false;
-		while (is_digit((unsigned char)*q))
+		while (lex_is_digit((unsigned char)*q))
 			q++;
 	}
 	if (*q != '\0')
@@ -284,116 +246,10 @@ json_number(const char *s, double *num)
 
 /* --- dateTime --- */
 
-/* Read exactly n digits at *q into *v, advancing *q. */
-static bool
-digits(const char **q, int n, int *v)
-{
-	int	 i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (!is_digit((unsigned char)(*q)[i]))
-			return false;
-		*v = *v * 10 + ((*q)[i] - '0');
-	}
-	*q += n;
-	return true;
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int days[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static long long
-days_from_civil(long long y, int m, int d)
-{
-	long long	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/*
- * RFC 3339 date-time "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)".
- * Lenient where xsd:dateTime or RFC 3339's notes are: 't', 'z' and a
- * space separator are accepted, a missing zone means UTC, the fraction
- * may have any number of digits (beyond six they are truncated), and a
- * leap second 60 counts as the next second.
- */
 bool
 filter_parse_datetime(const char *s, long long *usec)
 {
-	const char	*q = s;
-	int		 y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int		 nd = 0;
-	long long	 frac = 0, t;
-
-	if (s == NULL || usec == NULL)
-		return false;
-	if (!digits(&q, 4, &y) || *q != '-')
-		return false;
-	q++;
-	if (!digits(&q, 2, &mo) || *q != '-')
-		return false;
-	q++;
-	if (!digits(&q, 2, &d))
-		return false;
-	if (*q != 'T' && *q != 't' && *q != ' ')
-		return false;
-	q++;
-	if (!digits(&q, 2, &h) || *q != ':')
-		return false;
-	q++;
-	if (!digits(&q, 2, &mi) || *q != ':')
-		return false;
-	q++;
-	if (!digits(&q, 2, &sec))
-		return false;
-	if (*q == '.') {
-		q++;
-		if (!is_digit((unsigned char)*q))
-			return false;
-		for (; is_digit((unsigned char)*q); q++)
-			if (nd < 6) {
-				frac = frac * 10 + (*q - '0');
-				nd++;
-			}
-		for (; nd < 6; nd++)
-			frac *= 10;
-	}
-	if (*q == 'Z' || *q == 'z')
-		q++;
-	else if (*q == '+' || *q == '-') {
-		sign = *q == '-' ? -1 : 1;
-		q++;
-		if (!digits(&q, 2, &oh) || *q != ':')
-			return false;
-		q++;
-		if (!digits(&q, 2, &om))
-			return false;
-	}
-	if (*q != '\0')
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) ||
-	    h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
-		return false;
-	t = days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL +
-	    sec - sign * (oh * 3600LL + om * 60LL);
-	*usec = t * 1000000LL + frac;
-	return true;
+	return usec != NULL && lex_datetime(s, LEX_DT_SPACE, usec);
 }
 
 /* --- tree --- */
@@ -697,7 +553,7 @@ resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
 {
 	const struct schema_attr	*sd, *a;
 
-	if (!is_attrname(p->s + at, len)) {
+	if (!lex_is_attrname(p->s + at, len)) {
 		perr(p, at, true, "expected a sub-attribute name of '%s' "
 		    "(letters, digits, '-' or '_'; no '.', ':' or nested "
 		    "brackets)", parent_name != NULL ? parent_name : "?");
@@ -726,18 +582,6 @@ resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
 
 /* --- parser: values --- */
 
-/* Value of the hex digit c, or -1. */
-static int
-hexval(int c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Read 4 hex digits at offset at into *cp. */
 static bool
 hex4(const struct parser *p, size_t at, unsigned long *cp)
@@ -749,7 +593,7 @@ hex4(const struct parser *p, size_t at, unsigned long *cp)
 		return false;
 	*cp = 0;
 	for (i = 0; i < 4; i++) {
-		if ((v = hexval((unsigned char)p->s[at + i])) < 0)
+		if ((v = lex_hexval((unsigned char)p->s[at + i])) < 0)
 			return false;
 		*cp = (*cp << 4) | (unsigned long)v;
 	}
@@ -915,7 +759,7 @@ parse_value(struct parser *p, struct fvalue *v, const char *opname)
 	if (word_eq(v->text, end - at, "true") ||
 	    word_eq(v->text, end - at, "false")) {
 		v->type = FV_BOOL;
-		v->b = lower((unsigned char)v->text[0]) == 't';
+		v->b = lex_lower((unsigned char)v->text[0]) == 't';
 	} else if (word_eq(v->text, end - at, "null"))
 		v->type = FV_NULL;
 	else if (json_number(v->text, &v->num)) {
@@ -996,7 +840,7 @@ bind_value(struct parser *p, struct filter *f, const struct target *tg,
 		}
 		if (v->type == FV_STRING && (same_name(v->text, "true") ||
 		    same_name(v->text, "false")))
-			v->b = lower((unsigned char)v->text[0]) == 't';
+			v->b = lex_lower((unsigned char)v->text[0]) == 't';
 		else if (v->type != FV_BOOL) {
 			perr(p, vat, true, "the boolean attribute '%s' needs "
 			    "true or false", nm);
@@ -1112,7 +956,7 @@ parse_attrexp(struct parser *p)
 	char		 nbuf[260];
 
 	wl = word_len(p, at);
-	if (at >= p->len || (!is_alpha((unsigned char)p->s[at]) &&
+	if (at >= p->len || (!lex_is_alpha((unsigned char)p->s[at]) &&
 	    p->s[at] != '$') || word_eq(p->s + at, wl, "and") ||
 	    word_eq(p->s + at, wl, "or")) {
 		perr(p, at, true, "expected an attribute name, '(' or 'not'");

@@ -30,6 +30,7 @@
 #include <unictype.h>
 #include <unistr.h>
 
+#include "base/lex.h"
 #include "base/error.h"
 #include "scim/schema.h"
 #include "scim/resource.h"
@@ -193,74 +194,6 @@ resource_bool(const cJSON *v, int *b)
 	return 0;
 }
 
-/* --- dateTime syntax --- */
-
-/* Read exactly n decimal digits at *p into *v, advancing *p. */
-static bool
-read_digits(const char **p, int n, int *v)
-{
-	int	 i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return false;
-		*v = *v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	return true;
-}
-
-/*
- * Is s an xsd:dateTime as RFC 7643 section 2.3.5 asks, which includes RFC
- * 3339 date-time: YYYY-MM-DDThh:mm:ss[.frac][Z|+hh:mm|-hh:mm]?  The zone
- * may be absent (xsd allows it); 'T' and 'Z' may be lower case (RFC 3339
- * section 5.6).  Fields are range-checked, leap years included; a leap
- * second (:60) is accepted.  A syntax check only: filter.c owns the
- * conversion to an instant.
- */
-static bool
-datetime_valid(const char *s)
-{
-	static const int	 mdays[12] =
-	    { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	const char		*p = s;
-	int			 y, mo, d, h, mi, sec, zh, zm;
-	bool			 leap;
-
-	if (!read_digits(&p, 4, &y) || *p++ != '-' ||
-	    !read_digits(&p, 2, &mo) || *p++ != '-' ||
-	    !read_digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
-		return false;
-	p++;
-	if (!read_digits(&p, 2, &h) || *p++ != ':' ||
-	    !read_digits(&p, 2, &mi) || *p++ != ':' ||
-	    !read_digits(&p, 2, &sec))
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-	    mi > 59 || sec > 60)
-		return false;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo == 2 && d == 29 && !leap)
-		return false;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		p++;
-		if (!read_digits(&p, 2, &zh) || *p++ != ':' ||
-		    !read_digits(&p, 2, &zm) || zh > 23 || zm > 59)
-			return false;
-	}
-	return *p == '\0';
-}
-
 /* --- normalisation --- */
 
 /*
@@ -379,7 +312,7 @@ norm_single(const struct schema_attr *a, const cJSON *v, const char *path,
 			    "%s must be a string", path);
 		break;
 	case ATTR_DATETIME:
-		if (!cJSON_IsString(v) || !datetime_valid(v->valuestring))
+		if (!cJSON_IsString(v) || !lex_datetime(v->valuestring, 0, NULL))
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
 			    "%s must be a dateTime such as "
 			    "\"2024-05-01T12:00:00Z\"", path);

@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/lex.h"
 #include "base/error.h"
 #include "scim/schema.h"
 
@@ -633,38 +634,6 @@ attr_type_name(enum attr_type t)
 
 /* --- path resolution --- */
 
-static bool
-is_alpha(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/*
- * Is s[0..len) an ATTRNAME (RFC 7643 section 2.1: ALPHA *(nameChar),
- * nameChar = "-" / "_" / DIGIT / ALPHA) or "$ref" in any case?
- */
-static bool
-is_attrname(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len == 4 && strncasecmp(s, "$ref", 4) == 0)
-		return true;
-	if (len == 0 || !is_alpha(s[0]))
-		return false;
-	for (i = 1; i < len; i++)
-		if (!is_alpha(s[i]) && !is_digit(s[i]) &&
-		    s[i] != '-' && s[i] != '_')
-			return false;
-	return true;
-}
-
 /*
  * Copy the name s[0..len) into dst (of size sz, NUL-terminated),
  * returning false when it does not fit.
@@ -702,7 +671,7 @@ resolve_split(const char *p, size_t len, struct schema_path *out,
 		return scim_fail(err, SCIM_E_INVALID_PATH,
 		    "attribute path \"%.*s\" has more than one '.'", wlen,
 		    whole);
-	if (!is_attrname(p, alen) || (dot != NULL && !is_attrname(dot + 1,
+	if (!lex_is_attrname(p, alen) || (dot != NULL && !lex_is_attrname(dot + 1,
 	    slen)))
 		return scim_fail(err, SCIM_E_INVALID_PATH,
 		    "attribute path \"%.*s\" is not a valid attribute name "

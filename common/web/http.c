@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "base/lex.h"
 #include "web/http.h"
 #include "scim/schema.h"
 #include "base/util.h"
@@ -191,17 +192,6 @@ resp_write(const void *buf, size_t n)
 		FCGX_PutStr(buf, (int)n, fcgx->out);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 char *
 http_decode(const char *s, size_t n, bool plus)
 {
@@ -214,8 +204,8 @@ http_decode(const char *s, size_t n, bool plus)
 	for (i = 0, o = out; i < n; i++) {
 		if (s[i] == '%') {
 			if (i + 2 >= n ||
-			    (hi = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)s[i + 2])) < 0) {
+			    (hi = lex_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = lex_hexval((unsigned char)s[i + 2])) < 0) {
 				free(out);
 				return NULL;
 			}
