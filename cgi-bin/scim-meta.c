@@ -10,12 +10,6 @@
 #include "scim/schema.h"
 #include "web/service.h"
 
-static enum scim_err
-oom(struct scim_error *err)
-{
-	return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-}
-
 static cJSON *
 feature(cJSON *parent, const char *name, bool supported)
 {
@@ -33,7 +27,7 @@ spc(struct scim_call *c, struct scim_error *err)
 	char	 loc[1200];
 
 	if ((d = cJSON_CreateObject()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	c->resp.body = d;
 	a = cJSON_AddArrayToObject(d, "schemas");
 	cJSON_AddItemToArray(a, cJSON_CreateString(SCHEMA_SPC));
@@ -74,16 +68,16 @@ schemas_list(struct scim_call *c, struct scim_error *err)
 	size_t	 i;
 
 	if ((arr = cJSON_CreateArray()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	for (i = 0; schema_all[i] != NULL; i++) {
 		if ((s = schema_to_json(schema_all[i], c->base_url)) == NULL) {
 			cJSON_Delete(arr);
-			return oom(err);
+			return scim_oom(err);
 		}
 		cJSON_AddItemToArray(arr, s);
 	}
 	if ((c->resp.body = service_list_response(i, 1, arr)) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	return SCIM_OK;
 }
 
@@ -96,7 +90,7 @@ schemas_get(struct scim_call *c, struct scim_error *err)
 		return scim_fail(err, SCIM_E_NOT_FOUND, "no schema %.300s",
 		    c->id);
 	if ((c->resp.body = schema_to_json(s, c->base_url)) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	return SCIM_OK;
 }
 
@@ -107,17 +101,17 @@ types_list(struct scim_call *c, struct scim_error *err)
 	size_t	 i;
 
 	if ((arr = cJSON_CreateArray()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	for (i = 0; resource_type_all[i] != NULL; i++) {
 		t = resource_type_to_json(resource_type_all[i], c->base_url);
 		if (t == NULL) {
 			cJSON_Delete(arr);
-			return oom(err);
+			return scim_oom(err);
 		}
 		cJSON_AddItemToArray(arr, t);
 	}
 	if ((c->resp.body = service_list_response(i, 1, arr)) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	return SCIM_OK;
 }
 
@@ -134,7 +128,7 @@ types_get(struct scim_call *c, struct scim_error *err)
 		    "no resource type %.300s", c->id);
 	c->resp.body = resource_type_to_json(resource_type_all[i],
 	    c->base_url);
-	return c->resp.body == NULL ? oom(err) : SCIM_OK;
+	return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
 }
 
 static const struct route routes[] = {

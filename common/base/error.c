@@ -59,6 +59,12 @@ scim_fail(struct scim_error *err, enum scim_err code, const char *fmt, ...)
 	return code;
 }
 
+enum scim_err
+scim_oom(struct scim_error *err)
+{
+	return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+}
+
 int
 scim_err_status(enum scim_err code)
 {

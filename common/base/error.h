@@ -58,6 +58,9 @@ enum scim_err	 scim_vfail(struct scim_error *err, enum scim_err code,
 /* HTTP status for code (200 for SCIM_OK). */
 int		 scim_err_status(enum scim_err code);
 
+/* scim_fail(err, SCIM_E_INTERNAL, "out of memory"): the one wording. */
+enum scim_err	 scim_oom(struct scim_error *err);
+
 /* RFC 7644 scimType for code, or NULL when the status has none. */
 const char	*scim_err_type(enum scim_err code);
 

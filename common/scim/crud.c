@@ -41,12 +41,6 @@ kind_of(const struct scim_call *c)
 	return strcmp(c->resource, "Groups") == 0 ? &kind_group : &kind_user;
 }
 
-static enum scim_err
-oom(struct scim_error *err)
-{
-	return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-}
-
 /* --- meta and versions --- */
 
 /* The number in a version string W/"n"; 0 when there is none. */
@@ -319,7 +313,7 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 	}
 	if (nomem || (e = cJSON_CreateObject()) == NULL) {
 		free(name);
-		bc->rc = oom(bc->err);
+		bc->rc = scim_oom(bc->err);
 		return false;
 	}
 	cJSON_AddItemToArray(bc->arr, e);
@@ -342,7 +336,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 	if (!add_ref(obj, bc->base, cJSON_IsString(type) &&
 	    strcmp(type->valuestring, "Group") == 0 ? "/Groups" : "/Users",
 	    mid, false)) {
-		bc->rc = oom(bc->err);
+		bc->rc = scim_oom(bc->err);
 		return false;
 	}
 	cJSON_AddItemToArray(bc->arr, obj);
@@ -364,7 +358,7 @@ read_backref(struct store_txn *t, const struct kind *k, const char *tenant,
 
 	*out = NULL;
 	if ((bc.arr = cJSON_CreateArray()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	if (k->kind == STORE_USER)
 		rc = store_memberof_scan(t, STORE_USER, tenant, id,
 		    group_each, &bc, err);
@@ -467,7 +461,7 @@ member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
 	if ((m = cJSON_IsObject(v) ? cJSON_Duplicate(v, true) :
 	    cJSON_CreateObject()) == NULL) {
 		cJSON_Delete(target);
-		return oom(err);
+		return scim_oom(err);
 	}
 	/* value, type from the target; $ref is computed on output. */
 	cJSON_DeleteItemFromObject(m, "value");
@@ -592,11 +586,11 @@ members_del_matching(struct members_ctx *mc, const struct filter *f,
 	if (hint != NULL)
 		return member_del1(mc, hint, err);
 	if ((mx.ids = cJSON_CreateArray()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	rc = store_member_scan(mc->t, mc->tenant, mc->gid, match_each, &mx,
 	    err);
 	if (rc == SCIM_OK && mx.oom)
-		rc = oom(err);
+		rc = scim_oom(err);
 	if (rc == SCIM_OK)
 		rc = members_del_listed(mc, mx.ids, err);
 	cJSON_Delete(mx.ids);
@@ -727,7 +721,7 @@ record_update(struct store_txn *t, const struct scim_call *c,
 	if (d == NULL || (changed = cJSON_AddArrayToObject(d, "changed")) ==
 	    NULL) {
 		cJSON_Delete(d);
-		return oom(err);
+		return scim_oom(err);
 	}
 	diff_names(old, res, NULL, changed);
 	if (k->kind == STORE_USER && is_active(old) != is_active(res)) {
@@ -936,12 +930,12 @@ respond(struct scim_call *c, const struct kind *k, cJSON *res,
 	    (status == 201 && cJSON_IsString(id) && (c->resp.location =
 	    ref_url(c->base_url, k->rt->endpoint, id->valuestring)) == NULL)) {
 		cJSON_Delete(res);
-		return oom(err);
+		return scim_oom(err);
 	}
 	c->resp.body = resource_render_take(k->rt, res, c->base_url,
 	    http_param(&c->req, "attributes"),
 	    http_param(&c->req, "excludedAttributes"));
-	return c->resp.body == NULL ? oom(err) : SCIM_OK;
+	return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
 }
 
 enum scim_err
@@ -964,7 +958,7 @@ crud_get(struct scim_call *c, struct scim_error *err)
 			goto out;
 		if (version_str(res) != NULL &&
 		    (ver = strdup(version_str(res))) == NULL) {
-			rc = oom(err);
+			rc = scim_oom(err);
 			goto out;
 		}
 	}
@@ -1079,7 +1073,7 @@ page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
 	item = cJSON_CreateRaw(body);
 	free(body);
 	if (item == NULL)
-		return oom(err);
+		return scim_oom(err);
 	cJSON_AddItemToArray(lc->page, item);
 	*added = true;
 	return SCIM_OK;
@@ -1104,7 +1098,7 @@ list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 
 	if (lc->q->count > 0 &&
 	    (ids = calloc((size_t)lc->q->count, sizeof(*ids))) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	rc = store_page_ids(t, lc->k->kind, lc->c->auth.tenant,
 	    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total, ids,
 	    &nids, err);
@@ -1181,7 +1175,7 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	lc->rc = SCIM_OK;
 	lc->err = err;
 	if ((lc->page = cJSON_CreateArray()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	if ((rc = check_token(t, lc->c, err)) != SCIM_OK)
 		return rc;
 	/* No filter, no sort: read only the records on the page. */
@@ -1264,7 +1258,7 @@ sort_and_cut(struct list_ctx *lc, struct scim_error *err)
 	if (n == 0)
 		return SCIM_OK;
 	if ((v = calloc(n, sizeof(*v))) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	while ((e = cJSON_DetachItemFromArray(lc->page, 0)) != NULL)
 		v[i++] = e;
 	sort_q = lc->q;
@@ -1336,7 +1330,7 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    SCIM_OK)
 		goto out;
 	if ((out = cJSON_CreateArray()) == NULL) {
-		rc = oom(err);
+		rc = scim_oom(err);
 		goto out;
 	}
 	/* Each entry is rendered from its own members and consumed. */
@@ -1353,14 +1347,14 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		    q->attributes, q->excluded);
 		if (r == NULL) {
 			cJSON_Delete(out);
-			rc = oom(err);
+			rc = scim_oom(err);
 			goto out;
 		}
 		cJSON_AddItemToArray(out, r);
 	}
 	if ((c->resp.body = service_list_response(lc.total,
 	    (size_t)q->start, out)) == NULL)
-		rc = oom(err);
+		rc = scim_oom(err);
 out:
 	cJSON_Delete(lc.page);
 	return rc;
@@ -1575,7 +1569,7 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	enum scim_err		 rc;
 
 	if (!set_meta(w->res, w->id, w->k, NULL) || !members_ctx_lists(&mc)) {
-		rc = oom(err);
+		rc = scim_oom(err);
 		goto out;
 	}
 	if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, w->res, NULL,
@@ -1640,7 +1634,7 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	w.res = resource_stored(w.k->rt, in);
 	in = NULL;
 	if (w.res == NULL) {
-		rc = oom(err);
+		rc = scim_oom(err);
 		goto out;
 	}
 	w.members = members;
@@ -1671,7 +1665,7 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 
 	if (!members_ctx_lists(&mc)) {
 		members_ctx_free(&mc);
-		return oom(err);
+		return scim_oom(err);
 	}
 	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
 	if (rc == SCIM_E_NOT_FOUND) {
@@ -1683,7 +1677,7 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    SCIM_OK)
 		goto out;
 	if (!set_meta(w->res, w->c->id, w->k, old)) {
-		rc = oom(err);
+		rc = scim_oom(err);
 		goto out;
 	}
 	if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, w->res, old,
@@ -1775,7 +1769,7 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	w->changed = false;
 	if (!members_ctx_lists(&mc)) {
 		members_ctx_free(&mc);
-		return oom(err);
+		return scim_oom(err);
 	}
 	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
 	if (rc == SCIM_E_NOT_FOUND) {
@@ -1787,7 +1781,7 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    SCIM_OK)
 		goto out;
 	if ((work = cJSON_Duplicate(old, true)) == NULL) {
-		rc = oom(err);
+		rc = scim_oom(err);
 		goto out;
 	}
 	rc = patch_apply(w->k->rt, work, w->in,
@@ -1799,7 +1793,7 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		goto out;
 	if ((norm = resource_stored(w->k->rt, norm)) == NULL ||
 	    !set_meta(norm, w->c->id, w->k, old)) {
-		rc = oom(err);
+		rc = scim_oom(err);
 		goto out;
 	}
 	if (mc.added + mc.removed > 0 || !same_content(norm, old)) {

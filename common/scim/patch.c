@@ -106,12 +106,6 @@ static enum scim_err	apply_path(struct pctx *, enum patch_op,
 static enum scim_err	apply_pathless(struct pctx *, enum patch_op,
 			    const cJSON *);
 
-static enum scim_err
-oom(struct scim_error *err)
-{
-	return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-}
-
 /* Does v clear its target: JSON null or ""? */
 static bool
 is_clear(const cJSON *v)
@@ -196,7 +190,7 @@ set_member(struct pctx *c, cJSON *obj, const char *name,
 	if (old != NULL ? !cJSON_ReplaceItemInObject(obj, name, nv) :
 	    !cJSON_AddItemToObject(obj, name, nv)) {
 		cJSON_Delete(nv);
-		return oom(c->err);
+		return scim_oom(c->err);
 	}
 	return SCIM_OK;
 }
@@ -354,7 +348,7 @@ coerce_simple(const struct schema_attr *def, const cJSON *v, cJSON **out,
 		break;
 	}
 	if (*out == NULL)
-		return oom(err);
+		return scim_oom(err);
 	return SCIM_OK;
 bad:
 	return scim_fail(err, SCIM_E_INVALID_VALUE, "\"%s\" must be a %s",
@@ -381,7 +375,7 @@ coerce_complex(const struct schema_attr *a, const cJSON *v, cJSON **out,
 
 	*out = NULL;
 	if ((o = cJSON_CreateObject()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	if (cJSON_IsString(v) && takes_bare_value(a)) {
 		s = schema_find_sub(a, "value");
 		if ((rc = coerce_simple(s, v, &nv, err)) != SCIM_OK)
@@ -425,7 +419,7 @@ coerce_complex(const struct schema_attr *a, const cJSON *v, cJSON **out,
 	*out = o;
 	return SCIM_OK;
 nomem:
-	rc = oom(err);
+	rc = scim_oom(err);
 fail:
 	cJSON_Delete(o);
 	return rc;
@@ -441,7 +435,7 @@ coerce_elem(const struct schema_attr *a, const cJSON *v, cJSON **out,
 {
 	if (a == NULL) {
 		if ((*out = cJSON_Duplicate(v, true)) == NULL)
-			return oom(err);
+			return scim_oom(err);
 		return SCIM_OK;
 	}
 	if (a->type == ATTR_COMPLEX)
@@ -464,7 +458,7 @@ coerce_multi(const struct schema_attr *a, const cJSON *v, cJSON **out,
 
 	*out = NULL;
 	if ((arr = cJSON_CreateArray()) == NULL)
-		return oom(err);
+		return scim_oom(err);
 	one = cJSON_IsArray(v) ? v->child : v;
 	for (e = one; e != NULL; e = cJSON_IsArray(v) ? e->next : NULL) {
 		if (is_clear(e))
@@ -692,7 +686,7 @@ merge_into(struct pctx *c, const struct schema_attr *a, cJSON *dst,
 		if (cJSON_IsNull(k))
 			rc = del_member(c, dst, k->string, s);
 		else if ((nv = cJSON_Duplicate(k, true)) == NULL)
-			rc = oom(c->err);
+			rc = scim_oom(c->err);
 		else
 			rc = set_member(c, dst, k->string, s, nv);
 		if (rc != SCIM_OK)
@@ -748,7 +742,7 @@ add_elems(struct pctx *c, const struct schema_attr *a, cJSON *arr,
 		primary_only(arr, prim);
 	goto done;
 nomem:
-	rc = oom(c->err);
+	rc = scim_oom(c->err);
 done:
 	etab_free(&t);
 	return rc;
@@ -775,7 +769,7 @@ remove_listed(struct pctx *c, const struct schema_attr *a, cJSON *arr,
 	for (it = first; it != NULL; it = cJSON_IsArray(list) ? it->next :
 	    NULL)
 		if (!etab_put(&t, (cJSON *)it, elem_hash(it))) {
-			rc = oom(c->err);
+			rc = scim_oom(c->err);
 			goto done;
 		}
 	for (e = arr->child; e != NULL; e = next) {
@@ -809,11 +803,11 @@ set_schemaless(struct pctx *c, enum patch_op kind, cJSON *cont,
 
 	cur = cJSON_GetObjectItem(cont, name);
 	if ((nv = cJSON_Duplicate(v, true)) == NULL)
-		return oom(c->err);
+		return scim_oom(c->err);
 	if (kind == PATCH_ADD && cJSON_IsArray(cur)) {
 		if (!cJSON_IsArray(nv)) {
 			if ((arr = cJSON_CreateArray()) == NULL) {
-				rc = oom(c->err);
+				rc = scim_oom(c->err);
 				goto done;
 			}
 			cJSON_AddItemToArray(arr, nv);
@@ -854,7 +848,7 @@ set_multi(struct pctx *c, enum patch_op kind, cJSON *cont,
 		rc = set_member(c, cont, name, a, nv);
 		nv = NULL;
 	} else if ((arr = ensure_array(cont, name)) == NULL)
-		rc = oom(c->err);
+		rc = scim_oom(c->err);
 	else
 		rc = add_elems(c, a, arr, nv);
 done:
@@ -1016,14 +1010,14 @@ op_sub(struct pctx *c, enum patch_op kind, cJSON *cont,
 	if (s != NULL)
 		rc = coerce_simple(s, v, &nv, c->err);
 	else if ((nv = cJSON_Duplicate(v, true)) == NULL)
-		rc = oom(c->err);
+		rc = scim_oom(c->err);
 	if (rc != SCIM_OK)
 		goto done;
 
 	if (!multi) {
 		if (!cJSON_IsObject(cur)) {
 			if ((el = cJSON_CreateObject()) == NULL) {
-				rc = oom(c->err);
+				rc = scim_oom(c->err);
 				goto done;
 			}
 			if ((rc = set_member(c, cont, name, a, el)) != SCIM_OK)
@@ -1036,12 +1030,12 @@ op_sub(struct pctx *c, enum patch_op kind, cJSON *cont,
 	}
 
 	if ((cur = ensure_array(cont, name)) == NULL) {
-		rc = oom(c->err);
+		rc = scim_oom(c->err);
 		goto done;
 	}
 	if (cur->child == NULL) {
 		if ((el = cJSON_CreateObject()) == NULL) {
-			rc = oom(c->err);
+			rc = scim_oom(c->err);
 			goto done;
 		}
 		cJSON_AddItemToArray(cur, el);
@@ -1050,7 +1044,7 @@ op_sub(struct pctx *c, enum patch_op kind, cJSON *cont,
 		if (!cJSON_IsObject(e))
 			continue;
 		if ((dup = cJSON_Duplicate(nv, true)) == NULL) {
-			rc = oom(c->err);
+			rc = scim_oom(c->err);
 			goto done;
 		}
 		if ((rc = set_member(c, e, sname, s, dup)) != SCIM_OK)
@@ -1154,7 +1148,7 @@ from_eq(struct pctx *c, const struct ppath *pp, cJSON **out)
 
 	*out = NULL;
 	if ((o = cJSON_CreateObject()) == NULL)
-		return oom(c->err);
+		return scim_oom(c->err);
 	for (;;) {
 		if (!eq_term(&p, end, name, sizeof(name), &val))
 			goto none;
@@ -1176,7 +1170,7 @@ from_eq(struct pctx *c, const struct ppath *pp, cJSON **out)
 		    val)) {
 			cJSON_Delete(val);
 			cJSON_Delete(o);
-			return oom(c->err);
+			return scim_oom(c->err);
 		}
 		while (p < end && isspace((unsigned char)*p))
 			p++;
@@ -1212,7 +1206,7 @@ replace_elem(struct pctx *c, const struct schema_attr *a, cJSON *cont,
 
 	*repl = NULL;
 	if ((ne = cJSON_Duplicate(nv, true)) == NULL)
-		return oom(c->err);
+		return scim_oom(c->err);
 	if (a != NULL)
 		strip_nulls(ne);
 	cJSON_ArrayForEach(k, eq) {
@@ -1247,7 +1241,7 @@ replace_elem(struct pctx *c, const struct schema_attr *a, cJSON *cont,
 	*repl = ne;
 	return SCIM_OK;
 nomem:
-	rc = oom(c->err);
+	rc = scim_oom(c->err);
 fail:
 	cJSON_Delete(ne);
 	return rc;
@@ -1290,7 +1284,7 @@ op_filtered(struct pctx *c, enum patch_op kind, cJSON *cont,
 				    "\"%s\" with a value filter needs an "
 				    "object value", name);
 			else if ((nv = cJSON_Duplicate(v, true)) == NULL)
-				rc = oom(c->err);
+				rc = scim_oom(c->err);
 		} else
 			rc = coerce_complex(a, v, &nv, c->err);
 		if (rc != SCIM_OK)
@@ -1319,7 +1313,7 @@ op_filtered(struct pctx *c, enum patch_op kind, cJSON *cont,
 		}
 		if (hassub) {
 			if ((dup = cJSON_Duplicate(nv, true)) == NULL) {
-				rc = oom(c->err);
+				rc = scim_oom(c->err);
 				goto done;
 			}
 			if ((rc = set_member(c, e, sname, s, dup)) != SCIM_OK)
@@ -1345,7 +1339,7 @@ op_filtered(struct pctx *c, enum patch_op kind, cJSON *cont,
 			goto done;
 		if (eq == NULL && kind == PATCH_ADD && !hassub &&
 		    (eq = cJSON_CreateObject()) == NULL) {
-			rc = oom(c->err);
+			rc = scim_oom(c->err);
 			goto done;
 		}
 		if (eq == NULL || (kind == PATCH_REPLACE && !hassub)) {
@@ -1371,7 +1365,7 @@ op_filtered(struct pctx *c, enum patch_op kind, cJSON *cont,
 			goto done;
 		}
 		if ((arr = ensure_array(cont, name)) == NULL) {
-			rc = oom(c->err);
+			rc = scim_oom(c->err);
 			goto done;
 		}
 		cJSON_AddItemToArray(arr, el);
@@ -1508,7 +1502,7 @@ path_parse(struct pctx *c, const char *text, struct ppath *pp)
 		/* Resolve "attr.sub" to learn the sub-attribute. */
 		tlen = strlen(rb + 1);
 		if ((buf = malloc(plen + tlen + 1)) == NULL)
-			return oom(c->err);
+			return scim_oom(c->err);
 		memcpy(buf, text, plen);
 		memcpy(buf + plen, rb + 1, tlen + 1);
 		rc = schema_resolve(c->rt, buf, plen + tlen, &tail, c->err);
@@ -1560,7 +1554,7 @@ container(struct pctx *c, const struct schema_path *sp, bool create,
 	if (!create)
 		return SCIM_OK;
 	if ((n = cJSON_CreateObject()) == NULL)
-		return oom(c->err);
+		return scim_oom(c->err);
 	if (set_member(c, c->res, sp->ext_urn, NULL, n) != SCIM_OK)
 		return SCIM_E_INTERNAL;
 	*out = n;
@@ -1692,7 +1686,7 @@ apply_ext_object(struct pctx *c, enum patch_op kind, const char *urn,
 			continue;
 		klen = strlen(k->string);
 		if ((path = malloc(ulen + klen + 2)) == NULL)
-			return oom(c->err);
+			return scim_oom(c->err);
 		memcpy(path, urn, ulen);
 		path[ulen] = ':';
 		memcpy(path + ulen + 1, k->string, klen + 1);
@@ -1731,7 +1725,7 @@ apply_path(struct pctx *c, enum patch_op kind, const char *text,
 	}
 	/* struct ppath is large: keep it off the recursion's stack. */
 	if ((pp = malloc(sizeof(*pp))) == NULL)
-		return oom(c->err);
+		return scim_oom(c->err);
 	rc = path_parse(c, text, pp);
 	if (rc == SCIM_OK)
 		rc = apply_parsed(c, kind, pp, v);
