@@ -38,6 +38,7 @@ crud_kind_of(const struct scim_call *c)
 
 /* --- meta and versions --- */
 
+/* The number in a version string W/"n"; 0 when there is none. */
 long
 crud_version_num(const char *ver)
 {
@@ -501,6 +502,25 @@ out:
 	return rc;
 }
 
+/*
+ * The stored resource a PUT or PATCH changes, in *old (the caller's),
+ * checked against If-Match; a missing one is a 404 worded for the client.
+ */
+static enum scim_err
+read_current(struct store_txn *t, struct write_ctx *w, cJSON **old,
+    struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, old, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
+		    w->k->rt->name, w->c->id);
+	if (rc != SCIM_OK)
+		return rc;
+	return check_if_match(w->c, *old, err);
+}
+
 static enum scim_err
 replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
@@ -514,14 +534,7 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		members_ctx_free(&mc);
 		return scim_oom(err);
 	}
-	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
-	if (rc == SCIM_E_NOT_FOUND) {
-		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
-		    w->k->rt->name, w->c->id);
-		goto out;
-	}
-	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
-	    SCIM_OK)
+	if ((rc = read_current(t, w, &old, err)) != SCIM_OK)
 		goto out;
 	if (!set_meta(w->res, w->c->id, w->k, old)) {
 		rc = scim_oom(err);
@@ -618,14 +631,7 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		members_ctx_free(&mc);
 		return scim_oom(err);
 	}
-	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
-	if (rc == SCIM_E_NOT_FOUND) {
-		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
-		    w->k->rt->name, w->c->id);
-		goto out;
-	}
-	if (rc != SCIM_OK || (rc = check_if_match(w->c, old, err)) !=
-	    SCIM_OK)
+	if ((rc = read_current(t, w, &old, err)) != SCIM_OK)
 		goto out;
 	if ((work = cJSON_Duplicate(old, true)) == NULL) {
 		rc = scim_oom(err);
