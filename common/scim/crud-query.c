@@ -21,6 +21,7 @@
 #include "scim/crud-int.h"
 #include "scim/filter.h"
 
+/* A parsed query: what matches, which page, in what order, shown how. */
 struct query {
 	struct filter		*filter;
 	long			 start;		/* 1-based */
@@ -32,6 +33,10 @@ struct query {
 	const char		*excluded;
 };
 
+/*
+ * One run of a query: its plan (list_plan()) and, out, the matches the
+ * transaction found; list_fn() resets the outputs, as it may run again.
+ */
 struct list_ctx {
 	struct scim_call	*c;
 	const struct kind	*k;
