@@ -2,17 +2,15 @@
  * The HTTP handlers for /Users and /Groups, written once for both resource
  * types: create, read, query (GET and POST .search), replace, patch and
  * delete, with the store transaction, preconditions (If-Match,
- * If-None-Match), meta/version upkeep, membership and back-references,
- * filters, sorting, paging and attribute projection.
+ * If-None-Match), meta/version upkeep, membership and back-references
+ * (the rules: members.h), filters, sorting, paging and attribute
+ * projection.  Each returns a status for the service loop to answer
+ * with; the response hangs off the call.
  *
- * Membership rules (documented in scim-fcgi(8)):
- *  - a member "value" must be the id of a user or group of the same
- *    tenant; an unknown id is skipped (not stored) and logged, so a stale
- *    id from a client never creates a dangling reference;
- *  - "type" is filled from what the id is; "display" is kept as sent, else
- *    filled from the member's displayName (or userName);
- *  - adding an existing member is a no-op, removing a non-member is a
- *    no-op (both idempotent, as provisioning clients retry).
+ * OWNS: what a request on /Users or /Groups does to the store and says
+ * back.  MUST NOT KNOW: FastCGI, how tokens are verified (service.c),
+ * how records are laid out (store.h), how resources are rendered
+ * (resource.h).
  */
 #ifndef SCIM_CRUD_H
 #define SCIM_CRUD_H

@@ -1,0 +1,573 @@
+/*
+ * GET /Users, /Groups and POST .search: a query's parameters parsed and
+ * bounded (query_parse()), then planned (list_plan()): a page with no
+ * filter and no sort reads only its records through the name index; a
+ * filter that pins the id, the name or externalId reads through an index;
+ * anything else scans the tenant's records.  Sorting happens after the
+ * scan, on every match, then the page is cut; back-references are read in
+ * the scan's transaction when the page is known during it, else in a
+ * second read.  Entries the answer shows whole are answered from their
+ * stored text (crud_answer_text()), the others are parsed and rendered.
+ *
+ * OWNS: query planning, sort order, paging.  MUST NOT KNOW: how a record
+ * is stored or rendered beyond resource.h, how back-references are found.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/util.h"
+#include "scim/crud-int.h"
+#include "scim/filter.h"
+
+/* A parsed query: what matches, which page, in what order, shown how. */
+struct query {
+	struct filter		*filter;
+	long			 start;		/* 1-based */
+	long			 count;
+	struct schema_path	 sort;
+	bool			 sorted;
+	bool			 descending;
+	const char		*attributes;
+	const char		*excluded;
+};
+
+/*
+ * One run of a query: its plan (list_plan()) and, out, the matches the
+ * transaction found; list_fn() resets the outputs, as it may run again.
+ */
+struct list_ctx {
+	struct scim_call	*c;
+	const struct kind	*k;
+	struct query		*q;
+	struct store_txn	*t;
+	bool			 filter_backref; /* filter reads it */
+	bool			 want_backref;	/* output shows it */
+	bool			 page_backref;	/* load it for page entries in
+						   the scan's transaction */
+	size_t			 total;
+	cJSON			*page;		/* out: matching, in order */
+	bool			 shows_whole;	/* crud_answers_whole() */
+	bool			 whole;		/* and a filter that an index
+						   hit matches, a page of it */
+	enum scim_err		 rc;
+	struct scim_error	*err;
+};
+
+/*
+ * Is the pos'th match (1-based) on the page of count matches from start
+ * (1-based)?  start >= 1 and count >= 0, as query_parse() leaves them.
+ */
+bool
+crud_page_holds(long start, long count, size_t pos)
+{
+	return pos >= (size_t)start && pos < (size_t)start + (size_t)count;
+}
+
+/* One candidate: match it, count it, keep it when on the page. */
+static bool
+list_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct list_ctx	*lc = arg;
+
+	(void)id;
+	/*
+	 * Records in the stored form carry the answer's "schemas"; older
+	 * ones do not.  Filters and sorts see neither, as before.
+	 */
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "schemas");
+	if (lc->filter_backref) {
+		lc->rc = members_load_backref(lc->t, lc->k, lc->c->auth.tenant,
+		    lc->c->base_url, obj, lc->err);
+		if (lc->rc != SCIM_OK)
+			return false;
+	}
+	if (lc->q->filter != NULL && !filter_match(lc->q->filter, obj))
+		return true;
+	lc->total++;
+	if (lc->q->sorted ||
+	    crud_page_holds(lc->q->start, lc->q->count, lc->total)) {
+		if (lc->page_backref && (lc->rc = members_load_backref(lc->t,
+		    lc->k, lc->c->auth.tenant, lc->c->base_url, obj,
+		    lc->err)) != SCIM_OK)
+			return false;
+		cJSON_AddItemToArray(lc->page, obj);
+		*keep = true;
+	}
+	return true;
+}
+
+/*
+ * Add r's record to lc->page answered from its stored text (a raw item,
+ * rendered already), when resource_answer() can: *added says whether it
+ * did; r->refs is consumed then.
+ */
+static enum scim_err
+page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
+    struct scim_error *err)
+{
+	cJSON	*item;
+	char	*body, *ver;
+
+	*added = false;
+	if ((body = crud_answer_text(r, &ver)) == NULL)
+		return SCIM_OK;
+	free(ver);
+	item = cJSON_CreateRaw(body);
+	free(body);
+	if (item == NULL)
+		return scim_oom(err);
+	cJSON_AddItemToArray(lc->page, item);
+	*added = true;
+	return SCIM_OK;
+}
+
+/*
+ * An unfiltered, unsorted page: its ids from the name index, then each
+ * record read as stored.  One the answer shows whole is answered from its
+ * stored text; the others are parsed for rendering, with their
+ * back-reference when it is shown.
+ */
+static enum scim_err
+list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
+{
+	struct read_ctx	 r = { lc->c, lc->k, NULL, lc->page_backref, NULL, 0,
+			    NULL };
+	char		(*ids)[STORE_ID_MAX + 1] = NULL;
+	size_t		 nids = 0, i;
+	cJSON		*item;
+	enum scim_err	 rc;
+	bool		 added = false;
+
+	if (lc->q->count > 0 &&
+	    (ids = calloc((size_t)lc->q->count, sizeof(*ids))) == NULL)
+		return scim_oom(err);
+	rc = store_page_ids(t, lc->k->kind, lc->c->auth.tenant,
+	    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total, ids,
+	    &nids, err);
+	for (i = 0; rc == SCIM_OK && i < nids; i++) {
+		r.id = ids[i];
+		if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
+			rc = SCIM_OK;	/* cannot be: the index moves with it */
+			continue;
+		}
+		if (rc == SCIM_OK && lc->shows_whole)
+			rc = page_add_answer(lc, &r, &added, err);
+		if (rc == SCIM_OK && !added &&
+		    (rc = crud_parse_record(&r, &item, err)) == SCIM_OK)
+			cJSON_AddItemToArray(lc->page, item);
+	}
+	crud_read_clear(&r);
+	free(ids);
+	return rc;
+}
+
+/*
+ * The filter pins resource id (an index hit): read it.  When it matches
+ * for sure and the answer shows all of it, it is answered from its stored
+ * text, as list_page() does; else it is parsed and matched as a scan
+ * would.
+ */
+static enum scim_err
+list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
+    struct scim_error *err)
+{
+	struct read_ctx	 r = { lc->c, lc->k, id, false, NULL, 0, NULL };
+	cJSON		*obj = NULL;
+	bool		 added = false, keep = false;
+	enum scim_err	 rc;
+
+	if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
+		rc = SCIM_OK;
+	else if (rc == SCIM_OK && lc->whole &&
+	    resource_answerable(r.text, r.len)) {
+		if (lc->want_backref)
+			rc = members_read_backref(t, lc->k,
+			    lc->c->auth.tenant, lc->c->base_url, id, &r.refs,
+			    err);
+		if (rc == SCIM_OK)
+			rc = page_add_answer(lc, &r, &added, err);
+		if (added)
+			lc->total = 1;
+	}
+	if (rc == SCIM_OK && r.text != NULL && !added) {
+		cJSON_Delete(r.refs);	/* list_each() reads them if shown */
+		r.refs = NULL;
+		rc = crud_parse_record(&r, &obj, err);
+	}
+	crud_read_clear(&r);
+	if (rc != SCIM_OK || obj == NULL)
+		return rc;
+	list_each(lc, id, obj, &keep);
+	if (!keep)
+		cJSON_Delete(obj);
+	return lc->rc;
+}
+
+static enum scim_err
+list_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct list_ctx	*lc = arg;
+	const struct filter *f = lc->q->filter;
+	const char	*hint;
+	char		 id[STORE_ID_MAX + 1];
+	enum scim_err	 rc;
+
+	cJSON_Delete(lc->page);
+	lc->total = 0;
+	lc->t = t;
+	lc->rc = SCIM_OK;
+	lc->err = err;
+	if ((lc->page = cJSON_CreateArray()) == NULL)
+		return scim_oom(err);
+	if ((rc = crud_token_txn(t, lc->c, err)) != SCIM_OK)
+		return rc;
+	/* No filter, no sort: read only the records on the page. */
+	if (f == NULL && !lc->q->sorted)
+		return list_page(t, lc, err);
+	/* Use an index when the filter pins the id, the name or externalId. */
+	if (f != NULL && ((hint = filter_eq_hint(f, "id")) != NULL ||
+	    (hint = filter_eq_hint(f, lc->k->name_attr)) != NULL)) {
+		if (filter_eq_hint(f, "id") == NULL) {
+			rc = store_find_name(t, lc->k->kind,
+			    lc->c->auth.tenant, hint, id, err);
+			if (rc == SCIM_E_NOT_FOUND)
+				return SCIM_OK;
+			if (rc != SCIM_OK)
+				return rc;
+			hint = id;
+		}
+		return list_one(t, lc, hint, err);
+	} else if (f != NULL &&
+	    (hint = filter_eq_hint(f, "externalId")) != NULL)
+		rc = store_scan_external(t, lc->k->kind, lc->c->auth.tenant,
+		    hint, list_each, lc, err);
+	else
+		rc = store_scan(t, lc->k->kind, lc->c->auth.tenant, list_each,
+		    lc, err);
+	if (rc != SCIM_OK)
+		return rc;
+	return lc->rc;
+}
+
+/* The first value at a sort path (multi-valued: the primary, else first). */
+const cJSON *
+crud_sort_value(const struct schema_path *p, const cJSON *res)
+{
+	const cJSON	*v, *e, *prim;
+
+	v = p->ext_urn ? cJSON_GetObjectItem(res, p->ext_urn) : res;
+	v = cJSON_GetObjectItem(v, p->attr_name);
+	if (cJSON_IsArray(v)) {
+		e = v->child;
+		cJSON_ArrayForEach(prim, v)
+			if (cJSON_IsTrue(cJSON_GetObjectItem(prim, "primary")))
+				e = prim;
+		v = e;
+	}
+	if (p->sub_name[0] != '\0')
+		v = cJSON_GetObjectItem(v, p->sub_name);
+	else if (cJSON_IsObject(v))
+		v = cJSON_GetObjectItem(v, "value");
+	return (v == NULL || cJSON_IsNull(v)) ? NULL : v;
+}
+
+static const struct query	*sort_q;	/* for qsort's comparator */
+
+static int
+sort_cmp(const void *a, const void *b)
+{
+	const cJSON		*x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+	const struct schema_attr *d = sort_q->sort.sub ? sort_q->sort.sub :
+				    sort_q->sort.attr;
+	const cJSON		*vx = crud_sort_value(&sort_q->sort, x);
+	const cJSON		*vy = crud_sort_value(&sort_q->sort, y);
+	int			 r;
+
+	/* Absent values go last in either order. */
+	if (vx == NULL || vy == NULL)
+		return (vx == NULL) - (vy == NULL);
+	r = filter_compare(vx, vy, d ? d->type : ATTR_STRING,
+	    d ? d->case_exact : false);
+	return sort_q->descending ? -r : r;
+}
+
+/* Sort lc->page and cut it to the requested page. */
+static enum scim_err
+sort_and_cut(struct list_ctx *lc, struct scim_error *err)
+{
+	cJSON	**v, *e, *page;
+	size_t	 n = (size_t)cJSON_GetArraySize(lc->page), i = 0;
+
+	if (n == 0)
+		return SCIM_OK;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return scim_oom(err);
+	while ((e = cJSON_DetachItemFromArray(lc->page, 0)) != NULL)
+		v[i++] = e;
+	sort_q = lc->q;
+	qsort(v, n, sizeof(*v), sort_cmp);
+	page = lc->page;
+	for (i = 0; i < n; i++) {
+		if (crud_page_holds(lc->q->start, lc->q->count, i + 1))
+			cJSON_AddItemToArray(page, v[i]);
+		else
+			cJSON_Delete(v[i]);
+	}
+	free(v);
+	return SCIM_OK;
+}
+
+static enum scim_err
+backrefs_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct list_ctx	*lc = arg;
+	cJSON		*e;
+	enum scim_err	 rc;
+
+	cJSON_ArrayForEach(e, lc->page)
+		if ((rc = members_load_backref(t, lc->k, lc->c->auth.tenant,
+		    lc->c->base_url, e, err)) != SCIM_OK)
+			return rc;
+	return SCIM_OK;
+}
+
+/*
+ * Plan the query q of call c into lc: which back-references to read and
+ * when, and whether entries may be answered from their stored text.
+ */
+static void
+list_plan(struct list_ctx *lc, struct scim_call *c, struct query *q)
+{
+	bool	 exact;
+
+	memset(lc, 0, sizeof(*lc));
+	lc->c = c;
+	lc->k = crud_kind_of(c);
+	lc->q = q;
+	lc->filter_backref = q->filter != NULL &&
+	    filter_uses(q->filter, lc->k->rt->backref);
+	lc->want_backref = resource_wants(lc->k->rt, lc->k->rt->backref,
+	    q->attributes, q->excluded) != 0;
+	/*
+	 * Unsorted, the page is known during the scan: read its back-
+	 * references in the same transaction instead of a second one.
+	 */
+	lc->page_backref = lc->want_backref && !lc->filter_backref &&
+	    !q->sorted;
+	lc->shows_whole = crud_answers_whole(lc->k, q->attributes,
+	    q->excluded);
+	lc->whole = !q->sorted && q->start == 1 && q->count >= 1 &&
+	    lc->shows_whole &&
+	    (filter_eq_only(q->filter, "id", &exact) != NULL ||
+	    (filter_eq_only(q->filter, lc->k->name_attr, &exact) != NULL &&
+	    !exact));
+}
+
+/*
+ * The page's entries rendered, in order, into *out (a new array, the
+ * caller's); lc->page is emptied: each entry is rendered from its own
+ * members and consumed.
+ */
+static enum scim_err
+list_render(struct list_ctx *lc, cJSON **out, struct scim_error *err)
+{
+	const struct query	*q = lc->q;
+	cJSON			*e, *r;
+
+	if ((*out = cJSON_CreateArray()) == NULL)
+		return scim_oom(err);
+	while ((e = lc->page->child) != NULL) {
+		cJSON_DetachItemViaPointer(lc->page, e);
+		if (cJSON_IsRaw(e)) {	/* answered from its stored text */
+			cJSON_AddItemToArray(*out, e);
+			continue;
+		}
+		if (!lc->want_backref)
+			cJSON_DeleteItemFromObjectCaseSensitive(e,
+			    lc->k->rt->backref);
+		r = resource_render_take(lc->k->rt, e, lc->c->base_url,
+		    q->attributes, q->excluded);
+		if (r == NULL) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			return scim_oom(err);
+		}
+		cJSON_AddItemToArray(*out, r);
+	}
+	return SCIM_OK;
+}
+
+/* Run the parsed query q and answer with its ListResponse. */
+static enum scim_err
+run_query(struct scim_call *c, struct query *q, struct scim_error *err)
+{
+	struct list_ctx	 lc;
+	cJSON		*out = NULL;
+	enum scim_err	 rc;
+
+	list_plan(&lc, c, q);
+	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
+		goto out;
+	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
+		goto out;
+	if (lc.want_backref && !lc.filter_backref && !lc.page_backref &&
+	    (rc = store_read(c->ctx->store, backrefs_fn, &lc, err)) !=
+	    SCIM_OK)
+		goto out;
+	if ((rc = list_render(&lc, &out, err)) != SCIM_OK)
+		goto out;
+	if ((c->resp.body = service_list_response(lc.total,
+	    (size_t)q->start, out)) == NULL)
+		rc = scim_oom(err);
+out:
+	cJSON_Delete(lc.page);
+	return rc;
+}
+
+/*
+ * Fill q from the query parameters (or the .search body's strings).
+ * startIndex < 1 means 1; count < 0 means 0; count above max_results is
+ * cut to it (RFC 7644 section 3.4.2.4).
+ */
+static enum scim_err
+query_parse(struct scim_call *c, struct query *q, const char *filter,
+    const char *start, const char *count, const char *sort_by,
+    const char *sort_order, struct scim_error *err)
+{
+	const struct kind	*k = crud_kind_of(c);
+	enum scim_err		 rc;
+	long			 n;
+
+	q->start = 1;
+	q->count = c->ctx->cfg.default_count;
+	if (start != NULL) {
+		if (!util_parse_long(start, -(1L << 62), 1L << 62, &n))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "startIndex must be an integer");
+		q->start = n < 1 ? 1 : n;
+	}
+	if (count != NULL) {
+		if (!util_parse_long(count, -(1L << 62), 1L << 62, &n))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "count must be an integer");
+		q->count = n < 0 ? 0 : n;
+	}
+	if (q->count > c->ctx->cfg.max_results)
+		q->count = c->ctx->cfg.max_results;
+	if (sort_by != NULL && *sort_by != '\0') {
+		rc = schema_resolve(k->rt, sort_by, strlen(sort_by), &q->sort,
+		    err);
+		if (rc != SCIM_OK)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "sortBy: %s", err->detail);
+		q->sorted = true;
+	}
+	if (sort_order != NULL) {
+		if (strcasecmp(sort_order, "descending") == 0)
+			q->descending = true;
+		else if (strcasecmp(sort_order, "ascending") != 0)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "sortOrder must be \"ascending\" or "
+			    "\"descending\"");
+	}
+	if (filter != NULL && *filter != '\0')
+		return filter_parse(filter, k->rt, &q->filter, err);
+	return SCIM_OK;
+}
+
+enum scim_err
+crud_list(struct scim_call *c, struct scim_error *err)
+{
+	struct query	 q;
+	const struct http_req *r = &c->req;
+	enum scim_err	 rc;
+
+	memset(&q, 0, sizeof(q));
+	q.attributes = http_param(r, "attributes");
+	q.excluded = http_param(r, "excludedAttributes");
+	rc = query_parse(c, &q, http_param(r, "filter"),
+	    http_param(r, "startIndex"), http_param(r, "count"),
+	    http_param(r, "sortBy"), http_param(r, "sortOrder"), err);
+	if (rc == SCIM_OK)
+		rc = run_query(c, &q, err);
+	filter_free(q.filter);
+	return rc;
+}
+
+/* A SearchRequest member as a string: numbers printed, arrays joined. */
+char *
+crud_search_str(const cJSON *body, const char *name, bool *bad)
+{
+	const cJSON	*v = cJSON_GetObjectItem(body, name), *e;
+	char		 buf[64], *s = NULL, *ns;
+	size_t		 len = 0, n;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (cJSON_IsString(v))
+		return strdup(v->valuestring);
+	if (cJSON_IsNumber(v)) {
+		snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
+		return strdup(buf);
+	}
+	if (cJSON_IsArray(v)) {
+		if ((s = strdup("")) == NULL)
+			return NULL;
+		cJSON_ArrayForEach(e, v) {
+			if (!cJSON_IsString(e)) {
+				*bad = true;
+				break;
+			}
+			n = strlen(e->valuestring);
+			if ((ns = realloc(s, len + n + 2)) == NULL) {
+				free(s);
+				return NULL;
+			}
+			s = ns;
+			if (len > 0)
+				s[len++] = ',';
+			memcpy(s + len, e->valuestring, n + 1);
+			len += n;
+		}
+		return s;
+	}
+	*bad = true;
+	return NULL;
+}
+
+enum scim_err
+crud_search(struct scim_call *c, struct scim_error *err)
+{
+	static const char *const names[] = { "filter", "startIndex", "count",
+	    "sortBy", "sortOrder", "attributes", "excludedAttributes" };
+	char		*v[7] = { NULL };
+	struct query	 q;
+	cJSON		*body = NULL;
+	enum scim_err	 rc;
+	bool		 bad = false;
+	size_t		 i;
+
+	memset(&q, 0, sizeof(q));
+	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
+		return rc;
+	for (i = 0; i < 7; i++)
+		v[i] = crud_search_str(body, names[i], &bad);
+	if (bad) {
+		rc = scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a SearchRequest member has the wrong type");
+		goto out;
+	}
+	q.attributes = v[5];
+	q.excluded = v[6];
+	rc = query_parse(c, &q, v[0], v[1], v[2], v[3], v[4], err);
+	if (rc == SCIM_OK)
+		rc = run_query(c, &q, err);
+out:
+	for (i = 0; i < 7; i++)
+		free(v[i]);
+	filter_free(q.filter);
+	cJSON_Delete(body);
+	return rc;
+}
