@@ -455,6 +455,100 @@ test_details(void)
 	}
 }
 
+/*
+ * Exact details of every failure of the string decoder, the type binding
+ * and the value-path grammar, one row per message: they pin what a client
+ * sees across changes to how those parts of the parser are laid out.
+ */
+static void
+test_details_more(void)
+{
+	static const struct {
+		int		 line;
+		const char	*filter;
+		const char	*detail;
+	} t[] = {
+		/* Strings. */
+		{ __LINE__, "userName eq \"ab",
+		  "invalid filter at offset 12: unterminated string (expected "
+		  "a closing '\"')" },
+		{ __LINE__, "userName eq \"ab\\",
+		  "invalid filter at offset 12: unterminated string (a '\\' "
+		  "ends the filter)" },
+		{ __LINE__, "userName eq \"a\tb\"",
+		  "invalid filter at offset 14: control character 0x09 in a "
+		  "string (escape it)" },
+		{ __LINE__, "userName eq \"a\\xb\"",
+		  "invalid filter at offset 14: invalid escape '\\x' in a "
+		  "string (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+		  "\\uhhhh)" },
+		{ __LINE__, "userName eq \"\\u00\"",
+		  "invalid filter at offset 13: expected four hex digits after "
+		  "'\\u'" },
+		{ __LINE__, "userName eq \"\\u0000\"",
+		  "invalid filter at offset 13: '\\u0000' is not allowed in a "
+		  "filter value" },
+		{ __LINE__, "userName eq \"\\uDC00\"",
+		  "invalid filter at offset 13: '\\uDC00' is a low surrogate "
+		  "without a high one" },
+		{ __LINE__, "userName eq \"\\uD83D\\u0041\"",
+		  "invalid filter at offset 13: '\\uD83D' is a high surrogate "
+		  "without a low one after it" },
+		/* Binding a value to the attribute's type. */
+		{ __LINE__, "userName gt null",
+		  "invalid filter at offset 9: null can only be compared with "
+		  "eq or ne, not 'gt'" },
+		{ __LINE__, "name eq \"x\"",
+		  "invalid filter at offset 5: 'name' is a complex attribute: "
+		  "'eq' needs one of its sub-attributes (or use pr)" },
+		{ __LINE__, "nosuch lt false",
+		  "invalid filter at offset 7: true and false can only be "
+		  "compared with eq or ne, not 'lt'" },
+		{ __LINE__, "active co \"t\"",
+		  "invalid filter at offset 7: 'co' cannot be applied to the "
+		  "boolean attribute 'active' (only eq, ne and pr)" },
+		{ __LINE__, "active eq \"yes\"",
+		  "invalid filter at offset 10: the boolean attribute 'active' "
+		  "needs true or false, found '\"yes\"'" },
+		{ __LINE__, "meta.created gt \"x\"",
+		  "invalid filter at offset 16: the dateTime attribute "
+		  "'meta.created' needs an RFC 3339 date-time such as "
+		  "\"2015-10-10T14:38:21Z\", found '\"x\"'" },
+		{ __LINE__, "x509Certificates.value ge \"a\"",
+		  "invalid filter at offset 23: 'ge' cannot be applied to the "
+		  "binary attribute 'x509Certificates.value'" },
+		/* Value paths. */
+		{ __LINE__, "emails.type[value eq \"x\"]",
+		  "invalid filter at offset 11: a value filter applies to an "
+		  "attribute, not to the sub-attribute 'emails.type'" },
+		{ __LINE__, "emails[type[value eq \"x\"]]",
+		  "invalid filter at offset 11: value filters cannot be "
+		  "nested" },
+		{ __LINE__, "emails[type eq \"work\"].value",
+		  "invalid filter at offset 28: expected an operator (eq, ne, "
+		  "co, sw, ew, gt, ge, lt, le or pr) after 'value', found end "
+		  "of filter" },
+		{ __LINE__, "emails[type eq \"work\"].a.b eq \"x\"",
+		  "invalid filter at offset 23: expected a sub-attribute name "
+		  "of 'emails' (letters, digits, '-' or '_'; no '.', ':' or "
+		  "nested brackets), found 'a.b eq \"x\"'" },
+		{ __LINE__, "not",
+		  "invalid filter at offset 3: expected '(' after 'not', found "
+		  "end of filter" },
+	};
+	struct filter		*f;
+	struct scim_error	 err;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		f = NULL;
+		filter_parse(t[i].filter, U, &f, &err);
+		tap_is_str(err.detail, t[i].detail, t[i].line, t[i].filter);
+		filter_free(f);
+	}
+}
+
 /* Length and nesting limits, and a long flat chain. */
 static void
 test_limits(void)
@@ -874,6 +968,7 @@ main(void)
 		check(rows[i].line, rows[i].rt, rows[i].filter, rows[i].want,
 		    NULL);
 	test_details();
+	test_details_more();
 	test_limits();
 	test_eq_hint();
 	test_uses();
