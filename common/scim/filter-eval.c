@@ -25,7 +25,7 @@
 
 static bool	 match_node(const struct filter *, const cJSON *);
 
-/* --- strings --- */
+/* --- comparing strings --- */
 
 /* Do the n bytes at a and b agree (folding ASCII case unless exact)? */
 static bool
@@ -35,7 +35,8 @@ fold_same(const char *a, const char *b, size_t n, bool exact)
 
 	for (i = 0; i < n; i++) {
 		if (exact ? a[i] != b[i] :
-		    lex_lower((unsigned char)a[i]) != lex_lower((unsigned char)b[i]))
+		    lex_lower((unsigned char)a[i]) !=
+		    lex_lower((unsigned char)b[i]))
 			return false;
 	}
 	return true;
@@ -231,10 +232,8 @@ test_dynamic(const struct filter *f, const cJSON *x)
 	char			 buf[40];
 	long long		 t;
 	double			 d;
-	bool			 substr;
 
-	substr = f->op == OP_CO || f->op == OP_SW || f->op == OP_EW;
-	if (!substr) {
+	if (!filter_op_substr(f->op)) {
 		if (v->type == FV_BOOL && cJSON_IsBool(x))
 			return ord_ok(f->op,
 			    (int)cJSON_IsTrue(x) - (int)v->b);
@@ -402,6 +401,8 @@ filter_match(const struct filter *f, const cJSON *resource)
 		return true;
 	return match_node(f, resource);
 }
+
+/* --- sortBy --- */
 
 /*
  * The scalar a multi-valued or complex value sorts by: the primary

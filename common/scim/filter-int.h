@@ -112,7 +112,7 @@ filter_op_substr(enum fop op)
 /* What parse time knows about the attribute of a CMP or VALPATH node. */
 struct target {
 	const struct schema_attr	*top;	  /* attribute, or NULL */
-	const struct schema_attr	*def;	  /* what is compared, or NULL */
+	const struct schema_attr	*def;	  /* what is compared or NULL */
 	bool				 complex; /* def is complex, no value */
 };
 
@@ -122,7 +122,7 @@ struct parser {
 	size_t				 pos;	   /* next byte to read */
 	int				 depth;	   /* current nesting */
 	const struct resource_type	*rt;	   /* may be NULL */
-	bool				 in_sub;   /* names are sub-attributes */
+	bool				 in_sub;   /* names: sub-attributes */
 	const struct schema_attr	*parent;   /* ... of this, or NULL */
 	const char			*parent_name; /* for messages */
 	enum scim_err			 rc;	   /* first failure */

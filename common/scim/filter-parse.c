@@ -45,7 +45,7 @@ is_pathch(int c)
 	    c == '$' || c == ':' || c == '.';
 }
 
-/* --- parser: errors --- */
+/* --- errors --- */
 
 /*
  * Describe what stands at offset at, for an error detail: up to 24
@@ -108,7 +108,7 @@ filter_oom(struct parser *p)
 		    "out of memory parsing a filter");
 }
 
-/* --- parser: building blocks --- */
+/* --- building blocks --- */
 
 static struct filter *
 node_new(struct parser *p, enum fkind kind)
@@ -225,12 +225,107 @@ expect_close(struct parser *p, char c, size_t open)
 		p->pos++;
 		return true;
 	}
-	filter_perr(p, p->pos, true, "expected '%c' to close the '%c' at offset %zu",
-	    c, c == ')' ? '(' : '[', open);
+	filter_perr(p, p->pos, true, "expected '%c' to close the '%c' at "
+	    "offset %zu", c, c == ')' ? '(' : '[', open);
 	return false;
 }
 
-/* --- parser: grammar --- */
+/* --- grammar --- */
+
+/*
+ * The bracket of a value path, "[" valFilter "]", at p->pos, for the
+ * attribute of f (tg as resolved): f becomes a VALPATH whose first
+ * operand is the inner filter, read with names as sub-attributes of
+ * tg->top.  On failure the caller frees f.
+ */
+static bool
+parse_valfilter(struct parser *p, struct filter *f, const struct target *tg)
+{
+	struct filter	*inner;
+	size_t		 open = p->pos;
+	char		 nbuf[260];
+
+	if (p->in_sub) {
+		filter_perr(p, open, false, "value filters cannot be nested");
+		return false;
+	}
+	if (f->sub != NULL) {
+		filter_perr(p, open, false, "a value filter applies to an "
+		    "attribute, not to the sub-attribute '%s'",
+		    filter_display_name(f, nbuf, sizeof(nbuf)));
+		return false;
+	}
+	if (!enter(p, open))
+		return false;
+	f->kind = FK_VALPATH;
+	p->pos = open + 1;
+	p->in_sub = true;
+	p->parent = tg->top;
+	p->parent_name = f->name;
+	inner = parse_or(p);
+	p->in_sub = false;
+	p->parent = NULL;
+	p->parent_name = NULL;
+	if (inner == NULL)
+		return false;
+	if (!node_add(p, f, inner)) {
+		filter_free(inner);
+		return false;
+	}
+	if (!expect_close(p, ']', open))
+		return false;
+	p->depth--;
+	return true;
+}
+
+/*
+ * What may follow the "]" of the value path f: ".sub op value", or,
+ * leniently, a bare " op value" comparing the element's "value", added
+ * to f as its second operand; or nothing.  On failure the caller frees f.
+ */
+static bool
+parse_valpath_tail(struct parser *p, struct filter *f,
+    const struct target *tg)
+{
+	struct filter	*tail;
+	struct target	 ttg;
+	size_t		 sat, end, q, wl;
+
+	if (p->pos < p->len && p->s[p->pos] == '.') {
+		sat = ++p->pos;
+		for (end = sat; end < p->len &&
+		    is_pathch((unsigned char)p->s[end]); end++)
+			continue;
+		if ((tail = node_new(p, FK_CMP)) == NULL)
+			return false;
+		if (!filter_resolve_sub(p, tail, sat, end - sat, tg->top,
+		    f->name, &ttg))
+			goto fail;
+		p->pos = end;
+	} else {
+		/* Leniently, "attr[...] op value" compares the value. */
+		q = p->pos;
+		while (q < p->len && filter_is_ws((unsigned char)p->s[q]))
+			q++;
+		wl = filter_word_len(p, q);
+		if (q == p->pos || wl == 0 || filter_op_lookup(p, q, wl) < 0)
+			return true;
+		if ((tail = node_new(p, FK_CMP)) == NULL)
+			return false;
+		if ((tail->name = filter_dup_text(p, "value", 5)) == NULL)
+			goto fail;
+		memset(&ttg, 0, sizeof(ttg));
+		ttg.top = ttg.def = schema_find_sub(tg->top, "value");
+	}
+	if (!filter_parse_opvalue(p, tail, &ttg))
+		goto fail;
+	if (!node_add(p, f, tail))
+		goto fail;
+	return true;
+fail:
+	filter_free(tail);
+	return false;
+}
 
 /*
  * attrExp / valuePath at p->pos:
@@ -244,16 +339,16 @@ expect_close(struct parser *p, char c, size_t open)
 static struct filter *
 parse_attrexp(struct parser *p)
 {
-	struct filter	*f, *inner, *tail = NULL;
-	struct target	 tg, ttg;
-	size_t		 at = p->pos, end, open, sat, wl, q;
-	char		 nbuf[260];
+	struct filter	*f;
+	struct target	 tg;
+	size_t		 at = p->pos, end, wl;
 
 	wl = filter_word_len(p, at);
 	if (at >= p->len || (!lex_is_alpha((unsigned char)p->s[at]) &&
 	    p->s[at] != '$') || filter_word_eq(p->s + at, wl, "and") ||
 	    filter_word_eq(p->s + at, wl, "or")) {
-		filter_perr(p, at, true, "expected an attribute name, '(' or 'not'");
+		filter_perr(p, at, true, "expected an attribute name, '(' or "
+		    "'not'");
 		return NULL;
 	}
 	for (end = at; end < p->len && is_pathch((unsigned char)p->s[end]);
@@ -274,72 +369,10 @@ parse_attrexp(struct parser *p)
 			goto fail;
 		return f;
 	}
-
-	/* A value path. */
-	open = end;
-	if (p->in_sub) {
-		filter_perr(p, open, false, "value filters cannot be nested");
-		goto fail;
-	}
-	if (f->sub != NULL) {
-		filter_perr(p, open, false, "a value filter applies to an attribute, "
-		    "not to the sub-attribute '%s'",
-		    filter_display_name(f, nbuf, sizeof(nbuf)));
-		goto fail;
-	}
-	if (!enter(p, open))
-		goto fail;
-	f->kind = FK_VALPATH;
-	p->pos = open + 1;
-	p->in_sub = true;
-	p->parent = tg.top;
-	p->parent_name = f->name;
-	inner = parse_or(p);
-	p->in_sub = false;
-	p->parent = NULL;
-	p->parent_name = NULL;
-	if (inner == NULL)
-		goto fail;
-	if (!node_add(p, f, inner)) {
-		filter_free(inner);
-		goto fail;
-	}
-	if (!expect_close(p, ']', open))
-		goto fail;
-	p->depth--;
-
-	if (p->pos < p->len && p->s[p->pos] == '.') {
-		sat = ++p->pos;
-		for (end = sat; end < p->len &&
-		    is_pathch((unsigned char)p->s[end]); end++)
-			continue;
-		if ((tail = node_new(p, FK_CMP)) == NULL)
-			goto fail;
-		if (!filter_resolve_sub(p, tail, sat, end - sat, tg.top, f->name,
-		    &ttg))
-			goto fail;
-		p->pos = end;
-	} else {
-		/* Leniently, "attr[...] op value" compares the value. */
-		q = p->pos;
-		while (q < p->len && filter_is_ws((unsigned char)p->s[q]))
-			q++;
-		wl = filter_word_len(p, q);
-		if (q == p->pos || wl == 0 || filter_op_lookup(p, q, wl) < 0)
-			return f;
-		if ((tail = node_new(p, FK_CMP)) == NULL ||
-		    (tail->name = filter_dup_text(p, "value", 5)) == NULL)
-			goto fail;
-		memset(&ttg, 0, sizeof(ttg));
-		ttg.top = ttg.def = schema_find_sub(tg.top, "value");
-	}
-	if (!filter_parse_opvalue(p, tail, &ttg))
-		goto fail;
-	if (!node_add(p, f, tail))
+	if (!parse_valfilter(p, f, &tg) || !parse_valpath_tail(p, f, &tg))
 		goto fail;
 	return f;
 fail:
-	filter_free(tail);
 	filter_free(f);
 	return NULL;
 }
@@ -361,7 +394,8 @@ parse_unary(struct parser *p)
 	at = p->pos;
 	c = at < p->len ? (unsigned char)p->s[at] : '\0';
 	if (at >= p->len || c == ')' || c == ']') {
-		filter_perr(p, at, true, "expected an attribute name, '(' or 'not'");
+		filter_perr(p, at, true, "expected an attribute name, '(' or "
+		    "'not'");
 		return NULL;
 	}
 	if (c == '(') {
@@ -466,13 +500,13 @@ parse_all(struct parser *p)
 	const uint8_t	*bad;
 
 	if (p->len > FILTER_MAX_LEN) {
-		filter_perr(p, FILTER_MAX_LEN, false, "filter is longer than %d "
-		    "bytes", FILTER_MAX_LEN);
+		filter_perr(p, FILTER_MAX_LEN, false, "filter is longer than "
+		    "%d bytes", FILTER_MAX_LEN);
 		return NULL;
 	}
 	if (memchr(p->s, '\0', p->len) != NULL) {
-		filter_perr(p, (size_t)((const char *)memchr(p->s, '\0', p->len) -
-		    p->s), false, "NUL byte in filter");
+		filter_perr(p, (size_t)((const char *)memchr(p->s, '\0',
+		    p->len) - p->s), false, "NUL byte in filter");
 		return NULL;
 	}
 	if ((bad = u8_check((const uint8_t *)p->s, p->len)) != NULL) {
@@ -493,8 +527,8 @@ parse_all(struct parser *p)
 			filter_perr(p, p->pos, false, "unbalanced '%c'",
 			    p->s[p->pos]);
 		else
-			filter_perr(p, p->pos, true, "expected 'and', 'or' or the "
-			    "end of the filter");
+			filter_perr(p, p->pos, true, "expected 'and', 'or' or "
+			    "the end of the filter");
 		filter_free(f);
 		return NULL;
 	}

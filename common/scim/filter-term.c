@@ -43,7 +43,7 @@ filter_op_lookup(const struct parser *p, size_t at, size_t wl)
 	return -1;
 }
 
-/* --- parser: attribute names --- */
+/* --- attribute names --- */
 
 /*
  * Resolve the attribute path s[at..at+len) at the top level: canonical
@@ -94,11 +94,13 @@ filter_resolve_top(struct parser *p, struct filter *f, size_t at, size_t len,
 			sub = sd->name;
 	}
 
-	if (urn != NULL && (f->urn = filter_dup_text(p, urn, strlen(urn))) == NULL)
+	if (urn != NULL &&
+	    (f->urn = filter_dup_text(p, urn, strlen(urn))) == NULL)
 		return false;
 	if ((f->name = filter_dup_text(p, name, strlen(name))) == NULL)
 		return false;
-	if (sub != NULL && (f->sub = filter_dup_text(p, sub, strlen(sub))) == NULL)
+	if (sub != NULL &&
+	    (f->sub = filter_dup_text(p, sub, strlen(sub))) == NULL)
 		return false;
 
 	memset(tg, 0, sizeof(*tg));
@@ -129,8 +131,8 @@ filter_resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
 	const struct schema_attr	*sd, *a;
 
 	if (!lex_is_attrname(p->s + at, len)) {
-		filter_perr(p, at, true, "expected a sub-attribute name of '%s' "
-		    "(letters, digits, '-' or '_'; no '.', ':' or nested "
+		filter_perr(p, at, true, "expected a sub-attribute name of "
+		    "'%s' (letters, digits, '-' or '_'; no '.', ':' or nested "
 		    "brackets)", parent_name != NULL ? parent_name : "?");
 		return false;
 	}
@@ -139,8 +141,8 @@ filter_resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
 	sd = schema_find_sub(parent, f->name);
 	if (sd != NULL) {
 		free(f->name);
-		if ((f->name = filter_dup_text(p, sd->name, strlen(sd->name))) ==
-		    NULL)
+		if ((f->name = filter_dup_text(p, sd->name,
+		    strlen(sd->name))) == NULL)
 			return false;
 	}
 	memset(tg, 0, sizeof(*tg));
@@ -155,7 +157,7 @@ filter_resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
 	return true;
 }
 
-/* --- parser: values --- */
+/* --- values --- */
 
 /* Read 4 hex digits at offset at into *cp. */
 static bool
@@ -176,6 +178,111 @@ hex4(const struct parser *p, size_t at, unsigned long *cp)
 }
 
 /*
+ * Decode the escape "\uhhhh" at offset i (the backslash), and the
+ * "\uhhhh" of the low surrogate after it when it is a high one, into *cp;
+ * *extra is 6 when a second escape was read, else 0.  Returns false (p
+ * fails) on bad hex, \u0000 and lone surrogates.
+ */
+static bool
+decode_u_escape(struct parser *p, size_t i, unsigned long *cp,
+    size_t *extra)
+{
+	unsigned long	 lo;
+
+	*extra = 0;
+	if (!hex4(p, i + 2, cp)) {
+		filter_perr(p, i, false, "expected four hex digits after "
+		    "'\\u'");
+		return false;
+	}
+	if (*cp == 0) {
+		filter_perr(p, i, false, "'\\u0000' is not allowed in a "
+		    "filter value");
+		return false;
+	}
+	if (*cp >= 0xdc00 && *cp <= 0xdfff) {
+		filter_perr(p, i, false, "'\\u%04lX' is a low surrogate "
+		    "without a high one", *cp);
+		return false;
+	}
+	if (*cp >= 0xd800 && *cp <= 0xdbff) {
+		if (i + 7 >= p->len || p->s[i + 6] != '\\' ||
+		    p->s[i + 7] != 'u' || !hex4(p, i + 8, &lo) ||
+		    lo < 0xdc00 || lo > 0xdfff) {
+			filter_perr(p, i, false, "'\\u%04lX' is a high "
+			    "surrogate without a low one after it", *cp);
+			return false;
+		}
+		*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+		*extra = 6;
+	}
+	return true;
+}
+
+/*
+ * Decode the escape at offset *ip (a backslash with a byte after it) into
+ * *op, which has room up to end; advance *ip past the escape and *op past
+ * the bytes written.  Returns false (p fails) on an invalid escape.
+ */
+static bool
+decode_escape(struct parser *p, size_t *ip, char **op, char *end)
+{
+	size_t		 i = *ip, extra;
+	unsigned long	 cp;
+	char		*o = *op;
+	int		 c, w;
+
+	c = (unsigned char)p->s[i + 1];
+	switch (c) {
+	case '"':
+	case '\\':
+	case '/':
+		*o++ = (char)c;
+		break;
+	case 'b':
+		*o++ = '\b';
+		break;
+	case 'f':
+		*o++ = '\f';
+		break;
+	case 'n':
+		*o++ = '\n';
+		break;
+	case 'r':
+		*o++ = '\r';
+		break;
+	case 't':
+		*o++ = '\t';
+		break;
+	case 'u':
+		if (!decode_u_escape(p, i, &cp, &extra))
+			return false;
+		i += extra;
+		/*
+		 * Surrogates are refused above and the buffer is large
+		 * enough, so this does not fail; were it to, o must not move
+		 * back.
+		 */
+		if ((w = u8_uctomb((uint8_t *)o, (ucs4_t)cp, end - o)) < 0) {
+			filter_perr(p, i, false, "'\\u%04lX' cannot be "
+			    "encoded", cp);
+			return false;
+		}
+		o += w;
+		i += 4;
+		break;
+	default:
+		filter_perr(p, i, false, "invalid escape '\\%c' in a string "
+		    "(expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+		    "\\uhhhh)", c < 0x80 && c >= 0x20 ? c : '?');
+		return false;
+	}
+	*ip = i + 2;
+	*op = o;
+	return true;
+}
+
+/*
  * Read the JSON string (RFC 8259 section 7) starting with the quote at
  * p->pos into *out (the caller frees it), decoding escapes; \uhhhh
  * surrogate pairs become one UTF-8 character.  Lone surrogates, \u0000,
@@ -185,9 +292,8 @@ static bool
 parse_string(struct parser *p, char **out)
 {
 	size_t		 open = p->pos, i = p->pos + 1;
-	unsigned long	 cp, lo;
 	char		*buf, *o, *end;
-	int		 c, w;
+	int		 c;
 
 	/* Decoding never makes a string longer than its source. */
 	if ((buf = malloc(p->len - open + 1)) == NULL) {
@@ -198,16 +304,16 @@ parse_string(struct parser *p, char **out)
 	end = buf + (p->len - open + 1);
 	for (;;) {
 		if (i >= p->len) {
-			filter_perr(p, open, false, "unterminated string (expected "
-			    "a closing '\"')");
+			filter_perr(p, open, false, "unterminated string "
+			    "(expected a closing '\"')");
 			goto fail;
 		}
 		c = (unsigned char)p->s[i];
 		if (c == '"')
 			break;
 		if (c < 0x20) {
-			filter_perr(p, i, false, "control character 0x%02x in a "
-			    "string (escape it)", c);
+			filter_perr(p, i, false, "control character 0x%02x "
+			    "in a string (escape it)", c);
 			goto fail;
 		}
 		if (c != '\\') {
@@ -216,83 +322,12 @@ parse_string(struct parser *p, char **out)
 			continue;
 		}
 		if (i + 1 >= p->len) {
-			filter_perr(p, open, false, "unterminated string (a '\\' "
-			    "ends the filter)");
+			filter_perr(p, open, false, "unterminated string (a "
+			    "'\\' ends the filter)");
 			goto fail;
 		}
-		c = (unsigned char)p->s[i + 1];
-		switch (c) {
-		case '"':
-		case '\\':
-		case '/':
-			*o++ = (char)c;
-			break;
-		case 'b':
-			*o++ = '\b';
-			break;
-		case 'f':
-			*o++ = '\f';
-			break;
-		case 'n':
-			*o++ = '\n';
-			break;
-		case 'r':
-			*o++ = '\r';
-			break;
-		case 't':
-			*o++ = '\t';
-			break;
-		case 'u':
-			if (!hex4(p, i + 2, &cp)) {
-				filter_perr(p, i, false, "expected four hex digits "
-				    "after '\\u'");
-				goto fail;
-			}
-			if (cp == 0) {
-				filter_perr(p, i, false, "'\\u0000' is not allowed "
-				    "in a filter value");
-				goto fail;
-			}
-			if (cp >= 0xdc00 && cp <= 0xdfff) {
-				filter_perr(p, i, false, "'\\u%04lX' is a low "
-				    "surrogate without a high one", cp);
-				goto fail;
-			}
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (i + 7 >= p->len || p->s[i + 6] != '\\' ||
-				    p->s[i + 7] != 'u' ||
-				    !hex4(p, i + 8, &lo) ||
-				    lo < 0xdc00 || lo > 0xdfff) {
-					filter_perr(p, i, false, "'\\u%04lX' is a "
-					    "high surrogate without a low "
-					    "one after it", cp);
-					goto fail;
-				}
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-				i += 6;
-			}
-			/*
-			 * Surrogates are refused above and the buffer is
-			 * large enough, so this does not fail; were it to,
-			 * o must not move back.
-			 */
-			if ((w = u8_uctomb((uint8_t *)o, (ucs4_t)cp,
-			    end - o)) < 0) {
-				filter_perr(p, i, false, "'\\u%04lX' cannot be "
-				    "encoded", cp);
-				goto fail;
-			}
-			o += w;
-			i += 4;
-			break;
-		default:
-			filter_perr(p, i, false, "invalid escape '\\%c' in a string "
-			    "(expected one of \\\" \\\\ \\/ \\b \\f \\n \\r "
-			    "\\t \\uhhhh)", c < 0x80 && c >= 0x20 ? c : '?');
+		if (!decode_escape(p, &i, &o, end))
 			goto fail;
-		}
-		i += 2;
 	}
 	*o = '\0';
 	p->pos = i + 1;
@@ -355,6 +390,110 @@ filter_display_name(const struct filter *f, char *buf, size_t sz)
 	return buf;
 }
 
+/* --- binding a value to the attribute's type --- */
+
+/*
+ * Bind f's value for an attribute no schema describes: it compares by
+ * each stored value's JSON type, so note whether the text also reads as
+ * a number or an instant.  oat is the operator's offset.
+ */
+static bool
+bind_dynamic(struct parser *p, struct filter *f, size_t oat)
+{
+	struct fvalue	*v = &f->val;
+
+	if (v->type == FV_BOOL && filter_op_orders(f->op)) {
+		filter_perr(p, oat, false, "true and false can only be "
+		    "compared with eq or ne, not '%s'", fop_names[f->op]);
+		return false;
+	}
+	f->cmp = CMP_DYNAMIC;
+	if (v->type == FV_STRING) {
+		v->has_num = filter_json_number(v->text, &v->num);
+		v->has_time = filter_parse_datetime(v->text, &v->usec);
+	}
+	return true;
+}
+
+/*
+ * Bind f's value to the boolean attribute nm: only eq and ne, and true or
+ * false, bare or quoted.  oat and vat are the offsets of the operator and
+ * of the value.
+ */
+static bool
+bind_boolean(struct parser *p, struct filter *f, size_t oat, size_t vat,
+    const char *nm)
+{
+	struct fvalue	*v = &f->val;
+
+	if (filter_op_orders(f->op) || filter_op_substr(f->op)) {
+		filter_perr(p, oat, false, "'%s' cannot be applied to the "
+		    "boolean attribute '%s' (only eq, ne and pr)",
+		    fop_names[f->op], nm);
+		return false;
+	}
+	if (v->type == FV_STRING && (filter_same_name(v->text, "true") ||
+	    filter_same_name(v->text, "false")))
+		v->b = lex_lower((unsigned char)v->text[0]) == 't';
+	else if (v->type != FV_BOOL) {
+		filter_perr(p, vat, true, "the boolean attribute '%s' needs "
+		    "true or false", nm);
+		return false;
+	}
+	f->cmp = CMP_BOOLEAN;
+	return true;
+}
+
+/*
+ * Bind f's value to the integer or decimal attribute nm: co, sw and ew
+ * compare string forms without case; the rest need a number at vat.
+ */
+static bool
+bind_number(struct parser *p, struct filter *f, size_t vat, const char *nm)
+{
+	struct fvalue	*v = &f->val;
+
+	if (filter_op_substr(f->op)) {
+		f->cmp = CMP_STRING;
+		f->case_exact = false;
+		return true;
+	}
+	if (v->type == FV_BOOL || !filter_json_number(v->text, &v->num)) {
+		filter_perr(p, vat, true, "the numeric attribute '%s' needs "
+		    "a number", nm);
+		return false;
+	}
+	v->has_num = true;
+	f->cmp = CMP_NUMBER;
+	return true;
+}
+
+/*
+ * Bind f's value to the dateTime attribute nm: co, sw and ew compare the
+ * text; the rest need an RFC 3339 date-time at vat, compared as instants.
+ */
+static bool
+bind_datetime(struct parser *p, struct filter *f, size_t vat,
+    const char *nm)
+{
+	struct fvalue	*v = &f->val;
+
+	if (filter_op_substr(f->op)) {
+		f->cmp = CMP_STRING;
+		return true;
+	}
+	if (v->type != FV_STRING ||
+	    !filter_parse_datetime(v->text, &v->usec)) {
+		filter_perr(p, vat, true, "the dateTime attribute '%s' needs "
+		    "an RFC 3339 date-time such as \"2015-10-10T14:38:21Z\"",
+		    nm);
+		return false;
+	}
+	v->has_time = true;
+	f->cmp = CMP_DATETIME;
+	return true;
+}
+
 /*
  * Decide how f compares, from the attribute's type and the value, and
  * reject what the type forbids: oat and vat are the offsets of the
@@ -365,105 +504,47 @@ bind_value(struct parser *p, struct filter *f, const struct target *tg,
     size_t oat, size_t vat)
 {
 	const struct schema_attr	*d = tg->def;
-	struct fvalue			*v = &f->val;
 	const char			*op = fop_names[f->op], *nm;
 	char				 nbuf[260];
-	bool				 ord, substr;
 
 	nm = filter_display_name(f, nbuf, sizeof(nbuf));
-	ord = f->op == OP_GT || f->op == OP_GE || f->op == OP_LT ||
-	    f->op == OP_LE;
-	substr = f->op == OP_CO || f->op == OP_SW || f->op == OP_EW;
-
-	if (v->type == FV_NULL) {
+	if (f->val.type == FV_NULL) {
 		if (f->op != OP_EQ && f->op != OP_NE) {
-			filter_perr(p, oat, false, "null can only be compared with "
-			    "eq or ne, not '%s'", op);
+			filter_perr(p, oat, false, "null can only be "
+			    "compared with eq or ne, not '%s'", op);
 			return false;
 		}
 		f->cmp = CMP_PRESENCE;
 		return true;
 	}
 	if (tg->complex) {
-		filter_perr(p, oat, false, "'%s' is a complex attribute: '%s' needs "
-		    "one of its sub-attributes (or use pr)", nm, op);
+		filter_perr(p, oat, false, "'%s' is a complex attribute: '%s' "
+		    "needs one of its sub-attributes (or use pr)", nm, op);
 		return false;
 	}
-	if (d == NULL) {
-		if (v->type == FV_BOOL && ord) {
-			filter_perr(p, oat, false, "true and false can only be "
-			    "compared with eq or ne, not '%s'", op);
-			return false;
-		}
-		f->cmp = CMP_DYNAMIC;
-		if (v->type == FV_STRING) {
-			v->has_num = filter_json_number(v->text, &v->num);
-			v->has_time = filter_parse_datetime(v->text,
-			    &v->usec);
-		}
-		return true;
-	}
+	if (d == NULL)
+		return bind_dynamic(p, f, oat);
 
 	f->case_exact = d->case_exact;
 	switch (d->type) {
 	case ATTR_BOOLEAN:
-		if (ord || substr) {
-			filter_perr(p, oat, false, "'%s' cannot be applied to the "
-			    "boolean attribute '%s' (only eq, ne and pr)", op,
-			    nm);
-			return false;
-		}
-		if (v->type == FV_STRING && (filter_same_name(v->text, "true") ||
-		    filter_same_name(v->text, "false")))
-			v->b = lex_lower((unsigned char)v->text[0]) == 't';
-		else if (v->type != FV_BOOL) {
-			filter_perr(p, vat, true, "the boolean attribute '%s' needs "
-			    "true or false", nm);
-			return false;
-		}
-		f->cmp = CMP_BOOLEAN;
-		break;
+		return bind_boolean(p, f, oat, vat, nm);
 	case ATTR_DECIMAL:
 	case ATTR_INTEGER:
-		if (substr) {
-			f->cmp = CMP_STRING;
-			f->case_exact = false;
-			break;
-		}
-		if (v->type == FV_BOOL || !filter_json_number(v->text, &v->num)) {
-			filter_perr(p, vat, true, "the numeric attribute '%s' needs "
-			    "a number", nm);
-			return false;
-		}
-		v->has_num = true;
-		f->cmp = CMP_NUMBER;
-		break;
+		return bind_number(p, f, vat, nm);
 	case ATTR_DATETIME:
-		if (substr) {
-			f->cmp = CMP_STRING;
-			break;
-		}
-		if (v->type != FV_STRING ||
-		    !filter_parse_datetime(v->text, &v->usec)) {
-			filter_perr(p, vat, true, "the dateTime attribute '%s' needs "
-			    "an RFC 3339 date-time such as "
-			    "\"2015-10-10T14:38:21Z\"", nm);
-			return false;
-		}
-		v->has_time = true;
-		f->cmp = CMP_DATETIME;
-		break;
+		return bind_datetime(p, f, vat, nm);
 	case ATTR_BINARY:
-		if (ord) {
-			filter_perr(p, oat, false, "'%s' cannot be applied to the "
-			    "binary attribute '%s'", op, nm);
+		if (filter_op_orders(f->op)) {
+			filter_perr(p, oat, false, "'%s' cannot be applied "
+			    "to the binary attribute '%s'", op, nm);
 			return false;
 		}
 		f->cmp = CMP_STRING;
 		break;
 	case ATTR_COMPLEX:
-		filter_perr(p, oat, false, "'%s' is a complex attribute: '%s' needs "
-		    "one of its sub-attributes", nm, op);
+		filter_perr(p, oat, false, "'%s' is a complex attribute: '%s' "
+		    "needs one of its sub-attributes", nm, op);
 		return false;
 	case ATTR_STRING:
 	case ATTR_REFERENCE:
@@ -474,12 +555,15 @@ bind_value(struct parser *p, struct filter *f, const struct target *tg,
 	return true;
 }
 
+/* --- one comparison --- */
+
 /*
  * Read " op value" or " pr" after the attribute of f (a CMP node whose
  * names are set) and bind it to the attribute's type.
  */
 bool
-filter_parse_opvalue(struct parser *p, struct filter *f, const struct target *tg)
+filter_parse_opvalue(struct parser *p, struct filter *f,
+    const struct target *tg)
 {
 	size_t	 oat, vat, wl;
 	int	 op;
@@ -489,8 +573,8 @@ filter_parse_opvalue(struct parser *p, struct filter *f, const struct target *tg
 	oat = p->pos;
 	wl = filter_word_len(p, oat);
 	if (wl == 0) {
-		filter_perr(p, oat, true, "expected an operator (" FOP_LIST ") after "
-		    "'%s'", filter_display_name(f, nbuf, sizeof(nbuf)));
+		filter_perr(p, oat, true, "expected an operator (" FOP_LIST
+		    ") after '%s'", filter_display_name(f, nbuf, sizeof(nbuf)));
 		return false;
 	}
 	if ((op = filter_op_lookup(p, oat, wl)) < 0) {
