@@ -21,6 +21,7 @@
 #include "base/lex.h"
 #include "scim/filter.h"
 #include "scim/filter-int.h"
+#include "scim/resource.h"
 #include "scim/schema.h"
 
 static bool	 match_node(const struct filter *, const cJSON *);
@@ -132,25 +133,20 @@ string_form(const cJSON *x, char *buf, size_t sz)
 	return NULL;
 }
 
-/* x as a boolean: true/false, or "true"/"false" in any case. */
+/*
+ * x as a boolean: true/false, or "true"/"false" in any case.  The rule is
+ * the resource normaliser's, so a filter reads a stored boolean exactly as
+ * a write coerced it.
+ */
 static bool
 value_bool(const cJSON *x, bool *b)
 {
-	if (cJSON_IsBool(x)) {
-		*b = cJSON_IsTrue(x);
-		return true;
-	}
-	if (cJSON_IsString(x) && x->valuestring != NULL) {
-		if (filter_same_name(x->valuestring, "true")) {
-			*b = true;
-			return true;
-		}
-		if (filter_same_name(x->valuestring, "false")) {
-			*b = false;
-			return true;
-		}
-	}
-	return false;
+	int	 v;
+
+	if (!resource_bool(x, &v))
+		return false;
+	*b = v != 0;
+	return true;
 }
 
 /* x as a number: a JSON number, or a string that is exactly one. */
