@@ -100,12 +100,12 @@ filter_perr(struct parser *p, size_t at, bool found, const char *fmt, ...)
 		    "invalid filter at offset %zu: %s", at, msg);
 }
 
+/* Record running out of memory, in scim_oom()'s one wording. */
 void
 filter_oom(struct parser *p)
 {
 	if (p->rc == SCIM_OK)
-		p->rc = scim_fail(p->err, SCIM_E_INTERNAL,
-		    "out of memory parsing a filter");
+		p->rc = scim_oom(p->err);
 }
 
 /* --- building blocks --- */
