@@ -22,14 +22,14 @@
 #include "scim/filter-int.h"
 #include "scim/schema.h"
 
+/* --- operators --- */
+
 /* Indexed by enum fop. */
 static const char *const fop_names[] = {
 	"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"
 };
 #define FOP_COUNT	(sizeof(fop_names) / sizeof(fop_names[0]))
 #define FOP_LIST	"eq, ne, co, sw, ew, gt, ge, lt, le or pr"
-
-/* --- operators --- */
 
 /* The operator spelt by the word at at (length wl), or -1. */
 int
@@ -44,6 +44,27 @@ filter_op_lookup(const struct parser *p, size_t at, size_t wl)
 }
 
 /* --- attribute names --- */
+
+/*
+ * Fill tg for attribute top whose def is compared: a complex def compares
+ * its "value" sub-attribute, or, without one, only pr applies to it.
+ */
+static void
+target_set(struct target *tg, const struct schema_attr *top,
+    const struct schema_attr *def)
+{
+	const struct schema_attr	*a;
+
+	memset(tg, 0, sizeof(*tg));
+	tg->top = top;
+	tg->def = def;
+	if (def != NULL && def->type == ATTR_COMPLEX) {
+		if ((a = schema_find_sub(def, "value")) != NULL)
+			tg->def = a;
+		else
+			tg->complex = true;
+	}
+}
 
 /*
  * Resolve the attribute path s[at..at+len) at the top level: canonical
@@ -103,18 +124,7 @@ filter_resolve_top(struct parser *p, struct filter *f, size_t at, size_t len,
 	    (f->sub = filter_dup_text(p, sub, strlen(sub))) == NULL)
 		return false;
 
-	memset(tg, 0, sizeof(*tg));
-	tg->top = top;
-	if (sub != NULL)
-		tg->def = sd;
-	else
-		tg->def = top;
-	if (tg->def != NULL && tg->def->type == ATTR_COMPLEX) {
-		if ((a = schema_find_sub(tg->def, "value")) != NULL)
-			tg->def = a;
-		else
-			tg->complex = true;
-	}
+	target_set(tg, top, sub != NULL ? sd : top);
 	return true;
 }
 
@@ -128,7 +138,7 @@ filter_resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
     const struct schema_attr *parent, const char *parent_name,
     struct target *tg)
 {
-	const struct schema_attr	*sd, *a;
+	const struct schema_attr	*sd;
 
 	if (!lex_is_attrname(p->s + at, len)) {
 		filter_perr(p, at, true, "expected a sub-attribute name of "
@@ -145,15 +155,7 @@ filter_resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
 		    strlen(sd->name))) == NULL)
 			return false;
 	}
-	memset(tg, 0, sizeof(*tg));
-	tg->top = sd;
-	tg->def = sd;
-	if (sd != NULL && sd->type == ATTR_COMPLEX) {
-		if ((a = schema_find_sub(sd, "value")) != NULL)
-			tg->def = a;
-		else
-			tg->complex = true;
-	}
+	target_set(tg, sd, sd);
 	return true;
 }
 
