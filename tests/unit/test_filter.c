@@ -266,6 +266,9 @@ static const struct row rows[] = {
 	R(U, "displayName sw \"zO\xc3\xab\"", "u6"),
 	R(U, "title eq \"Engin\\u0065er\"", "u1"),
 	R(U, "displayName eq \"Carol \\\"CJ\\\" O'Neil \\\\ \\/ x\"", "u4"),
+	R(U, "title eq \"Engineer\\b\"", ""),
+	R(U, "title ne \"Engineer\\b\\f\\n\\r\\t\"", "u1,u2,u3,u4,u5,u6"),
+	R(U, "title ne \"Engineer\"", "u2,u3,u4,u5,u6"),
 	R(U, "userName eq bob", "u2"),
 	R(U, "userName eq 12", ""),
 	R(U, "userName eq \"true\"", ""),
@@ -441,6 +444,73 @@ test_details(void)
 		{ __LINE__, "emails[type eq \"work\"",
 		  "invalid filter at offset 21: expected ']' to close the '[' "
 		  "at offset 6, found end of filter" },
+		/* Each failure of the string decoder. */
+		{ __LINE__, "userName eq \"ab",
+		  "invalid filter at offset 12: unterminated string (expected "
+		  "a closing '\"')" },
+		{ __LINE__, "userName eq \"ab\\",
+		  "invalid filter at offset 12: unterminated string (a '\\' "
+		  "ends the filter)" },
+		{ __LINE__, "userName eq \"a\tb\"",
+		  "invalid filter at offset 14: control character 0x09 in a "
+		  "string (escape it)" },
+		{ __LINE__, "userName eq \"a\\xb\"",
+		  "invalid filter at offset 14: invalid escape '\\x' in a "
+		  "string (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+		  "\\uhhhh)" },
+		{ __LINE__, "userName eq \"\\u00\"",
+		  "invalid filter at offset 13: expected four hex digits after "
+		  "'\\u'" },
+		{ __LINE__, "userName eq \"\\u0000\"",
+		  "invalid filter at offset 13: '\\u0000' is not allowed in a "
+		  "filter value" },
+		{ __LINE__, "userName eq \"\\uDC00\"",
+		  "invalid filter at offset 13: '\\uDC00' is a low surrogate "
+		  "without a high one" },
+		{ __LINE__, "userName eq \"\\uD83D\\u0041\"",
+		  "invalid filter at offset 13: '\\uD83D' is a high surrogate "
+		  "without a low one after it" },
+		/* Each failure of binding a value to the attribute's type. */
+		{ __LINE__, "userName gt null",
+		  "invalid filter at offset 9: null can only be compared with "
+		  "eq or ne, not 'gt'" },
+		{ __LINE__, "name eq \"x\"",
+		  "invalid filter at offset 5: 'name' is a complex attribute: "
+		  "'eq' needs one of its sub-attributes (or use pr)" },
+		{ __LINE__, "nosuch lt false",
+		  "invalid filter at offset 7: true and false can only be "
+		  "compared with eq or ne, not 'lt'" },
+		{ __LINE__, "active co \"t\"",
+		  "invalid filter at offset 7: 'co' cannot be applied to the "
+		  "boolean attribute 'active' (only eq, ne and pr)" },
+		{ __LINE__, "active eq \"yes\"",
+		  "invalid filter at offset 10: the boolean attribute 'active' "
+		  "needs true or false, found '\"yes\"'" },
+		{ __LINE__, "meta.created gt \"x\"",
+		  "invalid filter at offset 16: the dateTime attribute "
+		  "'meta.created' needs an RFC 3339 date-time such as "
+		  "\"2015-10-10T14:38:21Z\", found '\"x\"'" },
+		{ __LINE__, "x509Certificates.value ge \"a\"",
+		  "invalid filter at offset 23: 'ge' cannot be applied to the "
+		  "binary attribute 'x509Certificates.value'" },
+		/* The value-path grammar. */
+		{ __LINE__, "emails.type[value eq \"x\"]",
+		  "invalid filter at offset 11: a value filter applies to an "
+		  "attribute, not to the sub-attribute 'emails.type'" },
+		{ __LINE__, "emails[type[value eq \"x\"]]",
+		  "invalid filter at offset 11: value filters cannot be "
+		  "nested" },
+		{ __LINE__, "emails[type eq \"work\"].value",
+		  "invalid filter at offset 28: expected an operator (eq, ne, "
+		  "co, sw, ew, gt, ge, lt, le or pr) after 'value', found end "
+		  "of filter" },
+		{ __LINE__, "emails[type eq \"work\"].a.b eq \"x\"",
+		  "invalid filter at offset 23: expected a sub-attribute name "
+		  "of 'emails' (letters, digits, '-' or '_'; no '.', ':' or "
+		  "nested brackets), found 'a.b eq \"x\"'" },
+		{ __LINE__, "not",
+		  "invalid filter at offset 3: expected '(' after 'not', found "
+		  "end of filter" },
 	};
 	struct filter		*f;
 	struct scim_error	 err;
@@ -658,6 +728,15 @@ test_sub(void)
 		  "{\"type\":\"work\"}", "0" },
 		{ __LINE__, "emails", "primary eq \"True\"", 0,
 		  "{\"primary\":\"true\"}", "1" },
+		/* A stored boolean may be a string in any case, not more. */
+		{ __LINE__, "emails", "primary eq true", 0,
+		  "{\"primary\":\"TrUe\"}", "1" },
+		{ __LINE__, "emails", "primary eq false", 0,
+		  "{\"primary\":\"FALSE\"}", "1" },
+		{ __LINE__, "emails", "primary eq true", 0,
+		  "{\"primary\":\"yes\"}", "0" },
+		{ __LINE__, "emails", "primary eq true", 0,
+		  "{\"primary\":1}", "0" },
 		{ __LINE__, NULL, "value eq \"u1\"", 0, "\"u1\"", "1" },
 		{ __LINE__, NULL, "value eq \"U1\"", 0, "{\"value\":\"u1\"}",
 		  "1" },
