@@ -129,30 +129,6 @@ is_primary(const cJSON *e)
 }
 
 /*
- * Do the values of group members keep sub-attributes the schema does
- * not know?  They do in resource_normalize() (Microsoft's collection
- * sends "displayName" on members and reads it back); PATCH agrees.
- */
-static bool
-keeps_unknown(const struct schema_attr *a)
-{
-	return a != NULL && a->multi && a->type == ATTR_COMPLEX &&
-	    strcmp(a->name, "members") == 0;
-}
-
-/*
- * May a bare string stand for {"value": string} in complex attribute a?
- * As in resource_normalize(): the manager and group members only.
- */
-static bool
-takes_bare_value(const struct schema_attr *a)
-{
-	return a != NULL && a->type == ATTR_COMPLEX &&
-	    schema_find_sub(a, "value") != NULL &&
-	    (strcmp(a->name, "manager") == 0 || keeps_unknown(a));
-}
-
-/*
  * Are x and y the same value of attribute or sub-attribute def (NULL:
  * unknown)?  Strings honour caseExact; anything else compares deeply.
  */
@@ -376,7 +352,7 @@ coerce_complex(const struct schema_attr *a, const cJSON *v, cJSON **out,
 	*out = NULL;
 	if ((o = cJSON_CreateObject()) == NULL)
 		return scim_oom(err);
-	if (cJSON_IsString(v) && takes_bare_value(a)) {
+	if (cJSON_IsString(v) && schema_takes_bare_value(a)) {
 		s = schema_find_sub(a, "value");
 		if ((rc = coerce_simple(s, v, &nv, err)) != SCIM_OK)
 			goto fail;
@@ -396,7 +372,7 @@ coerce_complex(const struct schema_attr *a, const cJSON *v, cJSON **out,
 		if (k->string == NULL)
 			continue;
 		s = schema_find_sub(a, k->string);
-		if (s == NULL && !keeps_unknown(a))
+		if (s == NULL && !schema_keeps_unknown_subs(a))
 			continue;
 		if (s != NULL && s->mutability == MUT_READ_ONLY)
 			continue;
@@ -1645,18 +1621,6 @@ apply_parsed(struct pctx *c, enum patch_op kind, const struct ppath *pp,
 	return rc;
 }
 
-/* Does rt use schema s as an extension? */
-static bool
-rt_uses_ext(const struct resource_type *rt, const struct schema *s)
-{
-	size_t	 i;
-
-	for (i = 0; rt->ext != NULL && rt->ext[i] != NULL; i++)
-		if (rt->ext[i] == s)
-			return true;
-	return false;
-}
-
 /*
  * Apply op kind to the extension object under urn as a whole: remove (or
  * a clearing value) deletes it; add and replace apply each member of the
@@ -1719,7 +1683,7 @@ apply_path(struct pctx *c, enum patch_op kind, const char *text,
 				    "cannot remove the core schema");
 			return apply_pathless(c, kind, v);
 		}
-		if (rt_uses_ext(c->rt, s))
+		if (schema_rt_has_ext(c->rt, s))
 			return apply_ext_object(c, kind, s->id, v);
 		return SCIM_OK;
 	}

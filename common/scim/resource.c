@@ -196,30 +196,6 @@ resource_bool(const cJSON *v, int *b)
 
 /* --- normalisation --- */
 
-/*
- * Group members: elements keep sub-attributes the schema does not know
- * (Microsoft's collection sends "displayName" and reads it back) and may
- * be bare id strings.
- */
-static bool
-is_members(const struct schema_attr *a)
-{
-	return a->type == ATTR_COMPLEX && a->multi &&
-	    strcmp(a->name, "members") == 0;
-}
-
-/*
- * May a bare string s stand for {"value": s}?  Only for the enterprise
- * manager (Entra sends "manager": "<id>") and group members (the
- * collection PATCHes members with "string id 1").
- */
-static bool
-takes_bare_value(const struct schema_attr *a)
-{
-	return a->type == ATTR_COMPLEX && schema_find_sub(a, "value") != NULL &&
-	    (strcmp(a->name, "manager") == 0 || is_members(a));
-}
-
 static enum scim_err	norm_value(const struct schema_attr *,
 			    const cJSON *, const char *, cJSON **,
 			    struct scim_error *);
@@ -238,11 +214,11 @@ norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
 	const cJSON			*c;
 	cJSON				*o = NULL, *nv;
 	char				 sub[RES_PATH_MAX];
-	bool				 members = is_members(a);
+	bool				 members = schema_keeps_unknown_subs(a);
 	enum scim_err			 rc = SCIM_OK;
 
 	*out = NULL;
-	if (cJSON_IsString(v) && takes_bare_value(a)) {
+	if (cJSON_IsString(v) && schema_takes_bare_value(a)) {
 		if ((o = cJSON_CreateObject()) == NULL ||
 		    cJSON_AddStringToObject(o, "value", v->valuestring) ==
 		    NULL)
