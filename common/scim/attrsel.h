@@ -23,11 +23,11 @@
 
 /* One entry of an attributes or excludedAttributes list. */
 struct attrsel_entry {
-	const struct schema	*sch;		/* core/extension; NULL: other */
-	char			 attr[128];	/* canonical; "": whole schema */
-	char			 sub[128];	/* as listed; "": whole attr */
+	const struct schema	*sch;	/* core/extension; NULL: other */
+	char			 attr[128]; /* canonical; "": whole schema */
+	char			 sub[128]; /* as listed; "": whole attr */
 	char			 text[ATTRSEL_TEXT_MAX]; /* entry, for URNs
-						   of custom extensions */
+					   of custom extensions */
 };
 
 /* A parsed list. */

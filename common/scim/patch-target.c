@@ -151,7 +151,8 @@ patch_op_whole(struct patch_ctx *c, enum patch_op kind, cJSON *cont,
 
 	if (kind == PATCH_ADD && multi && patch_is_empty_array(v))
 		return SCIM_OK;
-	if (kind != PATCH_REMOVE && !patch_is_clear(v) && !patch_is_empty_array(v)) {
+	if (kind != PATCH_REMOVE && !patch_is_clear(v) &&
+	    !patch_is_empty_array(v)) {
 		if (a == NULL)
 			return set_schemaless(c, kind, cont, name, v);
 		if (a->multi)
@@ -255,7 +256,8 @@ patch_op_sub(struct patch_ctx *c, enum patch_op kind, cJSON *cont,
 				rc = scim_oom(c->err);
 				goto done;
 			}
-			if ((rc = patch_set_member(c, cont, name, a, el)) != SCIM_OK)
+			if ((rc = patch_set_member(c, cont, name, a, el)) !=
+			    SCIM_OK)
 				goto done;
 			cur = el;
 		}
@@ -352,6 +354,147 @@ fail:
 	return rc;
 }
 
+/* What the steps of patch_op_filtered() share. */
+struct filtered {
+	const struct patch_path		*pp;
+	const struct schema_attr	*a;	/* attr, or NULL: unknown */
+	const struct schema_attr	*s;	/* sub, or NULL */
+	const char			*name;	/* attr as named */
+	const char			*sname;	/* sub as named; "": none */
+	cJSON				*cont;	/* holds attr */
+	cJSON				*arr;	/* attr's values, when multi */
+	cJSON				*nv;	/* the new value, coerced */
+	cJSON				*eq;	/* the filter's eq terms */
+	cJSON				*last;	/* the value set last */
+	bool				 multi;	/* attr is multi-valued */
+	bool				 clear;	/* v clears its target */
+	bool				 hassub; /* path ends in .sub */
+	size_t				 nmatch; /* values selected */
+};
+
+/*
+ * The new value v for the target of f, coerced once into f->nv (and, for
+ * a whole value, the filter's eq terms into f->eq).
+ */
+static enum scim_err
+filtered_coerce(struct patch_ctx *c, struct filtered *f, const cJSON *v)
+{
+	enum scim_err	 rc = SCIM_OK;
+
+	if (!f->multi && cJSON_IsArray(v))
+		v = v->child;
+	if (f->hassub && f->s != NULL)
+		rc = patch_coerce_simple(f->s, v, &f->nv, c->err);
+	else if (f->hassub || f->a == NULL) {
+		if (!f->hassub && !cJSON_IsObject(v))
+			rc = scim_fail(c->err, SCIM_E_INVALID_VALUE,
+			    "\"%s\" with a value filter needs an "
+			    "object value", f->name);
+		else if ((f->nv = cJSON_Duplicate(v, true)) == NULL)
+			rc = scim_oom(c->err);
+	} else
+		rc = patch_coerce_complex(f->a, v, &f->nv, c->err);
+	if (rc != SCIM_OK)
+		return rc;
+	if (!f->hassub)
+		return patch_from_eq(c, f->pp, &f->eq);
+	return SCIM_OK;
+}
+
+/*
+ * Apply op kind to each value of cur (the attribute's array, or its
+ * single object) that the filter selects, counting them in f->nmatch.
+ */
+static enum scim_err
+filtered_each(struct patch_ctx *c, enum patch_op kind, struct filtered *f,
+    cJSON *cur)
+{
+	cJSON		*e, *next, *dup;
+	enum scim_err	 rc;
+
+	e = f->multi ? (f->arr != NULL ? f->arr->child : NULL) :
+	    (cJSON_IsObject(cur) ? cur : NULL);
+	for (; e != NULL; e = next) {
+		next = f->multi ? e->next : NULL;
+		if (!cJSON_IsObject(e) || !filter_match(f->pp->vf, e))
+			continue;
+		f->nmatch++;
+		if ((kind == PATCH_REMOVE || f->clear) && f->hassub) {
+			if ((rc = patch_del_member(c, e, f->sname, f->s)) !=
+			    SCIM_OK)
+				return rc;
+			if (!patch_is_hollow(f->a, e))
+				continue;
+		}
+		if (kind == PATCH_REMOVE || f->clear) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(
+			    f->multi ? f->arr : f->cont, e));
+			continue;
+		}
+		if (f->hassub) {
+			if ((dup = cJSON_Duplicate(f->nv, true)) == NULL)
+				return scim_oom(c->err);
+			if ((rc = patch_set_member(c, e, f->sname, f->s,
+			    dup)) != SCIM_OK)
+				return rc;
+			f->last = e;
+		} else if (kind == PATCH_ADD) {
+			if ((rc = patch_merge_into(c, f->a, e, f->nv)) !=
+			    SCIM_OK)
+				return rc;
+			f->last = e;
+		} else if ((rc = replace_elem(c, f->a, f->cont, f->name,
+		    f->arr, e, f->nv, f->eq, &f->last)) != SCIM_OK)
+			return rc;
+	}
+	return SCIM_OK;
+}
+
+/*
+ * Nothing matched an add or replace: create the value the filter
+ * describes (Entra expects it) from its eq terms and the new value.
+ */
+static enum scim_err
+filtered_create(struct patch_ctx *c, enum patch_op kind, struct filtered *f)
+{
+	cJSON		*el;
+	enum scim_err	 rc;
+
+	if (f->hassub && (rc = patch_from_eq(c, f->pp, &f->eq)) != SCIM_OK)
+		return rc;
+	if (f->eq == NULL && kind == PATCH_ADD && !f->hassub &&
+	    (f->eq = cJSON_CreateObject()) == NULL)
+		return scim_oom(c->err);
+	if (f->eq == NULL || (kind == PATCH_REPLACE && !f->hassub))
+		return scim_fail(c->err, SCIM_E_NO_TARGET,
+		    "no value of \"%s\" matches the filter", f->name);
+	el = f->eq;
+	f->eq = NULL;
+	if (f->hassub) {
+		rc = patch_set_member(c, el, f->sname, f->s, f->nv);
+		f->nv = NULL;
+	} else {
+		rc = patch_merge_into(c, f->a, el, f->nv);
+		if (f->a != NULL)
+			patch_strip_nulls(el);
+	}
+	if (rc != SCIM_OK)
+		goto fail;
+	/* patch_set_member() consumes el, even on failure. */
+	if (!f->multi)
+		return patch_set_member(c, f->cont, f->name, f->a, el);
+	if ((f->arr = patch_ensure_array(f->cont, f->name)) == NULL) {
+		rc = scim_oom(c->err);
+		goto fail;
+	}
+	cJSON_AddItemToArray(f->arr, el);
+	f->last = el;
+	return SCIM_OK;
+fail:
+	cJSON_Delete(el);
+	return rc;
+}
+
 /*
  * The target is attr[filter] or attr[filter].sub: the values of attr
  * (or the single value of a single-valued complex attribute, as in
@@ -361,129 +504,43 @@ enum scim_err
 patch_op_filtered(struct patch_ctx *c, enum patch_op kind, cJSON *cont,
     const struct patch_path *pp, const cJSON *v)
 {
-	const struct schema_attr	*a = pp->sp.attr, *s = pp->sp.sub;
-	const char			*name = pp->sp.attr_name;
-	const char			*sname = pp->sp.sub_name;
-	cJSON				*cur, *arr, *e, *next, *dup;
-	cJSON				*nv = NULL, *eq = NULL, *el = NULL;
-	cJSON				*last = NULL;
-	bool				 multi, clear, hassub;
-	size_t				 nmatch = 0;
-	enum scim_err			 rc = SCIM_OK;
+	struct filtered	 f;
+	cJSON		*cur;
+	enum scim_err	 rc = SCIM_OK;
 
-	cur = cont != NULL ? cJSON_GetObjectItem(cont, name) : NULL;
-	multi = a != NULL ? a->multi : !cJSON_IsObject(cur);
-	clear = kind != PATCH_REMOVE && (patch_is_clear(v) || patch_is_empty_array(v));
-	hassub = sname[0] != '\0';
-	arr = multi && cJSON_IsArray(cur) ? cur : NULL;
+	memset(&f, 0, sizeof(f));
+	f.pp = pp;
+	f.a = pp->sp.attr;
+	f.s = pp->sp.sub;
+	f.name = pp->sp.attr_name;
+	f.sname = pp->sp.sub_name;
+	f.cont = cont;
+	cur = cont != NULL ? cJSON_GetObjectItem(cont, f.name) : NULL;
+	f.multi = f.a != NULL ? f.a->multi : !cJSON_IsObject(cur);
+	f.clear = kind != PATCH_REMOVE && (patch_is_clear(v) ||
+	    patch_is_empty_array(v));
+	f.hassub = f.sname[0] != '\0';
+	f.arr = f.multi && cJSON_IsArray(cur) ? cur : NULL;
 
-	/* The new value, coerced once. */
-	if (kind != PATCH_REMOVE && !clear) {
-		if (!multi && cJSON_IsArray(v))
-			v = v->child;
-		if (hassub && s != NULL)
-			rc = patch_coerce_simple(s, v, &nv, c->err);
-		else if (hassub || a == NULL) {
-			if (!hassub && !cJSON_IsObject(v))
-				rc = scim_fail(c->err, SCIM_E_INVALID_VALUE,
-				    "\"%s\" with a value filter needs an "
-				    "object value", name);
-			else if ((nv = cJSON_Duplicate(v, true)) == NULL)
-				rc = scim_oom(c->err);
-		} else
-			rc = patch_coerce_complex(a, v, &nv, c->err);
-		if (rc != SCIM_OK)
-			goto done;
-		if (!hassub && (rc = patch_from_eq(c, pp, &eq)) != SCIM_OK)
-			goto done;
-	}
-
-	e = multi ? (arr != NULL ? arr->child : NULL) :
-	    (cJSON_IsObject(cur) ? cur : NULL);
-	for (; e != NULL; e = next) {
-		next = multi ? e->next : NULL;
-		if (!cJSON_IsObject(e) || !filter_match(pp->vf, e))
-			continue;
-		nmatch++;
-		if ((kind == PATCH_REMOVE || clear) && hassub) {
-			if ((rc = patch_del_member(c, e, sname, s)) != SCIM_OK)
-				goto done;
-			if (!patch_is_hollow(a, e))
-				continue;
-		}
-		if (kind == PATCH_REMOVE || clear) {
-			cJSON_Delete(cJSON_DetachItemViaPointer(
-			    multi ? arr : cont, e));
-			continue;
-		}
-		if (hassub) {
-			if ((dup = cJSON_Duplicate(nv, true)) == NULL) {
-				rc = scim_oom(c->err);
-				goto done;
-			}
-			if ((rc = patch_set_member(c, e, sname, s, dup)) != SCIM_OK)
-				goto done;
-			last = e;
-		} else if (kind == PATCH_ADD) {
-			if ((rc = patch_merge_into(c, a, e, nv)) != SCIM_OK)
-				goto done;
-			last = e;
-		} else if ((rc = replace_elem(c, a, cont, name, arr, e, nv,
-		    eq, &last)) != SCIM_OK)
-			goto done;
-	}
-
-	if (nmatch == 0 && kind == PATCH_REMOVE) {
+	if (kind != PATCH_REMOVE && !f.clear &&
+	    (rc = filtered_coerce(c, &f, v)) != SCIM_OK)
+		goto done;
+	if ((rc = filtered_each(c, kind, &f, cur)) != SCIM_OK)
+		goto done;
+	if (f.nmatch == 0 && kind == PATCH_REMOVE) {
 		rc = scim_fail(c->err, SCIM_E_NO_TARGET,
-		    "no value of \"%s\" matches the filter", name);
+		    "no value of \"%s\" matches the filter", f.name);
 		goto done;
 	}
-	if (nmatch == 0 && !clear) {
-		/* Create the value the filter describes (Entra expects it). */
-		if (hassub && (rc = patch_from_eq(c, pp, &eq)) != SCIM_OK)
-			goto done;
-		if (eq == NULL && kind == PATCH_ADD && !hassub &&
-		    (eq = cJSON_CreateObject()) == NULL) {
-			rc = scim_oom(c->err);
-			goto done;
-		}
-		if (eq == NULL || (kind == PATCH_REPLACE && !hassub)) {
-			rc = scim_fail(c->err, SCIM_E_NO_TARGET,
-			    "no value of \"%s\" matches the filter", name);
-			goto done;
-		}
-		el = eq;
-		eq = NULL;
-		if (hassub) {
-			rc = patch_set_member(c, el, sname, s, nv);
-			nv = NULL;
-		} else {
-			rc = patch_merge_into(c, a, el, nv);
-			if (a != NULL)
-				patch_strip_nulls(el);
-		}
-		if (rc != SCIM_OK)
-			goto done;
-		if (!multi) {
-			rc = patch_set_member(c, cont, name, a, el);
-			el = NULL;
-			goto done;
-		}
-		if ((arr = patch_ensure_array(cont, name)) == NULL) {
-			rc = scim_oom(c->err);
-			goto done;
-		}
-		cJSON_AddItemToArray(arr, el);
-		last = el;
-		el = NULL;
-	}
-	if (multi && arr != NULL && last != NULL && a != NULL &&
-	    patch_is_primary(last))
-		patch_primary_only(arr, last);
+	if (f.nmatch == 0 && !f.clear &&
+	    (rc = filtered_create(c, kind, &f)) != SCIM_OK)
+		goto done;
+	if (f.multi && f.arr != NULL && f.last != NULL && f.a != NULL &&
+	    patch_is_primary(f.last))
+		patch_primary_only(f.arr, f.last);
 done:
-	cJSON_Delete(el);
-	cJSON_Delete(eq);
-	cJSON_Delete(nv);
-	patch_tidy(cont, name);
+	cJSON_Delete(f.eq);
+	cJSON_Delete(f.nv);
+	patch_tidy(cont, f.name);
 	return rc;
 }

@@ -41,6 +41,8 @@ struct etab {
 	size_t		 n;		/* slots used */
 };
 
+/* --- small predicates and member edits --- */
+
 /* Does v clear its target: JSON null or ""? */
 bool
 patch_is_clear(const cJSON *v)
@@ -561,7 +563,8 @@ listed(const struct schema_attr *a, const cJSON *e, const cJSON *it)
  * single complex value cur?  For remove "manager" with a value.
  */
 bool
-patch_names_one(const struct schema_attr *a, const cJSON *cur, const cJSON *list)
+patch_names_one(const struct schema_attr *a, const cJSON *cur,
+    const cJSON *list)
 {
 	const cJSON	*it;
 
@@ -666,8 +669,8 @@ done:
  * members it believes present.
  */
 enum scim_err
-patch_remove_listed(struct patch_ctx *c, const struct schema_attr *a, cJSON *arr,
-    const cJSON *list)
+patch_remove_listed(struct patch_ctx *c, const struct schema_attr *a,
+    cJSON *arr, const cJSON *list)
 {
 	struct etab	 t = { NULL, 0, 0 };
 	const cJSON	*it, *first;

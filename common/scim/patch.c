@@ -117,8 +117,8 @@ hooked(const struct patch_ctx *c, const struct patch_path *pp)
 
 /* Apply op kind with value v (NULL: none) to the parsed path pp. */
 static enum scim_err
-apply_parsed(struct patch_ctx *c, enum patch_op kind, const struct patch_path *pp,
-    const cJSON *v)
+apply_parsed(struct patch_ctx *c, enum patch_op kind,
+    const struct patch_path *pp, const cJSON *v)
 {
 	const struct schema_path	*sp = &pp->sp;
 	const struct schema_attr	*a = sp->attr;
