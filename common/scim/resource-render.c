@@ -117,8 +117,7 @@ nomem:
 static cJSON *
 project_array(const struct schema *sch, const struct schema_attr *a,
     const cJSON *v, const struct attrsel_list *inc,
-    const struct attrsel_list *exc,
-    bool *omit)
+    const struct attrsel_list *exc, bool *omit)
 {
 	const cJSON	*e;
 	cJSON		*arr, *ne;
