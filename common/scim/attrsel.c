@@ -118,7 +118,7 @@ attrsel_entry_parse(const struct resource_type *rt, const char *s,
 	memset(e, 0, sizeof(*e));
 	if (!attrsel_clean(s, len, e->text, sizeof(e->text)))
 		return false;
-	if (!resource_is_urn(e->text))
+	if (!schema_is_urn(e->text))
 		return attrsel_path(rt, rt->core, e->text, e);
 	if ((sch = resource_rt_schema(rt, e->text, strlen(e->text))) != NULL) {
 		e->sch = sch;

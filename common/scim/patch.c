@@ -244,7 +244,7 @@ apply_path(struct patch_ctx *c, enum patch_op kind, const char *text,
 	struct patch_path		*pp;
 	enum scim_err		 rc;
 
-	if (strncasecmp(text, "urn:", 4) == 0 &&
+	if (schema_is_urn(text) &&
 	    (s = schema_by_urn(text)) != NULL) {
 		if (s == c->rt->core) {
 			if (kind == PATCH_REMOVE)
@@ -294,7 +294,7 @@ apply_pathless(struct patch_ctx *c, enum patch_op kind, const cJSON *v)
 	cJSON_ArrayForEach(k, v) {
 		if (k->string == NULL)
 			continue;
-		if (strncasecmp(k->string, "urn:", 4) == 0 &&
+		if (schema_is_urn(k->string) &&
 		    schema_by_urn(k->string) == NULL && cJSON_IsObject(k))
 			rc = apply_ext_object(c, kind, k->string, k);
 		else

@@ -24,9 +24,6 @@
 
 /* resource.c */
 
-/* Does s start with "urn:" in any case? */
-bool		 resource_is_urn(const char *s);
-
 /*
  * The schema of rt (core or extension) whose URN is urn[0..len), in any
  * case, or NULL.

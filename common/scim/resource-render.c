@@ -391,7 +391,7 @@ meta_take(const struct resource_type *rt, cJSON *res, const char *base)
 static bool
 is_custom_urn(const struct resource_type *rt, const cJSON *c)
 {
-	return c->string != NULL && resource_is_urn(c->string) &&
+	return c->string != NULL && schema_is_urn(c->string) &&
 	    cJSON_IsObject(c) &&
 	    resource_rt_schema(rt, c->string, strlen(c->string)) == NULL &&
 	    schema_by_urn(c->string) == NULL;

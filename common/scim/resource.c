@@ -41,12 +41,6 @@
 
 /* --- small helpers shared by the files of the module --- */
 
-bool
-resource_is_urn(const char *s)
-{
-	return s != NULL && strncasecmp(s, "urn:", 4) == 0;
-}
-
 /*
  * The schema of rt (core or extension) whose URN is urn[0..len), in any
  * case, or NULL.
@@ -518,7 +512,7 @@ norm_object(const struct resource_type *rt, const struct schema *s,
 			continue;
 		if (top && strcasecmp(c->string, "schemas") == 0)
 			continue;
-		if (top && resource_is_urn(c->string)) {
+		if (top && schema_is_urn(c->string)) {
 			if ((rc = norm_urn_key(rt, c, out, err)) != SCIM_OK)
 				return rc;
 			continue;

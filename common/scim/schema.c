@@ -530,6 +530,16 @@ schema_is_core(const struct schema *s)
 	return false;
 }
 
+/*
+ * The one test for a URN-qualified name: resource.c, patch.c and the
+ * path resolver each spelt it out.
+ */
+bool
+schema_is_urn(const char *s)
+{
+	return s != NULL && strncasecmp(s, "urn:", 4) == 0;
+}
+
 bool
 schema_rt_has_ext(const struct resource_type *rt, const struct schema *s)
 {
@@ -837,7 +847,7 @@ schema_resolve(const struct resource_type *rt, const char *text,
 		return scim_fail(err, SCIM_E_INVALID_PATH,
 		    "attribute path contains a NUL character");
 
-	if (len > 4 && strncasecmp(text, "urn:", 4) == 0)
+	if (len > 4 && schema_is_urn(text))
 		rc = resolve_urn(rt, text, len, out, err);
 	else {
 		rc = resolve_split(text, len, out, text, (int)len, err);

@@ -172,6 +172,12 @@ const struct schema	*schema_by_urn(const char *urn);
 /* Find a resource type by name or endpoint, or NULL. */
 const struct resource_type *resource_type_find(const char *name);
 
+/*
+ * Does s start with "urn:" in any case (a schema-qualified name or an
+ * extension key)?  NULL is not.
+ */
+bool		 schema_is_urn(const char *s);
+
 /* Does rt list s among its extensions? */
 bool		 schema_rt_has_ext(const struct resource_type *rt,
 		    const struct schema *s);

@@ -707,6 +707,9 @@ test_attr_rules(void)
 	    "Group has no enterprise extension");
 	ok(!schema_rt_has_ext(&rt_user, &schema_user),
 	    "a core schema is no extension");
+	ok(schema_is_urn("URN:x") && schema_is_urn("urn:") &&
+	    !schema_is_urn("urn") && !schema_is_urn("userName") &&
+	    !schema_is_urn(NULL), "schema_is_urn: any case, NULL is not");
 }
 
 int
