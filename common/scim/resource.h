@@ -10,6 +10,11 @@
  * readOnly attributes (the handlers add id/meta, the renderer adds
  * schemas).  Values are otherwise kept exactly as sent (no reformatting of
  * emails, phone numbers or names).
+ *
+ * The module owns the canonical form, rendering, the ?attributes= lists
+ * (attrsel.h) and the stored text answers are spliced from; its files
+ * share resource-int.h.  It must not know storage, requests or HTTP: the
+ * handlers (crud.c) hand it parsed JSON and stored text.
  */
 #ifndef SCIM_RESOURCE_H
 #define SCIM_RESOURCE_H
@@ -21,6 +26,7 @@
 
 #include "base/error.h"
 #include "scim/schema.h"
+#include "scim/attrsel.h"
 
 /*
  * Normalise a client-sent resource body (POST, PUT, or the result of a
@@ -85,6 +91,18 @@ cJSON		*resource_render_take(const struct resource_type *rt,
 		    const char *excluded);
 
 /*
+ * resource_render() and resource_render_take() with lists already parsed
+ * by attrsel_parse(), so that a request rendering many resources (a list
+ * response) parses its ?attributes= and ?excludedAttributes= once.  The
+ * result is the same as theirs for the same lists.
+ */
+cJSON		*resource_render_sel(const struct resource_type *rt,
+		    const cJSON *res, const char *base,
+		    const struct attrsel *sel);
+cJSON		*resource_render_take_sel(const struct resource_type *rt,
+		    cJSON *res, const char *base, const struct attrsel *sel);
+
+/*
  * The stored form of res (consumed; NULL when memory is short): res as
  * resource_render() shows it with no lists and no base, "schemas" first,
  * then id, externalId, attributes in schema order, extensions, custom
@@ -130,6 +148,10 @@ char		*resource_answer(const struct resource_type *rt,
 int		 resource_wants(const struct resource_type *rt,
 		    const char *attr, const char *attributes,
 		    const char *excluded);
+
+/* resource_wants() with lists already parsed by attrsel_parse(). */
+int		 resource_wants_sel(const struct resource_type *rt,
+		    const char *attr, const struct attrsel *sel);
 
 /*
  * Coerce a JSON value for a boolean attribute: true/false, or a string

@@ -3,8 +3,10 @@
  * Group with the attribute characteristics of RFC 7643 section 8.7.1,
  * the common attributes of section 3.1, the two resource types, the
  * lookups every other module uses (case-insensitive, canonical names
- * out), the attribute path resolver, and the discovery documents served
- * at /Schemas and /ResourceTypes (RFC 7643 sections 6 and 7).
+ * out), the rules about particular attributes that resource.c and patch.c
+ * both apply, and the attribute path resolver.  The discovery documents
+ * served at /Schemas and /ResourceTypes are made from these tables in
+ * schema-doc.c.
  *
  * Deliberate departures from the RFC text:
  *  - emails has no "display" sub-attribute: Microsoft's old SCIM
@@ -15,7 +17,7 @@
  *  - addresses carries "primary" (section 4.1.2 lists it, 8.7.1 lost it);
  *  - Group members carries "display" (section 4.2 lists it).
  *
- * Nothing here allocates except the two *_to_json functions.
+ * Nothing here allocates.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -528,9 +530,18 @@ schema_is_core(const struct schema *s)
 	return false;
 }
 
-/* Does rt list s among its extensions? */
-static bool
-rt_has_ext(const struct resource_type *rt, const struct schema *s)
+/*
+ * The one test for a URN-qualified name: resource.c, patch.c and the
+ * path resolver each spelt it out.
+ */
+bool
+schema_is_urn(const char *s)
+{
+	return s != NULL && strncasecmp(s, "urn:", 4) == 0;
+}
+
+bool
+schema_rt_has_ext(const struct resource_type *rt, const struct schema *s)
 {
 	size_t	 i;
 
@@ -540,6 +551,37 @@ rt_has_ext(const struct resource_type *rt, const struct schema *s)
 		if (rt->ext[i] == s)
 			return true;
 	return false;
+}
+
+/*
+ * One rule, read by resource_normalize() and patch_apply().  Both files
+ * had a copy (resource.c's is_members(), patch.c's keeps_unknown()):
+ * the same test, patch.c's also taking NULL.  The NULL-safe one is kept.
+ */
+bool
+schema_keeps_unknown_subs(const struct schema_attr *a)
+{
+	return a != NULL && a->multi && a->type == ATTR_COMPLEX &&
+	    strcmp(a->name, "members") == 0;
+}
+
+/*
+ * One rule, read by resource_normalize() and patch_apply().  resource.c
+ * and patch.c each had a takes_bare_value(), reading "manager or
+ * is_members(a)" and "manager or keeps_unknown(a)".  is_members() and
+ * keeps_unknown() were the same test (complex, multi-valued, named
+ * "members"), so the two bodies agreed for every attribute of the
+ * tables: true for the enterprise manager and for Group members, false
+ * for everything else (they differed only in that patch.c's took a
+ * NULL attribute, an unknown name, and said false).  That NULL-safe body
+ * is the one kept.
+ */
+bool
+schema_takes_bare_value(const struct schema_attr *a)
+{
+	return a != NULL && a->type == ATTR_COMPLEX &&
+	    schema_find_sub(a, "value") != NULL &&
+	    (strcmp(a->name, "manager") == 0 || schema_keeps_unknown_subs(a));
 }
 
 const struct schema_attr *
@@ -743,7 +785,7 @@ resolve_urn(const struct resource_type *rt, const char *text, size_t len,
 			/* Core-qualified: the same as unqualified. */
 			resolve_lookup(s, out);
 		} else if (!schema_is_core(s) &&
-		    (rt == NULL || rt_has_ext(rt, s))) {
+		    (rt == NULL || schema_rt_has_ext(rt, s))) {
 			out->ext = s;
 			out->ext_urn = s->id;
 			resolve_lookup(s, out);
@@ -805,7 +847,7 @@ schema_resolve(const struct resource_type *rt, const char *text,
 		return scim_fail(err, SCIM_E_INVALID_PATH,
 		    "attribute path contains a NUL character");
 
-	if (len > 4 && strncasecmp(text, "urn:", 4) == 0)
+	if (len > 4 && schema_is_urn(text))
 		rc = resolve_urn(rt, text, len, out, err);
 	else {
 		rc = resolve_split(text, len, out, text, (int)len, err);
@@ -815,241 +857,4 @@ schema_resolve(const struct resource_type *rt, const char *text,
 	if (rc != SCIM_OK)
 		memset(out, 0, sizeof(*out));
 	return rc;
-}
-
-/* --- discovery documents (RFC 7643 sections 6 and 7) --- */
-
-static const char *
-mutability_name(enum attr_mutability m)
-{
-	switch (m) {
-	case MUT_READ_WRITE:
-		return "readWrite";
-	case MUT_READ_ONLY:
-		return "readOnly";
-	case MUT_IMMUTABLE:
-		return "immutable";
-	case MUT_WRITE_ONLY:
-		return "writeOnly";
-	}
-	return "readWrite";
-}
-
-static const char *
-returned_name(enum attr_returned r)
-{
-	switch (r) {
-	case RET_DEFAULT:
-		return "default";
-	case RET_ALWAYS:
-		return "always";
-	case RET_NEVER:
-		return "never";
-	case RET_REQUEST:
-		return "request";
-	}
-	return "default";
-}
-
-static const char *
-uniqueness_name(enum attr_uniqueness u)
-{
-	switch (u) {
-	case UNIQ_NONE:
-		return "none";
-	case UNIQ_SERVER:
-		return "server";
-	case UNIQ_GLOBAL:
-		return "global";
-	}
-	return "none";
-}
-
-/*
- * Add key: [strings...] to obj from a NULL-terminated list.  Returns
- * false on allocation failure (obj then owns whatever was added).
- */
-static bool
-add_string_list(cJSON *obj, const char *key, const char *const *list)
-{
-	cJSON	*arr, *s;
-	size_t	 i;
-
-	if ((arr = cJSON_AddArrayToObject(obj, key)) == NULL)
-		return false;
-	for (i = 0; list[i] != NULL; i++) {
-		if ((s = cJSON_CreateString(list[i])) == NULL)
-			return false;
-		cJSON_AddItemToArray(arr, s);
-	}
-	return true;
-}
-
-/*
- * Add {"resourceType": rtype, "location": base + dir + id} as "meta" to
- * obj.  A trailing '/' on base is dropped so the URL has no "//".
- * Returns false on allocation failure.
- */
-static bool
-add_meta(cJSON *obj, const char *rtype, const char *base, const char *dir,
-    const char *id)
-{
-	cJSON	*meta;
-	char	*loc;
-	size_t	 blen, sz;
-	bool	 okay;
-
-	if (base == NULL)
-		base = "";
-	blen = strlen(base);
-	if (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	sz = blen + strlen(dir) + strlen(id) + 1;
-	if ((loc = malloc(sz)) == NULL)
-		return false;
-	snprintf(loc, sz, "%.*s%s%s", (int)blen, base, dir, id);
-	okay = (meta = cJSON_AddObjectToObject(obj, "meta")) != NULL &&
-	    cJSON_AddStringToObject(meta, "resourceType", rtype) != NULL &&
-	    cJSON_AddStringToObject(meta, "location", loc) != NULL;
-	free(loc);
-	return okay;
-}
-
-/*
- * One attribute definition in the RFC 7643 section 7 form, with every
- * characteristic spelt out and nothing null: canonicalValues only when
- * the table has them, referenceTypes only for references, subAttributes
- * only for complex attributes.  Returns a new object for the caller to
- * attach or cJSON_Delete, or NULL when memory ran out.
- */
-static cJSON *
-attr_to_json(const struct schema_attr *a)
-{
-	cJSON	*o, *subs, *sub;
-	size_t	 i;
-
-	if ((o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (cJSON_AddStringToObject(o, "name", a->name) == NULL ||
-	    cJSON_AddStringToObject(o, "type",
-	    attr_type_name(a->type)) == NULL ||
-	    cJSON_AddBoolToObject(o, "multiValued", a->multi) == NULL ||
-	    cJSON_AddStringToObject(o, "description",
-	    a->description != NULL ? a->description : "") == NULL ||
-	    cJSON_AddBoolToObject(o, "required", a->required) == NULL ||
-	    cJSON_AddBoolToObject(o, "caseExact", a->case_exact) == NULL ||
-	    cJSON_AddStringToObject(o, "mutability",
-	    mutability_name(a->mutability)) == NULL ||
-	    cJSON_AddStringToObject(o, "returned",
-	    returned_name(a->returned)) == NULL ||
-	    cJSON_AddStringToObject(o, "uniqueness",
-	    uniqueness_name(a->uniqueness)) == NULL)
-		goto fail;
-	if (a->canonical != NULL &&
-	    !add_string_list(o, "canonicalValues", a->canonical))
-		goto fail;
-	if (a->type == ATTR_REFERENCE && a->ref_types != NULL &&
-	    !add_string_list(o, "referenceTypes", a->ref_types))
-		goto fail;
-	if (a->type == ATTR_COMPLEX) {
-		if ((subs = cJSON_AddArrayToObject(o, "subAttributes")) ==
-		    NULL)
-			goto fail;
-		for (i = 0; i < a->nsub; i++) {
-			if ((sub = attr_to_json(&a->sub[i])) == NULL)
-				goto fail;
-			cJSON_AddItemToArray(subs, sub);
-		}
-	}
-	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
-}
-
-/*
- * The schema s as served at /Schemas/{id}.  Of the common attributes only
- * externalId is listed, on the core schemas: the RFC's examples omit all
- * three, but Entra maps externalId by default and its validator looks for
- * every mapped attribute in /Schemas (id and meta are not client-owned).
- * Returns a new object the caller frees with cJSON_Delete, or NULL when
- * memory ran out or s is NULL.
- */
-cJSON *
-schema_to_json(const struct schema *s, const char *base)
-{
-	cJSON	*o, *attrs, *a;
-	size_t	 i;
-
-	if (s == NULL || (o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (!add_string_list(o, "schemas",
-	    (const char *const []){ SCHEMA_SCHEMA, NULL }) ||
-	    cJSON_AddStringToObject(o, "id", s->id) == NULL ||
-	    cJSON_AddStringToObject(o, "name", s->name) == NULL ||
-	    cJSON_AddStringToObject(o, "description", s->description) ==
-	    NULL ||
-	    (attrs = cJSON_AddArrayToObject(o, "attributes")) == NULL)
-		goto fail;
-	for (i = 0; i < s->nattrs; i++) {
-		if ((a = attr_to_json(&s->attrs[i])) == NULL)
-			goto fail;
-		cJSON_AddItemToArray(attrs, a);
-	}
-	if (s == &schema_user || s == &schema_group) {
-		if ((a = attr_to_json(&schema_attr_external_id)) == NULL)
-			goto fail;
-		cJSON_AddItemToArray(attrs, a);
-	}
-	if (!add_meta(o, "Schema", base, "/Schemas/", s->id))
-		goto fail;
-	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
-}
-
-/*
- * The resource type rt as served at /ResourceTypes/{name}; the id is the
- * name.  "schemaExtensions" appears only when rt has extensions, each
- * with required false.  Returns a new object the caller frees with
- * cJSON_Delete, or NULL when memory ran out or rt is NULL.
- */
-cJSON *
-resource_type_to_json(const struct resource_type *rt, const char *base)
-{
-	cJSON	*o, *exts, *e;
-	size_t	 i;
-
-	if (rt == NULL || (o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (!add_string_list(o, "schemas",
-	    (const char *const []){ SCHEMA_RESOURCE_TYPE, NULL }) ||
-	    cJSON_AddStringToObject(o, "id", rt->name) == NULL ||
-	    cJSON_AddStringToObject(o, "name", rt->name) == NULL ||
-	    cJSON_AddStringToObject(o, "endpoint", rt->endpoint) == NULL ||
-	    cJSON_AddStringToObject(o, "description", rt->description) ==
-	    NULL ||
-	    cJSON_AddStringToObject(o, "schema", rt->core->id) == NULL)
-		goto fail;
-	if (rt->ext != NULL && rt->ext[0] != NULL) {
-		if ((exts = cJSON_AddArrayToObject(o, "schemaExtensions")) ==
-		    NULL)
-			goto fail;
-		for (i = 0; rt->ext[i] != NULL; i++) {
-			if ((e = cJSON_CreateObject()) == NULL)
-				goto fail;
-			cJSON_AddItemToArray(exts, e);
-			if (cJSON_AddStringToObject(e, "schema",
-			    rt->ext[i]->id) == NULL ||
-			    cJSON_AddBoolToObject(e, "required", false) == NULL)
-				goto fail;
-		}
-	}
-	if (!add_meta(o, "ResourceType", base, "/ResourceTypes/", rt->name))
-		goto fail;
-	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
 }

@@ -8,6 +8,11 @@
  * tables); extension attributes live under their schema URN key, e.g.
  * {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
  *  {"department": "..."}}.  Every lookup here is case-insensitive.
+ *
+ * Owns the tables, the lookups, path resolution, the rules about single
+ * attributes that normalising and PATCH share (schema_takes_bare_value())
+ * and the discovery documents (schema-doc.c).  Must not know JSON bodies
+ * of requests, storage or HTTP.
  */
 #ifndef SCIM_SCHEMA_H
 #define SCIM_SCHEMA_H
@@ -166,6 +171,32 @@ const struct schema	*schema_by_urn(const char *urn);
 
 /* Find a resource type by name or endpoint, or NULL. */
 const struct resource_type *resource_type_find(const char *name);
+
+/*
+ * Does s start with "urn:" in any case (a schema-qualified name or an
+ * extension key)?  NULL is not.
+ */
+bool		 schema_is_urn(const char *s);
+
+/* Does rt list s among its extensions? */
+bool		 schema_rt_has_ext(const struct resource_type *rt,
+		    const struct schema *s);
+
+/*
+ * Do the values of complex attribute a (NULL: unknown, false) keep
+ * sub-attributes the schema does not know?  Only Group members:
+ * Microsoft's collection sends {"displayName": ..., "value": ...} and
+ * reads it back.
+ */
+bool		 schema_keeps_unknown_subs(const struct schema_attr *a);
+
+/*
+ * May a bare string s stand for {"value": s} in complex attribute a
+ * (NULL: unknown, false)?  Only for the enterprise manager (Entra sends
+ * "manager": "<id>") and Group members (the collection PATCHes members
+ * with "string id 1").
+ */
+bool		 schema_takes_bare_value(const struct schema_attr *a);
 
 /*
  * Discovery documents (RFC 7643 sections 5-7), freshly allocated; the

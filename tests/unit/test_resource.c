@@ -998,6 +998,60 @@ test_bool(void)
 	ok(resource_bool(NULL, &b) == 0, "resource_bool(NULL)");
 }
 
+/*
+ * The lists parsed once (attrsel_parse()) and handed to every rendering
+ * give what parsing them per call gives: the render rows again through
+ * resource_render_sel() and resource_render_take_sel() with one parsed
+ * struct attrsel used twice, and the wants rows through
+ * resource_wants_sel().
+ */
+static void
+test_sel_once(void)
+{
+	const struct render_row	*r;
+	const struct wants_row	*w;
+	struct attrsel		 sel;
+	cJSON			*res, *out, *once, *take;
+	char			*a, *b, *c;
+	size_t			 i;
+
+	for (i = 0; i < NELEM(render_rows); i++) {
+		r = &render_rows[i];
+		if ((res = parse_q(r->res, r->line)) == NULL)
+			continue;
+		ok(attrsel_parse(r->rt, r->attributes, r->excluded, &sel),
+		    "attrsel_parse: %s (row at line %d)", r->name, r->line);
+		out = resource_render(r->rt, res, r->base, r->attributes,
+		    r->excluded);
+		once = resource_render_sel(r->rt, res, r->base, &sel);
+		take = resource_render_take_sel(r->rt,
+		    cJSON_Duplicate(res, true), r->base, &sel);
+		a = cJSON_PrintUnformatted(out);
+		b = cJSON_PrintUnformatted(once);
+		c = cJSON_PrintUnformatted(take);
+		is_str(b ? b : "(null)", a ? a : "(null)", "render_sel: same "
+		    "bytes as render");
+		is_str(c ? c : "(null)", a ? a : "(null)", "render_take_sel: "
+		    "same bytes as render");
+		free(a);
+		free(b);
+		free(c);
+		cJSON_Delete(take);
+		cJSON_Delete(once);
+		cJSON_Delete(out);
+		cJSON_Delete(res);
+		attrsel_free(&sel);
+	}
+	for (i = 0; i < NELEM(wants_rows); i++) {
+		w = &wants_rows[i];
+		ok(attrsel_parse(w->rt, w->attributes, w->excluded, &sel),
+		    "attrsel_parse (wants row at line %d)", w->line);
+		is_int(resource_wants_sel(w->rt, w->attr, &sel), w->want,
+		    "resource_wants_sel");
+		attrsel_free(&sel);
+	}
+}
+
 int
 main(void)
 {
@@ -1007,5 +1061,6 @@ main(void)
 	test_wants();
 	test_bool();
 	test_change();
+	test_sel_once();
 	return tap_done();
 }

@@ -670,6 +670,48 @@ test_alloc_failure(void)
 	cJSON_InitHooks(NULL);
 }
 
+/*
+ * schema_takes_bare_value() and schema_keeps_unknown_subs() over every
+ * attribute of every table: the one rule that resource.c and patch.c
+ * used to write twice holds for the enterprise manager and Group members
+ * only, and an unknown attribute (NULL) takes nothing.
+ */
+static void
+test_attr_rules(void)
+{
+	const struct schema		*s;
+	const struct schema_attr	*a;
+	size_t				 i, j;
+	int				 bare, keeps;
+	bool				 want_bare, want_keeps;
+
+	for (i = 0; (s = schema_all[i]) != NULL; i++)
+		for (j = 0; j < s->nattrs; j++) {
+			a = &s->attrs[j];
+			want_keeps = s == &schema_group &&
+			    strcmp(a->name, "members") == 0;
+			want_bare = want_keeps ||
+			    (s == &schema_enterprise_user &&
+			    strcmp(a->name, "manager") == 0);
+			bare = schema_takes_bare_value(a);
+			keeps = schema_keeps_unknown_subs(a);
+			ok(bare == want_bare && keeps == want_keeps,
+			    "%s %s: bare value %d, keeps unknown %d",
+			    s->name, a->name, bare, keeps);
+		}
+	ok(!schema_takes_bare_value(NULL), "NULL takes no bare value");
+	ok(!schema_keeps_unknown_subs(NULL), "NULL keeps nothing");
+	ok(schema_rt_has_ext(&rt_user, &schema_enterprise_user),
+	    "User has the enterprise extension");
+	ok(!schema_rt_has_ext(&rt_group, &schema_enterprise_user),
+	    "Group has no enterprise extension");
+	ok(!schema_rt_has_ext(&rt_user, &schema_user),
+	    "a core schema is no extension");
+	ok(schema_is_urn("URN:x") && schema_is_urn("urn:") &&
+	    !schema_is_urn("urn") && !schema_is_urn("userName") &&
+	    !schema_is_urn(NULL), "schema_is_urn: any case, NULL is not");
+}
+
 int
 main(void)
 {
@@ -680,5 +722,6 @@ main(void)
 	test_schema_json();
 	test_resource_type_json();
 	test_alloc_failure();
+	test_attr_rules();
 	return tap_done();
 }

@@ -1,0 +1,343 @@
+/*
+ * The stored form and the answers made from it.  resource_stored() puts
+ * a resource in the order rendering shows it ("schemas" first, meta
+ * last, nothing a response would not show), so that a read can answer
+ * with the stored text itself: resource_answer() splices the
+ * back-reference and meta.location into that text instead of parsing
+ * and rendering the record, which is what makes a GET of a large group
+ * cheap.
+ *
+ * The splice rests on two promises, each written where it is kept:
+ * resource-render.c renders the back-reference last before meta, and
+ * the handlers' meta holds strings only (no objects), so its text is
+ * found from the end and its keys by their quoted names.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "scim/schema.h"
+#include "scim/attrsel.h"
+#include "scim/resource.h"
+#include "scim/resource-int.h"
+
+/* --- the stored form --- */
+
+/* Is every member of o an empty object (what rendering left of it)? */
+static bool
+all_shown(const cJSON *o)
+{
+	const cJSON	*c;
+
+	for (c = o->child; c != NULL; c = c->next)
+		if (!(cJSON_IsObject(c) && c->child == NULL) &&
+		    !cJSON_IsNull(c))
+			return false;
+	return true;
+}
+
+/* Move what rendering left in src (not shown) into out, merging objects. */
+static void
+keep_rest(cJSON *out, cJSON *src)
+{
+	cJSON	*c, *d, *have;
+
+	while ((c = src->child) != NULL) {
+		cJSON_DetachItemViaPointer(src, c);
+		have = c->string != NULL ?
+		    cJSON_GetObjectItemCaseSensitive(out, c->string) : NULL;
+		if (cJSON_IsObject(c) && c->child == NULL)
+			cJSON_Delete(c);
+		else if (cJSON_IsObject(have) && cJSON_IsObject(c)) {
+			while ((d = c->child) != NULL)
+				cJSON_AddItemToArray(have,
+				    cJSON_DetachItemViaPointer(c, d));
+			cJSON_Delete(c);
+		} else
+			cJSON_AddItemToArray(out, c);	/* keeps c->string */
+	}
+}
+
+cJSON *
+resource_stored(const struct resource_type *rt, cJSON *res)
+{
+	static const struct attrsel	 none;	/* no lists */
+	cJSON				*out, *meta;
+
+	if (res == NULL)
+		return NULL;
+	if (rt->backref != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(res, rt->backref);
+	cJSON_DeleteItemFromObjectCaseSensitive(res, "schemas");
+	if ((out = resource_render_core(rt, res, true, NULL, &none)) != NULL) {
+		/* Rendering gave res an empty meta if it had none. */
+		meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
+		if (cJSON_IsObject(meta) && meta->child == NULL)
+			cJSON_Delete(cJSON_DetachItemViaPointer(res, meta));
+		if (!all_shown(res)) {
+			/* A plain record: no "schemas" to say it is shown. */
+			cJSON_DeleteItemFromObjectCaseSensitive(out,
+			    "schemas");
+			keep_rest(out, res);
+		}
+	}
+	cJSON_Delete(res);
+	return out;
+}
+
+bool
+resource_set_id(cJSON *res, const char *id)
+{
+	cJSON	*idv, *after = NULL;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(res, "id");
+	if ((idv = cJSON_CreateString(id)) == NULL)
+		return false;
+	if ((idv->string = strdup("id")) == NULL) {
+		cJSON_Delete(idv);
+		return false;
+	}
+	/* cJSON_InsertItemInArray() takes arrays only (Debian's cJSON). */
+	if (res->child != NULL && res->child->string != NULL &&
+	    strcmp(res->child->string, "schemas") == 0)
+		after = res->child;
+	if (res->child == NULL) {
+		idv->prev = idv;
+		res->child = idv;
+	} else if (after == NULL) {
+		idv->next = res->child;
+		idv->prev = res->child->prev;
+		res->child->prev = idv;
+		res->child = idv;
+	} else {
+		idv->prev = after;
+		idv->next = after->next;
+		if (after->next != NULL)
+			after->next->prev = idv;
+		else
+			res->child->prev = idv;	/* the new last member */
+		after->next = idv;
+	}
+	return true;
+}
+
+static const char	shown_head[] = "{\"schemas\":[";
+static const char	meta_key[] = ",\"meta\":{";
+
+bool
+resource_answerable(const char *text, size_t len)
+{
+	return len > sizeof(shown_head) + sizeof(meta_key) &&
+	    memcmp(text, shown_head, sizeof(shown_head) - 1) == 0 &&
+	    text[len - 2] == '}' && text[len - 1] == '}';
+}
+
+/* The JSON string for s (quoted, escaped), a new string; NULL: no memory. */
+static char *
+json_string(const char *s)
+{
+	cJSON	*v;
+	char	*out;
+
+	if ((v = cJSON_CreateString(s)) == NULL)
+		return NULL;
+	out = cJSON_PrintUnformatted(v);
+	cJSON_Delete(v);
+	return out;
+}
+
+/* --- answering from stored text --- */
+
+/* A rendered back-reference, while an answer is made. */
+struct answer_ref {
+	cJSON	*hold;		/* {backref: the caller's array} */
+	cJSON	*tail;		/* {backref: as rendered} */
+	char	*text;		/* tail printed; NULL: tail is empty */
+	size_t	 len;		/* strlen(text) */
+};
+
+/*
+ * Find the stored meta in text (len bytes): *head gets the offset of its
+ * ",\"meta\":{", *mt its own text "{...}", *mlen that text's length.
+ * False when text is not in resource_stored() form or its meta already
+ * holds a location (then it cannot be spliced).
+ */
+static bool
+answer_find_meta(const char *text, size_t len, size_t *head,
+    const char **mt, size_t *mlen)
+{
+	static const char	 loc_key[] = "\"location\":";
+	const size_t		 klen = sizeof(meta_key) - 1;
+	const char		*p;
+
+	if (!resource_answerable(text, len))
+		return false;
+	/* meta is the last member and holds no object: find it from the end. */
+	for (p = text + len - 2 - klen; p > text; p--)
+		if (*p == ',' && memcmp(p, meta_key, klen) == 0)
+			break;
+	if (p == text)
+		return false;
+	*head = (size_t)(p - text);
+	*mt = p + klen - 1;			/* meta's own text, "{...}" */
+	*mlen = len - 1 - (*head + klen - 1);
+	/*
+	 * Rendered, meta would be these very members (stored without a
+	 * location) with "location" last, so its text is kept and the
+	 * location put in.  Its members are the handlers' (resourceType,
+	 * created, lastModified, version: strings, no objects), so a key is
+	 * found by its quoted name and colon, which no string can hold
+	 * unescaped; cJSON decodes the version's value.
+	 */
+	return !(*mlen < 3 ||
+	    memmem(*mt, *mlen, loc_key, sizeof(loc_key) - 1) != NULL);
+}
+
+/*
+ * *version = meta.version of the meta text mt (mlen bytes), a new
+ * string, or left NULL when meta has none.  False when the version is
+ * not a string or memory is short.
+ */
+static bool
+answer_version(const char *mt, size_t mlen, char **version)
+{
+	static const char	 ver_key[] = "\"version\":";
+	const char		*p, *vs;
+	cJSON			*ver;
+	bool			 ok;
+
+	if ((p = memmem(mt, mlen, ver_key, sizeof(ver_key) - 1)) == NULL)
+		return true;
+	vs = p + sizeof(ver_key) - 1;
+	ver = cJSON_ParseWithLengthOpts(vs, (size_t)(mt + mlen - vs), NULL,
+	    false);
+	ok = cJSON_IsString(ver) &&
+	    (*version = strdup(ver->valuestring)) != NULL;
+	cJSON_Delete(ver);
+	return ok;
+}
+
+/*
+ * Render the caller's back-reference array backref into ref, as
+ * resource_render_core() would.  backref goes into ref->hold (moved on
+ * to ref->tail when shown); answer_ref_free() gives it back unless the
+ * answer was made.  False when memory is short.
+ */
+static bool
+answer_backref(const struct resource_type *rt, cJSON *backref,
+    struct answer_ref *ref)
+{
+	static const struct attrsel_list	 none;
+	const struct schema_attr		*a;
+
+	if (rt->backref == NULL ||
+	    (a = schema_find(rt->core, rt->backref)) == NULL ||
+	    (ref->tail = cJSON_CreateObject()) == NULL ||
+	    (ref->hold = cJSON_CreateObject()) == NULL)
+		return false;
+	cJSON_AddItemToObject(ref->hold, rt->backref, backref);
+	if (!resource_render_attr(ref->tail, rt->core, a, ref->hold,
+	    cJSON_GetObjectItemCaseSensitive(ref->hold, rt->backref), &none,
+	    &none))
+		return false;
+	if (ref->tail->child != NULL &&
+	    (ref->text = cJSON_PrintUnformatted(ref->tail)) == NULL)
+		return false;
+	ref->len = ref->text != NULL ? strlen(ref->text) : 0;
+	return true;
+}
+
+/*
+ * Free ref; given, the caller's back-reference when no answer was made,
+ * is first taken back out of it so the caller keeps it.
+ */
+static void
+answer_ref_free(const struct resource_type *rt, struct answer_ref *ref,
+    cJSON *given)
+{
+	if (given != NULL) {
+		if (ref->hold != NULL && given ==
+		    cJSON_GetObjectItemCaseSensitive(ref->hold, rt->backref))
+			cJSON_DetachItemViaPointer(ref->hold, given);
+		else if (ref->tail != NULL && given ==
+		    cJSON_GetObjectItemCaseSensitive(ref->tail, rt->backref))
+			cJSON_DetachItemViaPointer(ref->tail, given);
+	}
+	cJSON_Delete(ref->hold);
+	cJSON_Delete(ref->tail);
+	free(ref->text);
+}
+
+/*
+ * text up to meta (head bytes), ","backref, ,"meta":{members of meta
+ * (mlen bytes of text from head + klen - 1), ,"location":loc}}: a new
+ * string, NULL when memory is short.
+ */
+static char *
+answer_splice(const char *text, size_t head, size_t mlen,
+    const struct answer_ref *ref, const char *loc, size_t llen)
+{
+	const size_t	 klen = sizeof(meta_key) - 1;
+	char		*out, *o;
+
+	if ((out = malloc(head + ref->len + klen + mlen + 12 + llen + 3)) ==
+	    NULL)
+		return NULL;
+	memcpy(out, text, head);
+	o = out + head;
+	if (ref->text != NULL) {
+		*o++ = ',';
+		memcpy(o, ref->text + 1, ref->len - 2);	/* without { } */
+		o += ref->len - 2;
+	}
+	/* ,"meta":{members */
+	memcpy(o, text + head, klen - 1 + mlen - 1);
+	o += klen - 1 + mlen - 1;
+	if (loc != NULL) {
+		memcpy(o, ",\"location\":", 12);
+		o += 12;
+		memcpy(o, loc, llen);
+		o += llen;
+	}
+	memcpy(o, "}}", 3);
+	return out;
+}
+
+char *
+resource_answer(const struct resource_type *rt, const char *text,
+    size_t len, const char *id, cJSON *backref, const char *base,
+    char **version)
+{
+	struct answer_ref	 ref;
+	const char		*mt;
+	char			*url = NULL, *loc = NULL, *out = NULL;
+	size_t			 head, mlen, llen = 0;
+
+	*version = NULL;
+	memset(&ref, 0, sizeof(ref));
+	if (!answer_find_meta(text, len, &head, &mt, &mlen) ||
+	    !answer_version(mt, mlen, version))
+		goto out;
+	if ((url = resource_location(rt, id, base)) != NULL) {
+		if ((loc = json_string(url)) == NULL)
+			goto out;
+		llen = strlen(loc);
+	}
+	/* The back-reference, rendered as resource_render_core() would. */
+	if (backref != NULL && !answer_backref(rt, backref, &ref))
+		goto out;
+	out = answer_splice(text, head, mlen, &ref, loc, llen);
+out:
+	if (out == NULL) {
+		free(*version);
+		*version = NULL;
+	}
+	/* No answer: the caller keeps its back-reference. */
+	answer_ref_free(rt, &ref, out == NULL ? backref : NULL);
+	free(url);
+	free(loc);
+	return out;
+}
