@@ -91,11 +91,13 @@ struct store_txn {
 };
 
 /*
- * ... and the log written since the last checkpoint reaches CKP_LOG_KB: a
- * checkpoint writes every page changed since the last one (a page changed
- * by many writes in between only once), and recovery after a crash
- * replays at most this much log.  1 MiB made a checkpoint of every ~250
- * creates (make bench: POST /Users 3,469 -> 4,024 req/s with 16 MiB).
+ * store_checkpoint() writes one when the log written since the last
+ * checkpoint reaches CKP_LOG_KB (programs call it every CKP_COMMITS
+ * writes, store.h): a checkpoint writes every page changed since the last
+ * one (a page changed by many writes in between only once), and recovery
+ * after a crash replays at most this much log.  1 MiB made a checkpoint of
+ * every ~250 creates (make bench: POST /Users 3,469 -> 4,024 req/s with
+ * 16 MiB).
  */
 #define CKP_LOG_KB	16384
 
