@@ -486,7 +486,7 @@ store_open(struct store **out, const struct scim_config *cfg,
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->home = strdup(cfg->home)) == NULL) {
 		free(s);
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	}
 	s->lock_timeout_ms = cfg->lock_timeout_ms;
 	s->sync = cfg->sync;

@@ -105,10 +105,10 @@ store_kv_scan(struct store_txn *t, const char *tenant, const char *space,
 	enum scim_err		 rc;
 
 	if (!store_key_make(&p, tenant, space, NULL, true))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	if (from != NULL && !store_key_make(&f, tenant, space, from, false)) {
 		store_key_free(&p);
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	}
 	rc = store_walk_prefix(t, DBI_KV, &p, from != NULL ? &f : NULL, reverse,
 	    store_scan_each, &sc, err);
@@ -148,7 +148,7 @@ store_meta_put(struct store_txn *t, const char *name, const char *value,
 	enum scim_err	 rc;
 
 	if (!store_key_make(&k, name, NULL, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_rec_put(t, DBI_META, &k, value, strlen(value), 0, err);
 	store_key_free(&k);
 	return rc;

@@ -208,7 +208,7 @@ store_layout_check(struct store *s, struct scim_error *err)
 	    SCIM_OK)
 		return rc;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	while ((rc = store_run(s, move_batch, m, err)) == SCIM_OK) {
 		m->moved += m->batch;
 		memcpy(m->from, m->next, m->nextlen);

@@ -163,7 +163,7 @@ store_rec_put_json(struct store_txn *t, enum dbi d, const struct key *k,
 	char		*text;
 
 	if ((text = cJSON_PrintUnformatted(obj)) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_rec_put(t, d, k, text, strlen(text), flags, err);
 	free(text);
 	return rc;
@@ -192,7 +192,7 @@ store_key_get(struct store_txn *t, enum dbi d, const char *a, const char *b,
 
 	*out = NULL;
 	if (!store_key_make(&k, a, b, c, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_rec_get(t, d, &k, out, err);
 	store_key_free(&k);
 	return rc;
@@ -210,7 +210,7 @@ store_key_get_text(struct store_txn *t, enum dbi d, const char *a,
 	*out = NULL;
 	*len = 0;
 	if (!store_key_make(&k, a, b, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	store_dbt_set(&key, k.buf, k.len);
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
@@ -220,7 +220,7 @@ store_key_get_text(struct store_txn *t, enum dbi d, const char *a,
 	if (ret != 0)
 		return store_dberr(t, ret, store_dbdefs[d].file, err);
 	if ((*out = malloc(data.size + 1)) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	memcpy(*out, data.data, data.size);
 	(*out)[data.size] = '\0';
 	*len = data.size;
@@ -236,7 +236,7 @@ store_key_put_json(struct store_txn *t, enum dbi d, const char *a,
 	enum scim_err	 rc;
 
 	if (!store_key_make(&k, a, b, c, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_rec_put_json(t, d, &k, obj, flags, err);
 	store_key_free(&k);
 	return rc;
@@ -250,7 +250,7 @@ store_key_del(struct store_txn *t, enum dbi d, const char *a, const char *b,
 	enum scim_err	 rc;
 
 	if (!store_key_make(&k, a, b, c, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_rec_del(t, d, &k, err);
 	store_key_free(&k);
 	return rc;
@@ -320,8 +320,7 @@ store_walk_prefix(struct store_txn *t, enum dbi d, const struct key *prefix,
 		} else {
 			if ((hi = malloc(prefix->len + 1)) == NULL) {
 				c->close(c);
-				return scim_fail(err, SCIM_E_INTERNAL,
-				    "out of memory");
+				return scim_oom(err);
 			}
 			memcpy(hi, prefix->buf, prefix->len);
 			hi[prefix->len] = (char)0xff;

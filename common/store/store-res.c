@@ -85,7 +85,7 @@ name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if (rc != SCIM_E_NOT_FOUND)
 		return rc;
 	if (!store_key_make(&k, tenant, lname, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_rec_put(t, d, &k, id, strlen(id), 0, err);
 	store_key_free(&k);
 	return rc;
@@ -105,8 +105,7 @@ ext_move(struct store_txn *t, enum store_kind kind, const char *tenant,
 
 	if (oext != NULL && (ext == NULL || strcmp(ext, oext) != 0)) {
 		if (!store_key_make(&k, tenant, oext, NULL, false))
-			return scim_fail(err, SCIM_E_INTERNAL,
-			    "out of memory");
+			return scim_oom(err);
 		rc = store_rec_del_dup(t, kind_defs[kind].ext, &k, id, err);
 		store_key_free(&k);
 		if (rc != SCIM_OK)
@@ -114,8 +113,7 @@ ext_move(struct store_txn *t, enum store_kind kind, const char *tenant,
 	}
 	if (ext != NULL && (oext == NULL || strcmp(ext, oext) != 0)) {
 		if (!store_key_make(&k, tenant, ext, NULL, false))
-			return scim_fail(err, SCIM_E_INTERNAL,
-			    "out of memory");
+			return scim_oom(err);
 		rc = store_rec_put(t, kind_defs[kind].ext, &k, id, strlen(id),
 		    DB_NODUPDATA, err);
 		store_key_free(&k);
@@ -150,7 +148,7 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 	}
 	if ((lname = util_lower(name)) == NULL ||
 	    (oname != NULL && (loname = util_lower(oname)) == NULL)) {
-		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		rc = scim_oom(err);
 		goto out;
 	}
 	/* Name index: claim the new name, release the old one. */
@@ -160,8 +158,7 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 			goto out;
 		if (loname != NULL) {
 			if (!store_key_make(&k, tenant, loname, NULL, false)) {
-				rc = scim_fail(err, SCIM_E_INTERNAL,
-				    "out of memory");
+				rc = scim_oom(err);
 				goto out;
 			}
 			rc = store_rec_del(t, kind_defs[kind].name, &k, err);
@@ -173,7 +170,7 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if ((rc = ext_move(t, kind, tenant, id, oext, ext, err)) != SCIM_OK)
 		goto out;
 	if (!store_key_make(&k, tenant, id, NULL, false)) {
-		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		rc = scim_oom(err);
 		goto out;
 	}
 	rc = store_rec_put_json(t, kind_defs[kind].rec, &k, res,
@@ -281,7 +278,7 @@ store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if (name != NULL) {
 		if ((lname = util_lower(name)) == NULL ||
 		    !store_key_make(&k, tenant, lname, NULL, false)) {
-			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			rc = scim_oom(err);
 			goto out;
 		}
 		rc = store_rec_del(t, kind_defs[kind].name, &k, err);
@@ -291,7 +288,7 @@ store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
 	}
 	if (ext != NULL) {
 		if (!store_key_make(&k, tenant, ext, NULL, false)) {
-			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			rc = scim_oom(err);
 			goto out;
 		}
 		rc = store_rec_del_dup(t, kind_defs[kind].ext, &k, id, err);
@@ -305,7 +302,7 @@ store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if (rc != SCIM_OK)
 		goto out;
 	if (groups.oom) {
-		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		rc = scim_oom(err);
 		goto out;
 	}
 	for (i = 0; i < groups.n; i++)
@@ -316,7 +313,7 @@ store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
 	    (rc = store_member_clear(t, tenant, id, NULL, err)) != SCIM_OK)
 		goto out;
 	if (!store_key_make(&k, tenant, id, NULL, false)) {
-		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		rc = scim_oom(err);
 		goto out;
 	}
 	rc = store_rec_del(t, kind_defs[kind].rec, &k, err);
@@ -340,10 +337,10 @@ store_find_name(struct store_txn *t, enum store_kind kind,
 
 	id[0] = '\0';
 	if ((lname = util_lower(name)) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	if (!store_key_make(&k, tenant, lname, NULL, false)) {
 		free(lname);
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	}
 	free(lname);
 	store_dbt_set(&key, k.buf, k.len);
@@ -369,7 +366,7 @@ store_scan(struct store_txn *t, enum store_kind kind, const char *tenant,
 	enum scim_err		 rc;
 
 	if (!store_key_make(&p, tenant, NULL, NULL, true))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_walk_prefix(t, kind_defs[kind].rec, &p, NULL, false,
 	    store_scan_each, &sc, err);
 	store_key_free(&p);
@@ -385,7 +382,7 @@ struct resolve_ctx {
 };
 
 static enum scim_err
-resolve_each(struct store_txn *t, void *arg, const char *rest,
+ext_resolve_each(struct store_txn *t, void *arg, const char *rest,
     size_t restlen, const DBT *data, bool *go_on, struct scim_error *err)
 {
 	struct resolve_ctx	*rc = arg;
@@ -422,16 +419,16 @@ store_scan_external(struct store_txn *t, enum store_kind kind,
 	enum scim_err		 r;
 
 	if (!store_key_make(&p, tenant, ext, NULL, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	r = store_walk_prefix(t, kind_defs[kind].ext, &p, NULL, false,
-	    resolve_each, &rc, err);
+	    ext_resolve_each, &rc, err);
 	store_key_free(&p);
 	return r;
 }
 
 static enum scim_err
-count_each(struct store_txn *t, void *arg, const char *rest, size_t restlen,
-    const DBT *data, bool *go_on, struct scim_error *err)
+name_count_each(struct store_txn *t, void *arg, const char *rest,
+    size_t restlen, const DBT *data, bool *go_on, struct scim_error *err)
 {
 	(void)t; (void)rest; (void)restlen; (void)data; (void)go_on;
 	(void)err;
@@ -448,9 +445,9 @@ store_count(struct store_txn *t, enum store_kind kind, const char *tenant,
 
 	*n = 0;
 	if (!store_key_make(&p, tenant, NULL, NULL, true))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_walk_prefix(t, kind_defs[kind].name, &p, NULL, false,
-	    count_each, n, err);
+	    name_count_each, n, err);
 	store_key_free(&p);
 	return rc;
 }
@@ -482,7 +479,7 @@ store_page_ids(struct store_txn *t, enum store_kind kind, const char *tenant,
 	    (buf = malloc(STORE_BULK_BYTES)) == NULL) {
 		store_key_free(&p);
 		free(buf);
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	}
 	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
 		rc = store_dberr(t, ret, "cursor", err);
@@ -553,7 +550,7 @@ store_member_add(struct store_txn *t, const char *tenant, const char *gid,
 	if (rc != SCIM_OK)
 		return rc;
 	if (!store_key_make(&k, tenant, mid, gid, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_rec_put(t, memberof_dbi(t->s, type != NULL &&
 	    strcmp(type, "Group") == 0 ? STORE_GROUP : STORE_USER), &k, "", 0,
 	    0, err);
@@ -593,7 +590,7 @@ store_member_has(struct store_txn *t, const char *tenant, const char *gid,
 	if (!store_check_id(mid))
 		return SCIM_OK;
 	if (!store_key_make(&k, tenant, gid, mid, false))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	store_dbt_set(&key, k.buf, k.len);
 	store_dbt_set(&data, NULL, 0);
 	data.flags = DB_DBT_PARTIAL;	/* existence only: read no data */
@@ -618,7 +615,7 @@ store_member_scan(struct store_txn *t, const char *tenant, const char *gid,
 	enum scim_err		 rc;
 
 	if (!store_key_make(&p, tenant, gid, NULL, true))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_walk_prefix(t, DBI_MEMBERS, &p, NULL, false,
 	    store_scan_each, &sc, err);
 	store_key_free(&p);
@@ -639,12 +636,12 @@ store_member_clear(struct store_txn *t, const char *tenant, const char *gid,
 		*n = 0;
 	sc.arg = &l;
 	if (!store_key_make(&p, tenant, gid, NULL, true))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_walk_prefix(t, DBI_MEMBERS, &p, NULL, false,
 	    store_scan_each, &sc, err);
 	store_key_free(&p);
 	if (rc == SCIM_OK && l.oom)
-		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		rc = scim_oom(err);
 	for (i = 0; rc == SCIM_OK && i < l.n; i++)
 		rc = pair_del(t, tenant, gid, l.v[i], err);
 	if (rc == SCIM_OK && n != NULL)
@@ -665,7 +662,7 @@ store_memberof_scan(struct store_txn *t, enum store_kind kind,
 	if (!store_check_id(mid))
 		return SCIM_OK;
 	if (!store_key_make(&p, tenant, mid, NULL, true))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	rc = store_walk_prefix(t, memberof_dbi(t->s, kind), &p, NULL, false,
 	    store_scan_each, &sc, err);
 	store_key_free(&p);
