@@ -17,7 +17,6 @@
 #include "base/util.h"
 #include "store/store-int.h"
 
-
 /*
  * Token and group records are read on every request, so processes keep
  * what they learnt from them (token.c, crud.c) as long as no process has
