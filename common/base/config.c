@@ -118,7 +118,13 @@ config_handler(void *user, const char *section, const char *name,
 		else
 			ok = false;
 	} else if (KEY("store", "max_processes"))
-		/* Sized a table only failchk used: still read, not used. */
+		/*
+		 * Obsolete, and ignored: it sized Berkeley DB's thread
+		 * table, which only failchk used, and the store no longer
+		 * uses either.  Still ACCEPTED, with its old range checked,
+		 * so that an operator's existing scim.conf keeps loading
+		 * (etc/scim.conf and scim.conf(5) say it is no longer used).
+		 */
 		ok = util_parse_long(value, 8, 100000, &n);
 	else if (KEY("store", "lock_timeout_ms"))
 		ok = set_uint(&c->lock_timeout_ms, value, 10, 600000);

@@ -31,8 +31,8 @@ is_region(const char *path, const char *prefix, size_t plen)
  * mapped there (device and inode) and shorter.
  */
 static void
-grow(const char *path, unsigned long len, unsigned maj, unsigned min,
-    unsigned long ino)
+region_file_grow(const char *path, unsigned long len, unsigned maj,
+    unsigned min, unsigned long ino)
 {
 	struct stat	 st;
 	int		 fd;
@@ -77,7 +77,7 @@ region_hugepages(const char *home)
 			continue;
 		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 		if (strcmp(path + plen, "001") != 0)
-			grow(path, hi - lo, maj, min, ino);
+			region_file_grow(path, hi - lo, maj, min, ino);
 	}
 	fclose(f);
 }

@@ -2,6 +2,21 @@
  * The Berkeley DB 5.3 store: one transactional environment shared by every
  * FastCGI process of every program (and the command-line tools).
  *
+ * It OWNS the data home: the environment and its recovery, the gate that
+ * keeps recovery apart from transactions, DB_CONFIG and the cache size,
+ * the layout of the databases and its migrations, transactions (retries,
+ * group commit, checkpoints), and the records in them: users and groups
+ * with their name and externalId indexes, memberships, tokens by id, and
+ * key spaces it lends to other modules.
+ *
+ * It MUST NOT KNOW HTTP, filters, PATCH, the SCIM schema beyond the few
+ * attributes its indexes are keyed on (id, userName / displayName,
+ * externalId, a member's value and type), or what a token, an admin or an
+ * audit record means: those modules keep their records in a key space
+ * (store_kv_*) or in tokens.db as JSON the store only carries.  (It still
+ * words store_put()'s name clash for the client; that belongs upstairs.)
+ * Its internals are in store-int.h, for the store's own files only.
+ *
  * Every key starts with the tenant id and a NUL byte, so one tenant can
  * never reach another's records.  Databases (one file each, in the home):
  *
@@ -15,7 +30,7 @@
  *   groups_ext.db  tenant\0externalId -> id                 (duplicates)
  *   members.db     tenant\0gid\0member -> member JSON {value,type,display,...}
  *   memberof.db    tenant\0member\0gid -> "" (groups in groups; users too
- *                  in a store of layout 2, see store.c check_layout())
+ *                  in a store of layout 2, see store-layout.c)
  *   tokens.db      token id -> token JSON (tenant inside)
  *   meta.db        name -> value (schema_version, ...)
  *   kv.db          tenant\0space\0key -> value (admins, sessions, audit,
@@ -31,7 +46,7 @@
  * The environment is opened with DB_REGISTER|DB_RECOVER: full recovery
  * runs when a registered process died inside it.  Recovery and
  * transactions are kept apart by the gate, fcntl locks on <home>/scim.gate
- * (see store.c): every transaction holds it shared, every environment open
+ * (store-gate.c): every transaction holds it shared, every environment open
  * holds it alone, so no process is inside a transaction while another
  * recovers.  A process that stays inside one transaction for 5 times
  * [store] lock_timeout_ms while another waits to open the environment is
@@ -323,14 +338,6 @@ enum scim_err	 store_meta_put(struct store_txn *t, const char *name,
 		    const char *value, struct scim_error *err);
 
 /*
- * Write a checkpoint if enough log has accumulated (cheap otherwise): the
- * dirty pages go to the files, and the log before them is no longer
- * needed by recovery.  It can take a while on a busy store, so programs
- * run it between requests, when store_checkpoint_due() says enough
- * writes (CKP_COMMITS) were made since the last one, after the client
- * has its answer.
- */
-/*
  * Group commit.  With sync = full, store_run() makes every commit durable
  * (flushes the log) before it returns.  After store_defer_flush() it
  * leaves that flush to store_flush(), which one process calls once for
@@ -344,15 +351,15 @@ void		 store_defer_flush(struct store *s);
 bool		 store_unflushed(const struct store *s);
 enum scim_err	 store_flush(struct store *s, struct scim_error *err);
 
-#define CKP_COMMITS	256
 /*
- * ... and the log written since the last checkpoint reaches CKP_LOG_KB: a
- * checkpoint writes every page changed since the last one (a page changed
- * by many writes in between only once), and recovery after a crash
- * replays at most this much log.  1 MiB made a checkpoint of every ~250
- * creates (make bench: POST /Users 3,469 -> 4,024 req/s with 16 MiB).
+ * Write a checkpoint if enough log has accumulated (cheap otherwise): the
+ * dirty pages go to the files, and the log before them is no longer
+ * needed by recovery.  It can take a while on a busy store, so programs
+ * run it between requests, when store_checkpoint_due() says enough
+ * writes (CKP_COMMITS) were made since the last one, after the client
+ * has its answer.  "Enough log" is CKP_LOG_KB (store-int.h).
  */
-#define CKP_LOG_KB	16384
+#define CKP_COMMITS	256
 bool		 store_checkpoint(struct store *s);
 bool		 store_checkpoint_due(const struct store *s);
 /*

@@ -1378,6 +1378,43 @@ test_records_gen(struct store *s)
 	    (unsigned long long)g1);
 }
 
+/*
+ * Which writes move the generation is one column of the store's table of
+ * databases: groups.db and tokens.db.  A user, a membership (members.db
+ * and the user's side) and a group's delete are checked here: the first
+ * two leave it, the delete (it writes groups.db) moves it.
+ */
+static void
+test_records_gen_tables(struct store *s)
+{
+	cJSON		*u = mkuser("gen-u1", "gen.user", NULL);
+	cJSON		*g = cJSON_CreateObject();
+	uint64_t	 g0, g1;
+
+	cJSON_AddStringToObject(g, "id", "gen-g1");
+	cJSON_AddStringToObject(g, "displayName", "gen group");
+	store_records_gen(s, &g0);
+	ok(put(s, STORE_USER, "t1", u, NULL) == SCIM_OK &&
+	    store_records_gen(s, &g1) && g1 == g0, "a user write leaves the "
+	    "generation as it was");
+	ok(put(s, STORE_GROUP, "t1", g, NULL) == SCIM_OK &&
+	    store_records_gen(s, &g1) && g1 != g0, "a group write moves it "
+	    "on");
+	store_records_gen(s, &g0);
+	ok(member(s, "gen-g1", "gen-u1", true) &&
+	    store_records_gen(s, &g1) && g1 == g0, "adding a member (no "
+	    "write to groups.db) leaves it");
+	ok(del(s, STORE_GROUP, "gen-g1") == SCIM_OK &&
+	    store_records_gen(s, &g1) && g1 != g0, "deleting the group "
+	    "moves it on");
+	store_records_gen(s, &g0);
+	ok(del(s, STORE_USER, "gen-u1") == SCIM_OK &&
+	    store_records_gen(s, &g1) && g1 == g0, "deleting the user "
+	    "leaves it");
+	cJSON_Delete(u);
+	cJSON_Delete(g);
+}
+
 /* --- group commit --- */
 
 static enum scim_err
@@ -1752,6 +1789,7 @@ main(void)
 	test_concurrent(s);
 	test_kill(s);
 	test_records_gen(s);
+	test_records_gen_tables(s);
 	test_gate(s);
 	s_main = s;
 	test_stall();

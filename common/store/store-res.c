@@ -1,0 +1,671 @@
+/*
+ * Users and groups: their records, the unique name index (lower-cased
+ * userName / displayName), the externalId index, paging by name, and
+ * group membership, kept per (group, member) pair both ways: members.db
+ * from the group, and "mid is in gid" next to a user's record (layout 3,
+ * store-layout.c) or in memberof.db.  Every write keeps the indexes in
+ * step inside the caller's transaction.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <db.h>
+
+#include "base/util.h"
+#include "store/store-int.h"
+
+#define STORE_BULK_BYTES	(256 * 1024)	/* DB_MULTIPLE_KEY buffer */
+
+/* --- users and groups --- */
+
+/* The databases of each kind, and the attribute its name index keys. */
+static const struct {
+	enum dbi	 rec, name, ext;
+	const char	*name_attr;
+} kind_defs[] = {
+	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT,
+			  "userName" },
+	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT,
+			  "displayName" },
+};
+
+enum scim_err
+store_get(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *id, cJSON **out, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	*out = NULL;
+	if (!store_check_id(id) || !store_check_id(tenant))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
+	rc = store_key_get(t, kind_defs[kind].rec, tenant, id, NULL, out, err);
+	return rc;
+}
+
+enum scim_err
+store_get_raw(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *id, char **out, size_t *len, struct scim_error *err)
+{
+	*out = NULL;
+	*len = 0;
+	if (!store_check_id(id) || !store_check_id(tenant))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
+	return store_key_get_text(t, kind_defs[kind].rec, tenant, id, out, len,
+	    err);
+}
+
+/* The string member name of o, or NULL (base/json.h's gives ""). */
+static const char *
+str_or_null(const cJSON *o, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Point the lower-cased name index at id; another id there is a clash. */
+static enum scim_err
+name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *lname, const char *id, struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+	enum dbi	 d = kind_defs[kind].name;
+	char		*have;
+	size_t		 len;
+
+	rc = store_key_get_text(t, d, tenant, lname, &have, &len, err);
+	if (rc == SCIM_OK && (len != strlen(id) || memcmp(have, id, len) != 0))
+		rc = scim_fail(err, SCIM_E_UNIQUENESS,
+		    "%s \"%s\" is already taken by another %s",
+		    kind_defs[kind].name_attr, lname,
+		    kind == STORE_USER ? "user" : "group");
+	free(have);
+	if (rc != SCIM_E_NOT_FOUND)
+		return rc;
+	if (!store_key_make(&k, tenant, lname, NULL, false))
+		return scim_oom(err);
+	rc = store_rec_put(t, d, &k, id, strlen(id), 0, err);
+	store_key_free(&k);
+	return rc;
+}
+
+/*
+ * Move id's entry in the externalId index (not unique) from oext to ext;
+ * either may be NULL (none).
+ */
+static enum scim_err
+ext_move(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *id, const char *oext, const char *ext,
+    struct scim_error *err)
+{
+	struct key	 k;
+	enum scim_err	 rc;
+
+	if (oext != NULL && (ext == NULL || strcmp(ext, oext) != 0)) {
+		if (!store_key_make(&k, tenant, oext, NULL, false))
+			return scim_oom(err);
+		rc = store_rec_del_dup(t, kind_defs[kind].ext, &k, id, err);
+		store_key_free(&k);
+		if (rc != SCIM_OK)
+			return rc;
+	}
+	if (ext != NULL && (oext == NULL || strcmp(ext, oext) != 0)) {
+		if (!store_key_make(&k, tenant, ext, NULL, false))
+			return scim_oom(err);
+		rc = store_rec_put(t, kind_defs[kind].ext, &k, id, strlen(id),
+		    DB_NODUPDATA, err);
+		store_key_free(&k);
+		if (rc == SCIM_E_CONFLICT)
+			rc = SCIM_OK;
+		if (rc != SCIM_OK)
+			return rc;
+	}
+	return SCIM_OK;
+}
+
+enum scim_err
+store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const cJSON *res, const cJSON *old, struct scim_error *err)
+{
+	const char	*id = str_or_null(res, "id");
+	const char	*name = str_or_null(res, kind_defs[kind].name_attr);
+	const char	*ext = str_or_null(res, "externalId");
+	const char	*oname = NULL, *oext = NULL;
+	char		*lname = NULL, *loname = NULL;
+	struct key	 k = { NULL, 0 };
+	enum scim_err	 rc;
+
+	if (!store_check_id(id) || !store_check_id(tenant))
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "bad id");
+	if (name == NULL)
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
+		    kind_defs[kind].name_attr);
+	if (old != NULL) {
+		oname = str_or_null(old, kind_defs[kind].name_attr);
+		oext = str_or_null(old, "externalId");
+	}
+	if ((lname = util_lower(name)) == NULL ||
+	    (oname != NULL && (loname = util_lower(oname)) == NULL)) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	/* Name index: claim the new name, release the old one. */
+	if (loname == NULL || strcmp(loname, lname) != 0) {
+		if ((rc = name_claim(t, kind, tenant, lname, id, err)) !=
+		    SCIM_OK)
+			goto out;
+		if (loname != NULL) {
+			if (!store_key_make(&k, tenant, loname, NULL, false)) {
+				rc = scim_oom(err);
+				goto out;
+			}
+			rc = store_rec_del(t, kind_defs[kind].name, &k, err);
+			store_key_free(&k);
+			if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+				goto out;
+		}
+	}
+	if ((rc = ext_move(t, kind, tenant, id, oext, ext, err)) != SCIM_OK)
+		goto out;
+	if (!store_key_make(&k, tenant, id, NULL, false)) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	rc = store_rec_put_json(t, kind_defs[kind].rec, &k, res,
+	    old == NULL ? DB_NOOVERWRITE : 0, err);
+	store_key_free(&k);
+out:
+	free(lname);
+	free(loname);
+	return rc;
+}
+
+/* Collect ids from a scan into a NULL-terminated array. */
+struct idlist {
+	char	**v;
+	size_t	 n, cap;
+	bool	 oom;
+};
+
+static bool
+idlist_add(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct idlist	*l = arg;
+	char		**nv;
+
+	(void)obj; (void)keep;
+	if (l->n + 1 >= l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL) {
+			l->oom = true;
+			return false;
+		}
+		l->v = nv;
+	}
+	if ((l->v[l->n] = strdup(id)) == NULL) {
+		l->oom = true;
+		return false;
+	}
+	l->v[++l->n] = NULL;
+	return true;
+}
+
+static void
+idlist_free(struct idlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/*
+ * Where "mid is in group gid" is kept (see store_layout_check()): next to the
+ * record of a user in a store of layout 3, in memberof.db otherwise.
+ */
+static enum dbi
+memberof_dbi(const struct store *s, enum store_kind kind)
+{
+	return s->beside && kind == STORE_USER ? DBI_USERS : DBI_MEMBEROF;
+}
+
+/* Remove "mid is in group gid", for a member of either kind. */
+static enum scim_err
+memberof_del(struct store_txn *t, const char *tenant, const char *mid,
+    const char *gid, struct scim_error *err)
+{
+	enum scim_err	 rc = SCIM_E_NOT_FOUND;
+
+	if (t->s->beside)
+		rc = store_key_del(t, DBI_USERS, tenant, mid, gid, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		rc = store_key_del(t, DBI_MEMBEROF, tenant, mid, gid, err);
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
+
+/* Remove the pair (group gid, member mid) from both membership indexes. */
+static enum scim_err
+pair_del(struct store_txn *t, const char *tenant, const char *gid,
+    const char *mid, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	rc = store_key_del(t, DBI_MEMBERS, tenant, gid, mid, err);
+	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+		return rc;
+	return memberof_del(t, tenant, mid, gid, err);
+}
+
+enum scim_err
+store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *id, struct scim_error *err)
+{
+	struct idlist	 groups = { NULL, 0, 0, false };
+	cJSON		*old = NULL;
+	const char	*name, *ext;
+	char		*lname = NULL;
+	struct key	 k = { NULL, 0 };
+	enum scim_err	 rc;
+	size_t		 i;
+
+	if ((rc = store_get(t, kind, tenant, id, &old, err)) != SCIM_OK)
+		return rc;
+	name = str_or_null(old, kind_defs[kind].name_attr);
+	ext = str_or_null(old, "externalId");
+	if (name != NULL) {
+		if ((lname = util_lower(name)) == NULL ||
+		    !store_key_make(&k, tenant, lname, NULL, false)) {
+			rc = scim_oom(err);
+			goto out;
+		}
+		rc = store_rec_del(t, kind_defs[kind].name, &k, err);
+		store_key_free(&k);
+		if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+			goto out;
+	}
+	if (ext != NULL) {
+		if (!store_key_make(&k, tenant, ext, NULL, false)) {
+			rc = scim_oom(err);
+			goto out;
+		}
+		rc = store_rec_del_dup(t, kind_defs[kind].ext, &k, id, err);
+		store_key_free(&k);
+		if (rc != SCIM_OK)
+			goto out;
+	}
+	/* Leave every group this resource belongs to. */
+	rc = store_memberof_scan(t, kind, tenant, id, idlist_add, &groups,
+	    err);
+	if (rc != SCIM_OK)
+		goto out;
+	if (groups.oom) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	for (i = 0; i < groups.n; i++)
+		if ((rc = pair_del(t, tenant, groups.v[i], id, err)) !=
+		    SCIM_OK)
+			goto out;
+	if (kind == STORE_GROUP &&
+	    (rc = store_member_clear(t, tenant, id, NULL, err)) != SCIM_OK)
+		goto out;
+	if (!store_key_make(&k, tenant, id, NULL, false)) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	rc = store_rec_del(t, kind_defs[kind].rec, &k, err);
+	store_key_free(&k);
+out:
+	idlist_free(&groups);
+	free(lname);
+	cJSON_Delete(old);
+	return rc;
+}
+
+enum scim_err
+store_find_name(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *name, char *id, struct scim_error *err)
+{
+	struct key	 k;
+	DBT		 key, data;
+	char		*lname;
+	enum dbi	 d = kind_defs[kind].name;
+	int		 ret;
+
+	id[0] = '\0';
+	if ((lname = util_lower(name)) == NULL)
+		return scim_oom(err);
+	if (!store_key_make(&k, tenant, lname, NULL, false)) {
+		free(lname);
+		return scim_oom(err);
+	}
+	free(lname);
+	store_dbt_set(&key, k.buf, k.len);
+	store_dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data, 0);
+	store_key_free(&k);
+	if (ret != 0)
+		return store_dberr(t, ret, store_dbdefs[d].file, err);
+	if (data.size > STORE_ID_MAX)
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt index");
+	memcpy(id, data.data, data.size);
+	id[data.size] = '\0';
+	return SCIM_OK;
+}
+
+enum scim_err
+store_scan(struct store_txn *t, enum store_kind kind, const char *tenant,
+    store_scan_fn fn, void *arg, struct scim_error *err)
+{
+	struct store_scan_ctx	 sc = { fn, arg, false, false, true };
+	struct key		 p;
+	enum scim_err		 rc;
+
+	if (!store_key_make(&p, tenant, NULL, NULL, true))
+		return scim_oom(err);
+	rc = store_walk_prefix(t, kind_defs[kind].rec, &p, NULL, false,
+	    store_scan_each, &sc, err);
+	store_key_free(&p);
+	return rc;
+}
+
+/* Resolve ids found in an index to records, then call the scan callback. */
+struct resolve_ctx {
+	enum store_kind	 kind;
+	const char	*tenant;
+	store_scan_fn	 fn;
+	void		*arg;
+};
+
+static enum scim_err
+ext_resolve_each(struct store_txn *t, void *arg, const char *rest,
+    size_t restlen, const DBT *data, bool *go_on, struct scim_error *err)
+{
+	struct resolve_ctx	*rc = arg;
+	char			 id[STORE_ID_MAX + 1];
+	cJSON			*obj = NULL;
+	bool			 keep = false;
+	enum scim_err		 r;
+
+	(void)rest;
+	if (restlen != 0)	/* a longer key that shares the prefix */
+		return SCIM_OK;
+	if (data->size > STORE_ID_MAX)
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt index");
+	memcpy(id, data->data, data->size);
+	id[data->size] = '\0';
+	r = store_get(t, rc->kind, rc->tenant, id, &obj, err);
+	if (r == SCIM_E_NOT_FOUND)
+		return SCIM_OK;
+	if (r != SCIM_OK)
+		return r;
+	*go_on = rc->fn(rc->arg, id, obj, &keep);
+	if (!keep)
+		cJSON_Delete(obj);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_scan_external(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *ext, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	struct resolve_ctx	 rc = { kind, tenant, fn, arg };
+	struct key		 p;
+	enum scim_err		 r;
+
+	if (!store_key_make(&p, tenant, ext, NULL, false))
+		return scim_oom(err);
+	r = store_walk_prefix(t, kind_defs[kind].ext, &p, NULL, false,
+	    ext_resolve_each, &rc, err);
+	store_key_free(&p);
+	return r;
+}
+
+static enum scim_err
+name_count_each(struct store_txn *t, void *arg, const char *rest,
+    size_t restlen, const DBT *data, bool *go_on, struct scim_error *err)
+{
+	(void)t; (void)rest; (void)restlen; (void)data; (void)go_on;
+	(void)err;
+	(*(size_t *)arg)++;
+	return SCIM_OK;
+}
+
+enum scim_err
+store_count(struct store_txn *t, enum store_kind kind, const char *tenant,
+    size_t *n, struct scim_error *err)
+{
+	struct key	 p;
+	enum scim_err	 rc;
+
+	*n = 0;
+	if (!store_key_make(&p, tenant, NULL, NULL, true))
+		return scim_oom(err);
+	rc = store_walk_prefix(t, kind_defs[kind].name, &p, NULL, false,
+	    name_count_each, n, err);
+	store_key_free(&p);
+	return rc;
+}
+
+enum scim_err
+store_page_ids(struct store_txn *t, enum store_kind kind, const char *tenant,
+    size_t skip, size_t limit, size_t *total, char (*ids)[STORE_ID_MAX + 1],
+    size_t *nids, struct scim_error *err)
+{
+	DB		*db = t->s->db[kind_defs[kind].name];
+	DBC		*c = NULL;
+	DBT		 key, data;
+	struct key	 p;
+	enum scim_err	 rc = SCIM_OK;
+	size_t		 n = 0, klen, dlen;
+	void		*buf = NULL, *pos, *kp, *dp;
+	int		 ret;
+
+	/*
+	 * Count and pick the page from the name index, one small record per
+	 * resource (a few MB for 100,000 users, so it stays in the cache),
+	 * read a page of records at a time (DB_MULTIPLE_KEY).  Walking the
+	 * records themselves read the whole users.db on every listing.  The
+	 * order (by lower-cased name) is stable between requests.
+	 */
+	*total = 0;
+	*nids = 0;
+	if (!store_key_make(&p, tenant, NULL, NULL, true) ||
+	    (buf = malloc(STORE_BULK_BYTES)) == NULL) {
+		store_key_free(&p);
+		free(buf);
+		return scim_oom(err);
+	}
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
+		rc = store_dberr(t, ret, "cursor", err);
+		goto out;
+	}
+	store_dbt_set(&key, p.buf, p.len);
+	store_dbt_set(&data, buf, STORE_BULK_BYTES);
+	data.ulen = STORE_BULK_BYTES;
+	data.flags = DB_DBT_USERMEM;
+	for (ret = c->get(c, &key, &data, DB_SET_RANGE | DB_MULTIPLE_KEY);
+	    ret == 0;
+	    ret = c->get(c, &key, &data, DB_NEXT | DB_MULTIPLE_KEY)) {
+		t->s->st.steps++;
+		DB_MULTIPLE_INIT(pos, &data);
+		for (;;) {
+			DB_MULTIPLE_KEY_NEXT(pos, &data, kp, klen, dp, dlen);
+			if (pos == NULL)
+				break;
+			if (klen < p.len || memcmp(kp, p.buf, p.len) != 0)
+				goto walked;
+			n++;
+			if (n <= skip || n > skip + limit)
+				continue;
+			if (dlen > STORE_ID_MAX) {
+				rc = scim_fail(err, SCIM_E_INTERNAL,
+				    "corrupt name index");
+				goto out;
+			}
+			memcpy(ids[*nids], dp, dlen);
+			ids[(*nids)++][dlen] = '\0';
+		}
+	}
+	if (ret != DB_NOTFOUND) {
+		rc = store_dberr(t, ret,
+		    store_dbdefs[kind_defs[kind].name].file, err);
+		goto out;
+	}
+walked:
+	*total = n;
+out:
+	if (c != NULL)
+		c->close(c);
+	free(buf);
+	store_key_free(&p);
+	return rc;
+}
+
+/* --- membership --- */
+
+enum scim_err
+store_member_add(struct store_txn *t, const char *tenant, const char *gid,
+    const cJSON *member, bool *added, struct scim_error *err)
+{
+	const char	*mid = str_or_null(member, "value");
+	const char	*type = str_or_null(member, "type");
+	struct key	 k;
+	enum scim_err	 rc;
+
+	*added = false;
+	if (!store_check_id(mid))
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a member needs a \"value\" of at most %d bytes",
+		    STORE_ID_MAX);
+	rc = store_key_put_json(t, DBI_MEMBERS, tenant, gid, mid, member,
+	    DB_NOOVERWRITE, err);
+	if (rc == SCIM_E_CONFLICT)
+		return SCIM_OK;		/* already a member: no-op */
+	if (rc != SCIM_OK)
+		return rc;
+	if (!store_key_make(&k, tenant, mid, gid, false))
+		return scim_oom(err);
+	rc = store_rec_put(t, memberof_dbi(t->s, type != NULL &&
+	    strcmp(type, "Group") == 0 ? STORE_GROUP : STORE_USER), &k, "", 0,
+	    0, err);
+	store_key_free(&k);
+	if (rc == SCIM_OK)
+		*added = true;
+	return rc;
+}
+
+enum scim_err
+store_member_del(struct store_txn *t, const char *tenant, const char *gid,
+    const char *mid, bool *removed, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	*removed = false;
+	if (!store_check_id(mid))
+		return SCIM_OK;
+	rc = store_key_del(t, DBI_MEMBERS, tenant, gid, mid, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return SCIM_OK;
+	if (rc != SCIM_OK)
+		return rc;
+	*removed = true;
+	return memberof_del(t, tenant, mid, gid, err);
+}
+
+enum scim_err
+store_member_has(struct store_txn *t, const char *tenant, const char *gid,
+    const char *mid, bool *is, struct scim_error *err)
+{
+	struct key	 k;
+	DBT		 key, data;
+	int		 ret;
+
+	*is = false;
+	if (!store_check_id(mid))
+		return SCIM_OK;
+	if (!store_key_make(&k, tenant, gid, mid, false))
+		return scim_oom(err);
+	store_dbt_set(&key, k.buf, k.len);
+	store_dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;	/* existence only: read no data */
+	t->s->st.gets++;
+	ret = t->s->db[DBI_MEMBERS]->get(t->s->db[DBI_MEMBERS], t->txn, &key,
+	    &data, 0);
+	store_key_free(&k);
+	if (ret == DB_NOTFOUND)
+		return SCIM_OK;
+	if (ret != 0)
+		return store_dberr(t, ret, "members.db", err);
+	*is = true;
+	return SCIM_OK;
+}
+
+enum scim_err
+store_member_scan(struct store_txn *t, const char *tenant, const char *gid,
+    store_scan_fn fn, void *arg, struct scim_error *err)
+{
+	struct store_scan_ctx	 sc = { fn, arg, false, false, false };
+	struct key		 p;
+	enum scim_err		 rc;
+
+	if (!store_key_make(&p, tenant, gid, NULL, true))
+		return scim_oom(err);
+	rc = store_walk_prefix(t, DBI_MEMBERS, &p, NULL, false,
+	    store_scan_each, &sc, err);
+	store_key_free(&p);
+	return rc;
+}
+
+enum scim_err
+store_member_clear(struct store_txn *t, const char *tenant, const char *gid,
+    size_t *n, struct scim_error *err)
+{
+	struct store_scan_ctx	 sc = { idlist_add, NULL, true, false, false };
+	struct idlist		 l = { NULL, 0, 0, false };
+	struct key		 p;
+	enum scim_err		 rc;
+	size_t			 i;
+
+	if (n != NULL)
+		*n = 0;
+	sc.arg = &l;
+	if (!store_key_make(&p, tenant, gid, NULL, true))
+		return scim_oom(err);
+	rc = store_walk_prefix(t, DBI_MEMBERS, &p, NULL, false,
+	    store_scan_each, &sc, err);
+	store_key_free(&p);
+	if (rc == SCIM_OK && l.oom)
+		rc = scim_oom(err);
+	for (i = 0; rc == SCIM_OK && i < l.n; i++)
+		rc = pair_del(t, tenant, gid, l.v[i], err);
+	if (rc == SCIM_OK && n != NULL)
+		*n = l.n;
+	idlist_free(&l);
+	return rc;
+}
+
+enum scim_err
+store_memberof_scan(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *mid, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	struct store_scan_ctx	 sc = { fn, arg, true, false, false };
+	struct key		 p;
+	enum scim_err		 rc;
+
+	if (!store_check_id(mid))
+		return SCIM_OK;
+	if (!store_key_make(&p, tenant, mid, NULL, true))
+		return scim_oom(err);
+	rc = store_walk_prefix(t, memberof_dbi(t->s, kind), &p, NULL, false,
+	    store_scan_each, &sc, err);
+	store_key_free(&p);
+	return rc;
+}
+
