@@ -74,7 +74,7 @@ audit_query_orphans(struct store *s, const struct audit_query *base,
 	enum scim_err		 rc = SCIM_OK;
 
 	if ((*out = cJSON_CreateArray()) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	q.tenant = "";
 	q.category = "auth";
 	q.limit = ORPHAN_BATCH;
@@ -151,6 +151,6 @@ audit_query_tenant(struct store *s, const struct audit_query *q,
 	cJSON_Delete(own);
 	cJSON_Delete(orph);
 	if (*out == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+		return scim_oom(err);
 	return SCIM_OK;
 }

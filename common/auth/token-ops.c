@@ -77,8 +77,7 @@ ops_get(struct store_txn *t, void *arg, struct scim_error *err)
 		return rc;
 	oa->out = token_public(rec, oa->now);
 	cJSON_Delete(rec);
-	return oa->out ? SCIM_OK : scim_fail(err, SCIM_E_INTERNAL,
-	    "out of memory");
+	return oa->out ? SCIM_OK : scim_oom(err);
 }
 
 /*

@@ -135,7 +135,7 @@ confirm_ask(struct page_req *pr, enum token_action act, const char *id)
 	if (rc == SCIM_OK) {
 		st = token_state(rec, now);
 		if ((tk = token_public(rec, now)) == NULL)
-			rc = scim_fail(&err, SCIM_E_INTERNAL, "out of memory");
+			rc = scim_oom(&err);
 		else
 			/* On the stored copy, thrown away: a dry run. */
 			rc = token_transition(rec, act, now, 0, &err);
