@@ -150,24 +150,33 @@ token_ops_apply(struct store *s, const struct token_op *op,
 	return store_run(s, ops_apply, &o, err);
 }
 
+/* Run the read fn; its out (NULL on failure) goes to *out. */
+static enum scim_err
+ops_read(struct store *s, store_fn fn, struct ops_arg *oa, cJSON **out,
+    struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	rc = store_read(s, fn, oa, err);
+	if (rc != SCIM_OK) {
+		cJSON_Delete(oa->out);
+		oa->out = NULL;
+	}
+	*out = oa->out;
+	return rc;
+}
+
 enum scim_err
 token_ops_list(struct store *s, const char *tenant, int64_t now,
     cJSON **out, unsigned *live, struct scim_error *err)
 {
 	struct ops_arg	 oa;
-	enum scim_err	 rc;
 
 	memset(&oa, 0, sizeof(oa));
 	oa.tenant = tenant;
 	oa.now = now;
 	oa.live = live;
-	rc = store_read(s, ops_list, &oa, err);
-	if (rc != SCIM_OK) {
-		cJSON_Delete(oa.out);
-		oa.out = NULL;
-	}
-	*out = oa.out;
-	return rc;
+	return ops_read(s, ops_list, &oa, out, err);
 }
 
 enum scim_err
@@ -175,18 +184,11 @@ token_ops_get(struct store *s, const char *tenant, const char *id,
     bool public, int64_t now, cJSON **out, struct scim_error *err)
 {
 	struct ops_arg	 oa;
-	enum scim_err	 rc;
 
 	memset(&oa, 0, sizeof(oa));
 	oa.tenant = tenant;
 	oa.id = id;
 	oa.public = public;
 	oa.now = now;
-	rc = store_read(s, ops_get, &oa, err);
-	if (rc != SCIM_OK) {
-		cJSON_Delete(oa.out);
-		oa.out = NULL;
-	}
-	*out = oa.out;
-	return rc;
+	return ops_read(s, ops_get, &oa, out, err);
 }

@@ -155,44 +155,39 @@ confirm_ask(struct page_req *pr, enum token_action act, const char *id)
 	cJSON_Delete(rec);
 }
 
-/* create: a new token for the owner's tenant, shown once. */
+/*
+ * create (regen false) or regenerate old_id: a new token for the owner's
+ * tenant, left in the flash slot to be shown once.
+ */
 static void
-action_create(struct page_req *pr, const char *actor, const char *label,
-    long days)
+action_issue(struct page_req *pr, const char *actor, bool regen,
+    const char *old_id, const char *label, long days)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	char			 tok[TOKEN_LEN + 1];
 	cJSON			*rec = NULL;
+	enum scim_err		 rc;
 
-	if (token_ops_create(pr->pc->store, pr->cfg, pr->sess.tenant,
-	    label ? label : "", days * 86400, actor, tok, &rec, &err) ==
-	    SCIM_OK)
+	if (!regen)
+		rc = token_ops_create(pr->pc->store, pr->cfg, pr->sess.tenant,
+		    label ? label : "", days * 86400, actor, tok, &rec, &err);
+	else
+		rc = token_ops_regenerate(pr->pc->store, pr->cfg,
+		    pr->sess.tenant, old_id, days * 86400, actor, tok, &rec,
+		    &err);
+	if (rc != SCIM_OK && !regen)
+		flash(pr, false, NULL, "The token was not created: %s",
+		    err.detail);
+	else if (rc != SCIM_OK)
+		flash(pr, false, NULL, "The token was not "
+		    "regenerated: %s", err.detail);
+	else if (!regen)
 		flash(pr, true, tok, "Token %s created; it expires in "
 		    "%ld days.", json_str(rec, "id"), days);
 	else
-		flash(pr, false, NULL, "The token was not created: %s",
-		    err.detail);
-	explicit_bzero(tok, sizeof(tok));
-	cJSON_Delete(rec);
-}
-
-/* regenerate: a new token in place of id, which is revoked. */
-static void
-action_regenerate(struct page_req *pr, const char *actor, const char *id,
-    long days)
-{
-	struct scim_error	 err = { SCIM_OK, "" };
-	char			 tok[TOKEN_LEN + 1];
-	cJSON			*rec = NULL;
-
-	if (token_ops_regenerate(pr->pc->store, pr->cfg, pr->sess.tenant, id,
-	    days * 86400, actor, tok, &rec, &err) == SCIM_OK)
 		flash(pr, true, tok, "Token %s regenerated as %s: the "
 		    "old one is revoked. Paste the new one into Entra "
-		    "ID now.", id, json_str(rec, "id"));
-	else
-		flash(pr, false, NULL, "The token was not "
-		    "regenerated: %s", err.detail);
+		    "ID now.", old_id, json_str(rec, "id"));
 	explicit_bzero(tok, sizeof(tok));
 	cJSON_Delete(rec);
 }
@@ -261,9 +256,10 @@ page_action(struct page_req *pr)
 		confirm_ask(pr, act, id);
 		return;
 	} else if (action != NULL && strcmp(action, "create") == 0)
-		action_create(pr, actor, http_param(&pr->form, "label"), days);
+		action_issue(pr, actor, false, NULL,
+		    http_param(&pr->form, "label"), days);
 	else if (action != NULL && strcmp(action, "regenerate") == 0)
-		action_regenerate(pr, actor, id, days);
+		action_issue(pr, actor, true, id, NULL, days);
 	else if (token_action_parse(action, &act))
 		action_apply(pr, actor, act, action, id, days);
 	else
