@@ -30,6 +30,7 @@
 #include "page/page.h"
 #include "web/service.h"
 #include "auth/token.h"
+#include "auth/token-ops.h"
 #include "base/util.h"
 
 extern char **environ;
@@ -159,51 +160,24 @@ tenant_or_default(const struct cli *cl)
 
 /* --- tokens --- */
 
-struct tok_arg {
-	struct cli		*cl;
-	const char		*id;
-	cJSON			*rec;		/* in (create, regenerate) */
-	cJSON			*out;		/* out (list, show) */
-	struct token_op		 op;
-};
-
-static enum scim_err
-do_insert(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct tok_arg	*ta = arg;
-
-	return token_insert(t, ta->rec, ta->cl->cfg.max_live_tokens,
-	    &ta->cl->cfg, err);
-}
-
-static enum scim_err
-do_list(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct tok_arg	*ta = arg;
-
-	cJSON_Delete(ta->out);
-	ta->out = NULL;
-	return token_list(t, ta->cl->all ? NULL : tenant_or_default(ta->cl),
-	    util_now_usec(), &ta->out, err);
-}
+/* Every token command is one call into auth/token-ops.h, worded here. */
 
 static int
 cmd_list(struct cli *cl)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct tok_arg		 ta;
 	const cJSON		*o;
+	cJSON			*out = NULL;
 	char			 c[UTIL_TIME_LEN + 1], e[UTIL_TIME_LEN + 1];
 	char			 u[UTIL_TIME_LEN + 1];
 
-	memset(&ta, 0, sizeof(ta));
-	ta.cl = cl;
-	if (store_read(cl->store, do_list, &ta, &err) != SCIM_OK)
+	if (token_ops_list(cl->store, cl->all ? NULL : tenant_or_default(cl),
+	    util_now_usec(), &out, NULL, &err) != SCIM_OK)
 		return fail(&err, "list");
 	if (cl->json)
-		print_json(ta.out);
+		print_json(out);
 	else
-		cJSON_ArrayForEach(o, ta.out)
+		cJSON_ArrayForEach(o, out)
 			printf("%s  %-8s  %-12s  created %s  expires %s  "
 			    "last-used %s  %s\n", json_str(o, "id"),
 			    json_str(o, "status"), json_str(o, "tenant"),
@@ -211,102 +185,74 @@ cmd_list(struct cli *cl)
 			    fmt_time(json_int(o, "expires"), e, sizeof(e)),
 			    fmt_time(json_int(o, "last_used"), u, sizeof(u)),
 			    json_str(o, "label"));
-	cJSON_Delete(ta.out);
+	cJSON_Delete(out);
 	return EX_OK;
 }
 
-static enum scim_err
-do_show(struct store_txn *t, void *arg, struct scim_error *err)
+/* A token's public record (token_public()) as "name: value" lines. */
+static void
+show_text(const cJSON *tk)
 {
-	struct tok_arg	*ta = arg;
-	cJSON		*rec = NULL;
-	enum scim_err	 rc;
+	static const char *const times[] = { "created", "expires",
+	    "last_used", "renewed", "revoked_at" };
+	const cJSON	*v;
+	char		 buf[UTIL_TIME_LEN + 1];
+	size_t		 i;
 
-	cJSON_Delete(ta->out);
-	ta->out = NULL;
-	if ((rc = token_get(t, ta->cl->tenant, ta->id, &rec, err)) != SCIM_OK)
-		return rc;
-	ta->out = token_public(rec, util_now_usec());
-	cJSON_Delete(rec);
-	return ta->out ? SCIM_OK : scim_fail(err, SCIM_E_INTERNAL,
-	    "out of memory");
+	printf("id:          %s\ntenant:      %s\nlabel:       %s\n"
+	    "status:      %s\ncreated-by:  %s\n",
+	    json_str(tk, "id"),
+	    json_str(tk, "tenant"), json_str(tk, "label"),
+	    json_str(tk, "status"), json_str(tk, "created_by"));
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		if (i < 3 || json_int(tk, times[i]) != 0)
+			printf("%-12s %s\n", times[i],
+			    fmt_time(json_int(tk, times[i]), buf,
+			    sizeof(buf)));
+	if (*json_str(tk, "replaces") != '\0')
+		printf("replaces:    %s\n",
+		    json_str(tk, "replaces"));
+	printf("reminded:   ");
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(tk,
+	    "reminded"))
+		printf(" %d", (int)v->valuedouble);
+	printf("\n");
 }
 
 static int
 cmd_show(struct cli *cl, const char *id)
 {
-	static const char *const times[] = { "created", "expires",
-	    "last_used", "renewed", "revoked_at" };
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct tok_arg		 ta;
-	const cJSON		*v;
-	char			 buf[UTIL_TIME_LEN + 1];
-	size_t			 i;
+	cJSON			*out = NULL;
 
-	memset(&ta, 0, sizeof(ta));
-	ta.cl = cl;
-	ta.id = id;
-	if (store_read(cl->store, do_show, &ta, &err) != SCIM_OK)
+	if (token_ops_get(cl->store, cl->tenant, id, true, util_now_usec(),
+	    &out, &err) != SCIM_OK)
 		return fail(&err, id);
 	if (cl->json)
-		print_json(ta.out);
-	else {
-		printf("id:          %s\ntenant:      %s\nlabel:       %s\n"
-		    "status:      %s\ncreated-by:  %s\n",
-		    json_str(ta.out, "id"),
-		    json_str(ta.out, "tenant"), json_str(ta.out, "label"),
-		    json_str(ta.out, "status"), json_str(ta.out, "created_by"));
-		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
-			if (i < 3 || json_int(ta.out, times[i]) != 0)
-				printf("%-12s %s\n", times[i],
-				    fmt_time(json_int(ta.out, times[i]), buf,
-				    sizeof(buf)));
-		if (*json_str(ta.out, "replaces") != '\0')
-			printf("replaces:    %s\n",
-			    json_str(ta.out, "replaces"));
-		printf("reminded:   ");
-		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(ta.out,
-		    "reminded"))
-			printf(" %d", (int)v->valuedouble);
-		printf("\n");
-	}
-	cJSON_Delete(ta.out);
+		print_json(out);
+	else
+		show_text(out);
+	cJSON_Delete(out);
 	return EX_OK;
-}
-
-static enum scim_err
-do_apply(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	return token_apply(t, &((struct tok_arg *)arg)->op, err);
 }
 
 static int
 cmd_apply(struct cli *cl, enum token_action act, const char *id)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct tok_arg		 ta;
+	struct token_op		 op;
 
-	memset(&ta, 0, sizeof(ta));
-	ta.cl = cl;
-	ta.op.tenant = cl->tenant;
-	ta.op.id = id;
-	ta.op.act = act;
-	ta.op.ttl_sec = act == TOKEN_RENEW ? lifetime(cl) : 0;
-	ta.op.max_live = cl->cfg.max_live_tokens;
-	ta.op.actor = cl->actor;
-	ta.op.cfg = &cl->cfg;
-	if (store_run(cl->store, do_apply, &ta, &err) != SCIM_OK)
+	memset(&op, 0, sizeof(op));
+	op.tenant = cl->tenant;
+	op.id = id;
+	op.act = act;
+	op.ttl_sec = act == TOKEN_RENEW ? lifetime(cl) : 0;
+	op.max_live = cl->cfg.max_live_tokens;
+	op.actor = cl->actor;
+	op.cfg = &cl->cfg;
+	if (token_ops_apply(cl->store, &op, &err) != SCIM_OK)
 		return fail(&err, id);
 	return EX_OK;
-}
-
-static enum scim_err
-do_regen(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct tok_arg	*ta = arg;
-
-	return token_regenerate(t, ta->cl->tenant, ta->id, ta->rec,
-	    ta->cl->cfg.max_live_tokens, ta->cl->actor, &ta->cl->cfg, err);
 }
 
 /*
@@ -318,24 +264,22 @@ static int
 cmd_issue(struct cli *cl, const char *old_id)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct tok_arg		 ta;
 	char			 tok[TOKEN_LEN + 1];
-	int			 rc = EX_OK;
+	cJSON			*rec = NULL;
+	enum scim_err		 rc;
 
-	tok[0] = '\0';
-	memset(&ta, 0, sizeof(ta));
-	ta.cl = cl;
-	ta.id = old_id;
 	/* A regenerated token takes over the old one's tenant and label. */
-	if (token_new_ttl(&cl->cfg, tenant_or_default(cl), old_id ? "" :
-	    cl->label, lifetime(cl), cl->actor, tok, &ta.rec, &err) !=
-	    SCIM_OK || store_run(cl->store, old_id ? do_regen : do_insert,
-	    &ta, &err) != SCIM_OK) {
-		rc = fail(&err, old_id ? old_id : "create");
-		goto out;
-	}
+	if (old_id != NULL)
+		rc = token_ops_regenerate(cl->store, &cl->cfg, cl->tenant,
+		    old_id, lifetime(cl), cl->actor, tok, &rec, &err);
+	else
+		rc = token_ops_create(cl->store, &cl->cfg,
+		    tenant_or_default(cl), cl->label, lifetime(cl), cl->actor,
+		    tok, &rec, &err);
+	if (rc != SCIM_OK)
+		return fail(&err, old_id ? old_id : "create");
 	if (cl->json) {
-		cJSON *o = token_public(ta.rec, util_now_usec());
+		cJSON *o = token_public(rec, util_now_usec());
 
 		if (o != NULL)
 			cJSON_AddStringToObject(o, "token", tok);
@@ -343,10 +287,9 @@ cmd_issue(struct cli *cl, const char *old_id)
 		cJSON_Delete(o);
 	} else
 		printf("%s\n", tok);
-out:
 	explicit_bzero(tok, sizeof(tok));
-	cJSON_Delete(ta.rec);
-	return rc;
+	cJSON_Delete(rec);
+	return EX_OK;
 }
 
 /* --- reminders --- */

@@ -40,7 +40,6 @@
 #define AUDIT_SPACE		"audit"
 #define OUTBOX_TENANT		""
 #define OUTBOX_SPACE		"outbox"
-#define AUDIT_ID_LEN		24
 #define AUDIT_SHARDS		64	/* right edges appends spread over */
 #define SHARD_PREFIX_LEN	3	/* "s" and two hex digits */
 #define AUDIT_KEY_LEN		(SHARD_PREFIX_LEN + AUDIT_ID_LEN)

@@ -16,6 +16,13 @@
  * been sent, so a slow or failing hook never slows or fails a request;
  * `scimctl deliver` does the same from cron.
  *
+ * Reading: audit_query() (audit.c) reads one tenant's events;
+ * audit-query.c combines such reads into what a tenant's reader sees (its
+ * own events and the tenant-less refusals naming its tokens).
+ *
+ * OWNS events, their keys, the outbox and retention.  MUST NOT KNOW who
+ * reads the log or how it is shown (the admin page, scimctl).
+ *
  * An event (JSON):
  *   {"id", "time" (RFC 3339), "tenant", "type", "category" (scim, tokens,
  *    auth, admin), "actor", "target": {"id", "name"}, "outcome"
@@ -32,6 +39,8 @@
 #include "base/config.h"
 #include "base/error.h"
 #include "store/store.h"
+
+#define AUDIT_ID_LEN	24	/* 16 hex digits of usec, 8 random */
 
 /* What happened; every pointer is borrowed for the call. */
 struct audit_event {
@@ -77,6 +86,38 @@ struct audit_query {
  * Fill *out with a new JSON array of the matching events, newest first.
  */
 enum scim_err	 audit_query(struct store *s, const struct audit_query *q,
+		    cJSON **out, struct scim_error *err);
+
+/* Is s an event id (AUDIT_ID_LEN lowercase hex digits)? */
+bool		 audit_id_valid(const char *s);
+
+/*
+ * Refused requests are recorded without a tenant (the token was not
+ * accepted, so it vouches for none).  Fill *out with a new array (newest
+ * first; caller deletes) of up to want of those that match base (its
+ * tenant and category aside) and name one of tokens (a token_list()
+ * array) as their target, reading a bounded number of batches so that a
+ * flood of refusals cannot make a reader slow.  audit-query.c.
+ */
+enum scim_err	 audit_query_orphans(struct store *s,
+		    const struct audit_query *base, const cJSON *tokens,
+		    unsigned want, cJSON **out, struct scim_error *err);
+
+/*
+ * Merge two arrays of events, newest first, into a new one of at most
+ * max events (NULL on allocation failure); what is merged is detached
+ * from a and b, which the caller still deletes.
+ */
+cJSON		*audit_merge_events(cJSON *a, cJSON *b, unsigned max);
+
+/*
+ * One page of a tenant's log: audit_query(q), and when tokens is not
+ * NULL and q asks for auth events (or any category), merged with the
+ * tenant-less refusals that name one of tokens (audit_query_orphans()),
+ * at most q->limit events in all.  *out is a new array; caller deletes.
+ */
+enum scim_err	 audit_query_tenant(struct store *s,
+		    const struct audit_query *q, const cJSON *tokens,
 		    cJSON **out, struct scim_error *err);
 
 /*

@@ -25,6 +25,11 @@
  * posting only to the page itself, no framing), "Cache-Control: no-store"
  * (pages may show a secret), nosniff, no referrer and "X-Frame-Options:
  * DENY".
+ *
+ * OWNS the page's HTML, its routes, sessions' cookies and CSRF checks.
+ * MUST NOT KNOW how tokens, accounts or events are stored: it calls
+ * auth/token-ops.h, auth/admin.h and audit/audit.h.  page-int.h says
+ * which of its files does what.
  */
 #ifndef SCIM_PAGE_H
 #define SCIM_PAGE_H

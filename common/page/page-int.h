@@ -1,0 +1,114 @@
+/*
+ * What the files of the admin page share, and nothing else includes:
+ * the request every handler works with, the page's data, and the markup
+ * pieces, handlers and views each file offers the others.
+ *
+ *   page.c         one request: path, method, session, CSRF, routing
+ *   page-html.c    the buffer, markup pieces, the sign-in form, the page
+ *   page-tokens.c  token actions (with the confirmation view)
+ *   page-audit.c   the audit log view (filters, rows, paging)
+ *   page-assets.c  the inline style and script, the CSP built from them
+ *
+ * The page OWNS presentation and the request's flow; it MUST NOT KNOW how
+ * tokens are stored (auth/token-ops.h does that) or how the audit log is
+ * read (audit/audit.h).
+ */
+#ifndef SCIM_PAGE_INT_H
+#define SCIM_PAGE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth/admin.h"
+#include "page/page.h"
+
+#define PAGE_BASE_MAX	512		/* longest page path accepted */
+
+#define STR_(x)		#x
+#define STR(x)		STR_(x)		/* a number macro as a string */
+
+/* The page's one inline style and one inline script (page-assets.c). */
+extern const char	 page_style[];
+extern const char	 page_script[];
+
+/* Everything one request of the page works with. */
+struct page_req {
+	struct page_ctx		*pc;
+	const struct scim_config *cfg;
+	const struct http_req	*req;
+	struct http_resp	*resp;
+	struct http_req		 form;		/* decoded POST fields */
+	char			 base[PAGE_BASE_MAX + 1]; /* the page's own path */
+	const char		*sub;		/* "", "/login", ... */
+	struct admin_session	 sess;
+	bool			 signed_in;
+	struct page_buf		 html;
+};
+
+/* What the page shows of the signed-in tenant. */
+struct page_view {
+	const char	*tenant;
+	int64_t		 now;
+	cJSON		*tokens;	/* token_list() */
+	cJSON		*events;	/* audit_query_tenant() */
+	unsigned	 live;
+};
+
+/* The audit log's filters, from the page's query string. */
+struct page_log_filter {
+	const char	*category;	/* "scim", "tokens", "auth", "admin" */
+	const char	*target;	/* id or name, or NULL for all */
+	const char	*since_s;	/* the since value as given, if valid */
+	const char	*until_s;	/* the until value as given, if valid */
+	int64_t		 since;		/* usec, 0 = no bound */
+	int64_t		 until;		/* usec, 0 = no bound */
+	const char	*before;	/* a well-formed event id, or NULL */
+	struct page_buf	 notice;	/* why some filters were ignored */
+};
+
+/* page.c: the answer's headers and how it ends. */
+void	 page_set_cookie(struct page_req *pr, const char *name,
+	    const char *value);
+void	 page_redirect(struct page_req *pr);
+void	 page_finish(struct page_req *pr, int status);
+
+/* page-html.c: the buffer and markup pieces (values always escaped). */
+void	 page_put_n(struct page_buf *b, const char *s, size_t n);
+void	 page_hidden(struct page_buf *b, const char *name, const char *value);
+void	 page_post_form(struct page_req *pr, const char *sub, const char *cls,
+	    const char *csrf);
+void	 page_labelled_input(struct page_buf *b, const char *label,
+	    const char *type, const char *name, const char *attrs,
+	    const char *value);
+void	 page_td_text(struct page_buf *b, const char *cls, const char *text);
+void	 page_td_badge(struct page_buf *b, const char *kind, const char *text);
+void	 page_head(struct page_req *pr, const char *title);
+void	 page_foot(struct page_req *pr);
+void	 page_message(struct page_req *pr, int status, const char *title,
+	    const char *msg);
+void	 page_when(struct page_buf *b, int64_t usec);
+void	 page_token_name(struct page_buf *b, const cJSON *tk);
+
+/* page-html.c: the sign-in form, signing in and out, the page. */
+void	 page_login_form(struct page_req *pr, int status, const char *error);
+void	 page_login(struct page_req *pr);
+void	 page_logout(struct page_req *pr);
+void	 page_dashboard(struct page_req *pr);
+
+/* page-tokens.c: POST <base>/action. */
+void	 page_action(struct page_req *pr);
+
+/*
+ * page-audit.c: read the filters (f->notice is freed by the caller with
+ * page_buf_free), read one page of events into v->events, show them.
+ */
+void	 page_log_filter_read(const struct http_req *req,
+	    struct page_log_filter *f);
+enum scim_err page_log_read(struct page_req *pr, struct page_view *v,
+	    const struct page_log_filter *f, struct scim_error *err);
+void	 page_log_section(struct page_req *pr, const struct page_view *v,
+	    const struct page_log_filter *f);
+
+#endif /* SCIM_PAGE_INT_H */

@@ -1,0 +1,307 @@
+/*
+ * The one token-operation layer (auth/token-ops.h) and the audit log's
+ * query combinations (audit/audit-query.c), which the admin page and the
+ * scim-tokens command line share.  Pure functions are table-driven
+ * (audit_id_valid, audit_merge_events); the rest runs against a real
+ * Berkeley DB environment in a temporary directory: every operation's
+ * code, the token it returns, the event it leaves, and a tenant's log
+ * with the tenant-less refusals that name its tokens.
+ *
+ * scrypt runs with N=1024 here, as in test_token.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "auth/token.h"
+#include "auth/token-ops.h"
+#include "base/json.h"
+#include "base/util.h"
+#include "store/store.h"
+#include "tap.h"
+
+static struct scim_config	 cfg;
+
+/* --- pure functions --- */
+
+static void
+test_id_valid(void)
+{
+	static const struct {
+		int		 line;
+		const char	*id;
+		int		 ok;
+	} t[] = {
+		{ __LINE__, "0123456789abcdef01234567", 1 },
+		{ __LINE__, "0123456789abcdef0123456", 0 },
+		{ __LINE__, "0123456789abcdef012345678", 0 },
+		{ __LINE__, "0123456789ABCDEF01234567", 0 },
+		{ __LINE__, "0123456789abcdef0123456g", 0 },
+		{ __LINE__, "", 0 },
+	};
+	char	 name[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(name, sizeof(name), "audit_id_valid row at line %d",
+		    t[i].line);
+		is_int(audit_id_valid(t[i].id), t[i].ok, name);
+	}
+}
+
+/* An array of events {"id": ...} from a space-separated list of ids. */
+static cJSON *
+events(const char *ids)
+{
+	cJSON	*a = cJSON_CreateArray(), *e;
+	char	 buf[256], *p, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", ids);
+	for (p = strtok_r(buf, " ", &save); p != NULL;
+	    p = strtok_r(NULL, " ", &save)) {
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", p);
+		cJSON_AddItemToArray(a, e);
+	}
+	return a;
+}
+
+/* The ids of an array of events, space-separated, into buf. */
+static const char *
+ids_of(const cJSON *a, char *buf, size_t sz)
+{
+	const cJSON	*e;
+	size_t		 n = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(e, a)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? " " : "",
+		    json_str(e, "id"));
+	return buf;
+}
+
+static void
+test_merge(void)
+{
+	static const struct {
+		int		 line;
+		const char	*a, *b;
+		unsigned	 max;
+		const char	*want;
+	} t[] = {
+		{ __LINE__, "9 7 5", "8 6", 10, "9 8 7 6 5" },
+		{ __LINE__, "9 7 5", "8 6", 3, "9 8 7" },
+		{ __LINE__, "", "8 6", 10, "8 6" },
+		{ __LINE__, "9", "", 10, "9" },
+		{ __LINE__, "", "", 10, "" },
+		{ __LINE__, "5", "5", 10, "5 5" },
+		{ __LINE__, "9 8", "7", 0, "" },
+	};
+	char	 name[64], got[256];
+	cJSON	*a, *b, *m;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		a = events(t[i].a);
+		b = events(t[i].b);
+		m = audit_merge_events(a, b, t[i].max);
+		snprintf(name, sizeof(name), "audit_merge_events row at line "
+		    "%d", t[i].line);
+		is_str(ids_of(m, got, sizeof(got)), t[i].want, name);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+		cJSON_Delete(m);
+	}
+}
+
+/* --- against a store --- */
+
+/* Events of type in tenant's log naming target id. */
+static int
+count_events(struct store *s, const char *tenant, const char *type,
+    const char *id)
+{
+	struct scim_error	 err;
+	struct audit_query	 q;
+	cJSON			*a = NULL;
+	const cJSON		*e;
+	int			 n = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.tenant = tenant;
+	q.type_prefix = type;
+	q.target = id;
+	if (audit_query(s, &q, &a, &err) != SCIM_OK)
+		return -1;
+	cJSON_ArrayForEach(e, a)
+		n++;
+	cJSON_Delete(a);
+	return n;
+}
+
+static void
+test_ops(struct store *s)
+{
+	struct scim_error	 err;
+	struct token_op		 op;
+	char			 tok[TOKEN_LEN + 1], old[TOKEN_ID_HEX + 1];
+	char			 id[TOKEN_ID_HEX + 1], sec[TOKEN_SECRET_HEX + 1];
+	cJSON			*rec = NULL, *out = NULL;
+	unsigned		 live = 99;
+
+	is_int(token_ops_create(s, &cfg, "ops", "first", 30 * 86400, "t:me",
+	    tok, &rec, &err), SCIM_OK, "create: OK");
+	ok(token_parse(tok, id, sec), "create: the token is returned");
+	is_str(json_str(rec, "id"), id, "create: and its record");
+	is_str(json_str(rec, "label"), "first", "create: with its label");
+	snprintf(old, sizeof(old), "%s", id);
+	cJSON_Delete(rec);
+	is_int(count_events(s, "ops", "token.created", old), 1,
+	    "create: one token.created event");
+
+	is_int(token_ops_create(s, &cfg, "bad tenant!", "", 86400, "t:me",
+	    tok, &rec, &err), SCIM_E_INVALID_VALUE, "create: bad tenant");
+	ok(rec == NULL && tok[0] == '\0', "create: no record, no token");
+
+	is_int(token_ops_list(s, "ops", util_now_usec(), &out, &live, &err),
+	    SCIM_OK, "list: OK");
+	is_int(cJSON_GetArraySize(out), 1, "list: one token");
+	is_int(live, 1, "list: one live token");
+	cJSON_Delete(out);
+
+	is_int(token_ops_get(s, "ops", old, false, 0, &out, &err), SCIM_OK,
+	    "get: OK");
+	ok(*json_str(out, "hash") != '\0', "get: the stored record");
+	cJSON_Delete(out);
+	is_int(token_ops_get(s, NULL, old, true, util_now_usec(), &out,
+	    &err), SCIM_OK, "get public, any tenant: OK");
+	is_str(json_str(out, "status"), "Active", "get public: a status");
+	is_str(json_str(out, "hash"), "", "get public: no hash");
+	cJSON_Delete(out);
+	is_int(token_ops_get(s, "other", old, false, 0, &out, &err),
+	    SCIM_E_NOT_FOUND, "get: another tenant's token is not found");
+	ok(out == NULL, "get: nothing returned");
+
+	memset(&op, 0, sizeof(op));
+	op.tenant = "ops";
+	op.id = old;
+	op.act = TOKEN_DISABLE;
+	op.max_live = cfg.max_live_tokens;
+	op.actor = "t:me";
+	is_int(token_ops_apply(s, &op, &err), SCIM_OK, "disable: OK");
+	is_int(token_ops_apply(s, &op, &err), SCIM_E_CONFLICT,
+	    "disable twice: conflict");
+	is_int(count_events(s, "ops", "token.disabled", old), 1,
+	    "disable: one token.disabled event");
+
+	is_int(token_ops_regenerate(s, &cfg, NULL, old, 60 * 86400, "t:me",
+	    tok, &rec, &err), SCIM_OK, "regenerate, any tenant: OK");
+	ok(token_parse(tok, id, sec) && strcmp(id, old) != 0,
+	    "regenerate: a new token");
+	is_str(json_str(rec, "tenant"), "ops", "regenerate: old tenant");
+	is_str(json_str(rec, "label"), "first", "regenerate: old label");
+	is_str(json_str(rec, "replaces"), old, "regenerate: replaces old");
+	cJSON_Delete(rec);
+	is_int(token_ops_regenerate(s, &cfg, "ops", old, 86400, "t:me", tok,
+	    &rec, &err), SCIM_E_CONFLICT, "regenerate a revoked token");
+	ok(rec == NULL && tok[0] == '\0', "regenerate: no record, no token");
+
+	op.act = TOKEN_DELETE;
+	is_int(token_ops_apply(s, &op, &err), SCIM_OK, "delete: OK");
+	op.id = "0000000000000000";
+	is_int(token_ops_apply(s, &op, &err), SCIM_E_NOT_FOUND,
+	    "delete a missing token: not found");
+}
+
+/* Record a tenant-less auth.failed event naming token id. */
+static enum scim_err
+refusal_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct audit_event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = "auth.failed";
+	ev.tenant = "";
+	ev.actor = "-";
+	ev.target_id = arg;
+	ev.failure = true;
+	return audit_record(t, NULL, &ev, err);
+}
+
+static void
+test_tenant_log(struct store *s)
+{
+	struct scim_error	 err;
+	struct audit_query	 q;
+	char			 tok[TOKEN_LEN + 1], mine[TOKEN_ID_HEX + 1];
+	cJSON			*rec = NULL, *tokens = NULL, *out = NULL;
+
+	if (!ok(token_ops_create(s, &cfg, "log", "", 86400, "t:me", tok,
+	    &rec, &err) == SCIM_OK, "log: a token"))
+		return;
+	snprintf(mine, sizeof(mine), "%s", json_str(rec, "id"));
+	cJSON_Delete(rec);
+	store_run(s, refusal_fn, mine, &err);
+	store_run(s, refusal_fn, "ffffffffffffffff", &err);
+	token_ops_list(s, "log", util_now_usec(), &tokens, NULL, &err);
+
+	memset(&q, 0, sizeof(q));
+	q.tenant = "log";
+	q.limit = 10;
+	is_int(audit_query_tenant(s, &q, NULL, &out, &err), SCIM_OK,
+	    "tenant log without tokens: OK");
+	is_int(cJSON_GetArraySize(out), 1, "only the tenant's own event");
+	cJSON_Delete(out);
+	is_int(audit_query_tenant(s, &q, tokens, &out, &err), SCIM_OK,
+	    "tenant log with tokens: OK");
+	is_int(cJSON_GetArraySize(out), 2, "and the refusal naming its token");
+	is_str(json_str(cJSON_GetArrayItem(out, 0), "type"), "auth.failed",
+	    "newest first");
+	cJSON_Delete(out);
+	q.category = "tokens";
+	is_int(audit_query_tenant(s, &q, tokens, &out, &err), SCIM_OK,
+	    "category tokens: OK");
+	is_int(cJSON_GetArraySize(out), 1, "category tokens: no refusals");
+	cJSON_Delete(out);
+	q.category = NULL;
+	q.limit = 1;
+	is_int(audit_query_tenant(s, &q, tokens, &out, &err), SCIM_OK,
+	    "limit 1: OK");
+	is_int(cJSON_GetArraySize(out), 1, "limit 1: one event in all");
+	cJSON_Delete(out);
+	cJSON_Delete(tokens);
+}
+
+int
+main(void)
+{
+	struct store		*s;
+	struct scim_error	 err;
+	char			 tmpl[] = "/tmp/scim-token-ops-test-XXXXXX";
+	char			 cmd[128];
+
+	test_id_valid();
+	test_merge();
+	if (mkdtemp(tmpl) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	config_defaults(&cfg);
+	snprintf(cfg.home, sizeof(cfg.home), "%s/db", tmpl);
+	cfg.sync = STORE_SYNC_NONE;
+	cfg.scrypt_n = 1024;
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store")) {
+		printf("# %s\n", err.detail);
+		return tap_done();
+	}
+	test_ops(s);
+	test_tenant_log(s);
+	store_close(s);
+	if (getenv("SCIM_TEST_KEEP") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", tmpl);
+	}
+	return tap_done();
+}
