@@ -3,7 +3,7 @@
 #
 # In scim.conf:
 #   [audit]
-#   hook = /usr/local/libexec/scim-fcgi/hook-welcome-mail.sh
+#   hook = /usr/libexec/scim-fcgi/hook-welcome-mail.sh
 #   hook_events = scim.user.provisioned
 #
 # The event arrives as one line of JSON on standard input (see scimctl(8)).
