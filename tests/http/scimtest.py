@@ -6,8 +6,15 @@ A test file defines unittest.TestCase classes and ends with
 ``scimtest.main()``.  ``Server`` starts lighttpd from etc/lighttpd-local.conf.in
 (the same template ``./bootstrap run`` uses); when the tests run as root the
 web server and the programs run as www-data, as in production.
+
+www-data must reach the programs, and a checkout often sits where it cannot
+(under /root, or in a ``mktemp -d`` directory: mode 0700).  So the built
+programs are staged, once per test process, into a fresh directory of
+their own (``stage_programs``, mode 0755 under $TMPDIR) and CGI_BIN names
+that copy; nothing outside it and the data homes changes mode.
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -26,7 +33,29 @@ TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 TOP_BUILDDIR = os.environ.get("top_builddir") or TOP_SRCDIR
 LIGHTTPD = os.environ.get("LIGHTTPD") or shutil.which("lighttpd") or "/usr/sbin/lighttpd"
-CGI_BIN = os.path.join(TOP_BUILDDIR, "cgi-bin")
+BUILT_BIN = os.path.join(TOP_BUILDDIR, "cgi-bin")
+
+
+def stage_programs(built=BUILT_BIN):
+    """Copy every built program of built (an executable file, not an
+    object) into a fresh directory, mode 0755, that any account can reach
+    whatever the modes above the checkout; it is removed when this
+    process exits.  Returns its path.  Done even when not root, so every
+    run takes the same path."""
+    stage = tempfile.mkdtemp(prefix="scim-bin-")
+    os.chmod(stage, 0o755)
+    owner = os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(stage, True))
+    for name in sorted(os.listdir(built)) if os.path.isdir(built) else []:
+        src = os.path.join(built, name)
+        if "." in name or not os.path.isfile(src) or not os.access(src, os.X_OK):
+            continue
+        shutil.copy2(src, os.path.join(stage, name))
+        os.chmod(os.path.join(stage, name), 0o755)
+    return stage
+
+
+CGI_BIN = stage_programs()
 
 
 def free_port():
