@@ -32,8 +32,6 @@
 #include "auth/token.h"
 #include "base/util.h"
 
-extern char **environ;
-
 /* Exit statuses (scim-tokens(8), EXIT STATUS). */
 #define EX_OK		0
 #define EX_FAIL		1	/* store, configuration, mail, I/O */
@@ -562,57 +560,21 @@ out:
 
 /* --- the web face --- */
 
-static int
-serve(const char *conf, char *argv[])
+/* The admin page, plugged into the shared accept loop. */
+static void
+serve_page(struct scim_ctx *ctx, struct http_req *req,
+    const struct scim_error *read_err, struct http_resp *resp)
 {
-	struct scim_config	 cfg;
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct page_ctx		 pc;
-	struct http_req		 req;
-	struct http_resp	 resp;
-	enum scim_err		 rc;
-	char			**env0 = environ;	/* before any accept */
+	struct page_ctx	 pc = { &ctx->cfg, ctx->store };
 
-	log_init("scim-tokens", LOG_LVL_INFO);
-	if (config_load(&cfg, conf, &err) != SCIM_OK) {
-		log_err("%s", err.detail);
-		return EX_FAIL;
-	}
-	log_init("scim-tokens", (enum log_level)cfg.log_level);
-	if (service_drop_root(&cfg, &err) != SCIM_OK) {
-		log_err("%s", err.detail);
-		return EX_FAIL;
-	}
-	pc.cfg = &cfg;
-	pc.store = NULL;
-	if (store_open(&pc.store, &cfg, &err) != SCIM_OK)
-		log_err("%s", err.detail);
-	while (http_accept() >= 0) {
-		if (pc.store == NULL) {
-			if (store_open(&pc.store, &cfg, &err) != SCIM_OK) {
-				log_err("%s", err.detail);
-				pc.store = NULL;
-			}
-		}
-		memset(&resp, 0, sizeof(resp));
-		err.code = SCIM_OK;
-		err.detail[0] = '\0';
-		rc = http_req_read(&req, &cfg, &err);
-		page_serve(&pc, &req, rc != SCIM_OK ? &err : NULL, &resp);
-		http_resp_send(&resp);
-		/* The page may have shown a new token. */
-		if (resp.raw != NULL)
-			explicit_bzero(resp.raw, resp.raw_len);
-		http_resp_free(&resp);
-		http_req_free(&req);
-		if (pc.store != NULL && store_stale(pc.store)) {
-			service_renew(&pc.store, argv, env0);
-			break;
-		}
-	}
-	store_close(pc.store);
-	return EX_OK;
+	page_serve(&pc, req, read_err, resp);
 }
+
+static const struct service svc = {
+	"scim-tokens",
+	"Secret Token administration: the admin page",
+	NULL, 0, serve_page
+};
 
 int
 main(int argc, char *argv[])
@@ -631,6 +593,7 @@ main(int argc, char *argv[])
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "checkpoint", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cli		 cl;
@@ -640,6 +603,7 @@ main(int argc, char *argv[])
 	const char		*conf = NULL, *cmd;
 	long			 n;
 	int			 ch, rc, nargs;
+	bool			 checkpoint = false;
 
 	memset(&cl, 0, sizeof(cl));
 	cl.label = "";
@@ -694,14 +658,20 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("scim-tokens %s\n", PACKAGE_VERSION);
 			return EX_OK;
+		case 'K':
+			checkpoint = true;
+			break;
 		default:
 			usage(stderr);
 			return EX_USAGE;
 		}
+	/* The page's checkpoint process (see service_serve()). */
+	if (checkpoint)
+		return service_serve(&svc, conf, true, argc, argv);
 	if (optind >= argc) {
 		/* No command: the web server started us. */
 		if (getenv("GATEWAY_INTERFACE") != NULL || !isatty(0))
-			return serve(conf, argv);
+			return service_serve(&svc, conf, false, argc, argv);
 		usage(stderr);
 		return EX_USAGE;
 	}

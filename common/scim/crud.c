@@ -778,12 +778,6 @@ members_ctx_free(struct members_ctx *mc)
 
 /* --- reading --- */
 
-bool
-crud_checks_token(route_fn fn)
-{
-	return fn == crud_get || fn == crud_list || fn == crud_search;
-}
-
 /*
  * The store half of a cached bearer check, in the handler's transaction
  * (see token_check_start()); nothing when it is done or not needed.
