@@ -113,8 +113,8 @@ set_str(cJSON *o, const char *name, const char *v)
  * (a name and a value, both may be NULL) goes into "details".
  */
 static enum scim_err
-audit(struct store_txn *t, const struct scim_config *cfg, const cJSON *rec,
-    const char *type, const char *actor, const char *dname,
+token_audit(struct store_txn *t, const struct scim_config *cfg,
+    const cJSON *rec, const char *type, const char *actor, const char *dname,
     const char *dvalue, struct scim_error *err)
 {
 	struct audit_event	 ev;
@@ -325,8 +325,9 @@ insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
 	if ((rc = store_token_put(t, json_str(rec, "id"), rec, err)) != SCIM_OK)
 		return rc;
 	util_time_format(json_int(rec, "expires"), when, sizeof(when));
-	return audit(t, cfg, rec, "token.created", json_str(rec, "created_by"),
-	    replaces ? "replaces" : "expires", replaces ? replaces : when, err);
+	return token_audit(t, cfg, rec, "token.created",
+	    json_str(rec, "created_by"), replaces ? "replaces" : "expires",
+	    replaces ? replaces : when, err);
 }
 
 enum scim_err
@@ -489,8 +490,9 @@ token_apply(struct store_txn *t, const struct token_op *op,
 		rc = store_token_put(t, op->id, rec, err);
 	util_time_format(json_int(rec, "expires"), when, sizeof(when));
 	if (rc == SCIM_OK)
-		rc = audit(t, op->cfg, rec, action_events[op->act], op->actor,
-		    op->act == TOKEN_RENEW ? "expires" : NULL, when, err);
+		rc = token_audit(t, op->cfg, rec, action_events[op->act],
+		    op->actor, op->act == TOKEN_RENEW ? "expires" : NULL, when,
+		    err);
 out:
 	cJSON_Delete(rec);
 	return rc;
@@ -524,7 +526,7 @@ token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
 	    SCIM_OK ||
 	    (rc = store_token_put(t, old_id, old, err)) != SCIM_OK)
 		goto out;
-	if ((rc = audit(t, cfg, old, "token.regenerated", actor,
+	if ((rc = token_audit(t, cfg, old, "token.regenerated", actor,
 	    "regenerated_as", json_str(newrec, "id"), err)) != SCIM_OK)
 		goto out;
 	rc = insert(t, newrec, max_live, cfg, old_id, err);
@@ -679,8 +681,8 @@ token_mark_reminded(struct store_txn *t, const struct scim_config *cfg,
 		cJSON_AddItemToArray(a, cJSON_CreateNumber(days));
 		snprintf(d, sizeof(d), "%u", days);
 		if ((rc = store_token_put(t, id, rec, err)) == SCIM_OK)
-			rc = audit(t, cfg, rec, "token.expiring", "cli:remind",
-			    "days_left_threshold", d, err);
+			rc = token_audit(t, cfg, rec, "token.expiring",
+			    "cli:remind", "days_left_threshold", d, err);
 	}
 out:
 	cJSON_Delete(rec);
