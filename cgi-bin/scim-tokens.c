@@ -576,8 +576,14 @@ static const struct service svc = {
 	NULL, 0, serve_page
 };
 
-int
-main(int argc, char *argv[])
+/*
+ * Read the options into cl, *conf and *checkpoint.  Returns -1 to go on
+ * (optind at the command, if any), or the exit status (-h, -V, a bad
+ * option).
+ */
+static int
+tokens_options(int argc, char *argv[], struct cli *cl, const char **conf,
+    bool *checkpoint)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -596,61 +602,53 @@ main(int argc, char *argv[])
 		{ "checkpoint", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cli		 cl;
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct passwd		*pw;
-	enum token_action	 act;
-	const char		*conf = NULL, *cmd;
 	long			 n;
-	int			 ch, rc, nargs;
-	bool			 checkpoint = false;
+	int			 ch;
 
-	memset(&cl, 0, sizeof(cl));
-	cl.label = "";
 	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
-			conf = optarg;
+			*conf = optarg;
 			break;
 		case 't':
 			if (!token_tenant_valid(optarg))
 				return bad_option("a tenant is 1 to 64 letters, "
 				    "digits, '.', '_', '@' or '-'");
-			cl.tenant = optarg;
+			cl->tenant = optarg;
 			break;
 		case 'd':
 			if (!util_parse_long(optarg, 1, 3650, &n) ||
 			    !token_days_valid((unsigned)n))
 				return bad_option("--days must be 30, 60, 90, "
 				    "180 or 365");
-			cl.days = (unsigned)n;
+			cl->days = (unsigned)n;
 			break;
 		case 'S':
 			if (!util_parse_long(optarg, 1, 3650L * 86400,
-			    &cl.ttl_sec))
+			    &cl->ttl_sec))
 				return bad_option("--expires-in-seconds takes 1 "
 				    "to 315360000");
 			break;
 		case 'l':
-			cl.label = optarg;
+			cl->label = optarg;
 			break;
 		case 'j':
-			cl.json = true;
+			cl->json = true;
 			break;
 		case 'a':
-			cl.all = true;
+			cl->all = true;
 			break;
 		case 'n':
-			cl.dry_run = true;
+			cl->dry_run = true;
 			break;
 		case 'r':
-			cl.role = optarg;
+			cl->role = optarg;
 			break;
 		case 'e':
-			cl.email = optarg;
+			cl->email = optarg;
 			break;
 		case 'p':
-			cl.password_file = optarg;
+			cl->password_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -659,12 +657,30 @@ main(int argc, char *argv[])
 			printf("scim-tokens %s\n", PACKAGE_VERSION);
 			return EX_OK;
 		case 'K':
-			checkpoint = true;
+			*checkpoint = true;
 			break;
 		default:
 			usage(stderr);
 			return EX_USAGE;
 		}
+	return -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli		 cl;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct passwd		*pw;
+	enum token_action	 act;
+	const char		*conf = NULL, *cmd;
+	int			 rc, nargs;
+	bool			 checkpoint = false;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.label = "";
+	if ((rc = tokens_options(argc, argv, &cl, &conf, &checkpoint)) >= 0)
+		return rc;
 	/* The page's checkpoint process (see service_serve()). */
 	if (checkpoint)
 		return service_serve(&svc, conf, true, argc, argv);
