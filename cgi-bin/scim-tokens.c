@@ -562,7 +562,7 @@ out:
 
 /* The admin page, plugged into the shared accept loop. */
 static void
-serve_page(struct scim_ctx *ctx, struct http_req *req,
+tokens_page(struct scim_ctx *ctx, struct http_req *req,
     const struct scim_error *read_err, struct http_resp *resp)
 {
 	struct page_ctx	 pc = { &ctx->cfg, ctx->store };
@@ -573,7 +573,7 @@ serve_page(struct scim_ctx *ctx, struct http_req *req,
 static const struct service svc = {
 	"scim-tokens",
 	"Secret Token administration: the admin page",
-	NULL, 0, serve_page
+	NULL, 0, tokens_page
 };
 
 /*

@@ -188,7 +188,8 @@ login_failed(struct store_txn *t, void *arg, struct scim_error *err)
 		return rc;
 	snprintf(detail, sizeof(detail), "sign-in failed from %.45s (%u in a "
 	    "row)", lc->remote_addr ? lc->remote_addr : "-", lc->failures);
-	return admin_audit(t, lc->cfg, lc->acct ? json_str(lc->acct, "tenant") : "",
+	return admin_audit(t, lc->cfg,
+	    lc->acct ? json_str(lc->acct, "tenant") : "",
 	    "admin.login_failed", NULL, lc->name, true, "reason", detail,
 	    err);
 }
@@ -217,8 +218,9 @@ login_ok(struct store_txn *t, void *arg, struct scim_error *err)
 	if (rc == SCIM_OK)
 		rc = session_put(t, lc->sess, err);
 	if (rc == SCIM_OK)
-		rc = admin_audit(t, lc->cfg, lc->sess->tenant, "admin.login", NULL,
-		    lc->name, false, "remote_addr", lc->remote_addr, err);
+		rc = admin_audit(t, lc->cfg, lc->sess->tenant, "admin.login",
+		    NULL, lc->name, false, "remote_addr", lc->remote_addr,
+		    err);
 	return rc;
 }
 

@@ -248,8 +248,9 @@ admin_add(struct store_txn *t, const char *name, const char *tenant,
 	rc = store_kv_put(t, ADMIN_KV_TENANT, SP_ADMIN, name, a, err);
 	cJSON_Delete(a);
 	if (rc == SCIM_OK)
-		rc = admin_audit(t, cfg, tenant, "admin.created", actor ? actor : "",
-		    name, false, "role", admin_role_name(role), err);
+		rc = admin_audit(t, cfg, tenant, "admin.created",
+		    actor ? actor : "", name, false, "role",
+		    admin_role_name(role), err);
 	return rc;
 }
 

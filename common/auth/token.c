@@ -97,13 +97,13 @@ token_tenant_valid(const char *s)
 }
 
 static bool
-set_num(cJSON *o, const char *name, int64_t v)
+token_set_num(cJSON *o, const char *name, int64_t v)
 {
 	return json_set(o, name, cJSON_CreateNumber((double)v));
 }
 
 static bool
-set_str(cJSON *o, const char *name, const char *v)
+token_set_str(cJSON *o, const char *name, const char *v)
 {
 	return json_set(o, name, cJSON_CreateString(v));
 }
@@ -262,7 +262,7 @@ struct live_ctx {
 };
 
 static bool
-live_each(void *arg, const char *id, cJSON *obj, bool *keep)
+token_live_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
 	struct live_ctx		*lc = arg;
 	enum token_state	 st;
@@ -284,7 +284,7 @@ count_live(struct store_txn *t, const char *tenant, const char *except,
 	struct live_ctx	 lc = { tenant, except, now, 0 };
 	enum scim_err	 rc;
 
-	rc = store_token_scan(t, live_each, &lc, err);
+	rc = store_token_scan(t, token_live_each, &lc, err);
 	*n = lc.n;
 	return rc;
 }
@@ -397,7 +397,7 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
 		if (st == TOKEN_EXPIRED)
 			return scim_fail(err, SCIM_E_CONFLICT,
 			    "token %s has expired: renew it or delete it", id);
-		ok = set_str(rec, "state", "inactive");
+		ok = token_set_str(rec, "state", "inactive");
 		break;
 	case TOKEN_ENABLE:
 		if (st == TOKEN_ACTIVE)
@@ -406,7 +406,7 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
 		if (st == TOKEN_EXPIRED)
 			return scim_fail(err, SCIM_E_CONFLICT,
 			    "token %s has expired: renew it first", id);
-		ok = set_str(rec, "state", "active");
+		ok = token_set_str(rec, "state", "active");
 		break;
 	case TOKEN_RENEW:
 		if (ttl_sec <= 0 || ttl_sec > 3650LL * 86400)
@@ -414,13 +414,14 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
 			    "the lifetime must be between 1 second and 10 "
 			    "years");
 		none = cJSON_CreateArray();
-		ok = set_num(rec, "expires", token_expiry(now, ttl_sec)) &&
-		    set_num(rec, "renewed", now) &&
+		ok = token_set_num(rec, "expires",
+		    token_expiry(now, ttl_sec)) &&
+		    token_set_num(rec, "renewed", now) &&
 		    json_set(rec, "reminded", none);
 		break;
 	case TOKEN_REVOKE:
-		ok = set_str(rec, "state", "revoked") &&
-		    set_num(rec, "revoked_at", now);
+		ok = token_set_str(rec, "state", "revoked") &&
+		    token_set_num(rec, "revoked_at", now);
 		break;
 	default:
 		return scim_fail(err, SCIM_E_INTERNAL, "unknown action");
@@ -515,10 +516,10 @@ token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
 		goto out;
 	}
 	/* The new token takes over the old one's tenant and label. */
-	if (!set_str(newrec, "tenant", json_str(old, "tenant")) ||
-	    !set_str(newrec, "label", json_str(old, "label")) ||
-	    !set_str(newrec, "replaces", old_id) ||
-	    !set_str(newrec, "created_by", actor ? actor : "")) {
+	if (!token_set_str(newrec, "tenant", json_str(old, "tenant")) ||
+	    !token_set_str(newrec, "label", json_str(old, "label")) ||
+	    !token_set_str(newrec, "replaces", old_id) ||
+	    !token_set_str(newrec, "created_by", actor ? actor : "")) {
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -543,7 +544,8 @@ token_public(const cJSON *rec, int64_t now)
 	if ((o = cJSON_Duplicate(rec, 1)) == NULL)
 		return NULL;
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "hash");
-	if (!set_str(o, "status", token_state_name(token_state(rec, now)))) {
+	if (!token_set_str(o, "status",
+	    token_state_name(token_state(rec, now)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -558,7 +560,7 @@ struct list_ctx {
 };
 
 static bool
-list_each(void *arg, const char *id, cJSON *obj, bool *keep)
+token_list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
 	struct list_ctx	*lc = arg;
 	cJSON		*p;
@@ -596,7 +598,7 @@ token_list(struct store_txn *t, const char *tenant, int64_t now,
 	*out = NULL;
 	if ((lc.out = cJSON_CreateArray()) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	if ((rc = store_token_scan(t, list_each, &lc, err)) != SCIM_OK)
+	if ((rc = store_token_scan(t, token_list_each, &lc, err)) != SCIM_OK)
 		goto fail;
 	if (lc.oom) {
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");

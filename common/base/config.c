@@ -32,7 +32,7 @@ struct config_ctx {
 };
 
 static bool
-set_str(char *dst, size_t sz, const char *v)
+config_set_str(char *dst, size_t sz, const char *v)
 {
 	if (strlen(v) >= sz)
 		return false;
@@ -41,7 +41,7 @@ set_str(char *dst, size_t sz, const char *v)
 }
 
 static bool
-set_uint(unsigned *dst, const char *v, long min, long max)
+config_set_uint(unsigned *dst, const char *v, long min, long max)
 {
 	long	 n;
 
@@ -52,7 +52,7 @@ set_uint(unsigned *dst, const char *v, long min, long max)
 }
 
 static bool
-set_bool(bool *dst, const char *v)
+config_set_bool(bool *dst, const char *v)
 {
 	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
 	    strcmp(v, "1") == 0)
@@ -194,13 +194,13 @@ static const struct config_key config_keys[] = {
 #undef CF
 #undef CF_NONE
 
-/* set_choice() writes an int, or a bool by its size. */
+/* config_set_choice() writes an int, or a bool by its size. */
 _Static_assert(sizeof(enum store_sync) == sizeof(int),
     "[store] sync is set as an int");
 
 /* Set choice value v (by name, any case) into dst of size bytes. */
 static bool
-set_choice(void *dst, size_t size, const struct config_choice *ch,
+config_set_choice(void *dst, size_t size, const struct config_choice *ch,
     const char *v)
 {
 	for (; ch->name != NULL; ch++) {
@@ -226,10 +226,10 @@ config_set(struct scim_config *c, const struct config_key *k,
 
 	switch (k->kind) {
 	case CONFIG_STR:
-		ok = set_str(dst, k->size, value);
+		ok = config_set_str(dst, k->size, value);
 		break;
 	case CONFIG_UINT:
-		ok = set_uint(dst, value, k->min, k->max);
+		ok = config_set_uint(dst, value, k->min, k->max);
 		break;
 	case CONFIG_LONG:
 		ok = util_parse_long(value, k->min, k->max, dst);
@@ -239,10 +239,10 @@ config_set(struct scim_config *c, const struct config_key *k,
 			*(size_t *)dst = (size_t)n;
 		break;
 	case CONFIG_BOOL:
-		ok = set_bool(dst, value);
+		ok = config_set_bool(dst, value);
 		break;
 	case CONFIG_CHOICE:
-		ok = set_choice(dst, k->size, k->choices, value);
+		ok = config_set_choice(dst, k->size, k->choices, value);
 		break;
 	case CONFIG_UNUSED:
 		ok = util_parse_long(value, k->min, k->max, &n);

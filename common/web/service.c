@@ -135,7 +135,7 @@ route_base_url(struct scim_call *c, size_t base_len, struct scim_error *err)
  * its own).
  */
 static enum scim_err
-route(const struct service *svc, struct scim_call *c,
+route_find(const struct service *svc, struct scim_call *c,
     const struct route **out, struct scim_error *err)
 {
 	const char	*res, *rest, *method = c->req.method;
@@ -285,7 +285,7 @@ serve_route(const struct service *svc, struct scim_call *c,
 
 	if ((rc = http_req_read(&c->req, &c->ctx->cfg, err)) != SCIM_OK)
 		return rc;
-	if ((rc = route(svc, c, &r, err)) != SCIM_OK)
+	if ((rc = route_find(svc, c, &r, err)) != SCIM_OK)
 		return rc;
 	if ((rc = auth_begin(c->ctx, c, r, err)) != SCIM_OK)
 		return rc;
@@ -560,7 +560,7 @@ run_checkpointer(struct scim_ctx *ctx)
 }
 
 static void
-usage(const struct service *svc, FILE *f)
+service_usage(const struct service *svc, FILE *f)
 {
 	fprintf(f, "usage: %s [-hV] [-c file]\n"
 	    "%s\n\n"
@@ -594,7 +594,7 @@ service_main(const struct service *svc, int argc, char *argv[])
 			conf = optarg;
 			break;
 		case 'h':
-			usage(svc, stdout);
+			service_usage(svc, stdout);
 			return 0;
 		case 'V':
 			printf("%s %s\n", svc->name, PACKAGE_VERSION);
@@ -603,7 +603,7 @@ service_main(const struct service *svc, int argc, char *argv[])
 			checkpoint = true;
 			break;
 		default:
-			usage(svc, stderr);
+			service_usage(svc, stderr);
 			return 2;
 		}
 	return service_serve(svc, conf, checkpoint, argc, argv);
