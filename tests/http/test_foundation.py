@@ -287,6 +287,22 @@ class OneBatch(ScimTestCase):
         self.assertEqual(answers[2][1].get("allow"), "GET, PUT, PATCH, DELETE")
 
 
+class PageLoop(ScimTestCase):
+    """scim-tokens' page is served by the same accept loop as the SCIM
+    programs (group commit, store-ops header), not a loop of its own."""
+    server_args = {"conf_extra": "[log]\nstore_ops_header = yes\n"}
+
+    def test_page_in_the_shared_loop(self):
+        conn = self.srv.connect()
+        conn.request("GET", "/scim-tokens")
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("X-Scim-Batch"), "1")
+        self.assertIn("gets=", r.getheader("X-Scim-Store-Ops") or "")
+
+
 class Routing(ScimTestCase):
     def test_unknown_path(self):
         self.assertScimError(self.srv.get("/Users/a/b"), 404)
