@@ -142,7 +142,7 @@ static const struct route routes[] = {
 static const struct service svc = {
 	"scim-meta",
 	"SCIM discovery: /ServiceProviderConfig, /Schemas, /ResourceTypes",
-	routes, sizeof(routes) / sizeof(routes[0])
+	routes, sizeof(routes) / sizeof(routes[0]), NULL
 };
 
 int

@@ -33,8 +33,6 @@
 #include "auth/token-ops.h"
 #include "base/util.h"
 
-extern char **environ;
-
 /* Exit statuses (scim-tokens(8), EXIT STATUS). */
 #define EX_OK		0
 #define EX_FAIL		1	/* store, configuration, mail, I/O */
@@ -505,60 +503,30 @@ out:
 
 /* --- the web face --- */
 
-static int
-serve(const char *conf, char *argv[])
+/* The admin page, plugged into the shared accept loop. */
+static void
+tokens_page(struct scim_ctx *ctx, struct http_req *req,
+    const struct scim_error *read_err, struct http_resp *resp)
 {
-	struct scim_config	 cfg;
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct page_ctx		 pc;
-	struct http_req		 req;
-	struct http_resp	 resp;
-	enum scim_err		 rc;
-	char			**env0 = environ;	/* before any accept */
+	struct page_ctx	 pc = { &ctx->cfg, ctx->store };
 
-	log_init("scim-tokens", LOG_LVL_INFO);
-	if (config_load(&cfg, conf, &err) != SCIM_OK) {
-		log_err("%s", err.detail);
-		return EX_FAIL;
-	}
-	log_init("scim-tokens", (enum log_level)cfg.log_level);
-	if (service_drop_root(&cfg, &err) != SCIM_OK) {
-		log_err("%s", err.detail);
-		return EX_FAIL;
-	}
-	pc.cfg = &cfg;
-	pc.store = NULL;
-	if (store_open(&pc.store, &cfg, &err) != SCIM_OK)
-		log_err("%s", err.detail);
-	while (http_accept() >= 0) {
-		if (pc.store == NULL) {
-			if (store_open(&pc.store, &cfg, &err) != SCIM_OK) {
-				log_err("%s", err.detail);
-				pc.store = NULL;
-			}
-		}
-		memset(&resp, 0, sizeof(resp));
-		err.code = SCIM_OK;
-		err.detail[0] = '\0';
-		rc = http_req_read(&req, &cfg, &err);
-		page_serve(&pc, &req, rc != SCIM_OK ? &err : NULL, &resp);
-		http_resp_send(&resp);
-		/* The page may have shown a new token. */
-		if (resp.raw != NULL)
-			explicit_bzero(resp.raw, resp.raw_len);
-		http_resp_free(&resp);
-		http_req_free(&req);
-		if (pc.store != NULL && store_stale(pc.store)) {
-			service_renew(&pc.store, argv, env0);
-			break;
-		}
-	}
-	store_close(pc.store);
-	return EX_OK;
+	page_serve(&pc, req, read_err, resp);
 }
 
-int
-main(int argc, char *argv[])
+static const struct service svc = {
+	"scim-tokens",
+	"Secret Token administration: the admin page",
+	NULL, 0, tokens_page
+};
+
+/*
+ * Read the options into cl, *conf and *checkpoint.  Returns -1 to go on
+ * (optind at the command, if any), or the exit status (-h, -V, a bad
+ * option).
+ */
+static int
+tokens_options(int argc, char *argv[], struct cli *cl, const char **conf,
+    bool *checkpoint)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -574,62 +542,56 @@ main(int argc, char *argv[])
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "checkpoint", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cli		 cl;
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct passwd		*pw;
-	enum token_action	 act;
-	const char		*conf = NULL, *cmd;
 	long			 n;
-	int			 ch, rc, nargs;
+	int			 ch;
 
-	memset(&cl, 0, sizeof(cl));
-	cl.label = "";
 	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
-			conf = optarg;
+			*conf = optarg;
 			break;
 		case 't':
 			if (!token_tenant_valid(optarg))
 				return bad_option("a tenant is 1 to 64 letters, "
 				    "digits, '.', '_', '@' or '-'");
-			cl.tenant = optarg;
+			cl->tenant = optarg;
 			break;
 		case 'd':
 			if (!util_parse_long(optarg, 1, 3650, &n) ||
 			    !token_days_valid((unsigned)n))
 				return bad_option("--days must be 30, 60, 90, "
 				    "180 or 365");
-			cl.days = (unsigned)n;
+			cl->days = (unsigned)n;
 			break;
 		case 'S':
 			if (!util_parse_long(optarg, 1, 3650L * 86400,
-			    &cl.ttl_sec))
+			    &cl->ttl_sec))
 				return bad_option("--expires-in-seconds takes 1 "
 				    "to 315360000");
 			break;
 		case 'l':
-			cl.label = optarg;
+			cl->label = optarg;
 			break;
 		case 'j':
-			cl.json = true;
+			cl->json = true;
 			break;
 		case 'a':
-			cl.all = true;
+			cl->all = true;
 			break;
 		case 'n':
-			cl.dry_run = true;
+			cl->dry_run = true;
 			break;
 		case 'r':
-			cl.role = optarg;
+			cl->role = optarg;
 			break;
 		case 'e':
-			cl.email = optarg;
+			cl->email = optarg;
 			break;
 		case 'p':
-			cl.password_file = optarg;
+			cl->password_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -637,14 +599,38 @@ main(int argc, char *argv[])
 		case 'V':
 			printf("scim-tokens %s\n", PACKAGE_VERSION);
 			return EX_OK;
+		case 'K':
+			*checkpoint = true;
+			break;
 		default:
 			usage(stderr);
 			return EX_USAGE;
 		}
+	return -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli		 cl;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct passwd		*pw;
+	enum token_action	 act;
+	const char		*conf = NULL, *cmd;
+	int			 rc, nargs;
+	bool			 checkpoint = false;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.label = "";
+	if ((rc = tokens_options(argc, argv, &cl, &conf, &checkpoint)) >= 0)
+		return rc;
+	/* The page's checkpoint process (see service_serve()). */
+	if (checkpoint)
+		return service_serve(&svc, conf, true, argc, argv);
 	if (optind >= argc) {
 		/* No command: the web server started us. */
 		if (getenv("GATEWAY_INTERFACE") != NULL || !isatty(0))
-			return serve(conf, argv);
+			return service_serve(&svc, conf, false, argc, argv);
 		usage(stderr);
 		return EX_USAGE;
 	}

@@ -5,10 +5,10 @@
 #include "scim/crud.h"
 
 static const struct route routes[] = {
-	{ "GET", "Users", ROUTE_LIST, crud_list, 0 },
+	{ "GET", "Users", ROUTE_LIST, crud_list, ROUTE_AUTH_TXN },
 	{ "POST", "Users", ROUTE_LIST, crud_create, 0 },
-	{ "POST", "Users", ROUTE_SEARCH, crud_search, 0 },
-	{ "GET", "Users", ROUTE_ITEM, crud_get, 0 },
+	{ "POST", "Users", ROUTE_SEARCH, crud_search, ROUTE_AUTH_TXN },
+	{ "GET", "Users", ROUTE_ITEM, crud_get, ROUTE_AUTH_TXN },
 	{ "PUT", "Users", ROUTE_ITEM, crud_replace, 0 },
 	{ "PATCH", "Users", ROUTE_ITEM, crud_patch, 0 },
 	{ "DELETE", "Users", ROUTE_ITEM, crud_delete, 0 },
@@ -17,7 +17,7 @@ static const struct route routes[] = {
 static const struct service svc = {
 	"scim-users",
 	"SCIM 2.0 /Users endpoint (create, read, query, replace, patch, delete)",
-	routes, sizeof(routes) / sizeof(routes[0])
+	routes, sizeof(routes) / sizeof(routes[0]), NULL
 };
 
 int

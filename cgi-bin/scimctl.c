@@ -87,8 +87,19 @@ cmd_audit(struct store *s, struct audit_query *q)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asked for. */
+struct ctl_opts {
+	const char		*conf;		/* -c, or NULL */
+	struct audit_query	 q;		/* audit (and prune's tenant) */
+	long			 max;		/* deliver --max */
+};
+
+/*
+ * Read the options into o.  Returns -1 to go on (optind at the
+ * command), or the exit status (-h, -V, a bad option).
+ */
+static int
+ctl_options(int argc, char *argv[], struct ctl_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -104,30 +115,24 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct scim_config	 cfg;
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct audit_query	 q;
-	struct audit_prune_stats ps;
-	struct store		*s = NULL;
-	const char		*conf = NULL, *cmd;
-	unsigned		 failed, done;
-	long			 n, max = 1000;
-	int			 ch, rc = 2;
+	long			 n;
+	int			 ch;
 
-	memset(&q, 0, sizeof(q));
-	q.tenant = "default";
-	q.limit = 1000;
+	memset(o, 0, sizeof(*o));
+	o->q.tenant = "default";
+	o->q.limit = 1000;
+	o->max = 1000;
 	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
 		switch (ch) {
-		case 'c': conf = optarg; break;
-		case 't': q.tenant = optarg; break;
-		case 'C': q.category = optarg; break;
-		case 'T': q.type_prefix = optarg; break;
-		case 'g': q.target = optarg; break;
+		case 'c': o->conf = optarg; break;
+		case 't': o->q.tenant = optarg; break;
+		case 'C': o->q.category = optarg; break;
+		case 'T': o->q.type_prefix = optarg; break;
+		case 'g': o->q.target = optarg; break;
 		case 's':
 		case 'u':
 			if (!lex_when(optarg, false, util_now_usec(),
-			    ch == 's' ? &q.since : &q.until)) {
+			    ch == 's' ? &o->q.since : &o->q.until)) {
 				fprintf(stderr, "scimctl: bad time: %s\n",
 				    optarg);
 				return 2;
@@ -140,9 +145,9 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			if (ch == 'l')
-				q.limit = (unsigned)n;
+				o->q.limit = (unsigned)n;
 			else
-				max = n;
+				o->max = n;
 			break;
 		case 'h':
 			usage(stdout);
@@ -154,6 +159,48 @@ main(int argc, char *argv[])
 			usage(stderr);
 			return 2;
 		}
+	return -1;
+}
+
+/* deliver: hand up to max waiting events to the hook. */
+static int
+cmd_deliver(struct store *s, const struct scim_config *cfg, long max)
+{
+	unsigned	 failed, done;
+
+	done = audit_deliver(s, cfg, (unsigned)max, &failed);
+	printf("%u delivered, %u failed\n", done, failed);
+	return failed ? 1 : 0;
+}
+
+/* prune: delete tenant's events older than the retention. */
+static int
+cmd_prune(struct store *s, const struct scim_config *cfg, const char *tenant)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct audit_prune_stats ps;
+	int			 rc;
+
+	rc = audit_prune(s, cfg, tenant, &ps, &err) == SCIM_OK ? 0 : 1;
+	printf("pruned %lu event%s in %lu transaction%s\n", ps.events,
+	    ps.events == 1 ? "" : "s", ps.txns, ps.txns == 1 ? "" : "s");
+	if (rc != 0)
+		fprintf(stderr, "scimctl: prune: %s\n", err.detail);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl_opts		 o;
+	struct scim_config	 cfg;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct store		*s = NULL;
+	const char		*cmd;
+	int			 rc;
+
+	if ((rc = ctl_options(argc, argv, &o)) >= 0)
+		return rc;
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return 2;
@@ -165,27 +212,18 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	log_init("scimctl", LOG_LVL_WARN);
-	if (config_load(&cfg, conf, &err) != SCIM_OK ||
+	if (config_load(&cfg, o.conf, &err) != SCIM_OK ||
 	    service_drop_root(&cfg, &err) != SCIM_OK ||
 	    store_open(&s, &cfg, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return 1;
 	}
 	if (strcmp(cmd, "audit") == 0)
-		rc = cmd_audit(s, &q);
-	else if (strcmp(cmd, "deliver") == 0) {
-		done = audit_deliver(s, &cfg, (unsigned)max, &failed);
-		printf("%u delivered, %u failed\n", done, failed);
-		rc = failed ? 1 : 0;
-	} else {
-		rc = audit_prune(s, &cfg, q.tenant, &ps, &err) == SCIM_OK ?
-		    0 : 1;
-		printf("pruned %lu event%s in %lu transaction%s\n", ps.events,
-		    ps.events == 1 ? "" : "s", ps.txns,
-		    ps.txns == 1 ? "" : "s");
-		if (rc != 0)
-			fprintf(stderr, "scimctl: prune: %s\n", err.detail);
-	}
+		rc = cmd_audit(s, &o.q);
+	else if (strcmp(cmd, "deliver") == 0)
+		rc = cmd_deliver(s, &cfg, o.max);
+	else
+		rc = cmd_prune(s, &cfg, o.q.tenant);
 	store_close(s);
 	return rc;
 }

@@ -28,6 +28,13 @@
  * (REMOTE_USER) replaces the password form: [admin] remote_user_roles
  * maps users to roles ("alice:owner bob:admin carol:owner@acme"); a
  * session is still made, to carry the CSRF token.
+ *
+ * Files: admin.c (accounts, passwords), admin-session.c (sign-in,
+ * sessions, CSRF), admin-flash.c (the one-time slot), admin-remind.c
+ * (expiry reminders); admin-int.h holds what they share.
+ * Owns: the admin, login and session key spaces.  Must not know: HTTP,
+ * cookies and HTML (the page, common/page), how a bearer token is
+ * checked (token-auth.c).
  */
 #ifndef SCIM_ADMIN_H
 #define SCIM_ADMIN_H

@@ -1,6 +1,7 @@
 /*
- * Secret Tokens: format, hashing, record, lifecycle, reminders, events
- * and the cached bearer check.  See token.h for the formats.
+ * Secret Tokens: format, hashing, record, lifecycle, listing, reminders
+ * and the events each change leaves.  See token.h for the formats; the
+ * bearer check is in token-auth.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #include <libscrypt.h>
 #include <unictype.h>
 #include <unistr.h>
-#include <nettle/sha2.h>
 
 #include "audit/audit.h"
 #include "base/json.h"
@@ -19,26 +19,6 @@
 #include "auth/token.h"
 #include "base/util.h"
 
-/* Per-process cache of verified tokens, keyed by token id. */
-#define TOKEN_CACHE_SLOTS	32
-
-struct token_cache_ent {
-	char		 id[TOKEN_ID_HEX + 1];	/* "" = free */
-	uint8_t		 digest[SHA256_DIGEST_SIZE]; /* of the whole token */
-	int64_t		 last_used;		/* newest value seen or written */
-	char		 tenant[STORE_ID_MAX + 1]; /* the record's (never
-						   changes for an id) */
-	char		*raw;			/* record bytes last found
-						   active, or NULL */
-	size_t		 raw_len;
-	int64_t		 expires;		/* of that record */
-	uint64_t	 gen;			/* store_records_gen() then */
-	bool		 gen_ok;
-	int64_t		 gen_at;		/* when it was read */
-};
-
-static struct token_cache_ent	 cache[TOKEN_CACHE_SLOTS];
-static unsigned			 cache_next;	/* round-robin victim */
 static uint64_t			 scrypt_runs;
 
 /* Reminder thresholds in days, smallest first. */
@@ -117,13 +97,13 @@ token_tenant_valid(const char *s)
 }
 
 static bool
-set_num(cJSON *o, const char *name, int64_t v)
+token_set_num(cJSON *o, const char *name, int64_t v)
 {
 	return json_set(o, name, cJSON_CreateNumber((double)v));
 }
 
 static bool
-set_str(cJSON *o, const char *name, const char *v)
+token_set_str(cJSON *o, const char *name, const char *v)
 {
 	return json_set(o, name, cJSON_CreateString(v));
 }
@@ -133,8 +113,8 @@ set_str(cJSON *o, const char *name, const char *v)
  * (a name and a value, both may be NULL) goes into "details".
  */
 static enum scim_err
-audit(struct store_txn *t, const struct scim_config *cfg, const cJSON *rec,
-    const char *type, const char *actor, const char *dname,
+token_audit(struct store_txn *t, const struct scim_config *cfg,
+    const cJSON *rec, const char *type, const char *actor, const char *dname,
     const char *dvalue, struct scim_error *err)
 {
 	struct audit_event	 ev;
@@ -282,7 +262,7 @@ struct live_ctx {
 };
 
 static bool
-live_each(void *arg, const char *id, cJSON *obj, bool *keep)
+token_live_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
 	struct live_ctx		*lc = arg;
 	enum token_state	 st;
@@ -304,7 +284,7 @@ count_live(struct store_txn *t, const char *tenant, const char *except,
 	struct live_ctx	 lc = { tenant, except, now, 0 };
 	enum scim_err	 rc;
 
-	rc = store_token_scan(t, live_each, &lc, err);
+	rc = store_token_scan(t, token_live_each, &lc, err);
 	*n = lc.n;
 	return rc;
 }
@@ -345,8 +325,9 @@ insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
 	if ((rc = store_token_put(t, json_str(rec, "id"), rec, err)) != SCIM_OK)
 		return rc;
 	util_time_format(json_int(rec, "expires"), when, sizeof(when));
-	return audit(t, cfg, rec, "token.created", json_str(rec, "created_by"),
-	    replaces ? "replaces" : "expires", replaces ? replaces : when, err);
+	return token_audit(t, cfg, rec, "token.created",
+	    json_str(rec, "created_by"), replaces ? "replaces" : "expires",
+	    replaces ? replaces : when, err);
 }
 
 enum scim_err
@@ -416,7 +397,7 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
 		if (st == TOKEN_EXPIRED)
 			return scim_fail(err, SCIM_E_CONFLICT,
 			    "token %s has expired: renew it or delete it", id);
-		ok = set_str(rec, "state", "inactive");
+		ok = token_set_str(rec, "state", "inactive");
 		break;
 	case TOKEN_ENABLE:
 		if (st == TOKEN_ACTIVE)
@@ -425,7 +406,7 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
 		if (st == TOKEN_EXPIRED)
 			return scim_fail(err, SCIM_E_CONFLICT,
 			    "token %s has expired: renew it first", id);
-		ok = set_str(rec, "state", "active");
+		ok = token_set_str(rec, "state", "active");
 		break;
 	case TOKEN_RENEW:
 		if (ttl_sec <= 0 || ttl_sec > 3650LL * 86400)
@@ -433,13 +414,14 @@ token_transition(cJSON *rec, enum token_action act, int64_t now,
 			    "the lifetime must be between 1 second and 10 "
 			    "years");
 		none = cJSON_CreateArray();
-		ok = set_num(rec, "expires", token_expiry(now, ttl_sec)) &&
-		    set_num(rec, "renewed", now) &&
+		ok = token_set_num(rec, "expires",
+		    token_expiry(now, ttl_sec)) &&
+		    token_set_num(rec, "renewed", now) &&
 		    json_set(rec, "reminded", none);
 		break;
 	case TOKEN_REVOKE:
-		ok = set_str(rec, "state", "revoked") &&
-		    set_num(rec, "revoked_at", now);
+		ok = token_set_str(rec, "state", "revoked") &&
+		    token_set_num(rec, "revoked_at", now);
 		break;
 	default:
 		return scim_fail(err, SCIM_E_INTERNAL, "unknown action");
@@ -509,8 +491,9 @@ token_apply(struct store_txn *t, const struct token_op *op,
 		rc = store_token_put(t, op->id, rec, err);
 	util_time_format(json_int(rec, "expires"), when, sizeof(when));
 	if (rc == SCIM_OK)
-		rc = audit(t, op->cfg, rec, action_events[op->act], op->actor,
-		    op->act == TOKEN_RENEW ? "expires" : NULL, when, err);
+		rc = token_audit(t, op->cfg, rec, action_events[op->act],
+		    op->actor, op->act == TOKEN_RENEW ? "expires" : NULL, when,
+		    err);
 out:
 	cJSON_Delete(rec);
 	return rc;
@@ -533,10 +516,10 @@ token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
 		goto out;
 	}
 	/* The new token takes over the old one's tenant and label. */
-	if (!set_str(newrec, "tenant", json_str(old, "tenant")) ||
-	    !set_str(newrec, "label", json_str(old, "label")) ||
-	    !set_str(newrec, "replaces", old_id) ||
-	    !set_str(newrec, "created_by", actor ? actor : "")) {
+	if (!token_set_str(newrec, "tenant", json_str(old, "tenant")) ||
+	    !token_set_str(newrec, "label", json_str(old, "label")) ||
+	    !token_set_str(newrec, "replaces", old_id) ||
+	    !token_set_str(newrec, "created_by", actor ? actor : "")) {
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -544,7 +527,7 @@ token_regenerate(struct store_txn *t, const char *tenant, const char *old_id,
 	    SCIM_OK ||
 	    (rc = store_token_put(t, old_id, old, err)) != SCIM_OK)
 		goto out;
-	if ((rc = audit(t, cfg, old, "token.regenerated", actor,
+	if ((rc = token_audit(t, cfg, old, "token.regenerated", actor,
 	    "regenerated_as", json_str(newrec, "id"), err)) != SCIM_OK)
 		goto out;
 	rc = insert(t, newrec, max_live, cfg, old_id, err);
@@ -561,7 +544,8 @@ token_public(const cJSON *rec, int64_t now)
 	if ((o = cJSON_Duplicate(rec, 1)) == NULL)
 		return NULL;
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "hash");
-	if (!set_str(o, "status", token_state_name(token_state(rec, now)))) {
+	if (!token_set_str(o, "status",
+	    token_state_name(token_state(rec, now)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -576,7 +560,7 @@ struct list_ctx {
 };
 
 static bool
-list_each(void *arg, const char *id, cJSON *obj, bool *keep)
+token_list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
 	struct list_ctx	*lc = arg;
 	cJSON		*p;
@@ -614,7 +598,7 @@ token_list(struct store_txn *t, const char *tenant, int64_t now,
 	*out = NULL;
 	if ((lc.out = cJSON_CreateArray()) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	if ((rc = store_token_scan(t, list_each, &lc, err)) != SCIM_OK)
+	if ((rc = store_token_scan(t, token_list_each, &lc, err)) != SCIM_OK)
 		goto fail;
 	if (lc.oom) {
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
@@ -699,325 +683,12 @@ token_mark_reminded(struct store_txn *t, const struct scim_config *cfg,
 		cJSON_AddItemToArray(a, cJSON_CreateNumber(days));
 		snprintf(d, sizeof(d), "%u", days);
 		if ((rc = store_token_put(t, id, rec, err)) == SCIM_OK)
-			rc = audit(t, cfg, rec, "token.expiring", "cli:remind",
-			    "days_left_threshold", d, err);
+			rc = token_audit(t, cfg, rec, "token.expiring",
+			    "cli:remind", "days_left_threshold", d, err);
 	}
 out:
 	cJSON_Delete(rec);
 	return rc;
-}
-
-/* --- the bearer check --- */
-
-struct check_ctx {
-	const char	*id;
-	cJSON		*rec;		/* out: the record */
-};
-
-static enum scim_err
-check_read(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct check_ctx	*cc = arg;
-
-	cJSON_Delete(cc->rec);
-	cc->rec = NULL;
-	return store_token_get(t, cc->id, &cc->rec, err);
-}
-
-struct touch_ctx {
-	const char	*id;
-	int64_t		 now;
-};
-
-static enum scim_err
-check_touch(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct touch_ctx	*tc = arg;
-	cJSON			*rec = NULL;
-	enum scim_err		 rc;
-
-	if ((rc = store_token_get(t, tc->id, &rec, err)) != SCIM_OK)
-		return rc;
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "last_used");
-	cJSON_AddNumberToObject(rec, "last_used", (double)tc->now);
-	rc = store_token_put(t, tc->id, rec, err);
-	cJSON_Delete(rec);
-	return rc;
-}
-
-static struct token_cache_ent *
-cache_find(const char *id)
-{
-	unsigned	 i;
-
-	for (i = 0; i < TOKEN_CACHE_SLOTS; i++)
-		if (strcmp(cache[i].id, id) == 0)
-			return &cache[i];
-	return NULL;
-}
-
-/*
- * Split "Bearer <token>" into the token, its id and its secret; every
- * failure is SCIM_E_UNAUTHORIZED.
- */
-static enum scim_err
-check_header(const char *authorization, const char **tok, char *id,
-    char *secret, struct scim_error *err)
-{
-	const char	*p;
-
-	if (authorization == NULL || *authorization == '\0')
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "an Authorization: Bearer token is required");
-	if (strncasecmp(authorization, "Bearer ", 7) != 0)
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the Authorization header must use the Bearer scheme");
-	for (p = authorization + 7; *p == ' '; p++)
-		continue;
-	if (!token_parse(p, id, secret))
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is not a valid scim-fcgi token");
-	*tok = p;
-	return SCIM_OK;
-}
-
-/* Is the record usable at now?  SCIM_E_UNAUTHORIZED saying why not. */
-static enum scim_err
-check_state(const cJSON *rec, int64_t now, struct scim_error *err)
-{
-	switch (token_state(rec, now)) {
-	case TOKEN_ACTIVE:
-		return SCIM_OK;
-	case TOKEN_INACTIVE:
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is disabled");
-	case TOKEN_EXPIRED:
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token has expired");
-	default:
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token has been revoked");
-	}
-}
-
-static void
-token_digest(const char *tok, uint8_t *digest)
-{
-	struct sha256_ctx	 sh;
-
-	sha256_init(&sh);
-	sha256_update(&sh, strlen(tok), (const uint8_t *)tok);
-	sha256_digest(&sh, SHA256_DIGEST_SIZE, digest);
-}
-
-/* Write last_used when this process has not seen it within the minute. */
-static void
-touch_if_due(struct store *s, struct token_cache_ent *ce, int64_t now)
-{
-	struct touch_ctx	 tc;
-
-	if (now - ce->last_used < TOKEN_LAST_USED_USEC)
-		return;
-	tc.id = ce->id;
-	tc.now = now;
-	ce->last_used = now;
-	if (store_run(s, check_touch, &tc, NULL) != SCIM_OK)
-		log_warn("token %s: could not record last use", ce->id);
-}
-
-enum scim_err
-token_check(struct store *s, const char *authorization,
-    struct token_auth *auth, struct scim_error *err)
-{
-	struct check_ctx	 cc;
-	struct token_cache_ent	*ce;
-	uint8_t			 digest[SHA256_DIGEST_SIZE];
-	char			 id[TOKEN_ID_HEX + 1];
-	char			 secret[TOKEN_SECRET_HEX + 1];
-	const char		*tok, *tenant;
-	int64_t			 now = util_now_usec(), lu;
-	enum scim_err		 rc;
-
-	memset(auth, 0, sizeof(*auth));
-	cc.rec = NULL;
-	if ((rc = check_header(authorization, &tok, id, secret, err)) !=
-	    SCIM_OK)
-		goto out;
-	cc.id = id;
-	rc = store_read(s, check_read, &cc, err);
-	if (rc == SCIM_E_NOT_FOUND) {
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is not known");
-		goto out;
-	}
-	if (rc != SCIM_OK || (rc = check_state(cc.rec, now, err)) != SCIM_OK)
-		goto out;
-	tenant = json_str(cc.rec, "tenant");
-	if (strlen(tenant) > STORE_ID_MAX || *tenant == '\0') {
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, "token has no tenant");
-		goto out;
-	}
-	token_digest(tok, digest);
-	ce = cache_find(id);
-	if (ce == NULL || !util_memeq_const(ce->digest, digest,
-	    sizeof(digest))) {
-		/* No transaction is open here: scrypt holds no lock. */
-		if (!token_verify_secret(cc.rec, secret)) {
-			rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-			    "the bearer token is not valid");
-			goto out;
-		}
-		if (ce == NULL) {
-			ce = &cache[cache_next];
-			cache_next = (cache_next + 1) % TOKEN_CACHE_SLOTS;
-		}
-		free(ce->raw);
-		ce->raw = NULL;
-		ce->gen_ok = false;
-		memcpy(ce->id, id, sizeof(ce->id));
-		memcpy(ce->digest, digest, sizeof(digest));
-		ce->last_used = 0;
-	}
-	strcpy(ce->tenant, tenant);
-	strcpy(auth->tenant, tenant);
-	strcpy(auth->token_id, id);
-	if ((lu = json_int(cc.rec, "last_used")) > ce->last_used)
-		ce->last_used = lu;
-	/* Last used: at most one write a minute per token. */
-	touch_if_due(s, ce, now);
-	rc = SCIM_OK;
-out:
-	explicit_bzero(secret, sizeof(secret));
-	cJSON_Delete(cc.rec);
-	return rc;
-}
-
-enum scim_err
-token_check_start(struct store *s, const char *authorization,
-    struct token_auth *auth, bool *pending, struct scim_error *err)
-{
-	struct token_cache_ent	*ce;
-	uint8_t			 digest[SHA256_DIGEST_SIZE];
-	char			 id[TOKEN_ID_HEX + 1];
-	char			 secret[TOKEN_SECRET_HEX + 1];
-	const char		*tok;
-	enum scim_err		 rc;
-
-	*pending = false;
-	memset(auth, 0, sizeof(*auth));
-	rc = check_header(authorization, &tok, id, secret, err);
-	explicit_bzero(secret, sizeof(secret));
-	if (rc != SCIM_OK)
-		return rc;
-	token_digest(tok, digest);
-	ce = cache_find(id);
-	if (ce == NULL || ce->tenant[0] == '\0' ||
-	    !util_memeq_const(ce->digest, digest, sizeof(digest)))
-		return token_check(s, authorization, auth, err);
-	strcpy(auth->tenant, ce->tenant);
-	strcpy(auth->token_id, ce->id);
-	*pending = true;
-	return SCIM_OK;
-}
-
-enum scim_err
-token_check_txn(struct store_txn *t, const struct token_auth *auth,
-    struct scim_error *err)
-{
-	struct token_cache_ent	*ce = cache_find(auth->token_id);
-	cJSON			*rec = NULL;
-	char			*raw = NULL;
-	size_t			 len;
-	int64_t			 lu, now = util_now_usec();
-	uint64_t		 gen;
-	bool			 settled;
-	enum scim_err		 rc;
-
-	/*
-	 * No token record has been written since this one was found active
-	 * (store_records_gen()): only expiry can differ, and nothing need
-	 * be read.
-	 */
-	settled = store_records_gen(store_txn_store(t), &gen);
-	if (ce != NULL && ce->raw != NULL && ce->gen_ok && settled &&
-	    ce->gen == gen && now - ce->gen_at < STORE_GEN_TRUST_USEC &&
-	    ce->expires > now &&
-	    strcmp(ce->tenant, auth->tenant) == 0)
-		return SCIM_OK;
-	rc = store_token_get_raw(t, auth->token_id, &raw, &len, err);
-	if (rc == SCIM_E_NOT_FOUND)
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is not known");
-	if (rc != SCIM_OK)
-		return rc;
-	/* The very bytes found active before: only expiry can differ. */
-	if (ce != NULL && ce->raw != NULL && ce->raw_len == len &&
-	    memcmp(ce->raw, raw, len) == 0 && ce->expires > now &&
-	    strcmp(ce->tenant, auth->tenant) == 0) {
-		ce->gen = gen;
-		ce->gen_ok = settled;
-		ce->gen_at = now;
-		free(raw);
-		return SCIM_OK;
-	}
-	if ((rec = cJSON_ParseWithLength(raw, len)) == NULL) {
-		free(raw);
-		return scim_fail(err, SCIM_E_INTERNAL, "corrupt token record");
-	}
-	if ((rc = check_state(rec, now, err)) == SCIM_OK &&
-	    strcmp(json_str(rec, "tenant"), auth->tenant) != 0)
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is not valid");
-	if (rc == SCIM_OK && ce != NULL) {
-		/* Another process may have written last_used. */
-		if ((lu = json_int(rec, "last_used")) > ce->last_used)
-			ce->last_used = lu;
-		free(ce->raw);
-		ce->raw = raw;
-		ce->raw_len = len;
-		ce->expires = json_int(rec, "expires");
-		ce->gen = gen;
-		ce->gen_ok = settled;
-		ce->gen_at = now;
-		raw = NULL;
-	}
-	free(raw);
-	cJSON_Delete(rec);
-	return rc;
-}
-
-static enum scim_err
-check_txn_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	return token_check_txn(t, arg, err);
-}
-
-enum scim_err
-token_check_finish(struct store *s, const struct token_auth *auth,
-    struct scim_error *err)
-{
-	return store_read(s, check_txn_fn, (void *)auth, err);
-}
-
-void
-token_touch(struct store *s, const struct token_auth *auth)
-{
-	struct token_cache_ent	*ce;
-
-	if (auth->token_id[0] != '\0' &&
-	    (ce = cache_find(auth->token_id)) != NULL)
-		touch_if_due(s, ce, util_now_usec());
-}
-
-void
-token_cache_clear(void)
-{
-	unsigned	 i;
-
-	for (i = 0; i < TOKEN_CACHE_SLOTS; i++)
-		free(cache[i].raw);
-	memset(cache, 0, sizeof(cache));
-	cache_next = 0;
 }
 
 uint64_t

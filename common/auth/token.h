@@ -1,8 +1,13 @@
 /*
  * Secret Tokens: the string format, the stored record, hashing with
  * scrypt, the lifecycle (create, disable, enable, renew, regenerate,
- * revoke, delete), expiry reminders, the events each change leaves, and
- * the per-request bearer check with a per-process cache.
+ * revoke, delete), expiry reminders, the events each change leaves
+ * (token.c), and the per-request bearer check with a per-process cache
+ * (token-auth.c).
+ *
+ * Owns: the token record and its rules, the cache of verified tokens.
+ * Must not know: HTTP requests and routes (the service loop passes the
+ * header and decides when to check), the admin page.
  *
  * A token reads "scim_<id>_<secret>": <id> is 16 hex digits (public, the
  * record key), <secret> 64 hex digits (256 random bits).  Only an scrypt
@@ -258,6 +263,26 @@ enum scim_err	 token_check_finish(struct store *s,
  * due (at most one write a minute per token and process).
  */
 void		 token_touch(struct store *s, const struct token_auth *auth);
+
+/* A refused bearer token, as the request showed it. */
+struct token_refusal {
+	const char	*authorization;	/* the header, or NULL: only the
+					   public token id in it is kept */
+	const char	*method;
+	const char	*path;
+	const char	*remote_addr;	/* or NULL */
+	const char	*reason;	/* the refusal's detail */
+};
+
+/*
+ * Record an "auth.failed" event for tr in its own transaction, at most
+ * 20 a minute per process (a flood of bad tokens must not flood the
+ * audit log).  Failures are logged, not returned: the request is
+ * refused either way.
+ */
+void		 token_audit_refused(struct store *s,
+		    const struct scim_config *cfg,
+		    const struct token_refusal *tr);
 
 /* Forget every cached verification (tests; after fork). */
 void		 token_cache_clear(void);

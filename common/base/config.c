@@ -1,7 +1,10 @@
 /*
- * scim.conf reading with inih: one table of keys, each with a setter.
+ * scim.conf reading with inih: one table of keys (config_keys), each
+ * saying where its value goes and what it may be; config_set() applies
+ * an entry.  A new key is one line of the table (and its documentation).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +32,7 @@ struct config_ctx {
 };
 
 static bool
-set_str(char *dst, size_t sz, const char *v)
+config_set_str(char *dst, size_t sz, const char *v)
 {
 	if (strlen(v) >= sz)
 		return false;
@@ -38,7 +41,7 @@ set_str(char *dst, size_t sz, const char *v)
 }
 
 static bool
-set_uint(unsigned *dst, const char *v, long min, long max)
+config_set_uint(unsigned *dst, const char *v, long min, long max)
 {
 	long	 n;
 
@@ -49,7 +52,7 @@ set_uint(unsigned *dst, const char *v, long min, long max)
 }
 
 static bool
-set_bool(bool *dst, const char *v)
+config_set_bool(bool *dst, const char *v)
 {
 	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
 	    strcmp(v, "1") == 0)
@@ -62,135 +65,225 @@ set_bool(bool *dst, const char *v)
 	return true;
 }
 
-/*
- * The [admin] section (scim-tokens page and reminders).  Sets *ok and
- * returns true when section/name is one of its keys.
- */
+/* A value a key may take by name (sync = full, level = debug...). */
+struct config_choice {
+	const char	*name;
+	int		 value;
+};
+
+static const struct config_choice config_sync_choices[] = {
+	{ "full", STORE_SYNC_FULL },
+	{ "write", STORE_SYNC_WRITE },
+	{ "none", STORE_SYNC_NONE },
+	{ NULL, 0 }
+};
+
+static const struct config_choice config_level_choices[] = {
+	{ "error", LOG_LVL_ERR },
+	{ "warning", LOG_LVL_WARN },
+	{ "info", LOG_LVL_INFO },
+	{ "debug", LOG_LVL_DEBUG },
+	{ NULL, 0 }
+};
+
+/* Only yes or no: unlike the other booleans, never true/false/1/0. */
+static const struct config_choice config_yes_no[] = {
+	{ "yes", true },
+	{ "no", false },
+	{ NULL, 0 }
+};
+
+enum config_kind {
+	CONFIG_STR,		/* char[size] */
+	CONFIG_UINT,		/* unsigned, min..max */
+	CONFIG_LONG,		/* long, min..max */
+	CONFIG_SIZE,		/* size_t, min..max */
+	CONFIG_BOOL,		/* bool: yes/no, true/false, 1/0 */
+	CONFIG_CHOICE,		/* int (or bool, by size) from choices */
+	CONFIG_UNUSED		/* long, min..max, checked and dropped */
+};
+
+/* One key of scim.conf: where its value goes and what it may be. */
+struct config_key {
+	const char			*section;
+	const char			*name;
+	enum config_kind		 kind;
+	size_t				 off;	/* in struct scim_config */
+	size_t				 size;	/* of that field */
+	long				 min, max;
+	const struct config_choice	*choices;
+	/* A further rule on the value once set, or NULL. */
+	bool				(*check)(const struct scim_config *,
+					    const char *);
+};
+
 static bool
-config_admin(struct scim_config *c, const char *section, const char *name,
-    const char *value, bool *ok)
+config_power_of_two(const struct scim_config *c, const char *value)
 {
-	if (strcasecmp(section, "admin") != 0)
-		return false;
-	if (strcasecmp(name, "session_idle_minutes") == 0)
-		*ok = set_uint(&c->session_idle_minutes, value, 1, 24 * 60);
-	else if (strcasecmp(name, "session_max_hours") == 0)
-		*ok = set_uint(&c->session_max_hours, value, 1, 24 * 30);
-	else if (strcasecmp(name, "trust_remote_user") == 0)
-		*ok = set_bool(&c->trust_remote_user, value);
-	else if (strcasecmp(name, "remote_user_roles") == 0)
-		*ok = set_str(c->remote_user_roles,
-		    sizeof(c->remote_user_roles), value);
-	else if (strcasecmp(name, "sendmail") == 0)
-		*ok = set_str(c->sendmail, sizeof(c->sendmail), value);
-	else if (strcasecmp(name, "mail_from") == 0)
-		*ok = set_str(c->mail_from, sizeof(c->mail_from), value) &&
-		    strpbrk(value, "\r\n") == NULL;
-	else if (strcasecmp(name, "tenant_url") == 0)
-		*ok = set_str(c->tenant_url, sizeof(c->tenant_url), value);
-	else
-		return false;
-	return true;
+	(void)value;
+	return (c->scrypt_n & (c->scrypt_n - 1)) == 0;
 }
 
+/* A header value: a line break would let it add headers of its own. */
+static bool
+config_one_line(const struct scim_config *c, const char *value)
+{
+	(void)c;
+	return strpbrk(value, "\r\n") == NULL;
+}
+
+#define CF(f)	offsetof(struct scim_config, f), \
+		sizeof(((struct scim_config *)0)->f)
+#define CF_NONE	0, 0
+/* Spelt so that tests/deploy/conf_keys.sh finds every key here. */
+#define KEY(section, name)	section, name
+
+/* Every key of scim.conf (scim.conf(5), scim-tokens(8) for [admin]). */
+static const struct config_key config_keys[] = {
+	{ KEY("store", "home"), CONFIG_STR, CF(home), 0, 0, NULL, NULL },
+	{ KEY("store", "sync"), CONFIG_CHOICE, CF(sync), 0, 0,
+	    config_sync_choices, NULL },
+	/*
+	 * Obsolete, and ignored: it sized Berkeley DB's thread table, which
+	 * only failchk used, and the store no longer uses either.  Still
+	 * accepted, with its old range checked, so that an operator's
+	 * existing scim.conf keeps loading (etc/scim.conf and scim.conf(5)
+	 * say it is no longer used).
+	 */
+	{ KEY("store", "max_processes"), CONFIG_UNUSED, CF_NONE, 8, 100000,
+	    NULL, NULL },
+	{ KEY("store", "lock_timeout_ms"), CONFIG_UINT, CF(lock_timeout_ms),
+	    10, 600000, NULL, NULL },
+	{ KEY("store", "cache_max_mb"), CONFIG_UINT, CF(cache_max_mb),
+	    CACHE_MAX_MB_MIN, CACHE_MAX_MB_MAX, NULL, NULL },
+	{ KEY("http", "base_url"), CONFIG_STR, CF(base_url), 0, 0, NULL, NULL },
+	{ KEY("http", "max_body"), CONFIG_SIZE, CF(max_body), 1024, 1L << 30,
+	    NULL, NULL },
+	{ KEY("scim", "default_count"), CONFIG_LONG, CF(default_count),
+	    1, 100000, NULL, NULL },
+	{ KEY("scim", "max_results"), CONFIG_LONG, CF(max_results), 1, 100000,
+	    NULL, NULL },
+	{ KEY("tokens", "scrypt_n"), CONFIG_UINT, CF(scrypt_n), 2, 1 << 24,
+	    NULL, config_power_of_two },
+	{ KEY("tokens", "scrypt_r"), CONFIG_UINT, CF(scrypt_r), 1, 64,
+	    NULL, NULL },
+	{ KEY("tokens", "scrypt_p"), CONFIG_UINT, CF(scrypt_p), 1, 64,
+	    NULL, NULL },
+	{ KEY("tokens", "max_live"), CONFIG_UINT, CF(max_live_tokens), 1, 100,
+	    NULL, NULL },
+	{ KEY("tokens", "default_days"), CONFIG_UINT, CF(default_days), 1, 3650,
+	    NULL, NULL },
+	{ KEY("log", "level"), CONFIG_CHOICE, CF(log_level), 0, 0,
+	    config_level_choices, NULL },
+	{ KEY("log", "store_ops_header"), CONFIG_CHOICE, CF(store_ops_header),
+	    0, 0, config_yes_no, NULL },
+	{ KEY("audit", "retention_days"), CONFIG_UINT, CF(audit_retention_days),
+	    1, 36500, NULL, NULL },
+	{ KEY("audit", "hook"), CONFIG_STR, CF(audit_hook), 0, 0, NULL, NULL },
+	{ KEY("audit", "hook_events"), CONFIG_STR, CF(audit_hook_events), 0, 0,
+	    NULL, NULL },
+	{ KEY("audit", "hook_timeout"), CONFIG_UINT, CF(audit_hook_timeout),
+	    1, 3600, NULL, NULL },
+	{ KEY("audit", "hook_retry"), CONFIG_UINT, CF(audit_hook_retry),
+	    0, 86400, NULL, NULL },
+	{ KEY("admin", "session_idle_minutes"), CONFIG_UINT,
+	    CF(session_idle_minutes), 1, 24 * 60, NULL, NULL },
+	{ KEY("admin", "session_max_hours"), CONFIG_UINT, CF(session_max_hours),
+	    1, 24 * 30, NULL, NULL },
+	{ KEY("admin", "trust_remote_user"), CONFIG_BOOL, CF(trust_remote_user),
+	    0, 0, NULL, NULL },
+	{ KEY("admin", "remote_user_roles"), CONFIG_STR, CF(remote_user_roles),
+	    0, 0, NULL, NULL },
+	{ KEY("admin", "sendmail"), CONFIG_STR, CF(sendmail), 0, 0,
+	    NULL, NULL },
+	{ KEY("admin", "mail_from"), CONFIG_STR, CF(mail_from), 0, 0, NULL,
+	    config_one_line },
+	{ KEY("admin", "tenant_url"), CONFIG_STR, CF(tenant_url), 0, 0, NULL,
+	    NULL },
+};
+
+#undef CF
+#undef CF_NONE
+#undef KEY
+
+/* config_set_choice() writes an int, or a bool by its size. */
+_Static_assert(sizeof(enum store_sync) == sizeof(int),
+    "[store] sync is set as an int");
+
+/* Set choice value v (by name, any case) into dst of size bytes. */
+static bool
+config_set_choice(void *dst, size_t size, const struct config_choice *ch,
+    const char *v)
+{
+	for (; ch->name != NULL; ch++) {
+		if (strcasecmp(v, ch->name) != 0)
+			continue;
+		if (size == sizeof(bool))
+			*(bool *)dst = ch->value != 0;
+		else
+			*(int *)dst = ch->value;
+		return true;
+	}
+	return false;
+}
+
+/* Set key k of c from value: false when the value is not one it takes. */
+static bool
+config_set(struct scim_config *c, const struct config_key *k,
+    const char *value)
+{
+	void	*dst = (char *)c + k->off;
+	long	 n;
+	bool	 ok = false;
+
+	switch (k->kind) {
+	case CONFIG_STR:
+		ok = config_set_str(dst, k->size, value);
+		break;
+	case CONFIG_UINT:
+		ok = config_set_uint(dst, value, k->min, k->max);
+		break;
+	case CONFIG_LONG:
+		ok = util_parse_long(value, k->min, k->max, dst);
+		break;
+	case CONFIG_SIZE:
+		if ((ok = util_parse_long(value, k->min, k->max, &n)))
+			*(size_t *)dst = (size_t)n;
+		break;
+	case CONFIG_BOOL:
+		ok = config_set_bool(dst, value);
+		break;
+	case CONFIG_CHOICE:
+		ok = config_set_choice(dst, k->size, k->choices, value);
+		break;
+	case CONFIG_UNUSED:
+		ok = util_parse_long(value, k->min, k->max, &n);
+		break;
+	}
+	return ok && (k->check == NULL || k->check(c, value));
+}
+
+/* inih's callback: one key; returns 0 (stop) on the first error. */
 static int
 config_handler(void *user, const char *section, const char *name,
     const char *value)
 {
 	struct config_ctx	*ctx = user;
 	struct scim_config	*c = ctx->cfg;
-	long			 n;
-	bool			 ok;
+	size_t			 i;
 
 	if (ctx->rc != SCIM_OK)
 		return 0;
-#define KEY(s, k)	(strcasecmp(section, s) == 0 && strcasecmp(name, k) == 0)
-	if (KEY("store", "home"))
-		ok = set_str(c->home, sizeof(c->home), value);
-	else if (KEY("store", "sync")) {
-		ok = true;
-		if (strcasecmp(value, "full") == 0)
-			c->sync = STORE_SYNC_FULL;
-		else if (strcasecmp(value, "write") == 0)
-			c->sync = STORE_SYNC_WRITE;
-		else if (strcasecmp(value, "none") == 0)
-			c->sync = STORE_SYNC_NONE;
-		else
-			ok = false;
-	} else if (KEY("store", "max_processes"))
-		/*
-		 * Obsolete, and ignored: it sized Berkeley DB's thread
-		 * table, which only failchk used, and the store no longer
-		 * uses either.  Still ACCEPTED, with its old range checked,
-		 * so that an operator's existing scim.conf keeps loading
-		 * (etc/scim.conf and scim.conf(5) say it is no longer used).
-		 */
-		ok = util_parse_long(value, 8, 100000, &n);
-	else if (KEY("store", "lock_timeout_ms"))
-		ok = set_uint(&c->lock_timeout_ms, value, 10, 600000);
-	else if (KEY("store", "cache_max_mb"))
-		ok = set_uint(&c->cache_max_mb, value, CACHE_MAX_MB_MIN,
-		    CACHE_MAX_MB_MAX);
-	else if (KEY("http", "base_url"))
-		ok = set_str(c->base_url, sizeof(c->base_url), value);
-	else if (KEY("http", "max_body")) {
-		if ((ok = util_parse_long(value, 1024, 1L << 30, &n)))
-			c->max_body = (size_t)n;
-	} else if (KEY("scim", "default_count"))
-		ok = util_parse_long(value, 1, 100000, &c->default_count);
-	else if (KEY("scim", "max_results"))
-		ok = util_parse_long(value, 1, 100000, &c->max_results);
-	else if (KEY("tokens", "scrypt_n"))
-		ok = set_uint(&c->scrypt_n, value, 2, 1 << 24) &&
-		    (c->scrypt_n & (c->scrypt_n - 1)) == 0;
-	else if (KEY("tokens", "scrypt_r"))
-		ok = set_uint(&c->scrypt_r, value, 1, 64);
-	else if (KEY("tokens", "scrypt_p"))
-		ok = set_uint(&c->scrypt_p, value, 1, 64);
-	else if (KEY("tokens", "max_live"))
-		ok = set_uint(&c->max_live_tokens, value, 1, 100);
-	else if (KEY("tokens", "default_days"))
-		ok = set_uint(&c->default_days, value, 1, 3650);
-	else if (KEY("log", "level")) {
-		ok = true;
-		if (strcasecmp(value, "error") == 0)
-			c->log_level = LOG_LVL_ERR;
-		else if (strcasecmp(value, "warning") == 0)
-			c->log_level = LOG_LVL_WARN;
-		else if (strcasecmp(value, "info") == 0)
-			c->log_level = LOG_LVL_INFO;
-		else if (strcasecmp(value, "debug") == 0)
-			c->log_level = LOG_LVL_DEBUG;
-		else
-			ok = false;
-	} else if (KEY("audit", "retention_days"))
-		ok = set_uint(&c->audit_retention_days, value, 1, 36500);
-	else if (KEY("audit", "hook"))
-		ok = set_str(c->audit_hook, sizeof(c->audit_hook), value);
-	else if (KEY("audit", "hook_events"))
-		ok = set_str(c->audit_hook_events, sizeof(c->audit_hook_events),
-		    value);
-	else if (KEY("audit", "hook_timeout"))
-		ok = set_uint(&c->audit_hook_timeout, value, 1, 3600);
-	else if (KEY("audit", "hook_retry"))
-		ok = set_uint(&c->audit_hook_retry, value, 0, 86400);
-	else if (KEY("log", "store_ops_header")) {
-		ok = true;
-		if (strcasecmp(value, "yes") == 0)
-			c->store_ops_header = true;
-		else if (strcasecmp(value, "no") == 0)
-			c->store_ops_header = false;
-		else
-			ok = false;
-	} else if (config_admin(c, section, name, value, &ok))
-		;	/* [admin]: see config_admin() */
-	else {
+	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcasecmp(section, config_keys[i].section) == 0 &&
+		    strcasecmp(name, config_keys[i].name) == 0)
+			break;
+	if (i == sizeof(config_keys) / sizeof(config_keys[0])) {
 		ctx->rc = scim_fail(ctx->err, SCIM_E_INTERNAL,
 		    "%s: unknown key [%s] %s", c->path, section, name);
 		return 0;
 	}
-#undef KEY
-	if (!ok) {
+	if (!config_set(c, &config_keys[i], value)) {
 		ctx->rc = scim_fail(ctx->err, SCIM_E_INTERNAL,
 		    "%s: bad value for [%s] %s: \"%s\"", c->path, section,
 		    name, value);

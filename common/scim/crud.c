@@ -153,12 +153,6 @@ crud_ref_url(const char *base, const char *endpoint, const char *id)
 
 /* --- reading --- */
 
-bool
-crud_checks_token(route_fn fn)
-{
-	return fn == crud_get || fn == crud_list || fn == crud_search;
-}
-
 /*
  * The store half of a cached bearer check, in the handler's transaction
  * (see token_check_start()); nothing when it is done or not needed.

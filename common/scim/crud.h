@@ -25,11 +25,4 @@ enum scim_err	 crud_replace(struct scim_call *c, struct scim_error *err);
 enum scim_err	 crud_patch(struct scim_call *c, struct scim_error *err);
 enum scim_err	 crud_delete(struct scim_call *c, struct scim_error *err);
 
-/*
- * Does handler fn read the bearer token's record inside its own (read)
- * transaction when the token was verified from the cache?  The service
- * loop then leaves that check to it (scim_call.auth_pending).
- */
-bool		 crud_checks_token(route_fn fn);
-
 #endif /* SCIM_CRUD_H */

@@ -59,7 +59,8 @@ struct http_resp {
 	const char	*raw_type;	/* e.g. "text/html; charset=utf-8" */
 	char		*location;	/* owned, or NULL */
 	char		*etag;		/* owned, or NULL: W/"..." */
-	const char	*allow;		/* for 405 */
+	const char	*allow;		/* for 405; not owned: must live
+					   until the response is sent */
 	char		*headers[HTTP_MAX_HEADERS];	/* owned "Name: v" */
 	size_t		 nheaders;
 };

@@ -1,28 +1,23 @@
 /*
- * The accept loop and request routing shared by every FastCGI program.
+ * The one accept loop of every FastCGI program, and request routing:
+ * batches of waiting requests share one flush (group commit), the bearer
+ * check runs as each route's flags say, a process whose store was
+ * recovered under it renews itself, and one process per data home
+ * checkpoints for all.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "audit/audit.h"
 #include "base/config.h"
-#include "scim/crud.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/schema.h"
 #include "web/service.h"
+#include "web/service-int.h"
 
 extern char **environ;
 
@@ -72,33 +67,73 @@ service_match(const struct service *svc, const char *path, size_t *base_len,
 	return NULL;
 }
 
-/* Build the Allow header value for a resource and shape. */
-static void
-allow_list(const struct service *svc, const char *res, enum route_shape sh,
-    char *buf, size_t sz)
+/*
+ * The Allow header value for a resource and shape: the methods of its
+ * routes, in table order.  Returns a new string (the caller frees it;
+ * "" when the resource has no route of that shape), or NULL when out of
+ * memory.
+ */
+static char *
+allow_list(const struct service *svc, const char *res, enum route_shape sh)
 {
-	size_t	 i;
+	char	*buf, *p;
+	size_t	 i, sz = 1;
 
-	buf[0] = '\0';
+	for (i = 0; i < svc->nroutes; i++)
+		if (svc->routes[i].resource == res &&
+		    svc->routes[i].shape == sh)
+			sz += strlen(svc->routes[i].method) + 2;
+	if ((buf = p = malloc(sz)) == NULL)
+		return NULL;
+	*p = '\0';
 	for (i = 0; i < svc->nroutes; i++) {
 		if (svc->routes[i].resource != res ||
 		    svc->routes[i].shape != sh)
 			continue;
-		if (buf[0] != '\0')
-			strncat(buf, ", ", sz - strlen(buf) - 1);
-		strncat(buf, svc->routes[i].method, sz - strlen(buf) - 1);
+		p += snprintf(p, sz - (size_t)(p - buf), "%s%s",
+		    p == buf ? "" : ", ", svc->routes[i].method);
 	}
+	return buf;
 }
 
+/*
+ * The service base URL, for Location and meta.location: the configured
+ * one, else the request's host and the path before the resource segment
+ * (base_len bytes).  Sets c->base_url (freed with the call).
+ */
 static enum scim_err
-route(const struct service *svc, struct scim_call *c,
+route_base_url(struct scim_call *c, size_t base_len, struct scim_error *err)
+{
+	const char	*base_url = c->ctx->cfg.base_url;
+
+	if (base_url[0] != '\0')
+		c->base_url = strdup(base_url);
+	else if ((c->base_url = malloc(strlen(c->req.host_url) +
+	    base_len + 1)) != NULL) {
+		strcpy(c->base_url, c->req.host_url);
+		strncat(c->base_url, c->req.path, base_len);
+	}
+	if (c->base_url == NULL)
+		return scim_oom(err);
+	return SCIM_OK;
+}
+
+/*
+ * Find the route for c's method and path: sets *out, c->resource,
+ * c->base_url and (for an item) c->id.  No route for the path is
+ * SCIM_E_NOT_FOUND; a path with routes but not for this method is
+ * SCIM_E_METHOD, with the Allow value in c->allow (the call owns it: the
+ * answers of a batch are held together until its flush, so each needs
+ * its own).
+ */
+static enum scim_err
+route_find(const struct service *svc, struct scim_call *c,
     const struct route **out, struct scim_error *err)
 {
-	static char	 allow[128];
 	const char	*res, *rest, *method = c->req.method;
 	enum route_shape shape;
 	size_t		 base_len, i, len;
-	const char	*base_url = c->ctx->cfg.base_url;
+	enum scim_err	 rc;
 
 	*out = NULL;
 	if ((res = service_match(svc, c->req.path, &base_len, &rest)) == NULL)
@@ -121,16 +156,8 @@ route(const struct service *svc, struct scim_call *c,
 		shape = ROUTE_ITEM;
 	}
 	c->resource = res;
-	/* The service base URL, for Location and meta.location. */
-	if (base_url[0] != '\0')
-		c->base_url = strdup(base_url);
-	else if ((c->base_url = malloc(strlen(c->req.host_url) +
-	    base_len + 1)) != NULL) {
-		strcpy(c->base_url, c->req.host_url);
-		strncat(c->base_url, c->req.path, base_len);
-	}
-	if (c->base_url == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if ((rc = route_base_url(c, base_len, err)) != SCIM_OK)
+		return rc;
 	for (i = 0; i < svc->nroutes; i++)
 		if (svc->routes[i].resource == res &&
 		    svc->routes[i].shape == shape &&
@@ -138,81 +165,96 @@ route(const struct service *svc, struct scim_call *c,
 			*out = &svc->routes[i];
 			return SCIM_OK;
 		}
-	allow_list(svc, res, shape, allow, sizeof(allow));
-	if (allow[0] == '\0')
+	if ((c->allow = allow_list(svc, res, shape)) == NULL)
+		return scim_oom(err);
+	if (c->allow[0] == '\0')
 		return scim_fail(err, SCIM_E_NOT_FOUND,
 		    "no SCIM endpoint at %.200s", c->req.path);
-	c->resp.allow = allow;
+	c->resp.allow = c->allow;
 	return scim_fail(err, SCIM_E_METHOD,
-	    "%s is not allowed here; use %s", method, allow);
+	    "%s is not allowed here; use %s", method, c->allow);
+}
+
+/* --- the bearer check, as the route's flags say --- */
+
+/* A refused token, for the audit log (rate-limited in token-auth.c). */
+static void
+auth_refused(struct scim_ctx *ctx, const struct scim_call *c,
+    const char *reason)
+{
+	struct token_refusal	 tr;
+
+	tr.authorization = c->req.authorization;
+	tr.method = c->req.method;
+	tr.path = c->req.path;
+	tr.remote_addr = c->req.remote_addr;
+	tr.reason = reason;
+	token_audit_refused(ctx->store, &ctx->cfg, &tr);
 }
 
 /*
- * Record a refused bearer token.  At most AUTH_EVENTS_PER_MIN per process
- * a minute, so a flood of bad tokens cannot flood the audit log.
+ * Before the handler: check the bearer token unless the route needs
+ * none.  A token verified from this process's cache leaves its record to
+ * be read (c->auth_pending): by a ROUTE_AUTH_TXN handler in its own
+ * read transaction, one transaction per request, not two; for any other
+ * handler here, in a read transaction of its own: inside a writer's it
+ * would be write-locked until the durable commit.  A cached token then
+ * compares its record's bytes instead of parsing it (token_check()
+ * would).
  */
-#define AUTH_EVENTS_PER_MIN	20
-
-struct auth_failed {
-	const struct scim_config	*cfg;
-	const struct scim_call		*c;
-	const char			*reason;
-};
-
 static enum scim_err
-auth_failed_fn(struct store_txn *t, void *arg, struct scim_error *err)
+auth_begin(struct scim_ctx *ctx, struct scim_call *c, const struct route *r,
+    struct scim_error *err)
 {
-	struct auth_failed	*af = arg;
-	struct audit_event	 ev;
-	const char		*a = af->c->req.authorization, *p;
-	char			 tid[TOKEN_ID_HEX + 1] = "";
-	cJSON			*d;
-	enum scim_err		 rc;
+	enum scim_err	 rc;
 
-	/* The public token id, when the header holds something like one. */
-	if (a != NULL && (p = strstr(a, TOKEN_PREFIX)) != NULL &&
-	    strspn(p + 5, "0123456789abcdef") >= TOKEN_ID_HEX) {
-		memcpy(tid, p + 5, TOKEN_ID_HEX);
-		tid[TOKEN_ID_HEX] = '\0';
+	if (r->flags & ROUTE_NOAUTH)
+		return SCIM_OK;
+	rc = token_check_start(ctx->store, c->req.authorization, &c->auth,
+	    &c->auth_pending, err);
+	if (rc == SCIM_OK && c->auth_pending &&
+	    !(r->flags & ROUTE_AUTH_TXN)) {
+		rc = token_check_finish(ctx->store, &c->auth, err);
+		c->auth_pending = false;
 	}
-	if ((d = cJSON_CreateObject()) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	cJSON_AddStringToObject(d, "reason", af->reason);
-	cJSON_AddStringToObject(d, "method", af->c->req.method);
-	cJSON_AddStringToObject(d, "path", af->c->req.path);
-	if (af->c->req.remote_addr != NULL)
-		cJSON_AddStringToObject(d, "remote_addr",
-		    af->c->req.remote_addr);
-	memset(&ev, 0, sizeof(ev));
-	ev.type = "auth.failed";
-	ev.tenant = "";
-	ev.actor = tid[0] ? "token" : "anonymous";
-	ev.target_id = tid[0] ? tid : NULL;
-	ev.failure = true;
-	ev.details = d;
-	rc = audit_record(t, af->cfg, &ev, err);
-	cJSON_Delete(d);
+	if (rc == SCIM_E_UNAUTHORIZED)
+		auth_refused(ctx, c, err->detail);
 	return rc;
 }
 
-static void
-note_auth_failed(struct scim_ctx *ctx, const struct scim_call *c,
-    const char *reason)
+/*
+ * After the handler returned rc: a check it left pending (it ended, with
+ * an error, before it read the token) is made now, and whatever it
+ * answered, a token that is no longer good gets 401.  Then a refusal is
+ * recorded, or the token's last use.  Returns the request's outcome.
+ */
+static enum scim_err
+auth_end(struct scim_ctx *ctx, struct scim_call *c, const struct route *r,
+    enum scim_err rc, struct scim_error *err)
 {
-	static int64_t		 window;
-	static unsigned		 count;
-	struct auth_failed	 af = { &ctx->cfg, c, reason };
-	int64_t			 now = util_now_usec();
+	struct scim_error	 err2 = { SCIM_OK, "" };
+	enum scim_err		 rc2;
 
-	if (now - window > 60LL * 1000000) {
-		window = now;
-		count = 0;
+	if (c->auth_pending) {
+		if ((rc2 = token_check_finish(ctx->store, &c->auth, &err2)) !=
+		    SCIM_OK) {
+			http_resp_free(&c->resp);
+			memset(&c->resp, 0, sizeof(c->resp));
+			rc = rc2;
+			*err = err2;
+		}
+		c->auth_pending = false;
 	}
-	if (++count > AUTH_EVENTS_PER_MIN)
-		return;
-	if (store_run(ctx->store, auth_failed_fn, &af, NULL) != SCIM_OK)
-		log_warn("could not record auth.failed");
+	if (r->flags & ROUTE_NOAUTH)
+		return rc;
+	if (rc == SCIM_E_UNAUTHORIZED)
+		auth_refused(ctx, c, err->detail);
+	else
+		token_touch(ctx->store, &c->auth);
+	return rc;
 }
+
+/* --- one request --- */
 
 /* Open the store for requests: durable commits flushed per batch. */
 static enum scim_err
@@ -225,117 +267,108 @@ open_store(struct scim_ctx *ctx, struct scim_error *err)
 	return rc;
 }
 
-/*
- * Read the current request and run its handler: c->resp holds the answer,
- * not yet sent (serve_send()); *wrote says whether it committed a change
- * still to be flushed.
- */
-static void
-serve_handle(const struct service *svc, struct scim_ctx *ctx,
-    struct scim_call *cp, bool *wrote)
+/* Read c's request, route it, check its token and run its handler. */
+static enum scim_err
+serve_route(const struct service *svc, struct scim_call *c,
+    struct scim_error *err)
 {
-	struct scim_call	 c;
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct scim_error	 err2 = { SCIM_OK, "" };
-	struct store_stats	 before, after;
 	const struct route	*r;
-	enum scim_err		 rc, rc2;
+	enum scim_err		 rc;
 
-	memset(&c, 0, sizeof(c));
-	memset(&before, 0, sizeof(before));
-	c.ctx = ctx;
-	*wrote = false;
-	if (ctx->store == NULL) {
-		if (open_store(ctx, &err) != SCIM_OK) {
-			log_err("%s", err.detail);
-			rc = scim_fail(&err, SCIM_E_UNAVAILABLE,
-			    "the store is not available, try again");
-			goto done;
-		}
-	}
-	store_stats(ctx->store, &before);
-	if ((rc = http_req_read(&c.req, &ctx->cfg, &err)) != SCIM_OK)
-		goto done;
-	if ((rc = route(svc, &c, &r, &err)) != SCIM_OK)
-		goto done;
-	if (!(r->flags & ROUTE_NOAUTH)) {
-		/*
-		 * Read-only handlers read a cached token's record in their
-		 * own transaction: one transaction per request, not two.
-		 */
-		rc = token_check_start(ctx->store, c.req.authorization,
-		    &c.auth, &c.auth_pending, &err);
-		/*
-		 * Writers read it first, in a read transaction of its own:
-		 * inside theirs it would be write-locked until the durable
-		 * commit.  A cached token then compares its record's bytes
-		 * instead of parsing it (token_check() would).
-		 */
-		if (rc == SCIM_OK && c.auth_pending &&
-		    !crud_checks_token(r->fn)) {
-			rc = token_check_finish(ctx->store, &c.auth, &err);
-			c.auth_pending = false;
-		}
-		if (rc != SCIM_OK) {
-			if (rc == SCIM_E_UNAUTHORIZED)
-				note_auth_failed(ctx, &c, err.detail);
-			goto done;
-		}
-	}
-	rc = r->fn(&c, &err);
-	if (c.auth_pending) {
-		/*
-		 * The handler ended (with an error) before it read the
-		 * token: whatever it answered, a token that is no longer
-		 * good gets 401.
-		 */
-		if ((rc2 = token_check_finish(ctx->store, &c.auth, &err2)) !=
-		    SCIM_OK) {
-			http_resp_free(&c.resp);
-			memset(&c.resp, 0, sizeof(c.resp));
-			rc = rc2;
-			err = err2;
-		}
-		c.auth_pending = false;
-	}
-	if (rc == SCIM_E_UNAUTHORIZED && !(r->flags & ROUTE_NOAUTH))
-		note_auth_failed(ctx, &c, err.detail);
-	else if (!(r->flags & ROUTE_NOAUTH))
-		token_touch(ctx->store, &c.auth);
-done:
-	if (rc != SCIM_OK) {
-		if (rc == SCIM_E_UNAUTHORIZED)
-			http_resp_header(&c.resp,
-			    "WWW-Authenticate: Bearer realm=\"SCIM\"");
-		if (err.code == SCIM_OK)
-			scim_fail(&err, rc, NULL);
-		if (scim_err_status(rc) >= 500)
-			log_err("%s %s: %s", c.req.method ? c.req.method : "-",
-			    c.req.path ? c.req.path : "-", err.detail);
-		http_resp_error(&c.resp, &err);
-	}
-	if (ctx->store != NULL) {
-		store_stats(ctx->store, &after);
-		*wrote = after.deferred > before.deferred;
-	}
-	/* What this request cost the store (tests, capacity planning). */
-	if (ctx->cfg.store_ops_header && ctx->store != NULL)
-		http_resp_header(&c.resp, "X-Scim-Store-Ops: gets=%llu puts=%llu "
-		    "dels=%llu steps=%llu retries=%llu txns=%llu",
-		    (unsigned long long)(after.gets - before.gets),
-		    (unsigned long long)(after.puts - before.puts),
-		    (unsigned long long)(after.dels - before.dels),
-		    (unsigned long long)(after.steps - before.steps),
-		    (unsigned long long)(after.retries - before.retries),
-		    (unsigned long long)(after.commits - before.commits));
-	*cp = c;
+	if ((rc = http_req_read(&c->req, &c->ctx->cfg, err)) != SCIM_OK)
+		return rc;
+	if ((rc = route_find(svc, c, &r, err)) != SCIM_OK)
+		return rc;
+	if ((rc = auth_begin(c->ctx, c, r, err)) != SCIM_OK)
+		return rc;
+	rc = r->fn(c, err);
+	return auth_end(c->ctx, c, r, rc, err);
+}
+
+/* Read c's request and hand it to the program's page, whatever it is. */
+static void
+serve_page(const struct service *svc, struct scim_call *c)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	enum scim_err		 rc;
+
+	rc = http_req_read(&c->req, &c->ctx->cfg, &err);
+	svc->page(c->ctx, &c->req, rc != SCIM_OK ? &err : NULL, &c->resp);
+}
+
+/* Turn a handler's failure into the SCIM error answer on c->resp. */
+static void
+serve_error(struct scim_call *c, enum scim_err rc, struct scim_error *err)
+{
+	if (rc == SCIM_E_UNAUTHORIZED)
+		http_resp_header(&c->resp,
+		    "WWW-Authenticate: Bearer realm=\"SCIM\"");
+	if (err->code == SCIM_OK)
+		scim_fail(err, rc, NULL);
+	if (scim_err_status(rc) >= 500)
+		log_err("%s %s: %s", c->req.method ? c->req.method : "-",
+		    c->req.path ? c->req.path : "-", err->detail);
+	http_resp_error(&c->resp, err);
+}
+
+/* What this request cost the store (tests, capacity planning). */
+static void
+serve_store_ops(struct scim_call *c, const struct store_stats *before,
+    const struct store_stats *after)
+{
+	http_resp_header(&c->resp, "X-Scim-Store-Ops: gets=%llu puts=%llu "
+	    "dels=%llu steps=%llu retries=%llu txns=%llu",
+	    (unsigned long long)(after->gets - before->gets),
+	    (unsigned long long)(after->puts - before->puts),
+	    (unsigned long long)(after->dels - before->dels),
+	    (unsigned long long)(after->steps - before->steps),
+	    (unsigned long long)(after->retries - before->retries),
+	    (unsigned long long)(after->commits - before->commits));
 }
 
 /*
- * Answer a handled request and end it.  unflushed: the flush its change
- * waited for failed (err), so it must not be told it succeeded.  batch:
- * how many requests shared the flush (X-Scim-Batch, with the store-ops
- * header).
+ * Read the current request into c (whose previous request serve_send()
+ * freed) and answer it: c->resp holds the answer, not yet sent
+ * (serve_send()); *wrote says whether it committed a change still to be
+ * flushed.  A store that cannot be opened is 503 for a route; a page is
+ * served without one (it says so itself).
+ */
+static void
+serve_handle(const struct service *svc, struct scim_ctx *ctx,
+    struct scim_call *c, bool *wrote)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct store_stats	 before, after;
+	enum scim_err		 rc = SCIM_OK;
+
+	memset(c, 0, sizeof(*c));
+	memset(&before, 0, sizeof(before));
+	c->ctx = ctx;
+	*wrote = false;
+	if (ctx->store == NULL && open_store(ctx, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		rc = scim_fail(&err, SCIM_E_UNAVAILABLE,
+		    "the store is not available, try again");
+	}
+	if (ctx->store != NULL)
+		store_stats(ctx->store, &before);
+	if (svc->page != NULL)
+		serve_page(svc, c);
+	else if (rc != SCIM_OK || (rc = serve_route(svc, c, &err)) != SCIM_OK)
+		serve_error(c, rc, &err);
+	if (ctx->store != NULL) {
+		store_stats(ctx->store, &after);
+		*wrote = after.deferred > before.deferred;
+		if (ctx->cfg.store_ops_header)
+			serve_store_ops(c, &before, &after);
+	}
+}
+
+/*
+ * Answer a handled request and end it, freeing what the call holds.
+ * unflushed: the flush its change waited for failed (err), so it must
+ * not be told it succeeded.  batch: how many requests shared the flush
+ * (X-Scim-Batch, with the store-ops header).
  */
 static void
 serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
@@ -350,10 +383,14 @@ serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
 	if (ctx->cfg.store_ops_header)
 		http_resp_header(&c->resp, "X-Scim-Batch: %zu", batch);
 	http_resp_send(&c->resp);
+	/* A page may have shown a new token. */
+	if (c->resp.raw != NULL)
+		explicit_bzero(c->resp.raw, c->resp.raw_len);
 	http_resp_free(&c->resp);
 	http_req_free(&c->req);
 	free(c->base_url);
 	free(c->id);
+	free(c->allow);
 	http_finish();
 }
 
@@ -391,131 +428,8 @@ serve_batch(const struct service *svc, struct scim_ctx *ctx)
 		audit_deliver(ctx->store, &ctx->cfg, 16, NULL);
 }
 
-enum scim_err
-service_drop_root(const struct scim_config *cfg, struct scim_error *err)
-{
-	struct stat	 st;
-
-	if (geteuid() != 0)
-		return SCIM_OK;
-	if (stat(cfg->home, &st) != 0)
-		return scim_fail(err, SCIM_E_INTERNAL,
-		    "refusing to run as root, and the data home %s cannot "
-		    "be read (%s): create it owned by the service account",
-		    cfg->home, strerror(errno));
-	if (st.st_uid == 0)
-		return scim_fail(err, SCIM_E_INTERNAL,
-		    "refusing to run as root: the data home %s is owned by "
-		    "root; chown it to the service account (e.g. www-data)",
-		    cfg->home);
-	if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 ||
-	    setuid(st.st_uid) != 0 || setuid(0) == 0)
-		return scim_fail(err, SCIM_E_INTERNAL,
-		    "cannot drop privileges to uid %lu: %s",
-		    (unsigned long)st.st_uid, strerror(errno));
-	return SCIM_OK;
-}
-
-/*
- * A checkpoint writes every page changed since the last one: on a busy
- * store that takes up to a second, and a request worker doing it held up
- * the requests queued to it (make bench: POST p99 0.94 s with, 33 ms
- * without).  So one process per home checkpoints for all: this program
- * again, with --checkpoint, started by a worker whose writes made one due
- * when none is running (a lock byte of the gate file says).  It checks
- * every second (txn_checkpoint() itself waits for CKP_LOG_KB of log), and
- * ends when the worker that started it has ended, or the store was
- * recovered under it; the next worker with writes to show starts another.
- * Its standard input is /dev/null, not the FastCGI socket.  If it cannot
- * be started, the worker checkpoints itself.
- */
 static void
-spawn_checkpointer(struct scim_ctx *ctx, int argc, char *argv[],
-    char *envp[])
-{
-	static pid_t			 pid;
-	posix_spawn_file_actions_t	 fa;
-	char				*args[64];
-	int				 i, n = 0, rc, st;
-
-	store_checkpoint_reset(ctx->store);
-	/*
-	 * The last one this worker started, if it has ended: one that
-	 * failed (it could not open the store) would leave the log to grow
-	 * if every try failed alike, so this worker checkpoints too.
-	 */
-	if (pid > 0 && waitpid(pid, &st, WNOHANG) == pid) {
-		pid = 0;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			store_checkpoint(ctx->store);
-	}
-	if (store_checkpointer_running(ctx->store))
-		return;
-	args[n++] = argv[0];
-	args[n++] = (char *)"--checkpoint";
-	for (i = 1; i < argc && n < 63; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
-	if ((rc = posix_spawn_file_actions_init(&fa)) == 0) {
-		if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-		    O_RDONLY, 0)) == 0)
-			rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args,
-			    envp);
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	if (rc == 0)
-		return;
-	pid = 0;
-	log_warn("cannot start the checkpoint process (%s): checkpointing "
-	    "here", strerror(rc));
-	store_checkpoint(ctx->store);
-}
-
-static volatile sig_atomic_t	 ckp_stop;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	ckp_stop = 1;
-}
-
-/*
- * --checkpoint: the process spawn_checkpointer() starts.  A web server
- * that signals its process group (SIGTERM, SIGHUP, SIGINT) ends it between
- * two checkpoints, never inside one: that would leave the store to be
- * recovered.
- */
-static int
-run_checkpointer(struct scim_ctx *ctx)
-{
-	const struct timespec	 second = { 1, 0 };
-	struct sigaction	 sa;
-	struct scim_error	 err;
-	pid_t			 parent = getppid();
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sa.sa_flags = SA_RESTART;	/* nanosleep() still returns */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	if (store_open(&ctx->store, &ctx->cfg, &err) != SCIM_OK) {
-		log_err("checkpoint: %s", err.detail);
-		return 1;
-	}
-	if (store_checkpointer_claim(ctx->store)) {
-		while (!ckp_stop && getppid() == parent &&
-		    store_checkpoint(ctx->store) && !ckp_stop)
-			nanosleep(&second, NULL);
-	}
-	store_close(ctx->store);
-	return 0;
-}
-
-static void
-usage(const struct service *svc, FILE *f)
+service_usage(const struct service *svc, FILE *f)
 {
 	fprintf(f, "usage: %s [-hV] [-c file]\n"
 	    "%s\n\n"
@@ -539,21 +453,17 @@ service_main(const struct service *svc, int argc, char *argv[])
 		{ "checkpoint", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct scim_ctx		 ctx;
 	bool			 checkpoint = false;
-	struct scim_error	 err = { SCIM_OK, "" };
 	const char		*conf = NULL;
-	char			**env0;
 	int			 ch;
 
-	memset(&ctx, 0, sizeof(ctx));
 	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 'h':
-			usage(svc, stdout);
+			service_usage(svc, stdout);
 			return 0;
 		case 'V':
 			printf("%s %s\n", svc->name, PACKAGE_VERSION);
@@ -562,9 +472,21 @@ service_main(const struct service *svc, int argc, char *argv[])
 			checkpoint = true;
 			break;
 		default:
-			usage(svc, stderr);
+			service_usage(svc, stderr);
 			return 2;
 		}
+	return service_serve(svc, conf, checkpoint, argc, argv);
+}
+
+int
+service_serve(const struct service *svc, const char *conf, bool checkpoint,
+    int argc, char *argv[])
+{
+	struct scim_ctx		 ctx;
+	struct scim_error	 err = { SCIM_OK, "" };
+	char			**env0;
+
+	memset(&ctx, 0, sizeof(ctx));
 	log_init(svc->name, LOG_LVL_INFO);
 	if (config_load(&ctx.cfg, conf, &err) != SCIM_OK) {
 		log_err("%s", err.detail);
@@ -576,7 +498,7 @@ service_main(const struct service *svc, int argc, char *argv[])
 		return 1;
 	}
 	if (checkpoint)
-		return run_checkpointer(&ctx);
+		return service_run_checkpointer(&ctx);
 	env0 = environ;
 	/* Open the store now; a failure is retried on each request. */
 	if (open_store(&ctx, &err) != SCIM_OK)
@@ -590,36 +512,13 @@ service_main(const struct service *svc, int argc, char *argv[])
 		/* Not in the request path: the clients have their answers. */
 		if (store_checkpoint_due(ctx.store)) {
 			if (http_is_fastcgi())
-				spawn_checkpointer(&ctx, argc, argv, env0);
+				service_spawn_checkpointer(&ctx, argc, argv, env0);
 			else
 				store_checkpoint(ctx.store);
 		}
 	}
 	store_close(ctx.store);
 	return 0;
-}
-
-/*
- * Once the store was recovered under this process, Berkeley DB cannot
- * free the old environment's handles and shared memory: replace the
- * process image with a fresh one.  The PID and the FastCGI socket (fd 0)
- * stay, so the web server sees nothing and no request is refused.  envp
- * is the environment the process started with (http_accept() replaces
- * environ with each request's).  As
- * CGI, or if exec fails, the caller exits instead.
- */
-void
-service_renew(struct store **store, char *argv[], char *envp[])
-{
-	http_finish();
-	store_close(*store);
-	*store = NULL;
-	if (!http_is_fastcgi())
-		return;
-	log_info("the store was recovered under this process: starting "
-	    "afresh");
-	execve("/proc/self/exe", argv, envp);
-	log_err("/proc/self/exe: %s: exiting instead", strerror(errno));
 }
 
 /*

@@ -1,9 +1,18 @@
 /*
  * The life of a FastCGI program: options, configuration, privilege drop,
- * the store opened once, then the accept loop that routes each request
- * through a static table of {method, resource, shape, handler}, checks
- * the bearer token, and writes whatever the handler left in the response
- * (or a SCIM error body when it returned an error).
+ * the store opened once, then the one accept loop every program runs.  It
+ * routes each request through a static table of {method, resource,
+ * shape, handler, flags}, checks the bearer token as the route's flags
+ * say, and writes whatever the handler left in the response (or a SCIM
+ * error body when it returned an error); or it hands every request to
+ * one page handler (scim-tokens' admin page).  Either way the loop owns
+ * group commit (one flush per batch of waiting requests), the
+ * checkpoint process and the renewal of a process whose store was
+ * recovered under it.
+ *
+ * Owns: the scim_call and its memory, routing, the order of the bearer
+ * check.  Must not know: what a handler does, how a token is verified
+ * (auth/token.h), what the page shows.
  */
 #ifndef SCIM_SERVICE_H
 #define SCIM_SERVICE_H
@@ -29,10 +38,15 @@ struct scim_call {
 	const char		*resource;	/* canonical name matched */
 	char			*base_url;	/* "https://h/scim/v2" */
 	char			*id;		/* decoded item id or NULL */
+	char			*allow;		/* the 405's Allow value that
+						   resp.allow points to, or
+						   NULL: a batch holds several
+						   answers at once */
 	bool			 auth_pending;	/* cached token: its record is
-						   still to be read (the
-						   handler's transaction does,
-						   see token_check_start()) */
+						   still to be read, by the
+						   handler's transaction
+						   (ROUTE_AUTH_TXN) or the
+						   loop, see token-auth.c */
 };
 
 typedef enum scim_err (*route_fn)(struct scim_call *c,
@@ -44,7 +58,17 @@ enum route_shape {
 	ROUTE_SEARCH		/* /Users/.search */
 };
 
+/*
+ * What the loop does about the bearer token, per route.  By default it
+ * checks the token before the handler runs.  ROUTE_AUTH_TXN: a read-only
+ * handler that, when the token was verified from this process's cache
+ * (scim_call.auth_pending), reads its record inside its own read
+ * transaction (token_check_txn()), one transaction less per request; a
+ * writer must not (the record would stay locked until its durable
+ * commit), so only readers carry it.
+ */
 #define ROUTE_NOAUTH	0x01	/* no bearer token needed */
+#define ROUTE_AUTH_TXN	0x02	/* the handler finishes the token check */
 
 struct route {
 	const char	*method;	/* "GET", "POST", ... */
@@ -54,20 +78,42 @@ struct route {
 	unsigned	 flags;
 };
 
+/*
+ * A program that answers every request itself (an HTML page, not SCIM):
+ * req was read by http_req_read(), whose failure is passed as read_err
+ * (NULL otherwise); ctx->store may be NULL (it could not be opened).
+ * Fills resp; the loop sends it, zeroes resp->raw (it may show a secret)
+ * and frees it.
+ */
+typedef void (*service_page_fn)(struct scim_ctx *ctx, struct http_req *req,
+		    const struct scim_error *read_err, struct http_resp *resp);
+
 struct service {
 	const char		*name;		/* program name */
 	const char		*summary;	/* one line for --help */
 	const struct route	*routes;
 	size_t			 nroutes;
+	service_page_fn		 page;		/* instead of routes, or NULL */
 };
 
 /*
- * The whole program: parse argv (-c FILE, -h, -V), load the
- * configuration, drop root, open the store, serve until the web server
- * closes the socket.  Returns the exit status.
+ * The whole program: parse argv (-c FILE, -h, -V, --checkpoint), then
+ * service_serve().  Returns the exit status.
  */
 int		 service_main(const struct service *svc, int argc,
 		    char *argv[]);
+
+/*
+ * Load the configuration (conf, or NULL for $SCIM_CONF or the default),
+ * drop root, open the store and serve until the web server closes the
+ * socket; or, with checkpoint, be the data home's checkpoint process.
+ * argv is the program's whole argument vector: the checkpoint process is
+ * started with it after "--checkpoint", so the program must accept that
+ * option.  For programs with options of their own (scim-tokens).
+ * Returns the exit status.
+ */
+int		 service_serve(const struct service *svc, const char *conf,
+		    bool checkpoint, int argc, char *argv[]);
 
 /*
  * Split path into the service base and the part from a resource segment
@@ -81,9 +127,10 @@ const char	*service_match(const struct service *svc, const char *path,
 		    size_t *base_len, const char **rest);
 
 /*
- * Open the store for cfg and drop privileges when started as root (to
- * the owner of the data home, creating it for www-data if asked).  Used
- * by command-line programs too.
+ * When started as root, become the owner of the data home (cfg->home):
+ * refuses when it is missing or owned by root.  Opens nothing: callers
+ * open the store after it, so its files are the owner's.  Used by
+ * command-line programs too.
  */
 enum scim_err	 service_drop_root(const struct scim_config *cfg,
 		    struct scim_error *err);

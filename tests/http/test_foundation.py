@@ -2,7 +2,11 @@
 authentication, routing errors (404, 405 with Allow), body limits (413) --
 every failure a SCIM error body with application/scim+json."""
 
+import json
 import os
+import socket
+import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -174,6 +178,129 @@ class Auth(ScimTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["totalResults"], 0)
         self.assertEqual(r.json["Resources"], [])
+
+
+
+def fcgi_record(rtype, content, req_id=1):
+    """One FastCGI record (version 1), no padding."""
+    return struct.pack(">BBHHBB", 1, rtype, req_id, len(content), 0, 0) + content
+
+
+def fcgi_request(params, body=b""):
+    """A whole FastCGI responder request: BEGIN_REQUEST (no keep-conn),
+    PARAMS, an empty PARAMS, STDIN, an empty STDIN."""
+    pairs = b""
+    for k, v in params.items():
+        k, v = k.encode(), v.encode()
+        for n in (len(k), len(v)):
+            pairs += struct.pack(">B", n) if n < 128 else struct.pack(">I", n | 0x80000000)
+        pairs += k + v
+    out = fcgi_record(1, struct.pack(">HB5x", 1, 0))
+    out += fcgi_record(4, pairs) + fcgi_record(4, b"")
+    if body:
+        out += fcgi_record(5, body)
+    return out + fcgi_record(5, b"")
+
+
+def fcgi_answer(sock):
+    """The STDOUT of the request on sock, up to its END_REQUEST, parsed
+    as CGI output: (status, {lower-case header: value})."""
+    buf, out = b"", b""
+    while True:
+        while len(buf) < 8:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed before END_REQUEST")
+            buf += chunk
+        _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", buf[:8])
+        while len(buf) < 8 + clen + plen:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed inside a record")
+            buf += chunk
+        content, buf = buf[8:8 + clen], buf[8 + clen + plen:]
+        if rtype == 6:
+            out += content
+        elif rtype == 3:
+            break
+    head = out.split(b"\r\n\r\n", 1)[0].decode()
+    headers = {}
+    for line in head.split("\r\n"):
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return int(headers.get("status", "200").split()[0]), headers
+
+
+class OneBatch(ScimTestCase):
+    """Answers held together by one batch (group commit: a worker that
+    committed a change takes the requests already waiting before it
+    flushes) are each their own: two 405s in one batch each carry their
+    own Allow.  The program is run here on a FastCGI socket of the test's
+    own, with three requests already waiting before it starts, so they
+    are one batch for certain."""
+    server_args = {"conf_extra": "sync = full\n[log]\nstore_ops_header = yes\n"}
+
+    def test_two_405s_in_one_batch(self):
+        path = os.path.join(self.srv.home, "sock", "batch.sock")
+        lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        lsock.bind(path)
+        lsock.listen(8)
+        base = {"GATEWAY_INTERFACE": "CGI/1.1", "SERVER_PROTOCOL": "HTTP/1.1",
+                "SCRIPT_NAME": "/scim/v2/Users", "HTTP_HOST": "127.0.0.1",
+                "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+                "REQUEST_SCHEME": "http", "REMOTE_ADDR": "127.0.0.1",
+                "HTTP_AUTHORIZATION": "Bearer " + self.srv.token,
+                "CONTENT_TYPE": "application/scim+json"}
+        body = json.dumps(scimtest.user("batch@x.com")).encode()
+        reqs = [dict(base, REQUEST_METHOD="POST", PATH_INFO="",
+                     CONTENT_LENGTH=str(len(body))),
+                dict(base, REQUEST_METHOD="DELETE", PATH_INFO=""),
+                dict(base, REQUEST_METHOD="POST", PATH_INFO="/abc",
+                     CONTENT_LENGTH="2")]
+        bodies = [body, b"", b"{}"]
+        conns = []
+        proc = None
+        try:
+            for params, b in zip(reqs, bodies):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.settimeout(30)
+                c.connect(path)
+                c.sendall(fcgi_request(params, b))
+                conns.append(c)
+            proc = subprocess.Popen([os.path.join(scimtest.CGI_BIN, "scim-users"),
+                                     "-c", self.srv.conf], stdin=lsock.fileno(),
+                                    stdout=subprocess.DEVNULL, start_new_session=True)
+            answers = [fcgi_answer(c) for c in conns]
+        finally:
+            for c in conns:
+                c.close()
+            lsock.close()
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
+        self.assertEqual(answers[0][0], 201, answers[0])
+        self.assertEqual([a[1].get("x-scim-batch") for a in answers], ["3", "3", "3"],
+                         "the three requests were not one batch")
+        self.assertEqual(answers[1][0], 405, answers[1])
+        self.assertEqual(answers[1][1].get("allow"), "GET, POST")
+        self.assertEqual(answers[2][0], 405, answers[2])
+        self.assertEqual(answers[2][1].get("allow"), "GET, PUT, PATCH, DELETE")
+
+
+class PageLoop(ScimTestCase):
+    """scim-tokens' page is served by the same accept loop as the SCIM
+    programs (group commit, store-ops header), not a loop of its own."""
+    server_args = {"conf_extra": "[log]\nstore_ops_header = yes\n"}
+
+    def test_page_in_the_shared_loop(self):
+        conn = self.srv.connect()
+        conn.request("GET", "/scim-tokens")
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("X-Scim-Batch"), "1")
+        self.assertIn("gets=", r.getheader("X-Scim-Store-Ops") or "")
 
 
 class Routing(ScimTestCase):

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "tap.h"
 
@@ -83,6 +84,30 @@ static const struct key_case cache_max[] = {
 	{ "1G", false, 0 },
 	{ "512 MB", false, 0 },
 	{ "", false, 0 },
+};
+
+/* A whole file and whether config_load() takes it. */
+static const struct {
+	const char	*text;
+	bool		 ok;
+} conf_kinds[] = {
+	{ "[log]\nlevel = warning\n", true },
+	{ "[log]\nlevel = loud\n", false },
+	{ "[log]\nstore_ops_header = yes\n", true },
+	{ "[log]\nstore_ops_header = true\n", false },	/* yes or no only */
+	{ "[admin]\ntrust_remote_user = 1\n", true },
+	{ "[admin]\ntrust_remote_user = maybe\n", false },
+	{ "[admin]\nsession_idle_minutes = 1441\n", false },
+	{ "[admin]\nsession_max_hours = 720\n", true },
+	{ "[admin]\nunknown = 1\n", false },
+	{ "[http]\nmax_body = 1023\n", false },
+	{ "[http]\nbase_url = https://h/scim/v2\n", true },
+	{ "[tokens]\nscrypt_n = 1024\nscrypt_r = 65\n", false },
+	{ "[tokens]\nmax_live = 100\ndefault_days = 3650\n", true },
+	{ "[scim]\nmax_results = 0\n", false },
+	{ "[audit]\nhook_retry = 0\nhook_timeout = 3600\n", true },
+	{ "[audit]\nhook_timeout = 0\n", false },
+	{ "[nosuch]\nhome = x\n", false },
 };
 
 /* What the default cache_max_mb should be on this machine. */
@@ -216,5 +241,25 @@ main(void)
 	    &cfg.cache_max_mb);
 	is_int(config_load(&cfg, "/nonexistent/scim.conf", &err),
 	    SCIM_E_INTERNAL, "an explicit missing file is an error");
+	/* Every kind of key in the table, each way it can go wrong. */
+	for (i = 0; i < NELEM(conf_kinds); i++)
+		ok(conf_from(conf_kinds[i].text, &cfg, &err) ==
+		    (conf_kinds[i].ok ? SCIM_OK : SCIM_E_INTERNAL),
+		    "conf \"%s\"", conf_kinds[i].text);
+	is_int(conf_from("[log]\nlevel = DEBUG\nstore_ops_header = yes\n"
+	    "[admin]\ntrust_remote_user = true\nsendmail = /bin/mail -t\n"
+	    "mail_from = a@b.c\n[audit]\nhook = /bin/true\n"
+	    "[scim]\ndefault_count = 7\n", &cfg, &err), SCIM_OK,
+	    "a file with every kind of key loads");
+	is_int(cfg.log_level, LOG_LVL_DEBUG, "log.level read (any case)");
+	ok(cfg.store_ops_header, "log.store_ops_header read");
+	ok(cfg.trust_remote_user, "admin.trust_remote_user read");
+	is_str(cfg.sendmail, "/bin/mail -t", "admin.sendmail read");
+	is_str(cfg.mail_from, "a@b.c", "admin.mail_from read");
+	is_str(cfg.audit_hook, "/bin/true", "audit.hook read");
+	is_int(cfg.default_count, 7, "scim.default_count read");
+	is_int(conf_from("[log]\nstore_ops_header = no\n", &cfg, &err),
+	    SCIM_OK, "store_ops_header = no loads");
+	ok(!cfg.store_ops_header, "store_ops_header = no read");
 	return tap_done();
 }
