@@ -3,6 +3,10 @@
  * default and its meaning are documented in scim.conf(5) and in the sample
  * etc/scim.conf.  Unknown sections or keys are errors, so a typo never
  * silently falls back to a default.
+ *
+ * Owns: the file's syntax, every key's default, range and the one table
+ * of keys (config.c).  Must not know: what a key does to the module that
+ * reads it, the store, requests.
  */
 #ifndef SCIM_CONFIG_H
 #define SCIM_CONFIG_H

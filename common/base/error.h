@@ -6,6 +6,9 @@
  * detail.  One function, scim_err_status(), maps a code to the HTTP status
  * and RFC 7644 section 3.12 "scimType" that the response carries, so the
  * mapping lives in exactly one place.
+ *
+ * Owns: the codes and their status/scimType table.  Must not know: how an
+ * answer is written (web/), the words of a detail (each caller's).
  */
 #ifndef SCIM_ERROR_H
 #define SCIM_ERROR_H

@@ -2,6 +2,9 @@
  * Logging to standard error, one line per event, prefixed with the
  * program name and pid.  Under lighttpd and mod_fcgid standard error ends
  * up in the web server's error log.  Secrets are never passed here.
+ *
+ * Owns: the line format and the level.  Must not know: requests, the
+ * audit log (audit/ records what an operator reads; this is for admins).
  */
 #ifndef SCIM_LOG_H
 #define SCIM_LOG_H

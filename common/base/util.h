@@ -2,6 +2,9 @@
  * Small helpers every module needs: time stamps, identifiers, randomness,
  * encodings and constant-time comparison.  No allocation unless a function
  * says so.
+ *
+ * Owns: these primitives.  Must not know: SCIM, the store, requests;
+ * character classes and small grammars are base/lex.h's.
  */
 #ifndef SCIM_UTIL_H
 #define SCIM_UTIL_H

@@ -15,6 +15,11 @@
  * A multi-valued attribute matches when any of its values matches.  A
  * complex attribute compared without a sub-attribute compares its "value"
  * sub-attribute (members eq "id", manager eq "id").
+ *
+ * Owns: the grammar, the parsed tree and matching a resource against it
+ * (filter.c, filter-parse.c, filter-term.c, filter-eval.c; filter-int.h
+ * is private).  Must not know: the store or query planning (crud-query.c
+ * asks filter_eq_hint() which index could serve), requests.
  */
 #ifndef SCIM_FILTER_H
 #define SCIM_FILTER_H

@@ -33,6 +33,11 @@
  * or body -> SCIM_E_INVALID_SYNTAX; a value of the wrong JSON type ->
  * SCIM_E_INVALID_VALUE; removing a required attribute ->
  * SCIM_E_INVALID_VALUE.
+ *
+ * Owns: applying operations to one resource's JSON (patch.c the engine,
+ * patch-path.c paths, patch-target.c the three kinds of target,
+ * patch-value.c coercion and merging; patch-int.h is private).  Must not
+ * know: the store (group members go through the caller's hook), HTTP.
  */
 #ifndef SCIM_PATCH_H
 #define SCIM_PATCH_H

@@ -24,6 +24,9 @@
  * the cache reads in later comes in huge folios.  Where the kernel or the
  * file system cannot, nothing changes.  Region files hold no data (an
  * environment's are re-created at will), and a file is only ever grown.
+ *
+ * Owns: the region files' size and madvise.  Must not know: databases,
+ * transactions, anything inside the regions.
  */
 #ifndef SCIM_REGION_H
 #define SCIM_REGION_H
