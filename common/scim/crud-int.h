@@ -27,15 +27,12 @@
 #include "scim/schema.h"
 #include "store/store.h"
 
-/* What differs between Users and Groups. */
-struct kind {
-	enum store_kind			 kind;
-	const struct resource_type	*rt;
-	const char			*name_attr;	/* indexed, unique */
-};
-
-/* The kind the call's endpoint serves (/Groups, else /Users). */
-const struct kind	*crud_kind_of(const struct scim_call *c);
+/*
+ * The resource type the call's endpoint serves (/Groups, else /Users).
+ * What differs between Users and Groups is read from it: its store kind,
+ * name attribute, back-reference and noun (schema.h).
+ */
+const struct resource_type *crud_rt_of(const struct scim_call *c);
 
 /* --- crud.c: meta and versions --- */
 
@@ -61,7 +58,7 @@ enum scim_err	 crud_token_txn(struct store_txn *t, struct scim_call *c,
  */
 struct read_ctx {
 	struct scim_call	*c;
-	const struct kind	*k;
+	const struct resource_type	*rt;
 	const char		*id;
 	bool			 backref;	/* load groups/members */
 	char			*text;		/* out: the record */
@@ -72,7 +69,7 @@ struct read_ctx {
 void		 crud_read_clear(struct read_ctx *r);
 enum scim_err	 crud_read_one(struct store_txn *t, struct read_ctx *r,
 		    struct scim_error *err);
-bool		 crud_answers_whole(const struct kind *k,
+bool		 crud_answers_whole(const struct resource_type *rt,
 		    const char *attributes, const char *excluded);
 char		*crud_answer_text(struct read_ctx *r, char **version);
 enum scim_err	 crud_parse_record(struct read_ctx *r, cJSON **out,
@@ -92,11 +89,11 @@ char		*crud_search_str(const cJSON *body, const char *name,
 /* --- crud-audit.c --- */
 
 enum scim_err	 crud_audit_record(struct store_txn *t,
-		    const struct scim_call *c, const struct kind *k,
+		    const struct scim_call *c, const struct resource_type *rt,
 		    const char *type, const cJSON *res, const cJSON *details,
 		    struct scim_error *err);
 enum scim_err	 crud_audit_update(struct store_txn *t,
-		    const struct scim_call *c, const struct kind *k,
+		    const struct scim_call *c, const struct resource_type *rt,
 		    const cJSON *old, const cJSON *res,
 		    const struct members_ctx *mc, struct scim_error *err);
 void		 crud_audit_diff_names(const cJSON *a, const cJSON *b,

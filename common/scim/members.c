@@ -218,7 +218,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
  * none), groups when there are any.
  */
 enum scim_err
-members_read_backref(struct store_txn *t, const struct kind *k,
+members_read_backref(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const char *base, const char *id, cJSON **out,
     struct scim_error *err)
 {
@@ -228,14 +228,14 @@ members_read_backref(struct store_txn *t, const struct kind *k,
 	*out = NULL;
 	if ((bc.arr = cJSON_CreateArray()) == NULL)
 		return scim_oom(err);
-	if (k->kind == STORE_USER)
+	if (rt->kind == STORE_USER)
 		rc = store_memberof_scan(t, STORE_USER, tenant, id,
 		    group_each, &bc, err);
 	else
 		rc = store_member_scan(t, tenant, id, member_each, &bc, err);
 	if (rc == SCIM_OK)
 		rc = bc.rc;
-	if (rc != SCIM_OK || (k->kind == STORE_USER && bc.arr->child == NULL))
+	if (rc != SCIM_OK || (rt->kind == STORE_USER && bc.arr->child == NULL))
 		cJSON_Delete(bc.arr);
 	else
 		*out = bc.arr;
@@ -244,16 +244,16 @@ members_read_backref(struct store_txn *t, const struct kind *k,
 
 /* Give res its back-reference array in place of any it has. */
 void
-members_attach_backref(const struct kind *k, cJSON *res, cJSON *arr)
+members_attach_backref(const struct resource_type *rt, cJSON *res, cJSON *arr)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(res, k->rt->backref);
+	cJSON_DeleteItemFromObjectCaseSensitive(res, rt->backref);
 	if (arr != NULL)
-		cJSON_AddItemToObject(res, k->rt->backref, arr);
+		cJSON_AddItemToObject(res, rt->backref, arr);
 }
 
 /* Attach res's back-reference array, read from the store. */
 enum scim_err
-members_load_backref(struct store_txn *t, const struct kind *k,
+members_load_backref(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const char *base, cJSON *res, struct scim_error *err)
 {
 	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
@@ -261,10 +261,10 @@ members_load_backref(struct store_txn *t, const struct kind *k,
 	enum scim_err	 rc = SCIM_OK;
 
 	if (cJSON_IsString(id))
-		rc = members_read_backref(t, k, tenant, base, id->valuestring,
+		rc = members_read_backref(t, rt, tenant, base, id->valuestring,
 		    &arr, err);
 	if (rc == SCIM_OK)
-		members_attach_backref(k, res, arr);
+		members_attach_backref(rt, res, arr);
 	return rc;
 }
 

@@ -32,9 +32,8 @@
 
 #include "base/error.h"
 #include "scim/patch.h"
+#include "scim/schema.h"
 #include "store/store.h"
-
-struct kind;			/* crud-int.h: Users or Groups */
 
 /*
  * The changes made to one group's members in one transaction.  t, tenant
@@ -80,14 +79,14 @@ enum scim_err	 members_hook(void *arg, enum patch_op op,
  * base (NULL: none) prefixes each "$ref".
  */
 enum scim_err	 members_read_backref(struct store_txn *t,
-		    const struct kind *k, const char *tenant, const char *base,
+		    const struct resource_type *rt, const char *tenant, const char *base,
 		    const char *id, cJSON **out, struct scim_error *err);
 /* Give res the array arr (consumed; NULL: none) in place of any it has. */
-void		 members_attach_backref(const struct kind *k, cJSON *res,
+void		 members_attach_backref(const struct resource_type *rt, cJSON *res,
 		    cJSON *arr);
 /* Attach res's back-reference array, read from the store. */
 enum scim_err	 members_load_backref(struct store_txn *t,
-		    const struct kind *k, const char *tenant, const char *base,
+		    const struct resource_type *rt, const char *tenant, const char *base,
 		    cJSON *res, struct scim_error *err);
 
 #endif /* SCIM_MEMBERS_H */

@@ -496,6 +496,9 @@ const struct resource_type rt_user = {
 	.description = "User Account",
 	.core = &schema_user,
 	.ext = user_exts,
+	.kind = STORE_USER,
+	.name_attr = "userName",
+	.noun = "user",
 	.backref = "groups",
 };
 
@@ -505,6 +508,9 @@ const struct resource_type rt_group = {
 	.description = "Group",
 	.core = &schema_group,
 	.ext = no_exts,
+	.kind = STORE_GROUP,
+	.name_attr = "displayName",
+	.noun = "group",
 	.backref = "members",
 };
 
