@@ -34,6 +34,10 @@
  */
 const struct resource_type *crud_rt_of(const struct scim_call *c);
 
+/* The keys the store indexes res, a resource of type rt, by (res's). */
+void		 crud_store_keys(const struct resource_type *rt,
+		    const cJSON *res, struct store_keys *out);
+
 /* --- crud.c: meta and versions --- */
 
 /* The number in a version string W/"n"; 0 when there is none. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/crud-int.h"
@@ -31,6 +32,52 @@ const struct resource_type *
 crud_rt_of(const struct scim_call *c)
 {
 	return strcmp(c->resource, "Groups") == 0 ? &rt_group : &rt_user;
+}
+
+/* --- the store's keys and its refusals, worded for the client --- */
+
+/* The keys the store indexes res, a resource of type rt, by. */
+void
+crud_store_keys(const struct resource_type *rt, const cJSON *res,
+    struct store_keys *out)
+{
+	out->id = json_str_or_null(res, "id");
+	out->name = json_str_or_null(res, rt->name_attr);
+	out->ext = json_str_or_null(res, "externalId");
+}
+
+/*
+ * store_put() of res, a resource of type rt, replacing old (NULL: a
+ * create), the store's refusals worded for the client here: the store
+ * speaks in keys and codes.
+ */
+static enum scim_err
+put_record(struct store_txn *t, const struct resource_type *rt,
+    const char *tenant, const cJSON *res, const cJSON *old,
+    struct scim_error *err)
+{
+	struct store_keys	 keys, okeys;
+	enum scim_err		 rc;
+	char			*lname;
+
+	crud_store_keys(rt, res, &keys);
+	if (old != NULL)
+		crud_store_keys(rt, old, &okeys);
+	if (keys.name == NULL)
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
+		    rt->name_attr);
+	rc = store_put(t, rt->kind, tenant, &keys, res,
+	    old != NULL ? &okeys : NULL, err);
+	if (rc != SCIM_E_UNIQUENESS)
+		return rc;
+	/* The name index compares lower-cased: say the name that way. */
+	if ((lname = util_lower(keys.name)) == NULL)
+		return scim_oom(err);
+	rc = scim_fail(err, SCIM_E_UNIQUENESS,
+	    "%s \"%s\" is already taken by another %s", rt->name_attr, lname,
+	    rt->noun);
+	free(lname);
+	return rc;
 }
 
 /* --- meta and versions --- */
@@ -417,7 +464,7 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
-	if ((rc = store_put(t, w->rt->kind, w->c->auth.tenant, w->res, NULL,
+	if ((rc = put_record(t, w->rt, w->c->auth.tenant, w->res, NULL,
 	    err)) != SCIM_OK)
 		goto out;
 	if (w->members != NULL &&
@@ -537,7 +584,7 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
-	if ((rc = store_put(t, w->rt->kind, w->c->auth.tenant, w->res, old,
+	if ((rc = put_record(t, w->rt, w->c->auth.tenant, w->res, old,
 	    err)) != SCIM_OK)
 		goto out;
 	if (w->rt->kind == STORE_GROUP) {
@@ -647,7 +694,7 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		goto out;
 	}
 	if (mc.added + mc.removed > 0 || !crud_same_content(norm, old)) {
-		if ((rc = store_put(t, w->rt->kind, w->c->auth.tenant, norm,
+		if ((rc = put_record(t, w->rt, w->c->auth.tenant, norm,
 		    old, err)) != SCIM_OK ||
 		    (rc = crud_audit_update(t, w->c, w->rt, old, norm, &mc,
 		    err)) != SCIM_OK)
@@ -707,15 +754,18 @@ static enum scim_err
 delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
+	struct store_keys	 keys;
 	cJSON			*old = NULL;
 	enum scim_err		 rc;
 
 	rc = store_get(t, w->rt->kind, w->c->auth.tenant, w->c->id, &old, err);
 	if (rc == SCIM_OK)
 		rc = check_if_match(w->c, old, err);
-	if (rc == SCIM_OK)
-		rc = store_del(t, w->rt->kind, w->c->auth.tenant, w->c->id,
-		    err);
+	if (rc == SCIM_OK) {
+		crud_store_keys(w->rt, old, &keys);
+		keys.id = w->c->id;	/* the record read is the one keyed */
+		rc = store_del(t, w->rt->kind, w->c->auth.tenant, &keys, err);
+	}
 	if (rc == SCIM_OK)
 		rc = crud_audit_record(t, w->c, w->rt, w->rt->kind == STORE_USER ?
 		    "scim.user.deleted" : "scim.group.deleted", old, NULL, err);

@@ -397,7 +397,13 @@ member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
 		cJSON_Delete(target);
 		return scim_oom(err);
 	}
-	rc = store_member_add(mc->t, mc->tenant, mc->gid, m, &added, err);
+	rc = store_member_add(mc->t, mc->tenant, mc->gid, mid,
+	    strcmp(type, "Group") == 0 ? STORE_GROUP : STORE_USER, m, &added,
+	    err);
+	if (rc == SCIM_E_INVALID_VALUE)	/* the store's word for a bad id */
+		rc = scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a member needs a \"value\" of at most %d bytes",
+		    STORE_ID_MAX);
 	if (rc == SCIM_OK && added) {
 		mc->added++;
 		note_id(mc->added_ids, mid);
