@@ -44,9 +44,6 @@ void		 crud_store_keys(const struct resource_type *rt,
 long		 crud_version_num(const char *ver);
 /* Does the If-Match / If-None-Match list name version ver (W/"n")? */
 bool		 crud_etag_listed(const char *list, const char *ver);
-/* base + endpoint + "/" + id, a new string (the caller frees it). */
-char		*crud_ref_url(const char *base, const char *endpoint,
-		    const char *id);
 /* Do stored forms a and b differ in more than meta and "schemas"? */
 bool		 crud_same_content(const cJSON *a, const cJSON *b);
 

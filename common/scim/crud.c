@@ -179,22 +179,6 @@ check_if_match(const struct scim_call *c, const cJSON *old,
 	return SCIM_OK;
 }
 
-/* For each back-reference's "$ref", and a 201's Location. */
-char *
-crud_ref_url(const char *base, const char *endpoint, const char *id)
-{
-	size_t	 lb = strlen(base), le = strlen(endpoint), li = strlen(id);
-	char	*s;
-
-	if ((s = malloc(lb + le + li + 2)) != NULL) {
-		memcpy(s, base, lb);
-		memcpy(s + lb, endpoint, le);
-		s[lb + le] = '/';
-		memcpy(s + lb + le + 1, id, li + 1);
-	}
-	return s;
-}
-
 /* --- reading --- */
 
 bool
@@ -335,7 +319,7 @@ respond(struct scim_call *c, const struct resource_type *rt, cJSON *res,
 	if ((cJSON_IsString(ver) && (c->resp.etag =
 	    strdup(ver->valuestring)) == NULL) ||
 	    (status == 201 && cJSON_IsString(id) && (c->resp.location =
-	    crud_ref_url(c->base_url, rt->endpoint, id->valuestring)) ==
+	    resource_location(rt, id->valuestring, c->base_url)) ==
 	    NULL)) {
 		cJSON_Delete(res);
 		return scim_oom(err);

@@ -138,15 +138,15 @@ struct backref_ctx {
 
 /* Set o's "$ref"; fresh: o is new and has none to replace. */
 static bool
-add_ref(cJSON *o, const char *base, const char *endpoint, const char *id,
-    bool fresh)
+add_ref(cJSON *o, const char *base, const struct resource_type *rt,
+    const char *id, bool fresh)
 {
 	char	*u;
 	bool	 ok;
 
 	if (base == NULL)
 		return true;
-	if ((u = crud_ref_url(base, endpoint, id)) == NULL)
+	if ((u = resource_location(rt, id, base)) == NULL)
 		return false;
 	if (!fresh)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
@@ -186,7 +186,7 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 	}
 	cJSON_AddItemToArray(bc->arr, e);
 	cJSON_AddStringToObject(e, "value", gid);
-	add_ref(e, bc->base, "/Groups", gid, true);
+	add_ref(e, bc->base, &rt_group, gid, true);
 	if (name != NULL)
 		cJSON_AddStringToObject(e, "display", name);
 	cJSON_AddStringToObject(e, "type", "direct");
@@ -202,7 +202,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 				    "type");
 
 	if (!add_ref(obj, bc->base, cJSON_IsString(type) &&
-	    strcmp(type->valuestring, "Group") == 0 ? "/Groups" : "/Users",
+	    strcmp(type->valuestring, "Group") == 0 ? &rt_group : &rt_user,
 	    mid, false)) {
 		bc->rc = scim_oom(bc->err);
 		return false;
