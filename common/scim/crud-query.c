@@ -48,6 +48,8 @@ struct list_ctx {
 						   the scan's transaction */
 	size_t			 total;
 	cJSON			*page;		/* out: matching, in order */
+	struct attrsel		 sel;		/* q's lists, parsed once for
+						   every entry rendered */
 	bool			 shows_whole;	/* crud_answers_whole() */
 	bool			 whole;		/* and a filter that an index
 						   hit matches, a page of it */
@@ -334,10 +336,12 @@ backrefs_fn(struct store_txn *t, void *arg, struct scim_error *err)
 }
 
 /*
- * Plan the query q of call c into lc: which back-references to read and
- * when, and whether entries may be answered from their stored text.
+ * Plan the query q of call c into lc: its attribute lists parsed (freed
+ * by attrsel_free(&lc->sel) whatever this returns), which
+ * back-references to read and when, and whether entries may be answered
+ * from their stored text.  False when memory is short.
  */
-static void
+static bool
 list_plan(struct list_ctx *lc, struct scim_call *c, struct query *q)
 {
 	bool	 exact;
@@ -346,10 +350,12 @@ list_plan(struct list_ctx *lc, struct scim_call *c, struct query *q)
 	lc->c = c;
 	lc->rt = crud_rt_of(c);
 	lc->q = q;
+	if (!attrsel_parse(lc->rt, q->attributes, q->excluded, &lc->sel))
+		return false;
 	lc->filter_backref = q->filter != NULL &&
 	    filter_uses(q->filter, lc->rt->backref);
-	lc->want_backref = resource_wants(lc->rt, lc->rt->backref,
-	    q->attributes, q->excluded) != 0;
+	lc->want_backref = resource_wants_sel(lc->rt, lc->rt->backref,
+	    &lc->sel) != 0;
 	/*
 	 * Unsorted, the page is known during the scan: read its back-
 	 * references in the same transaction instead of a second one.
@@ -363,6 +369,7 @@ list_plan(struct list_ctx *lc, struct scim_call *c, struct query *q)
 	    (filter_eq_only(q->filter, "id", &exact) != NULL ||
 	    (filter_eq_only(q->filter, lc->rt->name_attr, &exact) != NULL &&
 	    !exact));
+	return true;
 }
 
 /*
@@ -373,7 +380,6 @@ list_plan(struct list_ctx *lc, struct scim_call *c, struct query *q)
 static enum scim_err
 list_render(struct list_ctx *lc, cJSON **out, struct scim_error *err)
 {
-	const struct query	*q = lc->q;
 	cJSON			*e, *r;
 
 	if ((*out = cJSON_CreateArray()) == NULL)
@@ -387,8 +393,8 @@ list_render(struct list_ctx *lc, cJSON **out, struct scim_error *err)
 		if (!lc->want_backref)
 			cJSON_DeleteItemFromObjectCaseSensitive(e,
 			    lc->rt->backref);
-		r = resource_render_take(lc->rt, e, lc->c->base_url,
-		    q->attributes, q->excluded);
+		r = resource_render_take_sel(lc->rt, e, lc->c->base_url,
+		    &lc->sel);
 		if (r == NULL) {
 			cJSON_Delete(*out);
 			*out = NULL;
@@ -407,7 +413,10 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	cJSON		*out = NULL;
 	enum scim_err	 rc;
 
-	list_plan(&lc, c, q);
+	if (!list_plan(&lc, c, q)) {
+		rc = scim_oom(err);
+		goto out;
+	}
 	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
 		goto out;
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
@@ -422,6 +431,7 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    (size_t)q->start, out)) == NULL)
 		rc = scim_oom(err);
 out:
+	attrsel_free(&lc.sel);
 	cJSON_Delete(lc.page);
 	return rc;
 }

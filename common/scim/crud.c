@@ -294,21 +294,35 @@ crud_parse_record(struct read_ctx *r, cJSON **out, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/*
+ * The call's ?attributes= and ?excludedAttributes= parsed into *sel,
+ * once per request (attrsel_free() it whatever this returns); false when
+ * memory is short.
+ */
 static bool
-wants_backref(const struct scim_call *c, const struct resource_type *rt)
+call_sel(const struct scim_call *c, const struct resource_type *rt,
+    struct attrsel *sel)
 {
-	return resource_wants(rt, rt->backref,
-	    http_param(&c->req, "attributes"),
-	    http_param(&c->req, "excludedAttributes")) != 0;
+	return attrsel_parse(rt, http_param(&c->req, "attributes"),
+	    http_param(&c->req, "excludedAttributes"), sel);
+}
+
+/* Does the answer under sel show rt's back-reference? */
+static bool
+wants_backref(const struct resource_type *rt, const struct attrsel *sel)
+{
+	return resource_wants_sel(rt, rt->backref, sel) != 0;
 }
 
 /*
- * Answer with res rendered (status 200/201), its ETag, and for 201 its
- * Location.  res is consumed: the answer is built from its own members.
+ * Answer with res rendered under sel (status 200/201), its ETag, and for
+ * 201 its Location.  res is consumed: the answer is built from its own
+ * members.
  */
 static enum scim_err
-respond(struct scim_call *c, const struct resource_type *rt, cJSON *res,
-    int status, struct scim_error *err)
+respond(struct scim_call *c, const struct resource_type *rt,
+    const struct attrsel *sel, cJSON *res, int status,
+    struct scim_error *err)
 {
 	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
 	const cJSON	*ver = cJSON_GetObjectItemCaseSensitive(meta,
@@ -324,9 +338,7 @@ respond(struct scim_call *c, const struct resource_type *rt, cJSON *res,
 		cJSON_Delete(res);
 		return scim_oom(err);
 	}
-	c->resp.body = resource_render_take(rt, res, c->base_url,
-	    http_param(&c->req, "attributes"),
-	    http_param(&c->req, "excludedAttributes"));
+	c->resp.body = resource_render_take_sel(rt, res, c->base_url, sel);
 	return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
 }
 
@@ -335,11 +347,16 @@ crud_get(struct scim_call *c, struct scim_error *err)
 {
 	struct read_ctx	 r = { c, crud_rt_of(c), c->id, false, NULL, 0,
 			    NULL };
+	struct attrsel	 sel;
 	cJSON		*res = NULL;
 	char		*body = NULL, *ver = NULL;
 	enum scim_err	 rc;
 
-	r.backref = wants_backref(c, r.rt);
+	if (!call_sel(c, r.rt, &sel)) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	r.backref = wants_backref(r.rt, &sel);
 	if ((rc = store_read(c->ctx->store, get_fn, &r, err)) != SCIM_OK)
 		goto out;
 	if (crud_answers_whole(r.rt, http_param(&c->req, "attributes"),
@@ -371,10 +388,11 @@ crud_get(struct scim_call *c, struct scim_error *err)
 		c->resp.raw_type = "application/scim+json";
 		body = NULL;
 	} else {
-		rc = respond(c, r.rt, res, 200, err);
+		rc = respond(c, r.rt, &sel, res, 200, err);
 		res = NULL;
 	}
 out:
+	attrsel_free(&sel);
 	crud_read_clear(&r);
 	cJSON_Delete(res);
 	free(body);
@@ -391,6 +409,7 @@ struct write_ctx {
 	const cJSON		*members;	/* groups: members to set */
 	char			 id[UTIL_UUID_LEN + 1];
 	bool			 backref;	/* answer shows groups/members */
+	struct attrsel		 sel;		/* the answer's lists */
 	cJSON			*res;		/* out: what was stored; for
 						   create/put, the normalised
 						   input, which set_meta() makes
@@ -514,16 +533,21 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 		goto out;
 	}
 	w.members = members;
+	if (!call_sel(c, w.rt, &w.sel)) {
+		rc = scim_oom(err);
+		goto out;
+	}
 	/* A new user has no groups yet: no need to look. */
-	w.backref = wants_backref(c, w.rt) &&
+	w.backref = wants_backref(w.rt, &w.sel) &&
 	    (status != 201 || w.rt->kind == STORE_GROUP);
 	util_uuid(w.id);
 	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
-	rc = respond(c, w.rt, w.res, status, err);
+	rc = respond(c, w.rt, &w.sel, w.res, status, err);
 	w.res = NULL;
 out:
+	attrsel_free(&w.sel);
 	cJSON_Delete(in);
 	cJSON_Delete(members);
 	cJSON_Delete(w.res);
@@ -716,12 +740,16 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 	show = w.rt->kind == STORE_USER ||
 	    http_param(&c->req, "attributes") != NULL ||
 	    http_param(&c->req, "excludedAttributes") != NULL;
-	w.backref = show && wants_backref(c, w.rt);
+	if (!call_sel(c, w.rt, &w.sel)) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	w.backref = show && wants_backref(w.rt, &w.sel);
 	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
 	if (show) {
-		rc = respond(c, w.rt, w.res, 200, err);
+		rc = respond(c, w.rt, &w.sel, w.res, 200, err);
 		w.res = NULL;
 	} else {
 		c->resp.status = 204;
@@ -729,6 +757,7 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 		    w.res, "meta"), "version")->valuestring);
 	}
 out:
+	attrsel_free(&w.sel);
 	cJSON_Delete(body);
 	cJSON_Delete(w.res);
 	return rc;
