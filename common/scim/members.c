@@ -295,20 +295,6 @@ note_id(cJSON *list, const char *id)
 		cJSON_AddItemToArray(list, cJSON_CreateString(id));
 }
 
-/* The rule for a member value's shape (see members.h). */
-const char *
-members_value_id(const cJSON *v)
-{
-	const cJSON	*val;
-
-	if (cJSON_IsString(v))
-		return v->valuestring;
-	if (cJSON_IsObject(v) &&
-	    cJSON_IsString(val = cJSON_GetObjectItem(v, "value")))
-		return val->valuestring;
-	return NULL;
-}
-
 /*
  * Look member id mid up among the tenant's users, then its groups:
  * *target the record (the caller's), *type "User" or "Group".
@@ -378,7 +364,7 @@ member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
 	enum scim_err	 rc;
 	bool		 added;
 
-	if ((mid = members_value_id(v)) == NULL)
+	if ((mid = schema_value_id(v)) == NULL)
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "a member must be an id string or an object with a "
 		    "string \"value\"");
@@ -454,13 +440,13 @@ members_del_listed(struct members_ctx *mc, const cJSON *value,
 	enum scim_err	 rc;
 
 	if (!cJSON_IsArray(value)) {
-		if ((mid = members_value_id(value)) != NULL)
+		if ((mid = schema_value_id(value)) != NULL)
 			return member_del1(mc, mid, err);
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "members to remove must be ids or {\"value\": id}");
 	}
 	cJSON_ArrayForEach(e, value) {
-		if ((mid = members_value_id(e)) == NULL)
+		if ((mid = schema_value_id(e)) == NULL)
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
 			    "members to remove must be ids or "
 			    "{\"value\": id}");

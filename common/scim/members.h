@@ -8,7 +8,8 @@
  *
  * Membership rules (documented in scim-fcgi(8)):
  *  - a member is an id string or an object with a string "value"
- *    (members_value_id());
+ *    (schema_value_id(), which PATCH's listed removal reads too); ids
+ *    compare exactly (schema_value_is_id());
  *  - its "value" must be the id of a user or group of the same tenant; an
  *    unknown id is skipped (not stored) and logged, so a stale id from a
  *    client never creates a dangling reference; a group cannot be a member
@@ -49,14 +50,6 @@ struct members_ctx {
 	cJSON			*added_ids;	/* first EVENT_MAX_IDS, or NULL */
 	cJSON			*removed_ids;
 };
-
-/*
- * The member id that v, one member value as a client sent it, names: v
- * itself when it is a string, its "value" (any case) when it is an object
- * with a string "value"; NULL when it is neither (a client error).  The
- * string is v's.
- */
-const char	*members_value_id(const cJSON *v);
 
 bool		 members_ctx_lists(struct members_ctx *mc);
 void		 members_ctx_free(struct members_ctx *mc);

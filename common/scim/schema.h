@@ -213,6 +213,24 @@ bool		 schema_keeps_unknown_subs(const struct schema_attr *a);
 bool		 schema_takes_bare_value(const struct schema_attr *a);
 
 /*
+ * Is the "value" of complex attribute a (NULL: unknown, false) the id of
+ * another resource: the enterprise manager, Group members?  Such values
+ * compare exactly, as ids do (RFC 7643 section 3.1: id is caseExact, and
+ * the store keys members by their exact id), whatever the sub-attribute's
+ * caseExact says in the tables (members.value is false there, as RFC 7643
+ * section 8.7.1 prints it, and /Schemas shows it so).
+ */
+bool		 schema_value_is_id(const struct schema_attr *a);
+
+/*
+ * The id that v, one value of such an attribute as a client sent it,
+ * names: v itself when it is a string, its "value" (any case) when it is
+ * an object with a string "value"; NULL when it is neither.  The string
+ * is v's.
+ */
+const char	*schema_value_id(const cJSON *v);
+
+/*
  * Discovery documents (RFC 7643 sections 5-7), freshly allocated; the
  * caller frees them with cJSON_Delete.  base is the service base URL
  * ("https://host/scim/v2") used for meta.location.

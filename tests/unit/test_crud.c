@@ -331,7 +331,7 @@ main(void)
 		a = json(member_ids[i].v);
 		snprintf(name, sizeof(name), "member id %zu: %s", i,
 		    member_ids[i].v);
-		is_str(members_value_id(a), member_ids[i].want, name);
+		is_str(schema_value_id(a), member_ids[i].want, name);
 		cJSON_Delete(a);
 	}
 	return tap_done();
