@@ -85,8 +85,8 @@ is_active(const cJSON *res)
 /* One membership event: how many members, and the first ids (as noted). */
 static enum scim_err
 record_members(struct store_txn *t, const struct scim_call *c,
-    const struct resource_type *rt, const char *type, const cJSON *res, size_t n,
-    const cJSON *ids, struct scim_error *err)
+    const struct resource_type *rt, const char *type, const cJSON *res,
+    size_t n, const cJSON *ids, struct scim_error *err)
 {
 	cJSON		*d = cJSON_CreateObject();
 	enum scim_err	 rc;

@@ -113,7 +113,8 @@ version_of(const cJSON *res)
  * (NULL for a create); the version counts up from old's.
  */
 static bool
-set_meta(cJSON *res, const char *id, const struct resource_type *rt, const cJSON *old)
+set_meta(cJSON *res, const char *id, const struct resource_type *rt,
+    const cJSON *old)
 {
 	const cJSON	*ometa, *created = NULL;
 	char		 now[UTIL_TIME_LEN + 1], ver[32];
@@ -477,7 +478,8 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    "scim.user.provisioned" : "scim.group.created", w->res, NULL, err);
 	if (rc == SCIM_OK && mc.added > 0) {
 		mc.removed = 0;
-		rc = crud_audit_update(t, w->c, w->rt, w->res, w->res, &mc, err);
+		rc = crud_audit_update(t, w->c, w->rt, w->res, w->res, &mc,
+		    err);
 	}
 out:
 	members_ctx_free(&mc);
@@ -780,8 +782,9 @@ delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = store_del(t, w->rt->kind, w->c->auth.tenant, &keys, err);
 	}
 	if (rc == SCIM_OK)
-		rc = crud_audit_record(t, w->c, w->rt, w->rt->kind == STORE_USER ?
-		    "scim.user.deleted" : "scim.group.deleted", old, NULL, err);
+		rc = crud_audit_record(t, w->c, w->rt,
+		    w->rt->kind == STORE_USER ? "scim.user.deleted" :
+		    "scim.group.deleted", old, NULL, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
 		    w->rt->name, w->c->id);

@@ -72,14 +72,15 @@ enum scim_err	 members_hook(void *arg, enum patch_op op,
  * base (NULL: none) prefixes each "$ref".
  */
 enum scim_err	 members_read_backref(struct store_txn *t,
-		    const struct resource_type *rt, const char *tenant, const char *base,
-		    const char *id, cJSON **out, struct scim_error *err);
+		    const struct resource_type *rt, const char *tenant,
+		    const char *base, const char *id, cJSON **out,
+		    struct scim_error *err);
 /* Give res the array arr (consumed; NULL: none) in place of any it has. */
-void		 members_attach_backref(const struct resource_type *rt, cJSON *res,
-		    cJSON *arr);
+void		 members_attach_backref(const struct resource_type *rt,
+		    cJSON *res, cJSON *arr);
 /* Attach res's back-reference array, read from the store. */
 enum scim_err	 members_load_backref(struct store_txn *t,
-		    const struct resource_type *rt, const char *tenant, const char *base,
-		    cJSON *res, struct scim_error *err);
+		    const struct resource_type *rt, const char *tenant,
+		    const char *base, cJSON *res, struct scim_error *err);
 
 #endif /* SCIM_MEMBERS_H */
