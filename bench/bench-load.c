@@ -43,6 +43,7 @@
 #include <db.h>
 
 #include "base/config.h"
+#include "base/json.h"
 #include "scim/crud.h"
 #include "web/http.h"
 #include "base/log.h"
@@ -195,18 +196,28 @@ struct batch {
 static enum scim_err
 batch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
-	struct batch	*b = arg;
-	enum scim_err	 rc;
-	size_t		 i;
-	bool		 added;
+	struct batch		*b = arg;
+	const struct resource_type *rt;
+	struct store_keys	 k;
+	enum scim_err		 rc;
+	size_t			 i;
+	bool			 added;
 
+	rt = b->kind == STORE_USER ? &rt_user : &rt_group;
 	for (i = 0; i < b->n; i++) {
-		if (b->members)
-			rc = store_member_add(t, TENANT, b->gid, b->recs[i],
-			    &added, err);
-		else
-			rc = store_put(t, b->kind, TENANT, b->recs[i], NULL,
-			    err);
+		if (b->members) {
+			/* User members only (see cmd_load()). */
+			rc = store_member_add(t, TENANT, b->gid,
+			    json_str_or_null(b->recs[i], "value"), STORE_USER,
+			    b->recs[i], &added, err);
+		} else {
+			/* The keys crud.c's crud_store_keys() reads. */
+			k.id = json_str_or_null(b->recs[i], "id");
+			k.name = json_str_or_null(b->recs[i], rt->name_attr);
+			k.ext = json_str_or_null(b->recs[i], "externalId");
+			rc = store_put(t, b->kind, TENANT, &k, b->recs[i],
+			    NULL, err);
+		}
 		if (rc != SCIM_OK)
 			return rc;
 	}

@@ -1,6 +1,7 @@
 /*
  * Small cJSON accessors for the modules that keep their own records
- * (tokens, admin accounts and sessions, the token page): a member read
+ * (tokens, admin accounts and sessions, the token page) and for the
+ * handlers reading a resource's keys: a member read
  * with a default instead of a NULL check at every use, and a member set
  * whether or not it is there.
  */
@@ -14,6 +15,8 @@
 
 /* The string member name of o, "" when absent or not a string. */
 const char	*json_str(const cJSON *o, const char *name);
+/* The same, NULL when absent or not a string (o may be NULL). */
+const char	*json_str_or_null(const cJSON *o, const char *name);
 
 /*
  * The number member name of o as int64_t, 0 when absent, not a number or

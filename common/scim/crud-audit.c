@@ -19,12 +19,12 @@
 /* Record one event about res for the caller's token, in transaction t. */
 enum scim_err
 crud_audit_record(struct store_txn *t, const struct scim_call *c,
-    const struct kind *k, const char *type, const cJSON *res,
+    const struct resource_type *rt, const char *type, const cJSON *res,
     const cJSON *details, struct scim_error *err)
 {
 	const cJSON		*id = cJSON_GetObjectItemCaseSensitive(res, "id");
 	const cJSON		*name = cJSON_GetObjectItemCaseSensitive(res,
-				    k->name_attr);
+				    rt->name_attr);
 	char			 actor[64];
 	struct audit_event	 ev;
 
@@ -85,15 +85,15 @@ is_active(const cJSON *res)
 /* One membership event: how many members, and the first ids (as noted). */
 static enum scim_err
 record_members(struct store_txn *t, const struct scim_call *c,
-    const struct kind *k, const char *type, const cJSON *res, size_t n,
-    const cJSON *ids, struct scim_error *err)
+    const struct resource_type *rt, const char *type, const cJSON *res,
+    size_t n, const cJSON *ids, struct scim_error *err)
 {
 	cJSON		*d = cJSON_CreateObject();
 	enum scim_err	 rc;
 
 	cJSON_AddNumberToObject(d, "count", (double)n);
 	cJSON_AddItemToObject(d, "ids", cJSON_Duplicate(ids, true));
-	rc = crud_audit_record(t, c, k, type, res, d, err);
+	rc = crud_audit_record(t, c, rt, type, res, d, err);
 	cJSON_Delete(d);
 	return rc;
 }
@@ -105,7 +105,7 @@ record_members(struct store_txn *t, const struct scim_call *c,
  */
 enum scim_err
 crud_audit_update(struct store_txn *t, const struct scim_call *c,
-    const struct kind *k, const cJSON *old, const cJSON *res,
+    const struct resource_type *rt, const cJSON *old, const cJSON *res,
     const struct members_ctx *mc, struct scim_error *err)
 {
 	cJSON		*d = cJSON_CreateObject(), *changed, *e;
@@ -118,7 +118,7 @@ crud_audit_update(struct store_txn *t, const struct scim_call *c,
 		return scim_oom(err);
 	}
 	crud_audit_diff_names(old, res, NULL, changed);
-	if (k->kind == STORE_USER && is_active(old) != is_active(res)) {
+	if (rt->kind == STORE_USER && is_active(old) != is_active(res)) {
 		flip = true;
 		cJSON_ArrayForEach(e, changed)
 			if (strcmp(e->valuestring, "active") == 0) {
@@ -128,19 +128,19 @@ crud_audit_update(struct store_txn *t, const struct scim_call *c,
 			}
 	}
 	if (cJSON_GetArraySize(changed) > 0)
-		rc = crud_audit_record(t, c, k, k->kind == STORE_USER ?
+		rc = crud_audit_record(t, c, rt, rt->kind == STORE_USER ?
 		    "scim.user.updated" : "scim.group.updated", res, d,
 		    err);
 	if (rc == SCIM_OK && flip)
-		rc = crud_audit_record(t, c, k, is_active(res) ?
+		rc = crud_audit_record(t, c, rt, is_active(res) ?
 		    "scim.user.reactivated" : "scim.user.deprovisioned", res,
 		    NULL, err);
 	cJSON_Delete(d);
 	if (rc == SCIM_OK && mc != NULL && mc->added > 0)
-		rc = record_members(t, c, k, "scim.group.members_added", res,
+		rc = record_members(t, c, rt, "scim.group.members_added", res,
 		    mc->added, mc->added_ids, err);
 	if (rc == SCIM_OK && mc != NULL && mc->removed > 0)
-		rc = record_members(t, c, k, "scim.group.members_removed", res,
+		rc = record_members(t, c, rt, "scim.group.members_removed", res,
 		    mc->removed, mc->removed_ids, err);
 	return rc;
 }

@@ -27,15 +27,16 @@
 #include "scim/schema.h"
 #include "store/store.h"
 
-/* What differs between Users and Groups. */
-struct kind {
-	enum store_kind			 kind;
-	const struct resource_type	*rt;
-	const char			*name_attr;	/* indexed, unique */
-};
+/*
+ * The resource type the call's endpoint serves (/Groups, else /Users).
+ * What differs between Users and Groups is read from it: its store kind,
+ * name attribute, back-reference and noun (schema.h).
+ */
+const struct resource_type *crud_rt_of(const struct scim_call *c);
 
-/* The kind the call's endpoint serves (/Groups, else /Users). */
-const struct kind	*crud_kind_of(const struct scim_call *c);
+/* The keys the store indexes res, a resource of type rt, by (res's). */
+void		 crud_store_keys(const struct resource_type *rt,
+		    const cJSON *res, struct store_keys *out);
 
 /* --- crud.c: meta and versions --- */
 
@@ -43,9 +44,6 @@ const struct kind	*crud_kind_of(const struct scim_call *c);
 long		 crud_version_num(const char *ver);
 /* Does the If-Match / If-None-Match list name version ver (W/"n")? */
 bool		 crud_etag_listed(const char *list, const char *ver);
-/* base + endpoint + "/" + id, a new string (the caller frees it). */
-char		*crud_ref_url(const char *base, const char *endpoint,
-		    const char *id);
 /* Do stored forms a and b differ in more than meta and "schemas"? */
 bool		 crud_same_content(const cJSON *a, const cJSON *b);
 
@@ -61,7 +59,7 @@ enum scim_err	 crud_token_txn(struct store_txn *t, struct scim_call *c,
  */
 struct read_ctx {
 	struct scim_call	*c;
-	const struct kind	*k;
+	const struct resource_type	*rt;
 	const char		*id;
 	bool			 backref;	/* load groups/members */
 	char			*text;		/* out: the record */
@@ -72,7 +70,7 @@ struct read_ctx {
 void		 crud_read_clear(struct read_ctx *r);
 enum scim_err	 crud_read_one(struct store_txn *t, struct read_ctx *r,
 		    struct scim_error *err);
-bool		 crud_answers_whole(const struct kind *k,
+bool		 crud_answers_whole(const struct resource_type *rt,
 		    const char *attributes, const char *excluded);
 char		*crud_answer_text(struct read_ctx *r, char **version);
 enum scim_err	 crud_parse_record(struct read_ctx *r, cJSON **out,
@@ -92,11 +90,11 @@ char		*crud_search_str(const cJSON *body, const char *name,
 /* --- crud-audit.c --- */
 
 enum scim_err	 crud_audit_record(struct store_txn *t,
-		    const struct scim_call *c, const struct kind *k,
+		    const struct scim_call *c, const struct resource_type *rt,
 		    const char *type, const cJSON *res, const cJSON *details,
 		    struct scim_error *err);
 enum scim_err	 crud_audit_update(struct store_txn *t,
-		    const struct scim_call *c, const struct kind *k,
+		    const struct scim_call *c, const struct resource_type *rt,
 		    const cJSON *old, const cJSON *res,
 		    const struct members_ctx *mc, struct scim_error *err);
 void		 crud_audit_diff_names(const cJSON *a, const cJSON *b,

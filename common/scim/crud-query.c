@@ -39,7 +39,7 @@ struct query {
  */
 struct list_ctx {
 	struct scim_call	*c;
-	const struct kind	*k;
+	const struct resource_type	*rt;
 	struct query		*q;
 	struct store_txn	*t;
 	bool			 filter_backref; /* filter reads it */
@@ -48,6 +48,8 @@ struct list_ctx {
 						   the scan's transaction */
 	size_t			 total;
 	cJSON			*page;		/* out: matching, in order */
+	struct attrsel		 sel;		/* q's lists, parsed once for
+						   every entry rendered */
 	bool			 shows_whole;	/* crud_answers_whole() */
 	bool			 whole;		/* and a filter that an index
 						   hit matches, a page of it */
@@ -78,7 +80,7 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	 */
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, "schemas");
 	if (lc->filter_backref) {
-		lc->rc = members_load_backref(lc->t, lc->k, lc->c->auth.tenant,
+		lc->rc = members_load_backref(lc->t, lc->rt, lc->c->auth.tenant,
 		    lc->c->base_url, obj, lc->err);
 		if (lc->rc != SCIM_OK)
 			return false;
@@ -89,7 +91,7 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	if (lc->q->sorted ||
 	    crud_page_holds(lc->q->start, lc->q->count, lc->total)) {
 		if (lc->page_backref && (lc->rc = members_load_backref(lc->t,
-		    lc->k, lc->c->auth.tenant, lc->c->base_url, obj,
+		    lc->rt, lc->c->auth.tenant, lc->c->base_url, obj,
 		    lc->err)) != SCIM_OK)
 			return false;
 		cJSON_AddItemToArray(lc->page, obj);
@@ -132,7 +134,7 @@ page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
 static enum scim_err
 list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 {
-	struct read_ctx	 r = { lc->c, lc->k, NULL, lc->page_backref, NULL, 0,
+	struct read_ctx	 r = { lc->c, lc->rt, NULL, lc->page_backref, NULL, 0,
 			    NULL };
 	char		(*ids)[STORE_ID_MAX + 1] = NULL;
 	size_t		 nids = 0, i;
@@ -143,7 +145,7 @@ list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 	if (lc->q->count > 0 &&
 	    (ids = calloc((size_t)lc->q->count, sizeof(*ids))) == NULL)
 		return scim_oom(err);
-	rc = store_page_ids(t, lc->k->kind, lc->c->auth.tenant,
+	rc = store_page_ids(t, lc->rt->kind, lc->c->auth.tenant,
 	    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total, ids,
 	    &nids, err);
 	for (i = 0; rc == SCIM_OK && i < nids; i++) {
@@ -173,7 +175,7 @@ static enum scim_err
 list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
     struct scim_error *err)
 {
-	struct read_ctx	 r = { lc->c, lc->k, id, false, NULL, 0, NULL };
+	struct read_ctx	 r = { lc->c, lc->rt, id, false, NULL, 0, NULL };
 	cJSON		*obj = NULL;
 	bool		 added = false, keep = false;
 	enum scim_err	 rc;
@@ -183,7 +185,7 @@ list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
 	else if (rc == SCIM_OK && lc->whole &&
 	    resource_answerable(r.text, r.len)) {
 		if (lc->want_backref)
-			rc = members_read_backref(t, lc->k,
+			rc = members_read_backref(t, lc->rt,
 			    lc->c->auth.tenant, lc->c->base_url, id, &r.refs,
 			    err);
 		if (rc == SCIM_OK)
@@ -228,9 +230,9 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		return list_page(t, lc, err);
 	/* Use an index when the filter pins the id, the name or externalId. */
 	if (f != NULL && ((hint = filter_eq_hint(f, "id")) != NULL ||
-	    (hint = filter_eq_hint(f, lc->k->name_attr)) != NULL)) {
+	    (hint = filter_eq_hint(f, lc->rt->name_attr)) != NULL)) {
 		if (filter_eq_hint(f, "id") == NULL) {
-			rc = store_find_name(t, lc->k->kind,
+			rc = store_find_name(t, lc->rt->kind,
 			    lc->c->auth.tenant, hint, id, err);
 			if (rc == SCIM_E_NOT_FOUND)
 				return SCIM_OK;
@@ -241,10 +243,10 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		return list_one(t, lc, hint, err);
 	} else if (f != NULL &&
 	    (hint = filter_eq_hint(f, "externalId")) != NULL)
-		rc = store_scan_external(t, lc->k->kind, lc->c->auth.tenant,
+		rc = store_scan_external(t, lc->rt->kind, lc->c->auth.tenant,
 		    hint, list_each, lc, err);
 	else
-		rc = store_scan(t, lc->k->kind, lc->c->auth.tenant, list_each,
+		rc = store_scan(t, lc->rt->kind, lc->c->auth.tenant, list_each,
 		    lc, err);
 	if (rc != SCIM_OK)
 		return rc;
@@ -327,42 +329,47 @@ backrefs_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	enum scim_err	 rc;
 
 	cJSON_ArrayForEach(e, lc->page)
-		if ((rc = members_load_backref(t, lc->k, lc->c->auth.tenant,
+		if ((rc = members_load_backref(t, lc->rt, lc->c->auth.tenant,
 		    lc->c->base_url, e, err)) != SCIM_OK)
 			return rc;
 	return SCIM_OK;
 }
 
 /*
- * Plan the query q of call c into lc: which back-references to read and
- * when, and whether entries may be answered from their stored text.
+ * Plan the query q of call c into lc: its attribute lists parsed (freed
+ * by attrsel_free(&lc->sel) whatever this returns), which
+ * back-references to read and when, and whether entries may be answered
+ * from their stored text.  False when memory is short.
  */
-static void
+static bool
 list_plan(struct list_ctx *lc, struct scim_call *c, struct query *q)
 {
 	bool	 exact;
 
 	memset(lc, 0, sizeof(*lc));
 	lc->c = c;
-	lc->k = crud_kind_of(c);
+	lc->rt = crud_rt_of(c);
 	lc->q = q;
+	if (!attrsel_parse(lc->rt, q->attributes, q->excluded, &lc->sel))
+		return false;
 	lc->filter_backref = q->filter != NULL &&
-	    filter_uses(q->filter, lc->k->rt->backref);
-	lc->want_backref = resource_wants(lc->k->rt, lc->k->rt->backref,
-	    q->attributes, q->excluded) != 0;
+	    filter_uses(q->filter, lc->rt->backref);
+	lc->want_backref = resource_wants_sel(lc->rt, lc->rt->backref,
+	    &lc->sel) != 0;
 	/*
 	 * Unsorted, the page is known during the scan: read its back-
 	 * references in the same transaction instead of a second one.
 	 */
 	lc->page_backref = lc->want_backref && !lc->filter_backref &&
 	    !q->sorted;
-	lc->shows_whole = crud_answers_whole(lc->k, q->attributes,
+	lc->shows_whole = crud_answers_whole(lc->rt, q->attributes,
 	    q->excluded);
 	lc->whole = !q->sorted && q->start == 1 && q->count >= 1 &&
 	    lc->shows_whole &&
 	    (filter_eq_only(q->filter, "id", &exact) != NULL ||
-	    (filter_eq_only(q->filter, lc->k->name_attr, &exact) != NULL &&
+	    (filter_eq_only(q->filter, lc->rt->name_attr, &exact) != NULL &&
 	    !exact));
+	return true;
 }
 
 /*
@@ -373,7 +380,6 @@ list_plan(struct list_ctx *lc, struct scim_call *c, struct query *q)
 static enum scim_err
 list_render(struct list_ctx *lc, cJSON **out, struct scim_error *err)
 {
-	const struct query	*q = lc->q;
 	cJSON			*e, *r;
 
 	if ((*out = cJSON_CreateArray()) == NULL)
@@ -386,9 +392,9 @@ list_render(struct list_ctx *lc, cJSON **out, struct scim_error *err)
 		}
 		if (!lc->want_backref)
 			cJSON_DeleteItemFromObjectCaseSensitive(e,
-			    lc->k->rt->backref);
-		r = resource_render_take(lc->k->rt, e, lc->c->base_url,
-		    q->attributes, q->excluded);
+			    lc->rt->backref);
+		r = resource_render_take_sel(lc->rt, e, lc->c->base_url,
+		    &lc->sel);
 		if (r == NULL) {
 			cJSON_Delete(*out);
 			*out = NULL;
@@ -407,7 +413,10 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	cJSON		*out = NULL;
 	enum scim_err	 rc;
 
-	list_plan(&lc, c, q);
+	if (!list_plan(&lc, c, q)) {
+		rc = scim_oom(err);
+		goto out;
+	}
 	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
 		goto out;
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
@@ -422,6 +431,7 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    (size_t)q->start, out)) == NULL)
 		rc = scim_oom(err);
 out:
+	attrsel_free(&lc.sel);
 	cJSON_Delete(lc.page);
 	return rc;
 }
@@ -436,7 +446,7 @@ query_parse(struct scim_call *c, struct query *q, const char *filter,
     const char *start, const char *count, const char *sort_by,
     const char *sort_order, struct scim_error *err)
 {
-	const struct kind	*k = crud_kind_of(c);
+	const struct resource_type	*rt = crud_rt_of(c);
 	enum scim_err		 rc;
 	long			 n;
 
@@ -457,7 +467,7 @@ query_parse(struct scim_call *c, struct query *q, const char *filter,
 	if (q->count > c->ctx->cfg.max_results)
 		q->count = c->ctx->cfg.max_results;
 	if (sort_by != NULL && *sort_by != '\0') {
-		rc = schema_resolve(k->rt, sort_by, strlen(sort_by), &q->sort,
+		rc = schema_resolve(rt, sort_by, strlen(sort_by), &q->sort,
 		    err);
 		if (rc != SCIM_OK)
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
@@ -473,7 +483,7 @@ query_parse(struct scim_call *c, struct query *q, const char *filter,
 			    "\"descending\"");
 	}
 	if (filter != NULL && *filter != '\0')
-		return filter_parse(filter, k->rt, &q->filter, err);
+		return filter_parse(filter, rt, &q->filter, err);
 	return SCIM_OK;
 }
 

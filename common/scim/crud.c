@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/crud-int.h"
@@ -23,17 +24,60 @@
 #include "scim/patch.h"
 #include "scim/resource.h"
 
-static const struct kind kind_user = {
-	STORE_USER, &rt_user, "userName"
-};
-static const struct kind kind_group = {
-	STORE_GROUP, &rt_group, "displayName"
-};
-
-const struct kind *
-crud_kind_of(const struct scim_call *c)
+/*
+ * The resource type the call's endpoint serves: its schema, its store
+ * kind and its name attribute all come from the one table (schema.c).
+ */
+const struct resource_type *
+crud_rt_of(const struct scim_call *c)
 {
-	return strcmp(c->resource, "Groups") == 0 ? &kind_group : &kind_user;
+	return strcmp(c->resource, "Groups") == 0 ? &rt_group : &rt_user;
+}
+
+/* --- the store's keys and its refusals, worded for the client --- */
+
+/* The keys the store indexes res, a resource of type rt, by. */
+void
+crud_store_keys(const struct resource_type *rt, const cJSON *res,
+    struct store_keys *out)
+{
+	out->id = json_str_or_null(res, "id");
+	out->name = json_str_or_null(res, rt->name_attr);
+	out->ext = json_str_or_null(res, "externalId");
+}
+
+/*
+ * store_put() of res, a resource of type rt, replacing old (NULL: a
+ * create), the store's refusals worded for the client here: the store
+ * speaks in keys and codes.
+ */
+static enum scim_err
+put_record(struct store_txn *t, const struct resource_type *rt,
+    const char *tenant, const cJSON *res, const cJSON *old,
+    struct scim_error *err)
+{
+	struct store_keys	 keys, okeys;
+	enum scim_err		 rc;
+	char			*lname;
+
+	crud_store_keys(rt, res, &keys);
+	if (old != NULL)
+		crud_store_keys(rt, old, &okeys);
+	if (keys.name == NULL)
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
+		    rt->name_attr);
+	rc = store_put(t, rt->kind, tenant, &keys, res,
+	    old != NULL ? &okeys : NULL, err);
+	if (rc != SCIM_E_UNIQUENESS)
+		return rc;
+	/* The name index compares lower-cased: say the name that way. */
+	if ((lname = util_lower(keys.name)) == NULL)
+		return scim_oom(err);
+	rc = scim_fail(err, SCIM_E_UNIQUENESS,
+	    "%s \"%s\" is already taken by another %s", rt->name_attr, lname,
+	    rt->noun);
+	free(lname);
+	return rc;
 }
 
 /* --- meta and versions --- */
@@ -69,7 +113,8 @@ version_of(const cJSON *res)
  * (NULL for a create); the version counts up from old's.
  */
 static bool
-set_meta(cJSON *res, const char *id, const struct kind *k, const cJSON *old)
+set_meta(cJSON *res, const char *id, const struct resource_type *rt,
+    const cJSON *old)
 {
 	const cJSON	*ometa, *created = NULL;
 	char		 now[UTIL_TIME_LEN + 1], ver[32];
@@ -86,7 +131,7 @@ set_meta(cJSON *res, const char *id, const struct kind *k, const cJSON *old)
 		return false;
 	if ((meta = cJSON_AddObjectToObject(res, "meta")) == NULL)
 		return false;
-	cJSON_AddStringToObject(meta, "resourceType", k->rt->name);
+	cJSON_AddStringToObject(meta, "resourceType", rt->name);
 	cJSON_AddStringToObject(meta, "created",
 	    cJSON_IsString(created) ? created->valuestring : now);
 	cJSON_AddStringToObject(meta, "lastModified", now);
@@ -135,22 +180,6 @@ check_if_match(const struct scim_call *c, const cJSON *old,
 	return SCIM_OK;
 }
 
-/* For each back-reference's "$ref", and a 201's Location. */
-char *
-crud_ref_url(const char *base, const char *endpoint, const char *id)
-{
-	size_t	 lb = strlen(base), le = strlen(endpoint), li = strlen(id);
-	char	*s;
-
-	if ((s = malloc(lb + le + li + 2)) != NULL) {
-		memcpy(s, base, lb);
-		memcpy(s + lb, endpoint, le);
-		s[lb + le] = '/';
-		memcpy(s + lb + le + 1, id, li + 1);
-	}
-	return s;
-}
-
 /* --- reading --- */
 
 /*
@@ -188,10 +217,10 @@ crud_read_one(struct store_txn *t, struct read_ctx *r, struct scim_error *err)
 	enum scim_err	 rc;
 
 	crud_read_clear(r);
-	rc = store_get_raw(t, r->k->kind, r->c->auth.tenant, r->id, &r->text,
+	rc = store_get_raw(t, r->rt->kind, r->c->auth.tenant, r->id, &r->text,
 	    &r->len, err);
 	if (rc == SCIM_OK && r->backref)
-		rc = members_read_backref(t, r->k, r->c->auth.tenant,
+		rc = members_read_backref(t, r->rt, r->c->auth.tenant,
 		    r->c->base_url, r->id, &r->refs, err);
 	return rc;
 }
@@ -206,7 +235,7 @@ get_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		return rc;
 	if ((rc = crud_read_one(t, r, err)) == SCIM_E_NOT_FOUND)
 		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
-		    r->k->rt->name, r->id);
+		    r->rt->name, r->id);
 	return rc;
 }
 
@@ -216,11 +245,11 @@ get_fn(struct store_txn *t, void *arg, struct scim_error *err)
  * it but the back-reference.
  */
 bool
-crud_answers_whole(const struct kind *k, const char *attributes,
+crud_answers_whole(const struct resource_type *rt, const char *attributes,
     const char *excluded)
 {
 	return attributes == NULL && (excluded == NULL ||
-	    strcasecmp(excluded, k->rt->backref) == 0);
+	    strcasecmp(excluded, rt->backref) == 0);
 }
 
 /*
@@ -235,7 +264,7 @@ crud_answer_text(struct read_ctx *r, char **version)
 	*version = NULL;
 	if (!resource_answerable(r->text, r->len))
 		return NULL;
-	body = resource_answer(r->k->rt, r->text, r->len, r->id, r->refs,
+	body = resource_answer(r->rt, r->text, r->len, r->id, r->refs,
 	    r->c->base_url, version);
 	if (body != NULL)
 		r->refs = NULL;
@@ -251,30 +280,44 @@ crud_parse_record(struct read_ctx *r, cJSON **out, struct scim_error *err)
 		cJSON_Delete(*out);
 		*out = NULL;
 		return scim_fail(err, SCIM_E_INTERNAL, "%s %.200s: corrupt "
-		    "record", r->k->rt->name, r->id);
+		    "record", r->rt->name, r->id);
 	}
 	if (r->backref) {
-		members_attach_backref(r->k, *out, r->refs);
+		members_attach_backref(r->rt, *out, r->refs);
 		r->refs = NULL;
 	}
 	return SCIM_OK;
 }
 
+/*
+ * The call's ?attributes= and ?excludedAttributes= parsed into *sel,
+ * once per request (attrsel_free() it whatever this returns); false when
+ * memory is short.
+ */
 static bool
-wants_backref(const struct scim_call *c, const struct kind *k)
+call_sel(const struct scim_call *c, const struct resource_type *rt,
+    struct attrsel *sel)
 {
-	return resource_wants(k->rt, k->rt->backref,
-	    http_param(&c->req, "attributes"),
-	    http_param(&c->req, "excludedAttributes")) != 0;
+	return attrsel_parse(rt, http_param(&c->req, "attributes"),
+	    http_param(&c->req, "excludedAttributes"), sel);
+}
+
+/* Does the answer under sel show rt's back-reference? */
+static bool
+wants_backref(const struct resource_type *rt, const struct attrsel *sel)
+{
+	return resource_wants_sel(rt, rt->backref, sel) != 0;
 }
 
 /*
- * Answer with res rendered (status 200/201), its ETag, and for 201 its
- * Location.  res is consumed: the answer is built from its own members.
+ * Answer with res rendered under sel (status 200/201), its ETag, and for
+ * 201 its Location.  res is consumed: the answer is built from its own
+ * members.
  */
 static enum scim_err
-respond(struct scim_call *c, const struct kind *k, cJSON *res,
-    int status, struct scim_error *err)
+respond(struct scim_call *c, const struct resource_type *rt,
+    const struct attrsel *sel, cJSON *res, int status,
+    struct scim_error *err)
 {
 	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
 	const cJSON	*ver = cJSON_GetObjectItemCaseSensitive(meta,
@@ -285,30 +328,33 @@ respond(struct scim_call *c, const struct kind *k, cJSON *res,
 	if ((cJSON_IsString(ver) && (c->resp.etag =
 	    strdup(ver->valuestring)) == NULL) ||
 	    (status == 201 && cJSON_IsString(id) && (c->resp.location =
-	    crud_ref_url(c->base_url, k->rt->endpoint, id->valuestring)) ==
+	    resource_location(rt, id->valuestring, c->base_url)) ==
 	    NULL)) {
 		cJSON_Delete(res);
 		return scim_oom(err);
 	}
-	c->resp.body = resource_render_take(k->rt, res, c->base_url,
-	    http_param(&c->req, "attributes"),
-	    http_param(&c->req, "excludedAttributes"));
+	c->resp.body = resource_render_take_sel(rt, res, c->base_url, sel);
 	return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
 }
 
 enum scim_err
 crud_get(struct scim_call *c, struct scim_error *err)
 {
-	struct read_ctx	 r = { c, crud_kind_of(c), c->id, false, NULL, 0,
+	struct read_ctx	 r = { c, crud_rt_of(c), c->id, false, NULL, 0,
 			    NULL };
+	struct attrsel	 sel;
 	cJSON		*res = NULL;
 	char		*body = NULL, *ver = NULL;
 	enum scim_err	 rc;
 
-	r.backref = wants_backref(c, r.k);
+	if (!call_sel(c, r.rt, &sel)) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	r.backref = wants_backref(r.rt, &sel);
 	if ((rc = store_read(c->ctx->store, get_fn, &r, err)) != SCIM_OK)
 		goto out;
-	if (crud_answers_whole(r.k, http_param(&c->req, "attributes"),
+	if (crud_answers_whole(r.rt, http_param(&c->req, "attributes"),
 	    http_param(&c->req, "excludedAttributes")))
 		body = crud_answer_text(&r, &ver);
 	if (body == NULL) {
@@ -337,10 +383,11 @@ crud_get(struct scim_call *c, struct scim_error *err)
 		c->resp.raw_type = "application/scim+json";
 		body = NULL;
 	} else {
-		rc = respond(c, r.k, res, 200, err);
+		rc = respond(c, r.rt, &sel, res, 200, err);
 		res = NULL;
 	}
 out:
+	attrsel_free(&sel);
 	crud_read_clear(&r);
 	cJSON_Delete(res);
 	free(body);
@@ -352,11 +399,12 @@ out:
 
 struct write_ctx {
 	struct scim_call	*c;
-	const struct kind	*k;
+	const struct resource_type	*rt;
 	const cJSON		*in;		/* the PatchOp body (patch) */
 	const cJSON		*members;	/* groups: members to set */
 	char			 id[UTIL_UUID_LEN + 1];
 	bool			 backref;	/* answer shows groups/members */
+	struct attrsel		 sel;		/* the answer's lists */
 	cJSON			*res;		/* out: what was stored; for
 						   create/put, the normalised
 						   input, which set_meta() makes
@@ -370,7 +418,7 @@ backref_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
 
-	return members_load_backref(t, w->k, w->c->auth.tenant, w->c->base_url,
+	return members_load_backref(t, w->rt, w->c->auth.tenant, w->c->base_url,
 	    w->res, err);
 }
 
@@ -395,10 +443,10 @@ write_backref(struct write_ctx *w)
 	 */
 	if (store_read(w->c->ctx->store, backref_fn, w, &err) != SCIM_OK) {
 		log_warn("%s %s written, but its %s could not be read for the "
-		    "answer: %s", w->k->rt->name, w->c->id ? w->c->id : w->id,
-		    w->k->rt->backref, err.detail);
+		    "answer: %s", w->rt->name, w->c->id ? w->c->id : w->id,
+		    w->rt->backref, err.detail);
 		cJSON_DeleteItemFromObjectCaseSensitive(w->res,
-		    w->k->rt->backref);
+		    w->rt->backref);
 	}
 }
 
@@ -410,21 +458,22 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 				    NULL, NULL };
 	enum scim_err		 rc;
 
-	if (!set_meta(w->res, w->id, w->k, NULL) || !members_ctx_lists(&mc)) {
+	if (!set_meta(w->res, w->id, w->rt, NULL) || !members_ctx_lists(&mc)) {
 		rc = scim_oom(err);
 		goto out;
 	}
-	if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, w->res, NULL,
+	if ((rc = put_record(t, w->rt, w->c->auth.tenant, w->res, NULL,
 	    err)) != SCIM_OK)
 		goto out;
 	if (w->members != NULL &&
 	    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
 		goto out;
-	rc = crud_audit_record(t, w->c, w->k, w->k->kind == STORE_USER ?
+	rc = crud_audit_record(t, w->c, w->rt, w->rt->kind == STORE_USER ?
 	    "scim.user.provisioned" : "scim.group.created", w->res, NULL, err);
 	if (rc == SCIM_OK && mc.added > 0) {
 		mc.removed = 0;
-		rc = crud_audit_update(t, w->c, w->k, w->res, w->res, &mc, err);
+		rc = crud_audit_update(t, w->c, w->rt, w->res, w->res, &mc,
+		    err);
 	}
 out:
 	members_ctx_free(&mc);
@@ -433,7 +482,7 @@ out:
 
 /* Normalise the request body; groups' members come out separately. */
 static enum scim_err
-read_resource(struct scim_call *c, const struct kind *k, cJSON **res,
+read_resource(struct scim_call *c, const struct resource_type *rt, cJSON **res,
     cJSON **members, struct scim_error *err)
 {
 	cJSON		*body = NULL;
@@ -442,9 +491,9 @@ read_resource(struct scim_call *c, const struct kind *k, cJSON **res,
 	*res = *members = NULL;
 	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
 		return rc;
-	rc = resource_normalize(k->rt, body, res, err);
+	rc = resource_normalize(rt, body, res, err);
 	cJSON_Delete(body);
-	if (rc == SCIM_OK && k->kind == STORE_GROUP)
+	if (rc == SCIM_OK && rt->kind == STORE_GROUP)
 		*members = cJSON_DetachItemFromObjectCaseSensitive(*res,
 		    "members");
 	return rc;
@@ -464,8 +513,8 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 
 	memset(&w, 0, sizeof(w));
 	w.c = c;
-	w.k = crud_kind_of(c);
-	if ((rc = read_resource(c, w.k, &in, &members, err)) != SCIM_OK)
+	w.rt = crud_rt_of(c);
+	if ((rc = read_resource(c, w.rt, &in, &members, err)) != SCIM_OK)
 		goto out;
 	/*
 	 * The transaction writes the normalised input, in its stored form
@@ -473,23 +522,28 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	 * replaces its id and meta on every run, and nothing else in it
 	 * changes, so a rerun after a conflict needs no fresh copy.
 	 */
-	w.res = resource_stored(w.k->rt, in);
+	w.res = resource_stored(w.rt, in);
 	in = NULL;
 	if (w.res == NULL) {
 		rc = scim_oom(err);
 		goto out;
 	}
 	w.members = members;
+	if (!call_sel(c, w.rt, &w.sel)) {
+		rc = scim_oom(err);
+		goto out;
+	}
 	/* A new user has no groups yet: no need to look. */
-	w.backref = wants_backref(c, w.k) &&
-	    (status != 201 || w.k->kind == STORE_GROUP);
+	w.backref = wants_backref(w.rt, &w.sel) &&
+	    (status != 201 || w.rt->kind == STORE_GROUP);
 	util_uuid(w.id);
 	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
-	rc = respond(c, w.k, w.res, status, err);
+	rc = respond(c, w.rt, &w.sel, w.res, status, err);
 	w.res = NULL;
 out:
+	attrsel_free(&w.sel);
 	cJSON_Delete(in);
 	cJSON_Delete(members);
 	cJSON_Delete(w.res);
@@ -506,10 +560,10 @@ read_current(struct store_txn *t, struct write_ctx *w, cJSON **old,
 {
 	enum scim_err	 rc;
 
-	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, old, err);
+	rc = store_get(t, w->rt->kind, w->c->auth.tenant, w->c->id, old, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		return scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
-		    w->k->rt->name, w->c->id);
+		    w->rt->name, w->c->id);
 	if (rc != SCIM_OK)
 		return rc;
 	return check_if_match(w->c, *old, err);
@@ -530,21 +584,21 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	}
 	if ((rc = read_current(t, w, &old, err)) != SCIM_OK)
 		goto out;
-	if (!set_meta(w->res, w->c->id, w->k, old)) {
+	if (!set_meta(w->res, w->c->id, w->rt, old)) {
 		rc = scim_oom(err);
 		goto out;
 	}
-	if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, w->res, old,
+	if ((rc = put_record(t, w->rt, w->c->auth.tenant, w->res, old,
 	    err)) != SCIM_OK)
 		goto out;
-	if (w->k->kind == STORE_GROUP) {
+	if (w->rt->kind == STORE_GROUP) {
 		/* PUT replaces the member list with the one sent. */
 		if ((rc = members_clear(&mc, err)) != SCIM_OK ||
 		    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
 			goto out;
 	}
-	rc = crud_audit_update(t, w->c, w->k, old, w->res,
-	    w->k->kind == STORE_GROUP ? &mc : NULL, err);
+	rc = crud_audit_update(t, w->c, w->rt, old, w->res,
+	    w->rt->kind == STORE_GROUP ? &mc : NULL, err);
 out:
 	members_ctx_free(&mc);
 	cJSON_Delete(old);
@@ -631,22 +685,22 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
-	rc = patch_apply(w->k->rt, work, w->in,
-	    w->k->kind == STORE_GROUP ? &hook : NULL, err);
+	rc = patch_apply(w->rt, work, w->in,
+	    w->rt->kind == STORE_GROUP ? &hook : NULL, err);
 	if (rc != SCIM_OK)
 		goto out;
-	if ((rc = resource_normalize_change(w->k->rt, work, old, &norm,
+	if ((rc = resource_normalize_change(w->rt, work, old, &norm,
 	    err)) != SCIM_OK)
 		goto out;
-	if ((norm = resource_stored(w->k->rt, norm)) == NULL ||
-	    !set_meta(norm, w->c->id, w->k, old)) {
+	if ((norm = resource_stored(w->rt, norm)) == NULL ||
+	    !set_meta(norm, w->c->id, w->rt, old)) {
 		rc = scim_oom(err);
 		goto out;
 	}
 	if (mc.added + mc.removed > 0 || !crud_same_content(norm, old)) {
-		if ((rc = store_put(t, w->k->kind, w->c->auth.tenant, norm,
+		if ((rc = put_record(t, w->rt, w->c->auth.tenant, norm,
 		    old, err)) != SCIM_OK ||
-		    (rc = crud_audit_update(t, w->c, w->k, old, norm, &mc,
+		    (rc = crud_audit_update(t, w->c, w->rt, old, norm, &mc,
 		    err)) != SCIM_OK)
 			goto out;
 		w->changed = true;
@@ -674,20 +728,24 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 
 	memset(&w, 0, sizeof(w));
 	w.c = c;
-	w.k = crud_kind_of(c);
+	w.rt = crud_rt_of(c);
 	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
 		return rc;
 	w.in = body;
 	/* Users answer 200 with the resource; groups 204 unless asked. */
-	show = w.k->kind == STORE_USER ||
+	show = w.rt->kind == STORE_USER ||
 	    http_param(&c->req, "attributes") != NULL ||
 	    http_param(&c->req, "excludedAttributes") != NULL;
-	w.backref = show && wants_backref(c, w.k);
+	if (!call_sel(c, w.rt, &w.sel)) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	w.backref = show && wants_backref(w.rt, &w.sel);
 	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
 	if (show) {
-		rc = respond(c, w.k, w.res, 200, err);
+		rc = respond(c, w.rt, &w.sel, w.res, 200, err);
 		w.res = NULL;
 	} else {
 		c->resp.status = 204;
@@ -695,6 +753,7 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 		    w.res, "meta"), "version")->valuestring);
 	}
 out:
+	attrsel_free(&w.sel);
 	cJSON_Delete(body);
 	cJSON_Delete(w.res);
 	return rc;
@@ -704,21 +763,25 @@ static enum scim_err
 delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct write_ctx	*w = arg;
+	struct store_keys	 keys;
 	cJSON			*old = NULL;
 	enum scim_err		 rc;
 
-	rc = store_get(t, w->k->kind, w->c->auth.tenant, w->c->id, &old, err);
+	rc = store_get(t, w->rt->kind, w->c->auth.tenant, w->c->id, &old, err);
 	if (rc == SCIM_OK)
 		rc = check_if_match(w->c, old, err);
+	if (rc == SCIM_OK) {
+		crud_store_keys(w->rt, old, &keys);
+		keys.id = w->c->id;	/* the record read is the one keyed */
+		rc = store_del(t, w->rt->kind, w->c->auth.tenant, &keys, err);
+	}
 	if (rc == SCIM_OK)
-		rc = store_del(t, w->k->kind, w->c->auth.tenant, w->c->id,
-		    err);
-	if (rc == SCIM_OK)
-		rc = crud_audit_record(t, w->c, w->k, w->k->kind == STORE_USER ?
-		    "scim.user.deleted" : "scim.group.deleted", old, NULL, err);
+		rc = crud_audit_record(t, w->c, w->rt,
+		    w->rt->kind == STORE_USER ? "scim.user.deleted" :
+		    "scim.group.deleted", old, NULL, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
-		    w->k->rt->name, w->c->id);
+		    w->rt->name, w->c->id);
 	cJSON_Delete(old);
 	return rc;
 }
@@ -731,7 +794,7 @@ crud_delete(struct scim_call *c, struct scim_error *err)
 
 	memset(&w, 0, sizeof(w));
 	w.c = c;
-	w.k = crud_kind_of(c);
+	w.rt = crud_rt_of(c);
 	if ((rc = store_run(c->ctx->store, delete_fn, &w, err)) == SCIM_OK)
 		c->resp.status = 204;
 	return rc;

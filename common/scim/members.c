@@ -138,15 +138,15 @@ struct backref_ctx {
 
 /* Set o's "$ref"; fresh: o is new and has none to replace. */
 static bool
-add_ref(cJSON *o, const char *base, const char *endpoint, const char *id,
-    bool fresh)
+add_ref(cJSON *o, const char *base, const struct resource_type *rt,
+    const char *id, bool fresh)
 {
 	char	*u;
 	bool	 ok;
 
 	if (base == NULL)
 		return true;
-	if ((u = crud_ref_url(base, endpoint, id)) == NULL)
+	if ((u = resource_location(rt, id, base)) == NULL)
 		return false;
 	if (!fresh)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
@@ -186,7 +186,7 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 	}
 	cJSON_AddItemToArray(bc->arr, e);
 	cJSON_AddStringToObject(e, "value", gid);
-	add_ref(e, bc->base, "/Groups", gid, true);
+	add_ref(e, bc->base, &rt_group, gid, true);
 	if (name != NULL)
 		cJSON_AddStringToObject(e, "display", name);
 	cJSON_AddStringToObject(e, "type", "direct");
@@ -202,7 +202,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 				    "type");
 
 	if (!add_ref(obj, bc->base, cJSON_IsString(type) &&
-	    strcmp(type->valuestring, "Group") == 0 ? "/Groups" : "/Users",
+	    strcmp(type->valuestring, "Group") == 0 ? &rt_group : &rt_user,
 	    mid, false)) {
 		bc->rc = scim_oom(bc->err);
 		return false;
@@ -218,7 +218,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
  * none), groups when there are any.
  */
 enum scim_err
-members_read_backref(struct store_txn *t, const struct kind *k,
+members_read_backref(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const char *base, const char *id, cJSON **out,
     struct scim_error *err)
 {
@@ -228,14 +228,14 @@ members_read_backref(struct store_txn *t, const struct kind *k,
 	*out = NULL;
 	if ((bc.arr = cJSON_CreateArray()) == NULL)
 		return scim_oom(err);
-	if (k->kind == STORE_USER)
+	if (rt->kind == STORE_USER)
 		rc = store_memberof_scan(t, STORE_USER, tenant, id,
 		    group_each, &bc, err);
 	else
 		rc = store_member_scan(t, tenant, id, member_each, &bc, err);
 	if (rc == SCIM_OK)
 		rc = bc.rc;
-	if (rc != SCIM_OK || (k->kind == STORE_USER && bc.arr->child == NULL))
+	if (rc != SCIM_OK || (rt->kind == STORE_USER && bc.arr->child == NULL))
 		cJSON_Delete(bc.arr);
 	else
 		*out = bc.arr;
@@ -244,16 +244,16 @@ members_read_backref(struct store_txn *t, const struct kind *k,
 
 /* Give res its back-reference array in place of any it has. */
 void
-members_attach_backref(const struct kind *k, cJSON *res, cJSON *arr)
+members_attach_backref(const struct resource_type *rt, cJSON *res, cJSON *arr)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(res, k->rt->backref);
+	cJSON_DeleteItemFromObjectCaseSensitive(res, rt->backref);
 	if (arr != NULL)
-		cJSON_AddItemToObject(res, k->rt->backref, arr);
+		cJSON_AddItemToObject(res, rt->backref, arr);
 }
 
 /* Attach res's back-reference array, read from the store. */
 enum scim_err
-members_load_backref(struct store_txn *t, const struct kind *k,
+members_load_backref(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const char *base, cJSON *res, struct scim_error *err)
 {
 	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
@@ -261,10 +261,10 @@ members_load_backref(struct store_txn *t, const struct kind *k,
 	enum scim_err	 rc = SCIM_OK;
 
 	if (cJSON_IsString(id))
-		rc = members_read_backref(t, k, tenant, base, id->valuestring,
+		rc = members_read_backref(t, rt, tenant, base, id->valuestring,
 		    &arr, err);
 	if (rc == SCIM_OK)
-		members_attach_backref(k, res, arr);
+		members_attach_backref(rt, res, arr);
 	return rc;
 }
 
@@ -293,20 +293,6 @@ note_id(cJSON *list, const char *id)
 {
 	if (list != NULL && cJSON_GetArraySize(list) < EVENT_MAX_IDS)
 		cJSON_AddItemToArray(list, cJSON_CreateString(id));
-}
-
-/* The rule for a member value's shape (see members.h). */
-const char *
-members_value_id(const cJSON *v)
-{
-	const cJSON	*val;
-
-	if (cJSON_IsString(v))
-		return v->valuestring;
-	if (cJSON_IsObject(v) &&
-	    cJSON_IsString(val = cJSON_GetObjectItem(v, "value")))
-		return val->valuestring;
-	return NULL;
 }
 
 /*
@@ -378,7 +364,7 @@ member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
 	enum scim_err	 rc;
 	bool		 added;
 
-	if ((mid = members_value_id(v)) == NULL)
+	if ((mid = schema_value_id(v)) == NULL)
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "a member must be an id string or an object with a "
 		    "string \"value\"");
@@ -397,7 +383,13 @@ member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
 		cJSON_Delete(target);
 		return scim_oom(err);
 	}
-	rc = store_member_add(mc->t, mc->tenant, mc->gid, m, &added, err);
+	rc = store_member_add(mc->t, mc->tenant, mc->gid, mid,
+	    strcmp(type, "Group") == 0 ? STORE_GROUP : STORE_USER, m, &added,
+	    err);
+	if (rc == SCIM_E_INVALID_VALUE)	/* the store's word for a bad id */
+		rc = scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "a member needs a \"value\" of at most %d bytes",
+		    STORE_ID_MAX);
 	if (rc == SCIM_OK && added) {
 		mc->added++;
 		note_id(mc->added_ids, mid);
@@ -448,13 +440,13 @@ members_del_listed(struct members_ctx *mc, const cJSON *value,
 	enum scim_err	 rc;
 
 	if (!cJSON_IsArray(value)) {
-		if ((mid = members_value_id(value)) != NULL)
+		if ((mid = schema_value_id(value)) != NULL)
 			return member_del1(mc, mid, err);
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "members to remove must be ids or {\"value\": id}");
 	}
 	cJSON_ArrayForEach(e, value) {
-		if ((mid = members_value_id(e)) == NULL)
+		if ((mid = schema_value_id(e)) == NULL)
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
 			    "members to remove must be ids or "
 			    "{\"value\": id}");

@@ -8,7 +8,8 @@
  *
  * Membership rules (documented in scim-fcgi(8)):
  *  - a member is an id string or an object with a string "value"
- *    (members_value_id());
+ *    (schema_value_id(), which PATCH's listed removal reads too); ids
+ *    compare exactly (schema_value_is_id());
  *  - its "value" must be the id of a user or group of the same tenant; an
  *    unknown id is skipped (not stored) and logged, so a stale id from a
  *    client never creates a dangling reference; a group cannot be a member
@@ -32,9 +33,8 @@
 
 #include "base/error.h"
 #include "scim/patch.h"
+#include "scim/schema.h"
 #include "store/store.h"
-
-struct kind;			/* crud-int.h: Users or Groups */
 
 /*
  * The changes made to one group's members in one transaction.  t, tenant
@@ -50,14 +50,6 @@ struct members_ctx {
 	cJSON			*added_ids;	/* first EVENT_MAX_IDS, or NULL */
 	cJSON			*removed_ids;
 };
-
-/*
- * The member id that v, one member value as a client sent it, names: v
- * itself when it is a string, its "value" (any case) when it is an object
- * with a string "value"; NULL when it is neither (a client error).  The
- * string is v's.
- */
-const char	*members_value_id(const cJSON *v);
 
 bool		 members_ctx_lists(struct members_ctx *mc);
 void		 members_ctx_free(struct members_ctx *mc);
@@ -80,14 +72,15 @@ enum scim_err	 members_hook(void *arg, enum patch_op op,
  * base (NULL: none) prefixes each "$ref".
  */
 enum scim_err	 members_read_backref(struct store_txn *t,
-		    const struct kind *k, const char *tenant, const char *base,
-		    const char *id, cJSON **out, struct scim_error *err);
+		    const struct resource_type *rt, const char *tenant,
+		    const char *base, const char *id, cJSON **out,
+		    struct scim_error *err);
 /* Give res the array arr (consumed; NULL: none) in place of any it has. */
-void		 members_attach_backref(const struct kind *k, cJSON *res,
-		    cJSON *arr);
+void		 members_attach_backref(const struct resource_type *rt,
+		    cJSON *res, cJSON *arr);
 /* Attach res's back-reference array, read from the store. */
 enum scim_err	 members_load_backref(struct store_txn *t,
-		    const struct kind *k, const char *tenant, const char *base,
-		    cJSON *res, struct scim_error *err);
+		    const struct resource_type *rt, const char *tenant,
+		    const char *base, cJSON *res, struct scim_error *err);
 
 #endif /* SCIM_MEMBERS_H */

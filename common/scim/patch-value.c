@@ -508,6 +508,19 @@ etab_next(const struct etab *t, uint64_t h, size_t *i)
 }
 
 /*
+ * Are x and y the same "value" sub-attribute of complex attribute a?  Its
+ * caseExact says, except where the value is a resource id, which compares
+ * exactly (schema_value_is_id(): the store keys members so).
+ */
+static bool
+same_sub_value(const struct schema_attr *a, const cJSON *x, const cJSON *y)
+{
+	if (schema_value_is_id(a))
+		return patch_same_value(NULL, x, y);	/* exact */
+	return patch_same_value(schema_find_sub(a, "value"), x, y);
+}
+
+/*
  * Are x and y the same value of multi-valued attribute a (NULL:
  * unknown), so that adding y where x is is no new value?  Deeply equal
  * values are; so are values with the same "value" and the same "type"
@@ -516,17 +529,16 @@ etab_next(const struct etab *t, uint64_t h, size_t *i)
 static bool
 same_elem(const struct schema_attr *a, const cJSON *x, const cJSON *y)
 {
-	const struct schema_attr	*vs;
-	const cJSON			*xv, *yv, *xt, *yt;
+	const cJSON	*xv, *yv, *xt, *yt;
 
 	if (cJSON_Compare(x, y, true))
 		return true;
 	if (!cJSON_IsObject(x) || !cJSON_IsObject(y) ||
-	    (vs = schema_find_sub(a, "value")) == NULL)
+	    schema_find_sub(a, "value") == NULL)
 		return false;
 	xv = cJSON_GetObjectItem(x, "value");
 	yv = cJSON_GetObjectItem(y, "value");
-	if (xv == NULL || yv == NULL || !patch_same_value(vs, xv, yv))
+	if (xv == NULL || yv == NULL || !same_sub_value(a, xv, yv))
 		return false;
 	xt = cJSON_GetObjectItem(x, "type");
 	yt = cJSON_GetObjectItem(y, "type");
@@ -539,22 +551,23 @@ same_elem(const struct schema_attr *a, const cJSON *x, const cJSON *y)
 /*
  * Is e a value that the remove-list item it names?  An object item with
  * "value" names the values with that "value", a string names the values
- * whose "value" it is, anything else names deeply equal values.
+ * whose "value" it is, anything else names deeply equal values.  The
+ * "value"s compare as same_sub_value() says: ids exactly.  (The
+ * handlers' member removal reads the same item shapes for members,
+ * schema_value_id(), and removes by exact id.)
  */
 static bool
 listed(const struct schema_attr *a, const cJSON *e, const cJSON *it)
 {
-	const struct schema_attr	*vs;
-	const cJSON			*iv, *ev;
+	const cJSON	*iv, *ev;
 
-	vs = schema_find_sub(a, "value");
 	ev = cJSON_IsObject(e) ? cJSON_GetObjectItem(e, "value") : e;
 	if (cJSON_IsObject(it) &&
 	    (iv = cJSON_GetObjectItem(it, "value")) != NULL)
 		return cJSON_IsObject(e) && ev != NULL &&
-		    patch_same_value(vs, ev, iv);
+		    same_sub_value(a, ev, iv);
 	if (cJSON_IsString(it))
-		return ev != NULL && patch_same_value(vs, ev, it);
+		return ev != NULL && same_sub_value(a, ev, it);
 	return cJSON_Compare(e, it, true);
 }
 

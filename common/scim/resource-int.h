@@ -55,13 +55,6 @@ bool		 resource_obj_put_own(cJSON *obj, const char *key,
 /* resource-render.c */
 
 /*
- * base + endpoint + "/" + id, a new string the caller frees; NULL when
- * base or id is missing or memory is short.
- */
-char		*resource_location(const struct resource_type *rt,
-		    const char *id, const char *base);
-
-/*
  * Add stored value v of attribute a (schema sch) to out as the lists inc
  * and exc allow.  With src (v's parent, owned by the caller), v is moved
  * instead of copied.  False when memory is short.

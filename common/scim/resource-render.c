@@ -296,10 +296,7 @@ nomem:
 	return false;
 }
 
-/*
- * base + endpoint + "/" + id (a trailing '/' on base is not doubled), a
- * new string; NULL when base or id is missing or memory is short.
- */
+/* See resource.h: the one place that spells a resource's URL. */
 char *
 resource_location(const struct resource_type *rt, const char *id,
     const char *base)

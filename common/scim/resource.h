@@ -29,6 +29,16 @@
 #include "scim/attrsel.h"
 
 /*
+ * The URL of resource id of type rt: base + endpoint + "/" + id, a
+ * trailing '/' on base not doubled.  The one spelling of it, for
+ * meta.location, a 201's Location and each back-reference's "$ref".  A
+ * new string the caller frees; NULL when base or id is missing or memory
+ * is short.
+ */
+char		*resource_location(const struct resource_type *rt,
+		    const char *id, const char *base);
+
+/*
  * Normalise a client-sent resource body (POST, PUT, or the result of a
  * PATCH) of type rt into a new canonical object in *out, which the caller
  * frees with cJSON_Delete.

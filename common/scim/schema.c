@@ -496,6 +496,9 @@ const struct resource_type rt_user = {
 	.description = "User Account",
 	.core = &schema_user,
 	.ext = user_exts,
+	.kind = STORE_USER,
+	.name_attr = "userName",
+	.noun = "user",
 	.backref = "groups",
 };
 
@@ -505,6 +508,9 @@ const struct resource_type rt_group = {
 	.description = "Group",
 	.core = &schema_group,
 	.ext = no_exts,
+	.kind = STORE_GROUP,
+	.name_attr = "displayName",
+	.noun = "group",
 	.backref = "members",
 };
 
@@ -579,9 +585,37 @@ schema_keeps_unknown_subs(const struct schema_attr *a)
 bool
 schema_takes_bare_value(const struct schema_attr *a)
 {
+	return schema_value_is_id(a);
+}
+
+/*
+ * The enterprise manager and Group members: the attributes whose "value"
+ * is another resource's id.  The test is the one schema_takes_bare_value()
+ * had: a bare value is allowed exactly where it is an id.
+ */
+bool
+schema_value_is_id(const struct schema_attr *a)
+{
 	return a != NULL && a->type == ATTR_COMPLEX &&
 	    schema_find_sub(a, "value") != NULL &&
 	    (strcmp(a->name, "manager") == 0 || schema_keeps_unknown_subs(a));
+}
+
+/*
+ * The rule for a member value's shape (members.h), read by the handlers'
+ * member changes and by PATCH's listed removal.
+ */
+const char *
+schema_value_id(const cJSON *v)
+{
+	const cJSON	*val;
+
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	if (cJSON_IsObject(v) &&
+	    cJSON_IsString(val = cJSON_GetObjectItem(v, "value")))
+		return val->valuestring;
+	return NULL;
 }
 
 const struct schema_attr *

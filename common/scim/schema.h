@@ -11,8 +11,10 @@
  *
  * Owns the tables, the lookups, path resolution, the rules about single
  * attributes that normalising and PATCH share (schema_takes_bare_value())
- * and the discovery documents (schema-doc.c).  Must not know JSON bodies
- * of requests, storage or HTTP.
+ * and the discovery documents (schema-doc.c), and the resource-type
+ * table everyone reads (which store kind holds a type's records, which
+ * attribute names them).  Must not know JSON bodies of requests, how
+ * records are stored (only the store's enum store_kind) or HTTP.
  */
 #ifndef SCIM_SCHEMA_H
 #define SCIM_SCHEMA_H
@@ -23,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/error.h"
+#include "store/store.h"
 
 #define SCHEMA_CORE_USER	"urn:ietf:params:scim:schemas:core:2.0:User"
 #define SCHEMA_ENTERPRISE_USER \
@@ -94,13 +97,24 @@ struct schema {
 	size_t				 nattrs;
 };
 
-/* A resource type (RFC 7643 section 6). */
+/*
+ * A resource type (RFC 7643 section 6): the one table of what differs
+ * between Users and Groups, read by discovery, the handlers (crud.c,
+ * members.c) and, through them, the store, which is told the kind and
+ * the name to index and never reads an attribute itself.
+ */
 struct resource_type {
 	const char			*name;		/* "User", "Group" */
 	const char			*endpoint;	/* "/Users", "/Groups" */
 	const char			*description;
 	const struct schema		*core;
 	const struct schema *const	*ext;		/* NULL-terminated */
+	enum store_kind			 kind;		/* its store records */
+	const char			*name_attr;	/* "userName",
+							   "displayName":
+							   unique, indexed */
+	const char			*noun;		/* "user", "group",
+							   in messages */
 	/*
 	 * The attribute not stored with the resource but read from the
 	 * membership index for every answer ("groups" of a User, "members"
@@ -197,6 +211,24 @@ bool		 schema_keeps_unknown_subs(const struct schema_attr *a);
  * with "string id 1").
  */
 bool		 schema_takes_bare_value(const struct schema_attr *a);
+
+/*
+ * Is the "value" of complex attribute a (NULL: unknown, false) the id of
+ * another resource: the enterprise manager, Group members?  Such values
+ * compare exactly, as ids do (RFC 7643 section 3.1: id is caseExact, and
+ * the store keys members by their exact id), whatever the sub-attribute's
+ * caseExact says in the tables (members.value is false there, as RFC 7643
+ * section 8.7.1 prints it, and /Schemas shows it so).
+ */
+bool		 schema_value_is_id(const struct schema_attr *a);
+
+/*
+ * The id that v, one value of such an attribute as a client sent it,
+ * names: v itself when it is a string, its "value" (any case) when it is
+ * an object with a string "value"; NULL when it is neither.  The string
+ * is v's.
+ */
+const char	*schema_value_id(const cJSON *v);
 
 /*
  * Discovery documents (RFC 7643 sections 5-7), freshly allocated; the

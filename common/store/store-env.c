@@ -540,9 +540,3 @@ store_stats(const struct store *s, struct store_stats *out)
 {
 	*out = s->st;
 }
-
-void
-store_stats_reset(struct store *s)
-{
-	memset(&s->st, 0, sizeof(s->st));
-}

@@ -19,15 +19,15 @@
 
 /* --- users and groups --- */
 
-/* The databases of each kind, and the attribute its name index keys. */
+/*
+ * The databases of each kind.  Which attribute names a record is the
+ * caller's to say (struct store_keys): the store reads none.
+ */
 static const struct {
 	enum dbi	 rec, name, ext;
-	const char	*name_attr;
 } kind_defs[] = {
-	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT,
-			  "userName" },
-	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT,
-			  "displayName" },
+	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT },
+	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT },
 };
 
 enum scim_err
@@ -55,16 +55,10 @@ store_get_raw(struct store_txn *t, enum store_kind kind, const char *tenant,
 	    err);
 }
 
-/* The string member name of o, or NULL (base/json.h's gives ""). */
-static const char *
-str_or_null(const cJSON *o, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* Point the lower-cased name index at id; another id there is a clash. */
+/*
+ * Point the lower-cased name index at id; another id there is a clash,
+ * SCIM_E_UNIQUENESS, which the caller words for its client.
+ */
 static enum scim_err
 name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
     const char *lname, const char *id, struct scim_error *err)
@@ -77,10 +71,8 @@ name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
 
 	rc = store_key_get_text(t, d, tenant, lname, &have, &len, err);
 	if (rc == SCIM_OK && (len != strlen(id) || memcmp(have, id, len) != 0))
-		rc = scim_fail(err, SCIM_E_UNIQUENESS,
-		    "%s \"%s\" is already taken by another %s",
-		    kind_defs[kind].name_attr, lname,
-		    kind == STORE_USER ? "user" : "group");
+		rc = scim_fail(err, SCIM_E_UNIQUENESS, "name \"%s\" taken",
+		    lname);
 	free(have);
 	if (rc != SCIM_E_NOT_FOUND)
 		return rc;
@@ -127,11 +119,10 @@ ext_move(struct store_txn *t, enum store_kind kind, const char *tenant,
 
 enum scim_err
 store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
-    const cJSON *res, const cJSON *old, struct scim_error *err)
+    const struct store_keys *keys, const cJSON *res,
+    const struct store_keys *old, struct scim_error *err)
 {
-	const char	*id = str_or_null(res, "id");
-	const char	*name = str_or_null(res, kind_defs[kind].name_attr);
-	const char	*ext = str_or_null(res, "externalId");
+	const char	*id = keys->id, *name = keys->name, *ext = keys->ext;
 	const char	*oname = NULL, *oext = NULL;
 	char		*lname = NULL, *loname = NULL;
 	struct key	 k = { NULL, 0 };
@@ -140,11 +131,10 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if (!store_check_id(id) || !store_check_id(tenant))
 		return scim_fail(err, SCIM_E_INVALID_VALUE, "bad id");
 	if (name == NULL)
-		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
-		    kind_defs[kind].name_attr);
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "no name");
 	if (old != NULL) {
-		oname = str_or_null(old, kind_defs[kind].name_attr);
-		oext = str_or_null(old, "externalId");
+		oname = old->name;
+		oext = old->ext;
 	}
 	if ((lname = util_lower(name)) == NULL ||
 	    (oname != NULL && (loname = util_lower(oname)) == NULL)) {
@@ -261,20 +251,28 @@ pair_del(struct store_txn *t, const char *tenant, const char *gid,
 
 enum scim_err
 store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
-    const char *id, struct scim_error *err)
+    const struct store_keys *old, struct scim_error *err)
 {
 	struct idlist	 groups = { NULL, 0, 0, false };
-	cJSON		*old = NULL;
-	const char	*name, *ext;
+	const char	*id = old->id, *name = old->name, *ext = old->ext;
 	char		*lname = NULL;
 	struct key	 k = { NULL, 0 };
 	enum scim_err	 rc;
 	size_t		 i;
 
-	if ((rc = store_get(t, kind, tenant, id, &old, err)) != SCIM_OK)
+	/*
+	 * The record first: an absent one is SCIM_E_NOT_FOUND with nothing
+	 * else touched.  (A user's tenant\0id\0gid keys beside it are
+	 * other keys, left to the membership walk below.)
+	 */
+	if (!store_check_id(id) || !store_check_id(tenant))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
+	if (!store_key_make(&k, tenant, id, NULL, false))
+		return scim_oom(err);
+	rc = store_rec_del(t, kind_defs[kind].rec, &k, err);
+	store_key_free(&k);
+	if (rc != SCIM_OK)
 		return rc;
-	name = str_or_null(old, kind_defs[kind].name_attr);
-	ext = str_or_null(old, "externalId");
 	if (name != NULL) {
 		if ((lname = util_lower(name)) == NULL ||
 		    !store_key_make(&k, tenant, lname, NULL, false)) {
@@ -309,19 +307,11 @@ store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
 		if ((rc = pair_del(t, tenant, groups.v[i], id, err)) !=
 		    SCIM_OK)
 			goto out;
-	if (kind == STORE_GROUP &&
-	    (rc = store_member_clear(t, tenant, id, NULL, err)) != SCIM_OK)
-		goto out;
-	if (!store_key_make(&k, tenant, id, NULL, false)) {
-		rc = scim_oom(err);
-		goto out;
-	}
-	rc = store_rec_del(t, kind_defs[kind].rec, &k, err);
-	store_key_free(&k);
+	if (kind == STORE_GROUP)
+		rc = store_member_clear(t, tenant, id, NULL, err);
 out:
 	idlist_free(&groups);
 	free(lname);
-	cJSON_Delete(old);
 	return rc;
 }
 
@@ -531,18 +521,15 @@ out:
 
 enum scim_err
 store_member_add(struct store_txn *t, const char *tenant, const char *gid,
-    const cJSON *member, bool *added, struct scim_error *err)
+    const char *mid, enum store_kind mkind, const cJSON *member, bool *added,
+    struct scim_error *err)
 {
-	const char	*mid = str_or_null(member, "value");
-	const char	*type = str_or_null(member, "type");
 	struct key	 k;
 	enum scim_err	 rc;
 
 	*added = false;
 	if (!store_check_id(mid))
-		return scim_fail(err, SCIM_E_INVALID_VALUE,
-		    "a member needs a \"value\" of at most %d bytes",
-		    STORE_ID_MAX);
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "bad member id");
 	rc = store_key_put_json(t, DBI_MEMBERS, tenant, gid, mid, member,
 	    DB_NOOVERWRITE, err);
 	if (rc == SCIM_E_CONFLICT)
@@ -551,9 +538,7 @@ store_member_add(struct store_txn *t, const char *tenant, const char *gid,
 		return rc;
 	if (!store_key_make(&k, tenant, mid, gid, false))
 		return scim_oom(err);
-	rc = store_rec_put(t, memberof_dbi(t->s, type != NULL &&
-	    strcmp(type, "Group") == 0 ? STORE_GROUP : STORE_USER), &k, "", 0,
-	    0, err);
+	rc = store_rec_put(t, memberof_dbi(t->s, mkind), &k, "", 0, 0, err);
 	store_key_free(&k);
 	if (rc == SCIM_OK)
 		*added = true;
@@ -576,34 +561,6 @@ store_member_del(struct store_txn *t, const char *tenant, const char *gid,
 		return rc;
 	*removed = true;
 	return memberof_del(t, tenant, mid, gid, err);
-}
-
-enum scim_err
-store_member_has(struct store_txn *t, const char *tenant, const char *gid,
-    const char *mid, bool *is, struct scim_error *err)
-{
-	struct key	 k;
-	DBT		 key, data;
-	int		 ret;
-
-	*is = false;
-	if (!store_check_id(mid))
-		return SCIM_OK;
-	if (!store_key_make(&k, tenant, gid, mid, false))
-		return scim_oom(err);
-	store_dbt_set(&key, k.buf, k.len);
-	store_dbt_set(&data, NULL, 0);
-	data.flags = DB_DBT_PARTIAL;	/* existence only: read no data */
-	t->s->st.gets++;
-	ret = t->s->db[DBI_MEMBERS]->get(t->s->db[DBI_MEMBERS], t->txn, &key,
-	    &data, 0);
-	store_key_free(&k);
-	if (ret == DB_NOTFOUND)
-		return SCIM_OK;
-	if (ret != 0)
-		return store_dberr(t, ret, "members.db", err);
-	*is = true;
-	return SCIM_OK;
 }
 
 enum scim_err

@@ -9,12 +9,13 @@
  * with their name and externalId indexes, memberships, tokens by id, and
  * key spaces it lends to other modules.
  *
- * It MUST NOT KNOW HTTP, filters, PATCH, the SCIM schema beyond the few
- * attributes its indexes are keyed on (id, userName / displayName,
- * externalId, a member's value and type), or what a token, an admin or an
- * audit record means: those modules keep their records in a key space
- * (store_kv_*) or in tokens.db as JSON the store only carries.  (It still
- * words store_put()'s name clash for the client; that belongs upstairs.)
+ * It MUST NOT KNOW HTTP, filters, PATCH, the SCIM schema (not even the
+ * attributes its indexes are keyed on: the caller hands it the id, name
+ * and externalId of a record, struct store_keys, and a member's id and
+ * kind), what a client is told (it returns codes; the handlers word
+ * them), or what a token, an admin or an audit record means: those
+ * modules keep their records in a key space (store_kv_*) or in tokens.db
+ * as JSON the store only carries.
  * Its internals are in store-int.h, for the store's own files only.
  *
  * Every key starts with the tenant id and a NUL byte, so one tenant can
@@ -141,9 +142,8 @@ bool		 store_stale(const struct store *s);
 /* The cache the store has. */
 void		 store_cache(const struct store *s, struct store_cache *out);
 
-/* Counters since store_open(), or reset them. */
+/* Counters since store_open(). */
 void		 store_stats(const struct store *s, struct store_stats *out);
-void		 store_stats_reset(struct store *s);
 
 /*
  * The body of a transaction.  It may run several times (after a deadlock
@@ -178,6 +178,17 @@ struct store	*store_txn_store(struct store_txn *t);
 /* --- users and groups --- */
 
 /*
+ * What the store keys a user or group by, read from the record by the
+ * caller (the store never reads an attribute): its id, its unique name
+ * (userName, displayName; indexed lower-cased) and its externalId.
+ */
+struct store_keys {
+	const char	*id;
+	const char	*name;		/* NULL: none (refused by store_put) */
+	const char	*ext;		/* NULL: none */
+};
+
+/*
  * Read resource id of kind for tenant into *out (a new cJSON object the
  * caller deletes).  SCIM_E_NOT_FOUND when absent.  The group JSON has no
  * members: read those with store_member_scan().
@@ -195,23 +206,27 @@ enum scim_err	 store_get_raw(struct store_txn *t, enum store_kind kind,
 		    size_t *len, struct scim_error *err);
 
 /*
- * Write res (must carry "id"; userName for users, displayName for groups)
- * and keep the name and externalId indexes in step.  old is the stored
- * version being replaced, or NULL for a create (then an existing id is
+ * Write res, the record keyed by keys (an id and a name are required:
+ * SCIM_E_INVALID_VALUE without), and keep the name and externalId
+ * indexes in step.  old holds the keys of the stored version being
+ * replaced, or is NULL for a create (then an existing id is
  * SCIM_E_CONFLICT).  A name already used by another resource of the
- * tenant (compared lower-cased) is SCIM_E_UNIQUENESS.
+ * tenant (compared lower-cased) is SCIM_E_UNIQUENESS; err's detail is
+ * the store's, for logs: the caller words the client's message.
  */
 enum scim_err	 store_put(struct store_txn *t, enum store_kind kind,
-		    const char *tenant, const cJSON *res, const cJSON *old,
+		    const char *tenant, const struct store_keys *keys,
+		    const cJSON *res, const struct store_keys *old,
 		    struct scim_error *err);
 
 /*
- * Delete resource id with its index entries and every membership it has:
- * a user leaves all its groups, a group loses all its members (and is
- * removed from groups it is a member of).  SCIM_E_NOT_FOUND when absent.
+ * Delete the resource keyed by old (the keys of its stored version) with
+ * its index entries and every membership it has: a user leaves all its
+ * groups, a group loses all its members (and is removed from groups it is
+ * a member of).  SCIM_E_NOT_FOUND when absent.
  */
 enum scim_err	 store_del(struct store_txn *t, enum store_kind kind,
-		    const char *tenant, const char *id,
+		    const char *tenant, const struct store_keys *old,
 		    struct scim_error *err);
 
 /* Look up the id for a userName / displayName (any case): SCIM_E_NOT_FOUND
@@ -257,21 +272,18 @@ enum scim_err	 store_count(struct store_txn *t, enum store_kind kind,
 /* --- group membership, stored per (group, member) pair both ways --- */
 
 /*
- * Add member (an object with at least "value") to group gid.  *added is
- * false when it was already a member (nothing is written then).
+ * Add mid, a user or a group (mkind), to group gid with member, the
+ * record to keep for it (carried, not read).  *added is false when it was
+ * already a member (nothing is written then).  A mid that is no valid id
+ * is SCIM_E_INVALID_VALUE (the caller words it).
  */
 enum scim_err	 store_member_add(struct store_txn *t, const char *tenant,
-		    const char *gid, const cJSON *member, bool *added,
-		    struct scim_error *err);
+		    const char *gid, const char *mid, enum store_kind mkind,
+		    const cJSON *member, bool *added, struct scim_error *err);
 
 /* Remove member mid from gid; *removed is false when it was not one. */
 enum scim_err	 store_member_del(struct store_txn *t, const char *tenant,
 		    const char *gid, const char *mid, bool *removed,
-		    struct scim_error *err);
-
-/* Is mid a member of gid? */
-enum scim_err	 store_member_has(struct store_txn *t, const char *tenant,
-		    const char *gid, const char *mid, bool *is,
 		    struct scim_error *err);
 
 /* Call fn for each member of gid (obj is the member JSON; id its value). */

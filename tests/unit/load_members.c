@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "web/service.h"
+#include "base/json.h"
 #include "base/util.h"
 
 #define BATCH	5000
@@ -42,9 +43,11 @@ new_resource(const char *id, const char *name_attr, const char *name,
 static enum scim_err
 group_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
-	struct load	*l = arg;
+	struct load		*l = arg;
+	struct store_keys	 k = { l->gid, json_str_or_null(l->group,
+				    "displayName"), NULL };
 
-	return store_put(t, STORE_GROUP, l->tenant, l->group, NULL, err);
+	return store_put(t, STORE_GROUP, l->tenant, &k, l->group, NULL, err);
 }
 
 static enum scim_err
@@ -52,6 +55,7 @@ batch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct load	*l = arg;
 	char		 id[64], name[80], now[UTIL_TIME_LEN + 1];
+	struct store_keys k = { NULL, NULL, NULL };
 	cJSON		*u, *m;
 	enum scim_err	 rc = SCIM_OK;
 	bool		 added;
@@ -62,14 +66,17 @@ batch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		snprintf(id, sizeof(id), "bulk-%08ld", i);
 		snprintf(name, sizeof(name), "bulk.user.%08ld@example.com", i);
 		u = new_resource(id, "userName", name, "User", now);
-		rc = store_put(t, STORE_USER, l->tenant, u, NULL, err);
+		k.id = id;
+		k.name = name;
+		rc = store_put(t, STORE_USER, l->tenant, &k, u, NULL, err);
 		cJSON_Delete(u);
 		if (rc != SCIM_OK)
 			break;
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "value", id);
 		cJSON_AddStringToObject(m, "type", "User");
-		rc = store_member_add(t, l->tenant, l->gid, m, &added, err);
+		rc = store_member_add(t, l->tenant, l->gid, id, STORE_USER, m,
+		    &added, err);
 		cJSON_Delete(m);
 	}
 	return rc;

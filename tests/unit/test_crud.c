@@ -4,7 +4,8 @@
  * If-Match / If-None-Match lists, paging bounds, the value a resource
  * sorts by, SearchRequest members as strings, the "did anything change"
  * comparison of two stored forms, the attribute names an update event
- * lists, and the shape rule for a member value.  The handlers themselves
+ * lists, the shape rule for a member value, the keys handed to the store,
+ * which values are ids, and a resource's URL.  The handlers themselves
  * need a store and are tested over HTTP (tests/http/test_users.py,
  * test_groups.py, test_audit.py).
  *
@@ -288,6 +289,65 @@ test_diffs(void)
 	}
 }
 
+/*
+ * The keys crud hands the store (crud_store_keys()), what is an id
+ * (exact: schema_value_is_id()), and the one URL spelling the Location
+ * header and each "$ref" now share with meta.location.
+ */
+static void
+test_seams(void)
+{
+	static const struct {
+		const struct resource_type	*rt;
+		const char			*res;
+		const char			*id, *name, *ext;
+	} keys[] = {
+		{ &rt_user, "{'id':'u1','userName':'Bob','externalId':'e1'}",
+		  "u1", "Bob", "e1" },
+		{ &rt_user, "{'id':'u2','displayName':'Bob'}", "u2", NULL,
+		  NULL },
+		{ &rt_group, "{'id':'g1','displayName':'Ops'}", "g1", "Ops",
+		  NULL },
+		{ &rt_group, "{'displayName':7,'externalId':['x']}", NULL, NULL,
+		  NULL },
+	};
+	static const struct {
+		const char	*base;
+		const char	*want;
+	} urls[] = {
+		{ "https://h/scim/v2", "https://h/scim/v2/Groups/g1" },
+		{ "https://h/scim/v2/", "https://h/scim/v2/Groups/g1" },
+		{ "https://h/scim/v2//", "https://h/scim/v2/Groups/g1" },
+	};
+	struct store_keys	 k;
+	char			 name[160], *u;
+	cJSON			*r;
+	size_t			 i;
+
+	for (i = 0; i < NELEM(keys); i++) {
+		r = json(keys[i].res);
+		crud_store_keys(keys[i].rt, r, &k);
+		snprintf(name, sizeof(name), "keys %zu: %s", i, keys[i].res);
+		is_str(k.id, keys[i].id, name);
+		is_str(k.name, keys[i].name, name);
+		is_str(k.ext, keys[i].ext, name);
+		cJSON_Delete(r);
+	}
+	is_int(schema_value_is_id(schema_find(&schema_group, "members")),
+	    true, "members.value is an id");
+	is_int(schema_value_is_id(schema_find(&schema_enterprise_user,
+	    "manager")), true, "manager.value is an id");
+	is_int(schema_value_is_id(schema_find(&schema_user, "emails")),
+	    false, "emails.value is no id");
+	is_int(schema_value_is_id(NULL), false, "unknown attribute");
+	for (i = 0; i < NELEM(urls); i++) {
+		u = resource_location(&rt_group, "g1", urls[i].base);
+		snprintf(name, sizeof(name), "url %zu: %s", i, urls[i].base);
+		is_str(u, urls[i].want, name);
+		free(u);
+	}
+}
+
 int
 main(void)
 {
@@ -331,8 +391,9 @@ main(void)
 		a = json(member_ids[i].v);
 		snprintf(name, sizeof(name), "member id %zu: %s", i,
 		    member_ids[i].v);
-		is_str(members_value_id(a), member_ids[i].want, name);
+		is_str(schema_value_id(a), member_ids[i].want, name);
 		cJSON_Delete(a);
 	}
+	test_seams();
 	return tap_done();
 }

@@ -21,11 +21,12 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "base/json.h"
 #include "base/util.h"
 #include "tap.h"
 #include "store/db_config.h"		/* generated from db/DB_CONFIG */
 
-#define MOVING_KEY_NAME	"memberof_moving"	/* store.c MOVING_KEY */
+#define MOVING_KEY_NAME	"memberof_moving"	/* store-layout.c MOVING_KEY */
 
 static struct scim_config	 cfg;
 static struct store		*s_main;	/* the parent's store */
@@ -42,6 +43,33 @@ mkuser(const char *id, const char *name, const char *ext)
 	return u;
 }
 
+/*
+ * The keys the handlers hand the store for res (crud_store_keys()): its
+ * id, userName or displayName, and externalId.
+ */
+static void
+keys_of(enum store_kind kind, const cJSON *res, struct store_keys *k)
+{
+	k->id = json_str_or_null(res, "id");
+	k->name = json_str_or_null(res, kind == STORE_USER ? "userName" :
+	    "displayName");
+	k->ext = json_str_or_null(res, "externalId");
+}
+
+/* store_put() of the record res (replacing old, or NULL). */
+static enum scim_err
+put_rec(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const cJSON *res, const cJSON *old, struct scim_error *err)
+{
+	struct store_keys	 k, ok;
+
+	keys_of(kind, res, &k);
+	if (old != NULL)
+		keys_of(kind, old, &ok);
+	return store_put(t, kind, tenant, &k, res, old != NULL ? &ok : NULL,
+	    err);
+}
+
 /* --- small transaction bodies --- */
 
 struct put_arg {
@@ -56,7 +84,7 @@ put_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct put_arg	*p = arg;
 
-	return store_put(t, p->kind, p->tenant, p->res, p->old, err);
+	return put_rec(t, p->kind, p->tenant, p->res, p->old, err);
 }
 
 static enum scim_err
@@ -207,7 +235,8 @@ member_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		    err);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "value", m->mid);
-	rc = store_member_add(t, "t1", m->gid, o, &m->done, err);
+	rc = store_member_add(t, "t1", m->gid, m->mid, STORE_USER, o,
+	    &m->done, err);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -231,9 +260,18 @@ struct del_arg {
 static enum scim_err
 del_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
-	struct del_arg	*d = arg;
+	struct del_arg		*d = arg;
+	struct store_keys	 k;
+	cJSON			*old;
+	enum scim_err		 rc;
 
-	return store_del(t, d->kind, "t1", d->id, err);
+	/* The handlers read the record for its keys; so does the test. */
+	if ((rc = store_get(t, d->kind, "t1", d->id, &old, err)) != SCIM_OK)
+		return rc;
+	keys_of(d->kind, old, &k);
+	rc = store_del(t, d->kind, "t1", &k, err);
+	cJSON_Delete(old);
+	return rc;
 }
 
 static enum scim_err
@@ -251,7 +289,7 @@ fail_after_write_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	enum scim_err	 rc;
 
-	rc = store_put(t, STORE_USER, "t1", arg, NULL, err);
+	rc = put_rec(t, STORE_USER, "t1", arg, NULL, err);
 	if (rc != SCIM_OK)
 		return rc;
 	return scim_fail(err, SCIM_E_INVALID_VALUE, "deliberate");
@@ -406,7 +444,7 @@ hold_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	cJSON		*u = mkuser("held", "held-user", NULL);
 	enum scim_err	 rc;
 
-	rc = store_put(t, STORE_USER, "kill", u, NULL, err);
+	rc = put_rec(t, STORE_USER, "kill", u, NULL, err);
 	cJSON_Delete(u);
 	if (rc != SCIM_OK)
 		return rc;
@@ -657,7 +695,7 @@ set_meta(struct store *s, const char *name, const char *value)
 
 /*
  * A child holding the gate file's "attached" byte (GATE_ATTACHED, byte 2
- * in store.c) as every process with the store open does, a program of an
+ * in store-gate.c) as every process with the store open does, a program of an
  * older version included.  Closing *release lets it go.
  */
 static pid_t
@@ -736,7 +774,8 @@ nest_fn(struct store_txn *t, void *arg, struct scim_error *err)
 
 	cJSON_AddStringToObject(o, "value", n->mid);
 	cJSON_AddStringToObject(o, "type", "Group");
-	rc = store_member_add(t, "t1", n->gid, o, &n->done, err);
+	rc = store_member_add(t, "t1", n->gid, n->mid, STORE_GROUP, o,
+	    &n->done, err);
 	cJSON_Delete(o);
 	return rc;
 }
@@ -848,7 +887,7 @@ load_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		snprintf(name, sizeof(name), "%s%05d", i % 2 ? "User" : "user",
 		    i);
 		u = mkuser(id, name, NULL);
-		rc = store_put(t, STORE_USER, tenant, u, NULL, err);
+		rc = put_rec(t, STORE_USER, tenant, u, NULL, err);
 		cJSON_Delete(u);
 	}
 	return rc;
@@ -1003,7 +1042,7 @@ gate_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	enum scim_err	 rc;
 	int		 st;
 
-	rc = store_put(t, STORE_USER, "gate", u, NULL, err);
+	rc = put_rec(t, STORE_USER, "gate", u, NULL, err);
 	cJSON_Delete(u);
 	if (rc != SCIM_OK || g->opener != 0)
 		return rc;
@@ -1111,7 +1150,7 @@ stuck_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	cJSON		*u = mkuser("stuck", "stuck-user", NULL);
 	enum scim_err	 rc;
 
-	rc = store_put(t, STORE_USER, "stall", u, NULL, err);
+	rc = put_rec(t, STORE_USER, "stall", u, NULL, err);
 	cJSON_Delete(u);
 	if (rc != SCIM_OK)
 		return rc;
