@@ -8,10 +8,15 @@
  *   scim-tokens [-c file] create|list|show|revoke|regenerate|renew|
  *                         disable|enable|delete|remind|admin ...
  *
- * Every command, option and exit status is in scim-tokens(8).  Started as
- * root it becomes the owner of the data home, so the files it writes stay
- * readable by the web server's programs.
+ * The commands are one table (tokens_cmds): what each takes and which
+ * options, checked before any file is opened, so every bad argument gets
+ * one line naming it and exit status 2.  Every command that changes
+ * something says in one line what it did.  Every command, option and exit
+ * status is in scim-tokens(8).  Started as root it becomes the owner of
+ * the data home, so the files it writes stay readable by the web server's
+ * programs.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -24,6 +29,7 @@
 #include <libscrypt.h>
 
 #include "auth/admin.h"
+#include "base/cli.h"
 #include "web/http.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -33,45 +39,137 @@
 #include "auth/token-ops.h"
 #include "base/util.h"
 
+#define PROG		"scim-tokens"
+
 /* Exit statuses (scim-tokens(8), EXIT STATUS). */
 #define EX_OK		0
 #define EX_FAIL		1	/* store, configuration, mail, I/O */
-#define EX_USAGE	2
+#define EX_USAGE	CLI_EX_USAGE
 #define EX_NOTFOUND	3	/* no such token or admin */
 #define EX_REFUSED	4	/* limit reached, wrong state, bad value */
+
+/* The options after -c, as bits: which were given, which a command takes. */
+#define OPT_TENANT	0x001
+#define OPT_DAYS	0x002
+#define OPT_TTL		0x004	/* --expires-in-seconds */
+#define OPT_LABEL	0x008
+#define OPT_JSON	0x010
+#define OPT_ALL		0x020
+#define OPT_DRY_RUN	0x040
+#define OPT_ROLE	0x080
+#define OPT_EMAIL	0x100
+#define OPT_PWFILE	0x200
 
 struct cli {
 	struct scim_config	 cfg;
 	struct store		*store;
 	const char		*tenant;	/* NULL: default / any */
 	const char		*label;
-	const char		*role;
+	enum admin_role		 role;
 	const char		*email;
 	const char		*password_file;
 	unsigned		 days;		/* 0: default_days */
 	long			 ttl_sec;	/* --expires-in-seconds */
+	unsigned		 given;		/* OPT_ bits on the line */
 	bool			 json;
 	bool			 all;
 	bool			 dry_run;
 	char			 actor[80];	/* "cli:<login>" */
 };
 
+struct tokens_cmd;
+typedef int	(*tokens_fn)(struct cli *, const struct tokens_cmd *,
+		    const char *);
+
+/* A command: its name, its one argument (if any), its options. */
+struct tokens_cmd {
+	const char	*name;		/* "revoke", "admin add" */
+	const char	*arg;		/* "ID", "NAME" or NULL: none */
+	unsigned	 opts;		/* OPT_ bits it takes */
+	tokens_fn	 run;		/* gets arg's value (or NULL) */
+	const char	*done;		/* past tense, for the success line */
+	const char	*usage;		/* its options, for --help */
+};
+
+static int	 cmd_create(struct cli *, const struct tokens_cmd *,
+		    const char *);
+static int	 cmd_list(struct cli *, const struct tokens_cmd *,
+		    const char *);
+static int	 cmd_show(struct cli *, const struct tokens_cmd *,
+		    const char *);
+static int	 cmd_change(struct cli *, const struct tokens_cmd *,
+		    const char *);
+static int	 cmd_regenerate(struct cli *, const struct tokens_cmd *,
+		    const char *);
+static int	 cmd_remind(struct cli *, const struct tokens_cmd *,
+		    const char *);
+static int	 cmd_admin_list(struct cli *, const struct tokens_cmd *,
+		    const char *);
+static int	 cmd_admin_change(struct cli *, const struct tokens_cmd *,
+		    const char *);
+
+static const struct tokens_cmd tokens_cmds[] = {
+	{ "create", NULL, OPT_TENANT | OPT_DAYS | OPT_TTL | OPT_LABEL |
+	    OPT_JSON, cmd_create, "created",
+	    "[--tenant T] [--days N] [--label L] [--json]" },
+	{ "list", NULL, OPT_TENANT | OPT_ALL | OPT_JSON, cmd_list, NULL,
+	    "[--tenant T | --all] [--json]" },
+	{ "show", "ID", OPT_TENANT | OPT_JSON, cmd_show, NULL,
+	    "[--tenant T] [--json]" },
+	{ "revoke", "ID", OPT_TENANT, cmd_change, "revoked", "[--tenant T]" },
+	{ "disable", "ID", OPT_TENANT, cmd_change, "disabled",
+	    "[--tenant T]" },
+	{ "enable", "ID", OPT_TENANT, cmd_change, "enabled", "[--tenant T]" },
+	{ "delete", "ID", OPT_TENANT, cmd_change, "deleted", "[--tenant T]" },
+	{ "renew", "ID", OPT_TENANT | OPT_DAYS | OPT_TTL, cmd_change,
+	    "renewed", "[--tenant T] [--days N]" },
+	{ "regenerate", "ID", OPT_TENANT | OPT_DAYS | OPT_TTL | OPT_JSON,
+	    cmd_regenerate, "made", "[--tenant T] [--days N] [--json]" },
+	{ "remind", NULL, OPT_DRY_RUN, cmd_remind, NULL, "[--dry-run]" },
+	{ "admin add", "NAME", OPT_ROLE | OPT_TENANT | OPT_EMAIL | OPT_PWFILE,
+	    cmd_admin_change, "added", "--role owner|admin [--tenant T]\n"
+	    "                    [--email ADDR] [--password-file FILE]" },
+	{ "admin passwd", "NAME", OPT_PWFILE, cmd_admin_change, "changed",
+	    "[--password-file FILE]" },
+	{ "admin list", NULL, OPT_TENANT | OPT_JSON, cmd_admin_list, NULL,
+	    "[--tenant T] [--json]" },
+	{ "admin delete", "NAME", 0, cmd_admin_change, "deleted", "" },
+};
+#define TOKENS_NCMDS	(sizeof(tokens_cmds) / sizeof(tokens_cmds[0]))
+
+static const struct option tokens_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "tenant", required_argument, NULL, 't' },
+	{ "days", required_argument, NULL, 'd' },
+	{ "expires-in-seconds", required_argument, NULL, 'S' },
+	{ "label", required_argument, NULL, 'l' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "role", required_argument, NULL, 'r' },
+	{ "email", required_argument, NULL, 'e' },
+	{ "password-file", required_argument, NULL, 'p' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "checkpoint", no_argument, NULL, 'K' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Each OPT_ bit's getopt value, in bit order (for "does not take"). */
+static const char tokens_opt_vals[] = "tdSljanrep";
+
 static void
 usage(FILE *f)
 {
+	size_t	 i;
+
+	for (i = 0; i < TOKENS_NCMDS; i++)
+		fprintf(f, "%s scim-tokens [-c file] %s%s%s%s%s\n",
+		    i == 0 ? "usage:" : "      ", tokens_cmds[i].name,
+		    tokens_cmds[i].arg ? " " : "",
+		    tokens_cmds[i].arg ? tokens_cmds[i].arg : "",
+		    *tokens_cmds[i].usage ? " " : "", tokens_cmds[i].usage);
 	fprintf(f,
-"usage: scim-tokens [-c file] create [--tenant T] [--days N] [--label L] [--json]\n"
-"       scim-tokens [-c file] list [--tenant T | --all] [--json]\n"
-"       scim-tokens [-c file] show ID [--json]\n"
-"       scim-tokens [-c file] revoke|disable|enable|delete ID [--tenant T]\n"
-"       scim-tokens [-c file] renew ID [--days N]\n"
-"       scim-tokens [-c file] regenerate ID [--days N] [--json]\n"
-"       scim-tokens [-c file] remind [--dry-run]\n"
-"       scim-tokens [-c file] admin add NAME --role owner|admin [--tenant T]\n"
-"                                 [--email ADDR] [--password-file FILE]\n"
-"       scim-tokens [-c file] admin passwd NAME [--password-file FILE]\n"
-"       scim-tokens [-c file] admin list [--tenant T] [--json]\n"
-"       scim-tokens [-c file] admin delete NAME\n"
 "       scim-tokens -h | -V\n\n"
 "Manage the Secret Tokens that SCIM clients such as Microsoft Entra ID send\n"
 "as \"Authorization: Bearer <token>\", and the accounts of the admin page.\n"
@@ -90,14 +188,6 @@ usage(FILE *f)
 "                        standard input) instead of the terminal\n\n"
 "Exit status: 0 done, 1 failure, 2 usage, 3 not found, 4 refused.\n"
 "See scim-tokens(8).\n");
-}
-
-/* Say why an option's value was refused; the usage exit status. */
-static int
-bad_option(const char *why)
-{
-	fprintf(stderr, "scim-tokens: %s\n", why);
-	return EX_USAGE;
 }
 
 /* Print err and map its code to an exit status. */
@@ -156,19 +246,33 @@ tenant_or_default(const struct cli *cl)
 	return cl->tenant != NULL ? cl->tenant : "default";
 }
 
+/*
+ * The success line about token rec (a token_public() record), to f:
+ * 'Token ID ("label") DONE' and what follows.
+ */
+static void
+say_token(FILE *f, const cJSON *rec, const char *id, const char *done,
+    const char *rest)
+{
+	const char	*label = rec ? json_str(rec, "label") : "";
+
+	fprintf(f, "Token %s%s%s%s %s%s.\n", id, *label ? " (\"" : "",
+	    label, *label ? "\")" : "", done, rest);
+}
+
 /* --- tokens --- */
 
 /* Every token command is one call into auth/token-ops.h, worded here. */
 
 static int
-cmd_list(struct cli *cl)
+cmd_list(struct cli *cl, const struct tokens_cmd *c, const char *arg)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	const cJSON		*o;
 	cJSON			*out = NULL;
-	char			 c[UTIL_TIME_LEN + 1], e[UTIL_TIME_LEN + 1];
-	char			 u[UTIL_TIME_LEN + 1];
+	char			 t[3][UTIL_TIME_LEN + 1];
 
+	(void)c; (void)arg;
 	if (token_ops_list(cl->store, cl->all ? NULL : tenant_or_default(cl),
 	    util_now_usec(), &out, NULL, &err) != SCIM_OK)
 		return fail(&err, "list");
@@ -177,40 +281,44 @@ cmd_list(struct cli *cl)
 	else
 		cJSON_ArrayForEach(o, out)
 			printf("%s  %-8s  %-12s  created %s  expires %s  "
-			    "last-used %s  %s\n", json_str(o, "id"),
+			    "last_used %s  %s\n", json_str(o, "id"),
 			    json_str(o, "status"), json_str(o, "tenant"),
-			    fmt_time(json_int(o, "created"), c, sizeof(c)),
-			    fmt_time(json_int(o, "expires"), e, sizeof(e)),
-			    fmt_time(json_int(o, "last_used"), u, sizeof(u)),
-			    json_str(o, "label"));
+			    fmt_time(json_int(o, "created"), t[0], sizeof(t[0])),
+			    fmt_time(json_int(o, "expires"), t[1], sizeof(t[1])),
+			    fmt_time(json_int(o, "last_used"), t[2],
+			    sizeof(t[2])), json_str(o, "label"));
 	cJSON_Delete(out);
 	return EX_OK;
 }
 
-/* A token's public record (token_public()) as "name: value" lines. */
+/*
+ * A token's public record (token_public()) as "name: value" lines, named
+ * as in its JSON (snake_case), times in RFC 3339.
+ */
 static void
 show_text(const cJSON *tk)
 {
+	static const char *const strs[] = { "id", "tenant", "label", "status",
+	    "created_by" };
 	static const char *const times[] = { "created", "expires",
 	    "last_used", "renewed", "revoked_at" };
 	const cJSON	*v;
-	char		 buf[UTIL_TIME_LEN + 1];
+	char		 key[16], buf[UTIL_TIME_LEN + 1];
 	size_t		 i;
 
-	printf("id:          %s\ntenant:      %s\nlabel:       %s\n"
-	    "status:      %s\ncreated-by:  %s\n",
-	    json_str(tk, "id"),
-	    json_str(tk, "tenant"), json_str(tk, "label"),
-	    json_str(tk, "status"), json_str(tk, "created_by"));
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		snprintf(key, sizeof(key), "%s:", strs[i]);
+		printf("%-12s %s\n", key, json_str(tk, strs[i]));
+	}
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
-		if (i < 3 || json_int(tk, times[i]) != 0)
-			printf("%-12s %s\n", times[i],
-			    fmt_time(json_int(tk, times[i]), buf,
-			    sizeof(buf)));
+		if (i < 3 || json_int(tk, times[i]) != 0) {
+			snprintf(key, sizeof(key), "%s:", times[i]);
+			printf("%-12s %s\n", key, fmt_time(json_int(tk,
+			    times[i]), buf, sizeof(buf)));
+		}
 	if (*json_str(tk, "replaces") != '\0')
-		printf("replaces:    %s\n",
-		    json_str(tk, "replaces"));
-	printf("reminded:   ");
+		printf("%-12s %s\n", "replaces:", json_str(tk, "replaces"));
+	printf("%-12s", "reminded:");
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(tk,
 	    "reminded"))
 		printf(" %d", (int)v->valuedouble);
@@ -218,11 +326,12 @@ show_text(const cJSON *tk)
 }
 
 static int
-cmd_show(struct cli *cl, const char *id)
+cmd_show(struct cli *cl, const struct tokens_cmd *c, const char *id)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	cJSON			*out = NULL;
 
+	(void)c;
 	if (token_ops_get(cl->store, cl->tenant, id, true, util_now_usec(),
 	    &out, &err) != SCIM_OK)
 		return fail(&err, id);
@@ -234,36 +343,60 @@ cmd_show(struct cli *cl, const char *id)
 	return EX_OK;
 }
 
+/*
+ * renew, disable, enable, revoke, delete (c->name) token id; on success
+ * say so with its label (read before: delete removes it) and, for renew,
+ * its new expiry.
+ */
 static int
-cmd_apply(struct cli *cl, enum token_action act, const char *id)
+cmd_change(struct cli *cl, const struct tokens_cmd *c, const char *id)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct token_op		 op;
+	cJSON			*rec = NULL, *after = NULL;
+	char			 rest[UTIL_TIME_LEN + 32], t[UTIL_TIME_LEN + 1];
 
 	memset(&op, 0, sizeof(op));
+	if (!token_action_parse(c->name, &op.act))
+		return EX_USAGE;	/* the table names only actions */
 	op.tenant = cl->tenant;
 	op.id = id;
-	op.act = act;
-	op.ttl_sec = act == TOKEN_RENEW ? lifetime(cl) : 0;
+	op.ttl_sec = op.act == TOKEN_RENEW ? lifetime(cl) : 0;
 	op.max_live = cl->cfg.max_live_tokens;
 	op.actor = cl->actor;
 	op.cfg = &cl->cfg;
-	if (token_ops_apply(cl->store, &op, &err) != SCIM_OK)
+	/* Only for the label: a failure here is the change's to report. */
+	(void)token_ops_get(cl->store, cl->tenant, id, true, util_now_usec(),
+	    &rec, &err);
+	if (token_ops_apply(cl->store, &op, &err) != SCIM_OK) {
+		cJSON_Delete(rec);
 		return fail(&err, id);
+	}
+	rest[0] = '\0';
+	if (op.act == TOKEN_RENEW && token_ops_get(cl->store, cl->tenant, id,
+	    true, util_now_usec(), &after, &err) == SCIM_OK)
+		snprintf(rest, sizeof(rest), ": expires %s", fmt_time(
+		    json_int(after, "expires"), t, sizeof(t)));
+	say_token(stdout, rec, id, c->done, rest);
+	cJSON_Delete(after);
+	cJSON_Delete(rec);
 	return EX_OK;
 }
 
 /*
  * create (old_id NULL) or regenerate old_id: make a new token, store it
- * (revoking old_id in the same transaction) and print it, the only time
- * it is ever shown; with --json, as its public record plus "token".
+ * (revoking old_id in the same transaction) and print it alone on stdout,
+ * the only time it is ever shown (./bootstrap and scripts read it); with
+ * --json, as its public record plus "token".  The sentence saying what
+ * was done goes to stderr.
  */
 static int
-cmd_issue(struct cli *cl, const char *old_id)
+tokens_issue(struct cli *cl, const char *old_id)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
-	char			 tok[TOKEN_LEN + 1];
-	cJSON			*rec = NULL;
+	char			 tok[TOKEN_LEN + 1], t[UTIL_TIME_LEN + 1];
+	char			 rest[UTIL_TIME_LEN + TOKEN_ID_HEX + 160];
+	cJSON			*rec = NULL, *o;
 	enum scim_err		 rc;
 
 	/* A regenerated token takes over the old one's tenant and label. */
@@ -277,27 +410,47 @@ cmd_issue(struct cli *cl, const char *old_id)
 	if (rc != SCIM_OK)
 		return fail(&err, old_id ? old_id : "create");
 	if (cl->json) {
-		cJSON *o = token_public(rec, util_now_usec());
-
-		if (o != NULL)
+		if ((o = token_public(rec, util_now_usec())) != NULL)
 			cJSON_AddStringToObject(o, "token", tok);
 		print_json(o);
 		cJSON_Delete(o);
 	} else
 		printf("%s\n", tok);
+	fflush(stdout);
 	explicit_bzero(tok, sizeof(tok));
+	snprintf(rest, sizeof(rest), " for tenant %s, expires %s%s%s%s",
+	    json_str(rec, "tenant"), fmt_time(json_int(rec, "expires"), t,
+	    sizeof(t)), old_id ? "; it replaces " : "", old_id ? old_id : "",
+	    old_id ? ", now revoked" : "");
+	say_token(stderr, rec, json_str(rec, "id"), old_id ? "made" :
+	    "created", rest);
 	cJSON_Delete(rec);
 	return EX_OK;
+}
+
+static int
+cmd_create(struct cli *cl, const struct tokens_cmd *c, const char *arg)
+{
+	(void)c; (void)arg;
+	return tokens_issue(cl, NULL);
+}
+
+static int
+cmd_regenerate(struct cli *cl, const struct tokens_cmd *c, const char *id)
+{
+	(void)c;
+	return tokens_issue(cl, id);
 }
 
 /* --- reminders --- */
 
 static int
-cmd_remind(struct cli *cl)
+cmd_remind(struct cli *cl, const struct tokens_cmd *c, const char *arg)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	unsigned		 sent = 0;
 
+	(void)c; (void)arg;
 	if (admin_remind(cl->store, &cl->cfg, cl->dry_run, stdout, &sent,
 	    &err) != SCIM_OK)
 		return fail(&err, "remind");
@@ -391,7 +544,6 @@ struct admin_arg {
 	struct cli	*cl;
 	const char	*name;
 	const char	*hash;
-	enum admin_role	 role;
 	cJSON		*out;
 };
 
@@ -400,7 +552,7 @@ do_admin_add(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct admin_arg	*aa = arg;
 
-	return admin_add(t, aa->name, tenant_or_default(aa->cl), aa->role,
+	return admin_add(t, aa->name, tenant_or_default(aa->cl), aa->cl->role,
 	    aa->cl->email, aa->hash, aa->cl->actor, &aa->cl->cfg, err);
 }
 
@@ -430,71 +582,77 @@ do_admin_list(struct store_txn *t, void *arg, struct scim_error *err)
 	return admin_list(t, aa->cl->tenant, &aa->out, err);
 }
 
+
 static int
-cmd_admin(struct cli *cl, int argc, char **argv)
+cmd_admin_list(struct cli *cl, const struct tokens_cmd *c, const char *arg)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct admin_arg	 aa;
+	char			 t[UTIL_TIME_LEN + 1];
+	const cJSON		*o;
+
+	(void)c; (void)arg;
+	memset(&aa, 0, sizeof(aa));
+	aa.cl = cl;
+	if (store_read(cl->store, do_admin_list, &aa, &err) != SCIM_OK)
+		return fail(&err, "admin list");
+	if (cl->json)
+		print_json(aa.out);
+	else
+		cJSON_ArrayForEach(o, aa.out)
+			printf("%-24s %-6s %-12s %-30s last_login %s\n",
+			    json_str(o, "name"), json_str(o, "role"),
+			    json_str(o, "tenant"), *json_str(o, "email") ?
+			    json_str(o, "email") : "-",
+			    fmt_time(json_int(o, "last_login"), t, sizeof(t)));
+	cJSON_Delete(aa.out);
+	return EX_OK;
+}
+
+/*
+ * admin add, passwd or delete (c->name) account name; add and passwd
+ * read the password first.  On success, one line saying what was done.
+ */
+static int
+cmd_admin_change(struct cli *cl, const struct tokens_cmd *c,
+    const char *name)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct admin_arg	 aa;
 	char			 pw[ADMIN_PASSWORD_MAX + 2];
 	char			 hash[SCRYPT_MCF_LEN];
-	char			 t[UTIL_TIME_LEN + 1];
-	const cJSON		*o;
-	const char		*sub = argc > 0 ? argv[0] : "";
+	store_fn		 fn;
 	int			 rc = EX_OK;
 
 	memset(&aa, 0, sizeof(aa));
 	aa.cl = cl;
+	aa.name = name;
 	aa.hash = hash;
-	pw[0] = '\0';
-	if (strcmp(sub, "list") == 0 && argc == 1) {
-		if (store_read(cl->store, do_admin_list, &aa, &err) != SCIM_OK)
-			return fail(&err, "admin list");
-		if (cl->json)
-			print_json(aa.out);
-		else
-			cJSON_ArrayForEach(o, aa.out)
-				printf("%-24s %-6s %-12s %-30s last-login %s\n",
-				    json_str(o, "name"), json_str(o, "role"),
-				    json_str(o, "tenant"),
-				    *json_str(o, "email") ?
-				    json_str(o, "email") : "-",
-				    fmt_time(json_int(o, "last_login"), t,
-				    sizeof(t)));
-		cJSON_Delete(aa.out);
-		return EX_OK;
-	}
-	if (argc != 2) {
-		usage(stderr);
-		return EX_USAGE;
-	}
-	aa.name = argv[1];
-	if (strcmp(sub, "delete") == 0) {
-		if (store_run(cl->store, do_admin_del, &aa, &err) != SCIM_OK)
-			return fail(&err, aa.name);
-		return EX_OK;
-	}
-	if (strcmp(sub, "add") == 0) {
-		if ((aa.role = admin_role_parse(cl->role)) == ADMIN_ROLE_NONE) {
-			fprintf(stderr, "scim-tokens: admin add needs --role "
-			    "owner or --role admin\n");
-			return EX_USAGE;
+	pw[0] = hash[0] = '\0';
+	if (strcmp(c->name, "admin delete") == 0)
+		fn = do_admin_del;
+	else {
+		fn = strcmp(c->name, "admin add") == 0 ? do_admin_add :
+		    do_admin_passwd;
+		if ((rc = read_password(cl, pw, sizeof(pw))) != EX_OK)
+			goto out;
+		if (admin_password_hash(&cl->cfg, pw, hash, &err) != SCIM_OK) {
+			rc = fail(&err, name);
+			goto out;
 		}
-		if (!admin_name_valid(aa.name)) {
-			fprintf(stderr, "scim-tokens: an admin name is 1 to %d "
-			    "letters, digits, '.', '_', '@', '+' or '-'\n",
-			    ADMIN_NAME_MAX);
-			return EX_REFUSED;
-		}
-	} else if (strcmp(sub, "passwd") != 0) {
-		usage(stderr);
-		return EX_USAGE;
 	}
-	if ((rc = read_password(cl, pw, sizeof(pw))) != EX_OK)
+	if (store_run(cl->store, fn, &aa, &err) != SCIM_OK) {
+		rc = fail(&err, name);
 		goto out;
-	if (admin_password_hash(&cl->cfg, pw, hash, &err) != SCIM_OK ||
-	    store_run(cl->store, strcmp(sub, "add") == 0 ? do_admin_add :
-	    do_admin_passwd, &aa, &err) != SCIM_OK)
-		rc = fail(&err, aa.name);
+	}
+	if (fn == do_admin_add)
+		printf("Admin account \"%s\" added (role %s, tenant %s).\n",
+		    name, admin_role_name(cl->role),
+		    tenant_or_default(cl));
+	else if (fn == do_admin_passwd)
+		printf("Password of admin account \"%s\" changed.\n", name);
+	else
+		printf("Admin account \"%s\" deleted.\n", name);
 out:
 	explicit_bzero(pw, sizeof(pw));
 	explicit_bzero(hash, sizeof(hash));
@@ -519,6 +677,82 @@ static const struct service svc = {
 	NULL, 0, tokens_page
 };
 
+/* --- the command line --- */
+
+/*
+ * Is s empty or only white space?  Such a label would name nothing on the
+ * page.  (token_label_valid() allows it: the page's form may leave the
+ * label out.)
+ */
+static bool
+tokens_label_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/*
+ * Check one option's value and keep it in cl.  Returns -1 to go on, or
+ * the exit status after saying what was wrong.
+ */
+static int
+tokens_option(struct cli *cl, int ch, const char *arg)
+{
+	long	 n;
+
+	switch (ch) {
+	case 't':
+		if (!token_tenant_valid(arg))
+			return cli_usage_error(PROG, "--tenant: \"%s\" is not a "
+			    "tenant: 1 to 64 letters, digits, '.', '_', '@' "
+			    "or '-'", arg);
+		cl->tenant = arg;
+		break;
+	case 'd':
+		if (!util_parse_long(arg, 1, 3650, &n) ||
+		    !token_days_valid((unsigned)n))
+			return cli_usage_error(PROG, "--days: %s is not 30, 60, "
+			    "90, 180 or 365", arg);
+		cl->days = (unsigned)n;
+		break;
+	case 'S':
+		if (!cli_number(PROG, "--expires-in-seconds", arg, 1,
+		    3650L * 86400, &cl->ttl_sec))
+			return EX_USAGE;
+		break;
+	case 'l':
+		if (tokens_label_blank(arg))
+			return cli_usage_error(PROG, "--label is empty: give "
+			    "some text to recognise the token by");
+		if (!token_label_valid(arg))
+			return cli_usage_error(PROG, "--label: \"%s\" is not a "
+			    "label: at most %d bytes, no control characters",
+			    arg, TOKEN_LABEL_MAX);
+		cl->label = arg;
+		break;
+	case 'r':
+		if ((cl->role = admin_role_parse(arg)) == ADMIN_ROLE_NONE)
+			return cli_usage_error(PROG, "--role: \"%s\" is not "
+			    "owner or admin", arg);
+		break;
+	case 'e':
+		if (!admin_email_valid(arg))
+			return cli_usage_error(PROG, "--email: \"%s\" is not "
+			    "an address like name@example.com", arg);
+		cl->email = arg;
+		break;
+	case 'p': cl->password_file = arg; break;
+	case 'j': cl->json = true; break;
+	case 'a': cl->all = true; break;
+	case 'n': cl->dry_run = true; break;
+	}
+	if ((arg = strchr(tokens_opt_vals, ch)) != NULL)
+		cl->given |= 1U << (arg - tokens_opt_vals);
+	return -1;
+}
+
 /*
  * Read the options into cl, *conf and *checkpoint.  Returns -1 to go on
  * (optind at the command, if any), or the exit status (-h, -V, a bad
@@ -528,70 +762,14 @@ static int
 tokens_options(int argc, char *argv[], struct cli *cl, const char **conf,
     bool *checkpoint)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "tenant", required_argument, NULL, 't' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "expires-in-seconds", required_argument, NULL, 'S' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "email", required_argument, NULL, 'e' },
-		{ "password-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "checkpoint", no_argument, NULL, 'K' },
-		{ NULL, 0, NULL, 0 }
-	};
-	long			 n;
-	int			 ch;
+	int	 ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:hV", tokens_longopts,
+	    NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			*conf = optarg;
-			break;
-		case 't':
-			if (!token_tenant_valid(optarg))
-				return bad_option("a tenant is 1 to 64 letters, "
-				    "digits, '.', '_', '@' or '-'");
-			cl->tenant = optarg;
-			break;
-		case 'd':
-			if (!util_parse_long(optarg, 1, 3650, &n) ||
-			    !token_days_valid((unsigned)n))
-				return bad_option("--days must be 30, 60, 90, "
-				    "180 or 365");
-			cl->days = (unsigned)n;
-			break;
-		case 'S':
-			if (!util_parse_long(optarg, 1, 3650L * 86400,
-			    &cl->ttl_sec))
-				return bad_option("--expires-in-seconds takes 1 "
-				    "to 315360000");
-			break;
-		case 'l':
-			cl->label = optarg;
-			break;
-		case 'j':
-			cl->json = true;
-			break;
-		case 'a':
-			cl->all = true;
-			break;
-		case 'n':
-			cl->dry_run = true;
-			break;
-		case 'r':
-			cl->role = optarg;
-			break;
-		case 'e':
-			cl->email = optarg;
-			break;
-		case 'p':
-			cl->password_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -602,11 +780,81 @@ tokens_options(int argc, char *argv[], struct cli *cl, const char **conf,
 		case 'K':
 			*checkpoint = true;
 			break;
+		case '?':
+		case ':':
+			return cli_bad_option(PROG, argv, tokens_longopts, ch);
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			if ((rc = tokens_option(cl, ch, optarg)) >= 0)
+				return rc;
 		}
 	return -1;
+}
+
+/*
+ * The command in argv (argc words after the options) and its argument,
+ * checked against what it takes, before anything is opened.  Returns the
+ * command, or NULL after saying in one line what was wrong.
+ */
+static const struct tokens_cmd *
+tokens_command(const struct cli *cl, int argc, char *argv[],
+    const char **arg)
+{
+	const struct tokens_cmd	*c = NULL;
+	char			 name[64];
+	size_t			 i;
+	int			 used = 1;
+	unsigned		 extra;
+
+	if (strcmp(argv[0], "admin") == 0) {
+		if (argc < 2) {
+			cli_usage_error(PROG, "admin needs a command: add, "
+			    "passwd, list or delete");
+			return NULL;
+		}
+		used = 2;
+	}
+	snprintf(name, sizeof(name), "%s%s%s", argv[0], used == 2 ? " " : "",
+	    used == 2 ? argv[1] : "");
+	for (i = 0; i < TOKENS_NCMDS && c == NULL; i++)
+		if (strcmp(tokens_cmds[i].name, name) == 0)
+			c = &tokens_cmds[i];
+	if (c == NULL) {
+		cli_usage_error(PROG, "unknown command \"%s\" (scim-tokens "
+		    "--help lists them)", name);
+		return NULL;
+	}
+	*arg = c->arg != NULL && argc > used ? argv[used++] : NULL;
+	if (c->arg != NULL && *arg == NULL)
+		cli_usage_error(PROG, "%s: missing %s", c->name, c->arg);
+	else if (argc > used)
+		cli_usage_error(PROG, "%s: unexpected argument \"%s\"",
+		    c->name, argv[used]);
+	else if ((extra = cl->given & ~c->opts) != 0) {
+		for (i = 0; (extra & (1U << i)) == 0; i++)
+			;
+		for (used = 0; tokens_longopts[used].val !=
+		    tokens_opt_vals[i]; used++)
+			;
+		cli_usage_error(PROG, "%s does not take --%s", name,
+		    tokens_longopts[used].name);
+		return NULL;
+	} else if ((cl->given & (OPT_TENANT | OPT_ALL)) ==
+	    (OPT_TENANT | OPT_ALL))
+		cli_usage_error(PROG, "%s: give --tenant or --all, not both",
+		    c->name);
+	else if ((cl->given & (OPT_DAYS | OPT_TTL)) == (OPT_DAYS | OPT_TTL))
+		cli_usage_error(PROG, "%s: give --days or "
+		    "--expires-in-seconds, not both", c->name);
+	else if ((c->opts & OPT_ROLE) && cl->role == ADMIN_ROLE_NONE)
+		cli_usage_error(PROG, "admin add needs --role owner or "
+		    "--role admin");
+	else if ((c->opts & OPT_ROLE) && !admin_name_valid(*arg))
+		cli_usage_error(PROG, "admin add: \"%s\" is not a name: 1 to "
+		    "%d letters, digits, '.', '_', '@', '+' or '-'", *arg,
+		    ADMIN_NAME_MAX);
+	else
+		return c;
+	return NULL;
 }
 
 int
@@ -615,9 +863,9 @@ main(int argc, char *argv[])
 	struct cli		 cl;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct passwd		*pw;
-	enum token_action	 act;
-	const char		*conf = NULL, *cmd;
-	int			 rc, nargs;
+	const struct tokens_cmd	*c;
+	const char		*conf = NULL, *arg;
+	int			 rc;
 	bool			 checkpoint = false;
 
 	memset(&cl, 0, sizeof(cl));
@@ -631,41 +879,33 @@ main(int argc, char *argv[])
 		/* No command: the web server started us. */
 		if (getenv("GATEWAY_INTERFACE") != NULL || !isatty(0))
 			return service_serve(&svc, conf, false, argc, argv);
-		usage(stderr);
-		return EX_USAGE;
+		return cli_usage_error(PROG, "no command given (scim-tokens "
+		    "--help lists them)");
 	}
-	cmd = argv[optind++];
-	nargs = argc - optind;
+	if ((c = tokens_command(&cl, argc - optind, argv + optind,
+	    &arg)) == NULL)
+		return EX_USAGE;
 	pw = getpwuid(getuid());
 	snprintf(cl.actor, sizeof(cl.actor), "cli:%s",
 	    pw != NULL ? pw->pw_name : "?");
 	log_init("scim-tokens", LOG_LVL_WARN);
-	if (config_load(&cl.cfg, conf, &err) != SCIM_OK ||
-	    service_drop_root(&cl.cfg, &err) != SCIM_OK ||
+	if (config_load(&cl.cfg, conf, &err) != SCIM_OK) {
+		fprintf(stderr, "scim-tokens: %s\n", err.detail);
+		return EX_FAIL;
+	}
+	/* No scim.conf anywhere: say which -c, make no store by mistake. */
+	if (config_require_file(&cl.cfg, PROG, &err) != SCIM_OK) {
+		fprintf(stderr, "scim-tokens: %s\n", err.detail);
+		return EX_USAGE;
+	}
+	if (service_drop_root(&cl.cfg, &err) != SCIM_OK ||
 	    store_open(&cl.store, &cl.cfg, &err) != SCIM_OK) {
 		fprintf(stderr, "scim-tokens: %s\n", err.detail);
 		return EX_FAIL;
 	}
 	if (cl.days == 0)
 		cl.days = cl.cfg.default_days;
-	if (strcmp(cmd, "create") == 0 && nargs == 0)
-		rc = cmd_issue(&cl, NULL);
-	else if (strcmp(cmd, "list") == 0 && nargs == 0)
-		rc = cmd_list(&cl);
-	else if (strcmp(cmd, "show") == 0 && nargs == 1)
-		rc = cmd_show(&cl, argv[optind]);
-	else if (strcmp(cmd, "regenerate") == 0 && nargs == 1)
-		rc = cmd_issue(&cl, argv[optind]);
-	else if (strcmp(cmd, "remind") == 0 && nargs == 0)
-		rc = cmd_remind(&cl);
-	else if (strcmp(cmd, "admin") == 0)
-		rc = cmd_admin(&cl, nargs, argv + optind);
-	else if (token_action_parse(cmd, &act) && nargs == 1)
-		rc = cmd_apply(&cl, act, argv[optind]);
-	else {
-		usage(stderr);
-		rc = EX_USAGE;
-	}
+	rc = c->run(&cl, c, arg);
 	store_close(cl.store);
 	return rc;
 }

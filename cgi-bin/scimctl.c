@@ -10,29 +10,84 @@
  * deliver hands waiting events to the configured hook (for cron);
  * prune deletes events older than [audit] retention_days and says how
  * many, in how many transactions.
+ *
+ * The commands are one table (ctl_cmds: name, function, options, usage);
+ * a new command is one entry and its function.  Arguments are checked
+ * before anything is opened: each mistake gets one line naming it on
+ * stderr and exit status 2 (base/cli.h).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cli.h"
 #include "base/lex.h"
 #include "audit/audit.h"
+#include "auth/token.h"
 #include "scim/filter.h"
 #include "base/log.h"
 #include "web/service.h"
 #include "base/util.h"
 
+#define PROG		"scimctl"
+#define CTL_MAX_EVENTS	10000000	/* --limit, --max */
+
+/* What the command line asked for. */
+struct ctl_opts {
+	const char		*conf;		/* -c, or NULL */
+	struct audit_query	 q;		/* audit (and prune's tenant) */
+	long			 max;		/* deliver --max */
+	unsigned		 given;		/* CTL_OPT_ bits on the line */
+};
+
+/* The options after -c, as bits: which were given, which a command takes. */
+#define CTL_OPT_TENANT		0x01
+#define CTL_OPT_SINCE		0x02
+#define CTL_OPT_UNTIL		0x04
+#define CTL_OPT_CATEGORY	0x08
+#define CTL_OPT_TYPE		0x10
+#define CTL_OPT_TARGET		0x20
+#define CTL_OPT_LIMIT		0x40
+#define CTL_OPT_MAX		0x80
+
+/* A command: its name, what it runs, the options it takes. */
+struct ctl_cmd {
+	const char	*name;
+	int		(*run)(struct store *, const struct scim_config *,
+			    struct ctl_opts *);
+	unsigned	 opts;		/* CTL_OPT_ bits */
+	const char	*usage;		/* its options, for --help */
+};
+
+static int	 cmd_audit(struct store *, const struct scim_config *,
+		    struct ctl_opts *);
+static int	 cmd_deliver(struct store *, const struct scim_config *,
+		    struct ctl_opts *);
+static int	 cmd_prune(struct store *, const struct scim_config *,
+		    struct ctl_opts *);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "audit", cmd_audit, CTL_OPT_TENANT | CTL_OPT_SINCE | CTL_OPT_UNTIL |
+	    CTL_OPT_CATEGORY | CTL_OPT_TYPE | CTL_OPT_TARGET | CTL_OPT_LIMIT,
+	    "[--tenant T] [--since WHEN] [--until WHEN]\n"
+	    "               [--category C] [--type PREFIX] [--target ID] "
+	    "[--limit N]" },
+	{ "deliver", cmd_deliver, CTL_OPT_MAX, "[--max N]" },
+	{ "prune", cmd_prune, CTL_OPT_TENANT, "[--tenant T]" },
+};
+static const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
+
 static void
 usage(FILE *f)
 {
+	size_t	 i;
+
+	for (i = 0; i < ctl_ncmds; i++)
+		fprintf(f, "%s scimctl [-c file] %s%s%s\n",
+		    i == 0 ? "usage:" : "      ", ctl_cmds[i].name,
+		    *ctl_cmds[i].usage ? " " : "", ctl_cmds[i].usage);
 	fprintf(f,
-	    "usage: scimctl [-c file] audit [--tenant T] [--since WHEN] "
-	    "[--until WHEN]\n"
-	    "               [--category C] [--type PREFIX] [--target ID] "
-	    "[--limit N]\n"
-	    "       scimctl [-c file] deliver [--max N]\n"
-	    "       scimctl [-c file] prune [--tenant T]\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -40,7 +95,7 @@ usage(FILE *f)
 	    "auth.failed events)\n"
 	    "  --since, --until   RFC 3339 time, or an age such as 30m, 24h, "
 	    "7d\n"
-	    "  --category C       scim, tokens, auth or admin\n"
+	    "  --category C       scim, tokens, auth, admin or other\n"
 	    "  --type PREFIX      event type or its start, e.g. scim.user.\n"
 	    "  --target ID        events about this id or name\n"
 	    "  --limit N          at most N events (default 1000)\n"
@@ -51,8 +106,9 @@ usage(FILE *f)
 }
 
 static int
-cmd_audit(struct store *s, struct audit_query *q)
+cmd_audit(struct store *s, const struct scim_config *cfg, struct ctl_opts *o)
 {
+	struct audit_query	*q = &o->q;
 	struct scim_error	 err;
 	cJSON			*arr, *e;
 	char			*line;
@@ -87,12 +143,83 @@ cmd_audit(struct store *s, struct audit_query *q)
 	return 0;
 }
 
-/* What the command line asked for. */
-struct ctl_opts {
-	const char		*conf;		/* -c, or NULL */
-	struct audit_query	 q;		/* audit (and prune's tenant) */
-	long			 max;		/* deliver --max */
+static const struct option ctl_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "tenant", required_argument, NULL, 't' },
+	{ "since", required_argument, NULL, 's' },
+	{ "until", required_argument, NULL, 'u' },
+	{ "category", required_argument, NULL, 'C' },
+	{ "type", required_argument, NULL, 'T' },
+	{ "target", required_argument, NULL, 'g' },
+	{ "limit", required_argument, NULL, 'l' },
+	{ "max", required_argument, NULL, 'm' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
 };
+
+/* Each CTL_OPT_ bit's getopt value, in bit order (for "does not take"). */
+static const char ctl_opt_vals[] = "tsuCTglm";
+
+/* The categories of audit_category(), for --category. */
+static const char *const ctl_categories[] = { "scim", "tokens", "auth",
+    "admin", "other" };
+
+/*
+ * Check one option's value and keep it in o.  Returns -1 to go on, or
+ * the exit status after saying what was wrong.
+ */
+static int
+ctl_option(struct ctl_opts *o, int ch, const char *arg)
+{
+	const char	*p;
+	long		 n;
+	size_t		 i;
+
+	switch (ch) {
+	case 't':
+		/* "" is the tenant of refused requests (auth.failed). */
+		if (*arg != '\0' && !token_tenant_valid(arg))
+			return cli_usage_error(PROG, "--tenant: \"%s\" is not "
+			    "a tenant: 1 to 64 letters, digits, '.', '_', '@' "
+			    "or '-', or \"\"", arg);
+		o->q.tenant = arg;
+		break;
+	case 'C':
+		for (i = 0; i < sizeof(ctl_categories) /
+		    sizeof(ctl_categories[0]); i++)
+			if (strcmp(arg, ctl_categories[i]) == 0)
+				break;
+		if (i == sizeof(ctl_categories) / sizeof(ctl_categories[0]))
+			return cli_usage_error(PROG, "--category: \"%s\" is not "
+			    "scim, tokens, auth, admin or other", arg);
+		o->q.category = arg;
+		break;
+	case 'T': o->q.type_prefix = arg; break;
+	case 'g': o->q.target = arg; break;
+	case 's':
+	case 'u':
+		if (!lex_when(arg, false, util_now_usec(),
+		    ch == 's' ? &o->q.since : &o->q.until))
+			return cli_usage_error(PROG, "--%s: \"%s\" is not an "
+			    "RFC 3339 time (2026-11-01T00:00:00Z) or an age "
+			    "(90s, 30m, 24h, 7d)", ch == 's' ? "since" : "until",
+			    arg);
+		break;
+	case 'l':
+		if (!cli_number(PROG, "--limit", arg, 1, CTL_MAX_EVENTS, &n))
+			return 2;
+		o->q.limit = (unsigned)n;
+		break;
+	case 'm':
+		if (!cli_number(PROG, "--max", arg, 1, CTL_MAX_EVENTS, &o->max))
+			return 2;
+		break;
+	}
+	if ((p = strchr(ctl_opt_vals, ch)) != NULL)
+		o->given |= 1U << (p - ctl_opt_vals);
+	return -1;
+}
 
 /*
  * Read the options into o.  Returns -1 to go on (optind at the
@@ -101,53 +228,18 @@ struct ctl_opts {
 static int
 ctl_options(int argc, char *argv[], struct ctl_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "tenant", required_argument, NULL, 't' },
-		{ "since", required_argument, NULL, 's' },
-		{ "until", required_argument, NULL, 'u' },
-		{ "category", required_argument, NULL, 'C' },
-		{ "type", required_argument, NULL, 'T' },
-		{ "target", required_argument, NULL, 'g' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "max", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	long			 n;
-	int			 ch;
+	int	 ch, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->q.tenant = "default";
 	o->q.limit = 1000;
 	o->max = 1000;
-	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:hV", ctl_longopts,
+	    NULL)) != -1)
 		switch (ch) {
-		case 'c': o->conf = optarg; break;
-		case 't': o->q.tenant = optarg; break;
-		case 'C': o->q.category = optarg; break;
-		case 'T': o->q.type_prefix = optarg; break;
-		case 'g': o->q.target = optarg; break;
-		case 's':
-		case 'u':
-			if (!lex_when(optarg, false, util_now_usec(),
-			    ch == 's' ? &o->q.since : &o->q.until)) {
-				fprintf(stderr, "scimctl: bad time: %s\n",
-				    optarg);
-				return 2;
-			}
-			break;
-		case 'l':
-		case 'm':
-			if (!util_parse_long(optarg, 1, 10000000, &n)) {
-				usage(stderr);
-				return 2;
-			}
-			if (ch == 'l')
-				o->q.limit = (unsigned)n;
-			else
-				o->max = n;
+		case 'c':
+			o->conf = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -155,28 +247,37 @@ ctl_options(int argc, char *argv[], struct ctl_opts *o)
 		case 'V':
 			printf("scimctl %s\n", PACKAGE_VERSION);
 			return 0;
+		case '?':
+		case ':':
+			return cli_bad_option(PROG, argv, ctl_longopts, ch);
 		default:
-			usage(stderr);
-			return 2;
+			if ((rc = ctl_option(o, ch, optarg)) >= 0)
+				return rc;
 		}
+	if ((o->given & (CTL_OPT_SINCE | CTL_OPT_UNTIL)) ==
+	    (CTL_OPT_SINCE | CTL_OPT_UNTIL) && o->q.since > o->q.until)
+		return cli_usage_error(PROG, "--since is after --until: no "
+		    "event can match");
 	return -1;
 }
 
 /* deliver: hand up to max waiting events to the hook. */
 static int
-cmd_deliver(struct store *s, const struct scim_config *cfg, long max)
+cmd_deliver(struct store *s, const struct scim_config *cfg,
+    struct ctl_opts *o)
 {
 	unsigned	 failed, done;
 
-	done = audit_deliver(s, cfg, (unsigned)max, &failed);
+	done = audit_deliver(s, cfg, (unsigned)o->max, &failed);
 	printf("%u delivered, %u failed\n", done, failed);
 	return failed ? 1 : 0;
 }
 
 /* prune: delete tenant's events older than the retention. */
 static int
-cmd_prune(struct store *s, const struct scim_config *cfg, const char *tenant)
+cmd_prune(struct store *s, const struct scim_config *cfg, struct ctl_opts *o)
 {
+	const char		*tenant = o->q.tenant;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct audit_prune_stats ps;
 	int			 rc;
@@ -189,6 +290,49 @@ cmd_prune(struct store *s, const struct scim_config *cfg, const char *tenant)
 	return rc;
 }
 
+/*
+ * The command in argv (argc words after the options), checked against
+ * what it takes before anything is opened.  Returns it, or NULL after
+ * saying in one line what was wrong.
+ */
+static const struct ctl_cmd *
+ctl_command(const struct ctl_opts *o, int argc, char *argv[])
+{
+	const struct ctl_cmd	*c = NULL;
+	unsigned		 extra;
+	size_t			 i, j;
+
+	if (argc == 0) {
+		cli_usage_error(PROG, "no command given (scimctl --help lists "
+		    "them)");
+		return NULL;
+	}
+	for (i = 0; i < ctl_ncmds && c == NULL; i++)
+		if (strcmp(ctl_cmds[i].name, argv[0]) == 0)
+			c = &ctl_cmds[i];
+	if (c == NULL) {
+		cli_usage_error(PROG, "unknown command \"%s\" (scimctl --help "
+		    "lists them)", argv[0]);
+		return NULL;
+	}
+	if (argc > 1) {
+		cli_usage_error(PROG, "%s: unexpected argument \"%s\"",
+		    c->name, argv[1]);
+		return NULL;
+	}
+	if ((extra = o->given & ~c->opts) != 0) {
+		for (i = 0; (extra & (1U << i)) == 0; i++)
+			;
+		for (j = 0; ctl_longopts[j].val != ctl_opt_vals[i];
+		    j++)
+			;
+		cli_usage_error(PROG, "%s does not take --%s", c->name,
+		    ctl_longopts[j].name);
+		return NULL;
+	}
+	return c;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -196,34 +340,29 @@ main(int argc, char *argv[])
 	struct scim_config	 cfg;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct store		*s = NULL;
-	const char		*cmd;
+	const struct ctl_cmd	*c;
 	int			 rc;
 
 	if ((rc = ctl_options(argc, argv, &o)) >= 0)
 		return rc;
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return 2;
-	}
-	cmd = argv[optind];
-	if (strcmp(cmd, "audit") != 0 && strcmp(cmd, "deliver") != 0 &&
-	    strcmp(cmd, "prune") != 0) {
-		usage(stderr);
-		return 2;
-	}
+	if ((c = ctl_command(&o, argc - optind, argv + optind)) == NULL)
+		return CLI_EX_USAGE;
 	log_init("scimctl", LOG_LVL_WARN);
-	if (config_load(&cfg, o.conf, &err) != SCIM_OK ||
-	    service_drop_root(&cfg, &err) != SCIM_OK ||
+	if (config_load(&cfg, o.conf, &err) != SCIM_OK) {
+		fprintf(stderr, "scimctl: %s\n", err.detail);
+		return 1;
+	}
+	/* No scim.conf anywhere: say which -c, make no store by mistake. */
+	if (config_require_file(&cfg, PROG, &err) != SCIM_OK) {
+		fprintf(stderr, "scimctl: %s\n", err.detail);
+		return CLI_EX_USAGE;
+	}
+	if (service_drop_root(&cfg, &err) != SCIM_OK ||
 	    store_open(&s, &cfg, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return 1;
 	}
-	if (strcmp(cmd, "audit") == 0)
-		rc = cmd_audit(s, &o.q);
-	else if (strcmp(cmd, "deliver") == 0)
-		rc = cmd_deliver(s, &cfg, o.max);
-	else
-		rc = cmd_prune(s, &cfg, o.q.tenant);
+	rc = c->run(s, &cfg, &o);
 	store_close(s);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * an entry.  A new key is one line of the table (and its documentation).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -371,4 +372,56 @@ config_load(struct scim_config *cfg, const char *path,
 			    "%s:%d: syntax error", path, line);
 	}
 	return SCIM_OK;
+}
+
+/*
+ * Where ./bootstrap's quick start keeps its scim.conf, most likely first:
+ * beside the program's own folder (the quick start runs copies from
+ * <home>/bin), the checkout's run/ (the program run from cgi-bin/ or from
+ * the checkout), then the home bootstrap uses as root.  The first that
+ * exists goes into buf (PATH_MAX bytes, absolute); false if none does.
+ */
+static bool
+config_quickstart_conf(char *buf)
+{
+	static const char *const rel[] = { "../scim.conf",
+	    "../run/scim.conf" };
+	char	 exe[PATH_MAX], cand[PATH_MAX + 32], *slash;
+	ssize_t	 n;
+	size_t	 i;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
+			if (realpath(cand, buf) != NULL)
+				return true;
+		}
+	}
+	if (realpath("run/scim.conf", buf) != NULL)
+		return true;
+	if (access("/var/lib/scim-fcgi-quickstart/scim.conf", F_OK) == 0) {
+		snprintf(buf, PATH_MAX,
+		    "/var/lib/scim-fcgi-quickstart/scim.conf");
+		return true;
+	}
+	return false;
+}
+
+enum scim_err
+config_require_file(const struct scim_config *cfg, const char *prog,
+    struct scim_error *err)
+{
+	char	 qs[PATH_MAX];
+
+	if (cfg->path[0] != '\0' || access(cfg->home, F_OK) == 0)
+		return SCIM_OK;
+	if (config_quickstart_conf(qs))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "no scim.conf found; "
+		    "the quick start's is %s: %s -c %s ...", qs, prog, qs);
+	return scim_fail(err, SCIM_E_NOT_FOUND, "no scim.conf found (-c, "
+	    "$SCIM_CONF or %s/scim-fcgi/scim.conf) and no store in %s: "
+	    "%s -c FILE ...", SYSCONFDIR, cfg->home, prog);
 }

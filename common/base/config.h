@@ -86,4 +86,16 @@ void		 config_defaults(struct scim_config *cfg);
 enum scim_err	 config_load(struct scim_config *cfg, const char *path,
 		    struct scim_error *err);
 
+/*
+ * For the command-line tools, after config_load() and before they open
+ * the store: SCIM_OK when cfg was read from a file or its store home
+ * exists.  Otherwise (no scim.conf anywhere, so opening the store would
+ * silently make a new one in the default home) SCIM_E_NOT_FOUND, with err
+ * saying in one line which "prog -c FILE" to give: the quick start's
+ * scim.conf when one exists (see ./bootstrap), else that -c is needed.
+ * The servers do not call it: with no file they keep the defaults.
+ */
+enum scim_err	 config_require_file(const struct scim_config *cfg,
+		    const char *prog, struct scim_error *err);
+
 #endif /* SCIM_CONFIG_H */
