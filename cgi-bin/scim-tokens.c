@@ -220,13 +220,59 @@ fmt_time(int64_t usec, char *buf, size_t sz)
 	return buf;
 }
 
+/* The members that hold times: microseconds in the records. */
+static const char *const time_keys[] = {
+	"created", "expires", "last_used", "renewed", "revoked_at",
+	"last_login", NULL
+};
+
+/*
+ * Replace, in v and the objects and arrays under it, each number named in
+ * time_keys by its RFC 3339 string (0, "never", by null): the --json
+ * output speaks of times as the text output does.
+ */
+static void
+json_times_rfc3339(cJSON *v)
+{
+	char	 t[UTIL_TIME_LEN + 1];
+	cJSON	*o, *next;
+	size_t	 i;
+
+	/* next is taken first: a replaced item is freed. */
+	for (o = v ? v->child : NULL; o != NULL; o = next) {
+		next = o->next;
+		if (cJSON_IsObject(o) || cJSON_IsArray(o)) {
+			json_times_rfc3339(o);
+			continue;
+		}
+		for (i = 0; time_keys[i] != NULL; i++)
+			if (o->string != NULL && cJSON_IsNumber(o) &&
+			    strcmp(o->string, time_keys[i]) == 0)
+				break;
+		if (time_keys[i] == NULL)
+			continue;
+		if (o->valuedouble != 0)
+			util_time_format((int64_t)o->valuedouble, t, sizeof(t));
+		/* (the object form copies the key to the new item) */
+		cJSON_ReplaceItemInObjectCaseSensitive(v, o->string,
+		    o->valuedouble == 0 ? cJSON_CreateNull() :
+		    cJSON_CreateString(t));
+	}
+}
+
+/* v on one line, its times in RFC 3339. */
 static void
 print_json(const cJSON *v)
 {
-	char	*text = cJSON_PrintUnformatted(v);
+	cJSON	*copy = cJSON_Duplicate(v, true);
+	char	*text;
 
+	if (copy != NULL)
+		json_times_rfc3339(copy);
+	text = copy ? cJSON_PrintUnformatted(copy) : NULL;
 	printf("%s\n", text ? text : "null");
 	free(text);
+	cJSON_Delete(copy);
 }
 
 /*

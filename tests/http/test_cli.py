@@ -203,6 +203,8 @@ class Naming(ScimTestCase):
             self.assertRegex(k, r"^[a-z_]+$")
         for k in ("created", "expires", "renewed"):
             self.assertRegex(text, r"(?m)^%s: +%s$" % (k, RFC3339))
+            self.assertRegex(js[k], "^%s$" % RFC3339)
+        self.assertIsNone(js["last_used"])
         self.assertRegex(text, r"(?m)^last_used: +never$")
         line = run(TOKENS, self.srv.conf, "list", "--tenant", "nm").stdout
         self.assertRegex(line, r"^%s\s+Active\s+nm\s+created %s  expires %s  last_used never  n\n$"

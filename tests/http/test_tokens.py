@@ -11,6 +11,7 @@
   and the Secure cookie under HTTPS (run as plain CGI).
 """
 
+import datetime
 import http.client
 import json
 import os
@@ -245,7 +246,9 @@ class CommandLine(ScimTestCase):
         self.assertEqual([t["id"] for t in lst], [made["id"]])
         self.assertEqual(lst[0]["status"], "Active")
         self.assertNotIn("token", lst[0])
-        self.assertEqual(round((lst[0]["expires"] - lst[0]["created"]) / 86400e6), 30)
+        when = lambda k: datetime.datetime.fromisoformat(lst[0][k].replace("Z", "+00:00"))
+        self.assertEqual(round((when("expires") - when("created")).total_seconds() / 86400), 30)
+        self.assertIsNone(lst[0]["last_used"])     # never used: null, not 0
         text = run_tokens(c, "list", "--tenant", "lst").stdout
         self.assertRegex(text, r"^%s\s+Active\s+lst\s" % made["id"])
         self.assertTrue(text.rstrip().endswith("Entra prod"))
