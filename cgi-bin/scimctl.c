@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "web/service.h"
 #include "base/util.h"
+#include "scimctl-roles.h"
 
 static void
 usage(FILE *f)
@@ -199,6 +200,8 @@ main(int argc, char *argv[])
 	const char		*cmd;
 	int			 rc;
 
+	if ((rc = scimctl_roles_main(argc, argv)) >= 0)	/* roles, user(s) */
+		return rc;
 	if ((rc = ctl_options(argc, argv, &o)) >= 0)
 		return rc;
 	if (optind + 1 != argc) {
