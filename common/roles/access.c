@@ -167,13 +167,13 @@ access_group_names(struct store_txn *t, const char *tenant,
 		return rc;
 	g->display_name = strdup(json_str(rec, "displayName"));
 	ext = cJSON_GetObjectItemCaseSensitive(rec, "externalId");
-	if (cJSON_IsString(ext))
-		w->ext[i] = strdup(ext->valuestring);
+	if (cJSON_IsString(ext) &&
+	    (w->ext[i] = strdup(ext->valuestring)) == NULL)
+		rc = scim_oom(err);
 	cJSON_Delete(rec);
-	if (g->display_name == NULL || (cJSON_IsString(ext) &&
-	    w->ext[i] == NULL))
-		return scim_oom(err);
-	return SCIM_OK;
+	if (g->display_name == NULL)
+		rc = scim_oom(err);
+	return rc;
 }
 
 /*
