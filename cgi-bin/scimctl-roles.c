@@ -313,6 +313,7 @@ cmd_users(struct store *s, const struct scim_config *cfg, const char *tenant,
 	struct users_page	*p;
 	struct access		 a;
 	enum role		 only;
+	enum scim_err		 erc = SCIM_OK;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -325,21 +326,19 @@ cmd_users(struct store *s, const struct scim_config *cfg, const char *tenant,
 		return 1;
 	p->tenant = tenant;
 	do {
-		if (store_read(s, users_page_fn, p, &err) != SCIM_OK)
+		if ((erc = store_read(s, users_page_fn, p, &err)) != SCIM_OK)
 			break;
-		for (i = 0; i < p->n && rc == 0; i++) {
-			if (access_lookup(s, cfg, tenant, p->ids[i], &a,
-			    &err) == SCIM_OK && a.found)
+		for (i = 0; i < p->n && rc == 0 && erc == SCIM_OK; i++) {
+			erc = access_lookup(s, cfg, tenant, p->ids[i], &a, &err);
+			if (erc == SCIM_OK && a.found)
 				rc = users_print(&a, o->role ? &only : NULL,
 				    o->json);
 			access_free(&a);
-			if (err.code != SCIM_OK)
-				break;
 		}
 		p->skip += p->n;
-	} while (rc == 0 && err.code == SCIM_OK && p->n == CTL_PAGE);
+	} while (rc == 0 && erc == SCIM_OK && p->n == CTL_PAGE);
 	free(p);
-	if (err.code != SCIM_OK) {
+	if (erc != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return 1;
 	}
