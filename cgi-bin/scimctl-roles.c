@@ -206,22 +206,21 @@ cmd_roles_add(struct store *s, const struct scim_config *cfg,
 	int			 rc = 0;
 
 	memset(&m, 0, sizeof(m));
-	m.group = o->args[1];
 	m.auto_sync = o->auto_sync != 0;
 	if (!role_parse(o->args[2], &m.role) || m.role == ROLE_NONE) {
 		fprintf(stderr, "scimctl: unknown role %s (owner, admin or "
 		    "member)\n", o->args[2]);
 		return 2;
 	}
-	if (o->products != NULL && roles_set_products(&m, o->products,
+	if ((m.group = strdup(o->args[1])) == NULL) {
+		scim_oom(&err);
+		rc = roles_fail(&err);
+	} else if (o->products != NULL && roles_set_products(&m, o->products,
 	    &err) != SCIM_OK)
 		rc = roles_fail(&err);
 	else if (roles_add(s, &ch, &m, (size_t)o->position, &err) != SCIM_OK)
 		rc = roles_fail(&err);
-	m.group = NULL;			/* borrowed from argv */
-	for (size_t i = 0; i < m.nproducts; i++)
-		free(m.products[i]);
-	free(m.products);
+	roles_mapping_clear(&m);
 	return rc;
 }
 
@@ -403,12 +402,26 @@ roles_words_ok(const char *cmd, const struct roles_opts *o)
 	return ok;
 }
 
+bool
+scimctl_open(const char *conf, struct scim_config *cfg, struct store **s)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+
+	log_init("scimctl", LOG_LVL_WARN);
+	if (config_load(cfg, conf, &err) != SCIM_OK ||
+	    service_drop_root(cfg, &err) != SCIM_OK ||
+	    store_open(s, cfg, &err) != SCIM_OK) {
+		fprintf(stderr, "scimctl: %s\n", err.detail);
+		return false;
+	}
+	return true;
+}
+
 int
 scimctl_roles_main(int argc, char *argv[])
 {
 	struct roles_opts	 o;
 	struct scim_config	 cfg;
-	struct scim_error	 err = { SCIM_OK, "" };
 	struct store		*s = NULL;
 	const char		*cmd;
 	int			 at, rc;
@@ -427,13 +440,8 @@ scimctl_roles_main(int argc, char *argv[])
 		return 2;
 	if (o.auto_sync == -1)
 		o.auto_sync = 1;
-	log_init("scimctl", LOG_LVL_WARN);
-	if (config_load(&cfg, o.conf, &err) != SCIM_OK ||
-	    service_drop_root(&cfg, &err) != SCIM_OK ||
-	    store_open(&s, &cfg, &err) != SCIM_OK) {
-		fprintf(stderr, "scimctl: %s\n", err.detail);
+	if (!scimctl_open(o.conf, &cfg, &s))
 		return 1;
-	}
 	rc = roles_run(s, &cfg, cmd, &o);
 	store_close(s);
 	return rc;
