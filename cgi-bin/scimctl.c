@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "web/service.h"
 #include "base/util.h"
+#include "scimctl.h"
 
 #define PROG		"scimctl"
 #define CTL_MAX_EVENTS	10000000	/* --limit, --max */
@@ -88,6 +89,10 @@ usage(FILE *f)
 		    i == 0 ? "usage:" : "      ", ctl_cmds[i].name,
 		    *ctl_cmds[i].usage ? " " : "", ctl_cmds[i].usage);
 	fprintf(f,
+	    "       scimctl [-c file] roles list|add|delete ... "
+	    "(scimctl roles -h)\n"
+	    "       scimctl [-c file] user NAME [--tenant T] [--json]\n"
+	    "       scimctl [-c file] users [--role R] [--tenant T] [--json]\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -334,34 +339,45 @@ ctl_command(const struct ctl_opts *o, int argc, char *argv[])
 }
 
 int
-main(int argc, char *argv[])
+scimctl_open(const char *conf, struct scim_config *cfg, struct store **s)
 {
-	struct ctl_opts		 o;
-	struct scim_config	 cfg;
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct store		*s = NULL;
-	const struct ctl_cmd	*c;
-	int			 rc;
 
-	if ((rc = ctl_options(argc, argv, &o)) >= 0)
-		return rc;
-	if ((c = ctl_command(&o, argc - optind, argv + optind)) == NULL)
-		return CLI_EX_USAGE;
 	log_init("scimctl", LOG_LVL_WARN);
-	if (config_load(&cfg, o.conf, &err) != SCIM_OK) {
+	if (config_load(cfg, conf, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return 1;
 	}
 	/* No scim.conf anywhere: say which -c, make no store by mistake. */
-	if (config_require_file(&cfg, PROG, &err) != SCIM_OK) {
+	if (config_require_file(cfg, PROG, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return CLI_EX_USAGE;
 	}
-	if (service_drop_root(&cfg, &err) != SCIM_OK ||
-	    store_open(&s, &cfg, &err) != SCIM_OK) {
+	if (service_drop_root(cfg, &err) != SCIM_OK ||
+	    store_open(s, cfg, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return 1;
 	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl_opts		 o;
+	struct scim_config	 cfg;
+	struct store		*s = NULL;
+	const struct ctl_cmd	*c;
+	int			 rc;
+
+	if ((rc = scimctl_roles_main(argc, argv)) >= 0)	/* roles, user(s) */
+		return rc;
+	if ((rc = ctl_options(argc, argv, &o)) >= 0)
+		return rc;
+	if ((c = ctl_command(&o, argc - optind, argv + optind)) == NULL)
+		return CLI_EX_USAGE;
+	if ((rc = scimctl_open(o.conf, &cfg, &s)) != 0)
+		return rc;
 	rc = c->run(s, &cfg, &o);
 	store_close(s);
 	return rc;

@@ -87,6 +87,13 @@ static const struct config_choice config_level_choices[] = {
 	{ NULL, 0 }
 };
 
+/* [roles] default: what a user no mapping matches gets. */
+static const struct config_choice config_role_default_choices[] = {
+	{ "member", true },
+	{ "none", false },
+	{ NULL, 0 }
+};
+
 /* Only yes or no: unlike the other booleans, never true/false/1/0. */
 static const struct config_choice config_yes_no[] = {
 	{ "yes", true },
@@ -131,6 +138,14 @@ config_one_line(const struct scim_config *c, const char *value)
 {
 	(void)c;
 	return strpbrk(value, "\r\n") == NULL;
+}
+
+/* A value that must not be empty ([gate] tenant). */
+static bool
+config_nonempty(const struct scim_config *c, const char *value)
+{
+	(void)c;
+	return value[0] != '\0';
 }
 
 #define CF(f)	offsetof(struct scim_config, f), \
@@ -201,6 +216,12 @@ static const struct config_key config_keys[] = {
 	    config_one_line },
 	{ KEY("admin", "tenant_url"), CONFIG_STR, CF(tenant_url), 0, 0, NULL,
 	    NULL },
+	{ KEY("roles", "default"), CONFIG_CHOICE, CF(roles_default_member),
+	    0, 0, config_role_default_choices, NULL },
+	{ KEY("gate", "tenant"), CONFIG_STR, CF(gate_tenant), 0, 0, NULL,
+	    config_nonempty },
+	{ KEY("gate", "always_allow"), CONFIG_STR, CF(gate_always_allow), 0, 0,
+	    NULL, NULL },
 };
 
 #undef CF
@@ -341,6 +362,9 @@ config_defaults(struct scim_config *cfg)
 	cfg->session_idle_minutes = 30;
 	cfg->session_max_hours = 12;
 	cfg->trust_remote_user = false;
+	/* [roles], [gate] */
+	cfg->roles_default_member = true;
+	strcpy(cfg->gate_tenant, "default");
 }
 
 enum scim_err

@@ -73,6 +73,14 @@ struct scim_config {
 	char		 sendmail[1024]; /* reminder mail command, "" = print */
 	char		 mail_from[256]; /* From: of reminder mail, "" = sendmail's */
 	char		 tenant_url[1024]; /* Tenant URL shown on the page */
+
+	/* [roles]: role mappings (common/roles, scimctl(8) roles) */
+	bool		 roles_default_member; /* no mapping matched: member
+					   (true) or none, no access (false) */
+	/* [gate]: the access gate (scim-authz, scimctl user) */
+	char		 gate_tenant[129];	/* tenant whose directory it asks */
+	char		 gate_always_allow[2048]; /* break-glass userNames,
+						   comma separated */
 };
 
 /* Fill cfg with the built-in defaults. */

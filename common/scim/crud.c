@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/crud-int.h"
+#include "scim/managed.h"
 #include "scim/members.h"
 #include "scim/patch.h"
 #include "scim/resource.h"
@@ -465,6 +466,11 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if ((rc = put_record(t, w->rt, w->c->auth.tenant, w->res, NULL,
 	    err)) != SCIM_OK)
 		goto out;
+	/* Who manages the user (the gate shows it), beside its record. */
+	if (w->rt->kind == STORE_USER && (rc = managed_put(t,
+	    w->c->auth.tenant, w->id, "scim", w->c->auth.token_id, err)) !=
+	    SCIM_OK)
+		goto out;
 	if (w->members != NULL &&
 	    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
 		goto out;
@@ -775,6 +781,8 @@ delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		keys.id = w->c->id;	/* the record read is the one keyed */
 		rc = store_del(t, w->rt->kind, w->c->auth.tenant, &keys, err);
 	}
+	if (rc == SCIM_OK && w->rt->kind == STORE_USER)
+		rc = managed_del(t, w->c->auth.tenant, w->c->id, err);
 	if (rc == SCIM_OK)
 		rc = crud_audit_record(t, w->c, w->rt,
 		    w->rt->kind == STORE_USER ? "scim.user.deleted" :

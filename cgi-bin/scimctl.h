@@ -1,0 +1,30 @@
+/*
+ * What scimctl's files share: scimctl.c (main, the audit, hook and prune
+ * commands) and scimctl-roles.c (roles, user, users).
+ */
+#ifndef SCIMCTL_H
+#define SCIMCTL_H
+
+#include <stdbool.h>
+
+#include "base/config.h"
+#include "store/store.h"
+
+/*
+ * Run argv when its command is roles, user or users (after -c FILE if
+ * given) and return the exit status; -1 for any other command.
+ */
+int	 scimctl_roles_main(int argc, char *argv[]);
+
+/*
+ * What every scimctl command does first: read the configuration (conf,
+ * or $SCIM_CONF, or the default), refuse to make a store when no
+ * scim.conf was found (naming the quick start's), drop root for the data
+ * home's owner, open the store into *s (store_close() it).  Returns 0, or
+ * the exit status after one line on stderr: 2 (usage) when no scim.conf
+ * was found, 1 otherwise.
+ */
+int	 scimctl_open(const char *conf, struct scim_config *cfg,
+	    struct store **s);
+
+#endif /* SCIMCTL_H */
