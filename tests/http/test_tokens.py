@@ -8,7 +8,11 @@
   reminders through a (fake) sendmail, sent once per threshold;
 - the scim-tokens page without a browser: headers, sign-in with CSRF and
   throttling, the one-time token display, roles, escaping, REMOTE_USER
-  and the Secure cookie under HTTPS (run as plain CGI).
+  and the Secure cookie under HTTPS (run as plain CGI);
+- what a new operator meets on the page: renew keeps a token's lifetime
+  and asks before shortening it, messages name tokens by label, blank
+  labels are refused, expired tokens get a banner beside active ones, the
+  viewer role (and its old name, admin), the icon, the guessed Tenant URL.
 """
 
 import http.client
@@ -373,6 +377,26 @@ class Reminders(ScimTestCase):
         self.assertIn("1 reminder sent", r.stderr)
 
 
+def page_cgi(conf, env, method="GET"):
+    """Run the page once as plain CGI; returns (head, body) as text."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
+         "REQUEST_METHOD": method, "SCRIPT_NAME": "/scim-tokens", "SCIM_CONF": conf,
+         "HTTP_HOST": "localhost:8443"}
+    e.update(env)
+    r = subprocess.run([TOKENS], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    return head.decode(), body.decode("utf-8", "replace")
+
+
+
+def add_accounts(conf, *accounts):
+    """Make page accounts (name, role) with PASSWORD."""
+    for name, role in accounts:
+        r = run_tokens(conf, "admin", "add", name, "--role", role,
+                       "--password-file", "-", input=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+
 class PageClient:
     """A cookie-keeping client for the page (no browser)."""
 
@@ -417,11 +441,8 @@ class Page(ScimTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for name, role in (("page-owner", "owner"), ("page-viewer", "admin"),
-                           ("page-victim", "admin")):
-            r = run_tokens(cls.srv.conf, "admin", "add", name, "--role", role,
-                           "--password-file", "-", input=PASSWORD + "\n")
-            assert r.returncode == 0, r.stderr
+        add_accounts(cls.srv.conf, ("page-owner", "owner"), ("page-viewer", "admin"),
+                     ("page-victim", "admin"))
 
     def test_headers(self):
         r = PageClient(self.srv).req("GET", "/scim-tokens")
@@ -598,14 +619,7 @@ class Page(ScimTestCase):
         self.assertEqual(self.srv.get("/Users", token=tok).status, 200)
 
     def cgi(self, conf, env, method="GET"):
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
-             "REQUEST_METHOD": method, "SCRIPT_NAME": "/scim-tokens", "SCIM_CONF": conf,
-             "HTTP_HOST": "scim.example.com"}
-        e.update(env)
-        r = subprocess.run([TOKENS], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)
-        head, _, body = r.stdout.partition(b"\r\n\r\n")
-        return head.decode(), body.decode()
+        return page_cgi(conf, dict({"HTTP_HOST": "scim.example.com"}, **env), method)
 
     def test_secure_cookie_under_https(self):
         head, body = self.cgi(self.srv.conf, {"HTTPS": "on"})
@@ -634,18 +648,6 @@ class Page(ScimTestCase):
         self.assertIn("Status: 401", head)
 
 
-def page_cgi(conf, env, method="GET"):
-    """Run the page once as plain CGI; returns (head, body) as text."""
-    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
-         "REQUEST_METHOD": method, "SCRIPT_NAME": "/scim-tokens", "SCIM_CONF": conf,
-         "HTTP_HOST": "localhost:8443"}
-    e.update(env)
-    r = subprocess.run([TOKENS], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
-    head, _, body = r.stdout.partition(b"\r\n\r\n")
-    return head.decode(), body.decode("utf-8", "replace")
-
-
 class PageFirstHour(ScimTestCase):
     """The page for a new operator: renewals keep a token's lifetime (and
     ask before shortening it), messages name tokens by label, blank labels
@@ -656,11 +658,8 @@ class PageFirstHour(ScimTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for name, role in (("fh-owner", "owner"), ("fh-viewer", "viewer"),
-                           ("fh-old", "admin")):
-            r = run_tokens(cls.srv.conf, "admin", "add", name, "--role", role,
-                           "--password-file", "-", input=PASSWORD + "\n")
-            assert r.returncode == 0, r.stderr
+        add_accounts(cls.srv.conf, ("fh-owner", "owner"), ("fh-viewer", "viewer"),
+                     ("fh-old", "admin"))
         # The harness's own token would count against the live limit.
         cls.srv.tokens_cmd("delete", token_id(cls.srv.token))
 
