@@ -99,7 +99,8 @@ const char page_style[] =
  * A phone (390 px): the token table, 970 px wide, becomes one card per
  * token, each cell a line with its column's name (data-label) before it,
  * and the actions full width, so that nothing scrolls sideways and every
- * button shows its label.
+ * button shows its label.  An event of the audit log flows on a few lines
+ * (time, type, actor, target, outcome), its details below.
  */
 "@media (max-width:720px){"
 ".wrap{padding:0 12px}"
@@ -122,7 +123,12 @@ const char page_style[] =
 "#tokens td.actions button{flex:1 1 auto}"
 ".form-row input[type=text]{min-width:0;width:100%}"
 ".form-row label{flex:1 1 100%}"
-"#events{display:block;overflow-x:auto}"
+"#events thead{display:none}"
+"#events,#events tbody,#events tr{display:block;width:100%}"
+"#events tr{border-bottom:1px solid #e6ebf0;padding:6px 0}"
+"#events td{display:inline-block;border:none;padding:1px 8px 1px 0;"
+"max-width:100%;overflow-wrap:anywhere}"
+"#events td.d{display:block;max-width:none}"
 ".copyrow{flex-wrap:wrap}"
 ".copyrow input{min-width:0}"
 "}";

@@ -277,6 +277,7 @@ run(async ({ ctx, page, dialogs }) => {
   await shot(page, '08-phone.png');
   await page.screenshot({ path: artifact('08a-phone-top.png') });
   await page.locator('#tokens').screenshot({ path: artifact('08b-phone-tokens.png') });
+  await page.locator('#audit').screenshot({ path: artifact('08d-phone-audit.png') });
   await page.locator(`tr[data-id="${prodId}"] select[name=days]`).selectOption('30');
   await Promise.all([page.waitForNavigation(),
     page.locator(`tr[data-id="${prodId}"] button[value=renew]`).click()]);
