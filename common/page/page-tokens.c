@@ -98,9 +98,9 @@ renew_confirm_page(struct page_req *pr, const cJSON *tk, long days,
 	page_printf(b, "<input type=\"hidden\" name=\"days\" value=\"%ld\">",
 	    days);
 	page_hidden(b, "confirm", "yes");
-	page_puts(b, "<button type=\"submit\" class=\"primary\" "
-	    "id=\"confirm-yes\" name=\"action\" value=\"renew\">Renew "
-	    "token</button><a id=\"confirm-cancel\" href=\"");
+	page_printf(b, "<button type=\"submit\" class=\"primary\" "
+	    "id=\"confirm-yes\" name=\"action\" value=\"renew\">Renew for "
+	    "%ld days</button><a id=\"confirm-cancel\" href=\"", days);
 	page_esc(b, pr->base);
 	page_puts(b, "\">Cancel</a></form></section>\n");
 	page_foot(pr);

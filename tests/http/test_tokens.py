@@ -702,7 +702,7 @@ class PageFirstHour(ScimTestCase):
         self.assertIn("Its expiry moves earlier", r.text)
         self.assertIn('name="days" value="90"', r.text)
         self.assertIn('name="confirm" value="yes"', r.text)
-        self.assertIn('value="renew"', r.text)
+        self.assertIn('value="renew">Renew for 90 days</button>', r.text)
         self.assertIn('id="confirm-cancel" href="/scim-tokens"', r.text)
         self.assertEqual(self.show(tid)["expires"], before, "the view changed nothing")
         # 365 days moves it later: no question, and the message says when.
