@@ -102,29 +102,44 @@ admin_email_valid(const char *s)
 	return true;
 }
 
+/*
+ * The roles, by the name stored and shown.  "admin" is the old name of
+ * viewer: it could only ever view, and an owner reading "admin" took it
+ * for the stronger role.  Accounts and remote_user_roles maps written
+ * with it keep working; new records say "viewer".
+ */
+static const struct {
+	const char	*name;
+	enum admin_role	 role;
+} admin_roles[] = {
+	{ "owner",	ADMIN_ROLE_OWNER },
+	{ "viewer",	ADMIN_ROLE_VIEWER },
+	{ "admin",	ADMIN_ROLE_VIEWER },	/* the old name, read only */
+};
+
 enum admin_role
 admin_role_parse(const char *s)
 {
+	size_t	 i;
+
 	if (s == NULL)
 		return ADMIN_ROLE_NONE;
-	if (strcmp(s, "owner") == 0)
-		return ADMIN_ROLE_OWNER;
-	if (strcmp(s, "admin") == 0)
-		return ADMIN_ROLE_ADMIN;
+	for (i = 0; i < sizeof(admin_roles) / sizeof(admin_roles[0]); i++)
+		if (strcmp(s, admin_roles[i].name) == 0)
+			return admin_roles[i].role;
 	return ADMIN_ROLE_NONE;
 }
 
+/* The first name in admin_roles is the one written. */
 const char *
 admin_role_name(enum admin_role r)
 {
-	switch (r) {
-	case ADMIN_ROLE_OWNER:
-		return "owner";
-	case ADMIN_ROLE_ADMIN:
-		return "admin";
-	default:
-		return "none";
-	}
+	size_t	 i;
+
+	for (i = 0; i < sizeof(admin_roles) / sizeof(admin_roles[0]); i++)
+		if (admin_roles[i].role == r)
+			return admin_roles[i].name;
+	return "none";
 }
 
 bool
@@ -219,7 +234,7 @@ admin_add(struct store_txn *t, const char *name, const char *tenant,
 		return scim_fail(err, SCIM_E_INVALID_VALUE, "bad tenant");
 	if (role == ADMIN_ROLE_NONE)
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
-		    "the role is owner or admin");
+		    "the role is owner or viewer");
 	if (email != NULL && *email != '\0' && !admin_email_valid(email))
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "\"%s\" is not an e-mail address", email);

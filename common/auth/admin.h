@@ -2,7 +2,8 @@
  * Admin accounts and browser sessions for the scim-tokens page.
  *
  * An account has a name (unique across the install), the tenant it
- * administers, a role (owner: may change tokens; admin: may look), an
+ * administers, a role (owner: may change tokens; viewer: may look;
+ * "admin", its old name, still reads as viewer), an
  * optional e-mail address (expiry reminders go to a tenant's owners) and
  * an scrypt hash of its password (same [tokens] scrypt parameters as the
  * tokens).  Accounts are made from the shell, never from the page.
@@ -26,7 +27,7 @@
  *
  * With [admin] trust_remote_user, the web server's own authentication
  * (REMOTE_USER) replaces the password form: [admin] remote_user_roles
- * maps users to roles ("alice:owner bob:admin carol:owner@acme"); a
+ * maps users to roles ("alice:owner bob:viewer carol:owner@acme"); a
  * session is still made, to carry the CSRF token.
  *
  * Files: admin.c (accounts, passwords), admin-session.c (sign-in,
@@ -63,9 +64,10 @@
 
 enum admin_role {
 	ADMIN_ROLE_NONE,
-	ADMIN_ROLE_ADMIN,	/* may view */
+	ADMIN_ROLE_VIEWER,	/* may view (once called "admin") */
 	ADMIN_ROLE_OWNER	/* may view and change */
 };
+#define ADMIN_ROLE_ADMIN	ADMIN_ROLE_VIEWER	/* the old name */
 
 /* A signed-in browser. */
 struct admin_session {
@@ -82,8 +84,9 @@ struct admin_session {
 
 bool		 admin_name_valid(const char *s);	/* 1-64 [A-Za-z0-9._@+-] */
 bool		 admin_email_valid(const char *s);	/* a@b, no spaces or <>," */
-enum admin_role	 admin_role_parse(const char *s);	/* NONE if unknown */
-const char	*admin_role_name(enum admin_role r);	/* "owner", "admin" */
+/* The role of a name ("admin" is viewer's old name), NONE if unknown. */
+enum admin_role	 admin_role_parse(const char *s);
+const char	*admin_role_name(enum admin_role r);	/* "owner", "viewer" */
 
 /* 256 random bits as 64 hex digits into out (65 bytes); false on failure. */
 bool		 admin_random_hex(char *out);

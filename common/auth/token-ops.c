@@ -8,7 +8,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include <unictype.h>
+#include <unistr.h>
+
 #include "auth/token-ops.h"
+#include "base/json.h"
 #include "base/util.h"
 
 /* What a callback works with; each uses only its part. */
@@ -22,6 +26,8 @@ struct ops_arg {
 	cJSON			*rec;		/* in: the new record */
 	cJSON			*out;		/* out: list or get */
 	unsigned		*live;		/* out: ops_list, may be NULL */
+	struct token_op		*op;		/* ops_change */
+	cJSON			*before;	/* out: ops_change */
 };
 
 static enum scim_err
@@ -48,6 +54,47 @@ ops_apply(struct store_txn *t, void *arg, struct scim_error *err)
 	return token_apply(t, arg, err);
 }
 
+/* Reset oa's outputs: a store callback may run several times. */
+static void
+ops_reset(struct ops_arg *oa)
+{
+	cJSON_Delete(oa->out);
+	cJSON_Delete(oa->before);
+	oa->out = oa->before = NULL;
+}
+
+/* Read token id of tenant in t as token_public() at now into *out. */
+static enum scim_err
+ops_public(struct store_txn *t, const char *tenant, const char *id,
+    int64_t now, cJSON **out, struct scim_error *err)
+{
+	cJSON		*rec = NULL;
+	enum scim_err	 rc;
+
+	if ((rc = token_get(t, tenant, id, &rec, err)) != SCIM_OK)
+		return rc;
+	*out = token_public(rec, now);
+	cJSON_Delete(rec);
+	return *out != NULL ? SCIM_OK : scim_oom(err);
+}
+
+static enum scim_err
+ops_change(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct ops_arg	*oa = arg;
+	enum scim_err	 rc;
+
+	ops_reset(oa);
+	if ((rc = ops_public(t, oa->op->tenant, oa->op->id, oa->now,
+	    &oa->before, err)) != SCIM_OK ||
+	    (rc = token_apply(t, oa->op, err)) != SCIM_OK ||
+	    oa->op->act == TOKEN_DELETE)
+		return rc;
+	/* token_apply() read the clock itself: the state follows it. */
+	return ops_public(t, oa->op->tenant, oa->op->id, util_now_usec(),
+	    &oa->out, err);
+}
+
 static enum scim_err
 ops_list(struct store_txn *t, void *arg, struct scim_error *err)
 {
@@ -66,18 +113,11 @@ static enum scim_err
 ops_get(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct ops_arg	*oa = arg;
-	cJSON		*rec = NULL;
-	enum scim_err	 rc;
 
-	cJSON_Delete(oa->out);
-	oa->out = NULL;
+	ops_reset(oa);
 	if (!oa->public)
 		return token_get(t, oa->tenant, oa->id, &oa->out, err);
-	if ((rc = token_get(t, oa->tenant, oa->id, &rec, err)) != SCIM_OK)
-		return rc;
-	oa->out = token_public(rec, oa->now);
-	cJSON_Delete(rec);
-	return oa->out ? SCIM_OK : scim_oom(err);
+	return ops_public(t, oa->tenant, oa->id, oa->now, &oa->out, err);
 }
 
 /*
@@ -191,4 +231,73 @@ token_ops_get(struct store *s, const char *tenant, const char *id,
 	oa.public = public;
 	oa.now = now;
 	return ops_read(s, ops_get, &oa, out, err);
+}
+
+enum scim_err
+token_ops_change(struct store *s, const struct token_op *op, int64_t now,
+    cJSON **before, cJSON **after, struct scim_error *err)
+{
+	struct token_op	 o = *op;	/* store_run() takes a mutable arg */
+	struct ops_arg	 oa;
+	enum scim_err	 rc;
+
+	memset(&oa, 0, sizeof(oa));
+	oa.op = &o;
+	oa.now = now;
+	if ((rc = store_run(s, ops_change, &oa, err)) != SCIM_OK)
+		ops_reset(&oa);
+	if (before != NULL)
+		*before = oa.before;
+	else
+		cJSON_Delete(oa.before);
+	if (after != NULL)
+		*after = oa.out;
+	else
+		cJSON_Delete(oa.out);
+	return rc;
+}
+
+enum scim_err
+token_ops_label_check(const char *label, struct scim_error *err)
+{
+	const uint8_t	*p, *end;
+	ucs4_t		 cp;
+
+	if (label == NULL)
+		label = "";
+	if (!token_label_valid(label))
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "a label is at most "
+		    "%d bytes of UTF-8 text without control characters",
+		    TOKEN_LABEL_MAX);
+	/* Valid UTF-8 now, so u8_mbtouc() always moves on. */
+	p = (const uint8_t *)label;
+	for (end = p + strlen(label); p < end; ) {
+		p += u8_mbtouc(&cp, p, (size_t)(end - p));
+		if (!uc_is_property_white_space(cp))
+			return SCIM_OK;
+	}
+	return scim_fail(err, SCIM_E_INVALID_VALUE, "a token needs a label "
+	    "that says what uses it, e.g. \"Entra ID production\": it is how "
+	    "the token is told apart from the others");
+}
+
+unsigned
+token_ops_lifetime_days(const cJSON *rec)
+{
+	const unsigned	*d, *best = token_days_offered;
+	int64_t		 start, life, diff, bestdiff = INT64_MAX;
+
+	if ((start = json_int(rec, "renewed")) == 0)
+		start = json_int(rec, "created");
+	life = json_int(rec, "expires") - start;
+	for (d = token_days_offered; *d != 0; d++) {
+		diff = life - (int64_t)*d * TOKEN_DAY_USEC;
+		if (diff < 0)
+			diff = -diff;
+		if (diff < bestdiff) {
+			best = d;
+			bestdiff = diff;
+		}
+	}
+	return *best;
 }

@@ -69,4 +69,32 @@ enum scim_err	 token_ops_get(struct store *s, const char *tenant,
 		    const char *id, bool public, int64_t now, cJSON **out,
 		    struct scim_error *err);
 
+/*
+ * Apply op like token_ops_apply(), and read the token in the same
+ * transaction: *before (may be NULL: not wanted) its token_public() copy
+ * as it was, *after (may be NULL) as it is now, NULL once deleted; the
+ * caller deletes both.  On failure both are NULL.  The page names the
+ * token by its label and tells a renewal's new expiry from these.
+ */
+enum scim_err	 token_ops_change(struct store *s, const struct token_op *op,
+		    int64_t now, cJSON **before, cJSON **after,
+		    struct scim_error *err);
+
+/*
+ * May label name a new token: token_label_valid(), and not empty or only
+ * white space (a blank label leaves a row nobody can tell apart)?  The
+ * one rule for the page and the command line; SCIM_E_INVALID_VALUE with
+ * a detail that says what to give otherwise.
+ */
+enum scim_err	 token_ops_label_check(const char *label,
+		    struct scim_error *err);
+
+/*
+ * The offered lifetime (token_days_offered) nearest to rec's own: from
+ * its last renewal, or its creation, to its expiry; the shorter of two
+ * equally near.  A renewal offers it first, so that renewing a 365-day
+ * token does not quietly make it a 90-day one.
+ */
+unsigned	 token_ops_lifetime_days(const cJSON *rec);
+
 #endif /* SCIM_TOKEN_OPS_H */

@@ -55,11 +55,18 @@ token_parse(const char *tok, char *id, char *secret)
 	return true;
 }
 
+/* The offered lifetimes, shortest first; 0 ends the list. */
+const unsigned token_days_offered[] = { 30, 60, 90, 180, 365, 0 };
+
 bool
 token_days_valid(unsigned days)
 {
-	return days == 30 || days == 60 || days == 90 || days == 180 ||
-	    days == 365;
+	const unsigned	*d;
+
+	for (d = token_days_offered; *d != 0; d++)
+		if (*d == days)
+			return true;
+	return false;
 }
 
 int64_t

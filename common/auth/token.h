@@ -100,7 +100,13 @@ struct token_op {
  */
 bool		 token_parse(const char *tok, char *id, char *secret);
 
-/* Is days one of the offered lifetimes (30, 60, 90, 180, 365)? */
+/*
+ * The offered lifetimes in days (30, 60, 90, 180, 365), shortest first,
+ * ended by 0: the one list the page's choices and token_days_valid() read.
+ */
+extern const unsigned	 token_days_offered[];
+
+/* Is days one of token_days_offered? */
 bool		 token_days_valid(unsigned days);
 
 /* from (usec) plus ttl_sec seconds, in usec. */

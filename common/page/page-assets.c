@@ -1,8 +1,9 @@
 /*
- * The admin page's one inline style and one inline script, and the
- * Content-Security-Policy that allows exactly these two by their SHA-256
- * hashes: no other source, no framing, forms posting only to the page.
- * Change either string and the policy follows on its own.
+ * The admin page's one inline style and one inline script, its icon, and
+ * the Content-Security-Policy that allows exactly these two by their
+ * SHA-256 hashes (and images, the icon, from the page's own origin): no
+ * other source, no framing, forms posting only to the page.  Change
+ * either string and the policy follows on its own.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -92,7 +93,69 @@ const char page_style[] =
 ".b-failure{background:#fee2e2;color:#991b1b}"
 ".b-success{background:#dcfce7;color:#166534}"
 "td.d{color:#3e4c59;font-size:13px;max-width:380px;overflow-wrap:anywhere}"
-"footer{color:#7b8794;font-size:12px;text-align:center;padding:10px 0 30px}";
+"footer{color:#7b8794;font-size:12px;text-align:center;padding:10px 0 30px}"
+".urlwarn{margin:10px 0 0}"
+/*
+ * A phone (390 px): the token table, 970 px wide, becomes one card per
+ * token, each cell a line with its column's name (data-label) before it,
+ * and the actions full width, so that nothing scrolls sideways and every
+ * button shows its label.  An event of the audit log flows on a few lines
+ * (time, type, actor, target, outcome), its details below.
+ */
+"@media (max-width:720px){"
+".wrap{padding:0 12px}"
+".card{padding:14px 12px}"
+".who{margin-left:0}"
+".scroll{overflow-x:visible}"
+"#tokens thead{display:none}"
+"#tokens,#tokens tbody,#tokens tr,#tokens td{display:block;width:100%}"
+"#tokens tr{border:1px solid #d9e0e7;border-radius:8px;margin:0 0 12px;"
+"padding:6px 10px}"
+"#tokens td{border:none;padding:3px 0;overflow-wrap:anywhere;display:flex;"
+"flex-wrap:wrap;column-gap:6px;align-items:baseline}"
+"#tokens td[data-label]::before{content:attr(data-label);flex:0 0 96px;"
+"font-size:11px;text-transform:uppercase;letter-spacing:.4px;"
+"color:#5b6b7b}"
+"#tokens td.actions{display:block}"
+"#tokens td.actions::before{display:block;margin:0 0 4px}"
+"#tokens td.actions{min-width:0;padding-top:8px}"
+"#tokens td.actions select{flex:1 1 100%}"
+"#tokens td.actions button{flex:1 1 auto}"
+".form-row input[type=text]{min-width:0;width:100%}"
+".form-row label{flex:1 1 100%}"
+"#events thead{display:none}"
+"#events,#events tbody,#events tr{display:block;width:100%}"
+"#events tr{border-bottom:1px solid #e6ebf0;padding:6px 0}"
+"#events td{display:inline-block;border:none;padding:1px 8px 1px 0;"
+"max-width:100%;overflow-wrap:anywhere}"
+"#events td.d{display:block;max-width:none}"
+".copyrow{flex-wrap:wrap}"
+".copyrow input{min-width:0}"
+"}";
+
+/* A 32x32 key on the top bar's blue: an ICO holding one PNG. */
+const unsigned char page_icon[] = {
+	0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x20, 0x20, 0x00, 0x00, 0x01, 0x00,
+	0x20, 0x00, 0xba, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00, 0x89, 0x50,
+	0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+	0x44, 0x52, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x20, 0x08, 0x06,
+	0x00, 0x00, 0x00, 0x73, 0x7a, 0x7a, 0xf4, 0x00, 0x00, 0x00, 0x81, 0x49,
+	0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x60, 0x40, 0x03, 0xf2, 0x56, 0xf1,
+	0xff, 0x69, 0x89, 0x19, 0x70, 0x01, 0x5a, 0x5b, 0x8c, 0xd7, 0x21, 0xf4,
+	0xb6, 0x1c, 0xc3, 0x11, 0x03, 0xea, 0x80, 0x81, 0xb2, 0x1c, 0xee, 0x88,
+	0x51, 0x07, 0x8c, 0x3a, 0x80, 0x90, 0x02, 0x5c, 0x80, 0x2e, 0x0e, 0x20,
+	0x04, 0x68, 0xea, 0x00, 0x62, 0x01, 0x4d, 0x1c, 0x40, 0x2a, 0xa0, 0xaa,
+	0x03, 0x88, 0xb1, 0x80, 0x9a, 0x8e, 0x20, 0xe8, 0x00, 0x4a, 0xa3, 0x88,
+	0x90, 0x59, 0xa3, 0x0e, 0x18, 0xfc, 0x0e, 0x20, 0x27, 0x11, 0xa2, 0x8b,
+	0x93, 0xe4, 0x00, 0x6a, 0x64, 0x43, 0x8a, 0x1d, 0x40, 0x69, 0x41, 0x44,
+	0x15, 0x07, 0x50, 0x52, 0x14, 0x93, 0x52, 0x3e, 0x0c, 0xee, 0xca, 0x68,
+	0xb4, 0x3d, 0x30, 0xea, 0x80, 0x61, 0xdf, 0x37, 0x18, 0x3c, 0x5d, 0xb3,
+	0x01, 0xef, 0x9c, 0x0e, 0x64, 0xf7, 0x1c, 0x00, 0xcb, 0x1f, 0x39, 0x93,
+	0xa9, 0x46, 0x95, 0xf4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
+	0xae, 0x42, 0x60, 0x82,
+
+};
+const size_t page_icon_len = sizeof(page_icon);
 
 const char page_script[] =
 "document.querySelectorAll('button[data-copy]').forEach(function(b){"

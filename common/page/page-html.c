@@ -202,7 +202,10 @@ page_head(struct page_req *pr, const char *title)
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\"><title>");
 	page_esc(b, title);
-	page_puts(b, " · scim-fcgi</title><style>");
+	page_puts(b, " · scim-fcgi</title><link rel=\"icon\" "
+	    "type=\"image/x-icon\" href=\"");
+	page_esc(b, pr->base);
+	page_puts(b, "/favicon.ico\"><style>");
 	page_puts(b, page_style);
 	page_puts(b, "</style></head>\n<body>\n<header class=\"top\">"
 	    "<div class=\"wrap\"><span class=\"brand\">scim-fcgi "
@@ -268,6 +271,29 @@ page_when(struct page_buf *b, int64_t usec)
 	page_puts(b, "</span> <span class=\"nw\">");
 	page_esc(b, t + 11);
 	page_puts(b, " UTC</span>");
+}
+
+/* "2026-11-22 10:47 UTC" into out (PAGE_WHEN_LEN + 1 bytes). */
+void
+page_when_text(int64_t usec, char *out)
+{
+	char	 t[UTIL_TIME_LEN + 1];
+
+	util_time_format(usec, t, sizeof(t));
+	snprintf(out, PAGE_WHEN_LEN + 1, "%.10s %.5s UTC", t, t + 11);
+}
+
+/*
+ * A token for a message, as text: "\"<label>\" (<id>)", or "(<id>)"
+ * without a label, into out (sz bytes).
+ */
+void
+page_token_ref(char *out, size_t sz, const char *label, const char *id)
+{
+	if (label != NULL && *label != '\0')
+		snprintf(out, sz, "\"%s\" (%s)", label, id);
+	else
+		snprintf(out, sz, "(%s)", id);
 }
 
 /* A token as "<label> (<id>)". */
@@ -377,18 +403,6 @@ page_logout(struct page_req *pr)
 
 /* --- the page --- */
 
-/* The Tenant URL to paste into Entra ID. */
-static void
-tenant_url(struct page_req *pr, char *out, size_t sz)
-{
-	if (pr->cfg->tenant_url[0] != '\0')
-		snprintf(out, sz, "%s", pr->cfg->tenant_url);
-	else if (pr->cfg->base_url[0] != '\0')
-		snprintf(out, sz, "%s", pr->cfg->base_url);
-	else
-		snprintf(out, sz, "%s/scim/v2", pr->req->host_url);
-}
-
 /* "in 13 days", "in 5 hours", "within the hour". */
 static void
 time_left(struct page_buf *b, int64_t usec)
@@ -403,6 +417,26 @@ time_left(struct page_buf *b, int64_t usec)
 		page_puts(b, "within the hour");
 }
 
+/* " It was last used on <when>." or " It was never used." */
+static void
+last_used(struct page_buf *b, const cJSON *tk)
+{
+	if (json_int(tk, "last_used") == 0) {
+		page_puts(b, " It was never used.");
+		return;
+	}
+	page_puts(b, " It was last used on ");
+	page_when(b, json_int(tk, "last_used"));
+	page_puts(b, ".");
+}
+
+/*
+ * A banner for each token near expiry (the reminder thresholds) and each
+ * expired one, whatever the others' state: an active token beside them
+ * does not mean Entra ID uses that one.  Each says when the token was
+ * last used, which tells the one Entra ID holds.  Another banner when no
+ * token is active at all.
+ */
 static void
 banners(struct page_req *pr, const struct page_view *v)
 {
@@ -410,7 +444,7 @@ banners(struct page_req *pr, const struct page_view *v)
 	const cJSON	*tk;
 	unsigned	 live = 0;
 
-	cJSON_ArrayForEach(tk, v->tokens)
+	cJSON_ArrayForEach(tk, v->tokens) {
 		if (token_reminder_level(tk, v->now) > 0) {
 			page_puts(b, "<div class=\"banner warn\" role=\"status\">"
 			    "Token ");
@@ -419,16 +453,69 @@ banners(struct page_req *pr, const struct page_view *v)
 			time_left(b, json_int(tk, "expires") - v->now);
 			page_puts(b, ", on ");
 			page_when(b, json_int(tk, "expires"));
-			page_puts(b, ". Renew it, or regenerate it and paste the "
+			page_puts(b, ".");
+			last_used(b, tk);
+			page_puts(b, " Renew it, or regenerate it and paste the "
 			    "new token into Entra ID.</div>\n");
+		} else if (strcmp(json_str(tk, "status"), "Expired") == 0) {
+			page_puts(b, "<div class=\"banner bad expired\" "
+			    "role=\"status\">Token ");
+			page_token_name(b, tk);
+			page_puts(b, " expired on ");
+			page_when(b, json_int(tk, "expires"));
+			page_puts(b, ": requests that carry it are refused.");
+			last_used(b, tk);
+			page_puts(b, " Renew it if Entra ID still uses it, or "
+			    "delete it.</div>\n");
 		}
-	cJSON_ArrayForEach(tk, v->tokens)
 		if (strcmp(json_str(tk, "status"), "Active") == 0)
 			live++;
+	}
 	if (live == 0 && cJSON_GetArraySize(v->tokens) > 0)
 		page_puts(b, "<div class=\"banner bad\" role=\"status\">"
 		    "No token of this tenant is active: provisioning requests "
 		    "are refused until one is.</div>\n");
+}
+
+/*
+ * The Tenant URL to paste into Entra ID, with a copy button.  Unless
+ * [admin] tenant_url or [http] base_url sets it, it is guessed from the
+ * request's Host, which through a tunnel or a proxy is not the address
+ * Entra ID can reach: a warning says so, and where to set it.
+ */
+static void
+tenant_url_card(struct page_req *pr)
+{
+	struct page_buf	*b = &pr->html;
+	char		 url[1200];
+	bool		 guessed = false;
+
+	if (pr->cfg->tenant_url[0] != '\0')
+		snprintf(url, sizeof(url), "%s", pr->cfg->tenant_url);
+	else if (pr->cfg->base_url[0] != '\0')
+		snprintf(url, sizeof(url), "%s", pr->cfg->base_url);
+	else {
+		snprintf(url, sizeof(url), "%s/scim/v2", pr->req->host_url);
+		guessed = true;
+	}
+	page_puts(b, "<section class=\"card\"><h2>Tenant URL</h2>"
+	    "<p class=\"muted\">Paste it into Entra ID (Provisioning → Admin "
+	    "Credentials → Tenant URL) together with a Secret Token.</p>"
+	    "<div class=\"copyrow\"><input id=\"tenant-url\" type=\"text\" "
+	    "readonly aria-label=\"Tenant URL\" value=\"");
+	page_esc(b, url);
+	page_puts(b, "\"><button type=\"button\" data-copy=\"tenant-url\" "
+	    "hidden>Copy</button></div>");
+	if (guessed)
+		page_puts(b, "<p class=\"banner warn urlwarn\" id=\"url-warn\" "
+		    "role=\"status\">This address was guessed from the one your "
+		    "browser used, which may not be the one Entra ID can reach "
+		    "(through an SSH tunnel it reads localhost). Set "
+		    "<code>base_url</code> in the <code>[http]</code> section "
+		    "of <code>scim.conf</code> to the server's public HTTPS "
+		    "URL, e.g. <code>https://scim.example.com/scim/v2</code>; "
+		    "see scim.conf(5).</p>");
+	page_puts(b, "</section>\n");
 }
 
 static void
@@ -446,17 +533,16 @@ new_token_panel(struct page_buf *b, const char *secret)
 	    "hidden>Copy</button></div></section>\n");
 }
 
+/* The lifetimes offered (token_days_offered), def selected. */
 static void
 days_select(struct page_buf *b, unsigned def, const char *label)
 {
-	static const unsigned	 choices[] = { 30, 60, 90, 180, 365 };
-	size_t			 i;
+	const unsigned	*d;
 
 	page_printf(b, "<select name=\"days\" aria-label=\"%s\">", label);
-	for (i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
-		page_printf(b, "<option value=\"%u\"%s>%u days</option>",
-		    choices[i], choices[i] == def ? " selected" : "",
-		    choices[i]);
+	for (d = token_days_offered; *d != 0; d++)
+		page_printf(b, "<option value=\"%u\"%s>%u days</option>", *d,
+		    *d == def ? " selected" : "", *d);
 	page_puts(b, "</select>");
 }
 
@@ -468,17 +554,97 @@ action_button(struct page_buf *b, const char *act, const char *text,
 	    "%s</button>", act, danger ? " class=\"danger\"" : "", text);
 }
 
+/*
+ * Open a cell of the token table; label (markup) is its column's name,
+ * which a phone shows above the value (the table becomes cards there).
+ */
+static void
+token_td(struct page_buf *b, const char *cls, const char *label)
+{
+	page_puts(b, "<td");
+	if (cls != NULL)
+		page_printf(b, " class=\"%s\"", cls);
+	page_printf(b, " data-label=\"%s\">", label);
+}
+
+/*
+ * The actions an owner may take on tk (status st).  Renew and regenerate
+ * offer the token's own lifetime first (token_ops_lifetime_days()).
+ */
+static void
+token_actions(struct page_req *pr, const cJSON *tk, const char *st)
+{
+	struct page_buf	*b = &pr->html;
+
+	token_td(b, "actions", "Actions");
+	page_post_form(pr, "/action", NULL, pr->sess.csrf);
+	page_hidden(b, "id", json_str(tk, "id"));
+	if (strcmp(st, "Revoked") != 0) {
+		days_select(b, token_ops_lifetime_days(tk),
+		    "Lifetime for renew or regenerate");
+		action_button(b, "renew", "Renew", false);
+		action_button(b, "regenerate", "Regenerate", false);
+		if (strcmp(st, "Active") == 0)
+			action_button(b, "disable", "Disable", false);
+		else if (strcmp(st, "Inactive") == 0)
+			action_button(b, "enable", "Enable", false);
+		action_button(b, "revoke", "Revoke", true);
+	}
+	action_button(b, "delete", "Delete", true);
+	page_puts(b, "</form></td>");
+}
+
+/* One row of the token table. */
+static void
+token_row(struct page_req *pr, const cJSON *tk, bool owner)
+{
+	static const struct {
+		const char	*key;
+		const char	*label;
+	} times[] = { { "created", "Created At" }, { "expires", "Expires At" },
+	    { "last_used", "Last Used" } };
+	struct page_buf	*b = &pr->html;
+	const char	*st = json_str(tk, "status");
+	char		 lower[16];
+	size_t		 i;
+
+	for (i = 0; st[i] != '\0' && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)(st[i] | 0x20);
+	lower[i] = '\0';
+	page_puts(b, "<tr data-id=\"");
+	page_esc(b, json_str(tk, "id"));
+	page_puts(b, "\">");
+	token_td(b, "label", "Label");
+	page_esc(b, json_str(tk, "label"));
+	page_puts(b, "</td>");
+	token_td(b, "id", "Token ID");
+	page_esc(b, json_str(tk, "id"));
+	page_puts(b, "</td>");
+	token_td(b, NULL, "Status");
+	page_puts(b, "<span class=\"badge b-");
+	page_esc(b, lower);
+	page_puts(b, "\">");
+	page_esc(b, st);
+	page_puts(b, "</span></td>");
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		token_td(b, times[i].key, times[i].label);
+		page_when(b, json_int(tk, times[i].key));
+		page_puts(b, "</td>");
+	}
+	token_td(b, NULL, "Created By");
+	page_esc(b, json_str(tk, "created_by"));
+	page_puts(b, "</td>");
+	if (owner)
+		token_actions(pr, tk, st);
+	page_puts(b, "</tr>\n");
+}
+
 static void
 token_table(struct page_req *pr, const struct page_view *v)
 {
-	static const char *const times[] = { "created", "expires",
-	    "last_used" };
 	struct page_buf	*b = &pr->html;
 	const cJSON	*tk;
-	const char	*st;
 	bool		 owner = pr->sess.role == ADMIN_ROLE_OWNER;
-	char		 lower[16];
-	size_t		 i;
 
 	page_puts(b, "<section class=\"card\"><h2>Tokens</h2>");
 	page_printf(b, "<p class=\"muted\">%u of %u live tokens in use "
@@ -488,52 +654,14 @@ token_table(struct page_req *pr, const struct page_view *v)
 		page_puts(b, "<p>No tokens yet.</p></section>\n");
 		return;
 	}
-	page_puts(b, "<div class=\"scroll\"><table id=\"tokens\"><thead><tr><th>Label</th>"
-	    "<th>Token ID</th><th>Status</th><th>Created At</th>"
+	page_puts(b, "<div class=\"scroll\"><table id=\"tokens\"><thead><tr>"
+	    "<th>Label</th><th>Token ID</th><th>Status</th><th>Created At</th>"
 	    "<th>Expires At</th><th>Last Used</th><th>Created By</th>");
 	if (owner)
 		page_puts(b, "<th>Actions</th>");
 	page_puts(b, "</tr></thead><tbody>\n");
-	cJSON_ArrayForEach(tk, v->tokens) {
-		st = json_str(tk, "status");
-		for (i = 0; st[i] != '\0' && i + 1 < sizeof(lower); i++)
-			lower[i] = (char)(st[i] | 0x20);
-		lower[i] = '\0';
-		page_puts(b, "<tr data-id=\"");
-		page_esc(b, json_str(tk, "id"));
-		page_puts(b, "\">");
-		page_td_text(b, "label", json_str(tk, "label"));
-		page_td_text(b, "id", json_str(tk, "id"));
-		page_td_badge(b, lower, st);
-		for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
-			page_puts(b, "<td>");
-			page_when(b, json_int(tk, times[i]));
-			page_puts(b, "</td>");
-		}
-		page_td_text(b, NULL, json_str(tk, "created_by"));
-		if (owner) {
-			page_puts(b, "<td class=\"actions\">");
-			page_post_form(pr, "/action", NULL, pr->sess.csrf);
-			page_hidden(b, "id", json_str(tk, "id"));
-			if (strcmp(st, "Revoked") != 0) {
-				days_select(b, pr->cfg->default_days,
-				    "Lifetime for renew or regenerate");
-				action_button(b, "renew", "Renew", false);
-				action_button(b, "regenerate", "Regenerate",
-				    false);
-				if (strcmp(st, "Active") == 0)
-					action_button(b, "disable", "Disable",
-					    false);
-				else if (strcmp(st, "Inactive") == 0)
-					action_button(b, "enable", "Enable",
-					    false);
-				action_button(b, "revoke", "Revoke", true);
-			}
-			action_button(b, "delete", "Delete", true);
-			page_puts(b, "</form></td>");
-		}
-		page_puts(b, "</tr>\n");
-	}
+	cJSON_ArrayForEach(tk, v->tokens)
+		token_row(pr, tk, owner);
 	page_puts(b, "</tbody></table></div></section>\n");
 }
 
@@ -570,7 +698,7 @@ page_dashboard(struct page_req *pr)
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct page_log_filter	 f;
 	struct page_view	 v;
-	char			*msg = NULL, *secret = NULL, url[1200];
+	char			*msg = NULL, *secret = NULL;
 
 	memset(&v, 0, sizeof(v));
 	v.tenant = pr->sess.tenant;
@@ -600,22 +728,14 @@ page_dashboard(struct page_req *pr)
 	if (secret != NULL)
 		new_token_panel(b, secret);
 	banners(pr, &v);
-	tenant_url(pr, url, sizeof(url));
-	page_puts(b, "<section class=\"card\"><h2>Tenant URL</h2>"
-	    "<p class=\"muted\">Paste it into Entra ID (Provisioning → Admin "
-	    "Credentials → Tenant URL) together with a Secret Token.</p>"
-	    "<div class=\"copyrow\"><input id=\"tenant-url\" type=\"text\" "
-	    "readonly aria-label=\"Tenant URL\" value=\"");
-	page_esc(b, url);
-	page_puts(b, "\"><button type=\"button\" data-copy=\"tenant-url\" "
-	    "hidden>Copy</button></div></section>\n");
+	tenant_url_card(pr);
 	token_table(pr, &v);
 	if (pr->sess.role == ADMIN_ROLE_OWNER)
 		create_form(pr, &v);
 	else
-		page_puts(b, "<p class=\"banner warn\">Your role (admin) lets "
-		    "you view the tokens; only owners can create or change "
-		    "them.</p>\n");
+		page_puts(b, "<p class=\"banner warn\">Your role (viewer) "
+		    "lets you view the tokens; only owners can create or "
+		    "change them.</p>\n");
 	page_log_section(pr, &v, &f);
 	page_foot(pr);
 	page_finish(pr, 200);

@@ -7,7 +7,7 @@
  *   page-html.c    the buffer, markup pieces, the sign-in form, the page
  *   page-tokens.c  token actions (with the confirmation view)
  *   page-audit.c   the audit log view (filters, rows, paging)
- *   page-assets.c  the inline style and script, the CSP built from them
+ *   page-assets.c  the inline style and script, the icon, the CSP
  *
  * The page OWNS presentation and the request's flow; it MUST NOT KNOW how
  * tokens are stored (auth/token-ops.h does that) or how the audit log is
@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "auth/admin.h"
+#include "auth/token.h"
 #include "page/page.h"
 
 #define PAGE_BASE_MAX	512		/* longest page path accepted */
@@ -32,6 +33,10 @@
 /* The page's one inline style and one inline script (page-assets.c). */
 extern const char	 page_style[];
 extern const char	 page_script[];
+
+/* The page's icon, /favicon.ico under the page (page-assets.c). */
+extern const unsigned char page_icon[];
+extern const size_t	 page_icon_len;
 
 /* Everything one request of the page works with. */
 struct page_req {
@@ -89,6 +94,11 @@ void	 page_foot(struct page_req *pr);
 void	 page_message(struct page_req *pr, int status, const char *title,
 	    const char *msg);
 void	 page_when(struct page_buf *b, int64_t usec);
+#define PAGE_WHEN_LEN	20	/* "2026-11-22 10:47 UTC" */
+void	 page_when_text(int64_t usec, char *out);
+#define PAGE_REF_MAX	(TOKEN_LABEL_MAX + TOKEN_ID_HEX + 8)
+void	 page_token_ref(char *out, size_t sz, const char *label,
+	    const char *id);
 void	 page_token_name(struct page_buf *b, const cJSON *tk);
 
 /* page-html.c: the sign-in form, signing in and out, the page. */

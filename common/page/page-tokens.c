@@ -2,8 +2,10 @@
  * The admin page's token actions (POST <base>/action): create,
  * regenerate, renew, disable, enable, revoke and delete, each one call
  * into auth/token-ops.h, whose code and detail this file words for the
- * owner as a flash message shown on the next view (POST-redirect-GET).
- * Revoke and delete first answer with a confirmation view.
+ * owner as a flash message shown on the next view (POST-redirect-GET),
+ * naming the token by its label and id.  Revoke and delete first answer
+ * with a confirmation view, and so does a renewal that would move the
+ * expiry earlier.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,6 +67,70 @@ static const char *const confirm_what[2][4] = {
 		    "in: deleting it removes it from the list for good.",
 	},
 };
+
+/*
+ * Renewing sets the expiry to now plus the lifetime chosen: for a token
+ * made for a year, a shorter choice brings its end nearer, which is
+ * rarely meant (the page used to offer 90 days on every row).  Such a
+ * renewal asks first too, with the old and the new date.
+ */
+static void
+renew_confirm_page(struct page_req *pr, const cJSON *tk, long days,
+    int64_t to)
+{
+	struct page_buf	*b = &pr->html;
+
+	page_head(pr, "Renew token");
+	page_puts(b, "<section class=\"card confirm\" id=\"confirm\">"
+	    "<h1>Shorten this token's life?</h1><p>You are about to renew "
+	    "token ");
+	page_token_name(b, tk);
+	page_printf(b, " for %ld days.</p><div class=\"banner warn\" "
+	    "role=\"alert\" id=\"confirm-what\"><strong>Its expiry moves "
+	    "earlier: from ", days);
+	page_when(b, json_int(tk, "expires"));
+	page_puts(b, " to ");
+	page_when(b, to);
+	page_puts(b, ".</strong> To keep it longer, go back and choose a "
+	    "longer lifetime.</div>");
+	page_post_form(pr, "/action", "form-row", pr->sess.csrf);
+	page_hidden(b, "id", json_str(tk, "id"));
+	page_printf(b, "<input type=\"hidden\" name=\"days\" value=\"%ld\">",
+	    days);
+	page_hidden(b, "confirm", "yes");
+	page_printf(b, "<button type=\"submit\" class=\"primary\" "
+	    "id=\"confirm-yes\" name=\"action\" value=\"renew\">Renew for "
+	    "%ld days</button><a id=\"confirm-cancel\" href=\"", days);
+	page_esc(b, pr->base);
+	page_puts(b, "\">Cancel</a></form></section>\n");
+	page_foot(pr);
+	page_finish(pr, 200);
+}
+
+/*
+ * Before renewing token id for days: when that would move its expiry
+ * earlier, answer with renew_confirm_page() and return true.  False when
+ * the renewal may go ahead (the token may also be missing or revoked:
+ * the renewal itself says so).
+ */
+static bool
+renew_ask(struct page_req *pr, const char *id, long days)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	int64_t			 now = util_now_usec(), to;
+	cJSON			*tk = NULL;
+	bool			 asked = false;
+
+	to = token_expiry(now, (int64_t)days * 86400);
+	if (token_ops_get(pr->pc->store, pr->sess.tenant, id, true, now, &tk,
+	    &err) == SCIM_OK && json_int(tk, "expires") > to &&
+	    strcmp(json_str(tk, "status"), "Revoked") != 0) {
+		renew_confirm_page(pr, tk, days, to);
+		asked = true;
+	}
+	cJSON_Delete(tk);
+	return asked;
+}
 
 /* Does act cut a client off for good, so that the page asks first? */
 static bool
@@ -157,42 +223,53 @@ confirm_ask(struct page_req *pr, enum token_action act, const char *id)
 
 /*
  * create (regen false) or regenerate old_id: a new token for the owner's
- * tenant, left in the flash slot to be shown once.
+ * tenant, left in the flash slot to be shown once.  A new token needs a
+ * label (token_ops_label_check()); a regenerated one keeps its own.
  */
 static void
 action_issue(struct page_req *pr, const char *actor, bool regen,
     const char *old_id, const char *label, long days)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
-	char			 tok[TOKEN_LEN + 1];
+	char			 tok[TOKEN_LEN + 1], ref[PAGE_REF_MAX];
+	char			 when[PAGE_WHEN_LEN + 1];
 	cJSON			*rec = NULL;
 	enum scim_err		 rc;
 
-	if (!regen)
+	tok[0] = '\0';
+	if (!regen && (rc = token_ops_label_check(label, &err)) == SCIM_OK)
 		rc = token_ops_create(pr->pc->store, pr->cfg, pr->sess.tenant,
-		    label ? label : "", days * 86400, actor, tok, &rec, &err);
-	else
+		    label, days * 86400, actor, tok, &rec, &err);
+	else if (regen)
 		rc = token_ops_regenerate(pr->pc->store, pr->cfg,
 		    pr->sess.tenant, old_id, days * 86400, actor, tok, &rec,
 		    &err);
-	if (rc != SCIM_OK && !regen)
-		flash(pr, false, NULL, "The token was not created: %s",
-		    err.detail);
-	else if (rc != SCIM_OK)
-		flash(pr, false, NULL, "The token was not "
-		    "regenerated: %s", err.detail);
-	else if (!regen)
-		flash(pr, true, tok, "Token %s created; it expires in "
-		    "%ld days.", json_str(rec, "id"), days);
+	if (rc != SCIM_OK) {
+		flash(pr, false, NULL, "The token was not %s: %s",
+		    regen ? "regenerated" : "created", err.detail);
+		goto out;
+	}
+	/* A regenerated token has taken over the old one's label. */
+	page_token_ref(ref, sizeof(ref), json_str(rec, "label"),
+	    regen ? old_id : json_str(rec, "id"));
+	page_when_text(json_int(rec, "expires"), when);
+	if (!regen)
+		flash(pr, true, tok, "Token %s created; it expires on %s, in "
+		    "%ld days.", ref, when, days);
 	else
-		flash(pr, true, tok, "Token %s regenerated as %s: the "
-		    "old one is revoked. Paste the new one into Entra "
-		    "ID now.", old_id, json_str(rec, "id"));
+		flash(pr, true, tok, "Token %s regenerated as %s (it expires "
+		    "on %s): the old one is revoked. Paste the new one into "
+		    "Entra ID now.", ref, json_str(rec, "id"), when);
+out:
 	explicit_bzero(tok, sizeof(tok));
 	cJSON_Delete(rec);
 }
 
-/* renew, disable, enable, revoke (confirmed) or delete (confirmed). */
+/*
+ * renew, disable, enable, revoke (confirmed) or delete (confirmed), with
+ * a message that names the token by its label and, for a renewal, says
+ * its new expiry.
+ */
 static void
 action_apply(struct page_req *pr, const char *actor, enum token_action act,
     const char *action, const char *id, long days)
@@ -204,6 +281,8 @@ action_apply(struct page_req *pr, const char *actor, enum token_action act,
 	};
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct token_op		 op;
+	char			 ref[PAGE_REF_MAX], when[PAGE_WHEN_LEN + 1];
+	cJSON			*before = NULL, *after = NULL;
 
 	memset(&op, 0, sizeof(op));
 	op.tenant = pr->sess.tenant;
@@ -213,17 +292,45 @@ action_apply(struct page_req *pr, const char *actor, enum token_action act,
 	op.max_live = pr->cfg->max_live_tokens;
 	op.actor = actor;
 	op.cfg = pr->cfg;
-	if (token_ops_apply(pr->pc->store, &op, &err) == SCIM_OK)
-		flash(pr, true, NULL, "Token %s %s.", id, done[act]);
-	else
+	if (token_ops_change(pr->pc->store, &op, util_now_usec(), &before,
+	    &after, &err) != SCIM_OK) {
 		flash(pr, false, NULL, "Could not %s the token: %s",
 		    action, err.detail);
+		return;
+	}
+	page_token_ref(ref, sizeof(ref), json_str(before, "label"),
+	    json_str(before, "id"));
+	if (act == TOKEN_RENEW && after != NULL) {
+		page_when_text(json_int(after, "expires"), when);
+		flash(pr, true, NULL, "Token %s renewed: it now expires on %s, "
+		    "in %ld days.", ref, when, days);
+	} else
+		flash(pr, true, NULL, "Token %s %s.", ref, done[act]);
+	cJSON_Delete(before);
+	cJSON_Delete(after);
+}
+
+/* "The lifetime must be 30, 60, 90, 180 or 365 days." */
+static void
+flash_bad_days(struct page_req *pr)
+{
+	char		 list[128];
+	const unsigned	*d;
+	size_t		 n = 0;
+
+	list[0] = '\0';
+	for (d = token_days_offered; *d != 0 && n < sizeof(list); d++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u",
+		    d == token_days_offered ? "" : d[1] == 0 ? " or " : ", ",
+		    *d);
+	flash(pr, false, NULL, "The lifetime must be %s days.", list);
 }
 
 /*
  * POST <base>/action: only owners change tokens; the lifetime is checked
- * first, revoke and delete ask first (confirm_ask()), and every other
- * outcome is a flash message and a redirect back to the page.
+ * first, revoke and delete ask first (confirm_ask()), so does a renewal
+ * that moves the expiry earlier (renew_ask()), and every other outcome
+ * is a flash message and a redirect back to the page.
  */
 void
 page_action(struct page_req *pr)
@@ -237,6 +344,7 @@ page_action(struct page_req *pr)
 	char			 actor[ADMIN_NAME_MAX + 8];
 	enum token_action	 act;
 	long			 days = pr->cfg->default_days;
+	bool			 known;
 
 	snprintf(actor, sizeof(actor), "admin:%s", pr->sess.name);
 	if (pr->sess.role != ADMIN_ROLE_OWNER) {
@@ -247,20 +355,22 @@ page_action(struct page_req *pr)
 		    "or change tokens; your role lets you view them.");
 		return;
 	}
+	known = token_action_parse(action, &act);
 	if (days_s != NULL && (!util_parse_long(days_s, 1, 3650, &days) ||
 	    !token_days_valid((unsigned)days)))
-		flash(pr, false, NULL, "The lifetime must be 30, 60, 90, 180 "
-		    "or 365 days.");
-	else if (token_action_parse(action, &act) && needs_confirm(act) &&
-	    !confirmed) {
+		flash_bad_days(pr);
+	else if (known && !confirmed && needs_confirm(act)) {
 		confirm_ask(pr, act, id);
 		return;
-	} else if (action != NULL && strcmp(action, "create") == 0)
+	} else if (known && !confirmed && act == TOKEN_RENEW && id != NULL &&
+	    renew_ask(pr, id, days))
+		return;
+	else if (action != NULL && strcmp(action, "create") == 0)
 		action_issue(pr, actor, false, NULL,
 		    http_param(&pr->form, "label"), days);
 	else if (action != NULL && strcmp(action, "regenerate") == 0)
 		action_issue(pr, actor, true, id, NULL, days);
-	else if (token_action_parse(action, &act))
+	else if (known)
 		action_apply(pr, actor, act, action, id, days);
 	else
 		flash(pr, false, NULL, "Unknown action.");

@@ -4,7 +4,8 @@
  * asking (session cookie, or the web server's REMOTE_USER), checks the
  * method and the CSRF token of every form post, and hands the request to
  * the sign-in handlers or the page (page-html.c), the token actions
- * (page-tokens.c); the answer's headers and its end are here too.  What
+ * (page-tokens.c); the answer's headers and its end are here too, and
+ * the page's icon.  What
  * each file does is in page-int.h.
  */
 #include <stdio.h>
@@ -86,6 +87,24 @@ page_finish(struct page_req *pr, int status)
 	memset(&pr->html, 0, sizeof(pr->html));
 }
 
+/*
+ * GET <base>/favicon.ico: the page's icon, to anyone (it tells nothing),
+ * with or without a store.  The page's <head> links it, so browsers do
+ * not ask the web server's root, where nothing answers.
+ */
+static void
+page_favicon(struct page_req *pr)
+{
+	pr->resp->status = 200;
+	pr->resp->raw_type = "image/x-icon";
+	if ((pr->resp->raw = malloc(page_icon_len)) == NULL) {
+		pr->resp->status = 500;
+		return;
+	}
+	memcpy(pr->resp->raw, page_icon, page_icon_len);
+	pr->resp->raw_len = page_icon_len;
+}
+
 /* --- routing --- */
 
 static bool
@@ -105,7 +124,8 @@ plain_path(const char *s, size_t n)
 static bool
 split_path(struct page_req *pr)
 {
-	static const char *const subs[] = { "/login", "/logout", "/action" };
+	static const char *const subs[] = { "/login", "/logout", "/action",
+	    "/favicon.ico" };
 	const char	*sn = getenv("SCRIPT_NAME"), *pi = getenv("PATH_INFO");
 	const char	*path = pr->req->path ? pr->req->path : "";
 	size_t		 n, l, i;
@@ -204,6 +224,15 @@ request_ok(struct page_req *pr, const struct scim_error *read_err,
 		pr->resp->allow = "GET, POST";
 		page_message(pr, 405, "Method not allowed",
 		    "This page answers GET and POST only.");
+		return false;
+	}
+	if (strcmp(pr->sub, "/favicon.ico") == 0) {
+		if (*post) {
+			pr->resp->allow = "GET";
+			page_message(pr, 405, "Method not allowed",
+			    "The icon answers GET only.");
+		} else
+			page_favicon(pr);
 		return false;
 	}
 	if (pr->pc->store == NULL) {

@@ -7,16 +7,18 @@
  *                        target (id or name), since and until (UTC
  *                        YYYY-MM-DD, optionally THH:MM[:SS]) and before
  *                        (an event id: the next page starts after it)
+ *   GET  <base>/favicon.ico  the page's icon (anyone may fetch it)
  *   POST <base>/login    sign in (name, password, csrf)
  *   POST <base>/logout   sign out (csrf)
  *   POST <base>/action   action=create|regenerate|renew|disable|enable|
  *                        revoke|delete, id, days, label, confirm, csrf
  *
  * Every POST answers 303 See Other back to <base> (POST-redirect-GET),
- * except a failed sign-in, which shows the form again, and revoke or
- * delete without confirm=yes, which changes nothing and answers with a
- * confirmation view (what will happen; a button that posts the action
- * again with confirm=yes, a Cancel link back).  A new token is shown
+ * except a failed sign-in, which shows the form again, and revoke,
+ * delete, or a renewal that would move the expiry earlier, without
+ * confirm=yes: those change nothing and answer with a confirmation view
+ * (what will happen; a button that posts the action again with
+ * confirm=yes, a Cancel link back).  A new token is shown
  * once, on the next GET, from the session's one-time slot.
  *
  * Every value written into HTML goes through page_esc().  Every answer

@@ -4,11 +4,13 @@
 // (through its confirmation view: the first click and Cancel change
 // nothing) and see both the status and the requests change, delete one the
 // same way, a form posted without its CSRF token is refused, a hostile
-// label is shown as text.  Screenshots go to $ARTIFACTS.  Run by
+// label is shown as text, renew offers a token's own lifetime and asks
+// before shortening it, the page's icon, and the page on a 390 px phone.
+// Screenshots go to $ARTIFACTS.  Run by
 // admin_page.py, which starts the server.
 'use strict';
 
-const { BASE, PAGE, ok, shot, run } = require('./harness');
+const { BASE, PAGE, ok, artifact, shot, run } = require('./harness');
 
 const HOSTILE = '<script>alert(1)</script>';
 const TOKEN_RE = /^scim_[0-9a-f]{16}_[0-9a-f]{64}$/;
@@ -211,11 +213,79 @@ run(async ({ ctx, page, dialogs }) => {
   ok(await tokenEvents(page, doomedId, 'token.deleted') === 1,
     'one token.deleted event');
 
-  // 8. A token for the final look of the page, then sign out.
+  // 8. A token for the final look of the page: a year long, and renew
+  // keeps it a year unless asked otherwise.
   await page.fill('input[name=label]', 'Entra ID production');
+  await page.selectOption('form.form-row select[name=days]', '365');
   await Promise.all([page.waitForNavigation(),
     page.click('button[name=action][value=create]')]);
+  const prodId = (await page.inputValue('#new-token-value')).split('_')[1];
+  let flash = await page.textContent('#flash');
+  ok(flash.includes(`Token "Entra ID production" (${prodId}) created`) &&
+    /expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC, in 365 days/.test(flash),
+  'the message names the token by label and id, and its expiry', flash);
+  const prodRow = page.locator(`tr[data-id="${prodId}"]`);
+  ok(await prodRow.locator('select[name=days]').inputValue() === '365',
+    'its row offers its own lifetime, 365 days, for renew',
+    await prodRow.locator('select[name=days]').inputValue());
+  const expiresBefore = await prodRow.locator('td.expires').textContent();
+  await prodRow.locator('select[name=days]').selectOption('90');
+  [resp] = await Promise.all([page.waitForNavigation(),
+    prodRow.locator('button[value=renew]').click()]);
+  what = await page.textContent('#confirm-what').catch(() => '');
+  ok(resp.status() === 200 && (await page.textContent('h1')) === 'Shorten this token\'s life?' &&
+    what.includes('Its expiry moves earlier'),
+  'renewing it for 90 days asks first: its expiry would move earlier', what);
+  await shot(page, '06a-confirm-shorter-renew.png');
+  await Promise.all([page.waitForNavigation(), page.click('#confirm-cancel')]);
+  ok(await page.locator(`tr[data-id="${prodId}"] td.expires`).textContent() === expiresBefore,
+    'Cancel leaves its expiry as it was');
+  await Promise.all([page.waitForNavigation(),
+    page.locator(`tr[data-id="${prodId}"] button[value=renew]`).click()]);
+  flash = await page.textContent('#flash');
+  ok(flash.includes(`Token "Entra ID production" (${prodId}) renewed: it now expires on`),
+    'renewing with its own lifetime needs no question, and names the new expiry', flash);
+
+  // 9. The page's icon is its own, not the web server root's.
+  const icon = await page.getAttribute('link[rel=icon]', 'href');
+  const iconResp = await page.request.get(new URL(icon, PAGE).href);
+  ok(icon === '/scim-tokens/favicon.ico' && iconResp.status() === 200 &&
+    iconResp.headers()['content-type'] === 'image/x-icon',
+  'the page links its icon under its own path, which answers 200', icon + ' ' + iconResp.status());
   await shot(page, '06-page.png');
+
+  // 10. On a phone (390 px): no sideways scrolling, every action button
+  // shows its label inside the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  ok(width <= 390, 'at 390 px the page does not scroll sideways', width);
+  const buttons = await page.$$eval('#tokens td.actions button', (bs) => bs.map((b) => {
+    const r = b.getBoundingClientRect();
+    return { text: b.innerText.trim(), left: r.left, right: r.right, h: r.height,
+      clipped: b.scrollWidth > b.clientWidth + 1 };
+  }));
+  const bad = buttons.filter((b) => b.text === '' || b.clipped || b.h === 0 ||
+    b.left < 0 || b.right > 390);
+  ok(buttons.length >= 5 && bad.length === 0,
+    `every action button (${buttons.length}) shows its label within the screen`,
+    JSON.stringify(bad));
+  const labels = await page.$$eval(`tr[data-id="${prodId}"] td[data-label]`, (tds) =>
+    tds.map((td) => getComputedStyle(td, '::before').content));
+  ok(labels.includes('"Expires At"') && labels.includes('"Last Used"'),
+    'each value is shown under its column\'s name', labels.join(' '));
+  await shot(page, '08-phone.png');
+  await page.screenshot({ path: artifact('08a-phone-top.png') });
+  await page.locator('#tokens').screenshot({ path: artifact('08b-phone-tokens.png') });
+  await page.locator('#audit').screenshot({ path: artifact('08d-phone-audit.png') });
+  await page.locator(`tr[data-id="${prodId}"] select[name=days]`).selectOption('30');
+  await Promise.all([page.waitForNavigation(),
+    page.locator(`tr[data-id="${prodId}"] button[value=renew]`).click()]);
+  ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390,
+    'the confirmation view fits the phone too');
+  await shot(page, '08c-phone-confirm.png');
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await page.goto(PAGE);
   await Promise.all([page.waitForNavigation(), page.click('button:has-text("Sign out")')]);
   ok(await page.locator('form input[name=password]').count() === 1,
     'after signing out the sign-in form is shown');

@@ -8,7 +8,11 @@
   reminders through a (fake) sendmail, sent once per threshold;
 - the scim-tokens page without a browser: headers, sign-in with CSRF and
   throttling, the one-time token display, roles, escaping, REMOTE_USER
-  and the Secure cookie under HTTPS (run as plain CGI).
+  and the Secure cookie under HTTPS (run as plain CGI);
+- what a new operator meets on the page: renew keeps a token's lifetime
+  and asks before shortening it, messages name tokens by label, blank
+  labels are refused, expired tokens get a banner beside active ones, the
+  viewer role (and its old name, admin), the icon, the guessed Tenant URL.
 """
 
 import datetime
@@ -376,6 +380,26 @@ class Reminders(ScimTestCase):
         self.assertIn("1 reminder sent", r.stderr)
 
 
+def page_cgi(conf, env, method="GET"):
+    """Run the page once as plain CGI; returns (head, body) as text."""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
+         "REQUEST_METHOD": method, "SCRIPT_NAME": "/scim-tokens", "SCIM_CONF": conf,
+         "HTTP_HOST": "localhost:8443"}
+    e.update(env)
+    r = subprocess.run([TOKENS], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    return head.decode(), body.decode("utf-8", "replace")
+
+
+
+def add_accounts(conf, *accounts):
+    """Make page accounts (name, role) with PASSWORD."""
+    for name, role in accounts:
+        r = run_tokens(conf, "admin", "add", name, "--role", role,
+                       "--password-file", "-", input=PASSWORD + "\n")
+        assert r.returncode == 0, r.stderr
+
 class PageClient:
     """A cookie-keeping client for the page (no browser)."""
 
@@ -420,11 +444,8 @@ class Page(ScimTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for name, role in (("page-owner", "owner"), ("page-viewer", "admin"),
-                           ("page-victim", "admin")):
-            r = run_tokens(cls.srv.conf, "admin", "add", name, "--role", role,
-                           "--password-file", "-", input=PASSWORD + "\n")
-            assert r.returncode == 0, r.stderr
+        add_accounts(cls.srv.conf, ("page-owner", "owner"), ("page-viewer", "admin"),
+                     ("page-victim", "admin"))
 
     def test_headers(self):
         r = PageClient(self.srv).req("GET", "/scim-tokens")
@@ -505,7 +526,7 @@ class Page(ScimTestCase):
         for action, status in (("disable", 401), ("enable", 200), ("renew", 200),
                                ("revoke", 401)):
             form = {"csrf": csrf, "action": action, "id": token_id(tok), "days": "30"}
-            if action == "revoke":
+            if action in ("revoke", "renew"):  # renew: 60 days to 30 asks first
                 form["confirm"] = "yes"
             r = c.req("POST", "/scim-tokens/action", form)
             self.assertEqual(r.status, 303, r)
@@ -601,14 +622,7 @@ class Page(ScimTestCase):
         self.assertEqual(self.srv.get("/Users", token=tok).status, 200)
 
     def cgi(self, conf, env, method="GET"):
-        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
-             "REQUEST_METHOD": method, "SCRIPT_NAME": "/scim-tokens", "SCIM_CONF": conf,
-             "HTTP_HOST": "scim.example.com"}
-        e.update(env)
-        r = subprocess.run([TOKENS], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)
-        head, _, body = r.stdout.partition(b"\r\n\r\n")
-        return head.decode(), body.decode()
+        return page_cgi(conf, dict({"HTTP_HOST": "scim.example.com"}, **env), method)
 
     def test_secure_cookie_under_https(self):
         head, body = self.cgi(self.srv.conf, {"HTTPS": "on"})
@@ -635,6 +649,178 @@ class Page(ScimTestCase):
         self.assertIn("Status: 403", head)
         head, body = self.cgi(conf, {})
         self.assertIn("Status: 401", head)
+
+
+class PageFirstHour(ScimTestCase):
+    """The page for a new operator: renewals keep a token's lifetime (and
+    ask before shortening it), messages name tokens by label, blank labels
+    are refused, expired tokens get a banner beside active ones, the
+    view-only role is called viewer, the page has its icon, and a Tenant
+    URL guessed from the Host header comes with a warning."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        add_accounts(cls.srv.conf, ("fh-owner", "owner"), ("fh-viewer", "viewer"),
+                     ("fh-old", "admin"))
+        # The harness's own token would count against the live limit.
+        cls.srv.tokens_cmd("delete", token_id(cls.srv.token))
+
+    def owner(self):
+        c = PageClient(self.srv)
+        self.assertEqual(c.login("fh-owner", PASSWORD).status, 303)
+        page = c.req("GET", "/scim-tokens").text
+        return c, c.csrf(page)
+
+    def show(self, tid):
+        r = run_tokens(self.srv.conf, "show", tid, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def clear(self):
+        for t in json.loads(run_tokens(self.srv.conf, "list", "--json").stdout):
+            run_tokens(self.srv.conf, "delete", t["id"])
+
+    def test_renew_keeps_lifetime_and_asks_before_shortening(self):
+        self.clear()
+        c, csrf = self.owner()
+        r = c.req("POST", "/scim-tokens/action", {"csrf": csrf, "action": "create",
+                                                  "label": "Entra prod", "days": "365"})
+        self.assertEqual(r.status, 303, r)
+        page = c.req("GET", "/scim-tokens").text
+        tid = re.search(r'id="new-token-value"[^>]*value="scim_([0-9a-f]{16})_', page).group(1)
+        flash = re.search(r'id="flash">([^<]*)<', page).group(1)
+        self.assertRegex(flash, r'^Token &quot;Entra prod&quot; \(%s\) created; it expires '
+                                r'on \d{4}-\d\d-\d\d \d\d:\d\d UTC, in 365 days\.$' % tid)
+        # The row offers the token's own lifetime, not the default 90.
+        row = re.search(r'<tr data-id="%s">.*?</tr>' % tid, page, re.S).group(0)
+        self.assertIn('<option value="365" selected>', row)
+        self.assertNotIn('<option value="90" selected>', row)
+        before = self.show(tid)["expires"]
+        # 90 days would move the expiry earlier: a view that asks, no change.
+        form = {"csrf": csrf, "action": "renew", "id": tid, "days": "90"}
+        r = c.req("POST", "/scim-tokens/action", form)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Shorten this token", r.text)
+        self.assertIn("Its expiry moves earlier", r.text)
+        self.assertIn('name="days" value="90"', r.text)
+        self.assertIn('name="confirm" value="yes"', r.text)
+        self.assertIn('value="renew">Renew for 90 days</button>', r.text)
+        self.assertIn('id="confirm-cancel" href="/scim-tokens"', r.text)
+        self.assertEqual(self.show(tid)["expires"], before, "the view changed nothing")
+        # 365 days moves it later: no question, and the message says when.
+        r = c.req("POST", "/scim-tokens/action", dict(form, days="365"))
+        self.assertEqual(r.status, 303, r)
+        flash = re.search(r'id="flash">([^<]*)<', c.req("GET", "/scim-tokens").text).group(1)
+        self.assertRegex(flash, r'^Token &quot;Entra prod&quot; \(%s\) renewed: it now '
+                                r'expires on \d{4}-\d\d-\d\d \d\d:\d\d UTC, in 365 days\.$'
+                         % tid)
+        self.assertGreaterEqual(self.show(tid)["expires"], before)
+        # Confirmed, 90 days it is.
+        r = c.req("POST", "/scim-tokens/action", dict(form, confirm="yes"))
+        self.assertEqual(r.status, 303, r)
+        self.assertLess(self.show(tid)["expires"], before)
+        page = c.req("GET", "/scim-tokens").text
+        self.assertIn("in 90 days.", page)
+        row = re.search(r'<tr data-id="%s">.*?</tr>' % tid, page, re.S).group(0)
+        self.assertIn('<option value="90" selected>', row)
+        # Messages of the other actions name the label too.
+        for action, done in (("disable", "disabled"), ("enable", "enabled")):
+            c.req("POST", "/scim-tokens/action", {"csrf": csrf, "action": action, "id": tid})
+            self.assertIn("Token &quot;Entra prod&quot; (%s) %s." % (tid, done),
+                          c.req("GET", "/scim-tokens").text)
+        c.req("POST", "/scim-tokens/action", {"csrf": csrf, "action": "delete", "id": tid,
+                                              "confirm": "yes"})
+        self.assertIn("Token &quot;Entra prod&quot; (%s) deleted." % tid,
+                      c.req("GET", "/scim-tokens").text)
+
+    def test_blank_label_refused(self):
+        self.clear()
+        c, csrf = self.owner()
+        for label in ("", "   ", " \u00a0\u3000 "):
+            r = c.req("POST", "/scim-tokens/action", {"csrf": csrf, "action": "create",
+                                                      "label": label, "days": "90"})
+            self.assertEqual(r.status, 303, r)
+            page = c.req("GET", "/scim-tokens").text
+            self.assertIn("The token was not created: a token needs a label", page)
+            self.assertNotIn("new-token-value", page)
+        self.assertEqual(json.loads(run_tokens(self.srv.conf, "list", "--json").stdout), [])
+
+    def test_expired_banner_beside_active(self):
+        self.clear()
+        live = self.srv.make_token(label="Entra live")
+        dead = self.srv.tokens_cmd("create", "--label", "Entra old",
+                                   "--expires-in-seconds", "3").stdout.strip()
+        self.assertEqual(self.srv.get("/Users", token=dead).status, 200)
+        self.assertEqual(self.srv.get("/Users", token=live).status, 200)
+        time.sleep(3.3)
+        c, _ = self.owner()
+        page = c.req("GET", "/scim-tokens").text
+        m = re.search(r'<div class="banner bad expired"[^>]*>(.*?)</div>', page, re.S)
+        self.assertIsNotNone(m, "an expired token has a banner beside an active one")
+        self.assertIn("Entra old", m.group(1))
+        self.assertIn(token_id(dead), m.group(1))
+        self.assertIn("It was last used on", m.group(1))
+        self.assertNotIn("No token of this tenant is active", page)
+        # Each row says when the token was last used (never, or a time).
+        for tok in (live, dead):
+            row = re.search(r'<tr data-id="%s">.*?</tr>' % token_id(tok), page, re.S).group(0)
+            self.assertRegex(row, r'data-label="Last Used"><span class="nw">\d{4}-')
+        self.clear()
+
+    def test_viewer_role(self):
+        for name in ("fh-viewer", "fh-old"):
+            c = PageClient(self.srv)
+            self.assertEqual(c.login(name, PASSWORD).status, 303)
+            page = c.req("GET", "/scim-tokens").text
+            self.assertIn("Signed in as <strong>%s</strong> (viewer)" % name, page)
+            self.assertIn("Your role (viewer) lets you view the tokens", page)
+            self.assertNotIn('value="create"', page)
+        accounts = {a["name"]: a["role"] for a in
+                    json.loads(run_tokens(self.srv.conf, "admin", "list", "--json").stdout)}
+        self.assertEqual(accounts["fh-viewer"], "viewer")
+        self.assertEqual(accounts["fh-owner"], "owner")
+        conf = os.path.join(self.srv.home, "viewer.conf")
+        with open(conf, "w") as f:
+            f.write("[store]\nhome = %s/db\nsync = write\n[admin]\ntrust_remote_user = yes\n"
+                    "remote_user_roles = vic:viewer, old:admin\n" % self.srv.home)
+        for user in ("vic", "old"):
+            head, body = page_cgi(conf, {"REMOTE_USER": user})
+            self.assertIn("Status: 200", head)
+            self.assertIn("Signed in as <strong>%s</strong> (viewer)" % user, body)
+
+    def test_favicon(self):
+        r = PageClient(self.srv).req("GET", "/scim-tokens/favicon.ico")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers["content-type"], "image/x-icon")
+        self.assertTrue(r.body.startswith(b"\0\0\1\0"), r.body[:8])
+        self.assertIn("img-src 'self'", r.headers["content-security-policy"])
+        self.assertEqual(PageClient(self.srv).req("HEAD", "/scim-tokens/favicon.ico").status, 200)
+        self.assertEqual(PageClient(self.srv).req("POST", "/scim-tokens/favicon.ico",
+                                                  {"a": "b"}).status, 405)
+        page = PageClient(self.srv).req("GET", "/scim-tokens").text
+        self.assertIn('<link rel="icon" type="image/x-icon" href="/scim-tokens/favicon.ico">',
+                      page)
+
+    def test_tenant_url_warning(self):
+        base = os.path.join(self.srv.home, "url.conf")
+        for extra, warned in (("", True),
+                              ("[http]\nbase_url = https://scim.example.com/scim/v2\n", False)):
+            with open(base, "w") as f:
+                f.write("[store]\nhome = %s/db\nsync = write\n[admin]\ntrust_remote_user = yes\n"
+                        "remote_user_roles = olga:owner\n%s" % (self.srv.home, extra))
+            head, body = page_cgi(base, {"REMOTE_USER": "olga"})
+            self.assertIn("Status: 200", head)
+            if warned:
+                self.assertIn('value="http://localhost:8443/scim/v2"', body)
+                m = re.search(r'id="url-warn"[^>]*>(.*?)</p>', body, re.S)
+                self.assertIsNotNone(m, "a guessed Tenant URL comes with a warning")
+                self.assertIn("<code>base_url</code>", m.group(1))
+                self.assertIn("<code>[http]</code>", m.group(1))
+                self.assertIn("scim.conf(5)", m.group(1))
+            else:
+                self.assertIn('value="https://scim.example.com/scim/v2"', body)
+                self.assertNotIn('id="url-warn"', body)
 
 
 if __name__ == "__main__":

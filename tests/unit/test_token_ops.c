@@ -2,7 +2,8 @@
  * The one token-operation layer (auth/token-ops.h) and the audit log's
  * query combinations (audit/audit-query.c), which the admin page and the
  * scim-tokens command line share.  Pure functions are table-driven
- * (audit_id_valid, audit_merge_events); the rest runs against a real
+ * (audit_id_valid, audit_merge_events, token_ops_label_check,
+ * token_ops_lifetime_days); the rest runs against a real
  * Berkeley DB environment in a temporary directory: every operation's
  * code, the token it returns, the event it leaves, and a tenant's log
  * with the tenant-less refusals that name its tokens.
@@ -115,6 +116,77 @@ test_merge(void)
 	}
 }
 
+/* token_ops_label_check(): the one label rule of the page and the CLI. */
+static void
+test_label_check(void)
+{
+	static const struct {
+		int		 line;
+		const char	*label;
+		int		 ok;
+	} t[] = {
+		{ __LINE__, "Entra ID production", 1 },
+		{ __LINE__, " x ", 1 },
+		{ __LINE__, "caf\xc3\xa9", 1 },
+		{ __LINE__, "", 0 },
+		{ __LINE__, NULL, 0 },
+		{ __LINE__, "   ", 0 },
+		{ __LINE__, " \xc2\xa0\xe3\x80\x80 ", 0 },	/* NBSP, ideographic */
+		{ __LINE__, "a\tb", 0 },			/* a control */
+		{ __LINE__, "\xff", 0 },
+	};
+	struct scim_error	 err;
+	char			 name[64];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(name, sizeof(name), "token_ops_label_check row at "
+		    "line %d", t[i].line);
+		is_int(token_ops_label_check(t[i].label, &err),
+		    t[i].ok ? SCIM_OK : SCIM_E_INVALID_VALUE, name);
+	}
+	token_ops_label_check("  ", &err);
+	ok(strstr(err.detail, "needs a label") != NULL,
+	    "a blank label: the detail says a label is needed");
+}
+
+/* token_ops_lifetime_days(): the offered lifetime nearest a token's own. */
+static void
+test_lifetime_days(void)
+{
+	static const struct {
+		int		 line;
+		int64_t		 created, renewed, expires;	/* days */
+		unsigned	 want;
+	} t[] = {
+		{ __LINE__, 0, 0, 365, 365 },
+		{ __LINE__, 0, 0, 90, 90 },
+		{ __LINE__, 0, 0, 3, 30 },
+		{ __LINE__, 0, 0, 272, 180 },	/* nearer 180 than 365 */
+		{ __LINE__, 0, 0, 273, 365 },
+		{ __LINE__, 0, 0, 45, 30 },	/* a tie: the shorter */
+		{ __LINE__, 0, 300, 330, 30 },	/* from the last renewal */
+		{ __LINE__, 0, 10, 375, 365 },
+	};
+	char	 name[64];
+	cJSON	*rec;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		rec = cJSON_CreateObject();
+		cJSON_AddNumberToObject(rec, "created",
+		    (double)(t[i].created * TOKEN_DAY_USEC));
+		cJSON_AddNumberToObject(rec, "renewed",
+		    (double)(t[i].renewed * TOKEN_DAY_USEC));
+		cJSON_AddNumberToObject(rec, "expires",
+		    (double)(t[i].expires * TOKEN_DAY_USEC));
+		snprintf(name, sizeof(name), "token_ops_lifetime_days row at "
+		    "line %d", t[i].line);
+		is_int(token_ops_lifetime_days(rec), t[i].want, name);
+		cJSON_Delete(rec);
+	}
+}
+
 /* --- against a store --- */
 
 /* Events of type in tenant's log naming target id. */
@@ -138,6 +210,46 @@ count_events(struct store *s, const char *tenant, const char *type,
 		n++;
 	cJSON_Delete(a);
 	return n;
+}
+
+/* token_ops_change(): the token before and after, in one transaction. */
+static void
+test_change(struct store *s)
+{
+	struct scim_error	 err;
+	struct token_op		 op;
+	char			 tok[TOKEN_LEN + 1], id[TOKEN_ID_HEX + 1];
+	cJSON			*rec = NULL, *before = NULL, *after = NULL;
+	int64_t			 now = util_now_usec();
+
+	is_int(token_ops_create(s, &cfg, "chg", "Entra prod", 365 * 86400,
+	    "t:me", tok, &rec, &err), SCIM_OK, "change: a token to change");
+	snprintf(id, sizeof(id), "%s", json_str(rec, "id"));
+	cJSON_Delete(rec);
+	memset(&op, 0, sizeof(op));
+	op.tenant = "chg";
+	op.id = id;
+	op.act = TOKEN_RENEW;
+	op.ttl_sec = 90 * 86400;
+	op.max_live = cfg.max_live_tokens;
+	op.actor = "t:me";
+	is_int(token_ops_change(s, &op, now, &before, &after, &err), SCIM_OK,
+	    "change: renew OK");
+	is_str(json_str(before, "label"), "Entra prod", "change: before");
+	ok(json_int(before, "expires") > json_int(after, "expires") &&
+	    json_int(after, "expires") >= now + 90 * TOKEN_DAY_USEC,
+	    "change: after has the new, earlier expiry");
+	is_str(json_str(after, "hash"), "", "change: public copies only");
+	cJSON_Delete(before);
+	cJSON_Delete(after);
+	op.act = TOKEN_DELETE;
+	is_int(token_ops_change(s, &op, now, &before, &after, &err), SCIM_OK,
+	    "change: delete OK");
+	ok(before != NULL && after == NULL, "change: nothing after a delete");
+	cJSON_Delete(before);
+	is_int(token_ops_change(s, &op, now, &before, &after, &err),
+	    SCIM_E_NOT_FOUND, "change: a missing token is not found");
+	ok(before == NULL && after == NULL, "change: nothing on failure");
 }
 
 static void
@@ -207,6 +319,7 @@ test_ops(struct store *s)
 	    &rec, &err), SCIM_E_CONFLICT, "regenerate a revoked token");
 	ok(rec == NULL && tok[0] == '\0', "regenerate: no record, no token");
 
+	test_change(s);
 	op.act = TOKEN_DELETE;
 	is_int(token_ops_apply(s, &op, &err), SCIM_OK, "delete: OK");
 	op.id = "0000000000000000";
@@ -283,6 +396,8 @@ main(void)
 
 	test_id_valid();
 	test_merge();
+	test_label_check();
+	test_lifetime_days();
 	if (mkdtemp(tmpl) == NULL) {
 		perror("mkdtemp");
 		return 1;
