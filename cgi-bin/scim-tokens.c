@@ -16,7 +16,6 @@
  * the data home, so the files it writes stay readable by the web server's
  * programs.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -127,7 +126,7 @@ static const struct tokens_cmd tokens_cmds[] = {
 	    cmd_regenerate, "made", "[--tenant T] [--days N] [--json]" },
 	{ "remind", NULL, OPT_DRY_RUN, cmd_remind, NULL, "[--dry-run]" },
 	{ "admin add", "NAME", OPT_ROLE | OPT_TENANT | OPT_EMAIL | OPT_PWFILE,
-	    cmd_admin_change, "added", "--role owner|admin [--tenant T]\n"
+	    cmd_admin_change, "added", "--role owner|viewer [--tenant T]\n"
 	    "                    [--email ADDR] [--password-file FILE]" },
 	{ "admin passwd", "NAME", OPT_PWFILE, cmd_admin_change, "changed",
 	    "[--password-file FILE]" },
@@ -182,7 +181,8 @@ usage(FILE *f)
 "  --label L             a name to recognise the token by\n"
 "  --json                machine-readable output\n"
 "  --dry-run             remind: say what would be sent, send nothing\n"
-"  --role R              owner (may change tokens) or admin (may view)\n"
+"  --role R              owner (may change tokens) or viewer (may view;\n"
+"                        \"admin\" is the old name of viewer)\n"
 "  --email ADDR          where expiry reminders go (owners)\n"
 "  --password-file FILE  read the password from FILE's first line (- =\n"
 "                        standard input) instead of the terminal\n\n"
@@ -726,27 +726,14 @@ static const struct service svc = {
 /* --- the command line --- */
 
 /*
- * Is s empty or only white space?  Such a label would name nothing on the
- * page.  (token_label_valid() allows it: the page's form may leave the
- * label out.)
- */
-static bool
-tokens_label_blank(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!isspace((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/*
  * Check one option's value and keep it in cl.  Returns -1 to go on, or
  * the exit status after saying what was wrong.
  */
 static int
 tokens_option(struct cli *cl, int ch, const char *arg)
 {
-	long	 n;
+	struct scim_error	 err = { SCIM_OK, "" };
+	long			 n;
 
 	switch (ch) {
 	case 't':
@@ -769,19 +756,17 @@ tokens_option(struct cli *cl, int ch, const char *arg)
 			return EX_USAGE;
 		break;
 	case 'l':
-		if (tokens_label_blank(arg))
-			return cli_usage_error(PROG, "--label is empty: give "
-			    "some text to recognise the token by");
-		if (!token_label_valid(arg))
-			return cli_usage_error(PROG, "--label: \"%s\" is not a "
-			    "label: at most %d bytes, no control characters",
-			    arg, TOKEN_LABEL_MAX);
+		/* the page's rule (auth/token-ops.h), worded for a flag */
+		if (token_ops_label_check(arg, &err) != SCIM_OK)
+			return cli_usage_error(PROG, "--label%s: %s",
+			    token_label_valid(arg) ? " is empty" : "",
+			    err.detail);
 		cl->label = arg;
 		break;
 	case 'r':
 		if ((cl->role = admin_role_parse(arg)) == ADMIN_ROLE_NONE)
 			return cli_usage_error(PROG, "--role: \"%s\" is not "
-			    "owner or admin", arg);
+			    "owner or viewer", arg);
 		break;
 	case 'e':
 		if (!admin_email_valid(arg))

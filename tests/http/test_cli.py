@@ -176,7 +176,7 @@ class SuccessLines(ScimTestCase):
         self.assertEqual(r.stdout, 'Admin account "alice" added (role owner, tenant default).\n')
         r = self.tokens("admin", "add", "bob", "--role", "admin", "--tenant", "t2",
                         "--password-file", "-", input=PASSWORD + "\n")
-        self.assertEqual(r.stdout, 'Admin account "bob" added (role admin, tenant t2).\n')
+        self.assertEqual(r.stdout, 'Admin account "bob" added (role viewer, tenant t2).\n')
         r = self.tokens("admin", "passwd", "alice", "--password-file", "-",
                         input="another password\n")
         self.assertEqual(r.stdout, 'Password of admin account "alice" changed.\n')
