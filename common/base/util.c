@@ -108,7 +108,8 @@ util_lower(const char *s)
 #define FOLD_ROUNDS	4	/* folds of a fold, until it stands still */
 
 /*
- * One round of util_fold(): default-ignorable code points dropped, then
+ * One round of util_fold(): default-ignorable code points dropped (and
+ * malformed bytes read as U+FFFD), then
  * NFKC and full case folding (u8_casefold), then, when trim, white space
  * cut from both ends.  A new string (malloc), NULL on allocation failure.
  */
@@ -122,15 +123,14 @@ fold_round(const char *s, bool trim)
 	ucs4_t		 cp;
 	int		 n;
 
-	if ((kept = malloc((size_t)(end - p) + 1)) == NULL)
+	/* Re-encoded: a malformed byte (1) becomes U+FFFD (3). */
+	if ((kept = malloc(3 * (size_t)(end - p) + 1)) == NULL)
 		return NULL;
 	while (p < end) {
-		n = u8_mbtouc(&cp, p, (size_t)(end - p));
-		if (!uc_is_property_default_ignorable_code_point(cp)) {
-			memcpy(kept + klen, p, (size_t)n);
+		p += u8_mbtouc(&cp, p, (size_t)(end - p));
+		if (!uc_is_property_default_ignorable_code_point(cp) &&
+		    (n = u8_uctomb(kept + klen, cp, 4)) > 0)
 			klen += (size_t)n;
-		}
-		p += n;
 	}
 	out = u8_casefold(kept, klen, NULL, UNINORM_NFKC, NULL, &olen);
 	free(kept);

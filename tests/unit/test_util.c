@@ -232,6 +232,12 @@ check_fold(void)
 	fa = util_fold("MiXeD@Ex.COM", true);
 	is_str(fa, "mixed@ex.com", "ASCII folds as util_lower does");
 	free(fa);
+	fa = util_fold("Ab\xff" "C", true);
+	is_str(fa, "ab\xef\xbf\xbd" "c", "a malformed byte folds as U+FFFD");
+	free(fa);
+	fa = util_fold("\xe2\x80\x8b ", true);
+	is_str(fa, "", "an invisible name folds to nothing, not to a failure");
+	free(fa);
 	for (i = 0; i < NELEM(refusals); i++)
 		ok((util_name_refusal(refusals[i].s) != NULL) ==
 		    refusals[i].refused, "name: %s %s", refusals[i].why,
