@@ -179,6 +179,8 @@ static const struct config_key config_keys[] = {
 	    1, 100000, NULL, NULL },
 	{ KEY("scim", "max_results"), CONFIG_LONG, CF(max_results), 1, 100000,
 	    NULL, NULL },
+	{ KEY("scim", "max_sort"), CONFIG_LONG, CF(max_sort), 1, 1000000,
+	    NULL, NULL },
 	{ KEY("tokens", "scrypt_n"), CONFIG_UINT, CF(scrypt_n), 2, 1 << 24,
 	    NULL, config_power_of_two },
 	{ KEY("tokens", "scrypt_r"), CONFIG_UINT, CF(scrypt_r), 1, 64,
@@ -348,6 +350,7 @@ config_defaults(struct scim_config *cfg)
 	cfg->max_body = 1024 * 1024;
 	cfg->default_count = 100;
 	cfg->max_results = 1000;
+	cfg->max_sort = 10000;
 	cfg->scrypt_n = 16384;
 	cfg->scrypt_r = 8;
 	cfg->scrypt_p = 1;

@@ -46,6 +46,7 @@ struct scim_config {
 	/* [scim] */
 	long		 default_count;	/* page size when count is absent */
 	long		 max_results;	/* largest page; filter.maxResults */
+	long		 max_sort;	/* most matches a sorted query holds */
 	/* [tokens] */
 	unsigned	 scrypt_n;	/* scrypt cost N (power of two) */
 	unsigned	 scrypt_r;	/* scrypt block size r */

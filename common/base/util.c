@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
 #include <unistr.h>
 #include <uuid/uuid.h>
 
@@ -100,6 +103,102 @@ util_lower(const char *s)
 	for (i = 0; i <= n; i++)
 		out[i] = (char)tolower((unsigned char)s[i]);
 	return out;
+}
+
+#define FOLD_ROUNDS	4	/* folds of a fold, until it stands still */
+
+/*
+ * One round of util_fold(): default-ignorable code points dropped (and
+ * malformed bytes read as U+FFFD), then
+ * NFKC and full case folding (u8_casefold), then, when trim, white space
+ * cut from both ends.  A new string (malloc), NULL on allocation failure.
+ */
+static char *
+fold_round(const char *s, bool trim)
+{
+	const uint8_t	*p = (const uint8_t *)s, *end = p + strlen(s);
+	const uint8_t	*a, *b, *q;
+	uint8_t		*kept, *out;
+	size_t		 klen = 0, olen = 0;
+	ucs4_t		 cp;
+	int		 n;
+
+	/* Re-encoded: a malformed byte (1) becomes U+FFFD (3). */
+	if ((kept = malloc(3 * (size_t)(end - p) + 1)) == NULL)
+		return NULL;
+	while (p < end) {
+		p += u8_mbtouc(&cp, p, (size_t)(end - p));
+		if (!uc_is_property_default_ignorable_code_point(cp) &&
+		    (n = u8_uctomb(kept + klen, cp, 4)) > 0)
+			klen += (size_t)n;
+	}
+	out = u8_casefold(kept, klen, NULL, UNINORM_NFKC, NULL, &olen);
+	free(kept);
+	if (out == NULL)
+		return NULL;
+	a = out;
+	b = out + olen;
+	/* White space at either end (NFKC made the wide ones U+0020). */
+	while (trim && a < b && (n = u8_mbtouc(&cp, a, (size_t)(b - a))) > 0 &&
+	    uc_is_property_white_space(cp))
+		a += n;
+	while (trim && a < b && (q = u8_prev(&cp, b, a)) != NULL &&
+	    uc_is_property_white_space(cp))
+		b = q;
+	if ((kept = malloc((size_t)(b - a) + 1)) != NULL) {
+		memcpy(kept, a, (size_t)(b - a));
+		kept[b - a] = '\0';
+	}
+	free(out);
+	return (char *)kept;
+}
+
+/*
+ * Folding again may still change a string (a case fold that composes
+ * anew under NFKC): fold until it stands still, so that the fold of a
+ * fold is itself and an index key never lands where it would be folded
+ * once more.
+ */
+char *
+util_fold(const char *s, bool trim)
+{
+	char	*f, *g;
+	int	 i;
+
+	if ((f = fold_round(s, trim)) == NULL)
+		return NULL;
+	for (i = 1; i < FOLD_ROUNDS; i++) {
+		if ((g = fold_round(f, trim)) == NULL) {
+			free(f);
+			return NULL;
+		}
+		if (strcmp(f, g) == 0) {
+			free(g);
+			break;
+		}
+		free(f);
+		f = g;
+	}
+	return f;
+}
+
+const char *
+util_name_refusal(const char *s)
+{
+	const uint8_t	*p = (const uint8_t *)s, *end = p + strlen(s);
+	ucs4_t		 cp;
+	bool		 first = true;
+
+	while (p < end) {
+		p += u8_mbtouc(&cp, p, (size_t)(end - p));
+		if (uc_is_property_default_ignorable_code_point(cp))
+			return "an invisible (default-ignorable) character "
+			    "such as a zero-width space or joiner";
+		if (uc_is_property_white_space(cp) && (first || p == end))
+			return "white space at its start or end";
+		first = false;
+	}
+	return NULL;
 }
 
 /*

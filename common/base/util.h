@@ -44,6 +44,25 @@ bool		 util_memeq_const(const void *a, const void *b, size_t n);
  */
 char		*util_lower(const char *s);
 
+/*
+ * The form under which two names are the same name: NFKC, full Unicode
+ * case folding, default-ignorable code points (zero-width space, joiners,
+ * soft hyphen, ...) dropped, and with trim white space cut from both
+ * ends; so "Alice", "\uFF21lice" (fullwidth) and "A\u200Blice" fold alike,
+ * "Jos\u00E9" in NFC and NFD too, and "\u212Aelvin" (Kelvin sign) is
+ * "kelvin".  Folding a fold changes nothing.  ASCII folds to ASCII lower
+ * case.  A new string (malloc; caller frees), NULL on allocation failure.
+ * Malformed UTF-8 (refused by the input layer) folds as U+FFFD.
+ */
+char		*util_fold(const char *s, bool trim);
+
+/*
+ * Why s would be refused as a name that identifies something (userName),
+ * as a phrase to follow "must not contain ": a default-ignorable code
+ * point anywhere, or white space at either end; NULL when none applies.
+ */
+const char	*util_name_refusal(const char *s);
+
 /* Is s[0..n) well-formed UTF-8 with no NUL byte? */
 bool		 util_utf8_valid(const char *s, size_t n);
 

@@ -3,8 +3,9 @@
  * bounded (query_parse()), then planned (list_plan()): a page with no
  * filter and no sort reads only its records through the name index; a
  * filter that pins the id, the name or externalId reads through an index;
- * anything else scans the tenant's records.  Sorting happens after the
- * scan, on every match, then the page is cut; back-references are read in
+ * anything else scans the tenant's records, holding only the page's
+ * matches.  Sorting happens after the scan, on every match (at most
+ * [scim] max_sort of them: more is 400 tooMany), then the page is cut; back-references are read in
  * the scan's transaction when the page is known during it, else in a
  * second read.  Entries the answer shows whole are answered from their
  * stored text (crud_answer_text()), the others are parsed and rendered.
@@ -88,6 +89,17 @@ list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 	if (lc->q->filter != NULL && !filter_match(lc->q->filter, obj))
 		return true;
 	lc->total++;
+	/*
+	 * A sorted query holds every match until the sort: past max_sort
+	 * it is refused rather than hold the tenant in this worker.
+	 */
+	if (lc->q->sorted && lc->total > (size_t)lc->c->ctx->cfg.max_sort) {
+		lc->rc = scim_fail(lc->err, SCIM_E_TOO_MANY, "more than %ld "
+		    "resources match a query with sortBy (max_sort): narrow "
+		    "the filter, or drop sortBy and page through the results",
+		    lc->c->ctx->cfg.max_sort);
+		return false;
+	}
 	if (lc->q->sorted ||
 	    crud_page_holds(lc->q->start, lc->q->count, lc->total)) {
 		if (lc->page_backref && (lc->rc = members_load_backref(lc->t,

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/lex.h"
+#include "base/util.h"
 #include "scim/filter.h"
 #include "scim/filter-int.h"
 #include "scim/resource.h"
@@ -191,32 +192,124 @@ cmp_ll(long long a, long long b)
 	return (a > b) - (a < b);
 }
 
-/* String comparison have op want.  (ne is evaluated as eq.) */
+/* Exact string comparison have op want.  (ne is evaluated as eq.) */
 static bool
-str_ok(enum fop op, const char *have, const char *want, bool exact)
+str_ok_exact(enum fop op, const char *have, const char *want)
 {
 	size_t	 hl, wl, i;
 
-	if (have == NULL || want == NULL)
-		return false;
+	hl = strlen(have);
+	wl = strlen(want);
 	switch (op) {
 	case OP_CO:
-		hl = strlen(have);
-		wl = strlen(want);
 		for (i = 0; i + wl <= hl; i++)
-			if (fold_same(have + i, want, wl, exact))
+			if (memcmp(have + i, want, wl) == 0)
 				return true;
 		return false;
 	case OP_SW:
-		wl = strlen(want);
-		return strlen(have) >= wl && fold_same(have, want, wl, exact);
+		return hl >= wl && memcmp(have, want, wl) == 0;
 	case OP_EW:
-		hl = strlen(have);
-		wl = strlen(want);
-		return hl >= wl && fold_same(have + hl - wl, want, wl, exact);
+		return hl >= wl && memcmp(have + hl - wl, want, wl) == 0;
 	default:
-		return ord_ok(op, filter_fold_cmp(have, want, exact));
+		return ord_ok(op, filter_fold_cmp(have, want, true));
 	}
+}
+
+/* Is the ASCII c Unicode White_Space (tab to carriage return, space)? */
+static bool
+ascii_white(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/*
+ * The folded form of have (util_fold(), trimmed unless op compares
+ * pieces) as the bytes *s[0..*n): ASCII, the common case, is only cut at
+ * its ends, as folding would (its case is folded in the comparison);
+ * anything else is folded into *alloc (the caller frees).  False when
+ * memory is short.
+ */
+static bool
+fold_view(enum fop op, const char *have, const char **s, size_t *n,
+    char **alloc)
+{
+	const unsigned char	*p;
+	size_t			 len;
+	bool			 trim = !filter_op_substr(op);
+
+	*alloc = NULL;
+	for (p = (const unsigned char *)have; *p != '\0' && *p < 0x80; p++)
+		continue;
+	if (*p != '\0') {
+		if ((*alloc = util_fold(have, trim)) == NULL)
+			return false;
+		*s = *alloc;
+		*n = strlen(*alloc);
+		return true;
+	}
+	len = (size_t)(p - (const unsigned char *)have);
+	while (trim && len > 0 && ascii_white((unsigned char)*have)) {
+		have++;
+		len--;
+	}
+	while (trim && len > 0 && ascii_white((unsigned char)have[len - 1]))
+		len--;
+	*s = have;
+	*n = len;
+	return true;
+}
+
+/*
+ * Caseless string comparison: the folded have op wfold, the value's fold
+ * (fold_value() in filter-term.c), so that names that fold alike, as the
+ * name indexes key them, compare equal.
+ */
+static bool
+str_ok_folded(enum fop op, const char *have, const char *wfold)
+{
+	const char	*h;
+	char		*alloc;
+	size_t		 hl, wl, i, m;
+	int		 c = 0;
+	bool		 r = false;
+
+	if (!fold_view(op, have, &h, &hl, &alloc))
+		return false;
+	wl = strlen(wfold);
+	switch (op) {
+	case OP_CO:
+		for (i = 0; !r && i + wl <= hl; i++)
+			r = fold_same(h + i, wfold, wl, false);
+		break;
+	case OP_SW:
+		r = hl >= wl && fold_same(h, wfold, wl, false);
+		break;
+	case OP_EW:
+		r = hl >= wl && fold_same(h + hl - wl, wfold, wl, false);
+		break;
+	default:
+		m = hl < wl ? hl : wl;
+		for (i = 0; c == 0 && i < m; i++)
+			c = lex_lower((unsigned char)h[i]) -
+			    lex_lower((unsigned char)wfold[i]);
+		if (c == 0)
+			c = (hl > wl) - (hl < wl);
+		r = ord_ok(op, (c > 0) - (c < 0));
+		break;
+	}
+	free(alloc);
+	return r;
+}
+
+/* String comparison have op f's value.  (ne is evaluated as eq.) */
+static bool
+str_ok(const struct filter *f, const char *have, bool exact)
+{
+	if (have == NULL || f->val.text == NULL)
+		return false;
+	if (exact || f->val.fold == NULL)
+		return str_ok_exact(f->op, have, f->val.text);
+	return str_ok_folded(f->op, have, f->val.fold);
 }
 
 /* An unknown attribute: compare by the stored value's JSON type. */
@@ -241,7 +334,7 @@ test_dynamic(const struct filter *f, const cJSON *x)
 			return ord_ok(f->op, cmp_ll(t, v->usec));
 	}
 	s = string_form(x, buf, sizeof(buf));
-	return str_ok(f->op, s, v->text, false);
+	return str_ok(f, s, false);
 }
 
 /* Does the scalar x satisfy f (ne evaluated as eq)? */
@@ -260,7 +353,7 @@ test_value(const struct filter *f, const cJSON *x)
 	switch (f->cmp) {
 	case CMP_STRING:
 		s = string_form(x, buf, sizeof(buf));
-		return str_ok(f->op, s, f->val.text, f->case_exact);
+		return str_ok(f, s, f->case_exact);
 	case CMP_BOOLEAN:
 		return value_bool(x, &b) && b == f->val.b;
 	case CMP_NUMBER:

@@ -72,6 +72,8 @@ enum fvtype {
 struct fvalue {
 	enum fvtype	 type;		/* as written in the filter */
 	char		*text;		/* decoded string, or the bare token */
+	char		*fold;		/* util_fold() of text, for caseless
+					   string comparisons, else NULL */
 	double		 num;		/* numeric value, when has_num */
 	long long	 usec;		/* instant, when has_time */
 	bool		 b;		/* the boolean, for CMP_BOOLEAN */
@@ -114,6 +116,10 @@ struct target {
 	const struct schema_attr	*top;	  /* attribute, or NULL */
 	const struct schema_attr	*def;	  /* what is compared or NULL */
 	bool				 complex; /* def is complex, no value */
+	bool				 id_value; /* def is the "value" of an
+						      attribute holding ids
+						      (schema_value_is_id()):
+						      compared exactly */
 };
 
 struct parser {
@@ -158,5 +164,8 @@ bool		 filter_resolve_sub(struct parser *p, struct filter *f,
 		    const char *parent_name, struct target *tg);
 bool		 filter_parse_opvalue(struct parser *p, struct filter *f,
 		    const struct target *tg);
+/* Is def the "value" of parent, an attribute whose values are ids? */
+bool		 filter_is_id_value(const struct schema_attr *parent,
+		    const struct schema_attr *def);
 
 #endif /* SCIM_FILTER_INT_H */

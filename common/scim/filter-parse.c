@@ -316,6 +316,7 @@ parse_valpath_tail(struct parser *p, struct filter *f,
 			goto fail;
 		memset(&ttg, 0, sizeof(ttg));
 		ttg.top = ttg.def = schema_find_sub(tg->top, "value");
+		ttg.id_value = filter_is_id_value(tg->top, ttg.def);
 	}
 	if (!filter_parse_opvalue(p, tail, &ttg))
 		goto fail;

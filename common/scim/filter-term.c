@@ -17,6 +17,7 @@
 #include <unistr.h>
 
 #include "base/lex.h"
+#include "base/util.h"
 #include "base/error.h"
 #include "scim/filter.h"
 #include "scim/filter-int.h"
@@ -125,7 +126,16 @@ filter_resolve_top(struct parser *p, struct filter *f, size_t at, size_t len,
 		return false;
 
 	target_set(tg, top, sub != NULL ? sd : top);
+	tg->id_value = filter_is_id_value(top, tg->def);
 	return true;
+}
+
+bool
+filter_is_id_value(const struct schema_attr *parent,
+    const struct schema_attr *def)
+{
+	return def != NULL && schema_value_is_id(parent) &&
+	    def == schema_find_sub(parent, "value");
 }
 
 /*
@@ -156,6 +166,7 @@ filter_resolve_sub(struct parser *p, struct filter *f, size_t at, size_t len,
 			return false;
 	}
 	target_set(tg, sd, sd);
+	tg->id_value = filter_is_id_value(parent, sd);
 	return true;
 }
 
@@ -527,7 +538,8 @@ bind_value(struct parser *p, struct filter *f, const struct target *tg,
 	if (d == NULL)
 		return bind_dynamic(p, f, oat);
 
-	f->case_exact = d->case_exact;
+	/* Ids are caseExact (RFC 7643 section 3.1), whatever the table says. */
+	f->case_exact = d->case_exact || tg->id_value;
 	switch (d->type) {
 	case ATTR_BOOLEAN:
 		return bind_boolean(p, f, oat, vat, nm);
@@ -558,6 +570,27 @@ bind_value(struct parser *p, struct filter *f, const struct target *tg,
 }
 
 /* --- one comparison --- */
+
+/*
+ * A caseless string comparison compares folded forms (util_fold()), the
+ * form the name indexes are keyed by, so "userName eq" agrees with the
+ * unique index: fold the value once here.  eq, ne and the orderings
+ * compare whole names (white space at the ends cut, as the index does);
+ * co, sw and ew compare pieces, whose ends are kept.
+ */
+static bool
+fold_value(struct parser *p, struct filter *f)
+{
+	if (f->val.text == NULL || !((f->cmp == CMP_STRING &&
+	    !f->case_exact) || f->cmp == CMP_DYNAMIC))
+		return true;
+	if ((f->val.fold = util_fold(f->val.text,
+	    !filter_op_substr(f->op))) == NULL) {
+		filter_oom(p);
+		return false;
+	}
+	return true;
+}
 
 /*
  * Read " op value" or " pr" after the attribute of f (a CMP node whose
@@ -594,6 +627,8 @@ filter_parse_opvalue(struct parser *p, struct filter *f,
 	vat = p->pos;
 	if (!parse_value(p, &f->val, fop_names[op]))
 		return false;
-	return bind_value(p, f, tg, oat, vat);
+	if (!bind_value(p, f, tg, oat, vat))
+		return false;
+	return fold_value(p, f);
 }
 

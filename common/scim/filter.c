@@ -152,6 +152,7 @@ filter_free(struct filter *f)
 	free(f->name);
 	free(f->sub);
 	free(f->val.text);
+	free(f->val.fold);
 	free(f);
 }
 

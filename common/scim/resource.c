@@ -35,6 +35,7 @@
 
 #include "base/lex.h"
 #include "base/error.h"
+#include "base/util.h"
 #include "scim/schema.h"
 #include "scim/resource.h"
 #include "scim/resource-int.h"
@@ -566,12 +567,18 @@ blank_char(ucs4_t cp)
  * a log or an export: refuse one that is only blanks, or that contains a
  * control character (U+0000-U+001F, U+007F-U+009F; tabs and newlines
  * too).  "" never gets here: an empty string is an absent attribute.
+ * An identifying name (userName: ident) must also not carry what makes
+ * two names look the same (util_name_refusal()): an invisible character,
+ * white space at either end.  A group's displayName is not refused for
+ * these (directories send such group names; the unique index folds them
+ * away, so they still cannot make a second group of the same name).
  */
 static enum scim_err
 check_name(const cJSON *res, const cJSON *old, const char *attr,
-    struct scim_error *err)
+    bool ident, struct scim_error *err)
 {
 	const cJSON	*v, *was;
+	const char	*why;
 	const uint8_t	*p, *end;
 	ucs4_t		 cp;
 	size_t		 pos = 0;
@@ -605,6 +612,10 @@ check_name(const cJSON *res, const cJSON *old, const char *attr,
 	if (blank)
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "%s must not be only blanks", attr);
+	if (ident && (why = util_name_refusal(v->valuestring)) != NULL)
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "%s must not contain %s: names that differ only so would "
+		    "look the same", attr, why);
 	return SCIM_OK;
 }
 
@@ -646,8 +657,8 @@ resource_normalize_change(const struct resource_type *rt, const cJSON *in,
 			goto fail;
 	}
 	if ((rc = check_required(rt->core, res, err)) != SCIM_OK ||
-	    (rc = check_name(res, old, "userName", err)) != SCIM_OK ||
-	    (rc = check_name(res, old, "displayName", err)) != SCIM_OK)
+	    (rc = check_name(res, old, "userName", true, err)) != SCIM_OK ||
+	    (rc = check_name(res, old, "displayName", false, err)) != SCIM_OK)
 		goto fail;
 	*out = res;
 	return SCIM_OK;

@@ -78,6 +78,9 @@ struct store {
 	bool			 stale;		/* left a panicked env behind */
 	bool			 beside;	/* layout 3: a user's groups are
 						   keyed next to its record */
+	bool			 folded;	/* layout 4: name index keys are
+						   util_fold()ed, not
+						   util_lower()ed */
 	unsigned		 gate_depth;	/* nested store_gate_enter() */
 };
 
@@ -144,6 +147,14 @@ void		 store_gate_drop_attached(struct store *s);
  * s->beside.  Called by an open, with the gate closed.
  */
 enum scim_err	 store_layout_check(struct store *s, struct scim_error *err);
+
+/* --- store-res.c, for store-layout.c --- */
+
+/*
+ * The name index key of name in s (util_fold() in layout 4, util_lower()
+ * before it), a new string (caller frees), NULL when memory is short.
+ */
+char		*store_name_key(const struct store *s, const char *name);
 
 /* --- store-txn.c --- */
 

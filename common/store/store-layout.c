@@ -1,8 +1,10 @@
 /*
- * The store's layout version (meta.db "schema_version") and the one move
+ * The store's layout version (meta.db "schema_version") and the moves
  * between layouts the store still makes: from layout 2 to 3, which keeps
- * a user's groups next to its record in users.db.  Runs inside an open
- * (store-env.c), behind the closed gate, through store_run().
+ * a user's groups next to its record in users.db, and from 3 to 4, which
+ * keys the name indexes by util_fold() instead of util_lower().  Runs
+ * inside an open (store-env.c), behind the closed gate, through
+ * store_run().
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,15 +21,18 @@
  * The store's layout version (meta.db "schema_version"), recorded in a new
  * store; a newer one is refused.  Layout 2 sharded the audit keys and
  * reads layout 1, so that step is only recorded.  Layout 3 keeps a user's
- * groups next to its record (store_layout_check()).
+ * groups next to its record, layout 4 folds names (store_layout_check()).
  */
 struct layout {
 	long		 version;
 	bool		 moving;	/* a move to layout 3 was not finished */
+	bool		 folding;	/* ... or one to layout 4 */
 };
 
 #define MOVING_KEY	"memberof_moving"
+#define FOLDING_KEY	"names_folding"
 #define MOVE_BATCH	2000		/* memberships per transaction */
+#define FOLD_BATCH	2000		/* name keys per transaction */
 
 static enum scim_err
 check_version(struct store_txn *t, void *arg, struct scim_error *err)
@@ -56,28 +61,40 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
 	}
 	rc = store_meta_get(t, MOVING_KEY, buf, sizeof(buf), err);
 	l->moving = rc == SCIM_OK;
+	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+		return rc;
+	rc = store_meta_get(t, FOLDING_KEY, buf, sizeof(buf), err);
+	l->folding = rc == SCIM_OK;
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
 }
 
-/* Record layout 3 and that the move to it has begun. */
-static enum scim_err
-move_begin(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	enum scim_err	 rc;
+/* What a move records when it begins: its layout and its mark. */
+struct step {
+	const char	*version;	/* "3", "4" */
+	const char	*mark;		/* MOVING_KEY, FOLDING_KEY */
+};
 
-	(void)arg;
-	if ((rc = store_meta_put(t, "schema_version", "3", err)) != SCIM_OK)
+/* Record the layout of step arg and that the move to it has begun. */
+static enum scim_err
+step_begin(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	const struct step	*st = arg;
+	enum scim_err		 rc;
+
+	rc = store_meta_put(t, "schema_version", st->version, err);
+	if (rc != SCIM_OK)
 		return rc;
-	return store_meta_put(t, MOVING_KEY, "1", err);
+	return store_meta_put(t, st->mark, "1", err);
 }
 
+/* The move of step arg is done: remove its mark. */
 static enum scim_err
-move_end(struct store_txn *t, void *arg, struct scim_error *err)
+step_end(struct store_txn *t, void *arg, struct scim_error *err)
 {
-	struct key	 k = { (char *)MOVING_KEY, strlen(MOVING_KEY) };
-	enum scim_err	 rc;
+	const struct step	*st = arg;
+	struct key		 k = { (char *)st->mark, strlen(st->mark) };
+	enum scim_err		 rc;
 
-	(void)arg;
 	rc = store_rec_del(t, DBI_META, &k, err);
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
 }
@@ -165,6 +182,265 @@ out:
 }
 
 /*
+ * Not alone in a store of layout have (older than want): keep it as it
+ * is, for the programs (perhaps of an older version) that share it.
+ */
+static enum scim_err
+layout_kept(struct store *s, long have, int want)
+{
+	log_info("%s: store layout %ld kept while other processes (perhaps "
+	    "of an older version) have the store open; the first program to "
+	    "open it alone moves it to layout %d", s->home, have, want);
+	return SCIM_OK;
+}
+
+/* --- layout 4: name index keys folded --- */
+
+/* One name index entry to re-key: tenant\0oldname -> tenant\0fold. */
+struct fold_entry {
+	char		*okey, *nkey;
+	size_t		 olen, nlen;
+	char		 id[STORE_ID_MAX + 1];
+};
+
+struct fold_ctx {
+	enum dbi	 d;				/* the index */
+	char		*from;				/* go on after */
+	size_t		 fromlen;			/* 0: the start */
+	char		*start;				/* ... where the
+							   batch began */
+	size_t		 startlen;
+	struct fold_entry e[FOLD_BATCH];		/* this batch */
+	size_t		 n;
+	size_t		 rekeyed, clashes;		/* by this batch */
+	bool		 done;
+};
+
+static void
+fold_clear(struct fold_ctx *f)
+{
+	size_t	 i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->e[i].okey);
+		free(f->e[i].nkey);
+	}
+	f->n = 0;
+}
+
+/*
+ * Note the key k (tenant\0name) of the index entry for id when its name
+ * folds to another key: false when memory is short.
+ */
+static bool
+fold_note(struct fold_ctx *f, const DBT *k, const DBT *v)
+{
+	struct fold_entry	*e = &f->e[f->n];
+	const char		*nul;
+	char			*name, *folded;
+	size_t			 tlen;
+
+	if ((nul = memchr(k->data, '\0', k->size)) == NULL ||
+	    v->size > STORE_ID_MAX)
+		return true;			/* not a key of ours */
+	tlen = (size_t)(nul - (const char *)k->data);
+	if ((name = strndup(nul + 1, k->size - tlen - 1)) == NULL)
+		return false;
+	folded = util_fold(name, true);
+	free(name);
+	if (folded == NULL)
+		return false;
+	if (strlen(folded) == k->size - tlen - 1 &&
+	    memcmp(folded, nul + 1, k->size - tlen - 1) == 0) {
+		free(folded);
+		return true;
+	}
+	e->olen = k->size;
+	e->nlen = tlen + 1 + strlen(folded);
+	e->okey = malloc(e->olen);
+	e->nkey = malloc(e->nlen);
+	if (e->okey == NULL || e->nkey == NULL) {
+		free(e->okey);
+		free(e->nkey);
+		free(folded);
+		return false;
+	}
+	memcpy(e->okey, k->data, e->olen);
+	memcpy(e->nkey, k->data, tlen + 1);
+	memcpy(e->nkey + tlen + 1, folded, e->nlen - tlen - 1);
+	memcpy(e->id, v->data, v->size);
+	e->id[v->size] = '\0';
+	free(folded);
+	f->n++;
+	return true;
+}
+
+/*
+ * Read the next FOLD_BATCH entries of f->d from f->from on whose key
+ * changes under util_fold(), into f->e; f->from becomes the last key
+ * read, f->done true at the end of the index.
+ */
+static enum scim_err
+fold_read(struct store_txn *t, struct fold_ctx *f, struct scim_error *err)
+{
+	DB		*db = t->s->db[f->d];
+	DBC		*c = NULL;
+	DBT		 key, data;
+	enum scim_err	 rc = SCIM_OK;
+	char		*last;
+	int		 ret;
+
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	store_dbt_set(&key, f->from, f->fromlen);
+	store_dbt_set(&data, NULL, 0);
+	ret = c->get(c, &key, &data, f->fromlen > 0 ? DB_SET_RANGE : DB_FIRST);
+	for (; ret == 0 && f->n < FOLD_BATCH;
+	    ret = c->get(c, &key, &data, DB_NEXT)) {
+		t->s->st.steps++;
+		if (key.size == f->fromlen &&
+		    memcmp(key.data, f->from, f->fromlen) == 0)
+			continue;		/* done by the last batch */
+		if ((last = malloc(key.size + 1)) == NULL) {
+			rc = scim_oom(err);
+			break;
+		}
+		memcpy(last, key.data, key.size);
+		free(f->from);
+		f->from = last;
+		f->fromlen = key.size;
+		if (!fold_note(f, &key, &data)) {
+			rc = scim_oom(err);
+			break;
+		}
+	}
+	if (rc == SCIM_OK && ret == DB_NOTFOUND)
+		f->done = true;
+	else if (rc == SCIM_OK && ret != 0)
+		rc = store_dberr(t, ret, store_dbdefs[f->d].file, err);
+	c->close(c);
+	return rc;
+}
+
+/*
+ * Re-key one batch (store_run: resets its outputs, may run again): each
+ * entry moves to its folded key, unless another id holds that key
+ * already: two records whose names now fold alike.  Both records stay;
+ * the first keeps the folded key, the second its old one (listed and
+ * counted as before, found by its own id, released by store_del()), and
+ * the clash is logged for the administrator.
+ */
+static enum scim_err
+fold_batch(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct fold_ctx		*f = arg;
+	struct fold_entry	*e;
+	struct key		 ok, nk;
+	DB			*db = t->s->db[f->d];
+	DBT			 key, data;
+	enum scim_err		 rc;
+	size_t			 i;
+	int			 ret;
+
+	fold_clear(f);
+	f->done = false;
+	f->rekeyed = f->clashes = 0;
+	free(f->from);
+	f->from = NULL;
+	f->fromlen = 0;
+	if (f->startlen > 0) {
+		if ((f->from = malloc(f->startlen)) == NULL)
+			return scim_oom(err);
+		memcpy(f->from, f->start, f->startlen);
+		f->fromlen = f->startlen;
+	}
+	if ((rc = fold_read(t, f, err)) != SCIM_OK)
+		return rc;
+	for (i = 0; i < f->n; i++) {
+		e = &f->e[i];
+		store_dbt_set(&key, e->nkey, e->nlen);
+		store_dbt_set(&data, NULL, 0);
+		data.flags = DB_DBT_MALLOC;
+		t->s->st.gets++;
+		ret = db->get(db, t->txn, &key, &data, DB_RMW);
+		if (ret == 0 && (data.size != strlen(e->id) ||
+		    memcmp(data.data, e->id, data.size) != 0)) {
+			log_warn("%s: %s: in tenant \"%s\" the names of %.*s "
+			    "and %s now fold alike (\"%.*s\"): both records "
+			    "are kept, %.*s holds the name, %s stays under "
+			    "its old key until it is renamed or deleted",
+			    t->s->home, store_dbdefs[f->d].file, e->nkey,
+			    (int)data.size, (char *)data.data, e->id,
+			    (int)(e->nlen - strlen(e->nkey) - 1),
+			    e->nkey + strlen(e->nkey) + 1,
+			    (int)data.size, (char *)data.data, e->id);
+			free(data.data);
+			f->clashes++;
+			continue;
+		}
+		free(data.data);
+		if (ret != 0 && ret != DB_NOTFOUND)
+			return store_dberr(t, ret, store_dbdefs[f->d].file,
+			    err);
+		ok.buf = e->okey;
+		ok.len = e->olen;
+		nk.buf = e->nkey;
+		nk.len = e->nlen;
+		if ((ret == DB_NOTFOUND && (rc = store_rec_put(t, f->d, &nk,
+		    e->id, strlen(e->id), 0, err)) != SCIM_OK) ||
+		    ((rc = store_rec_del(t, f->d, &ok, err)) != SCIM_OK &&
+		    rc != SCIM_E_NOT_FOUND))
+			return rc;
+		f->rekeyed++;
+	}
+	return SCIM_OK;
+}
+
+/*
+ * Layout 4 keys users_name.db and groups_name.db by util_fold() of the
+ * name (NFKC, full case folding, invisible characters dropped, white
+ * space cut at the ends) instead of by its ASCII lower case, so names
+ * that read alike are one name.  The old key is itself a name: its fold
+ * is the fold of the name it came from.  Re-keyed in transactions of
+ * FOLD_BATCH, under the same rules as the move to layout 3 (below).
+ */
+static enum scim_err
+store_fold_names(struct store *s, struct scim_error *err)
+{
+	static const enum dbi	 idx[] = { DBI_USERS_NAME, DBI_GROUPS_NAME };
+	struct fold_ctx		*f;
+	enum scim_err		 rc = SCIM_OK;
+	size_t			 i, rekeyed = 0, clashes = 0;
+
+	for (i = 0; rc == SCIM_OK && i < sizeof(idx) / sizeof(idx[0]); i++) {
+		if ((f = calloc(1, sizeof(*f))) == NULL)
+			return scim_oom(err);
+		f->d = idx[i];
+		while ((rc = store_run(s, fold_batch, f, err)) == SCIM_OK) {
+			rekeyed += f->rekeyed;
+			clashes += f->clashes;
+			if (f->done)
+				break;
+			/* Committed: the next batch begins where it ended. */
+			free(f->start);
+			f->start = f->from;
+			f->startlen = f->fromlen;
+			f->from = NULL;
+			f->fromlen = 0;
+		}
+		fold_clear(f);
+		free(f->from);
+		free(f->start);
+		free(f);
+	}
+	if (rc == SCIM_OK)
+		log_info("%s: store layout 4: %zu names re-keyed by their "
+		    "Unicode fold, %zu clashes kept under their old keys",
+		    s->home, rekeyed, clashes);
+	return rc;
+}
+
+/*
  * Layout 3 keeps the "user uid is in group gid" half of each membership
  * in users.db under tenant\0uid\0gid, next to the user's record
  * (tenant\0uid), instead of in memberof.db: reading a user then finds its
@@ -182,31 +458,13 @@ out:
  * alone, the process uses layout 2 as it is (s->beside false) until an
  * open that is alone moves it (the next start of the web server).
  */
-enum scim_err
-store_layout_check(struct store *s, struct scim_error *err)
+static enum scim_err
+layout_move_memberof(struct store *s, struct scim_error *err)
 {
-	struct layout	 l;
-	struct move_ctx	*m;
-	enum scim_err	 rc;
+	static const struct step	 st = { "3", MOVING_KEY };
+	struct move_ctx			*m;
+	enum scim_err			 rc = SCIM_OK;
 
-	if ((rc = store_run(s, check_version, &l, err)) != SCIM_OK)
-		return rc;
-	if (l.version >= 3 && !l.moving) {
-		s->beside = true;
-		return SCIM_OK;
-	}
-	if (l.version < 3 && !store_gate_alone(s)) {
-		s->beside = false;
-		log_info("%s: store layout %ld kept while other processes "
-		    "(perhaps of an older version) have the store open; the "
-		    "first program to open it alone moves it to layout 3",
-		    s->home, l.version);
-		return SCIM_OK;
-	}
-	s->beside = true;
-	if (l.version < 3 && (rc = store_run(s, move_begin, NULL, err)) !=
-	    SCIM_OK)
-		return rc;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return scim_oom(err);
 	while ((rc = store_run(s, move_batch, m, err)) == SCIM_OK) {
@@ -217,10 +475,56 @@ store_layout_check(struct store *s, struct scim_error *err)
 			break;
 	}
 	if (rc == SCIM_OK)
-		rc = store_run(s, move_end, NULL, err);
+		rc = store_run(s, step_end, (void *)&st, err);
 	if (rc == SCIM_OK)
 		log_info("%s: store layout 3: moved %zu users' memberships "
 		    "next to their records", s->home, m->moved);
 	free(m);
+	return rc;
+}
+
+/*
+ * Check the layout, and move the store on to layout 4 when it may: a move
+ * that was begun (its mark in meta.db) is always finished; one that was
+ * not begins only when this process is alone in the environment.  Sets
+ * s->beside and s->folded to what the layout the store is left in keys.
+ */
+enum scim_err
+store_layout_check(struct store *s, struct scim_error *err)
+{
+	static const struct step	 to3 = { "3", MOVING_KEY };
+	static const struct step	 to4 = { "4", FOLDING_KEY };
+	struct layout			 l;
+	enum scim_err			 rc;
+	bool				 alone;
+
+	if ((rc = store_run(s, check_version, &l, err)) != SCIM_OK)
+		return rc;
+	alone = store_gate_alone(s);
+	s->beside = l.version >= 3 && !l.moving;
+	s->folded = l.version >= 4 && !l.folding;
+	if (!s->beside) {
+		if (!l.moving && !alone)
+			return layout_kept(s, l.version, 3);
+		s->beside = true;
+		if (!l.moving && (rc = store_run(s, step_begin, (void *)&to3,
+		    err)) != SCIM_OK)
+			return rc;
+		if ((rc = layout_move_memberof(s, err)) != SCIM_OK)
+			return rc;
+		l.version = 3;
+	}
+	if (!s->folded) {
+		if (!l.folding && !alone)
+			return layout_kept(s, l.version, 4);
+		if (!l.folding && (rc = store_run(s, step_begin, (void *)&to4,
+		    err)) != SCIM_OK)
+			return rc;
+		/* Claims made while folding must use the new keys. */
+		s->folded = true;
+		if ((rc = store_fold_names(s, err)) != SCIM_OK)
+			return rc;
+		rc = store_run(s, step_end, (void *)&to4, err);
+	}
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * Users and groups: their records, the unique name index (lower-cased
- * userName / displayName), the externalId index, paging by name, and
+ * Users and groups: their records, the unique name index (folded
+ * userName / displayName, store_name_key()), the externalId index, paging by name, and
  * group membership, kept per (group, member) pair both ways: members.db
  * from the group, and "mid is in gid" next to a user's record (layout 3,
  * store-layout.c) or in memberof.db.  Every write keeps the indexes in
@@ -55,8 +55,14 @@ store_get_raw(struct store_txn *t, enum store_kind kind, const char *tenant,
 	    err);
 }
 
+char *
+store_name_key(const struct store *s, const char *name)
+{
+	return s->folded ? util_fold(name, true) : util_lower(name);
+}
+
 /*
- * Point the lower-cased name index at id; another id there is a clash,
+ * Point the name index entry lname at id; another id there is a clash,
  * SCIM_E_UNIQUENESS, which the caller words for its client.
  */
 static enum scim_err
@@ -80,6 +86,47 @@ name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
 		return scim_oom(err);
 	rc = store_rec_put(t, d, &k, id, strlen(id), 0, err);
 	store_key_free(&k);
+	return rc;
+}
+
+/*
+ * Remove the name index entry lname when it is id's; an entry another id
+ * holds stays.  Two users whose names folded alike when layout 4 came
+ * (store-layout.c) left the second indexed under its old key: that one
+ * is the old fold of name, removed too when it is id's.
+ */
+static enum scim_err
+name_release(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *name, const char *lname, const char *id,
+    struct scim_error *err)
+{
+	enum dbi	 d = kind_defs[kind].name;
+	enum scim_err	 rc;
+	char		*have, *legacy = NULL;
+	const char	*key = lname;
+	size_t		 len;
+	int		 round;
+
+	for (round = 0; round < 2; round++) {
+		rc = store_key_get_text(t, d, tenant, key, &have, &len, err);
+		if (rc == SCIM_OK && len == strlen(id) &&
+		    memcmp(have, id, len) == 0)
+			rc = store_key_del(t, d, tenant, key, NULL, err);
+		free(have);
+		if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+			break;
+		rc = SCIM_OK;
+		if (round > 0 || !t->s->folded)
+			break;
+		if ((legacy = util_lower(name)) == NULL) {
+			rc = scim_oom(err);
+			break;
+		}
+		if (strcmp(legacy, lname) == 0)
+			break;
+		key = legacy;
+	}
+	free(legacy);
 	return rc;
 }
 
@@ -136,8 +183,9 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 		oname = old->name;
 		oext = old->ext;
 	}
-	if ((lname = util_lower(name)) == NULL ||
-	    (oname != NULL && (loname = util_lower(oname)) == NULL)) {
+	if ((lname = store_name_key(t->s, name)) == NULL ||
+	    (oname != NULL &&
+	    (loname = store_name_key(t->s, oname)) == NULL)) {
 		rc = scim_oom(err);
 		goto out;
 	}
@@ -146,16 +194,9 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 		if ((rc = name_claim(t, kind, tenant, lname, id, err)) !=
 		    SCIM_OK)
 			goto out;
-		if (loname != NULL) {
-			if (!store_key_make(&k, tenant, loname, NULL, false)) {
-				rc = scim_oom(err);
-				goto out;
-			}
-			rc = store_rec_del(t, kind_defs[kind].name, &k, err);
-			store_key_free(&k);
-			if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
-				goto out;
-		}
+		if (loname != NULL && (rc = name_release(t, kind, tenant,
+		    oname, loname, id, err)) != SCIM_OK)
+			goto out;
 	}
 	if ((rc = ext_move(t, kind, tenant, id, oext, ext, err)) != SCIM_OK)
 		goto out;
@@ -274,14 +315,12 @@ store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if (rc != SCIM_OK)
 		return rc;
 	if (name != NULL) {
-		if ((lname = util_lower(name)) == NULL ||
-		    !store_key_make(&k, tenant, lname, NULL, false)) {
+		if ((lname = store_name_key(t->s, name)) == NULL) {
 			rc = scim_oom(err);
 			goto out;
 		}
-		rc = store_rec_del(t, kind_defs[kind].name, &k, err);
-		store_key_free(&k);
-		if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+		if ((rc = name_release(t, kind, tenant, name, lname, id,
+		    err)) != SCIM_OK)
 			goto out;
 	}
 	if (ext != NULL) {
@@ -326,7 +365,7 @@ store_find_name(struct store_txn *t, enum store_kind kind,
 	int		 ret;
 
 	id[0] = '\0';
-	if ((lname = util_lower(name)) == NULL)
+	if ((lname = store_name_key(t->s, name)) == NULL)
 		return scim_oom(err);
 	if (!store_key_make(&k, tenant, lname, NULL, false)) {
 		free(lname);
@@ -461,7 +500,7 @@ store_page_ids(struct store_txn *t, enum store_kind kind, const char *tenant,
 	 * resource (a few MB for 100,000 users, so it stays in the cache),
 	 * read a page of records at a time (DB_MULTIPLE_KEY).  Walking the
 	 * records themselves read the whole users.db on every listing.  The
-	 * order (by lower-cased name) is stable between requests.
+	 * order (by folded name) is stable between requests.
 	 */
 	*total = 0;
 	*nids = 0;

@@ -77,9 +77,10 @@
 #include "base/config.h"
 #include "base/error.h"
 
-#define STORE_SCHEMA_VERSION	3	/* layout version written in meta.db;
+#define STORE_SCHEMA_VERSION	4	/* layout version written in meta.db;
 					   2: audit keys sharded (audit.c);
-					   3: users' groups in users.db */
+					   3: users' groups in users.db;
+					   4: name keys util_fold()ed */
 #define STORE_ID_MAX		128	/* longest id or tenant accepted */
 #define STORE_OPEN_STALL_SECONDS 600	/* longest open (with recovery) */
 

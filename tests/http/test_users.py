@@ -6,11 +6,12 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scimtest  # noqa: E402
-from scimtest import ScimTestCase, user  # noqa: E402
+from scimtest import ScimTestCase, group, user  # noqa: E402
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -696,6 +697,96 @@ class Tenants(ScimTestCase):
                                                 token=other), 404)
         r = self.srv.post("/Users", user("mine"), token=other)
         self.assertEqual(r.status, 201, "userName uniqueness is per tenant")
+
+
+class NameFold(ScimTestCase):
+    """Regression: userName uniqueness folded ASCII case only, so names that
+    read alike (fullwidth letters, NFC and NFD accents, the Kelvin sign, an
+    invisible character, a space at an end) were different users.  The
+    unique index now compares NFKC case folds, and a new userName holding
+    an invisible character or outer white space is refused."""
+
+    PAIRS = (("Alice.Fold", "\uff21lice.Fold", "fullwidth A"),
+             ("Jos\u00e9.Fold", "Jose\u0301.Fold", "NFC and NFD"),
+             ("Kelvin.Fold", "\u212aelvin.Fold", "Kelvin sign"),
+             ("STRASSE.Fold", "stra\u00dfe.fold", "sharp s"))
+
+    def test_lookalikes_are_taken(self):
+        for first, second, why in self.PAIRS:
+            r = self.srv.post("/Users", user(first))
+            self.assertEqual(r.status, 201, (why, r))
+            r = self.srv.post("/Users", user(second))
+            self.assertScimError(r, 409, "uniqueness")
+        # Renaming onto a look-alike is the same clash.
+        uid = self.srv.post("/Users", user("other.fold")).json["id"]
+        for _, second, _ in self.PAIRS:
+            r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "userName", "value": second})
+            self.assertScimError(r, 409, "uniqueness")
+
+    def test_invisible_and_outer_space_refused(self):
+        self.assertEqual(self.srv.post("/Users", user("alice.space")).status, 201)
+        for name, why in (("A\u200blice.space", "invisible"), (" alice.space", "white space"),
+                          ("alice.space ", "white space"), ("alice.space\u00a0", "white space"),
+                          ("al\u00adice.space", "invisible")):
+            r = self.srv.post("/Users", user(name))
+            self.assertScimError(r, 400, "invalidValue")
+            self.assertIn("userName must not contain", r.json["detail"])
+            self.assertIn(why, r.json["detail"])
+        uid = self.srv.post("/Users", user("bob.space")).json["id"]
+        r = self.srv.patch_ops("/Users/" + uid, {"op": "replace", "path": "userName", "value": "bob.space "})
+        self.assertScimError(r, 400, "invalidValue")
+        self.assertEqual(self.srv.get("/Users/" + uid).json["userName"], "bob.space")
+
+    def test_filter_agrees_with_the_index(self):
+        uid = self.srv.post("/Users", user("Filter.Fold@x.com")).json["id"]
+        for name in ("\uff26ilter.fold@x.com", "FILTER.FOLD@X.COM", "filter.fold@x.com ",
+                     "Fil\u200bter.Fold@x.com"):
+            q = urllib.parse.quote('userName eq "%s"' % name)
+            r = self.srv.get("/Users?filter=" + q)
+            self.assertEqual([u["id"] for u in r.json["Resources"]], [uid], name)
+            # The same filter on a scan (no index hint under "or").
+            q = urllib.parse.quote('userName eq "%s" or userName eq "none.fold"' % name)
+            r = self.srv.get("/Users?filter=" + q)
+            self.assertEqual([u["id"] for u in r.json["Resources"]], [uid], name)
+
+    def test_group_names_fold(self):
+        # Group displayNames are folded (not refused): a look-alike group
+        # is the same group name.
+        self.assertEqual(self.srv.post("/Groups", group("Fold Admins")).status, 201)
+        for name in ("\uff26old Admins", "FOLD ADMINS", " Fold Admins", "Fold\u200b Admins"):
+            self.assertScimError(self.srv.post("/Groups", group(name)), 409, "uniqueness")
+
+
+class SortBound(ScimTestCase):
+    """Regression: a query with sortBy held every match of the tenant in one
+    worker.  Past [scim] max_sort matches it is 400 tooMany."""
+
+    server_args = {"conf_extra": "[scim]\nmax_sort = 3\n"}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for i in range(4):
+            cls.srv.post("/Users", user("sorted%d" % i, displayName="S %d" % (3 - i)))
+
+    def test_sort_past_the_bound_refused(self):
+        r = self.srv.get("/Users?sortBy=displayName")
+        self.assertScimError(r, 400, "tooMany")
+        self.assertIn("max_sort", r.json["detail"])
+        self.assertIn("narrow the filter", r.json["detail"])
+        r = self.srv.post("/Users/.search", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                                             "sortBy": "userName", "count": 1})
+        self.assertScimError(r, 400, "tooMany")
+
+    def test_within_the_bound(self):
+        q = urllib.parse.quote('userName ne "sorted0"')
+        r = self.srv.get("/Users?sortBy=displayName&filter=" + q)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([u["displayName"] for u in r.json["Resources"]], ["S 0", "S 1", "S 2"])
+        # Unsorted, a scan holds only its page: no bound.
+        r = self.srv.get("/Users?filter=" + urllib.parse.quote('userName sw "sorted"') + "&count=1")
+        self.assertEqual((r.status, r.json["totalResults"]), (200, 4))
+        self.assertEqual(self.srv.get("/Users").json["totalResults"], 4)
 
 
 if __name__ == "__main__":

@@ -291,6 +291,28 @@ static const struct row rows[] = {
 	R(G, "externalId eq \"EXT-ADMINS\"", ""),
 	R(G, "externalId eq \"ext-admins\"", "g1"),
 	R(G, "members ne \"u1\"", "g2,g3"),
+	/* Member ids are ids: caseExact, whatever members.value's table says. */
+	R(G, "members[value eq \"U1\"]", ""),
+	R(G, "members[value eq \"U1\" or value eq \"u2\"]", "g1"),
+	R(G, "members eq \"U1\"", ""),
+	R(G, "members.value eq \"U3\"", ""),
+	R(G, "members[type eq \"user\"] eq \"U1\"", ""),
+	R(G, "members[value sw \"U\"]", ""),
+	R(G, "members[display eq \"ALICE\"]", "g1"),
+	R(U, "manager eq \"U2\"", ""),
+	R(U, "manager.value eq \"u2\"", "u1,u3"),
+	/* Caseless strings compare folded, as the name index keys them. */
+	R(U, "userName eq \"\\uff21lice@example.com\"", "u1"),
+	R(U, "userName eq \"A\\u200blice@example.com\"", "u1"),
+	R(U, "userName eq \" alice@example.com\\u3000\"", "u1"),
+	R(U, "userName ne \"\\uff22OB\"", "u1,u3,u4,u5,u6"),
+	R(U, "userName sw \"\\uff21\"", "u1"),
+	R(U, "userName co \"ice@\"", "u1"),
+	R(U, "userName co \"e@ \"", ""),
+	R(U, "displayName eq \"zoe\\u0308 \\ud83d\\ude00\"", "u6"),
+	R(U, "displayName ew \"\\u00cb \\ud83d\\ude00\"", "u6"),
+	R(U, "userName gt \"\\uff23\"", "u3,u4,u5,u6"),
+	R(U, "externalId eq \"\\uff22ob\"", ""),
 
 	/* Malformed */
 	R(U, "", ERR),

@@ -301,20 +301,42 @@ static const struct norm_row norm_rows[] = {
 	ERRROW(U, "control counted in characters, not bytes",
 	    "{'userName':'\\ud83d\\ude00\\u00e9\\u0007'}",
 	    SCIM_E_INVALID_VALUE, "U+0007 at character 3"),
-	OKROW(U, "emoji joined by U+200D is not blank",
+	OKROW(U, "emoji joined by U+200D is not blank (displayName)",
+	    "{'userName':'u','displayName':'\\ud83d\\udc69\\u200d\\ud83d\\udcbb'}",
+	    "{'userName':'u','displayName':'\\ud83d\\udc69\\u200d\\ud83d\\udcbb'}"),
+	/* userName: nothing that makes two names look the same. */
+	ERRROW(U, "userName with a zero-width space",
+	    "{'userName':'A\\u200blice'}", SCIM_E_INVALID_VALUE,
+	    "userName must not contain an invisible (default-ignorable) "
+	    "character"),
+	ERRROW(U, "userName of an emoji ZWJ sequence",
 	    "{'userName':'\\ud83d\\udc69\\u200d\\ud83d\\udcbb'}",
-	    "{'userName':'\\ud83d\\udc69\\u200d\\ud83d\\udcbb'}"),
+	    SCIM_E_INVALID_VALUE, "invisible (default-ignorable)"),
+	ERRROW(U, "userName with a soft hyphen",
+	    "{'userName':'al\\u00adice'}", SCIM_E_INVALID_VALUE,
+	    "invisible (default-ignorable)"),
+	ERRROW(U, "userName with a leading space", "{'userName':' alice'}",
+	    SCIM_E_INVALID_VALUE,
+	    "userName must not contain white space at its start or end"),
+	ERRROW(U, "userName with a trailing space", "{'userName':'alice '}",
+	    SCIM_E_INVALID_VALUE, "white space at its start or end"),
+	ERRROW(U, "userName ending in a no-break space",
+	    "{'userName':'alice\\u00a0'}", SCIM_E_INVALID_VALUE,
+	    "white space at its start or end"),
+	OKROW(U, "fullwidth and Kelvin-sign userNames are kept as sent",
+	    "{'userName':'\\uff21lice\\u212a'}",
+	    "{'userName':'\\uff21lice\\u212a'}"),
 	ERRROW(U, "user displayName of spaces",
 	    "{'userName':'u','displayName':'  '}", SCIM_E_INVALID_VALUE,
 	    "displayName must not be only blanks"),
 	ERRROW(U, "user displayName with a carriage return",
 	    "{'userName':'u','displayName':'A\\rB'}", SCIM_E_INVALID_VALUE,
 	    "displayName must not contain control characters"),
-	OKROW(U, "names with inner and outer spaces and non-ASCII kept",
-	    "{'userName':' J\\u00fcrgen M\\u00fcller ',"
-	    "'displayName':'\\u5c71\\u7530 \\u592a\\u90ce'}",
-	    "{'userName':' J\\u00fcrgen M\\u00fcller ',"
-	    "'displayName':'\\u5c71\\u7530 \\u592a\\u90ce'}"),
+	OKROW(U, "names with inner (and displayName outer) spaces kept",
+	    "{'userName':'J\\u00fcrgen M\\u00fcller',"
+	    "'displayName':' \\u5c71\\u7530 \\u592a\\u90ce '}",
+	    "{'userName':'J\\u00fcrgen M\\u00fcller',"
+	    "'displayName':' \\u5c71\\u7530 \\u592a\\u90ce '}"),
 	OKROW(U, "empty user displayName is absent, not blank",
 	    "{'userName':'u','displayName':''}", "{'userName':'u'}"),
 	ERRROW(U, "userName of the wrong type", "{'userName':42}",
@@ -355,11 +377,11 @@ static const struct norm_row norm_rows[] = {
 	ERRROW(U, "primary 'maybe' is invalid",
 	    "{'userName':'u','emails':[{'value':'a','primary':'maybe'}]}",
 	    SCIM_E_INVALID_VALUE, "emails.primary must be a boolean"),
-	OKROW(U, "values kept byte-for-byte",
-	    "{'userName':'Zo\\u00eb@Example.COM ',"
+	OKROW(U, "values kept byte-for-byte (no outer spaces: refused)",
+	    "{'userName':'Zo\\u00eb@Example.COM',"
 	    "'phoneNumbers':[{'value':'+1 (555) 010-0000 ext. 7',"
 	    "'type':'WORK'}],'password':'s3cr3t'}",
-	    "{'userName':'Zo\\u00eb@Example.COM ',"
+	    "{'userName':'Zo\\u00eb@Example.COM',"
 	    "'phoneNumbers':[{'value':'+1 (555) 010-0000 ext. 7',"
 	    "'type':'WORK'}],'password':'s3cr3t'}"),
 	ERRROW(U, "body that is not an object", "['userName']",
@@ -970,6 +992,22 @@ test_change(void)
 	    cJSON_CreateString("other\tname"));
 	is_int(resource_normalize_change(&rt_user, in, old, &out, &err),
 	    SCIM_E_INVALID_VALUE, "renaming to another bad name: refused");
+	cJSON_Delete(out);
+	out = NULL;
+	cJSON_Delete(in);
+	cJSON_Delete(old);
+	/* A userName stored with a trailing space before the rule. */
+	old = cJSON_Parse("{\"userName\":\"spaced \",\"active\":true}");
+	in = cJSON_Parse("{\"userName\":\"spaced \",\"active\":false}");
+	is_int(resource_normalize_change(&rt_user, in, old, &out, &err),
+	    SCIM_OK, "a stored name with a trailing space: the change goes "
+	    "through");
+	cJSON_Delete(out);
+	out = NULL;
+	cJSON_ReplaceItemInObject(in, "userName",
+	    cJSON_CreateString("spaced\u00a0"));
+	is_int(resource_normalize_change(&rt_user, in, old, &out, &err),
+	    SCIM_E_INVALID_VALUE, "renaming to a trailing space: refused");
 	cJSON_Delete(out);
 	cJSON_Delete(in);
 	cJSON_Delete(old);

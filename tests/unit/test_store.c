@@ -27,6 +27,7 @@
 #include "store/db_config.h"		/* generated from db/DB_CONFIG */
 
 #define MOVING_KEY_NAME	"memberof_moving"	/* store-layout.c MOVING_KEY */
+#define FOLDING_KEY_NAME "names_folding"	/* store-layout.c FOLDING_KEY */
 
 static struct scim_config	 cfg;
 static struct store		*s_main;	/* the parent's store */
@@ -803,7 +804,7 @@ test_layout(const char *dir)
 	snprintf(cfg.home, sizeof(cfg.home), "%s/layout", dir);
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store"))
 		goto out;
-	is_str(meta(s, "schema_version", &m), "3", "a new store is layout 3");
+	is_str(meta(s, "schema_version", &m), "4", "a new store is layout 4");
 	ok(set_meta(s, "schema_version", "2"), "mark it layout 2");
 	store_close(s);
 	pid = hold_attached(cfg.home, &release);
@@ -826,7 +827,8 @@ test_layout(const char *dir)
 	let_go(pid, release);
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open it alone"))
 		goto out;
-	is_str(meta(s, "schema_version", &m), "3", "it is now layout 3");
+	is_str(meta(s, "schema_version", &m), "4",
+	    "it is now layout 4 (3, then names folded)");
 	is_str(meta(s, MOVING_KEY_NAME, &m), "", "and the move is finished");
 	is_int(count(s, 3, "t1", "u1"), 1, "u1's group moved next to it");
 	is_int(count(s, 3, "t1", "u2"), 1, "u2's too");
@@ -859,6 +861,182 @@ test_layout(const char *dir)
 	is_str(meta(s, MOVING_KEY_NAME, &m), "", "the move was finished");
 	is_int(count(s, 3, "t1", "u3"), 1, "u3's group moved next to it");
 	is_int(count(s, 3, "t1", "u1"), 1, "u1's is still there");
+	store_close(s);
+out_child:
+	let_go(pid, release);
+out:
+	cfg = saved;
+}
+
+/* --- layout 4: name keys folded --- */
+
+/* Put user id named name in t1; its rc. */
+static enum scim_err
+put_user(struct store *s, const char *id, const char *name)
+{
+	cJSON		*u = mkuser(id, name, NULL);
+	enum scim_err	 rc;
+
+	rc = put(s, STORE_USER, "t1", u, NULL);
+	cJSON_Delete(u);
+	return rc;
+}
+
+/* Rename user id of t1 to name; its rc. */
+static enum scim_err
+rename_user(struct store *s, const char *id, const char *name)
+{
+	cJSON		*o = NULL, *u;
+	struct get_arg	 g = { STORE_USER, "t1", id, NULL };
+	struct scim_error err;
+	enum scim_err	 rc;
+
+	if ((rc = store_read(s, get_fn, &g, &err)) != SCIM_OK)
+		return rc;
+	o = g.out;
+	u = mkuser(id, name, NULL);
+	rc = put(s, STORE_USER, "t1", u, o);
+	cJSON_Delete(u);
+	cJSON_Delete(o);
+	return rc;
+}
+
+struct index_arg {
+	enum store_kind	 kind;
+	size_t		 n;
+};
+
+static enum scim_err
+index_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct index_arg	*a = arg;
+
+	return store_count(t, a->kind, "t1", &a->n, err);
+}
+
+/* Entries of t1's name index of kind (what a listing counts). */
+static long
+indexed(struct store *s, enum store_kind kind)
+{
+	struct index_arg	 a = { kind, 0 };
+	struct scim_error	 err;
+
+	if (store_read(s, index_fn, &a, &err) != SCIM_OK)
+		return -1;
+	return (long)a.n;
+}
+
+/* find_name(), "" when not found. */
+static const char *
+found(struct store *s, enum store_kind kind, const char *name)
+{
+	const char	*id = find_name(s, kind, "t1", name);
+
+	return id != NULL ? id : "";
+}
+
+/*
+ * A store of layout 3 keyed names by their ASCII lower case: "Alice" and
+ * "\uFF21lice" (fullwidth) were two users.  It is made the way a program
+ * of that layout made it (marked 3, written beside another process, which
+ * keeps layout 3), then opened alone: the keys are folded, a clash keeps
+ * both records, the first holding the name.  Then an unfinished fold is
+ * finished by an open that is not alone.
+ */
+static void
+test_fold_layout(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct named_meta	 m;
+	struct scim_error	 err;
+	struct store		*s;
+	int			 release = -1;
+	pid_t			 pid;
+
+	snprintf(cfg.home, sizeof(cfg.home), "%s/fold", dir);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "fold: a new store"))
+		goto out;
+	ok(set_meta(s, "schema_version", "3"), "fold: mark it layout 3");
+	store_close(s);
+	pid = hold_attached(cfg.home, &release);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "fold: open it beside another process"))
+		goto out_child;
+	is_str(meta(s, "schema_version", &m), "3", "fold: layout 3 is kept");
+	ok(put_user(s, "u1", "Alice") == SCIM_OK &&
+	    put_user(s, "u2", "\xef\xbc\xa1" "lice") == SCIM_OK &&
+	    put_user(s, "u3", "Jos\xc3\xa9") == SCIM_OK &&
+	    put_user(s, "u4", "Jose\xcc\x81") == SCIM_OK &&
+	    put_user(s, "u5", "kelvin") == SCIM_OK &&
+	    put_user(s, "u6", "\xe2\x84\xaa" "elvin") == SCIM_OK &&
+	    put_user(s, "u7", "Bob") == SCIM_OK &&
+	    put_user(s, "u8", "\xef\xbc\xb3" "am") == SCIM_OK,
+	    "fold: layout 3 takes names that read alike as different users");
+	ok(add_group(s, "g1", "Admins") &&
+	    add_group(s, "g2", "\xef\xbc\xa1" "DMINS"),
+	    "fold: and groups too");
+	is_str(found(s, STORE_USER, "ALICE"), "u1", "fold: ALICE is u1");
+	is_str(found(s, STORE_USER, "\xef\xbc\xa1" "lice"), "u2",
+	    "fold: the fullwidth one is u2 in layout 3");
+	store_close(s);
+	let_go(pid, release);
+
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "fold: open it alone"))
+		goto out;
+	is_str(meta(s, "schema_version", &m), "4", "fold: it is layout 4");
+	is_str(meta(s, FOLDING_KEY_NAME, &m), "", "fold: the fold finished");
+	is_str(found(s, STORE_USER, "\xef\xbc\xa1" "lice"), "u1",
+	    "fold: the fullwidth name finds the first Alice");
+	is_str(found(s, STORE_USER, "A\xe2\x80\x8b" "lice "), "u1",
+	    "fold: so does one with a zero-width space and a space");
+	is_str(found(s, STORE_USER, "jose\xcc\x81"), "u3",
+	    "fold: NFD finds the NFC name that held the key");
+	is_str(found(s, STORE_USER, "KELVIN"), "u5",
+	    "fold: the Kelvin sign is a K");
+	is_str(found(s, STORE_USER, "sam"), "u8",
+	    "fold: a lone fullwidth name is re-keyed");
+	is_str(found(s, STORE_GROUP, "admins"), "g1",
+	    "fold: group names are folded too");
+	ok(get_name(s, STORE_USER, "t1", "u2") != NULL &&
+	    get_name(s, STORE_USER, "t1", "u4") != NULL &&
+	    get_name(s, STORE_USER, "t1", "u6") != NULL &&
+	    get_name(s, STORE_GROUP, "t1", "g2") != NULL,
+	    "fold: no record is lost to a clash");
+	is_int(indexed(s, STORE_USER), 8,
+	    "fold: the clashing users are still listed");
+	is_int(put_user(s, "u9", "\xef\xbc\xa1" "LICE"), SCIM_E_UNIQUENESS,
+	    "fold: a new name that folds to a taken one is refused");
+	is_int(put_user(s, "u9", "bob "), SCIM_E_UNIQUENESS,
+	    "fold: so is one with a trailing space");
+	is_int(del(s, STORE_USER, "u2"), SCIM_OK, "fold: delete a clashed one");
+	is_str(found(s, STORE_USER, "alice"), "u1",
+	    "fold: the name stays with the first");
+	is_int(indexed(s, STORE_USER), 7, "fold: its old key went with it");
+	is_int(rename_user(s, "u6", "Kelvin Two"), SCIM_OK,
+	    "fold: rename a clashed one");
+	is_str(found(s, STORE_USER, "kelvin"), "u5",
+	    "fold: the first keeps its name");
+	is_str(found(s, STORE_USER, "kelvin two"), "u6",
+	    "fold: the renamed one has its new name");
+	is_int(indexed(s, STORE_USER), 7, "fold: and no old key left behind");
+
+	/* An unfinished fold: a mover died after marking layout 4. */
+	ok(set_meta(s, "schema_version", "3"), "fold: mark it layout 3 again");
+	store_close(s);
+	pid = hold_attached(cfg.home, &release);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "fold: open it beside one"))
+		goto out_child;
+	ok(put_user(s, "u10", "\xef\xbc\xba" "ed") == SCIM_OK,
+	    "fold: a name keyed the layout-3 way");
+	ok(set_meta(s, "schema_version", "4") &&
+	    set_meta(s, FOLDING_KEY_NAME, "1"), "fold: a fold began, stopped");
+	store_close(s);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "fold: open it, still beside another"))
+		goto out_child;
+	is_str(meta(s, FOLDING_KEY_NAME, &m), "", "fold: the fold finished");
+	is_str(found(s, STORE_USER, "zed"), "u10", "fold: Zed is re-keyed");
 	store_close(s);
 out_child:
 	let_go(pid, release);
@@ -1836,6 +2014,7 @@ main(void)
 	test_cache(tmpl);
 	test_defer_flush(tmpl);
 	test_layout(tmpl);
+	test_fold_layout(tmpl);
 	test_regions(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {

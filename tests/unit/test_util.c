@@ -165,6 +165,85 @@ check_key(const char *section, const char *key, const struct key_case *c,
 	}
 }
 
+/*
+ * Names that must be the same name (finding: uniqueness folded ASCII
+ * case only), and ones that must stay apart.
+ */
+static const struct {
+	const char	*a, *b;
+	bool		 same;
+	const char	*why;
+} folds[] = {
+	{ "Alice", "alice", true, "ASCII case" },
+	{ "Alice", "\xef\xbc\xa1" "lice", true, "fullwidth A (U+FF21)" },
+	{ "Alice", "A\xe2\x80\x8blice", true, "zero-width space inside" },
+	{ "alice", "alice ", true, "trailing space" },
+	{ "alice", " alice", true, "leading space" },
+	{ "alice", "\xe3\x80\x80" "alice\xc2\xa0", true,
+	    "ideographic and no-break spaces at the ends" },
+	{ "Jos\xc3\xa9", "Jose\xcc\x81", true, "NFC and NFD" },
+	{ "Kelvin", "\xe2\x84\xaa" "elvin", true, "Kelvin sign (U+212A)" },
+	{ "STRASSE", "stra\xc3\x9f" "e", true, "sharp s folds to ss" },
+	{ "alice", "alicia", false, "different names" },
+	{ "a lice", "alice", false, "inner space kept" },
+	{ "bob", "b\xc3\xb6" "b", false, "o and o-umlaut differ" },
+};
+
+static const struct {
+	const char	*s;
+	bool		 refused;
+	const char	*why;
+} refusals[] = {
+	{ "alice", false, "a plain name" },
+	{ "Jos\xc3\xa9 Silva", false, "an inner space" },
+	{ "A\xe2\x80\x8blice", true, "zero-width space" },
+	{ "al\xc2\xad" "ice", true, "soft hyphen" },
+	{ "alice\xe2\x80\x8d", true, "zero-width joiner at the end" },
+	{ " alice", true, "leading space" },
+	{ "alice ", true, "trailing space" },
+	{ "\xe3\x80\x80" "alice", true, "leading ideographic space" },
+};
+
+static void
+check_fold(void)
+{
+	char	*fa, *fb, *ff;
+	size_t	 i;
+
+	for (i = 0; i < NELEM(folds); i++) {
+		fa = util_fold(folds[i].a, true);
+		fb = util_fold(folds[i].b, true);
+		ok(fa != NULL && fb != NULL &&
+		    (strcmp(fa, fb) == 0) == folds[i].same,
+		    "fold: %s %s (\"%s\" vs \"%s\")", folds[i].why,
+		    folds[i].same ? "folds alike" : "stays apart",
+		    fa ? fa : "(null)", fb ? fb : "(null)");
+		ff = fb != NULL ? util_fold(fb, true) : NULL;
+		ok(ff != NULL && strcmp(ff, fb) == 0,
+		    "fold: folding the fold of %s changes nothing",
+		    folds[i].why);
+		free(fa);
+		free(fb);
+		free(ff);
+	}
+	fa = util_fold("  MiXeD@Ex.COM ", false);
+	is_str(fa, "  mixed@ex.com ", "fold without trim keeps the ends");
+	free(fa);
+	fa = util_fold("MiXeD@Ex.COM", true);
+	is_str(fa, "mixed@ex.com", "ASCII folds as util_lower does");
+	free(fa);
+	fa = util_fold("Ab\xff" "C", true);
+	is_str(fa, "ab\xef\xbf\xbd" "c", "a malformed byte folds as U+FFFD");
+	free(fa);
+	fa = util_fold("\xe2\x80\x8b ", true);
+	is_str(fa, "", "an invisible name folds to nothing, not to a failure");
+	free(fa);
+	for (i = 0; i < NELEM(refusals); i++)
+		ok((util_name_refusal(refusals[i].s) != NULL) ==
+		    refusals[i].refused, "name: %s %s", refusals[i].why,
+		    refusals[i].refused ? "refused" : "taken");
+}
+
 int
 main(void)
 {
@@ -192,6 +271,7 @@ main(void)
 	low = util_lower("MiXeD@Ex.COM");
 	is_str(low, "mixed@ex.com", "lower-casing");
 	free(low);
+	check_fold();
 	for (i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++)
 		ok(util_utf8_valid(utf8[i].s, utf8[i].n) == utf8[i].valid,
 		    "utf8: %s", utf8[i].name);
