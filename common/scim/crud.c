@@ -71,8 +71,8 @@ put_record(struct store_txn *t, const struct resource_type *rt,
 	    old != NULL ? &okeys : NULL, err);
 	if (rc != SCIM_E_UNIQUENESS)
 		return rc;
-	/* The name index compares lower-cased: say the name that way. */
-	if ((lname = util_lower(keys.name)) == NULL)
+	/* The name index compares folded forms: say the name that way. */
+	if ((lname = util_fold(keys.name, true)) == NULL)
 		return scim_oom(err);
 	rc = scim_fail(err, SCIM_E_UNIQUENESS,
 	    "%s \"%s\" is already taken by another %s", rt->name_attr, lname,
