@@ -749,11 +749,18 @@ http_finish(void)
 	 * nothing to lose: the connection is marked detached, which closes
 	 * it at once.  Input still unread after DRAIN_MAX keeps the linger.
 	 */
-	while (drained < DRAIN_MAX &&
-	    (n = FCGX_GetStr(buf, sizeof(buf), fcgx->in)) > 0)
-		drained += (size_t)n;
-	if (drained < DRAIN_MAX && FCGX_GetError(fcgx->in) == 0)
-		FCGX_Detach(fcgx);
+	/*
+	 * An authorizer (scim-authz) gets no input, and mod_fcgid sends not
+	 * even its end: reading for it would hold the answer until the web
+	 * server gives up.  It keeps libfcgi's close.
+	 */
+	if (fcgx->role != FCGI_AUTHORIZER) {
+		while (drained < DRAIN_MAX &&
+		    (n = FCGX_GetStr(buf, sizeof(buf), fcgx->in)) > 0)
+			drained += (size_t)n;
+		if (drained < DRAIN_MAX && FCGX_GetError(fcgx->in) == 0)
+			FCGX_Detach(fcgx);
+	}
 	/*
 	 * A connection http_accept_more() took is not kept for the web
 	 * server's next request: only slot 0 accepts, so none would read it.
