@@ -206,22 +206,21 @@ cmd_roles_add(struct store *s, const struct scim_config *cfg,
 	int			 rc = 0;
 
 	memset(&m, 0, sizeof(m));
-	m.group = o->args[1];
 	m.auto_sync = o->auto_sync != 0;
 	if (!role_parse(o->args[2], &m.role) || m.role == ROLE_NONE) {
 		fprintf(stderr, "scimctl: unknown role %s (owner, admin or "
 		    "member)\n", o->args[2]);
 		return 2;
 	}
-	if (o->products != NULL && roles_set_products(&m, o->products,
+	if ((m.group = strdup(o->args[1])) == NULL) {
+		scim_oom(&err);
+		rc = roles_fail(&err);
+	} else if (o->products != NULL && roles_set_products(&m, o->products,
 	    &err) != SCIM_OK)
 		rc = roles_fail(&err);
 	else if (roles_add(s, &ch, &m, (size_t)o->position, &err) != SCIM_OK)
 		rc = roles_fail(&err);
-	m.group = NULL;			/* borrowed from argv */
-	for (size_t i = 0; i < m.nproducts; i++)
-		free(m.products[i]);
-	free(m.products);
+	roles_mapping_clear(&m);
 	return rc;
 }
 
@@ -313,6 +312,7 @@ cmd_users(struct store *s, const struct scim_config *cfg, const char *tenant,
 	struct users_page	*p;
 	struct access		 a;
 	enum role		 only;
+	enum scim_err		 erc = SCIM_OK;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -325,21 +325,19 @@ cmd_users(struct store *s, const struct scim_config *cfg, const char *tenant,
 		return 1;
 	p->tenant = tenant;
 	do {
-		if (store_read(s, users_page_fn, p, &err) != SCIM_OK)
+		if ((erc = store_read(s, users_page_fn, p, &err)) != SCIM_OK)
 			break;
-		for (i = 0; i < p->n && rc == 0; i++) {
-			if (access_lookup(s, cfg, tenant, p->ids[i], &a,
-			    &err) == SCIM_OK && a.found)
+		for (i = 0; i < p->n && rc == 0 && erc == SCIM_OK; i++) {
+			erc = access_lookup(s, cfg, tenant, p->ids[i], &a, &err);
+			if (erc == SCIM_OK && a.found)
 				rc = users_print(&a, o->role ? &only : NULL,
 				    o->json);
 			access_free(&a);
-			if (err.code != SCIM_OK)
-				break;
 		}
 		p->skip += p->n;
-	} while (rc == 0 && err.code == SCIM_OK && p->n == CTL_PAGE);
+	} while (rc == 0 && erc == SCIM_OK && p->n == CTL_PAGE);
 	free(p);
-	if (err.code != SCIM_OK) {
+	if (erc != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return 1;
 	}
@@ -404,12 +402,26 @@ roles_words_ok(const char *cmd, const struct roles_opts *o)
 	return ok;
 }
 
+bool
+scimctl_open(const char *conf, struct scim_config *cfg, struct store **s)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+
+	log_init("scimctl", LOG_LVL_WARN);
+	if (config_load(cfg, conf, &err) != SCIM_OK ||
+	    service_drop_root(cfg, &err) != SCIM_OK ||
+	    store_open(s, cfg, &err) != SCIM_OK) {
+		fprintf(stderr, "scimctl: %s\n", err.detail);
+		return false;
+	}
+	return true;
+}
+
 int
 scimctl_roles_main(int argc, char *argv[])
 {
 	struct roles_opts	 o;
 	struct scim_config	 cfg;
-	struct scim_error	 err = { SCIM_OK, "" };
 	struct store		*s = NULL;
 	const char		*cmd;
 	int			 at, rc;
@@ -428,13 +440,8 @@ scimctl_roles_main(int argc, char *argv[])
 		return 2;
 	if (o.auto_sync == -1)
 		o.auto_sync = 1;
-	log_init("scimctl", LOG_LVL_WARN);
-	if (config_load(&cfg, o.conf, &err) != SCIM_OK ||
-	    service_drop_root(&cfg, &err) != SCIM_OK ||
-	    store_open(&s, &cfg, &err) != SCIM_OK) {
-		fprintf(stderr, "scimctl: %s\n", err.detail);
+	if (!scimctl_open(o.conf, &cfg, &s))
 		return 1;
-	}
 	rc = roles_run(s, &cfg, cmd, &o);
 	store_close(s);
 	return rc;

@@ -362,7 +362,8 @@ access_lookup_txn(struct store_txn *t, const struct scim_config *cfg,
 	cJSON			*rec = NULL;
 	enum scim_err		 rc;
 
-	access_free(out);
+	memset(out, 0, sizeof(*out));
+	out->mapping = -1;
 	memset(&w, 0, sizeof(w));
 	w.a = out;
 	out->break_glass = access_break_glass(cfg, name_or_id);
@@ -403,6 +404,7 @@ access_lookup_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct access_ctx	*c = arg;
 
+	access_free(c->out);		/* what an aborted run left */
 	return access_lookup_txn(t, c->cfg, c->tenant, c->name, c->out, err);
 }
 

@@ -84,7 +84,10 @@ enum scim_err	 access_lookup(struct store *s,
 		    const char *name_or_id, struct access *out,
 		    struct scim_error *err);
 
-/* The same inside the caller's (read) transaction t. */
+/*
+ * The same inside the caller's (read) transaction t.  *out is
+ * overwritten, not freed: access_free() what an earlier call filled.
+ */
 enum scim_err	 access_lookup_txn(struct store_txn *t,
 		    const struct scim_config *cfg, const char *tenant,
 		    const char *name_or_id, struct access *out,

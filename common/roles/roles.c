@@ -39,7 +39,7 @@ role_parse(const char *s, enum role *out)
 	return false;
 }
 
-static void
+void
 roles_mapping_clear(struct role_mapping *m)
 {
 	size_t	 i;

@@ -71,6 +71,8 @@ struct role_map {
 
 /* Free what m holds and empty it (m itself is the caller's). */
 void		 roles_free(struct role_map *m);
+/* Free one mapping's group and products and zero it. */
+void		 roles_mapping_clear(struct role_mapping *m);
 
 /*
  * Read tenant's mappings in t into *out (empty when none were ever

@@ -115,21 +115,19 @@ add(const char *group, const char *role, const char *products,
 	struct roles_change	 ch = { T, "test", NULL };
 	struct role_mapping	 m;
 	struct scim_error	 err;
-	enum scim_err		 rc;
-	size_t			 i;
+	enum scim_err		 rc = SCIM_OK;
 
 	memset(&m, 0, sizeof(m));
 	m.group = (char *)group;
 	m.auto_sync = true;
 	if (!role_parse(role, &m.role))
 		m.role = (enum role)99;
-	if (products != NULL && (rc = roles_set_products(&m, products,
-	    &err)) != SCIM_OK)
-		return rc;
-	rc = roles_add(st, &ch, &m, position, &err);
-	for (i = 0; i < m.nproducts; i++)
-		free(m.products[i]);
-	free(m.products);
+	if (products != NULL)
+		rc = roles_set_products(&m, products, &err);
+	if (rc == SCIM_OK)
+		rc = roles_add(st, &ch, &m, position, &err);
+	m.group = NULL;			/* the caller's */
+	roles_mapping_clear(&m);
 	return rc;
 }
 
@@ -228,10 +226,7 @@ test_rules(void)
 	    "empty product");
 	is_int(roles_set_products(&m, "a,a", &err), SCIM_E_INVALID_VALUE,
 	    "repeated product");
-	m.group = NULL;
-	for (size_t i = 0; i < m.nproducts; i++)
-		free(m.products[i]);
-	free(m.products);
+	roles_mapping_clear(&m);
 }
 
 /* Look name up; "role/why/mapping" or the error. */
