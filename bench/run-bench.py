@@ -664,6 +664,25 @@ def wrk(args, srv, key, scenario, ids, seed, seconds=None):
     return r
 
 
+def paired(args, seed, a, b):
+    """Two scenarios a and b, each (server, key, scenario, ids file), in
+    A B B A halves of BENCH_SECONDS, so that drifting load on a shared
+    machine falls on both alike.  Returns their merged results."""
+    half = max(1, args.seconds // 2)
+    a1 = wrk(args, *a, seed, half)
+    b1 = wrk(args, *b, seed, half)
+    b2 = wrk(args, *b, seed + 1, half)
+    a2 = wrk(args, *a, seed + 1, half)
+    out = merge(a1, a2), merge(b1, b2)
+    for (_, k, _, _), r in zip((a, b), out):
+        log("  %-12s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d  "
+            "worker %.0f us/req  other load %.0f%%" % (
+                k, r["rps"], r["latency_us"]["p50"] / 1000, r["latency_us"]["p99"] / 1000,
+                r["errors_total"], r["cpu_us_per_req"]["worker"],
+                r["machine_pct"]["other"]))
+    return out
+
+
 # --- perf --------------------------------------------------------------------
 
 def perf_usable(args):
@@ -957,37 +976,16 @@ def bench(args, bl, work, servers):
         log("%-13s %d s ..." % (key, args.seconds))
         try:
             if key == "filter" and (not args.only or "filter_small" in args.only):
-                # The flatness pair in A B B A halves, so drifting load on
-                # a shared machine falls on both alike.
-                half = max(1, args.seconds // 2)
-                a1 = wrk(args, big, "filter", "filter", ids, seed, half)
-                b1 = wrk(args, small, "filter_small", "filter", ids_small, seed, half)
-                b2 = wrk(args, small, "filter_small", "filter", ids_small, seed + 1, half)
-                a2 = wrk(args, big, "filter", "filter", ids, seed + 1, half)
-                sc["filter"], sc["filter_small"] = merge(a1, a2), merge(b1, b2)
-                for k in ("filter", "filter_small"):
-                    r = sc[k]
-                    log("  %-12s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d  "
-                        "worker %.0f us/req" % (k, r["rps"], r["latency_us"]["p50"] / 1000,
-                                                r["latency_us"]["p99"] / 1000,
-                                                r["errors_total"],
-                                                r["cpu_us_per_req"]["worker"]))
+                # The flatness pair, on the big store and the small one.
+                sc["filter"], sc["filter_small"] = paired(
+                    args, seed, (big, "filter", "filter", ids),
+                    (small, "filter_small", "filter", ids_small))
                 continue
             if key == "gate_null" and (not args.only or "gate_authz" in args.only):
-                # The gate against its ceiling, also in A B B A halves.
-                half = max(1, args.seconds // 2)
-                a1 = wrk(args, big, "gate_null", "gate_null", None, seed, half)
-                b1 = wrk(args, big, "gate_authz", "gate_authz", None, seed, half)
-                b2 = wrk(args, big, "gate_authz", "gate_authz", None, seed + 1, half)
-                a2 = wrk(args, big, "gate_null", "gate_null", None, seed + 1, half)
-                sc["gate_null"], sc["gate_authz"] = merge(a1, a2), merge(b1, b2)
-                for k in ("gate_null", "gate_authz"):
-                    r = sc[k]
-                    log("  %-12s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d  "
-                        "worker %.0f us/req  other load %.0f%%" % (
-                            k, r["rps"], r["latency_us"]["p50"] / 1000,
-                            r["latency_us"]["p99"] / 1000, r["errors_total"],
-                            r["cpu_us_per_req"]["worker"], r["machine_pct"]["other"]))
+                # The gate against its ceiling.
+                sc["gate_null"], sc["gate_authz"] = paired(
+                    args, seed, (big, "gate_null", "gate_null", None),
+                    (big, "gate_authz", "gate_authz", None))
                 continue
             sc[key] = wrk(args, srv, key, scen, idfile, seed)
         except (BenchError, subprocess.TimeoutExpired) as e:
