@@ -25,6 +25,7 @@ by PID before it exits, and every wait is bounded (BENCH_MAX_SECONDS).
 """
 
 import argparse
+import base64
 import collections
 import datetime
 import glob
@@ -61,6 +62,15 @@ SCENARIOS = [
     ("page", "GET /Users?startIndex&count=100", "GET /Users?startIndex=...&count=100"),
     ("group_get", "GET /Groups/{id}?excl.=members",
      "GET /Groups/{id}?excludedAttributes=members (the 100k group)"),
+    ("gate_basic", "static page, basic auth alone",
+     "GET a static page behind lighttpd's basic authentication (plain user file), "
+     "the access gate's stack without a gate"),
+    ("gate_null", "  + do-nothing FastCGI authorizer",
+     "the same page behind basic authentication and the null responder as a FastCGI "
+     "authorizer: the ceiling of any authorizer"),
+    ("gate_authz", "  + scim-authz (the access gate)",
+     "the same page behind basic authentication and scim-authz: a user of the big "
+     "store, active, in the mapped 100k group"),
     ("post", "POST /Users (durable)", "POST /Users, sync = full"),
     ("patch_user", "PATCH /Users/{id} (2 replaces)",
      "PATCH /Users/{id}, replace title and name.familyName"),
@@ -71,8 +81,14 @@ SCENARIOS = [
 LABELS = {k: label.strip() for k, label, _ in SCENARIOS}
 # Which FastCGI program serves a scenario.
 PROGRAM = {"null": "null-responder", "null_end": "null-responder",
-           "null_sized": "null-responder",
+           "null_sized": "null-responder", "gate_basic": "-", "gate_null": "null-responder",
+           "gate_authz": "scim-authz",
            "group_get": "scim-groups", "patch_group": "scim-groups"}
+# BENCH_ONLY names that stand for several scenarios.
+ONLY_GROUPS = {"gate": ("gate_basic", "gate_null", "gate_authz")}
+# The gate scenarios' basic authentication (a plain user file: the cost of
+# checking a password must not hide the authorizer's).
+GATE_PASSWORD = "bench"
 # Functions whose inclusive share of the worker's CPU samples is reported.
 PROFILE_FUNCS = [
     "service_main", "FCGX_Accept_r", "http_req_read", "token_check", "token_check_txn",
@@ -232,6 +248,76 @@ def conf_depth(text):
     return depth
 
 
+def gate_conf(tmpl, home, conf, args):
+    """The access gate's scenarios added to a lighttpd config: a static
+    page under /gate-basic/, /gate-null/ and /gate-authz/, all behind basic
+    authentication, the last two behind a FastCGI authorizer too (the null
+    responder, scim-authz).  mod_auth must run before mod_fastcgi's
+    authorizer, so it is loaded before it."""
+    tmpl, n = re.subn(r'"mod_fastcgi"', '"mod_auth", "mod_authn_file", "mod_fastcgi"',
+                      tmpl, count=1)
+    if n != 1:
+        raise BenchError("lighttpd template: no mod_fastcgi in server.modules")
+    for d in ("gate-basic", "gate-null", "gate-authz"):
+        os.makedirs(os.path.join(home, "www", d), exist_ok=True)
+        with open(os.path.join(home, "www", d, "index.html"), "w") as f:
+            f.write("<!DOCTYPE html><title>app</title><p>the application\n")
+    authz = lambda path, prog, env: """
+$HTTP["url"] =^ "%s" {
+	fastcgi.server = ( "%s" => ((
+		"bin-path" => "%s",
+		"socket" => "%s/sock/%s.sock",
+		"mode" => "authorizer",
+		"check-local" => "disable",
+		"max-procs" => %d,
+		"bin-environment" => ( %s ),
+	)) )
+}
+""" % (path, path, os.path.join(args.bindir, prog), home, prog, args.procs, env)
+    return tmpl + """
+# make bench: the access gate (scenarios gate_*).
+auth.backend = "plain"
+auth.backend.plain.userfile = "%s/gate-users"
+$HTTP["url"] =^ "/gate-" {
+	auth.require = ( "" => ( "method" => "basic", "realm" => "bench",
+		"require" => "valid-user" ) )
+}
+""" % home + authz("/gate-null/", "null-responder", '"BENCH_HOME" => "%s"' % home) + \
+        authz("/gate-authz/", "scim-authz", '"SCIM_CONF" => "%s"' % conf)
+
+
+def gate_setup(srv, users, bindir):
+    """The gate's user (the first of the big group) in the user file, and a
+    role mapping for the group, as an operator makes it.  Returns the
+    basic credential (base64)."""
+    name = users[0][1]
+    with open(os.path.join(srv.home, "gate-users"), "w") as f:
+        f.write("%s:%s\n" % (name, GATE_PASSWORD))
+    if os.geteuid() == 0:
+        chown_www(os.path.join(srv.home, "gate-users"))
+    run([os.path.join(bindir, "scimctl"), "-c", srv.conf, "roles", "add",
+         "bench-group-all", "member", "--products", "bench"], 60)
+    return base64.b64encode(("%s:%s" % (name, GATE_PASSWORD)).encode()).decode()
+
+
+def gate_smoke(srv, cred):
+    """Each gate path answers 200 for the user, and scim-authz refuses a
+    user the directory does not hold (basic auth lets it through)."""
+    for path in ("/gate-basic/index.html", "/gate-null/index.html",
+                 "/gate-authz/index.html"):
+        for _ in range(4 * srv.args.procs):
+            status, text = srv.request("GET", path, auth="Basic " + cred)
+            if status != 200:
+                raise BenchError("GET %s: %d: %s" % (path, status, text[:300]))
+    with open(os.path.join(srv.home, "gate-users"), "a") as f:
+        f.write("nobody@bench.example.com:%s\n" % GATE_PASSWORD)
+    other = base64.b64encode(("nobody@bench.example.com:%s" % GATE_PASSWORD).encode())
+    status, text = srv.request("GET", "/gate-authz/index.html",
+                               auth="Basic " + other.decode())
+    if status != 403:
+        raise BenchError("scim-authz let an unknown user in: %d" % status)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -250,6 +336,7 @@ class Server:
         self.proc = None
         self.kids = []
         self.token = None
+        self.gate_cred = None
         self.users_rec = self.spares_rec = self.group = None
         for d in ("www", "sock", "db"):
             os.makedirs(os.path.join(self.home, d), exist_ok=True)
@@ -295,6 +382,7 @@ fastcgi.server += (
 )
 """ % (os.path.join(args.bindir, "null-responder"), self.home, args.procs,
        self.home)
+        tmpl = gate_conf(tmpl, self.home, self.conf, args)
         self.lighttpd_conf = os.path.join(self.home, "lighttpd.conf")
         with open(self.lighttpd_conf, "w") as f:
             f.write(tmpl)
@@ -396,9 +484,9 @@ fastcgi.server += (
                     pass
         self.proc = None
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, auth=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        h = {"Authorization": "Bearer " + (self.token or "")}
+        h = {"Authorization": auth or "Bearer " + (self.token or "")}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -475,7 +563,9 @@ def wrk_cmd(args, srv, scenario, ids, seconds, seed):
     return ["wrk", "-t%d" % args.threads, "-c%d" % args.connections, "-d%ds" % seconds,
             "--timeout", "10s", "-s", os.path.join(args.srcdir, "bench", "scim.lua"),
             "http://127.0.0.1:%d" % srv.port, "--", scenario] + files + [
-            srv.group or "-", srv.token or "", str(args.threads), str(seed),
+            srv.group or "-",
+            (srv.gate_cred if scenario.startswith("gate_") else srv.token) or "",
+            str(args.threads), str(seed),
             str(args.null_bytes)]
 
 
@@ -572,6 +662,25 @@ def wrk(args, srv, key, scenario, ids, seed, seconds=None):
                         lock_waits_per_req=d.get("lock_waits", 0) / n)
     drain(srv)
     return r
+
+
+def paired(args, seed, a, b):
+    """Two scenarios a and b, each (server, key, scenario, ids file), in
+    A B B A halves of BENCH_SECONDS, so that drifting load on a shared
+    machine falls on both alike.  Returns their merged results."""
+    half = max(1, args.seconds // 2)
+    a1 = wrk(args, *a, seed, half)
+    b1 = wrk(args, *b, seed, half)
+    b2 = wrk(args, *b, seed + 1, half)
+    a2 = wrk(args, *a, seed + 1, half)
+    out = merge(a1, a2), merge(b1, b2)
+    for (_, k, _, _), r in zip((a, b), out):
+        log("  %-12s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d  "
+            "worker %.0f us/req  other load %.0f%%" % (
+                k, r["rps"], r["latency_us"]["p50"] / 1000, r["latency_us"]["p99"] / 1000,
+                r["errors_total"], r["cpu_us_per_req"]["worker"],
+                r["machine_pct"]["other"]))
+    return out
 
 
 # --- perf --------------------------------------------------------------------
@@ -837,6 +946,9 @@ def bench(args, bl, work, servers):
         s.start()
     args.null_bytes = smoke(big, users, group, args.procs)
     smoke(small, users_small, None, args.procs)
+    if not args.only or args.only.intersection(ONLY_GROUPS["gate"]):
+        big.gate_cred = gate_setup(big, users, args.bindir)
+        gate_smoke(big, big.gate_cred)
 
     # 5. The scenarios: reads first, then the writes that grow the store.
     seed = random.randint(1, 10**6)
@@ -844,7 +956,8 @@ def bench(args, bl, work, servers):
             "filter": (big, ids),
             "filter_small": (small, ids_small), "page": (big, ids), "group_get": (big, ids),
             "post": (big, ids), "patch_user": (big, ids), "patch_group": (big, ids),
-            "null_end": (big, None)}
+            "null_end": (big, None), "gate_basic": (big, None), "gate_null": (big, None),
+            "gate_authz": (big, None)}
     sc = {}
     commit_near = []
     for key, _, _ in SCENARIOS:
@@ -858,24 +971,21 @@ def bench(args, bl, work, servers):
         scen = {"filter_small": "filter", "null_end": "null"}.get(key, key)
         if key == "filter_small" and "filter" in sc:
             continue            # measured with "filter", below
+        if key == "gate_authz" and "gate_authz" in sc:
+            continue            # measured with "gate_null", below
         log("%-13s %d s ..." % (key, args.seconds))
         try:
             if key == "filter" and (not args.only or "filter_small" in args.only):
-                # The flatness pair in A B B A halves, so drifting load on
-                # a shared machine falls on both alike.
-                half = max(1, args.seconds // 2)
-                a1 = wrk(args, big, "filter", "filter", ids, seed, half)
-                b1 = wrk(args, small, "filter_small", "filter", ids_small, seed, half)
-                b2 = wrk(args, small, "filter_small", "filter", ids_small, seed + 1, half)
-                a2 = wrk(args, big, "filter", "filter", ids, seed + 1, half)
-                sc["filter"], sc["filter_small"] = merge(a1, a2), merge(b1, b2)
-                for k in ("filter", "filter_small"):
-                    r = sc[k]
-                    log("  %-12s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d  "
-                        "worker %.0f us/req" % (k, r["rps"], r["latency_us"]["p50"] / 1000,
-                                                r["latency_us"]["p99"] / 1000,
-                                                r["errors_total"],
-                                                r["cpu_us_per_req"]["worker"]))
+                # The flatness pair, on the big store and the small one.
+                sc["filter"], sc["filter_small"] = paired(
+                    args, seed, (big, "filter", "filter", ids),
+                    (small, "filter_small", "filter", ids_small))
+                continue
+            if key == "gate_null" and (not args.only or "gate_authz" in args.only):
+                # The gate against its ceiling.
+                sc["gate_null"], sc["gate_authz"] = paired(
+                    args, seed, (big, "gate_null", "gate_null", None),
+                    (big, "gate_authz", "gate_authz", None))
                 continue
             sc[key] = wrk(args, srv, key, scen, idfile, seed)
         except (BenchError, subprocess.TimeoutExpired) as e:
@@ -901,7 +1011,7 @@ def bench(args, bl, work, servers):
     ok = lambda k: k in sc and "skipped" not in sc[k]
     rps = lambda k: sc[k]["rps"] if ok(k) else 0.0
     real = [k for k, _, _ in SCENARIOS if ok(k) and not k.startswith("null")
-            and k != "filter_small"]
+            and not k.startswith("gate_") and k != "filter_small"]
     slow = min(real, key=rps) if real else None
     after = store_sizes(big, args.users + spare)
     count = last_json(run([bl, "-c", big.conf, "count", "-g", group], 300))
@@ -976,6 +1086,13 @@ def bench(args, bl, work, servers):
                 "evidence": "; ".join(x for x in (bad, note) if x)}
 
     pct = lambda v: "%.1f%%" % (100 * v)
+    gate_a = rps("gate_authz") / rps("gate_null") if rps("gate_null") else 0.0
+    gate_n = rps("gate_null") / rps("gate_basic") if rps("gate_basic") else 0.0
+    # The same by CPU per request (worker + lighttpd + wrk): what the ratio
+    # would be on a machine the benchmark has to itself.
+    stack_us = lambda k: sum(sc[k]["cpu_us_per_req"].values()) if ok(k) else 0.0
+    gate_cpu = stack_us("gate_null") / stack_us("gate_authz") if stack_us("gate_authz") \
+        else 0.0
     g, f = vs_null.get("get_id", 0), vs_null.get("filter", 0)
     gs = rps("get_id") / rps("null_sized") if rps("null_sized") else 0.0
     targets = [
@@ -1003,6 +1120,11 @@ def bench(args, bl, work, servers):
                auth_share < 0.05, pct(auth_share), "< 5%",
                "%.1f us of %.1f us (worker + lighttpd); %s" % (auth_us, get_server_us,
                                                                auth_how)),
+        target("scim-authz vs do-nothing authorizer", ["gate_authz", "gate_null"], gate_a,
+               0.80, gate_a >= 0.80, pct(gate_a), ">= 80%",
+               "both behind basic authentication; by CPU per request (worker + "
+               "lighttpd + wrk) %s; the do-nothing authorizer keeps %s of basic "
+               "authentication alone (the stack's ceiling)" % (pct(gate_cpu), pct(gate_n))),
         target("worker RSS of its own (RssAnon), max (KiB)", [], max_anon, 8192,
                0 < max_anon < 8192, "%d" % max_anon, "< 8192",
                "heap and stack; the shared environment files are counted below"),
@@ -1144,11 +1266,14 @@ def main():
         args.cache_mb = env_int("BENCH_CACHE_MB", 0, 0, 65536)
         DEADLINE = env_int("BENCH_MAX_SECONDS", 600, 60, 86400)
         args.profile = os.environ.get("BENCH_PROFILE", "auto")
-        args.only = set(x for x in os.environ.get("BENCH_ONLY", "").split(",") if x)
+        args.only = set()
+        for x in os.environ.get("BENCH_ONLY", "").split(","):
+            if x:
+                args.only.update(ONLY_GROUPS.get(x, (x,)))
         unknown = args.only - set(LABELS)
         if unknown:
             raise BenchError("BENCH_ONLY: unknown scenario %s (known: %s)" % (
-                ", ".join(sorted(unknown)), ", ".join(LABELS)))
+                ", ".join(sorted(unknown)), ", ".join(list(LABELS) + list(ONLY_GROUPS))))
         if args.connections < args.threads:
             raise BenchError("BENCH_CONNECTIONS must be at least BENCH_THREADS")
         if not shutil.which("wrk") and os.geteuid() == 0 and shutil.which("apt-get"):

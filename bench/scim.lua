@@ -4,13 +4,14 @@
 --       SCENARIO USERS SPARES GROUP TOKEN THREADS SEED BYTES
 --
 -- SCENARIO: null | null_sized | get_id | filter | page | group_get | post |
---           patch_user | patch_group
+--           patch_user | patch_group | gate_basic | gate_null | gate_authz
 -- USERS, SPARES: files of fixed-width lines "id name" (RECLEN bytes each,
 --   written by run-bench.py): the users requests pick from at random, and
 --   the spare users (not in the group) that PATCH /Groups adds, each once,
 --   the threads taking interleaved slices.  Lines are read where they are
 --   (seek + read), so a million users cost no memory and no start-up time.
 -- GROUP: the id of the big group.  BYTES: the body size null_sized asks for.
+-- TOKEN: the bearer token; for gate_* the basic credential (base64).
 -- POST makes a unique userName from SEED, the thread and a counter.
 -- done() prints one line "BENCH-JSON {...}" for run-bench.py.
 
@@ -57,6 +58,10 @@ function init(args)
   null_bytes = tonumber(args[8]) or 0
   math.randomseed(seed * 1000 + tid)
   wrk.headers["Authorization"] = "Bearer " .. (token or "")
+  if scenario:sub(1, 5) == "gate_" then
+    -- TOKEN is a basic credential (base64 of name:password) here.
+    wrk.headers["Authorization"] = "Basic " .. (token or "")
+  end
   wrk.headers["Accept"] = "application/scim+json"
   -- wrk.format() uses the headers it is given instead of wrk.headers.
   json_headers = {
@@ -127,6 +132,9 @@ function request()
     local id = record(spares_f, k)
     return wrk.format("PATCH", base .. "/Groups/" .. group, json_headers,
       string.format(patch_group_fmt, id))
+  elseif scenario:sub(1, 5) == "gate_" then
+    -- gate_basic -> /gate-basic/index.html (a static page)
+    return wrk.format("GET", "/" .. scenario:gsub("_", "-") .. "/index.html")
   elseif scenario == "null_sized" then
     return wrk.format("GET", "/bench/null?bytes=" .. null_bytes)
   else

@@ -725,6 +725,15 @@ http_resp_send(const struct http_resp *resp)
 		free(text);
 }
 
+/* Has the web server sent the current request more than was read? */
+static bool
+http_input_waiting(void)
+{
+	struct pollfd	 pfd = { fcgx->ipcFd, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
 /*
  * The most of a request's input http_finish() reads to its end before
  * closing without libfcgi's linger.
@@ -749,11 +758,22 @@ http_finish(void)
 	 * nothing to lose: the connection is marked detached, which closes
 	 * it at once.  Input still unread after DRAIN_MAX keeps the linger.
 	 */
-	while (drained < DRAIN_MAX &&
-	    (n = FCGX_GetStr(buf, sizeof(buf), fcgx->in)) > 0)
-		drained += (size_t)n;
-	if (drained < DRAIN_MAX && FCGX_GetError(fcgx->in) == 0)
+	/*
+	 * An authorizer (scim-authz) gets no input: mod_fcgid sends not even
+	 * its end, and reading for it would hold the answer until the web
+	 * server gave up; lighttpd sends the end with the variables, so it
+	 * has been read with them.  Unless more is waiting on the socket, then,
+	 * nothing is left unread and the connection closes at once too.
+	 */
+	if (fcgx->role == FCGI_AUTHORIZER && !http_input_waiting())
 		FCGX_Detach(fcgx);
+	else {
+		while (drained < DRAIN_MAX &&
+		    (n = FCGX_GetStr(buf, sizeof(buf), fcgx->in)) > 0)
+			drained += (size_t)n;
+		if (drained < DRAIN_MAX && FCGX_GetError(fcgx->in) == 0)
+			FCGX_Detach(fcgx);
+	}
 	/*
 	 * A connection http_accept_more() took is not kept for the web
 	 * server's next request: only slot 0 accepts, so none would read it.
