@@ -264,8 +264,8 @@ gate_answer(struct scim_ctx *ctx, struct http_req *req,
 		return;
 	}
 	memset(&a, 0, sizeof(a));
-	if (access_lookup(ctx->store, &ctx->cfg, tenant, req->remote_user, &a,
-	    &err) != SCIM_OK) {
+	if (access_lookup_signon(ctx->store, &ctx->cfg, tenant,
+	    req->remote_user, &a, &err) != SCIM_OK) {
 		log_err("%s: %s", req->remote_user, err.detail);
 		gate_page(resp, 503, "The directory is not available; try "
 		    "again in a moment.");

@@ -300,17 +300,17 @@ access_role(struct store_txn *t, const struct scim_config *cfg,
 	return rc;
 }
 
-/* Find the user by name (any case), else by id: its id in a->id. */
+/* Find the user by name (any case), else, when by_id, by id. */
 static enum scim_err
 access_find(struct store_txn *t, const char *tenant, const char *name,
-    cJSON **rec, struct scim_error *err)
+    bool by_id, cJSON **rec, struct scim_error *err)
 {
 	char		 id[STORE_ID_MAX + 1];
 	enum scim_err	 rc;
 
 	*rec = NULL;
 	rc = store_find_name(t, STORE_USER, tenant, name, id, err);
-	if (rc == SCIM_E_NOT_FOUND)
+	if (rc == SCIM_E_NOT_FOUND && by_id)
 		return store_get(t, STORE_USER, tenant, name, rec, err);
 	if (rc != SCIM_OK)
 		return rc;
@@ -353,10 +353,11 @@ access_decide(struct access *a)
 		a->why = ACCESS_OK;
 }
 
-enum scim_err
-access_lookup_txn(struct store_txn *t, const struct scim_config *cfg,
-    const char *tenant, const char *name_or_id, struct access *out,
-    struct scim_error *err)
+/* access_lookup_txn(), finding the user by name only unless by_id. */
+static enum scim_err
+access_lookup_in(struct store_txn *t, const struct scim_config *cfg,
+    const char *tenant, const char *name_or_id, bool by_id,
+    struct access *out, struct scim_error *err)
 {
 	struct access_walk	 w;
 	cJSON			*rec = NULL;
@@ -367,7 +368,7 @@ access_lookup_txn(struct store_txn *t, const struct scim_config *cfg,
 	memset(&w, 0, sizeof(w));
 	w.a = out;
 	out->break_glass = access_break_glass(cfg, name_or_id);
-	rc = access_find(t, tenant, name_or_id, &rec, err);
+	rc = access_find(t, tenant, name_or_id, by_id, &rec, err);
 	if (rc == SCIM_E_NOT_FOUND) {
 		out->user_name = strdup(name_or_id);
 		out->display_name = strdup("");
@@ -392,10 +393,19 @@ out:
 	return rc;
 }
 
+enum scim_err
+access_lookup_txn(struct store_txn *t, const struct scim_config *cfg,
+    const char *tenant, const char *name_or_id, struct access *out,
+    struct scim_error *err)
+{
+	return access_lookup_in(t, cfg, tenant, name_or_id, true, out, err);
+}
+
 struct access_ctx {
 	const struct scim_config	*cfg;
 	const char			*tenant;
 	const char			*name;
+	bool				 by_id;
 	struct access			*out;
 };
 
@@ -405,7 +415,18 @@ access_lookup_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	struct access_ctx	*c = arg;
 
 	access_free(c->out);		/* what an aborted run left */
-	return access_lookup_txn(t, c->cfg, c->tenant, c->name, c->out, err);
+	return access_lookup_in(t, c->cfg, c->tenant, c->name, c->by_id,
+	    c->out, err);
+}
+
+/* One read transaction around access_lookup_in(). */
+static enum scim_err
+access_lookup_read(struct store *s, struct access_ctx *c,
+    struct scim_error *err)
+{
+	memset(c->out, 0, sizeof(*c->out));
+	c->out->mapping = -1;
+	return store_read(s, access_lookup_fn, c, err);
 }
 
 enum scim_err
@@ -413,11 +434,19 @@ access_lookup(struct store *s, const struct scim_config *cfg,
     const char *tenant, const char *name_or_id, struct access *out,
     struct scim_error *err)
 {
-	struct access_ctx	 c = { cfg, tenant, name_or_id, out };
+	struct access_ctx	 c = { cfg, tenant, name_or_id, true, out };
 
-	memset(out, 0, sizeof(*out));
-	out->mapping = -1;
-	return store_read(s, access_lookup_fn, &c, err);
+	return access_lookup_read(s, &c, err);
+}
+
+enum scim_err
+access_lookup_signon(struct store *s, const struct scim_config *cfg,
+    const char *tenant, const char *name, struct access *out,
+    struct scim_error *err)
+{
+	struct access_ctx	 c = { cfg, tenant, name, false, out };
+
+	return access_lookup_read(s, &c, err);
 }
 
 cJSON *

@@ -85,7 +85,17 @@ enum scim_err	 access_lookup(struct store *s,
 		    struct scim_error *err);
 
 /*
- * The same inside the caller's (read) transaction t.  *out is
+ * The same for a sign-on name (REMOTE_USER at the gate): found by
+ * userName only, never by id, so that a sign-on name that happens to be
+ * another user's id cannot borrow that user's access.
+ */
+enum scim_err	 access_lookup_signon(struct store *s,
+		    const struct scim_config *cfg, const char *tenant,
+		    const char *name, struct access *out,
+		    struct scim_error *err);
+
+/*
+ * access_lookup() inside the caller's (read) transaction t.  *out is
  * overwritten, not freed: access_free() what an earlier call filled.
  */
 enum scim_err	 access_lookup_txn(struct store_txn *t,

@@ -376,6 +376,17 @@ test_details(void)
 		is_str(a.products[1], "p2", "in order");
 	is_str(a.managed_by, "", "no record: managedBy empty");
 	access_free(&a);
+
+	/* A sign-on name is a userName only, never another user's id. */
+	access_lookup(st, &cfg, T, "u-alice", &a, &err);
+	ok(a.found && strcmp(a.id, "u-alice") == 0, "lookup by id finds it");
+	access_free(&a);
+	access_lookup_signon(st, &cfg, T, "u-alice", &a, &err);
+	ok(!a.found && a.why == ACCESS_UNKNOWN, "sign-on by an id: unknown");
+	access_free(&a);
+	access_lookup_signon(st, &cfg, T, "ALICE@example.com", &a, &err);
+	ok(a.found && strcmp(a.id, "u-alice") == 0, "sign-on by name, any case");
+	access_free(&a);
 }
 
 int
