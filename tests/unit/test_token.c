@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <libscrypt.h>
 
@@ -890,7 +891,8 @@ test_admin(struct store *s)
 	is_int(admin_login(s, &cfg, "alice", "correct horse", "10.0.0.1",
 	    &sess, &err), SCIM_OK, "no wait after one failure");
 
-	/* REMOTE_USER. */
+	/* REMOTE_USER (its sessions live only while the page trusts it). */
+	cfg.trust_remote_user = true;
 	snprintf(cfg.remote_user_roles, sizeof(cfg.remote_user_roles),
 	    "bob:admin@acme");
 	is_int(admin_session_remote(s, &cfg, "eve", NULL, &sess, &err),
@@ -906,6 +908,245 @@ test_admin(struct store *s)
 	is_int(admin_session_remote(s, &cfg, "carol", sess.sid, &again, &err),
 	    SCIM_E_FORBIDDEN, "another user cannot ride on bob's cookie");
 	cfg.remote_user_roles[0] = '\0';
+	cfg.trust_remote_user = false;
+}
+
+/* --- sessions and sign-in hardening --- */
+
+struct acct_op {
+	const char	*name;
+	const char	*hash;		/* set_password: the new hash */
+};
+
+static enum scim_err
+acct_set_pw(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct acct_op	*o = arg;
+
+	return admin_set_password(t, o->name, o->hash, err);
+}
+
+static enum scim_err
+acct_del(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct acct_op	*o = arg;
+
+	return admin_delete(t, o->name, "test", &cfg, err);
+}
+
+/* The stored password hash of name into out (SCRYPT_MCF_LEN), or "". */
+static enum scim_err
+acct_hash_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct acct_op	*o = arg;
+	cJSON		*a = NULL;
+	enum scim_err	 rc;
+
+	rc = store_kv_get(t, ADMIN_KV_TENANT, "admin", o->name, &a, err);
+	if (rc == SCIM_OK)
+		snprintf((char *)o->hash, SCRYPT_MCF_LEN, "%s",
+		    json_str(a, "hash"));
+	cJSON_Delete(a);
+	return rc;
+}
+
+/*
+ * A session ends with its reason: a new password, the account deleted
+ * (and made again under the same name, with another tenant and role),
+ * REMOTE_USER no longer trusted.
+ */
+static void
+test_sessions_end(struct store *s)
+{
+	struct scim_error	 err;
+	struct admin_session	 sess, again;
+	struct acct		 a;
+	struct acct_op		 o;
+	char			 h1[SCRYPT_MCF_LEN], h2[SCRYPT_MCF_LEN];
+
+	is_int(admin_password_hash(&cfg, "first password", h1, &err), SCIM_OK,
+	    "hash a password");
+	is_int(admin_password_hash(&cfg, "second password", h2, &err), SCIM_OK,
+	    "and another");
+	a.name = "dave";
+	a.tenant = "dave-co";
+	a.role = ADMIN_ROLE_OWNER;
+	a.hash = h1;
+	is_int(store_run(s, acct_add, &a, &err), SCIM_OK, "add dave");
+	is_int(admin_login(s, &cfg, "dave", "first password", "10.1.0.1",
+	    &sess, &err), SCIM_OK, "dave signs in");
+	o.name = "dave";
+	o.hash = h2;
+	is_int(store_run(s, acct_set_pw, &o, &err), SCIM_OK,
+	    "dave's password is changed");
+	is_int(admin_session_open(s, &cfg, sess.sid, &again, &err),
+	    SCIM_E_UNAUTHORIZED, "the session of the old password is over");
+
+	is_int(admin_login(s, &cfg, "dave", "second password", "10.1.0.1",
+	    &sess, &err), SCIM_OK, "dave signs in with the new one");
+	is_int(admin_session_open(s, &cfg, sess.sid, &again, &err), SCIM_OK,
+	    "that session works");
+	is_int(store_run(s, acct_del, &o, &err), SCIM_OK, "dave is deleted");
+	a.tenant = "other-co";
+	a.role = ADMIN_ROLE_ADMIN;
+	is_int(store_run(s, acct_add, &a, &err), SCIM_OK,
+	    "a new dave, of another tenant");
+	is_int(admin_session_open(s, &cfg, sess.sid, &again, &err),
+	    SCIM_E_UNAUTHORIZED, "the old dave's cookie opens nothing");
+	ok(strcmp(again.tenant, "other-co") != 0,
+	    "and gets nothing of the new account");
+
+	cfg.trust_remote_user = true;
+	snprintf(cfg.remote_user_roles, sizeof(cfg.remote_user_roles),
+	    "frank:owner@remote-co");
+	is_int(admin_session_remote(s, &cfg, "frank", NULL, &sess, &err),
+	    SCIM_OK, "a REMOTE_USER session");
+	cfg.trust_remote_user = false;
+	is_int(admin_session_open(s, &cfg, sess.sid, &again, &err),
+	    SCIM_E_UNAUTHORIZED,
+	    "refused once trust_remote_user is turned off");
+	cfg.trust_remote_user = true;
+	is_int(admin_session_remote(s, &cfg, "frank", sess.sid, &again, &err),
+	    SCIM_OK, "turned on again, frank gets a session");
+	ok(again.is_new, "a new one: the old one was ended");
+	cfg.trust_remote_user = false;
+	cfg.remote_user_roles[0] = '\0';
+	is_int(admin_login(s, &cfg, "dave", "first password", "10.1.0.1",
+	    &sess, &err), SCIM_OK, "a password session");
+	cfg.trust_remote_user = true;
+	is_int(admin_session_open(s, &cfg, sess.sid, &again, &err),
+	    SCIM_E_UNAUTHORIZED, "refused while the page trusts REMOTE_USER");
+	cfg.trust_remote_user = false;
+}
+
+/*
+ * nproc processes, each making tries sign-in attempts for name with a
+ * wrong password, all released at once; the number answered
+ * SCIM_E_UNAUTHORIZED (the password was checked) and SCIM_E_FORBIDDEN.
+ */
+static void
+parallel_logins(const char *name, int nproc, int tries, int *checked,
+    int *waited)
+{
+	int	 go[2], res[2], i, j, st;
+	char	 c;
+	pid_t	 pid;
+
+	*checked = *waited = 0;
+	if (pipe(go) != 0 || pipe(res) != 0)
+		return;
+	for (i = 0; i < nproc; i++) {
+		if ((pid = fork()) != 0)
+			continue;
+		struct store		*cs;
+		struct scim_error	 err;
+		struct admin_session	 sess;
+		enum scim_err		 rc;
+
+		close(go[1]);
+		if (store_open(&cs, &cfg, &err) != SCIM_OK)
+			_exit(1);
+		(void)read(go[0], &c, 1);	/* until the parent closes */
+		for (j = 0; j < tries; j++) {
+			rc = admin_login(cs, &cfg, name, "wrong password",
+			    "10.2.0.1", &sess, &err);
+			c = rc == SCIM_E_UNAUTHORIZED ? 'u' :
+			    rc == SCIM_E_FORBIDDEN ? 'f' : '?';
+			(void)write(res[1], &c, 1);
+		}
+		store_close(cs);
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	usleep(300000);			/* let them all open the store */
+	close(go[1]);
+	while (read(res[0], &c, 1) == 1) {
+		*checked += c == 'u';
+		*waited += c == 'f';
+	}
+	close(res[0]);
+	for (i = 0; i < nproc; i++)
+		(void)wait(&st);
+}
+
+/*
+ * Throttling: the attempt is claimed before the password is checked, so
+ * parallel attempts get one check between them; a name is throttled per
+ * address, and an address across names.
+ */
+static void
+test_login_throttle(struct store *s)
+{
+	struct scim_error	 err;
+	struct admin_session	 sess;
+	struct acct		 a;
+	char			 h[SCRYPT_MCF_LEN], name[32];
+	int			 i, checked, waited;
+
+	is_int(admin_password_hash(&cfg, "grace password", h, &err), SCIM_OK,
+	    "hash a password");
+	a.name = "grace";
+	a.tenant = "acme";
+	a.role = ADMIN_ROLE_OWNER;
+	a.hash = h;
+	is_int(store_run(s, acct_add, &a, &err), SCIM_OK, "add grace");
+	for (i = 0; i < 3; i++)
+		admin_login(s, &cfg, "grace", "wrong password", "10.2.0.1",
+		    &sess, &err);
+	sleep(2);			/* the 1-second wait is over */
+	parallel_logins("grace", 4, 2, &checked, &waited);
+	is_int(checked, 1, "8 attempts in 4 processes: one password check");
+	is_int(waited, 7, "the others told to wait");
+
+	cfg.login_wait = 60;		/* no test here outlasts a wait */
+	is_int(admin_login(s, &cfg, "grace", "grace password", "10.2.0.1",
+	    &sess, &err), SCIM_E_FORBIDDEN, "grace must wait at 10.2.0.1");
+	is_int(admin_login(s, &cfg, "grace", "grace password", "10.2.0.2",
+	    &sess, &err), SCIM_OK,
+	    "but not from another address: no lockout from one address");
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "nobody%d", i);
+		is_int(admin_login(s, &cfg, name, "wrong password",
+		    "10.3.0.1", &sess, &err), SCIM_E_UNAUTHORIZED,
+		    "one address tries many names");
+	}
+	is_int(admin_login(s, &cfg, "dave", "first password", "10.3.0.1",
+	    &sess, &err), SCIM_E_FORBIDDEN,
+	    "after 10 failures the address waits, whatever the name");
+	cfg.login_wait = 1;
+}
+
+/* An older, cheaper hash is accepted and redone at the install's cost. */
+static void
+test_password_upgrade(struct store *s)
+{
+	struct scim_error	 err;
+	struct admin_session	 sess;
+	struct acct		 a;
+	struct acct_op		 o;
+	struct scim_config	 def;
+	char			 h[SCRYPT_MCF_LEN], now[SCRYPT_MCF_LEN];
+
+	config_defaults(&def);
+	is_int(def.admin_scrypt_n, 1 << 17,
+	    "admin passwords: OWASP's N=2^17 by default");
+	ok(libscrypt_hash(h, "heidi password", 512, 8, 1) != 0,
+	    "a hash at N=2^9");
+	a.name = "heidi";
+	a.tenant = "acme";
+	a.role = ADMIN_ROLE_OWNER;
+	a.hash = h;
+	is_int(store_run(s, acct_add, &a, &err), SCIM_OK, "add heidi");
+	is_int(admin_login(s, &cfg, "heidi", "heidi password", "10.4.0.1",
+	    &sess, &err), SCIM_OK, "she signs in");
+	o.name = "heidi";
+	o.hash = now;
+	is_int(store_read(s, acct_hash_fn, &o, &err), SCIM_OK, "read back");
+	ok(strncmp(now, "$s1$0a0801$", 11) == 0,
+	    "the hash is redone at the configured N=2^10");
+	is_int(admin_login(s, &cfg, "heidi", "heidi password", "10.4.0.1",
+	    &sess, &err), SCIM_OK, "and the password still works");
 }
 
 /* --- the bearer check in two halves --- */
@@ -1412,6 +1653,7 @@ main(void)
 	snprintf(cfg.home, sizeof(cfg.home), "%s/db", tmpl);
 	cfg.sync = STORE_SYNC_NONE;
 	cfg.scrypt_n = 1024;
+	cfg.admin_scrypt_n = 1024;
 	test_hash();
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store")) {
 		printf("# %s\n", err.detail);
@@ -1420,6 +1662,9 @@ main(void)
 	test_limit(s);
 	test_check(s);
 	test_admin(s);
+	test_sessions_end(s);
+	test_login_throttle(s);
+	test_password_upgrade(s);
 	test_check_halves(s);
 	test_secret_first(s);
 	test_old_hash_upgraded(s);
