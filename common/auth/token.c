@@ -1,7 +1,7 @@
 /*
- * Secret Tokens: format, hashing, record, lifecycle, listing, reminders
- * and the events each change leaves.  See token.h for the formats; the
- * bearer check is in token-auth.c.
+ * Secret Tokens: format, record, lifecycle, listing, reminders and the
+ * events each change leaves.  See token.h for the formats; the secret's
+ * hash is in token-hash.c, the bearer check in token-auth.c.
  */
 #include <ctype.h>
 #include <stdio.h>

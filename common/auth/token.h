@@ -1,9 +1,9 @@
 /*
- * Secret Tokens: the string format, the stored record, hashing with
- * scrypt, the lifecycle (create, disable, enable, renew, regenerate,
- * revoke, delete), expiry reminders, the events each change leaves
- * (token.c), and the per-request bearer check with a per-process cache
- * (token-auth.c).
+ * Secret Tokens: the string format, the stored record, the lifecycle
+ * (create, disable, enable, renew, regenerate, revoke, delete), expiry
+ * reminders, the events each change leaves (token.c), the secret's keyed
+ * hash (token-hash.c), and the per-request bearer check with a
+ * per-process cache (token-auth.c).
  *
  * Owns: the token record and its rules, the cache of verified tokens.
  * Must not know: HTTP requests and routes (the service loop passes the
