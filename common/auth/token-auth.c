@@ -18,6 +18,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "auth/token.h"
+#include "auth/token-int.h"
 #include "base/util.h"
 
 /* Per-process cache of verified tokens, keyed by token id. */
@@ -176,16 +177,6 @@ check_state(const cJSON *rec, int64_t now, struct scim_error *err)
 	}
 }
 
-static void
-token_digest(const char *tok, uint8_t *digest)
-{
-	struct sha256_ctx	 sh;
-
-	sha256_init(&sh);
-	sha256_update(&sh, strlen(tok), (const uint8_t *)tok);
-	sha256_digest(&sh, SHA256_DIGEST_SIZE, digest);
-}
-
 /* Write last_used when this process has not seen it within the minute. */
 static void
 touch_if_due(struct store *s, struct token_cache_ent *ce, int64_t now)
@@ -269,7 +260,7 @@ token_check(struct store *s, const char *authorization,
 	if ((rc = store_read(s, check_read, &cc, err)) != SCIM_OK)
 		goto out;
 	/* The secret first: the record's state is its holder's business. */
-	token_digest(tok, digest);
+	token_sha256(tok, digest);
 	ce = cache_find(id);
 	known = ce != NULL && cc.rec != NULL &&
 	    util_memeq_const(ce->digest, digest, sizeof(digest));
@@ -322,7 +313,7 @@ token_check_start(struct store *s, const char *authorization,
 	explicit_bzero(secret, sizeof(secret));
 	if (rc != SCIM_OK)
 		return rc;
-	token_digest(tok, digest);
+	token_sha256(tok, digest);
 	ce = cache_find(id);
 	if (ce == NULL || ce->tenant[0] == '\0' ||
 	    !util_memeq_const(ce->digest, digest, sizeof(digest)))

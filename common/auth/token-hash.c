@@ -31,6 +31,7 @@
 #include "base/lex.h"
 #include "base/util.h"
 #include "auth/token.h"
+#include "auth/token-int.h"
 
 #define HASH_HMAC	"hmac$"
 #define HASH_PENDING	"sha256$"
@@ -55,15 +56,14 @@ token_hash_form(const cJSON *rec)
 	return TOKEN_HASH_BAD;
 }
 
-/* SHA-256 of the secret's hex string. */
-static void
-secret_digest(const char *secret, uint8_t *d)
+void
+token_sha256(const char *s, uint8_t *digest)
 {
 	struct sha256_ctx	 sh;
 
 	sha256_init(&sh);
-	sha256_update(&sh, strlen(secret), (const uint8_t *)secret);
-	sha256_digest(&sh, SHA256_DIGEST_SIZE, d);
+	sha256_update(&sh, strlen(s), (const uint8_t *)s);
+	sha256_digest(&sh, SHA256_DIGEST_SIZE, digest);
 }
 
 /* HMAC-SHA-256(key, d) as HASH_HMAC + hex into out (TOKEN_HASH_LEN + 1). */
@@ -102,7 +102,7 @@ token_hash_pending(const char *secret, char *out)
 {
 	uint8_t	 d[SHA256_DIGEST_SIZE];
 
-	secret_digest(secret, d);
+	token_sha256(secret, d);
 	memcpy(out, HASH_PENDING, 7);
 	util_hex(d, sizeof(d), out + 7);
 	explicit_bzero(d, sizeof(d));
@@ -149,7 +149,7 @@ token_verify_keyed(const cJSON *rec, const char *secret, const uint8_t *key)
 	switch (token_hash_form(rec)) {
 	case TOKEN_HASH_HMAC:
 		/* Without the key, check something of the same cost. */
-		secret_digest(secret, d);
+		token_sha256(secret, d);
 		seal_digest(key ? key : d, d, want);
 		ok = util_memeq_const(want, h, HMAC_LEN) && key != NULL;
 		break;
@@ -186,7 +186,7 @@ token_verify_dummy(const char *secret, const uint8_t *key)
 	char		 want[TOKEN_HASH_LEN + 1];
 	static volatile char sink;
 
-	secret_digest(secret, d);
+	token_sha256(secret, d);
 	seal_digest(key ? key : d, d, want);
 	sink = (char)util_memeq_const(want, want + 1, HMAC_LEN - 1);
 	(void)sink;
@@ -205,7 +205,7 @@ token_seal(struct store_txn *t, cJSON *rec, const char *secret,
 	if (form == TOKEN_HASH_PENDING)
 		(void)unhex(json_str(rec, "hash") + 7, d, sizeof(d));
 	else if (form == TOKEN_HASH_SCRYPT && secret != NULL)
-		secret_digest(secret, d);
+		token_sha256(secret, d);
 	else
 		return SCIM_OK;
 	if ((rc = token_key_get(t, true, key, err)) == SCIM_OK) {

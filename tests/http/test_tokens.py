@@ -656,12 +656,17 @@ class Page(ScimTestCase):
         self.assertRegex(head, r"Set-Cookie: scim_login=[0-9a-f]{64}; Path=/scim-tokens; "
                                r"HttpOnly; SameSite=Strict; Secure")
 
-    def test_remote_user(self):
-        conf = os.path.join(self.srv.home, "remote.conf")
+    def remote_conf(self, name, roles):
+        """A scim.conf for the same store that trusts REMOTE_USER."""
+        conf = os.path.join(self.srv.home, name)
         with open(conf, "w") as f:
             f.write("[store]\nhome = %s/db\nsync = write\n[admin]\ntrust_remote_user = yes\n"
-                    "remote_user_roles = carol:owner, dave:admin@other\n" % self.srv.home)
+                    "remote_user_roles = %s\n" % (self.srv.home, roles))
         os.chmod(conf, 0o644)
+        return conf
+
+    def test_remote_user(self):
+        conf = self.remote_conf("remote.conf", "carol:owner, dave:admin@other")
         head, body = self.cgi(conf, {"REMOTE_USER": "carol", "HTTPS": "on"})
         self.assertIn("Status: 200", head)
         self.assertIn("Signed in as <strong>carol</strong> (owner)", body)
@@ -677,11 +682,7 @@ class Page(ScimTestCase):
         self.assertIn("Status: 401", head)
 
     def test_remote_session_ends_with_trust(self):
-        conf = os.path.join(self.srv.home, "remote2.conf")
-        with open(conf, "w") as f:
-            f.write("[store]\nhome = %s/db\nsync = write\n[admin]\ntrust_remote_user = yes\n"
-                    "remote_user_roles = carol:owner\n" % self.srv.home)
-        os.chmod(conf, 0o644)
+        conf = self.remote_conf("remote2.conf", "carol:owner")
         head, body = self.cgi(conf, {"REMOTE_USER": "carol"})
         self.assertIn("Signed in as <strong>carol</strong>", body)
         sid = re.search(r"Set-Cookie: scim_admin=([0-9a-f]{64})", head).group(1)

@@ -950,6 +950,16 @@ acct_hash_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	return rc;
 }
 
+/* Add account name (tenant, role, hash) in a transaction of its own. */
+static enum scim_err
+add_account(struct store *s, const char *name, const char *tenant,
+    enum admin_role role, const char *hash, struct scim_error *err)
+{
+	struct acct	 a = { name, tenant, role, hash };
+
+	return store_run(s, acct_add, &a, err);
+}
+
 /*
  * A session ends with its reason: a new password, the account deleted
  * (and made again under the same name, with another tenant and role),
@@ -960,7 +970,6 @@ test_sessions_end(struct store *s)
 {
 	struct scim_error	 err;
 	struct admin_session	 sess, again;
-	struct acct		 a;
 	struct acct_op		 o;
 	char			 h1[SCRYPT_MCF_LEN], h2[SCRYPT_MCF_LEN];
 
@@ -968,11 +977,8 @@ test_sessions_end(struct store *s)
 	    "hash a password");
 	is_int(admin_password_hash(&cfg, "second password", h2, &err), SCIM_OK,
 	    "and another");
-	a.name = "dave";
-	a.tenant = "dave-co";
-	a.role = ADMIN_ROLE_OWNER;
-	a.hash = h1;
-	is_int(store_run(s, acct_add, &a, &err), SCIM_OK, "add dave");
+	is_int(add_account(s, "dave", "dave-co", ADMIN_ROLE_OWNER, h1, &err),
+	    SCIM_OK, "add dave");
 	is_int(admin_login(s, &cfg, "dave", "first password", "10.1.0.1",
 	    &sess, &err), SCIM_OK, "dave signs in");
 	o.name = "dave";
@@ -987,10 +993,8 @@ test_sessions_end(struct store *s)
 	is_int(admin_session_open(s, &cfg, sess.sid, &again, &err), SCIM_OK,
 	    "that session works");
 	is_int(store_run(s, acct_del, &o, &err), SCIM_OK, "dave is deleted");
-	a.tenant = "other-co";
-	a.role = ADMIN_ROLE_ADMIN;
-	is_int(store_run(s, acct_add, &a, &err), SCIM_OK,
-	    "a new dave, of another tenant");
+	is_int(add_account(s, "dave", "other-co", ADMIN_ROLE_ADMIN, h1, &err),
+	    SCIM_OK, "a new dave, of another tenant");
 	is_int(admin_session_open(s, &cfg, sess.sid, &again, &err),
 	    SCIM_E_UNAUTHORIZED, "the old dave's cookie opens nothing");
 	ok(strcmp(again.tenant, "other-co") != 0,
@@ -1080,17 +1084,13 @@ test_login_throttle(struct store *s)
 {
 	struct scim_error	 err;
 	struct admin_session	 sess;
-	struct acct		 a;
 	char			 h[SCRYPT_MCF_LEN], name[32];
 	int			 i, checked, waited;
 
 	is_int(admin_password_hash(&cfg, "grace password", h, &err), SCIM_OK,
 	    "hash a password");
-	a.name = "grace";
-	a.tenant = "acme";
-	a.role = ADMIN_ROLE_OWNER;
-	a.hash = h;
-	is_int(store_run(s, acct_add, &a, &err), SCIM_OK, "add grace");
+	is_int(add_account(s, "grace", "acme", ADMIN_ROLE_OWNER, h, &err),
+	    SCIM_OK, "add grace");
 	for (i = 0; i < 3; i++)
 		admin_login(s, &cfg, "grace", "wrong password", "10.2.0.1",
 		    &sess, &err);
@@ -1123,7 +1123,6 @@ test_password_upgrade(struct store *s)
 {
 	struct scim_error	 err;
 	struct admin_session	 sess;
-	struct acct		 a;
 	struct acct_op		 o;
 	struct scim_config	 def;
 	char			 h[SCRYPT_MCF_LEN], now[SCRYPT_MCF_LEN];
@@ -1133,11 +1132,8 @@ test_password_upgrade(struct store *s)
 	    "admin passwords: OWASP's N=2^17 by default");
 	ok(libscrypt_hash(h, "heidi password", 512, 8, 1) != 0,
 	    "a hash at N=2^9");
-	a.name = "heidi";
-	a.tenant = "acme";
-	a.role = ADMIN_ROLE_OWNER;
-	a.hash = h;
-	is_int(store_run(s, acct_add, &a, &err), SCIM_OK, "add heidi");
+	is_int(add_account(s, "heidi", "acme", ADMIN_ROLE_OWNER, h, &err),
+	    SCIM_OK, "add heidi");
 	is_int(admin_login(s, &cfg, "heidi", "heidi password", "10.4.0.1",
 	    &sess, &err), SCIM_OK, "she signs in");
 	o.name = "heidi";
@@ -1273,7 +1269,8 @@ test_secret_first(struct store *s)
 	struct scim_error	 err;
 	struct token_auth	 au;
 	char			 tok[TOKEN_LEN + 1], hdr[TOKEN_LEN + 16];
-	char			 bad[TOKEN_LEN + 16], unknown_detail[256];
+	char			 bad[TOKEN_LEN + 16];
+	char			 unknown_detail[sizeof(err.detail)];
 	uint64_t		 runs;
 	double			 known, unknown;
 	int			 round;
