@@ -52,12 +52,13 @@ static unsigned			 token_cache_next;	/* round-robin victim */
 
 struct check_ctx {
 	const char	*id;
+	bool		 want_key;	/* the secret is to be checked */
 	cJSON		*rec;		/* out: the record, NULL if none */
 	uint8_t		 key[TOKEN_KEY_LEN]; /* out: the install's key */
 	bool		 have_key;	/* out: there is one */
 };
 
-/* Read the token's record (none is no error here) and the key. */
+/* Read the token's record (none is no error here) and the key if wanted. */
 static enum scim_err
 check_read(struct store_txn *t, void *arg, struct scim_error *err)
 {
@@ -69,6 +70,8 @@ check_read(struct store_txn *t, void *arg, struct scim_error *err)
 	rc = store_token_get(t, cc->id, &cc->rec, err);
 	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
 		return rc;
+	if (!cc->want_key)
+		return SCIM_OK;
 	rc = token_key_get(t, false, cc->key, err);
 	cc->have_key = rc == SCIM_OK;
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
@@ -256,14 +259,16 @@ token_check(struct store *s, const char *authorization,
 	if ((rc = check_header(authorization, &tok, id, secret, err)) !=
 	    SCIM_OK)
 		goto out;
+	/* Seen and verified by this process: no need for the key. */
+	token_sha256(tok, digest);
+	ce = cache_find(id);
+	known = ce != NULL &&
+	    util_memeq_const(ce->digest, digest, sizeof(digest));
 	cc.id = id;
+	cc.want_key = !known;
 	if ((rc = store_read(s, check_read, &cc, err)) != SCIM_OK)
 		goto out;
 	/* The secret first: the record's state is its holder's business. */
-	token_sha256(tok, digest);
-	ce = cache_find(id);
-	known = ce != NULL && cc.rec != NULL &&
-	    util_memeq_const(ce->digest, digest, sizeof(digest));
 	if (!known && !check_secret(s, &cc, secret)) {
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, CHECK_REFUSED);
 		goto out;
