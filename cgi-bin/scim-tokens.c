@@ -759,7 +759,7 @@ tokens_option(struct cli *cl, int ch, const char *arg)
 		/* the page's rule (auth/token-ops.h), worded for a flag */
 		if (token_ops_label_check(arg, &err) != SCIM_OK)
 			return cli_usage_error(PROG, "--label%s: %s",
-			    token_label_valid(arg) ? " is empty" : "",
+			    token_ops_label_blank(arg) ? " is empty" : "",
 			    err.detail);
 		cl->label = arg;
 		break;

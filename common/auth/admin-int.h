@@ -11,9 +11,15 @@
 
 #include "auth/admin.h"
 
-/* Key spaces under ADMIN_KV_TENANT (admin.h describes the records). */
+/*
+ * Key spaces under ADMIN_KV_TENANT (admin.h describes the records).
+ * Sign-in throttling (admin-session.c) keeps two kinds of counter, each
+ * {"failures","next"}: login/<name> <address> for a name tried from one
+ * address, login-addr/<address> for every name tried from it.
+ */
 #define SP_ADMIN	"admin"
 #define SP_LOGIN	"login"
+#define SP_LOGIN_ADDR	"login-addr"
 #define SP_SESSION	"session"
 
 /* Copy src into dst (sz bytes); false, copying nothing, when too long. */
@@ -35,6 +41,21 @@ bool		 admin_is_lower_hex(const char *s, size_t n);
 
 /* Does password match the MCF hash mcf (libscrypt_check on a copy)? */
 bool		 admin_password_ok(const char *mcf, const char *password);
+
+/*
+ * Was mcf made with a lower cost than this install's ([admin] scrypt_n,
+ * [tokens] scrypt_r and scrypt_p)?  Then the next sign-in rehashes it.
+ */
+bool		 admin_password_stale(const struct scim_config *cfg,
+		    const char *mcf);
+
+/* Delete, inside t, the password sessions of account name. */
+enum scim_err	 admin_sessions_drop(struct store_txn *t, const char *name,
+		    struct scim_error *err);
+
+/* Delete, inside t, every sign-in wait of name (from any address). */
+enum scim_err	 admin_login_clear(struct store_txn *t, const char *name,
+		    struct scim_error *err);
 
 /*
  * A hash of a random password with this install's parameters, made once

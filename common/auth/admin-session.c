@@ -1,8 +1,15 @@
 /*
- * Admin sessions: sign-in with a password (throttled per name), sessions
- * made from the web server's REMOTE_USER, opening, touching and ending a
- * session, and the CSRF token each carries.  A session id never reaches
- * the store: its record key is the id's SHA-256 (admin.h).
+ * Admin sessions: sign-in with a password, throttled per name and
+ * address and per address (the attempt is claimed before scrypt runs),
+ * sessions made from the web server's REMOTE_USER, opening, touching and
+ * ending a session, and the CSRF token each carries.  A session id never
+ * reaches the store: its record key is the id's SHA-256 (admin.h).
+ *
+ * A session lives only as long as its reason: a password session carries
+ * its account's generation stamp ("gen", changed with the password and
+ * new for every account made) and dies when the stamp differs; it dies
+ * too when the page trusts REMOTE_USER, and a REMOTE_USER session dies
+ * when it no longer does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,10 +100,10 @@ session_init(struct admin_session *out, const char *name,
 	return SCIM_OK;
 }
 
-/* Write session sess inside t. */
+/* Write session sess inside t, of account generation gen ("" remote). */
 static enum scim_err
 session_put(struct store_txn *t, const struct admin_session *sess,
-    struct scim_error *err)
+    const char *gen, struct scim_error *err)
 {
 	int64_t		 now = util_now_usec();
 	cJSON		*r;
@@ -109,6 +116,7 @@ session_put(struct store_txn *t, const struct admin_session *sess,
 	    admin_role_name(sess->role)) == NULL ||
 	    cJSON_AddBoolToObject(r, "remote", sess->remote) == NULL ||
 	    cJSON_AddStringToObject(r, "csrf", sess->csrf) == NULL ||
+	    cJSON_AddStringToObject(r, "gen", gen) == NULL ||
 	    cJSON_AddNumberToObject(r, "created", (double)now) == NULL ||
 	    cJSON_AddNumberToObject(r, "seen", (double)now) == NULL) {
 		cJSON_Delete(r);
@@ -119,75 +127,200 @@ session_put(struct store_txn *t, const struct admin_session *sess,
 	return rc;
 }
 
+/* --- dropping what a changed account leaves behind --- */
+
+struct drop_ctx {
+	const char	*name;
+	bool		 sessions;	/* session records, else login waits */
+	cJSON		*keys;		/* the keys to delete */
+};
+
+static bool
+drop_each(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	struct drop_ctx	*dc = arg;
+	size_t		 n = strlen(dc->name);
+	bool		 match;
+
+	(void)keep;
+	if (dc->sessions)
+		match = strcmp(json_str(obj, "name"), dc->name) == 0 &&
+		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj,
+		    "remote"));
+	else if (strncmp(key, dc->name, n) != 0)
+		return false;		/* past the name's keys */
+	else
+		match = key[n] == '\0' || key[n] == ' ';
+	if (match)
+		cJSON_AddItemToArray(dc->keys, cJSON_CreateString(key));
+	return true;
+}
+
+/* Delete the keys of space that drop_each() picks for name. */
+static enum scim_err
+drop_keys(struct store_txn *t, const char *space, const char *name,
+    bool sessions, struct scim_error *err)
+{
+	struct drop_ctx	 dc = { name, sessions, NULL };
+	const cJSON	*k;
+	enum scim_err	 rc;
+
+	if ((dc.keys = cJSON_CreateArray()) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	rc = store_kv_scan(t, ADMIN_KV_TENANT, space,
+	    sessions ? NULL : name, false, drop_each, &dc, err);
+	cJSON_ArrayForEach(k, dc.keys) {
+		if (rc != SCIM_OK)
+			break;
+		if (!cJSON_IsString(k)) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+			break;
+		}
+		rc = store_kv_del(t, ADMIN_KV_TENANT, space, k->valuestring,
+		    err);
+		if (rc == SCIM_E_NOT_FOUND)
+			rc = SCIM_OK;
+	}
+	cJSON_Delete(dc.keys);
+	return rc;
+}
+
+enum scim_err
+admin_sessions_drop(struct store_txn *t, const char *name,
+    struct scim_error *err)
+{
+	return drop_keys(t, SP_SESSION, name, true, err);
+}
+
+enum scim_err
+admin_login_clear(struct store_txn *t, const char *name,
+    struct scim_error *err)
+{
+	return drop_keys(t, SP_LOGIN, name, false, err);
+}
+
+/* --- sign-in --- */
+
+/*
+ * Throttling.  A name tried from one address may fail
+ * ADMIN_THROTTLE_FREE times in a row, then waits [admin] login_wait
+ * seconds, doubling with each further failure up to ADMIN_THROTTLE_MAX;
+ * one address may fail THROTTLE_ADDR_FREE times in a row whatever the
+ * names, then waits the same way.  So nobody can lock a name out from
+ * one address (the wait is that address's), nor try many names from
+ * one.  The attempt is counted as a failure BEFORE scrypt runs, in the
+ * transaction that checks the waits, so parallel attempts cannot all
+ * pass one check; a success clears both counters.
+ */
+#define THROTTLE_ADDR_FREE	10
+#define THROTTLE_ADDR_LEN	64	/* bytes of REMOTE_ADDR kept */
+
 struct login_ctx {
 	const struct scim_config	*cfg;
 	const char			*name;
 	const char			*remote_addr;
-	cJSON				*acct;	/* out (read) */
-	cJSON				*throttle; /* out (read) */
+	char				 addr[THROTTLE_ADDR_LEN + 1];
+	char				 pair[ADMIN_NAME_MAX + 2 +
+					    THROTTLE_ADDR_LEN];
+	cJSON				*acct;	/* out (claim) */
+	const char			*new_hash; /* rehashed (success) */
 	struct admin_session		*sess;	/* new session (success) */
 	int64_t				 now;
-	unsigned			 failures; /* out (failure) */
-	int64_t				 wait;	/* out (failure), seconds */
+	unsigned			 failures; /* out: of name here */
+	int64_t				 wait_left; /* out: usec, 0 = go */
 };
 
-static enum scim_err
-login_read(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct login_ctx	*lc = arg;
-	enum scim_err		 rc;
-
-	cJSON_Delete(lc->acct);
-	cJSON_Delete(lc->throttle);
-	lc->acct = lc->throttle = NULL;
-	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_ADMIN, lc->name, &lc->acct,
-	    err);
-	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
-		return rc;
-	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_LOGIN, lc->name,
-	    &lc->throttle, err);
-	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
-}
-
-/* Seconds to wait after n failures in a row. */
+/* Seconds to wait after n failures in a row, the first free being free. */
 static int64_t
-throttle_wait(unsigned n)
+throttle_wait(const struct scim_config *cfg, unsigned n, unsigned free)
 {
-	if (n < ADMIN_THROTTLE_FREE)
+	int64_t	 w;
+
+	if (n < free)
 		return 0;
-	n -= ADMIN_THROTTLE_FREE;
-	if (n >= 9 || (1 << n) > ADMIN_THROTTLE_MAX)
+	n -= free;
+	if (n >= 9)
 		return ADMIN_THROTTLE_MAX;
-	return (int64_t)1 << n;
+	w = (int64_t)cfg->login_wait << n;
+	return w > ADMIN_THROTTLE_MAX ? ADMIN_THROTTLE_MAX : w;
 }
 
+/*
+ * Count one more failure of counter space/key at lc->now (the claim);
+ * *failures is the new count.  Or, when its wait is not over, note it
+ * in lc->wait_left and change nothing.
+ */
 static enum scim_err
-login_failed(struct store_txn *t, void *arg, struct scim_error *err)
+throttle_claim(struct store_txn *t, struct login_ctx *lc, const char *space,
+    const char *key, unsigned free, bool write, unsigned *failures,
+    struct scim_error *err)
 {
-	struct login_ctx	*lc = arg;
-	cJSON			*r = NULL;
-	char			 detail[96];
-	enum scim_err		 rc;
+	cJSON		*r = NULL;
+	int64_t		 next;
+	enum scim_err	 rc;
 
-	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_LOGIN, lc->name, &r, err);
+	rc = store_kv_get(t, ADMIN_KV_TENANT, space, key, &r, err);
 	if (rc == SCIM_E_NOT_FOUND)
 		r = cJSON_CreateObject();
 	else if (rc != SCIM_OK)
 		return rc;
-	lc->failures = (unsigned)json_int(r, "failures") + 1;
-	lc->wait = throttle_wait(lc->failures);
-	if (r == NULL || !json_set(r, "failures",
-	    cJSON_CreateNumber(lc->failures)) || !json_set(r, "next",
-	    cJSON_CreateNumber((double)(lc->now + lc->wait * 1000000)))) {
-		cJSON_Delete(r);
+	if (r == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	}
-	rc = store_kv_put(t, ADMIN_KV_TENANT, SP_LOGIN, lc->name, r, err);
+	*failures = (unsigned)json_int(r, "failures") + 1;
+	if ((next = json_int(r, "next")) > lc->now &&
+	    next - lc->now > lc->wait_left)
+		lc->wait_left = next - lc->now;
+	rc = SCIM_OK;
+	if (write && (!json_set(r, "failures", cJSON_CreateNumber(*failures)) ||
+	    !json_set(r, "next", cJSON_CreateNumber((double)(lc->now +
+	    throttle_wait(lc->cfg, *failures, free) * 1000000)))))
+		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	else if (write)
+		rc = store_kv_put(t, ADMIN_KV_TENANT, space, key, r, err);
 	cJSON_Delete(r);
-	if (rc != SCIM_OK)
+	return rc;
+}
+
+/*
+ * Read the account and claim the attempt: refuse (lc->wait_left) when
+ * either counter says wait, else count it as a failure in both.
+ */
+static enum scim_err
+login_claim(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct login_ctx	*lc = arg;
+	unsigned		 n;
+	enum scim_err		 rc;
+
+	cJSON_Delete(lc->acct);
+	lc->acct = NULL;
+	lc->wait_left = 0;
+	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_ADMIN, lc->name, &lc->acct,
+	    err);
+	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
 		return rc;
+	if ((rc = throttle_claim(t, lc, SP_LOGIN, lc->pair,
+	    ADMIN_THROTTLE_FREE, false, &lc->failures, err)) != SCIM_OK ||
+	    (rc = throttle_claim(t, lc, SP_LOGIN_ADDR, lc->addr,
+	    THROTTLE_ADDR_FREE, false, &n, err)) != SCIM_OK ||
+	    lc->wait_left > 0)
+		return rc;
+	if ((rc = throttle_claim(t, lc, SP_LOGIN, lc->pair,
+	    ADMIN_THROTTLE_FREE, true, &lc->failures, err)) != SCIM_OK)
+		return rc;
+	return throttle_claim(t, lc, SP_LOGIN_ADDR, lc->addr,
+	    THROTTLE_ADDR_FREE, true, &n, err);
+}
+
+/* The audit record of a failed sign-in (already counted by the claim). */
+static enum scim_err
+login_failed(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct login_ctx	*lc = arg;
+	char			 detail[96];
+
 	snprintf(detail, sizeof(detail), "sign-in failed from %.45s (%u in a "
-	    "row)", lc->remote_addr ? lc->remote_addr : "-", lc->failures);
+	    "row)", lc->addr, lc->failures);
 	return admin_audit(t, lc->cfg,
 	    lc->acct ? json_str(lc->acct, "tenant") : "",
 	    "admin.login_failed", NULL, lc->name, true, "reason", detail,
@@ -201,27 +334,51 @@ login_ok(struct store_txn *t, void *arg, struct scim_error *err)
 	cJSON			*a = NULL;
 	enum scim_err		 rc;
 
-	rc = store_kv_del(t, ADMIN_KV_TENANT, SP_LOGIN, lc->name, err);
+	rc = store_kv_del(t, ADMIN_KV_TENANT, SP_LOGIN, lc->pair, err);
+	if (rc == SCIM_OK || rc == SCIM_E_NOT_FOUND)
+		rc = store_kv_del(t, ADMIN_KV_TENANT, SP_LOGIN_ADDR, lc->addr,
+		    err);
 	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
 		return rc;
 	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_ADMIN, lc->name, &a, err);
 	if (rc != SCIM_OK)
 		return rc;
-	if (!json_set(a, "last_login", cJSON_CreateNumber((double)lc->now))) {
+	/* The password proven is still the account's: or no session. */
+	if (strcmp(json_str(a, "hash"), json_str(lc->acct, "hash")) != 0) {
+		cJSON_Delete(a);
+		return scim_fail(err, SCIM_E_UNAUTHORIZED,
+		    "The name or password is wrong.");
+	}
+	if (!json_set(a, "last_login", cJSON_CreateNumber((double)lc->now)) ||
+	    (lc->new_hash != NULL &&
+	    !json_set(a, "hash", cJSON_CreateString(lc->new_hash)))) {
 		cJSON_Delete(a);
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	}
 	rc = store_kv_put(t, ADMIN_KV_TENANT, SP_ADMIN, lc->name, a, err);
-	cJSON_Delete(a);
 	if (rc == SCIM_OK)
 		rc = purge_sessions(t, lc->cfg, err);
 	if (rc == SCIM_OK)
-		rc = session_put(t, lc->sess, err);
+		rc = session_put(t, lc->sess, json_str(a, "gen"), err);
+	cJSON_Delete(a);
 	if (rc == SCIM_OK)
 		rc = admin_audit(t, lc->cfg, lc->sess->tenant, "admin.login",
 		    NULL, lc->name, false, "remote_addr", lc->remote_addr,
 		    err);
 	return rc;
+}
+
+/* Is password the account's (or, with none, spend the same time)? */
+static bool
+login_password_ok(const struct login_ctx *lc, const char *password)
+{
+	const char	*hash;
+
+	/* No transaction is open while scrypt runs. */
+	hash = lc->acct != NULL ? json_str(lc->acct, "hash") :
+	    admin_dummy_hash(lc->cfg);
+	return strlen(password) <= ADMIN_PASSWORD_MAX &&
+	    admin_password_ok(hash, password) && lc->acct != NULL;
 }
 
 enum scim_err
@@ -231,8 +388,7 @@ admin_login(struct store *s, const struct scim_config *cfg,
 {
 	struct login_ctx	 lc;
 	enum admin_role		 role;
-	const char		*hash;
-	bool			 ok;
+	char			 rehash[SCRYPT_MCF_LEN];
 	enum scim_err		 rc;
 
 	memset(out, 0, sizeof(*out));
@@ -247,48 +403,45 @@ admin_login(struct store *s, const struct scim_config *cfg,
 		return scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "The name or password is wrong.");
 	}
-	if ((rc = store_read(s, login_read, &lc, err)) != SCIM_OK)
+	snprintf(lc.addr, sizeof(lc.addr), "%s",
+	    remote_addr && *remote_addr ? remote_addr : "-");
+	snprintf(lc.pair, sizeof(lc.pair), "%s %s", name, lc.addr);
+	if ((rc = store_run(s, login_claim, &lc, err)) != SCIM_OK)
 		goto out;
-	if (json_int(lc.throttle, "next") > lc.now) {
+	if (lc.wait_left > 0) {
 		log_warn("sign-in for \"%s\" from %s refused: waiting after "
-		    "%d failures", name, remote_addr ? remote_addr : "-",
-		    (int)json_int(lc.throttle, "failures"));
+		    "failures", name, lc.addr);
 		rc = scim_fail(err, SCIM_E_FORBIDDEN,
 		    "Too many failed sign-ins for this name: wait %d seconds "
-		    "and try again.",
-		    (int)((json_int(lc.throttle, "next") - lc.now) / 1000000 +
-		    1));
+		    "and try again.", (int)(lc.wait_left / 1000000 + 1));
 		goto out;
 	}
-	/* No transaction is open while scrypt runs. */
-	hash = lc.acct != NULL ? json_str(lc.acct, "hash") :
-	    admin_dummy_hash(cfg);
-	ok = strlen(password) <= ADMIN_PASSWORD_MAX &&
-	    admin_password_ok(hash, password) && lc.acct != NULL;
 	role = admin_role_parse(json_str(lc.acct, "role"));
-	if (!ok || role == ADMIN_ROLE_NONE) {
+	if (!login_password_ok(&lc, password) || role == ADMIN_ROLE_NONE) {
 		if (store_run(s, login_failed, &lc, NULL) != SCIM_OK)
 			log_err("could not record a failed sign-in");
 		log_warn("sign-in failed for \"%s\" from %s (%u in a row)",
-		    name, remote_addr ? remote_addr : "-", lc.failures);
+		    name, lc.addr, lc.failures);
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
 		    "The name or password is wrong.");
 		goto out;
 	}
+	/* An older, cheaper hash is redone at the install's cost. */
+	if (admin_password_stale(cfg, json_str(lc.acct, "hash")) &&
+	    admin_password_hash(cfg, password, rehash, NULL) == SCIM_OK)
+		lc.new_hash = rehash;
 	if ((rc = session_init(out, name, json_str(lc.acct, "tenant"), role,
-	    false,
-	    err)) != SCIM_OK)
+	    false, err)) != SCIM_OK)
 		goto out;
 	lc.sess = out;
 	if ((rc = store_run(s, login_ok, &lc, err)) != SCIM_OK)
 		goto out;
-	log_info("\"%s\" signed in from %s", name,
-	    remote_addr ? remote_addr : "-");
+	log_info("\"%s\" signed in from %s", name, lc.addr);
 out:
 	if (rc != SCIM_OK)
 		memset(out, 0, sizeof(*out));
+	explicit_bzero(rehash, sizeof(rehash));
 	cJSON_Delete(lc.acct);
-	cJSON_Delete(lc.throttle);
 	return rc;
 }
 
@@ -316,6 +469,23 @@ open_read(struct store_txn *t, void *arg, struct scim_error *err)
 	    json_str(oc->sess, "name"),
 	    &oc->acct, err);
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
+
+/*
+ * Does the session oc read still have its reason?  Its kind of sign-in
+ * must be on (REMOTE_USER sessions with [admin] trust_remote_user, the
+ * others without), and a password session's account must exist and be
+ * of the generation it signed in to (not since given a new password,
+ * not deleted and made again).
+ */
+static bool
+session_current(const struct open_ctx *oc, const struct scim_config *cfg,
+    bool remote)
+{
+	if (remote != cfg->trust_remote_user)
+		return false;
+	return remote || (oc->acct != NULL &&
+	    strcmp(json_str(oc->sess, "gen"), json_str(oc->acct, "gen")) == 0);
 }
 
 static enum scim_err
@@ -372,9 +542,10 @@ admin_session_open(struct store *s, const struct scim_config *cfg,
 	}
 	out->remote = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(oc.sess,
 	    "remote"));
-	if (!out->remote && oc.acct == NULL) {
+	if (!session_current(&oc, cfg, out->remote)) {
+		(void)store_run(s, session_del, out->key, NULL);
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "this admin account no longer exists");
+		    "Your session has ended; please sign in again.");
 		goto out;
 	}
 	/* A password account's current role and tenant apply at once. */
@@ -459,7 +630,7 @@ remote_new(struct store_txn *t, void *arg, struct scim_error *err)
 
 	if ((r = purge_sessions(t, rc->cfg, err)) != SCIM_OK)
 		return r;
-	if ((r = session_put(t, rc->sess, err)) != SCIM_OK)
+	if ((r = session_put(t, rc->sess, "", err)) != SCIM_OK)
 		return r;
 	return admin_audit(t, rc->cfg, rc->sess->tenant, "admin.login", NULL,
 	    rc->sess->name, false, "via", "REMOTE_USER", err);

@@ -1,7 +1,8 @@
 /*
- * Admin accounts and their passwords, and the helpers the other admin
- * files share (admin-int.h): the audit record of an admin event, names,
- * roles, random ids.  Sessions and sign-in are in admin-session.c, the
+ * Admin accounts and their passwords (scrypt at [admin] scrypt_n, OWASP's
+ * N=2^17 by default; a stale hash is redone at the next sign-in), and the
+ * helpers the other admin files share (admin-int.h): the audit record of
+ * an admin event, names, roles, random ids.  Sessions and sign-in are in admin-session.c, the
  * one-time slot in admin-flash.c, expiry reminders in admin-remind.c.
  * See admin.h for the records and key spaces.
  */
@@ -179,10 +180,27 @@ admin_password_hash(const struct scim_config *cfg, const char *password,
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "a password is %d to %d bytes of UTF-8 text",
 		    ADMIN_PASSWORD_MIN, ADMIN_PASSWORD_MAX);
-	if (libscrypt_hash(out, password, cfg->scrypt_n,
+	if (libscrypt_hash(out, password, cfg->admin_scrypt_n,
 	    (uint8_t)cfg->scrypt_r, cfg->scrypt_p) == 0)
 		return scim_fail(err, SCIM_E_INTERNAL, "scrypt failed");
 	return SCIM_OK;
+}
+
+/*
+ * libscrypt's MCF string reads "$s1$" then two hex digits each of
+ * log2(N), r and p: a hash is stale when any is below the install's.
+ */
+bool
+admin_password_stale(const struct scim_config *cfg, const char *mcf)
+{
+	unsigned	 logn, r, p, want = 0;
+
+	while ((1U << (want + 1)) <= cfg->admin_scrypt_n)
+		want++;
+	if (strncmp(mcf, "$s1$", 4) != 0 ||
+	    sscanf(mcf + 4, "%2x%2x%2x", &logn, &r, &p) != 3)
+		return false;		/* not ours to judge */
+	return logn < want || r < cfg->scrypt_r || p < cfg->scrypt_p;
 }
 
 /* Check password against an MCF hash (a copy: libscrypt writes into it). */
@@ -211,8 +229,8 @@ admin_dummy_hash(const struct scim_config *cfg)
 	char		 pw[ADMIN_SID_HEX + 1];
 
 	if (h[0] == '\0' && admin_random_hex(pw))
-		libscrypt_hash(h, pw, cfg->scrypt_n, (uint8_t)cfg->scrypt_r,
-		    cfg->scrypt_p);
+		libscrypt_hash(h, pw, cfg->admin_scrypt_n,
+		    (uint8_t)cfg->scrypt_r, cfg->scrypt_p);
 	return h;
 }
 
@@ -224,6 +242,7 @@ admin_add(struct store_txn *t, const char *name, const char *tenant,
     const char *actor, const struct scim_config *cfg, struct scim_error *err)
 {
 	cJSON		*a = NULL;
+	char		 gen[ADMIN_SID_HEX + 1];
 	enum scim_err	 rc;
 
 	if (!admin_name_valid(name))
@@ -246,12 +265,16 @@ admin_add(struct store_txn *t, const char *name, const char *tenant,
 		    "there is already an admin named \"%s\"", name);
 	if (rc != SCIM_E_NOT_FOUND)
 		return rc;
+	/* A new stamp: a session of an earlier account of this name dies. */
+	if (!admin_random_hex(gen))
+		return scim_fail(err, SCIM_E_INTERNAL, "no randomness");
 	if ((a = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(a, "name", name) == NULL ||
 	    cJSON_AddStringToObject(a, "tenant", tenant) == NULL ||
 	    cJSON_AddStringToObject(a, "role", admin_role_name(role)) == NULL ||
 	    cJSON_AddStringToObject(a, "email", email ? email : "") == NULL ||
 	    cJSON_AddStringToObject(a, "hash", hash) == NULL ||
+	    cJSON_AddStringToObject(a, "gen", gen) == NULL ||
 	    cJSON_AddNumberToObject(a, "created",
 	    (double)util_now_usec()) == NULL ||
 	    cJSON_AddStringToObject(a, "created_by", actor ? actor : "") ==
@@ -274,6 +297,7 @@ admin_set_password(struct store_txn *t, const char *name, const char *hash,
     struct scim_error *err)
 {
 	cJSON		*a = NULL;
+	char		 gen[ADMIN_SID_HEX + 1];
 	enum scim_err	 rc;
 
 	rc = store_kv_get(t, ADMIN_KV_TENANT, SP_ADMIN, name, &a, err);
@@ -282,16 +306,19 @@ admin_set_password(struct store_txn *t, const char *name, const char *hash,
 		    name);
 	if (rc != SCIM_OK)
 		return rc;
-	if (!json_set(a, "hash", cJSON_CreateString(hash)))
+	/* A new password ends every session the old one opened. */
+	if (!admin_random_hex(gen))
+		rc = scim_fail(err, SCIM_E_INTERNAL, "no randomness");
+	else if (!json_set(a, "hash", cJSON_CreateString(hash)) ||
+	    !json_set(a, "gen", cJSON_CreateString(gen)))
 		rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	else
 		rc = store_kv_put(t, ADMIN_KV_TENANT, SP_ADMIN, name, a, err);
 	cJSON_Delete(a);
-	if (rc == SCIM_OK) {
-		rc = store_kv_del(t, ADMIN_KV_TENANT, SP_LOGIN, name, err);
-		if (rc == SCIM_E_NOT_FOUND)
-			rc = SCIM_OK;
-	}
+	if (rc == SCIM_OK)
+		rc = admin_sessions_drop(t, name, err);
+	if (rc == SCIM_OK)
+		rc = admin_login_clear(t, name, err);
 	return rc;
 }
 
@@ -308,6 +335,8 @@ admin_delete(struct store_txn *t, const char *name, const char *actor,
 		    name);
 	if (rc == SCIM_OK)
 		rc = store_kv_del(t, ADMIN_KV_TENANT, SP_ADMIN, name, err);
+	if (rc == SCIM_OK)
+		rc = admin_sessions_drop(t, name, err);
 	if (rc == SCIM_OK)
 		rc = admin_audit(t, cfg, json_str(a, "tenant"), "admin.deleted",
 		    actor ? actor : "", name, false, NULL, NULL, err);

@@ -10,14 +10,19 @@
  *
  * Key spaces, all under the kv tenant ADMIN_KV_TENANT ("default") so a
  * sign-in needs nothing but a name; each record names its own tenant:
- *   admin/<name>        {"name","tenant","role","email","hash","created",
- *                        "created_by","last_login"}
- *   login/<name>        {"failures","next"}: failed sign-ins in a row and
- *                        when the next attempt is allowed (also for names
- *                        that do not exist, so throttling tells nothing)
+ *   admin/<name>        {"name","tenant","role","email","hash","gen",
+ *                        "created","created_by","last_login"}; gen is a
+ *                        random stamp, new with each account and password
+ *   login/<name> <addr> {"failures","next"}: failed sign-ins in a row of
+ *                        name from address addr and when the next attempt
+ *                        is allowed (also for names that do not exist, so
+ *                        throttling tells nothing)
+ *   login-addr/<addr>   the same for every name tried from addr
  *   session/<sha256(sid) hex>
- *                       {"name","tenant","role","remote","csrf","created",
- *                        "seen","flash","secret"}
+ *                       {"name","tenant","role","remote","csrf","gen",
+ *                        "created","seen","flash","secret"}: gen is the
+ *                        account's when it signed in, and must still be
+ *                        (see admin-session.c)
  *
  * A session id is 256 random bits, sent to the browser as a cookie and
  * never stored: the record key is its SHA-256.  Each session has its own
@@ -110,11 +115,14 @@ enum scim_err	 admin_add(struct store_txn *t, const char *name,
 		    const char *email, const char *hash, const char *actor,
 		    const struct scim_config *cfg, struct scim_error *err);
 
-/* Replace the password hash of name inside t, and end its sign-in wait. */
+/*
+ * Replace the password hash of name inside t: a new generation, so its
+ * sessions end (and are deleted), and its sign-in waits end.
+ */
 enum scim_err	 admin_set_password(struct store_txn *t, const char *name,
 		    const char *hash, struct scim_error *err);
 
-/* Delete account name inside t (its sessions die with it). */
+/* Delete account name inside t (its sessions are deleted with it). */
 enum scim_err	 admin_delete(struct store_txn *t, const char *name,
 		    const char *actor, const struct scim_config *cfg,
 		    struct scim_error *err);
@@ -131,10 +139,15 @@ enum scim_err	 admin_owner_emails(struct store_txn *t, const char *tenant,
 		    cJSON **out, struct scim_error *err);
 
 /*
- * Sign in with name and password.  A name that failed
- * ADMIN_THROTTLE_FREE or more times in a row must wait 2^(n-3) seconds
- * (at most ADMIN_THROTTLE_MAX) before the next attempt: sooner is
- * SCIM_E_FORBIDDEN without checking the password.  A wrong name or
+ * Sign in with name and password from remote_addr (may be NULL).  A name
+ * that failed ADMIN_THROTTLE_FREE or more times in a row from that
+ * address, or an address that failed 10 times in a row whatever the
+ * names, must wait [admin] login_wait << (n - free) seconds (at most
+ * ADMIN_THROTTLE_MAX) before the next attempt: sooner is
+ * SCIM_E_FORBIDDEN without checking the password.  The attempt is
+ * counted as a failure before the password is checked, in the
+ * transaction that checks the wait; a success clears both counts.  A
+ * password hash of a lower cost than [admin] scrypt_n is redone.  A wrong name or
  * password is SCIM_E_UNAUTHORIZED (same time and message either way:
  * unknown names are checked against a dummy hash), is logged with
  * remote_addr and recorded as an "auth.failed" event (tenant "" for an
@@ -150,8 +163,9 @@ enum scim_err	 admin_login(struct store *s, const struct scim_config *cfg,
 /*
  * Find the session of cookie value sid.  SCIM_E_UNAUTHORIZED when there
  * is none, it was idle longer than [admin] session_idle_minutes or is
- * older than session_max_hours (the record is deleted then), or its
- * account is gone.  The account's current role and tenant apply.  The
+ * older than session_max_hours, its kind of sign-in is off (REMOTE_USER
+ * without trust_remote_user, a password with it), or its account is
+ * gone or of another generation (the record is deleted then).  The account's current role and tenant apply.  The
  * "seen" time is written at most once a minute.
  */
 enum scim_err	 admin_session_open(struct store *s,

@@ -1,7 +1,7 @@
 /*
  * The bearer check: an Authorization header to a verified token_auth,
- * with the per-process cache that lets scrypt run once per token and
- * process (token.h says what it costs), the halves a read-only handler
+ * secret first and state after (token.h says why and what it costs),
+ * with the per-process cache of verified tokens, the halves a read-only handler
  * splits it into (token_check_start(), token_check_txn()), the token's
  * last use, and the audit record of a refused token.  The token
  * lifecycle is in token.c; the order in which a request runs these is
@@ -18,6 +18,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "auth/token.h"
+#include "auth/token-int.h"
 #include "base/util.h"
 
 /* Per-process cache of verified tokens, keyed by token id. */
@@ -43,19 +44,64 @@ static unsigned			 token_cache_next;	/* round-robin victim */
 
 /* --- the bearer check --- */
 
+/*
+ * The one answer to every failure before the secret is proven: an
+ * unknown id and a wrong secret must not be told apart.
+ */
+#define CHECK_REFUSED	"the bearer token is not known or not valid"
+
 struct check_ctx {
 	const char	*id;
-	cJSON		*rec;		/* out: the record */
+	bool		 want_key;	/* the secret is to be checked */
+	cJSON		*rec;		/* out: the record, NULL if none */
+	uint8_t		 key[TOKEN_KEY_LEN]; /* out: the install's key */
+	bool		 have_key;	/* out: there is one */
 };
 
+/* Read the token's record (none is no error here) and the key if wanted. */
 static enum scim_err
 check_read(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct check_ctx	*cc = arg;
+	enum scim_err		 rc;
 
 	cJSON_Delete(cc->rec);
 	cc->rec = NULL;
-	return store_token_get(t, cc->id, &cc->rec, err);
+	rc = store_token_get(t, cc->id, &cc->rec, err);
+	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+		return rc;
+	if (!cc->want_key)
+		return SCIM_OK;
+	rc = token_key_get(t, false, cc->key, err);
+	cc->have_key = rc == SCIM_OK;
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
+
+struct seal_ctx {
+	const char	*id;
+	const char	*secret;	/* proven against old_hash */
+	const char	*old_hash;
+};
+
+/*
+ * Rewrite an scrypt-hashed token's hash in the keyed form, unless the
+ * record changed hands meanwhile (regenerated, deleted: then nothing).
+ */
+static enum scim_err
+check_seal(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct seal_ctx	*sc = arg;
+	cJSON		*rec = NULL;
+	enum scim_err	 rc;
+
+	rc = store_token_get(t, sc->id, &rec, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return SCIM_OK;
+	if (rc == SCIM_OK && strcmp(json_str(rec, "hash"), sc->old_hash) == 0 &&
+	    (rc = token_seal(t, rec, sc->secret, err)) == SCIM_OK)
+		rc = store_token_put(t, sc->id, rec, err);
+	cJSON_Delete(rec);
+	return rc;
 }
 
 struct touch_ctx {
@@ -134,16 +180,6 @@ check_state(const cJSON *rec, int64_t now, struct scim_error *err)
 	}
 }
 
-static void
-token_digest(const char *tok, uint8_t *digest)
-{
-	struct sha256_ctx	 sh;
-
-	sha256_init(&sh);
-	sha256_update(&sh, strlen(tok), (const uint8_t *)tok);
-	sha256_digest(&sh, SHA256_DIGEST_SIZE, digest);
-}
-
 /* Write last_used when this process has not seen it within the minute. */
 static void
 touch_if_due(struct store *s, struct token_cache_ent *ce, int64_t now)
@@ -159,6 +195,51 @@ touch_if_due(struct store *s, struct token_cache_ent *ce, int64_t now)
 		log_warn("token %s: could not record last use", ce->id);
 }
 
+/*
+ * Is secret the one of cc's record?  Costs the same for an unknown id
+ * (a dummy check) as for a wrong secret.  An old scrypt hash that
+ * matches is rewritten in the keyed form, so it costs scrypt once.
+ */
+static bool
+check_secret(struct store *s, struct check_ctx *cc, const char *secret)
+{
+	struct seal_ctx	 sc;
+	const uint8_t	*key = cc->have_key ? cc->key : NULL;
+
+	if (cc->rec == NULL) {
+		token_verify_dummy(secret, key);
+		return false;
+	}
+	/* No transaction is open here: an old scrypt hash holds no lock. */
+	if (!token_verify_keyed(cc->rec, secret, key))
+		return false;
+	if (token_hash_form(cc->rec) == TOKEN_HASH_SCRYPT) {
+		sc.id = cc->id;
+		sc.secret = secret;
+		sc.old_hash = json_str(cc->rec, "hash");
+		if (store_run(s, check_seal, &sc, NULL) != SCIM_OK)
+			log_warn("token %s: could not rewrite its hash", cc->id);
+	}
+	return true;
+}
+
+/* Take ce (or a free or the oldest slot) for token id of digest. */
+static struct token_cache_ent *
+cache_take(struct token_cache_ent *ce, const char *id, const uint8_t *digest)
+{
+	if (ce == NULL) {
+		ce = &token_cache[token_cache_next];
+		token_cache_next = (token_cache_next + 1) % TOKEN_CACHE_SLOTS;
+	}
+	free(ce->raw);
+	ce->raw = NULL;
+	ce->gen_ok = false;
+	memcpy(ce->id, id, sizeof(ce->id));
+	memcpy(ce->digest, digest, SHA256_DIGEST_SIZE);
+	ce->last_used = 0;
+	return ce;
+}
+
 enum scim_err
 token_check(struct store *s, const char *authorization,
     struct token_auth *auth, struct scim_error *err)
@@ -170,49 +251,41 @@ token_check(struct store *s, const char *authorization,
 	char			 secret[TOKEN_SECRET_HEX + 1];
 	const char		*tok, *tenant;
 	int64_t			 now = util_now_usec(), lu;
+	bool			 known;
 	enum scim_err		 rc;
 
 	memset(auth, 0, sizeof(*auth));
-	cc.rec = NULL;
+	memset(&cc, 0, sizeof(cc));
 	if ((rc = check_header(authorization, &tok, id, secret, err)) !=
 	    SCIM_OK)
 		goto out;
+	/* Seen and verified by this process: no need for the key. */
+	token_sha256(tok, digest);
+	ce = cache_find(id);
+	known = ce != NULL &&
+	    util_memeq_const(ce->digest, digest, sizeof(digest));
 	cc.id = id;
-	rc = store_read(s, check_read, &cc, err);
-	if (rc == SCIM_E_NOT_FOUND) {
-		rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is not known");
+	cc.want_key = !known;
+	if ((rc = store_read(s, check_read, &cc, err)) != SCIM_OK)
+		goto out;
+	/* The secret first: the record's state is its holder's business. */
+	if (!known && !check_secret(s, &cc, secret)) {
+		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, CHECK_REFUSED);
 		goto out;
 	}
-	if (rc != SCIM_OK || (rc = check_state(cc.rec, now, err)) != SCIM_OK)
+	if (cc.rec == NULL) {
+		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, CHECK_REFUSED);
+		goto out;
+	}
+	if ((rc = check_state(cc.rec, now, err)) != SCIM_OK)
 		goto out;
 	tenant = json_str(cc.rec, "tenant");
 	if (strlen(tenant) > STORE_ID_MAX || *tenant == '\0') {
 		rc = scim_fail(err, SCIM_E_UNAUTHORIZED, "token has no tenant");
 		goto out;
 	}
-	token_digest(tok, digest);
-	ce = cache_find(id);
-	if (ce == NULL || !util_memeq_const(ce->digest, digest,
-	    sizeof(digest))) {
-		/* No transaction is open here: scrypt holds no lock. */
-		if (!token_verify_secret(cc.rec, secret)) {
-			rc = scim_fail(err, SCIM_E_UNAUTHORIZED,
-			    "the bearer token is not valid");
-			goto out;
-		}
-		if (ce == NULL) {
-			ce = &token_cache[token_cache_next];
-			token_cache_next = (token_cache_next + 1) %
-			    TOKEN_CACHE_SLOTS;
-		}
-		free(ce->raw);
-		ce->raw = NULL;
-		ce->gen_ok = false;
-		memcpy(ce->id, id, sizeof(ce->id));
-		memcpy(ce->digest, digest, sizeof(digest));
-		ce->last_used = 0;
-	}
+	if (!known)
+		ce = cache_take(ce, id, digest);
 	strcpy(ce->tenant, tenant);
 	strcpy(auth->tenant, tenant);
 	strcpy(auth->token_id, id);
@@ -223,6 +296,7 @@ token_check(struct store *s, const char *authorization,
 	rc = SCIM_OK;
 out:
 	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(cc.key, sizeof(cc.key));
 	cJSON_Delete(cc.rec);
 	return rc;
 }
@@ -244,7 +318,7 @@ token_check_start(struct store *s, const char *authorization,
 	explicit_bzero(secret, sizeof(secret));
 	if (rc != SCIM_OK)
 		return rc;
-	token_digest(tok, digest);
+	token_sha256(tok, digest);
 	ce = cache_find(id);
 	if (ce == NULL || ce->tenant[0] == '\0' ||
 	    !util_memeq_const(ce->digest, digest, sizeof(digest)))
@@ -281,8 +355,7 @@ token_check_txn(struct store_txn *t, const struct token_auth *auth,
 		return SCIM_OK;
 	rc = store_token_get_raw(t, auth->token_id, &raw, &len, err);
 	if (rc == SCIM_E_NOT_FOUND)
-		return scim_fail(err, SCIM_E_UNAUTHORIZED,
-		    "the bearer token is not known");
+		return scim_fail(err, SCIM_E_UNAUTHORIZED, CHECK_REFUSED);
 	if (rc != SCIM_OK)
 		return rc;
 	/* The very bytes found active before: only expiry can differ. */

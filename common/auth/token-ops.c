@@ -257,28 +257,36 @@ token_ops_change(struct store *s, const struct token_op *op, int64_t now,
 	return rc;
 }
 
-enum scim_err
-token_ops_label_check(const char *label, struct scim_error *err)
+bool
+token_ops_label_blank(const char *label)
 {
 	const uint8_t	*p, *end;
 	ucs4_t		 cp;
 
 	if (label == NULL)
-		label = "";
-	if (!token_label_valid(label))
-		return scim_fail(err, SCIM_E_INVALID_VALUE, "a label is at most "
-		    "%d bytes of UTF-8 text without control characters",
-		    TOKEN_LABEL_MAX);
-	/* Valid UTF-8 now, so u8_mbtouc() always moves on. */
+		return true;
+	/* u8_mbtouc() moves on by at least one byte, valid UTF-8 or not. */
 	p = (const uint8_t *)label;
 	for (end = p + strlen(label); p < end; ) {
 		p += u8_mbtouc(&cp, p, (size_t)(end - p));
 		if (!uc_is_property_white_space(cp))
-			return SCIM_OK;
+			return false;
 	}
-	return scim_fail(err, SCIM_E_INVALID_VALUE, "a token needs a label "
-	    "that says what uses it, e.g. \"Entra ID production\": it is how "
-	    "the token is told apart from the others");
+	return true;
+}
+
+enum scim_err
+token_ops_label_check(const char *label, struct scim_error *err)
+{
+	if (token_ops_label_blank(label))
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "a token needs a "
+		    "label that says what uses it, e.g. \"Entra ID production\": "
+		    "it is how the token is told apart from the others");
+	if (!token_label_valid(label))
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "a label is at most "
+		    "%d bytes of UTF-8 text without control characters",
+		    TOKEN_LABEL_MAX);
+	return SCIM_OK;
 }
 
 unsigned

@@ -80,6 +80,9 @@ enum scim_err	 token_ops_change(struct store *s, const struct token_op *op,
 		    int64_t now, cJSON **before, cJSON **after,
 		    struct scim_error *err);
 
+/* Is label empty or only white space (Unicode's)?  NULL is. */
+bool		 token_ops_label_blank(const char *label);
+
 /*
  * May label name a new token: token_label_valid(), and not empty or only
  * white space (a blank label leaves a row nobody can tell apart)?  The

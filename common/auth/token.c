@@ -1,7 +1,7 @@
 /*
- * Secret Tokens: format, hashing, record, lifecycle, listing, reminders
- * and the events each change leaves.  See token.h for the formats; the
- * bearer check is in token-auth.c.
+ * Secret Tokens: format, record, lifecycle, listing, reminders and the
+ * events each change leaves.  See token.h for the formats; the secret's
+ * hash is in token-hash.c, the bearer check in token-auth.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libscrypt.h>
 #include <unictype.h>
 #include <unistr.h>
 
@@ -18,8 +17,6 @@
 #include "base/log.h"
 #include "auth/token.h"
 #include "base/util.h"
-
-static uint64_t			 scrypt_runs;
 
 /* Reminder thresholds in days, smallest first. */
 static const unsigned	 remind_days[] = { 7, 14, 30 };
@@ -152,7 +149,7 @@ token_new_ttl(const struct scim_config *cfg, const char *tenant,
 {
 	unsigned char	 idb[TOKEN_ID_HEX / 2], sec[TOKEN_SECRET_HEX / 2];
 	char		 id[TOKEN_ID_HEX + 1], secret[TOKEN_SECRET_HEX + 1];
-	char		 hash[SCRYPT_MCF_LEN];
+	char		 hash[TOKEN_HASH_LEN + 1];
 	int64_t		 now = util_now_usec();
 	cJSON		*r;
 	enum scim_err	 rc = SCIM_OK;
@@ -175,11 +172,8 @@ token_new_ttl(const struct scim_config *cfg, const char *tenant,
 		return scim_fail(err, SCIM_E_INTERNAL, "no randomness");
 	util_hex(idb, sizeof(idb), id);
 	util_hex(sec, sizeof(sec), secret);
-	if (libscrypt_hash(hash, secret, cfg->scrypt_n, (uint8_t)cfg->scrypt_r,
-	    cfg->scrypt_p) == 0) {
-		rc = scim_fail(err, SCIM_E_INTERNAL, "scrypt failed");
-		goto out;
-	}
+	/* Sealed with the install's key when stored (token_insert()). */
+	token_hash_pending(secret, hash);
 	if ((r = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(r, "id", id) == NULL ||
 	    cJSON_AddStringToObject(r, "tenant", tenant) == NULL ||
@@ -213,21 +207,6 @@ token_new(const struct scim_config *cfg, const char *tenant,
 {
 	return token_new_ttl(cfg, tenant, label, (int64_t)days * 86400,
 	    created_by, out, rec, err);
-}
-
-bool
-token_verify_secret(const cJSON *rec, const char *secret)
-{
-	char	*hash;
-	int	 ok;
-
-	/* libscrypt_check() writes into its argument: use a copy. */
-	if ((hash = strdup(json_str(rec, "hash"))) == NULL)
-		return false;
-	scrypt_runs++;
-	ok = libscrypt_check(hash, secret);
-	free(hash);
-	return ok > 0;
 }
 
 enum token_state
@@ -320,6 +299,7 @@ insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
     struct scim_error *err)
 {
 	char		 when[UTIL_TIME_LEN + 1];
+	cJSON		*sealed;
 	unsigned	 n;
 	enum scim_err	 rc;
 
@@ -329,7 +309,13 @@ insert(struct store_txn *t, const cJSON *rec, unsigned max_live,
 		return rc;
 	if (n >= max_live)
 		return limit_reached(json_str(rec, "tenant"), n, max_live, err);
-	if ((rc = store_token_put(t, json_str(rec, "id"), rec, err)) != SCIM_OK)
+	/* The stored copy holds the keyed hash (token-hash.c). */
+	if ((sealed = cJSON_Duplicate(rec, 1)) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	if ((rc = token_seal(t, sealed, NULL, err)) == SCIM_OK)
+		rc = store_token_put(t, json_str(rec, "id"), sealed, err);
+	cJSON_Delete(sealed);
+	if (rc != SCIM_OK)
 		return rc;
 	util_time_format(json_int(rec, "expires"), when, sizeof(when));
 	return token_audit(t, cfg, rec, "token.created",
@@ -696,10 +682,4 @@ token_mark_reminded(struct store_txn *t, const struct scim_config *cfg,
 out:
 	cJSON_Delete(rec);
 	return rc;
-}
-
-uint64_t
-token_scrypt_count(void)
-{
-	return scrypt_runs;
 }

@@ -1,20 +1,21 @@
 /*
- * Secret Tokens: the string format, the stored record, hashing with
- * scrypt, the lifecycle (create, disable, enable, renew, regenerate,
- * revoke, delete), expiry reminders, the events each change leaves
- * (token.c), and the per-request bearer check with a per-process cache
- * (token-auth.c).
+ * Secret Tokens: the string format, the stored record, the lifecycle
+ * (create, disable, enable, renew, regenerate, revoke, delete), expiry
+ * reminders, the events each change leaves (token.c), the secret's keyed
+ * hash (token-hash.c), and the per-request bearer check with a
+ * per-process cache (token-auth.c).
  *
  * Owns: the token record and its rules, the cache of verified tokens.
  * Must not know: HTTP requests and routes (the service loop passes the
  * header and decides when to check), the admin page.
  *
  * A token reads "scim_<id>_<secret>": <id> is 16 hex digits (public, the
- * record key), <secret> 64 hex digits (256 random bits).  Only an scrypt
- * hash (libscrypt MCF string, parameters from [tokens] scrypt_n/r/p:
- * N=16384, r=8, p=1 by default, about 65 ms and 16 MiB per check) of the
- * secret is stored, so the token can be shown once, when it is made, and
- * never again.
+ * record key), <secret> 64 hex digits (256 random bits).  Only a keyed
+ * hash of the secret is stored (HMAC-SHA-256 under a per-install key in
+ * meta.db; token-hash.c says why not scrypt), so the token can be shown
+ * once, when it is made, and never again.  Tokens made before carry an
+ * scrypt hash: checked with scrypt once, then rewritten in the keyed
+ * form by the request that proved the secret.
  *
  * The stored record (tokens.db, JSON):
  *   {"id", "tenant", "hash", "label", "created", "created_by", "expires",
@@ -31,12 +32,13 @@
  * the actor given (e.g. "admin:alice", "cli:root"), the token id and
  * label as target; the secret never appears in an event.
  *
- * Verification cost: scrypt runs only the first time a process sees a
- * token.  The process then remembers a SHA-256 of the presented token and
- * afterwards only re-reads the record, so revocation, disabling and expiry
- * take effect on the very next request in every process.  scrypt runs
- * with no transaction open and no lock held: a wrong token costs its
- * sender the scrypt time in one process, and nobody else anything.
+ * Verification cost: a few microseconds, the same for a wrong secret on
+ * a known id as for an unknown id, so knowing an id buys nothing.  The
+ * process remembers a SHA-256 of each token it verified and afterwards
+ * only re-reads the record, so revocation, disabling and expiry take
+ * effect on the very next request in every process.  Every failure
+ * before the secret is proven answers the same 401 ("the bearer token
+ * is not valid"): a token's state is told only to whoever holds it.
  */
 #ifndef SCIM_TOKEN_H
 #define SCIM_TOKEN_H
@@ -59,6 +61,16 @@
 						     once a minute */
 #define TOKEN_LABEL_MAX		100	/* bytes of a label */
 #define TOKEN_DAY_USEC		(86400LL * 1000000)
+#define TOKEN_KEY_LEN		32	/* bytes of the install's HMAC key */
+#define TOKEN_HASH_LEN		(7 + 64) /* longest keyed or pending hash */
+
+/* The forms of a record's "hash" (token-hash.c). */
+enum token_hash_form {
+	TOKEN_HASH_BAD,
+	TOKEN_HASH_HMAC,	/* "hmac$<hex>": keyed, stored */
+	TOKEN_HASH_PENDING,	/* "sha256$<hex>": made, not yet stored */
+	TOKEN_HASH_SCRYPT	/* "$s1$...": made before the keyed form */
+};
 
 enum token_state {
 	TOKEN_ACTIVE,
@@ -119,10 +131,10 @@ bool		 token_label_valid(const char *s);
 bool		 token_tenant_valid(const char *s);
 
 /*
- * Make a new token for tenant: random id and secret, scrypt hash with the
- * configured parameters (slow: call outside a transaction).  Writes the
- * token string to out (TOKEN_LEN + 1 bytes) and the record to *rec (the
- * caller deletes it) with state active and the given expiry in days.
+ * Make a new token for tenant: random id and secret.  Writes the token
+ * string to out (TOKEN_LEN + 1 bytes) and the record to *rec (the caller
+ * deletes it) with state active and the given expiry in days; its hash
+ * is in the pending form until token_insert() stores it.
  */
 enum scim_err	 token_new(const struct scim_config *cfg, const char *tenant,
 		    const char *label, unsigned days, const char *created_by,
@@ -134,17 +146,50 @@ enum scim_err	 token_new_ttl(const struct scim_config *cfg,
 		    const char *created_by, char *out, cJSON **rec,
 		    struct scim_error *err);
 
+/* --- the secret's hash (token-hash.c) --- */
+
+enum token_hash_form token_hash_form(const cJSON *rec);
+
+/* The pending form of secret's hash into out (TOKEN_HASH_LEN + 1). */
+void		 token_hash_pending(const char *secret, char *out);
+
 /*
- * Does secret match the record's scrypt hash?  Slow (one scrypt run);
- * never call it inside a transaction.
+ * This install's HMAC key (TOKEN_KEY_LEN bytes) from meta.db in t into
+ * key; made and stored when absent and create (t must write then),
+ * else SCIM_E_NOT_FOUND.
  */
+enum scim_err	 token_key_get(struct store_txn *t, bool create,
+		    uint8_t *key, struct scim_error *err);
+
+/*
+ * Does secret match the record's hash?  key (may be NULL: a keyed hash
+ * then never matches) is the install's.  Constant time and a few
+ * microseconds for the keyed and pending forms; one scrypt run (slow:
+ * never inside a transaction) for an old scrypt hash.
+ */
+bool		 token_verify_keyed(const cJSON *rec, const char *secret,
+		    const uint8_t *key);
+
+/* token_verify_keyed() without a key (pending and scrypt forms). */
 bool		 token_verify_secret(const cJSON *rec, const char *secret);
+
+/* The work of a keyed check, for an id that has no record. */
+void		 token_verify_dummy(const char *secret, const uint8_t *key);
+
+/*
+ * Rewrite rec's hash in the keyed form inside t (making the key when
+ * there is none): from the pending form, or from the scrypt form when
+ * the secret (proven by the caller) is given.  Other forms: unchanged.
+ */
+enum scim_err	 token_seal(struct store_txn *t, cJSON *rec,
+		    const char *secret, struct scim_error *err);
 
 /*
  * Store a record made by token_new() inside transaction t, refusing with
  * SCIM_E_CONFLICT when the tenant already has max_live live (active or
  * inactive, unexpired) tokens.  Records a "token.created" event (actor:
- * the record's created_by; cfg, for the audit hook, may be NULL).
+ * the record's created_by; cfg, for the audit hook, may be NULL).  The
+ * stored copy's hash is sealed with the install's key (token_seal()).
  */
 enum scim_err	 token_insert(struct store_txn *t, const cJSON *rec,
 		    unsigned max_live, const struct scim_config *cfg,
@@ -232,8 +277,11 @@ enum scim_err	 token_mark_reminded(struct store_txn *t,
 /*
  * Check an Authorization header value ("Bearer <token>", scheme in any
  * case).  On success fills *auth.  Every failure is SCIM_E_UNAUTHORIZED
- * with a detail that never repeats the token; store trouble is
- * SCIM_E_UNAVAILABLE.
+ * with a detail that never repeats the token, and that is the same for
+ * an unknown id, a wrong secret and a token of no tenant; only a caller
+ * who proved the secret learns that it is disabled, expired or revoked.
+ * An old scrypt hash is rewritten in the keyed form once the secret
+ * matches it.  Store trouble is SCIM_E_UNAVAILABLE.
  */
 enum scim_err	 token_check(struct store *s, const char *authorization,
 		    struct token_auth *auth, struct scim_error *err);
@@ -293,7 +341,11 @@ void		 token_audit_refused(struct store *s,
 /* Forget every cached verification (tests; after fork). */
 void		 token_cache_clear(void);
 
-/* How many scrypt verifications this process ran (tests, benchmark). */
+/* How many scrypt verifications this process ran (tests, benchmark):
+   only old, not yet rewritten hashes still cost one. */
 uint64_t	 token_scrypt_count(void);
+
+/* How many secrets this process checked in full, in any form (tests). */
+uint64_t	 token_verify_count(void);
 
 #endif /* SCIM_TOKEN_H */

@@ -132,6 +132,13 @@ config_power_of_two(const struct scim_config *c, const char *value)
 	return (c->scrypt_n & (c->scrypt_n - 1)) == 0;
 }
 
+static bool
+config_admin_power_of_two(const struct scim_config *c, const char *value)
+{
+	(void)value;
+	return (c->admin_scrypt_n & (c->admin_scrypt_n - 1)) == 0;
+}
+
 /* A header value: a line break would let it add headers of its own. */
 static bool
 config_one_line(const struct scim_config *c, const char *value)
@@ -210,6 +217,10 @@ static const struct config_key config_keys[] = {
 	    1, 24 * 30, NULL, NULL },
 	{ KEY("admin", "trust_remote_user"), CONFIG_BOOL, CF(trust_remote_user),
 	    0, 0, NULL, NULL },
+	{ KEY("admin", "scrypt_n"), CONFIG_UINT, CF(admin_scrypt_n), 2, 1 << 24,
+	    NULL, config_admin_power_of_two },
+	{ KEY("admin", "login_wait"), CONFIG_UINT, CF(login_wait), 1, 300,
+	    NULL, NULL },
 	{ KEY("admin", "remote_user_roles"), CONFIG_STR, CF(remote_user_roles),
 	    0, 0, NULL, NULL },
 	{ KEY("admin", "sendmail"), CONFIG_STR, CF(sendmail), 0, 0,
@@ -368,6 +379,8 @@ config_defaults(struct scim_config *cfg)
 	/* [roles], [gate] */
 	cfg->roles_default_member = true;
 	strcpy(cfg->gate_tenant, "default");
+	cfg->admin_scrypt_n = 1 << 17;	/* OWASP's scrypt minimum */
+	cfg->login_wait = 1;
 }
 
 enum scim_err

@@ -70,6 +70,8 @@ struct scim_config {
 	unsigned	 session_idle_minutes; /* sign out after this idle time */
 	unsigned	 session_max_hours; /* sign out this long after login */
 	bool		 trust_remote_user; /* accept the web server's REMOTE_USER */
+	unsigned	 admin_scrypt_n; /* scrypt N of admin passwords */
+	unsigned	 login_wait;	/* first sign-in wait, seconds */
 	char		 remote_user_roles[2048]; /* "user:role[@tenant] ..." */
 	char		 sendmail[1024]; /* reminder mail command, "" = print */
 	char		 mail_from[256]; /* From: of reminder mail, "" = sendmail's */

@@ -359,6 +359,16 @@ class TapResult(unittest.TestResult):
         super().addError(test, err)
         self._line(test, False, diag="".join(traceback.format_exception(*err))[-3000:])
 
+    def addSubTest(self, test, subtest, err):
+        # A failing subTest is a failing test point of its own: without
+        # this it would only turn the exit status to 1, its test still
+        # printed "ok" and nothing said what failed.
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self._line("%s.%s %s" % (type(test).__name__, test._testMethodName,
+                                     subtest._subDescription()), False,
+                       diag="".join(traceback.format_exception(*err))[-3000:])
+
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         self._line(test, True, " # SKIP " + reason)

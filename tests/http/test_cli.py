@@ -72,7 +72,7 @@ class BadArguments(ScimTestCase):
         (["list", "extra"], 'list: unexpected argument "extra"'),
         (["show", "0123456789abcdef", "--dry-run"], "show does not take --dry-run"),
         (["admin", "add", "alice"], "admin add needs --role owner or --role admin"),
-        (["admin", "add", "alice", "--role", "boss"], '--role: "boss" is not owner or admin'),
+        (["admin", "add", "alice", "--role", "boss"], '--role: "boss" is not owner or viewer'),
         (["admin", "add", "a b", "--role", "owner"], 'admin add: "a b" is not a name'),
         (["admin", "add", "alice", "--role", "owner", "--email", "nope"],
          '--email: "nope" is not an address'),
