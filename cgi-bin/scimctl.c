@@ -8,7 +8,8 @@
  *
  * audit prints matching events as JSON lines, newest first (for a SIEM);
  * deliver hands waiting events to the configured hook (for cron);
- * prune deletes events older than [audit] retention_days and says how
+ * prune deletes events older than [audit] retention_days, of every tenant
+ * (the tenant-less refusals too) or of the --tenant named, and says how
  * many, in how many transactions.
  */
 #include <getopt.h>
@@ -37,7 +38,8 @@ usage(FILE *f)
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
 	    "  --tenant T         tenant (default \"default\"; \"\" for "
-	    "auth.failed events)\n"
+	    "auth.failed events);\n"
+	    "                     prune: only this tenant (default: all)\n"
 	    "  --since, --until   RFC 3339 time, or an age such as 30m, 24h, "
 	    "7d\n"
 	    "  --category C       scim, tokens, auth or admin\n"
@@ -90,7 +92,8 @@ cmd_audit(struct store *s, struct audit_query *q)
 /* What the command line asked for. */
 struct ctl_opts {
 	const char		*conf;		/* -c, or NULL */
-	struct audit_query	 q;		/* audit (and prune's tenant) */
+	struct audit_query	 q;		/* audit */
+	const char		*prune_tenant;	/* prune --tenant; NULL: all */
 	long			 max;		/* deliver --max */
 };
 
@@ -125,7 +128,7 @@ ctl_options(int argc, char *argv[], struct ctl_opts *o)
 	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c': o->conf = optarg; break;
-		case 't': o->q.tenant = optarg; break;
+		case 't': o->q.tenant = o->prune_tenant = optarg; break;
 		case 'C': o->q.category = optarg; break;
 		case 'T': o->q.type_prefix = optarg; break;
 		case 'g': o->q.target = optarg; break;
@@ -173,7 +176,11 @@ cmd_deliver(struct store *s, const struct scim_config *cfg, long max)
 	return failed ? 1 : 0;
 }
 
-/* prune: delete tenant's events older than the retention. */
+/*
+ * prune: delete the events older than the retention of tenant, or of
+ * every tenant when tenant is NULL (the default: cron's line prunes them
+ * all, the tenant-less refusals of unauthenticated clients too).
+ */
 static int
 cmd_prune(struct store *s, const struct scim_config *cfg, const char *tenant)
 {
@@ -223,7 +230,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(s, &cfg, o.max);
 	else
-		rc = cmd_prune(s, &cfg, o.q.tenant);
+		rc = cmd_prune(s, &cfg, o.prune_tenant);
 	store_close(s);
 	return rc;
 }

@@ -45,6 +45,8 @@
 #define AUDIT_KEY_LEN		(SHARD_PREFIX_LEN + AUDIT_ID_LEN)
 #define LEGACY_RANGE		AUDIT_SHARDS	/* keys without a shard */
 #define RETRY_MAX_USEC		(24LL * 3600 * 1000000)
+#define TENANTS_SPACE		"audit-tenants"	/* ""'s: tenants with events */
+#define HOOK_PATH		"/usr/local/bin:/usr/bin:/bin"
 
 const char *
 audit_category(const char *type)
@@ -60,6 +62,25 @@ audit_category(const char *type)
 	return "other";
 }
 
+/*
+ * Does pattern p (n bytes: a type, a prefix ending in '*', or '*') name
+ * type?  auth.* events come from requests nobody authenticated, with
+ * what the client sent in them (its path): only a pattern that itself
+ * starts with "auth." hands them to the hook, never '*' or "a*".
+ */
+static bool
+hook_pattern_names(const char *p, size_t n, const char *type)
+{
+	if (strncmp(type, "auth.", 5) == 0 && (n < 5 ||
+	    strncmp(p, "auth.", 5) != 0))
+		return false;
+	if (n == 1 && *p == '*')
+		return true;
+	if (p[n - 1] == '*' && strncmp(type, p, n - 1) == 0)
+		return true;
+	return strlen(type) == n && strncmp(type, p, n) == 0;
+}
+
 bool
 audit_hook_wants(const struct scim_config *cfg, const char *type)
 {
@@ -73,11 +94,7 @@ audit_hook_wants(const struct scim_config *cfg, const char *type)
 		n = strcspn(p, " ,");
 		if (n == 0)
 			break;
-		if (n == 1 && *p == '*')
-			return true;
-		if (p[n - 1] == '*' && strncmp(type, p, n - 1) == 0)
-			return true;
-		if (strlen(type) == n && strncmp(type, p, n) == 0)
+		if (hook_pattern_names(p, n, type))
 			return true;
 	}
 	return false;
@@ -136,12 +153,80 @@ range_has(unsigned r, const char *key, const char **id)
 	return true;
 }
 
+/*
+ * Keep e within AUDIT_EVENT_MAX bytes as JSON: an event carries what a
+ * client sent (a userName, a path), and the hook reads it through a pipe
+ * whose buffer is 64 KiB.  Over the cap, "details" gives way to
+ * {"truncated": true} and the target's name is cut to AUDIT_NAME_MAX
+ * bytes (at a UTF-8 character boundary); every other member is short by
+ * construction (ids, tenant, type, actor).  Returns false when out of
+ * memory.
+ */
+static bool
+event_cap(cJSON *e)
+{
+	char	*text, name[AUDIT_NAME_MAX + 1];
+	cJSON	*tg, *nm, *d;
+	size_t	 len, n;
+
+	if ((text = cJSON_PrintUnformatted(e)) == NULL)
+		return false;
+	len = strlen(text);
+	free(text);
+	if (len <= AUDIT_EVENT_MAX)
+		return true;
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "details");
+	if ((d = cJSON_AddObjectToObject(e, "details")) == NULL ||
+	    cJSON_AddTrueToObject(d, "truncated") == NULL)
+		return false;
+	tg = cJSON_GetObjectItemCaseSensitive(e, "target");
+	nm = cJSON_GetObjectItemCaseSensitive(tg, "name");
+	if (cJSON_IsString(nm) && (n = strlen(nm->valuestring)) >
+	    AUDIT_NAME_MAX) {
+		n = AUDIT_NAME_MAX;
+		while (n > 0 && ((unsigned char)nm->valuestring[n] & 0xc0) ==
+		    0x80)
+			n--;
+		memcpy(name, nm->valuestring, n);
+		name[n] = '\0';
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(tg, "name",
+		    cJSON_CreateString(name)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Note tenant in the list of tenants with events, which `scimctl prune`
+ * walks (the store has no list of tenants).  Read first, so that only a
+ * tenant's first event writes there.
+ */
+static enum scim_err
+tenant_note(struct store_txn *t, const char *tenant, struct scim_error *err)
+{
+	cJSON		*o = NULL;
+	enum scim_err	 rc;
+
+	if (tenant[0] == '\0')
+		return SCIM_OK;		/* always pruned */
+	rc = store_kv_get(t, OUTBOX_TENANT, TENANTS_SPACE, tenant, &o, err);
+	cJSON_Delete(o);
+	if (rc != SCIM_E_NOT_FOUND)
+		return rc;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return scim_oom(err);
+	rc = store_kv_put(t, OUTBOX_TENANT, TENANTS_SPACE, tenant, o, err);
+	cJSON_Delete(o);
+	return rc;
+}
+
 enum scim_err
 audit_record(struct store_txn *t, const struct scim_config *cfg,
     const struct audit_event *ev, struct scim_error *err)
 {
 	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
 	char		 okey[64], key[AUDIT_KEY_LEN + 1];
+	const char	*tenant = ev->tenant ? ev->tenant : "";
 	int64_t		 now = util_now_usec();
 	int64_t		 at = ev->time != 0 ? ev->time : now;
 	uint8_t		 shard = 0;
@@ -156,7 +241,7 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	cJSON_AddStringToObject(e, "id", id);
 	cJSON_AddStringToObject(e, "time", when);
-	cJSON_AddStringToObject(e, "tenant", ev->tenant ? ev->tenant : "");
+	cJSON_AddStringToObject(e, "tenant", tenant);
 	cJSON_AddStringToObject(e, "type", ev->type);
 	cJSON_AddStringToObject(e, "category", audit_category(ev->type));
 	cJSON_AddStringToObject(e, "actor", ev->actor ? ev->actor : "");
@@ -170,8 +255,13 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 	if (ev->details != NULL)
 		cJSON_AddItemToObject(e, "details",
 		    cJSON_Duplicate(ev->details, true));
-	rc = store_kv_put(t, ev->tenant ? ev->tenant : "", AUDIT_SPACE, key, e,
-	    err);
+	if (!event_cap(e)) {
+		cJSON_Delete(e);
+		return scim_oom(err);
+	}
+	rc = tenant_note(t, tenant, err);
+	if (rc == SCIM_OK)
+		rc = store_kv_put(t, tenant, AUDIT_SPACE, key, e, err);
 	if (rc == SCIM_OK && audit_hook_wants(cfg, ev->type)) {
 		snprintf(okey, sizeof(okey), "%016llx-%s",
 		    (unsigned long long)now, id);
@@ -417,59 +507,130 @@ settle_fn(struct store_txn *t, void *arg, struct scim_error *err)
 }
 
 /*
+ * The hook's whole environment, never the request's (which in CGI holds
+ * the client's Authorization and Cookie headers, and in FastCGI is gone
+ * by delivery time): [audit] hook_env's assignments, PATH (HOOK_PATH
+ * unless hook_env sets one), SCIM_EVENT_TYPE and SCIM_EVENT_ID.  Returns
+ * a NULL-terminated array in one allocation (caller frees), or NULL.
+ */
+static char **
+hook_envp(const struct scim_config *cfg, const char *type, const char *id)
+{
+	const char	*p = cfg->audit_hook_env;
+	size_t		 words = 0, sz, i = 0;
+	char		**envp, *buf;
+	bool		 path = false;
+	int		 r;
+
+	for (r = 0; p[r] != '\0'; r++)
+		words += p[r] == '=';
+	sz = strlen(p) + 1 + sizeof("PATH=" HOOK_PATH) +
+	    sizeof("SCIM_EVENT_TYPE=") + strlen(type) +
+	    sizeof("SCIM_EVENT_ID=") + strlen(id);
+	if ((envp = calloc(1, (words + 4) * sizeof(char *) + sz)) == NULL)
+		return NULL;
+	buf = (char *)(envp + words + 4);
+	while (i < words &&
+	    (r = config_env_next(&p, buf, sz)) == 1) {
+		path |= strncmp(buf, "PATH=", 5) == 0;
+		envp[i++] = buf;
+		buf += strlen(buf) + 1;
+	}
+	if (!path) {
+		envp[i++] = buf;
+		buf += sprintf(buf, "PATH=%s", HOOK_PATH) + 1;
+	}
+	envp[i++] = buf;
+	buf += sprintf(buf, "SCIM_EVENT_TYPE=%s", type) + 1;
+	envp[i++] = buf;
+	sprintf(buf, "SCIM_EVENT_ID=%s", id);
+	return envp;
+}
+
+/* In the child: become the hook, in a process group of its own. */
+static void
+hook_exec(const struct scim_config *cfg, int in, char **envp)
+{
+	int	 nul;
+
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	/* fd 0 may be the FastCGI listening socket: replace it. */
+	dup2(in, 0);
+	if ((nul = open("/dev/null", O_WRONLY)) >= 0)
+		dup2(nul, 1);
+	closefrom(3);
+	execle("/bin/sh", "sh", "-c", cfg->audit_hook, (char *)NULL, envp);
+	_exit(127);
+}
+
+/*
  * Run the hook with text on its standard input; true when it exited 0
- * within timeout seconds.  The hook's output goes to our standard error.
+ * within timeout seconds.  The deadline covers writing the event too
+ * (the pipe is non-blocking: a hook that reads nothing cannot hold the
+ * worker), and at the deadline the hook's whole process group is killed,
+ * not only the shell.  The hook's output goes to our standard error.
  */
 static bool
 run_hook(const struct scim_config *cfg, const char *text, const char *type,
     const char *id)
 {
-	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
-	int		 in[2], st, nul;
+	struct pollfd	 pf;
+	char		**envp;
+	int		 in[2], st, fd;
 	pid_t		 pid, w;
 	size_t		 len = strlen(text), off = 0;
 	ssize_t		 n;
 	int64_t		 deadline;
 
-	if (pipe(in) != 0)
+	if ((envp = hook_envp(cfg, type, id)) == NULL)
 		return false;
-	if ((pid = fork()) < 0) {
-		close(in[0]);
-		close(in[1]);
+	if (pipe(in) != 0) {
+		free(envp);
 		return false;
 	}
-	if (pid == 0) {
-		/* fd 0 may be the FastCGI listening socket: replace it. */
-		dup2(in[0], 0);
-		if ((nul = open("/dev/null", O_WRONLY)) >= 0)
-			dup2(nul, 1);
-		closefrom(3);
-		setenv("SCIM_EVENT_TYPE", type, 1);
-		setenv("SCIM_EVENT_ID", id, 1);
-		execl("/bin/sh", "sh", "-c", cfg->audit_hook, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while (off < len && (n = write(in[1], text + off, len - off)) > 0)
-		off += (size_t)n;
-	close(in[1]);
 	deadline = util_now_usec() + (int64_t)cfg->audit_hook_timeout *
 	    1000000;
+	if ((pid = fork()) == 0)
+		hook_exec(cfg, in[0], envp);
+	free(envp);
+	close(in[0]);
+	fd = in[1];
+	if (pid < 0) {
+		close(fd);
+		return false;
+	}
+	setpgid(pid, pid);	/* also here: no race with kill() below */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (;;) {
-		w = waitpid(pid, &st, WNOHANG);
-		if (w == pid)
+		if (fd >= 0 && off < len && ((n = write(fd, text + off,
+		    len - off)) > 0))
+			off += (size_t)n;
+		else if (fd >= 0 && off < len && errno != EAGAIN &&
+		    errno != EINTR)
+			off = len;	/* the hook closed its input */
+		if (fd >= 0 && off == len) {
+			close(fd);
+			fd = -1;
+		}
+		if ((w = waitpid(pid, &st, WNOHANG)) == pid)
 			break;
-		if (w < 0 && errno != EINTR)
-			return false;
-		if (util_now_usec() > deadline) {
+		if ((w < 0 && errno != EINTR) || util_now_usec() > deadline) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
+			if (fd >= 0)
+				close(fd);
 			log_warn("audit hook timed out on event %s", id);
 			return false;
 		}
-		nanosleep(&ts, NULL);
+		pf.fd = fd;
+		pf.events = POLLOUT;
+		poll(&pf, fd >= 0 ? 1 : 0, 20);
 	}
+	if (fd >= 0)
+		close(fd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		log_warn("audit hook failed on event %s (status %d)", id, st);
 		return false;
@@ -605,21 +766,15 @@ prune_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	return rc;
 }
 
-enum scim_err
-audit_prune(struct store *s, const struct scim_config *cfg,
-    const char *tenant, struct audit_prune_stats *st,
-    struct scim_error *err)
+/* Prune one tenant; adds to *st. */
+static enum scim_err
+prune_tenant(struct store *s, struct prune_ctx *pc, const char *tenant,
+    struct audit_prune_stats *st, struct scim_error *err)
 {
-	struct prune_ctx	*pc;
-	enum scim_err		 rc = SCIM_OK;
+	enum scim_err	 rc = SCIM_OK;
 
-	memset(st, 0, sizeof(*st));
-	if ((pc = calloc(1, sizeof(*pc))) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	pc->tenant = tenant;
-	/* Fixed once: events written while pruning are never candidates. */
-	pc->cutoff = util_now_usec() -
-	    (int64_t)cfg->audit_retention_days * 86400 * 1000000;
+	pc->start = 0;
 	do {
 		if ((rc = store_run(s, prune_fn, pc, err)) != SCIM_OK) {
 			log_warn("audit prune: %s", err->detail);
@@ -630,6 +785,87 @@ audit_prune(struct store *s, const struct scim_config *cfg,
 			st->txns++;
 		pc->start = pc->range;
 	} while (pc->more);
+	return rc;
+}
+
+/* Add name to the array of tenant names a, once. */
+static void
+tenants_add(cJSON *a, const char *name)
+{
+	const cJSON	*v;
+
+	cJSON_ArrayForEach(v, a)
+		if (strcmp(v->valuestring, name) == 0)
+			return;
+	cJSON_AddItemToArray(a, cJSON_CreateString(name));
+}
+
+static bool
+tenants_noted_each(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	(void)obj; (void)keep;
+	tenants_add(arg, key);
+	return true;
+}
+
+static bool
+tenants_tokens_each(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	const cJSON	*t = cJSON_GetObjectItemCaseSensitive(obj, "tenant");
+
+	(void)key; (void)keep;
+	if (cJSON_IsString(t))
+		tenants_add(arg, t->valuestring);
+	return true;
+}
+
+/*
+ * Every tenant that may have events into the array *(cJSON **)arg: ""
+ * (refusals) and "default", those noted by tenant_note(), and, for a log
+ * written before that list existed, every tenant that has a token.
+ */
+static enum scim_err
+tenants_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	cJSON		**out = arg;
+	enum scim_err	 rc;
+
+	cJSON_Delete(*out);
+	if ((*out = cJSON_CreateArray()) == NULL)
+		return scim_oom(err);
+	tenants_add(*out, "");
+	tenants_add(*out, "default");
+	rc = store_kv_scan(t, OUTBOX_TENANT, TENANTS_SPACE, NULL, false,
+	    tenants_noted_each, *out, err);
+	if (rc == SCIM_OK)
+		rc = store_token_scan(t, tenants_tokens_each, *out, err);
+	return rc;
+}
+
+enum scim_err
+audit_prune(struct store *s, const struct scim_config *cfg,
+    const char *tenant, struct audit_prune_stats *st,
+    struct scim_error *err)
+{
+	struct prune_ctx	*pc;
+	const cJSON		*v;
+	cJSON			*all = NULL;
+	enum scim_err		 rc = SCIM_OK;
+
+	memset(st, 0, sizeof(*st));
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	/* Fixed once: events written while pruning are never candidates. */
+	pc->cutoff = util_now_usec() -
+	    (int64_t)cfg->audit_retention_days * 86400 * 1000000;
+	if (tenant != NULL)
+		rc = prune_tenant(s, pc, tenant, st, err);
+	else if ((rc = store_read(s, tenants_fn, &all, err)) == SCIM_OK)
+		cJSON_ArrayForEach(v, all)
+			if ((rc = prune_tenant(s, pc, v->valuestring, st,
+			    err)) != SCIM_OK)
+				break;
+	cJSON_Delete(all);
 	free(pc);
 	return rc;
 }

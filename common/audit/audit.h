@@ -41,6 +41,13 @@
 #include "store/store.h"
 
 #define AUDIT_ID_LEN	24	/* 16 hex digits of usec, 8 random */
+/*
+ * The largest event, as JSON: beyond it "details" is replaced by
+ * {"truncated": true} and the target's name cut to AUDIT_NAME_MAX bytes,
+ * so that the hook's standard input stays well below a pipe's buffer.
+ */
+#define AUDIT_EVENT_MAX	16384
+#define AUDIT_NAME_MAX	1024
 
 /* What happened; every pointer is borrowed for the call. */
 struct audit_event {
@@ -135,9 +142,11 @@ struct audit_prune_stats {
 };
 
 /*
- * Delete tenant's events older than cfg's retention in transactions of at
- * most AUDIT_PRUNE_BATCH events, so pruning never holds locks for long:
- * N old events take exactly ceil(N / AUDIT_PRUNE_BATCH) transactions.
+ * Delete tenant's (NULL: every tenant's, "" included) events older than
+ * cfg's retention in transactions of at most AUDIT_PRUNE_BATCH events, so pruning never holds locks for long:
+ * N old events of a tenant take exactly ceil(N / AUDIT_PRUNE_BATCH)
+ * transactions.  Every tenant: those with an event recorded since the
+ * store kept a list of them, plus "", "default" and any with a token.
  * Fills *st (also when it fails: what was deleted before the failure) and
  * returns the error of the transaction that failed, if one did.
  */
