@@ -154,19 +154,20 @@ range_has(unsigned r, const char *key, const char **id)
 }
 
 /*
- * Keep e within AUDIT_EVENT_MAX bytes as JSON: an event carries what a
- * client sent (a userName, a path), and the hook reads it through a pipe
- * whose buffer is 64 KiB.  Over the cap, "details" gives way to
- * {"truncated": true} and the target's name is cut to AUDIT_NAME_MAX
- * bytes (at a UTF-8 character boundary); every other member is short by
- * construction (ids, tenant, type, actor).  Returns false when out of
- * memory.
+ * Keep e, the hook's copy of an event, within AUDIT_EVENT_MAX bytes as
+ * JSON: an event carries what a client sent (a userName, a list of member
+ * ids), and the hook reads it through a pipe.  Over the cap, "details"
+ * keep only their numbers and booleans (a count) and gain "truncated":
+ * true, and the target's name is cut to AUDIT_NAME_MAX bytes at a UTF-8
+ * character boundary; every other member is short by construction (ids,
+ * tenant, type, actor).  The log keeps the whole event.  Returns false
+ * when out of memory.
  */
 static bool
 event_cap(cJSON *e)
 {
 	char	*text, name[AUDIT_NAME_MAX + 1];
-	cJSON	*tg, *nm, *d;
+	cJSON	*tg, *nm, *old, *d, *v;
 	size_t	 len, n;
 
 	if ((text = cJSON_PrintUnformatted(e)) == NULL)
@@ -175,9 +176,17 @@ event_cap(cJSON *e)
 	free(text);
 	if (len <= AUDIT_EVENT_MAX)
 		return true;
-	cJSON_DeleteItemFromObjectCaseSensitive(e, "details");
-	if ((d = cJSON_AddObjectToObject(e, "details")) == NULL ||
-	    cJSON_AddTrueToObject(d, "truncated") == NULL)
+	old = cJSON_DetachItemFromObjectCaseSensitive(e, "details");
+	if ((d = cJSON_AddObjectToObject(e, "details")) == NULL) {
+		cJSON_Delete(old);
+		return false;
+	}
+	cJSON_ArrayForEach(v, old)
+		if (cJSON_IsNumber(v) || cJSON_IsBool(v))
+			cJSON_AddItemToObject(d, v->string,
+			    cJSON_Duplicate(v, false));
+	cJSON_Delete(old);
+	if (cJSON_AddTrueToObject(d, "truncated") == NULL)
 		return false;
 	tg = cJSON_GetObjectItemCaseSensitive(e, "target");
 	nm = cJSON_GetObjectItemCaseSensitive(tg, "name");
@@ -255,17 +264,13 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 	if (ev->details != NULL)
 		cJSON_AddItemToObject(e, "details",
 		    cJSON_Duplicate(ev->details, true));
-	if (!event_cap(e)) {
-		cJSON_Delete(e);
-		return scim_oom(err);
-	}
 	rc = tenant_note(t, tenant, err);
 	if (rc == SCIM_OK)
 		rc = store_kv_put(t, tenant, AUDIT_SPACE, key, e, err);
 	if (rc == SCIM_OK && audit_hook_wants(cfg, ev->type)) {
 		snprintf(okey, sizeof(okey), "%016llx-%s",
 		    (unsigned long long)now, id);
-		if ((box = cJSON_CreateObject()) == NULL) {
+		if (!event_cap(e) || (box = cJSON_CreateObject()) == NULL) {
 			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 			goto out;
 		}
@@ -518,7 +523,7 @@ hook_envp(const struct scim_config *cfg, const char *type, const char *id)
 {
 	const char	*p = cfg->audit_hook_env;
 	size_t		 words = 0, sz, i = 0;
-	char		**envp, *buf;
+	char		**envp, *buf, *end;
 	bool		 path = false;
 	int		 r;
 
@@ -530,8 +535,10 @@ hook_envp(const struct scim_config *cfg, const char *type, const char *id)
 	if ((envp = calloc(1, (words + 4) * sizeof(char *) + sz)) == NULL)
 		return NULL;
 	buf = (char *)(envp + words + 4);
+	end = buf + sz;
+	/* Each word comes out no longer than it went in: all fit. */
 	while (i < words &&
-	    (r = config_env_next(&p, buf, sz)) == 1) {
+	    (r = config_env_next(&p, buf, (size_t)(end - buf))) == 1) {
 		path |= strncmp(buf, "PATH=", 5) == 0;
 		envp[i++] = buf;
 		buf += strlen(buf) + 1;

@@ -42,9 +42,11 @@
 
 #define AUDIT_ID_LEN	24	/* 16 hex digits of usec, 8 random */
 /*
- * The largest event, as JSON: beyond it "details" is replaced by
- * {"truncated": true} and the target's name cut to AUDIT_NAME_MAX bytes,
- * so that the hook's standard input stays well below a pipe's buffer.
+ * The largest event handed to the hook, as JSON: beyond it "details" keep
+ * only their numbers and booleans and gain "truncated": true, and the
+ * target's name is cut to AUDIT_NAME_MAX bytes, so that the hook's
+ * standard input stays well below a pipe's buffer.  The log keeps the
+ * whole event.
  */
 #define AUDIT_EVENT_MAX	16384
 #define AUDIT_NAME_MAX	1024
