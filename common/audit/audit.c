@@ -207,17 +207,23 @@ event_cap(cJSON *e)
 
 /*
  * Note tenant in the list of tenants with events, which `scimctl prune`
- * walks (the store has no list of tenants).  Read first, so that only a
+ * walks (the store has no list of tenants).  Not for scim.* events, the
+ * busy path: a read in a write transaction locks its page for writing
+ * (DB_RMW) until the commit, and one page shared by every provisioning
+ * write would serialize them all.  A tenant's SCIM changes are made with
+ * its tokens, whose token.* events (rare) note it, and prune also walks
+ * the tenants of the tokens there are.  Read first, so that only a
  * tenant's first event writes there.
  */
 static enum scim_err
-tenant_note(struct store_txn *t, const char *tenant, struct scim_error *err)
+tenant_note(struct store_txn *t, const char *tenant, const char *category,
+    struct scim_error *err)
 {
 	cJSON		*o = NULL;
 	enum scim_err	 rc;
 
-	if (tenant[0] == '\0')
-		return SCIM_OK;		/* always pruned */
+	if (tenant[0] == '\0' || strcmp(category, "scim") == 0)
+		return SCIM_OK;		/* "" is always pruned */
 	rc = store_kv_get(t, OUTBOX_TENANT, TENANTS_SPACE, tenant, &o, err);
 	cJSON_Delete(o);
 	if (rc != SCIM_E_NOT_FOUND)
@@ -264,7 +270,7 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 	if (ev->details != NULL)
 		cJSON_AddItemToObject(e, "details",
 		    cJSON_Duplicate(ev->details, true));
-	rc = tenant_note(t, tenant, err);
+	rc = tenant_note(t, tenant, audit_category(ev->type), err);
 	if (rc == SCIM_OK)
 		rc = store_kv_put(t, tenant, AUDIT_SPACE, key, e, err);
 	if (rc == SCIM_OK && audit_hook_wants(cfg, ev->type)) {
@@ -828,8 +834,8 @@ tenants_tokens_each(void *arg, const char *key, cJSON *obj, bool *keep)
 
 /*
  * Every tenant that may have events into the array *(cJSON **)arg: ""
- * (refusals) and "default", those noted by tenant_note(), and, for a log
- * written before that list existed, every tenant that has a token.
+ * (refusals) and "default", those noted by tenant_note(), and every
+ * tenant that has a token (the only tenants of a log older than the list).
  */
 static enum scim_err
 tenants_fn(struct store_txn *t, void *arg, struct scim_error *err)

@@ -147,8 +147,9 @@ struct audit_prune_stats {
  * Delete tenant's (NULL: every tenant's, "" included) events older than
  * cfg's retention in transactions of at most AUDIT_PRUNE_BATCH events, so pruning never holds locks for long:
  * N old events of a tenant take exactly ceil(N / AUDIT_PRUNE_BATCH)
- * transactions.  Every tenant: those with an event recorded since the
- * store kept a list of them, plus "", "default" and any with a token.
+ * transactions.  Every tenant: "", "default", those with a token, and
+ * those a token or admin event was recorded for since the log has kept a
+ * list of them (scim.* events are not noted: see tenant_note()).
  * Fills *st (also when it fails: what was deleted before the failure) and
  * returns the error of the transaction that failed, if one did.
  */
