@@ -8,15 +8,18 @@
  *
  * When scim.conf names a hook command, events of the chosen types are
  * also put in an outbox (same transaction).  audit_deliver() runs the hook
- * with the event JSON on standard input and removes the entry only when
- * the hook exits 0; failures are retried with exponential back-off.  An
- * entry is claimed (leased) before the hook runs, so two processes never
- * deliver it at once; delivery is at least once, and the event's "id"
+ * with the event JSON on standard input (at most AUDIT_EVENT_MAX bytes),
+ * in an environment of PATH, SCIM_EVENT_TYPE, SCIM_EVENT_ID and [audit]
+ * hook_env only, under a deadline that kills its whole process group,
+ * and removes the entry only when the hook exits 0; failures are retried
+ * with exponential back-off.  An entry is claimed (leased) before the
+ * hook runs, so two processes never deliver it at once; delivery is at least once, and the event's "id"
  * lets a hook ignore a repeat.  Workers deliver after their response has
  * been sent, so a slow or failing hook never slows or fails a request;
  * `scimctl deliver` does the same from cron.
  *
- * Reading: audit_query() (audit.c) reads one tenant's events;
+ * Files: audit.c writes events (and outbox entries), reads one tenant's
+ * (audit_query()) and prunes; audit-hook.c delivers to the hook;
  * audit-query.c combines such reads into what a tenant's reader sees (its
  * own events and the tenant-less refusals naming its tokens).
  *
@@ -158,7 +161,11 @@ enum scim_err	 audit_prune(struct store *s, const struct scim_config *cfg,
 		    const char *tenant, struct audit_prune_stats *st,
 		    struct scim_error *err);
 
-/* Does cfg's hook want events of this type? */
+/*
+ * Does cfg's hook want events of this type?  auth.* types only when a
+ * pattern of hook_events starting with "auth." names them, never by '*'
+ * (they come from unauthenticated clients).  audit-hook.c.
+ */
 bool		 audit_hook_wants(const struct scim_config *cfg,
 		    const char *type);
 
