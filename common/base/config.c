@@ -117,21 +117,7 @@ struct config_key {
 					    const char *);
 };
 
-static bool
-config_power_of_two(const struct scim_config *c, const char *value)
-{
-	(void)value;
-	return (c->scrypt_n & (c->scrypt_n - 1)) == 0;
-}
-
-/* A header value: a line break would let it add headers of its own. */
-static bool
-config_one_line(const struct scim_config *c, const char *value)
-{
-	(void)c;
-	return strpbrk(value, "\r\n") == NULL;
-}
-
+/* One word of [audit] hook_env; the contract is in config.h. */
 int
 config_env_next(const char **p, char *buf, size_t sz)
 {
@@ -179,6 +165,21 @@ config_env_words(const struct scim_config *c, const char *value)
 	while ((r = config_env_next(&value, buf, sizeof(buf))) == 1)
 		continue;
 	return r == 0;
+}
+
+static bool
+config_power_of_two(const struct scim_config *c, const char *value)
+{
+	(void)value;
+	return (c->scrypt_n & (c->scrypt_n - 1)) == 0;
+}
+
+/* A header value: a line break would let it add headers of its own. */
+static bool
+config_one_line(const struct scim_config *c, const char *value)
+{
+	(void)c;
+	return strpbrk(value, "\r\n") == NULL;
 }
 
 #define CF(f)	offsetof(struct scim_config, f), \
