@@ -8,7 +8,8 @@
  *
  * audit prints matching events as JSON lines, newest first (for a SIEM);
  * deliver hands waiting events to the configured hook (for cron);
- * prune deletes events older than [audit] retention_days and says how
+ * prune deletes events older than [audit] retention_days, of every tenant
+ * (the tenant-less refusals too) or of the --tenant named, and says how
  * many, in how many transactions.
  *
  * The commands are one table (ctl_cmds: name, function, options, usage);
@@ -97,10 +98,12 @@ usage(FILE *f)
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
 	    "  --tenant T         tenant (default \"default\"; \"\" for "
-	    "auth.failed events)\n"
+	    "auth.failed events);\n"
+	    "                     prune: only this tenant (default: all)\n"
 	    "  --since, --until   RFC 3339 time, or an age such as 30m, 24h, "
 	    "7d\n"
-	    "  --category C       scim, tokens, auth, admin or other\n"
+	    "  --category C       scim, tokens, auth, admin, roles, sync, "
+	    "safety or other\n"
 	    "  --type PREFIX      event type or its start, e.g. scim.user.\n"
 	    "  --target ID        events about this id or name\n"
 	    "  --limit N          at most N events (default 1000)\n"
@@ -166,10 +169,6 @@ static const struct option ctl_longopts[] = {
 /* Each CTL_OPT_ bit's getopt value, in bit order (for "does not take"). */
 static const char ctl_opt_vals[] = "tsuCTglm";
 
-/* The categories of audit_category(), for --category. */
-static const char *const ctl_categories[] = { "scim", "tokens", "auth",
-    "admin", "other" };
-
 /*
  * Check one option's value and keep it in o.  Returns -1 to go on, or
  * the exit status after saying what was wrong.
@@ -191,13 +190,13 @@ ctl_option(struct ctl_opts *o, int ch, const char *arg)
 		o->q.tenant = arg;
 		break;
 	case 'C':
-		for (i = 0; i < sizeof(ctl_categories) /
-		    sizeof(ctl_categories[0]); i++)
-			if (strcmp(arg, ctl_categories[i]) == 0)
+		for (i = 0; audit_categories[i] != NULL; i++)
+			if (strcmp(arg, audit_categories[i]) == 0)
 				break;
-		if (i == sizeof(ctl_categories) / sizeof(ctl_categories[0]))
+		if (audit_categories[i] == NULL)
 			return cli_usage_error(PROG, "--category: \"%s\" is not "
-			    "scim, tokens, auth, admin or other", arg);
+			    "scim, tokens, auth, admin, roles, sync, safety or "
+			    "other", arg);
 		o->q.category = arg;
 		break;
 	case 'T': o->q.type_prefix = arg; break;
@@ -278,11 +277,16 @@ cmd_deliver(struct store *s, const struct scim_config *cfg,
 	return failed ? 1 : 0;
 }
 
-/* prune: delete tenant's events older than the retention. */
+/*
+ * prune: delete the events older than the retention of --tenant, or of
+ * every tenant when it is not given (the default: cron's line prunes them
+ * all, the tenant-less refusals of unauthenticated clients too).
+ */
 static int
 cmd_prune(struct store *s, const struct scim_config *cfg, struct ctl_opts *o)
 {
-	const char		*tenant = o->q.tenant;
+	const char		*tenant = o->given & CTL_OPT_TENANT ?
+				    o->q.tenant : NULL;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct audit_prune_stats ps;
 	int			 rc;

@@ -5,7 +5,12 @@
 #   [audit]
 #   hook = /usr/libexec/scim-fcgi/hook-welcome-mail.sh
 #   hook_events = scim.user.provisioned
+#   hook_env = SCIM_HOOK_FROM=noreply@example.com SCIM_HOOK_APP="Example App"
 #
+# Its environment holds only PATH, SCIM_EVENT_TYPE, SCIM_EVENT_ID and what
+# hook_env sets (scim.conf(5)): SCIM_HOOK_FROM (the sender), SCIM_HOOK_APP
+# (the application's name in the mail) and SCIM_HOOK_SENDMAIL (default
+# /usr/sbin/sendmail).
 # The event arrives as one line of JSON on standard input (see scimctl(8)).
 # The user's userName is taken as the address when it looks like one (Entra
 # sends the userPrincipalName).  Exit 0 only when the mail was handed to

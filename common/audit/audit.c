@@ -1,6 +1,6 @@
 /*
- * The audit log, its retention, and at-least-once delivery of events to
- * the configured hook through an outbox in the store.  See audit.h.
+ * The audit log and its retention; the outbox entries the hook is handed
+ * (audit-hook.c delivers them).  See audit.h.
  *
  * Keys.  An event's id is 16 hex digits of the time in microseconds and
  * 8 random hex digits, so ids sort by time.  Its key in the tenant's
@@ -21,66 +21,48 @@
  * Outbox entries are ""/"outbox"/<due>-<id>, due being 16 hex digits of
  * the next attempt time, so the first entry is the next one due.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/audit-int.h"
 #include "base/log.h"
 #include "base/util.h"
 
 #define AUDIT_SPACE		"audit"
-#define OUTBOX_TENANT		""
-#define OUTBOX_SPACE		"outbox"
 #define AUDIT_SHARDS		64	/* right edges appends spread over */
 #define SHARD_PREFIX_LEN	3	/* "s" and two hex digits */
 #define AUDIT_KEY_LEN		(SHARD_PREFIX_LEN + AUDIT_ID_LEN)
 #define LEGACY_RANGE		AUDIT_SHARDS	/* keys without a shard */
-#define RETRY_MAX_USEC		(24LL * 3600 * 1000000)
+#define TENANTS_SPACE		"audit-tenants"	/* ""'s: tenants with events */
+
+/* Event type prefixes and their categories; anything else is "other". */
+static const struct {
+	const char	*prefix;
+	const char	*category;
+} audit_prefixes[] = {
+	{ "scim.", "scim" }, { "token.", "tokens" }, { "auth.", "auth" },
+	{ "admin.", "admin" }, { "role.", "roles" }, { "sync.", "sync" },
+	{ "held.", "safety" },
+};
+
+const char *const audit_categories[] = {
+	"scim", "tokens", "auth", "admin", "roles", "sync", "safety", "other",
+	NULL
+};
 
 const char *
 audit_category(const char *type)
 {
-	if (strncmp(type, "scim.", 5) == 0)
-		return "scim";
-	if (strncmp(type, "token.", 6) == 0)
-		return "tokens";
-	if (strncmp(type, "auth.", 5) == 0)
-		return "auth";
-	if (strncmp(type, "admin.", 6) == 0)
-		return "admin";
+	size_t	 i;
+
+	for (i = 0; i < sizeof(audit_prefixes) / sizeof(audit_prefixes[0]);
+	    i++)
+		if (strncmp(type, audit_prefixes[i].prefix,
+		    strlen(audit_prefixes[i].prefix)) == 0)
+			return audit_prefixes[i].category;
 	return "other";
-}
-
-bool
-audit_hook_wants(const struct scim_config *cfg, const char *type)
-{
-	const char	*p;
-	size_t		 n;
-
-	if (cfg == NULL || cfg->audit_hook[0] == '\0')
-		return false;
-	for (p = cfg->audit_hook_events; *p != '\0'; p += n) {
-		p += strspn(p, " ,");
-		n = strcspn(p, " ,");
-		if (n == 0)
-			break;
-		if (n == 1 && *p == '*')
-			return true;
-		if (p[n - 1] == '*' && strncmp(type, p, n - 1) == 0)
-			return true;
-		if (strlen(type) == n && strncmp(type, p, n) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* A new event id: time first, so ids sort by time. */
@@ -94,8 +76,8 @@ event_id(int64_t usec, char *buf)
 	    r);
 }
 
-static int64_t
-id_time(const char *id)
+int64_t
+audit_id_time(const char *id)
 {
 	char	 hex[17];
 
@@ -136,12 +118,95 @@ range_has(unsigned r, const char *key, const char **id)
 	return true;
 }
 
+/*
+ * Keep e, the hook's copy of an event, within AUDIT_EVENT_MAX bytes as
+ * JSON: an event carries what a client sent (a userName, a list of member
+ * ids), and the hook reads it through a pipe.  Over the cap, "details"
+ * keep only their numbers and booleans (a count) and gain "truncated":
+ * true, and the target's name is cut to AUDIT_NAME_MAX bytes at a UTF-8
+ * character boundary; every other member is short by construction (ids,
+ * tenant, type, actor).  The log keeps the whole event.  Returns false
+ * when out of memory.
+ */
+static bool
+event_cap(cJSON *e)
+{
+	char	*text, name[AUDIT_NAME_MAX + 1];
+	cJSON	*tg, *nm, *old, *d, *v;
+	size_t	 len, n;
+
+	if ((text = cJSON_PrintUnformatted(e)) == NULL)
+		return false;
+	len = strlen(text);
+	free(text);
+	if (len <= AUDIT_EVENT_MAX)
+		return true;
+	old = cJSON_DetachItemFromObjectCaseSensitive(e, "details");
+	if ((d = cJSON_AddObjectToObject(e, "details")) == NULL) {
+		cJSON_Delete(old);
+		return false;
+	}
+	cJSON_ArrayForEach(v, old)
+		if (cJSON_IsNumber(v) || cJSON_IsBool(v))
+			cJSON_AddItemToObject(d, v->string,
+			    cJSON_Duplicate(v, false));
+	cJSON_Delete(old);
+	if (cJSON_AddTrueToObject(d, "truncated") == NULL)
+		return false;
+	tg = cJSON_GetObjectItemCaseSensitive(e, "target");
+	nm = cJSON_GetObjectItemCaseSensitive(tg, "name");
+	if (cJSON_IsString(nm) && (n = strlen(nm->valuestring)) >
+	    AUDIT_NAME_MAX) {
+		n = AUDIT_NAME_MAX;
+		while (n > 0 && ((unsigned char)nm->valuestring[n] & 0xc0) ==
+		    0x80)
+			n--;
+		memcpy(name, nm->valuestring, n);
+		name[n] = '\0';
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(tg, "name",
+		    cJSON_CreateString(name)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Note tenant in the list of tenants with events, which `scimctl prune`
+ * walks (the store has no list of tenants).  Not for scim.* events, the
+ * busy path: a read in a write transaction locks its page for writing
+ * (DB_RMW) until the commit, and one page shared by every provisioning
+ * write would serialize them all.  A tenant's SCIM changes are made with
+ * its tokens, whose token.* events (rare) note it, and prune also walks
+ * the tenants of the tokens there are.  Read first, so that only a
+ * tenant's first event writes there.
+ */
+static enum scim_err
+tenant_note(struct store_txn *t, const char *tenant, const char *category,
+    struct scim_error *err)
+{
+	cJSON		*o = NULL;
+	enum scim_err	 rc;
+
+	if (tenant[0] == '\0' || strcmp(category, "scim") == 0)
+		return SCIM_OK;		/* "" is always pruned */
+	rc = store_kv_get(t, OUTBOX_TENANT, TENANTS_SPACE, tenant, &o, err);
+	cJSON_Delete(o);
+	if (rc != SCIM_E_NOT_FOUND)
+		return rc;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return scim_oom(err);
+	rc = store_kv_put(t, OUTBOX_TENANT, TENANTS_SPACE, tenant, o, err);
+	cJSON_Delete(o);
+	return rc;
+}
+
 enum scim_err
 audit_record(struct store_txn *t, const struct scim_config *cfg,
     const struct audit_event *ev, struct scim_error *err)
 {
 	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
 	char		 okey[64], key[AUDIT_KEY_LEN + 1];
+	const char	*tenant = ev->tenant ? ev->tenant : "";
 	int64_t		 now = util_now_usec();
 	int64_t		 at = ev->time != 0 ? ev->time : now;
 	uint8_t		 shard = 0;
@@ -156,7 +221,7 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	cJSON_AddStringToObject(e, "id", id);
 	cJSON_AddStringToObject(e, "time", when);
-	cJSON_AddStringToObject(e, "tenant", ev->tenant ? ev->tenant : "");
+	cJSON_AddStringToObject(e, "tenant", tenant);
 	cJSON_AddStringToObject(e, "type", ev->type);
 	cJSON_AddStringToObject(e, "category", audit_category(ev->type));
 	cJSON_AddStringToObject(e, "actor", ev->actor ? ev->actor : "");
@@ -170,12 +235,13 @@ audit_record(struct store_txn *t, const struct scim_config *cfg,
 	if (ev->details != NULL)
 		cJSON_AddItemToObject(e, "details",
 		    cJSON_Duplicate(ev->details, true));
-	rc = store_kv_put(t, ev->tenant ? ev->tenant : "", AUDIT_SPACE, key, e,
-	    err);
+	rc = tenant_note(t, tenant, audit_category(ev->type), err);
+	if (rc == SCIM_OK)
+		rc = store_kv_put(t, tenant, AUDIT_SPACE, key, e, err);
 	if (rc == SCIM_OK && audit_hook_wants(cfg, ev->type)) {
 		snprintf(okey, sizeof(okey), "%016llx-%s",
 		    (unsigned long long)now, id);
-		if ((box = cJSON_CreateObject()) == NULL) {
+		if (!event_cap(e) || (box = cJSON_CreateObject()) == NULL) {
 			rc = scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 			goto out;
 		}
@@ -256,7 +322,7 @@ query_each(void *arg, const char *key, cJSON *obj, bool *keep)
 		return true;		/* the "before" event itself */
 	if (qc->n == qc->want && strcmp(id, qc->hits[qc->n - 1].id) <= 0)
 		return false;		/* older than every hit */
-	t = id_time(id);
+	t = audit_id_time(id);
 	if (q->until != 0 && t > q->until)
 		return true;
 	if (q->since != 0 && t < q->since)
@@ -333,217 +399,6 @@ audit_query(struct store *s, const struct audit_query *q, cJSON **out,
 	return rc;
 }
 
-/* --- delivery --- */
-
-struct claim_ctx {
-	int64_t	 now;
-	int64_t	 lease;		/* usec an attempt may take */
-	char	 key[64];	/* out: the claimed (new) key */
-	cJSON	*box;		/* out: the claimed entry */
-};
-
-static bool
-claim_each(void *arg, const char *key, cJSON *obj, bool *keep)
-{
-	struct claim_ctx	*cc = arg;
-
-	if (strlen(key) >= sizeof(cc->key) || id_time(key) > cc->now)
-		return false;		/* nothing due */
-	snprintf(cc->key, sizeof(cc->key), "%s", key);
-	cc->box = obj;
-	*keep = true;
-	return false;
-}
-
-/* Take the first due entry and push its due time past the lease. */
-static enum scim_err
-claim_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct claim_ctx	*cc = arg;
-	const cJSON		*ev, *id;
-	cJSON			*att;
-	enum scim_err		 rc;
-	char			 old[64];
-
-	cJSON_Delete(cc->box);
-	cc->box = NULL;
-	cc->key[0] = '\0';
-	rc = store_kv_scan(t, OUTBOX_TENANT, OUTBOX_SPACE, NULL, false,
-	    claim_each, cc, err);
-	if (rc != SCIM_OK || cc->box == NULL)
-		return rc;
-	snprintf(old, sizeof(old), "%s", cc->key);
-	if ((rc = store_kv_del(t, OUTBOX_TENANT, OUTBOX_SPACE, old, err)) !=
-	    SCIM_OK)
-		return rc;
-	ev = cJSON_GetObjectItemCaseSensitive(cc->box, "event");
-	id = cJSON_GetObjectItemCaseSensitive(ev, "id");
-	if (!cJSON_IsString(id))
-		return SCIM_OK;		/* a broken entry: dropped */
-	att = cJSON_GetObjectItemCaseSensitive(cc->box, "attempts");
-	if (cJSON_IsNumber(att))
-		cJSON_SetNumberValue(att, att->valuedouble + 1);
-	snprintf(cc->key, sizeof(cc->key), "%016llx-%s",
-	    (unsigned long long)(cc->now + cc->lease), id->valuestring);
-	return store_kv_put(t, OUTBOX_TENANT, OUTBOX_SPACE, cc->key, cc->box,
-	    err);
-}
-
-struct settle_ctx {
-	const char	*key;		/* the claimed key */
-	bool		 ok;		/* hook succeeded */
-	int64_t		 retry_at;	/* when not ok */
-	const cJSON	*box;
-};
-
-static enum scim_err
-settle_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct settle_ctx	*sc = arg;
-	const cJSON		*ev, *id;
-	char			 key[64];
-	enum scim_err		 rc;
-
-	rc = store_kv_del(t, OUTBOX_TENANT, OUTBOX_SPACE, sc->key, err);
-	if (rc == SCIM_E_NOT_FOUND)
-		return SCIM_OK;		/* someone else settled it */
-	if (rc != SCIM_OK || sc->ok)
-		return rc;
-	ev = cJSON_GetObjectItemCaseSensitive(sc->box, "event");
-	id = cJSON_GetObjectItemCaseSensitive(ev, "id");
-	snprintf(key, sizeof(key), "%016llx-%s",
-	    (unsigned long long)sc->retry_at, id->valuestring);
-	return store_kv_put(t, OUTBOX_TENANT, OUTBOX_SPACE, key, sc->box, err);
-}
-
-/*
- * Run the hook with text on its standard input; true when it exited 0
- * within timeout seconds.  The hook's output goes to our standard error.
- */
-static bool
-run_hook(const struct scim_config *cfg, const char *text, const char *type,
-    const char *id)
-{
-	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
-	int		 in[2], st, nul;
-	pid_t		 pid, w;
-	size_t		 len = strlen(text), off = 0;
-	ssize_t		 n;
-	int64_t		 deadline;
-
-	if (pipe(in) != 0)
-		return false;
-	if ((pid = fork()) < 0) {
-		close(in[0]);
-		close(in[1]);
-		return false;
-	}
-	if (pid == 0) {
-		/* fd 0 may be the FastCGI listening socket: replace it. */
-		dup2(in[0], 0);
-		if ((nul = open("/dev/null", O_WRONLY)) >= 0)
-			dup2(nul, 1);
-		closefrom(3);
-		setenv("SCIM_EVENT_TYPE", type, 1);
-		setenv("SCIM_EVENT_ID", id, 1);
-		execl("/bin/sh", "sh", "-c", cfg->audit_hook, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	signal(SIGPIPE, SIG_IGN);
-	while (off < len && (n = write(in[1], text + off, len - off)) > 0)
-		off += (size_t)n;
-	close(in[1]);
-	deadline = util_now_usec() + (int64_t)cfg->audit_hook_timeout *
-	    1000000;
-	for (;;) {
-		w = waitpid(pid, &st, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			return false;
-		if (util_now_usec() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			log_warn("audit hook timed out on event %s", id);
-			return false;
-		}
-		nanosleep(&ts, NULL);
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		log_warn("audit hook failed on event %s (status %d)", id, st);
-		return false;
-	}
-	return true;
-}
-
-unsigned
-audit_deliver(struct store *s, const struct scim_config *cfg, unsigned max,
-    unsigned *failed)
-{
-	struct claim_ctx	 cc;
-	struct settle_ctx	 sc;
-	struct scim_error	 err;
-	const cJSON		*ev, *att, *type, *id;
-	unsigned		 done = 0, bad = 0, i;
-	int64_t			 backoff;
-	char			*text;
-
-	if (failed != NULL)
-		*failed = 0;
-	if (cfg->audit_hook[0] == '\0')
-		return 0;
-	memset(&cc, 0, sizeof(cc));
-	for (i = 0; i < max; i++) {
-		cc.now = util_now_usec();
-		cc.lease = ((int64_t)cfg->audit_hook_timeout + 30) * 1000000;
-		if (store_run(s, claim_fn, &cc, &err) != SCIM_OK) {
-			log_warn("audit outbox: %s", err.detail);
-			break;
-		}
-		if (cc.box == NULL)
-			break;
-		ev = cJSON_GetObjectItemCaseSensitive(cc.box, "event");
-		type = cJSON_GetObjectItemCaseSensitive(ev, "type");
-		id = cJSON_GetObjectItemCaseSensitive(ev, "id");
-		if (!cJSON_IsString(type) || !cJSON_IsString(id) ||
-		    (text = cJSON_PrintUnformatted(ev)) == NULL) {
-			cJSON_Delete(cc.box);
-			cc.box = NULL;
-			continue;
-		}
-		memset(&sc, 0, sizeof(sc));
-		sc.key = cc.key;
-		sc.box = cc.box;
-		sc.ok = run_hook(cfg, text, type->valuestring, id->valuestring);
-		free(text);
-		if (!sc.ok) {
-			bad++;
-			att = cJSON_GetObjectItemCaseSensitive(cc.box,
-			    "attempts");
-			backoff = (int64_t)cfg->audit_hook_retry * 1000000;
-			for (int k = 1; cJSON_IsNumber(att) &&
-			    k < att->valueint && backoff < RETRY_MAX_USEC; k++)
-				backoff *= 2;
-			if (backoff > RETRY_MAX_USEC)
-				backoff = RETRY_MAX_USEC;
-			sc.retry_at = util_now_usec() + backoff;
-		}
-		if (store_run(s, settle_fn, &sc, &err) != SCIM_OK)
-			log_warn("audit outbox: %s", err.detail);
-		else if (sc.ok)
-			done++;
-		cJSON_Delete(cc.box);
-		cc.box = NULL;
-		if (!sc.ok)
-			break;		/* the hook is failing: later */
-	}
-	cJSON_Delete(cc.box);
-	if (failed != NULL)
-		*failed = bad;
-	return done;
-}
-
 /* --- retention --- */
 
 struct prune_ctx {
@@ -569,7 +424,7 @@ prune_each(void *arg, const char *key, cJSON *obj, bool *keep)
 	const char		*id;
 
 	(void)obj; (void)keep;
-	if (!range_has(pc->range, key, &id) || id_time(id) >= pc->cutoff)
+	if (!range_has(pc->range, key, &id) || audit_id_time(id) >= pc->cutoff)
 		return false;
 	if (pc->n == AUDIT_PRUNE_BATCH) {
 		pc->more = true;
@@ -605,21 +460,15 @@ prune_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	return rc;
 }
 
-enum scim_err
-audit_prune(struct store *s, const struct scim_config *cfg,
-    const char *tenant, struct audit_prune_stats *st,
-    struct scim_error *err)
+/* Prune one tenant; adds to *st. */
+static enum scim_err
+prune_tenant(struct store *s, struct prune_ctx *pc, const char *tenant,
+    struct audit_prune_stats *st, struct scim_error *err)
 {
-	struct prune_ctx	*pc;
-	enum scim_err		 rc = SCIM_OK;
+	enum scim_err	 rc = SCIM_OK;
 
-	memset(st, 0, sizeof(*st));
-	if ((pc = calloc(1, sizeof(*pc))) == NULL)
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	pc->tenant = tenant;
-	/* Fixed once: events written while pruning are never candidates. */
-	pc->cutoff = util_now_usec() -
-	    (int64_t)cfg->audit_retention_days * 86400 * 1000000;
+	pc->start = 0;
 	do {
 		if ((rc = store_run(s, prune_fn, pc, err)) != SCIM_OK) {
 			log_warn("audit prune: %s", err->detail);
@@ -630,6 +479,87 @@ audit_prune(struct store *s, const struct scim_config *cfg,
 			st->txns++;
 		pc->start = pc->range;
 	} while (pc->more);
+	return rc;
+}
+
+/* Add name to the array of tenant names a, once. */
+static void
+tenants_add(cJSON *a, const char *name)
+{
+	const cJSON	*v;
+
+	cJSON_ArrayForEach(v, a)
+		if (strcmp(v->valuestring, name) == 0)
+			return;
+	cJSON_AddItemToArray(a, cJSON_CreateString(name));
+}
+
+static bool
+tenants_noted_each(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	(void)obj; (void)keep;
+	tenants_add(arg, key);
+	return true;
+}
+
+static bool
+tenants_tokens_each(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	const cJSON	*t = cJSON_GetObjectItemCaseSensitive(obj, "tenant");
+
+	(void)key; (void)keep;
+	if (cJSON_IsString(t))
+		tenants_add(arg, t->valuestring);
+	return true;
+}
+
+/*
+ * Every tenant that may have events into the array *(cJSON **)arg: ""
+ * (refusals) and "default", those noted by tenant_note(), and every
+ * tenant that has a token (the only tenants of a log older than the list).
+ */
+static enum scim_err
+tenants_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	cJSON		**out = arg;
+	enum scim_err	 rc;
+
+	cJSON_Delete(*out);
+	if ((*out = cJSON_CreateArray()) == NULL)
+		return scim_oom(err);
+	tenants_add(*out, "");
+	tenants_add(*out, "default");
+	rc = store_kv_scan(t, OUTBOX_TENANT, TENANTS_SPACE, NULL, false,
+	    tenants_noted_each, *out, err);
+	if (rc == SCIM_OK)
+		rc = store_token_scan(t, tenants_tokens_each, *out, err);
+	return rc;
+}
+
+enum scim_err
+audit_prune(struct store *s, const struct scim_config *cfg,
+    const char *tenant, struct audit_prune_stats *st,
+    struct scim_error *err)
+{
+	struct prune_ctx	*pc;
+	const cJSON		*v;
+	cJSON			*all = NULL;
+	enum scim_err		 rc = SCIM_OK;
+
+	memset(st, 0, sizeof(*st));
+	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	/* Fixed once: events written while pruning are never candidates. */
+	pc->cutoff = util_now_usec() -
+	    (int64_t)cfg->audit_retention_days * 86400 * 1000000;
+	if (tenant != NULL)
+		rc = prune_tenant(s, pc, tenant, st, err);
+	else if ((rc = store_read(s, tenants_fn, &all, err)) == SCIM_OK)
+		cJSON_ArrayForEach(v, all)
+			if ((rc = prune_tenant(s, pc, v->valuestring, st,
+			    err)) != SCIM_OK)
+				break;
+	cJSON_Delete(all);
 	free(pc);
 	return rc;
 }

@@ -8,15 +8,18 @@
  *
  * When scim.conf names a hook command, events of the chosen types are
  * also put in an outbox (same transaction).  audit_deliver() runs the hook
- * with the event JSON on standard input and removes the entry only when
- * the hook exits 0; failures are retried with exponential back-off.  An
- * entry is claimed (leased) before the hook runs, so two processes never
- * deliver it at once; delivery is at least once, and the event's "id"
+ * with the event JSON on standard input (at most AUDIT_EVENT_MAX bytes),
+ * in an environment of PATH, SCIM_EVENT_TYPE, SCIM_EVENT_ID and [audit]
+ * hook_env only, under a deadline that kills its whole process group,
+ * and removes the entry only when the hook exits 0; failures are retried
+ * with exponential back-off.  An entry is claimed (leased) before the
+ * hook runs, so two processes never deliver it at once; delivery is at least once, and the event's "id"
  * lets a hook ignore a repeat.  Workers deliver after their response has
  * been sent, so a slow or failing hook never slows or fails a request;
  * `scimctl deliver` does the same from cron.
  *
- * Reading: audit_query() (audit.c) reads one tenant's events;
+ * Files: audit.c writes events (and outbox entries), reads one tenant's
+ * (audit_query()) and prunes; audit-hook.c delivers to the hook;
  * audit-query.c combines such reads into what a tenant's reader sees (its
  * own events and the tenant-less refusals naming its tokens).
  *
@@ -41,6 +44,15 @@
 #include "store/store.h"
 
 #define AUDIT_ID_LEN	24	/* 16 hex digits of usec, 8 random */
+/*
+ * The largest event handed to the hook, as JSON: beyond it "details" keep
+ * only their numbers and booleans and gain "truncated": true, and the
+ * target's name is cut to AUDIT_NAME_MAX bytes, so that the hook's
+ * standard input stays well below a pipe's buffer.  The log keeps the
+ * whole event.
+ */
+#define AUDIT_EVENT_MAX	16384
+#define AUDIT_NAME_MAX	1024
 
 /* What happened; every pointer is borrowed for the call. */
 struct audit_event {
@@ -56,10 +68,13 @@ struct audit_event {
 };
 
 /*
- * The category of an event type: the part before the first '.', with
- * "token" mapped to "tokens" ("scim", "tokens", "auth", "admin").
+ * The category of an event type, by its first word: scim, tokens (token.),
+ * auth, admin, roles (role.), sync, safety (held.), else other.
  */
 const char	*audit_category(const char *type);
+
+/* Every category audit_category() gives, "other" last; NULL-terminated. */
+extern const char *const audit_categories[];
 
 /*
  * Record ev in transaction t (and in the outbox when cfg's hook wants its
@@ -135,9 +150,12 @@ struct audit_prune_stats {
 };
 
 /*
- * Delete tenant's events older than cfg's retention in transactions of at
- * most AUDIT_PRUNE_BATCH events, so pruning never holds locks for long:
- * N old events take exactly ceil(N / AUDIT_PRUNE_BATCH) transactions.
+ * Delete tenant's (NULL: every tenant's, "" included) events older than
+ * cfg's retention in transactions of at most AUDIT_PRUNE_BATCH events, so pruning never holds locks for long:
+ * N old events of a tenant take exactly ceil(N / AUDIT_PRUNE_BATCH)
+ * transactions.  Every tenant: "", "default", those with a token, and
+ * those a token or admin event was recorded for since the log has kept a
+ * list of them (scim.* events are not noted: see tenant_note()).
  * Fills *st (also when it fails: what was deleted before the failure) and
  * returns the error of the transaction that failed, if one did.
  */
@@ -146,7 +164,11 @@ enum scim_err	 audit_prune(struct store *s, const struct scim_config *cfg,
 		    const char *tenant, struct audit_prune_stats *st,
 		    struct scim_error *err);
 
-/* Does cfg's hook want events of this type? */
+/*
+ * Does cfg's hook want events of this type?  auth.* types only when a
+ * pattern of hook_events starting with "auth." names them, never by '*'
+ * (they come from unauthenticated clients).  audit-hook.c.
+ */
 bool		 audit_hook_wants(const struct scim_config *cfg,
 		    const char *type);
 

@@ -125,6 +125,56 @@ struct config_key {
 					    const char *);
 };
 
+/* One word of [audit] hook_env; the contract is in config.h. */
+int
+config_env_next(const char **p, char *buf, size_t sz)
+{
+	const char	*s = *p + strspn(*p, " \t"), *v, *end;
+	size_t		 nlen, vlen;
+
+	if (*s == '\0') {
+		*p = s;
+		return 0;
+	}
+	nlen = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_");
+	if (nlen == 0 || s[nlen] != '=' || (s[0] >= '0' && s[0] <= '9') ||
+	    strncmp(s, "SCIM_EVENT_", 11) == 0)
+		return -1;
+	v = s + nlen + 1;
+	if (*v == '"') {
+		if ((end = strchr(++v, '"')) == NULL ||
+		    (end[1] != '\0' && end[1] != ' ' && end[1] != '\t'))
+			return -1;
+		vlen = (size_t)(end - v);
+		end++;
+	} else {
+		vlen = strcspn(v, " \t\"");
+		end = v + vlen;
+		if (*end == '"')
+			return -1;
+	}
+	if (nlen + 1 + vlen >= sz)
+		return -1;
+	memcpy(buf, s, nlen + 1);
+	memcpy(buf + nlen + 1, v, vlen);
+	buf[nlen + 1 + vlen] = '\0';
+	*p = end;
+	return 1;
+}
+
+/* [audit] hook_env: every word a well-formed assignment. */
+static bool
+config_env_words(const struct scim_config *c, const char *value)
+{
+	char	 buf[sizeof(c->audit_hook_env)];
+	int	 r;
+
+	while ((r = config_env_next(&value, buf, sizeof(buf))) == 1)
+		continue;
+	return r == 0;
+}
+
 static bool
 config_power_of_two(const struct scim_config *c, const char *value)
 {
@@ -211,6 +261,8 @@ static const struct config_key config_keys[] = {
 	    1, 3600, NULL, NULL },
 	{ KEY("audit", "hook_retry"), CONFIG_UINT, CF(audit_hook_retry),
 	    0, 86400, NULL, NULL },
+	{ KEY("audit", "hook_env"), CONFIG_STR, CF(audit_hook_env), 0, 0,
+	    NULL, config_env_words },
 	{ KEY("admin", "session_idle_minutes"), CONFIG_UINT,
 	    CF(session_idle_minutes), 1, 24 * 60, NULL, NULL },
 	{ KEY("admin", "session_max_hours"), CONFIG_UINT, CF(session_max_hours),

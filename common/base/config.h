@@ -62,6 +62,7 @@ struct scim_config {
 	char		 audit_hook_events[1024]; /* types, "*" or "scim.user.*" */
 	unsigned	 audit_hook_timeout;	/* seconds before the hook is killed */
 	unsigned	 audit_hook_retry;	/* first retry delay, seconds */
+	char		 audit_hook_env[2048];	/* NAME=value ... for the hook */
 
 	/*
 	 * [admin]: the scim-tokens admin page and its reminders (owned by
@@ -85,6 +86,17 @@ struct scim_config {
 	char		 gate_always_allow[2048]; /* break-glass userNames,
 						   comma separated */
 };
+
+/*
+ * One assignment of an [audit] hook_env value: words NAME=value apart by
+ * blanks, NAME a shell variable name not starting with SCIM_EVENT_ (the
+ * program sets those), value up to the next blank, or between double
+ * quotes (NAME="a b"; no quote inside).  Reads the word at *p (skipping
+ * blanks), writes "NAME=value" into buf (sz bytes) and advances *p.
+ * Returns 1 with a word, 0 at the end, -1 on a malformed word or one
+ * longer than buf.
+ */
+int		 config_env_next(const char **p, char *buf, size_t sz);
 
 /* Fill cfg with the built-in defaults. */
 void		 config_defaults(struct scim_config *cfg);

@@ -23,7 +23,8 @@
 
 static const char *const log_categories[][2] = {
 	{ "scim", "SCIM" }, { "tokens", "Tokens" }, { "auth", "Auth" },
-	{ "admin", "Admin" },
+	{ "admin", "Admin" }, { "roles", "Roles" }, { "sync", "Sync" },
+	{ "safety", "Safety" },
 };
 
 /* Add one sentence to the filter notice. */
@@ -84,7 +85,8 @@ page_log_filter_read(const struct http_req *req, struct page_log_filter *f)
 				f->category = log_categories[i][0];
 		if (f->category == NULL)
 			notice(f, "Unknown category", cat, "(choose SCIM, "
-			    "Tokens, Auth or Admin): showing all categories.");
+			    "Tokens, Auth, Admin, Roles, Sync or Safety): "
+			    "showing all categories.");
 	}
 	if (target != NULL && *target != '\0') {
 		if (strlen(target) > TARGET_MAX)

@@ -333,6 +333,40 @@ serve_store_ops(struct scim_call *c, const struct store_stats *before,
  * flushed.  A store that cannot be opened is 503 for a route; a page is
  * served without one (it says so itself).
  */
+/* Is addr (a CGI SERVER_ADDR or REMOTE_ADDR) a loopback address? */
+static bool
+addr_loopback(const char *addr)
+{
+	if (strncmp(addr, "::ffff:", 7) == 0)
+		addr += 7;
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	    strcmp(addr, "localhost") == 0;
+}
+
+/*
+ * Without [http] base_url the client's Host header makes Location,
+ * meta.location and the page's Tenant URL.  That is fine on loopback (a
+ * test, ./bootstrap run) but not where clients reach the server, so say
+ * it, once per process: at the first request that arrived on, or came
+ * from, an address other than loopback.
+ */
+static void
+warn_base_url(const struct scim_config *cfg)
+{
+	static bool	 warned;
+	const char	*srv = getenv("SERVER_ADDR"), *rem = getenv("REMOTE_ADDR");
+
+	if (warned || cfg->base_url[0] != '\0')
+		return;
+	if ((srv == NULL || addr_loopback(srv)) &&
+	    (rem == NULL || addr_loopback(rem)))
+		return;
+	warned = true;
+	log_warn("[http] base_url is not set: URLs in answers are made from "
+	    "the client's Host header; set base_url in %s",
+	    cfg->path[0] != '\0' ? cfg->path : "scim.conf");
+}
+
 static void
 serve_handle(const struct service *svc, struct scim_ctx *ctx,
     struct scim_call *c, bool *wrote)
@@ -345,6 +379,7 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 	memset(&before, 0, sizeof(before));
 	c->ctx = ctx;
 	*wrote = false;
+	warn_base_url(&ctx->cfg);
 	if (ctx->store == NULL && open_store(ctx, &err) != SCIM_OK) {
 		log_err("%s", err.detail);
 		rc = scim_fail(&err, SCIM_E_UNAVAILABLE,

@@ -233,7 +233,8 @@ class ApacheServer(HttpsServer):
     shipped site file included; children and programs run as www-data."""
 
     name = "apache"
-    modules = ["mpm_event", "authz_core", "authz_host", "alias", "rewrite", "ssl", "fcgid"]
+    modules = ["mpm_event", "authz_core", "authz_host", "alias", "rewrite", "ssl", "fcgid",
+               "headers"]
 
     def errorlog_path(self):
         return os.path.join(self.home, "apache-error.log")
@@ -289,9 +290,26 @@ class ApacheServer(HttpsServer):
 
 class LighttpdServer(HttpsServer):
     """lighttpd in the foreground (-D) with Debian's base module list and the
-    shipped fragment included; it and the programs run as www-data."""
+    shipped fragment included; it and the programs run as www-data.  As
+    Debian's lighttpd.conf, the main configuration listens in plain HTTP
+    (on plain_port, Debian's port 80), the fragment adds its TLS socket."""
 
     name = "lighttpd"
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self.plain_port = scimtest.free_port()
+
+    def plain_request(self, method, path, headers=None):
+        """A request over plain HTTP to the main listener: (status,
+        headers, body)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.plain_port, timeout=30)
+        try:
+            c.request(method, path, headers=headers or {})
+            r = c.getresponse()
+            return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+        finally:
+            c.close()
 
     def errorlog_path(self):
         return os.path.join(self.log_dir, "lighttpd-error.log")
@@ -317,7 +335,7 @@ class LighttpdServer(HttpsServer):
                  'server.breakagelog = "%s"' % self.errorlog_path(),
                  'server.pid-file = "%s/lighttpd.pid"' % self.home,
                  'server.bind = "127.0.0.1"',
-                 "server.port = %d" % self.port]
+                 "server.port = %d" % self.plain_port]
         if self.as_root:
             lines += ['server.username = "www-data"', 'server.groupname = "www-data"']
         lines.append('include "%s"' % self.fragment)

@@ -253,6 +253,16 @@ class Deployment(ServerClass):
               % (self.srv.name, slowest, attempt + 1))
         self.assertLess(slowest, 0.9, "a request waited %.2f s" % slowest)
 
+    def test_hsts(self):
+        """Every HTTPS answer, the SCIM API's, its errors' and the admin
+        page's, tells browsers to keep to HTTPS for at least a year."""
+        for r in (self.srv.get("/ServiceProviderConfig"), self.srv.get("/Users?count=1"),
+                  self.srv.get("/Users", token="scim_0000000000000000_" + "0" * 64),
+                  self.srv.get("/scim-tokens", raw=True, token="")):
+            hsts = r.headers.get("strict-transport-security", "")
+            m = re.match(r"max-age=(\d+)", hsts)
+            self.assertTrue(m and int(m.group(1)) >= 31536000, (r, r.headers))
+
     # --- the admin page ---
     def admin_get(self, cookie=None):
         return self.srv.get("/scim-tokens", raw=True, token="",

@@ -15,6 +15,22 @@ import suite  # noqa: E402
 class Lighttpd(suite.Deployment, unittest.TestCase):
     server_class = deploytest.LighttpdServer
 
+    def test_plain_http_refused(self):
+        """On the plain-HTTP listener of the main configuration (Debian's
+        port 80) nothing of scim-fcgi answers: not the SCIM API, whatever
+        the case of its path, nor the admin page, even with a good token
+        and from an address the admin page accepts."""
+        auth = {"Authorization": "Bearer " + self.srv.token}
+        for path in ("/scim/v2/Users", "/scim/v2/users?count=1", "/scim/v2/Groups",
+                     "/scim/v2/ServiceProviderConfig", "/scim/v2/serviceConfiguration",
+                     "/scim/v2/Schemas", "/scim/v2/ResourceTypes", "/scim/v2/Users/x",
+                     "/scim-tokens", "/scim-tokens/login", "/SCIM/v2/Users"):
+            status, headers, body = self.srv.plain_request("GET", path, auth)
+            self.assertEqual(status, 403, (path, status, body[:200]))
+            self.assertNotIn(b"urn:ietf:params:scim", body, path)
+        status, _, body = self.srv.plain_request("POST", "/scim-tokens/login")
+        self.assertEqual(status, 403, body[:200])
+
 
 class LighttpdAdminRestricted(suite.AdminRestricted, unittest.TestCase):
     server_class = deploytest.LighttpdServer

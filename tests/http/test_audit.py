@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scimtest  # noqa: E402
@@ -208,6 +209,232 @@ class Hook(ScimTestCase):
         self.assertEqual(len(self.read("hook.seen")), 1, "only the chosen event types go to the hook")
 
 
+def cgi_users(srv, method, path="", body=None, token=None, env=None):
+    """Run scim-users as a plain CGI program against srv's store, no web
+    server: after answering it delivers the hook's waiting events itself,
+    then exits.  Returns (status, seconds it ran).  Its standard error
+    (the hook's too) goes to programs.log."""
+    data = json.dumps(body).encode() if body is not None else b""
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
+         "REQUEST_METHOD": method, "SCRIPT_NAME": "/scim/v2/Users", "PATH_INFO": path,
+         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_ADDR": "127.0.0.1",
+         "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1",
+         "SCIM_CONF": srv.conf, "CONTENT_TYPE": "application/scim+json",
+         "CONTENT_LENGTH": str(len(data))}
+    if token:
+        e["HTTP_AUTHORIZATION"] = "Bearer " + token
+    e.update(env or {})
+    t0 = time.monotonic()
+    with open(os.path.join(srv.home, "programs.log"), "ab") as log:
+        r = subprocess.run([os.path.join(scimtest.CGI_BIN, "scim-users")], env=e, input=data,
+                           stdout=subprocess.PIPE, stderr=log)
+    took = time.monotonic() - t0
+    m = re.search(rb"^Status: (\d+)", r.stdout, re.M)
+    return (int(m.group(1)) if m else 200), took
+
+
+def hook_server(hook, audit_conf, start=False):
+    """A Server whose [audit] section is audit_conf plus hook = the script
+    hook (text, "@HOME@" standing for the data home), written into the
+    data home where the programs' account may run it and write."""
+    srv = scimtest.Server(conf_extra="[audit]\nhook = @HOME@/hook.sh\nhook_retry = 0\n" + audit_conf)
+    with open(srv.conf) as f:
+        conf = f.read().replace("@HOME@", srv.home)
+    with open(srv.conf, "w") as f:
+        f.write(conf)
+    path = os.path.join(srv.home, "hook.sh")
+    with open(path, "w") as f:
+        f.write(hook.replace("@HOME@", srv.home))
+    os.chmod(path, 0o755)
+    if os.geteuid() == 0:
+        import pwd
+        pw = pwd.getpwnam("www-data")
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    if start:
+        return srv.start()
+    srv.token = srv.make_token()
+    return srv
+
+
+def wait_for(path, seconds=10):
+    """The lines of file path once it exists (waits up to seconds)."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with open(path) as f:
+                return f.read().splitlines()
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+ENV_HOOK = r"""#!/bin/sh
+cat > "@HOME@/stdin.$SCIM_EVENT_ID"
+env > "@HOME@/env.tmp.$$"
+mv "@HOME@/env.tmp.$$" "@HOME@/env.$SCIM_EVENT_ID"
+"""
+
+
+class HookEnvironment(unittest.TestCase):
+    """The hook's environment is defined by scim.conf alone, in FastCGI
+    and in CGI: PATH, SCIM_EVENT_TYPE, SCIM_EVENT_ID and [audit]
+    hook_env; never the request's variables (its Authorization, its
+    Cookie)."""
+    ALLOWED = {"PATH", "SCIM_EVENT_TYPE", "SCIM_EVENT_ID", "SCIM_HOOK_FROM", "SCIM_HOOK_APP",
+               "PWD", "SHLVL", "_", "OLDPWD"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = hook_server(ENV_HOOK, "hook_events = scim.user.*\n"
+                              'hook_env = SCIM_HOOK_FROM=noreply@example.com '
+                              'SCIM_HOOK_APP="Our App"\n', start=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def hook_env(self, uid):
+        event = audit(self.srv, "--target", uid)[0]
+        lines = wait_for(os.path.join(self.srv.home, "env." + event["id"]))
+        env = dict(line.split("=", 1) for line in lines if "=" in line)
+        text = "\n".join(lines)
+        self.assertEqual(env.get("SCIM_EVENT_TYPE"), "scim.user.provisioned", text)
+        self.assertEqual(env.get("SCIM_EVENT_ID"), event["id"], text)
+        self.assertEqual(env.get("SCIM_HOOK_FROM"), "noreply@example.com", text)
+        self.assertEqual(env.get("SCIM_HOOK_APP"), "Our App", text)
+        self.assertTrue(env.get("PATH"), text)
+        self.assertEqual(set(env) - self.ALLOWED, set(), text)
+        self.assertNotIn(self.srv.token.split("_")[2], text, "never the client's token")
+        self.assertNotIn("sessioncookie", text)
+
+    def test_fastcgi(self):
+        uid = self.srv.post("/Users", user("envfcgi@x.com"),
+                            headers={"Cookie": "scim_admin=sessioncookie"}).json["id"]
+        for _ in range(10):  # the worker delivers after its next answers
+            self.srv.get("/Users?count=0")
+        self.hook_env(uid)
+
+    def test_cgi(self):
+        status, _ = cgi_users(self.srv, "POST", body=user("envcgi@x.com"), token=self.srv.token,
+                              env={"HTTP_COOKIE": "scim_admin=sessioncookie"})
+        self.assertEqual(status, 201)
+        uid = audit(self.srv, "--target", "envcgi@x.com")[0]["target"]["id"]
+        self.hook_env(uid)
+
+    def test_large_event_capped(self):
+        """The hook gets at most 16384 bytes of JSON; the log keeps all."""
+        name = "big" + "\u00e9" * 50000 + "@x.com"
+        uid = self.srv.post("/Users", user(name)).json["id"]
+        for _ in range(10):
+            self.srv.get("/Users?count=0")
+        event = audit(self.srv, "--target", uid)[0]
+        self.assertEqual(event["target"]["name"], name, "the log keeps the whole event")
+        wait_for(os.path.join(self.srv.home, "env." + event["id"]))
+        with open(os.path.join(self.srv.home, "stdin." + event["id"]), "rb") as f:
+            raw = f.read()
+        self.assertLessEqual(len(raw.rstrip(b"\n")), 16384)
+        sent = json.loads(raw)
+        self.assertEqual(sent["id"], event["id"])
+        self.assertTrue(name.startswith(sent["target"]["name"]), "cut at a character")
+        self.assertGreater(len(sent["target"]["name"].encode()), 1000)
+        self.assertLessEqual(len(sent["target"]["name"].encode()), 1024)
+        self.assertEqual(sent["details"], {"truncated": True})
+
+    def test_bad_hook_env_refused(self):
+        for value in ("SCIM_EVENT_TYPE=x", "1A=b", "A", 'A="b', "A=b\"c", "=b"):
+            conf = os.path.join(self.srv.home, "bad-env.conf")
+            with open(conf, "w") as f:
+                f.write("[store]\nhome = %s/db\n[audit]\nhook_env = %s\n" % (self.srv.home, value))
+            r = subprocess.run([SCIMCTL, "-c", conf, "deliver"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 1, value)
+            self.assertIn("hook_env", r.stderr, value)
+
+
+STUCK_HOOK = r"""#!/bin/sh
+sleep 8 &
+echo $! > "@HOME@/sleep.pid"
+wait
+exit 1
+"""
+
+
+def process_alive(pid):
+    """Is pid a process that has not ended (a zombie has)?"""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class HookTimeout(unittest.TestCase):
+    """hook_timeout bounds a delivery whatever the hook does: one that
+    reads nothing cannot hold the worker with a large event, and at the
+    deadline the hook's children are killed with it; events are capped
+    in size.  A store per test, so that the event the test makes is the
+    one the program delivers."""
+
+    def setUp(self):
+        self.srv = hook_server(STUCK_HOOK, "hook_timeout = 1\nhook_events = scim.user.*\n")
+
+    def tearDown(self):
+        self.srv.stop()
+
+    def test_children_killed(self):
+        status, took = cgi_users(self.srv, "POST", body=user("stuck@x.com"), token=self.srv.token)
+        self.assertEqual(status, 201)
+        pid = int(wait_for(os.path.join(self.srv.home, "sleep.pid"))[0])
+        alive = process_alive(pid)
+        if alive:
+            os.kill(pid, 9)
+        self.assertFalse(alive, "the hook's child outlived the time-out")
+        self.assertLess(took, 4, "took %.1f s with hook_timeout = 1" % took)
+
+    def test_large_event_cannot_block(self):
+        name = "big" + "x" * 100000 + "@x.com"
+        status, took = cgi_users(self.srv, "POST", body=user(name), token=self.srv.token)
+        self.assertEqual(status, 201)
+        self.assertLess(took, 4, "took %.1f s with hook_timeout = 1" % took)
+
+
+RECORD_HOOK = r"""#!/bin/sh
+cat >/dev/null
+echo "$SCIM_EVENT_TYPE" >> "@HOME@/types"
+"""
+
+
+class HookAuthEvents(unittest.TestCase):
+    """Refusals of unauthenticated requests reach the hook only when
+    hook_events names auth events itself: not by default, nor by '*'."""
+
+    def types_after_refusal(self, audit_conf):
+        srv = hook_server(RECORD_HOOK, audit_conf)
+        try:
+            status, _ = cgi_users(srv, "GET", token="scim_0123456789abcdef_" + "0" * 64)
+            self.assertEqual(status, 401)
+            self.assertEqual(cgi_users(srv, "POST", body=user("a@x.com"), token=srv.token)[0], 201)
+            subprocess.run([SCIMCTL, "-c", srv.conf, "deliver"], stdout=subprocess.PIPE)
+            return wait_for(os.path.join(srv.home, "types"))
+        finally:
+            srv.stop()
+
+    def test_default(self):
+        types = self.types_after_refusal("")
+        self.assertIn("scim.user.provisioned", types)
+        self.assertNotIn("auth.failed", types)
+
+    def test_star(self):
+        types = self.types_after_refusal("hook_events = *\n")
+        self.assertIn("scim.user.provisioned", types)
+        self.assertNotIn("auth.failed", types)
+
+    def test_listed(self):
+        self.assertEqual(sorted(self.types_after_refusal("hook_events = auth.* scim.*\n")),
+                         ["auth.failed", "scim.user.provisioned"])
+
+
 def backdate(conf, tenant, n, age):
     """n events of type test.backdated for tenant, the newest age seconds old."""
     r = subprocess.run([AUDIT_EVENTS, conf, tenant, str(n), str(age)],
@@ -263,17 +490,36 @@ class Retention(ScimTestCase):
         old = {i for i, e in before.items() if event_age(e) > 30 * DAY}
         self.assertEqual(sum(1 for e in before.values() if e["type"] == "test.backdated"), 3000 + 1 + 200)
         self.assertEqual(len(old), 3000)
-        self.assertEqual(prune(self.srv.conf), (3000, 6), "3000 events in ceil(3000/500) transactions")
+        self.assertEqual(prune(self.srv.conf, "--tenant", "default"), (3000, 6),
+                         "3000 events in ceil(3000/500) transactions")
         after = self.log()
         self.assertEqual(set(after), set(before) - old, "exactly the old events are gone")
         self.assertEqual(sum(1 for e in after.values() if e["target"].get("name", "").startswith("kept")), 3)
         self.assertEqual(len(self.log("other")), 700, "other tenants are not touched")
-        self.assertEqual(prune(self.srv.conf), (0, 0), "nothing left to prune")
+        self.assertEqual(prune(self.srv.conf, "--tenant", "default"), (0, 0), "nothing left to prune")
         self.assertEqual(prune(self.srv.conf, "--tenant", "other"), (700, 2))
         self.assertEqual(self.log("other"), {})
         backdate(self.srv.conf, "default", 1001, 100 * DAY)
         self.assertEqual(prune(self.srv.conf), (1001, 3), "a partial last batch")
         self.assertEqual(set(self.log()), set(after))
+
+    def test_prune_every_tenant_by_default(self):
+        """Without --tenant (the cron line) every tenant is pruned, the
+        tenant-less refusals of unauthenticated clients too."""
+        self.assertEqual(self.srv.get("/Users", token="scim_0123456789abcdef_" + "0" * 64).status, 401)
+        backdate(self.srv.conf, "every-a", 10, 40 * DAY)
+        backdate(self.srv.conf, "", 5, 40 * DAY)
+        backdate(self.srv.conf, "every-b", 3, 10 * DAY)
+        old = {t: [e for e in self.log(t).values() if event_age(e) > 30 * DAY]
+               for t in ("every-a", "", "every-b")}
+        self.assertEqual([len(v) for v in old.values()], [10, 5, 0])
+        events, txns = prune(self.srv.conf)
+        self.assertGreaterEqual(events, 15)
+        for t in ("every-a", "", "every-b"):
+            self.assertEqual([e for e in self.log(t).values() if event_age(e) > 30 * DAY], [], t)
+        self.assertEqual(len(self.log("every-b")), 3)
+        self.assertTrue([e for e in self.log("").values() if e["type"] == "auth.failed"],
+                        "recent refusals are kept")
 
     def test_default_retention_is_365_days(self):
         backdate(self.srv.conf, "dflt", 10, 366 * DAY)
