@@ -104,9 +104,6 @@ bulk_read_op(const cJSON *op, struct bulk_op *o)
 	else if (o->path == NULL)
 		scim_fail(&o->refused, SCIM_E_INVALID_SYNTAX,
 		    "the operation has no path");
-	else if (strcmp(o->method, "POST") == 0 && o->bulk_id == NULL)
-		scim_fail(&o->refused, SCIM_E_INVALID_SYNTAX,
-		    "a POST operation needs a bulkId");
 	else if (strcmp(o->method, "DELETE") == 0 && o->data != NULL)
 		scim_fail(&o->refused, SCIM_E_INVALID_SYNTAX,
 		    "a DELETE operation takes no data");
@@ -330,8 +327,9 @@ bulk_plan(cJSON *req, size_t max_ops, struct bulk_plan *p,
 		return rc;
 	p->nops = (size_t)cJSON_GetArraySize(ops);
 	if (p->nops > max_ops) {
-		rc = scim_fail(err, SCIM_E_TOO_LARGE, "the request has %zu "
-		    "operations; maxOperations is %zu", p->nops, max_ops);
+		rc = scim_fail(err, SCIM_E_TOO_LARGE, "the number of "
+		    "operations (%zu) exceeds the maxOperations (%zu)",
+		    p->nops, max_ops);
 		p->nops = 0;
 		return rc;
 	}
@@ -377,18 +375,39 @@ bulk_plan_free(struct bulk_plan *p)
 
 /* --- running --- */
 
-/* o failed with e: its status and the SCIM error as its response. */
+/* The URL of path (relative to the service root); NULL: out of memory. */
+static char *
+bulk_location(const struct scim_call *c, const char *path)
+{
+	char	*s;
+
+	if ((s = malloc(strlen(c->base_url) + strlen(path) + 2)) != NULL)
+		sprintf(s, "%s%s%s", c->base_url, path[0] == '/' ? "" : "/",
+		    path);
+	return s;
+}
+
+/*
+ * o failed with e: its status, the SCIM error as its response and,
+ * unless it is a POST (section 3.7.3: a failed POST has none), the
+ * location of the resource its path names.
+ */
 static enum scim_err
-bulk_failed(struct bulk_op *o, const struct scim_error *e,
-    struct scim_error *err)
+bulk_failed(const struct scim_call *c, struct bulk_op *o, const char *path,
+    const struct scim_error *e, struct scim_error *err)
 {
 	struct http_resp	 resp;
 
 	memset(&resp, 0, sizeof(resp));
 	http_resp_error(&resp, e);
 	o->status = resp.status;
-	o->response = resp.body;
-	return o->response == NULL ? scim_oom(err) : SCIM_OK;
+	if ((o->response = resp.body) == NULL)
+		return scim_oom(err);
+	if (path != NULL && (o->method == NULL ||
+	    strcmp(o->method, "POST") != 0) &&
+	    (o->location = bulk_location(c, path)) == NULL)
+		return scim_oom(err);
+	return SCIM_OK;
 }
 
 /*
@@ -415,7 +434,10 @@ bulk_subst(const struct bulk_plan *p, cJSON *v)
 	return true;
 }
 
-/* o's path with a trailing "bulkId:X" made X's new id (the caller frees). */
+/*
+ * o's path with a trailing "bulkId:X" made X's new id, as sent when X
+ * created nothing (the caller frees it).
+ */
 static char *
 bulk_resolve_path(const struct bulk_plan *p, const struct bulk_op *o)
 {
@@ -423,7 +445,8 @@ bulk_resolve_path(const struct bulk_plan *p, const struct bulk_op *o)
 	size_t		 j, n;
 	char		*s;
 
-	if (id == NULL || (j = bulk_find(p, id)) == p->nops)
+	if (id == NULL || (j = bulk_find(p, id)) == p->nops ||
+	    p->ops[j].new_id == NULL)
 		return strdup(o->path);
 	n = (size_t)(strrchr(o->path, '/') - o->path) + 1;
 	if ((s = malloc(n + strlen(p->ops[j].new_id) + 1)) == NULL)
@@ -470,10 +493,8 @@ bulk_succeeded(const struct scim_call *c, struct bulk_op *o,
 	if (resp->location != NULL) {
 		o->location = resp->location;
 		resp->location = NULL;
-	} else if ((o->location = malloc(strlen(c->base_url) +
-	    strlen(path) + 2)) != NULL)
-		sprintf(o->location, "%s%s%s", c->base_url,
-		    path[0] == '/' ? "" : "/", path);
+	} else
+		o->location = bulk_location(c, path);
 	if (o->location == NULL)
 		return scim_oom(err);
 	if (strcmp(o->method, "POST") == 0 &&
@@ -496,13 +517,17 @@ bulk_run_one(const struct scim_call *c, const struct bulk_plan *p,
 	enum scim_err		 rc;
 
 	o->done = true;
-	if (o->refused.code != SCIM_OK)
-		return bulk_failed(o, &o->refused, err);
-	if (bulk_unresolved(p, o, &e))
-		return bulk_failed(o, &e, err);
 	memset(&resp, 0, sizeof(resp));
-	if ((path = bulk_resolve_path(p, o)) == NULL ||
-	    (o->data != NULL && ((data = cJSON_Duplicate(o->data, true)) ==
+	if (o->path != NULL && (path = bulk_resolve_path(p, o)) == NULL) {
+		rc = scim_oom(err);
+		goto out;
+	}
+	if (o->refused.code != SCIM_OK || bulk_unresolved(p, o, &e)) {
+		rc = bulk_failed(c, o, path, o->refused.code != SCIM_OK ?
+		    &o->refused : &e, err);
+		goto out;
+	}
+	if ((o->data != NULL && ((data = cJSON_Duplicate(o->data, true)) ==
 	    NULL || !bulk_subst(p, data) ||
 	    (body = cJSON_PrintUnformatted(data)) == NULL))) {
 		rc = scim_oom(err);
@@ -516,7 +541,7 @@ bulk_run_one(const struct scim_call *c, const struct bulk_plan *p,
 	if (crud_run_op(c, &op, &resp, &e) == SCIM_OK)
 		rc = bulk_succeeded(c, o, path, &resp, err);
 	else
-		rc = bulk_failed(o, &e, err);
+		rc = bulk_failed(c, o, path, &e, err);
 out:
 	http_resp_free(&resp);
 	cJSON_Delete(data);
@@ -617,9 +642,9 @@ bulk_post(struct scim_call *c, struct scim_error *err)
 
 	memset(&p, 0, sizeof(p));
 	if (c->req.body_len > bulk_max_payload(cfg))
-		return scim_fail(err, SCIM_E_TOO_LARGE, "the request is %zu "
-		    "bytes; maxPayloadSize is %zu", c->req.body_len,
-		    bulk_max_payload(cfg));
+		return scim_fail(err, SCIM_E_TOO_LARGE, "the size of the bulk "
+		    "operation (%zu bytes) exceeds the maxPayloadSize (%zu)",
+		    c->req.body_len, bulk_max_payload(cfg));
 	if ((rc = http_body_json(&c->req, &req, err)) != SCIM_OK)
 		return rc;
 	if ((rc = bulk_plan(req, cfg->bulk_max_operations, &p, err)) ==
