@@ -412,7 +412,8 @@ bulk_failed(const struct scim_call *c, struct bulk_op *o, const char *path,
 
 /*
  * Replace every "bulkId:X" string under v (a copy of o's data) with the
- * id X's POST created.  False when memory runs out.
+ * id X's POST created (left as is when it created none).  False when
+ * memory runs out.
  */
 static bool
 bulk_subst(const struct bulk_plan *p, cJSON *v)
@@ -423,7 +424,8 @@ bulk_subst(const struct bulk_plan *p, cJSON *v)
 
 	if (cJSON_IsString(v)) {
 		if ((id = bulk_ref(v->valuestring)) == NULL ||
-		    (j = bulk_find(p, id)) == p->nops)
+		    (j = bulk_find(p, id)) == p->nops ||
+		    p->ops[j].new_id == NULL)
 			return true;
 		return cJSON_SetValuestring(v, p->ops[j].new_id) != NULL;
 	}
@@ -504,6 +506,26 @@ bulk_succeeded(const struct scim_call *c, struct bulk_op *o,
 	return SCIM_OK;
 }
 
+enum scim_err
+bulk_resolve(const struct bulk_plan *p, const struct bulk_op *o, char **path,
+    char **body, struct scim_error *err)
+{
+	cJSON	*data = NULL;
+
+	*path = *body = NULL;
+	if ((o->path != NULL && (*path = bulk_resolve_path(p, o)) == NULL) ||
+	    (o->data != NULL && ((data = cJSON_Duplicate(o->data, true)) ==
+	    NULL || !bulk_subst(p, data) ||
+	    (*body = cJSON_PrintUnformatted(data)) == NULL))) {
+		cJSON_Delete(data);
+		free(*path);
+		*path = NULL;
+		return scim_oom(err);
+	}
+	cJSON_Delete(data);
+	return SCIM_OK;
+}
+
 /* Run operation o (its references resolved first); its outcome into o. */
 static enum scim_err
 bulk_run_one(const struct scim_call *c, const struct bulk_plan *p,
@@ -512,25 +534,16 @@ bulk_run_one(const struct scim_call *c, const struct bulk_plan *p,
 	struct scim_error	 e = { SCIM_OK, "" };
 	struct crud_op		 op;
 	struct http_resp	 resp;
-	cJSON			*data = NULL;
-	char			*path = NULL, *body = NULL;
+	char			*path, *body;
 	enum scim_err		 rc;
 
 	o->done = true;
 	memset(&resp, 0, sizeof(resp));
-	if (o->path != NULL && (path = bulk_resolve_path(p, o)) == NULL) {
-		rc = scim_oom(err);
-		goto out;
-	}
+	if ((rc = bulk_resolve(p, o, &path, &body, err)) != SCIM_OK)
+		return rc;
 	if (o->refused.code != SCIM_OK || bulk_unresolved(p, o, &e)) {
 		rc = bulk_failed(c, o, path, o->refused.code != SCIM_OK ?
 		    &o->refused : &e, err);
-		goto out;
-	}
-	if ((o->data != NULL && ((data = cJSON_Duplicate(o->data, true)) ==
-	    NULL || !bulk_subst(p, data) ||
-	    (body = cJSON_PrintUnformatted(data)) == NULL))) {
-		rc = scim_oom(err);
 		goto out;
 	}
 	op.method = o->method;
@@ -544,7 +557,6 @@ bulk_run_one(const struct scim_call *c, const struct bulk_plan *p,
 		rc = bulk_failed(c, o, path, &e, err);
 out:
 	http_resp_free(&resp);
-	cJSON_Delete(data);
 	free(body);
 	free(path);
 	return rc;

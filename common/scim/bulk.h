@@ -93,6 +93,17 @@ void		 bulk_plan_free(struct bulk_plan *p);
 enum scim_err	 bulk_run(const struct scim_call *c, struct bulk_plan *p,
 		    struct scim_error *err);
 
+/*
+ * What operation o of p sends to crud_run_op(): its path (*path) and its
+ * data as JSON text (*body, NULL when it has none), every "bulkId:X" in
+ * them made the id X's POST created (bulk_op.new_id; left as is while
+ * that is NULL).  New strings, the caller's; SCIM_OK or out of memory.
+ * Exposed for the fuzz harness, which sets new_id itself.
+ */
+enum scim_err	 bulk_resolve(const struct bulk_plan *p,
+		    const struct bulk_op *o, char **path, char **body,
+		    struct scim_error *err);
+
 /* p's BulkResponse, the operations that ran in request order; NULL: OOM. */
 cJSON		*bulk_response(const struct bulk_plan *p);
 
