@@ -52,11 +52,19 @@ struct bulk_op {
 	char		*new_id;	/* a POST's new id, for references */
 };
 
+/* A POST's bulkId and its operation (bulk_plan.ids). */
+struct bulk_id {
+	const char	*id;
+	size_t		 op;		/* index in bulk_plan.ops */
+};
+
 /* A planned BulkRequest. */
 struct bulk_plan {
 	cJSON		*req;		/* the request, which the ops point in */
 	struct bulk_op	*ops;		/* in the request's order */
 	size_t		 nops;
+	struct bulk_id	*ids;		/* the POSTs' bulkIds, sorted */
+	size_t		 nids;
 	size_t		*order;		/* the order to run them in */
 	long		 fail_on_errors; /* stop after this many; 0: never */
 };
