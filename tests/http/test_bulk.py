@@ -6,14 +6,13 @@ advertised in /ServiceProviderConfig and enforced with 413, each operation's
 own status, location and version, the state a GET sees afterwards, and the
 audit events, which are those of single requests."""
 
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scimtest  # noqa: E402
 from scimtest import ScimTestCase  # noqa: E402
+from test_audit import audit  # noqa: E402  (scimctl audit, as JSON)
 
 BULK_REQ = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 BULK_RESP = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
@@ -21,7 +20,6 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 CORE_U = "urn:ietf:params:scim:schemas:core:2.0:User"
 CORE_G = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-SCIMCTL = os.path.join(scimtest.CGI_BIN, "scimctl")
 MAX_OPS = 20
 MAX_PAYLOAD = 65536
 
@@ -55,13 +53,6 @@ def entra_patch(*ops):
 
 def post(path, bulk_id, data):
     return {"method": "POST", "path": path, "bulkId": bulk_id, "data": data}
-
-
-def audit(srv, *args):
-    r = subprocess.run([SCIMCTL, "-c", srv.conf, "audit"] + list(args),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert r.returncode == 0, r.stderr
-    return [json.loads(line) for line in r.stdout.splitlines()]
 
 
 class Bulk(ScimTestCase):
