@@ -15,14 +15,11 @@
  * the cycle is refused so (an operation that only refers to a cycle then
  * fails as a reference to a failed operation does).
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "base/json.h"
-#include "base/log.h"
 #include "scim/bulk.h"
 #include "scim/crud.h"
 
@@ -287,8 +284,8 @@ bulk_fail_on_errors(const cJSON *req, struct bulk_plan *p,
 	p->fail_on_errors = 0;
 	if (f == NULL || cJSON_IsNull(f))
 		return SCIM_OK;
-	if (!cJSON_IsNumber(f) || f->valuedouble < 1 ||
-	    f->valuedouble > 1e9 || f->valuedouble != (double)(long)f->valuedouble)
+	if (!cJSON_IsNumber(f) || f->valuedouble < 1 || f->valuedouble > 1e9 ||
+	    f->valuedouble != (double)(long)f->valuedouble)
 		return scim_fail(err, SCIM_E_INVALID_VALUE,
 		    "failOnErrors must be a positive integer");
 	p->fail_on_errors = (long)f->valuedouble;

@@ -27,14 +27,16 @@
 #include "base/error.h"
 #include "web/service.h"
 
-#define BULK_SCHEMA_REQUEST	"urn:ietf:params:scim:api:messages:2.0:BulkRequest"
-#define BULK_SCHEMA_RESPONSE	"urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+#define BULK_SCHEMA_REQUEST \
+	"urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+#define BULK_SCHEMA_RESPONSE \
+	"urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 /* The prefix of a reference to another operation's new resource. */
 #define BULK_REF_PREFIX		"bulkId:"
 
 /* One operation of a BulkRequest, and once run, its outcome. */
 struct bulk_op {
-	const char	*method;	/* "POST", ... upper case; NULL if bad */
+	const char	*method;	/* "POST"...: upper case; NULL: bad */
 	const char	*bulk_id;	/* as sent, or NULL */
 	const char	*path;		/* as sent, or NULL */
 	const char	*version;	/* as sent, or NULL */
@@ -60,7 +62,7 @@ struct bulk_id {
 
 /* A planned BulkRequest. */
 struct bulk_plan {
-	cJSON		*req;		/* the request, which the ops point in */
+	cJSON		*req;		/* the request: the ops point in it */
 	struct bulk_op	*ops;		/* in the request's order */
 	size_t		 nops;
 	struct bulk_id	*ids;		/* the POSTs' bulkIds, sorted */
