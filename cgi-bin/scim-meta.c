@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scim/bulk.h"
 #include "scim/schema.h"
 #include "web/service.h"
 
@@ -34,9 +35,12 @@ spc(struct scim_call *c, struct scim_error *err)
 	cJSON_AddStringToObject(d, "documentationUri",
 	    "https://datatracker.ietf.org/doc/html/rfc7644");
 	feature(d, "patch", true);
-	if ((o = feature(d, "bulk", false)) != NULL) {
-		cJSON_AddNumberToObject(o, "maxOperations", 0);
-		cJSON_AddNumberToObject(o, "maxPayloadSize", 0);
+	/* What scim-bulk enforces (413 beyond either). */
+	if ((o = feature(d, "bulk", true)) != NULL) {
+		cJSON_AddNumberToObject(o, "maxOperations",
+		    (double)c->ctx->cfg.bulk_max_operations);
+		cJSON_AddNumberToObject(o, "maxPayloadSize",
+		    (double)bulk_max_payload(&c->ctx->cfg));
 	}
 	if ((o = feature(d, "filter", true)) != NULL)
 		cJSON_AddNumberToObject(o, "maxResults",

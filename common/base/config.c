@@ -238,6 +238,10 @@ static const struct config_key config_keys[] = {
 	    NULL, NULL },
 	{ KEY("scim", "max_sort"), CONFIG_LONG, CF(max_sort), 1, 1000000,
 	    NULL, NULL },
+	{ KEY("scim", "bulk_max_operations"), CONFIG_UINT,
+	    CF(bulk_max_operations), 1, 10000, NULL, NULL },
+	{ KEY("scim", "bulk_max_payload"), CONFIG_SIZE, CF(bulk_max_payload),
+	    1024, 1L << 30, NULL, NULL },
 	{ KEY("tokens", "scrypt_n"), CONFIG_UINT, CF(scrypt_n), 2, 1 << 24,
 	    NULL, config_power_of_two },
 	{ KEY("tokens", "scrypt_r"), CONFIG_UINT, CF(scrypt_r), 1, 64,
@@ -414,6 +418,8 @@ config_defaults(struct scim_config *cfg)
 	cfg->default_count = 100;
 	cfg->max_results = 1000;
 	cfg->max_sort = 10000;
+	cfg->bulk_max_operations = 1000;
+	cfg->bulk_max_payload = 1024 * 1024;
 	cfg->scrypt_n = 16384;
 	cfg->scrypt_r = 8;
 	cfg->scrypt_p = 1;

@@ -47,6 +47,8 @@ struct scim_config {
 	long		 default_count;	/* page size when count is absent */
 	long		 max_results;	/* largest page; filter.maxResults */
 	long		 max_sort;	/* most matches a sorted query holds */
+	unsigned	 bulk_max_operations; /* bulk.maxOperations */
+	size_t		 bulk_max_payload; /* bytes; bulk.maxPayloadSize */
 	/* [tokens] */
 	unsigned	 scrypt_n;	/* scrypt cost N (power of two) */
 	unsigned	 scrypt_r;	/* scrypt block size r */

@@ -44,10 +44,10 @@ echo "# programs in ${libexec#"$dest"}, samples in ${conf#"$dest"}," \
     "data home ${state#"$dest"}"
 
 r=0
-for p in scim-users scim-groups scim-meta scim-tokens; do
+for p in scim-users scim-groups scim-meta scim-tokens scim-bulk; do
 	[ -x "$libexec/$p" ] || { echo "missing $p" >>"$tmp/why"; r=1; }
 done
-ok $r "the four programs in \$(libexecdir)/scim-fcgi"
+ok $r "the five programs in \$(libexecdir)/scim-fcgi"
 
 r=0
 for m in man8/scim-fcgi.8 man8/scim-tokens.8 man5/scim.conf.5; do

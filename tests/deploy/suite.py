@@ -178,6 +178,27 @@ class Deployment(ServerClass):
         r = self.srv.get("/Users/" + u2)
         self.assertEqual(r.json.get("groups", []), [])
 
+    # --- /Bulk (scim-bulk, mapped by the shipped configuration) ---
+    def test_bulk_forward_reference(self):
+        """A group that names a user created later in the same request."""
+        name = self.unique("bulk")
+        r = self.srv.post("/Bulk", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [
+                {"method": "POST", "path": "/Groups", "bulkId": "g",
+                 "data": scimtest.group("Bulk " + uuid.uuid4().hex[:8],
+                                        members=[{"value": "bulkId:u"}])},
+                {"method": "POST", "path": "/Users", "bulkId": "u",
+                 "data": scimtest.user(name)}]})
+        self.assertEqual(r.status, 200, r)
+        ops = r.json["Operations"]
+        self.assertEqual([o["status"] for o in ops], ["201", "201"], r)
+        self.assertTrue(ops[0]["location"].startswith(self.srv.base_url() + "/Groups/"))
+        uid = ops[1]["location"].rsplit("/", 1)[1]
+        r = self.srv.get(ops[0]["location"][len(self.srv.base_url()):])
+        self.assertEqual([m["value"] for m in r.json["members"]], [uid])
+        self.assertTrue(self.srv.get("/ServiceProviderConfig").json["bulk"]["supported"])
+
     # --- request sizes ---
     def test_body_above_fcgid_default(self):
         """A 200 KB request: above mod_fcgid's 128 KB default, below our limits."""

@@ -37,7 +37,7 @@ class Discovery(ScimTestCase):
         d = r.json
         self.assertEqual(d["schemas"], ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"])
         self.assertTrue(d["patch"]["supported"])
-        self.assertFalse(d["bulk"]["supported"])
+        self.assertTrue(d["bulk"]["supported"])  # scim-bulk (test_bulk.py)
         self.assertTrue(d["filter"]["supported"])
         self.assertGreater(d["filter"]["maxResults"], 0)
         self.assertFalse(d["changePassword"]["supported"])
