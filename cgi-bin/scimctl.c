@@ -103,7 +103,7 @@ usage(FILE *f)
 	    "auth.failed events)\n"
 	    "  --since, --until   RFC 3339 time, or an age such as 30m, 24h, "
 	    "7d\n"
-	    "  --category C       scim, tokens, auth, admin or other\n"
+	    "  --category C       scim, tokens, auth, admin, sync or other\n"
 	    "  --type PREFIX      event type or its start, e.g. scim.user.\n"
 	    "  --target ID        events about this id or name\n"
 	    "  --limit N          at most N events (default 1000)\n"
@@ -171,7 +171,7 @@ static const char ctl_opt_vals[] = "tsuCTglm";
 
 /* The categories of audit_category(), for --category. */
 static const char *const ctl_categories[] = { "scim", "tokens", "auth",
-    "admin", "other" };
+    "admin", "sync", "other" };
 
 /*
  * Check one option's value and keep it in o.  Returns -1 to go on, or
@@ -200,7 +200,7 @@ ctl_option(struct ctl_opts *o, int ch, const char *arg)
 				break;
 		if (i == sizeof(ctl_categories) / sizeof(ctl_categories[0]))
 			return cli_usage_error(PROG, "--category: \"%s\" is not "
-			    "scim, tokens, auth, admin or other", arg);
+			    "scim, tokens, auth, admin, sync or other", arg);
 		o->q.category = arg;
 		break;
 	case 'T': o->q.type_prefix = arg; break;

@@ -57,6 +57,8 @@ audit_category(const char *type)
 		return "auth";
 	if (strncmp(type, "admin.", 6) == 0)
 		return "admin";
+	if (strncmp(type, "sync.", 5) == 0)
+		return "sync";
 	return "other";
 }
 

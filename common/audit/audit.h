@@ -25,7 +25,7 @@
  *
  * An event (JSON):
  *   {"id", "time" (RFC 3339), "tenant", "type", "category" (scim, tokens,
- *    auth, admin), "actor", "target": {"id", "name"}, "outcome"
+ *    auth, admin, sync), "actor", "target": {"id", "name"}, "outcome"
  *    ("success" | "failure"), "details": {...}}
  */
 #ifndef SCIM_AUDIT_H
@@ -57,7 +57,7 @@ struct audit_event {
 
 /*
  * The category of an event type: the part before the first '.', with
- * "token" mapped to "tokens" ("scim", "tokens", "auth", "admin").
+ * "token" mapped to "tokens" ("scim", "tokens", "auth", "admin", "sync").
  */
 const char	*audit_category(const char *type);
 
