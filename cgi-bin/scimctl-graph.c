@@ -238,36 +238,44 @@ graph_user_text(const cJSON *u)
 	printf("\n");
 }
 
-/* graph credentials: read the secret's first line from its file. */
+/*
+ * graph credentials' secret: the first line of its file, read before
+ * scimctl drops root (the file may be root's own), into cr.
+ */
 static int
-cmd_graph_credentials(struct store *s, const struct scim_config *cfg,
-    const char *tenant, const struct graph_opts *o)
+graph_read_secret(const struct graph_opts *o, struct graph_creds *cr)
 {
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct graph_creds	 cr;
-	FILE			*f;
-	int			 rc = 0;
+	FILE	*f;
+	int	 rc = 0;
 
-	memset(&cr, 0, sizeof(cr));
+	memset(cr, 0, sizeof(*cr));
 	f = strcmp(o->secret_file, "-") == 0 ? stdin :
 	    fopen(o->secret_file, "r");
-	if (f == NULL || fgets(cr.secret, sizeof(cr.secret), f) == NULL) {
+	if (f == NULL || fgets(cr->secret, sizeof(cr->secret), f) == NULL) {
 		fprintf(stderr, "%s: %s: no secret to read\n", PROG,
 		    o->secret_file);
-		rc = 2;
+		rc = CLI_EX_USAGE;
 	}
 	if (f != NULL && f != stdin)
 		fclose(f);
-	cr.secret[strcspn(cr.secret, "\r\n")] = '\0';
-	snprintf(cr.tenant_id, sizeof(cr.tenant_id), "%s", o->tenant_id);
-	snprintf(cr.client_id, sizeof(cr.client_id), "%s", o->client_id);
-	if (rc == 0 && sync_creds_set(s, cfg, tenant, "cli", &cr, &err) !=
-	    SCIM_OK) {
-		fprintf(stderr, "%s: %s\n", PROG, err.detail);
-		rc = err.code == SCIM_E_INVALID_VALUE ? 2 : 1;
-	}
-	memset(&cr, 0, sizeof(cr));
+	cr->secret[strcspn(cr->secret, "\r\n")] = '\0';
+	snprintf(cr->tenant_id, sizeof(cr->tenant_id), "%s", o->tenant_id);
+	snprintf(cr->client_id, sizeof(cr->client_id), "%s", o->client_id);
 	return rc;
+}
+
+/* graph credentials: keep cr for tenant. */
+static int
+cmd_graph_credentials(struct store *s, const struct scim_config *cfg,
+    const char *tenant, const struct graph_creds *cr)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+
+	if (sync_creds_set(s, cfg, tenant, "cli", cr, &err) != SCIM_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, err.detail);
+		return err.code == SCIM_E_INVALID_VALUE ? CLI_EX_USAGE : 1;
+	}
+	return 0;
 }
 
 /* graph sync: one line of counts. */
@@ -298,7 +306,7 @@ cmd_graph_sync(struct store *s, const struct scim_config *cfg,
 /* Run o->sub. */
 static int
 graph_run(struct store *s, const struct scim_config *cfg,
-    const struct graph_opts *o)
+    const struct graph_opts *o, const struct graph_creds *cr)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct sync_opts	 so;
@@ -307,7 +315,7 @@ graph_run(struct store *s, const struct scim_config *cfg,
 	cJSON			*v = NULL;
 
 	if (strcmp(o->sub, "credentials") == 0)
-		return cmd_graph_credentials(s, cfg, tenant, o);
+		return cmd_graph_credentials(s, cfg, tenant, cr);
 	if (strcmp(o->sub, "sync") == 0)
 		return cmd_graph_sync(s, cfg, tenant, o);
 	memset(&so, 0, sizeof(so));
@@ -343,21 +351,26 @@ int
 scimctl_graph_main(int argc, char *argv[])
 {
 	struct graph_opts	 o;
+	struct graph_creds	 cr;
 	struct scim_config	 cfg;
 	struct store		*s = NULL;
 	int			 at, rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&cr, 0, sizeof(cr));
 	if ((at = graph_command_at(argc, argv, &o.conf)) == 0)
 		return -1;
 	if ((rc = graph_options(argc - at, argv + at, &o)) >= 0)
 		return rc;
 	if (!graph_words_ok(&o))
 		return CLI_EX_USAGE;
-	if ((rc = scimctl_open(o.conf, &cfg, &s)) != 0)
+	if (o.secret_file != NULL && (rc = graph_read_secret(&o, &cr)) != 0)
 		return rc;
-	log_init(PROG, cfg.log_level);
-	rc = graph_run(s, &cfg, &o);
-	store_close(s);
+	if ((rc = scimctl_open(o.conf, &cfg, &s)) == 0) {
+		log_init(PROG, cfg.log_level);
+		rc = graph_run(s, &cfg, &o, &cr);
+		store_close(s);
+	}
+	memset(&cr, 0, sizeof(cr));
 	return rc;
 }

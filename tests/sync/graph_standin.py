@@ -69,16 +69,20 @@ class Directory:
         self.groups[gid] = {"displayName": name, "members": list(members)}
         return gid
 
-    def transitive_users(self, gid, seen=None):
+    def transitive_users(self, gid):
         """Users in gid, nested groups flattened, each once, in order."""
-        seen = set() if seen is None else seen
-        out = []
-        for m in self.groups[gid]["members"]:
-            if m in self.groups:
-                if m not in seen:
-                    seen.add(m)
-                    out.extend(u for u in self.transitive_users(m, seen) if u not in out)
-            elif m in self.users and m not in out:
+        out, users, groups = [], set(), {gid}
+        stack = [iter(self.groups[gid]["members"])]
+        while stack:
+            m = next(stack[-1], None)
+            if m is None:
+                stack.pop()
+            elif m in self.groups:
+                if m not in groups:
+                    groups.add(m)
+                    stack.append(iter(self.groups[m]["members"]))
+            elif m in self.users and m not in users:
+                users.add(m)
                 out.append(m)
         return out
 
