@@ -82,7 +82,7 @@ class BadArguments(ScimTestCase):
 
     SCIMCTL_CASES = [
         (["audit", "--category", "users"],
-         '--category: "users" is not scim, tokens, auth, admin or other'),
+         '--category: "users" is not scim, tokens, auth, admin, sync or other'),
         (["audit", "--limit", "0"], "--limit: 0 is not a number from 1 to"),
         (["audit", "--limit", "many"], "--limit: many is not a number"),
         (["deliver", "--max", "-1"], "--max: -1 is not a number"),
