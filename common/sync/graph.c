@@ -280,12 +280,35 @@ out:
 	return rc;
 }
 
+/* Wait ms of the throttling budget; false when it does not hold ms. */
+static bool
+graph_wait(struct graph *g, int64_t ms, long status)
+{
+	if (ms > g->wait_left_ms)
+		return false;
+	g->wait_left_ms -= ms;
+	g->st.retries++;
+	g->st.waited_ms += (uint64_t)ms;
+	log_info("Graph: HTTP %ld, waiting %lld ms", status, (long long)ms);
+	graph_sleep_ms(ms);
+	return true;
+}
+
 enum scim_err
 graph_token(struct graph *g, struct scim_error *err)
 {
+	unsigned	 tries;
+	enum scim_err	 rc;
+
 	if (g->token != NULL && util_now_usec() < g->token_until)
 		return SCIM_OK;
-	return graph_fetch_token(g, err);
+	/* A busy or unreachable token endpoint is tried a few times. */
+	for (tries = 0; ; tries++) {
+		rc = graph_fetch_token(g, err);
+		if (rc != SCIM_E_UNAVAILABLE || tries == 3 ||
+		    !graph_wait(g, graph_backoff_ms(-1, tries), 0))
+			return rc;
+	}
 }
 
 /*
@@ -327,14 +350,8 @@ graph_get(struct graph *g, const char *url, bool eventual,
 		else {
 			ms = graph_backoff_ms(rc == SCIM_OK ? r->retry_after :
 			    -1, tries);
-			if (ms > g->wait_left_ms)
+			if (!graph_wait(g, ms, r->status))
 				break;
-			g->wait_left_ms -= ms;
-			g->st.retries++;
-			g->st.waited_ms += (uint64_t)ms;
-			log_info("Graph: HTTP %ld, waiting %lld ms", r->status,
-			    (long long)ms);
-			graph_sleep_ms(ms);
 		}
 		free(r->body);
 		memset(r, 0, sizeof(*r));

@@ -22,7 +22,8 @@ group-list-transitivemembers; the client-credentials flow):
   "InvalidAuthenticationToken", ...}}.
 
 Faults, set by the test: `faults` (a list of (status, retry_after or None)
-served to the next Graph calls, one each: 429, 503), `expire_after` (the
+served to the next Graph calls, one each: 429, 503), `token_faults` (statuses
+served to the next token calls), `expire_after` (the
 current token stops working after that many more Graph calls: a token
 that expires mid-sync), `secret_expired` (AADSTS7000222).  `log` records
 (method, path, status) of every call.
@@ -96,6 +97,7 @@ class Standin:
         self.expires_in = expires_in
         self.tokens = {}          # token -> calls left (None: unlimited)
         self.faults = []
+        self.token_faults = []    # statuses served to the next token calls
         self.expire_after = None
         self.empty_page = False
         self.secret_expired = False
@@ -235,6 +237,13 @@ class Standin:
                         "error": "invalid_request",
                         "error_description": "AADSTS90002: Tenant '%s' not found." %
                         parts[1], "error_codes": [90002]})
+                with standin.lock:
+                    fault = standin.token_faults.pop(0) if standin.token_faults else None
+                if fault is not None:
+                    return self.answer(fault, {
+                        "error": "temporarily_unavailable",
+                        "error_description": "AADSTS50196: The server is busy.",
+                        "error_codes": [50196]})
                 status, body = standin.token_answer(form)
                 self.answer(status, body)
 

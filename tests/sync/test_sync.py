@@ -234,6 +234,7 @@ class Sync(GraphCase):
 
     def test_09_throttling(self):
         self.standin.faults = [(429, "1"), (429, None), (503, None), (503, "0")]
+        self.standin.token_faults = [503]
         t0 = time.time()
         r = self.ctl("graph", "sync", check=0)
         self.assertIn("unchanged", r.stdout)
@@ -242,6 +243,7 @@ class Sync(GraphCase):
         self.assertIn(429, statuses)
         self.assertIn(503, statuses)
         self.assertEqual(self.standin.faults, [])
+        self.assertEqual(self.standin.token_faults, [])
 
     def test_10_throttling_past_the_budget(self):
         self.standin.faults = [(429, "3600")]
