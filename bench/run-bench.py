@@ -72,6 +72,10 @@ SCENARIOS = [
      "the same page behind basic authentication and scim-authz: a user of the big "
      "store, active, in the mapped 100k group"),
     ("post", "POST /Users (durable)", "POST /Users, sync = full"),
+    ("sync", "Manual User Sync (users/s)",
+     "scimctl graph sync of one BENCH_SYNC_USERS-user (10,000) Entra group from the Graph "
+     "stand-in (tests/sync/graph_standin.py) into a fresh tenant of the big store, "
+     "sync = full: users per second, wall clock, Graph reads included"),
     ("patch_user", "PATCH /Users/{id} (2 replaces)",
      "PATCH /Users/{id}, replace title and name.familyName"),
     ("patch_group", "PATCH /Groups/{id} add 1 member",
@@ -80,7 +84,7 @@ SCENARIOS = [
 ]
 LABELS = {k: label.strip() for k, label, _ in SCENARIOS}
 # Which FastCGI program serves a scenario.
-PROGRAM = {"null": "null-responder", "null_end": "null-responder",
+PROGRAM = {"null": "null-responder", "null_end": "null-responder", "sync": "scimctl",
            "null_sized": "null-responder", "gate_basic": "-", "gate_null": "null-responder",
            "gate_authz": "scim-authz",
            "group_get": "scim-groups", "patch_group": "scim-groups"}
@@ -892,6 +896,55 @@ def commit_rate(bl, work):
     return r
 
 
+def sync_scenario(args, srv, work):
+    """Manual User Sync of BENCH_SYNC_USERS users from the Graph stand-in
+    into tenant "bench-sync" of srv's store: one scimctl process, timed
+    from start to exit, in the shape of a wrk result (rps = users/s)."""
+    standin = os.path.join(args.srcdir, "tests", "sync", "graph_standin.py")
+    port_file = os.path.join(work, "graph.port")
+    secret = os.path.join(work, "graph.secret")
+    with open(secret, "w") as f:
+        f.write("s3cret\n")
+    os.chmod(secret, 0o644)          # scimctl reads it as the home's owner
+    proc = subprocess.Popen([sys.executable, standin, "--users", str(args.sync_users),
+                             "--port-file", port_file])
+    try:
+        t_end = time.monotonic() + 120
+        while not os.path.exists(port_file):
+            if proc.poll() is not None or time.monotonic() > t_end:
+                raise BenchError("the Graph stand-in did not start")
+            time.sleep(0.1)
+        with open(port_file) as f:
+            base = "http://127.0.0.1:%d" % int(f.read())
+        with open(srv.conf, "a") as f:
+            f.write("\n[graph]\nauthority = %s\nurl = %s\n" % (base, base))
+        ctl = [os.path.join(args.bindir, "scimctl"), "-c", srv.conf]
+        run(ctl + ["graph", "credentials", "--tenant", "bench-sync", "--tenant-id",
+                   "tenant-1", "--client-id", "client-1", "--secret-file", secret], 60)
+        run(ctl + ["roles", "add", "Bench", "member", "--tenant", "bench-sync"], 60)
+        m0, ru0, t0 = machine_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN), \
+            time.monotonic()
+        out = run(ctl + ["graph", "sync", "--tenant", "bench-sync", "--quiet"], 900)
+        secs = time.monotonic() - t0
+        ru1, m1 = resource.getrusage(resource.RUSAGE_CHILDREN), machine_ticks()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    m = re.search(r"created (\d+), updated (\d+), unchanged (\d+), failed (\d+) of "
+                  r"(\d+) users in (\d+) ms", out)
+    if not m:
+        raise BenchError("graph sync said: %s" % out.strip()[:300])
+    created, _, _, failed, total, _ = (int(x) for x in m.groups())
+    cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    busy = (m1[0] - m0[0]) / max(1, m1[2] - m0[2])
+    return {"rps": total / secs, "requests": total, "errors_total": failed,
+            "created": created, "seconds": secs,
+            "latency_us": {"p50": 0.0, "p99": 0.0},
+            "cpu_us_per_req": {"worker": 1e6 * cpu / max(1, total), "lighttpd": 0.0},
+            "machine_pct": {"other": 0.0, "busy": 100.0 * busy},
+            "loadavg": os.getloadavg()}
+
+
 def bench(args, bl, work, servers):
     started = datetime.datetime.now(datetime.timezone.utc)
     machine, versions = machine_info(args, last_json(run([bl, "version"], 30)))
@@ -955,7 +1008,8 @@ def bench(args, bl, work, servers):
     plan = {"null": (big, None), "get_id": (big, ids), "null_sized": (big, None),
             "filter": (big, ids),
             "filter_small": (small, ids_small), "page": (big, ids), "group_get": (big, ids),
-            "post": (big, ids), "patch_user": (big, ids), "patch_group": (big, ids),
+            "post": (big, ids), "sync": (big, None),
+            "patch_user": (big, ids), "patch_group": (big, ids),
             "null_end": (big, None), "gate_basic": (big, None), "gate_null": (big, None),
             "gate_authz": (big, None)}
     sc = {}
@@ -973,8 +1027,17 @@ def bench(args, bl, work, servers):
             continue            # measured with "filter", below
         if key == "gate_authz" and "gate_authz" in sc:
             continue            # measured with "gate_null", below
-        log("%-13s %d s ..." % (key, args.seconds))
+        log("%-13s %s ..." % (key, "%d users" % args.sync_users if key == "sync" else
+                              "%d s" % args.seconds))
         try:
+            if key == "sync":
+                sc[key] = sync_scenario(args, srv, work)
+                log("  %9.0f users/s (%d users in %.1f s)  scimctl %.0f us/user  "
+                    "load average %.2f" % (sc[key]["rps"], sc[key]["requests"],
+                                           sc[key]["seconds"],
+                                           sc[key]["cpu_us_per_req"]["worker"],
+                                           sc[key]["loadavg"][0]))
+                continue
             if key == "filter" and (not args.only or "filter_small" in args.only):
                 # The flatness pair, on the big store and the small one.
                 sc["filter"], sc["filter_small"] = paired(
@@ -1011,7 +1074,7 @@ def bench(args, bl, work, servers):
     ok = lambda k: k in sc and "skipped" not in sc[k]
     rps = lambda k: sc[k]["rps"] if ok(k) else 0.0
     real = [k for k, _, _ in SCENARIOS if ok(k) and not k.startswith("null")
-            and not k.startswith("gate_") and k != "filter_small"]
+            and not k.startswith("gate_") and k not in ("filter_small", "sync")]
     slow = min(real, key=rps) if real else None
     after = store_sizes(big, args.users + spare)
     count = last_json(run([bl, "-c", big.conf, "count", "-g", group], 300))
@@ -1067,6 +1130,7 @@ def bench(args, bl, work, servers):
     raw_commit = sum(near) / len(near)
     post_vs_commit = rps("post") / raw_commit
     add_vs_post = rps("patch_group") / rps("post") if rps("post") else 0.0
+    sync_vs_post = rps("sync") / rps("post") if rps("post") else 0.0
     scim_workers = [w for w in workers if w["program"].startswith("scim-")
                     and w["server"] == "big"]
     max_anon = max((w.get("RssAnon", 0) for w in scim_workers), default=0)
@@ -1116,6 +1180,12 @@ def bench(args, bl, work, servers):
                0.75, add_vs_post >= 0.75, pct(add_vs_post), ">= 75%",
                "" if pool_ok else "the spare pool ran out, so later adds were no-ops: "
                "raise BENCH_SPARE"),
+        target("Manual User Sync users/s vs durable POST", ["sync", "post"], sync_vs_post,
+               2.0, sync_vs_post >= 2.0, "%.1fx" % sync_vs_post, ">= 2x",
+               "%s users/s (%s users from the Graph stand-in, %d per transaction) against "
+               "%s POST/s; load average %s" % (
+                   fmt(rps("sync")), fmt(args.sync_users), 500, fmt(rps("post")),
+                   "%.2f" % sc["sync"]["loadavg"][0] if ok("sync") else "-")),
         target("auth share of a GET by id's server CPU", ["get_id"], auth_share, 0.05,
                auth_share < 0.05, pct(auth_share), "< 5%",
                "%.1f us of %.1f us (worker + lighttpd); %s" % (auth_us, get_server_us,
@@ -1168,7 +1238,7 @@ def bench(args, bl, work, servers):
         "derived": {
             "auth_share": auth_share, "auth_us": auth_us, "get_id_server_us": get_server_us,
             "filter_flatness": flat, "post_vs_raw_commit": post_vs_commit,
-            "add_member_vs_post": add_vs_post,
+            "add_member_vs_post": add_vs_post, "sync_vs_post": sync_vs_post,
             "slowest": {"scenario": slow, "label": LABELS.get(slow, "-"), "rps": rps(slow),
                         "vs_null": vs_null.get(slow, 0.0)},
         },
@@ -1270,6 +1340,9 @@ def main():
         for x in os.environ.get("BENCH_ONLY", "").split(","):
             if x:
                 args.only.update(ONLY_GROUPS.get(x, (x,)))
+        args.sync_users = env_int("BENCH_SYNC_USERS", 10000, 100, 10**6)
+        if "sync" in args.only:
+            args.only.add("post")       # its figure is against the POST rate
         unknown = args.only - set(LABELS)
         if unknown:
             raise BenchError("BENCH_ONLY: unknown scenario %s (known: %s)" % (

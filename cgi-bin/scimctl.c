@@ -94,6 +94,9 @@ usage(FILE *f)
 	    "(scimctl roles -h)\n"
 	    "       scimctl [-c file] user NAME [--tenant T] [--json]\n"
 	    "       scimctl [-c file] users [--role R] [--tenant T] [--json]\n"
+	    "       scimctl [-c file] graph credentials|test|groups|preview|"
+	    "sync|status|users ...\n"
+	    "                         (scimctl graph -h)\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -375,6 +378,8 @@ main(int argc, char *argv[])
 	int			 rc;
 
 	if ((rc = scimctl_roles_main(argc, argv)) >= 0)	/* roles, user(s) */
+		return rc;
+	if ((rc = scimctl_graph_main(argc, argv)) >= 0)	/* graph */
 		return rc;
 	if ((rc = ctl_options(argc, argv, &o)) >= 0)
 		return rc;

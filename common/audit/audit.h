@@ -28,7 +28,7 @@
  *
  * An event (JSON):
  *   {"id", "time" (RFC 3339), "tenant", "type", "category" (scim, tokens,
- *    auth, admin), "actor", "target": {"id", "name"}, "outcome"
+ *    auth, admin, sync), "actor", "target": {"id", "name"}, "outcome"
  *    ("success" | "failure"), "details": {...}}
  */
 #ifndef SCIM_AUDIT_H

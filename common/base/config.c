@@ -291,6 +291,22 @@ static const struct config_key config_keys[] = {
 	    config_nonempty },
 	{ KEY("gate", "always_allow"), CONFIG_STR, CF(gate_always_allow), 0, 0,
 	    NULL, NULL },
+	{ KEY("graph", "authority"), CONFIG_STR, CF(graph_authority), 0, 0,
+	    NULL, config_nonempty },
+	{ KEY("graph", "url"), CONFIG_STR, CF(graph_url), 0, 0, NULL,
+	    config_nonempty },
+	{ KEY("graph", "tenant_id"), CONFIG_STR, CF(graph_tenant_id), 0, 0,
+	    NULL, NULL },
+	{ KEY("graph", "client_id"), CONFIG_STR, CF(graph_client_id), 0, 0,
+	    NULL, NULL },
+	{ KEY("graph", "client_secret_file"), CONFIG_STR,
+	    CF(graph_client_secret_file), 0, 0, NULL, NULL },
+	{ KEY("graph", "ca_file"), CONFIG_STR, CF(graph_ca_file), 0, 0, NULL,
+	    NULL },
+	{ KEY("graph", "timeout"), CONFIG_UINT, CF(graph_timeout), 1, 600,
+	    NULL, NULL },
+	{ KEY("graph", "max_wait"), CONFIG_UINT, CF(graph_max_wait), 0, 3600,
+	    NULL, NULL },
 };
 
 #undef CF
@@ -439,6 +455,11 @@ config_defaults(struct scim_config *cfg)
 	strcpy(cfg->gate_tenant, "default");
 	cfg->admin_scrypt_n = 1 << 17;	/* OWASP's scrypt minimum */
 	cfg->login_wait = 1;
+	/* [graph] */
+	strcpy(cfg->graph_authority, "https://login.microsoftonline.com");
+	strcpy(cfg->graph_url, "https://graph.microsoft.com");
+	cfg->graph_timeout = 30;
+	cfg->graph_max_wait = 300;
 }
 
 enum scim_err

@@ -87,6 +87,16 @@ struct scim_config {
 	char		 gate_tenant[129];	/* tenant whose directory it asks */
 	char		 gate_always_allow[2048]; /* break-glass userNames,
 						   comma separated */
+	/* [graph]: Microsoft Graph for Manual User Sync (common/sync) */
+	char		 graph_authority[512];	/* token endpoint's base */
+	char		 graph_url[512];	/* Graph's base URL */
+	char		 graph_tenant_id[129];	/* default tenant's directory */
+	char		 graph_client_id[129];	/* its app registration */
+	char		 graph_client_secret_file[4096]; /* file with its secret */
+	char		 graph_ca_file[4096];	/* CA bundle, "" = system's */
+	unsigned	 graph_timeout;		/* seconds per HTTP call */
+	unsigned	 graph_max_wait;	/* seconds of throttling waits
+						   per run, in all */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "roles/access.h"
+#include "roles/assign.h"
 
 /* A user's groups while the lookup gathers them. */
 struct access_walk {
@@ -256,6 +257,11 @@ access_take(struct access *a, const struct role_mapping *m, size_t i)
 {
 	size_t	 j;
 
+	for (j = 0; j < a->nproducts; j++)	/* an earlier mapping's */
+		free(a->products[j]);
+	free(a->products);
+	a->products = NULL;
+	a->nproducts = 0;
 	a->role = m->role;
 	a->mapping = (int)i;
 	a->auto_sync = m->auto_sync;
@@ -271,7 +277,38 @@ access_take(struct access *a, const struct role_mapping *m, size_t i)
 	return true;
 }
 
-/* The role of the user whose groups w holds: first mapping, else default. */
+/*
+ * The mapping a sync assigned the user (assign.h), when it comes before
+ * the one its SCIM groups gave (w->a->mapping, -1 for none): take it.
+ */
+static enum scim_err
+access_assigned(struct store_txn *t, const char *tenant,
+    const struct role_map *map, struct access *a, struct scim_error *err)
+{
+	cJSON		*rec = NULL;
+	const char	*group;
+	size_t		 i, end;
+	enum scim_err	 rc;
+
+	if ((rc = assign_get(t, tenant, a->id, &rec, err)) != SCIM_OK ||
+	    rec == NULL)
+		return rc;
+	group = json_str(rec, "group");
+	end = a->mapping < 0 ? map->n : (size_t)a->mapping;
+	for (i = 0; i < end; i++)
+		if (strcasecmp(map->v[i].group, group) == 0) {
+			if (!access_take(a, &map->v[i], i))
+				rc = scim_oom(err);
+			break;
+		}
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/*
+ * The role of the user whose groups w holds: the first mapping its
+ * groups match or a sync assigned it, else the default.
+ */
 static enum scim_err
 access_role(struct store_txn *t, const struct scim_config *cfg,
     const char *tenant, struct access_walk *w, struct scim_error *err)
@@ -296,6 +333,8 @@ access_role(struct store_txn *t, const struct scim_config *cfg,
 			break;
 		}
 	}
+	if (rc == SCIM_OK)
+		rc = access_assigned(t, tenant, &map, w->a, err);
 	roles_free(&map);
 	return rc;
 }

@@ -76,6 +76,17 @@ char		*crud_answer_text(struct read_ctx *r, char **version);
 enum scim_err	 crud_parse_record(struct read_ctx *r, cJSON **out,
 		    struct scim_error *err);
 
+/*
+ * set_meta() and put_record() for crud-direct.c: give res id and a fresh
+ * meta (created and version from old, NULL for a create); write res
+ * replacing old (NULL: a create), refusals worded for a client.
+ */
+bool		 crud_meta_set(cJSON *res, const char *id,
+		    const struct resource_type *rt, const cJSON *old);
+enum scim_err	 crud_record_put(struct store_txn *t,
+		    const struct resource_type *rt, const char *tenant,
+		    const cJSON *res, const cJSON *old, struct scim_error *err);
+
 /* --- crud-query.c: pure helpers (exported for tests/unit/test_crud) --- */
 
 /* Is the pos'th match (1-based) on the page start (1-based), count? */

@@ -892,3 +892,20 @@ crud_run_op(const struct scim_call *parent, const struct crud_op *op,
 	free(c.id);
 	return rc;
 }
+
+/* --- for writers outside a request (crud-direct.c) --- */
+
+bool
+crud_meta_set(cJSON *res, const char *id, const struct resource_type *rt,
+    const cJSON *old)
+{
+	return set_meta(res, id, rt, old);
+}
+
+enum scim_err
+crud_record_put(struct store_txn *t, const struct resource_type *rt,
+    const char *tenant, const cJSON *res, const cJSON *old,
+    struct scim_error *err)
+{
+	return put_record(t, rt, tenant, res, old, err);
+}
