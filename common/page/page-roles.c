@@ -94,7 +94,8 @@ mapping_form(struct page_req *pr, size_t n)
 {
 	struct page_buf	*b = &pr->html;
 
-	page_puts(b, "<section class=\"card\"><h2>Add a mapping</h2>");
+	page_puts(b, "<section class=\"card\" id=\"mapping-add\"><h2>Add a "
+	    "mapping</h2>");
 	page_post_form(pr, "/mapping", "form-row", pr->sess.csrf);
 	page_hidden(b, "action", "add");
 	page_labelled_input(b, "Group (objectId or name)", "text", "group",
