@@ -49,6 +49,12 @@ class PageTabs(ScimTestCase):
         r = cls.srv.patch_ops("/Users/" + cls.uids["person07@example.com"],
                               {"op": "replace", "path": "active", "value": False})
         assert r.status == 200, r
+        # A userName that is not the email: found by the exact email.
+        odd = entra_user("jdoe", "ext-jdoe")
+        odd["emails"] = [{"primary": True, "type": "work", "value": "John.Doe@corp.example"}]
+        r = cls.srv.post("/Users", odd)
+        assert r.status == 201, r
+        cls.uids["jdoe"] = r.json["id"]
         r = cls.srv.post("/Groups", entra_group("Tab Admins", "obj-admins"))
         assert r.status == 201, r
         cls.gid = r.json["id"]
@@ -173,7 +179,7 @@ class PageTabs(ScimTestCase):
         self.assertIsNotNone(m)
         page2 = c.req("GET", html.unescape(m.group(1))).text
         second = rows(page2, "userlist")
-        self.assertEqual(len(second), USERS - 50)
+        self.assertEqual(len(second), USERS + 1 - 50)
         self.assertFalse(set(first) & set(second))
         m = re.search(r'<a class="prev" href="([^"]+)"', page2)
         self.assertEqual(rows(c.req("GET", html.unescape(m.group(1))).text, "userlist"),
@@ -181,6 +187,11 @@ class PageTabs(ScimTestCase):
         # Search by the start of the userName, any case.
         page = c.req("GET", "/scim-tokens/users?q=PERSON1").text
         self.assertEqual(len(rows(page, "userlist")), 10)
+        # An email finds the user whose emails hold it (any case).
+        page = c.req("GET", "/scim-tokens/users?q=john.doe%40CORP.example").text
+        self.assertEqual(rows(page, "userlist"), [self.uids["jdoe"]])
+        page = c.req("GET", "/scim-tokens/users?q=person05%40example.com").text
+        self.assertEqual(rows(page, "userlist"), [self.uids["person05@example.com"]])
         # Status and managedBy filters.
         page = c.req("GET", "/scim-tokens/users?status=blocked").text
         self.assertEqual(rows(page, "userlist"), [self.uids["person07@example.com"]])
