@@ -13,7 +13,6 @@
 #include "audit/audit.h"
 #include "auth/admin.h"
 #include "auth/token-ops.h"
-#include "base/log.h"
 #include "base/json.h"
 #include "base/lex.h"
 #include "base/util.h"
@@ -399,9 +398,7 @@ page_audit_tab(struct page_req *pr)
 	if ((pr->sess.role == ADMIN_ROLE_OWNER && token_ops_list(pr->pc->store,
 	    v.tenant, v.now, &v.tokens, &v.live, &err) != SCIM_OK) ||
 	    page_log_read(pr, &v, &f, &err) != SCIM_OK) {
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The audit log cannot be "
-		    "read right now; try again in a moment.");
+		page_unavailable(pr, "The audit log", &err);
 		goto out;
 	}
 	if (f.notice.oom)

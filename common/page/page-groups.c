@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "base/log.h"
 #include "base/util.h"
 #include "page/page-int.h"
 #include "roles/directory.h"
@@ -73,9 +72,7 @@ groups_list(struct page_req *pr)
 	if (dir_groups_page(pr->pc->store, pr->sess.tenant,
 	    (no - 1) * GROUPS_SHOWN, GROUPS_SHOWN, &rows, &total, &err) !=
 	    SCIM_OK) {
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The groups cannot be "
-		    "read right now; try again in a moment.");
+		page_unavailable(pr, "The groups", &err);
 		return;
 	}
 	page_tab_head(pr, "Groups", "/groups");
@@ -132,9 +129,7 @@ groups_detail(struct page_req *pr, const char *id)
 		return;
 	}
 	if (rc != SCIM_OK) {
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The group cannot be read "
-		    "right now; try again in a moment.");
+		page_unavailable(pr, "The group", &err);
 		return;
 	}
 	page_tab_head(pr, "Group", "/groups");

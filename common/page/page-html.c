@@ -252,6 +252,19 @@ page_message(struct page_req *pr, int status, const char *title,
 	page_finish(pr, status);
 }
 
+/* The store failed reading what (e.g. "The users"): log err, answer 503. */
+void
+page_unavailable(struct page_req *pr, const char *what,
+    const struct scim_error *err)
+{
+	char	 msg[160];
+
+	log_err("page: %s", err->detail);
+	snprintf(msg, sizeof(msg), "%s cannot be read right now; try again "
+	    "in a moment.", what);
+	page_message(pr, 503, "Unavailable", msg);
+}
+
 /* "2026-11-22 10:47 UTC", or "never" for 0. */
 void
 page_when(struct page_buf *b, int64_t usec)
@@ -708,9 +721,7 @@ page_dashboard(struct page_req *pr)
 		log_err("flash: %s", err.detail);
 	if (token_ops_list(pr->pc->store, v.tenant, v.now, &v.tokens,
 	    &v.live, &err) != SCIM_OK) {
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The token store cannot be "
-		    "read right now; try again in a moment.");
+		page_unavailable(pr, "The token store", &err);
 		goto out;
 	}
 	page_head(pr, "Secret Tokens");

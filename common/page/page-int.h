@@ -100,6 +100,8 @@ void	 page_head(struct page_req *pr, const char *title);
 void	 page_foot(struct page_req *pr);
 void	 page_message(struct page_req *pr, int status, const char *title,
 	    const char *msg);
+void	 page_unavailable(struct page_req *pr, const char *what,
+	    const struct scim_error *err);
 void	 page_when(struct page_buf *b, int64_t usec);
 #define PAGE_WHEN_LEN	20	/* "2026-11-22 10:47 UTC" */
 void	 page_when_text(int64_t usec, char *out);

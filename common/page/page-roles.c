@@ -130,9 +130,7 @@ page_roles_tab(struct page_req *pr)
 
 	if (roles_list(pr->pc->store, pr->sess.tenant, &map, &err) !=
 	    SCIM_OK) {
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The role mappings cannot "
-		    "be read right now; try again in a moment.");
+		page_unavailable(pr, "The role mappings", &err);
 		return;
 	}
 	page_tab_head(pr, "Role mappings", "/roles");

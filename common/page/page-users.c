@@ -14,7 +14,6 @@
 
 #include "audit/audit.h"
 #include "base/json.h"
-#include "base/log.h"
 #include "page/page-int.h"
 #include "roles/directory.h"
 #include "roles/roles.h"
@@ -214,9 +213,7 @@ users_list(struct page_req *pr)
 	users_query(pr->req, &q);
 	if (dir_users_page(pr->pc->store, pr->cfg, pr->sess.tenant, &q, &p,
 	    &err) != SCIM_OK) {
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The users cannot be read "
-		    "right now; try again in a moment.");
+		page_unavailable(pr, "The users", &err);
 		return;
 	}
 	page_tab_head(pr, "Users", "/users");
@@ -351,9 +348,7 @@ users_detail(struct page_req *pr, const char *id)
 		if (rc == SCIM_OK)
 			access_free(&a);
 		cJSON_Delete(rec);
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The user cannot be read "
-		    "right now; try again in a moment.");
+		page_unavailable(pr, "The user", &err);
 		return;
 	}
 	page_tab_head(pr, "User", "/users");
