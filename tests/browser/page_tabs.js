@@ -121,8 +121,10 @@ run(async ({ ctx, page, dialogs }) => {
   await go(page, '#tab-groups');
   ok((await page.textContent(`#grouplist tr[data-id="${process.env.GROUP_ID}"] td.mc`)) ===
     String(MEMBERS), 'the Groups tab counts the members');
+  await shot(page, '10-groups.png');
   await go(page, `#grouplist tr[data-id="${process.env.GROUP_ID}"] a`);
   ok(await page.locator('#members li').count() === 50, 'a group shows 50 members a page');
+  await shot(page, '10-group.png');
   await go(page, '#group a.next');
   ok(await page.locator('#members li').count() === MEMBERS - 50, 'and the rest on the next');
 
