@@ -95,6 +95,23 @@ const char page_style[] =
 "td.d{color:#3e4c59;font-size:13px;max-width:380px;overflow-wrap:anywhere}"
 "footer{color:#7b8794;font-size:12px;text-align:center;padding:10px 0 30px}"
 ".urlwarn{margin:10px 0 0}"
+".tabs{display:flex;flex-wrap:wrap;gap:4px;margin:0 0 18px;"
+"border-bottom:1px solid #d9e0e7}"
+".tabs a{padding:8px 14px;color:#1f3a5f;text-decoration:none;"
+"border:1px solid transparent;border-radius:6px 6px 0 0;margin-bottom:-1px}"
+".tabs a:hover{background:#eef2f6}"
+".tabs a[aria-current]{background:#fff;border-color:#d9e0e7;"
+"border-bottom-color:#fff;font-weight:600}"
+"form.inline,td.actions form.inline{display:inline-flex;"
+"margin:0 4px 4px 0}"
+"input[type=number]{font:inherit;font-size:14px;padding:5px 8px;"
+"border:1px solid #b8c4d0;border-radius:6px;width:110px}"
+".facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;"
+"margin:0}"
+".facts dt{color:#5b6b7b;font-size:13px}"
+".facts dd{margin:0;overflow-wrap:anywhere}"
+"#members{columns:2 260px;padding-left:18px}"
+"td a,#members a{color:#1f6feb}"
 /*
  * A phone (390 px): the token table, 970 px wide, becomes one card per
  * token, each cell a line with its column's name (data-label) before it,
@@ -131,6 +148,19 @@ const char page_style[] =
 "#events td.d{display:block;max-width:none}"
 ".copyrow{flex-wrap:wrap}"
 ".copyrow input{min-width:0}"
+".tabs a{padding:6px 10px}"
+".cards thead{display:none}"
+".cards,.cards tbody,.cards tr{display:block;width:100%}"
+".cards tr{border:1px solid #d9e0e7;border-radius:8px;margin:0 0 10px;"
+"padding:6px 10px}"
+".cards td{display:block;border:none;padding:2px 0;overflow-wrap:anywhere}"
+".cards td[data-label]::before{content:attr(data-label);display:inline-block;"
+"width:96px;margin-right:6px;vertical-align:baseline;"
+"font-size:11px;text-transform:uppercase;letter-spacing:.4px;"
+"color:#5b6b7b}"
+".cards td.actions{display:block}"
+".facts{grid-template-columns:1fr}"
+".facts dd{margin:0 0 6px}"
 "}";
 
 /* A 32x32 key on the top bar's blue: an ICO holding one PNG. */

@@ -12,6 +12,7 @@
 
 #include "audit/audit.h"
 #include "auth/admin.h"
+#include "auth/token-ops.h"
 #include "base/json.h"
 #include "base/lex.h"
 #include "base/util.h"
@@ -109,9 +110,8 @@ page_log_filter_read(const struct http_req *req, struct page_log_filter *f)
 	}
 }
 
-/* Append "name=value" to a query string, percent-encoding the value. */
-static void
-query_add(struct page_buf *q, const char *name, const char *value)
+void
+page_query_add(struct page_buf *q, const char *name, const char *value)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char	*p;
@@ -137,18 +137,26 @@ log_link(struct page_req *pr, const struct page_log_filter *f,
 	struct page_buf	 q;
 
 	memset(&q, 0, sizeof(q));
-	query_add(&q, "category", f->category);
-	query_add(&q, "target", f->target);
-	query_add(&q, "since", f->since_s);
-	query_add(&q, "until", f->until_s);
-	query_add(&q, "before", before);
+	page_query_add(&q, "category", f->category);
+	page_query_add(&q, "target", f->target);
+	page_query_add(&q, "since", f->since_s);
+	page_query_add(&q, "until", f->until_s);
+	page_query_add(&q, "before", before);
+	page_link(pr, "/audit", &q, cls, text);
+	page_buf_free(&q);
+}
+
+void
+page_link(struct page_req *pr, const char *sub, const struct page_buf *q,
+    const char *cls, const char *text)
+{
 	page_printf(&pr->html, "<a class=\"%s\" href=\"", cls);
 	page_esc(&pr->html, pr->base);
-	page_esc(&pr->html, q.s);
-	page_puts(&pr->html, "#audit\">");
+	page_puts(&pr->html, sub);
+	page_esc(&pr->html, q->s);
+	page_puts(&pr->html, "\">");
 	page_puts(&pr->html, text);
 	page_puts(&pr->html, "</a>");
-	page_buf_free(&q);
 }
 
 /*
@@ -247,7 +255,7 @@ log_form(struct page_req *pr, const struct page_log_filter *f)
 
 	page_puts(b, "<form method=\"get\" action=\"");
 	page_esc(b, pr->base);
-	page_puts(b, "#audit\" class=\"form-row filters\" id=\"audit-filter\">"
+	page_puts(b, "/audit\" class=\"form-row filters\" id=\"audit-filter\">"
 	    "<label>Category<select name=\"category\">"
 	    "<option value=\"\">All</option>");
 	for (i = 0; i < sizeof(log_categories) / sizeof(log_categories[0]);
@@ -267,7 +275,7 @@ log_form(struct page_req *pr, const struct page_log_filter *f)
 	page_puts(b, "<button class=\"primary\" type=\"submit\">"
 	    "Filter</button><a id=\"audit-clear\" href=\"");
 	page_esc(b, pr->base);
-	page_puts(b, "#audit\">Clear</a></form>\n");
+	page_puts(b, "/audit\">Clear</a></form>\n");
 }
 
 static void
@@ -307,19 +315,41 @@ log_row(struct page_buf *b, const cJSON *e)
 	page_puts(b, "</td></tr>\n");
 }
 
+const char *
+page_log_table(struct page_req *pr, const cJSON *events, unsigned max)
+{
+	struct page_buf	*b = &pr->html;
+	const cJSON	*e;
+	const char	*last = NULL;
+	unsigned	 n = 0;
+
+	page_puts(b, "<div class=\"scroll\"><table id=\"events\">"
+	    "<thead><tr><th>Time</th><th>Event</th><th>Actor</th>"
+	    "<th>Target</th><th>Outcome</th><th>Details</th></tr>"
+	    "</thead><tbody>\n");
+	cJSON_ArrayForEach(e, events) {
+		if (n == max)
+			break;
+		log_row(b, e);
+		last = json_str(e, "id");
+		n++;
+	}
+	page_puts(b, "</tbody></table></div>");
+	return last;
+}
+
 /* The audit log section: filter form, notice, one page of events. */
 void
 page_log_section(struct page_req *pr, const struct page_view *v,
     const struct page_log_filter *f)
 {
 	struct page_buf	*b = &pr->html;
-	const cJSON	*e;
 	const char	*last = NULL;
-	unsigned	 n = 0, total = (unsigned)cJSON_GetArraySize(v->events);
+	unsigned	 total = (unsigned)cJSON_GetArraySize(v->events);
 	bool		 filtered = f->category || f->target || f->since ||
 			    f->until;
 
-	page_puts(b, "<section class=\"card\" id=\"audit\"><h2>Audit log</h2>"
+	page_puts(b, "<section class=\"card\" id=\"audit\">"
 	    "<p class=\"muted\">What was done in this tenant, newest first");
 	if (pr->sess.role == ADMIN_ROLE_OWNER)
 		page_puts(b, ", with refused requests that named one of its "
@@ -337,18 +367,7 @@ page_log_section(struct page_req *pr, const struct page_view *v,
 		    f->before ? "No older events." : filtered ?
 		    "No event matches these filters." : "Nothing yet.");
 	} else {
-		page_puts(b, "<div class=\"scroll\"><table id=\"events\">"
-		    "<thead><tr><th>Time</th><th>Event</th><th>Actor</th>"
-		    "<th>Target</th><th>Outcome</th><th>Details</th></tr>"
-		    "</thead><tbody>\n");
-		cJSON_ArrayForEach(e, v->events) {
-			if (n == EVENTS_SHOWN)
-				break;
-			log_row(b, e);
-			last = json_str(e, "id");
-			n++;
-		}
-		page_puts(b, "</tbody></table></div>");
+		last = page_log_table(pr, v->events, EVENTS_SHOWN);
 	}
 	if (f->before != NULL || total > EVENTS_SHOWN) {
 		page_puts(b, "<nav class=\"pager\" aria-label=\"Audit log "
@@ -362,3 +381,36 @@ page_log_section(struct page_req *pr, const struct page_view *v,
 	page_puts(b, "</section>\n");
 }
 
+
+/*
+ * GET <base>/audit (and <base> with a filter of the log): the log's tab.
+ * Owners' tokens are read too, for the refused requests that name one.
+ */
+void
+page_audit_tab(struct page_req *pr)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct page_log_filter	 f;
+	struct page_view	 v;
+
+	memset(&v, 0, sizeof(v));
+	v.tenant = pr->sess.tenant;
+	v.now = util_now_usec();
+	page_log_filter_read(pr->req, &f);
+	if ((pr->sess.role == ADMIN_ROLE_OWNER && token_ops_list(pr->pc->store,
+	    v.tenant, v.now, &v.tokens, &v.live, &err) != SCIM_OK) ||
+	    page_log_read(pr, &v, &f, &err) != SCIM_OK) {
+		page_unavailable(pr, "The audit log", &err);
+		goto out;
+	}
+	if (f.notice.oom)
+		pr->html.oom = true;
+	page_tab_head(pr, "Audit log", "/audit");
+	page_log_section(pr, &v, &f);
+	page_foot(pr);
+	page_finish(pr, 200);
+out:
+	page_buf_free(&f.notice);
+	cJSON_Delete(v.tokens);
+	cJSON_Delete(v.events);
+}

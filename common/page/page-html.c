@@ -252,6 +252,19 @@ page_message(struct page_req *pr, int status, const char *title,
 	page_finish(pr, status);
 }
 
+/* The store failed reading what (e.g. "The users"): log err, answer 503. */
+void
+page_unavailable(struct page_req *pr, const char *what,
+    const struct scim_error *err)
+{
+	char	 msg[160];
+
+	log_err("page: %s", err->detail);
+	snprintf(msg, sizeof(msg), "%s cannot be read right now; try again "
+	    "in a moment.", what);
+	page_message(pr, 503, "Unavailable", msg);
+}
+
 /* "2026-11-22 10:47 UTC", or "never" for 0. */
 void
 page_when(struct page_buf *b, int64_t usec)
@@ -688,43 +701,33 @@ create_form(struct page_req *pr, const struct page_view *v)
 }
 
 /*
- * GET <base> signed in: the flash message and one-time secret, reminders,
- * the Tenant URL, the tokens, the create form (owners), the audit log.
+ * GET <base> signed in, the Tokens tab: the flash message and one-time
+ * secret, reminders, the Tenant URL, the tokens, the create form
+ * (owners).  The audit log has its own tab (page-audit.c).
  */
 void
 page_dashboard(struct page_req *pr)
 {
 	struct page_buf		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct page_log_filter	 f;
 	struct page_view	 v;
 	char			*msg = NULL, *secret = NULL;
 
 	memset(&v, 0, sizeof(v));
 	v.tenant = pr->sess.tenant;
 	v.now = util_now_usec();
-	page_log_filter_read(pr->req, &f);
 	if (pr->sess.has_flash && admin_flash_take(pr->pc->store, &pr->sess,
 	    &msg, &secret, &err) != SCIM_OK)
 		log_err("flash: %s", err.detail);
 	if (token_ops_list(pr->pc->store, v.tenant, v.now, &v.tokens,
-	    &v.live, &err) != SCIM_OK ||
-	    page_log_read(pr, &v, &f, &err) != SCIM_OK) {
-		log_err("page: %s", err.detail);
-		page_message(pr, 503, "Unavailable", "The token store cannot be "
-		    "read right now; try again in a moment.");
+	    &v.live, &err) != SCIM_OK) {
+		page_unavailable(pr, "The token store", &err);
 		goto out;
 	}
-	if (f.notice.oom)
-		pr->html.oom = true;
 	page_head(pr, "Secret Tokens");
+	page_tabs(pr, "");
 	page_puts(b, "<h1>Secret Tokens</h1>\n");
-	if (msg != NULL) {
-		page_printf(b, "<div class=\"banner %s\" role=\"status\" "
-		    "id=\"flash\">", msg[0] == '+' ? "ok" : "bad");
-		page_esc(b, msg + 1);
-		page_puts(b, "</div>\n");
-	}
+	page_flash_show(pr, msg);
 	if (secret != NULL)
 		new_token_panel(b, secret);
 	banners(pr, &v);
@@ -736,7 +739,6 @@ page_dashboard(struct page_req *pr)
 		page_puts(b, "<p class=\"banner warn\">Your role (viewer) "
 		    "lets you view the tokens; only owners can create or "
 		    "change them.</p>\n");
-	page_log_section(pr, &v, &f);
 	page_foot(pr);
 	page_finish(pr, 200);
 out:
@@ -744,8 +746,5 @@ out:
 		explicit_bzero(secret, strlen(secret));
 	free(secret);
 	free(msg);
-	page_buf_free(&f.notice);
 	cJSON_Delete(v.tokens);
-	cJSON_Delete(v.events);
 }
-

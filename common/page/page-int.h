@@ -6,12 +6,18 @@
  *   page.c         one request: path, method, session, CSRF, routing
  *   page-html.c    the buffer, markup pieces, the sign-in form, the page
  *   page-tokens.c  token actions (with the confirmation view)
- *   page-audit.c   the audit log view (filters, rows, paging)
+ *   page-tabs.c    the tabs: their table, links and GET dispatch
+ *   page-audit.c   the audit log tab (filters, rows, paging)
+ *   page-roles.c   the role mappings tab and its actions
+ *   page-users.c   the users tab and one user's detail (read-only)
+ *   page-groups.c  the groups tab and one group's members (read-only)
  *   page-assets.c  the inline style and script, the icon, the CSP
  *
  * The page OWNS presentation and the request's flow; it MUST NOT KNOW how
- * tokens are stored (auth/token-ops.h does that) or how the audit log is
- * read (audit/audit.h).
+ * tokens are stored (auth/token-ops.h does that), how the audit log is
+ * read (audit/audit.h), how mappings are kept or roles decided
+ * (roles/roles.h, roles/access.h) or how the directory is walked
+ * (roles/directory.h).
  */
 #ifndef SCIM_PAGE_INT_H
 #define SCIM_PAGE_INT_H
@@ -77,6 +83,7 @@ struct page_log_filter {
 void	 page_set_cookie(struct page_req *pr, const char *name,
 	    const char *value);
 void	 page_redirect(struct page_req *pr);
+void	 page_redirect_to(struct page_req *pr, const char *sub);
 void	 page_finish(struct page_req *pr, int status);
 
 /* page-html.c: the buffer and markup pieces (values always escaped). */
@@ -93,6 +100,8 @@ void	 page_head(struct page_req *pr, const char *title);
 void	 page_foot(struct page_req *pr);
 void	 page_message(struct page_req *pr, int status, const char *title,
 	    const char *msg);
+void	 page_unavailable(struct page_req *pr, const char *what,
+	    const struct scim_error *err);
 void	 page_when(struct page_buf *b, int64_t usec);
 #define PAGE_WHEN_LEN	20	/* "2026-11-22 10:47 UTC" */
 void	 page_when_text(int64_t usec, char *out);
@@ -109,6 +118,47 @@ void	 page_dashboard(struct page_req *pr);
 
 /* page-tokens.c: POST <base>/action. */
 void	 page_action(struct page_req *pr);
+/* Leave "+message" (ok) or "-message" for the next view (printf fmt). */
+void	 page_flash_put(struct page_req *pr, bool ok, const char *secret,
+	    const char *fmt, ...) __attribute__((format(__printf__, 4, 5)));
+
+/*
+ * page-tabs.c: serve GET of a tab (false: pr->sub is none, the caller
+ * redirects), the row of tabs with sub's current, the flash message
+ * (msg as admin_flash_take() gave it, may be NULL), and a tab's opening:
+ * head, tabs, <h1>title, the flash message taken.
+ */
+bool	 page_tab_serve(struct page_req *pr);
+/* An <a> to the page's sub with ?id=id, showing text (escaped). */
+void	 page_id_link(struct page_req *pr, const char *sub, const char *id,
+	    const char *text);
+void	 page_tabs(struct page_req *pr, const char *sub);
+void	 page_flash_show(struct page_req *pr, const char *msg);
+void	 page_tab_head(struct page_req *pr, const char *title,
+	    const char *sub);
+
+/* The tabs' views (GET), and POST <base>/mapping (page-roles.c). */
+void	 page_audit_tab(struct page_req *pr);
+void	 page_roles_tab(struct page_req *pr);
+void	 page_users_tab(struct page_req *pr);
+void	 page_groups_tab(struct page_req *pr);
+void	 page_mapping_action(struct page_req *pr);
+
+/*
+ * page-audit.c: append "name=value" to a query string q (starting it
+ * with "?"), the value percent-encoded; nothing when value is NULL.
+ */
+void	 page_query_add(struct page_buf *q, const char *name,
+	    const char *value);
+/*
+ * The events table (#events) of at most max of events; returns the id of
+ * the last one shown (inside events), or NULL.
+ */
+const char *page_log_table(struct page_req *pr, const cJSON *events,
+	    unsigned max);
+/* An <a> of class cls to the page's sub with query q (text is markup). */
+void	 page_link(struct page_req *pr, const char *sub,
+	    const struct page_buf *q, const char *cls, const char *text);
 
 /*
  * page-audit.c: read the filters (f->notice is freed by the caller with

@@ -20,9 +20,9 @@
 #include "page/page-int.h"
 
 /* Leave "+message" (success) or "-message" (failure) for the next view. */
-static void
-flash(struct page_req *pr, bool ok, const char *secret, const char *fmt,
-    ...)
+void
+page_flash_put(struct page_req *pr, bool ok, const char *secret,
+    const char *fmt, ...)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	char			 msg[600];
@@ -209,7 +209,7 @@ confirm_ask(struct page_req *pr, enum token_action act, const char *id)
 	if (rc == SCIM_OK)
 		confirm_page(pr, act, tk, st);
 	else if (rc == SCIM_E_NOT_FOUND || rc == SCIM_E_CONFLICT) {
-		flash(pr, false, NULL, "Could not %s the token: %s",
+		page_flash_put(pr, false, NULL, "Could not %s the token: %s",
 		    token_action_name(act), err.detail);
 		page_redirect(pr);
 	} else {
@@ -245,7 +245,7 @@ action_issue(struct page_req *pr, const char *actor, bool regen,
 		    pr->sess.tenant, old_id, days * 86400, actor, tok, &rec,
 		    &err);
 	if (rc != SCIM_OK) {
-		flash(pr, false, NULL, "The token was not %s: %s",
+		page_flash_put(pr, false, NULL, "The token was not %s: %s",
 		    regen ? "regenerated" : "created", err.detail);
 		goto out;
 	}
@@ -254,10 +254,10 @@ action_issue(struct page_req *pr, const char *actor, bool regen,
 	    regen ? old_id : json_str(rec, "id"));
 	page_when_text(json_int(rec, "expires"), when);
 	if (!regen)
-		flash(pr, true, tok, "Token %s created; it expires on %s, in "
+		page_flash_put(pr, true, tok, "Token %s created; it expires on %s, in "
 		    "%ld days.", ref, when, days);
 	else
-		flash(pr, true, tok, "Token %s regenerated as %s (it expires "
+		page_flash_put(pr, true, tok, "Token %s regenerated as %s (it expires "
 		    "on %s): the old one is revoked. Paste the new one into "
 		    "Entra ID now.", ref, json_str(rec, "id"), when);
 out:
@@ -294,7 +294,7 @@ action_apply(struct page_req *pr, const char *actor, enum token_action act,
 	op.cfg = pr->cfg;
 	if (token_ops_change(pr->pc->store, &op, util_now_usec(), &before,
 	    &after, &err) != SCIM_OK) {
-		flash(pr, false, NULL, "Could not %s the token: %s",
+		page_flash_put(pr, false, NULL, "Could not %s the token: %s",
 		    action, err.detail);
 		return;
 	}
@@ -302,10 +302,10 @@ action_apply(struct page_req *pr, const char *actor, enum token_action act,
 	    json_str(before, "id"));
 	if (act == TOKEN_RENEW && after != NULL) {
 		page_when_text(json_int(after, "expires"), when);
-		flash(pr, true, NULL, "Token %s renewed: it now expires on %s, "
+		page_flash_put(pr, true, NULL, "Token %s renewed: it now expires on %s, "
 		    "in %ld days.", ref, when, days);
 	} else
-		flash(pr, true, NULL, "Token %s %s.", ref, done[act]);
+		page_flash_put(pr, true, NULL, "Token %s %s.", ref, done[act]);
 	cJSON_Delete(before);
 	cJSON_Delete(after);
 }
@@ -323,7 +323,7 @@ flash_bad_days(struct page_req *pr)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u",
 		    d == token_days_offered ? "" : d[1] == 0 ? " or " : ", ",
 		    *d);
-	flash(pr, false, NULL, "The lifetime must be %s days.", list);
+	page_flash_put(pr, false, NULL, "The lifetime must be %s days.", list);
 }
 
 /*
@@ -373,6 +373,6 @@ page_action(struct page_req *pr)
 	else if (known)
 		action_apply(pr, actor, act, action, id, days);
 	else
-		flash(pr, false, NULL, "Unknown action.");
+		page_flash_put(pr, false, NULL, "Unknown action.");
 	page_redirect(pr);
 }

@@ -3,8 +3,9 @@
  * This file finds the page's base path and the sub-path asked for, who is
  * asking (session cookie, or the web server's REMOTE_USER), checks the
  * method and the CSRF token of every form post, and hands the request to
- * the sign-in handlers or the page (page-html.c), the token actions
- * (page-tokens.c); the answer's headers and its end are here too, and
+ * the sign-in handlers, a tab of the page (page-tabs.c), the token
+ * actions (page-tokens.c) or the role mapping actions (page-roles.c);
+ * the answer's headers and its end are here too, and
  * the page's icon.  What
  * each file does is in page-int.h.
  */
@@ -66,8 +67,18 @@ page_set_cookie(struct page_req *pr, const char *name, const char *value)
 void
 page_redirect(struct page_req *pr)
 {
+	page_redirect_to(pr, "");
+}
+
+/* 303 See Other to the page's sub-path sub ("" or a tab's, markup). */
+void
+page_redirect_to(struct page_req *pr, const char *sub)
+{
+	size_t	 n = strlen(pr->base) + strlen(sub) + 1;
+
 	pr->resp->status = 303;
-	pr->resp->location = strdup(pr->base);
+	if ((pr->resp->location = malloc(n)) != NULL)
+		snprintf(pr->resp->location, n, "%s%s", pr->base, sub);
 	pr->resp->raw_type = "text/html; charset=utf-8";
 }
 
@@ -125,7 +136,8 @@ static bool
 split_path(struct page_req *pr)
 {
 	static const char *const subs[] = { "/login", "/logout", "/action",
-	    "/favicon.ico" };
+	    "/favicon.ico", "/mapping", "/roles", "/users", "/groups",
+	    "/audit" };
 	const char	*sn = getenv("SCRIPT_NAME"), *pi = getenv("PATH_INFO");
 	const char	*path = pr->req->path ? pr->req->path : "";
 	size_t		 n, l, i;
@@ -287,8 +299,15 @@ serve_post(struct page_req *pr)
 	}
 	if (strcmp(pr->sub, "/logout") == 0)
 		page_logout(pr);
-	else
+	else if (strcmp(pr->sub, "/mapping") == 0)
+		page_mapping_action(pr);
+	else if (strcmp(pr->sub, "/action") == 0)
 		page_action(pr);
+	else {
+		pr->resp->allow = "GET";
+		page_message(pr, 405, "Method not allowed",
+		    "Forms post to the page's actions, not to its tabs.");
+	}
 }
 
 void
@@ -308,12 +327,8 @@ page_serve(struct page_ctx *pc, const struct http_req *req,
 		goto out;
 	if (post)
 		serve_post(&pr);
-	else if (*pr.sub != '\0')
+	else if (!page_tab_serve(&pr))
 		page_redirect(&pr);
-	else if (pr.signed_in)
-		page_dashboard(&pr);
-	else
-		page_login_form(&pr, 200, NULL);
 out:
 	http_req_free(&pr.form);
 	page_buf_free(&pr.html);

@@ -2,18 +2,30 @@
  * The scim-tokens admin page: server-rendered HTML that works without
  * JavaScript, and the request handling behind it.
  *
- *   GET  <base>          the page (or the sign-in form); its audit log
- *                        view reads category (scim|tokens|auth|admin),
- *                        target (id or name), since and until (UTC
+ *   GET  <base>          the Tokens tab (or the sign-in form); with one
+ *                        of the audit log's filters, the log: category
+ *                        (scim|tokens|auth|admin), target (id or name), since and until (UTC
  *                        YYYY-MM-DD, optionally THH:MM[:SS]) and before
  *                        (an event id: the next page starts after it)
+ *   GET  <base>/roles    the role mappings (owners get the forms)
+ *   GET  <base>/users    users: q (start of userName, or an email),
+ *                        status (active|blocked), role, managed
+ *                        (scim|sync|admin|unknown), after / before (the
+ *                        name a page starts after / ends before); with
+ *                        id=<user id>, that user
+ *   GET  <base>/groups   groups (page=N); with id=<group id>, that group
+ *                        and its members (mpage=N)
+ *   GET  <base>/audit    the audit log (the filters above)
  *   GET  <base>/favicon.ico  the page's icon (anyone may fetch it)
  *   POST <base>/login    sign in (name, password, csrf)
  *   POST <base>/logout   sign out (csrf)
  *   POST <base>/action   action=create|regenerate|renew|disable|enable|
  *                        revoke|delete, id, days, label, confirm, csrf
+ *   POST <base>/mapping  action=add|delete|up|down, group, role,
+ *                        products, position, auto_sync, csrf (owners)
  *
- * Every POST answers 303 See Other back to <base> (POST-redirect-GET),
+ * Every POST answers 303 See Other back to <base> (POST-redirect-GET;
+ * a mapping's to <base>/roles),
  * except a failed sign-in, which shows the form again, and revoke,
  * delete, or a renewal that would move the expiry earlier, without
  * confirm=yes: those change nothing and answer with a confirmation view
@@ -29,8 +41,9 @@
  * DENY".
  *
  * OWNS the page's HTML, its routes, sessions' cookies and CSRF checks.
- * MUST NOT KNOW how tokens, accounts or events are stored: it calls
- * auth/token-ops.h, auth/admin.h and audit/audit.h.  page-int.h says
+ * MUST NOT KNOW how tokens, accounts, events, mappings or the directory
+ * are stored: it calls auth/token-ops.h, auth/admin.h, audit/audit.h,
+ * roles/roles.h, roles/access.h and roles/directory.h.  page-int.h says
  * which of its files does what.
  */
 #ifndef SCIM_PAGE_H

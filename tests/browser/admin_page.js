@@ -31,11 +31,23 @@ async function badge(page, id) {
   return page.locator(`tr[data-id="${id}"] .badge`).textContent();
 }
 
-// How many rows of the audit log on the page are events of type on token id.
+// The audit log has its own tab: read it in a second page of the same
+// browser (same session), leaving page where it is.
+async function onAuditTab(page, fn) {
+  const log = await page.context().newPage();
+  try {
+    await log.goto(PAGE + '/audit');
+    return await fn(log);
+  } finally {
+    await log.close();
+  }
+}
+
+// How many rows of the audit log are events of type on token id.
 async function tokenEvents(page, id, type) {
-  return page.$$eval('#events tbody tr', (trs, [tid, t]) => trs.filter((tr) =>
-    tr.querySelector('td.type code').textContent === t &&
-    tr.querySelector('td.target').textContent.includes(tid)).length, [id, type]);
+  return onAuditTab(page, (log) => log.$$eval('#events tbody tr', (trs, [tid, t]) =>
+    trs.filter((tr) => tr.querySelector('td.type code').textContent === t &&
+    tr.querySelector('td.target').textContent.includes(tid)).length, [id, type]));
 }
 
 run(async ({ ctx, page, dialogs }) => {
@@ -173,7 +185,7 @@ run(async ({ ctx, page, dialogs }) => {
   r = await entra(token);
   ok(r.status === 401, 'an Entra-style request with the revoked token gets 401',
     r.status + ' ' + r.body);
-  const events = await page.textContent('#events');
+  const events = await onAuditTab(page, (log) => log.textContent('#events'));
   ok(events.includes('token.created') && events.includes('token.revoked'),
     'the recent events show the creation and the revocation');
   ok(await tokenEvents(page, tokenId, 'token.revoked') === 1,
@@ -277,7 +289,11 @@ run(async ({ ctx, page, dialogs }) => {
   await shot(page, '08-phone.png');
   await page.screenshot({ path: artifact('08a-phone-top.png') });
   await page.locator('#tokens').screenshot({ path: artifact('08b-phone-tokens.png') });
-  await page.locator('#audit').screenshot({ path: artifact('08d-phone-audit.png') });
+  await onAuditTab(page, async (log) => {
+    await log.setViewportSize({ width: 390, height: 844 });
+    await log.reload();
+    await log.locator('#audit').screenshot({ path: artifact('08d-phone-audit.png') });
+  });
   await page.locator(`tr[data-id="${prodId}"] select[name=days]`).selectOption('30');
   await Promise.all([page.waitForNavigation(),
     page.locator(`tr[data-id="${prodId}"] button[value=renew]`).click()]);

@@ -49,6 +49,8 @@ run(async ({ page, dialogs }) => {
   await page.fill('#name', process.env.ADMIN_NAME);
   await page.fill('#password', process.env.ADMIN_PASSWORD);
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  // The log has its own tab now.
+  await Promise.all([page.waitForNavigation(), page.click('#tab-audit')]);
   ok(await page.locator('#audit-filter').count() === 1,
     'signed in: the page shows the audit log with its filter form');
 

@@ -510,10 +510,10 @@ class Page(ScimTestCase):
         # Even the right password must wait now.
         r = c.login("page-victim", PASSWORD)
         self.assertEqual(r.status, 403, r)
-        # Recorded as events of the account's tenant, shown on the page.
+        # Recorded as events of the account's tenant, shown on the Audit log tab.
         owner = PageClient(self.srv)
         self.assertEqual(owner.login("page-owner", PASSWORD).status, 303)
-        page = owner.req("GET", "/scim-tokens").text
+        page = owner.req("GET", "/scim-tokens/audit").text  # the Audit log tab
         self.assertIn("<code>admin.login_failed</code></td><td>admin:page-victim</td>", page)
         self.assertIn("sign-in failed from 127.0.0.1 (3 in a row)", page)
 
