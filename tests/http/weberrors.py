@@ -114,6 +114,14 @@ class WebServerErrors:
                                             "Content-Length: 2"), b"{}")
         self.assertWebError(r, (405, 501), "PUT on a static file")
 
+    def test_web_405_trace(self):
+        """TRACE is refused, never echoed (it would show the bearer
+        token): by the web server (Apache) or by the program (lighttpd
+        passes it on)."""
+        r = raw_request(self.srv, self.head("TRACE", "/Users"))
+        self.assertWebError(r, (405,), "TRACE")
+        self.assertNotIn(self.srv.token, r.text)
+
     def test_web_411_no_length(self):
         """POST without Content-Length: lighttpd wants one (411); Apache
         hands the program an empty body, and the program refuses it."""
