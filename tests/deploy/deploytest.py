@@ -119,8 +119,11 @@ class HttpsServer(scimtest.Server):
         self.cert, self.key = make_certificate(self.home)
         self.context = client_context(self.cert)
         # The SCIM error bodies, where SCIM_ERRORS / var.scim_errors name
-        # them, and a static file in the document root.
-        self.errors = weberrors.stage_error_bodies(self.home)
+        # them (the installed ones when ETC is an installed tree), and a
+        # static file in the document root.
+        installed = os.path.join(ETC, "errors")
+        self.errors = weberrors.stage_error_bodies(
+            self.home, installed if os.path.isdir(installed) else weberrors.ERRORS_SRC)
         self.log_dir = os.path.join(self.home, "log")
         os.mkdir(self.log_dir)
         if self.as_root:

@@ -32,17 +32,18 @@ ERRORS_SRC = os.path.join(scimtest.TOP_SRCDIR, "etc", "scim-errors")
 STATIC_FILE = "robots.txt"
 
 
-def stage_error_bodies(home):
-    """Copy etc/scim-errors/*.html into home/errors (mode 0755, files
-    0644, so the web server's account reads them whoever owns them) and
-    put a static file in home/www.  Returns the errors directory."""
+def stage_error_bodies(home, src=ERRORS_SRC):
+    """Copy the error bodies of src (etc/scim-errors/ by default) into
+    home/errors (mode 0755, files 0644, so the web server's account reads
+    them whoever owns them) and put a static file in home/www.  Returns
+    the errors directory."""
     dest = os.path.join(home, "errors")
     if not os.path.isdir(dest):
         os.mkdir(dest)
     os.chmod(dest, 0o755)
-    for name in os.listdir(ERRORS_SRC):
+    for name in os.listdir(src):
         if name.endswith(".html"):
-            shutil.copyfile(os.path.join(ERRORS_SRC, name), os.path.join(dest, name))
+            shutil.copyfile(os.path.join(src, name), os.path.join(dest, name))
             os.chmod(os.path.join(dest, name), 0o644)
     static = os.path.join(home, "www", STATIC_FILE)
     with open(static, "w") as f:
