@@ -31,6 +31,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 import scimtest  # noqa: E402  (after the path is set)
+import weberrors  # noqa: E402
 
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 APACHE2 = os.environ.get("APACHE2") or shutil.which("apache2", path=SBIN_PATH) \
@@ -117,6 +118,12 @@ class HttpsServer(scimtest.Server):
         self.settings = dict(settings or {})
         self.cert, self.key = make_certificate(self.home)
         self.context = client_context(self.cert)
+        # The SCIM error bodies, where SCIM_ERRORS / var.scim_errors name
+        # them (the installed ones when ETC is an installed tree), and a
+        # static file in the document root.
+        installed = os.path.join(ETC, "errors")
+        self.errors = weberrors.stage_error_bodies(
+            self.home, installed if os.path.isdir(installed) else weberrors.ERRORS_SRC)
         self.log_dir = os.path.join(self.home, "log")
         os.mkdir(self.log_dir)
         if self.as_root:
@@ -242,6 +249,7 @@ class ApacheServer(HttpsServer):
     def write_config(self):
         settings = {"SCIM_SERVER_NAME": "127.0.0.1", "SCIM_PORT": str(self.port),
                     "SCIM_LIBEXEC": self.libexec, "SCIM_CONF": self.conf,
+                    "SCIM_ERRORS": self.errors,
                     "SCIM_CERT": self.cert, "SCIM_KEY": self.key}
         settings.update(self.settings)
         with open(os.path.join(ETC, "apache-scim.conf")) as f:
@@ -317,6 +325,7 @@ class LighttpdServer(HttpsServer):
     def write_config(self):
         settings = {"scim_listen": "127.0.0.1:%d" % self.port,
                     "scim_libexec": self.libexec, "scim_conf": self.conf,
+                    "scim_errors": self.errors,
                     "scim_cert": self.cert, "scim_key": self.key,
                     "scim_sockets": os.path.join(self.home, "sock")}
         settings.update(self.settings)

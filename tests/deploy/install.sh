@@ -76,6 +76,19 @@ grep -q "^#home = ${state#"$dest"}\$" "$conf/scim.conf" || r=1
     "$conf/apache-scim.conf" "$conf/lighttpd-scim.conf" "$conf/scim.conf" >"$tmp/why"
 ok $r "the samples name this build's directories"
 
+# The SCIM error bodies of the web servers' own errors, where the samples
+# name them.
+r=0
+for s in 400 404 405 411 413 414 431 501; do
+	[ -f "$conf/errors/scim-error-$s.html" ] ||
+	    { echo "missing errors/scim-error-$s.html" >>"$tmp/why"; r=1; }
+done
+grep -qx "Define SCIM_ERRORS ${conf#"$dest"}/errors" "$conf/apache-scim.conf" || r=1
+grep -qx "var.scim_errors = \"${conf#"$dest"}/errors\"" "$conf/lighttpd-scim.conf" || r=1
+[ $r -eq 0 ] || grep -h "SCIM_ERRORS\|scim_errors" "$conf/apache-scim.conf" \
+    "$conf/lighttpd-scim.conf" >>"$tmp/why"
+ok $r "error bodies in \$(sysconfdir)/scim-fcgi/errors, named by the samples"
+
 [ "$(stat -c %a "$state")" = 750 ]
 ok $? "data home $(stat -c %a "$state" 2>/dev/null) (0750)"
 
@@ -126,7 +139,7 @@ fi
 submake uninstall >"$tmp/out" 2>&1
 r=$?
 left=$(cd "$dest" && find . -type f)
-[ $r -eq 0 ] && [ "$left" = "./${conf#"$dest"/}/scim.conf" ] &&
+[ $r -eq 0 ] && [ "$left" = "./${conf#"$dest"/}/scim.conf" ] && [ ! -d "$conf/errors" ] &&
     grep -q "keeping .*scim.conf: it has local changes" "$tmp/out"
 r=$?
 [ $r -eq 0 ] || { echo "left: $left"; cat "$tmp/out"; } >"$tmp/why"

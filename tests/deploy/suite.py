@@ -21,6 +21,7 @@ import warnings
 sys.dont_write_bytecode = True
 import deploytest  # noqa: E402
 import scimtest  # noqa: E402
+import weberrors  # noqa: E402
 
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
@@ -50,8 +51,9 @@ class ServerClass:
         return "%s-%s@example.com" % (prefix, uuid.uuid4().hex[:12])
 
 
-class Deployment(ServerClass):
-    """The representative part of the HTTP suite, over HTTPS."""
+class Deployment(weberrors.WebServerErrors, ServerClass):
+    """The representative part of the HTTP suite, over HTTPS, and the
+    errors the web server answers itself (weberrors.py)."""
 
     # --- TLS ---
     def test_tls_entra_suites(self):
@@ -336,6 +338,13 @@ class AdminRestricted(ServerClass):
         for path in ("/scim-tokens", "/scim-tokens/", "/scim-tokens/login"):
             r = self.srv.get(path, raw=True, token="")
             self.assertEqual(r.status, 403, "%s: %r" % (path, r))
+
+    def test_admin_errors_not_scim(self):
+        """The web server's refusal on the admin page is its own page, not
+        one of the SCIM error bodies the API's errors get."""
+        r = self.srv.get("/scim-tokens", raw=True, token="")
+        self.assertEqual(r.status, 403, r)
+        self.assertNotIn(weberrors.ERROR_SCHEMA, r.text)
 
     def test_scim_still_served(self):
         r = self.srv.get("/ServiceProviderConfig")

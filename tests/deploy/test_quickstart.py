@@ -7,6 +7,8 @@ fresh directory.  TAP, one point per promise:
    first time, the owner account "admin" with its password;
  - the Tenant URL answers 401 without a token and 200 with the printed one;
  - the admin page answers, and the printed password signs in;
+ - the errors lighttpd answers itself (a path no program serves, a POST
+   without Content-Length) are SCIM errors, not HTML pages;
  - a second run revokes the first token, makes a new one, and prints how
    to reset the password instead of a password;
  - a tenant already full of live tokens made elsewhere does not stop it:
@@ -34,6 +36,7 @@ import urllib.parse
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 import scimtest  # noqa: E402
+import weberrors  # noqa: E402
 
 AS_ROOT = os.geteuid() == 0
 # What the copy leaves out: history, caches, logs of the running suite,
@@ -152,6 +155,15 @@ def wait_listening(port, timeout=20):
     return None
 
 
+def web_error(port, head):
+    """What a request written by hand (head: request line and headers)
+    got: "<status> <Content-Type> <body's status>", to compare."""
+    srv = type("QuickStart", (), {"port": port})()
+    r = weberrors.raw_request(srv, head + "\r\nHost: 127.0.0.1:%d\r\nConnection: close" % port)
+    body_status = r.json.get("status") if isinstance(r.json, dict) else None
+    return "%d %s %s" % (r.status, r.headers.get("content-type"), body_status)
+
+
 def sign_in(port, name, password):
     """GET the page for its CSRF field and cookie, POST the sign-in form:
     the status of the POST (303 when signed in)."""
@@ -209,6 +221,12 @@ def first_run(checkout, env, port, home):
            "the admin page answers from 127.0.0.1", "got %s" % status)
         status = sign_in(port, "admin", signin or "")
         ok(status == 303, "the printed password signs in", "got %s" % status)
+        got = web_error(port, "GET /scim/v2/Bogus HTTP/1.1")
+        ok(got == "404 application/scim+json 404",
+           "a path no program serves: a SCIM 404", "got %s" % got)
+        got = web_error(port, "POST /scim/v2/Users HTTP/1.1")
+        ok(got == "411 application/scim+json 411",
+           "a POST without Content-Length: lighttpd's 411 as a SCIM error", "got %s" % got)
         return token
     finally:
         run.stop()
