@@ -88,6 +88,22 @@ class Response:
         return "<%d %s>" % (self.status, self.text[:300])
 
 
+def stage_errors(home):
+    """Copy the web server's SCIM error bodies (etc/scim-errors/) into
+    home/errors, where etc/lighttpd-local.conf.in looks for them, as
+    ./bootstrap run does: errors lighttpd answers itself are SCIM errors
+    in every suite, as in the quick start.  Returns the directory."""
+    src = os.path.join(TOP_SRCDIR, "etc", "scim-errors")
+    dest = os.path.join(home, "errors")
+    os.makedirs(dest, exist_ok=True)
+    os.chmod(dest, 0o755)
+    for name in os.listdir(src):
+        if name.endswith(".html"):
+            shutil.copyfile(os.path.join(src, name), os.path.join(dest, name))
+            os.chmod(os.path.join(dest, name), 0o644)
+    return dest
+
+
 class Server:
     """One lighttpd + scim-fcgi with its own data home; stop() ends it all."""
 
@@ -98,6 +114,7 @@ class Server:
         os.chmod(self.home, 0o755)
         for d in ("www", "sock", "db"):
             os.mkdir(os.path.join(self.home, d))
+        stage_errors(self.home)
         self.conf = os.path.join(self.home, "scim.conf")
         with open(self.conf, "w") as f:
             f.write("[store]\nhome = %s/db\nsync = write\n%s" % (self.home, conf_extra))

@@ -37,14 +37,16 @@ def stage_error_bodies(home, src=ERRORS_SRC):
     home/errors (mode 0755, files 0644, so the web server's account reads
     them whoever owns them) and put a static file in home/www.  Returns
     the errors directory."""
-    dest = os.path.join(home, "errors")
-    if not os.path.isdir(dest):
-        os.mkdir(dest)
-    os.chmod(dest, 0o755)
-    for name in os.listdir(src):
-        if name.endswith(".html"):
-            shutil.copyfile(os.path.join(src, name), os.path.join(dest, name))
-            os.chmod(os.path.join(dest, name), 0o644)
+    dest = scimtest.stage_errors(home) if src == ERRORS_SRC else None
+    if dest is None:
+        dest = os.path.join(home, "errors")
+        os.makedirs(dest, exist_ok=True)
+        os.chmod(dest, 0o755)
+        for name in os.listdir(src):
+            if name.endswith(".html"):
+                shutil.copyfile(os.path.join(src, name),
+                                os.path.join(dest, name))
+                os.chmod(os.path.join(dest, name), 0o644)
     static = os.path.join(home, "www", STATIC_FILE)
     with open(static, "w") as f:
         f.write("User-agent: *\nDisallow: /\n")
