@@ -197,6 +197,28 @@ static enum scim_err	norm_value(const struct schema_attr *,
 			    struct scim_error *);
 
 /*
+ * Does o, a value of complex attribute a (named path), carry each
+ * required, writable sub-attribute?  No built-in sub-attribute is
+ * flagged required (RFC 7643 prints manager.value's REQUIRED only in its
+ * description), so only declared extensions meet this rule.
+ */
+static enum scim_err
+check_required_subs(const struct schema_attr *a, const cJSON *o,
+    const char *path, struct scim_error *err)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->nsub; i++)
+		if (a->sub[i].required &&
+		    a->sub[i].mutability != MUT_READ_ONLY &&
+		    cJSON_GetObjectItemCaseSensitive(o, a->sub[i].name) ==
+		    NULL)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s.%s is required", path, a->sub[i].name);
+	return SCIM_OK;
+}
+
+/*
  * Normalise the object v of complex attribute a (named path in errors)
  * into *out: known sub-attributes type-checked under canonical names,
  * readOnly and unknown ones dropped (members keep both).  *out is NULL
@@ -254,6 +276,8 @@ norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
 		cJSON_Delete(o);
 		return SCIM_OK;
 	}
+	if ((rc = check_required_subs(a, o, path, err)) != SCIM_OK)
+		goto fail;
 	*out = o;
 	return SCIM_OK;
 nomem:

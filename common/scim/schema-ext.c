@@ -101,17 +101,26 @@ ext_key_known(const char *key, const char *const *list)
 	return false;
 }
 
-/* Refuse a member of o not in list: a typo would be ignored silently. */
+/*
+ * Refuse a member of o not in list, or given twice: a typo, or the
+ * second of two values (cJSON reads the first), would be ignored
+ * silently.
+ */
 static enum scim_err
 ext_check_keys(const struct ext_parse *p, const cJSON *o,
     const char *const *list)
 {
-	const cJSON	*c;
+	const cJSON	*c, *d;
 
-	cJSON_ArrayForEach(c, o)
+	cJSON_ArrayForEach(c, o) {
 		if (c->string == NULL || !ext_key_known(c->string, list))
 			return ext_fail(p, "unknown key \"%s\"",
 			    c->string != NULL ? c->string : "");
+		for (d = o->child; d != c; d = d->next)
+			if (strcmp(d->string, c->string) == 0)
+				return ext_fail(p, "key \"%s\" twice",
+				    c->string);
+	}
 	return SCIM_OK;
 }
 
