@@ -88,6 +88,13 @@ ext_fail(const struct ext_parse *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* Names and values from the file are echoed: keep it one line. */
+	for (n = 0; where[n] != '\0'; n++)
+		if ((unsigned char)where[n] < 0x20 || where[n] == 0x7f)
+			where[n] = '?';
+	for (n = 0; why[n] != '\0'; n++)
+		if ((unsigned char)why[n] < 0x20 || why[n] == 0x7f)
+			why[n] = '?';
 	return scim_fail(p->err, SCIM_E_INVALID_VALUE, "%s: %s", where, why);
 }
 
