@@ -493,6 +493,38 @@ test_undeclared(void)
 	schema_ext_refuse_undeclared(false);
 }
 
+/* returned never and request, as a read shows a declared extension. */
+static void
+test_render(void)
+{
+	struct schema_ext_set	*set = NULL;
+	struct scim_error	 err = { SCIM_OK, "" };
+	cJSON			*out = NULL, *r;
+	char			 detail[512], *txt;
+
+	if (schema_ext_parse(full_def, strlen(full_def), &set, &err) !=
+	    SCIM_OK || schema_ext_install(set, &err) != SCIM_OK) {
+		ok(0, "install: %s", err.detail);
+		return;
+	}
+	ok(norm(USER(EXT("\"b\": false, \"bin\": \"c2VjcmV0\", \"d\": 2.5")),
+	    NULL, &out, detail) == SCIM_OK, "written: %s", detail);
+	r = resource_render(&rt_user, out, "https://h", NULL, NULL);
+	txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, URN));
+	is_str(txt, "{\"b\":false}", "never and request are not shown");
+	free(txt);
+	cJSON_Delete(r);
+	r = resource_render(&rt_user, out, "https://h", URN ":d,userName",
+	    NULL);
+	txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, URN));
+	is_str(txt, "{\"d\":2.5}", "request is shown when asked for");
+	free(txt);
+	cJSON_Delete(r);
+	cJSON_Delete(out);
+	schema_ext_unregister();
+	schema_ext_free(set);
+}
+
 /* Write text to a new temporary file; its name into path. */
 static void
 write_tmp(char *path, const char *text)
@@ -549,6 +581,7 @@ main(void)
 	test_registered();
 	test_normalize();
 	test_undeclared();
+	test_render();
 	test_configure();
 	return tap_done();
 }
