@@ -2,7 +2,7 @@
 against a real lighttpd: the sample etc/extensions.json (an Entra ID custom
 extension) declared, then a User carrying it written by POST, PUT and PATCH
 (paths with the URN prefix as Entra sends them) and read back; its values
-type-checked (400 invalidValue); filtered with eq and sorted on; listed in
+type-checked (400 invalidValue), in /Bulk too; filtered with eq and sorted on; listed in
 /Schemas and as a schemaExtension in /ResourceTypes.  A second server
 refuses undeclared extensions ([scim] undeclared_extensions = refuse); a
 third is given a bad definition file and does not start."""
@@ -171,6 +171,24 @@ class Declared(ScimTestCase):
         r = self.srv.get("/ResourceTypes/User", token=self.tok)
         self.assertIn({"schema": CUSTOM, "required": False}, r.json["schemaExtensions"], r)
         self.assertIn({"schema": ENTERPRISE, "required": False}, r.json["schemaExtensions"], r)
+
+    def test_bulk(self):
+        body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                "Operations": [
+                    {"method": "POST", "path": "/Users", "bulkId": "good",
+                     "data": entra_user("bulk1@example.com", badgeNumber=5)},
+                    {"method": "POST", "path": "/Users", "bulkId": "bad",
+                     "data": entra_user("bulk2@example.com", badgeNumber="five")},
+                    {"method": "PATCH", "path": "/Users/bulkId:good",
+                     "data": patch({"op": "replace", "path": CUSTOM + ":costCenter",
+                                    "value": "B-1"})}]}
+        r = self.srv.post("/Bulk", body, token=self.tok)
+        self.assertEqual(r.status, 200, r)
+        ops = r.json["Operations"]
+        self.assertEqual([o["status"] for o in ops], ["201", "400", "200"], ops)
+        self.assertEqual(ops[1]["response"].get("scimType"), "invalidValue", ops)
+        g = self.srv.get(ops[0]["location"].split("/scim/v2", 1)[1], token=self.tok)
+        self.assertEqual(g.json[CUSTOM], {"badgeNumber": 5, "costCenter": "B-1"}, g)
 
     def test_undeclared_still_stored(self):
         r = self.post(user("undeclared@example.com", **{UNDECLARED: {"x": "y"}}))
