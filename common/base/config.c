@@ -94,6 +94,13 @@ static const struct config_choice config_role_default_choices[] = {
 	{ NULL, 0 }
 };
 
+/* [scim] undeclared_extensions: is an undeclared extension refused? */
+static const struct config_choice config_undeclared_choices[] = {
+	{ "store", false },
+	{ "refuse", true },
+	{ NULL, 0 }
+};
+
 /* Only yes or no: unlike the other booleans, never true/false/1/0. */
 static const struct config_choice config_yes_no[] = {
 	{ "yes", true },
@@ -242,6 +249,10 @@ static const struct config_key config_keys[] = {
 	    CF(bulk_max_operations), 1, 10000, NULL, NULL },
 	{ KEY("scim", "bulk_max_payload"), CONFIG_SIZE, CF(bulk_max_payload),
 	    1024, 1L << 30, NULL, NULL },
+	{ KEY("scim", "extensions"), CONFIG_STR, CF(extensions), 0, 0, NULL,
+	    NULL },
+	{ KEY("scim", "undeclared_extensions"), CONFIG_CHOICE,
+	    CF(refuse_undeclared_ext), 0, 0, config_undeclared_choices, NULL },
 	{ KEY("tokens", "scrypt_n"), CONFIG_UINT, CF(scrypt_n), 2, 1 << 24,
 	    NULL, config_power_of_two },
 	{ KEY("tokens", "scrypt_r"), CONFIG_UINT, CF(scrypt_r), 1, 64,

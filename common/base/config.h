@@ -49,6 +49,9 @@ struct scim_config {
 	long		 max_sort;	/* most matches a sorted query holds */
 	unsigned	 bulk_max_operations; /* bulk.maxOperations */
 	size_t		 bulk_max_payload; /* bytes; bulk.maxPayloadSize */
+	char		 extensions[4096]; /* declared extensions' file, "" none */
+	bool		 refuse_undeclared_ext; /* undeclared_extensions =
+					   refuse (false: store) */
 	/* [tokens] */
 	unsigned	 scrypt_n;	/* scrypt cost N (power of two) */
 	unsigned	 scrypt_r;	/* scrypt block size r */

@@ -197,6 +197,28 @@ static enum scim_err	norm_value(const struct schema_attr *,
 			    struct scim_error *);
 
 /*
+ * Does o, a value of complex attribute a (named path), carry each
+ * required, writable sub-attribute?  No built-in sub-attribute is
+ * flagged required (RFC 7643 prints manager.value's REQUIRED only in its
+ * description), so only declared extensions meet this rule.
+ */
+static enum scim_err
+check_required_subs(const struct schema_attr *a, const cJSON *o,
+    const char *path, struct scim_error *err)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->nsub; i++)
+		if (a->sub[i].required &&
+		    a->sub[i].mutability != MUT_READ_ONLY &&
+		    cJSON_GetObjectItemCaseSensitive(o, a->sub[i].name) ==
+		    NULL)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "%s.%s is required", path, a->sub[i].name);
+	return SCIM_OK;
+}
+
+/*
  * Normalise the object v of complex attribute a (named path in errors)
  * into *out: known sub-attributes type-checked under canonical names,
  * readOnly and unknown ones dropped (members keep both).  *out is NULL
@@ -254,6 +276,8 @@ norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
 		cJSON_Delete(o);
 		return SCIM_OK;
 	}
+	if ((rc = check_required_subs(a, o, path, err)) != SCIM_OK)
+		goto fail;
 	*out = o;
 	return SCIM_OK;
 nomem:
@@ -440,7 +464,37 @@ ext_object(cJSON *out, const struct schema *ext)
 
 static enum scim_err	norm_object(const struct resource_type *,
 			    const struct schema *, const cJSON *, cJSON *,
-			    bool, struct scim_error *);
+			    bool, const cJSON *, struct scim_error *);
+
+/*
+ * The top-level key c->string names an extension no declaration knows
+ * (custom, or a URN-qualified attribute of one).  By default a non-empty
+ * object there is kept verbatim (Entra does not list its URN in
+ * "schemas"); with [scim] undeclared_extensions = refuse it is an error,
+ * unless old (the resource being changed, or NULL) holds the same value
+ * already: what was stored before the operator chose to refuse can still
+ * be carried through a PATCH of something else.
+ */
+static enum scim_err
+norm_undeclared(const cJSON *c, const cJSON *old, cJSON *out,
+    struct scim_error *err)
+{
+	const char	*key = c->string;
+	cJSON		*nv;
+
+	if (schema_ext_undeclared_refused() && !json_empty(c) &&
+	    !cJSON_Compare(c, cJSON_GetObjectItemCaseSensitive(old, key),
+	    true))
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "%s is not a declared schema extension of this resource "
+		    "type (this service refuses undeclared extensions)", key);
+	if (!cJSON_IsObject(c) || c->child == NULL)
+		return SCIM_OK;
+	if ((nv = cJSON_Duplicate(c, true)) == NULL ||
+	    !resource_obj_put(out, key, nv))
+		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
+	return SCIM_OK;
+}
 
 /*
  * Handle the top-level key c->string, which starts with "urn:":
@@ -448,17 +502,16 @@ static enum scim_err	norm_object(const struct resource_type *,
  *  - the core URN of rt: its object holds more core attributes;
  *  - "<core or extension URN>:<attr>": a URN-qualified attribute;
  *  - another schema known to schema.c (the Group URN on a User): dropped;
- *  - anything else holding a non-empty object: a custom extension, kept
- *    verbatim (Entra does not list its URN in "schemas").
+ *  - anything else: an undeclared extension (norm_undeclared()).
  */
 static enum scim_err
 norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
-    struct scim_error *err)
+    const cJSON *old, struct scim_error *err)
 {
 	const struct schema		*s;
 	const struct schema_attr	*a;
 	const char			*key = c->string, *colon;
-	cJSON				*eo, *nv;
+	cJSON				*eo;
 
 	if ((s = resource_rt_schema(rt, key, strlen(key))) != NULL) {
 		if (cJSON_IsNull(c))
@@ -467,11 +520,11 @@ norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
 			    "%s must be a JSON object", s->id);
 		if (s == rt->core)
-			return norm_object(rt, s, c, out, false, err);
+			return norm_object(rt, s, c, out, false, NULL, err);
 		if ((eo = ext_object(out, s)) == NULL)
 			return scim_fail(err, SCIM_E_INTERNAL,
 			    "out of memory");
-		return norm_object(rt, s, c, eo, false, err);
+		return norm_object(rt, s, c, eo, false, NULL, err);
 	}
 
 	if ((colon = strrchr(key, ':')) != NULL &&
@@ -486,23 +539,21 @@ norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
 		return norm_member(rt, s, a, c, eo, err);
 	}
 
-	if (schema_by_urn(key) != NULL || !cJSON_IsObject(c) ||
-	    c->child == NULL)
+	if (schema_by_urn(key) != NULL)
 		return SCIM_OK;
-	if ((nv = cJSON_Duplicate(c, true)) == NULL ||
-	    !resource_obj_put(out, key, nv))
-		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	return SCIM_OK;
+	return norm_undeclared(c, old, out, err);
 }
 
 /*
  * Normalise the members of client object in against schema s into out.
  * top is true for the resource body itself, where "schemas" and URN keys
  * are meaningful; inside an extension or core-URN object they are not.
+ * old is the resource being changed (NULL: a new one).
  */
 static enum scim_err
 norm_object(const struct resource_type *rt, const struct schema *s,
-    const cJSON *in, cJSON *out, bool top, struct scim_error *err)
+    const cJSON *in, cJSON *out, bool top, const cJSON *old,
+    struct scim_error *err)
 {
 	const struct schema_attr	*a;
 	const cJSON			*c;
@@ -514,7 +565,8 @@ norm_object(const struct resource_type *rt, const struct schema *s,
 		if (top && strcasecmp(c->string, "schemas") == 0)
 			continue;
 		if (top && schema_is_urn(c->string)) {
-			if ((rc = norm_urn_key(rt, c, out, err)) != SCIM_OK)
+			if ((rc = norm_urn_key(rt, c, out, old, err)) !=
+			    SCIM_OK)
 				return rc;
 			continue;
 		}
@@ -528,10 +580,11 @@ norm_object(const struct resource_type *rt, const struct schema *s,
 
 /*
  * Check that obj (of schema s) carries every required, writable
- * attribute of s.
+ * attribute of s.  ext is s's URN when s is an extension (the error names
+ * the attribute with it), NULL for the core schema.
  */
 static enum scim_err
-check_required(const struct schema *s, const cJSON *obj,
+check_required(const struct schema *s, const char *ext, const cJSON *obj,
     struct scim_error *err)
 {
 	size_t	 i;
@@ -543,7 +596,47 @@ check_required(const struct schema *s, const cJSON *obj,
 		if (cJSON_GetObjectItemCaseSensitive(obj,
 		    s->attrs[i].name) == NULL)
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
-			    "%s is required", s->attrs[i].name);
+			    "%s%s%s is required", ext != NULL ? ext : "",
+			    ext != NULL ? ":" : "", s->attrs[i].name);
+	}
+	return SCIM_OK;
+}
+
+/*
+ * Extensions of res that ended up empty are absent; each one present
+ * carries its required attributes, and each one declared required is
+ * present, unless old (the resource being changed) lacked it too: a
+ * resource stored before the extension was declared can still be changed
+ * without it.
+ */
+static enum scim_err
+check_extensions(const struct resource_type *rt, cJSON *res,
+    const cJSON *old, struct scim_error *err)
+{
+	const struct schema	*ext;
+	cJSON			*eo;
+	size_t			 i;
+	enum scim_err		 rc;
+
+	for (i = 0; rt->ext != NULL && (ext = rt->ext[i]) != NULL; i++) {
+		eo = cJSON_GetObjectItemCaseSensitive(res, ext->id);
+		if (eo != NULL && eo->child == NULL) {
+			cJSON_DeleteItemFromObjectCaseSensitive(res, ext->id);
+			eo = NULL;
+		}
+		if (eo != NULL) {
+			if ((rc = check_required(ext, ext->id, eo, err)) !=
+			    SCIM_OK)
+				return rc;
+			continue;
+		}
+		if (rt->ext_required == NULL || !rt->ext_required[i] ||
+		    (old != NULL &&
+		    cJSON_GetObjectItemCaseSensitive(old, ext->id) == NULL))
+			continue;
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "the schema extension %s is required on a %s", ext->id,
+		    rt->name);
 	}
 	return SCIM_OK;
 }
@@ -630,8 +723,7 @@ enum scim_err
 resource_normalize_change(const struct resource_type *rt, const cJSON *in,
     const cJSON *old, cJSON **out, struct scim_error *err)
 {
-	cJSON		*res = NULL, *eo;
-	size_t		 i;
+	cJSON		*res = NULL;
 	enum scim_err	 rc;
 
 	*out = NULL;
@@ -640,23 +732,10 @@ resource_normalize_change(const struct resource_type *rt, const cJSON *in,
 		    "the %s resource must be a JSON object", rt->name);
 	if ((res = cJSON_CreateObject()) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	if ((rc = norm_object(rt, rt->core, in, res, true, err)) != SCIM_OK)
+	if ((rc = norm_object(rt, rt->core, in, res, true, old, err)) !=
+	    SCIM_OK || (rc = check_extensions(rt, res, old, err)) != SCIM_OK)
 		goto fail;
-
-	/* Extensions that ended up empty are absent. */
-	for (i = 0; rt->ext != NULL && rt->ext[i] != NULL; i++) {
-		eo = cJSON_GetObjectItemCaseSensitive(res, rt->ext[i]->id);
-		if (eo == NULL)
-			continue;
-		if (eo->child == NULL) {
-			cJSON_DeleteItemFromObjectCaseSensitive(res,
-			    rt->ext[i]->id);
-			continue;
-		}
-		if ((rc = check_required(rt->ext[i], eo, err)) != SCIM_OK)
-			goto fail;
-	}
-	if ((rc = check_required(rt->core, res, err)) != SCIM_OK ||
+	if ((rc = check_required(rt->core, NULL, res, err)) != SCIM_OK ||
 	    (rc = check_name(res, old, "userName", true, err)) != SCIM_OK ||
 	    (rc = check_name(res, old, "displayName", false, err)) != SCIM_OK)
 		goto fail;

@@ -22,8 +22,8 @@
 
 #include "scim/schema.h"
 
-static const char *
-mutability_name(enum attr_mutability m)
+const char *
+attr_mutability_name(enum attr_mutability m)
 {
 	switch (m) {
 	case MUT_READ_WRITE:
@@ -38,8 +38,8 @@ mutability_name(enum attr_mutability m)
 	return "readWrite";
 }
 
-static const char *
-returned_name(enum attr_returned r)
+const char *
+attr_returned_name(enum attr_returned r)
 {
 	switch (r) {
 	case RET_DEFAULT:
@@ -54,8 +54,8 @@ returned_name(enum attr_returned r)
 	return "default";
 }
 
-static const char *
-uniqueness_name(enum attr_uniqueness u)
+const char *
+attr_uniqueness_name(enum attr_uniqueness u)
 {
 	switch (u) {
 	case UNIQ_NONE:
@@ -142,11 +142,11 @@ attr_to_json(const struct schema_attr *a)
 	    cJSON_AddBoolToObject(o, "required", a->required) == NULL ||
 	    cJSON_AddBoolToObject(o, "caseExact", a->case_exact) == NULL ||
 	    cJSON_AddStringToObject(o, "mutability",
-	    mutability_name(a->mutability)) == NULL ||
+	    attr_mutability_name(a->mutability)) == NULL ||
 	    cJSON_AddStringToObject(o, "returned",
-	    returned_name(a->returned)) == NULL ||
+	    attr_returned_name(a->returned)) == NULL ||
 	    cJSON_AddStringToObject(o, "uniqueness",
-	    uniqueness_name(a->uniqueness)) == NULL)
+	    attr_uniqueness_name(a->uniqueness)) == NULL)
 		goto fail;
 	if (a->canonical != NULL &&
 	    !add_string_list(o, "canonicalValues", a->canonical))
@@ -215,7 +215,7 @@ fail:
 /*
  * The resource type rt as served at /ResourceTypes/{name}; the id is the
  * name.  "schemaExtensions" appears only when rt has extensions, each
- * with required false.  Returns a new object the caller frees with
+ * with required as declared (false for the enterprise User).  Returns a new object the caller frees with
  * cJSON_Delete, or NULL when memory ran out or rt is NULL.
  */
 cJSON *
@@ -245,7 +245,9 @@ resource_type_to_json(const struct resource_type *rt, const char *base)
 			cJSON_AddItemToArray(exts, e);
 			if (cJSON_AddStringToObject(e, "schema",
 			    rt->ext[i]->id) == NULL ||
-			    cJSON_AddBoolToObject(e, "required", false) == NULL)
+			    cJSON_AddBoolToObject(e, "required",
+			    rt->ext_required != NULL &&
+			    rt->ext_required[i]) == NULL)
 				goto fail;
 		}
 	}

@@ -17,7 +17,9 @@
  *  - addresses carries "primary" (section 4.1.2 lists it, 8.7.1 lost it);
  *  - Group members carries "display" (section 4.2 lists it).
  *
- * Nothing here allocates.
+ * Nothing here allocates: the extensions an operator declares are read
+ * by schema-ext.c, which keeps them; schema_ext_register() only lists
+ * them in the fixed arrays below.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -485,10 +487,21 @@ const struct schema schema_group = {
 
 /* --- resource types and discovery lists --- */
 
-static const struct schema *const user_exts[] = {
+/*
+ * The extension lists are arrays with room for the declared extensions
+ * (schema_ext_register()); without any they hold exactly the built-in
+ * ones, so every answer is what it was before extensions were declared.
+ */
+static const struct schema *user_exts[SCHEMA_EXT_MAX + 2] = {
 	&schema_enterprise_user, NULL
 };
-static const struct schema *const no_exts[] = { NULL };
+static bool user_ext_required[SCHEMA_EXT_MAX + 2];
+static const struct schema *group_exts[SCHEMA_EXT_MAX + 1] = { NULL };
+static bool group_ext_required[SCHEMA_EXT_MAX + 1];
+
+/* The built-in lengths of the lists, restored by unregistering. */
+#define USER_EXTS_BUILTIN	1
+#define SCHEMA_ALL_BUILTIN	3
 
 const struct resource_type rt_user = {
 	.name = "User",
@@ -496,6 +509,7 @@ const struct resource_type rt_user = {
 	.description = "User Account",
 	.core = &schema_user,
 	.ext = user_exts,
+	.ext_required = user_ext_required,
 	.kind = STORE_USER,
 	.name_attr = "userName",
 	.noun = "user",
@@ -507,20 +521,106 @@ const struct resource_type rt_group = {
 	.endpoint = "/Groups",
 	.description = "Group",
 	.core = &schema_group,
-	.ext = no_exts,
+	.ext = group_exts,
+	.ext_required = group_ext_required,
 	.kind = STORE_GROUP,
 	.name_attr = "displayName",
 	.noun = "group",
 	.backref = "members",
 };
 
-const struct schema *const schema_all[] = {
+const struct schema *schema_all[SCHEMA_ALL_BUILTIN + SCHEMA_EXT_MAX + 1] = {
 	&schema_user, &schema_enterprise_user, &schema_group, NULL
 };
 
 const struct resource_type *const resource_type_all[] = {
 	&rt_user, &rt_group, NULL
 };
+
+/* [scim] undeclared_extensions = refuse. */
+static bool schema_refuse_undeclared;
+
+/* Does URN a begin with URN b followed by ':' (in any case)? */
+static bool
+schema_urn_prefixes(const char *a, const char *b)
+{
+	size_t	 lb = strlen(b);
+
+	return strncasecmp(a, b, lb) == 0 && a[lb] == ':';
+}
+
+enum scim_err
+schema_ext_register(const struct resource_type *rt, const struct schema *s,
+    bool required, struct scim_error *err)
+{
+	const struct schema	**list;
+	bool			 *req;
+	size_t			  n, nall;
+
+	if (rt == &rt_user) {
+		list = user_exts;
+		req = user_ext_required;
+	} else if (rt == &rt_group) {
+		list = group_exts;
+		req = group_ext_required;
+	} else
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "extension %s: no such resource type", s->id);
+	for (nall = 0; schema_all[nall] != NULL; nall++) {
+		if (strcasecmp(schema_all[nall]->id, s->id) == 0)
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "extension %s: that schema is already defined",
+			    s->id);
+		if (schema_urn_prefixes(s->id, schema_all[nall]->id) ||
+		    schema_urn_prefixes(schema_all[nall]->id, s->id))
+			return scim_fail(err, SCIM_E_INVALID_VALUE,
+			    "extension %s: one of it and %s begins with the "
+			    "other, so attribute paths could not tell them "
+			    "apart", s->id, schema_all[nall]->id);
+	}
+	for (n = 0; list[n] != NULL; n++)
+		continue;
+	if (nall >= SCHEMA_ALL_BUILTIN + SCHEMA_EXT_MAX)
+		return scim_fail(err, SCIM_E_INVALID_VALUE,
+		    "extension %s: more than %d extensions", s->id,
+		    SCHEMA_EXT_MAX);
+	list[n] = s;
+	list[n + 1] = NULL;
+	req[n] = required;
+	schema_all[nall] = s;
+	schema_all[nall + 1] = NULL;
+	return SCIM_OK;
+}
+
+void
+schema_ext_unregister(void)
+{
+	size_t	 i;
+
+	for (i = USER_EXTS_BUILTIN; i < NELEM(user_exts); i++) {
+		user_exts[i] = NULL;
+		user_ext_required[i] = false;
+	}
+	for (i = 0; i < NELEM(group_exts); i++) {
+		group_exts[i] = NULL;
+		group_ext_required[i] = false;
+	}
+	for (i = SCHEMA_ALL_BUILTIN; i < NELEM(schema_all); i++)
+		schema_all[i] = NULL;
+	schema_refuse_undeclared = false;
+}
+
+bool
+schema_ext_undeclared_refused(void)
+{
+	return schema_refuse_undeclared;
+}
+
+void
+schema_ext_refuse_undeclared(bool refuse)
+{
+	schema_refuse_undeclared = refuse;
+}
 
 /* --- lookups --- */
 

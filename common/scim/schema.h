@@ -11,10 +11,13 @@
  *
  * Owns the tables, the lookups, path resolution, the rules about single
  * attributes that normalising and PATCH share (schema_takes_bare_value())
- * and the discovery documents (schema-doc.c), and the resource-type
- * table everyone reads (which store kind holds a type's records, which
- * attribute names them).  Must not know JSON bodies of requests, how
- * records are stored (only the store's enum store_kind) or HTTP.
+ * and the discovery documents (schema-doc.c), the resource-type table
+ * everyone reads (which store kind holds a type's records, which
+ * attribute names them), and the extensions an operator declares
+ * (schema-ext.h reads their definitions; schema_ext_register() adds them
+ * to these tables once, at start-up).  Must not know JSON bodies of
+ * requests, how records are stored (only the store's enum store_kind),
+ * the configuration file or HTTP.
  */
 #ifndef SCIM_SCHEMA_H
 #define SCIM_SCHEMA_H
@@ -39,6 +42,13 @@
 	"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 #define SCHEMA_RESOURCE_TYPE	"urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 #define SCHEMA_SCHEMA		"urn:ietf:params:scim:schemas:core:2.0:Schema"
+
+/*
+ * Most extensions an operator may declare, over all resource types: the
+ * lists below are fixed arrays, so that the built-in tables stay static
+ * data and registering is never an allocation.
+ */
+#define SCHEMA_EXT_MAX		16
 
 enum attr_type {
 	ATTR_STRING,
@@ -109,6 +119,9 @@ struct resource_type {
 	const char			*description;
 	const struct schema		*core;
 	const struct schema *const	*ext;		/* NULL-terminated */
+	const bool			*ext_required;	/* parallel to ext:
+							   must a resource
+							   carry it? */
 	enum store_kind			 kind;		/* its store records */
 	const char			*name_attr;	/* "userName",
 							   "displayName":
@@ -135,8 +148,11 @@ extern const struct schema_attr		 schema_attr_id;
 extern const struct schema_attr		 schema_attr_external_id;
 extern const struct schema_attr		 schema_attr_meta;
 
-/* NULL-terminated lists, for discovery. */
-extern const struct schema *const		 schema_all[];
+/*
+ * NULL-terminated lists, for discovery; schema_all ends with the declared
+ * extensions (schema_ext_register()).
+ */
+extern const struct schema			*schema_all[];
 extern const struct resource_type *const	 resource_type_all[];
 
 /*
@@ -231,6 +247,29 @@ bool		 schema_value_is_id(const struct schema_attr *a);
 const char	*schema_value_id(const cJSON *v);
 
 /*
+ * Add declared extension s to resource type rt (rt_user or rt_group) and
+ * to schema_all, required or not.  s is the caller's and must outlive
+ * every use of the tables (until schema_ext_unregister()).  Returns
+ * SCIM_OK, or SCIM_E_INVALID_VALUE when s's URN is taken, one URN begins
+ * with the other followed by ':' (paths could not tell them apart), or
+ * SCHEMA_EXT_MAX are registered already; err says which.
+ */
+enum scim_err	 schema_ext_register(const struct resource_type *rt,
+		    const struct schema *s, bool required,
+		    struct scim_error *err);
+
+/* Back to the built-in tables: every declared extension removed. */
+void		 schema_ext_unregister(void);
+
+/*
+ * [scim] undeclared_extensions: may a resource carry an extension URN no
+ * declaration names (stored as sent: the default), or is that refused?
+ * Set once at start-up; resource_normalize() reads it.
+ */
+bool		 schema_ext_undeclared_refused(void);
+void		 schema_ext_refuse_undeclared(bool refuse);
+
+/*
  * Discovery documents (RFC 7643 sections 5-7), freshly allocated; the
  * caller frees them with cJSON_Delete.  base is the service base URL
  * ("https://host/scim/v2") used for meta.location.
@@ -239,6 +278,14 @@ cJSON		*schema_to_json(const struct schema *s, const char *base);
 cJSON		*resource_type_to_json(const struct resource_type *rt,
 		    const char *base);
 
+/*
+ * The RFC 7643 section 7 spelling of each characteristic, as /Schemas
+ * shows it and declared extensions are written (schema-ext.c reads them
+ * back through these, so there is one spelling).
+ */
 const char	*attr_type_name(enum attr_type t);	/* "string", ... */
+const char	*attr_mutability_name(enum attr_mutability m);
+const char	*attr_returned_name(enum attr_returned r);
+const char	*attr_uniqueness_name(enum attr_uniqueness u);
 
 #endif /* SCIM_SCHEMA_H */

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/schema.h"
+#include "scim/schema-ext.h"
 #include "web/service.h"
 #include "web/service-int.h"
 
@@ -528,6 +529,12 @@ service_serve(const struct service *svc, const char *conf, bool checkpoint,
 		return 1;
 	}
 	log_init(svc->name, (enum log_level)ctx.cfg.log_level);
+	/* A bad definition stops the program, as a bad key does. */
+	if (schema_ext_configure(ctx.cfg.extensions,
+	    ctx.cfg.refuse_undeclared_ext, &err) != SCIM_OK) {
+		log_err("%s", err.detail);
+		return 1;
+	}
 	if (service_drop_root(&ctx.cfg, &err) != SCIM_OK) {
 		log_err("%s", err.detail);
 		return 1;

@@ -3,7 +3,8 @@
  * characteristics Entra and the RFC depend on), the lookups, the
  * attribute path resolver (a table of good and bad paths), and the
  * /Schemas and /ResourceTypes documents (no nulls anywhere, camelCase
- * enum strings, the optional members only where they belong).
+ * enum strings, the optional members only where they belong), and the
+ * registration of declared extensions (schema_ext_register()).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -712,6 +713,109 @@ test_attr_rules(void)
 	    !schema_is_urn(NULL), "schema_is_urn: any case, NULL is not");
 }
 
+/* --- declared extensions (schema_ext_register) --- */
+
+static const struct schema_attr reg_attrs[] = {
+	{ .name = "badge", .type = ATTR_INTEGER },
+	{ .name = "costCenter", .type = ATTR_STRING, .case_exact = true },
+};
+static const struct schema reg_group_ext = {
+	.id = "urn:example:group:ext", .name = "GroupExt", .description = "",
+	.attrs = reg_attrs, .nattrs = 2,
+};
+static const struct schema reg_user_ext = {
+	.id = "urn:example:user:ext", .name = "UserExt", .description = "",
+	.attrs = reg_attrs, .nattrs = 2,
+};
+
+static void
+test_ext_register(void)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct schema_path	 sp;
+	struct schema		 many[SCHEMA_EXT_MAX + 1];
+	char			 ids[SCHEMA_EXT_MAX + 1][32];
+	cJSON			*doc;
+	const cJSON		*e;
+	size_t			 i;
+	static const char	 gpath[] = "urn:example:group:ext:Badge";
+	static const char	 upath[] = "urn:example:user:ext:costcenter";
+
+	ok(schema_ext_register(&rt_group, &reg_group_ext, true, &err) ==
+	    SCIM_OK, "a Group extension registers");
+	ok(schema_ext_register(&rt_user, &reg_user_ext, false, &err) ==
+	    SCIM_OK, "a User extension registers");
+	ok(schema_rt_has_ext(&rt_group, &reg_group_ext) &&
+	    !schema_rt_has_ext(&rt_user, &reg_group_ext),
+	    "each on its own resource type");
+	ok(rt_user.ext[0] == &schema_enterprise_user &&
+	    rt_user.ext[1] == &reg_user_ext && rt_user.ext[2] == NULL,
+	    "User: enterprise first, then the declared one");
+	ok(schema_by_urn("URN:example:GROUP:ext") == &reg_group_ext,
+	    "schema_by_urn finds a declared one in any case");
+	ok(schema_resolve(&rt_group, gpath, strlen(gpath), &sp, &err) ==
+	    SCIM_OK && sp.ext == &reg_group_ext && sp.attr == &reg_attrs[0] &&
+	    strcmp(sp.attr_name, "badge") == 0, "Group URN path resolves");
+	ok(schema_resolve(&rt_user, gpath, strlen(gpath), &sp, &err) ==
+	    SCIM_OK && sp.ext == NULL && sp.attr == NULL &&
+	    strcmp(sp.ext_urn, "urn:example:group:ext") == 0,
+	    "another type's extension resolves as unknown");
+	ok(schema_resolve(&rt_user, upath, strlen(upath), &sp, &err) ==
+	    SCIM_OK && sp.ext == &reg_user_ext &&
+	    strcmp(sp.attr_name, "costCenter") == 0,
+	    "User URN path resolves canonically");
+
+	doc = resource_type_to_json(&rt_group, BASE);
+	e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc,
+	    "schemaExtensions"), 0);
+	ok(e != NULL && strcmp(json_str(e, "schema"),
+	    "urn:example:group:ext") == 0 &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "required")),
+	    "Group lists its extension, required");
+	cJSON_Delete(doc);
+	doc = resource_type_to_json(&rt_user, BASE);
+	e = cJSON_GetObjectItemCaseSensitive(doc, "schemaExtensions");
+	ok(cJSON_GetArraySize(e) == 2 && cJSON_IsFalse(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(e, 1),
+	    "required")), "User lists two, the declared one not required");
+	cJSON_Delete(doc);
+
+	ok(schema_ext_register(&rt_user, &reg_group_ext, false, &err) ==
+	    SCIM_E_INVALID_VALUE && strstr(err.detail, "already defined"),
+	    "the same URN twice: %s", err.detail);
+	ok(schema_ext_register(&rt_user, &schema_group, false, &err) ==
+	    SCIM_E_INVALID_VALUE, "a built-in URN: %s", err.detail);
+	many[0] = reg_user_ext;
+	many[0].id = "urn:example:user:ext:more";
+	ok(schema_ext_register(&rt_user, &many[0], false, &err) ==
+	    SCIM_E_INVALID_VALUE && strstr(err.detail, "begins with"),
+	    "a URN that extends another's: %s", err.detail);
+	ok(schema_ext_register(NULL, &reg_user_ext, false, &err) ==
+	    SCIM_E_INVALID_VALUE, "no resource type");
+
+	schema_ext_unregister();
+	ok(rt_user.ext[1] == NULL && rt_group.ext[0] == NULL &&
+	    schema_all[3] == NULL && schema_by_urn("urn:example:user:ext") ==
+	    NULL, "unregistered: the built-in lists again");
+
+	for (i = 0; i <= SCHEMA_EXT_MAX; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "urn:example:n%zu", i);
+		many[i] = reg_user_ext;
+		many[i].id = ids[i];
+	}
+	for (i = 0; i < SCHEMA_EXT_MAX; i++)
+		if (schema_ext_register(i % 2 ? &rt_user : &rt_group, &many[i],
+		    false, &err) != SCIM_OK)
+			break;
+	is_int((long long)i, SCHEMA_EXT_MAX, "SCHEMA_EXT_MAX register");
+	ok(schema_ext_register(&rt_user, &many[SCHEMA_EXT_MAX], false,
+	    &err) == SCIM_E_INVALID_VALUE && strstr(err.detail, "more than"),
+	    "one more is refused: %s", err.detail);
+	schema_ext_unregister();
+	ok(schema_all[3] == NULL && rt_user.ext[1] == NULL,
+	    "unregistered again");
+}
+
 int
 main(void)
 {
@@ -723,5 +827,6 @@ main(void)
 	test_resource_type_json();
 	test_alloc_failure();
 	test_attr_rules();
+	test_ext_register();
 	return tap_done();
 }
