@@ -93,6 +93,8 @@ usage(FILE *f)
 	    "(scimctl roles -h)\n"
 	    "       scimctl [-c file] user NAME [--tenant T] [--json]\n"
 	    "       scimctl [-c file] users [--role R] [--tenant T] [--json]\n"
+	    "       scimctl [-c file] held list|approve|reject ... "
+	    "(scimctl held -h)\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -371,6 +373,8 @@ main(int argc, char *argv[])
 	int			 rc;
 
 	if ((rc = scimctl_roles_main(argc, argv)) >= 0)	/* roles, user(s) */
+		return rc;
+	if ((rc = scimctl_held_main(argc, argv)) >= 0)	/* held */
 		return rc;
 	if ((rc = ctl_options(argc, argv, &o)) >= 0)
 		return rc;

@@ -1,6 +1,7 @@
 /*
  * What scimctl's files share: scimctl.c (main, the audit, hook and prune
- * commands) and scimctl-roles.c (roles, user, users).
+ * commands), scimctl-roles.c (roles, user, users) and scimctl-held.c
+ * (held).
  */
 #ifndef SCIMCTL_H
 #define SCIMCTL_H
@@ -15,6 +16,9 @@
  * given) and return the exit status; -1 for any other command.
  */
 int	 scimctl_roles_main(int argc, char *argv[]);
+
+/* The same for the held command (list, approve, reject). */
+int	 scimctl_held_main(int argc, char *argv[]);
 
 /*
  * What every scimctl command does first: read the configuration (conf,

@@ -222,6 +222,10 @@ static const struct config_key config_keys[] = {
 	    config_nonempty },
 	{ KEY("gate", "always_allow"), CONFIG_STR, CF(gate_always_allow), 0, 0,
 	    NULL, NULL },
+	{ KEY("safety", "max_deprovisions"), CONFIG_UINT, CF(held_max),
+	    0, 1000000, NULL, NULL },
+	{ KEY("safety", "window_minutes"), CONFIG_UINT,
+	    CF(held_window_minutes), 1, 7 * 24 * 60, NULL, NULL },
 };
 
 #undef CF
@@ -364,6 +368,8 @@ config_defaults(struct scim_config *cfg)
 	cfg->trust_remote_user = false;
 	/* [roles], [gate] */
 	cfg->roles_default_member = true;
+	cfg->held_max = 0;		/* the brake is off */
+	cfg->held_window_minutes = 60;
 	strcpy(cfg->gate_tenant, "default");
 }
 

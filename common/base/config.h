@@ -81,6 +81,10 @@ struct scim_config {
 	char		 gate_tenant[129];	/* tenant whose directory it asks */
 	char		 gate_always_allow[2048]; /* break-glass userNames,
 						   comma separated */
+	/* [safety]: the mass deprovisioning brake (common/scim/held.h) */
+	unsigned	 held_max;	/* deprovisions per tenant and window
+					   that apply; 0 = no brake */
+	unsigned	 held_window_minutes; /* the window's length */
 };
 
 /* Fill cfg with the built-in defaults. */
