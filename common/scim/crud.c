@@ -505,53 +505,6 @@ crud_held_check(struct store_txn *t, struct write_ctx *w, const cJSON *old,
 	return rc;
 }
 
-struct crud_held_run {
-	struct write_ctx	*w;
-	store_fn		 fn;
-};
-
-/* fn with w->held reset first: a rerun must not see an earlier hold. */
-static enum scim_err
-crud_held_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct crud_held_run	*hr = arg;
-
-	held_note_free(&hr->w->held);
-	return hr->fn(t, hr->w, err);
-}
-
-/*
- * store_run(fn) for a write the brake may hold.  A hold aborts fn's
- * transaction; held_hold() then records it and answers 503, or, when the
- * window ended meanwhile, fn runs again (a few times at most).
- */
-static enum scim_err
-crud_write_run(struct write_ctx *w, store_fn fn, struct scim_error *err)
-{
-	struct crud_held_run	 hr = { w, fn };
-	enum scim_err		 rc;
-	int			 i;
-
-	if (w->c->ctx->cfg.held_max == 0)
-		return store_run(w->c->ctx->store, fn, w, err);
-	for (i = 0; i < 3; i++) {
-		rc = store_run(w->c->ctx->store, crud_held_fn, &hr, err);
-		if (rc == SCIM_OK || (!w->held.pending && !w->held.again))
-			goto out;
-		if (w->held.again) {
-			rc = held_again(w->c, &w->held, err);
-			goto out;
-		}
-		if ((rc = held_hold(w->c, &w->held, err)) != SCIM_OK)
-			goto out;
-	}
-	rc = scim_fail(err, SCIM_E_UNAVAILABLE, "the deprovisioning window "
-	    "kept changing while this was decided; retry");
-out:
-	held_note_free(&w->held);
-	return rc;
-}
-
 static enum scim_err
 create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
@@ -644,7 +597,7 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	w.backref = wants_backref(w.rt, &w.sel) &&
 	    (status != 201 || w.rt->kind == STORE_GROUP);
 	util_uuid(w.id);
-	if ((rc = crud_write_run(&w, fn, err)) != SCIM_OK)
+	if ((rc = held_run(c, fn, &w, &w.held, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
 	rc = respond(c, w.rt, &w.sel, w.res, status, err);
@@ -851,7 +804,7 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 		goto out;
 	}
 	w.backref = show && wants_backref(w.rt, &w.sel);
-	if ((rc = crud_write_run(&w, patch_fn, err)) != SCIM_OK)
+	if ((rc = held_run(c, patch_fn, &w, &w.held, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
 	if (show) {
@@ -909,7 +862,7 @@ crud_delete(struct scim_call *c, struct scim_error *err)
 	memset(&w, 0, sizeof(w));
 	w.c = c;
 	w.rt = crud_rt_of(c);
-	if ((rc = crud_write_run(&w, delete_fn, err)) == SCIM_OK)
+	if ((rc = held_run(c, delete_fn, &w, &w.held, err)) == SCIM_OK)
 		c->resp.status = 204;
 	return rc;
 }

@@ -91,6 +91,18 @@ held_window_len(const struct scim_config *cfg)
 
 /* --- the records --- */
 
+/*
+ * The path a request is matched and replayed by: /Users/{id} or
+ * /Groups/{id}, whatever the service's base, so that an operation of a
+ * /Bulk request (which has no path of its own) and its retry as a plain
+ * request are the same operation.
+ */
+static void
+held_call_path(const struct scim_call *c, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "/%s/%s", c->resource, c->id ? c->id : "");
+}
+
 enum scim_err
 held_window_read(struct store_txn *t, const char *tenant,
     struct held_window *w, struct scim_error *err)
@@ -149,9 +161,11 @@ held_find(struct store_txn *t, const struct scim_call *c, const char *match,
 	char		 key[HELD_KEY_MAX];
 	cJSON		*m = NULL, *rec = NULL;
 	const char	*body;
+	char		 path[STORE_ID_MAX + 16];
 	enum scim_err	 rc;
 
 	*out = NULL;
+	held_call_path(c, path, sizeof(path));
 	held_key(key, sizeof(key), HELD_PREFIX_MATCH, match);
 	rc = store_kv_get(t, c->auth.tenant, HELD_SPACE, key, &m, err);
 	if (rc == SCIM_OK) {
@@ -166,7 +180,7 @@ held_find(struct store_txn *t, const struct scim_call *c, const char *match,
 		return rc;
 	body = json_str_or_null(rec, "body");
 	if (strcmp(json_str(rec, "method"), c->req.method) == 0 &&
-	    strcmp(json_str(rec, "path"), c->req.path) == 0 &&
+	    strcmp(json_str(rec, "path"), path) == 0 &&
 	    ((body == NULL && c->req.body == NULL) || (body != NULL &&
 	    c->req.body != NULL && strcmp(body, c->req.body) == 0)))
 		*out = rec;
@@ -198,6 +212,7 @@ held_record(const struct scim_call *c, const struct held_op *op,
     const char *match, int64_t now)
 {
 	char		 id[HELD_ID_LEN + 1], since[UTIL_TIME_LEN + 1];
+	char		 path[STORE_ID_MAX + 16];
 	unsigned char	 rnd[2];
 	cJSON		*r, *u;
 
@@ -206,13 +221,14 @@ held_record(const struct scim_call *c, const struct held_op *op,
 	snprintf(id, sizeof(id), "%016llx%02x%02x", (unsigned long long)now,
 	    rnd[0], rnd[1]);
 	util_time_format(now, since, sizeof(since));
+	held_call_path(c, path, sizeof(path));
 	if ((r = cJSON_CreateObject()) == NULL)
 		return NULL;
 	cJSON_AddStringToObject(r, "id", id);
 	cJSON_AddStringToObject(r, "state", "held");
 	cJSON_AddStringToObject(r, "op", op->kind);
 	cJSON_AddStringToObject(r, "method", c->req.method);
-	cJSON_AddStringToObject(r, "path", c->req.path);
+	cJSON_AddStringToObject(r, "path", path);
 	cJSON_AddStringToObject(r, "resource", c->resource);
 	cJSON_AddStringToObject(r, "rid", c->id);
 	if (c->req.body != NULL)
@@ -316,6 +332,7 @@ held_decide(struct store_txn *t, const struct scim_call *c,
 	struct held_window		 w;
 	int64_t				 now = util_now_usec();
 	char				 match[HELD_MATCH_LEN + 1];
+	char				 path[STORE_ID_MAX + 16];
 	cJSON				*rec = NULL;
 	enum scim_err			 rc;
 	bool				 go_on;
@@ -323,8 +340,8 @@ held_decide(struct store_txn *t, const struct scim_call *c,
 	held_note_free(n);
 	if (cfg->held_max == 0 || op->count == 0)
 		return SCIM_OK;
-	held_match(c->req.method, c->req.path, c->req.body, c->req.body_len,
-	    match);
+	held_call_path(c, path, sizeof(path));
+	held_match(c->req.method, path, c->req.body, c->req.body_len, match);
 	if ((rc = held_find(t, c, match, &rec, err)) != SCIM_OK)
 		return rc;
 	if (rec != NULL) {
@@ -441,12 +458,19 @@ hold_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if ((rc = held_find(t, c, json_str(h->n->op, "match"), &rec, err)) !=
 	    SCIM_OK)
 		return rc;
-	if (rec != NULL) {
+	if (rec != NULL && strcmp(json_str(rec, "state"), "held") == 0) {
 		/* Another process held the same request first. */
 		cJSON_Delete(h->n->op);
 		h->n->op = rec;
 		h->again = true;
 		return SCIM_OK;
+	}
+	/* A rejection whose time is up (held_retry() saw it so). */
+	if (rec != NULL) {
+		rc = held_forget(t, c->auth.tenant, rec, err);
+		cJSON_Delete(rec);
+		if (rc != SCIM_OK)
+			return rc;
 	}
 	if ((rc = held_window_read(t, c->auth.tenant, &w, err)) != SCIM_OK)
 		return rc;
@@ -503,4 +527,48 @@ held_hold(struct scim_call *c, struct held_note *n, struct scim_error *err)
 		held_mail(c->ctx, c->auth.tenant, n->op);
 	http_resp_header(&c->resp, "Retry-After: %u", n->retry_after);
 	return held_fail_held(err, &c->ctx->cfg, json_str(n->op, "id"));
+}
+
+struct held_run_ctx {
+	store_fn		 fn;
+	void			*arg;
+	struct held_note	*n;
+};
+
+/* The handler's fn with the note reset first. */
+static enum scim_err
+held_run_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct held_run_ctx	*r = arg;
+
+	held_note_free(r->n);
+	return r->fn(t, r->arg, err);
+}
+
+enum scim_err
+held_run(struct scim_call *c, store_fn fn, void *arg, struct held_note *n,
+    struct scim_error *err)
+{
+	struct held_run_ctx	 r = { fn, arg, n };
+	enum scim_err		 rc;
+	int			 i;
+
+	if (c->ctx->cfg.held_max == 0)
+		return store_run(c->ctx->store, fn, arg, err);
+	for (i = 0; i < 3; i++) {
+		rc = store_run(c->ctx->store, held_run_fn, &r, err);
+		if (rc == SCIM_OK || (!n->pending && !n->again))
+			goto out;
+		if (n->again) {
+			rc = held_again(c, n, err);
+			goto out;
+		}
+		if ((rc = held_hold(c, n, err)) != SCIM_OK)
+			goto out;
+	}
+	rc = scim_fail(err, SCIM_E_UNAVAILABLE, "the deprovisioning window "
+	    "kept changing while this was decided; retry");
+out:
+	held_note_free(n);
+	return rc;
 }

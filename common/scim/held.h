@@ -22,8 +22,10 @@
  * counting it; the client's retry then finds it done (a DELETE gets 404,
  * a PATCH the same result).  A rejected one is refused with 409 on retry
  * until the end of the window, saying why.  A retry is matched to its
- * record by tenant, method, path and a hash of the body; a retry of an
- * operation still held is answered 503 again, not held twice.
+ * record by tenant, method, path (/Users/{id}, /Groups/{id}: an operation
+ * of a /Bulk request is the same as a plain one) and a hash of the body;
+ * a retry of an operation still held is answered 503 again, not held
+ * twice.
  *
  * Records live in the tenant's "held" key space:
  *   window        {"start": usec, "count": n, "engaged": bool}
@@ -158,16 +160,27 @@ enum scim_err	 held_hold(struct scim_call *c, struct held_note *n,
 enum scim_err	 held_again(struct scim_call *c, const struct held_note *n,
 		    struct scim_error *err);
 
+/*
+ * store_run(fn, arg) for c's write, which the brake may hold: n is the
+ * note fn's held_decide() fills (reset before each run of fn, so a rerun
+ * never sees an earlier one).  A hold aborts fn's transaction;
+ * held_hold() then records it and answers 503 (held_again() for one held
+ * before), or, when the window ended meanwhile, fn runs again (a few
+ * times at most).  Just store_run() while the brake is off.
+ */
+enum scim_err	 held_run(struct scim_call *c, store_fn fn, void *arg,
+		    struct held_note *n, struct scim_error *err);
+
 /* --- owners: list, approve, reject (held-ops.c; scimctl, the page) --- */
 
 /*
  * The tenant's held and rejected operations, oldest first, in *out (a
  * new array; caller deletes): one object each with "id", "state" ("held"
  * or "rejected"), "op" (deactivate, delete, remove-members), "method",
- * "path", "user" {"id", "userName"}, "group" {"id", "displayName"} for a
- * removal, "members", "count", "since" (RFC 3339), "token", and for a
- * rejected one "reason", "by" and "until" (when retries stop being
- * refused).  Rejected ones whose time is up are left out.
+ * "path" (/Users/{id}, /Groups/{id}), "user" {"id", "userName"},
+ * "group" {"id", "displayName"} for a removal, "members", "count",
+ * "since" (RFC 3339), "token", and for a rejected one "reason", "by" and
+ * "until" (when retries stop being refused).  Rejected ones whose time is up are left out.
  */
 enum scim_err	 held_list(struct store *s, const char *tenant, cJSON **out,
 		    struct scim_error *err);

@@ -170,9 +170,32 @@ test_rules(void)
 	ok(strcmp(h1, h2) != 0, "match: no two splits alike");
 }
 
+struct expire_arg {
+	const char	*id;
+};
+
+/* Move rejected record id's time into the past. */
+static enum scim_err
+expire_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct expire_arg	*x = arg;
+	char			 key[64];
+	cJSON			*rec;
+	enum scim_err		 rc;
+
+	snprintf(key, sizeof(key), "op/%s", x->id);
+	if ((rc = store_kv_get(t, T, HELD_SPACE, key, &rec, err)) != SCIM_OK)
+		return rc;
+	cJSON_ReplaceItemInObject(rec, "untilUsec", cJSON_CreateNumber(1));
+	rc = store_kv_put(t, T, HELD_SPACE, key, rec, err);
+	cJSON_Delete(rec);
+	return rc;
+}
+
 static void
 test_decide(void)
 {
+	struct expire_arg	 expire;
 	struct scim_call	 c;
 	struct held_note	 n;
 	struct held_decision	 d = { T, NULL, "test", "not today", &ctx };
@@ -216,6 +239,19 @@ test_decide(void)
 	ok(strstr(err.detail, "not today") != NULL, "rejected: says why");
 	is_int(held_reject(&d, &rej, &err), SCIM_E_NOT_FOUND,
 	    "reject again: not held");
+	/* Its time up, the retry is decided anew: held again, afresh. */
+	expire.id = d.id;
+	is_int(store_run(ctx.store, expire_fn, &expire, &err), SCIM_OK,
+	    "rejection's time up");
+	is_int(decide(&c, &n, &err), SCIM_E_UNAVAILABLE, "after: 503");
+	ok(n.pending, "after: to be held anew");
+	is_int(held_hold(&c, &n, &err), SCIM_E_UNAVAILABLE, "after: held");
+	http_resp_free(&c.resp);
+	cJSON_Delete(list);
+	is_int(held_list(ctx.store, T, &list, &err), SCIM_OK, "list again");
+	is_int(cJSON_GetArraySize(list), 2, "list: 05 and 04 held anew");
+	is_str(json_str(cJSON_GetArrayItem(list, 1), "state"), "held",
+	    "list: 04 held, not rejected");
 	held_note_free(&n);
 	cJSON_Delete(list);
 }
