@@ -101,8 +101,9 @@ held_audit(struct store_txn *t, const struct held_decision *d,
 
 struct list_ctx {
 	const char	*tenant;
-	const char	*state;		/* only these; NULL: held, rejected */
-	bool		 full;		/* whole records (for a replay) */
+	bool		 undecided;	/* held or approved only (to approve
+					   or reject), not rejected */
+	bool		 held_only;	/* not approved either (to reject) */
 	int64_t		 now;
 	cJSON		*out;
 	bool		 oom;
@@ -118,12 +119,12 @@ list_each(void *arg, const char *key, cJSON *rec, bool *keep)
 	(void)keep;
 	if (strncmp(key, HELD_PREFIX_OP, strlen(HELD_PREFIX_OP)) != 0)
 		return false;		/* past the op/ keys */
-	if (l->state != NULL ? strcmp(state, l->state) != 0 :
-	    strcmp(state, "held") != 0 && (strcmp(state, "rejected") != 0 ||
-	    json_int(rec, "untilUsec") <= l->now))
+	/* Approved is shown too: an approval that died before its end. */
+	if (strcmp(state, "rejected") == 0 ? l->undecided ||
+	    json_int(rec, "untilUsec") <= l->now :
+	    l->held_only && strcmp(state, "held") != 0)
 		return true;
-	o = l->full ? cJSON_Duplicate(rec, true) : held_event_details(rec);
-	if (o == NULL) {
+	if ((o = held_event_details(rec)) == NULL) {
 		l->oom = true;
 		return false;
 	}
@@ -152,7 +153,7 @@ enum scim_err
 held_list(struct store *s, const char *tenant, cJSON **out,
     struct scim_error *err)
 {
-	struct list_ctx	 l = { tenant, NULL, false, util_now_usec(), NULL,
+	struct list_ctx	 l = { tenant, false, false, util_now_usec(), NULL,
 			    false };
 	enum scim_err	 rc;
 
@@ -165,12 +166,15 @@ held_list(struct store *s, const char *tenant, cJSON **out,
 	return rc;
 }
 
-/* The ids to decide: d->id, or every held one, oldest first. */
+/*
+ * The ids to decide: d->id, or every held one, oldest first, and to
+ * approve, those whose approval did not end.
+ */
 static enum scim_err
-held_targets(const struct held_decision *d, cJSON **ids,
+held_targets(const struct held_decision *d, bool approve, cJSON **ids,
     struct scim_error *err)
 {
-	struct list_ctx	 l = { d->tenant, "held", false, 0, NULL, false };
+	struct list_ctx	 l = { d->tenant, true, !approve, 0, NULL, false };
 	cJSON		*e;
 	enum scim_err	 rc;
 
@@ -372,7 +376,7 @@ held_approve(const struct held_decision *d, cJSON **out,
 		*out = NULL;
 	if ((res = cJSON_CreateArray()) == NULL)
 		return scim_oom(err);
-	if ((rc = held_targets(d, &ids, err)) != SCIM_OK)
+	if ((rc = held_targets(d, true, &ids, err)) != SCIM_OK)
 		goto out;
 	cJSON_ArrayForEach(e, ids)
 		if ((rc = held_approve1(d, e->valuestring, res, err)) !=
@@ -397,7 +401,7 @@ held_reject(const struct held_decision *d, unsigned *n,
 
 	if (n != NULL)
 		*n = 0;
-	if ((rc = held_targets(d, &ids, err)) != SCIM_OK)
+	if ((rc = held_targets(d, false, &ids, err)) != SCIM_OK)
 		return rc;
 	cJSON_ArrayForEach(e, ids) {
 		x.id = e->valuestring;
@@ -457,7 +461,7 @@ held_mail_write(FILE *f, const struct scim_config *cfg, const char *tenant,
 void
 held_mail(struct scim_ctx *ctx, const char *tenant, const cJSON *rec)
 {
-	struct list_ctx		 l = { tenant, NULL, false, 0, NULL, false };
+	struct list_ctx		 l = { tenant, false, false, 0, NULL, false };
 	struct scim_error	 err;
 	struct sigaction	 ign, old;
 	FILE			*f;

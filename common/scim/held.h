@@ -175,8 +175,9 @@ enum scim_err	 held_run(struct scim_call *c, store_fn fn, void *arg,
 
 /*
  * The tenant's held and rejected operations, oldest first, in *out (a
- * new array; caller deletes): one object each with "id", "state" ("held"
- * or "rejected"), "op" (deactivate, delete, remove-members), "method",
+ * new array; caller deletes): one object each with "id", "state" ("held",
+ * "rejected", or "approved" when an approval ended before its replay did:
+ * approving it again finishes it), "op" (deactivate, delete, remove-members), "method",
  * "path" (/Users/{id}, /Groups/{id}), "user" {"id", "userName"},
  * "group" {"id", "displayName"} for a removal, "members", "count",
  * "since" (RFC 3339), "token", and for a rejected one "reason", "by" and
@@ -195,7 +196,8 @@ struct held_decision {
 };
 
 /*
- * Approve the operation d->id (or every held one, oldest first): each is
+ * Approve the operation d->id (or every held one, oldest first, with
+ * any whose approval did not end): each is
  * replayed through its handler and its record removed, with a
  * held.approved event naming the replay's status.  *out (may be NULL)
  * gets a new array of {"id", "status", "detail"}, one per operation.
