@@ -1,7 +1,7 @@
 """Held deprovisioning ([safety] max_deprovisions, window_minutes) over HTTP
 against a real lighttpd, with Entra-shaped requests: a burst of N+5
 deactivations (PATCH active "False") applies N and holds 5 with 503 +
-Retry-After; a retry of a held one is answered 503 again without a second
+Retry-After, and so do parallel requests to several processes; a retry of a held one is answered 503 again without a second
 record; approving replays them (the retries then settle: 200, 404);
 rejecting makes retries 409 saying why; a DELETE burst; a PUT setting
 active false; removing members from a group a role mapping names counts,
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scimtest  # noqa: E402
@@ -170,6 +171,19 @@ class Held(HeldBase):
         rej = self.events("held.rejected")
         self.assertEqual(len(rej), 1)
         self.assertEqual(rej[0]["details"]["reason"], "scoping filter mistake")
+
+    def test_parallel_burst(self):
+        # Two FastCGI processes, eight clients at once: never more than N.
+        self.tenant("parallel")
+        ids = self.mkusers("c", N + 9)
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            codes = list(ex.map(lambda i: self.req("DELETE", "/Users/" + i).status, ids))
+        self.assertEqual(sorted(codes), [204] * N + [503] * 9)
+        self.assertEqual(len(self.held()), 9)
+        gone = [i for i, c in zip(ids, codes) if c == 204]
+        for i in ids:
+            self.assertEqual(self.req("GET", "/Users/" + i).status,
+                             404 if i in gone else 200)
 
     def test_put_inactive_counts(self):
         self.tenant("puts")
