@@ -9,8 +9,8 @@
  * or with --json one object per line; approve replays the operations
  * through the handlers that held them and prints each one's id, status
  * and outcome; reject refuses their retries for the rest of the window.
- * Bad input is one line on stderr and exit 2; an ID that is not held is
- * exit 3; a failure of the store is exit 1.  The tenant defaults to
+ * Bad input (a reason over 200 bytes too) is one line on stderr and exit
+ * 2; an ID that is not held is exit 3; a failure of the store is exit 1.  The tenant defaults to
  * "default", as for scimctl audit.
  *
  * scimctl.c hands the command here (scimctl_held_main()) before it reads
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "base/cli.h"
+#include "auth/token.h"
 #include "base/json.h"
 #include "scim/held.h"
 #include "web/service.h"
@@ -93,7 +94,12 @@ held_options(int argc, char *argv[], struct held_opts *o)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		switch (ch) {
-		case 't': o->tenant = optarg; break;
+		case 't':
+			if (!token_tenant_valid(optarg))
+				return cli_usage_error(PROG, "--tenant: \"%s\" "
+				    "is not a tenant", optarg);
+			o->tenant = optarg;
+			break;
 		case 'r': o->reason = optarg; break;
 		case 'j': o->json = true; break;
 		case 'a': o->all = true; break;
@@ -136,7 +142,8 @@ static int
 held_fail(const struct scim_error *err)
 {
 	fprintf(stderr, "%s: %s\n", PROG, err->detail);
-	return err->code == SCIM_E_NOT_FOUND ? 3 : 1;
+	return err->code == SCIM_E_NOT_FOUND ? 3 :
+	    err->code == SCIM_E_INVALID_VALUE ? CLI_EX_USAGE : 1;
 }
 
 /* held list: a line (or a JSON object) per operation, oldest first. */

@@ -391,6 +391,18 @@ out:
 	return rc;
 }
 
+/* At most HELD_REASON_MAX bytes, no control characters. */
+static bool
+held_reason_valid(const char *r)
+{
+	size_t	 i;
+
+	for (i = 0; r[i] != '\0'; i++)
+		if ((unsigned char)r[i] < 0x20 || r[i] == 0x7f)
+			return false;
+	return i <= HELD_REASON_MAX;
+}
+
 enum scim_err
 held_reject(const struct held_decision *d, unsigned *n,
     struct scim_error *err)
@@ -401,6 +413,9 @@ held_reject(const struct held_decision *d, unsigned *n,
 
 	if (n != NULL)
 		*n = 0;
+	if (d->reason != NULL && !held_reason_valid(d->reason))
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "a reason is at "
+		    "most %d bytes on one line", HELD_REASON_MAX);
 	if ((rc = held_targets(d, false, &ids, err)) != SCIM_OK)
 		return rc;
 	cJSON_ArrayForEach(e, ids) {

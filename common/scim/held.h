@@ -60,7 +60,7 @@
 #define HELD_MATCH_LEN		32	/* hex digits of the match hash */
 #define HELD_RETRY_MIN		60	/* Retry-After bounds, seconds */
 #define HELD_RETRY_MAX		900
-#define HELD_MEMBERS_MAX	100	/* member ids kept in a record */
+#define HELD_REASON_MAX		200	/* bytes of a rejection's reason */
 
 /* --- the rules (pure; tests/unit/test_held) --- */
 
@@ -210,7 +210,9 @@ enum scim_err	 held_approve(const struct held_decision *d, cJSON **out,
 /*
  * Reject d->id (or every held one): retries are refused with 409 until
  * the end of the current window; held.rejected events.  *n (may be
- * NULL) counts them.  SCIM_E_NOT_FOUND when d->id is not held.
+ * NULL) counts them.  SCIM_E_NOT_FOUND when d->id is not held;
+ * SCIM_E_INVALID_VALUE for a reason over HELD_REASON_MAX bytes or with a
+ * control character (it is shown to the client).
  */
 enum scim_err	 held_reject(const struct held_decision *d, unsigned *n,
 		    struct scim_error *err);

@@ -264,12 +264,16 @@ class Held(HeldBase):
                             (["held", "list", "x"], "takes only"),
                             (["held", "frob"], 'unknown command "frob"'),
                             (["held", "approve", "--all", "--reason", "r"],
-                             "does not take --reason")):
+                             "does not take --reason"),
+                            (["held", "list", "--tenant", "a b"], '"a b" is not a tenant')):
             rc, out, err = self.ctl(*args)
             self.assertEqual(rc, 2, args)
             self.assertIn(words, err, args)
         rc, out, err = self.ctl("held", "reject", "0123", "--tenant", "nobody")
         self.assertEqual(rc, 3, err)
+        rc, out, err = self.ctl("held", "reject", "--all", "--reason", "x" * 201)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("at most 200 bytes", err)
 
 
 class HeldWindow(HeldBase):
