@@ -4,8 +4,8 @@ deactivations (PATCH active "False") applies N and holds 5 with 503 +
 Retry-After, and so do parallel requests to several processes; a retry of a held one is answered 503 again without a second
 record; approving replays them (the retries then settle: 200, 404);
 rejecting makes retries 409 saying why; a DELETE burst; a PUT setting
-active false; removing members from a group a role mapping names counts,
-from another group not; the owners get one mail per window; every
+active false; removing members from a group a role mapping names counts
+(by PATCH, or what a PUT drops), from another group not; the owners get one mail per window; every
 decision is audited; a new window applies again; and without [safety]
 nothing changes.  Each test works in a tenant of its own, so that windows
 do not mix."""
@@ -236,6 +236,24 @@ class Held(HeldBase):
         members = self.req("GET", "/Groups/" + mapped.json["id"]).json["members"]
         self.assertEqual([m["value"] for m in members], ids[5:])
         self.assertEqual(remove(mapped.json["id"], ids[3:5]).status, 204)
+
+    def test_group_put_counts_what_it_drops(self):
+        self.tenant("groupput")
+        ids = self.mkusers("q", 5)
+        self.assertEqual(self.ctl("roles", "add", "Ops", "admin", "--tenant", self.ten)[0], 0)
+        body = {"schemas": [CORE_G], "displayName": "Ops",
+                "members": [{"value": i} for i in ids]}
+        gid = self.req("POST", "/Groups", body).json["id"]
+        # Keeping four of five (and adding none) removes one: applies.
+        body["members"] = [{"value": i} for i in ids[1:]]
+        self.assertEqual(self.req("PUT", "/Groups/" + gid, body).status, 200)
+        # Dropping the other four is more than the window's rest: held.
+        body["members"] = []
+        self.assertHeld(self.req("PUT", "/Groups/" + gid, body))
+        held = self.held()
+        self.assertEqual((held[0]["op"], held[0]["count"]), ("remove-members", 4))
+        self.assertEqual(sorted(held[0]["members"]), sorted(ids[1:]))
+        self.assertEqual(len(self.req("GET", "/Groups/" + gid).json["members"]), 4)
 
     def test_mail_once_per_window(self):
         self.tenant("mailed")
