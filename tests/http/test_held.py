@@ -1,14 +1,15 @@
 """Held deprovisioning ([safety] max_deprovisions, window_minutes) over HTTP
 against a real lighttpd, with Entra-shaped requests: a burst of N+5
 deactivations (PATCH active "False") applies N and holds 5 with 503 +
-Retry-After, and so do parallel requests to several processes; a retry of a held one is answered 503 again without a second
-record; approving replays them (the retries then settle: 200, 404);
-rejecting makes retries 409 saying why; a DELETE burst; a PUT setting
-active false; removing members from a group a role mapping names counts
-(by PATCH, or what a PUT drops), from another group not; the owners get one mail per window; every
-decision is audited; a new window applies again; and without [safety]
-nothing changes.  Each test works in a tenant of its own, so that windows
-do not mix."""
+Retry-After, and so does a parallel burst over several processes; a
+retry of a held one is answered 503 again without a second record;
+approving replays them (the retries then settle: 200, 404); rejecting
+makes retries 409 saying why; a DELETE burst; a PUT setting active false;
+removing members from a group a role mapping names counts (by PATCH, or
+what a PUT drops), from another group not; the owners get one mail per
+window; every decision is audited; a new window applies again; and
+without [safety] nothing changes.  Each test works in a tenant of its
+own, so that windows do not mix."""
 
 import json
 import os
