@@ -64,26 +64,6 @@ graph_usage(FILE *f)
 	    "(scimctl roles)\nthrough Microsoft Graph.  See scimctl(8).\n");
 }
 
-/* Where "graph" is: after -c FILE / --config FILE only.  0 if not. */
-static int
-graph_command_at(int argc, char *argv[], const char **conf)
-{
-	int	 i;
-
-	for (i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			*conf = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			*conf = argv[i] + 9;
-		else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
-			*conf = argv[i] + 2;
-		else
-			return strcmp(argv[i], "graph") == 0 ? i : 0;
-	}
-	return 0;
-}
-
 /* Read the options after "graph"; -1 to go on, else the exit status. */
 static int
 graph_options(int argc, char *argv[], struct graph_opts *o)
@@ -358,7 +338,8 @@ scimctl_graph_main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	memset(&cr, 0, sizeof(cr));
-	if ((at = graph_command_at(argc, argv, &o.conf)) == 0)
+	if ((at = scimctl_command_at(argc, argv, &o.conf)) == 0 ||
+	    strcmp(argv[at], "graph") != 0)
 		return -1;
 	if ((rc = graph_options(argc - at, argv + at, &o)) >= 0)
 		return rc;

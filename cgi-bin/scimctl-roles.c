@@ -61,29 +61,6 @@ roles_usage(FILE *f)
 	    "See scimctl(8).\n");
 }
 
-/*
- * Where the command word is: after -c FILE / --config FILE /
- * --config=FILE, the only options that may come before it.  0 if none.
- */
-static int
-roles_command_at(int argc, char *argv[], const char **conf)
-{
-	int	 i;
-
-	for (i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			*conf = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			*conf = argv[i] + 9;
-		else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
-			*conf = argv[i] + 2;
-		else
-			return argv[i][0] == '-' ? 0 : i;
-	}
-	return 0;
-}
-
 /* Read the options after the command word; -1 to go on, else exit. */
 static int
 roles_options(int argc, char *argv[], struct roles_opts *o)
@@ -413,7 +390,7 @@ scimctl_roles_main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.auto_sync = -1;
-	if ((at = roles_command_at(argc, argv, &o.conf)) == 0)
+	if ((at = scimctl_command_at(argc, argv, &o.conf)) == 0)
 		return -1;
 	cmd = argv[at];
 	if (strcmp(cmd, "roles") != 0 && strcmp(cmd, "user") != 0 &&

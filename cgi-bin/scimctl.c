@@ -97,6 +97,8 @@ usage(FILE *f)
 	    "       scimctl [-c file] graph credentials|test|groups|preview|"
 	    "sync|status|users ...\n"
 	    "                         (scimctl graph -h)\n"
+	    "       scimctl [-c file] held list|approve|reject ... "
+	    "(scimctl held -h)\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -346,6 +348,25 @@ ctl_command(const struct ctl_opts *o, int argc, char *argv[])
 }
 
 int
+scimctl_command_at(int argc, char *argv[], const char **conf)
+{
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			*conf = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			*conf = argv[i] + 9;
+		else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
+			*conf = argv[i] + 2;
+		else
+			return argv[i][0] == '-' ? 0 : i;
+	}
+	return 0;
+}
+
+int
 scimctl_open(const char *conf, struct scim_config *cfg, struct store **s)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
@@ -368,6 +389,16 @@ scimctl_open(const char *conf, struct scim_config *cfg, struct store **s)
 	return 0;
 }
 
+/*
+ * The families of commands in files of their own: each runs argv and
+ * returns its exit status when argv's command is one of its, else -1.
+ */
+static int (*const ctl_families[])(int, char *[]) = {
+	scimctl_roles_main,	/* roles, user, users */
+	scimctl_graph_main,	/* graph */
+	scimctl_held_main,	/* held */
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -375,12 +406,13 @@ main(int argc, char *argv[])
 	struct scim_config	 cfg;
 	struct store		*s = NULL;
 	const struct ctl_cmd	*c;
+	size_t			 i;
 	int			 rc;
 
-	if ((rc = scimctl_roles_main(argc, argv)) >= 0)	/* roles, user(s) */
-		return rc;
-	if ((rc = scimctl_graph_main(argc, argv)) >= 0)	/* graph */
-		return rc;
+	/* Command families with files of their own (scimctl.h). */
+	for (i = 0; i < sizeof(ctl_families) / sizeof(ctl_families[0]); i++)
+		if ((rc = ctl_families[i](argc, argv)) >= 0)
+			return rc;
 	if ((rc = ctl_options(argc, argv, &o)) >= 0)
 		return rc;
 	if ((c = ctl_command(&o, argc - optind, argv + optind)) == NULL)

@@ -1,7 +1,7 @@
 /*
  * What scimctl's files share: scimctl.c (main, the audit, hook and prune
- * commands), scimctl-roles.c (roles, user, users) and scimctl-graph.c
- * (graph: Manual User Sync).
+ * commands), scimctl-roles.c (roles, user, users), scimctl-graph.c
+ * (graph: Manual User Sync) and scimctl-held.c (held).
  */
 #ifndef SCIMCTL_H
 #define SCIMCTL_H
@@ -19,6 +19,16 @@ int	 scimctl_roles_main(int argc, char *argv[]);
 
 /* The same for the graph command (scimctl-graph.c). */
 int	 scimctl_graph_main(int argc, char *argv[]);
+
+/* The same for the held command (list, approve, reject). */
+int	 scimctl_held_main(int argc, char *argv[]);
+
+/*
+ * Where the command word is in argv: after -c FILE, -cFILE, --config FILE
+ * or --config=FILE (kept in *conf), the only options that may come before
+ * it.  0 when there is none or another option comes first.
+ */
+int	 scimctl_command_at(int argc, char *argv[], const char **conf);
 
 /*
  * What every scimctl command does first: read the configuration (conf,

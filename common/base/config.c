@@ -318,6 +318,10 @@ static const struct config_key config_keys[] = {
 	    NULL, NULL },
 	{ KEY("graph", "max_wait"), CONFIG_UINT, CF(graph_max_wait), 0, 3600,
 	    NULL, NULL },
+	{ KEY("safety", "max_deprovisions"), CONFIG_UINT, CF(held_max),
+	    0, 1000000, NULL, NULL },
+	{ KEY("safety", "window_minutes"), CONFIG_UINT,
+	    CF(held_window_minutes), 1, 7 * 24 * 60, NULL, NULL },
 };
 
 #undef CF
@@ -463,6 +467,8 @@ config_defaults(struct scim_config *cfg)
 	cfg->trust_remote_user = false;
 	/* [roles], [gate] */
 	cfg->roles_default_member = true;
+	cfg->held_max = 0;		/* the brake is off */
+	cfg->held_window_minutes = 60;
 	strcpy(cfg->gate_tenant, "default");
 	cfg->admin_scrypt_n = 1 << 17;	/* OWASP's scrypt minimum */
 	cfg->login_wait = 1;

@@ -100,6 +100,10 @@ struct scim_config {
 	unsigned	 graph_timeout;		/* seconds per HTTP call */
 	unsigned	 graph_max_wait;	/* seconds of throttling waits
 						   per run, in all */
+	/* [safety]: the mass deprovisioning brake (common/scim/held.h) */
+	unsigned	 held_max;	/* deprovisions per tenant and window
+					   that apply; 0 = no brake */
+	unsigned	 held_window_minutes; /* the window's length */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/crud-int.h"
+#include "scim/held.h"
 #include "scim/managed.h"
 #include "scim/members.h"
 #include "scim/patch.h"
@@ -412,6 +413,7 @@ struct write_ctx {
 						   the record again on every
 						   run of the transaction */
 	bool			 changed;	/* out: anything written */
+	struct held_note	 held;		/* out: the brake held it */
 };
 
 static enum scim_err
@@ -449,6 +451,58 @@ write_backref(struct write_ctx *w)
 		cJSON_DeleteItemFromObjectCaseSensitive(w->res,
 		    w->rt->backref);
 	}
+}
+
+/* --- the deprovisioning brake (held.h) --- */
+
+/*
+ * Is w's change from old to res (NULL: a DELETE) a deprovision: a user
+ * set inactive or deleted, or members leaving a group a role mapping
+ * names (mc: those a PATCH removed; NULL for a PUT, which replaces the
+ * members with w->members)?  Then the brake decides (held_decide()):
+ * SCIM_OK goes on, anything else aborts the transaction.  Nothing is read
+ * while the brake is off.
+ */
+static enum scim_err
+crud_held_check(struct store_txn *t, struct write_ctx *w, const cJSON *old,
+    const cJSON *res, const struct members_ctx *mc, struct scim_error *err)
+{
+	struct held_op	 op;
+	cJSON		*gone = NULL;
+	size_t		 ngone = 0;
+	bool		 mapped;
+	enum scim_err	 rc;
+
+	if (w->c->ctx->cfg.held_max == 0)
+		return SCIM_OK;
+	memset(&op, 0, sizeof(op));
+	if (w->rt->kind == STORE_USER) {
+		if (res != NULL && !held_deactivates(old, res))
+			return SCIM_OK;
+		op.kind = res == NULL ? "delete" : "deactivate";
+		op.user_id = w->c->id;
+		op.user_name = json_str_or_null(old, "userName");
+		op.count = 1;
+		return held_decide(t, w->c, &op, &w->held, err);
+	}
+	if (res == NULL || (mc != NULL && mc->removed == 0))
+		return SCIM_OK;		/* deleting a group is not counted */
+	if ((rc = held_group_mapped(t, w->c->auth.tenant, old, &mapped,
+	    err)) != SCIM_OK || !mapped)
+		return rc;
+	if (mc == NULL && (rc = members_put_removes(t, w->c->auth.tenant,
+	    w->c->id, w->members, &gone, &ngone, err)) != SCIM_OK)
+		return rc;
+	op.kind = "remove-members";
+	op.group_id = w->c->id;
+	op.group_name = json_str_or_null(old, "displayName");
+	op.members = mc != NULL ? mc->removed_ids : gone;
+	op.user_id = cJSON_GetArrayItem(op.members, 0) != NULL ?
+	    cJSON_GetArrayItem(op.members, 0)->valuestring : NULL;
+	op.count = (unsigned)(mc != NULL ? mc->removed : ngone);
+	rc = held_decide(t, w->c, &op, &w->held, err);
+	cJSON_Delete(gone);
+	return rc;
 }
 
 static enum scim_err
@@ -543,7 +597,7 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	w.backref = wants_backref(w.rt, &w.sel) &&
 	    (status != 201 || w.rt->kind == STORE_GROUP);
 	util_uuid(w.id);
-	if ((rc = store_run(c->ctx->store, fn, &w, err)) != SCIM_OK)
+	if ((rc = held_run(c, fn, &w, &w.held, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
 	rc = respond(c, w.rt, &w.sel, w.res, status, err);
@@ -588,7 +642,8 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		members_ctx_free(&mc);
 		return scim_oom(err);
 	}
-	if ((rc = read_current(t, w, &old, err)) != SCIM_OK)
+	if ((rc = read_current(t, w, &old, err)) != SCIM_OK ||
+	    (rc = crud_held_check(t, w, old, w->res, NULL, err)) != SCIM_OK)
 		goto out;
 	if (!set_meta(w->res, w->c->id, w->rt, old)) {
 		rc = scim_oom(err);
@@ -703,6 +758,8 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
+	if ((rc = crud_held_check(t, w, old, norm, &mc, err)) != SCIM_OK)
+		goto out;
 	if (mc.added + mc.removed > 0 || !crud_same_content(norm, old)) {
 		if ((rc = put_record(t, w->rt, w->c->auth.tenant, norm,
 		    old, err)) != SCIM_OK ||
@@ -747,7 +804,7 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 		goto out;
 	}
 	w.backref = show && wants_backref(w.rt, &w.sel);
-	if ((rc = store_run(c->ctx->store, patch_fn, &w, err)) != SCIM_OK)
+	if ((rc = held_run(c, patch_fn, &w, &w.held, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
 	if (show) {
@@ -776,6 +833,8 @@ delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	rc = store_get(t, w->rt->kind, w->c->auth.tenant, w->c->id, &old, err);
 	if (rc == SCIM_OK)
 		rc = check_if_match(w->c, old, err);
+	if (rc == SCIM_OK)
+		rc = crud_held_check(t, w, old, NULL, NULL, err);
 	if (rc == SCIM_OK) {
 		crud_store_keys(w->rt, old, &keys);
 		keys.id = w->c->id;	/* the record read is the one keyed */
@@ -803,7 +862,7 @@ crud_delete(struct scim_call *c, struct scim_error *err)
 	memset(&w, 0, sizeof(w));
 	w.c = c;
 	w.rt = crud_rt_of(c);
-	if ((rc = store_run(c->ctx->store, delete_fn, &w, err)) == SCIM_OK)
+	if ((rc = held_run(c, delete_fn, &w, &w.held, err)) == SCIM_OK)
 		c->resp.status = 204;
 	return rc;
 }

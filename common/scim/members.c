@@ -515,6 +515,70 @@ members_clear(struct members_ctx *mc, struct scim_error *err)
 	return rc;
 }
 
+/* --- what a PUT would remove (the deprovisioning brake) --- */
+
+struct put_removes_ctx {
+	const cJSON	*value;		/* the members the PUT keeps */
+	cJSON		*out;
+	size_t		 n;
+	bool		 oom;
+};
+
+/* Is mid listed in value (one member or an array of them)? */
+static bool
+members_listed(const cJSON *value, const char *mid)
+{
+	const cJSON	*e;
+	const char	*id;
+
+	if (value == NULL || cJSON_IsNull(value))
+		return false;
+	if (!cJSON_IsArray(value))
+		return (id = schema_value_id(value)) != NULL &&
+		    strcmp(id, mid) == 0;
+	cJSON_ArrayForEach(e, value)
+		if ((id = schema_value_id(e)) != NULL && strcmp(id, mid) == 0)
+			return true;
+	return false;
+}
+
+static bool
+put_removes_each(void *arg, const char *mid, cJSON *obj, bool *keep)
+{
+	struct put_removes_ctx	*pr = arg;
+
+	(void)obj; (void)keep;
+	if (members_listed(pr->value, mid))
+		return true;
+	if (pr->n++ < EVENT_MAX_IDS &&
+	    !cJSON_AddItemToArray(pr->out, cJSON_CreateString(mid))) {
+		pr->oom = true;
+		return false;
+	}
+	return true;
+}
+
+enum scim_err
+members_put_removes(struct store_txn *t, const char *tenant, const char *gid,
+    const cJSON *value, cJSON **out, size_t *n, struct scim_error *err)
+{
+	struct put_removes_ctx	 pr = { value, NULL, 0, false };
+	enum scim_err		 rc;
+
+	*out = NULL;
+	if ((pr.out = cJSON_CreateArray()) == NULL)
+		return scim_oom(err);
+	rc = store_member_scan(t, tenant, gid, put_removes_each, &pr, err);
+	if (rc == SCIM_OK && pr.oom)
+		rc = scim_oom(err);
+	if (rc != SCIM_OK)
+		cJSON_Delete(pr.out);
+	else
+		*out = pr.out;
+	*n = pr.n;
+	return rc;
+}
+
 /* The PATCH engine hands every "members" operation to this hook. */
 enum scim_err
 members_hook(void *arg, enum patch_op op, const struct filter *vf,

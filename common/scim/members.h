@@ -60,6 +60,15 @@ enum scim_err	 members_add(struct members_ctx *mc, const cJSON *value,
 /* Remove every member of the group. */
 enum scim_err	 members_clear(struct members_ctx *mc,
 		    struct scim_error *err);
+/*
+ * The members of group gid that a PUT with members value (one, an array
+ * or null) would remove: those it does not list, *n of them, the first
+ * EVENT_MAX_IDS of their ids in *out (a new array, the caller's).  For the
+ * deprovisioning brake (held.h), which asks before the PUT clears them.
+ */
+enum scim_err	 members_put_removes(struct store_txn *t, const char *tenant,
+		    const char *gid, const cJSON *value, cJSON **out,
+		    size_t *n, struct scim_error *err);
 /* A patch_hook fn for "members" (arg: a members_ctx). */
 enum scim_err	 members_hook(void *arg, enum patch_op op,
 		    const struct filter *vf, const cJSON *value,
