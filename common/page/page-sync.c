@@ -125,13 +125,13 @@ sync_run_card(struct page_req *pr, bool owner, const cJSON *st)
 	    "and updates users, never removes one (SCIM deprovisions). All "
 	    "sync operations are logged in the Audit log.</p><p>");
 	sync_link(pr, "/sync?view=preview", "sync-preview", "Preview");
-	page_puts(b, " ");
-	sync_link(pr, "/roles", NULL, "Role mappings");
 	if (owner) {
-		page_puts(b, " · ");
+		page_puts(b, " ");
 		sync_link(pr, "/sync?view=groups", "sync-groups",
 		    "Pick a group from Entra ID");
 	}
+	page_puts(b, " ");
+	sync_link(pr, "/roles", "sync-roles", "Role mappings");
 	page_puts(b, "</p>");
 	if (owner) {
 		page_post_form(pr, "/sync-action", "inline", pr->sess.csrf);
@@ -155,18 +155,18 @@ preview_row(struct page_buf *b, const cJSON *u)
 	page_puts(b, "<tr><td data-label=\"Email\" class=\"un\">");
 	page_esc(b, *json_str(u, "mail") ? json_str(u, "mail") :
 	    json_str(u, "userName"));
-	page_puts(b, "</td>");
-	page_td_text(b, NULL, json_str(u, "name"));
-	page_puts(b, "<td data-label=\"Source groups\">");
+	page_puts(b, "</td><td data-label=\"Name\">");
+	page_esc(b, json_str(u, "name"));
+	page_puts(b, "</td><td data-label=\"Source groups\">");
 	cJSON_ArrayForEach(g, cJSON_GetObjectItem(u, "groups")) {
 		if (!first)
 			page_puts(b, ", ");
 		page_esc(b, cJSON_IsString(g) ? g->valuestring : "");
 		first = false;
 	}
-	page_puts(b, "</td>");
-	page_td_text(b, "role", json_str(u, "role"));
-	page_printf(b, "<td data-label=\"Action\" class=\"action\">%s",
+	page_puts(b, "</td><td data-label=\"Role\" class=\"role\">");
+	page_esc(b, json_str(u, "role"));
+	page_printf(b, "</td><td data-label=\"Action\" class=\"action\">%s",
 	    strcmp(action, "create") == 0 ? "Create" :
 	    strcmp(action, "update") == 0 ? "Update" : "none");
 	if (note != NULL && *note != '\0') {
