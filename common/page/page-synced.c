@@ -64,13 +64,20 @@ page_sync_status(struct page_req *pr, const cJSON *st)
 
 	page_puts(b, "<section class=\"card\" id=\"sync-status\"><h2>Status"
 	    "</h2>");
-	if (cJSON_IsTrue(cJSON_GetObjectItem(st, "running"))) {
+	if (cJSON_IsTrue(cJSON_GetObjectItem(st, "running")) && total == 0)
+		/* Still reading the groups: how many is not known yet. */
+		page_puts(b, "<p id=\"sync-running\" role=\"status\">A sync "
+		    "is running: reading the mapped groups from Entra ID, 0 of "
+		    "? users.</p><progress id=\"sync-progress\">reading"
+		    "</progress><p class=\"muted\">This page refreshes itself "
+		    "every few seconds.</p>");
+	else if (cJSON_IsTrue(cJSON_GetObjectItem(st, "running"))) {
 		page_printf(b, "<p id=\"sync-running\" role=\"status\">A sync "
 		    "is running: <strong>%lld of %lld users</strong>.</p>"
 		    "<progress id=\"sync-progress\" max=\"%lld\" value=\"%lld\">"
 		    "%lld of %lld</progress><p class=\"muted\">This page "
 		    "refreshes itself every few seconds.</p>", done, total,
-		    total > 0 ? total : 1, done, done, total);
+		    total, done, done, total);
 	} else if (pr->refresh != NULL)
 		page_puts(b, "<p id=\"sync-starting\" role=\"status\">The sync "
 		    "is starting…</p>");

@@ -8,7 +8,23 @@
 // Run by page_sync.py; screenshots go to $ARTIFACTS/11-*.png.
 'use strict';
 
+const { spawn } = require('child_process');
 const { PAGE, ok, shot, run } = require('./harness');
+
+// Hold the tenant's sync lock (sync.h) in another process, as a running
+// sync does, until release() is called: the page must see a sync running.
+function holdLock() {
+  const code = 'import fcntl, os, sys\n' +
+    'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n' +
+    'fcntl.lockf(fd, fcntl.LOCK_EX)\nprint("locked", flush=True)\nsys.stdin.read()\n';
+  const p = spawn('python3', ['-c', code, process.env.SYNC_LOCK], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    p.stdout.once('data', () => resolve(() => new Promise((done) => {
+      p.once('exit', done);
+      p.stdin.end();
+    })));
+  });
+}
 
 async function signIn(page, name) {
   await page.goto(PAGE);
@@ -95,6 +111,26 @@ run(async ({ page }) => {
   'the last result: created 5, updated 1, failed 0',
   done ? await page.textContent('#sync-last') : 'not done');
   await shot(page, '11-sync-done.png');
+
+  // 5b. While a sync runs: progress, a refresh, and a second click.
+  const release = await holdLock();
+  await page.goto(PAGE + '/sync');
+  ok(await page.isVisible('progress#sync-progress') &&
+    (await page.textContent('#sync-running')).includes('of') &&
+    await page.locator('meta[http-equiv=refresh]').count() === 1,
+  'a running sync: N of M users, a progress bar, the page refreshes itself');
+  await shot(page, '11-sync-running.png');
+  await go(page, '#sync-now');
+  msg = await page.textContent('#flash');
+  ok(msg.includes('already running'), 'a second Sync Now says a sync is running', msg);
+  await release();
+
+  // 5c. The picker maps a group (onto the Role mappings tab).
+  await page.goto(PAGE + '/sync?view=groups');
+  await go(page, '#graph-groups tr:has-text("Extra 1") button');
+  ok(page.url().endsWith('/roles') &&
+    (await page.textContent('#flash')).includes('g-extra-1'),
+  'the picker adds a mapping for the group', page.url());
 
   // 6. Synced Users.
   await go(page, '#tab-synced');

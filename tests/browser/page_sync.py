@@ -39,7 +39,8 @@ def prepare(srv):
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("roles add: " + r.stderr)
-    return {"VIEWER": VIEWER}
+    return {"VIEWER": VIEWER,
+            "SYNC_LOCK": os.path.join(srv.home, "db", "sync-%s.lock" % b"default".hex())}
 
 
 if __name__ == "__main__":
