@@ -155,6 +155,8 @@ void	 page_sync_action(struct page_req *pr);
  * pr->refresh set; the last result) from sync_status()'s object st.
  */
 void	 page_sync_status(struct page_req *pr, const cJSON *st);
+/* page-synced.c: a user's source groups (strings), comma-separated. */
+void	 page_sync_groups(struct page_buf *b, const cJSON *groups);
 
 /*
  * page-audit.c: append "name=value" to a query string q (starting it

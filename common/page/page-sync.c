@@ -147,10 +147,8 @@ sync_run_card(struct page_req *pr, bool owner, const cJSON *st)
 static void
 preview_row(struct page_buf *b, const cJSON *u)
 {
-	const cJSON	*g;
 	const char	*action = json_str(u, "action");
 	const char	*note = json_str(u, "note");
-	bool		 first = true;
 
 	page_puts(b, "<tr><td data-label=\"Email\" class=\"un\">");
 	page_esc(b, *json_str(u, "mail") ? json_str(u, "mail") :
@@ -158,12 +156,7 @@ preview_row(struct page_buf *b, const cJSON *u)
 	page_puts(b, "</td><td data-label=\"Name\">");
 	page_esc(b, json_str(u, "name"));
 	page_puts(b, "</td><td data-label=\"Source groups\">");
-	cJSON_ArrayForEach(g, cJSON_GetObjectItem(u, "groups")) {
-		if (!first)
-			page_puts(b, ", ");
-		page_esc(b, cJSON_IsString(g) ? g->valuestring : "");
-		first = false;
-	}
+	page_sync_groups(b, cJSON_GetObjectItem(u, "groups"));
 	page_puts(b, "</td><td data-label=\"Role\" class=\"role\">");
 	page_esc(b, json_str(u, "role"));
 	page_printf(b, "</td><td data-label=\"Action\" class=\"action\">%s",

@@ -93,13 +93,25 @@ page_sync_status(struct page_req *pr, const cJSON *st)
 	page_puts(b, "</section>\n");
 }
 
+void
+page_sync_groups(struct page_buf *b, const cJSON *groups)
+{
+	const cJSON	*g;
+	bool		 first = true;
+
+	cJSON_ArrayForEach(g, groups) {
+		if (!first)
+			page_puts(b, ", ");
+		page_esc(b, cJSON_IsString(g) ? g->valuestring : "");
+		first = false;
+	}
+}
+
 /* One synced user. */
 static void
 synced_row(struct page_req *pr, const cJSON *u)
 {
 	struct page_buf	*b = &pr->html;
-	const cJSON	*g;
-	bool		 first = true;
 
 	page_puts(b, "<tr><td data-label=\"userName\" class=\"un\">");
 	page_id_link(pr, "/users", json_str(u, "id"), json_str(u, "userName"));
@@ -111,12 +123,7 @@ synced_row(struct page_req *pr, const cJSON *u)
 	page_puts(b, "<td data-label=\"Role\" class=\"role\">");
 	page_esc(b, json_str(u, "role"));
 	page_puts(b, "</td><td data-label=\"Source groups\" class=\"groups\">");
-	cJSON_ArrayForEach(g, cJSON_GetObjectItem(u, "groups")) {
-		if (!first)
-			page_puts(b, ", ");
-		page_esc(b, cJSON_IsString(g) ? g->valuestring : "");
-		first = false;
-	}
+	page_sync_groups(b, cJSON_GetObjectItem(u, "groups"));
 	page_puts(b, "</td></tr>\n");
 }
 
