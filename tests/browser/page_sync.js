@@ -9,7 +9,7 @@
 'use strict';
 
 const { spawn } = require('child_process');
-const { PAGE, ok, shot, run } = require('./harness');
+const { PAGE, ok, shot, run, signIn, go } = require('./harness');
 
 // Hold the tenant's sync lock (sync.h) in another process, as a running
 // sync does, until release() is called: the page must see a sync running.
@@ -24,18 +24,6 @@ function holdLock() {
       p.stdin.end();
     })));
   });
-}
-
-async function signIn(page, name) {
-  await page.goto(PAGE);
-  await page.fill('#name', name);
-  await page.fill('#password', process.env.ADMIN_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-}
-
-async function go(page, selector) {
-  const [resp] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-  return resp;
 }
 
 async function noSideways(page, what) {

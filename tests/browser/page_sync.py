@@ -23,12 +23,7 @@ SCIMCTL = os.path.join(scimtest.CGI_BIN, "scimctl")
 
 
 def prepare(srv):
-    r = subprocess.run([os.path.join(scimtest.CGI_BIN, "scim-tokens"), "-c", srv.conf,
-                        "admin", "add", VIEWER, "--role", "viewer",
-                        "--password-file", "-"],
-                       input=PASSWORD + "\n", text=True, capture_output=True)
-    if r.returncode != 0:
-        raise RuntimeError("admin add viewer: " + r.stderr)
+    browsertest.add_viewer(srv, VIEWER, PASSWORD)
     token = srv.tokens_cmd("create", "--label", "Entra ID sync").stdout.strip()
     r = srv.post("/Users", scimtest.user("frank@example.com", displayName="Frank from SCIM"),
                  token=token)

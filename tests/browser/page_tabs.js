@@ -6,22 +6,10 @@
 // sideways.  Run by page_tabs.py; screenshots go to $ARTIFACTS/10-*.png.
 'use strict';
 
-const { PAGE, ok, shot, run } = require('./harness');
+const { PAGE, ok, shot, run, signIn, go } = require('./harness');
 
 const USERS = Number(process.env.USERS);
 const MEMBERS = Number(process.env.MEMBERS);
-
-async function signIn(page, name) {
-  await page.goto(PAGE);
-  await page.fill('#name', name);
-  await page.fill('#password', process.env.ADMIN_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-}
-
-async function go(page, selector) {
-  const [resp] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-  return resp;
-}
 
 async function mappingGroups(page) {
   return page.$$eval('#mappings tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-group')));
