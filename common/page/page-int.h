@@ -146,6 +146,8 @@ void	 page_roles_tab(struct page_req *pr);
 void	 page_users_tab(struct page_req *pr);
 void	 page_groups_tab(struct page_req *pr);
 void	 page_mapping_action(struct page_req *pr);
+/* page-sync.c: what to do when Graph refuses (the product's advice). */
+extern const char page_sync_advice[];
 void	 page_sync_tab(struct page_req *pr);
 void	 page_synced_tab(struct page_req *pr);
 void	 page_sync_action(struct page_req *pr);

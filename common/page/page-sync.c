@@ -37,8 +37,7 @@
 
 #define SYNC_SEARCH_MAX	120		/* longest group search accepted */
 
-/* What an owner should do when Graph refuses (the product's advice). */
-static const char sync_advice[] = "If the token is expired or invalid: "
+const char page_sync_advice[] = "If the token is expired or invalid: "
     "press Test again; if it still fails, regenerate the client secret "
     "(Entra ID: App registrations, Certificates & secrets) and save it "
     "here.";
@@ -185,7 +184,7 @@ sync_preview_view(struct page_req *pr)
 		page_puts(b, "<p class=\"banner bad\" id=\"preview-error\">");
 		page_esc(b, err.detail);
 		page_puts(b, "</p><p class=\"muted\">");
-		page_esc(b, sync_advice);
+		page_esc(b, page_sync_advice);
 		page_puts(b, "</p>");
 	} else if (cJSON_GetArraySize(rows) == 0)
 		page_puts(b, "<p class=\"banner warn\" id=\"preview-empty\">No "
@@ -251,6 +250,8 @@ sync_groups_view(struct page_req *pr)
 	if (sync_groups(pr->cfg, pr->sess.tenant, q, &list, &err) != SCIM_OK) {
 		page_puts(b, "<p class=\"banner bad\" id=\"groups-error\">");
 		page_esc(b, err.detail);
+		page_puts(b, "</p><p class=\"muted\">");
+		page_esc(b, page_sync_advice);
 		page_puts(b, "</p>");
 	} else if (cJSON_GetArraySize(list) == 0)
 		page_puts(b, q != NULL ? "<p class=\"muted\" id=\"groups-none\">"

@@ -30,6 +30,8 @@ sync_last(struct page_buf *b, const cJSON *last)
 	if (!ok) {
 		page_puts(b, "<p class=\"banner bad\" id=\"sync-last-error\">");
 		page_esc(b, json_str(last, "error"));
+		page_puts(b, "</p><p class=\"muted\">");
+		page_esc(b, page_sync_advice);
 		page_puts(b, "</p>");
 	}
 	page_printf(b, "<dl class=\"facts\"><dt>Created</dt><dd class=\"created\">"

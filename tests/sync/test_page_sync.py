@@ -198,6 +198,25 @@ class PageSync(GraphCase):
         r = c.req("GET", "/scim-tokens/audit")
         self.assertIn("sync.completed", r.text)
 
+    def test_10_failed_sync_gives_advice(self):
+        c = self.client()
+        self.save(c, "expired-or-wrong")
+        try:
+            r = self.act(c, {"action": "run"})
+            self.assertEqual(r.status, 303)
+            for _ in range(100):
+                r = c.req("GET", TAB)
+                if "Last sync: failed" in r.text and 'id="sync-running"' not in r.text:
+                    break
+                time.sleep(0.2)
+            self.assertIn("Last sync: failed", r.text)
+            err = re.search(r'id="sync-last-error">(.*?)</p>', r.text, re.S).group(1)
+            self.assertIn("AADSTS7000215", html.unescape(err))
+            self.assertIn("regenerate the client secret", r.text)
+            self.assertNotIn("expired-or-wrong", r.text)
+        finally:
+            self.save(c, "s3cret")
+
 
 if __name__ == "__main__":
     scimtest.main()
