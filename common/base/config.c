@@ -314,6 +314,8 @@ static const struct config_key config_keys[] = {
 	    CF(graph_client_secret_file), 0, 0, NULL, NULL },
 	{ KEY("graph", "ca_file"), CONFIG_STR, CF(graph_ca_file), 0, 0, NULL,
 	    NULL },
+	{ KEY("graph", "scimctl"), CONFIG_STR, CF(graph_scimctl), 0, 0, NULL,
+	    config_nonempty },
 	{ KEY("graph", "timeout"), CONFIG_UINT, CF(graph_timeout), 1, 600,
 	    NULL, NULL },
 	{ KEY("graph", "max_wait"), CONFIG_UINT, CF(graph_max_wait), 0, 3600,
@@ -475,6 +477,7 @@ config_defaults(struct scim_config *cfg)
 	/* [graph] */
 	strcpy(cfg->graph_authority, "https://login.microsoftonline.com");
 	strcpy(cfg->graph_url, "https://graph.microsoft.com");
+	strcpy(cfg->graph_scimctl, SBINDIR "/scimctl");
 	cfg->graph_timeout = 30;
 	cfg->graph_max_wait = 300;
 }

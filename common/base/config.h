@@ -97,6 +97,7 @@ struct scim_config {
 	char		 graph_client_id[129];	/* its app registration */
 	char		 graph_client_secret_file[4096]; /* file with its secret */
 	char		 graph_ca_file[4096];	/* CA bundle, "" = system's */
+	char		 graph_scimctl[4096];	/* what the page's Sync Now runs */
 	unsigned	 graph_timeout;		/* seconds per HTTP call */
 	unsigned	 graph_max_wait;	/* seconds of throttling waits
 						   per run, in all */

@@ -200,7 +200,14 @@ page_head(struct page_req *pr, const char *title)
 	page_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\"><title>");
+	    "initial-scale=1\">");
+	if (pr->refresh != NULL) {
+		/* A running sync's progress, without JavaScript. */
+		page_puts(b, "<meta http-equiv=\"refresh\" content=\"");
+		page_esc(b, pr->refresh);
+		page_puts(b, "\">");
+	}
+	page_puts(b, "<title>");
 	page_esc(b, title);
 	page_puts(b, " · scim-fcgi</title><link rel=\"icon\" "
 	    "type=\"image/x-icon\" href=\"");

@@ -11,6 +11,8 @@
  *   page-roles.c   the role mappings tab and its actions
  *   page-users.c   the users tab and one user's detail (read-only)
  *   page-groups.c  the groups tab and one group's members (read-only)
+ *   page-sync.c    the Entra ID User Sync tab and its actions
+ *   page-synced.c  the Synced Users tab; a sync's progress and result
  *   page-assets.c  the inline style and script, the icon, the CSP
  *
  * The page OWNS presentation and the request's flow; it MUST NOT KNOW how
@@ -56,6 +58,7 @@ struct page_req {
 	struct admin_session	 sess;
 	bool			 signed_in;
 	struct page_buf		 html;
+	const char		*refresh;	/* <meta> refresh content, or NULL */
 };
 
 /* What the page shows of the signed-in tenant. */
@@ -143,6 +146,19 @@ void	 page_roles_tab(struct page_req *pr);
 void	 page_users_tab(struct page_req *pr);
 void	 page_groups_tab(struct page_req *pr);
 void	 page_mapping_action(struct page_req *pr);
+/* page-sync.c: what to do when Graph refuses (the product's advice). */
+extern const char page_sync_advice[];
+void	 page_sync_tab(struct page_req *pr);
+void	 page_synced_tab(struct page_req *pr);
+void	 page_sync_action(struct page_req *pr);
+
+/*
+ * page-synced.c: the sync status card (progress while a sync runs, with
+ * pr->refresh set; the last result) from sync_status()'s object st.
+ */
+void	 page_sync_status(struct page_req *pr, const cJSON *st);
+/* page-synced.c: a user's source groups (strings), comma-separated. */
+void	 page_sync_groups(struct page_buf *b, const cJSON *groups);
 
 /*
  * page-audit.c: append "name=value" to a query string q (starting it

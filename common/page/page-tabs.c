@@ -5,8 +5,7 @@
  * so the page works without JavaScript; a tab's own filters and paging
  * are in its query string.  The Tokens tab is the page's own path, as it
  * always was; the audit log's filters on that path (bookmarks from when
- * the log was on it) still show the log.  Room is left in the table for
- * the Entra ID User Sync and Synced Users tabs.
+ * the log was on it) still show the log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +26,9 @@ static const struct page_tab page_tab_list[] = {
 	{ "/roles", "Role mappings", page_roles_tab },
 	{ "/users", "Users", page_users_tab },
 	{ "/groups", "Groups", page_groups_tab },
+	{ "/sync", "Entra ID User Sync", page_sync_tab },
+	{ "/synced", "Synced Users", page_synced_tab },
 	{ "/audit", "Audit log", page_audit_tab },
-	/* Next: "/sync" Entra ID User Sync, "/synced" Synced Users. */
 };
 
 #define PAGE_TABS	(sizeof(page_tab_list) / sizeof(page_tab_list[0]))

@@ -16,6 +16,11 @@
  *   GET  <base>/groups   groups (page=N); with id=<group id>, that group
  *                        and its members (mpage=N)
  *   GET  <base>/audit    the audit log (the filters above)
+ *   GET  <base>/sync     Entra ID User Sync: credentials (never the
+ *                        secret), status and last result; view=preview
+ *                        (what a sync would do), view=groups&q=TEXT
+ *                        (owners: Entra groups to map)
+ *   GET  <base>/synced   the users the sync imported (page=N)
  *   GET  <base>/favicon.ico  the page's icon (anyone may fetch it)
  *   POST <base>/login    sign in (name, password, csrf)
  *   POST <base>/logout   sign out (csrf)
@@ -23,9 +28,12 @@
  *                        revoke|delete, id, days, label, confirm, csrf
  *   POST <base>/mapping  action=add|delete|up|down, group, role,
  *                        products, position, auto_sync, csrf (owners)
+ *   POST <base>/sync-action  action=credentials (tenant_id, client_id,
+ *                        client_secret)|test|run, csrf (owners); run
+ *                        starts [graph] scimctl detached
  *
  * Every POST answers 303 See Other back to <base> (POST-redirect-GET;
- * a mapping's to <base>/roles),
+ * a mapping's to <base>/roles, a sync action's to <base>/sync),
  * except a failed sign-in, which shows the form again, and revoke,
  * delete, or a renewal that would move the expiry earlier, without
  * confirm=yes: those change nothing and answer with a confirmation view
@@ -43,7 +51,7 @@
  * OWNS the page's HTML, its routes, sessions' cookies and CSRF checks.
  * MUST NOT KNOW how tokens, accounts, events, mappings or the directory
  * are stored: it calls auth/token-ops.h, auth/admin.h, audit/audit.h,
- * roles/roles.h, roles/access.h and roles/directory.h.  page-int.h says
+ * roles/roles.h, roles/access.h, roles/directory.h and sync/sync.h.  page-int.h says
  * which of its files does what.
  */
 #ifndef SCIM_PAGE_H

@@ -14,13 +14,23 @@ sys.path.insert(0, os.path.join(HERE, "..", "http"))
 import scimtest  # noqa: E402,F401  (the drivers' set-ups use it too)
 
 
-def run(driver, name, password, email, prepare=None):
-    """Start the server, add owner name, run prepare(srv) (its dict is
-    added to the driver's environment), then node on driver; exit with
-    the driver's status."""
+def add_viewer(srv, name, password):
+    """Add a page account of role viewer."""
+    r = subprocess.run([os.path.join(scimtest.CGI_BIN, "scim-tokens"), "-c", srv.conf,
+                        "admin", "add", name, "--role", "viewer",
+                        "--password-file", "-"],
+                       input=password + "\n", text=True, capture_output=True)
+    if r.returncode != 0:
+        raise RuntimeError("admin add viewer: " + r.stderr)
+
+
+def run(driver, name, password, email, prepare=None, conf_extra=""):
+    """Start the server (conf_extra appended to its scim.conf), add owner
+    name, run prepare(srv) (its dict is added to the driver's
+    environment), then node on driver; exit with the driver's status."""
     artifacts = os.path.join(scimtest.TOP_BUILDDIR, "tests", "browser", "artifacts")
     os.makedirs(artifacts, exist_ok=True)
-    srv = scimtest.Server(procs=2)
+    srv = scimtest.Server(procs=2, conf_extra=conf_extra)
     rc = 1
     try:
         srv.start()

@@ -82,4 +82,19 @@ function run(test, viewport) {
   });
 }
 
-module.exports = { BASE, PAGE, ok, artifact, shot, run };
+// Sign in to the page as name with $ADMIN_PASSWORD (every account of
+// the tab tests shares it).
+async function signIn(page, name) {
+  await page.goto(PAGE);
+  await page.fill('#name', name);
+  await page.fill('#password', process.env.ADMIN_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+}
+
+// Click selector and wait for the page it leads to; its response.
+async function go(page, selector) {
+  const [resp] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  return resp;
+}
+
+module.exports = { BASE, PAGE, ok, artifact, shot, run, signIn, go };

@@ -6,22 +6,10 @@
 // sideways.  Run by page_tabs.py; screenshots go to $ARTIFACTS/10-*.png.
 'use strict';
 
-const { PAGE, ok, shot, run } = require('./harness');
+const { PAGE, ok, shot, run, signIn, go } = require('./harness');
 
 const USERS = Number(process.env.USERS);
 const MEMBERS = Number(process.env.MEMBERS);
-
-async function signIn(page, name) {
-  await page.goto(PAGE);
-  await page.fill('#name', name);
-  await page.fill('#password', process.env.ADMIN_PASSWORD);
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-}
-
-async function go(page, selector) {
-  const [resp] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-  return resp;
-}
 
 async function mappingGroups(page) {
   return page.$$eval('#mappings tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-group')));
@@ -40,8 +28,8 @@ run(async ({ ctx, page, dialogs }) => {
   // 1. The owner: tabs across the top; add three mappings.
   await signIn(page, process.env.ADMIN_NAME);
   const tabs = await page.$$eval('nav.tabs a', (as) => as.map((a) => a.textContent));
-  ok(tabs.join('|') === 'Tokens|Role mappings|Users|Groups|Audit log',
-    'five tabs across the top', tabs.join('|'));
+  ok(tabs.join('|') === 'Tokens|Role mappings|Users|Groups|Entra ID User Sync|Synced Users|Audit log',
+    'seven tabs across the top', tabs.join('|'));
   await go(page, '#tab-roles');
   ok((await page.textContent('#roles-rule')).includes('first matching mapping wins'),
     'the Role mappings tab says what a mapping does');

@@ -4,11 +4,9 @@ users and a group provisioned through the SCIM API the way Entra ID does
 tests/browser/page_tabs.js drives Chromium and prints TAP."""
 
 import os
-import subprocess
 import sys
 
 import browsertest
-from browsertest import scimtest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 from test_roles import entra_group, entra_user  # noqa: E402
@@ -21,12 +19,7 @@ MEMBERS = 55
 
 
 def prepare(srv):
-    r = subprocess.run([os.path.join(scimtest.CGI_BIN, "scim-tokens"), "-c", srv.conf,
-                        "admin", "add", VIEWER, "--role", "viewer",
-                        "--password-file", "-"],
-                       input=PASSWORD + "\n", text=True, capture_output=True)
-    if r.returncode != 0:
-        raise RuntimeError("admin add viewer: " + r.stderr)
+    browsertest.add_viewer(srv, VIEWER, PASSWORD)
     token = srv.tokens_cmd("create", "--label", "Entra ID tabs").stdout.strip()
     ids = []
     for i in range(USERS):
