@@ -10,7 +10,8 @@
  * deliver hands waiting events to the configured hook (for cron);
  * prune deletes events older than [audit] retention_days, of every tenant
  * (the tenant-less refusals too) or of the --tenant named, and says how
- * many, in how many transactions.
+ * many, in how many transactions; without --tenant it also prunes the
+ * activity files ([activity] retention_days and max_mb), silently.
  *
  * The commands are one table (ctl_cmds: name, function, options, usage);
  * a new command is one entry and its function.  Arguments are checked
@@ -24,6 +25,7 @@
 
 #include "base/cli.h"
 #include "base/lex.h"
+#include "audit/activity.h"
 #include "audit/audit.h"
 #include "auth/token.h"
 #include "scim/filter.h"
@@ -97,6 +99,10 @@ usage(FILE *f)
 	    "       scimctl [-c file] graph credentials|test|groups|preview|"
 	    "sync|status|users ...\n"
 	    "                         (scimctl graph -h)\n"
+	    "       scimctl [-c file] activity [--errors] [--since WHEN] "
+	    "[--user NAME] [--json]\n"
+	    "                         [--tenant T] [--limit N] "
+	    "(scimctl activity -h)\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -295,6 +301,9 @@ cmd_prune(struct store *s, const struct scim_config *cfg, struct ctl_opts *o)
 	int			 rc;
 
 	rc = audit_prune(s, cfg, tenant, &ps, &err) == SCIM_OK ? 0 : 1;
+	/* The activity files too (every tenant's: they are shared). */
+	if (tenant == NULL)
+		activity_prune(cfg, 0, NULL);
 	printf("pruned %lu event%s in %lu transaction%s\n", ps.events,
 	    ps.events == 1 ? "" : "s", ps.txns, ps.txns == 1 ? "" : "s");
 	if (rc != 0)
@@ -380,6 +389,8 @@ main(int argc, char *argv[])
 	if ((rc = scimctl_roles_main(argc, argv)) >= 0)	/* roles, user(s) */
 		return rc;
 	if ((rc = scimctl_graph_main(argc, argv)) >= 0)	/* graph */
+		return rc;
+	if ((rc = scimctl_activity_main(argc, argv)) >= 0)	/* activity */
 		return rc;
 	if ((rc = ctl_options(argc, argv, &o)) >= 0)
 		return rc;

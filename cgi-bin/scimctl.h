@@ -1,7 +1,7 @@
 /*
  * What scimctl's files share: scimctl.c (main, the audit, hook and prune
  * commands), scimctl-roles.c (roles, user, users) and scimctl-graph.c
- * (graph: Manual User Sync).
+ * (graph: Manual User Sync) and scimctl-activity.c (activity).
  */
 #ifndef SCIMCTL_H
 #define SCIMCTL_H
@@ -19,6 +19,9 @@ int	 scimctl_roles_main(int argc, char *argv[]);
 
 /* The same for the graph command (scimctl-graph.c). */
 int	 scimctl_graph_main(int argc, char *argv[]);
+
+/* The same for the activity command (scimctl-activity.c). */
+int	 scimctl_activity_main(int argc, char *argv[]);
 
 /*
  * What every scimctl command does first: read the configuration (conf,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit/activity.h"
 #include "audit/audit.h"
 #include "base/config.h"
 #include "base/log.h"
@@ -389,14 +390,47 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 		store_stats(ctx->store, &before);
 	if (svc->page != NULL)
 		serve_page(svc, c);
-	else if (rc != SCIM_OK || (rc = serve_route(svc, c, &err)) != SCIM_OK)
-		serve_error(c, rc, &err);
+	else {
+		c->start_usec = util_now_usec();
+		c->user_agent = getenv("HTTP_USER_AGENT");
+		c->query = getenv("QUERY_STRING");
+		activity_begin(&c->notes);
+		if (rc != SCIM_OK || (rc = serve_route(svc, c, &err)) !=
+		    SCIM_OK)
+			serve_error(c, rc, &err);
+		activity_begin(NULL);
+	}
 	if (ctx->store != NULL) {
 		store_stats(ctx->store, &after);
 		*wrote = after.deferred > before.deferred;
 		if (ctx->cfg.store_ops_header)
 			serve_store_ops(c, &before, &after);
 	}
+}
+
+/* Record c, answered, in the activity log (audit/activity.h). */
+static void
+serve_activity(struct scim_ctx *ctx, struct scim_call *c)
+{
+	struct activity_req	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.tenant = c->auth.tenant;
+	r.token_id = c->auth.token_id;
+	r.user_agent = c->user_agent;
+	r.method = c->req.method;
+	r.path = c->req.path;
+	r.query = c->query;
+	r.filter = http_param(&c->req, "filter");
+	r.body = c->req.body;
+	r.resource = c->resource;
+	r.id = c->id;
+	r.status = c->resp.status != 0 ? c->resp.status : 200;
+	r.answer = c->resp.body;
+	r.start_usec = c->start_usec;
+	r.end_usec = util_now_usec();
+	activity_record(&ctx->cfg, ctx->store, &r, &c->notes);
+	activity_notes_free(&c->notes);
 }
 
 /*
@@ -418,6 +452,8 @@ serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
 	if (ctx->cfg.store_ops_header)
 		http_resp_header(&c->resp, "X-Scim-Batch: %zu", batch);
 	http_resp_send(&c->resp);
+	if (c->start_usec != 0)
+		serve_activity(ctx, c);
 	/* A page may have shown a new token. */
 	if (c->resp.raw != NULL)
 		explicit_bzero(c->resp.raw, c->resp.raw_len);
