@@ -152,6 +152,24 @@ redact_name(const struct scim_config *cfg, const char *name)
 	return false;
 }
 
+/* Replace member c of object o by "(redacted)", under the same name. */
+static void
+redact_member(cJSON *o, cJSON *c)
+{
+	cJSON	*r;
+
+	if (cJSON_IsString(c) && strcmp(c->valuestring, ACTIVITY_REDACTED) == 0)
+		return;
+	if ((r = cJSON_CreateString(ACTIVITY_REDACTED)) == NULL ||
+	    (r->string = strdup(c->string)) == NULL) {
+		/* No memory for the copy: drop the secret instead. */
+		cJSON_Delete(r);
+		cJSON_Delete(cJSON_DetachItemViaPointer(o, c));
+		return;
+	}
+	cJSON_ReplaceItemViaPointer(o, c, r);
+}
+
 void
 activity_redact(const struct scim_config *cfg, cJSON *v)
 {
@@ -168,10 +186,7 @@ activity_redact(const struct scim_config *cfg, cJSON *v)
 			    (strcasecmp(c->string, "value") == 0 &&
 			    cJSON_IsString(path) &&
 			    redact_name(cfg, path->valuestring))) {
-				if (!cJSON_IsString(c) || strcmp(c->valuestring,
-				    ACTIVITY_REDACTED) != 0)
-					cJSON_ReplaceItemViaPointer(v, c,
-					    cJSON_CreateString(ACTIVITY_REDACTED));
+				redact_member(v, c);
 				continue;
 			}
 			activity_redact(cfg, c);
