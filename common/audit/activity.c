@@ -199,57 +199,153 @@ activity_redact(const struct scim_config *cfg, cJSON *v)
 /* --- building a record --- */
 
 /*
- * Add v (redacted, taken over) to rec as key, or, when it prints longer
- * than ACTIVITY_BODY_MAX, its first bytes as a string (cut at a UTF-8
- * boundary) and key_truncated: true.
+ * The record is written as text directly, not built as a cJSON tree and
+ * printed: a tree costs a malloc per member and cJSON prints a number
+ * with a sprintf and a sscanf, which together were most of a record's
+ * cost, and a GET pays for its record on every request.  Only the bodies
+ * (request, and the resource after a change) go through cJSON.
  */
-static void
-add_capped(cJSON *rec, const char *key, cJSON *v)
-{
-	char	*text, flag[32];
-	size_t	 n;
+struct abuf {
+	char	*p;
+	size_t	 len, cap;
+	bool	 oom;
+};
 
-	if ((text = cJSON_PrintUnformatted(v)) == NULL) {
-		cJSON_Delete(v);
+static void
+abuf_add(struct abuf *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 cap;
+
+	if (b->oom)
 		return;
+	if (b->len + n + 2 > b->cap) {	/* room for "\n" and NUL */
+		cap = b->cap ? b->cap : 1024;
+		while (b->len + n + 2 > cap)
+			cap *= 2;
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
 	}
-	if ((n = strlen(text)) <= ACTIVITY_BODY_MAX) {
-		cJSON_AddItemToObject(rec, key, v);
-		free(text);
-		return;
-	}
-	cJSON_Delete(v);
-	n = ACTIVITY_BODY_MAX;
-	while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
-		n--;
-	text[n] = '\0';
-	cJSON_AddStringToObject(rec, key, text);
-	snprintf(flag, sizeof(flag), "%s_truncated", key);
-	cJSON_AddTrueToObject(rec, flag);
-	free(text);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
-/* A string of at most max bytes (cut at a UTF-8 boundary) as key. */
 static void
-add_cut(cJSON *rec, const char *key, const char *s, size_t max)
+abuf_lit(struct abuf *b, const char *s)
 {
-	char	*t;
-	size_t	 n = strlen(s);
+	abuf_add(b, s, strlen(s));
+}
 
-	if (n <= max) {
-		cJSON_AddStringToObject(rec, key, s);
-		return;
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t	 n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 :
+	    s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * s as a JSON string, at most max bytes of it (cut before a character),
+ * control characters escaped and bytes that are not UTF-8 (a header is
+ * not checked as a body is) replaced by '?'.
+ */
+static void
+abuf_jstr(struct abuf *b, const char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)(s ? s : "");
+	const unsigned char	*run = p;
+	size_t			 used = 0, n;
+	char			 esc[8];
+
+	abuf_lit(b, "\"");
+	while (*p != '\0') {
+		n = utf8_len(p);
+		if (used + (n ? n : 1) > max)
+			break;
+		used += n ? n : 1;
+		if (n > 1 || (n == 1 && *p >= 0x20 && *p != '"' && *p != '\\')) {
+			p += n;
+			continue;
+		}
+		abuf_add(b, (const char *)run, (size_t)(p - run));
+		if (n == 0)
+			abuf_lit(b, "?");
+		else if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			abuf_add(b, esc, 2);
+		} else {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			abuf_lit(b, esc);
+		}
+		run = ++p;
 	}
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	if ((t = strndup(s, max)) != NULL)
-		cJSON_AddStringToObject(rec, key, t);
-	free(t);
+	abuf_add(b, (const char *)run, (size_t)(p - run));
+	abuf_lit(b, "\"");
+}
+
+/* ,"key":"s" */
+static void
+abuf_field(struct abuf *b, const char *key, const char *s, size_t max)
+{
+	abuf_lit(b, ",\"");
+	abuf_lit(b, key);
+	abuf_lit(b, "\":");
+	abuf_jstr(b, s, max);
+}
+
+/* ,"key":n */
+static void
+abuf_int(struct abuf *b, const char *key, long long n)
+{
+	char	 num[32];
+
+	snprintf(num, sizeof(num), ",\"%s\":%lld", key, n);
+	abuf_lit(b, num);
+}
+
+/*
+ * ,"key":v for v (redacted already; borrowed), or, when it prints longer
+ * than ACTIVITY_BODY_MAX, its first bytes as a string and
+ * "key_truncated":true.
+ */
+static void
+abuf_capped(struct abuf *b, const char *key, const cJSON *v)
+{
+	char	*text;
+
+	if ((text = cJSON_PrintUnformatted(v)) == NULL)
+		return;
+	if (strlen(text) <= ACTIVITY_BODY_MAX) {
+		abuf_lit(b, ",\"");
+		abuf_lit(b, key);
+		abuf_lit(b, "\":");
+		abuf_lit(b, text);
+	} else {
+		abuf_field(b, key, text, ACTIVITY_BODY_MAX);
+		abuf_lit(b, ",\"");
+		abuf_lit(b, key);
+		abuf_lit(b, "_truncated\":true");
+	}
+	free(text);
 }
 
 /* The answer's scimType and detail, for an error answer. */
 static void
-add_error(cJSON *rec, const struct activity_req *r)
+add_error(struct abuf *b, const struct activity_req *r)
 {
 	const cJSON	*v;
 
@@ -257,15 +353,15 @@ add_error(cJSON *rec, const struct activity_req *r)
 		return;
 	v = cJSON_GetObjectItemCaseSensitive(r->answer, "scimType");
 	if (cJSON_IsString(v))
-		cJSON_AddStringToObject(rec, "scimType", v->valuestring);
+		abuf_field(b, "scimType", v->valuestring, 64);
 	v = cJSON_GetObjectItemCaseSensitive(r->answer, "detail");
 	if (cJSON_IsString(v))
-		add_cut(rec, "detail", v->valuestring, 1024);
+		abuf_field(b, "detail", v->valuestring, 1024);
 }
 
 /* The resource as answered to a change, as "after". */
 static void
-add_after(const struct scim_config *cfg, cJSON *rec,
+add_after(const struct scim_config *cfg, struct abuf *b,
     const struct activity_req *r)
 {
 	cJSON	*a;
@@ -274,18 +370,27 @@ add_after(const struct scim_config *cfg, cJSON *rec,
 	    strcmp(r->method, "GET") == 0 || !cJSON_IsObject(r->answer) ||
 	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r->answer, "id")))
 		return;
+	/* The answer never holds a password: copy it only to redact more. */
+	if (cfg->activity_redact[0] == '\0') {
+		abuf_capped(b, "after", r->answer);
+		return;
+	}
 	if ((a = cJSON_Duplicate(r->answer, true)) == NULL)
 		return;
 	activity_redact(cfg, a);
-	add_capped(rec, "after", a);
+	abuf_capped(b, "after", a);
+	cJSON_Delete(a);
 }
 
-/* The request body: parsed and redacted, or a word on what it was. */
+/*
+ * The request body: parsed and redacted, or a word on what it was.
+ * Returns the parsed body (caller deletes) for the words, or NULL.
+ */
 static cJSON *
-add_body(const struct scim_config *cfg, cJSON *rec,
+add_body(const struct scim_config *cfg, struct abuf *b,
     const struct activity_req *r)
 {
-	cJSON	*body, *copy;
+	cJSON	*body;
 	char	 what[64];
 
 	if (r->body == NULL || r->body[0] == '\0')
@@ -294,105 +399,151 @@ add_body(const struct scim_config *cfg, cJSON *rec,
 		/* Not JSON: its text could hold anything, a secret too. */
 		snprintf(what, sizeof(what), "(not JSON, %zu bytes)",
 		    strlen(r->body));
-		cJSON_AddStringToObject(rec, "body", what);
+		abuf_field(b, "body", what, sizeof(what));
 		return NULL;
 	}
 	activity_redact(cfg, body);
-	if ((copy = cJSON_Duplicate(body, true)) != NULL)
-		add_capped(rec, "body", copy);
+	abuf_capped(b, "body", body);
 	return body;
 }
 
-/*
- * The action: words, then each note ("created group Sales; skipped member
- * 1234: ...").  Returns words itself when there are no notes, else a new
- * string; NULL when out of memory.
- */
-static char *
-words_with_notes(char *words, const struct activity_notes *n)
+/* ,"key":{"k":"v",...} or ["v",...] from words' target or members. */
+static void
+add_strings(struct abuf *b, const char *key, const cJSON *o)
 {
-	char		*out;
-	size_t		 sz;
+	const cJSON	*v;
+	bool		 obj = cJSON_IsObject(o), first = true;
+
+	if (o == NULL || o->child == NULL)
+		return;
+	abuf_lit(b, ",\"");
+	abuf_lit(b, key);
+	abuf_lit(b, obj ? "\":{" : "\":[");
+	cJSON_ArrayForEach(v, o) {
+		if (!cJSON_IsString(v))
+			continue;
+		abuf_lit(b, first ? "" : ",");
+		first = false;
+		if (obj) {
+			abuf_jstr(b, v->string, 64);
+			abuf_lit(b, ":");
+		}
+		abuf_jstr(b, v->valuestring, 1024);
+	}
+	abuf_lit(b, obj ? "}" : "]");
+}
+
+/* "action" (the words, then each note) and "notes". */
+static void
+add_action(struct abuf *b, const char *words, const struct activity_notes *n)
+{
+	struct abuf	 a;
 	unsigned	 i;
 
-	if (words == NULL || n == NULL || n->n == 0)
-		return words;
-	sz = strlen(words) + 1;
-	for (i = 0; i < n->n; i++)
-		sz += strlen(n->text[i]) + 2;
-	if ((out = malloc(sz)) == NULL)
-		return NULL;
-	strcpy(out, words);
-	for (i = 0; i < n->n; i++) {
-		if (out[0] != '\0')
-			strcat(out, "; ");
-		strcat(out, n->text[i]);
+	memset(&a, 0, sizeof(a));
+	abuf_lit(&a, words ? words : "");
+	for (i = 0; n != NULL && i < n->n; i++) {
+		abuf_lit(&a, a.len > 0 ? "; " : "");
+		abuf_lit(&a, n->text[i]);
 	}
-	return out;
+	abuf_field(b, "action", a.p ? a.p : "", 8192);
+	free(a.p);
+	if (n == NULL || n->n == 0)
+		return;
+	abuf_lit(b, ",\"notes\":[");
+	for (i = 0; i < n->n; i++) {
+		abuf_lit(b, i > 0 ? "," : "");
+		abuf_jstr(b, n->text[i], 1024);
+	}
+	abuf_lit(b, "]");
+}
+
+/* A process-unique id suffix without a system call per record. */
+static uint32_t
+record_seq(void)
+{
+	static uint32_t	 seq, pid;
+
+	if (pid == 0) {
+		pid = (uint32_t)getpid();
+		util_random(&seq, sizeof(seq));
+	}
+	return (pid << 16) ^ (seq++ & 0xffff);
+}
+
+char *
+activity_format(const struct scim_config *cfg, const struct activity_req *r,
+    const struct activity_notes *n, const char *label, size_t *len)
+{
+	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
+	char		 client[80], *words, num[48];
+	struct abuf	 b;
+	int64_t		 d = (r->end_usec - r->start_usec) / 10;
+	cJSON		*body, *target, *members;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(id, sizeof(id), "%016llx%08x",
+	    (unsigned long long)r->start_usec, record_seq());
+	util_time_format(r->start_usec, when, sizeof(when));
+	abuf_lit(&b, "{\"id\":\"");
+	abuf_lit(&b, id);
+	abuf_lit(&b, "\"");
+	abuf_field(&b, "time", when, sizeof(when));
+	abuf_field(&b, "tenant", r->tenant, 128);
+	abuf_lit(&b, ",\"token\":{\"id\":");
+	abuf_jstr(&b, r->token_id, 64);
+	if (label != NULL) {
+		abuf_lit(&b, ",\"label\":");
+		abuf_jstr(&b, label, 256);
+	}
+	abuf_lit(&b, "}");
+	abuf_field(&b, "client", activity_client(r->user_agent, client,
+	    sizeof(client)), sizeof(client));
+	abuf_field(&b, "user_agent", r->user_agent, ACTIVITY_UA_MAX);
+	abuf_field(&b, "method", r->method, 16);
+	abuf_field(&b, "path", r->path, ACTIVITY_QUERY_MAX);
+	abuf_field(&b, "query", r->query, ACTIVITY_QUERY_MAX);
+	if (r->filter != NULL)
+		abuf_field(&b, "filter", r->filter, ACTIVITY_QUERY_MAX);
+	body = add_body(cfg, &b, r);
+	abuf_int(&b, "status", r->status);
+	add_error(&b, r);
+	target = cJSON_CreateObject();
+	members = cJSON_CreateArray();
+	words = activity_words(r, body, n != NULL ? n->skipped : 0, target,
+	    members);
+	add_action(&b, words, n);
+	free(words);
+	add_strings(&b, "target", target);
+	add_strings(&b, "members", members);
+	cJSON_Delete(target);
+	cJSON_Delete(members);
+	cJSON_Delete(body);
+	add_after(cfg, &b, r);
+	/* Milliseconds with two decimals, without a float's printing. */
+	snprintf(num, sizeof(num), ",\"duration_ms\":%lld.%02lld}\n",
+	    (long long)(d / 100), (long long)(d % 100));
+	abuf_lit(&b, num);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
 }
 
 cJSON *
 activity_build(const struct scim_config *cfg, const struct activity_req *r,
     const struct activity_notes *n, const char *label)
 {
-	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
-	char		 client[80], *words, *action;
-	uint32_t	 rnd = 0;
-	cJSON		*rec, *tok, *body, *target, *members, *notes;
-	unsigned	 i;
+	char	*line;
+	size_t	 len;
+	cJSON	*rec;
 
-	if ((rec = cJSON_CreateObject()) == NULL)
+	if ((line = activity_format(cfg, r, n, label, &len)) == NULL)
 		return NULL;
-	util_random(&rnd, sizeof(rnd));
-	snprintf(id, sizeof(id), "%016llx%08x",
-	    (unsigned long long)r->start_usec, rnd);
-	util_time_format(r->start_usec, when, sizeof(when));
-	cJSON_AddStringToObject(rec, "id", id);
-	cJSON_AddStringToObject(rec, "time", when);
-	cJSON_AddStringToObject(rec, "tenant", r->tenant ? r->tenant : "");
-	tok = cJSON_AddObjectToObject(rec, "token");
-	cJSON_AddStringToObject(tok, "id", r->token_id ? r->token_id : "");
-	if (label != NULL)
-		cJSON_AddStringToObject(tok, "label", label);
-	cJSON_AddStringToObject(rec, "client", activity_client(r->user_agent,
-	    client, sizeof(client)));
-	add_cut(rec, "user_agent", r->user_agent ? r->user_agent : "",
-	    ACTIVITY_UA_MAX);
-	cJSON_AddStringToObject(rec, "method", r->method ? r->method : "");
-	add_cut(rec, "path", r->path ? r->path : "", ACTIVITY_QUERY_MAX);
-	add_cut(rec, "query", r->query ? r->query : "", ACTIVITY_QUERY_MAX);
-	body = add_body(cfg, rec, r);
-	cJSON_AddNumberToObject(rec, "status", r->status);
-	add_error(rec, r);
-	target = cJSON_CreateObject();
-	members = cJSON_CreateArray();
-	if (r->filter != NULL)
-		add_cut(rec, "filter", r->filter, ACTIVITY_QUERY_MAX);
-	words = activity_words(r, body, n != NULL ? n->skipped : 0, target,
-	    members);
-	action = words_with_notes(words, n);
-	cJSON_AddStringToObject(rec, "action", action ? action : "");
-	if (action != words)
-		free(action);
-	free(words);
-	if (n != NULL && n->n > 0) {
-		notes = cJSON_AddArrayToObject(rec, "notes");
-		for (i = 0; i < n->n; i++)
-			cJSON_AddItemToArray(notes,
-			    cJSON_CreateString(n->text[i]));
-	}
-	if (target != NULL && target->child != NULL)
-		cJSON_AddItemToObject(rec, "target", target);
-	else
-		cJSON_Delete(target);
-	if (members != NULL && members->child != NULL)
-		cJSON_AddItemToObject(rec, "members", members);
-	else
-		cJSON_Delete(members);
-	add_after(cfg, rec, r);
-	cJSON_AddNumberToObject(rec, "duration_ms",
-	    (double)((r->end_usec - r->start_usec) / 10) / 100.0);
-	cJSON_Delete(body);
+	rec = cJSON_ParseWithLength(line, len);
+	free(line);
 	return rec;
 }
 
@@ -508,8 +659,10 @@ group_name(struct store *s, const struct activity_req *r,
 static struct {
 	int	 fd;		/* -1 when none is open */
 	int64_t	 start;		/* its first record's time */
+	uint64_t size;		/* bytes written to it */
+	int64_t	 checked;	/* when fstat() last said it was linked */
 	int64_t	 warned;	/* last failure logged */
-} activity_out = { -1, 0, 0 };
+} activity_out = { -1, 0, 0, 0, 0 };
 
 static void
 activity_warn(const char *what, const char *path)
@@ -545,7 +698,8 @@ activity_open(const struct scim_config *cfg, int64_t now)
 		activity_warn("cannot open", path);
 		return false;
 	}
-	activity_out.start = now;
+	activity_out.start = activity_out.checked = now;
+	activity_out.size = 0;
 	activity_prune(cfg, now, NULL);
 	return true;
 }
@@ -553,7 +707,8 @@ activity_open(const struct scim_config *cfg, int64_t now)
 /*
  * Is a new file due?  None is open, this one is full (an eighth of the
  * cap, so that pruning whole files keeps within it) or a day old, or a
- * prune deleted it under us (its records would go nowhere).
+ * prune deleted it under us (its records would go nowhere: looked at
+ * once a second, not with a system call per record).
  */
 static bool
 activity_rotate_due(const struct scim_config *cfg, int64_t now)
@@ -561,12 +716,13 @@ activity_rotate_due(const struct scim_config *cfg, int64_t now)
 	struct stat	 st;
 
 	if (activity_out.fd < 0 || now - activity_out.start >
-	    ACTIVITY_ROTATE_USEC)
+	    ACTIVITY_ROTATE_USEC || activity_out.size >=
+	    (uint64_t)cfg->activity_max_mb * (1024 * 1024 / 8))
 		return true;
-	if (fstat(activity_out.fd, &st) != 0 || st.st_nlink == 0)
-		return true;
-	return (uint64_t)st.st_size >= (uint64_t)cfg->activity_max_mb *
-	    (1024 * 1024 / 8);
+	if (now - activity_out.checked < 1000000)
+		return false;
+	activity_out.checked = now;
+	return fstat(activity_out.fd, &st) != 0 || st.st_nlink == 0;
 }
 
 void
@@ -575,10 +731,9 @@ activity_record(const struct scim_config *cfg, struct store *s,
 {
 	struct activity_req	 named;
 	struct group_lookup	 g;
-	char		*line;
-	cJSON		*rec;
-	size_t		 len;
-	ssize_t		 w;
+	char			*line;
+	size_t			 len;
+	ssize_t			 w;
 
 	if (!cfg->activity_enabled)
 		return;
@@ -587,15 +742,9 @@ activity_record(const struct scim_config *cfg, struct store *s,
 		named.name = g.name;
 		r = &named;
 	}
-	rec = activity_build(cfg, r, n, token_label(s, r->token_id));
-	if (rec == NULL)
-		return;
-	line = cJSON_PrintUnformatted(rec);
-	cJSON_Delete(rec);
+	line = activity_format(cfg, r, n, token_label(s, r->token_id), &len);
 	if (line == NULL)
 		return;
-	len = strlen(line);
-	line[len++] = '\n';	/* over the NUL: the line is written by size */
 	if (activity_rotate_due(cfg, r->end_usec) &&
 	    !activity_open(cfg, r->end_usec)) {
 		free(line);
@@ -604,5 +753,7 @@ activity_record(const struct scim_config *cfg, struct store *s,
 	/* One write: appends of other files' writers never interleave. */
 	if ((w = write(activity_out.fd, line, len)) != (ssize_t)len)
 		activity_warn("cannot write", "a record to the activity file");
+	if (w > 0)
+		activity_out.size += (uint64_t)w;
 	free(line);
 }

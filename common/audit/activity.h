@@ -128,10 +128,16 @@ void		 activity_record(const struct scim_config *cfg,
 		    const struct activity_notes *n);
 
 /*
- * The record for r as a new object (caller deletes), without writing it;
- * label is the token's label or NULL.  NULL when out of memory.  For
- * tests and activity_record().
+ * The record for r as one line of JSON text ending in a newline, in a
+ * new string (caller frees; *len its length), without writing it; label
+ * is the token's label or NULL.  NULL when out of memory.
  */
+char		*activity_format(const struct scim_config *cfg,
+		    const struct activity_req *r,
+		    const struct activity_notes *n, const char *label,
+		    size_t *len);
+
+/* The same record parsed, a new object (caller deletes); for tests. */
 cJSON		*activity_build(const struct scim_config *cfg,
 		    const struct activity_req *r,
 		    const struct activity_notes *n, const char *label);

@@ -334,6 +334,20 @@ serve_store_ops(struct scim_call *c, const struct store_stats *before,
  * flushed.  A store that cannot be opened is 503 for a route; a page is
  * served without one (it says so itself).
  */
+/* Keep what the activity record needs of the request's variables. */
+static void
+serve_activity_env(struct scim_call *c)
+{
+	static const char *const names[3] = { "REQUEST_METHOD",
+	    "HTTP_USER_AGENT", "QUERY_STRING" };
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < 3; i++)
+		if ((v = getenv(names[i])) != NULL)
+			c->act_env[i] = strdup(v);
+}
+
 /* Is addr (a CGI SERVER_ADDR or REMOTE_ADDR) a loopback address? */
 static bool
 addr_loopback(const char *addr)
@@ -392,13 +406,12 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 		serve_page(svc, c);
 	else {
 		c->start_usec = util_now_usec();
-		c->user_agent = getenv("HTTP_USER_AGENT");
-		c->query = getenv("QUERY_STRING");
 		activity_begin(&c->notes);
 		if (rc != SCIM_OK || (rc = serve_route(svc, c, &err)) !=
 		    SCIM_OK)
 			serve_error(c, rc, &err);
 		activity_begin(NULL);
+		serve_activity_env(c);
 	}
 	if (ctx->store != NULL) {
 		store_stats(ctx->store, &after);
@@ -408,19 +421,23 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 	}
 }
 
-/* Record c, answered, in the activity log (audit/activity.h). */
+/*
+ * Record c, answered and ended, in the activity log (audit/activity.h),
+ * and free its copies of the request's variables.
+ */
 static void
 serve_activity(struct scim_ctx *ctx, struct scim_call *c)
 {
 	struct activity_req	 r;
+	size_t			 i;
 
 	memset(&r, 0, sizeof(r));
 	r.tenant = c->auth.tenant;
 	r.token_id = c->auth.token_id;
-	r.user_agent = c->user_agent;
-	r.method = c->req.method;
+	r.method = c->act_env[0] != NULL ? c->act_env[0] : "-";
+	r.user_agent = c->act_env[1];
 	r.path = c->req.path;
-	r.query = c->query;
+	r.query = c->act_env[2];
 	r.filter = http_param(&c->req, "filter");
 	r.body = c->req.body;
 	r.resource = c->resource;
@@ -431,6 +448,8 @@ serve_activity(struct scim_ctx *ctx, struct scim_call *c)
 	r.end_usec = util_now_usec();
 	activity_record(&ctx->cfg, ctx->store, &r, &c->notes);
 	activity_notes_free(&c->notes);
+	for (i = 0; i < 3; i++)
+		free(c->act_env[i]);
 }
 
 /*
@@ -452,11 +471,14 @@ serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
 	if (ctx->cfg.store_ops_header)
 		http_resp_header(&c->resp, "X-Scim-Batch: %zu", batch);
 	http_resp_send(&c->resp);
-	if (c->start_usec != 0)
-		serve_activity(ctx, c);
 	/* A page may have shown a new token. */
 	if (c->resp.raw != NULL)
 		explicit_bzero(c->resp.raw, c->resp.raw_len);
+	if (c->start_usec != 0) {
+		/* The client has its whole answer before the record is made. */
+		http_finish();
+		serve_activity(ctx, c);
+	}
 	http_resp_free(&c->resp);
 	http_req_free(&c->req);
 	free(c->base_url);

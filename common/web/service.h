@@ -50,8 +50,12 @@ struct scim_call {
 						   loop, see token-auth.c */	/* For its activity record (audit/activity.h); routes only. */
 	int64_t			 start_usec;	/* when it was accepted; 0 for
 						   a page: not recorded */
-	const char		*user_agent;	/* its environment's, or NULL */
-	const char		*query;		/* QUERY_STRING, or NULL */
+	char			*act_env[3];	/* copies of REQUEST_METHOD,
+						   HTTP_USER_AGENT and
+						   QUERY_STRING (or NULL): the
+						   record is made after the
+						   request's variables are
+						   freed */
 	struct activity_notes	 notes;		/* what was skipped for it */
 };
 
