@@ -20,10 +20,7 @@
 #include <string.h>
 
 #include "audit/activity.h"
-#include "auth/token.h"
 #include "base/cli.h"
-#include "base/lex.h"
-#include "base/util.h"
 #include "scimctl.h"
 
 #define PROG		"scimctl"
@@ -57,29 +54,6 @@ act_usage(FILE *f)
 	    "See scimctl(8).\n");
 }
 
-/*
- * Where the command word is: after -c FILE / --config FILE /
- * --config=FILE, the only options that may come before it.  0 if none.
- */
-static int
-act_command_at(int argc, char *argv[], const char **conf)
-{
-	int	 i;
-
-	for (i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			*conf = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			*conf = argv[i] + 9;
-		else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
-			*conf = argv[i] + 2;
-		else
-			return argv[i][0] == '-' ? 0 : i;
-	}
-	return 0;
-}
-
 /* Check one option's value into o; -1 to go on, else the exit status. */
 static int
 act_option(struct act_opts *o, int ch, const char *arg)
@@ -92,20 +66,15 @@ act_option(struct act_opts *o, int ch, const char *arg)
 	case 'U': o->q.user = arg; break;
 	case 'C': o->q.client = arg; break;
 	case 't':
-		if (*arg != '\0' && !token_tenant_valid(arg))
-			return cli_usage_error(PROG, "--tenant: \"%s\" is not "
-			    "a tenant: 1 to 64 letters, digits, '.', '_', '@' "
-			    "or '-', or \"\"", arg);
+		if (!scimctl_tenant_arg(arg))
+			return CLI_EX_USAGE;
 		o->q.tenant = arg;
 		break;
 	case 's':
 	case 'u':
-		if (!lex_when(arg, false, util_now_usec(),
+		if (!scimctl_when_arg(ch == 's' ? "since" : "until", arg,
 		    ch == 's' ? &o->q.since : &o->q.until))
-			return cli_usage_error(PROG, "--%s: \"%s\" is not an "
-			    "RFC 3339 time (2026-11-01T00:00:00Z) or an age "
-			    "(90s, 30m, 24h, 7d)", ch == 's' ? "since" : "until",
-			    arg);
+			return CLI_EX_USAGE;
 		break;
 	case 'l':
 		if (!cli_number(PROG, "--limit", arg, 1, ACT_LIMIT_MAX, &n))
@@ -220,7 +189,7 @@ scimctl_activity_main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.q.limit = 100;
-	if ((at = act_command_at(argc, argv, &o.conf)) == 0 ||
+	if ((at = scimctl_command_at(argc, argv, &o.conf)) == 0 ||
 	    strcmp(argv[at], "activity") != 0)
 		return -1;
 	if ((rc = act_options(argc - at, argv + at, &o)) >= 0)

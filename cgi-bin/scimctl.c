@@ -192,10 +192,8 @@ ctl_option(struct ctl_opts *o, int ch, const char *arg)
 	switch (ch) {
 	case 't':
 		/* "" is the tenant of refused requests (auth.failed). */
-		if (*arg != '\0' && !token_tenant_valid(arg))
-			return cli_usage_error(PROG, "--tenant: \"%s\" is not "
-			    "a tenant: 1 to 64 letters, digits, '.', '_', '@' "
-			    "or '-', or \"\"", arg);
+		if (!scimctl_tenant_arg(arg))
+			return CLI_EX_USAGE;
 		o->q.tenant = arg;
 		break;
 	case 'C':
@@ -212,12 +210,9 @@ ctl_option(struct ctl_opts *o, int ch, const char *arg)
 	case 'g': o->q.target = arg; break;
 	case 's':
 	case 'u':
-		if (!lex_when(arg, false, util_now_usec(),
+		if (!scimctl_when_arg(ch == 's' ? "since" : "until", arg,
 		    ch == 's' ? &o->q.since : &o->q.until))
-			return cli_usage_error(PROG, "--%s: \"%s\" is not an "
-			    "RFC 3339 time (2026-11-01T00:00:00Z) or an age "
-			    "(90s, 30m, 24h, 7d)", ch == 's' ? "since" : "until",
-			    arg);
+			return CLI_EX_USAGE;
 		break;
 	case 'l':
 		if (!cli_number(PROG, "--limit", arg, 1, CTL_MAX_EVENTS, &n))
@@ -352,6 +347,45 @@ ctl_command(const struct ctl_opts *o, int argc, char *argv[])
 		return NULL;
 	}
 	return c;
+}
+
+int
+scimctl_command_at(int argc, char *argv[], const char **conf)
+{
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			*conf = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			*conf = argv[i] + 9;
+		else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
+			*conf = argv[i] + 2;
+		else
+			return argv[i][0] == '-' ? 0 : i;
+	}
+	return 0;
+}
+
+bool
+scimctl_tenant_arg(const char *arg)
+{
+	if (*arg == '\0' || token_tenant_valid(arg))
+		return true;
+	cli_usage_error(PROG, "--tenant: \"%s\" is not a tenant: 1 to 64 "
+	    "letters, digits, '.', '_', '@' or '-', or \"\"", arg);
+	return false;
+}
+
+bool
+scimctl_when_arg(const char *opt, const char *arg, int64_t *out)
+{
+	if (lex_when(arg, false, util_now_usec(), out))
+		return true;
+	cli_usage_error(PROG, "--%s: \"%s\" is not an RFC 3339 time "
+	    "(2026-11-01T00:00:00Z) or an age (90s, 30m, 24h, 7d)", opt, arg);
+	return false;
 }
 
 int

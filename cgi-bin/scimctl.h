@@ -7,6 +7,7 @@
 #define SCIMCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/config.h"
 #include "store/store.h"
@@ -22,6 +23,22 @@ int	 scimctl_graph_main(int argc, char *argv[]);
 
 /* The same for the activity command (scimctl-activity.c). */
 int	 scimctl_activity_main(int argc, char *argv[]);
+
+/*
+ * Where the command word is in argv: after -c FILE / --config FILE /
+ * --config=FILE (the only options that may come before it; *conf is set
+ * to FILE), or 0 when another option or nothing comes first.  For the
+ * command families that read their own options (scimctl_*_main()).
+ */
+int	 scimctl_command_at(int argc, char *argv[], const char **conf);
+
+/*
+ * Check a --tenant value ("" is the tenant of refused requests) and a
+ * --since or --until value (opt names it; an RFC 3339 time or an age such
+ * as 24h, into *out in usec): false after one line on stderr (exit 2).
+ */
+bool	 scimctl_tenant_arg(const char *arg);
+bool	 scimctl_when_arg(const char *opt, const char *arg, int64_t *out);
 
 /*
  * What every scimctl command does first: read the configuration (conf,

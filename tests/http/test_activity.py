@@ -27,10 +27,31 @@ def scimctl(srv, *args, check=True):
     return r
 
 
-def activity(srv, *args):
-    """The records `scimctl activity --json` prints, newest first."""
-    out = scimctl(srv, "activity", "--json", "--limit", "1000", *args).stdout
-    return [json.loads(line) for line in out.splitlines()]
+def activity(srv, *args, want=None):
+    """The records `scimctl activity --json` prints, newest first.  A
+    record is written just after the client has its answer: with want (a
+    predicate on the records), read again until it holds (5 s at most)."""
+    for _ in range(50):
+        out = scimctl(srv, "activity", "--json", "--limit", "1000", *args).stdout
+        recs = [json.loads(line) for line in out.splitlines()]
+        if want is None or want(recs):
+            break
+        time.sleep(0.1)
+    return recs
+
+
+def has(method, path_end=""):
+    """A predicate for activity(): a record of method on a path ending so."""
+    return lambda recs: any(r["method"] == method and r["path"].endswith(path_end)
+                            for r in recs)
+
+
+def wait_dir(srv):
+    """The activity directory, once the worker has made it (5 s at most)."""
+    for _ in range(50):
+        if os.path.isdir(activity_dir(srv)):
+            break
+        time.sleep(0.1)
 
 
 def activity_dir(srv):
@@ -80,7 +101,7 @@ class Recorder(scimtest.ScimTestCase):
     def test_entra_requests_are_recorded(self):
         name = "alice@contoso.com"
         uid, gid = self.entra_flow(name)
-        recs = activity(self.srv, "--user", name)
+        recs = activity(self.srv, "--user", name, want=has("PATCH", uid))
         for rec in recs:
             for k in ("time", "token", "client", "method", "path", "status", "action",
                       "duration_ms"):
@@ -103,7 +124,8 @@ class Recorder(scimtest.ScimTestCase):
 
     def test_secrets_redacted(self):
         self.entra_flow("bob@contoso.com")
-        post = [r for r in activity(self.srv, "--user", "bob@contoso.com")
+        post = [r for r in activity(self.srv, "--user", "bob@contoso.com",
+                                    want=has("POST", "/Users"))
                 if r["method"] == "POST"][0]
         self.assertEqual(post["body"]["password"], "(redacted)")
         self.assertEqual(post["body"][ENT_URN]["employeeNumber"], "(redacted)")
@@ -118,7 +140,7 @@ class Recorder(scimtest.ScimTestCase):
     def test_skipped_member_and_ignored_attribute_noted(self):
         name = "carol@contoso.com"
         uid, gid = self.entra_flow(name)
-        recs = activity(self.srv, "--limit", "1000")
+        recs = activity(self.srv, want=has("PATCH", uid))
         patch = [r for r in recs if r["path"].endswith("/Groups/" + gid)
                  and r["method"] == "PATCH"][0]
         self.assertIn("skipped member 1234: not a user of this tenant", patch["notes"])
@@ -133,7 +155,8 @@ class Recorder(scimtest.ScimTestCase):
         r = s.post("/Users", entra_user("dave@contoso.com"),
                    headers={"User-Agent": "Okta SCIM Client 1.0.0"})
         self.assertEqual(r.status, 409)
-        errs = activity(self.srv, "--errors")
+        errs = activity(self.srv, "--errors",
+                        want=lambda rs: any(e["status"] == 409 for e in rs))
         self.assertTrue(errs)
         self.assertTrue(all(e["status"] >= 400 for e in errs))
         dup = [e for e in errs if e["status"] == 409][0]
@@ -145,7 +168,8 @@ class Recorder(scimtest.ScimTestCase):
         r = s.get("/Users", token="scim_0000000000000000_" + "0" * 64,
                   headers={"User-Agent": "curl/8.5.0"})
         self.assertEqual(r.status, 401)
-        e = activity(self.srv, "--errors", "--limit", "1")[0]
+        e = activity(self.srv, "--errors", "--limit", "1",
+                     want=lambda rs: rs and rs[0]["status"] == 401)[0]
         self.assertEqual((e["status"], e["client"], e["tenant"]), (401, "curl", ""))
         human = scimctl(self.srv, "activity", "--errors", "--limit", "5").stdout
         self.assertIn("409  POST /scim/v2/Users  [Okta, test]", human)
@@ -157,7 +181,7 @@ class Recorder(scimtest.ScimTestCase):
         time.sleep(0.05)
         self.srv.get("/Groups?count=1", headers=ENTRA)
         since = cut.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (cut.microsecond // 1000)
-        recs = activity(self.srv, "--since", since)
+        recs = activity(self.srv, "--since", since, want=has("GET", "/Groups"))
         self.assertEqual([r["path"] for r in recs], ["/scim/v2/Groups"])
         self.assertTrue(activity(self.srv, "--since", "1h"))
         r = scimctl(self.srv, "activity", "--since", "yesterday", check=False)
@@ -167,7 +191,8 @@ class Recorder(scimtest.ScimTestCase):
         uid, _ = self.entra_flow("erin@contoso.com")
         self.entra_flow("frank@contoso.com")
         self.assertEqual(self.srv.delete("/Users/" + uid, headers=ENTRA).status, 204)
-        recs = activity(self.srv, "--user", "erin@contoso.com")
+        recs = activity(self.srv, "--user", "erin@contoso.com",
+                        want=has("DELETE", uid))
         self.assertTrue(recs)
         for r in recs:
             self.assertNotIn("frank", json.dumps(r))
@@ -194,6 +219,7 @@ class RetentionAndCap(scimtest.ScimTestCase):
 
     def test_retention(self):
         self.srv.get("/Users", headers=ENTRA)    # makes the directory
+        wait_dir(self.srv)
         old = int((time.time() - 3 * 86400) * 1e6)
         rec = {"id": "%016x00000000" % old, "tenant": "default", "status": 500,
                "method": "GET", "path": "/old", "action": "x"}
@@ -207,6 +233,7 @@ class RetentionAndCap(scimtest.ScimTestCase):
 
     def test_size_cap(self):
         self.srv.get("/Users", headers=ENTRA)
+        wait_dir(self.srv)
         now = int(time.time() * 1e6)
         files = [self.write(now - 3000000 + i, 600 * 1024, 0) for i in range(3)]
         scimctl(self.srv, "prune")
@@ -216,7 +243,8 @@ class RetentionAndCap(scimtest.ScimTestCase):
         self.assertEqual([os.path.exists(f) for f in files], [False, False, True])
         # The programs go on recording (into a file of their own).
         self.srv.get("/Groups?count=2", headers=ENTRA)
-        self.assertIn("/scim/v2/Groups", [r["path"] for r in activity(self.srv)])
+        self.assertIn("/scim/v2/Groups", [r["path"] for r in activity(
+            self.srv, want=has("GET", "/Groups"))])
 
 
 class Disabled(scimtest.ScimTestCase):
@@ -224,6 +252,7 @@ class Disabled(scimtest.ScimTestCase):
 
     def test_nothing_recorded(self):
         self.assertEqual(self.srv.get("/Users", headers=ENTRA).status, 200)
+        time.sleep(0.3)     # what a record would take to be written
         self.assertEqual(activity(self.srv), [])
 
 
