@@ -327,13 +327,6 @@ serve_store_ops(struct scim_call *c, const struct store_stats *before,
 	    (unsigned long long)(after->commits - before->commits));
 }
 
-/*
- * Read the current request into c (whose previous request serve_send()
- * freed) and answer it: c->resp holds the answer, not yet sent
- * (serve_send()); *wrote says whether it committed a change still to be
- * flushed.  A store that cannot be opened is 503 for a route; a page is
- * served without one (it says so itself).
- */
 /* Keep what the activity record needs of the request's variables. */
 static void
 serve_activity_env(struct scim_call *c)
@@ -348,6 +341,13 @@ serve_activity_env(struct scim_call *c)
 			c->act_env[i] = strdup(v);
 }
 
+/*
+ * Read the current request into c (whose previous request serve_send()
+ * freed) and answer it: c->resp holds the answer, not yet sent
+ * (serve_send()); *wrote says whether it committed a change still to be
+ * flushed.  A store that cannot be opened is 503 for a route; a page is
+ * served without one (it says so itself).
+ */
 /* Is addr (a CGI SERVER_ADDR or REMOTE_ADDR) a loopback address? */
 static bool
 addr_loopback(const char *addr)
