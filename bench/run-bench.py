@@ -80,6 +80,15 @@ SCENARIOS = [
      "PATCH /Users/{id}, replace title and name.familyName"),
     ("patch_group", "PATCH /Groups/{id} add 1 member",
      "PATCH /Groups/{id}, add one member to the 100k group"),
+    ("act_get_on", "GET /Users/{id}, activity on",
+     "GET /Users/{id} with the activity recorder on (the default), paired A B B A "
+     "with the next scenario"),
+    ("act_get_off", "  same, activity off",
+     "GET /Users/{id} on the same store through a second lighttpd whose scim.conf "
+     "says [activity] enabled = no"),
+    ("act_post_on", "POST /Users (durable), activity on",
+     "POST /Users, sync = full, activity recorder on, paired with the next"),
+    ("act_post_off", "  same, activity off", "POST /Users, activity recorder off"),
     ("null_end", "null responder (again)", "GET /bench/null"),
 ]
 LABELS = {k: label.strip() for k, label, _ in SCENARIOS}
@@ -89,7 +98,12 @@ PROGRAM = {"null": "null-responder", "null_end": "null-responder", "sync": "scim
            "gate_authz": "scim-authz",
            "group_get": "scim-groups", "patch_group": "scim-groups"}
 # BENCH_ONLY names that stand for several scenarios.
-ONLY_GROUPS = {"gate": ("gate_basic", "gate_null", "gate_authz")}
+ONLY_GROUPS = {"gate": ("gate_basic", "gate_null", "gate_authz"),
+               "activity": ("act_get_on", "act_get_off", "act_post_on",
+                            "act_post_off")}
+# The activity pairs: the "on" scenario runs with its "off" twin.
+ACTIVITY_PAIRS = {"act_get_on": ("act_get_off", "get_id"),
+                  "act_post_on": ("act_post_off", "post")}
 # The gate scenarios' basic authentication (a plain user file: the cost of
 # checking a password must not hide the authorizer's).
 GATE_PASSWORD = "bench"
@@ -331,10 +345,12 @@ def free_port():
 class Server:
     """lighttpd with the scim programs and the null responder, on one home."""
 
-    def __init__(self, name, work, args):
+    def __init__(self, name, work, args, db=None, conf_extra=""):
+        """db: another server's store to serve (its home is shared);
+        conf_extra: more scim.conf lines."""
         self.name = name
         self.home = os.path.join(work, name)
-        self.db = os.path.join(self.home, "db")
+        self.db = db or os.path.join(self.home, "db")
         self.args = args
         self.port = free_port()
         self.proc = None
@@ -347,7 +363,7 @@ class Server:
         self.conf = os.path.join(self.home, "scim.conf")
         with open(self.conf, "w") as f:
             # Durable commits, as shipped: a POST is on disk before its 201.
-            f.write("[store]\nhome = %s\nsync = full\n" % self.db)
+            f.write("[store]\nhome = %s\nsync = full\n%s" % (self.db, conf_extra))
         if args.cache_mb:
             # An experiment knob: the shipped DB_CONFIG with another cache.
             with open(os.path.join(args.srcdir, "db", "DB_CONFIG")) as f:
@@ -668,14 +684,16 @@ def wrk(args, srv, key, scenario, ids, seed, seconds=None):
     return r
 
 
-def paired(args, seed, a, b):
+def paired(args, seed, a, b, b_seed=None):
     """Two scenarios a and b, each (server, key, scenario, ids file), in
     A B B A halves of BENCH_SECONDS, so that drifting load on a shared
-    machine falls on both alike.  Returns their merged results."""
+    machine falls on both alike.  Returns their merged results.  b_seed:
+    b's seeds when they must differ from a's (POST names users by seed)."""
     half = max(1, args.seconds // 2)
+    b_seed = seed if b_seed is None else b_seed
     a1 = wrk(args, *a, seed, half)
-    b1 = wrk(args, *b, seed, half)
-    b2 = wrk(args, *b, seed + 1, half)
+    b1 = wrk(args, *b, b_seed, half)
+    b2 = wrk(args, *b, b_seed + 1, half)
     a2 = wrk(args, *a, seed + 1, half)
     out = merge(a1, a2), merge(b1, b2)
     for (_, k, _, _), r in zip((a, b), out):
@@ -997,6 +1015,17 @@ def bench(args, bl, work, servers):
     for s in (big, small):
         servers.append(s)
         s.start()
+    # The recorder off: a second lighttpd on the big store (same token).
+    quiet = None
+    if not args.only or args.only.intersection(ONLY_GROUPS["activity"]):
+        quiet = Server("quiet", work, args, db=big.db,
+                       conf_extra="[activity]\nenabled = no\n")
+        if os.geteuid() == 0:
+            chown_www(quiet.home)
+        quiet.token, quiet.users_rec, quiet.spares_rec, quiet.group = (
+            big.token, big.users_rec, big.spares_rec, big.group)
+        servers.append(quiet)
+        quiet.start()
     args.null_bytes = smoke(big, users, group, args.procs)
     smoke(small, users_small, None, args.procs)
     if not args.only or args.only.intersection(ONLY_GROUPS["gate"]):
@@ -1011,7 +1040,8 @@ def bench(args, bl, work, servers):
             "post": (big, ids), "sync": (big, None),
             "patch_user": (big, ids), "patch_group": (big, ids),
             "null_end": (big, None), "gate_basic": (big, None), "gate_null": (big, None),
-            "gate_authz": (big, None)}
+            "gate_authz": (big, None), "act_get_on": (big, ids), "act_get_off": (quiet, ids),
+            "act_post_on": (big, ids), "act_post_off": (quiet, ids)}
     sc = {}
     commit_near = []
     for key, _, _ in SCENARIOS:
@@ -1027,6 +1057,8 @@ def bench(args, bl, work, servers):
             continue            # measured with "filter", below
         if key == "gate_authz" and "gate_authz" in sc:
             continue            # measured with "gate_null", below
+        if key in ("act_get_off", "act_post_off") and key in sc:
+            continue            # measured with its "on" twin, below
         log("%-13s %s ..." % (key, "%d users" % args.sync_users if key == "sync" else
                               "%d s" % args.seconds))
         try:
@@ -1049,6 +1081,15 @@ def bench(args, bl, work, servers):
                 sc["gate_null"], sc["gate_authz"] = paired(
                     args, seed, (big, "gate_null", "gate_null", None),
                     (big, "gate_authz", "gate_authz", None))
+                continue
+            if key in ACTIVITY_PAIRS and (not args.only or
+                                          ACTIVITY_PAIRS[key][0] in args.only):
+                # The recorder on and off, A B B A on the same store.
+                twin, scen = ACTIVITY_PAIRS[key]
+                # Seeds apart from "post"'s and each other's: POST names
+                # its users by seed.
+                sc[key], sc[twin] = paired(args, seed + 10, (big, key, scen, ids),
+                                           (quiet, twin, scen, ids), seed + 20)
                 continue
             sc[key] = wrk(args, srv, key, scen, idfile, seed)
         except (BenchError, subprocess.TimeoutExpired) as e:
@@ -1093,15 +1134,18 @@ def bench(args, bl, work, servers):
     # What the writes did, counted in the store.
     done = lambda k: sc[k]["requests"] - sc[k]["errors_total"] if ok(k) else 0
     verify = {
-        "users_expected": args.users + spare + 1 + done("post"),   # +1: smoke POST
+        "users_expected": args.users + spare + 1 + done("post") +   # +1: smoke POST
+        done("act_post_on") + done("act_post_off"),
         "users_counted": count["users"],
         "members_expected": members + min(done("patch_group"), spare),
         "members_counted": count["group_members"],
     }
     # wrk does not count the answers still in flight when it stops: up to
-    # one per connection may have been written on top.
+    # one per connection may have been written on top (per run: a paired
+    # scenario runs twice).
     slack = lambda k: args.connections if ok(k) else 0
-    verify["ok"] = (0 <= verify["users_counted"] - verify["users_expected"] <= slack("post")
+    verify["ok"] = (0 <= verify["users_counted"] - verify["users_expected"] <=
+                    slack("post") + 2 * (slack("act_post_on") + slack("act_post_off"))
                     and 0 <= verify["members_counted"] - verify["members_expected"]
                     <= slack("patch_group"))
 
@@ -1159,7 +1203,17 @@ def bench(args, bl, work, servers):
         else 0.0
     g, f = vs_null.get("get_id", 0), vs_null.get("filter", 0)
     gs = rps("get_id") / rps("null_sized") if rps("null_sized") else 0.0
+    act_get = rps("act_get_on") / rps("act_get_off") if rps("act_get_off") else 0.0
+    act_post = rps("act_post_on") / rps("act_post_off") if rps("act_post_off") else 0.0
     targets = [
+        target("GET /Users/{id}: activity recorder on vs off", ["act_get_on", "act_get_off"],
+               act_get, 0.95, act_get >= 0.95, pct(act_get), ">= 95%",
+               "one store, two lighttpds; worker CPU %.1f vs %.1f us/req" % (
+                   cpu("act_get_on", "worker"), cpu("act_get_off", "worker"))),
+        target("POST /Users: activity recorder on vs off", ["act_post_on", "act_post_off"],
+               act_post, 0.95, act_post >= 0.95, pct(act_post), ">= 95%",
+               "durable; worker CPU %.1f vs %.1f us/req" % (
+                   cpu("act_post_on", "worker"), cpu("act_post_off", "worker"))),
         target("GET /Users/{id} vs null responder", ["get_id", "null"], g, 0.70, g >= 0.70,
                pct(g), ">= 70%"),
         target("GET /Users/{id} vs null responder with the same body", ["get_id",

@@ -10,7 +10,8 @@
  * deliver hands waiting events to the configured hook (for cron);
  * prune deletes events older than [audit] retention_days, of every tenant
  * (the tenant-less refusals too) or of the --tenant named, and says how
- * many, in how many transactions.
+ * many, in how many transactions; without --tenant it also prunes the
+ * activity files ([activity] retention_days and max_mb), silently.
  *
  * The commands are one table (ctl_cmds: name, function, options, usage);
  * a new command is one entry and its function.  Arguments are checked
@@ -24,6 +25,7 @@
 
 #include "base/cli.h"
 #include "base/lex.h"
+#include "audit/activity.h"
 #include "audit/audit.h"
 #include "auth/token.h"
 #include "scim/filter.h"
@@ -99,6 +101,10 @@ usage(FILE *f)
 	    "                         (scimctl graph -h)\n"
 	    "       scimctl [-c file] held list|approve|reject ... "
 	    "(scimctl held -h)\n"
+	    "       scimctl [-c file] activity [--errors] [--since WHEN] "
+	    "[--user NAME] [--json]\n"
+	    "                         [--tenant T] [--limit N] "
+	    "(scimctl activity -h)\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -188,10 +194,8 @@ ctl_option(struct ctl_opts *o, int ch, const char *arg)
 	switch (ch) {
 	case 't':
 		/* "" is the tenant of refused requests (auth.failed). */
-		if (*arg != '\0' && !token_tenant_valid(arg))
-			return cli_usage_error(PROG, "--tenant: \"%s\" is not "
-			    "a tenant: 1 to 64 letters, digits, '.', '_', '@' "
-			    "or '-', or \"\"", arg);
+		if (!scimctl_tenant_arg(arg))
+			return CLI_EX_USAGE;
 		o->q.tenant = arg;
 		break;
 	case 'C':
@@ -208,12 +212,9 @@ ctl_option(struct ctl_opts *o, int ch, const char *arg)
 	case 'g': o->q.target = arg; break;
 	case 's':
 	case 'u':
-		if (!lex_when(arg, false, util_now_usec(),
+		if (!scimctl_when_arg(ch == 's' ? "since" : "until", arg,
 		    ch == 's' ? &o->q.since : &o->q.until))
-			return cli_usage_error(PROG, "--%s: \"%s\" is not an "
-			    "RFC 3339 time (2026-11-01T00:00:00Z) or an age "
-			    "(90s, 30m, 24h, 7d)", ch == 's' ? "since" : "until",
-			    arg);
+			return CLI_EX_USAGE;
 		break;
 	case 'l':
 		if (!cli_number(PROG, "--limit", arg, 1, CTL_MAX_EVENTS, &n))
@@ -297,6 +298,9 @@ cmd_prune(struct store *s, const struct scim_config *cfg, struct ctl_opts *o)
 	int			 rc;
 
 	rc = audit_prune(s, cfg, tenant, &ps, &err) == SCIM_OK ? 0 : 1;
+	/* The activity files too (every tenant's: they are shared). */
+	if (tenant == NULL)
+		activity_prune(cfg, 0, NULL);
 	printf("pruned %lu event%s in %lu transaction%s\n", ps.events,
 	    ps.events == 1 ? "" : "s", ps.txns, ps.txns == 1 ? "" : "s");
 	if (rc != 0)
@@ -366,6 +370,26 @@ scimctl_command_at(int argc, char *argv[], const char **conf)
 	return 0;
 }
 
+bool
+scimctl_tenant_arg(const char *arg)
+{
+	if (*arg == '\0' || token_tenant_valid(arg))
+		return true;
+	cli_usage_error(PROG, "--tenant: \"%s\" is not a tenant: 1 to 64 "
+	    "letters, digits, '.', '_', '@' or '-', or \"\"", arg);
+	return false;
+}
+
+bool
+scimctl_when_arg(const char *opt, const char *arg, int64_t *out)
+{
+	if (lex_when(arg, false, util_now_usec(), out))
+		return true;
+	cli_usage_error(PROG, "--%s: \"%s\" is not an RFC 3339 time "
+	    "(2026-11-01T00:00:00Z) or an age (90s, 30m, 24h, 7d)", opt, arg);
+	return false;
+}
+
 int
 scimctl_open(const char *conf, struct scim_config *cfg, struct store **s)
 {
@@ -397,6 +421,7 @@ static int (*const ctl_families[])(int, char *[]) = {
 	scimctl_roles_main,	/* roles, user, users */
 	scimctl_graph_main,	/* graph */
 	scimctl_held_main,	/* held */
+	scimctl_activity_main,	/* activity */
 };
 
 int

@@ -278,6 +278,14 @@ static const struct config_key config_keys[] = {
 	    0, 86400, NULL, NULL },
 	{ KEY("audit", "hook_env"), CONFIG_STR, CF(audit_hook_env), 0, 0,
 	    NULL, config_env_words },
+	{ KEY("activity", "enabled"), CONFIG_BOOL, CF(activity_enabled),
+	    0, 0, NULL, NULL },
+	{ KEY("activity", "retention_days"), CONFIG_UINT,
+	    CF(activity_retention_days), 1, 3650, NULL, NULL },
+	{ KEY("activity", "max_mb"), CONFIG_UINT, CF(activity_max_mb),
+	    1, 1048576, NULL, NULL },
+	{ KEY("activity", "redact"), CONFIG_STR, CF(activity_redact), 0, 0,
+	    NULL, NULL },
 	{ KEY("admin", "session_idle_minutes"), CONFIG_UINT,
 	    CF(session_idle_minutes), 1, 24 * 60, NULL, NULL },
 	{ KEY("admin", "session_max_hours"), CONFIG_UINT, CF(session_max_hours),
@@ -463,6 +471,9 @@ config_defaults(struct scim_config *cfg)
 	strcpy(cfg->audit_hook_events, "*");
 	cfg->audit_hook_timeout = 10;
 	cfg->audit_hook_retry = 60;
+	cfg->activity_enabled = true;
+	cfg->activity_retention_days = 14;
+	cfg->activity_max_mb = 256;
 	/* [admin] */
 	cfg->session_idle_minutes = 30;
 	cfg->session_max_hours = 12;

@@ -69,6 +69,14 @@ struct scim_config {
 	unsigned	 audit_hook_retry;	/* first retry delay, seconds */
 	char		 audit_hook_env[2048];	/* NAME=value ... for the hook */
 
+	/* [activity]: the provisioning activity recorder (audit/activity.h) */
+	bool		 activity_enabled;	/* record every SCIM request */
+	unsigned	 activity_retention_days; /* records kept this long */
+	unsigned	 activity_max_mb;	/* all records' files, MiB */
+	char		 activity_redact[1024];	/* attribute names removed
+						   from bodies, besides
+						   password */
+
 	/*
 	 * [admin]: the scim-tokens admin page and its reminders (owned by
 	 * the tokens area; documented in scim-tokens(8)).

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/activity.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/crud-int.h"
@@ -375,6 +376,7 @@ member_add1(struct members_ctx *mc, const cJSON *v, struct scim_error *err)
 	if (rc == SCIM_E_NOT_FOUND) {
 		log_info("group %s: member %.64s is not a user or group of "
 		    "this tenant; skipped", mc->gid, mid);
+		activity_skipped_member(mid);
 		return SCIM_OK;
 	}
 	if (rc != SCIM_OK)

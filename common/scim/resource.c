@@ -36,6 +36,7 @@
 #include "base/lex.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "audit/activity.h"
 #include "scim/schema.h"
 #include "scim/resource.h"
 #include "scim/resource-int.h"
@@ -529,8 +530,11 @@ norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
 
 	if ((colon = strrchr(key, ':')) != NULL &&
 	    (s = resource_rt_schema(rt, key, (size_t)(colon - key))) != NULL) {
-		if ((a = resource_rt_find(rt, s, colon + 1)) == NULL)
+		if ((a = resource_rt_find(rt, s, colon + 1)) == NULL) {
+			activity_note("ignored attribute %.200s: not in the "
+			    "schema", key);
 			return SCIM_OK;
+		}
 		if (s == rt->core)
 			return norm_member(rt, s, a, c, out, err);
 		if ((eo = ext_object(out, s)) == NULL)
@@ -570,8 +574,11 @@ norm_object(const struct resource_type *rt, const struct schema *s,
 				return rc;
 			continue;
 		}
-		if ((a = resource_rt_find(rt, s, c->string)) == NULL)
+		if ((a = resource_rt_find(rt, s, c->string)) == NULL) {
+			activity_note("ignored attribute %.200s: not in the "
+			    "schema", c->string);
 			continue;
+		}
 		if ((rc = norm_member(rt, s, a, c, out, err)) != SCIM_OK)
 			return rc;
 	}

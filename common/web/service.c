@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit/activity.h"
 #include "audit/audit.h"
 #include "base/config.h"
 #include "base/log.h"
@@ -327,6 +328,20 @@ serve_store_ops(struct scim_call *c, const struct store_stats *before,
 	    (unsigned long long)(after->commits - before->commits));
 }
 
+/* Keep what the activity record needs of the request's variables. */
+static void
+serve_activity_env(struct scim_call *c)
+{
+	static const char *const names[3] = { "REQUEST_METHOD",
+	    "HTTP_USER_AGENT", "QUERY_STRING" };
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < 3; i++)
+		if ((v = getenv(names[i])) != NULL)
+			c->act_env[i] = strdup(v);
+}
+
 /*
  * Read the current request into c (whose previous request serve_send()
  * freed) and answer it: c->resp holds the answer, not yet sent
@@ -390,14 +405,52 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 		store_stats(ctx->store, &before);
 	if (svc->page != NULL)
 		serve_page(svc, c);
-	else if (rc != SCIM_OK || (rc = serve_route(svc, c, &err)) != SCIM_OK)
-		serve_error(c, rc, &err);
+	else {
+		c->start_usec = util_now_usec();
+		activity_begin(&c->notes);
+		if (rc != SCIM_OK || (rc = serve_route(svc, c, &err)) !=
+		    SCIM_OK)
+			serve_error(c, rc, &err);
+		activity_begin(NULL);
+		serve_activity_env(c);
+	}
 	if (ctx->store != NULL) {
 		store_stats(ctx->store, &after);
 		*wrote = after.deferred > before.deferred;
 		if (ctx->cfg.store_ops_header)
 			serve_store_ops(c, &before, &after);
 	}
+}
+
+/*
+ * Record c, answered and ended, in the activity log (audit/activity.h),
+ * and free its copies of the request's variables.
+ */
+static void
+serve_activity(struct scim_ctx *ctx, struct scim_call *c)
+{
+	struct activity_req	 r;
+	size_t			 i;
+
+	memset(&r, 0, sizeof(r));
+	r.tenant = c->auth.tenant;
+	r.token_id = c->auth.token_id;
+	r.method = c->act_env[0] != NULL ? c->act_env[0] : "-";
+	r.user_agent = c->act_env[1];
+	r.path = c->req.path;
+	r.query = c->act_env[2];
+	r.filter = http_param(&c->req, "filter");
+	r.body = c->req.body;
+	r.resource = c->resource;
+	r.id = c->id;
+	r.status = c->resp.status != 0 ? c->resp.status : 200;
+	r.answer = c->resp.body;
+	r.start_usec = c->start_usec;
+	r.end_usec = util_now_usec();
+	activity_record(&ctx->cfg, ctx->store, &r, &c->notes);
+	activity_notes_free(&c->notes);
+	for (i = 0; i < 3; i++)
+		free(c->act_env[i]);
 }
 
 /*
@@ -422,6 +475,11 @@ serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
 	/* A page may have shown a new token. */
 	if (c->resp.raw != NULL)
 		explicit_bzero(c->resp.raw, c->resp.raw_len);
+	if (c->start_usec != 0) {
+		/* The client has its whole answer before the record is made. */
+		http_finish();
+		serve_activity(ctx, c);
+	}
 	http_resp_free(&c->resp);
 	http_req_free(&c->req);
 	free(c->base_url);

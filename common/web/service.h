@@ -22,6 +22,7 @@
 #include "web/http.h"
 #include "store/store.h"
 #include "auth/token.h"
+#include "audit/activity.h"
 
 /* What one program has for the whole of its life. */
 struct scim_ctx {
@@ -46,7 +47,16 @@ struct scim_call {
 						   still to be read, by the
 						   handler's transaction
 						   (ROUTE_AUTH_TXN) or the
-						   loop, see token-auth.c */
+						   loop, see token-auth.c */	/* For its activity record (audit/activity.h); routes only. */
+	int64_t			 start_usec;	/* when it was accepted; 0 for
+						   a page: not recorded */
+	char			*act_env[3];	/* copies of REQUEST_METHOD,
+						   HTTP_USER_AGENT and
+						   QUERY_STRING (or NULL): the
+						   record is made after the
+						   request's variables are
+						   freed */
+	struct activity_notes	 notes;		/* what was skipped for it */
 };
 
 typedef enum scim_err (*route_fn)(struct scim_call *c,

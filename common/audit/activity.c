@@ -1,0 +1,759 @@
+/*
+ * The activity recorder's writing side: the notes a request collects,
+ * the client's name, the body's secrets removed, the record built and
+ * appended to this process's file.  See activity.h for the record, the
+ * files and what a crash can lose.
+ *
+ * Why a file per process and no transaction: a durable commit per request
+ * would cost an fsync (the very thing group commit saves), and even a
+ * non-durable one takes page locks that every process's records would
+ * meet on the same right-most page.  An O_APPEND write to a file nobody
+ * else writes takes no lock anyone waits for and is visible to readers at
+ * once (a buffer in the process would not be, until flushed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit/activity.h"
+#include "audit/activity-int.h"
+#include "audit/audit.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#define ACTIVITY_ROTATE_USEC	(86400LL * 1000000)	/* a file's day */
+#define ACTIVITY_LABEL_TTL	(300LL * 1000000)	/* label cache */
+#define ACTIVITY_LABELS		8			/* tokens cached */
+#define ACTIVITY_UA_MAX		256	/* bytes of User-Agent kept */
+#define ACTIVITY_QUERY_MAX	1024	/* bytes of query string kept */
+#define ACTIVITY_REDACTED	"(redacted)"
+
+/* --- notes --- */
+
+static struct activity_notes	*activity_cur;	/* the request being served */
+
+void
+activity_begin(struct activity_notes *n)
+{
+	if (n != NULL)
+		memset(n, 0, sizeof(*n));
+	activity_cur = n;
+}
+
+void
+activity_note(const char *fmt, ...)
+{
+	struct activity_notes	*n = activity_cur;
+	char			 buf[512];
+	va_list			 ap;
+	unsigned		 i;
+
+	if (n == NULL || n->n == ACTIVITY_NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < n->n; i++)
+		if (strcmp(n->text[i], buf) == 0)
+			return;		/* a store function ran again */
+	if ((n->text[n->n] = strdup(buf)) != NULL)
+		n->n++;
+}
+
+void
+activity_skipped_member(const char *id)
+{
+	unsigned	 before;
+
+	if (activity_cur == NULL)
+		return;
+	before = activity_cur->n;
+	activity_note("skipped member %.64s: not a user of this tenant", id);
+	if (activity_cur->n > before)
+		activity_cur->skipped++;
+}
+
+void
+activity_notes_free(struct activity_notes *n)
+{
+	if (activity_cur == n)
+		activity_cur = NULL;
+	while (n->n > 0)
+		free(n->text[--n->n]);
+}
+
+/* --- the client --- */
+
+/* Does s contain word, in any case? */
+static bool
+ua_has(const char *s, const char *word)
+{
+	size_t	 n = strlen(word);
+
+	for (; *s != '\0'; s++)
+		if (strncasecmp(s, word, n) == 0)
+			return true;
+	return false;
+}
+
+const char *
+activity_client(const char *ua, char *buf, size_t sz)
+{
+	size_t	 n;
+
+	if (ua == NULL)
+		ua = "";
+	while (*ua == ' ' || *ua == '\t')
+		ua++;
+	/*
+	 * Entra's provisioning service has sent "Azure AD SCIM Client",
+	 * "Microsoft.AAD.Provisioning" and "Microsoft Entra ID SCIM
+	 * client" over the years; Okta sends "Okta SCIM Client".
+	 */
+	if (ua_has(ua, "azure ad") || ua_has(ua, "entra") ||
+	    ua_has(ua, "microsoft") || ua_has(ua, "aad"))
+		snprintf(buf, sz, "Microsoft Entra ID");
+	else if (ua_has(ua, "okta"))
+		snprintf(buf, sz, "Okta");
+	else if ((n = strcspn(ua, "/ \t(;")) == 0)
+		snprintf(buf, sz, "unknown");
+	else
+		snprintf(buf, sz, "%.*s", (int)(n > 64 ? 64 : n), ua);
+	return buf;
+}
+
+/* --- redaction --- */
+
+/* Is name (an attribute name, maybe a URN path) one of the secrets? */
+static bool
+redact_name(const struct scim_config *cfg, const char *name)
+{
+	const char	*p, *last = name;
+	size_t		 n, len;
+
+	for (p = name; *p != '\0' && *p != '['; p++)
+		if (*p == ':' || *p == '.')
+			last = p + 1;
+	len = (size_t)(p - last);
+	if (len == 8 && strncasecmp(last, "password", 8) == 0)
+		return true;
+	for (p = cfg->activity_redact; *p != '\0'; p += n) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n > 0 && n == len && strncasecmp(p, last, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Replace member c of object o by "(redacted)", under the same name. */
+static void
+redact_member(cJSON *o, cJSON *c)
+{
+	cJSON	*r;
+
+	if (cJSON_IsString(c) && strcmp(c->valuestring, ACTIVITY_REDACTED) == 0)
+		return;
+	if ((r = cJSON_CreateString(ACTIVITY_REDACTED)) == NULL ||
+	    (r->string = strdup(c->string)) == NULL) {
+		/* No memory for the copy: drop the secret instead. */
+		cJSON_Delete(r);
+		cJSON_Delete(cJSON_DetachItemViaPointer(o, c));
+		return;
+	}
+	cJSON_ReplaceItemViaPointer(o, c, r);
+}
+
+void
+activity_redact(const struct scim_config *cfg, cJSON *v)
+{
+	cJSON	*c, *next, *path;
+
+	if (cJSON_IsObject(v)) {
+		path = cJSON_GetObjectItem(v, "path");
+		/* Not cJSON_ArrayForEach: a replaced member is freed. */
+		for (c = v->child; c != NULL; c = next) {
+			next = c->next;
+			if (c->string == NULL)
+				continue;
+			if (redact_name(cfg, c->string) ||
+			    (strcasecmp(c->string, "value") == 0 &&
+			    cJSON_IsString(path) &&
+			    redact_name(cfg, path->valuestring))) {
+				redact_member(v, c);
+				continue;
+			}
+			activity_redact(cfg, c);
+		}
+	} else if (cJSON_IsArray(v))
+		cJSON_ArrayForEach(c, v)
+			activity_redact(cfg, c);
+}
+
+/* --- building a record --- */
+
+/*
+ * The record is written as text directly, not built as a cJSON tree and
+ * printed: a tree costs a malloc per member and cJSON prints a number
+ * with a sprintf and a sscanf, which together were most of a record's
+ * cost, and a GET pays for its record on every request.  Only the bodies
+ * (request, and the resource after a change) go through cJSON.
+ */
+struct abuf {
+	char	*p;
+	size_t	 len, cap;
+	bool	 oom;
+};
+
+static void
+abuf_add(struct abuf *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 cap;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 2 > b->cap) {	/* room for "\n" and NUL */
+		cap = b->cap ? b->cap : 1024;
+		while (b->len + n + 2 > cap)
+			cap *= 2;
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+abuf_lit(struct abuf *b, const char *s)
+{
+	abuf_add(b, s, strlen(s));
+}
+
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t	 n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 :
+	    s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * s as a JSON string, at most max bytes of it (cut before a character),
+ * control characters escaped and bytes that are not UTF-8 (a header is
+ * not checked as a body is) replaced by '?'.
+ */
+static void
+abuf_jstr(struct abuf *b, const char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)(s ? s : "");
+	const unsigned char	*run = p;
+	size_t			 used = 0, n;
+	char			 esc[8];
+
+	abuf_lit(b, "\"");
+	while (*p != '\0') {
+		n = utf8_len(p);
+		if (used + (n ? n : 1) > max)
+			break;
+		used += n ? n : 1;
+		if (n > 1 || (n == 1 && *p >= 0x20 && *p != '"' && *p != '\\')) {
+			p += n;
+			continue;
+		}
+		abuf_add(b, (const char *)run, (size_t)(p - run));
+		if (n == 0)
+			abuf_lit(b, "?");
+		else if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			abuf_add(b, esc, 2);
+		} else {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			abuf_lit(b, esc);
+		}
+		run = ++p;
+	}
+	abuf_add(b, (const char *)run, (size_t)(p - run));
+	abuf_lit(b, "\"");
+}
+
+/* ,"key":"s" */
+static void
+abuf_field(struct abuf *b, const char *key, const char *s, size_t max)
+{
+	abuf_lit(b, ",\"");
+	abuf_lit(b, key);
+	abuf_lit(b, "\":");
+	abuf_jstr(b, s, max);
+}
+
+/* ,"key":n */
+static void
+abuf_int(struct abuf *b, const char *key, long long n)
+{
+	char	 num[32];
+
+	snprintf(num, sizeof(num), ",\"%s\":%lld", key, n);
+	abuf_lit(b, num);
+}
+
+/*
+ * ,"key":v for v (redacted already; borrowed), or, when it prints longer
+ * than ACTIVITY_BODY_MAX, its first bytes as a string and
+ * "key_truncated":true.
+ */
+static void
+abuf_capped(struct abuf *b, const char *key, const cJSON *v)
+{
+	char	*text;
+
+	if ((text = cJSON_PrintUnformatted(v)) == NULL)
+		return;
+	if (strlen(text) <= ACTIVITY_BODY_MAX) {
+		abuf_lit(b, ",\"");
+		abuf_lit(b, key);
+		abuf_lit(b, "\":");
+		abuf_lit(b, text);
+	} else {
+		abuf_field(b, key, text, ACTIVITY_BODY_MAX);
+		abuf_lit(b, ",\"");
+		abuf_lit(b, key);
+		abuf_lit(b, "_truncated\":true");
+	}
+	free(text);
+}
+
+/* The answer's scimType and detail, for an error answer. */
+static void
+add_error(struct abuf *b, const struct activity_req *r)
+{
+	const cJSON	*v;
+
+	if (r->status < 400 || r->answer == NULL)
+		return;
+	v = cJSON_GetObjectItemCaseSensitive(r->answer, "scimType");
+	if (cJSON_IsString(v))
+		abuf_field(b, "scimType", v->valuestring, 64);
+	v = cJSON_GetObjectItemCaseSensitive(r->answer, "detail");
+	if (cJSON_IsString(v))
+		abuf_field(b, "detail", v->valuestring, 1024);
+}
+
+/* The resource as answered to a change, as "after". */
+static void
+add_after(const struct scim_config *cfg, struct abuf *b,
+    const struct activity_req *r)
+{
+	cJSON	*a;
+
+	if (r->status < 200 || r->status > 201 || r->method == NULL ||
+	    strcmp(r->method, "GET") == 0 || !cJSON_IsObject(r->answer) ||
+	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r->answer, "id")))
+		return;
+	/* The answer never holds a password: copy it only to redact more. */
+	if (cfg->activity_redact[0] == '\0') {
+		abuf_capped(b, "after", r->answer);
+		return;
+	}
+	if ((a = cJSON_Duplicate(r->answer, true)) == NULL)
+		return;
+	activity_redact(cfg, a);
+	abuf_capped(b, "after", a);
+	cJSON_Delete(a);
+}
+
+/*
+ * The request body: parsed and redacted, or a word on what it was.
+ * Returns the parsed body (caller deletes) for the words, or NULL.
+ */
+static cJSON *
+add_body(const struct scim_config *cfg, struct abuf *b,
+    const struct activity_req *r)
+{
+	cJSON	*body;
+	char	 what[64];
+
+	if (r->body == NULL || r->body[0] == '\0')
+		return NULL;
+	if ((body = cJSON_Parse(r->body)) == NULL) {
+		/* Not JSON: its text could hold anything, a secret too. */
+		snprintf(what, sizeof(what), "(not JSON, %zu bytes)",
+		    strlen(r->body));
+		abuf_field(b, "body", what, sizeof(what));
+		return NULL;
+	}
+	activity_redact(cfg, body);
+	abuf_capped(b, "body", body);
+	return body;
+}
+
+/* ,"key":{"k":"v",...} or ["v",...] from words' target or members. */
+static void
+add_strings(struct abuf *b, const char *key, const cJSON *o)
+{
+	const cJSON	*v;
+	bool		 obj = cJSON_IsObject(o), first = true;
+
+	if (o == NULL || o->child == NULL)
+		return;
+	abuf_lit(b, ",\"");
+	abuf_lit(b, key);
+	abuf_lit(b, obj ? "\":{" : "\":[");
+	cJSON_ArrayForEach(v, o) {
+		if (!cJSON_IsString(v))
+			continue;
+		abuf_lit(b, first ? "" : ",");
+		first = false;
+		if (obj) {
+			abuf_jstr(b, v->string, 64);
+			abuf_lit(b, ":");
+		}
+		abuf_jstr(b, v->valuestring, 1024);
+	}
+	abuf_lit(b, obj ? "}" : "]");
+}
+
+/* "action" (the words, then each note) and "notes". */
+static void
+add_action(struct abuf *b, const char *words, const struct activity_notes *n)
+{
+	struct abuf	 a;
+	unsigned	 i;
+
+	memset(&a, 0, sizeof(a));
+	abuf_lit(&a, words ? words : "");
+	for (i = 0; n != NULL && i < n->n; i++) {
+		abuf_lit(&a, a.len > 0 ? "; " : "");
+		abuf_lit(&a, n->text[i]);
+	}
+	abuf_field(b, "action", a.p ? a.p : "", 8192);
+	free(a.p);
+	if (n == NULL || n->n == 0)
+		return;
+	abuf_lit(b, ",\"notes\":[");
+	for (i = 0; i < n->n; i++) {
+		abuf_lit(b, i > 0 ? "," : "");
+		abuf_jstr(b, n->text[i], 1024);
+	}
+	abuf_lit(b, "]");
+}
+
+/* A process-unique id suffix without a system call per record. */
+static uint32_t
+record_seq(void)
+{
+	static uint32_t	 seq, pid;
+
+	if (pid == 0) {
+		pid = (uint32_t)getpid();
+		util_random(&seq, sizeof(seq));
+	}
+	return (pid << 16) ^ (seq++ & 0xffff);
+}
+
+char *
+activity_format(const struct scim_config *cfg, const struct activity_req *r,
+    const struct activity_notes *n, const char *label, size_t *len)
+{
+	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
+	char		 client[80], *words, num[48];
+	struct abuf	 b;
+	int64_t		 d = (r->end_usec - r->start_usec) / 10;
+	cJSON		*body, *target, *members;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(id, sizeof(id), "%016llx%08x",
+	    (unsigned long long)r->start_usec, record_seq());
+	util_time_format(r->start_usec, when, sizeof(when));
+	abuf_lit(&b, "{\"id\":\"");
+	abuf_lit(&b, id);
+	abuf_lit(&b, "\"");
+	abuf_field(&b, "time", when, sizeof(when));
+	abuf_field(&b, "tenant", r->tenant, 128);
+	abuf_lit(&b, ",\"token\":{\"id\":");
+	abuf_jstr(&b, r->token_id, 64);
+	if (label != NULL) {
+		abuf_lit(&b, ",\"label\":");
+		abuf_jstr(&b, label, 256);
+	}
+	abuf_lit(&b, "}");
+	abuf_field(&b, "client", activity_client(r->user_agent, client,
+	    sizeof(client)), sizeof(client));
+	abuf_field(&b, "user_agent", r->user_agent, ACTIVITY_UA_MAX);
+	abuf_field(&b, "method", r->method, 16);
+	abuf_field(&b, "path", r->path, ACTIVITY_QUERY_MAX);
+	abuf_field(&b, "query", r->query, ACTIVITY_QUERY_MAX);
+	if (r->filter != NULL)
+		abuf_field(&b, "filter", r->filter, ACTIVITY_QUERY_MAX);
+	body = add_body(cfg, &b, r);
+	abuf_int(&b, "status", r->status);
+	add_error(&b, r);
+	target = cJSON_CreateObject();
+	members = cJSON_CreateArray();
+	words = activity_words(r, body, n != NULL ? n->skipped : 0, target,
+	    members);
+	add_action(&b, words, n);
+	free(words);
+	add_strings(&b, "target", target);
+	add_strings(&b, "members", members);
+	cJSON_Delete(target);
+	cJSON_Delete(members);
+	cJSON_Delete(body);
+	add_after(cfg, &b, r);
+	/* Milliseconds with two decimals, without a float's printing. */
+	snprintf(num, sizeof(num), ",\"duration_ms\":%lld.%02lld}\n",
+	    (long long)(d / 100), (long long)(d % 100));
+	abuf_lit(&b, num);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+cJSON *
+activity_build(const struct scim_config *cfg, const struct activity_req *r,
+    const struct activity_notes *n, const char *label)
+{
+	char	*line;
+	size_t	 len;
+	cJSON	*rec;
+
+	if ((line = activity_format(cfg, r, n, label, &len)) == NULL)
+		return NULL;
+	rec = cJSON_ParseWithLength(line, len);
+	free(line);
+	return rec;
+}
+
+/* --- the token's label, cached --- */
+
+struct label_entry {
+	char	 id[72];
+	char	 label[160];
+	bool	 found;
+	int64_t	 at;
+};
+
+static enum scim_err
+label_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct label_entry	*e = arg;
+	const cJSON		*v;
+	cJSON			*tok = NULL;
+	enum scim_err		 rc;
+
+	e->found = false;
+	rc = store_token_get(t, e->id, &tok, err);
+	if (rc == SCIM_OK) {
+		v = cJSON_GetObjectItemCaseSensitive(tok, "label");
+		snprintf(e->label, sizeof(e->label), "%s",
+		    cJSON_IsString(v) ? v->valuestring : "");
+		e->found = true;
+	}
+	cJSON_Delete(tok);
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
+
+/*
+ * The label of token id: read once per ACTIVITY_LABEL_TTL per process
+ * (a label rarely changes; the read is one short transaction), or NULL.
+ */
+static const char *
+token_label(struct store *s, const char *id)
+{
+	static struct label_entry	 cache[ACTIVITY_LABELS];
+	static unsigned			 next;
+	struct label_entry		*e = NULL;
+	struct scim_error		 err;
+	int64_t				 now = util_now_usec();
+	unsigned			 i;
+
+	if (s == NULL || id == NULL || id[0] == '\0' || strlen(id) >=
+	    sizeof(cache[0].id))
+		return NULL;
+	for (i = 0; i < ACTIVITY_LABELS; i++)
+		if (strcmp(cache[i].id, id) == 0)
+			e = &cache[i];
+	if (e != NULL && now - e->at < ACTIVITY_LABEL_TTL)
+		return e->found ? e->label : NULL;
+	if (e == NULL) {
+		e = &cache[next++ % ACTIVITY_LABELS];
+		snprintf(e->id, sizeof(e->id), "%s", id);
+	}
+	e->at = now;
+	if (store_read(s, label_fn, e, &err) != SCIM_OK)
+		e->found = false;
+	return e->found ? e->label : NULL;
+}
+
+/* A group to look up by id: its displayName, when it has one. */
+struct group_lookup {
+	const char	*tenant;
+	const char	*id;
+	char		 name[256];
+};
+
+static enum scim_err
+group_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct group_lookup	*g = arg;
+	const cJSON		*v;
+	cJSON			*o = NULL;
+	enum scim_err		 rc;
+
+	g->name[0] = '\0';
+	rc = store_get(t, STORE_GROUP, g->tenant, g->id, &o, err);
+	v = cJSON_GetObjectItemCaseSensitive(o, "displayName");
+	if (rc == SCIM_OK && cJSON_IsString(v))
+		snprintf(g->name, sizeof(g->name), "%s", v->valuestring);
+	cJSON_Delete(o);
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
+
+/*
+ * A group PATCH answered 204 (what Entra gets) does not say the group's
+ * name; read it (one short read, for group changes only), so that the
+ * words say "added 3 members to Sales", not an id.
+ */
+static bool
+group_name(struct store *s, const struct activity_req *r,
+    struct group_lookup *g)
+{
+	struct scim_error	 err;
+
+	if (s == NULL || r->answer != NULL || r->id == NULL ||
+	    r->resource == NULL || strcmp(r->resource, "Groups") != 0 ||
+	    r->status >= 300 || r->method == NULL ||
+	    strcmp(r->method, "PATCH") != 0)
+		return false;
+	g->tenant = r->tenant ? r->tenant : "";
+	g->id = r->id;
+	return store_read(s, group_fn, g, &err) == SCIM_OK &&
+	    g->name[0] != '\0';
+}
+
+/* --- this process's file --- */
+
+static struct {
+	int	 fd;		/* -1 when none is open */
+	int64_t	 start;		/* its first record's time */
+	uint64_t size;		/* bytes written to it */
+	int64_t	 checked;	/* when fstat() last said it was linked */
+	int64_t	 warned;	/* last failure logged */
+} activity_out = { -1, 0, 0, 0, 0 };
+
+static void
+activity_warn(const char *what, const char *path)
+{
+	int64_t	 now = util_now_usec();
+
+	if (now - activity_out.warned < 60LL * 1000000)
+		return;
+	activity_out.warned = now;
+	log_warn("activity: %s %s: %s", what, path, strerror(errno));
+}
+
+/* Open a new file of this process's, starting at now. */
+static bool
+activity_open(const struct scim_config *cfg, int64_t now)
+{
+	char	 dir[4096], path[4096 + ACTIVITY_NAME_MAX];
+
+	if (activity_out.fd >= 0)
+		close(activity_out.fd);
+	activity_out.fd = -1;
+	if (!activity_dir(cfg, dir, sizeof(dir)))
+		return false;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		activity_warn("cannot make", dir);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/%016llx-%ld%s", dir,
+	    (unsigned long long)now, (long)getpid(), ACTIVITY_FILE_SUFFIX);
+	activity_out.fd = open(path, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0640);
+	if (activity_out.fd < 0) {
+		activity_warn("cannot open", path);
+		return false;
+	}
+	activity_out.start = activity_out.checked = now;
+	activity_out.size = 0;
+	activity_prune(cfg, now, NULL);
+	return true;
+}
+
+/*
+ * Is a new file due?  None is open, this one is full (an eighth of the
+ * cap, so that pruning whole files keeps within it) or a day old, or a
+ * prune deleted it under us (its records would go nowhere: looked at
+ * once a second, not with a system call per record).
+ */
+static bool
+activity_rotate_due(const struct scim_config *cfg, int64_t now)
+{
+	struct stat	 st;
+
+	if (activity_out.fd < 0 || now - activity_out.start >
+	    ACTIVITY_ROTATE_USEC || activity_out.size >=
+	    (uint64_t)cfg->activity_max_mb * (1024 * 1024 / 8))
+		return true;
+	if (now - activity_out.checked < 1000000)
+		return false;
+	activity_out.checked = now;
+	return fstat(activity_out.fd, &st) != 0 || st.st_nlink == 0;
+}
+
+void
+activity_record(const struct scim_config *cfg, struct store *s,
+    const struct activity_req *r, const struct activity_notes *n)
+{
+	struct activity_req	 named;
+	struct group_lookup	 g;
+	char			*line;
+	size_t			 len;
+	ssize_t			 w;
+
+	if (!cfg->activity_enabled)
+		return;
+	if (group_name(s, r, &g)) {
+		named = *r;
+		named.name = g.name;
+		r = &named;
+	}
+	line = activity_format(cfg, r, n, token_label(s, r->token_id), &len);
+	if (line == NULL)
+		return;
+	if (activity_rotate_due(cfg, r->end_usec) &&
+	    !activity_open(cfg, r->end_usec)) {
+		free(line);
+		return;
+	}
+	/* One write: appends of other files' writers never interleave. */
+	if ((w = write(activity_out.fd, line, len)) != (ssize_t)len)
+		activity_warn("cannot write", "a record to the activity file");
+	if (w > 0)
+		activity_out.size += (uint64_t)w;
+	free(line);
+}

@@ -1,0 +1,341 @@
+/*
+ * Unit tests of the activity recorder (common/audit/activity*.c): the
+ * client named from its User-Agent, secrets redacted, the action in words,
+ * notes collected once, the body cap, and the files' retention and size
+ * cap, in a scratch data home.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "audit/activity.h"
+#include "base/config.h"
+#include "base/util.h"
+#include "tap.h"
+
+static void
+test_client(void)
+{
+	static const struct {
+		const char	*ua;
+		const char	*want;
+	} cases[] = {
+		{ "Azure AD SCIM Client", "Microsoft Entra ID" },
+		{ "Microsoft.AAD.Provisioning/1.0", "Microsoft Entra ID" },
+		{ "Microsoft Entra ID SCIM client", "Microsoft Entra ID" },
+		{ "Okta SCIM Client 1.0.0", "Okta" },
+		{ "okta-scim/2", "Okta" },
+		{ "curl/8.5.0", "curl" },
+		{ "python-requests/2.31.0", "python-requests" },
+		{ "Mozilla/5.0 (X11; Linux)", "Mozilla" },
+		{ "OneLogin", "OneLogin" },
+		{ "", "unknown" },
+		{ NULL, "unknown" },
+	};
+	char	 buf[80];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(activity_client(cases[i].ua, buf, sizeof(buf)),
+		    cases[i].want, cases[i].ua ? cases[i].ua : "(no agent)");
+}
+
+/* Redact in, print it unformatted and compare with want. */
+static void
+redact_is(const struct scim_config *cfg, const char *in, const char *want,
+    int line)
+{
+	cJSON	*v = cJSON_Parse(in);
+	char	*got;
+
+	activity_redact(cfg, v);
+	got = cJSON_PrintUnformatted(v);
+	tap_is_str(got, want, line, in);
+	free(got);
+	cJSON_Delete(v);
+}
+
+static void
+test_redact(void)
+{
+	struct scim_config	 cfg;
+
+	config_defaults(&cfg);
+	snprintf(cfg.activity_redact, sizeof(cfg.activity_redact),
+	    "employeeNumber, pin");
+	redact_is(&cfg, "{\"userName\":\"a\",\"password\":\"s3cret\"}",
+	    "{\"userName\":\"a\",\"password\":\"(redacted)\"}", __LINE__);
+	redact_is(&cfg, "{\"PassWord\":\"x\",\"a\":1}",
+	    "{\"PassWord\":\"(redacted)\",\"a\":1}", __LINE__);
+	redact_is(&cfg, "{\"urn:ietf:params:scim:schemas:extension:enterprise:"
+	    "2.0:User\":{\"employeeNumber\":\"42\",\"division\":\"d\"}}",
+	    "{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":"
+	    "{\"employeeNumber\":\"(redacted)\",\"division\":\"d\"}}",
+	    __LINE__);
+	redact_is(&cfg, "{\"Operations\":[{\"op\":\"replace\",\"path\":"
+	    "\"password\",\"value\":\"x\"},{\"op\":\"add\",\"value\":{\"pin\":"
+	    "\"1234\",\"title\":\"t\"}}]}",
+	    "{\"Operations\":[{\"op\":\"replace\",\"path\":\"password\","
+	    "\"value\":\"(redacted)\"},{\"op\":\"add\",\"value\":{\"pin\":"
+	    "\"(redacted)\",\"title\":\"t\"}}]}", __LINE__);
+	redact_is(&cfg, "{\"Operations\":[{\"op\":\"replace\",\"path\":"
+	    "\"urn:ietf:params:scim:schemas:core:2.0:User:password\","
+	    "\"value\":\"x\"}]}",
+	    "{\"Operations\":[{\"op\":\"replace\",\"path\":"
+	    "\"urn:ietf:params:scim:schemas:core:2.0:User:password\","
+	    "\"value\":\"(redacted)\"}]}", __LINE__);
+	redact_is(&cfg, "{\"pinned\":\"kept\"}", "{\"pinned\":\"kept\"}",
+	    __LINE__);
+}
+
+/* The words for one request. */
+static void
+words_is(const char *method, const char *res, const char *id, int status,
+    const char *body, const char *answer, const char *filter,
+    unsigned skipped, const char *want, int line)
+{
+	struct activity_req	 r;
+	cJSON			*b = body ? cJSON_Parse(body) : NULL;
+	cJSON			*a = answer ? cJSON_Parse(answer) : NULL;
+	cJSON			*tg = cJSON_CreateObject(), *m = cJSON_CreateArray();
+	char			*got;
+
+	memset(&r, 0, sizeof(r));
+	r.method = method;
+	r.resource = res;
+	r.id = id;
+	r.status = status;
+	r.answer = a;
+	r.filter = filter;
+	r.path = "/scim/v2/x";
+	got = activity_words(&r, b, skipped, tg, m);
+	tap_is_str(got, want, line, want);
+	free(got);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(tg);
+	cJSON_Delete(m);
+}
+
+#define ALICE	"{\"id\":\"u1\",\"userName\":\"alice@contoso.com\"}"
+
+static void
+test_words(void)
+{
+	words_is("POST", "Users", NULL, 201, "{\"userName\":\"alice@contoso.com\"}",
+	    ALICE, NULL, 0, "created alice@contoso.com", __LINE__);
+	words_is("POST", "Users", NULL, 409, "{\"userName\":\"alice@contoso.com\"}",
+	    "{\"status\":\"409\"}", NULL, 0, "failed to create alice@contoso.com",
+	    __LINE__);
+	words_is("PATCH", "Users", "u1", 200, "{\"Operations\":[{\"op\":"
+	    "\"Replace\",\"path\":\"active\",\"value\":\"False\"}]}", ALICE, NULL,
+	    0, "deactivated alice@contoso.com", __LINE__);
+	words_is("PATCH", "Users", "u1", 200, "{\"Operations\":[{\"op\":"
+	    "\"replace\",\"value\":{\"active\":true}}]}", ALICE, NULL, 0,
+	    "reactivated alice@contoso.com", __LINE__);
+	words_is("PATCH", "Users", "u1", 200, "{\"Operations\":[{\"op\":"
+	    "\"replace\",\"path\":\"title\",\"value\":\"x\"},{\"op\":\"add\","
+	    "\"path\":\"name.givenName\",\"value\":\"A\"}]}", ALICE, NULL, 0,
+	    "updated alice@contoso.com (title, name.givenName)", __LINE__);
+	words_is("PUT", "Users", "u1", 200, "{\"userName\":\"alice@contoso.com\","
+	    "\"active\":false}", ALICE, NULL, 0, "deactivated alice@contoso.com",
+	    __LINE__);
+	words_is("PATCH", "Groups", "g1", 204, "{\"Operations\":[{\"op\":\"Add\","
+	    "\"path\":\"members\",\"value\":[{\"value\":\"a\"},{\"value\":\"b\"},"
+	    "{\"value\":\"c\"}]}]}", "{\"id\":\"g1\",\"displayName\":\"Sales\"}",
+	    NULL, 0, "added 3 members to Sales", __LINE__);
+	words_is("PATCH", "Groups", "g1", 204, "{\"Operations\":[{\"op\":\"Add\","
+	    "\"path\":\"members\",\"value\":[{\"value\":\"a\"},{\"value\":\"b\"}]}"
+	    ",{\"op\":\"Remove\",\"path\":\"members[value eq \\\"c\\\"]\"}]}",
+	    "{\"id\":\"g1\",\"displayName\":\"Sales\"}", NULL, 1,
+	    "added 1 member to Sales; removed 1 member from Sales", __LINE__);
+	words_is("DELETE", "Users", "u1", 204, NULL, NULL, NULL, 0,
+	    "deleted user u1", __LINE__);
+	words_is("GET", "Users", NULL, 200, NULL, NULL,
+	    "userName eq \"alice@contoso.com\"", 0,
+	    "looked up users where userName eq \"alice@contoso.com\"", __LINE__);
+	words_is("GET", "Groups", NULL, 200, NULL, NULL, NULL, 0,
+	    "listed groups", __LINE__);
+	words_is("GET", "Users", "u1", 200, NULL, ALICE, NULL, 0,
+	    "read user alice@contoso.com", __LINE__);
+	words_is("GET", "Schemas", NULL, 200, NULL, NULL, NULL, 0,
+	    "read Schemas", __LINE__);
+	words_is("POST", "Groups", NULL, 201, "{\"displayName\":\"Sales\","
+	    "\"members\":[{\"value\":\"a\"}]}", "{\"id\":\"g1\",\"displayName\":"
+	    "\"Sales\"}", NULL, 0, "created group Sales with 1 member", __LINE__);
+	words_is("GET", NULL, NULL, 404, NULL, NULL, NULL, 0,
+	    "failed to GET /scim/v2/x", __LINE__);
+}
+
+static void
+test_notes_and_cap(void)
+{
+	struct scim_config	 cfg;
+	struct activity_notes	 n;
+	struct activity_req	 r;
+	char			*big;
+	cJSON			*rec;
+	const cJSON		*v;
+
+	config_defaults(&cfg);
+	activity_begin(&n);
+	activity_note("ignored attribute %s: not in the schema", "nickName2");
+	activity_note("ignored attribute %s: not in the schema", "nickName2");
+	activity_skipped_member("1234");
+	activity_skipped_member("1234");	/* the store function ran again */
+	activity_begin(NULL);
+	activity_note("not collected");
+	is_int(n.n, 2, "a note is kept once");
+	is_int(n.skipped, 1, "a skipped member is counted once");
+
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.resource = "Users";
+	r.status = 201;
+	r.start_usec = util_now_usec();
+	r.end_usec = r.start_usec + 1500;
+	big = malloc(10000);
+	memset(big, 'x', 9999);
+	big[9999] = '\0';
+	memcpy(big, "{\"userName\":\"", 13);
+	memcpy(big + 9996, "\"}", 3);
+	r.body = big;
+	rec = activity_build(&cfg, &r, &n, "Entra");
+	v = cJSON_GetObjectItem(rec, "body");
+	ok(cJSON_IsString(v) && strlen(v->valuestring) <= ACTIVITY_BODY_MAX,
+	    "a long body is cut to ACTIVITY_BODY_MAX");
+	ok(cJSON_IsTrue(cJSON_GetObjectItem(rec, "body_truncated")),
+	    "and says so");
+	v = cJSON_GetObjectItem(rec, "duration_ms");
+	ok(cJSON_IsNumber(v) && v->valuedouble == 1.5, "duration_ms 1.5");
+	v = cJSON_GetObjectItem(rec, "action");
+	ok(cJSON_IsString(v) && strstr(v->valuestring, "; ignored attribute "
+	    "nickName2: not in the schema; skipped member 1234: not a user of "
+	    "this tenant") != NULL, "notes follow the action");
+	is_str(cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "token"),
+	    "label")->valuestring, "Entra", "token label");
+	cJSON_Delete(rec);
+	r.body = "not json";
+	rec = activity_build(&cfg, &r, NULL, NULL);
+	is_str(cJSON_GetObjectItem(rec, "body")->valuestring,
+	    "(not JSON, 8 bytes)", "a body that is not JSON is not kept");
+	cJSON_Delete(rec);
+	free(big);
+	activity_notes_free(&n);
+}
+
+/* Make dir/name of size bytes, last written age_days ago. */
+static void
+make_file(const char *dir, int64_t start, size_t size, int age_days,
+    const char *line)
+{
+	char		 path[4200];
+	struct timeval	 tv[2];
+	FILE		*f;
+	size_t		 i;
+
+	snprintf(path, sizeof(path), "%s/%016llx-1.jsonl", dir,
+	    (unsigned long long)start);
+	f = fopen(path, "w");
+	if (line != NULL)
+		fputs(line, f);
+	for (i = line ? strlen(line) : 0; i < size; i++)
+		fputc(i % 100 == 99 ? '\n' : ' ', f);
+	fclose(f);
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= age_days * 86400;
+	tv[1] = tv[0];
+	utimes(path, tv);
+}
+
+static unsigned
+count_files(const char *dir)
+{
+	char	 cmd[4300], buf[32] = "";
+	FILE	*p;
+
+	snprintf(cmd, sizeof(cmd), "ls %s | wc -l", dir);
+	if ((p = popen(cmd, "r")) != NULL) {
+		if (fgets(buf, sizeof(buf), p) == NULL)
+			buf[0] = '\0';
+		pclose(p);
+	}
+	return (unsigned)atoi(buf);
+}
+
+static void
+test_files(void)
+{
+	struct scim_config		 cfg;
+	struct activity_prune_stats	 st;
+	struct activity_query		 q;
+	struct activity_req		 r;
+	struct scim_error		 err;
+	char				 home[] = "/tmp/test-activity-XXXXXX";
+	char				 dir[4200], cmd[4400], line[256];
+	int64_t				 now = util_now_usec();
+	int64_t				 old = now - 20LL * 86400 * 1000000;
+	cJSON				*out = NULL;
+
+	config_defaults(&cfg);
+	if (mkdtemp(home) == NULL)
+		return;
+	snprintf(cfg.home, sizeof(cfg.home), "%s", home);
+	cfg.activity_retention_days = 14;
+	cfg.activity_max_mb = 1;
+	snprintf(dir, sizeof(dir), "%s/activity", home);
+	mkdir(dir, 0750);
+
+	/* One request recorded by this process. */
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.resource = "Users";
+	r.tenant = "default";
+	r.status = 200;
+	r.start_usec = now;
+	r.end_usec = now + 100;
+	activity_record(&cfg, NULL, &r, NULL);
+	/* An expired file, with an expired record in a recent file too. */
+	snprintf(line, sizeof(line), "{\"id\":\"%016llx00000000\",\"tenant\":"
+	    "\"default\",\"status\":500}\n", (unsigned long long)old);
+	make_file(dir, old, 200, 20, line);
+	make_file(dir, old + 1, 200, 0, line);
+	memset(&q, 0, sizeof(q));
+	ok(activity_query(&cfg, &q, &out, &err) == SCIM_OK, "query");
+	is_int(cJSON_GetArraySize(out), 1, "records past retention are not "
+	    "shown");
+	cJSON_Delete(out);
+	activity_prune(&cfg, 0, &st);
+	is_int((long long)st.files, 1, "prune deletes the expired file");
+
+	/* The cap: three 600 KB files, 1 MiB allowed. */
+	make_file(dir, now - 3000, 600 * 1024, 0, NULL);
+	make_file(dir, now - 2000, 600 * 1024, 0, NULL);
+	make_file(dir, now - 1000, 600 * 1024, 0, NULL);
+	activity_prune(&cfg, 0, &st);
+	is_int((long long)st.files, 3, "the cap deletes the oldest files");
+	is_int(count_files(dir), 2, "the newest 600 KB file and this "
+	    "process's are kept");
+	q.errors = true;
+	ok(activity_query(&cfg, &q, &out, &err) == SCIM_OK &&
+	    cJSON_GetArraySize(out) == 0, "--errors: no status >= 400 left");
+	cJSON_Delete(out);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", home);
+}
+
+int
+main(void)
+{
+	test_client();
+	test_redact();
+	test_words();
+	test_notes_and_cap();
+	test_files();
+	return tap_done();
+}
