@@ -15,6 +15,7 @@
 #include <unistr.h>
 #include <uuid/uuid.h>
 
+#include "base/lex.h"
 #include "base/util.h"
 
 int64_t
@@ -159,12 +160,51 @@ fold_round(const char *s, bool trim)
  * fold is itself and an index key never lands where it would be folded
  * once more.
  */
+/*
+ * util_fold() of an ASCII string, or NULL with *ascii false when s is
+ * not ASCII.  Within ASCII, NFKC changes nothing, the full case fold is
+ * lower case, no code point is default-ignorable and the white space is
+ * U+0009 to U+000D and U+0020: the same result as fold_round(), without
+ * its two conversions and allocations (4.4 us against some 50 ns for a
+ * 23-byte userName; every filter on userName and every name index key
+ * folds one).
+ */
+static char *
+fold_ascii(const char *s, bool trim, bool *ascii)
+{
+	const char	*a = s, *b;
+	char		*out;
+	size_t		 i, n;
+
+	for (b = s; *b != '\0'; b++)
+		if ((unsigned char)*b >= 0x80) {
+			*ascii = false;
+			return NULL;
+		}
+	*ascii = true;
+	while (trim && a < b && (*a == ' ' || (*a >= '\t' && *a <= '\r')))
+		a++;
+	while (trim && b > a && (b[-1] == ' ' ||
+	    (b[-1] >= '\t' && b[-1] <= '\r')))
+		b--;
+	n = (size_t)(b - a);
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		out[i] = (char)lex_lower((unsigned char)a[i]);
+	out[n] = '\0';
+	return out;
+}
+
 char *
 util_fold(const char *s, bool trim)
 {
 	char	*f, *g;
+	bool	 ascii;
 	int	 i;
 
+	if ((f = fold_ascii(s, trim, &ascii)) != NULL || ascii)
+		return f;
 	if ((f = fold_round(s, trim)) == NULL)
 		return NULL;
 	for (i = 1; i < FOLD_ROUNDS; i++) {

@@ -232,6 +232,36 @@ check_fold(void)
 	fa = util_fold("MiXeD@Ex.COM", true);
 	is_str(fa, "mixed@ex.com", "ASCII folds as util_lower does");
 	free(fa);
+	/* The ASCII fast path agrees with the Unicode one: every ASCII
+	 * byte, and the same bytes with a zero-width space inside (dropped,
+	 * so that string takes the Unicode path). */
+	{
+		char	 ascii[160], both[160];
+		int	 c, n = 0, m = 0;
+
+		for (c = 1; c < 128; c++) {
+			ascii[n++] = (char)c;
+			both[m++] = (char)c;
+			if (c == 64) {
+				memcpy(both + m, "\xe2\x80\x8b", 3);
+				m += 3;
+			}
+		}
+		ascii[n] = both[m] = '\0';
+		fa = util_fold(ascii, true);
+		fb = util_fold(both, true);
+		ok(fa != NULL && fb != NULL && strcmp(fa, fb) == 0,
+		    "fold: every ASCII byte folds as the Unicode path does");
+		free(fa);
+		free(fb);
+		fa = util_fold(" \t\r\n\v\fMiXeD\v ", true);
+		fb = util_fold(" \t\r\n\v\fMi\xe2\x80\x8bXeD\v ", true);
+		ok(fa != NULL && fb != NULL && strcmp(fa, "mixed") == 0 &&
+		    strcmp(fa, fb) == 0, "fold: ASCII white space trimmed as "
+		    "Unicode's");
+		free(fa);
+		free(fb);
+	}
 	fa = util_fold("Ab\xff" "C", true);
 	is_str(fa, "ab\xef\xbf\xbd" "c", "a malformed byte folds as U+FFFD");
 	free(fa);
