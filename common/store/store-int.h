@@ -81,6 +81,8 @@ struct store {
 	bool			 folded;	/* layout 4: name index keys are
 						   util_fold()ed, not
 						   util_lower()ed */
+	bool			 counted;	/* layout 5: meta.db keeps each
+						   tenant's count (store_count()) */
 	unsigned		 gate_depth;	/* nested store_gate_enter() */
 };
 
@@ -264,5 +266,11 @@ struct store_scan_ctx {
 enum scim_err	 store_scan_each(struct store_txn *t, void *arg,
 		    const char *rest, size_t restlen, const DBT *data,
 		    bool *go_on, struct scim_error *err);
+
+/* --- store-res.c --- */
+
+/* Set tenant's count of kind to n (layout 5's first count). */
+enum scim_err	 store_count_put(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, size_t n, struct scim_error *err);
 
 #endif /* SCIM_STORE_INT_H */
