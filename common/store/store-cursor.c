@@ -121,7 +121,8 @@ cursor_decode(const char *text, uint8_t *raw, size_t *len)
 	char		 buf[BASE64_ENCODE_LENGTH(CURSOR_RAW_MAX) + 4];
 	size_t		 tl = strlen(text), i;
 
-	if (tl == 0 || tl + 3 >= sizeof(buf))
+	/* A lone character in the last quantum is never base64. */
+	if (tl == 0 || tl % 4 == 1 || tl + 3 >= sizeof(buf))
 		return false;
 	for (i = 0; i < tl; i++)
 		if (!(lex_is_alpha(text[i]) || lex_is_digit(text[i]) ||
