@@ -59,7 +59,15 @@ SCENARIOS = [
     ("filter", "GET /Users?filter=userName eq", 'GET /Users?filter=userName eq "..."'),
     ("filter_small", "  same, on the 1,000-user store",
      'GET /Users?filter=userName eq "..." on a store of 1,000 users'),
-    ("page", "GET /Users?startIndex&count=100", "GET /Users?startIndex=...&count=100"),
+    ("page", "GET /Users?startIndex&count=100",
+     "GET /Users?startIndex=N&count=100, N at random over the whole store"),
+    ("page_small", "  same, on the 1,000-user store",
+     "GET /Users?startIndex=N&count=100 on a store of 1,000 users"),
+    ("cursor", "GET /Users?cursor=...&count=100",
+     "an RFC 9865 cursor walk: GET /Users?count=100&cursor= the last page's nextCursor "
+     "(per wrk thread), from an empty cursor again after the last page"),
+    ("cursor_small", "  same, on the 1,000-user store",
+     "the cursor walk on a store of 1,000 users"),
     ("group_get", "GET /Groups/{id}?excl.=members",
      "GET /Groups/{id}?excludedAttributes=members (the 100k group)"),
     ("gate_basic", "static page, basic auth alone",
@@ -89,7 +97,10 @@ PROGRAM = {"null": "null-responder", "null_end": "null-responder", "sync": "scim
            "gate_authz": "scim-authz",
            "group_get": "scim-groups", "patch_group": "scim-groups"}
 # BENCH_ONLY names that stand for several scenarios.
-ONLY_GROUPS = {"gate": ("gate_basic", "gate_null", "gate_authz")}
+ONLY_GROUPS = {"gate": ("gate_basic", "gate_null", "gate_authz"),
+               "paging": ("get_id", "page", "page_small", "cursor", "cursor_small")}
+# Scenarios run as a pair with their twin on the 1,000-user store.
+SMALL_TWIN = {"filter": "filter_small", "page": "page_small", "cursor": "cursor_small"}
 # The gate scenarios' basic authentication (a plain user file: the cost of
 # checking a password must not hide the authorizer's).
 GATE_PASSWORD = "bench"
@@ -641,6 +652,7 @@ def wrk(args, srv, key, scenario, ids, seed, seconds=None):
     r["errors_total"] = sum(r["errors"].values())
     r["program"] = prog
     r["seconds"] = secs
+    r["loadavg"] = list(os.getloadavg())
     # CPU per request: the program that served it, lighttpd, wrk, the rest.
     ticks = sum(t - before.get(p, 0) for p, (exe, t) in after.items() if exe == prog)
     other_workers = sum(t - before.get(p, 0) for p, (exe, t) in after.items() if exe != prog)
@@ -1008,6 +1020,8 @@ def bench(args, bl, work, servers):
     plan = {"null": (big, None), "get_id": (big, ids), "null_sized": (big, None),
             "filter": (big, ids),
             "filter_small": (small, ids_small), "page": (big, ids), "group_get": (big, ids),
+            "page_small": (small, ids_small), "cursor": (big, ids),
+            "cursor_small": (small, ids_small),
             "post": (big, ids), "sync": (big, None),
             "patch_user": (big, ids), "patch_group": (big, ids),
             "null_end": (big, None), "gate_basic": (big, None), "gate_null": (big, None),
@@ -1022,9 +1036,10 @@ def bench(args, bl, work, servers):
             # the disk is shared too.
             commit_near.append(commit_rate(bl, work))
         srv, idfile = plan[key]
-        scen = {"filter_small": "filter", "null_end": "null"}.get(key, key)
-        if key == "filter_small" and "filter" in sc:
-            continue            # measured with "filter", below
+        scen = {"filter_small": "filter", "page_small": "page", "cursor_small": "cursor",
+                "null_end": "null"}.get(key, key)
+        if key in SMALL_TWIN.values() and key in sc:
+            continue            # measured with its big-store twin, below
         if key == "gate_authz" and "gate_authz" in sc:
             continue            # measured with "gate_null", below
         log("%-13s %s ..." % (key, "%d users" % args.sync_users if key == "sync" else
@@ -1038,11 +1053,11 @@ def bench(args, bl, work, servers):
                                            sc[key]["cpu_us_per_req"]["worker"],
                                            sc[key]["loadavg"][0]))
                 continue
-            if key == "filter" and (not args.only or "filter_small" in args.only):
-                # The flatness pair, on the big store and the small one.
-                sc["filter"], sc["filter_small"] = paired(
-                    args, seed, (big, "filter", "filter", ids),
-                    (small, "filter_small", "filter", ids_small))
+            if key in SMALL_TWIN and (not args.only or SMALL_TWIN[key] in args.only):
+                # The flatness pairs, on the big store and the small one.
+                sc[key], sc[SMALL_TWIN[key]] = paired(
+                    args, seed, (big, key, key, ids),
+                    (small, SMALL_TWIN[key], key, ids_small))
                 continue
             if key == "gate_null" and (not args.only or "gate_authz" in args.only):
                 # The gate against its ceiling.
@@ -1074,7 +1089,7 @@ def bench(args, bl, work, servers):
     ok = lambda k: k in sc and "skipped" not in sc[k]
     rps = lambda k: sc[k]["rps"] if ok(k) else 0.0
     real = [k for k, _, _ in SCENARIOS if ok(k) and not k.startswith("null")
-            and not k.startswith("gate_") and k not in ("filter_small", "sync")]
+            and not k.startswith("gate_") and k not in SMALL_TWIN.values() and k != "sync"]
     slow = min(real, key=rps) if real else None
     after = store_sizes(big, args.users + spare)
     count = last_json(run([bl, "-c", big.conf, "count", "-g", group], 300))
@@ -1124,6 +1139,12 @@ def bench(args, bl, work, servers):
                     "underestimates what a worker pays")
     auth_share = auth_us / get_server_us if get_server_us else 0.0
     flat = rps("filter") / rps("filter_small") if rps("filter_small") else 0.0
+    # Listing: the big store against the small one, and a page of 100
+    # against one GET by id (its cost: how many GETs one page is worth).
+    twin = lambda k: rps(k) / rps(SMALL_TWIN[k]) if rps(SMALL_TWIN[k]) else 0.0
+    per_get = lambda k: rps("get_id") / rps(k) if rps(k) else 0.0
+    load_of = lambda *ks: ", ".join("%s %s" % (k, "/".join("%.2f" % v for v in sc[k]["loadavg"]))
+                                    for k in ks if ok(k) and "loadavg" in sc[k])
     # POST against the commit rate measured next to it (before and after
     # the writes), the start-of-run figure when the writes did not run.
     near = [c["raw_commits_per_s"] for c in commit_near] or [commit["raw_commits_per_s"]]
@@ -1172,6 +1193,24 @@ def bench(args, bl, work, servers):
                                                      "{:,}".format(args.small)),
                ["filter", "filter_small"], flat, 0.90, flat >= 0.90, "%.2f" % flat,
                ">= 0.90"),
+        target("startIndex page at %s users / at %s users" % (
+               "{:,}".format(args.users + spare), "{:,}".format(args.small)),
+               ["page", "page_small"], twin("page"), 0.80, twin("page") >= 0.80,
+               "%.2f" % twin("page"), ">= 0.80",
+               "random startIndex; the page is found by walking the name index from "
+               "its nearer end (no record read); load average %s" % load_of("page", "page_small")),
+        target("cursor walk at %s users / at %s users" % (
+               "{:,}".format(args.users + spare), "{:,}".format(args.small)),
+               ["cursor", "cursor_small"], twin("cursor"), 0.80, twin("cursor") >= 0.80,
+               "%.2f" % twin("cursor"), ">= 0.80",
+               "load average %s" % load_of("cursor", "cursor_small")),
+        target("startIndex page of 100: cost in GETs by id", ["page", "get_id"],
+               per_get("page"), 10.0, 0 < per_get("page") <= 10.0,
+               "%.1fx" % per_get("page"), "<= 10x"),
+        target("cursor page of 100: cost in GETs by id", ["cursor", "get_id"],
+               per_get("cursor"), 10.0, 0 < per_get("cursor") <= 10.0,
+               "%.1fx" % per_get("cursor"), "<= 10x",
+               "load average %s" % load_of("get_id")),
         target("durable POST vs raw durable commit rate", ["post"], post_vs_commit, 0.75,
                post_vs_commit >= 0.75, pct(post_vs_commit), ">= 75%",
                "raw rate %.0f/s (mean of %s, measured next to the writes)" % (

@@ -41,6 +41,8 @@ enum dbi {
 	DBI_TOKENS,
 	DBI_META,
 	DBI_KV,
+	DBI_USERS_ORDER,
+	DBI_GROUPS_ORDER,
 	DBI__MAX
 };
 
@@ -52,6 +54,7 @@ struct store_dbdef {
 	bool		 cached;	/* read on every request and kept by
 					   processes: every write moves
 					   store_records_gen() on */
+	bool		 recnum;	/* DB_RECNUM: positions by number */
 };
 
 extern const struct store_dbdef store_dbdefs[DBI__MAX];	/* store-rec.c */

@@ -462,6 +462,7 @@ struct count_at {
 
 struct count_ctx {
 	enum dbi	 d;
+	enum dbi	 order;		/* its numbered copy, filled */
 	enum store_kind	 kind;
 	struct count_at	 at;		/* committed */
 	struct count_at	 next;		/* what this batch reaches */
@@ -483,7 +484,7 @@ count_close(struct store_txn *t, struct count_ctx *cc, struct count_at *a,
 /*
  * Count the next COUNT_BATCH keys of the name index cc->d by tenant (the
  * key's part before its first NUL), writing each tenant's counter when
- * its last key is passed.  Starts from cc->at every time (store_run()
+ * its last key is passed, and copy them into its numbered twin.  Starts from cc->at every time (store_run()
  * may run it again); the caller takes cc->next once it committed.
  */
 static enum scim_err
@@ -494,6 +495,7 @@ count_batch(struct store_txn *t, void *arg, struct scim_error *err)
 	DB		*db = t->s->db[cc->d];
 	DBC		*c = NULL;
 	DBT		 key, data;
+	struct key	 k;
 	enum scim_err	 rc = SCIM_OK;
 	size_t		 i, tl;
 	int		 ret;
@@ -506,10 +508,14 @@ count_batch(struct store_txn *t, void *arg, struct scim_error *err)
 		return store_dberr(t, ret, "cursor", err);
 	store_dbt_set(&key, cc->at.from, cc->at.fromlen);
 	store_dbt_set(&data, NULL, 0);
-	data.flags = DB_DBT_PARTIAL;	/* keys only */
 	ret = c->get(c, &key, &data, cc->at.from != NULL ? DB_SET_RANGE :
 	    DB_FIRST);
 	for (i = 0; ret == 0 && i < COUNT_BATCH; i++) {
+		k.buf = key.data;
+		k.len = key.size;
+		if ((rc = store_rec_put(t, cc->order, &k, data.data, data.size,
+		    0, err)) != SCIM_OK)
+			goto out;
 		tl = strnlen(key.data, key.size);
 		if (tl > STORE_ID_MAX) {
 			rc = scim_fail(err, SCIM_E_INTERNAL, "corrupt key");
@@ -542,12 +548,28 @@ out:
 	return rc;
 }
 
+/* Empty the numbered index *arg. */
+static enum scim_err
+order_truncate(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	enum dbi	 d = *(const enum dbi *)arg;
+	u_int32_t	 n;
+	int		 ret;
+
+	if ((ret = t->s->db[d]->truncate(t->s->db[d], t->txn, &n, 0)) != 0)
+		return store_dberr(t, ret, store_dbdefs[d].file, err);
+	return SCIM_OK;
+}
+
 /*
  * Layout 5 keeps each tenant's number of users and of groups in meta.db
  * (count\0tenant\0u|g), moved by store_put() and store_del() in the
  * write's own transaction, so totalResults is one read instead of a walk
- * of the tenant's name index.  The first count walks both name indexes
- * once, keys only, in transactions of COUNT_BATCH, under the same rules
+ * of the tenant's name index, and a numbered copy of each name index
+ * (users_order.db, groups_order.db: DB_RECNUM, store-res.c), so a page at
+ * startIndex N is found by its number instead of by walking N keys.  The
+ * first count walks both name indexes once, filling the copies, in
+ * transactions of COUNT_BATCH, under the same rules
  * as the moves to layouts 3 and 4: begun only alone, recorded first
  * (layout 5 and COUNTING_KEY), and finished by any open that finds the
  * mark.  An unfinished count is taken up from the start: each counter is
@@ -557,20 +579,25 @@ static enum scim_err
 store_count_all(struct store *s, struct scim_error *err)
 {
 	static const struct {
-		enum dbi	 d;
+		enum dbi	 d, order;
 		enum store_kind	 kind;
 	} idx[] = {
-		{ DBI_USERS_NAME, STORE_USER },
-		{ DBI_GROUPS_NAME, STORE_GROUP },
+		{ DBI_USERS_NAME, DBI_USERS_ORDER, STORE_USER },
+		{ DBI_GROUPS_NAME, DBI_GROUPS_ORDER, STORE_GROUP },
 	};
 	struct count_ctx	*cc;
 	enum scim_err		 rc = SCIM_OK;
 	size_t			 i, tenants = 0;
 
 	for (i = 0; rc == SCIM_OK && i < sizeof(idx) / sizeof(idx[0]); i++) {
+		/* What an earlier layout 5 left there is stale: start empty. */
+		if ((rc = store_run(s, order_truncate, (void *)&idx[i].order,
+		    err)) != SCIM_OK)
+			return rc;
 		if ((cc = calloc(1, sizeof(*cc))) == NULL)
 			return scim_oom(err);
 		cc->d = idx[i].d;
+		cc->order = idx[i].order;
 		cc->kind = idx[i].kind;
 		while ((rc = store_run(s, count_batch, cc, err)) == SCIM_OK) {
 			tenants += cc->tenants;

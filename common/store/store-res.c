@@ -24,11 +24,46 @@
  * caller's to say (struct store_keys): the store reads none.
  */
 static const struct {
-	enum dbi	 rec, name, ext;
+	enum dbi	 rec, name, ext, order;
 } kind_defs[] = {
-	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT },
-	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT },
+	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT,
+			  DBI_USERS_ORDER },
+	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT,
+			  DBI_GROUPS_ORDER },
 };
+
+/*
+ * The numbered copy of the name index (users_order.db, groups_order.db:
+ * the same keys and ids, in a DB_RECNUM B-tree, so a page at startIndex
+ * is found by its number, store_page_ids()).  Layout 5 builds it
+ * (store-layout.c); from then on every change to the name index is made
+ * to it too, in the same transaction.  The price: a DB_RECNUM tree keeps
+ * a count in every internal page, so each insert and delete write-locks
+ * the path to the root until its transaction commits; the commit does
+ * not wait for the disk (store_flush() does, after), so writers queue
+ * for the in-memory part of a commit only.
+ */
+static enum scim_err
+order_put(struct store_txn *t, enum store_kind kind, const struct key *k,
+    const char *id, struct scim_error *err)
+{
+	if (!t->s->counted)
+		return SCIM_OK;
+	return store_rec_put(t, kind_defs[kind].order, k, id, strlen(id), 0,
+	    err);
+}
+
+static enum scim_err
+order_del(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *key, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	if (!t->s->counted)
+		return SCIM_OK;
+	rc = store_key_del(t, kind_defs[kind].order, tenant, key, NULL, err);
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
 
 enum scim_err
 store_get(struct store_txn *t, enum store_kind kind, const char *tenant,
@@ -85,6 +120,8 @@ name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if (!store_key_make(&k, tenant, lname, NULL, false))
 		return scim_oom(err);
 	rc = store_rec_put(t, d, &k, id, strlen(id), 0, err);
+	if (rc == SCIM_OK)
+		rc = order_put(t, kind, &k, id, err);
 	store_key_free(&k);
 	return rc;
 }
@@ -110,8 +147,10 @@ name_release(struct store_txn *t, enum store_kind kind, const char *tenant,
 	for (round = 0; round < 2; round++) {
 		rc = store_key_get_text(t, d, tenant, key, &have, &len, err);
 		if (rc == SCIM_OK && len == strlen(id) &&
-		    memcmp(have, id, len) == 0)
-			rc = store_key_del(t, d, tenant, key, NULL, err);
+		    memcmp(have, id, len) == 0 &&
+		    (rc = store_key_del(t, d, tenant, key, NULL, err)) ==
+		    SCIM_OK)
+			rc = order_del(t, kind, tenant, key, err);
 		free(have);
 		if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
 			break;
@@ -614,6 +653,63 @@ span_each(struct store_txn *t, void *arg, const char *rest,
 	return SCIM_OK;
 }
 
+/*
+ * The page of a counted store: the tenant's first key in the numbered
+ * index, its number, then the page from number + skip on (O(log n) pages
+ * read, however deep the page).
+ */
+static enum scim_err
+page_by_number(struct store_txn *t, enum store_kind kind,
+    const struct key *p, size_t skip, size_t limit,
+    char (*ids)[STORE_ID_MAX + 1], size_t *nids, struct scim_error *err)
+{
+	enum dbi	 d = kind_defs[kind].order;
+	DB		*db = t->s->db[d];
+	DBC		*c = NULL;
+	DBT		 key, data;
+	db_recno_t	 rn = 0;
+	int		 ret;
+
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	store_dbt_set(&key, p->buf, p->len);
+	store_dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;
+	ret = c->get(c, &key, &data, DB_SET_RANGE);
+	if (ret == 0 && (key.size < p->len ||
+	    memcmp(key.data, p->buf, p->len) != 0))
+		ret = DB_NOTFOUND;
+	if (ret == 0) {
+		store_dbt_set(&data, &rn, sizeof(rn));
+		data.ulen = sizeof(rn);
+		data.flags = DB_DBT_USERMEM;
+		ret = c->get(c, &key, &data, DB_GET_RECNO);
+	}
+	if (ret == 0) {
+		rn += (db_recno_t)skip;
+		store_dbt_set(&key, &rn, sizeof(rn));
+		store_dbt_set(&data, NULL, 0);
+		ret = c->get(c, &key, &data, DB_SET_RECNO);
+	}
+	for (; ret == 0 && *nids < limit;
+	    ret = c->get(c, &key, &data, DB_NEXT)) {
+		t->s->st.steps++;
+		if (key.size < p->len || memcmp(key.data, p->buf, p->len) != 0)
+			break;
+		if (data.size > STORE_ID_MAX) {
+			c->close(c);
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "corrupt name order");
+		}
+		memcpy(ids[*nids], data.data, data.size);
+		ids[(*nids)++][data.size] = '\0';
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(t, ret, store_dbdefs[d].file, err);
+	return SCIM_OK;
+}
+
 enum scim_err
 store_page_ids(struct store_txn *t, enum store_kind kind, const char *tenant,
     size_t skip, size_t limit, size_t *total, char (*ids)[STORE_ID_MAX + 1],
@@ -627,22 +723,28 @@ store_page_ids(struct store_txn *t, enum store_kind kind, const char *tenant,
 	char		 tmp[STORE_ID_MAX + 1];
 
 	/*
-	 * The count comes from the tenant's counter, so the walk stops at
-	 * the page: from the start when it is in the first half, else
-	 * backwards from the end (a page at a random startIndex walks a
-	 * quarter of the tenant on average, no record read).
+	 * A counted store has the tenant's count and the numbered index: the
+	 * page is found by its number.  Otherwise (layout 4, kept while an
+	 * older program shares the store) the walk stops at the page: from
+	 * the start when it is in the first half, else backwards from the
+	 * end, a quarter of the tenant on average, no record read.
 	 */
 	*nids = 0;
 	if ((rc = store_count(t, kind, tenant, total, err)) != SCIM_OK)
 		return rc;
 	if (skip >= *total || limit == 0)
 		return SCIM_OK;
+	if (!store_key_make(&p, tenant, NULL, NULL, true))
+		return scim_oom(err);
+	if (t->s->counted) {
+		rc = page_by_number(t, kind, &p, skip, limit, ids, nids, err);
+		store_key_free(&p);
+		return rc;
+	}
 	end = *total - skip < limit ? *total : skip + limit;
 	reverse = skip > *total - end;
 	sp.skip = reverse ? *total - end : skip;
 	sp.limit = end - skip;
-	if (!store_key_make(&p, tenant, NULL, NULL, true))
-		return scim_oom(err);
 	rc = store_walk_prefix(t, kind_defs[kind].name, &p, NULL, reverse,
 	    span_each, &sp, err);
 	store_key_free(&p);

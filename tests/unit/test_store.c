@@ -2167,6 +2167,15 @@ test_count_layout(const char *dir)
 	is_int(counted(s, STORE_USER, "t1"), 5, "count: t1 counted once");
 	is_int(counted(s, STORE_USER, "t2"), 1, "count: t2 too");
 	is_int(counted(s, STORE_GROUP, "t1"), 1, "count: and the groups");
+	{
+		struct page_arg	 pa = { STORE_USER, "t1", 3, 2, 0, 0, "", "" };
+
+		ok(store_read(s, page_fn, &pa, &err) == SCIM_OK &&
+		    pa.total == 5 && pa.seen == 2 &&
+		    strcmp(pa.first, "name5") == 0 &&
+		    strcmp(pa.last, "name6") == 0,
+		    "count: the numbered index was built: 4-5 of 5");
+	}
 	put_user(s, "u8", "name8");
 	is_int(counted(s, STORE_USER, "t1"), 6,
 	    "count: kept by writes after");
@@ -2187,6 +2196,15 @@ test_count_layout(const char *dir)
 		goto out_child;
 	is_str(meta(s, "counts_making", &m), "", "count: the count finished");
 	is_int(counted(s, STORE_USER, "t1"), 7, "count: right");
+	{
+		struct page_arg	 pa = { STORE_USER, "t1", 0, 10, 0, 0, "", "" };
+
+		ok(store_read(s, page_fn, &pa, &err) == SCIM_OK &&
+		    pa.total == 7 && pa.seen == 7 &&
+		    strcmp(pa.first, "name1") == 0 &&
+		    strcmp(pa.last, "name8") == 0,
+		    "count: and the numbered index rebuilt, not doubled");
+	}
 	store_close(s);
 out_child:
 	if (pid != -1)
