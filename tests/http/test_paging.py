@@ -71,6 +71,10 @@ class Cursors(ScimTestCase):
         self.assertEqual(len(seen), len(set(seen)), "no user twice")
         self.assertTrue(self.ids <= set(seen), "every user")
         self.assertEqual(last.json["totalResults"], len(seen))
+        # RFC 9865 section 2's own form: "cursor" with no value.
+        r = self.srv.get("/Users?cursor&count=7")
+        self.assertEqual([u["id"] for u in r.json["Resources"]], seen[:7])
+        self.assertIn("nextCursor", r.json)
         # Without a cursor the default method is index (RFC 9865 section 2.4).
         r = self.srv.get("/Users?count=5")
         self.assertIn("startIndex", r.json)
