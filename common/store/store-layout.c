@@ -548,16 +548,43 @@ out:
 	return rc;
 }
 
-/* Empty the numbered index *arg. */
+/*
+ * Start layout 5 afresh: the numbered indexes emptied, and every count
+ * in meta.db (count\0...) removed, so a tenant that has nothing left
+ * keeps no count from an earlier try.
+ */
 static enum scim_err
-order_truncate(struct store_txn *t, void *arg, struct scim_error *err)
+count_clear(struct store_txn *t, void *arg, struct scim_error *err)
 {
-	enum dbi	 d = *(const enum dbi *)arg;
-	u_int32_t	 n;
-	int		 ret;
+	static const char	 prefix[] = "count";	/* and its NUL */
+	DB			*db = t->s->db[DBI_META];
+	DBC			*c = NULL;
+	DBT			 key, data;
+	u_int32_t		 n;
+	int			 ret;
 
-	if ((ret = t->s->db[d]->truncate(t->s->db[d], t->txn, &n, 0)) != 0)
-		return store_dberr(t, ret, store_dbdefs[d].file, err);
+	(void)arg;
+	if ((ret = t->s->db[DBI_USERS_ORDER]->truncate(
+	    t->s->db[DBI_USERS_ORDER], t->txn, &n, 0)) != 0 ||
+	    (ret = t->s->db[DBI_GROUPS_ORDER]->truncate(
+	    t->s->db[DBI_GROUPS_ORDER], t->txn, &n, 0)) != 0)
+		return store_dberr(t, ret, "truncate", err);
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	store_dbt_set(&key, prefix, sizeof(prefix));
+	store_dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;
+	for (ret = c->get(c, &key, &data, DB_SET_RANGE); ret == 0;
+	    ret = c->get(c, &key, &data, DB_NEXT)) {
+		if (key.size < sizeof(prefix) ||
+		    memcmp(key.data, prefix, sizeof(prefix)) != 0)
+			break;
+		if ((ret = c->del(c, 0)) != 0)
+			break;
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(t, ret, "meta.db", err);
 	return SCIM_OK;
 }
 
@@ -572,8 +599,8 @@ order_truncate(struct store_txn *t, void *arg, struct scim_error *err)
  * transactions of COUNT_BATCH, under the same rules
  * as the moves to layouts 3 and 4: begun only alone, recorded first
  * (layout 5 and COUNTING_KEY), and finished by any open that finds the
- * mark.  An unfinished count is taken up from the start: each counter is
- * written whole, so counting again is harmless.
+ * mark.  An unfinished count is taken up from the start, after
+ * count_clear(): counting again is harmless.
  */
 static enum scim_err
 store_count_all(struct store *s, struct scim_error *err)
@@ -589,11 +616,9 @@ store_count_all(struct store *s, struct scim_error *err)
 	enum scim_err		 rc = SCIM_OK;
 	size_t			 i, tenants = 0;
 
+	if ((rc = store_run(s, count_clear, NULL, err)) != SCIM_OK)
+		return rc;
 	for (i = 0; rc == SCIM_OK && i < sizeof(idx) / sizeof(idx[0]); i++) {
-		/* What an earlier layout 5 left there is stale: start empty. */
-		if ((rc = store_run(s, order_truncate, (void *)&idx[i].order,
-		    err)) != SCIM_OK)
-			return rc;
 		if ((cc = calloc(1, sizeof(*cc))) == NULL)
 			return scim_oom(err);
 		cc->d = idx[i].d;

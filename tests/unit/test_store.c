@@ -2154,6 +2154,7 @@ test_count_layout(const char *dir)
 	put_user(s, "u5", "name5");
 	put_user(s, "u6", "name6");
 	del(s, STORE_USER, "u0");
+	ok(del(s, STORE_GROUP, "g1") == SCIM_OK, "count: the last group goes");
 	is_int(counted(s, STORE_USER, "t1"), 5,
 	    "count: layout 4 counts by a walk");
 	store_close(s);
@@ -2166,7 +2167,8 @@ test_count_layout(const char *dir)
 	is_str(meta(s, "counts_making", &m), "", "count: and the count done");
 	is_int(counted(s, STORE_USER, "t1"), 5, "count: t1 counted once");
 	is_int(counted(s, STORE_USER, "t2"), 1, "count: t2 too");
-	is_int(counted(s, STORE_GROUP, "t1"), 1, "count: and the groups");
+	is_int(counted(s, STORE_GROUP, "t1"), 0,
+	    "count: no group left: 0, not the count of before");
 	{
 		struct page_arg	 pa = { STORE_USER, "t1", 3, 2, 0, 0, "", "" };
 
