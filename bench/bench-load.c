@@ -4,6 +4,7 @@
  *   bench-load [-c file] load -n USERS [-s SPARE] [-m MEMBERS] [-o IDS]
  *   bench-load [-c file] auth -k TOKEN -o IDS [-t SECONDS]
  *   bench-load [-c file] count -g GID
+ *   bench-load [-c file] relayout
  *   bench-load commit -d DIR [-t SECONDS]
  *   bench-load version
  *
@@ -21,6 +22,9 @@
  *        as the difference between GET /Users/{id} handlers (crud_get()
  *        and serialisation, no FastCGI) run with and without it.
  * count  counts the users of the tenant and the members of group GID.
+ * relayout times the move to store layout 5 (the first per-tenant count
+ *        and the numbered name indexes, store-layout.c): the store is
+ *        marked layout 4, then opened again alone, as an upgrade does.
  * commit measures the ceiling for a durable POST: Berkeley DB itself, one
  *        writer, one 1 KB put per durably committed transaction, in a
  *        scratch environment under DIR (an existing directory, owned by
@@ -507,6 +511,36 @@ count_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    &cc->members, err);
 }
 
+static enum scim_err
+mark_layout4(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	(void)arg;
+	return store_meta_put(t, "schema_version", "4", err);
+}
+
+static int
+cmd_relayout(const struct opts *o)
+{
+	struct scim_config	 cfg;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct count_ctx	 cc = { "-", 0, 0 };
+	struct store		*s;
+	double			 t0, t1;
+
+	s = open_store(o, &cfg);
+	if (store_run(s, mark_layout4, NULL, &err) != SCIM_OK)
+		die("relayout", &err);
+	store_close(s);
+	t0 = now_s();
+	s = open_store(o, &cfg);
+	t1 = now_s();
+	if (store_read(s, count_fn, &cc, &err) != SCIM_OK)
+		die("count", &err);
+	printf("{\"seconds\": %.3f, \"users\": %zu}\n", t1 - t0, cc.users);
+	store_close(s);
+	return 0;
+}
+
 static int
 cmd_count(const struct opts *o)
 {
@@ -713,6 +747,7 @@ usage(FILE *f)
 	    "[-m MEMBERS] [-o IDS]\n"
 	    "       bench-load [-c file] auth -k TOKEN -o IDS [-t SECONDS]\n"
 	    "       bench-load [-c file] count -g GID\n"
+	    "       bench-load [-c file] relayout\n"
 	    "       bench-load commit -d DIR [-t SECONDS]\n"
 	    "       bench-load version\n");
 }
@@ -795,6 +830,8 @@ main(int argc, char *argv[])
 		return cmd_auth(&o);
 	if (strcmp(cmd, "count") == 0)
 		return cmd_count(&o);
+	if (strcmp(cmd, "relayout") == 0)
+		return cmd_relayout(&o);
 	if (strcmp(cmd, "commit") == 0)
 		return cmd_commit(&o);
 	if (strcmp(cmd, "version") == 0)

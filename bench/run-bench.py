@@ -59,7 +59,15 @@ SCENARIOS = [
     ("filter", "GET /Users?filter=userName eq", 'GET /Users?filter=userName eq "..."'),
     ("filter_small", "  same, on the 1,000-user store",
      'GET /Users?filter=userName eq "..." on a store of 1,000 users'),
-    ("page", "GET /Users?startIndex&count=100", "GET /Users?startIndex=...&count=100"),
+    ("page", "GET /Users?startIndex&count=100",
+     "GET /Users?startIndex=N&count=100, N at random over the whole store"),
+    ("page_small", "  same, on the 1,000-user store",
+     "GET /Users?startIndex=N&count=100 on a store of 1,000 users"),
+    ("cursor", "GET /Users?cursor=...&count=100",
+     "an RFC 9865 cursor walk: GET /Users?count=100&cursor= the last page's nextCursor "
+     "(per wrk thread), from an empty cursor again after the last page"),
+    ("cursor_small", "  same, on the 1,000-user store",
+     "the cursor walk on a store of 1,000 users"),
     ("group_get", "GET /Groups/{id}?excl.=members",
      "GET /Groups/{id}?excludedAttributes=members (the 100k group)"),
     ("gate_basic", "static page, basic auth alone",
@@ -100,17 +108,21 @@ PROGRAM = {"null": "null-responder", "null_end": "null-responder", "sync": "scim
 # BENCH_ONLY names that stand for several scenarios.
 ONLY_GROUPS = {"gate": ("gate_basic", "gate_null", "gate_authz"),
                "activity": ("act_get_on", "act_get_off", "act_post_on",
-                            "act_post_off")}
+                            "act_post_off"),
+               "paging": ("get_id", "page", "page_small", "cursor", "cursor_small")}
 # The activity pairs: the "on" scenario runs with its "off" twin.
 ACTIVITY_PAIRS = {"act_get_on": ("act_get_off", "get_id"),
                   "act_post_on": ("act_post_off", "post")}
+# Scenarios run as a pair with their twin on the 1,000-user store.
+SMALL_TWIN = {"filter": "filter_small", "page": "page_small", "cursor": "cursor_small"}
 # The gate scenarios' basic authentication (a plain user file: the cost of
 # checking a password must not hide the authorizer's).
 GATE_PASSWORD = "bench"
 # Functions whose inclusive share of the worker's CPU samples is reported.
 PROFILE_FUNCS = [
     "service_main", "FCGX_Accept_r", "http_req_read", "token_check", "token_check_txn",
-    "crud_get", "crud_list",
+    "crud_get", "crud_list", "store_page_ids", "store_scan_after", "crud_read_one",
+    "members_read_backref", "page_add_answer",
     "crud_create", "crud_patch", "load_backref", "store_scan", "store_get",
     "store_put", "cJSON_ParseWithLengthOpts", "resource_render", "resource_normalize",
     "filter_match", "http_resp_send", "__txn_commit", "__os_fsync", "__memp_pgread",
@@ -657,6 +669,7 @@ def wrk(args, srv, key, scenario, ids, seed, seconds=None):
     r["errors_total"] = sum(r["errors"].values())
     r["program"] = prog
     r["seconds"] = secs
+    r["loadavg"] = list(os.getloadavg())
     # CPU per request: the program that served it, lighttpd, wrk, the rest.
     ticks = sum(t - before.get(p, 0) for p, (exe, t) in after.items() if exe == prog)
     other_workers = sum(t - before.get(p, 0) for p, (exe, t) in after.items() if exe != prog)
@@ -1037,6 +1050,8 @@ def bench(args, bl, work, servers):
     plan = {"null": (big, None), "get_id": (big, ids), "null_sized": (big, None),
             "filter": (big, ids),
             "filter_small": (small, ids_small), "page": (big, ids), "group_get": (big, ids),
+            "page_small": (small, ids_small), "cursor": (big, ids),
+            "cursor_small": (small, ids_small),
             "post": (big, ids), "sync": (big, None),
             "patch_user": (big, ids), "patch_group": (big, ids),
             "null_end": (big, None), "gate_basic": (big, None), "gate_null": (big, None),
@@ -1052,9 +1067,10 @@ def bench(args, bl, work, servers):
             # the disk is shared too.
             commit_near.append(commit_rate(bl, work))
         srv, idfile = plan[key]
-        scen = {"filter_small": "filter", "null_end": "null"}.get(key, key)
-        if key == "filter_small" and "filter" in sc:
-            continue            # measured with "filter", below
+        scen = {"filter_small": "filter", "page_small": "page", "cursor_small": "cursor",
+                "null_end": "null"}.get(key, key)
+        if key in SMALL_TWIN.values() and key in sc:
+            continue            # measured with its big-store twin, below
         if key == "gate_authz" and "gate_authz" in sc:
             continue            # measured with "gate_null", below
         if key in ("act_get_off", "act_post_off") and key in sc:
@@ -1070,11 +1086,11 @@ def bench(args, bl, work, servers):
                                            sc[key]["cpu_us_per_req"]["worker"],
                                            sc[key]["loadavg"][0]))
                 continue
-            if key == "filter" and (not args.only or "filter_small" in args.only):
-                # The flatness pair, on the big store and the small one.
-                sc["filter"], sc["filter_small"] = paired(
-                    args, seed, (big, "filter", "filter", ids),
-                    (small, "filter_small", "filter", ids_small))
+            if key in SMALL_TWIN and (not args.only or SMALL_TWIN[key] in args.only):
+                # The flatness pairs, on the big store and the small one.
+                sc[key], sc[SMALL_TWIN[key]] = paired(
+                    args, seed, (big, key, key, ids),
+                    (small, SMALL_TWIN[key], key, ids_small))
                 continue
             if key == "gate_null" and (not args.only or "gate_authz" in args.only):
                 # The gate against its ceiling.
@@ -1115,7 +1131,7 @@ def bench(args, bl, work, servers):
     ok = lambda k: k in sc and "skipped" not in sc[k]
     rps = lambda k: sc[k]["rps"] if ok(k) else 0.0
     real = [k for k, _, _ in SCENARIOS if ok(k) and not k.startswith("null")
-            and not k.startswith("gate_") and k not in ("filter_small", "sync")]
+            and not k.startswith("gate_") and k not in SMALL_TWIN.values() and k != "sync"]
     slow = min(real, key=rps) if real else None
     after = store_sizes(big, args.users + spare)
     count = last_json(run([bl, "-c", big.conf, "count", "-g", group], 300))
@@ -1130,6 +1146,11 @@ def bench(args, bl, work, servers):
     for s in servers:
         s.stop()
     servers.clear()
+    # What an upgrade to store layout 5 costs this store: its first count
+    # and numbered name indexes, made by an open that is alone.
+    log("store layout 5 made again (count + numbered indexes) ...")
+    relayout = last_json(run([bl, "-c", big.conf, "relayout"], 1800))
+    log("  %.1f s for %d users" % (relayout["seconds"], relayout["users"]))
 
     # What the writes did, counted in the store.
     done = lambda k: sc[k]["requests"] - sc[k]["errors_total"] if ok(k) else 0
@@ -1168,6 +1189,12 @@ def bench(args, bl, work, servers):
                     "underestimates what a worker pays")
     auth_share = auth_us / get_server_us if get_server_us else 0.0
     flat = rps("filter") / rps("filter_small") if rps("filter_small") else 0.0
+    # Listing: the big store against the small one, and a page of 100
+    # against one GET by id (its cost: how many GETs one page is worth).
+    twin = lambda k: rps(k) / rps(SMALL_TWIN[k]) if rps(SMALL_TWIN[k]) else 0.0
+    per_get = lambda k: rps("get_id") / rps(k) if rps(k) else 0.0
+    load_of = lambda *ks: ", ".join("%s %s" % (k, "/".join("%.2f" % v for v in sc[k]["loadavg"]))
+                                    for k in ks if ok(k) and "loadavg" in sc[k])
     # POST against the commit rate measured next to it (before and after
     # the writes), the start-of-run figure when the writes did not run.
     near = [c["raw_commits_per_s"] for c in commit_near] or [commit["raw_commits_per_s"]]
@@ -1226,6 +1253,24 @@ def bench(args, bl, work, servers):
                                                      "{:,}".format(args.small)),
                ["filter", "filter_small"], flat, 0.90, flat >= 0.90, "%.2f" % flat,
                ">= 0.90"),
+        target("startIndex page at %s users / at %s users" % (
+               "{:,}".format(args.users + spare), "{:,}".format(args.small)),
+               ["page", "page_small"], twin("page"), 0.80, twin("page") >= 0.80,
+               "%.2f" % twin("page"), ">= 0.80",
+               "random startIndex; the page is found by walking the name index from "
+               "its nearer end (no record read); load average %s" % load_of("page", "page_small")),
+        target("cursor walk at %s users / at %s users" % (
+               "{:,}".format(args.users + spare), "{:,}".format(args.small)),
+               ["cursor", "cursor_small"], twin("cursor"), 0.80, twin("cursor") >= 0.80,
+               "%.2f" % twin("cursor"), ">= 0.80",
+               "load average %s" % load_of("cursor", "cursor_small")),
+        target("startIndex page of 100: cost in GETs by id", ["page", "get_id"],
+               per_get("page"), 10.0, 0 < per_get("page") <= 10.0,
+               "%.1fx" % per_get("page"), "<= 10x"),
+        target("cursor page of 100: cost in GETs by id", ["cursor", "get_id"],
+               per_get("cursor"), 10.0, 0 < per_get("cursor") <= 10.0,
+               "%.1fx" % per_get("cursor"), "<= 10x",
+               "load average %s" % load_of("get_id")),
         target("durable POST vs raw durable commit rate", ["post"], post_vs_commit, 0.75,
                post_vs_commit >= 0.75, pct(post_vs_commit), ">= 75%",
                "raw rate %.0f/s (mean of %s, measured next to the writes)" % (
@@ -1288,7 +1333,7 @@ def bench(args, bl, work, servers):
         "profiles": profiles,
         "workers": workers,
         "store": {"after_load": sizes, "after_run": after, "small": sizes_small,
-                  "counts_after_run": count, "verify": verify},
+                  "counts_after_run": count, "verify": verify, "relayout": relayout},
         "derived": {
             "auth_share": auth_share, "auth_us": auth_us, "get_id_server_us": get_server_us,
             "filter_flatness": flat, "post_vs_raw_commit": post_vs_commit,

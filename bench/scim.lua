@@ -3,8 +3,11 @@
 --   wrk ... -s bench/scim.lua http://127.0.0.1:PORT -- \
 --       SCENARIO USERS SPARES GROUP TOKEN THREADS SEED BYTES
 --
--- SCENARIO: null | null_sized | get_id | filter | page | group_get | post |
---           patch_user | patch_group | gate_basic | gate_null | gate_authz
+-- SCENARIO: null | null_sized | get_id | filter | page | cursor | group_get |
+--           post | patch_user | patch_group | gate_basic | gate_null | gate_authz
+-- cursor walks the users with RFC 9865 cursors: each thread follows the
+--   nextCursor of the last page it was answered (its connections share it),
+--   and starts again from an empty cursor after the last page.
 -- USERS, SPARES: files of fixed-width lines "id name" (RECLEN bytes each,
 --   written by run-bench.py): the users requests pick from at random, and
 --   the spare users (not in the group) that PATCH /Groups adds, each once,
@@ -71,6 +74,18 @@ function init(args)
   }
   exhausted = 0
   counter = 1
+  cursor = ""
+  if scenario == "cursor" then
+    -- Only this scenario reads the answers: wrk parses bodies for a
+    -- script that has response().
+    response = cursor_response
+  end
+end
+
+function cursor_response(status, headers, body)
+  if status == 200 then
+    cursor = body:match('"nextCursor":"([%w_-]+)"') or ""
+  end
 end
 
 local function pick()
@@ -110,6 +125,8 @@ function request()
     if last < 1 then last = 1 end
     return wrk.format("GET", base .. "/Users?startIndex=" ..
       math.random(last) .. "&count=100")
+  elseif scenario == "cursor" then
+    return wrk.format("GET", base .. "/Users?count=100&cursor=" .. cursor)
   elseif scenario == "group_get" then
     return wrk.format("GET", base .. "/Groups/" .. group ..
       "?excludedAttributes=members")

@@ -9,6 +9,7 @@
 
 #include "scim/bulk.h"
 #include "scim/schema.h"
+#include "store/store.h"
 #include "web/service.h"
 
 static cJSON *
@@ -48,6 +49,21 @@ spc(struct scim_call *c, struct scim_error *err)
 	feature(d, "changePassword", false);
 	feature(d, "sort", true);
 	feature(d, "etag", true);
+	/*
+	 * RFC 9865 section 4: both methods; index stays the default, as
+	 * section 2.4 asks of a provider that had only index paging.
+	 */
+	if ((o = cJSON_AddObjectToObject(d, "pagination")) != NULL) {
+		cJSON_AddBoolToObject(o, "cursor", true);
+		cJSON_AddBoolToObject(o, "index", true);
+		cJSON_AddStringToObject(o, "defaultPaginationMethod", "index");
+		cJSON_AddNumberToObject(o, "defaultPageSize",
+		    (double)c->ctx->cfg.default_count);
+		cJSON_AddNumberToObject(o, "maxPageSize",
+		    (double)c->ctx->cfg.max_results);
+		cJSON_AddNumberToObject(o, "cursorTimeout",
+		    STORE_CURSOR_TIMEOUT);
+	}
 	a = cJSON_AddArrayToObject(d, "authenticationSchemes");
 	if ((o = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(o, "type", "oauthbearertoken");

@@ -32,6 +32,9 @@ static const struct {
 	[SCIM_E_INTERNAL] =		{ 500, NULL },
 	[SCIM_E_NOT_IMPLEMENTED] =	{ 501, NULL },
 	[SCIM_E_UNAVAILABLE] =		{ 503, NULL },
+	[SCIM_E_INVALID_CURSOR] =	{ 400, "invalidCursor" },
+	[SCIM_E_EXPIRED_CURSOR] =	{ 400, "expiredCursor" },
+	[SCIM_E_INVALID_COUNT] =	{ 400, "invalidCount" },
 };
 
 enum scim_err

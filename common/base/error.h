@@ -39,6 +39,9 @@ enum scim_err {
 	SCIM_E_INTERNAL,	/* 500 */
 	SCIM_E_NOT_IMPLEMENTED,	/* 501 */
 	SCIM_E_UNAVAILABLE,	/* 503: store needs recovery, retry */
+	SCIM_E_INVALID_CURSOR,	/* 400 invalidCursor (RFC 9865 section 2.1) */
+	SCIM_E_EXPIRED_CURSOR,	/* 400 expiredCursor (RFC 9865 section 2.1) */
+	SCIM_E_INVALID_COUNT,	/* 400 invalidCount (RFC 9865 section 2.1) */
 	SCIM_E__MAX
 };
 

@@ -10,6 +10,13 @@
  * second read.  Entries the answer shows whole are answered from their
  * stored text (crud_answer_text()), the others are parsed and rendered.
  *
+ * Cursors (RFC 9865) page beside startIndex: a "cursor" parameter (empty
+ * for the first page) walks the tenant in id order from the last id the
+ * previous page returned (store_cursor_open(): sealed, tenant-bound,
+ * STORE_CURSOR_TIMEOUT), so a resource that exists for the whole walk is
+ * returned exactly once however many are created or deleted meanwhile;
+ * each page reads only its own records (cursor_fn()).
+ *
  * OWNS: query planning, sort order, paging.  MUST NOT KNOW: how a record
  * is stored or rendered beyond resource.h, how back-references are found.
  */
@@ -17,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <nettle/sha2.h>
 
 #include "base/util.h"
 #include "scim/crud-int.h"
@@ -32,7 +42,19 @@ struct query {
 	bool			 descending;
 	const char		*attributes;
 	const char		*excluded;
+	const char		*filter_text;	/* as sent */
+	const char		*cursor;	/* RFC 9865 "cursor", NULL: none
+						   ("": the first page) */
+	struct store_cursor	 cur;		/* where the walk goes on */
 };
+
+/*
+ * Most records a filtered cursor page examines: past them the page is
+ * answered short, with a nextCursor from the last one examined (RFC 9865
+ * section 2: a provider "MAY return fewer results"), so a sparse filter
+ * costs bounded work per request instead of a walk of the tenant.
+ */
+#define CURSOR_EXAMINE_MAX	10000
 
 /*
  * One run of a query: its plan (list_plan()) and, out, the matches the
@@ -54,6 +76,11 @@ struct list_ctx {
 	bool			 shows_whole;	/* crud_answers_whole() */
 	bool			 whole;		/* and a filter that an index
 						   hit matches, a page of it */
+	bool			 no_total;	/* out: total unknown (cursor
+						   page of a filter) */
+	bool			 more;		/* out: a cursor walk goes on */
+	char			 last[STORE_ID_MAX + 1]; /* ... after this id */
+	size_t			 examined;	/* by a cursor walk */
 	enum scim_err		 rc;
 	struct scim_error	*err;
 };
@@ -138,28 +165,21 @@ page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
 }
 
 /*
- * An unfiltered, unsorted page: its ids from the name index, then each
- * record read as stored.  One the answer shows whole is answered from its
- * stored text; the others are parsed for rendering, with their
- * back-reference when it is shown.
+ * Read the records of ids[0..nids) into lc->page, in order.  One the
+ * answer shows whole is answered from its stored text; the others are
+ * parsed for rendering, with their back-reference when it is shown.
  */
 static enum scim_err
-list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
+page_read_ids(struct store_txn *t, struct list_ctx *lc,
+    char (*ids)[STORE_ID_MAX + 1], size_t nids, struct scim_error *err)
 {
 	struct read_ctx	 r = { lc->c, lc->rt, NULL, lc->page_backref, NULL, 0,
 			    NULL };
-	char		(*ids)[STORE_ID_MAX + 1] = NULL;
-	size_t		 nids = 0, i;
 	cJSON		*item;
-	enum scim_err	 rc;
+	enum scim_err	 rc = SCIM_OK;
+	size_t		 i;
 	bool		 added = false;
 
-	if (lc->q->count > 0 &&
-	    (ids = calloc((size_t)lc->q->count, sizeof(*ids))) == NULL)
-		return scim_oom(err);
-	rc = store_page_ids(t, lc->rt->kind, lc->c->auth.tenant,
-	    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total, ids,
-	    &nids, err);
 	for (i = 0; rc == SCIM_OK && i < nids; i++) {
 		r.id = ids[i];
 		if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
@@ -173,6 +193,25 @@ list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 			cJSON_AddItemToArray(lc->page, item);
 	}
 	crud_read_clear(&r);
+	return rc;
+}
+
+/* An unfiltered, unsorted page: its ids from the name index, then read. */
+static enum scim_err
+list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
+{
+	char		(*ids)[STORE_ID_MAX + 1] = NULL;
+	size_t		 nids = 0;
+	enum scim_err	 rc;
+
+	if (lc->q->count > 0 &&
+	    (ids = calloc((size_t)lc->q->count, sizeof(*ids))) == NULL)
+		return scim_oom(err);
+	rc = store_page_ids(t, lc->rt->kind, lc->c->auth.tenant,
+	    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total, ids,
+	    &nids, err);
+	if (rc == SCIM_OK)
+		rc = page_read_ids(t, lc, ids, nids, err);
 	free(ids);
 	return rc;
 }
@@ -263,6 +302,232 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if (rc != SCIM_OK)
 		return rc;
 	return lc->rc;
+}
+
+/* --- cursors (RFC 9865) --- */
+
+/* The ids of a cursor page, and one more: does the walk go on? */
+struct cursor_ids {
+	char		(*ids)[STORE_ID_MAX + 1];
+	size_t		 n, want;
+};
+
+static bool
+cursor_id_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct cursor_ids	*ci = arg;
+
+	(void)obj; (void)keep;
+	snprintf(ci->ids[ci->n++], STORE_ID_MAX + 1, "%s", id);
+	return ci->n < ci->want;
+}
+
+/*
+ * One record of a filtered cursor walk: matched as a scan would; the
+ * walk stops when the page is full or CURSOR_EXAMINE_MAX were examined,
+ * and goes on (lc->more) after the last one examined.
+ */
+static bool
+cursor_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct list_ctx	*lc = arg;
+
+	snprintf(lc->last, sizeof(lc->last), "%s", id);
+	if (!list_each(lc, id, obj, keep))
+		return false;		/* lc->rc says why */
+	if (lc->total >= (size_t)lc->q->count ||
+	    ++lc->examined >= CURSOR_EXAMINE_MAX) {
+		lc->more = true;
+		return false;
+	}
+	return true;
+}
+
+/* An unfiltered cursor page: count + 1 ids after the cursor, then read. */
+static enum scim_err
+cursor_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
+{
+	struct cursor_ids	 ci = { NULL, 0, (size_t)lc->q->count + 1 };
+	enum scim_err		 rc;
+
+	if ((rc = store_count(t, lc->rt->kind, lc->c->auth.tenant,
+	    &lc->total, err)) != SCIM_OK || lc->q->count == 0)
+		return rc;
+	if ((ci.ids = calloc(ci.want, sizeof(*ci.ids))) == NULL)
+		return scim_oom(err);
+	rc = store_scan_after(t, lc->rt->kind, lc->c->auth.tenant,
+	    lc->q->cur.after, true, cursor_id_each, &ci, err);
+	if (rc == SCIM_OK && ci.n > (size_t)lc->q->count) {
+		lc->more = true;
+		ci.n = (size_t)lc->q->count;
+	}
+	if (ci.n > 0)
+		memcpy(lc->last, ci.ids[ci.n - 1], sizeof(lc->last));
+	if (rc == SCIM_OK)
+		rc = page_read_ids(t, lc, ci.ids, ci.n, err);
+	free(ci.ids);
+	return rc;
+}
+
+/*
+ * A cursor page: after lc->q->cur.after in id order.  A filter that pins
+ * one resource (id, the name) is answered from its index as list_fn()
+ * does, whole, with no cursor to follow.  Another filter is matched on
+ * the walk and its totalResults is left out: counting it is the walk of
+ * the tenant a cursor avoids (RFC 9865 section 2: a provider "unable to
+ * estimate totalResults MAY choose to omit" it).
+ */
+static enum scim_err
+cursor_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct list_ctx	*lc = arg;
+	const struct filter *f = lc->q->filter;
+	enum scim_err	 rc;
+
+	if (f != NULL && (filter_eq_hint(f, "id") != NULL ||
+	    filter_eq_hint(f, lc->rt->name_attr) != NULL))
+		return list_fn(t, arg, err);
+	cJSON_Delete(lc->page);
+	lc->total = lc->examined = 0;
+	lc->t = t;
+	lc->rc = SCIM_OK;
+	lc->err = err;
+	lc->more = false;
+	lc->last[0] = '\0';
+	lc->no_total = f != NULL;
+	if ((lc->page = cJSON_CreateArray()) == NULL)
+		return scim_oom(err);
+	if ((rc = crud_token_txn(t, lc->c, err)) != SCIM_OK)
+		return rc;
+	if (f == NULL)
+		return cursor_page(t, lc, err);
+	if (lc->q->count == 0)
+		return SCIM_OK;
+	rc = store_scan_after(t, lc->rt->kind, lc->c->auth.tenant,
+	    lc->q->cur.after, false, cursor_each, lc, err);
+	return rc != SCIM_OK ? rc : lc->rc;
+}
+
+static enum scim_err
+cursor_key_read(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return store_cursor_key(t, false, arg, err);
+}
+
+static enum scim_err
+cursor_key_make(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return store_cursor_key(t, true, arg, err);
+}
+
+/*
+ * This install's cursor key, read once per process (it never changes),
+ * made by the first request that needs it.  Returns a pointer to the
+ * process's copy, or NULL with err set.
+ */
+static const uint8_t *
+cursor_key(struct scim_call *c, struct scim_error *err)
+{
+	static uint8_t	 key[STORE_CURSOR_KEY_LEN];
+	static bool	 have;
+	enum scim_err	 rc;
+
+	if (have)
+		return key;
+	rc = store_read(c->ctx->store, cursor_key_read, key, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		rc = store_run(c->ctx->store, cursor_key_make, key, err);
+	if (rc != SCIM_OK)
+		return NULL;
+	have = true;
+	return key;
+}
+
+/*
+ * Where q's walk goes on: the first page ("" cursor), or the position its
+ * cursor holds, checked: sealed by this install for this tenant and this
+ * kind (else 400 invalidCursor), for the same filter (the client MUST
+ * repeat the query, RFC 9865 section 2; invalidCursor), with the same
+ * count (invalidCount), younger than STORE_CURSOR_TIMEOUT
+ * (expiredCursor).  The errors are RFC 9865 section 2.1's.
+ */
+static enum scim_err
+cursor_begin(struct scim_call *c, struct query *q, struct scim_error *err)
+{
+	const struct resource_type *rt = crud_rt_of(c);
+	const uint8_t	*key;
+	struct sha256_ctx sh;
+	uint8_t		 d[SHA256_DIGEST_SIZE];
+	struct store_cursor got;
+
+	if ((key = cursor_key(c, err)) == NULL)
+		return err->code;
+	sha256_init(&sh);
+	sha256_update(&sh, strlen(rt->name) + 1, (const uint8_t *)rt->name);
+	if (q->filter_text != NULL)
+		sha256_update(&sh, strlen(q->filter_text),
+		    (const uint8_t *)q->filter_text);
+	sha256_digest(&sh, sizeof(d), d);
+	memset(&q->cur, 0, sizeof(q->cur));
+	q->cur.kind = rt->kind;
+	q->cur.count = (uint32_t)q->count;
+	memcpy(q->cur.query, d, STORE_CURSOR_QLEN);
+	if (*q->cursor == '\0')
+		return SCIM_OK;
+	switch (store_cursor_open(key, c->auth.tenant, q->cursor,
+	    (uint64_t)time(NULL), STORE_CURSOR_TIMEOUT, &got)) {
+	case STORE_CURSOR_EXPIRED:
+		return scim_fail(err, SCIM_E_EXPIRED_CURSOR, "the cursor is "
+		    "older than cursorTimeout (%d seconds): start again with "
+		    "an empty cursor", STORE_CURSOR_TIMEOUT);
+	case STORE_CURSOR_OK:
+		if (got.kind == rt->kind &&
+		    memcmp(got.query, q->cur.query, STORE_CURSOR_QLEN) == 0)
+			break;
+		/* FALLTHROUGH */
+	default:
+		return scim_fail(err, SCIM_E_INVALID_CURSOR, "the cursor is "
+		    "not a nextCursor of this query: send an empty cursor for "
+		    "the first page, then each page's nextCursor with the "
+		    "query unchanged");
+	}
+	if (got.count != q->cur.count)
+		return scim_fail(err, SCIM_E_INVALID_COUNT, "count must stay "
+		    "%u, the count of the walk's first page",
+		    (unsigned)got.count);
+	memcpy(q->cur.after, got.after, sizeof(q->cur.after));
+	return SCIM_OK;
+}
+
+/*
+ * Make the ListResponse body a cursor page's: no startIndex, no
+ * totalResults when it is unknown, and the nextCursor of the page's last
+ * id unless the walk is over (RFC 9865 section 2: its absence is what
+ * says so).  previousCursor is OPTIONAL and not offered.
+ */
+static enum scim_err
+cursor_answer(struct scim_call *c, struct query *q, struct list_ctx *lc,
+    struct scim_error *err)
+{
+	const uint8_t	*key;
+	char		 text[STORE_CURSOR_TEXT_MAX];
+
+	cJSON_DeleteItemFromObjectCaseSensitive(c->resp.body, "startIndex");
+	if (lc->no_total)
+		cJSON_DeleteItemFromObjectCaseSensitive(c->resp.body,
+		    "totalResults");
+	if (!lc->more)
+		return SCIM_OK;
+	if ((key = cursor_key(c, err)) == NULL)
+		return err->code;
+	snprintf(q->cur.after, sizeof(q->cur.after), "%s", lc->last);
+	q->cur.issued = (uint64_t)time(NULL);
+	if (!store_cursor_seal(key, c->auth.tenant, &q->cur, text,
+	    sizeof(text)))
+		return scim_fail(err, SCIM_E_INTERNAL, "cursor too long");
+	if (cJSON_AddStringToObject(c->resp.body, "nextCursor", text) == NULL)
+		return scim_oom(err);
+	return SCIM_OK;
 }
 
 /* The first value at a sort path (multi-valued: the primary, else first). */
@@ -429,7 +694,10 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
-	if ((rc = store_read(c->ctx->store, list_fn, &lc, err)) != SCIM_OK)
+	if (q->cursor != NULL && (rc = cursor_begin(c, q, err)) != SCIM_OK)
+		goto out;
+	if ((rc = store_read(c->ctx->store, q->cursor != NULL ? cursor_fn :
+	    list_fn, &lc, err)) != SCIM_OK)
 		goto out;
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
 		goto out;
@@ -442,6 +710,8 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	if ((c->resp.body = service_list_response(lc.total,
 	    (size_t)q->start, out)) == NULL)
 		rc = scim_oom(err);
+	else if (q->cursor != NULL)
+		rc = cursor_answer(c, q, &lc, err);
 out:
 	attrsel_free(&lc.sel);
 	cJSON_Delete(lc.page);
@@ -451,7 +721,12 @@ out:
 /*
  * Fill q from the query parameters (or the .search body's strings).
  * startIndex < 1 means 1; count < 0 means 0; count above max_results is
- * cut to it (RFC 7644 section 3.4.2.4).
+ * cut to it (RFC 7644 section 3.4.2.4; RFC 9865 section 4 maxPageSize,
+ * "regardless of what is specified for the count").  With q->cursor set,
+ * startIndex is refused (two paging methods at once) and so is sortBy:
+ * a cursor walks in id order, the one order that stays put while
+ * resources are created, renamed and deleted (RFC 9865 section 2.2 asks
+ * sorted cursor pages only where sorting is implemented for them).
  */
 static enum scim_err
 query_parse(struct scim_call *c, struct query *q, const char *filter,
@@ -464,6 +739,15 @@ query_parse(struct scim_call *c, struct query *q, const char *filter,
 
 	q->start = 1;
 	q->count = c->ctx->cfg.default_count;
+	q->filter_text = filter;
+	if (q->cursor != NULL && start != NULL)
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "startIndex and "
+		    "cursor are two ways to page (RFC 9865 section 2.4): "
+		    "send one of them");
+	if (q->cursor != NULL && sort_by != NULL && *sort_by != '\0')
+		return scim_fail(err, SCIM_E_INVALID_VALUE, "sortBy is not "
+		    "supported with cursor: cursor pages come in a stable "
+		    "server order; use startIndex paging to sort");
 	if (start != NULL) {
 		if (!util_parse_long(start, -(1L << 62), 1L << 62, &n))
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
@@ -509,6 +793,7 @@ crud_list(struct scim_call *c, struct scim_error *err)
 	memset(&q, 0, sizeof(q));
 	q.attributes = http_param(r, "attributes");
 	q.excluded = http_param(r, "excludedAttributes");
+	q.cursor = http_param(r, "cursor");
 	rc = query_parse(c, &q, http_param(r, "filter"),
 	    http_param(r, "startIndex"), http_param(r, "count"),
 	    http_param(r, "sortBy"), http_param(r, "sortOrder"), err);
@@ -563,8 +848,9 @@ enum scim_err
 crud_search(struct scim_call *c, struct scim_error *err)
 {
 	static const char *const names[] = { "filter", "startIndex", "count",
-	    "sortBy", "sortOrder", "attributes", "excludedAttributes" };
-	char		*v[7] = { NULL };
+	    "sortBy", "sortOrder", "attributes", "excludedAttributes",
+	    "cursor" };
+	char		*v[8] = { NULL };
 	struct query	 q;
 	cJSON		*body = NULL;
 	enum scim_err	 rc;
@@ -574,7 +860,7 @@ crud_search(struct scim_call *c, struct scim_error *err)
 	memset(&q, 0, sizeof(q));
 	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
 		return rc;
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		v[i] = crud_search_str(body, names[i], &bad);
 	if (bad) {
 		rc = scim_fail(err, SCIM_E_INVALID_VALUE,
@@ -583,11 +869,12 @@ crud_search(struct scim_call *c, struct scim_error *err)
 	}
 	q.attributes = v[5];
 	q.excluded = v[6];
+	q.cursor = v[7];	/* RFC 9865 section 3: in the body */
 	rc = query_parse(c, &q, v[0], v[1], v[2], v[3], v[4], err);
 	if (rc == SCIM_OK)
 		rc = run_query(c, &q, err);
 out:
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		free(v[i]);
 	filter_free(q.filter);
 	cJSON_Delete(body);

@@ -305,6 +305,8 @@ open_dbs(struct store *s, struct scim_error *err)
 			s->db[i]->set_flags(s->db[i], DB_DUPSORT);
 			s->db[i]->set_dup_compare(s->db[i], key_cmp);
 		}
+		if (store_dbdefs[i].recnum)
+			s->db[i]->set_flags(s->db[i], DB_RECNUM);
 		ret = s->db[i]->open(s->db[i], NULL, store_dbdefs[i].file, NULL,
 		    DB_BTREE, DB_CREATE | DB_AUTO_COMMIT, 0660);
 		if (ret != 0)

@@ -41,6 +41,8 @@ enum dbi {
 	DBI_TOKENS,
 	DBI_META,
 	DBI_KV,
+	DBI_USERS_ORDER,
+	DBI_GROUPS_ORDER,
 	DBI__MAX
 };
 
@@ -52,6 +54,7 @@ struct store_dbdef {
 	bool		 cached;	/* read on every request and kept by
 					   processes: every write moves
 					   store_records_gen() on */
+	bool		 recnum;	/* DB_RECNUM: positions by number */
 };
 
 extern const struct store_dbdef store_dbdefs[DBI__MAX];	/* store-rec.c */
@@ -81,6 +84,8 @@ struct store {
 	bool			 folded;	/* layout 4: name index keys are
 						   util_fold()ed, not
 						   util_lower()ed */
+	bool			 counted;	/* layout 5: meta.db keeps each
+						   tenant's count (store_count()) */
 	unsigned		 gate_depth;	/* nested store_gate_enter() */
 };
 
@@ -264,5 +269,11 @@ struct store_scan_ctx {
 enum scim_err	 store_scan_each(struct store_txn *t, void *arg,
 		    const char *rest, size_t restlen, const DBT *data,
 		    bool *go_on, struct scim_error *err);
+
+/* --- store-res.c --- */
+
+/* Set tenant's count of kind to n (layout 5's first count). */
+enum scim_err	 store_count_put(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, size_t n, struct scim_error *err);
 
 #endif /* SCIM_STORE_INT_H */

@@ -2,7 +2,9 @@
  * The store's layout version (meta.db "schema_version") and the moves
  * between layouts the store still makes: from layout 2 to 3, which keeps
  * a user's groups next to its record in users.db, and from 3 to 4, which
- * keys the name indexes by util_fold() instead of util_lower().  Runs
+ * keys the name indexes by util_fold() instead of util_lower(), and from
+ * 4 to 5, which counts each tenant's users and groups once into meta.db
+ * (store_count(), kept in step by every write after).  Runs
  * inside an open (store-env.c), behind the closed gate, through
  * store_run().
  */
@@ -27,12 +29,15 @@ struct layout {
 	long		 version;
 	bool		 moving;	/* a move to layout 3 was not finished */
 	bool		 folding;	/* ... or one to layout 4 */
+	bool		 counting;	/* ... or one to layout 5 */
 };
 
 #define MOVING_KEY	"memberof_moving"
 #define FOLDING_KEY	"names_folding"
 #define MOVE_BATCH	2000		/* memberships per transaction */
 #define FOLD_BATCH	2000		/* name keys per transaction */
+#define COUNTING_KEY	"counts_making"
+#define COUNT_BATCH	10000		/* name keys counted per transaction */
 
 static enum scim_err
 check_version(struct store_txn *t, void *arg, struct scim_error *err)
@@ -66,13 +71,17 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
 		return rc;
 	rc = store_meta_get(t, FOLDING_KEY, buf, sizeof(buf), err);
 	l->folding = rc == SCIM_OK;
+	if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
+		return rc;
+	rc = store_meta_get(t, COUNTING_KEY, buf, sizeof(buf), err);
+	l->counting = rc == SCIM_OK;
 	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
 }
 
 /* What a move records when it begins: its layout and its mark. */
 struct step {
-	const char	*version;	/* "3", "4" */
-	const char	*mark;		/* MOVING_KEY, FOLDING_KEY */
+	const char	*version;	/* "3", "4", "5" */
+	const char	*mark;		/* MOVING_KEY, FOLDING_KEY, COUNTING_KEY */
 };
 
 /* Record the layout of step arg and that the move to it has begun. */
@@ -441,6 +450,199 @@ store_fold_names(struct store *s, struct scim_error *err)
 	return rc;
 }
 
+/* --- layout 5: per-tenant counts --- */
+
+/* Where a count stands between two batches. */
+struct count_at {
+	char		*from;			/* next key to count; NULL:
+						   the start */
+	size_t		 fromlen;
+	char		 tenant[STORE_ID_MAX + 1];	/* being counted */
+	size_t		 n;				/* ... so far */
+};
+
+struct count_ctx {
+	enum dbi	 d;
+	enum dbi	 order;		/* its numbered copy, filled */
+	enum store_kind	 kind;
+	struct count_at	 at;		/* committed */
+	struct count_at	 next;		/* what this batch reaches */
+	size_t		 tenants;	/* counted, by this batch */
+	bool		 done;
+};
+
+/* Close the tenant being counted: its counter written. */
+static enum scim_err
+count_close(struct store_txn *t, struct count_ctx *cc, struct count_at *a,
+    struct scim_error *err)
+{
+	if (a->tenant[0] == '\0')
+		return SCIM_OK;
+	cc->tenants++;
+	return store_count_put(t, cc->kind, a->tenant, a->n, err);
+}
+
+/*
+ * Count the next COUNT_BATCH keys of the name index cc->d by tenant (the
+ * key's part before its first NUL), writing each tenant's counter when
+ * its last key is passed, and copy them into its numbered twin.  Starts from cc->at every time (store_run()
+ * may run it again); the caller takes cc->next once it committed.
+ */
+static enum scim_err
+count_batch(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct count_ctx *cc = arg;
+	struct count_at	*a = &cc->next;
+	DB		*db = t->s->db[cc->d];
+	DBC		*c = NULL;
+	DBT		 key, data;
+	struct key	 k;
+	enum scim_err	 rc = SCIM_OK;
+	size_t		 i, tl;
+	int		 ret;
+
+	free(a->from);
+	*a = cc->at;
+	a->from = NULL;
+	cc->tenants = 0;
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	store_dbt_set(&key, cc->at.from, cc->at.fromlen);
+	store_dbt_set(&data, NULL, 0);
+	ret = c->get(c, &key, &data, cc->at.from != NULL ? DB_SET_RANGE :
+	    DB_FIRST);
+	for (i = 0; ret == 0 && i < COUNT_BATCH; i++) {
+		k.buf = key.data;
+		k.len = key.size;
+		if ((rc = store_rec_put(t, cc->order, &k, data.data, data.size,
+		    0, err)) != SCIM_OK)
+			goto out;
+		tl = strnlen(key.data, key.size);
+		if (tl > STORE_ID_MAX) {
+			rc = scim_fail(err, SCIM_E_INTERNAL, "corrupt key");
+			goto out;
+		}
+		if (strlen(a->tenant) != tl ||
+		    memcmp(a->tenant, key.data, tl) != 0) {
+			if ((rc = count_close(t, cc, a, err)) != SCIM_OK)
+				goto out;
+			memcpy(a->tenant, key.data, tl);
+			a->tenant[tl] = '\0';
+			a->n = 0;
+		}
+		a->n++;
+		ret = c->get(c, &key, &data, DB_NEXT);
+	}
+	if (ret == DB_NOTFOUND) {
+		cc->done = true;
+		rc = count_close(t, cc, a, err);
+	} else if (ret != 0)
+		rc = store_dberr(t, ret, store_dbdefs[cc->d].file, err);
+	else if ((a->from = malloc(key.size)) == NULL)
+		rc = scim_oom(err);
+	else {
+		memcpy(a->from, key.data, key.size);
+		a->fromlen = key.size;
+	}
+out:
+	c->close(c);
+	return rc;
+}
+
+/*
+ * Start layout 5 afresh: the numbered indexes emptied, and every count
+ * in meta.db (count\0...) removed, so a tenant that has nothing left
+ * keeps no count from an earlier try.
+ */
+static enum scim_err
+count_clear(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	static const char	 prefix[] = "count";	/* and its NUL */
+	DB			*db = t->s->db[DBI_META];
+	DBC			*c = NULL;
+	DBT			 key, data;
+	u_int32_t		 n;
+	int			 ret;
+
+	(void)arg;
+	if ((ret = t->s->db[DBI_USERS_ORDER]->truncate(
+	    t->s->db[DBI_USERS_ORDER], t->txn, &n, 0)) != 0 ||
+	    (ret = t->s->db[DBI_GROUPS_ORDER]->truncate(
+	    t->s->db[DBI_GROUPS_ORDER], t->txn, &n, 0)) != 0)
+		return store_dberr(t, ret, "truncate", err);
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	store_dbt_set(&key, prefix, sizeof(prefix));
+	store_dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;
+	for (ret = c->get(c, &key, &data, DB_SET_RANGE); ret == 0;
+	    ret = c->get(c, &key, &data, DB_NEXT)) {
+		if (key.size < sizeof(prefix) ||
+		    memcmp(key.data, prefix, sizeof(prefix)) != 0)
+			break;
+		if ((ret = c->del(c, 0)) != 0)
+			break;
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(t, ret, "meta.db", err);
+	return SCIM_OK;
+}
+
+/*
+ * Layout 5 keeps each tenant's number of users and of groups in meta.db
+ * (count\0tenant\0u|g), moved by store_put() and store_del() in the
+ * write's own transaction, so totalResults is one read instead of a walk
+ * of the tenant's name index, and a numbered copy of each name index
+ * (users_order.db, groups_order.db: DB_RECNUM, store-res.c), so a page at
+ * startIndex N is found by its number instead of by walking N keys.  The
+ * first count walks both name indexes once, filling the copies, in
+ * transactions of COUNT_BATCH, under the same rules
+ * as the moves to layouts 3 and 4: begun only alone, recorded first
+ * (layout 5 and COUNTING_KEY), and finished by any open that finds the
+ * mark.  An unfinished count is taken up from the start, after
+ * count_clear(): counting again is harmless.
+ */
+static enum scim_err
+store_count_all(struct store *s, struct scim_error *err)
+{
+	static const struct {
+		enum dbi	 d, order;
+		enum store_kind	 kind;
+	} idx[] = {
+		{ DBI_USERS_NAME, DBI_USERS_ORDER, STORE_USER },
+		{ DBI_GROUPS_NAME, DBI_GROUPS_ORDER, STORE_GROUP },
+	};
+	struct count_ctx	*cc;
+	enum scim_err		 rc = SCIM_OK;
+	size_t			 i, tenants = 0;
+
+	if ((rc = store_run(s, count_clear, NULL, err)) != SCIM_OK)
+		return rc;
+	for (i = 0; rc == SCIM_OK && i < sizeof(idx) / sizeof(idx[0]); i++) {
+		if ((cc = calloc(1, sizeof(*cc))) == NULL)
+			return scim_oom(err);
+		cc->d = idx[i].d;
+		cc->order = idx[i].order;
+		cc->kind = idx[i].kind;
+		while ((rc = store_run(s, count_batch, cc, err)) == SCIM_OK) {
+			tenants += cc->tenants;
+			free(cc->at.from);
+			cc->at = cc->next;	/* committed: go on from it */
+			cc->next.from = NULL;
+			if (cc->done)
+				break;
+		}
+		free(cc->at.from);
+		free(cc->next.from);
+		free(cc);
+	}
+	if (rc == SCIM_OK)
+		log_info("%s: store layout 5: %zu per-tenant counts made",
+		    s->home, tenants);
+	return rc;
+}
+
 /*
  * Layout 3 keeps the "user uid is in group gid" half of each membership
  * in users.db under tenant\0uid\0gid, next to the user's record
@@ -485,16 +687,18 @@ layout_move_memberof(struct store *s, struct scim_error *err)
 }
 
 /*
- * Check the layout, and move the store on to layout 4 when it may: a move
+ * Check the layout, and move the store on to layout 5 when it may: a move
  * that was begun (its mark in meta.db) is always finished; one that was
  * not begins only when this process is alone in the environment.  Sets
- * s->beside and s->folded to what the layout the store is left in keys.
+ * s->beside, s->folded and s->counted to what the layout the store is
+ * left in keeps.
  */
 enum scim_err
 store_layout_check(struct store *s, struct scim_error *err)
 {
 	static const struct step	 to3 = { "3", MOVING_KEY };
 	static const struct step	 to4 = { "4", FOLDING_KEY };
+	static const struct step	 to5 = { "5", COUNTING_KEY };
 	struct layout			 l;
 	enum scim_err			 rc;
 	bool				 alone;
@@ -504,6 +708,7 @@ store_layout_check(struct store *s, struct scim_error *err)
 	alone = store_gate_alone(s);
 	s->beside = l.version >= 3 && !l.moving;
 	s->folded = l.version >= 4 && !l.folding;
+	s->counted = l.version >= 5 && !l.counting;
 	if (!s->beside) {
 		if (!l.moving && !alone)
 			return layout_kept(s, l.version, 3);
@@ -525,7 +730,22 @@ store_layout_check(struct store *s, struct scim_error *err)
 		s->folded = true;
 		if ((rc = store_fold_names(s, err)) != SCIM_OK)
 			return rc;
-		rc = store_run(s, step_end, (void *)&to4, err);
+		if ((rc = store_run(s, step_end, (void *)&to4, err)) != SCIM_OK)
+			return rc;
+		l.version = 4;
+	}
+	if (!s->counted) {
+		if (!l.counting && !alone)
+			return layout_kept(s, l.version, 5);
+		if (!l.counting && (rc = store_run(s, step_begin, (void *)&to5,
+		    err)) != SCIM_OK)
+			return rc;
+		/* Nothing writes until the open returns: count, then keep. */
+		if ((rc = store_count_all(s, err)) != SCIM_OK)
+			return rc;
+		if ((rc = store_run(s, step_end, (void *)&to5, err)) != SCIM_OK)
+			return rc;
+		s->counted = true;
 	}
 	return rc;
 }

@@ -26,6 +26,9 @@ const struct store_dbdef store_dbdefs[DBI__MAX] = {
 	[DBI_TOKENS] =		{ "tokens.db", false, 4096, true },
 	[DBI_META] =		{ "meta.db", false, 4096, false },
 	[DBI_KV] =		{ "kv.db", false, 8192, false },
+	/* The name indexes again, numbered (store_page_ids(), layout 5). */
+	[DBI_USERS_ORDER] =	{ "users_order.db", false, 4096, false, true },
+	[DBI_GROUPS_ORDER] =	{ "groups_order.db", false, 4096, false, true },
 };
 
 void

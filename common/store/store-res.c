@@ -3,10 +3,12 @@
  * userName / displayName, store_name_key()), the externalId index, paging by name, and
  * group membership, kept per (group, member) pair both ways: members.db
  * from the group, and "mid is in gid" next to a user's record (layout 3,
- * store-layout.c) or in memberof.db.  Every write keeps the indexes in
+ * store-layout.c) or in memberof.db, and each tenant's count of each kind
+ * (layout 5, meta.db).  Every write keeps the indexes and the count in
  * step inside the caller's transaction.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +17,6 @@
 #include "base/util.h"
 #include "store/store-int.h"
 
-#define STORE_BULK_BYTES	(256 * 1024)	/* DB_MULTIPLE_KEY buffer */
-
 /* --- users and groups --- */
 
 /*
@@ -24,11 +24,46 @@
  * caller's to say (struct store_keys): the store reads none.
  */
 static const struct {
-	enum dbi	 rec, name, ext;
+	enum dbi	 rec, name, ext, order;
 } kind_defs[] = {
-	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT },
-	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT },
+	[STORE_USER] =	{ DBI_USERS, DBI_USERS_NAME, DBI_USERS_EXT,
+			  DBI_USERS_ORDER },
+	[STORE_GROUP] =	{ DBI_GROUPS, DBI_GROUPS_NAME, DBI_GROUPS_EXT,
+			  DBI_GROUPS_ORDER },
 };
+
+/*
+ * The numbered copy of the name index (users_order.db, groups_order.db:
+ * the same keys and ids, in a DB_RECNUM B-tree, so a page at startIndex
+ * is found by its number, store_page_ids()).  Layout 5 builds it
+ * (store-layout.c); from then on every change to the name index is made
+ * to it too, in the same transaction.  The price: a DB_RECNUM tree keeps
+ * a count in every internal page, so each insert and delete write-locks
+ * the path to the root until its transaction commits; the commit does
+ * not wait for the disk (store_flush() does, after), so writers queue
+ * for the in-memory part of a commit only.
+ */
+static enum scim_err
+order_put(struct store_txn *t, enum store_kind kind, const struct key *k,
+    const char *id, struct scim_error *err)
+{
+	if (!t->s->counted)
+		return SCIM_OK;
+	return store_rec_put(t, kind_defs[kind].order, k, id, strlen(id), 0,
+	    err);
+}
+
+static enum scim_err
+order_del(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *key, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	if (!t->s->counted)
+		return SCIM_OK;
+	rc = store_key_del(t, kind_defs[kind].order, tenant, key, NULL, err);
+	return rc == SCIM_E_NOT_FOUND ? SCIM_OK : rc;
+}
 
 enum scim_err
 store_get(struct store_txn *t, enum store_kind kind, const char *tenant,
@@ -85,6 +120,8 @@ name_claim(struct store_txn *t, enum store_kind kind, const char *tenant,
 	if (!store_key_make(&k, tenant, lname, NULL, false))
 		return scim_oom(err);
 	rc = store_rec_put(t, d, &k, id, strlen(id), 0, err);
+	if (rc == SCIM_OK)
+		rc = order_put(t, kind, &k, id, err);
 	store_key_free(&k);
 	return rc;
 }
@@ -110,8 +147,10 @@ name_release(struct store_txn *t, enum store_kind kind, const char *tenant,
 	for (round = 0; round < 2; round++) {
 		rc = store_key_get_text(t, d, tenant, key, &have, &len, err);
 		if (rc == SCIM_OK && len == strlen(id) &&
-		    memcmp(have, id, len) == 0)
-			rc = store_key_del(t, d, tenant, key, NULL, err);
+		    memcmp(have, id, len) == 0 &&
+		    (rc = store_key_del(t, d, tenant, key, NULL, err)) ==
+		    SCIM_OK)
+			rc = order_del(t, kind, tenant, key, err);
 		free(have);
 		if (rc != SCIM_OK && rc != SCIM_E_NOT_FOUND)
 			break;
@@ -164,6 +203,90 @@ ext_move(struct store_txn *t, enum store_kind kind, const char *tenant,
 	return SCIM_OK;
 }
 
+/* --- per-tenant counts --- */
+
+/*
+ * The counter of kind in tenant: meta.db count\0tenant\0u|g, a decimal
+ * number.  One record per tenant and kind means that every create in a
+ * tenant writes one page of meta.db: its lock is held only until the
+ * commit is in the log buffer (the flush comes after, store_flush()), so
+ * concurrent creates queue for microseconds, not for a disk sync.
+ */
+static bool
+count_key(struct key *k, enum store_kind kind, const char *tenant)
+{
+	return store_key_make(k, "count", tenant,
+	    kind == STORE_USER ? "u" : "g", false);
+}
+
+/* Read the counter (rmw: lock it for the write to come). */
+static enum scim_err
+count_get(struct store_txn *t, enum store_kind kind, const char *tenant,
+    bool rmw, size_t *n, struct scim_error *err)
+{
+	DB		*db = t->s->db[DBI_META];
+	struct key	 k;
+	DBT		 key, data;
+	char		 buf[32];
+	long		 v;
+	int		 ret;
+
+	*n = 0;
+	if (!count_key(&k, kind, tenant))
+		return scim_oom(err);
+	store_dbt_set(&key, k.buf, k.len);
+	store_dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	ret = db->get(db, t->txn, &key, &data, rmw ? DB_RMW : 0);
+	store_key_free(&k);
+	if (ret == DB_NOTFOUND)
+		return SCIM_OK;		/* a tenant with nothing yet */
+	if (ret != 0)
+		return store_dberr(t, ret, "meta.db", err);
+	if (data.size >= sizeof(buf))
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt count");
+	memcpy(buf, data.data, data.size);
+	buf[data.size] = '\0';
+	if (!util_parse_long(buf, 0, 1L << 62, &v))
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt count");
+	*n = (size_t)v;
+	return SCIM_OK;
+}
+
+enum scim_err
+store_count_put(struct store_txn *t, enum store_kind kind,
+    const char *tenant, size_t n, struct scim_error *err)
+{
+	struct key	 k;
+	char		 buf[32];
+	enum scim_err	 rc;
+
+	if (!count_key(&k, kind, tenant))
+		return scim_oom(err);
+	snprintf(buf, sizeof(buf), "%zu", n);
+	rc = store_rec_put(t, DBI_META, &k, buf, strlen(buf), 0, err);
+	store_key_free(&k);
+	return rc;
+}
+
+/* Move the counter by delta (+1, -1), when the store keeps counts. */
+static enum scim_err
+count_add(struct store_txn *t, enum store_kind kind, const char *tenant,
+    int delta, struct scim_error *err)
+{
+	size_t		 n;
+	enum scim_err	 rc;
+
+	if (!t->s->counted)
+		return SCIM_OK;
+	if ((rc = count_get(t, kind, tenant, true, &n, err)) != SCIM_OK)
+		return rc;
+	if (delta < 0 && n == 0)
+		return scim_fail(err, SCIM_E_INTERNAL, "count below zero");
+	return store_count_put(t, kind, tenant, delta < 0 ? n - 1 : n + 1,
+	    err);
+}
+
 enum scim_err
 store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
     const struct store_keys *keys, const cJSON *res,
@@ -207,6 +330,8 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 	rc = store_rec_put_json(t, kind_defs[kind].rec, &k, res,
 	    old == NULL ? DB_NOOVERWRITE : 0, err);
 	store_key_free(&k);
+	if (rc == SCIM_OK && old == NULL)
+		rc = count_add(t, kind, tenant, 1, err);
 out:
 	free(lname);
 	free(loname);
@@ -312,6 +437,8 @@ store_del(struct store_txn *t, enum store_kind kind, const char *tenant,
 		return scim_oom(err);
 	rc = store_rec_del(t, kind_defs[kind].rec, &k, err);
 	store_key_free(&k);
+	if (rc == SCIM_OK)
+		rc = count_add(t, kind, tenant, -1, err);
 	if (rc != SCIM_OK)
 		return rc;
 	if (name != NULL) {
@@ -390,15 +517,83 @@ enum scim_err
 store_scan(struct store_txn *t, enum store_kind kind, const char *tenant,
     store_scan_fn fn, void *arg, struct scim_error *err)
 {
+	return store_scan_after(t, kind, tenant, NULL, false, fn, arg, err);
+}
+
+/*
+ * The ids of kind's records of tenant from key f on (prefix p), keys
+ * only: a cursor page reads its records afterwards, answered from their
+ * stored text, so the walk copies none of them (DB_DBT_PARTIAL).
+ */
+static enum scim_err
+ids_walk(struct store_txn *t, enum store_kind kind, const struct key *p,
+    const struct key *f, store_scan_fn fn, void *arg, struct scim_error *err)
+{
+	enum dbi	 d = kind_defs[kind].rec;
+	DB		*db = t->s->db[d];
+	DBC		*c = NULL;
+	DBT		 key, data;
+	char		 id[STORE_ID_MAX + 1];
+	const char	*rest;
+	size_t		 n;
+	bool		 go_on = true, keep = false;
+	int		 ret;
+
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	f = f != NULL ? f : p;
+	store_dbt_set(&key, f->buf, f->len);
+	store_dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;
+	for (ret = c->get(c, &key, &data, DB_SET_RANGE); ret == 0 && go_on;
+	    ret = c->get(c, &key, &data, DB_NEXT)) {
+		t->s->st.steps++;
+		if (key.size < p->len || memcmp(key.data, p->buf, p->len) != 0)
+			break;
+		rest = (const char *)key.data + p->len;
+		n = key.size - p->len;
+		if (n == 0 || n > STORE_ID_MAX || memchr(rest, '\0', n) != NULL)
+			continue;	/* a user's membership, not a record */
+		memcpy(id, rest, n);
+		id[n] = '\0';
+		go_on = fn(arg, id, NULL, &keep);
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(t, ret, store_dbdefs[d].file, err);
+	return SCIM_OK;
+}
+
+enum scim_err
+store_scan_after(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *after, bool ids_only, store_scan_fn fn,
+    void *arg, struct scim_error *err)
+{
 	struct store_scan_ctx	 sc = { fn, arg, false, false, true };
-	struct key		 p;
+	struct key		 p, f = { NULL, 0 };
 	enum scim_err		 rc;
 
 	if (!store_key_make(&p, tenant, NULL, NULL, true))
 		return scim_oom(err);
-	rc = store_walk_prefix(t, kind_defs[kind].rec, &p, NULL, false,
-	    store_scan_each, &sc, err);
+	/*
+	 * From tenant\0after\0\1: past after's record, before any longer
+	 * id (tenant\0afterX sorts after it, X being above NUL); after's
+	 * tenant\0after\0gid rows in between are skipped as membership.
+	 */
+	if (after != NULL && *after != '\0' &&
+	    !store_key_make(&f, tenant, after, "\1", false)) {
+		store_key_free(&p);
+		return scim_oom(err);
+	}
+	if (ids_only)
+		rc = ids_walk(t, kind, &p, f.buf != NULL ? &f : NULL, fn, arg,
+		    err);
+	else
+		rc = store_walk_prefix(t, kind_defs[kind].rec, &p,
+		    f.buf != NULL ? &f : NULL, false, store_scan_each, &sc,
+		    err);
 	store_key_free(&p);
+	store_key_free(&f);
 	return rc;
 }
 
@@ -473,6 +668,8 @@ store_count(struct store_txn *t, enum store_kind kind, const char *tenant,
 	enum scim_err	 rc;
 
 	*n = 0;
+	if (t->s->counted)
+		return count_get(t, kind, tenant, false, n, err);
 	if (!store_key_make(&p, tenant, NULL, NULL, true))
 		return scim_oom(err);
 	rc = store_walk_prefix(t, kind_defs[kind].name, &p, NULL, false,
@@ -481,78 +678,130 @@ store_count(struct store_txn *t, enum store_kind kind, const char *tenant,
 	return rc;
 }
 
+/* A walk of the name index that keeps the ids of a span of its keys. */
+struct span_ctx {
+	size_t		 skip, limit, seen;
+	char		(*ids)[STORE_ID_MAX + 1];
+	size_t		*nids;
+};
+
+static enum scim_err
+span_each(struct store_txn *t, void *arg, const char *rest,
+    size_t restlen, const DBT *data, bool *go_on, struct scim_error *err)
+{
+	struct span_ctx	*sp = arg;
+
+	(void)t; (void)rest; (void)restlen; (void)err;
+	if (sp->seen++ < sp->skip)
+		return SCIM_OK;
+	if (data->size > STORE_ID_MAX)
+		return scim_fail(err, SCIM_E_INTERNAL, "corrupt name index");
+	memcpy(sp->ids[*sp->nids], data->data, data->size);
+	sp->ids[(*sp->nids)++][data->size] = '\0';
+	*go_on = *sp->nids < sp->limit;
+	return SCIM_OK;
+}
+
+/*
+ * The page of a counted store: the tenant's first key in the numbered
+ * index, its number, then the page from number + skip on (O(log n) pages
+ * read, however deep the page).
+ */
+static enum scim_err
+page_by_number(struct store_txn *t, enum store_kind kind,
+    const struct key *p, size_t skip, size_t limit,
+    char (*ids)[STORE_ID_MAX + 1], size_t *nids, struct scim_error *err)
+{
+	enum dbi	 d = kind_defs[kind].order;
+	DB		*db = t->s->db[d];
+	DBC		*c = NULL;
+	DBT		 key, data;
+	db_recno_t	 rn = 0;
+	int		 ret;
+
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	store_dbt_set(&key, p->buf, p->len);
+	store_dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;
+	ret = c->get(c, &key, &data, DB_SET_RANGE);
+	if (ret == 0 && (key.size < p->len ||
+	    memcmp(key.data, p->buf, p->len) != 0))
+		ret = DB_NOTFOUND;
+	if (ret == 0) {
+		store_dbt_set(&data, &rn, sizeof(rn));
+		data.ulen = sizeof(rn);
+		data.flags = DB_DBT_USERMEM;
+		ret = c->get(c, &key, &data, DB_GET_RECNO);
+	}
+	if (ret == 0) {
+		rn += (db_recno_t)skip;
+		store_dbt_set(&key, &rn, sizeof(rn));
+		store_dbt_set(&data, NULL, 0);
+		ret = c->get(c, &key, &data, DB_SET_RECNO);
+	}
+	for (; ret == 0 && *nids < limit;
+	    ret = c->get(c, &key, &data, DB_NEXT)) {
+		t->s->st.steps++;
+		if (key.size < p->len || memcmp(key.data, p->buf, p->len) != 0)
+			break;
+		if (data.size > STORE_ID_MAX) {
+			c->close(c);
+			return scim_fail(err, SCIM_E_INTERNAL,
+			    "corrupt name order");
+		}
+		memcpy(ids[*nids], data.data, data.size);
+		ids[(*nids)++][data.size] = '\0';
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(t, ret, store_dbdefs[d].file, err);
+	return SCIM_OK;
+}
+
 enum scim_err
 store_page_ids(struct store_txn *t, enum store_kind kind, const char *tenant,
     size_t skip, size_t limit, size_t *total, char (*ids)[STORE_ID_MAX + 1],
     size_t *nids, struct scim_error *err)
 {
-	DB		*db = t->s->db[kind_defs[kind].name];
-	DBC		*c = NULL;
-	DBT		 key, data;
+	struct span_ctx	 sp = { 0, 0, 0, ids, nids };
 	struct key	 p;
-	enum scim_err	 rc = SCIM_OK;
-	size_t		 n = 0, klen, dlen;
-	void		*buf = NULL, *pos, *kp, *dp;
-	int		 ret;
+	enum scim_err	 rc;
+	size_t		 end, i, j;
+	bool		 reverse;
+	char		 tmp[STORE_ID_MAX + 1];
 
 	/*
-	 * Count and pick the page from the name index, one small record per
-	 * resource (a few MB for 100,000 users, so it stays in the cache),
-	 * read a page of records at a time (DB_MULTIPLE_KEY).  Walking the
-	 * records themselves read the whole users.db on every listing.  The
-	 * order (by folded name) is stable between requests.
+	 * A counted store has the tenant's count and the numbered index: the
+	 * page is found by its number.  Otherwise (layout 4, kept while an
+	 * older program shares the store) the walk stops at the page: from
+	 * the start when it is in the first half, else backwards from the
+	 * end, a quarter of the tenant on average, no record read.
 	 */
-	*total = 0;
 	*nids = 0;
-	if (!store_key_make(&p, tenant, NULL, NULL, true) ||
-	    (buf = malloc(STORE_BULK_BYTES)) == NULL) {
-		store_key_free(&p);
-		free(buf);
+	if ((rc = store_count(t, kind, tenant, total, err)) != SCIM_OK)
+		return rc;
+	if (skip >= *total || limit == 0)
+		return SCIM_OK;
+	if (!store_key_make(&p, tenant, NULL, NULL, true))
 		return scim_oom(err);
+	if (t->s->counted) {
+		rc = page_by_number(t, kind, &p, skip, limit, ids, nids, err);
+		store_key_free(&p);
+		return rc;
 	}
-	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
-		rc = store_dberr(t, ret, "cursor", err);
-		goto out;
-	}
-	store_dbt_set(&key, p.buf, p.len);
-	store_dbt_set(&data, buf, STORE_BULK_BYTES);
-	data.ulen = STORE_BULK_BYTES;
-	data.flags = DB_DBT_USERMEM;
-	for (ret = c->get(c, &key, &data, DB_SET_RANGE | DB_MULTIPLE_KEY);
-	    ret == 0;
-	    ret = c->get(c, &key, &data, DB_NEXT | DB_MULTIPLE_KEY)) {
-		t->s->st.steps++;
-		DB_MULTIPLE_INIT(pos, &data);
-		for (;;) {
-			DB_MULTIPLE_KEY_NEXT(pos, &data, kp, klen, dp, dlen);
-			if (pos == NULL)
-				break;
-			if (klen < p.len || memcmp(kp, p.buf, p.len) != 0)
-				goto walked;
-			n++;
-			if (n <= skip || n > skip + limit)
-				continue;
-			if (dlen > STORE_ID_MAX) {
-				rc = scim_fail(err, SCIM_E_INTERNAL,
-				    "corrupt name index");
-				goto out;
-			}
-			memcpy(ids[*nids], dp, dlen);
-			ids[(*nids)++][dlen] = '\0';
-		}
-	}
-	if (ret != DB_NOTFOUND) {
-		rc = store_dberr(t, ret,
-		    store_dbdefs[kind_defs[kind].name].file, err);
-		goto out;
-	}
-walked:
-	*total = n;
-out:
-	if (c != NULL)
-		c->close(c);
-	free(buf);
+	end = *total - skip < limit ? *total : skip + limit;
+	reverse = skip > *total - end;
+	sp.skip = reverse ? *total - end : skip;
+	sp.limit = end - skip;
+	rc = store_walk_prefix(t, kind_defs[kind].name, &p, NULL, reverse,
+	    span_each, &sp, err);
 	store_key_free(&p);
+	for (i = 0, j = *nids; reverse && i + 1 < j; i++, j--) {
+		memcpy(tmp, ids[i], sizeof(tmp));
+		memcpy(ids[i], ids[j - 1], sizeof(tmp));
+		memcpy(ids[j - 1], tmp, sizeof(tmp));
+	}
 	return rc;
 }
 

@@ -34,6 +34,8 @@
  *                  in a store of layout 2, see store-layout.c)
  *   tokens.db      token id -> token JSON (tenant inside)
  *   meta.db        name -> value (schema_version, ...)
+ *                  count\0tenant\0u|g -> decimal number of the tenant's
+ *                  users or groups (layout 5, store_count())
  *   kv.db          tenant\0space\0key -> value (admins, sessions, audit,
  *                  outbox: modules that own a key space)
  *
@@ -77,10 +79,11 @@
 #include "base/config.h"
 #include "base/error.h"
 
-#define STORE_SCHEMA_VERSION	4	/* layout version written in meta.db;
+#define STORE_SCHEMA_VERSION	5	/* layout version written in meta.db;
 					   2: audit keys sharded (audit.c);
 					   3: users' groups in users.db;
-					   4: name keys util_fold()ed */
+					   4: name keys util_fold()ed;
+					   5: per-tenant counts in meta.db */
 #define STORE_ID_MAX		128	/* longest id or tenant accepted */
 #define STORE_OPEN_STALL_SECONDS 600	/* longest open (with recovery) */
 
@@ -248,13 +251,21 @@ typedef bool	(*store_scan_fn)(void *arg, const char *id, cJSON *obj,
 enum scim_err	 store_scan(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, store_scan_fn fn, void *arg,
 		    struct scim_error *err);
+/*
+ * store_scan() from the first id after `after` (NULL or "": the first);
+ * with ids_only, fn gets obj NULL and no record is parsed.
+ */
+enum scim_err	 store_scan_after(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const char *after, bool ids_only,
+		    store_scan_fn fn, void *arg, struct scim_error *err);
 
 /*
  * One page of kind's resources of tenant, in the order of their
- * lower-cased names: skip the first skip and put the ids of the next
- * limit (at most) into ids, *nids of them, counting them all into *total.
- * The count walks the name index; no record is read (the caller reads the
- * page's, with store_get_raw() say).
+ * folded names: skip the first skip and put the ids of the next limit (at
+ * most) into ids, *nids of them, and their number into *total
+ * (store_count()).  The page is found by walking the name index from
+ * whichever end is nearer: min(skip, total - skip) keys, no record read
+ * (the caller reads the page's, with store_get_raw() say).
  */
 enum scim_err	 store_page_ids(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, size_t skip, size_t limit,
@@ -266,9 +277,62 @@ enum scim_err	 store_scan_external(struct store_txn *t,
 		    enum store_kind kind, const char *tenant, const char *ext,
 		    store_scan_fn fn, void *arg, struct scim_error *err);
 
-/* Number of resources of kind in tenant. */
+/*
+ * Number of resources of kind in tenant: from the tenant's counter in
+ * meta.db, which store_put() and store_del() move in the transaction of
+ * the write (layout 5, store-layout.c); in a store not yet counted, by a
+ * walk of the name index.
+ */
 enum scim_err	 store_count(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, size_t *n, struct scim_error *err);
+
+/* --- cursors (RFC 9865), store-cursor.c --- */
+
+#define STORE_CURSOR_KEY_LEN	32	/* bytes of the install's MAC key */
+#define STORE_CURSOR_QLEN	8	/* bytes of the caller's query digest */
+#define STORE_CURSOR_TEXT_MAX	256	/* a sealed cursor's text, with NUL */
+/*
+ * Seconds a cursor stays valid after the page that returned it: the
+ * ServiceProviderConfig's pagination.cursorTimeout (RFC 9865 section 4).
+ * A walk may last longer; each page's cursor is new.
+ */
+#define STORE_CURSOR_TIMEOUT	3600
+
+/* A position in a walk of kind's resources, in id order. */
+struct store_cursor {
+	enum store_kind	 kind;
+	uint64_t	 issued;		/* unix seconds */
+	uint32_t	 count;			/* the walk's page size */
+	uint8_t		 query[STORE_CURSOR_QLEN]; /* caller's digest */
+	char		 after[STORE_ID_MAX + 1]; /* last id returned */
+};
+
+enum store_cursor_rc {
+	STORE_CURSOR_OK,
+	STORE_CURSOR_INVALID,	/* not ours, altered, or another tenant's */
+	STORE_CURSOR_EXPIRED	/* ours, issued more than timeout ago */
+};
+
+/*
+ * Seal c for tenant under key into out (STORE_CURSOR_TEXT_MAX bytes):
+ * base64url without padding.  False when c->after is too long.
+ */
+bool		 store_cursor_seal(const uint8_t *key, const char *tenant,
+		    const struct store_cursor *c, char *out, size_t outsz);
+/*
+ * Open text sealed for tenant under key into c.  The seal is checked
+ * before the age, so a forged cursor is never called expired.
+ */
+enum store_cursor_rc store_cursor_open(const uint8_t *key,
+		    const char *tenant, const char *text, uint64_t now,
+		    unsigned timeout, struct store_cursor *c);
+/*
+ * This install's cursor key (STORE_CURSOR_KEY_LEN bytes) from meta.db
+ * into key; made and stored when absent and create (t must write then),
+ * else SCIM_E_NOT_FOUND.
+ */
+enum scim_err	 store_cursor_key(struct store_txn *t, bool create,
+		    uint8_t *key, struct scim_error *err);
 
 /* --- group membership, stored per (group, member) pair both ways --- */
 

@@ -804,7 +804,7 @@ test_layout(const char *dir)
 	snprintf(cfg.home, sizeof(cfg.home), "%s/layout", dir);
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store"))
 		goto out;
-	is_str(meta(s, "schema_version", &m), "4", "a new store is layout 4");
+	is_str(meta(s, "schema_version", &m), "5", "a new store is layout 5");
 	ok(set_meta(s, "schema_version", "2"), "mark it layout 2");
 	store_close(s);
 	pid = hold_attached(cfg.home, &release);
@@ -827,8 +827,8 @@ test_layout(const char *dir)
 	let_go(pid, release);
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open it alone"))
 		goto out;
-	is_str(meta(s, "schema_version", &m), "4",
-	    "it is now layout 4 (3, then names folded)");
+	is_str(meta(s, "schema_version", &m), "5",
+	    "it is now layout 5 (3, then names folded, then counted)");
 	is_str(meta(s, MOVING_KEY_NAME, &m), "", "and the move is finished");
 	is_int(count(s, 3, "t1", "u1"), 1, "u1's group moved next to it");
 	is_int(count(s, 3, "t1", "u2"), 1, "u2's too");
@@ -983,7 +983,8 @@ test_fold_layout(const char *dir)
 
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "fold: open it alone"))
 		goto out;
-	is_str(meta(s, "schema_version", &m), "4", "fold: it is layout 4");
+	is_str(meta(s, "schema_version", &m), "5",
+	    "fold: it is layout 5 (folded, then counted)");
 	is_str(meta(s, FOLDING_KEY_NAME, &m), "", "fold: the fold finished");
 	is_str(found(s, STORE_USER, "\xef\xbc\xa1" "lice"), "u1",
 	    "fold: the fullwidth name finds the first Alice");
@@ -1980,6 +1981,240 @@ test_cache(const char *dir)
 	cfg = saved;
 }
 
+/* --- RFC 9865 cursors (store-cursor.c) --- */
+
+static enum scim_err
+cursor_key_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	return store_cursor_key(t, true, arg, err);
+}
+
+/*
+ * A sealed cursor opens to what was sealed, for its tenant only, under
+ * its key only; any altered byte, another tenant, another install's key
+ * or a future date is invalid; age past the timeout is expired, but only
+ * once the seal holds.
+ */
+static void
+test_cursor(struct store *s)
+{
+	struct store_cursor	 c, o;
+	struct scim_error	 err;
+	uint8_t			 key[STORE_CURSOR_KEY_LEN], key2[STORE_CURSOR_KEY_LEN];
+	char			 text[STORE_CURSOR_TEXT_MAX], bad[STORE_CURSOR_TEXT_MAX];
+	uint64_t		 now = (uint64_t)time(NULL);
+	size_t			 i;
+	bool			 unreserved = true;
+
+	ok(store_run(s, cursor_key_fn, key, &err) == SCIM_OK &&
+	    store_run(s, cursor_key_fn, key2, &err) == SCIM_OK &&
+	    memcmp(key, key2, sizeof(key)) == 0,
+	    "cursor: the install's key is made once and kept");
+	memset(&c, 0, sizeof(c));
+	c.kind = STORE_GROUP;
+	c.issued = now;
+	c.count = 100;
+	memcpy(c.query, "12345678", STORE_CURSOR_QLEN);
+	snprintf(c.after, sizeof(c.after), "%s",
+	    "2819c223-7f76-453a-919d-413861904646");
+	ok(store_cursor_seal(key, "t1", &c, text, sizeof(text)),
+	    "cursor: sealed");
+	for (i = 0; text[i] != '\0'; i++)
+		if (!((text[i] >= 'A' && text[i] <= 'Z') ||
+		    (text[i] >= 'a' && text[i] <= 'z') ||
+		    (text[i] >= '0' && text[i] <= '9') || text[i] == '-' ||
+		    text[i] == '_'))
+			unreserved = false;
+	ok(unreserved && strstr(text, "t1") == NULL,
+	    "cursor: RFC 3986 unreserved characters only, no tenant in it");
+	ok(store_cursor_open(key, "t1", text, now, 3600, &o) ==
+	    STORE_CURSOR_OK && o.kind == STORE_GROUP && o.count == 100 &&
+	    o.issued == now && memcmp(o.query, "12345678", 8) == 0 &&
+	    strcmp(o.after, c.after) == 0, "cursor: opens to what was sealed");
+	is_int(store_cursor_open(key, "t2", text, now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: another tenant's is invalid");
+	is_int(store_cursor_open(key, "t", text, now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: so is a tenant that is a prefix");
+	key2[0] ^= 1;
+	is_int(store_cursor_open(key2, "t1", text, now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: another install's is invalid");
+	for (i = 0; text[i] != '\0'; i++) {
+		memcpy(bad, text, sizeof(bad));
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		if (store_cursor_open(key, "t1", bad, now, 3600, &o) !=
+		    STORE_CURSOR_INVALID)
+			break;
+	}
+	is_int((long)i, (long)strlen(text),
+	    "cursor: every altered character makes it invalid");
+	memcpy(bad, text, sizeof(bad));
+	bad[strlen(bad) - 1] = '\0';
+	is_int(store_cursor_open(key, "t1", bad, now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: a cut one is invalid");
+	is_int(store_cursor_open(key, "t1", "", now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: an empty text is no cursor");
+	is_int(store_cursor_open(key, "t1", "a+b/c==", now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: nor is base64 with + / =");
+	is_int(store_cursor_open(key, "t1", text, now + 3601, 3600, &o),
+	    STORE_CURSOR_EXPIRED, "cursor: older than the timeout: expired");
+	ok(store_cursor_open(key, "t1", text, now + 3600, 3600, &o) ==
+	    STORE_CURSOR_OK, "cursor: at the timeout still valid");
+	memcpy(bad, text, sizeof(bad));
+	bad[3] = bad[3] == 'A' ? 'B' : 'A';
+	is_int(store_cursor_open(key, "t1", bad, now + 9999, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: a forged old one is invalid, "
+	    "not expired");
+	c.issued = now + 3600;
+	ok(store_cursor_seal(key, "t1", &c, text, sizeof(text)) &&
+	    store_cursor_open(key, "t1", text, now, 3600, &o) ==
+	    STORE_CURSOR_INVALID, "cursor: one from the future is invalid");
+}
+
+/* --- layout 5: per-tenant counts --- */
+
+struct count_arg {
+	enum store_kind	 kind;
+	const char	*tenant;
+	size_t		 n;
+};
+
+static enum scim_err
+count_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct count_arg	*c = arg;
+
+	return store_count(t, c->kind, c->tenant, &c->n, err);
+}
+
+/* store_count() of kind in tenant, or -1. */
+static long
+counted(struct store *s, enum store_kind kind, const char *tenant)
+{
+	struct count_arg	 c = { kind, tenant, 0 };
+	struct scim_error	 err;
+
+	if (store_read(s, count_fn, &c, &err) != SCIM_OK)
+		return -1;
+	return (long)c.n;
+}
+
+/*
+ * A new store counts as it goes: creates and deletes move the count in
+ * their transaction, a refused create or a failed transaction does not.
+ * A store of layout 4 (written while another process had it open, so no
+ * count was kept) is counted once by the open that is alone; a count
+ * that began and stopped is finished by any open.
+ */
+static void
+test_count_layout(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct named_meta	 m;
+	struct scim_error	 err;
+	struct store		*s;
+	cJSON			*u;
+	int			 release = -1;
+	pid_t			 pid;
+	char			 id[16], name[16];
+	int			 i;
+
+	snprintf(cfg.home, sizeof(cfg.home), "%s/count", dir);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "count: a new store"))
+		goto out;
+	is_int(counted(s, STORE_USER, "t1"), 0, "count: none yet");
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "u%d", i);
+		snprintf(name, sizeof(name), "name%d", i);
+		put_user(s, id, name);
+	}
+	u = mkuser("u9", "user9", NULL);
+	put(s, STORE_USER, "t2", u, NULL);
+	cJSON_Delete(u);
+	is_int(counted(s, STORE_USER, "t1"), 5, "count: 5 creates");
+	is_int(counted(s, STORE_USER, "t2"), 1, "count: per tenant");
+	ok(put_user(s, "u1", "other") != SCIM_OK && put_user(s, "u7",
+	    "NAME1") != SCIM_OK, "count: a taken id, a taken name refused");
+	is_int(counted(s, STORE_USER, "t1"), 5,
+	    "count: refused creates count nothing");
+	ok(del(s, STORE_USER, "u3") == SCIM_OK, "count: delete one");
+	ok(del(s, STORE_USER, "u3") != SCIM_OK, "count: again: not found");
+	is_int(counted(s, STORE_USER, "t1"), 4,
+	    "count: the delete counted, once");
+	ok(add_group(s, "g1", "G1"), "count: a group");
+	is_int(counted(s, STORE_GROUP, "t1"), 1, "count: groups apart");
+
+	/* Layout 4 beside another process: no count kept, walked. */
+	ok(set_meta(s, "schema_version", "4"), "count: mark it layout 4");
+	store_close(s);
+	pid = hold_attached(cfg.home, &release);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "count: open it beside another process"))
+		goto out_child;
+	is_str(meta(s, "schema_version", &m), "4", "count: layout 4 kept");
+	put_user(s, "u5", "name5");
+	put_user(s, "u6", "name6");
+	del(s, STORE_USER, "u0");
+	ok(del(s, STORE_GROUP, "g1") == SCIM_OK, "count: the last group goes");
+	is_int(counted(s, STORE_USER, "t1"), 5,
+	    "count: layout 4 counts by a walk");
+	store_close(s);
+	let_go(pid, release);
+	pid = -1;
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "count: open it alone"))
+		goto out;
+	is_str(meta(s, "schema_version", &m), "5", "count: now layout 5");
+	is_str(meta(s, "counts_making", &m), "", "count: and the count done");
+	is_int(counted(s, STORE_USER, "t1"), 5, "count: t1 counted once");
+	is_int(counted(s, STORE_USER, "t2"), 1, "count: t2 too");
+	is_int(counted(s, STORE_GROUP, "t1"), 0,
+	    "count: no group left: 0, not the count of before");
+	{
+		struct page_arg	 pa = { STORE_USER, "t1", 3, 2, 0, 0, "", "" };
+
+		ok(store_read(s, page_fn, &pa, &err) == SCIM_OK &&
+		    pa.total == 5 && pa.seen == 2 &&
+		    strcmp(pa.first, "name5") == 0 &&
+		    strcmp(pa.last, "name6") == 0,
+		    "count: the numbered index was built: 4-5 of 5");
+	}
+	put_user(s, "u8", "name8");
+	is_int(counted(s, STORE_USER, "t1"), 6,
+	    "count: kept by writes after");
+
+	/* A count that began and stopped is finished by the next open. */
+	ok(set_meta(s, "schema_version", "4"), "count: layout 4 again");
+	store_close(s);
+	pid = hold_attached(cfg.home, &release);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "count: open beside one"))
+		goto out_child;
+	put_user(s, "u10", "name10");
+	ok(set_meta(s, "schema_version", "5") &&
+	    set_meta(s, "counts_making", "1"), "count: a count began, stopped");
+	store_close(s);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
+	    "count: open it, still beside another"))
+		goto out_child;
+	is_str(meta(s, "counts_making", &m), "", "count: the count finished");
+	is_int(counted(s, STORE_USER, "t1"), 7, "count: right");
+	{
+		struct page_arg	 pa = { STORE_USER, "t1", 0, 10, 0, 0, "", "" };
+
+		ok(store_read(s, page_fn, &pa, &err) == SCIM_OK &&
+		    pa.total == 7 && pa.seen == 7 &&
+		    strcmp(pa.first, "name1") == 0 &&
+		    strcmp(pa.last, "name8") == 0,
+		    "count: and the numbered index rebuilt, not doubled");
+	}
+	store_close(s);
+out_child:
+	if (pid != -1)
+		let_go(pid, release);
+out:
+	cfg = saved;
+}
+
 int
 main(void)
 {
@@ -2002,6 +2237,7 @@ main(void)
 	test_basics(s);
 	test_kv(s);
 	test_page(s);
+	test_cursor(s);
 	test_version(s);
 	test_concurrent(s);
 	test_kill(s);
@@ -2015,6 +2251,7 @@ main(void)
 	test_defer_flush(tmpl);
 	test_layout(tmpl);
 	test_fold_layout(tmpl);
+	test_count_layout(tmpl);
 	test_regions(tmpl);
 	store_close(s);
 	if (getenv("SCIM_TEST_KEEP") == NULL) {

@@ -1,0 +1,245 @@
+"""Paging over HTTP: RFC 9865 cursors beside RFC 7644 index paging, and
+totalResults from the per-tenant count (layout 5).
+
+A cursor walk runs while other threads create and delete users: every user
+that existed for the whole walk must be returned exactly once, whatever
+moved around it.  Index pages must agree with one full listing, and
+totalResults must be right straight after creates and deletes."""
+
+import os
+import sys
+import threading
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scimtest  # noqa: E402
+from scimtest import ScimTestCase, group, user  # noqa: E402
+
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+SPC = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+class Cursors(ScimTestCase):
+    N = 60
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ids = set()
+        for i in range(cls.N):
+            r = cls.srv.post("/Users", user("cur%03d" % i, title="odd" if i % 2 else "even"))
+            assert r.status == 201, r
+            cls.ids.add(r.json["id"])
+
+    def walk(self, path, count, token=None):
+        """Follow nextCursor from an empty cursor; the pages' ids in order."""
+        seen, cursor, pages = [], "", 0
+        sep = "&" if "?" in path else "?"
+        while True:
+            r = self.srv.get("%s%scursor=%s&count=%d" % (path, sep, cursor, count), token=token)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["schemas"], [LIST])
+            self.assertNotIn("startIndex", r.json, "a cursor page has no startIndex")
+            self.assertNotIn("previousCursor", r.json)
+            self.assertLessEqual(len(r.json["Resources"]), count)
+            self.assertEqual(r.json["itemsPerPage"], len(r.json["Resources"]))
+            seen += [u["id"] for u in r.json["Resources"]]
+            pages += 1
+            self.assertLess(pages, 1000)
+            if "nextCursor" not in r.json:
+                return seen, r
+            cursor = r.json["nextCursor"]
+            self.assertRegex(cursor, r"^[A-Za-z0-9_-]+$", "RFC 3986 unreserved characters")
+
+    def test_advertised(self):
+        """RFC 9865 section 4: the pagination attribute, index the default."""
+        p = self.srv.get("/ServiceProviderConfig").json["pagination"]
+        self.assertEqual(p["cursor"], True)
+        self.assertEqual(p["index"], True)
+        self.assertEqual(p["defaultPaginationMethod"], "index")
+        for k in ("defaultPageSize", "maxPageSize", "cursorTimeout"):
+            self.assertIsInstance(p[k], int)
+            self.assertGreater(p[k], 0)
+
+    def test_walk(self):
+        seen, last = self.walk("/Users", 7)
+        self.assertEqual(len(seen), len(set(seen)), "no user twice")
+        self.assertTrue(self.ids <= set(seen), "every user")
+        self.assertEqual(last.json["totalResults"], len(seen))
+        # RFC 9865 section 2's own form: "cursor" with no value.
+        r = self.srv.get("/Users?cursor&count=7")
+        self.assertEqual([u["id"] for u in r.json["Resources"]], seen[:7])
+        self.assertIn("nextCursor", r.json)
+        # Without a cursor the default method is index (RFC 9865 section 2.4).
+        r = self.srv.get("/Users?count=5")
+        self.assertIn("startIndex", r.json)
+        self.assertNotIn("nextCursor", r.json)
+
+    def test_walk_filtered(self):
+        """A filter is kept by the walk; its totalResults is left out (RFC
+        9865 section 2: MAY omit it when it cannot be estimated)."""
+        f = q('title eq "odd" and userName sw "cur"')
+        seen, last = self.walk("/Users?filter=" + f, 4)
+        self.assertEqual(len(seen), self.N // 2)
+        self.assertEqual(len(set(seen)), self.N // 2)
+        r = self.srv.get("/Users?filter=%s&cursor=&count=4" % f)
+        self.assertNotIn("totalResults", r.json)
+        # A filter that pins one user: one page, no cursor, a total.
+        r = self.srv.get("/Users?filter=%s&cursor=" % q('userName eq "cur005"'))
+        self.assertEqual((r.json["totalResults"], len(r.json["Resources"])), (1, 1))
+        self.assertNotIn("nextCursor", r.json)
+
+    def test_search(self):
+        """RFC 9865 section 3: the cursor in a .search body."""
+        seen, body = [], {"schemas": [SEARCH], "cursor": "", "count": 25,
+                          "filter": 'userName sw "cur"', "attributes": ["userName"]}
+        while True:
+            r = self.srv.post("/Users/.search", body)
+            self.assertEqual(r.status, 200, r)
+            seen += [u["id"] for u in r.json["Resources"]]
+            self.assertTrue(all(set(u) <= {"id", "userName", "schemas"} for u in r.json["Resources"]))
+            if "nextCursor" not in r.json:
+                break
+            body["cursor"] = r.json["nextCursor"]
+        self.assertEqual(set(seen), self.ids)
+        self.assertEqual(len(seen), self.N)
+
+    def test_groups(self):
+        gids = {self.srv.post("/Groups", group("curg%d" % i)).json["id"] for i in range(5)}
+        seen, _ = self.walk("/Groups", 2)
+        self.assertEqual(sorted(seen), sorted(gids))
+        # A Users cursor is not a Groups cursor.
+        r = self.srv.get("/Users?cursor=&count=2")
+        self.assertScimError(self.srv.get("/Groups?cursor=%s&count=2" % r.json["nextCursor"]), 400,
+                             "invalidCursor")
+
+    def test_errors(self):
+        """RFC 9865 section 2.1: invalidCursor, invalidCount; and what we
+        refuse beside a cursor."""
+        r = self.srv.get("/Users?cursor=&count=3")
+        nxt = r.json["nextCursor"]
+        for bad in ("junk", "AAAA", nxt[:-2], nxt[:10] + ("A" if nxt[10] != "A" else "B") + nxt[11:],
+                    nxt + "A", "%2B%2F%3D"):
+            self.assertScimError(self.srv.get("/Users?cursor=%s&count=3" % bad), 400, "invalidCursor")
+        # The query must stay the same; so must count.
+        self.assertScimError(self.srv.get("/Users?cursor=%s&count=3&filter=%s" % (nxt, q('title eq "odd"'))),
+                             400, "invalidCursor")
+        self.assertScimError(self.srv.get("/Users?cursor=%s&count=4" % nxt), 400, "invalidCount")
+        self.assertScimError(self.srv.get("/Users?cursor=%s" % nxt), 400, "invalidCount")
+        # Another tenant cannot follow it (and sees nothing of ours).
+        other = self.srv.make_token(tenant="other-cursor", label="other-cursor")
+        self.assertScimError(self.srv.get("/Users?cursor=%s&count=3" % nxt, token=other), 400,
+                             "invalidCursor")
+        # Two paging methods at once, and sortBy with a cursor.
+        self.assertScimError(self.srv.get("/Users?cursor=&startIndex=2"), 400, "invalidValue")
+        self.assertScimError(self.srv.get("/Users?cursor=&sortBy=userName"), 400, "invalidValue")
+
+    def test_count_zero_and_cut(self):
+        r = self.srv.get("/Users?cursor=&count=0")
+        self.assertEqual((r.status, r.json["Resources"]), (200, []))
+        self.assertNotIn("nextCursor", r.json)
+        spc = self.srv.get("/ServiceProviderConfig").json["pagination"]
+        r = self.srv.get("/Users?cursor=&count=%d" % (spc["maxPageSize"] + 5))
+        self.assertLessEqual(len(r.json["Resources"]), spc["maxPageSize"])
+
+
+class CursorChurn(ScimTestCase):
+    """A walk while two threads create and delete users."""
+
+    def test_walk_with_churn(self):
+        stable = set()
+        for i in range(80):
+            stable.add(self.srv.post("/Users", user("stay%03d" % i)).json["id"])
+        doomed = [self.srv.post("/Users", user("doom%03d" % i)).json["id"] for i in range(60)]
+        stop = threading.Event()
+        errors = []
+
+        def creator():
+            i = 0
+            while not stop.is_set():
+                r = self.srv.post("/Users", user("new%05d" % i))
+                if r.status != 201:
+                    errors.append(r)
+                i += 1
+
+        def deleter():
+            for uid in doomed:
+                if stop.is_set():
+                    break
+                r = self.srv.delete("/Users/" + uid)
+                if r.status != 204:
+                    errors.append(r)
+
+        threads = [threading.Thread(target=creator), threading.Thread(target=deleter)]
+        for t in threads:
+            t.start()
+        seen, cursor, pages = [], "", 0
+        try:
+            while True:
+                r = self.srv.get("/Users?cursor=%s&count=5" % cursor)
+                self.assertEqual(r.status, 200, r)
+                seen += [u["id"] for u in r.json["Resources"]]
+                pages += 1
+                if "nextCursor" not in r.json:
+                    break
+                cursor = r.json["nextCursor"]
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(errors, [])
+        self.assertGreater(pages, 10, "the walk overlapped the writes")
+        self.assertEqual(len(seen), len(set(seen)), "nobody twice")
+        self.assertEqual(stable - set(seen), set(), "nobody who stayed is missed")
+
+
+class Totals(ScimTestCase):
+    """totalResults from the per-tenant count, right after each write."""
+
+    def test_totals(self):
+        tok = self.srv.make_token(tenant="totals", label="totals")
+
+        def total(path="/Users"):
+            return self.srv.get(path + "?count=1", token=tok).json["totalResults"]
+        self.assertEqual(total(), 0)
+        ids = [self.srv.post("/Users", user("tot%02d" % i), token=tok).json["id"] for i in range(10)]
+        self.assertEqual(total(), 10)
+        self.assertEqual(self.srv.post("/Users", user("TOT03"), token=tok).status, 409)
+        self.assertEqual(total(), 10, "a refused create counts nothing")
+        for uid in ids[:4]:
+            self.assertEqual(self.srv.delete("/Users/" + uid, token=tok).status, 204)
+        self.assertEqual(self.srv.delete("/Users/" + ids[0], token=tok).status, 404)
+        self.assertEqual(total(), 6)
+        r = self.srv.patch_ops("/Users/" + ids[5], {"op": "replace", "path": "userName", "value": "renamed"},
+                               token=tok)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(total(), 6, "a rename is no create")
+        self.assertEqual(self.srv.get("/Users?cursor=&count=2", token=tok).json["totalResults"], 6)
+        g = self.srv.post("/Groups", group("totg"), token=tok).json["id"]
+        self.assertEqual((total("/Groups"), total()), (1, 6))
+        self.srv.delete("/Groups/" + g, token=tok)
+        self.assertEqual(total("/Groups"), 0)
+        other = self.srv.make_token(tenant="other-totals", label="other-totals")
+        self.assertEqual(self.srv.get("/Users", token=other).json["totalResults"], 0)
+
+    def test_index_pages_agree_with_one_listing(self):
+        for i in range(37):
+            self.srv.post("/Users", user("agree%02d" % i))
+        whole = self.srv.get("/Users?count=1000").json
+        order = [u["id"] for u in whole["Resources"]]
+        self.assertEqual(len(order), whole["totalResults"])
+        n = len(order)
+        for start, count in ((1, 5), (6, 5), (n - 3, 10), (n // 2, 7), (n - n // 4, 3), (n, 1), (n + 1, 5)):
+            r = self.srv.get("/Users?startIndex=%d&count=%d" % (start, count)).json
+            self.assertEqual([u["id"] for u in r["Resources"]], order[start - 1:start - 1 + count],
+                             "startIndex=%d count=%d" % (start, count))
+            self.assertEqual(r["totalResults"], n)
+
+
+if __name__ == "__main__":
+    scimtest.main()
