@@ -342,13 +342,6 @@ serve_activity_env(struct scim_call *c)
 			c->act_env[i] = strdup(v);
 }
 
-/*
- * Read the current request into c (whose previous request serve_send()
- * freed) and answer it: c->resp holds the answer, not yet sent
- * (serve_send()); *wrote says whether it committed a change still to be
- * flushed.  A store that cannot be opened is 503 for a route; a page is
- * served without one (it says so itself).
- */
 /* Is addr (a CGI SERVER_ADDR or REMOTE_ADDR) a loopback address? */
 static bool
 addr_loopback(const char *addr)
@@ -383,6 +376,13 @@ warn_base_url(const struct scim_config *cfg)
 	    cfg->path[0] != '\0' ? cfg->path : "scim.conf");
 }
 
+/*
+ * Read the current request into c (whose previous request serve_send()
+ * freed) and answer it: c->resp holds the answer, not yet sent
+ * (serve_send()); *wrote says whether it committed a change still to be
+ * flushed.  A store that cannot be opened is 503 for a route; a page is
+ * served without one (it says so itself).
+ */
 static void
 serve_handle(const struct service *svc, struct scim_ctx *ctx,
     struct scim_call *c, bool *wrote)
