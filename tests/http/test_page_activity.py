@@ -113,6 +113,17 @@ class PageActivity(ScimTestCase):
             self.assertNotIn("hunter2", self.get(c, "/activity?id=" + i).text)
         self.assertEqual(self.get(c, "/activity?id=00000000000000000000").status, 404)
 
+    def test_user_links_to_activity(self):
+        c = self.client("act-viewer")
+        r = self.get(c, "/users?id=" + self.alice)
+        m = re.search(r'class="user-activity" href="([^"]*)"', r.text)
+        self.assertTrue(m, "no activity link")
+        path = html.unescape(m.group(1))
+        self.assertEqual(path, BASE + "/activity?user=" + self.alice)
+        r = self.get(c, path[len(BASE):], want="PATCH")
+        self.assertIn("updated alice@contoso.com", r.text)
+        self.assertNotIn("leaver", r.text)
+
     def test_held(self):
         self.assertEqual(self.deact, [200, 503, 503])
         v = self.client("act-viewer")
