@@ -109,22 +109,22 @@ act_row(struct page_req *pr, const cJSON *r)
 {
 	struct page_buf	*b = &pr->html;
 	long long	 st = (long long)json_int(r, "status");
-	char		 num[32];
 
 	page_puts(b, "<tr data-id=\"");
 	page_esc(b, json_str(r, "id"));
 	page_puts(b, "\"><td data-label=\"Time\" class=\"time\">");
 	act_time(pr, json_str(r, "id"), json_str(r, "time"));
 	page_puts(b, "</td>");
-	page_td_text(b, "client", json_str(r, "client"));
+	page_td_labelled(b, "Client", "client", json_str(r, "client"));
 	page_puts(b, "<td data-label=\"Request\" class=\"req\"><code>");
 	page_esc(b, json_str(r, "method"));
 	page_puts(b, " ");
 	page_esc(b, json_str(r, "path"));
-	snprintf(num, sizeof(num), "%lld", st);
 	page_puts(b, "</code></td>");
-	page_td_badge(b, st >= 400 ? "expired" : "active", num);
-	page_td_text(b, "action", json_str(r, "action"));
+	page_printf(b, "<td data-label=\"Status\" class=\"st\"><span class="
+	    "\"badge b-%s\">%lld</span></td>", st >= 400 ? "expired" :
+	    "active", st);
+	page_td_labelled(b, "Action", "action", json_str(r, "action"));
 	page_printf(b, "<td data-label=\"Duration\" class=\"dur\">%lld ms"
 	    "</td></tr>\n", (long long)json_int(r, "duration_ms"));
 }

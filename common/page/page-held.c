@@ -81,12 +81,14 @@ held_row(struct page_req *pr, const cJSON *e, bool owner)
 	page_puts(b, "\"><td data-label=\"id\" class=\"id\"><code>");
 	page_esc(b, json_str(e, "id"));
 	page_puts(b, "</code></td>");
-	page_td_text(b, "op", json_str(e, "op"));
-	page_td_text(b, "user", *json_str(u, "userName") ?
+	page_td_labelled(b, "Operation", "op", json_str(e, "op"));
+	page_td_labelled(b, "User", "user", *json_str(u, "userName") ?
 	    json_str(u, "userName") : json_str(u, "id"));
-	page_td_text(b, "since", json_str(e, "since"));
-	page_td_badge(b, strcmp(state, "rejected") == 0 ? "expired" :
-	    "active", state);
+	page_td_labelled(b, "Since", "since", json_str(e, "since"));
+	page_printf(b, "<td data-label=\"State\" class=\"st\"><span class="
+	    "\"badge b-%s\">%s</span></td>", strcmp(state, "rejected") == 0 ?
+	    "expired" : "active", strcmp(state, "rejected") == 0 ? "rejected" :
+	    "held");
 	page_puts(b, "<td class=\"actions\">");
 	if (owner && strcmp(state, "rejected") != 0) {
 		held_button(pr, "approve", json_str(e, "id"), "Approve", false);

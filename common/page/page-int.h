@@ -100,6 +100,8 @@ void	 page_labelled_input(struct page_buf *b, const char *label,
 	    const char *type, const char *name, const char *attrs,
 	    const char *value);
 void	 page_td_text(struct page_buf *b, const char *cls, const char *text);
+void	 page_td_labelled(struct page_buf *b, const char *label,
+	    const char *cls, const char *text);
 void	 page_td_badge(struct page_buf *b, const char *kind, const char *text);
 void	 page_head(struct page_req *pr, const char *title);
 void	 page_foot(struct page_req *pr);
