@@ -227,7 +227,7 @@ act_json(struct page_buf *b, const char *id, const char *title,
 		return;
 	}
 	s = cJSON_IsString(v) ? NULL : cJSON_Print(v);
-	page_printf(b, "<pre class=\"scroll\" id=\"act-%s\">", id);
+	page_printf(b, "<pre class=\"scroll json\" id=\"act-%s\">", id);
 	page_esc(b, s != NULL ? s : cJSON_IsString(v) ? v->valuestring : "");
 	page_puts(b, "</pre>");
 	cJSON_free(s);
