@@ -166,6 +166,7 @@ const char page_style[] =
 ".cards td.actions{display:block}"
 ".facts{grid-template-columns:1fr}"
 ".facts dd{margin:0 0 6px}"
+"pre.json{white-space:pre-wrap;overflow-wrap:anywhere}"
 "}";
 
 /* A 32x32 key on the top bar's blue: an ICO holding one PNG. */

@@ -180,6 +180,22 @@ page_td_text(struct page_buf *b, const char *cls, const char *text)
 	page_puts(b, "</td>");
 }
 
+/*
+ * A cell of a "cards" table: on a phone it shows label (markup) before
+ * text (escaped); cls (markup) may be NULL.
+ */
+void
+page_td_labelled(struct page_buf *b, const char *label, const char *cls,
+    const char *text)
+{
+	page_printf(b, "<td data-label=\"%s\"", label);
+	if (cls != NULL)
+		page_printf(b, " class=\"%s\"", cls);
+	page_puts(b, ">");
+	page_esc(b, text);
+	page_puts(b, "</td>");
+}
+
 /* A table cell with a badge of class "b-<kind>" showing text (escaped). */
 void
 page_td_badge(struct page_buf *b, const char *kind, const char *text)

@@ -13,6 +13,8 @@
  *   page-groups.c  the groups tab and one group's members (read-only)
  *   page-sync.c    the Entra ID User Sync tab and its actions
  *   page-synced.c  the Synced Users tab; a sync's progress and result
+ *   page-activity.c the Activity tab: SCIM requests and one's detail
+ *   page-held.c    held deprovisions: the banner, the view, the actions
  *   page-assets.c  the inline style and script, the icon, the CSP
  *
  * The page OWNS presentation and the request's flow; it MUST NOT KNOW how
@@ -98,6 +100,8 @@ void	 page_labelled_input(struct page_buf *b, const char *label,
 	    const char *type, const char *name, const char *attrs,
 	    const char *value);
 void	 page_td_text(struct page_buf *b, const char *cls, const char *text);
+void	 page_td_labelled(struct page_buf *b, const char *label,
+	    const char *cls, const char *text);
 void	 page_td_badge(struct page_buf *b, const char *kind, const char *text);
 void	 page_head(struct page_req *pr, const char *title);
 void	 page_foot(struct page_req *pr);
@@ -146,6 +150,15 @@ void	 page_roles_tab(struct page_req *pr);
 void	 page_users_tab(struct page_req *pr);
 void	 page_groups_tab(struct page_req *pr);
 void	 page_mapping_action(struct page_req *pr);
+void	 page_activity_tab(struct page_req *pr);
+/*
+ * page-held.c: the banner when the tenant has held deprovisions (nothing
+ * otherwise, or when they cannot be read), GET <base>/held, and POST
+ * <base>/held-action.
+ */
+void	 page_held_banner(struct page_req *pr);
+void	 page_held_tab(struct page_req *pr);
+void	 page_held_action(struct page_req *pr);
 /* page-sync.c: what to do when Graph refuses (the product's advice). */
 extern const char page_sync_advice[];
 void	 page_sync_tab(struct page_req *pr);

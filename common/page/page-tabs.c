@@ -5,7 +5,8 @@
  * so the page works without JavaScript; a tab's own filters and paging
  * are in its query string.  The Tokens tab is the page's own path, as it
  * always was; the audit log's filters on that path (bookmarks from when
- * the log was on it) still show the log.
+ * the log was on it) still show the log.  Below the row, every tab says
+ * when deprovisions are held for approval (page-held.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,8 @@
 
 struct page_tab {
 	const char	*sub;		/* "" or "/users", ... */
-	const char	*name;		/* the link's text */
+	const char	*name;		/* the link's text; NULL: not in the
+					   row (reached by a link) */
 	void		(*serve)(struct page_req *);
 };
 
@@ -29,6 +31,8 @@ static const struct page_tab page_tab_list[] = {
 	{ "/sync", "Entra ID User Sync", page_sync_tab },
 	{ "/synced", "Synced Users", page_synced_tab },
 	{ "/audit", "Audit log", page_audit_tab },
+	{ "/activity", "Activity", page_activity_tab },
+	{ "/held", NULL, page_held_tab },
 };
 
 #define PAGE_TABS	(sizeof(page_tab_list) / sizeof(page_tab_list[0]))
@@ -74,6 +78,8 @@ page_tabs(struct page_req *pr, const char *sub)
 
 	page_puts(b, "<nav class=\"tabs\" aria-label=\"Sections\">");
 	for (i = 0; i < PAGE_TABS; i++) {
+		if (page_tab_list[i].name == NULL)
+			continue;
 		page_puts(b, "<a href=\"");
 		page_esc(b, pr->base);
 		page_puts(b, page_tab_list[i].sub);
@@ -84,6 +90,8 @@ page_tabs(struct page_req *pr, const char *sub)
 		page_printf(b, ">%s</a>", page_tab_list[i].name);
 	}
 	page_puts(b, "</nav>\n");
+	/* Held deprovisions wait for an owner: say so wherever one looks. */
+	page_held_banner(pr);
 }
 
 void

@@ -6,7 +6,8 @@
  * next page starts after, or the previous ends before).  What a page
  * view costs is roles/directory.h's: at most DIR_SCAN_MAX users passed.
  * GET <base>/users?id=<id> shows one user: its main attributes, groups,
- * role and the mapping that gave it, managedBy, and its audit events.
+ * role and the mapping that gave it, managedBy, a link to the SCIM
+ * requests about it (the Activity tab), and its audit events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,6 +323,21 @@ users_record(struct page_buf *b, const cJSON *rec)
 	users_fact(b, "Last modified", json_str(meta, "lastModified"));
 }
 
+/* The SCIM requests about the user, on the Activity tab. */
+static void
+users_activity_link(struct page_req *pr, const char *id)
+{
+	struct page_buf	 q;
+
+	memset(&q, 0, sizeof(q));
+	page_query_add(&q, "user", id);
+	page_puts(&pr->html, "<dt>Activity</dt><dd>");
+	page_link(pr, "/activity", &q, "user-activity", "SCIM requests about "
+	    "this user");
+	page_puts(&pr->html, "</dd>");
+	page_buf_free(&q);
+}
+
 static void
 users_detail(struct page_req *pr, const char *id)
 {
@@ -363,6 +379,7 @@ users_detail(struct page_req *pr, const char *id)
 	users_managed_by(b, a.managed_by);
 	page_puts(b, "</dd>");
 	users_groups(pr, &a);
+	users_activity_link(pr, id);
 	page_puts(b, "</dl></section>\n<section class=\"card\" id=\"audit\">"
 	    "<h2>Audit events</h2>");
 	if (cJSON_GetArraySize(events) == 0)

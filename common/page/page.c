@@ -137,7 +137,8 @@ split_path(struct page_req *pr)
 {
 	static const char *const subs[] = { "/login", "/logout", "/action",
 	    "/favicon.ico", "/mapping", "/roles", "/users", "/groups",
-	    "/audit", "/sync", "/synced", "/sync-action" };
+	    "/audit", "/sync", "/synced", "/sync-action", "/activity",
+	    "/held", "/held-action" };
 	const char	*sn = getenv("SCRIPT_NAME"), *pi = getenv("PATH_INFO");
 	const char	*path = pr->req->path ? pr->req->path : "";
 	size_t		 n, l, i;
@@ -305,6 +306,8 @@ serve_post(struct page_req *pr)
 		page_action(pr);
 	else if (strcmp(pr->sub, "/sync-action") == 0)
 		page_sync_action(pr);
+	else if (strcmp(pr->sub, "/held-action") == 0)
+		page_held_action(pr);
 	else {
 		pr->resp->allow = "GET";
 		page_message(pr, 405, "Method not allowed",

@@ -21,6 +21,12 @@
  *                        (what a sync would do), view=groups&q=TEXT
  *                        (owners: Entra groups to map)
  *   GET  <base>/synced   the users the sync imported (page=N)
+ *   GET  <base>/activity the SCIM requests recorded: errors=1, client,
+ *                        user, since, until, before (a record id: the
+ *                        next page starts after it); with id=<record
+ *                        id>, that request, with the resource before
+ *                        and after it
+ *   GET  <base>/held     held deprovisions (owners get the buttons)
  *   GET  <base>/favicon.ico  the page's icon (anyone may fetch it)
  *   POST <base>/login    sign in (name, password, csrf)
  *   POST <base>/logout   sign out (csrf)
@@ -31,9 +37,12 @@
  *   POST <base>/sync-action  action=credentials (tenant_id, client_id,
  *                        client_secret)|test|run, csrf (owners); run
  *                        starts [graph] scimctl detached
+ *   POST <base>/held-action  action=approve|reject, id (or "all"),
+ *                        reason, csrf (owners)
  *
  * Every POST answers 303 See Other back to <base> (POST-redirect-GET;
- * a mapping's to <base>/roles, a sync action's to <base>/sync),
+ * a mapping's to <base>/roles, a sync action's to <base>/sync, a held
+ * one's to <base>/held),
  * except a failed sign-in, which shows the form again, and revoke,
  * delete, or a renewal that would move the expiry earlier, without
  * confirm=yes: those change nothing and answer with a confirmation view
@@ -51,7 +60,8 @@
  * OWNS the page's HTML, its routes, sessions' cookies and CSRF checks.
  * MUST NOT KNOW how tokens, accounts, events, mappings or the directory
  * are stored: it calls auth/token-ops.h, auth/admin.h, audit/audit.h,
- * roles/roles.h, roles/access.h, roles/directory.h and sync/sync.h.  page-int.h says
+ * roles/roles.h, roles/access.h, roles/directory.h, sync/sync.h,
+ * audit/activity.h and scim/held.h.  page-int.h says
  * which of its files does what.
  */
 #ifndef SCIM_PAGE_H

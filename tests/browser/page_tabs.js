@@ -28,8 +28,8 @@ run(async ({ ctx, page, dialogs }) => {
   // 1. The owner: tabs across the top; add three mappings.
   await signIn(page, process.env.ADMIN_NAME);
   const tabs = await page.$$eval('nav.tabs a', (as) => as.map((a) => a.textContent));
-  ok(tabs.join('|') === 'Tokens|Role mappings|Users|Groups|Entra ID User Sync|Synced Users|Audit log',
-    'seven tabs across the top', tabs.join('|'));
+  ok(tabs.join('|') === 'Tokens|Role mappings|Users|Groups|Entra ID User Sync|Synced Users|Audit log|Activity',
+    'eight tabs across the top', tabs.join('|'));
   await go(page, '#tab-roles');
   ok((await page.textContent('#roles-rule')).includes('first matching mapping wins'),
     'the Role mappings tab says what a mapping does');

@@ -1,0 +1,164 @@
+"""The admin page's Activity tab and held deprovisions over HTTP (no
+browser) against a real lighttpd: Entra-shaped requests made in set-up are
+listed, filtered by errors and user, and shown one at a time with their
+body and the record before and after; with [safety] max_deprovisions = 1,
+three deactivations hold two, every tab says so, the Held view lists
+them, a viewer cannot decide (403), an owner approves one and rejects the
+other and the list empties."""
+
+import html
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scimtest  # noqa: E402
+from scimtest import ScimTestCase  # noqa: E402
+from test_activity import ENTRA, entra_user  # noqa: E402
+from test_tokens import PASSWORD, PageClient, add_accounts  # noqa: E402
+
+BASE = "/scim-tokens"
+
+
+def rows(text, table):
+    """The data-id of the rows of table id, in order."""
+    m = re.search(r'<table id="%s".*?</table>' % table, text, re.S)
+    if not m:
+        return []
+    return [html.unescape(v) for v in re.findall(r'<tr data-id="([^"]*)"', m.group(0))]
+
+
+def flash(text):
+    m = re.search(r'id="flash">(.*?)</div>', text, re.S)
+    return html.unescape(m.group(1)) if m else None
+
+
+class PageActivity(ScimTestCase):
+    server_args = {"conf_extra": "[safety]\nmax_deprovisions = 1\nwindow_minutes = 60\n"}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        add_accounts(cls.srv.conf, ("act-owner", "owner"), ("act-viewer", "viewer"))
+        s = cls.srv
+        r = s.post("/Users", entra_user("alice@contoso.com", password="hunter2-secret"),
+                   headers=ENTRA)
+        assert r.status == 201, r
+        cls.alice = r.json["id"]
+        r = s.patch_ops("/Users/" + cls.alice, {"op": "Replace", "path": "displayName",
+                                                "value": "Alice <b>A</b>"}, headers=ENTRA)
+        assert r.status == 200, r
+        # An error: a filter the server refuses.
+        r = s.get('/Users?filter=userName+zz+%22x%22', headers=ENTRA)
+        assert r.status == 400, r
+        cls.users = []
+        for i in range(3):
+            r = s.post("/Users", entra_user("leaver%d@contoso.com" % i), headers=ENTRA)
+            assert r.status == 201, r
+            cls.users.append(r.json["id"])
+        cls.deact = []
+        for uid in cls.users:
+            r = s.patch_ops("/Users/" + uid, {"op": "Replace", "path": "active",
+                                              "value": "False"}, headers=ENTRA)
+            cls.deact.append(r.status)
+
+    def client(self, name):
+        c = PageClient(self.srv)
+        self.assertEqual(c.login(name, PASSWORD).status, 303)
+        return c
+
+    def get(self, c, path, want=None):
+        """GET path; with want, until want is in the text (records are
+        written after the answer)."""
+        for _ in range(50):
+            r = c.req("GET", BASE + path)
+            if want is None or want in r.text:
+                return r
+            time.sleep(0.1)
+        self.fail("%r never showed on %s" % (want, path))
+
+    def test_list_filters_detail(self):
+        c = self.client("act-viewer")
+        r = self.get(c, "/activity", want="Microsoft Entra ID")
+        self.assertEqual(r.status, 200)
+        self.assertIn('aria-current="page">Activity', r.text)
+        ids = rows(r.text, "activitylist")
+        self.assertGreaterEqual(len(ids), 8)
+        self.assertIn("POST /scim/v2/Users", r.text)
+        self.assertEqual(ids, sorted(ids, reverse=True))     # newest first
+        r = self.get(c, "/activity?errors=1", want="400")
+        errs = rows(r.text, "activitylist")
+        self.assertGreaterEqual(len(errs), 1)
+        self.assertLess(len(errs), len(ids))
+        self.assertNotIn('"badge b-active">201', r.text, "errors filter")
+        r = self.get(c, "/activity?user=alice%40contoso.com", want="PATCH")
+        mine = rows(r.text, "activitylist")
+        self.assertGreaterEqual(len(mine), 2)
+        self.assertNotIn("leaver", r.text, "user filter")
+        # The PATCH: its body, and the user before and after it, escaped.
+        patch = [i for i in mine if re.search(
+            r'data-id="%s".*?PATCH' % i, r.text, re.S)][0]
+        r = self.get(c, "/activity?id=" + patch)
+        self.assertEqual(r.status, 200)
+        self.assertIn('id="act-body"', r.text)
+        self.assertIn('id="act-before"', r.text)
+        self.assertIn('id="act-after"', r.text)
+        self.assertIn("Alice &lt;b&gt;A&lt;/b&gt;", r.text)
+        self.assertNotIn("<b>A</b>", r.text)
+        r = self.get(c, "/activity?errors=1&before=" + ids[-1])
+        self.assertEqual(r.status, 200)
+        # The POST's password is not on the page.
+        for i in mine:
+            self.assertNotIn("hunter2", self.get(c, "/activity?id=" + i).text)
+        self.assertEqual(self.get(c, "/activity?id=00000000000000000000").status, 404)
+
+    def test_user_links_to_activity(self):
+        c = self.client("act-viewer")
+        r = self.get(c, "/users?id=" + self.alice)
+        m = re.search(r'class="user-activity" href="([^"]*)"', r.text)
+        self.assertTrue(m, "no activity link")
+        path = html.unescape(m.group(1))
+        self.assertEqual(path, BASE + "/activity?user=" + self.alice)
+        r = self.get(c, path[len(BASE):], want="PATCH")
+        self.assertIn("updated alice@contoso.com", r.text)
+        self.assertNotIn("leaver", r.text)
+
+    def test_held(self):
+        self.assertEqual(self.deact, [200, 503, 503])
+        v = self.client("act-viewer")
+        r = self.get(v, "")
+        self.assertIn('id="held-banner"', r.text)
+        self.assertIn("2 deprovisions are held for approval", r.text)
+        self.assertIn('id="held-banner"', self.get(v, "/users").text)
+        r = self.get(v, "/held")
+        held = rows(r.text, "heldlist")
+        self.assertEqual(len(held), 2)
+        self.assertNotIn("/held-action", r.text)
+        r = v.req("POST", BASE + "/held-action",
+                  {"action": "approve", "id": held[0], "csrf": v.csrf(r.text)})
+        self.assertEqual(r.status, 403)
+        o = self.client("act-owner")
+        page = self.get(o, "/held")
+        self.assertIn("Approve all", page.text)
+        r = o.req("POST", BASE + "/held-action",
+                  {"action": "approve", "id": held[0], "csrf": o.csrf(page.text)})
+        self.assertEqual(r.status, 303)
+        page = self.get(o, "/held")
+        self.assertIn("Approved 1 operation", flash(page.text))
+        self.assertEqual(rows(page.text, "heldlist"), [held[1]])
+        r = o.req("POST", BASE + "/held-action",
+                  {"action": "reject", "id": held[1], "reason": "still employed",
+                   "csrf": o.csrf(page.text)})
+        self.assertEqual(r.status, 303)
+        page = self.get(o, "/held")
+        self.assertIn("Rejected 1 operation", flash(page.text))
+        self.assertNotIn('id="held-banner"', page.text)
+        # What is left is the rejected one, with no buttons.
+        self.assertNotIn('value="approve"', page.text)
+        r = self.srv.get("/Users/" + self.users[1])
+        self.assertIn(r.json["active"], (False, "False"))
+
+
+if __name__ == "__main__":
+    scimtest.main()
