@@ -46,8 +46,8 @@ check_version(struct store_txn *t, void *arg, struct scim_error *err)
 	char		 buf[32];
 	enum scim_err	 rc;
 
-	/* Both marks, whichever way this returns (a new store has none). */
-	l->moving = l->folding = false;
+	/* Every mark, whichever way this returns (a new store has none). */
+	memset(l, 0, sizeof(*l));
 	rc = store_meta_get(t, "schema_version", buf, sizeof(buf), err);
 	if (rc == SCIM_E_NOT_FOUND) {
 		l->version = STORE_SCHEMA_VERSION;

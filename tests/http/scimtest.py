@@ -104,6 +104,24 @@ def stage_errors(home):
     return dest
 
 
+_WEB_ERROR_BODIES = None
+
+
+def web_error_body(body):
+    """Is body (bytes) one of the web server's own SCIM error bodies
+    (etc/scim-errors/), that is, an error the web server answered without
+    asking our programs (a killed worker, a malformed request)?"""
+    global _WEB_ERROR_BODIES
+    if _WEB_ERROR_BODIES is None:
+        src = os.path.join(TOP_SRCDIR, "etc", "scim-errors")
+        _WEB_ERROR_BODIES = set()
+        for name in os.listdir(src):
+            if name.endswith(".html"):
+                with open(os.path.join(src, name), "rb") as f:
+                    _WEB_ERROR_BODIES.add(f.read().strip())
+    return body is not None and body.strip() in _WEB_ERROR_BODIES
+
+
 class Server:
     """One lighttpd + scim-fcgi with its own data home; stop() ends it all."""
 

@@ -444,7 +444,8 @@ def attempt(srv, method, path, body=None, token=None, headers=None, timeout=15):
     """Send one request; returns (outcome, response or None).  outcome is OK
     for a 2xx, ERR for a SCIM error body from our programs (the request was
     refused: nothing may have been written), UNKNOWN when there was no
-    answer, only the web server's own error page, or a 503 saying the
+    answer, only the web server's own error (its page, or its SCIM body
+    from etc/scim-errors/), or a 503 saying the
     change "may not have been applied" (the write may or may not have
     happened, but never half)."""
     import http.client
@@ -466,6 +467,10 @@ def attempt(srv, method, path, body=None, token=None, headers=None, timeout=15):
         conn.close()
     if 200 <= resp.status < 300:
         return OK, resp
+    if scimtest.web_error_body(resp.body):
+        # The web server's own error, in SCIM dress (etc/scim-errors/):
+        # a killed worker, say.  Not our programs' refusal.
+        return UNKNOWN, resp
     if isinstance(resp.json, dict) and resp.json.get("schemas") == [ERROR]:
         # The store's answer when another process began recovery around
         # this request's commit: the outcome is unknown, said so.
