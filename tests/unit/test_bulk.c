@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "scim/bulk.h"
+#include "table_json.h"
 #include "tap.h"
 
 #define BULK	"'schemas':['urn:ietf:params:scim:api:messages:2.0:BulkRequest']"
@@ -26,27 +27,6 @@
 #define G(b, m)	"{'method':'POST','path':'/Groups','bulkId':'" b "'," \
 		"'data':{'displayName':'" b "','members':[{'value':'bulkId:" m \
 		"'}]}}"
-
-/* Parse s with ' for " (a new tree, the caller's). */
-static cJSON *
-json(const char *s)
-{
-	char	*t, *p;
-	cJSON	*v;
-
-	if ((t = strdup(s)) == NULL)
-		abort();
-	for (p = t; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = cJSON_Parse(t);
-	free(t);
-	if (v == NULL) {
-		fprintf(stderr, "bad JSON in the table: %s\n", s);
-		abort();
-	}
-	return v;
-}
 
 static const struct {
 	const char	*req;
@@ -141,7 +121,7 @@ test_plans(void)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
-		rc = bulk_plan(json(plans[i].req), plans[i].max_ops, &p, &err);
+		rc = bulk_plan(table_json(plans[i].req), plans[i].max_ops, &p, &err);
 		is_int(rc, plans[i].rc, plans[i].req);
 		if (rc == SCIM_OK && plans[i].order != NULL) {
 			describe(&p, order, status, sizeof(order));
@@ -160,7 +140,7 @@ test_resolve(void)
 	struct scim_error	 err;
 	char			*path, *body;
 
-	if (bulk_plan(json("{" BULK ",'Operations':[" G("g", "u") ","
+	if (bulk_plan(table_json("{" BULK ",'Operations':[" G("g", "u") ","
 	    "{'method':'PATCH','path':'/Groups/bulkId:g','data':{'Operations':"
 	    "[{'op':'add','value':{'members':[{'value':'bulkId:u'},"
 	    "{'value':'bulkId:u2'}]}}]}}," U("u") "," U("u2") "]}"), 10, &p,

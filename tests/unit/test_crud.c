@@ -22,32 +22,10 @@
 #include "scim/crud-int.h"
 #include "scim/members.h"
 #include "scim/schema.h"
+#include "table_json.h"
 #include "tap.h"
 
 #define ENT	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-
-/* Parse s with ' for " (a new tree, the caller's; NULL for NULL). */
-static cJSON *
-json(const char *s)
-{
-	char	*t, *p;
-	cJSON	*v;
-
-	if (s == NULL)
-		return NULL;
-	if ((t = strdup(s)) == NULL)
-		abort();
-	for (p = t; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = cJSON_Parse(t);
-	free(t);
-	if (v == NULL) {
-		fprintf(stderr, "bad JSON in the table: %s\n", s);
-		abort();
-	}
-	return v;
-}
 
 static const struct {
 	const char	*ver;
@@ -223,8 +201,8 @@ test_sort_values(void)
 			    err.detail);
 			continue;
 		}
-		res = json(sorts[i].res);
-		want = json(sorts[i].want);
+		res = table_json(sorts[i].res);
+		want = table_json(sorts[i].want);
 		got = crud_sort_value(&p, res);
 		s = got != NULL ? cJSON_PrintUnformatted(got) : NULL;
 		pass = want == NULL ? got == NULL : got != NULL &&
@@ -249,7 +227,7 @@ test_searches(void)
 	size_t	 i;
 
 	for (i = 0; i < NELEM(searches); i++) {
-		body = json(searches[i].body);
+		body = table_json(searches[i].body);
 		bad = false;
 		got = crud_search_str(body, searches[i].name, &bad);
 		snprintf(name, sizeof(name), "search %zu: %s", i,
@@ -269,9 +247,9 @@ test_diffs(void)
 	size_t	 i;
 
 	for (i = 0; i < NELEM(diffs); i++) {
-		a = json(diffs[i].a);
-		b = json(diffs[i].b);
-		want = json(diffs[i].want);
+		a = table_json(diffs[i].a);
+		b = table_json(diffs[i].b);
+		want = table_json(diffs[i].want);
 		if ((list = cJSON_CreateArray()) == NULL)
 			abort();
 		crud_audit_diff_names(a, b, NULL, list);
@@ -325,7 +303,7 @@ test_seams(void)
 	size_t			 i;
 
 	for (i = 0; i < NELEM(keys); i++) {
-		r = json(keys[i].res);
+		r = table_json(keys[i].res);
 		crud_store_keys(keys[i].rt, r, &k);
 		snprintf(name, sizeof(name), "keys %zu: %s", i, keys[i].res);
 		is_str(k.id, keys[i].id, name);
@@ -377,8 +355,8 @@ main(void)
 	test_sort_values();
 	test_searches();
 	for (i = 0; i < NELEM(sames); i++) {
-		a = json(sames[i].a);
-		b = json(sames[i].b);
+		a = table_json(sames[i].a);
+		b = table_json(sames[i].b);
 		snprintf(name, sizeof(name), "same %zu: %s vs %s", i,
 		    sames[i].a, sames[i].b);
 		is_int(crud_same_content(a, b), sames[i].want, name);
@@ -388,7 +366,7 @@ main(void)
 	}
 	test_diffs();
 	for (i = 0; i < NELEM(member_ids); i++) {
-		a = json(member_ids[i].v);
+		a = table_json(member_ids[i].v);
 		snprintf(name, sizeof(name), "member id %zu: %s", i,
 		    member_ids[i].v);
 		is_str(schema_value_id(a), member_ids[i].want, name);
