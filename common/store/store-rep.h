@@ -1,0 +1,72 @@
+/*
+ * Replication: this site's part in a Berkeley DB replication group run by
+ * the replication manager (repmgr), configured by [replication] in
+ * scim.conf.  With no [replication] site set, replication is off and
+ * every function here answers as for a store alone.
+ *
+ * It OWNS the replication side of the environment: the repmgr sites, the
+ * ack policy and time-out, elections, the role this site has now (kept
+ * where every process of the site reads it without a system call), the
+ * master's SCIM base URL (mapped from its replication address through
+ * [replication] url and peers), commit tokens for read-your-writes, and
+ * turning an unconfirmed commit (DB_EVENT_REP_PERM_FAILED) or a write on
+ * a replica into SCIM_E_UNAVAILABLE.
+ *
+ * It MUST NOT KNOW HTTP or SCIM: forwarding a request to the master is
+ * the web layer's (web/forward.c), which asks this module only for the
+ * role, the master's URL and the tokens.
+ *
+ * CONTRACT for this round (the web layer and ./bootstrap cluster rely on
+ * it; the stubs in store-rep.c answer "alone" until repmgr is wired in):
+ */
+#ifndef SCIM_STORE_REP_H
+#define SCIM_STORE_REP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+
+struct store;
+
+enum store_role {
+	STORE_ROLE_ALONE,	/* replication off: this store is all */
+	STORE_ROLE_MASTER,	/* this site is the group's master */
+	STORE_ROLE_REPLICA,	/* another site is master */
+	STORE_ROLE_NONE		/* no master known (an election runs) */
+};
+
+#define STORE_REP_TOKEN_MAX	64	/* a commit token as text, NUL incl. */
+#define STORE_REP_URL_MAX	512	/* a site's SCIM base URL, NUL incl. */
+
+/* The role of this site now; cheap (shared memory, no system call). */
+enum store_role	 store_rep_role(struct store *s);
+
+/*
+ * The master's SCIM base URL (as [replication] url or peers name it,
+ * e.g. "http://127.0.0.1:8080/scim/v2") copied into buf[len]; false
+ * when no master is known, this site is master, or the master's address
+ * is not in this site's configuration.
+ */
+bool		 store_rep_master_url(struct store *s, char *buf,
+		    size_t len);
+
+/*
+ * The commit token of the last transaction this process committed with
+ * replication on, as text, into buf[len] (len >= STORE_REP_TOKEN_MAX);
+ * false when replication is off or nothing was committed yet.
+ */
+bool		 store_rep_last_token(struct store *s, char *buf,
+		    size_t len);
+
+/*
+ * Wait at most ms milliseconds until this site has applied the commit a
+ * token (from store_rep_last_token() on the master) names.  SCIM_OK
+ * when it has, or when replication is off; SCIM_E_UNAVAILABLE (with a
+ * detail) when it has not in time; SCIM_E_BAD_REQUEST for a token that
+ * is not one.
+ */
+enum scim_err	 store_rep_wait_applied(struct store *s, const char *token,
+		    unsigned ms, struct scim_error *err);
+
+#endif /* SCIM_STORE_REP_H */
