@@ -229,6 +229,15 @@ class Site:
         s = self.status()
         return s.get("role") if isinstance(s, dict) else None
 
+    def wait_role(self, want, timeout=60):
+        """True once this site's role is want; False after timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.role() == want:
+                return True
+            time.sleep(0.2)
+        return False
+
     def local_users(self):
         """The userNames this site's local copy holds (scimctl users), or
         None when scimctl failed."""

@@ -101,15 +101,6 @@ def caught_up(site, names, timeout=60):
         time.sleep(0.5)
 
 
-def wait_role(site, want, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if site.role() == want:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 class Writer(threading.Thread):
     """POSTs new users through ports in turn, one at a time, until stop
     is set or it made WRITES_PER_WRITER attempts.  done: [(sent,
@@ -238,7 +229,7 @@ def step_replica_down(c, master):
     ok(rc == 0 and out.strip() == "Site %d: %s" % (replica.n, replica.url),
        "./bootstrap cluster-site %d restarts it" % replica.n,
        "exit %s\n%s\n%s" % (rc, out, replica.log_tail()))
-    ok(wait_role(replica, "replica"), "... it is a replica again",
+    ok(replica.wait_role("replica"), "... it is a replica again",
        "role %s\n%s" % (replica.role(), replica.log_tail()))
     missing = caught_up(replica, [n for _, n in acked])
     ok(missing == set(), "... its local copy holds the 20 users written while it was down",
@@ -323,7 +314,7 @@ def step_rejoin(c, old, acked_names):
     rc, out = c.restart_site(old.n)
     ok(rc == 0, "the old master restarted (./bootstrap cluster-site %d)" % old.n,
        "exit %s\n%s\n%s" % (rc, out, old.log_tail()))
-    ok(wait_role(old, "replica"), "... rejoins as a replica",
+    ok(old.wait_role("replica"), "... rejoins as a replica",
        "role %s\n%s" % (old.role(), old.log_tail()))
     missing = caught_up(old, acked_names, timeout=90)
     ok(missing == set(), "... and its local copy catches up (%d users)" % len(acked_names),
