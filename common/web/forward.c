@@ -19,9 +19,11 @@
 
 /* The master's answer as it comes in. */
 struct fwd_answer {
-	char		*body;		/* owned; NUL-terminated */
-	size_t		 len;
-	size_t		 cap;
+	FILE		*mem;		/* open_memstream() of buf */
+	char		*buf;		/* owned: the body, see
+					   fwd_answer_take() */
+	size_t		 size;		/* buf's, once mem is closed */
+	size_t		 len;		/* body bytes so far */
 	size_t		 max;		/* more is too_big */
 	bool		 too_big;
 	char		*type;		/* owned header values, or NULL */
@@ -69,7 +71,9 @@ fwd_answer_free(struct fwd_answer *a)
 {
 	size_t	 i;
 
-	free(a->body);
+	if (a->mem != NULL)
+		fclose(a->mem);
+	free(a->buf);
 	free(a->type);
 	free(a->location);
 	free(a->etag);
@@ -83,25 +87,15 @@ static size_t
 fwd_body_cb(char *p, size_t sz, size_t n, void *arg)
 {
 	struct fwd_answer	*a = arg;
-	size_t			 len = sz * n, cap;
-	char			*b;
+	size_t			 len = sz * n;
 
 	if (len > a->max - a->len) {
 		a->too_big = true;
 		return 0;		/* curl stops: CURLE_WRITE_ERROR */
 	}
-	if (a->len + len + 1 > a->cap) {
-		cap = a->cap != 0 ? a->cap : 8192;
-		while (cap < a->len + len + 1)
-			cap *= 2;
-		if ((b = realloc(a->body, cap)) == NULL)
-			return 0;
-		a->body = b;
-		a->cap = cap;
-	}
-	memcpy(a->body + a->len, p, len);
+	if (fwrite(p, 1, len, a->mem) != len)
+		return 0;
 	a->len += len;
-	a->body[a->len] = '\0';
 	return len;
 }
 
@@ -175,8 +169,8 @@ fwd_header_cb(char *p, size_t sz, size_t n, void *arg)
 
 /*
  * Move the answer a into resp.  The body and its Content-Type share one
- * allocation, owned by resp->raw: the type is kept after the body's
- * NUL, where resp->raw_type (not owned) points, so http_resp_free()
+ * allocation, owned by resp->raw: the type is written after the body and
+ * a NUL, where resp->raw_type (not owned) points, so http_resp_free()
  * frees both.
  */
 static enum scim_err
@@ -185,19 +179,19 @@ fwd_answer_take(struct fwd_answer *a, long status, struct http_resp *resp,
 {
 	const char	*type = a->type != NULL ? a->type :
 			    "application/scim+json";
-	size_t		 tlen = strlen(type), i;
-	char		*raw;
+	size_t		 i;
+	int		 bad;
 
-	if ((raw = malloc(a->len + 1 + tlen + 1)) == NULL)
+	bad = fputc('\0', a->mem) == EOF || fputs(type, a->mem) == EOF;
+	bad = fclose(a->mem) != 0 || bad;
+	a->mem = NULL;
+	if (bad)
 		return scim_oom(err);
-	if (a->len > 0)
-		memcpy(raw, a->body, a->len);
-	raw[a->len] = '\0';
-	memcpy(raw + a->len + 1, type, tlen + 1);
 	resp->status = (int)status;
-	resp->raw = raw;
+	resp->raw = a->buf;
 	resp->raw_len = a->len;
-	resp->raw_type = raw + a->len + 1;
+	resp->raw_type = a->buf + a->len + 1;
+	a->buf = NULL;
 	resp->location = a->location;
 	resp->etag = a->etag;
 	a->location = a->etag = NULL;
@@ -408,12 +402,16 @@ forward_relay(const struct forward_site *site, const struct http_req *req,
 
 	memset(&a, 0, sizeof(a));
 	a.max = site->max_answer;
+	if ((a.mem = open_memstream(&a.buf, &a.size)) == NULL)
+		return scim_oom(err);
 	if (commit_len > 0)
 		commit[0] = '\0';
 	if (fwd_curl == NULL && (curl_global_init(CURL_GLOBAL_DEFAULT) !=
-	    CURLE_OK || (fwd_curl = curl_easy_init()) == NULL))
-		return scim_fail(err, SCIM_E_INTERNAL,
+	    CURLE_OK || (fwd_curl = curl_easy_init()) == NULL)) {
+		rc = scim_fail(err, SCIM_E_INTERNAL,
 		    "cannot start libcurl to forward to the master");
+		goto out;
+	}
 	if ((url = fwd_url(site, req, base_len)) == NULL ||
 	    (h = fwd_headers(site, req)) == NULL) {
 		rc = scim_oom(err);

@@ -51,7 +51,7 @@ class Master(http.server.BaseHTTPRequestHandler):
                             "body": body})
         scim = ("Content-Type", "application/scim+json")
         if "/slow" in self.path:
-            time.sleep(2)
+            time.sleep(5)
             self.answer(200, b"{}", [scim])
         elif "/big" in self.path:
             self.answer(200, b"[" + b" " * BIG + b"]", [scim])
@@ -246,7 +246,7 @@ class Forward(unittest.TestCase):
         t0 = time.monotonic()
         r = self.probe("GET", "/scim/v2/Users", timeout_ms=400, env={
             "PATH_INFO": "/slow", "REQUEST_URI": "/scim/v2/Users/slow"})
-        self.assertLess(time.monotonic() - t0, 1.8)
+        self.assertLess(time.monotonic() - t0, 4)
         self.assertNoMaster(r, "did not answer within 400 ms")
 
     def test_oversized_answer(self):
