@@ -332,6 +332,11 @@ static const struct config_key config_keys[] = {
 	    0, 1000000, NULL, NULL },
 	{ KEY("safety", "window_minutes"), CONFIG_UINT,
 	    CF(held_window_minutes), 1, 7 * 24 * 60, NULL, NULL },
+	/* [replication]: forwarding to the master (web/forward.h) */
+	{ KEY("replication", "forward_connect_ms"), CONFIG_UINT,
+	    CF(rep_forward_connect_ms), 10, 60000, NULL, NULL },
+	{ KEY("replication", "forward_timeout_ms"), CONFIG_UINT,
+	    CF(rep_forward_timeout_ms), 100, 600000, NULL, NULL },
 };
 
 #undef CF
@@ -491,6 +496,13 @@ config_defaults(struct scim_config *cfg)
 	strcpy(cfg->graph_scimctl, SBINDIR "/scimctl");
 	cfg->graph_timeout = 30;
 	cfg->graph_max_wait = 300;
+	/*
+	 * [replication] forwarding: a master on the same network connects
+	 * in a millisecond; a whole request is bounded by the slowest write
+	 * (a BulkRequest of 1,000 operations takes seconds), not a read.
+	 */
+	cfg->rep_forward_connect_ms = 1000;
+	cfg->rep_forward_timeout_ms = 10000;
 }
 
 enum scim_err

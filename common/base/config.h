@@ -113,6 +113,9 @@ struct scim_config {
 	unsigned	 held_max;	/* deprovisions per tenant and window
 					   that apply; 0 = no brake */
 	unsigned	 held_window_minutes; /* the window's length */
+	/* [replication], forwarding to the master (common/web/forward.h) */
+	unsigned	 rep_forward_connect_ms; /* connecting to the master */
+	unsigned	 rep_forward_timeout_ms; /* a whole forwarded request */
 };
 
 /*
