@@ -250,8 +250,13 @@ class Site:
         return {ln.split("\t", 1)[0] for ln in r.stdout.splitlines() if ln}
 
     def db_files(self):
+        """The site's databases.  Berkeley DB's own (__db.*: the
+        replication group's membership, the log records a replica holds
+        back) are left out: they are kept in orders db_verify does not
+        know (__db.rep.db is sorted by LSN) and are not our data."""
         d = os.path.join(self.dir, "db")
-        return sorted(f for f in os.listdir(d) if f.endswith(".db"))
+        return sorted(f for f in os.listdir(d)
+                      if f.endswith(".db") and not f.startswith("__db."))
 
     def verify(self):
         """db_verify each database of this (stopped) site: failures."""
