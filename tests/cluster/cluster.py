@@ -313,10 +313,14 @@ class Cluster:
     def start(self, timeout=300):
         """Start ./bootstrap cluster; read its output up to the Secret
         Token line (bounded).  Returns True when the banner came."""
+        # SIGINT back to its default: a shell started with it ignored (as
+        # make's background jobs are) could not trap Ctrl-C.
         self.proc = subprocess.Popen([os.path.join(self.checkout, "bootstrap"), "cluster"],
                                      cwd=self.checkout, env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                      signal.SIG_DFL))
         deadline = time.monotonic() + timeout
         buf = b""
         while time.monotonic() < deadline:
