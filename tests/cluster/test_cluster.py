@@ -53,14 +53,15 @@ ok = tap.ok
 
 
 def create(port, token, name, timeout=15):
-    """POST a user named name through port: (status or repr of the
-    error, id or None)."""
+    """POST a user named name through port: (status, id) when 2xx, else
+    (what came instead: status and detail, or the error; None)."""
     try:
         st, _, doc = request(port, "POST", USERS, token, scimtest.user(name), timeout=timeout)
     except (OSError, cluster.http.client.HTTPException) as e:
         return repr(e), None
-    uid = doc.get("id") if isinstance(doc, dict) and 200 <= st < 300 else None
-    return st, uid
+    if 200 <= st < 300 and isinstance(doc, dict) and doc.get("id"):
+        return st, doc["id"]
+    return "%d %s" % (st, (doc or {}).get("detail", "") if isinstance(doc, dict) else ""), None
 
 
 def visible(sites, token, acked, timeout=30):
