@@ -206,9 +206,19 @@ def step_repd_alone(c, site):
        "before %s, after %s\n%s" % (old, new, site.log_tail()))
     back = c.wait_master(timeout=60) is not None
     ok(back, "... and the group has a master and two replicas again", "roles %s" % c.roles())
-    name = "after-repd-%s" % uuid.uuid4().hex[:6]
-    st, uid = create(site.port, c.token, name)
-    ok(uid is not None, "... and a write through %s succeeds" % site, "got %s" % st)
+    # Its workers may answer 503 (Retry-After) for a moment while they
+    # find the master again: a client retries.
+    t0 = time.monotonic()
+    tries = []
+    uid = None
+    while uid is None and time.monotonic() < t0 + 20:
+        name = "after-repd-%s" % uuid.uuid4().hex[:6]
+        st, uid = create(site.port, c.token, name)
+        if uid is None:
+            tries.append(st)
+            time.sleep(0.5)
+    ok(uid is not None, "... and a write through %s succeeds within 20 s (%.1f s, %d refused)" % (
+        site, time.monotonic() - t0, len(tries)), "got %s" % tries[-5:])
     return [(uid, name)] if uid else []
 
 
