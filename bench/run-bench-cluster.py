@@ -77,7 +77,7 @@ def merge(a, b):
             "errors_total": a["errors_total"] + b["errors_total"],
             "latency_us": {k: (a["latency_us"][k] * a["requests"] +
                                b["latency_us"][k] * b["requests"]) / max(n, 1)
-                           for k in ("50", "90", "99") if k in a["latency_us"]},
+                           for k in ("p50", "p90", "p99")},
             "runs": [a, b]}
 
 
@@ -194,7 +194,7 @@ def main():
         def row(name, r):
             lat = r.get("latency_us", {})
             log("  %-34s %8.1f req/s  p50 %6.1f ms  p99 %7.1f ms  errors %d" % (
-                name, r["rps"], lat.get("50", 0) / 1e3, lat.get("99", 0) / 1e3,
+                name, r["rps"], lat.get("p50", 0) / 1e3, lat.get("p99", 0) / 1e3,
                 r["errors_total"]))
         log("")
         log("make bench-cluster: durable POST /Users (sync = full), one run")
