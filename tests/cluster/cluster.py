@@ -16,7 +16,6 @@ import http.client
 import json
 import os
 import random
-import select
 import shutil
 import signal
 import socket
@@ -27,7 +26,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy"))
 import scimtest  # noqa: E402  (after the path is set)
+import test_quickstart  # noqa: E402  (its banner reader)
 
 AS_ROOT = os.geteuid() == 0
 DB_VERIFY = os.environ.get("DB_VERIFY") or shutil.which("db5.3_verify") or "db5.3_verify"
@@ -129,23 +130,15 @@ def request(port, method, path, token, body=None, timeout=10):
 
 
 def group_pids(pgid):
-    """{pid: (argv0 basename, real uid)} of every process in group pgid."""
+    """{pid: (program name, real uid)} of every live process in group
+    pgid (ps: no zombie)."""
+    r = subprocess.run(["ps", "-e", "-o", "pid=,pgid=,ruid=,stat=,args="],
+                       stdout=subprocess.PIPE, text=True, timeout=30)
     out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                argv0 = f.read().split(b"\0", 1)[0].decode(errors="replace")
-            with open("/proc/%s/status" % d) as f:
-                uid = next(int(ln.split()[1]) for ln in f if ln.startswith("Uid:"))
-        except (OSError, StopIteration, ValueError):
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            out[int(d)] = (os.path.basename(argv0), uid)
+    for line in r.stdout.splitlines():
+        f = line.split(None, 4)
+        if len(f) == 5 and int(f[1]) == pgid and not f[3].startswith("Z"):
+            out[int(f[0])] = (os.path.basename(f[4].split()[0]), int(f[2]))
     return out
 
 
@@ -311,34 +304,23 @@ class Cluster:
         return self.sites[n - 1]
 
     def start(self, timeout=300):
-        """Start ./bootstrap cluster; read its output up to the Secret
-        Token line (bounded).  Returns True when the banner came."""
+        """Start ./bootstrap cluster; read its output up to the line that
+        ends its banner (bounded), as the quick start's test reads
+        ./bootstrap run's.  Returns True when the banner came."""
+        run = test_quickstart.Run.__new__(test_quickstart.Run)
         # SIGINT back to its default: a shell started with it ignored (as
         # make's background jobs are) could not trap Ctrl-C.
-        self.proc = subprocess.Popen([os.path.join(self.checkout, "bootstrap"), "cluster"],
-                                     cwd=self.checkout, env=self.env,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=lambda: signal.signal(signal.SIGINT,
-                                                                      signal.SIG_DFL))
-        deadline = time.monotonic() + timeout
-        buf = b""
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
-            if not r:
-                continue
-            chunk = os.read(self.proc.stdout.fileno(), 4096)
-            if not chunk:
-                self.lines += buf.decode(errors="replace").splitlines()
-                return False
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                self.lines.append(line.decode(errors="replace"))
-                if self.lines[-1].startswith("Secret Token: "):
-                    self.token = self.lines[-1][len("Secret Token: "):]
-                    return True
-        return False
+        run.proc = subprocess.Popen([os.path.join(self.checkout, "bootstrap"), "cluster"],
+                                    cwd=self.checkout, env=self.env,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT,
+                                                                     signal.SIG_DFL))
+        run.lines = self.lines
+        self.proc = run.proc
+        done = run.read_banner(timeout)
+        self.token = run.value("Secret Token: ")
+        return done and self.token is not None
 
     def banner(self):
         return "\n".join(self.lines)

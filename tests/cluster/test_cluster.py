@@ -173,16 +173,22 @@ def step_token(c):
     ok(not bad, "the printed token is accepted at every site", "\n".join(bad))
 
 
-def step_write_everywhere(c):
-    acked = []
-    bad = []
-    for s in c.sites:
-        name = "every-%d-%s" % (s.n, uuid.uuid4().hex[:6])
-        st, uid = create(s.port, c.token, name)
+def post_each(sites, token, prefix):
+    """One new user POSTed through each of sites: (acknowledged [(id,
+    name)], refusals ["siteN: what came"])."""
+    acked, bad = [], []
+    for s in sites:
+        name = "%s-%d-%s" % (prefix, s.n, uuid.uuid4().hex[:6])
+        st, uid = create(s.port, token, name)
         if uid is None:
-            bad.append("POST through %s: %s" % (s, st))
+            bad.append("%s: %s" % (s, st))
         else:
             acked.append((uid, name))
+    return acked, bad
+
+
+def step_write_everywhere(c):
+    acked, bad = post_each(c.sites, c.token, "every")
     ok(not bad, "a POST through each site is acknowledged", "\n".join(bad))
     miss = visible(c.sites, c.token, acked)
     ok(len(acked) == 3 and not miss, "each is read back by id through every site",
@@ -308,14 +314,8 @@ def step_failover(c, master):
        "statuses after the kill: %s" % sorted({str(d[4]) for d in done if d[0] > t_gone}))
     hung = [w for w in writers if w.is_alive()]
     ok(not hung, "every writer ended (no request hung)", "%d still running" % len(hung))
-    bad = []
-    for s in survivors:
-        name = "after-fo-%d-%s" % (s.n, uuid.uuid4().hex[:6])
-        st, uid = create(s.port, c.token, name)
-        if uid is None:
-            bad.append("%s: %s" % (s, st))
-        else:
-            acked.append((uid, name))
+    more, bad = post_each(survivors, c.token, "after-fo")
+    acked += more
     ok(not bad, "a POST through each survivor succeeds", "\n".join(bad))
     miss = visible(survivors, c.token, acked, timeout=60)
     ok(acked and not miss, "every acknowledged write (%d) is there by id on both survivors" % len(acked),
