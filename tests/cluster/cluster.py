@@ -253,8 +253,10 @@ class Site:
 
     def verify(self):
         """db_verify each database of this (stopped) site: failures."""
-        bad = []
         d = os.path.join(self.dir, "db")
+        if not os.path.isdir(d):
+            return ["site%d: no data home %s" % (self.n, d)]
+        bad = []
         for f in self.db_files():
             argv = [DB_VERIFY, "-h", d, f]
             if AS_ROOT:
