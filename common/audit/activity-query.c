@@ -30,6 +30,20 @@
 #include "base/util.h"
 
 #define USER_IDS_MAX	16	/* ids one userName resolves to */
+/*
+ * How much earlier than its file's start a record's time may be: a
+ * record is timed by its request's start but written at its end, and
+ * a file is named by the time it was opened, for the record that made
+ * it.  An hour: no request lasts that long.
+ */
+#define FILE_START_SLACK	(3600 * (int64_t)1000000)
+/*
+ * How much later than its file's mtime a record's time may be: the
+ * kernel stamps files from a coarse clock, up to a tick behind the one
+ * records are timed by (seen: a record 51 us after its file's last
+ * write).  A second.
+ */
+#define FILE_MTIME_SLACK	((int64_t)1000000)
 
 bool
 activity_dir(const struct scim_config *cfg, char *buf, size_t sz)
@@ -352,7 +366,7 @@ activity_query(const struct scim_config *cfg, const struct activity_query *q,
 	cJSON_ArrayForEach(v, sc.user_ids)
 		need_add(&need, v->valuestring);
 	for (i = nf; i > 0; i--) {
-		if (sc.n == sc.want && f[i - 1].mtime <
+		if (sc.n == sc.want && f[i - 1].mtime + FILE_MTIME_SLACK <
 		    audit_id_time(rec_str(sc.hits[sc.n - 1], "id")))
 			continue;
 		if (f[i - 1].mtime < sc.cutoff)
@@ -435,12 +449,13 @@ activity_get(const struct scim_config *cfg, const char *tenant,
 	    !activity_files(dir, &f, &nf))
 		return scim_fail(err, SCIM_E_INTERNAL, "cannot read %s", dir);
 	for (i = 0; i < nf && fd.found == NULL; i++)
-		if (f[i].start <= t && f[i].mtime >= t)
+		if (f[i].start <= t + FILE_START_SLACK &&
+		    f[i].mtime + FILE_MTIME_SLACK >= t)
 			file_each(dir, f[i].name, NULL, find_each, &fd);
 	fd.target = rec_str(cJSON_GetObjectItemCaseSensitive(fd.found,
 	    "target"), "id");
 	for (i = 0; fd.found != NULL && fd.target[0] != '\0' && i < nf; i++)
-		if (f[i].start <= t)
+		if (f[i].start <= t + FILE_START_SLACK)
 			file_each(dir, f[i].name, NULL, before_each, &fd);
 	free(f);
 	if (fd.found == NULL)

@@ -7,12 +7,16 @@
  * lookup's filter, and with a name that is not looked for as text (a
  * quote in it: every line parsed).  The query skips lines that cannot
  * name the user before parsing them; these cases fail if it skips one
- * that does.
+ * that does.  And activity_get() finds a file's first record, timed by
+ * its request's start, before the file (named when it was written) was,
+ * and its last, timed after the file's mtime (the kernel's coarse
+ * clock).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "audit/activity.h"
@@ -85,14 +89,16 @@ write_records(const char *home)
 {
 	char		 dir[4200], path[4300];
 	int64_t		 t0 = util_now_usec() - 60 * 1000000LL;
+	struct timeval	 tv[2];
 	size_t		 i;
 	FILE		*f;
 
 	snprintf(dir, sizeof(dir), "%s/%s", home, ACTIVITY_DIR);
 	if (mkdir(dir, 0750) != 0)
 		return false;
+	/* Named as the writer does: when the first record was written. */
 	snprintf(path, sizeof(path), "%s/%016llx-1.jsonl", dir,
-	    (unsigned long long)t0);
+	    (unsigned long long)(t0 + 2000000));
 	if ((f = fopen(path, "w")) == NULL)
 		return false;
 	for (i = 0; i < NRECORDS; i++) {
@@ -101,7 +107,13 @@ write_records(const char *home)
 		fprintf(f, records[i], ids[i]);
 		fputc('\n', f);
 	}
-	return fclose(f) == 0;
+	if (fclose(f) != 0)
+		return false;
+	/* Stamped by the kernel's coarse clock: before the last record. */
+	tv[0].tv_sec = (time_t)((t0 + 7000 - 100) / 1000000);
+	tv[0].tv_usec = (suseconds_t)((t0 + 7000 - 100) % 1000000);
+	tv[1] = tv[0];
+	return utimes(path, tv) == 0;
 }
 
 /* The record numbers of the ids in out, as "5 4 2 1", into buf. */
@@ -154,6 +166,15 @@ main(void)
 		}
 		found(out, got, sizeof(got));
 		is_str(got, cases[i].want, name);
+		cJSON_Delete(out);
+	}
+	for (i = 0; i < NRECORDS; i++) {
+		out = NULL;
+		snprintf(name, sizeof(name), "activity_get finds record %zu",
+		    i + 1);
+		ok(activity_get(&cfg, NULL, ids[i], &out, &err) == SCIM_OK &&
+		    strcmp(cJSON_GetObjectItem(out, "id")->valuestring,
+		    ids[i]) == 0, "%s", name);
 		cJSON_Delete(out);
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
