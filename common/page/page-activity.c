@@ -83,6 +83,9 @@ act_form(struct page_req *pr, const struct act_filter *f)
 	page_labelled_input(b, "Since (UTC)", "text", "since",
 	    " placeholder=\"YYYY-MM-DD\"", f->log.since_s ? f->log.since_s :
 	    "");
+	page_labelled_input(b, "Until (UTC)", "text", "until",
+	    " placeholder=\"YYYY-MM-DD\"", f->log.until_s ? f->log.until_s :
+	    "");
 	page_puts(b, "<button class=\"primary\" type=\"submit\">Filter"
 	    "</button><a id=\"activity-clear\" href=\"");
 	page_esc(b, pr->base);

@@ -4,7 +4,9 @@
  * searched by the start of the userName (or an exact email), filtered by
  * status, role and managedBy, paged with "after"/"before" (the name the
  * next page starts after, or the previous ends before).  What a page
- * view costs is roles/directory.h's: at most DIR_SCAN_MAX users passed.
+ * view costs is roles/directory.h's: at most DIR_SCAN_MAX users passed,
+ * and then one record read per row shown, for its last change (the
+ * directory's rows carry what the gate needs, not meta).
  * GET <base>/users?id=<id> shows one user: its main attributes, groups,
  * role and the mapping that gave it, managedBy, its history: the SCIM
  * requests about it that the activity recorder kept (time, client,
@@ -146,10 +148,33 @@ users_managed_by(struct page_buf *b, const char *by)
 		page_esc(b, by);
 }
 
+/*
+ * The user's last change (meta.lastModified) as "YYYY-MM-DD HH:MM" UTC
+ * into out (PAGE_WHEN_LEN + 1 bytes), "-" when it cannot be read.
+ */
+static void
+users_last_change(struct page_req *pr, const char *id, char *out)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	cJSON			*rec = NULL;
+	const char		*t;
+
+	snprintf(out, PAGE_WHEN_LEN + 1, "-");
+	if (dir_user_record(pr->pc->store, pr->sess.tenant, id, &rec,
+	    &err) != SCIM_OK)
+		return;
+	t = json_str(cJSON_GetObjectItemCaseSensitive(rec, "meta"),
+	    "lastModified");
+	if (strlen(t) >= 16)
+		snprintf(out, PAGE_WHEN_LEN + 1, "%.10s %.5s", t, t + 11);
+	cJSON_Delete(rec);
+}
+
 static void
 users_row(struct page_req *pr, const struct access *a)
 {
 	struct page_buf	*b = &pr->html;
+	char		 when[PAGE_WHEN_LEN + 1];
 	size_t		 i, shown = 0;
 
 	page_puts(b, "<tr data-id=\"");
@@ -174,7 +199,10 @@ users_row(struct page_req *pr, const struct access *a)
 		page_esc(b, *a->groups[i].display_name ?
 		    a->groups[i].display_name : a->groups[i].id);
 	}
-	page_puts(b, "</td></tr>\n");
+	page_puts(b, "</td>");
+	users_last_change(pr, a->id, when);
+	page_td_labelled(b, "Last change (UTC)", "lc", when);
+	page_puts(b, "</tr>\n");
 }
 
 /* Previous and next links, and a note when the walk was cut short. */
@@ -235,7 +263,8 @@ users_list(struct page_req *pr)
 		page_puts(b, "<div class=\"scroll\"><table id=\"userlist\" "
 		    "class=\"cards\"><thead><tr><th>userName</th>"
 		    "<th>displayName</th><th>Status</th><th>Role</th>"
-		    "<th>Managed by</th><th>Groups</th></tr></thead><tbody>\n");
+		    "<th>Managed by</th><th>Groups</th><th>Last change (UTC)"
+		    "</th></tr></thead><tbody>\n");
 		for (i = 0; i < p.n; i++)
 			users_row(pr, &p.v[i].a);
 		page_puts(b, "</tbody></table></div>");

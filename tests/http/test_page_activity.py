@@ -125,6 +125,12 @@ class PageActivity(ScimTestCase):
         self.assertNotIn("<b>A</b>", r.text)
         r = self.get(c, "/activity?errors=1&before=" + ids[-1])
         self.assertEqual(r.status, 200)
+        # The time filter: nothing until 2001, everything since 2001.
+        r = self.get(c, "/activity?until=2001-01-01")
+        self.assertEqual(rows(r.text, "activitylist"), [])
+        self.assertRegex(r.text, r'name="until"[^>]*value="2001-01-01"')
+        self.assertEqual(rows(self.get(c, "/activity?since=2001-01-01").text,
+                              "activitylist"), ids)
         # The POST's password is not on the page.
         for i in mine:
             self.assertNotIn("hunter2", self.get(c, "/activity?id=" + i).text)
