@@ -15,7 +15,9 @@
  * previous page returned (store_cursor_open(): sealed, tenant-bound,
  * STORE_CURSOR_TIMEOUT), so a resource that exists for the whole walk is
  * returned exactly once however many are created or deleted meanwhile;
- * each page reads only its own records (cursor_fn()).
+ * each page reads only its own records (cursor_fn()).  A previousCursor
+ * walks backwards from the first id its page returned (cursor_answer()
+ * says which pages have one).
  *
  * OWNS: query planning, sort order, paging.  MUST NOT KNOW: how a record
  * is stored or rendered beyond resource.h, how back-references are found.
@@ -78,8 +80,13 @@ struct list_ctx {
 						   hit matches, a page of it */
 	bool			 no_total;	/* out: total unknown (cursor
 						   page of a filter) */
-	bool			 more;		/* out: a cursor walk goes on */
-	char			 last[STORE_ID_MAX + 1]; /* ... after this id */
+	bool			 pinned;	/* out: a cursor query answered
+						   whole from an index */
+	bool			 more;		/* out: a cursor walk goes on
+						   (backwards: past lo) */
+	char			 lo[STORE_ID_MAX + 1]; /* out: lowest and */
+	char			 hi[STORE_ID_MAX + 1]; /* highest id that a
+						   cursor page covers */
 	size_t			 examined;	/* by a cursor walk */
 	enum scim_err		 rc;
 	struct scim_error	*err;
@@ -323,31 +330,77 @@ cursor_id_each(void *arg, const char *id, cJSON *obj, bool *keep)
 }
 
 /*
- * One record of a filtered cursor walk: matched as a scan would; the
- * walk stops when the page is full or CURSOR_EXAMINE_MAX were examined,
- * and goes on (lc->more) after the last one examined.
+ * Note id, met by a cursor walk, in the span the page covers: forwards
+ * the first one met is its lowest, backwards its highest.
+ */
+static void
+cursor_span(struct list_ctx *lc, const char *id)
+{
+	bool	 back = lc->q->cur.backward;
+
+	if ((back ? lc->hi : lc->lo)[0] == '\0')
+		snprintf(back ? lc->hi : lc->lo, sizeof(lc->lo), "%s", id);
+	snprintf(back ? lc->lo : lc->hi, sizeof(lc->lo), "%s", id);
+}
+
+/*
+ * One record of a filtered cursor walk: matched as a scan would
+ * (list_each() keeps the first count matches: a cursor page starts at
+ * 1).  The walk stops at the match after a full page, which belongs to
+ * the next page, or when CURSOR_EXAMINE_MAX were examined; either way it
+ * goes on (lc->more) past the last one the page covers.
  */
 static bool
 cursor_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
 	struct list_ctx	*lc = arg;
 
-	snprintf(lc->last, sizeof(lc->last), "%s", id);
 	if (!list_each(lc, id, obj, keep))
 		return false;		/* lc->rc says why */
-	if (lc->total >= (size_t)lc->q->count ||
-	    ++lc->examined >= CURSOR_EXAMINE_MAX) {
+	if (lc->total > (size_t)lc->q->count) {
+		lc->more = true;
+		return false;
+	}
+	cursor_span(lc, id);
+	if (++lc->examined >= CURSOR_EXAMINE_MAX) {
 		lc->more = true;
 		return false;
 	}
 	return true;
 }
 
-/* An unfiltered cursor page: count + 1 ids after the cursor, then read. */
+/* Walk q's cursor's way from its position: after it, or before it. */
+static enum scim_err
+cursor_walk(struct store_txn *t, struct list_ctx *lc, bool ids_only,
+    store_scan_fn fn, void *arg, struct scim_error *err)
+{
+	const struct store_cursor *cur = &lc->q->cur;
+
+	return (cur->backward ? store_scan_before : store_scan_after)(t,
+	    lc->rt->kind, lc->c->auth.tenant, cur->at, ids_only, fn, arg,
+	    err);
+}
+
+/* Turn ids[0..n) around: a backward walk meets a page last id first. */
+static void
+ids_reverse(char (*ids)[STORE_ID_MAX + 1], size_t n)
+{
+	char	 tmp[STORE_ID_MAX + 1];
+	size_t	 i;
+
+	for (i = 0; n > 0 && i < n - 1 - i; i++) {
+		memcpy(tmp, ids[i], sizeof(tmp));
+		memcpy(ids[i], ids[n - 1 - i], sizeof(tmp));
+		memcpy(ids[n - 1 - i], tmp, sizeof(tmp));
+	}
+}
+
+/* An unfiltered cursor page: count + 1 ids past the cursor, then read. */
 static enum scim_err
 cursor_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 {
 	struct cursor_ids	 ci = { NULL, 0, (size_t)lc->q->count + 1 };
+	size_t			 i;
 	enum scim_err		 rc;
 
 	if ((rc = store_count(t, lc->rt->kind, lc->c->auth.tenant,
@@ -355,14 +408,15 @@ cursor_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 		return rc;
 	if ((ci.ids = calloc(ci.want, sizeof(*ci.ids))) == NULL)
 		return scim_oom(err);
-	rc = store_scan_after(t, lc->rt->kind, lc->c->auth.tenant,
-	    lc->q->cur.after, true, cursor_id_each, &ci, err);
+	rc = cursor_walk(t, lc, true, cursor_id_each, &ci, err);
 	if (rc == SCIM_OK && ci.n > (size_t)lc->q->count) {
 		lc->more = true;
 		ci.n = (size_t)lc->q->count;
 	}
-	if (ci.n > 0)
-		memcpy(lc->last, ci.ids[ci.n - 1], sizeof(lc->last));
+	if (lc->q->cur.backward)
+		ids_reverse(ci.ids, ci.n);
+	for (i = 0; i < ci.n; i++)
+		cursor_span(lc, ci.ids[lc->q->cur.backward ? ci.n - 1 - i : i]);
 	if (rc == SCIM_OK)
 		rc = page_read_ids(t, lc, ci.ids, ci.n, err);
 	free(ci.ids);
@@ -370,12 +424,28 @@ cursor_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 }
 
 /*
- * A cursor page: after lc->q->cur.after in id order.  A filter that pins
- * one resource (id, the name) is answered from its index as list_fn()
- * does, whole, with no cursor to follow.  Another filter is matched on
- * the walk and its totalResults is left out: counting it is the walk of
- * the tenant a cursor avoids (RFC 9865 section 2: a provider "unable to
- * estimate totalResults MAY choose to omit" it).
+ * Turn lc->page around, for a page walked backwards: each entry in turn
+ * to the front (a page is at most max_results long).
+ */
+static void
+page_reverse(struct list_ctx *lc)
+{
+	cJSON	*e;
+	int	 i, n = cJSON_GetArraySize(lc->page);
+
+	for (i = 1; i < n; i++)
+		if ((e = cJSON_DetachItemFromArray(lc->page, i)) != NULL)
+			cJSON_InsertItemInArray(lc->page, 0, e);
+}
+
+/*
+ * A cursor page: after lc->q->cur.at in id order, or for a
+ * previousCursor the page before it.  A filter that pins one resource
+ * (id, the name) is answered from its index as list_fn() does, whole,
+ * with no cursor to follow.  Another filter is matched on the walk and
+ * its totalResults is left out: counting it is the walk of the tenant a
+ * cursor avoids (RFC 9865 section 2: a provider "unable to estimate
+ * totalResults MAY choose to omit" it).
  */
 static enum scim_err
 cursor_fn(struct store_txn *t, void *arg, struct scim_error *err)
@@ -384,8 +454,9 @@ cursor_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	const struct filter *f = lc->q->filter;
 	enum scim_err	 rc;
 
-	if (f != NULL && (filter_eq_hint(f, "id") != NULL ||
-	    filter_eq_hint(f, lc->rt->name_attr) != NULL))
+	lc->pinned = f != NULL && (filter_eq_hint(f, "id") != NULL ||
+	    filter_eq_hint(f, lc->rt->name_attr) != NULL);
+	if (lc->pinned)
 		return list_fn(t, arg, err);
 	cJSON_Delete(lc->page);
 	lc->total = lc->examined = 0;
@@ -393,7 +464,7 @@ cursor_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	lc->rc = SCIM_OK;
 	lc->err = err;
 	lc->more = false;
-	lc->last[0] = '\0';
+	lc->lo[0] = lc->hi[0] = '\0';
 	lc->no_total = f != NULL;
 	if ((lc->page = cJSON_CreateArray()) == NULL)
 		return scim_oom(err);
@@ -403,8 +474,9 @@ cursor_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		return cursor_page(t, lc, err);
 	if (lc->q->count == 0)
 		return SCIM_OK;
-	rc = store_scan_after(t, lc->rt->kind, lc->c->auth.tenant,
-	    lc->q->cur.after, false, cursor_each, lc, err);
+	rc = cursor_walk(t, lc, false, cursor_each, lc, err);
+	if (rc == SCIM_OK && lc->q->cur.backward)
+		page_reverse(lc);
 	return rc != SCIM_OK ? rc : lc->rc;
 }
 
@@ -487,47 +559,82 @@ cursor_begin(struct scim_call *c, struct query *q, struct scim_error *err)
 		/* FALLTHROUGH */
 	default:
 		return scim_fail(err, SCIM_E_INVALID_CURSOR, "the cursor is "
-		    "not a nextCursor of this query: send an empty cursor for "
-		    "the first page, then each page's nextCursor with the "
-		    "query unchanged");
+		    "not a nextCursor or previousCursor of this query: send an "
+		    "empty cursor for the first page, then a page's "
+		    "nextCursor or previousCursor with the query unchanged");
 	}
 	if (got.count != q->cur.count)
 		return scim_fail(err, SCIM_E_INVALID_COUNT, "count must stay "
 		    "%u, the count of the walk's first page",
 		    (unsigned)got.count);
-	memcpy(q->cur.after, got.after, sizeof(q->cur.after));
+	q->cur.backward = got.backward;
+	memcpy(q->cur.at, got.at, sizeof(q->cur.at));
+	return SCIM_OK;
+}
+
+/* Seal cur as the member name of c's answer (nextCursor, previousCursor). */
+static enum scim_err
+cursor_add(struct scim_call *c, const char *name,
+    const struct store_cursor *cur, struct scim_error *err)
+{
+	const uint8_t	*key;
+	char		 text[STORE_CURSOR_TEXT_MAX];
+
+	if ((key = cursor_key(c, err)) == NULL)
+		return err->code;
+	if (!store_cursor_seal(key, c->auth.tenant, cur, text, sizeof(text)))
+		return scim_fail(err, SCIM_E_INTERNAL, "cursor too long");
+	if (cJSON_AddStringToObject(c->resp.body, name, text) == NULL)
+		return scim_oom(err);
 	return SCIM_OK;
 }
 
 /*
  * Make the ListResponse body a cursor page's: no startIndex, no
- * totalResults when it is unknown, and the nextCursor of the page's last
- * id unless the walk is over (RFC 9865 section 2: its absence is what
- * says so).  previousCursor is OPTIONAL and not offered.
+ * totalResults when it is unknown, a nextCursor unless the walk is over
+ * (RFC 9865 section 2: its absence is what says so) and a previousCursor
+ * unless the page is the first (which "MUST NOT" have one).
+ *
+ * The page covers ids lo..hi (what its walk met, matching or not).  A
+ * page walked forwards from a position gets the next page after hi when
+ * the walk stopped short, and the page before lo unless it began at the
+ * start (met nothing: before the end, as there is nothing after).  A
+ * page walked backwards gets the page before lo when its walk stopped
+ * short, else it is the first page; and the page after hi unless it was
+ * the last (met nothing: from the start, as there is nothing before).
  */
 static enum scim_err
 cursor_answer(struct scim_call *c, struct query *q, struct list_ctx *lc,
     struct scim_error *err)
 {
-	const uint8_t	*key;
-	char		 text[STORE_CURSOR_TEXT_MAX];
+	struct store_cursor	 next = q->cur, prev = q->cur;
+	bool			 from_end = q->cur.at[0] == '\0';
+	bool			 want_next, want_prev;
+	enum scim_err		 rc = SCIM_OK;
 
 	cJSON_DeleteItemFromObjectCaseSensitive(c->resp.body, "startIndex");
 	if (lc->no_total)
 		cJSON_DeleteItemFromObjectCaseSensitive(c->resp.body,
 		    "totalResults");
-	if (!lc->more)
+	if (lc->pinned || q->count == 0)
 		return SCIM_OK;
-	if ((key = cursor_key(c, err)) == NULL)
-		return err->code;
-	snprintf(q->cur.after, sizeof(q->cur.after), "%s", lc->last);
-	q->cur.issued = (uint64_t)time(NULL);
-	if (!store_cursor_seal(key, c->auth.tenant, &q->cur, text,
-	    sizeof(text)))
-		return scim_fail(err, SCIM_E_INTERNAL, "cursor too long");
-	if (cJSON_AddStringToObject(c->resp.body, "nextCursor", text) == NULL)
-		return scim_oom(err);
-	return SCIM_OK;
+	next.backward = false;
+	prev.backward = true;
+	next.issued = prev.issued = (uint64_t)time(NULL);
+	snprintf(next.at, sizeof(next.at), "%s", lc->hi);
+	snprintf(prev.at, sizeof(prev.at), "%s", lc->lo);
+	if (!q->cur.backward) {
+		want_next = lc->more;
+		want_prev = !from_end;
+	} else {
+		want_next = !from_end;
+		want_prev = lc->more;
+	}
+	if (want_next)
+		rc = cursor_add(c, "nextCursor", &next, err);
+	if (rc == SCIM_OK && want_prev)
+		rc = cursor_add(c, "previousCursor", &prev, err);
+	return rc;
 }
 
 /* The first value at a sort path (multi-valued: the primary, else first). */

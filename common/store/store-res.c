@@ -524,16 +524,19 @@ store_scan(struct store_txn *t, enum store_kind kind, const char *tenant,
  * The ids of kind's records of tenant from key f on (prefix p), keys
  * only: a cursor page reads its records afterwards, answered from their
  * stored text, so the walk copies none of them (DB_DBT_PARTIAL).
+ * Backwards, the walk starts at the last key below f (f NULL: the
+ * tenant's last key) and goes down.
  */
 static enum scim_err
 ids_walk(struct store_txn *t, enum store_kind kind, const struct key *p,
-    const struct key *f, store_scan_fn fn, void *arg, struct scim_error *err)
+    const struct key *f, bool backward, store_scan_fn fn, void *arg,
+    struct scim_error *err)
 {
 	enum dbi	 d = kind_defs[kind].rec;
 	DB		*db = t->s->db[d];
 	DBC		*c = NULL;
 	DBT		 key, data;
-	char		 id[STORE_ID_MAX + 1];
+	char		 id[STORE_ID_MAX + 1], hi[STORE_ID_MAX + 2];
 	const char	*rest;
 	size_t		 n;
 	bool		 go_on = true, keep = false;
@@ -541,12 +544,24 @@ ids_walk(struct store_txn *t, enum store_kind kind, const struct key *p,
 
 	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
 		return store_dberr(t, ret, "cursor", err);
-	f = f != NULL ? f : p;
-	store_dbt_set(&key, f->buf, f->len);
+	if (f == NULL && backward) {
+		/* Past the tenant's keys: its prefix and a byte above all. */
+		n = p->len < sizeof(hi) - 1 ? p->len : sizeof(hi) - 1;
+		memcpy(hi, p->buf, n);
+		hi[n++] = (char)0xff;
+		store_dbt_set(&key, hi, n);
+	} else if (f == NULL)
+		store_dbt_set(&key, p->buf, p->len);
+	else
+		store_dbt_set(&key, f->buf, f->len);
 	store_dbt_set(&data, NULL, 0);
 	data.flags = DB_DBT_PARTIAL;
-	for (ret = c->get(c, &key, &data, DB_SET_RANGE); ret == 0 && go_on;
-	    ret = c->get(c, &key, &data, DB_NEXT)) {
+	ret = c->get(c, &key, &data, DB_SET_RANGE);
+	if (backward && (ret == 0 || ret == DB_NOTFOUND))
+		/* The first key at or past the start: step below it. */
+		ret = c->get(c, &key, &data, ret == 0 ? DB_PREV : DB_LAST);
+	for (; ret == 0 && go_on;
+	    ret = c->get(c, &key, &data, backward ? DB_PREV : DB_NEXT)) {
 		t->s->st.steps++;
 		if (key.size < p->len || memcmp(key.data, p->buf, p->len) != 0)
 			break;
@@ -564,11 +579,33 @@ ids_walk(struct store_txn *t, enum store_kind kind, const struct key *p,
 	return SCIM_OK;
 }
 
-enum scim_err
-store_scan_after(struct store_txn *t, enum store_kind kind,
-    const char *tenant, const char *after, bool ids_only, store_scan_fn fn,
+/* A backward scan's callback: the id it starts from is not below it. */
+struct below_ctx {
+	store_scan_fn	 fn;
+	void		*arg;
+	const char	*before;
+};
+
+static bool
+below_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct below_ctx	*bc = arg;
+
+	if (strcmp(id, bc->before) == 0)
+		return true;
+	return bc->fn(bc->arg, id, obj, keep);
+}
+
+/*
+ * store_scan_after() and store_scan_before(): from the id at (NULL or
+ * "": the tenant's first, or backward its last) on, at excluded.
+ */
+static enum scim_err
+scan_from(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *at, bool backward, bool ids_only, store_scan_fn fn,
     void *arg, struct scim_error *err)
 {
+	struct below_ctx	 bc = { fn, arg, at };
 	struct store_scan_ctx	 sc = { fn, arg, false, false, true };
 	struct key		 p, f = { NULL, 0 };
 	enum scim_err		 rc;
@@ -576,25 +613,49 @@ store_scan_after(struct store_txn *t, enum store_kind kind,
 	if (!store_key_make(&p, tenant, NULL, NULL, true))
 		return scim_oom(err);
 	/*
-	 * From tenant\0after\0\1: past after's record, before any longer
-	 * id (tenant\0afterX sorts after it, X being above NUL); after's
-	 * tenant\0after\0gid rows in between are skipped as membership.
+	 * Forwards from tenant\0at\0\1: past at's record, before any longer
+	 * id (tenant\0atX sorts after it, X being above NUL); at's
+	 * tenant\0at\0gid rows in between are skipped as membership.
+	 * Backwards from tenant\0at: every key below it is an id below at
+	 * or a membership row of one.
 	 */
-	if (after != NULL && *after != '\0' &&
-	    !store_key_make(&f, tenant, after, "\1", false)) {
+	if (at != NULL && *at != '\0' && !store_key_make(&f, tenant, at,
+	    backward ? NULL : "\1", false)) {
 		store_key_free(&p);
 		return scim_oom(err);
 	}
+	if (backward && f.buf != NULL) {
+		sc.fn = below_each;	/* store_walk_prefix() starts at at */
+		sc.arg = &bc;
+	}
 	if (ids_only)
-		rc = ids_walk(t, kind, &p, f.buf != NULL ? &f : NULL, fn, arg,
-		    err);
+		rc = ids_walk(t, kind, &p, f.buf != NULL ? &f : NULL, backward,
+		    fn, arg, err);
 	else
 		rc = store_walk_prefix(t, kind_defs[kind].rec, &p,
-		    f.buf != NULL ? &f : NULL, false, store_scan_each, &sc,
+		    f.buf != NULL ? &f : NULL, backward, store_scan_each, &sc,
 		    err);
 	store_key_free(&p);
 	store_key_free(&f);
 	return rc;
+}
+
+enum scim_err
+store_scan_after(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *after, bool ids_only, store_scan_fn fn,
+    void *arg, struct scim_error *err)
+{
+	return scan_from(t, kind, tenant, after, false, ids_only, fn, arg,
+	    err);
+}
+
+enum scim_err
+store_scan_before(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *before, bool ids_only, store_scan_fn fn,
+    void *arg, struct scim_error *err)
+{
+	return scan_from(t, kind, tenant, before, true, ids_only, fn, arg,
+	    err);
 }
 
 /* Resolve ids found in an index to records, then call the scan callback. */

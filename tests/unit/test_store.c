@@ -566,7 +566,7 @@ test_cursor(struct store *s)
 	c.issued = now;
 	c.count = 100;
 	memcpy(c.query, "12345678", STORE_CURSOR_QLEN);
-	snprintf(c.after, sizeof(c.after), "%s",
+	snprintf(c.at, sizeof(c.at), "%s",
 	    "2819c223-7f76-453a-919d-413861904646");
 	ok(store_cursor_seal(key, "t1", &c, text, sizeof(text)),
 	    "cursor: sealed");
@@ -581,7 +581,8 @@ test_cursor(struct store *s)
 	ok(store_cursor_open(key, "t1", text, now, 3600, &o) ==
 	    STORE_CURSOR_OK && o.kind == STORE_GROUP && o.count == 100 &&
 	    o.issued == now && memcmp(o.query, "12345678", 8) == 0 &&
-	    strcmp(o.after, c.after) == 0, "cursor: opens to what was sealed");
+	    strcmp(o.at, c.at) == 0 && !o.backward,
+	    "cursor: opens to what was sealed");
 	is_int(store_cursor_open(key, "t2", text, now, 3600, &o),
 	    STORE_CURSOR_INVALID, "cursor: another tenant's is invalid");
 	is_int(store_cursor_open(key, "t", text, now, 3600, &o),
@@ -615,6 +616,13 @@ test_cursor(struct store *s)
 	is_int(store_cursor_open(key, "t1", bad, now + 9999, 3600, &o),
 	    STORE_CURSOR_INVALID, "cursor: a forged old one is invalid, "
 	    "not expired");
+	c.backward = true;
+	ok(store_cursor_seal(key, "t1", &c, text, sizeof(text)) &&
+	    store_cursor_open(key, "t1", text, now, 3600, &o) ==
+	    STORE_CURSOR_OK && o.backward && o.kind == STORE_GROUP &&
+	    strcmp(o.at, c.at) == 0,
+	    "cursor: a previousCursor opens backward, of its kind");
+	c.backward = false;
 	c.issued = now + 3600;
 	ok(store_cursor_seal(key, "t1", &c, text, sizeof(text)) &&
 	    store_cursor_open(key, "t1", text, now, 3600, &o) ==
