@@ -172,6 +172,21 @@ page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
 }
 
 /*
+ * crud_read_one() of r, a user's groups read with its record when they
+ * are wanted (members_read_with_backref(): one descent of users.db, not
+ * two; a page makes 100 of them).
+ */
+static enum scim_err
+page_read_one(struct store_txn *t, struct read_ctx *r, struct scim_error *err)
+{
+	if (!r->backref)
+		return crud_read_one(t, r, err);
+	crud_read_clear(r);
+	return members_read_with_backref(t, r->rt, r->c->auth.tenant,
+	    r->c->base_url, r->id, &r->text, &r->len, &r->refs, err);
+}
+
+/*
  * Read the records of ids[0..nids) into lc->page, in order.  One the
  * answer shows whole is answered from its stored text; the others are
  * parsed for rendering, with their back-reference when it is shown.
@@ -189,7 +204,7 @@ page_read_ids(struct store_txn *t, struct list_ctx *lc,
 
 	for (i = 0; rc == SCIM_OK && i < nids; i++) {
 		r.id = ids[i];
-		if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
+		if ((rc = page_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
 			rc = SCIM_OK;	/* cannot be: the index moves with it */
 			continue;
 		}
@@ -233,21 +248,18 @@ static enum scim_err
 list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
     struct scim_error *err)
 {
-	struct read_ctx	 r = { lc->c, lc->rt, id, false, NULL, 0, NULL };
+	struct read_ctx	 r = { lc->c, lc->rt, id, lc->whole && lc->want_backref,
+			    NULL, 0, NULL };
 	cJSON		*obj = NULL;
 	bool		 added = false, keep = false;
 	enum scim_err	 rc;
 
-	if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
+	/* The back-reference, when the answer may be whole, read with it. */
+	if ((rc = page_read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
 		rc = SCIM_OK;
 	else if (rc == SCIM_OK && lc->whole &&
 	    resource_answerable(r.text, r.len)) {
-		if (lc->want_backref)
-			rc = members_read_backref(t, lc->rt,
-			    lc->c->auth.tenant, lc->c->base_url, id, &r.refs,
-			    err);
-		if (rc == SCIM_OK)
-			rc = page_add_answer(lc, &r, &added, err);
+		rc = page_add_answer(lc, &r, &added, err);
 		if (added)
 			lc->total = 1;
 	}

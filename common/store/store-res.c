@@ -975,3 +975,81 @@ store_memberof_scan(struct store_txn *t, enum store_kind kind,
 	return rc;
 }
 
+/*
+ * The walk of store_get_raw_groups() from the record at k: its text,
+ * then the tenant\0id\0gid rows right after it.
+ */
+static enum scim_err
+raw_groups_walk(struct store_txn *t, DBC *c, const struct key *k,
+    char **out, size_t *len, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	DBT		 key, data;
+	char		 gid[STORE_ID_MAX + 1];
+	size_t		 n;
+	bool		 go_on = true, keep = false;
+	int		 ret;
+
+	store_dbt_set(&key, k->buf, k->len);
+	store_dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	if ((ret = c->get(c, &key, &data, DB_SET | (t->readonly ? 0 :
+	    DB_RMW))) != 0)
+		return store_dberr(t, ret, store_dbdefs[DBI_USERS].file, err);
+	if ((*out = malloc(data.size + 1)) == NULL)
+		return scim_oom(err);
+	memcpy(*out, data.data, data.size);
+	(*out)[data.size] = '\0';
+	*len = data.size;
+	data.flags = DB_DBT_PARTIAL;	/* membership rows: keys only */
+	while (go_on && (ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+		t->s->st.steps++;
+		n = key.size - k->len - 1;
+		if (key.size <= k->len + 1 || n > STORE_ID_MAX ||
+		    memcmp(key.data, k->buf, k->len) != 0 ||
+		    ((const char *)key.data)[k->len] != '\0')
+			break;		/* past the user's rows */
+		memcpy(gid, (const char *)key.data + k->len + 1, n);
+		gid[n] = '\0';
+		go_on = fn(arg, gid, NULL, &keep);
+	}
+	if (ret != 0 && ret != DB_NOTFOUND) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+		return store_dberr(t, ret, store_dbdefs[DBI_USERS].file, err);
+	}
+	return SCIM_OK;
+}
+
+enum scim_err
+store_get_raw_groups(struct store_txn *t, const char *tenant, const char *id,
+    char **out, size_t *len, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	DB		*db = t->s->db[DBI_USERS];
+	DBC		*c = NULL;
+	struct key	 k;
+	enum scim_err	 rc;
+	int		 ret;
+
+	*out = NULL;
+	*len = 0;
+	if (!t->s->beside) {
+		rc = store_get_raw(t, STORE_USER, tenant, id, out, len, err);
+		return rc != SCIM_OK ? rc : store_memberof_scan(t, STORE_USER,
+		    tenant, id, fn, arg, err);
+	}
+	if (!store_check_id(id) || !store_check_id(tenant))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
+	if (!store_key_make(&k, tenant, id, NULL, false))
+		return scim_oom(err);
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
+		store_key_free(&k);
+		return store_dberr(t, ret, "cursor", err);
+	}
+	rc = raw_groups_walk(t, c, &k, out, len, fn, arg, err);
+	c->close(c);
+	store_key_free(&k);
+	return rc;
+}

@@ -379,6 +379,17 @@ enum scim_err	 store_member_clear(struct store_txn *t, const char *tenant,
 enum scim_err	 store_memberof_scan(struct store_txn *t,
 		    enum store_kind kind, const char *tenant, const char *mid,
 		    store_scan_fn fn, void *arg, struct scim_error *err);
+/*
+ * store_get_raw() of user id and store_memberof_scan() of it in one: with
+ * the memberships beside the records (store layout 3) the rows follow the
+ * record's key, so one descent of users.db finds both (a list page reads
+ * 100 users: half its descents).  *out is the caller's, also when fn
+ * stopped the walk; on an error it is NULL.
+ */
+enum scim_err	 store_get_raw_groups(struct store_txn *t,
+		    const char *tenant, const char *id, char **out,
+		    size_t *len, store_scan_fn fn, void *arg,
+		    struct scim_error *err);
 
 /* --- tokens (by public token id) --- */
 

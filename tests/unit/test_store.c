@@ -629,6 +629,107 @@ test_cursor(struct store *s)
 	    STORE_CURSOR_INVALID, "cursor: one from the future is invalid");
 }
 
+/* --- walks backwards (previousCursor), a user read with its groups --- */
+
+struct walk_arg {
+	const char	*at;
+	bool		 ids_only;
+	char		 got[64];	/* the first two ids, "a,b" */
+	int		 n;
+	char		*text;
+	size_t		 len;
+};
+
+static bool
+walk_cb(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct walk_arg	*w = arg;
+	size_t		 l = strlen(w->got);
+
+	(void)keep;
+	if (!w->ids_only && obj == NULL)
+		return false;
+	snprintf(w->got + l, sizeof(w->got) - l, "%s%s", l > 0 ? "," : "",
+	    id);
+	return ++w->n < 2;
+}
+
+static enum scim_err
+before_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct walk_arg	*w = arg;
+
+	w->got[0] = '\0';
+	w->n = 0;
+	return store_scan_before(t, STORE_USER, "t1", w->at, w->ids_only,
+	    walk_cb, w, err);
+}
+
+static enum scim_err
+groups_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct walk_arg	*w = arg;
+
+	w->got[0] = '\0';
+	w->n = 0;
+	free(w->text);
+	w->text = NULL;
+	return store_get_raw_groups(t, "t1", w->at, &w->text, &w->len,
+	    walk_cb, w, err);
+}
+
+/*
+ * store_scan_before() walks down from below its id (or the tenant's
+ * last), whole records or ids only, past the membership rows beside a
+ * user; store_get_raw_groups() reads a user and its groups in one.
+ */
+static void
+test_walks(struct store *s)
+{
+	static const char *const ids[] = { "zw1", "zw2", "zw3", "zw4", "zw5" };
+	struct walk_arg		 w;
+	struct scim_error	 err;
+	size_t			 i;
+	int			 only;
+
+	for (i = 0; i < 5; i++)
+		ok(put_user(s, ids[i], ids[i]) == SCIM_OK, "walks: put %s",
+		    ids[i]);
+	ok(add_group(s, "zg1", "walkers") && add_group(s, "zg2", "more") &&
+	    member(s, "zg1", "zw2", true) && member(s, "zg2", "zw2", true) &&
+	    member(s, "zg1", "zw5", true), "walks: zw2 in two groups, zw5 "
+	    "in one");
+	for (only = 0; only < 2; only++) {
+		memset(&w, 0, sizeof(w));
+		w.ids_only = only;
+		w.at = "zw3";
+		ok(store_read(s, before_fn, &w, &err) == SCIM_OK &&
+		    strcmp(w.got, "zw2,zw1") == 0, "walks: before zw3 (%s): "
+		    "%s", only ? "ids" : "records", w.got);
+		w.at = "zw25";
+		ok(store_read(s, before_fn, &w, &err) == SCIM_OK &&
+		    strcmp(w.got, "zw2,zw1") == 0, "walks: before an id that "
+		    "is none (%s): %s", only ? "ids" : "records", w.got);
+		w.at = "";
+		ok(store_read(s, before_fn, &w, &err) == SCIM_OK &&
+		    strcmp(w.got, "zw5,zw4") == 0, "walks: from the end "
+		    "(%s): %s", only ? "ids" : "records", w.got);
+	}
+	memset(&w, 0, sizeof(w));
+	w.ids_only = true;
+	w.at = "zw2";
+	ok(store_read(s, groups_fn, &w, &err) == SCIM_OK && w.text != NULL &&
+	    strstr(w.text, "\"zw2\"") != NULL && strcmp(w.got, "zg1,zg2") == 0,
+	    "walks: zw2 and its groups in one read: %s", w.got);
+	w.at = "zw3";
+	ok(store_read(s, groups_fn, &w, &err) == SCIM_OK && w.text != NULL &&
+	    w.n == 0, "walks: zw3, in no group");
+	w.at = "zw";
+	is_int(store_read(s, groups_fn, &w, &err), SCIM_E_NOT_FOUND,
+	    "walks: no user, not found (not zw2's rows)");
+	free(w.text);
+}
+
 int
 main(void)
 {
@@ -640,6 +741,7 @@ main(void)
 	test_basics(s);
 	test_kv(s);
 	test_page(s);
+	test_walks(s);
 	test_cursor(s);
 	test_version(s);
 	test_concurrent(s);
