@@ -21,11 +21,14 @@
 
 /* --- auth --- */
 
-/* The user ids of an ids file ("u" lines); exits on failure. */
+/*
+ * The ids (names false) or the names of the users ("u" lines) of an ids
+ * file, in its order; exits on failure.  The caller frees each and v.
+ */
 static char **
-read_user_ids(const char *path, size_t *n)
+read_users(const char *path, bool names, size_t *n)
 {
-	char	 line[256], id[UTIL_UUID_LEN + 1], **v = NULL, **nv;
+	char	 line[256], id[UTIL_UUID_LEN + 1], name[64], **v = NULL, **nv;
 	size_t	 cap = 0;
 	FILE	*f;
 
@@ -33,7 +36,7 @@ read_user_ids(const char *path, size_t *n)
 	if ((f = fopen(path, "r")) == NULL)
 		die(path, NULL);
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "u %36s", id) != 1)
+		if (sscanf(line, "u %36s %63s", id, name) != 2)
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 1024;
@@ -41,12 +44,12 @@ read_user_ids(const char *path, size_t *n)
 				die("memory", NULL);
 			v = nv;
 		}
-		if ((v[(*n)++] = strdup(id)) == NULL)
+		if ((v[(*n)++] = strdup(names ? name : id)) == NULL)
 			die("memory", NULL);
 	}
 	fclose(f);
 	if (*n == 0) {
-		fprintf(stderr, "bench-load: %s: no user ids\n", path);
+		fprintf(stderr, "bench-load: %s: no users\n", path);
 		exit(1);
 	}
 	return v;
@@ -116,7 +119,7 @@ cmd_auth(const struct opts *o)
 		fprintf(stderr, "bench-load: auth needs -k TOKEN -o IDS\n");
 		return 2;
 	}
-	ids = read_user_ids(o->ids, &nids);
+	ids = read_users(o->ids, false, &nids);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.store = open_store(o, &ctx.cfg);
 	snprintf(hdr, sizeof(hdr), "Bearer %s", o->token);
@@ -163,37 +166,6 @@ cmd_auth(const struct opts *o)
 }
 
 /* --- query --- */
-
-/* The user names of an ids file, the same way as read_user_ids(). */
-static char **
-read_user_names(const char *path, size_t *n)
-{
-	char	 line[256], name[64], **v = NULL, **nv;
-	size_t	 cap = 0;
-	FILE	*f;
-
-	*n = 0;
-	if ((f = fopen(path, "r")) == NULL)
-		die(path, NULL);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "u %*36s %63s", name) != 1)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				die("memory", NULL);
-			v = nv;
-		}
-		if ((v[(*n)++] = strdup(name)) == NULL)
-			die("memory", NULL);
-	}
-	fclose(f);
-	if (*n == 0) {
-		fprintf(stderr, "bench-load: %s: no users\n", path);
-		exit(1);
-	}
-	return v;
-}
 
 /*
  * One GET /Users request of kind q (see the top) as scim-users runs its
@@ -265,8 +237,8 @@ cmd_query(const struct opts *o)
 		    "cursor -o IDS\n");
 		return 2;
 	}
-	ids = read_user_ids(o->ids, &nids);
-	names = read_user_names(o->ids, &nnames);
+	ids = read_users(o->ids, false, &nids);
+	names = read_users(o->ids, true, &nnames);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.store = open_store(o, &ctx.cfg);
 	srandom(1);
