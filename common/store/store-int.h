@@ -272,6 +272,8 @@ enum scim_err	 store_scan_each(struct store_txn *t, void *arg,
 
 /* --- store-res.c --- */
 
+/* The database of kind's records (users.db, groups.db). */
+enum dbi	 store_rec_dbi(enum store_kind kind);
 /* Set tenant's count of kind to n (layout 5's first count). */
 enum scim_err	 store_count_put(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, size_t n, struct scim_error *err);
