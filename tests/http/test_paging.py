@@ -130,6 +130,9 @@ class Cursors(ScimTestCase):
         self.walk_back("/Users", 7)
         self.walk_back("/Users?filter=" + q('title eq "odd" and userName sw "cur"'), 4)
         self.walk_back("/Users?attributes=userName", 10)
+        for i in range(5):
+            self.assertEqual(self.srv.post("/Groups", group("curb%d" % i)).status, 201)
+        self.walk_back("/Groups", 2)
 
     def test_last_page_full(self):
         """A filtered walk whose last page is full ends there (no empty page
@@ -158,18 +161,23 @@ class Cursors(ScimTestCase):
 
     def test_search(self):
         """RFC 9865 section 3: the cursor in a .search body."""
-        seen, body = [], {"schemas": [SEARCH], "cursor": "", "count": 25,
-                          "filter": 'userName sw "cur"', "attributes": ["userName"]}
+        seen, pages, body = [], [], {"schemas": [SEARCH], "cursor": "", "count": 25,
+                                     "filter": 'userName sw "cur"', "attributes": ["userName"]}
         while True:
             r = self.srv.post("/Users/.search", body)
             self.assertEqual(r.status, 200, r)
-            seen += [u["id"] for u in r.json["Resources"]]
+            pages.append([u["id"] for u in r.json["Resources"]])
+            seen += pages[-1]
             self.assertTrue(all(set(u) <= {"id", "userName", "schemas"} for u in r.json["Resources"]))
             if "nextCursor" not in r.json:
                 break
             body["cursor"] = r.json["nextCursor"]
         self.assertEqual(set(seen), self.ids)
         self.assertEqual(len(seen), self.N)
+        # Back one page, the cursor in the body too.
+        body["cursor"] = r.json["previousCursor"]
+        r = self.srv.post("/Users/.search", body)
+        self.assertEqual([u["id"] for u in r.json["Resources"]], pages[-2])
 
     def test_groups(self):
         gids = {self.srv.post("/Groups", group("curg%d" % i)).json["id"] for i in range(5)}
