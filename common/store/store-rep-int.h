@@ -22,6 +22,10 @@
  * (store-rep.c, rep_repd_in_region()).
  */
 #define STORE_REP_LOCK_OBJ	"scim-repd listener"
+/* Descriptors store_rep_nodelay() looks at, at most. */
+#define STORE_REP_FD_SCAN_MAX	4096
+/* A writer looks for new connections to set TCP_NODELAY on this often. */
+#define STORE_REP_NODELAY_MS	1000
 /* scim-repd ticks every 100 ms; silent this long, it is taken as gone. */
 #define STORE_REP_STALE_MS	3000
 
@@ -42,6 +46,7 @@ struct store_rep {
 	unsigned	 heartbeat_ms;
 	bool		 daemon;		/* this is scim-repd */
 	bool		 joined;	/* repmgr_start() done on this handle */
+	int64_t		 nodelay_ms;	/* last store_rep_nodelay() */
 	DB_TXN_TOKEN	 pending;	/* filled by the commit under way */
 	DB_TXN_TOKEN	 last;		/* of the last acknowledged commit */
 	bool		 have_last;
@@ -80,6 +85,9 @@ struct store_rep_shared {
 	uint32_t		 npeers;
 	struct store_rep_shared_peer peers[STORE_REP_PEERS_MAX];
 };
+
+/* TCP_NODELAY on this process's TCP sockets (repmgr's among them). */
+void		 store_rep_nodelay(void);
 
 /* The monotonic clock in milliseconds (no system call: vDSO). */
 int64_t		 store_rep_now_ms(void);

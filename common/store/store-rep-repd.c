@@ -32,6 +32,8 @@ _Static_assert(STORE_REP_ADDR_MAX == REP_ADDR_MAX &&
 
 /* Message threads of the listener: repmgr adds its own few to these. */
 #define REPD_THREADS	3
+/* Seconds a site keeps trying to join its group at start. */
+#define REPD_JOIN_TRIES	120
 
 /* --- the published words (a seqlock for the parts wider than a word) --- */
 
@@ -86,16 +88,48 @@ store_rep_unpublish(struct store *s)
 	struct store_rep_shared	*sh = s->rep_area;
 	struct store_rep	*r = s->rep;
 
-	if (r->locked) {
-		s->env->lock_put(s->env, &r->lock);
-		s->env->lock_id_free(s->env, r->locker);
-		r->locked = false;
-	}
+	/*
+	 * Only the listener publishes: a second scim-repd refused at start
+	 * (DB_REP_IGNORE) closes through here and must not wipe its words.
+	 */
+	if (!r->locked)
+		return;
+	s->env->lock_put(s->env, &r->lock);
+	s->env->lock_id_free(s->env, r->locker);
+	r->locked = false;
 	atomic_store_explicit(&sh->role, STORE_ROLE_NONE, memory_order_release);
 	atomic_store_explicit(&sh->pid, 0, memory_order_release);
 }
 
 /* --- serving --- */
+
+/*
+ * repmgr_start() as the listener.  A site that is not yet in the group
+ * joins it through a helper, and the master admits one site at a time:
+ * a join while another runs fails with DB_REP_UNAVAIL (seen when the
+ * three sites of ./bootstrap cluster start together), and so does one
+ * while no helper answers.  Both pass: try again, every second, for
+ * REPD_JOIN_TRIES seconds (then the supervisor starts the process anew).
+ */
+static int
+rep_start_listener(struct store *s)
+{
+	struct timespec	 ts = { 1, 0 };
+	int		 ret, i;
+
+	for (i = 0; i < REPD_JOIN_TRIES; i++) {
+		ret = s->env->repmgr_start(s->env, REPD_THREADS,
+		    DB_REP_ELECTION);
+		if (ret != DB_REP_UNAVAIL)
+			return ret;
+		if (i == 0)
+			log_info("replication: cannot join the group yet "
+			    "(%s); trying again every second",
+			    db_strerror(ret));
+		nanosleep(&ts, NULL);
+	}
+	return ret;
+}
 
 enum scim_err
 store_rep_serve(struct store **out, const struct scim_config *cfg,
@@ -122,7 +156,7 @@ store_rep_serve(struct store **out, const struct scim_config *cfg,
 	 * (DB_REP_IGNORE): another scim-repd runs (workers never start
 	 * first, store-rep.c), so this one must not stay.
 	 */
-	ret = s->env->repmgr_start(s->env, REPD_THREADS, DB_REP_ELECTION);
+	ret = rep_start_listener(s);
 	if (ret == DB_REP_IGNORE) {
 		store_close(s);
 		return scim_fail(err, SCIM_E_UNAVAILABLE, "another process is "
@@ -267,7 +301,11 @@ store_rep_tick(struct store *s, struct scim_error *err)
 	atomic_store_explicit(&sh->role, role, memory_order_release);
 	atomic_store_explicit(&sh->beat_ms, store_rep_now_ms(),
 	    memory_order_release);
+	atomic_store_explicit(&sh->pid, (int32_t)getpid(),
+	    memory_order_release);
 	rep_log_role(s->rep, role, pub.master);
+	/* Connections accepted since the last tick: no Nagle (store-rep.c). */
+	store_rep_nodelay();
 	return SCIM_OK;
 }
 
