@@ -53,7 +53,8 @@ repl_options(int argc, char *argv[], bool *json)
 	int	 ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'j':
 			*json = true;

@@ -105,6 +105,7 @@ usage(FILE *f)
 	    "[--user NAME] [--json]\n"
 	    "                         [--tenant T] [--limit N] "
 	    "(scimctl activity -h)\n"
+	    "       scimctl [-c file] replication status [--json]\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
