@@ -37,27 +37,6 @@ _Static_assert(STORE_REP_ADDR_MAX == REP_ADDR_MAX &&
 
 /* --- the published words (a seqlock for the parts wider than a word) --- */
 
-bool
-store_rep_read_master(struct store_rep_shared *sh, char *master)
-{
-	uint32_t	 a, b;
-	int		 i;
-
-	for (i = 0; i < 100; i++) {
-		a = atomic_load_explicit(&sh->seq, memory_order_acquire);
-		if (a & 1)
-			continue;
-		memcpy(master, sh->master, STORE_REP_ADDR_MAX);
-		atomic_thread_fence(memory_order_acquire);
-		b = atomic_load_explicit(&sh->seq, memory_order_relaxed);
-		if (a == b) {
-			master[STORE_REP_ADDR_MAX - 1] = '\0';
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Copy the whole of sh into out (seq-checked); false if always torn. */
 static bool
 rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
@@ -72,6 +51,8 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 		memcpy(out->master, sh->master, sizeof(out->master));
 		out->lsn_file = sh->lsn_file;
 		out->lsn_offset = sh->lsn_offset;
+		out->self_lag = sh->self_lag;
+		out->self_lag_known = sh->self_lag_known;
 		out->npeers = sh->npeers;
 		memcpy(out->peers, sh->peers, sizeof(out->peers));
 		atomic_thread_fence(memory_order_acquire);
@@ -80,6 +61,18 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 			return true;
 	}
 	return false;
+}
+
+bool
+store_rep_read_master(struct store_rep_shared *sh, char *master)
+{
+	struct store_rep_shared	 copy;
+
+	if (!rep_read_all(sh, &copy))
+		return false;
+	memcpy(master, copy.master, STORE_REP_ADDR_MAX);
+	master[STORE_REP_ADDR_MAX - 1] = '\0';
+	return true;
 }
 
 void
@@ -94,6 +87,7 @@ store_rep_unpublish(struct store *s)
 	 */
 	if (!r->locked)
 		return;
+	store_rep_lag_fini();
 	s->env->lock_put(s->env, &r->lock);
 	s->env->lock_id_free(s->env, r->locker);
 	r->locked = false;
@@ -156,7 +150,9 @@ store_rep_serve(struct store **out, const struct scim_config *cfg,
 	 * (DB_REP_IGNORE): another scim-repd runs (workers never start
 	 * first, store-rep.c), so this one must not stay.
 	 */
-	ret = rep_start_listener(s);
+	/* The lag exchange's messages (store-rep-lag.c), before the start. */
+	if ((ret = store_rep_lag_init(s->env)) == 0)
+		ret = rep_start_listener(s);
 	if (ret == DB_REP_IGNORE) {
 		store_close(s);
 		return scim_fail(err, SCIM_E_UNAVAILABLE, "another process is "
@@ -260,6 +256,8 @@ rep_publish(struct store_rep_shared *sh, const struct store_rep_shared *pub)
 	memcpy(sh->master, pub->master, sizeof(sh->master));
 	sh->lsn_file = pub->lsn_file;
 	sh->lsn_offset = pub->lsn_offset;
+	sh->self_lag = pub->self_lag;
+	sh->self_lag_known = pub->self_lag_known;
 	sh->npeers = pub->npeers;
 	memcpy(sh->peers, pub->peers, sizeof(sh->peers));
 	atomic_store_explicit(&sh->seq, seq + 2, memory_order_release);
@@ -270,6 +268,7 @@ store_rep_tick(struct store *s, struct scim_error *err)
 {
 	struct store_rep_shared	*sh = s->rep_area, pub;
 	DB_REP_STAT		*st = NULL;
+	DB_LSN			 own;
 	enum store_role		 role;
 	uint32_t		 i, conn = 0;
 	int			 ret;
@@ -288,12 +287,14 @@ store_rep_tick(struct store *s, struct scim_error *err)
 		role = STORE_ROLE_REPLICA;
 	else
 		role = STORE_ROLE_NONE;
-	pub.lsn_file = st->st_next_lsn.file;
-	pub.lsn_offset = st->st_next_lsn.offset;
+	own = st->st_next_lsn;
+	pub.lsn_file = own.file;
+	pub.lsn_offset = own.offset;
 	if (role != STORE_ROLE_NONE)
 		rep_site_addr(s->env, st->st_master, pub.master);
 	free(st);
 	rep_read_peers_now(s, &pub);
+	store_rep_lag_tick(s, role, &own, &pub);
 	for (i = 0; i < pub.npeers; i++)
 		conn += pub.peers[i].connected ? 1 : 0;
 	rep_publish(sh, &pub);
@@ -349,6 +350,8 @@ store_rep_status(const struct scim_config *cfg, struct store_rep_status *out,
 		snprintf(out->master, sizeof(out->master), "%s", copy.master);
 		out->lsn_file = copy.lsn_file;
 		out->lsn_offset = copy.lsn_offset;
+		out->lag_known = copy.self_lag_known != 0;
+		out->lag = copy.self_lag;
 		for (i = 0; i < copy.npeers && i < STORE_REP_PEERS_MAX; i++) {
 			snprintf(out->peers[i].addr, STORE_REP_ADDR_MAX, "%s",
 			    copy.peers[i].addr);

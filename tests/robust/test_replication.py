@@ -206,6 +206,15 @@ def run(sites):
        {s1.url, s3.url}, "status --json lists both peers, connected, "
        "with their URLs", st)
 
+    # The lag exchange: the master knows each replica's, a replica its own.
+    def lags_known():
+        m, r = s1.status(), s2.status()
+        return (all(isinstance(p.get("lag"), int) for p in m["peers"]) and
+                isinstance(r.get("lag"), int)) and (m, r)
+    got, secs = wait_for(lags_known, 10, 0.2)
+    ok(got, "lags known on the master (each replica) and on a replica "
+       "(its own) in %.1f s" % secs, [s1.status(), s2.status()])
+
     # A second scim-repd on the same home is refused.
     r = subprocess.run([REPD, "-c", s2.conf], capture_output=True,
                        text=True, timeout=30)
