@@ -70,11 +70,21 @@ struct store_rep_shared_peer {
 	int64_t		 lag;
 };
 
+/* What scim-repd publishes that is wider than a word. */
+struct store_rep_wide {
+	char			 master[STORE_REP_ADDR_MAX];
+	uint32_t		 lsn_file, lsn_offset;
+	int64_t			 self_lag;	/* bytes behind the master */
+	int32_t			 self_lag_known;
+	uint32_t		 npeers;
+	struct store_rep_shared_peer peers[STORE_REP_PEERS_MAX];
+};
+
 /*
  * In the gate file at STORE_GATE_REP_OFFSET, written by scim-repd only.
- * role, pid, beat_ms and connected are read alone, atomically; the rest
- * under seq (odd while scim-repd writes it; a reader copies, and copies
- * again if seq moved).
+ * role, pid, beat_ms and connected are read alone, atomically; w under
+ * seq (odd while scim-repd writes it; a reader copies, and copies again
+ * if seq moved).
  */
 struct store_rep_shared {
 	_Atomic int32_t		 role;		/* enum store_role */
@@ -82,12 +92,7 @@ struct store_rep_shared {
 	_Atomic int64_t		 beat_ms;	/* its last tick, monotonic */
 	_Atomic uint32_t	 connected;	/* peers it is connected to */
 	_Atomic uint32_t	 seq;
-	char			 master[STORE_REP_ADDR_MAX];
-	uint32_t		 lsn_file, lsn_offset;
-	int64_t			 self_lag;	/* bytes behind the master */
-	int32_t			 self_lag_known;
-	uint32_t		 npeers;
-	struct store_rep_shared_peer peers[STORE_REP_PEERS_MAX];
+	struct store_rep_wide	 w;
 };
 
 /* TCP_NODELAY on this process's TCP sockets (repmgr's among them). */
@@ -97,7 +102,7 @@ void		 store_rep_nodelay(void);
 int		 store_rep_lag_init(DB_ENV *env);
 void		 store_rep_lag_fini(void);
 void		 store_rep_lag_tick(struct store *s, enum store_role role,
-		    const DB_LSN *own, struct store_rep_shared *pub);
+		    const DB_LSN *own, struct store_rep_wide *pub);
 
 /* The monotonic clock in milliseconds (no system call: vDSO). */
 int64_t		 store_rep_now_ms(void);

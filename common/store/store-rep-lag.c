@@ -150,7 +150,7 @@ lag_report(struct store *s, const DB_LSN *own, u_int32_t lg_max)
 
 void
 store_rep_lag_tick(struct store *s, enum store_role role, const DB_LSN *own,
-    struct store_rep_shared *pub)
+    struct store_rep_wide *pub)
 {
 	u_int32_t	 lg_max = 0;
 	uint32_t	 i, j;

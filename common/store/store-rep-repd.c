@@ -37,9 +37,9 @@ _Static_assert(STORE_REP_ADDR_MAX == REP_ADDR_MAX &&
 
 /* --- the published words (a seqlock for the parts wider than a word) --- */
 
-/* Copy the whole of sh into out (seq-checked); false if always torn. */
+/* Copy sh's wide words into out (seq-checked); false if always torn. */
 static bool
-rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
+rep_read_all(struct store_rep_shared *sh, struct store_rep_wide *out)
 {
 	uint32_t	 a, b;
 	int		 i;
@@ -48,13 +48,7 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 		a = atomic_load_explicit(&sh->seq, memory_order_acquire);
 		if (a & 1)
 			continue;
-		memcpy(out->master, sh->master, sizeof(out->master));
-		out->lsn_file = sh->lsn_file;
-		out->lsn_offset = sh->lsn_offset;
-		out->self_lag = sh->self_lag;
-		out->self_lag_known = sh->self_lag_known;
-		out->npeers = sh->npeers;
-		memcpy(out->peers, sh->peers, sizeof(out->peers));
+		memcpy(out, &sh->w, sizeof(*out));
 		atomic_thread_fence(memory_order_acquire);
 		b = atomic_load_explicit(&sh->seq, memory_order_relaxed);
 		if (a == b)
@@ -66,7 +60,7 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 bool
 store_rep_read_master(struct store_rep_shared *sh, char *master)
 {
-	struct store_rep_shared	 copy;
+	struct store_rep_wide	 copy;
 
 	if (!rep_read_all(sh, &copy))
 		return false;
@@ -201,7 +195,7 @@ rep_site_addr(DB_ENV *env, int eid, char *addr)
 
 /* The peers as this process's repmgr sees them, into pub. */
 static void
-rep_read_peers_now(struct store *s, struct store_rep_shared *pub)
+rep_read_peers_now(struct store *s, struct store_rep_wide *pub)
 {
 	DB_REPMGR_SITE	*list = NULL;
 	u_int		 n = 0, i;
@@ -244,29 +238,24 @@ rep_log_role(struct store_rep *r, enum store_role role, const char *master)
 	}
 }
 
-/* Write pub's wide parts into sh under its seq. */
+/* Write pub into sh's wide words under its seq. */
 static void
-rep_publish(struct store_rep_shared *sh, const struct store_rep_shared *pub)
+rep_publish(struct store_rep_shared *sh, const struct store_rep_wide *pub)
 {
 	uint32_t	 seq;
 
 	seq = atomic_load_explicit(&sh->seq, memory_order_relaxed);
 	atomic_store_explicit(&sh->seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	memcpy(sh->master, pub->master, sizeof(sh->master));
-	sh->lsn_file = pub->lsn_file;
-	sh->lsn_offset = pub->lsn_offset;
-	sh->self_lag = pub->self_lag;
-	sh->self_lag_known = pub->self_lag_known;
-	sh->npeers = pub->npeers;
-	memcpy(sh->peers, pub->peers, sizeof(sh->peers));
+	memcpy(&sh->w, pub, sizeof(*pub));
 	atomic_store_explicit(&sh->seq, seq + 2, memory_order_release);
 }
 
 enum scim_err
 store_rep_tick(struct store *s, struct scim_error *err)
 {
-	struct store_rep_shared	*sh = s->rep_area, pub;
+	struct store_rep_shared	*sh = s->rep_area;
+	struct store_rep_wide	 pub;
 	DB_REP_STAT		*st = NULL;
 	DB_LSN			 own;
 	enum store_role		 role;
@@ -316,7 +305,8 @@ enum scim_err
 store_rep_status(const struct scim_config *cfg, struct store_rep_status *out,
     struct scim_error *err)
 {
-	struct store_rep_shared	*sh, copy;
+	struct store_rep_shared	*sh;
+	struct store_rep_wide	 copy;
 	char			 path[4200], addr[REP_ADDR_MAX];
 	char			 url[REP_URL_MAX];
 	const char		*p;
