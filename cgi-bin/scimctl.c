@@ -106,6 +106,7 @@ usage(FILE *f)
 	    "[--user NAME] [--json]\n"
 	    "                         [--tenant T] [--limit N] "
 	    "(scimctl activity -h)\n"
+	    "       scimctl [-c file] replication status [--json]\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -433,6 +434,7 @@ static int (*const ctl_families[])(int, char *[]) = {
 	scimctl_graph_main,	/* graph */
 	scimctl_held_main,	/* held */
 	scimctl_activity_main,	/* activity */
+	scimctl_repl_main,	/* replication */
 };
 
 int

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "store/store-int.h"
+#include "store/store-rep.h"
 
 /*
  * Token and group records are read on every request, so processes keep
@@ -80,7 +81,8 @@ env_panicked(struct store *s)
 bool
 store_checkpoint(struct store *s)
 {
-	int	 ret;
+	struct scim_error	 err;
+	int			 ret;
 
 	s->since_ckp = 0;
 	/* It writes pages into the files: never while a recovery runs. */
@@ -90,6 +92,12 @@ store_checkpoint(struct store *s)
 		s->broken = true;
 		store_gate_leave(s);
 		return false;
+	}
+	/* On the master it is replicated: join repmgr first (store-rep.c). */
+	if (s->rep != NULL && store_rep_role(s) == STORE_ROLE_MASTER &&
+	    store_rep_write_begin(s, &err) != SCIM_OK) {
+		store_gate_leave(s);
+		return true;
 	}
 	if ((ret = s->env->txn_checkpoint(s->env, CKP_LOG_KB, 0, 0)) != 0)
 		log_warn("checkpoint: %s", db_strerror(ret));
@@ -245,12 +253,20 @@ store_txn_commit(struct store *s, struct store_txn *t,
 	 * a power cut in that window could take it back, before its writer
 	 * was told.
 	 */
+	store_rep_pre_commit(t);
 	ret = t->txn->commit(t->txn, call->flush ? DB_TXN_WRITE_NOSYNC : 0);
 	t->txn = NULL;
 	if (ret != 0) {
 		*rc = store_dberr(t, ret, "commit", err);
 		return false;
 	}
+	/*
+	 * Replication: committed here, but acknowledged by too few sites
+	 * (a failover could lose it): never answered as done.
+	 */
+	if (!call->readonly && (*rc = store_rep_post_commit(s, err)) !=
+	    SCIM_OK)
+		return true;
 	/*
 	 * The flush is owed; store_flush() pays it now, or for a batch of
 	 * requests (store_defer_flush()).
@@ -303,6 +319,12 @@ store_txn_attempt(struct store *s, struct store_txn *t,
 	memset(t, 0, sizeof(*t));
 	t->s = s;
 	t->readonly = call->readonly;
+	/* Replication: writes only on the master (store-rep.c). */
+	if (s->rep != NULL && !call->readonly &&
+	    (*rc = store_rep_write_begin(s, err)) != SCIM_OK) {
+		out = TXN_DONE;
+		goto leave;
+	}
 	if ((ret = s->env->txn_begin(s->env, NULL, &t->txn,
 	    call->tflags | DB_TXN_NOWAIT)) != 0) {
 		*rc = store_dberr(t, ret, "txn_begin", err);

@@ -318,6 +318,12 @@ serve_error(struct scim_call *c, enum scim_err rc, struct scim_error *err)
 		log_msg(i < c->resp.nheaders ? LOG_LVL_INFO : LOG_LVL_ERR,
 		    "%s %s: %s", c->req.method ? c->req.method : "-",
 		    c->req.path ? c->req.path : "-", err->detail);
+	/*
+	 * Every other 503 says when to come back too (a busy or recovering
+	 * store, a replica, a failover, unconfirmed acks: all short).
+	 */
+	if (rc == SCIM_E_UNAVAILABLE && i == c->resp.nheaders)
+		http_resp_header(&c->resp, "Retry-After: 2");
 	http_resp_error(&c->resp, err);
 }
 
