@@ -200,6 +200,13 @@ class Forward(unittest.TestCase):
         self.assertEqual(Master.seen[0]["path"],
                          "/other/base/Users/a%20b/%C3%A9")
 
+    def test_path_resolved_here_goes_as_routed(self):
+        # The web server resolved the dot segments: the master gets the
+        # path this site routed, not the raw one.
+        self.probe("GET", "/scim/v2/Users", env={
+            "PATH_INFO": "/y", "REQUEST_URI": "/scim/v2/Users/x/../y"})
+        self.assertEqual(Master.seen[0]["path"], "/other/base/Users/y")
+
     def test_methods_and_conditions(self):
         for method in ("PUT", "PATCH"):
             self.probe(method, "/scim/v2/Groups", body=b'{"x":1}', env={
