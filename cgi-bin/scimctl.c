@@ -422,6 +422,7 @@ static int (*const ctl_families[])(int, char *[]) = {
 	scimctl_graph_main,	/* graph */
 	scimctl_held_main,	/* held */
 	scimctl_activity_main,	/* activity */
+	scimctl_repl_main,	/* replication */
 };
 
 int

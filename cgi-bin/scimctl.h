@@ -28,6 +28,9 @@ int	 scimctl_held_main(int argc, char *argv[]);
 /* The same for the activity command (scimctl-activity.c). */
 int	 scimctl_activity_main(int argc, char *argv[]);
 
+/* The same for the replication command (scimctl-repl.c). */
+int	 scimctl_repl_main(int argc, char *argv[]);
+
 /*
  * Where the command word is in argv: after -c FILE, -cFILE, --config FILE
  * or --config=FILE (kept in *conf), the only options that may come before

@@ -212,6 +212,99 @@ config_nonempty(const struct scim_config *c, const char *value)
 	return value[0] != '\0';
 }
 
+/* [replication] ack_policy (the same on every site of a group). */
+static const struct config_choice config_ack_choices[] = {
+	{ "quorum", REP_ACK_QUORUM },
+	{ "all", REP_ACK_ALL },
+	{ NULL, 0 }
+};
+
+bool
+config_hostport(const char *s, char *host, unsigned *port)
+{
+	const char	*colon = strrchr(s, ':');
+	size_t		 hlen;
+	long		 n;
+
+	if (colon == NULL || (hlen = (size_t)(colon - s)) == 0 ||
+	    hlen >= REP_ADDR_MAX ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-") != hlen ||
+	    !util_parse_long(colon + 1, 1, 65535, &n))
+		return false;
+	if (host != NULL) {
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		*port = (unsigned)n;
+	}
+	return true;
+}
+
+/* A site's SCIM base URL: http(s)://, one line, no blank. */
+static bool
+config_site_url(const char *v)
+{
+	return (strncmp(v, "http://", 7) == 0 ||
+	    strncmp(v, "https://", 8) == 0) && strlen(v) < REP_URL_MAX &&
+	    strpbrk(v, " \t\r\n") == NULL && strlen(v) > 8;
+}
+
+int
+config_peer_next(const char **p, char *addr, char *url)
+{
+	const char	*s = *p + strspn(*p, " \t,"), *end, *blank;
+	size_t		 alen, ulen;
+
+	if (*s == '\0') {
+		*p = s;
+		return 0;
+	}
+	end = s + strcspn(s, ",");
+	blank = s + strcspn(s, " \t");
+	if (blank >= end || (alen = (size_t)(blank - s)) >= REP_ADDR_MAX)
+		return -1;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	blank += strspn(blank, " \t");
+	ulen = strcspn(blank, " \t,");
+	if (!config_hostport(addr, NULL, NULL) || ulen >= REP_URL_MAX ||
+	    blank + ulen + strspn(blank + ulen, " \t") != end)
+		return -1;
+	memcpy(url, blank, ulen);
+	url[ulen] = '\0';
+	if (!config_site_url(url))
+		return -1;
+	*p = end;
+	return 1;
+}
+
+static bool
+config_check_site(const struct scim_config *c, const char *value)
+{
+	(void)c;
+	return config_hostport(value, NULL, NULL);
+}
+
+static bool
+config_check_url(const struct scim_config *c, const char *value)
+{
+	(void)c;
+	return config_site_url(value);
+}
+
+/* [replication] peers: every entry well formed, at least one. */
+static bool
+config_check_peers(const struct scim_config *c, const char *value)
+{
+	char	 addr[REP_ADDR_MAX], url[REP_URL_MAX];
+	int	 r, n = 0;
+
+	(void)c;
+	while ((r = config_peer_next(&value, addr, url)) == 1)
+		n++;
+	return r == 0 && n > 0;
+}
+
 #define CF(f)	offsetof(struct scim_config, f), \
 		sizeof(((struct scim_config *)0)->f)
 #define CF_NONE	0, 0
@@ -332,6 +425,24 @@ static const struct config_key config_keys[] = {
 	    0, 1000000, NULL, NULL },
 	{ KEY("safety", "window_minutes"), CONFIG_UINT,
 	    CF(held_window_minutes), 1, 7 * 24 * 60, NULL, NULL },
+	{ KEY("replication", "site"), CONFIG_STR, CF(rep_site), 0, 0, NULL,
+	    config_check_site },
+	{ KEY("replication", "url"), CONFIG_STR, CF(rep_url), 0, 0, NULL,
+	    config_check_url },
+	{ KEY("replication", "peers"), CONFIG_STR, CF(rep_peers), 0, 0, NULL,
+	    config_check_peers },
+	{ KEY("replication", "creator"), CONFIG_CHOICE, CF(rep_creator), 0, 0,
+	    config_yes_no, NULL },
+	{ KEY("replication", "priority"), CONFIG_UINT, CF(rep_priority),
+	    0, 1000000, NULL, NULL },
+	{ KEY("replication", "ack_policy"), CONFIG_CHOICE, CF(rep_ack_policy),
+	    0, 0, config_ack_choices, NULL },
+	{ KEY("replication", "ack_timeout_ms"), CONFIG_UINT,
+	    CF(rep_ack_timeout_ms), 10, 600000, NULL, NULL },
+	{ KEY("replication", "election_timeout_ms"), CONFIG_UINT,
+	    CF(rep_election_timeout_ms), 100, 600000, NULL, NULL },
+	{ KEY("replication", "heartbeat_ms"), CONFIG_UINT, CF(rep_heartbeat_ms),
+	    50, 60000, NULL, NULL },
 	/* [replication]: forwarding to the master (web/forward.h) */
 	{ KEY("replication", "forward_connect_ms"), CONFIG_UINT,
 	    CF(rep_forward_connect_ms), 10, 60000, NULL, NULL },
@@ -496,6 +607,12 @@ config_defaults(struct scim_config *cfg)
 	strcpy(cfg->graph_scimctl, SBINDIR "/scimctl");
 	cfg->graph_timeout = 30;
 	cfg->graph_max_wait = 300;
+	/* [replication]: off until site is set */
+	cfg->rep_priority = 100;
+	cfg->rep_ack_policy = REP_ACK_QUORUM;
+	cfg->rep_ack_timeout_ms = 2000;
+	cfg->rep_election_timeout_ms = 2000;
+	cfg->rep_heartbeat_ms = 500;
 	/*
 	 * [replication] forwarding: a master on the same network connects
 	 * in a millisecond; a whole request is bounded by the slowest write
@@ -533,6 +650,11 @@ config_load(struct scim_config *cfg, const char *path,
 			return scim_fail(err, SCIM_E_INTERNAL,
 			    "%s:%d: syntax error", path, line);
 	}
+	/* The forwarder and the peers' maps need this site's URL. */
+	if (cfg->rep_site[0] != '\0' && cfg->rep_url[0] == '\0')
+		return scim_fail(err, SCIM_E_INTERNAL, "%s: [replication] "
+		    "site is set but url (this site's SCIM base URL) is not",
+		    path);
 	return SCIM_OK;
 }
 

@@ -23,6 +23,14 @@ enum store_sync {
 	STORE_SYNC_NONE		/* neither (tests and benchmarks only) */
 };
 
+/* [replication] ack_policy: the acknowledgements a commit waits for. */
+enum rep_ack {
+	REP_ACK_QUORUM,		/* a majority of the electable sites */
+	REP_ACK_ALL		/* every site of the group */
+};
+#define REP_ADDR_MAX	256	/* "host:port", NUL included */
+#define REP_URL_MAX	512	/* a site's SCIM base URL, NUL included */
+
 /*
  * [store] cache_max_mb, in MiB: its bounds.  The default is a quarter of
  * physical memory, at most CACHE_MAX_MB_DEFAULT_CAP; CACHE_MAX_MB_UNKNOWN
@@ -113,10 +121,38 @@ struct scim_config {
 	unsigned	 held_max;	/* deprovisions per tenant and window
 					   that apply; 0 = no brake */
 	unsigned	 held_window_minutes; /* the window's length */
+	/*
+	 * [replication]: this site's part in a Berkeley DB replication
+	 * group (store/store-rep.h, scim-repd(8)); off while rep_site is "".
+	 */
+	char		 rep_site[REP_ADDR_MAX];	/* HOST:PORT to listen on */
+	char		 rep_url[REP_URL_MAX];	/* this site's SCIM base URL */
+	char		 rep_peers[4096];	/* "HOST:PORT URL, ..." */
+	bool		 rep_creator;	/* create the group on first start */
+	unsigned	 rep_priority;	/* election priority, 0 = never master */
+	int		 rep_ack_policy; /* enum rep_ack */
+	unsigned	 rep_ack_timeout_ms; /* wait this long for acks */
+	unsigned	 rep_election_timeout_ms; /* one election's limit */
+	unsigned	 rep_heartbeat_ms; /* master's heartbeat interval */
 	/* [replication], forwarding to the master (common/web/forward.h) */
 	unsigned	 rep_forward_connect_ms; /* connecting to the master */
 	unsigned	 rep_forward_timeout_ms; /* a whole forwarded request */
 };
+
+/*
+ * One entry of [replication] peers, "HOST:PORT URL", comma separated:
+ * reads the entry at *p into addr (REP_ADDR_MAX) and url (REP_URL_MAX),
+ * advancing *p.  Returns 1 with an entry, 0 at the end, -1 on a malformed
+ * one (no blank between the two, a bad address or URL, too long).
+ */
+int		 config_peer_next(const char **p, char *addr, char *url);
+
+/*
+ * Is s a replication address, HOST:PORT (a host name or IPv4 address,
+ * port 1 to 65535)?  With host non-NULL (REP_ADDR_MAX bytes) and port,
+ * they get its parts.
+ */
+bool		 config_hostport(const char *s, char *host, unsigned *port);
 
 /*
  * One assignment of an [audit] hook_env value: words NAME=value apart by

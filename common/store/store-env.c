@@ -327,6 +327,7 @@ store_env_detach(struct store *s, u_int32_t dbflags)
 			s->db[i] = NULL;
 		}
 	if (s->env != NULL) {
+		store_rep_detached(s);
 		s->env->close(s->env, 0);
 		s->env = NULL;
 	}
@@ -360,6 +361,12 @@ env_open(struct store *s, struct scim_error *err)
 	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
 	if (s->cache.want != 0)
 		env_set_cache(s->env, s->cache.want);
+	/* Replication: the sites and policies, before the open. */
+	if (store_rep_env_config(s, s->env, err) != SCIM_OK) {
+		s->env->close(s->env, 0);
+		s->env = NULL;
+		return err->code;
+	}
 	if (s->sync == STORE_SYNC_WRITE)
 		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
 	else if (s->sync == STORE_SYNC_NONE)
@@ -371,7 +378,7 @@ env_open(struct store *s, struct scim_error *err)
 	 * on.  Every death means full recovery, behind the closed gate.
 	 */
 	flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER;
+	    DB_INIT_MPOOL | DB_REGISTER | DB_RECOVER | store_rep_env_flags(s);
 	if ((ret = s->env->open(s->env, s->home, flags, 0660)) != 0) {
 		s->env->close(s->env, 0);
 		s->env = NULL;
@@ -442,12 +449,19 @@ store_env_attach(struct store *s, struct scim_error *err)
 	s->cache.data = data_bytes(s->home);
 	s->cache.want = db_config_sets_cache(s->home) ? 0 :
 	    store_cache_want(s->cache.data, s->cache_max);
+	/*
+	 * Re-creating the environment would drop the replication state in
+	 * its region (and scim-repd is attached anyway): not with it on.
+	 */
 	if ((rc = env_open(s, err)) != SCIM_OK ||
-	    (cache_off(&s->cache) && store_gate_alone(s) &&
+	    (s->rep == NULL && cache_off(&s->cache) && store_gate_alone(s) &&
 	    (rc = env_recreate(s, err)) != SCIM_OK))
 		goto out;
 	s->broken = false;
-	if ((rc = open_dbs(s, err)) != SCIM_OK ||
+	/* scim-repd replicates the environment and opens no database. */
+	if (store_rep_is_daemon(s))
+		store_gate_hold_attached(s);
+	else if ((rc = open_dbs(s, err)) != SCIM_OK ||
 	    (rc = store_layout_check(s, err)) != SCIM_OK)
 		store_env_detach(s, 0);
 	else
@@ -473,7 +487,7 @@ store_env_reattach(struct store *s, struct scim_error *err)
 }
 
 enum scim_err
-store_open(struct store **out, const struct scim_config *cfg,
+store_open_as(struct store **out, const struct scim_config *cfg, bool daemon,
     struct scim_error *err)
 {
 	struct store	*s;
@@ -494,19 +508,33 @@ store_open(struct store **out, const struct scim_config *cfg,
 	s->sync = cfg->sync;
 	s->flush_after = cfg->sync == STORE_SYNC_FULL;
 	s->cache_max = (uint64_t)cfg->cache_max_mb * MIB;
+	if ((rc = store_rep_init(s, cfg, daemon, err)) != SCIM_OK) {
+		free(s->home);
+		free(s);
+		return rc;
+	}
 	if ((rc = store_gate_init(s, err)) != SCIM_OK) {
+		store_rep_fini(s);
 		free(s->home);
 		free(s);
 		return rc;
 	}
 	if ((rc = store_env_attach(s, err)) != SCIM_OK) {
 		store_gate_fini(s);
+		store_rep_fini(s);
 		free(s->home);
 		free(s);
 		return rc;
 	}
 	*out = s;
 	return SCIM_OK;
+}
+
+enum scim_err
+store_open(struct store **out, const struct scim_config *cfg,
+    struct scim_error *err)
+{
+	return store_open_as(out, cfg, false, err);
 }
 
 void
@@ -521,6 +549,7 @@ store_close(struct store *s)
 	} else
 		store_env_detach(s, DB_NOSYNC);
 	store_gate_fini(s);
+	store_rep_fini(s);
 	free(s->home);
 	free(s);
 }

@@ -63,6 +63,9 @@ enum {
 #define GATE_FLAG_OFFSET 64	/* (locks are on bytes 0 to 3: advisory) */
 #define GATE_BUSY_OFFSET 128	/* store_records_gen()'s two counters */
 #define GATE_GEN_OFFSET	136
+_Static_assert(STORE_GATE_REP_OFFSET >= GATE_GEN_OFFSET + 8 &&
+    STORE_GATE_REP_OFFSET + STORE_GATE_REP_SIZE <= GATE_FILE_SIZE,
+    "the replication words fit in the gate file, after the others");
 
 /* An fcntl lock request of type on one byte of the gate file. */
 static struct flock
@@ -246,6 +249,8 @@ store_gate_init(struct store *s, struct scim_error *err)
 	s->closing = (_Atomic int *)((char *)map + GATE_FLAG_OFFSET);
 	s->busy = (_Atomic uint64_t *)((char *)map + GATE_BUSY_OFFSET);
 	s->gen = (_Atomic uint64_t *)((char *)map + GATE_GEN_OFFSET);
+	/* What scim-repd publishes for the site (store-rep-int.h). */
+	s->rep_area = (char *)map + STORE_GATE_REP_OFFSET;
 	return SCIM_OK;
 }
 

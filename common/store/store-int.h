@@ -9,6 +9,8 @@
  *   store-rec.c     records by key: get, put, delete, walk a prefix
  *   store-res.c     users and groups, their indexes, membership
  *   store-kv.c      tokens, other modules' key spaces, meta.db
+ *   store-rep.c     replication: environment set-up, role, commits
+ *   store-rep-repd.c  ... scim-repd's side: listener, published state
  *
  * Conventions: every DBT is zeroed before use (store_dbt_set()); every
  * Berkeley DB error goes through store_dberr(), which turns deadlocks and
@@ -59,6 +61,8 @@ struct store_dbdef {
 
 extern const struct store_dbdef store_dbdefs[DBI__MAX];	/* store-rec.c */
 
+struct store_rep;	/* store-rep.c's; NULL while replication is off */
+
 struct store {
 	DB_ENV			*env;
 	DB			*db[DBI__MAX];
@@ -87,6 +91,10 @@ struct store {
 	bool			 counted;	/* layout 5: meta.db keeps each
 						   tenant's count (store_count()) */
 	unsigned		 gate_depth;	/* nested store_gate_enter() */
+	struct store_rep	*rep;		/* replication, NULL: off */
+	void			*rep_area;	/* gate file's replication words */
+	void			*getbuf[DBI__MAX]; /* DB->get() results when
+						   DB_THREAD (replication) */
 };
 
 struct store_txn {
@@ -120,6 +128,10 @@ struct store_txn {
 enum scim_err	 store_env_attach(struct store *s, struct scim_error *err);
 enum scim_err	 store_env_reattach(struct store *s, struct scim_error *err);
 void		 store_env_detach(struct store *s, u_int32_t dbflags);
+/* store_open(), or with daemon set scim-repd's (store_rep_serve()). */
+enum scim_err	 store_open_as(struct store **out,
+		    const struct scim_config *cfg, bool daemon,
+		    struct scim_error *err);
 
 /* --- store-gate.c --- */
 
@@ -143,6 +155,49 @@ bool		 store_gate_alone(struct store *s);
 /* Say that this process has the environment open, or no longer. */
 void		 store_gate_hold_attached(struct store *s);
 void		 store_gate_drop_attached(struct store *s);
+
+/*
+ * Bytes of the gate file (from STORE_GATE_REP_OFFSET) that store-rep.c
+ * lays out: the role scim-repd publishes for the site's processes.
+ */
+#define STORE_GATE_REP_OFFSET	512
+#define STORE_GATE_REP_SIZE	3584
+
+/* --- store-rep.c (store-rep.h has the public side) --- */
+
+/*
+ * Set s->rep from cfg's [replication] (left NULL when site is not set);
+ * store_rep_fini() frees it.  daemon: this process is scim-repd.
+ */
+enum scim_err	 store_rep_init(struct store *s, const struct scim_config *cfg,
+		    bool daemon, struct scim_error *err);
+void		 store_rep_fini(struct store *s);
+/* Extra DB_ENV->open() flags: DB_INIT_REP | DB_THREAD, or 0. */
+u_int32_t	 store_rep_env_flags(const struct store *s);
+/* Configure env (not yet open): sites, policy, time-outs, events. */
+enum scim_err	 store_rep_env_config(struct store *s, DB_ENV *env,
+		    struct scim_error *err);
+/* Is this process scim-repd (which opens no database)? */
+bool		 store_rep_is_daemon(const struct store *s);
+/* The environment handle is going: forget this process's repmgr state. */
+void		 store_rep_detached(struct store *s);
+/*
+ * Before a writing transaction begins, inside the gate: SCIM_OK when
+ * this site is master and this process can send its log records to the
+ * replicas (it joins the replication manager as a subordinate the
+ * first time), else SCIM_E_UNAVAILABLE saying why.
+ */
+enum scim_err	 store_rep_write_begin(struct store *s,
+		    struct scim_error *err);
+/* Around a writing commit: ask for its token, then check its acks. */
+void		 store_rep_pre_commit(struct store_txn *t);
+enum scim_err	 store_rep_post_commit(struct store *s,
+		    struct scim_error *err);
+
+/* --- store-rep-repd.c --- */
+
+/* Forget what scim-repd published (it is closing, cleanly). */
+void		 store_rep_unpublish(struct store *s);
 
 /* --- store-layout.c --- */
 
@@ -189,6 +244,15 @@ void		 store_key_free(struct key *k);
 
 /* Zero a DBT and point it at len bytes of data (not copied). */
 void		 store_dbt_set(DBT *d, const void *data, size_t len);
+
+/*
+ * DB->get() on database d.  data->data then points at bytes valid until
+ * the next get on d by this process, as Berkeley DB's own return buffer
+ * is; with replication on (every handle DB_THREAD, which refuses that
+ * buffer) they are in s->getbuf[d], grown with DB_DBT_REALLOC.
+ */
+int		 store_db_get(struct store_txn *t, enum dbi d, DBT *key,
+		    DBT *data, u_int32_t flags);
 
 /*
  * Map a Berkeley DB return code to an scim_err, the one place that does.

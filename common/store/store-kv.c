@@ -129,8 +129,7 @@ store_meta_get(struct store_txn *t, const char *name, char *buf, size_t sz,
 	store_dbt_set(&key, name, strlen(name));
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
-	ret = t->s->db[DBI_META]->get(t->s->db[DBI_META], t->txn, &key,
-	    &data, 0);
+	ret = store_db_get(t, DBI_META, &key, &data, 0);
 	if (ret != 0)
 		return store_dberr(t, ret, "meta.db", err);
 	if (data.size >= sz)

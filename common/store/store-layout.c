@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "store/store-int.h"
+#include "store/store-rep.h"
 
 /*
  * The store's layout version (meta.db "schema_version"), recorded in a new
@@ -128,7 +129,6 @@ static enum scim_err
 move_batch(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct move_ctx	*m = arg;
-	DB		*users = t->s->db[DBI_USERS];
 	DBC		*c = NULL;
 	DBT		 key, data, rk, rd;
 	struct key	 k;
@@ -164,7 +164,7 @@ move_batch(struct store_txn *t, void *arg, struct scim_error *err)
 		store_dbt_set(&rd, NULL, 0);
 		rd.flags = DB_DBT_PARTIAL;	/* existence only */
 		t->s->st.gets++;
-		ret = users->get(users, t->txn, &rk, &rd, 0);
+		ret = store_db_get(t, DBI_USERS, &rk, &rd, 0);
 		if (ret == DB_NOTFOUND)
 			continue;
 		if (ret != 0) {
@@ -703,6 +703,19 @@ store_layout_check(struct store *s, struct scim_error *err)
 	enum scim_err			 rc;
 	bool				 alone;
 
+	/*
+	 * Replication: only the master writes, so it alone records and
+	 * moves the layout; a replica (or a site while no master is known)
+	 * reads the one it was sent, and gets a moved one by replication.
+	 */
+	if (s->rep != NULL && store_rep_role(s) != STORE_ROLE_MASTER) {
+		if ((rc = store_read(s, check_version, &l, err)) != SCIM_OK)
+			return rc;
+		s->beside = l.version >= 3 && !l.moving;
+		s->folded = l.version >= 4 && !l.folding;
+		s->counted = l.version >= 5 && !l.counting;
+		return SCIM_OK;
+	}
 	if ((rc = store_run(s, check_version, &l, err)) != SCIM_OK)
 		return rc;
 	alone = store_gate_alone(s);

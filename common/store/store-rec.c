@@ -6,6 +6,7 @@
  * kind of record: users, groups, tokens and key spaces are store-res.c's
  * and store-kv.c's.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,27 @@ store_dbt_set(DBT *d, const void *data, size_t len)
 	d->size = (u_int32_t)len;
 }
 
+int
+store_db_get(struct store_txn *t, enum dbi d, DBT *key, DBT *data,
+    u_int32_t flags)
+{
+	struct store	*s = t->s;
+	int		 ret;
+
+	if (s->rep == NULL)
+		return s->db[d]->get(s->db[d], t->txn, key, data, flags);
+	/* DB_RMW counts as returning a key: say that it is only read. */
+	key->flags |= DB_DBT_READONLY;
+	data->flags |= DB_DBT_REALLOC;
+	data->data = s->getbuf[d];
+	ret = s->db[d]->get(s->db[d], t->txn, key, data, flags);
+	if (data->data != NULL)
+		s->getbuf[d] = data->data;
+	data->flags &= ~DB_DBT_REALLOC;
+	key->flags &= ~DB_DBT_READONLY;
+	return ret;
+}
+
 /*
  * Map a Berkeley DB return code to an scim_err.  Deadlocks and lock
  * time-outs mark the transaction for a retry.
@@ -106,11 +128,31 @@ store_dberr(struct store_txn *t, int ret, const char *what,
 		    what, db_strerror(ret));
 		return scim_fail(err, SCIM_E_UNAVAILABLE,
 		    "the store is recovering, try again");
+	/* Replication (store-rep.c, docs/DESIGN.md "Replication"). */
+	case DB_REP_LOCKOUT:
+		/* This replica is synchronising with the master: wait. */
+		t->retry = true;
+		t->conflict = what;
+		return scim_fail(err, SCIM_E_UNAVAILABLE, "this site is "
+		    "synchronising with the replication group, try again");
+	case DB_REP_HANDLE_DEAD:
+		/* An election rolled back changes: open the handles again. */
+		t->s->broken = true;
+		log_info("%s: %s", what, db_strerror(ret));
+		return scim_fail(err, SCIM_E_UNAVAILABLE,
+		    "the store is recovering, try again");
+	case EACCES:
+	case DB_REP_UNAVAIL:
+		if (t->s->rep == NULL)
+			break;
+		return scim_fail(err, SCIM_E_UNAVAILABLE, "this site is a "
+		    "replica of the replication group (the change must be "
+		    "made on the master); try again");
 	default:
-		log_err("%s: %s", what, db_strerror(ret));
-		return scim_fail(err, SCIM_E_INTERNAL, "store error in %s",
-		    what);
+		break;
 	}
+	log_err("%s: %s", what, db_strerror(ret));
+	return scim_fail(err, SCIM_E_INTERNAL, "store error in %s", what);
 }
 
 bool
@@ -130,8 +172,7 @@ store_rec_get(struct store_txn *t, enum dbi d, const struct key *k, cJSON **out,
 	store_dbt_set(&key, k->buf, k->len);
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
-	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data,
-	    t->readonly ? 0 : DB_RMW);
+	ret = store_db_get(t, d, &key, &data, t->readonly ? 0 : DB_RMW);
 	if (ret != 0)
 		return store_dberr(t, ret, store_dbdefs[d].file, err);
 	*out = cJSON_ParseWithLength(data.data, data.size);
@@ -217,8 +258,7 @@ store_key_get_text(struct store_txn *t, enum dbi d, const char *a,
 	store_dbt_set(&key, k.buf, k.len);
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
-	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data,
-	    t->readonly ? 0 : DB_RMW);
+	ret = store_db_get(t, d, &key, &data, t->readonly ? 0 : DB_RMW);
 	store_key_free(&k);
 	if (ret != 0)
 		return store_dberr(t, ret, store_dbdefs[d].file, err);

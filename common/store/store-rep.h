@@ -69,4 +69,63 @@ bool		 store_rep_last_token(struct store *s, char *buf,
 enum scim_err	 store_rep_wait_applied(struct store *s, const char *token,
 		    unsigned ms, struct scim_error *err);
 
+/* --- added by the replication core (store-rep*.c) --- */
+
+#define STORE_REP_PEERS_MAX	8	/* sites besides this one */
+#define STORE_REP_ADDR_MAX	256	/* "host:port", NUL incl. */
+
+struct scim_config;
+
+/* One other site of the group, as this site's scim-repd last saw it. */
+struct store_rep_peer {
+	char		 addr[STORE_REP_ADDR_MAX];	/* host:port */
+	char		 url[STORE_REP_URL_MAX];	/* "" when not in peers */
+	bool		 connected;	/* scim-repd has a connection */
+	bool		 lag_known;	/* lag is meaningful */
+	long long	 lag;		/* bytes of log behind the master */
+};
+
+/* What scimctl replication status prints (store_rep_status()). */
+struct store_rep_status {
+	enum store_role		 role;
+	char			 master[STORE_REP_ADDR_MAX]; /* "" unknown */
+	bool			 repd;		/* scim-repd is running */
+	long			 repd_pid;
+	unsigned long		 lsn_file;	/* this site's log end */
+	unsigned long		 lsn_offset;
+	size_t			 npeers;
+	struct store_rep_peer	 peers[STORE_REP_PEERS_MAX];
+};
+
+/*
+ * This site's replication state as its scim-repd last published it in
+ * <home>/scim.gate, read without opening the environment (so without
+ * ever running recovery).  SCIM_E_NOT_FOUND when replication is off in
+ * cfg; SCIM_E_INTERNAL when the gate file cannot be read.
+ */
+enum scim_err	 store_rep_status(const struct scim_config *cfg,
+		    struct store_rep_status *out, struct scim_error *err);
+
+/* The name of a role as scimctl and the logs print it. */
+const char	*store_rep_role_name(enum store_role r);
+
+/*
+ * For scim-repd only: open the store as this site's replication process
+ * (the environment alone, no database handle) and start the replication
+ * manager as its listener, calling an election when no master is known.
+ * *out is closed by store_close().  SCIM_E_UNAVAILABLE when another
+ * process already is the replication process of this environment.
+ */
+enum scim_err	 store_rep_serve(struct store **out,
+		    const struct scim_config *cfg, struct scim_error *err);
+
+/*
+ * For scim-repd, every 100 ms or so: publish the role, the master, the
+ * peers and the log end for the site's other processes, and log role
+ * changes.  SCIM_E_UNAVAILABLE when the environment was recovered or
+ * panicked under it: the process must start again (scim-repd re-executes
+ * itself), since Berkeley DB cannot release a panicked environment.
+ */
+enum scim_err	 store_rep_tick(struct store *s, struct scim_error *err);
+
 #endif /* SCIM_STORE_REP_H */

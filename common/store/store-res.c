@@ -224,7 +224,6 @@ static enum scim_err
 count_get(struct store_txn *t, enum store_kind kind, const char *tenant,
     bool rmw, size_t *n, struct scim_error *err)
 {
-	DB		*db = t->s->db[DBI_META];
 	struct key	 k;
 	DBT		 key, data;
 	char		 buf[32];
@@ -237,7 +236,7 @@ count_get(struct store_txn *t, enum store_kind kind, const char *tenant,
 	store_dbt_set(&key, k.buf, k.len);
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
-	ret = db->get(db, t->txn, &key, &data, rmw ? DB_RMW : 0);
+	ret = store_db_get(t, DBI_META, &key, &data, rmw ? DB_RMW : 0);
 	store_key_free(&k);
 	if (ret == DB_NOTFOUND)
 		return SCIM_OK;		/* a tenant with nothing yet */
@@ -502,7 +501,7 @@ store_find_name(struct store_txn *t, enum store_kind kind,
 	store_dbt_set(&key, k.buf, k.len);
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
-	ret = t->s->db[d]->get(t->s->db[d], t->txn, &key, &data, 0);
+	ret = store_db_get(t, d, &key, &data, 0);
 	store_key_free(&k);
 	if (ret != 0)
 		return store_dberr(t, ret, store_dbdefs[d].file, err);

@@ -245,12 +245,20 @@ store_txn_commit(struct store *s, struct store_txn *t,
 	 * a power cut in that window could take it back, before its writer
 	 * was told.
 	 */
+	store_rep_pre_commit(t);
 	ret = t->txn->commit(t->txn, call->flush ? DB_TXN_WRITE_NOSYNC : 0);
 	t->txn = NULL;
 	if (ret != 0) {
 		*rc = store_dberr(t, ret, "commit", err);
 		return false;
 	}
+	/*
+	 * Replication: committed here, but acknowledged by too few sites
+	 * (a failover could lose it): never answered as done.
+	 */
+	if (!call->readonly && (*rc = store_rep_post_commit(s, err)) !=
+	    SCIM_OK)
+		return true;
 	/*
 	 * The flush is owed; store_flush() pays it now, or for a batch of
 	 * requests (store_defer_flush()).
@@ -303,6 +311,12 @@ store_txn_attempt(struct store *s, struct store_txn *t,
 	memset(t, 0, sizeof(*t));
 	t->s = s;
 	t->readonly = call->readonly;
+	/* Replication: writes only on the master (store-rep.c). */
+	if (s->rep != NULL && !call->readonly &&
+	    (*rc = store_rep_write_begin(s, err)) != SCIM_OK) {
+		out = TXN_DONE;
+		goto leave;
+	}
 	if ((ret = s->env->txn_begin(s->env, NULL, &t->txn,
 	    call->tflags | DB_TXN_NOWAIT)) != 0) {
 		*rc = store_dberr(t, ret, "txn_begin", err);
