@@ -498,7 +498,8 @@ forward_route(struct store *s, const struct scim_config *cfg,
 
 	site.master_url = role == STORE_ROLE_REPLICA &&
 	    store_rep_master_url(s, url, sizeof(url)) ? url : NULL;
-	site.self_url = self_url;
+	/* The mark names this site as the group knows it. */
+	site.self_url = cfg->rep_url[0] != '\0' ? cfg->rep_url : self_url;
 	site.connect_ms = cfg->rep_forward_connect_ms;
 	site.timeout_ms = cfg->rep_forward_timeout_ms;
 	site.max_answer = cfg->max_body * FORWARD_ANSWER_FACTOR;
