@@ -278,18 +278,19 @@ config_peer_next(const char **p, char *addr, char *url)
 	return 1;
 }
 
+/* [replication] site, url and peers: "" (the default: off) or valid. */
 static bool
 config_check_site(const struct scim_config *c, const char *value)
 {
 	(void)c;
-	return config_hostport(value, NULL, NULL);
+	return value[0] == '\0' || config_hostport(value, NULL, NULL);
 }
 
 static bool
 config_check_url(const struct scim_config *c, const char *value)
 {
 	(void)c;
-	return config_site_url(value);
+	return value[0] == '\0' || config_site_url(value);
 }
 
 /* [replication] peers: every entry well formed, at least one. */
@@ -300,6 +301,8 @@ config_check_peers(const struct scim_config *c, const char *value)
 	int	 r, n = 0;
 
 	(void)c;
+	if (value[0] == '\0')
+		return true;
 	while ((r = config_peer_next(&value, addr, url)) == 1)
 		n++;
 	return r == 0 && n > 0;

@@ -179,6 +179,8 @@ enum scim_err	 store_rep_env_config(struct store *s, DB_ENV *env,
 		    struct scim_error *err);
 /* Is this process scim-repd (which opens no database)? */
 bool		 store_rep_is_daemon(const struct store *s);
+/* Just opened, no database yet: on the master, join repmgr now. */
+void		 store_rep_attached(struct store *s);
 /* The environment handle is going: forget this process's repmgr state. */
 void		 store_rep_detached(struct store *s);
 /*

@@ -32,29 +32,10 @@ _Static_assert(STORE_REP_ADDR_MAX == REP_ADDR_MAX &&
 
 /* Message threads of the listener: repmgr adds its own few to these. */
 #define REPD_THREADS	3
+/* Seconds a site keeps trying to join its group at start. */
+#define REPD_JOIN_TRIES	120
 
 /* --- the published words (a seqlock for the parts wider than a word) --- */
-
-bool
-store_rep_read_master(struct store_rep_shared *sh, char *master)
-{
-	uint32_t	 a, b;
-	int		 i;
-
-	for (i = 0; i < 100; i++) {
-		a = atomic_load_explicit(&sh->seq, memory_order_acquire);
-		if (a & 1)
-			continue;
-		memcpy(master, sh->master, STORE_REP_ADDR_MAX);
-		atomic_thread_fence(memory_order_acquire);
-		b = atomic_load_explicit(&sh->seq, memory_order_relaxed);
-		if (a == b) {
-			master[STORE_REP_ADDR_MAX - 1] = '\0';
-			return true;
-		}
-	}
-	return false;
-}
 
 /* Copy the whole of sh into out (seq-checked); false if always torn. */
 static bool
@@ -70,6 +51,8 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 		memcpy(out->master, sh->master, sizeof(out->master));
 		out->lsn_file = sh->lsn_file;
 		out->lsn_offset = sh->lsn_offset;
+		out->self_lag = sh->self_lag;
+		out->self_lag_known = sh->self_lag_known;
 		out->npeers = sh->npeers;
 		memcpy(out->peers, sh->peers, sizeof(out->peers));
 		atomic_thread_fence(memory_order_acquire);
@@ -80,22 +63,67 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 	return false;
 }
 
+bool
+store_rep_read_master(struct store_rep_shared *sh, char *master)
+{
+	struct store_rep_shared	 copy;
+
+	if (!rep_read_all(sh, &copy))
+		return false;
+	memcpy(master, copy.master, STORE_REP_ADDR_MAX);
+	master[STORE_REP_ADDR_MAX - 1] = '\0';
+	return true;
+}
+
 void
 store_rep_unpublish(struct store *s)
 {
 	struct store_rep_shared	*sh = s->rep_area;
 	struct store_rep	*r = s->rep;
 
-	if (r->locked) {
-		s->env->lock_put(s->env, &r->lock);
-		s->env->lock_id_free(s->env, r->locker);
-		r->locked = false;
-	}
+	/*
+	 * Only the listener publishes: a second scim-repd refused at start
+	 * (DB_REP_IGNORE) closes through here and must not wipe its words.
+	 */
+	if (!r->locked)
+		return;
+	store_rep_lag_fini();
+	s->env->lock_put(s->env, &r->lock);
+	s->env->lock_id_free(s->env, r->locker);
+	r->locked = false;
 	atomic_store_explicit(&sh->role, STORE_ROLE_NONE, memory_order_release);
 	atomic_store_explicit(&sh->pid, 0, memory_order_release);
 }
 
 /* --- serving --- */
+
+/*
+ * repmgr_start() as the listener.  A site that is not yet in the group
+ * joins it through a helper, and the master admits one site at a time:
+ * a join while another runs fails with DB_REP_UNAVAIL (seen when the
+ * three sites of ./bootstrap cluster start together), and so does one
+ * while no helper answers.  Both pass: try again, every second, for
+ * REPD_JOIN_TRIES seconds (then the supervisor starts the process anew).
+ */
+static int
+rep_start_listener(struct store *s)
+{
+	struct timespec	 ts = { 1, 0 };
+	int		 ret, i;
+
+	for (i = 0; i < REPD_JOIN_TRIES; i++) {
+		ret = s->env->repmgr_start(s->env, REPD_THREADS,
+		    DB_REP_ELECTION);
+		if (ret != DB_REP_UNAVAIL)
+			return ret;
+		if (i == 0)
+			log_info("replication: cannot join the group yet "
+			    "(%s); trying again every second",
+			    db_strerror(ret));
+		nanosleep(&ts, NULL);
+	}
+	return ret;
+}
 
 enum scim_err
 store_rep_serve(struct store **out, const struct scim_config *cfg,
@@ -122,7 +150,9 @@ store_rep_serve(struct store **out, const struct scim_config *cfg,
 	 * (DB_REP_IGNORE): another scim-repd runs (workers never start
 	 * first, store-rep.c), so this one must not stay.
 	 */
-	ret = s->env->repmgr_start(s->env, REPD_THREADS, DB_REP_ELECTION);
+	/* The lag exchange's messages (store-rep-lag.c), before the start. */
+	if ((ret = store_rep_lag_init(s->env)) == 0)
+		ret = rep_start_listener(s);
 	if (ret == DB_REP_IGNORE) {
 		store_close(s);
 		return scim_fail(err, SCIM_E_UNAVAILABLE, "another process is "
@@ -226,6 +256,8 @@ rep_publish(struct store_rep_shared *sh, const struct store_rep_shared *pub)
 	memcpy(sh->master, pub->master, sizeof(sh->master));
 	sh->lsn_file = pub->lsn_file;
 	sh->lsn_offset = pub->lsn_offset;
+	sh->self_lag = pub->self_lag;
+	sh->self_lag_known = pub->self_lag_known;
 	sh->npeers = pub->npeers;
 	memcpy(sh->peers, pub->peers, sizeof(sh->peers));
 	atomic_store_explicit(&sh->seq, seq + 2, memory_order_release);
@@ -236,6 +268,7 @@ store_rep_tick(struct store *s, struct scim_error *err)
 {
 	struct store_rep_shared	*sh = s->rep_area, pub;
 	DB_REP_STAT		*st = NULL;
+	DB_LSN			 own;
 	enum store_role		 role;
 	uint32_t		 i, conn = 0;
 	int			 ret;
@@ -254,12 +287,14 @@ store_rep_tick(struct store *s, struct scim_error *err)
 		role = STORE_ROLE_REPLICA;
 	else
 		role = STORE_ROLE_NONE;
-	pub.lsn_file = st->st_next_lsn.file;
-	pub.lsn_offset = st->st_next_lsn.offset;
+	own = st->st_next_lsn;
+	pub.lsn_file = own.file;
+	pub.lsn_offset = own.offset;
 	if (role != STORE_ROLE_NONE)
 		rep_site_addr(s->env, st->st_master, pub.master);
 	free(st);
 	rep_read_peers_now(s, &pub);
+	store_rep_lag_tick(s, role, &own, &pub);
 	for (i = 0; i < pub.npeers; i++)
 		conn += pub.peers[i].connected ? 1 : 0;
 	rep_publish(sh, &pub);
@@ -267,7 +302,11 @@ store_rep_tick(struct store *s, struct scim_error *err)
 	atomic_store_explicit(&sh->role, role, memory_order_release);
 	atomic_store_explicit(&sh->beat_ms, store_rep_now_ms(),
 	    memory_order_release);
+	atomic_store_explicit(&sh->pid, (int32_t)getpid(),
+	    memory_order_release);
 	rep_log_role(s->rep, role, pub.master);
+	/* Connections accepted since the last tick: no Nagle (store-rep.c). */
+	store_rep_nodelay();
 	return SCIM_OK;
 }
 
@@ -311,6 +350,8 @@ store_rep_status(const struct scim_config *cfg, struct store_rep_status *out,
 		snprintf(out->master, sizeof(out->master), "%s", copy.master);
 		out->lsn_file = copy.lsn_file;
 		out->lsn_offset = copy.lsn_offset;
+		out->lag_known = copy.self_lag_known != 0;
+		out->lag = copy.self_lag;
 		for (i = 0; i < copy.npeers && i < STORE_REP_PEERS_MAX; i++) {
 			snprintf(out->peers[i].addr, STORE_REP_ADDR_MAX, "%s",
 			    copy.peers[i].addr);

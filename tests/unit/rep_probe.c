@@ -115,11 +115,12 @@ main(int argc, char *argv[])
 	}
 	log_init("rep_probe", LOG_LVL_WARN);
 	if (config_load(&cfg, argv[1], &err) != SCIM_OK ||
-	    service_drop_root(&cfg, &err) != SCIM_OK ||
-	    store_open(&s, &cfg, &err) != SCIM_OK) {
+	    service_drop_root(&cfg, &err) != SCIM_OK) {
 		fprintf(stderr, "rep_probe: %s\n", err.detail);
 		return 1;
 	}
+	if (store_open(&s, &cfg, &err) != SCIM_OK)
+		return probe_fail(&err);
 	rc = probe_run(s, argc, argv);
 	store_close(s);
 	return rc;
