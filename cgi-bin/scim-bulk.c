@@ -10,7 +10,7 @@
 #include "scim/bulk.h"
 
 static const struct route routes[] = {
-	{ "POST", "Bulk", ROUTE_LIST, bulk_post, 0 },
+	{ "POST", "Bulk", ROUTE_LIST, bulk_post, ROUTE_FORWARD },
 };
 
 static const struct service svc = {

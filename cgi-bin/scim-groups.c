@@ -4,14 +4,21 @@
  */
 #include "scim/crud.h"
 
+/*
+ * A reader finishes the token check in its own transaction; a writer
+ * must not.  On a replica the master serves both (ROUTE_FORWARD).
+ */
+#define READER	(ROUTE_AUTH_TXN | ROUTE_FORWARD)
+#define WRITER	ROUTE_FORWARD
+
 static const struct route routes[] = {
-	{ "GET", "Groups", ROUTE_LIST, crud_list, ROUTE_AUTH_TXN },
-	{ "POST", "Groups", ROUTE_LIST, crud_create, 0 },
-	{ "POST", "Groups", ROUTE_SEARCH, crud_search, ROUTE_AUTH_TXN },
-	{ "GET", "Groups", ROUTE_ITEM, crud_get, ROUTE_AUTH_TXN },
-	{ "PUT", "Groups", ROUTE_ITEM, crud_replace, 0 },
-	{ "PATCH", "Groups", ROUTE_ITEM, crud_patch, 0 },
-	{ "DELETE", "Groups", ROUTE_ITEM, crud_delete, 0 },
+	{ "GET", "Groups", ROUTE_LIST, crud_list, READER },
+	{ "POST", "Groups", ROUTE_LIST, crud_create, WRITER },
+	{ "POST", "Groups", ROUTE_SEARCH, crud_search, READER },
+	{ "GET", "Groups", ROUTE_ITEM, crud_get, READER },
+	{ "PUT", "Groups", ROUTE_ITEM, crud_replace, WRITER },
+	{ "PATCH", "Groups", ROUTE_ITEM, crud_patch, WRITER },
+	{ "DELETE", "Groups", ROUTE_ITEM, crud_delete, WRITER },
 };
 
 static const struct service svc = {

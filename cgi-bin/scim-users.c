@@ -4,14 +4,21 @@
  */
 #include "scim/crud.h"
 
+/*
+ * A reader finishes the token check in its own transaction; a writer
+ * must not.  On a replica the master serves both (ROUTE_FORWARD).
+ */
+#define READER	(ROUTE_AUTH_TXN | ROUTE_FORWARD)
+#define WRITER	ROUTE_FORWARD
+
 static const struct route routes[] = {
-	{ "GET", "Users", ROUTE_LIST, crud_list, ROUTE_AUTH_TXN },
-	{ "POST", "Users", ROUTE_LIST, crud_create, 0 },
-	{ "POST", "Users", ROUTE_SEARCH, crud_search, ROUTE_AUTH_TXN },
-	{ "GET", "Users", ROUTE_ITEM, crud_get, ROUTE_AUTH_TXN },
-	{ "PUT", "Users", ROUTE_ITEM, crud_replace, 0 },
-	{ "PATCH", "Users", ROUTE_ITEM, crud_patch, 0 },
-	{ "DELETE", "Users", ROUTE_ITEM, crud_delete, 0 },
+	{ "GET", "Users", ROUTE_LIST, crud_list, READER },
+	{ "POST", "Users", ROUTE_LIST, crud_create, WRITER },
+	{ "POST", "Users", ROUTE_SEARCH, crud_search, READER },
+	{ "GET", "Users", ROUTE_ITEM, crud_get, READER },
+	{ "PUT", "Users", ROUTE_ITEM, crud_replace, WRITER },
+	{ "PATCH", "Users", ROUTE_ITEM, crud_patch, WRITER },
+	{ "DELETE", "Users", ROUTE_ITEM, crud_delete, WRITER },
 };
 
 static const struct service svc = {

@@ -134,6 +134,9 @@ struct scim_config {
 	unsigned	 rep_ack_timeout_ms; /* wait this long for acks */
 	unsigned	 rep_election_timeout_ms; /* one election's limit */
 	unsigned	 rep_heartbeat_ms; /* master's heartbeat interval */
+	/* [replication], forwarding to the master (common/web/forward.h) */
+	unsigned	 rep_forward_connect_ms; /* connecting to the master */
+	unsigned	 rep_forward_timeout_ms; /* a whole forwarded request */
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "base/util.h"
 #include "scim/schema.h"
 #include "scim/schema-ext.h"
+#include "web/forward.h"
 #include "web/service.h"
 #include "web/service-int.h"
 
@@ -269,6 +270,27 @@ open_store(struct scim_ctx *ctx, struct scim_error *err)
 	return rc;
 }
 
+/*
+ * On a replica, a ROUTE_FORWARD route is the master's (web/forward.h):
+ * true when c was answered that way, *rc its outcome.  Such a request is
+ * not recorded here: the master records it.
+ */
+static bool
+serve_forward(const struct service *svc, struct scim_call *c,
+    const struct route *r, enum scim_err *rc, struct scim_error *err)
+{
+	const char	*rest;
+	size_t		 base_len;
+
+	if (!(r->flags & ROUTE_FORWARD) || !forward_active(c->ctx->store) ||
+	    service_match(svc, c->req.path, &base_len, &rest) == NULL ||
+	    !forward_route(c->ctx->store, &c->ctx->cfg, &c->req, base_len,
+	    c->base_url, &c->resp, rc, err))
+		return false;
+	c->start_usec = 0;
+	return true;
+}
+
 /* Read c's request, route it, check its token and run its handler. */
 static enum scim_err
 serve_route(const struct service *svc, struct scim_call *c,
@@ -281,10 +303,15 @@ serve_route(const struct service *svc, struct scim_call *c,
 		return rc;
 	if ((rc = route_find(svc, c, &r, err)) != SCIM_OK)
 		return rc;
+	if (serve_forward(svc, c, r, &rc, err))
+		return rc;
 	if ((rc = auth_begin(c->ctx, c, r, err)) != SCIM_OK)
 		return rc;
 	rc = r->fn(c, err);
-	return auth_end(c->ctx, c, r, rc, err);
+	rc = auth_end(c->ctx, c, r, rc, err);
+	if (r->flags & ROUTE_FORWARD)
+		forward_mark_commit(c->ctx->store, &c->req, rc, &c->resp);
+	return rc;
 }
 
 /* Read c's request and hand it to the program's page, whatever it is. */

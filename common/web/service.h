@@ -79,6 +79,12 @@ enum route_shape {
  */
 #define ROUTE_NOAUTH	0x01	/* no bearer token needed */
 #define ROUTE_AUTH_TXN	0x02	/* the handler finishes the token check */
+/*
+ * ROUTE_FORWARD: on a replica of a replication group, the master serves
+ * it (web/forward.h): the request is relayed before the token check (the
+ * master checks it) and not recorded here (the master records it).
+ */
+#define ROUTE_FORWARD	0x04	/* the master's to serve */
 
 struct route {
 	const char	*method;	/* "GET", "POST", ... */
