@@ -3,6 +3,7 @@
  *
  *   bench-load [-c file] load -n USERS [-s SPARE] [-m MEMBERS] [-o IDS]
  *   bench-load [-c file] auth -k TOKEN -o IDS [-t SECONDS]
+ *   bench-load [-c file] query -q KIND -o IDS [-t SECONDS] [-r REQUESTS]
  *   bench-load [-c file] count -g GID
  *   bench-load [-c file] relayout
  *   bench-load commit -d DIR [-t SECONDS]
@@ -17,6 +18,14 @@
  *        then gets "id" after "schemas" and "meta" last.  The
  *        ids go to IDS, one "kind id name" line each (u user, s spare,
  *        g group), for the wrk scripts.
+ * query  times in-process the handler of one kind of GET /Users (-q
+ *        get, filter, page or cursor: by id, filter=userName eq, a random
+ *        full page by startIndex with count=100 (as scim.lua picks it), a
+ *        cursor walk with count=100) on
+ *        random users of IDS, for -t SECONDS or -r REQUESTS: no FastCGI,
+ *        no auth, so under callgrind (--toggle-collect=query_once) the
+ *        instructions per request are the store's and the handler's
+ *        alone, whatever else runs on the machine.
  * auth   times token_check() on a verified (cached) token: what every
  *        authenticated request pays before its handler runs; alone, and
  *        as the difference between GET /Users/{id} handlers (crud_get()
@@ -31,7 +40,8 @@
  *        the service account) with the shipped DB_CONFIG; then the same
  *        through store_run() for comparison.
  *
- * Every command prints one JSON object on stdout.  Started as root, the
+ * auth and query are in bench-handlers.c.  Every command prints one
+ * JSON object on stdout.  Started as root, the
  * store commands become the owner of the data home (as scim-tokens does),
  * so the files they write stay usable by the web server's programs.
  */
@@ -48,35 +58,22 @@
 
 #include "base/config.h"
 #include "base/json.h"
-#include "scim/crud.h"
-#include "web/http.h"
 #include "base/log.h"
 #include "scim/resource.h"
 #include "scim/schema.h"
 #include "web/service.h"
 #include "store/store.h"
-#include "auth/token.h"
 #include "base/util.h"
 #include "store/db_config.h"		/* generated from db/DB_CONFIG */
+#include "bench/bench-load.h"
 
-#define TENANT		"default"
 #define BATCH		2000	/* records per nosync transaction */
-#define CKP_BATCHES	16	/* checkpoint every this many batches */
+#define CKP_BATCHES	100	/* checkpoint every this many batches */
 #define VALUE_SIZE	1024	/* the raw commit test's record */
+#define LOAD_USER_BYTES	1400	/* of .db files a loaded user makes, with
+				   its indexes: 1,258 MiB for 1,010,000 */
 
-struct opts {
-	const char	*conf;		/* -c */
-	long		 users;		/* -n */
-	long		 spare;		/* -s */
-	long		 members;	/* -m */
-	const char	*gid;		/* -g */
-	const char	*ids;		/* -o */
-	const char	*token;		/* -k */
-	const char	*dir;		/* -d */
-	double		 seconds;	/* -t */
-};
-
-static double
+double
 now_s(void)
 {
 	struct timespec	 ts;
@@ -85,7 +82,7 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+void
 die(const char *what, const struct scim_error *err)
 {
 	fprintf(stderr, "bench-load: %s: %s\n", what,
@@ -93,17 +90,26 @@ die(const char *what, const struct scim_error *err)
 	exit(1);
 }
 
-/* Read scim.conf, become the home's owner, open the store. */
-static struct store *
-open_store(const struct opts *o, struct scim_config *cfg)
+/* Read scim.conf and become the home's owner. */
+static void
+load_config(const struct opts *o, struct scim_config *cfg)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct store		*s = NULL;
 
 	if (config_load(cfg, o->conf, &err) != SCIM_OK)
 		die("config", &err);
 	if (service_drop_root(cfg, &err) != SCIM_OK)
 		die("privileges", &err);
+}
+
+/* Read scim.conf, become the home's owner, open the store. */
+struct store *
+open_store(const struct opts *o, struct scim_config *cfg)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct store		*s = NULL;
+
+	load_config(o, cfg);
 	if (store_open(&s, cfg, &err) != SCIM_OK)
 		die("store", &err);
 	return s;
@@ -158,8 +164,9 @@ user_body(const char *kind, long i, char *name, size_t namesz)
 
 /*
  * What crud.c's create stores: the normalised body in its stored form
- * (resource_stored()) with a fresh "id" after "schemas" and "meta" last
- * (set_meta() there).  NULL on failure.
+ * (resource_stored()) with "id" after "schemas" and "meta" last
+ * (set_meta() there).  The id is id's, or when id is "" a fresh one put
+ * there.  NULL on failure.
  */
 static cJSON *
 stored_form(const struct resource_type *rt, const cJSON *body, char *id)
@@ -174,7 +181,8 @@ stored_form(const struct resource_type *rt, const cJSON *body, char *id)
 	}
 	if ((res = resource_stored(rt, res)) == NULL)
 		return NULL;
-	util_uuid(id);
+	if (id[0] == '\0')
+		util_uuid(id);
 	util_time_format(util_now_usec(), now, sizeof(now));
 	if (!resource_set_id(res, id)) {
 		cJSON_Delete(res);
@@ -245,240 +253,241 @@ batch_flush(struct store *s, struct batch *b, unsigned *nbatches)
 		store_checkpoint(s);
 }
 
+/*
+ * What one load holds: the store, the batch, and the users in id order:
+ * the j'th smallest id is ids[j], given to user number num[j] (of the
+ * names user0000000..., then spare0000000...), whose position is at[].
+ */
+struct loader {
+	struct store	*s;
+	struct batch	*b;
+	unsigned	 nbatches;
+	long		 total;			/* users + spare */
+	char		(*ids)[UTIL_UUID_LEN + 1];
+	char		(*names)[48];		/* by position, as ids */
+	long		*num;			/* position -> user number */
+	long		*at;			/* user number -> position */
+	char		 gid[UTIL_UUID_LEN + 1];
+};
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Every user's id, made up front and sorted: the users then go into
+ * users.db in key order, so each B-tree page is filled once, at the
+ * right edge, and written once (random UUIDs put each insert on a random
+ * page: past the cache, every batch wrote back most of the pages it
+ * touched; 1,000,000 users took minutes).  Which user gets which id is
+ * a random permutation, as in a store filled by POSTs: neighbours by
+ * name (a startIndex page, the group's members) are not neighbours by
+ * id, so a page reads 100 scattered records as it would in production.
+ * Only the name indexes, a tenth of the data, take random inserts.
+ */
+static void
+load_ids(struct loader *ld)
+{
+	long	 i, j, t;
+
+	for (i = 0; i < ld->total; i++) {
+		util_uuid(ld->ids[i]);
+		ld->num[i] = i;
+	}
+	qsort(ld->ids, (size_t)ld->total, sizeof(*ld->ids), id_cmp);
+	srandom(22);
+	for (i = ld->total - 1; i > 0; i--) {	/* Fisher-Yates */
+		j = random() % (i + 1);
+		t = ld->num[i];
+		ld->num[i] = ld->num[j];
+		ld->num[j] = t;
+	}
+	for (j = 0; j < ld->total; j++)
+		ld->at[ld->num[j]] = j;
+}
+
+/* The users (and the spare ones) in id order, in batches. */
+static void
+load_users(struct loader *ld, long users)
+{
+	cJSON	*body, *rec;
+	long	 j, i;
+
+	ld->b->kind = STORE_USER;
+	for (j = 0; j < ld->total; j++) {
+		i = ld->num[j];
+		body = i < users ?
+		    user_body("user", i, ld->names[j], sizeof(ld->names[j])) :
+		    user_body("spare", i - users, ld->names[j],
+		    sizeof(ld->names[j]));
+		if (body == NULL || (rec = stored_form(&rt_user, body,
+		    ld->ids[j])) == NULL)
+			die("building a user", NULL);
+		cJSON_Delete(body);
+		ld->b->recs[ld->b->n++] = rec;
+		if (ld->b->n == BATCH)
+			batch_flush(ld->s, ld->b, &ld->nbatches);
+	}
+	batch_flush(ld->s, ld->b, &ld->nbatches);
+}
+
+/*
+ * The big group, then its members, users 0 to members - 1 by number,
+ * added in id order (their rows in members.db and users.db fill in key
+ * order too).
+ */
+static void
+load_group(struct loader *ld, long members)
+{
+	cJSON	*body, *rec, *m;
+	long	 j;
+
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "displayName", "Bench All Users");
+	cJSON_AddStringToObject(body, "externalId", "bench-group-all");
+	if ((rec = stored_form(&rt_group, body, ld->gid)) == NULL)
+		die("building the group", NULL);
+	cJSON_Delete(body);
+	ld->b->kind = STORE_GROUP;
+	ld->b->recs[ld->b->n++] = rec;
+	batch_flush(ld->s, ld->b, &ld->nbatches);
+	ld->b->members = true;
+	ld->b->gid = ld->gid;
+	for (j = 0; j < ld->total; j++) {
+		if (ld->num[j] >= members)
+			continue;
+		/* What crud.c's member_add1() stores for a user member. */
+		if ((m = cJSON_CreateObject()) == NULL)
+			die("memory", NULL);
+		cJSON_AddStringToObject(m, "value", ld->ids[j]);
+		cJSON_AddStringToObject(m, "type", "User");
+		cJSON_AddStringToObject(m, "display", ld->names[j]);
+		ld->b->recs[ld->b->n++] = m;
+		if (ld->b->n == BATCH)
+			batch_flush(ld->s, ld->b, &ld->nbatches);
+	}
+	batch_flush(ld->s, ld->b, &ld->nbatches);
+}
+
+/* The ids file for the wrk scripts: "kind id name" lines, by number. */
+static void
+write_ids(const char *path, const struct loader *ld, long users)
+{
+	FILE	*f;
+	long	 i;
+
+	if ((f = fopen(path, "w")) == NULL)
+		die(path, NULL);
+	fprintf(f, "g %s Bench_All_Users\n", ld->gid);
+	for (i = 0; i < ld->total; i++)
+		fprintf(f, "%c %s %s\n", i < users ? 'u' : 's',
+		    ld->ids[ld->at[i]], ld->names[ld->at[i]]);
+	if (fclose(f) != 0)
+		die(path, NULL);
+}
+
+/*
+ * A new home gets the shipped DB_CONFIG with a cache for the data the
+ * load will write (LOAD_USER_BYTES a user), not the 80 MiB a program
+ * gives an empty home: past the cache, the name indexes' random inserts
+ * write pages back and read them again.  load_cache_end() puts the
+ * shipped file back, so the next program alone sizes the cache to the
+ * data as in production (store-env.c).  A home that has a DB_CONFIG
+ * (BENCH_CACHE_MB, or a store loaded before) keeps it.  True when it
+ * wrote one.
+ */
+static bool
+load_cache_begin(const struct scim_config *cfg, long users)
+{
+	char		 path[sizeof(cfg->home) + 16];
+	uint64_t	 want;
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", cfg->home);
+	if (access(path, F_OK) == 0 || (f = fopen(path, "w")) == NULL)
+		return false;
+	want = store_cache_want((uint64_t)users * LOAD_USER_BYTES,
+	    (uint64_t)cfg->cache_max_mb << 20);
+	fprintf(f, "%sset_cachesize %llu %llu 1\n", store_db_config_text,
+	    (unsigned long long)(want >> 30),
+	    (unsigned long long)(want & ((1ULL << 30) - 1)));
+	return fclose(f) == 0;
+}
+
+static void
+load_cache_end(const struct scim_config *cfg)
+{
+	char	 path[sizeof(cfg->home) + 16];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/DB_CONFIG", cfg->home);
+	if ((f = fopen(path, "w")) == NULL)
+		die(path, NULL);
+	fputs(store_db_config_text, f);
+	if (fclose(f) != 0)
+		die(path, NULL);
+}
+
+/*
+ * Fill the store (see the top of this file), timing the users, the
+ * group's members, and the final checkpoint and close that put the
+ * whole store on disk: "seconds" is the load from start to a store
+ * another program can open at once.
+ */
 static int
 cmd_load(const struct opts *o)
 {
 	struct scim_config	 cfg;
-	struct store		*s;
-	struct batch		*b;
-	char			 name[48], id[UTIL_UUID_LEN + 1];
-	char			 gid[UTIL_UUID_LEN + 1];
-	char			(*ids)[UTIL_UUID_LEN + 1];
-	char			(*names)[48];
-	cJSON			*body, *rec, *m;
-	FILE			*f;
-	double			 t0, t_users, t_group;
-	long			 i, total = o->users + o->spare, members;
-	unsigned		 nb = 0;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct loader		 ld;
+	double			 t0, t_users, t_group, t_close;
+	long			 members;
+	bool			 cache;
 
 	if (o->users < 1 || o->spare < 0 || o->members < 0) {
 		fprintf(stderr, "bench-load: load needs -n >= 1\n");
 		return 2;
 	}
 	members = o->members < o->users ? o->members : o->users;
-	s = open_store(o, &cfg);
-	if ((b = calloc(1, sizeof(*b))) == NULL ||
-	    (ids = calloc((size_t)total, sizeof(*ids))) == NULL ||
-	    (names = calloc((size_t)total, sizeof(*names))) == NULL)
+	memset(&ld, 0, sizeof(ld));
+	ld.total = o->users + o->spare;
+	load_config(o, &cfg);
+	cache = load_cache_begin(&cfg, ld.total);
+	if (store_open(&ld.s, &cfg, &err) != SCIM_OK)
+		die("store", &err);
+	if ((ld.b = calloc(1, sizeof(*ld.b))) == NULL ||
+	    (ld.ids = calloc((size_t)ld.total, sizeof(*ld.ids))) == NULL ||
+	    (ld.names = calloc((size_t)ld.total, sizeof(*ld.names))) == NULL ||
+	    (ld.num = calloc((size_t)ld.total, sizeof(*ld.num))) == NULL ||
+	    (ld.at = calloc((size_t)ld.total, sizeof(*ld.at))) == NULL)
 		die("memory", NULL);
 	t0 = now_s();
-	b->kind = STORE_USER;
-	for (i = 0; i < total; i++) {
-		body = i < o->users ? user_body("user", i, name, sizeof(name)) :
-		    user_body("spare", i - o->users, name, sizeof(name));
-		if (body == NULL || (rec = stored_form(&rt_user, body, id)) ==
-		    NULL)
-			die("building a user", NULL);
-		cJSON_Delete(body);
-		memcpy(ids[i], id, sizeof(ids[i]));
-		snprintf(names[i], sizeof(names[i]), "%s", name);
-		b->recs[b->n++] = rec;
-		if (b->n == BATCH)
-			batch_flush(s, b, &nb);
-	}
-	batch_flush(s, b, &nb);
+	load_ids(&ld);
+	load_users(&ld, o->users);
 	t_users = now_s() - t0;
-
-	/* The big group, then its members in batches. */
-	t0 = now_s();
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "displayName", "Bench All Users");
-	cJSON_AddStringToObject(body, "externalId", "bench-group-all");
-	if ((rec = stored_form(&rt_group, body, gid)) == NULL)
-		die("building the group", NULL);
-	cJSON_Delete(body);
-	b->kind = STORE_GROUP;
-	b->recs[b->n++] = rec;
-	batch_flush(s, b, &nb);
-	b->members = true;
-	b->gid = gid;
-	for (i = 0; i < members; i++) {
-		/* What crud.c's member_add1() stores for a user member. */
-		if ((m = cJSON_CreateObject()) == NULL)
-			die("memory", NULL);
-		cJSON_AddStringToObject(m, "value", ids[i]);
-		cJSON_AddStringToObject(m, "type", "User");
-		cJSON_AddStringToObject(m, "display", names[i]);
-		b->recs[b->n++] = m;
-		if (b->n == BATCH)
-			batch_flush(s, b, &nb);
-	}
-	batch_flush(s, b, &nb);
-	store_checkpoint(s);
-	t_group = now_s() - t0;
-
-	if (o->ids != NULL) {
-		if ((f = fopen(o->ids, "w")) == NULL)
-			die(o->ids, NULL);
-		fprintf(f, "g %s Bench_All_Users\n", gid);
-		for (i = 0; i < total; i++)
-			fprintf(f, "%c %s %s\n", i < o->users ? 'u' : 's',
-			    ids[i], names[i]);
-		if (fclose(f) != 0)
-			die(o->ids, NULL);
-	}
-	store_close(s);
+	load_group(&ld, members);
+	t_group = now_s() - t0 - t_users;
+	store_checkpoint(ld.s);
+	store_close(ld.s);
+	if (cache)
+		load_cache_end(&cfg);
+	t_close = now_s() - t0 - t_users - t_group;
+	if (o->ids != NULL)
+		write_ids(o->ids, &ld, o->users);
 	printf("{\"users\": %ld, \"spare\": %ld, \"group_id\": \"%s\", "
 	    "\"group_members\": %ld, \"users_seconds\": %.2f, "
 	    "\"users_per_s\": %.0f, \"members_seconds\": %.2f, "
-	    "\"batch\": %d}\n", o->users, o->spare, gid, members, t_users,
-	    (double)total / t_users, t_group, BATCH);
-	free(ids);
-	free(names);
-	free(b);
-	return 0;
-}
-
-/* --- auth --- */
-
-/* The user ids of an ids file ("u" lines); exits on failure. */
-static char **
-read_user_ids(const char *path, size_t *n)
-{
-	char	 line[256], id[UTIL_UUID_LEN + 1], **v = NULL, **nv;
-	size_t	 cap = 0;
-	FILE	*f;
-
-	*n = 0;
-	if ((f = fopen(path, "r")) == NULL)
-		die(path, NULL);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "u %36s", id) != 1)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				die("memory", NULL);
-			v = nv;
-		}
-		if ((v[(*n)++] = strdup(id)) == NULL)
-			die("memory", NULL);
-	}
-	fclose(f);
-	if (*n == 0) {
-		fprintf(stderr, "bench-load: %s: no user ids\n", path);
-		exit(1);
-	}
-	return v;
-}
-
-/*
- * One GET /Users/{id} as scim-users runs it, minus the FastCGI I/O: the
- * bearer check (when hdr is not NULL; its store half inside crud_get()'s
- * transaction), crud_get() and the serialisation http_resp_send() does.
- */
-static void
-get_once(struct scim_ctx *ctx, const char *hdr, char *id)
-{
-	struct scim_call	 c;
-	struct scim_error	 err = { SCIM_OK, "" };
-	char			*text;
-
-	memset(&c, 0, sizeof(c));
-	c.ctx = ctx;
-	c.req.method = "GET";
-	c.resource = "Users";
-	c.base_url = (char *)"http://127.0.0.1/scim/v2";
-	c.id = id;
-	/* As serve_one() does: a cached token is read in crud_get()'s
-	 * transaction. */
-	if (hdr != NULL) {
-		if (token_check_start(ctx->store, hdr, &c.auth,
-		    &c.auth_pending, &err) != SCIM_OK)
-			die("token_check", &err);
-	} else
-		strcpy(c.auth.tenant, TENANT);
-	if (crud_get(&c, &err) != SCIM_OK)
-		die("GET", &err);
-	if (c.auth_pending)
-		die("GET left the token unchecked", NULL);
-	if (hdr != NULL)
-		token_touch(ctx->store, &c.auth);
-	/* Answers made from the stored text are already printed. */
-	if (c.resp.body != NULL) {
-		if ((text = cJSON_PrintUnformatted(c.resp.body)) == NULL)
-			die("memory", NULL);
-		free(text);
-	} else if (c.resp.raw == NULL)
-		die("GET gave no answer", NULL);
-	http_resp_free(&c.resp);
-}
-
-/*
- * Time the cached bearer check alone, then GET /Users/{id} handlers on
- * random users with and without it, alternating in short rounds so both
- * see the same cache state: the difference is what auth adds.
- */
-static int
-cmd_auth(const struct opts *o)
-{
-	struct scim_ctx		 ctx;
-	struct scim_error	 err = { SCIM_OK, "" };
-	struct token_auth	 auth;
-	char			 hdr[TOKEN_LEN + 16], **ids;
-	double			 t0, t1, first, hot, with = 0, without = 0;
-	double			 end;
-	long			 n = 0, nwith = 0, nwithout = 0;
-	size_t			 nids;
-	int			 i, round;
-
-	if (o->token == NULL || o->ids == NULL) {
-		fprintf(stderr, "bench-load: auth needs -k TOKEN -o IDS\n");
-		return 2;
-	}
-	ids = read_user_ids(o->ids, &nids);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.store = open_store(o, &ctx.cfg);
-	snprintf(hdr, sizeof(hdr), "Bearer %s", o->token);
-	/* The first check runs scrypt and fills the per-process cache. */
-	t0 = now_s();
-	if (token_check(ctx.store, hdr, &auth, &err) != SCIM_OK)
-		die("token_check", &err);
-	first = now_s() - t0;
-	t0 = now_s();
-	do {
-		for (i = 0; i < 256; i++, n++)
-			if (token_check(ctx.store, hdr, &auth, &err) !=
-			    SCIM_OK)
-				die("token_check", &err);
-		t1 = now_s();
-	} while (t1 - t0 < o->seconds / 2);
-	hot = t1 - t0;
-	srandom(1);
-	end = now_s() + o->seconds;
-	for (round = 0; now_s() < end; round++) {
-		t0 = now_s();
-		for (i = 0; i < 200; i++, nwithout++)
-			get_once(&ctx, NULL, ids[random() % (long)nids]);
-		without += now_s() - t0;
-		t0 = now_s();
-		for (i = 0; i < 200; i++, nwith++)
-			get_once(&ctx, hdr, ids[random() % (long)nids]);
-		with += now_s() - t0;
-	}
-	printf("{\"first_check_ms\": %.1f, \"checks\": %ld, "
-	    "\"token_check_us\": %.3f, \"get_handler_us\": %.2f, "
-	    "\"get_handler_with_auth_us\": %.2f, \"auth_added_us\": %.2f, "
-	    "\"rounds\": %d, \"scrypt_runs\": %llu, \"tenant\": \"%s\"}\n",
-	    first * 1e3, n, hot * 1e6 / (double)n,
-	    without * 1e6 / (double)nwithout,
-	    with * 1e6 / (double)nwith,
-	    with * 1e6 / (double)nwith - without * 1e6 / (double)nwithout,
-	    round, (unsigned long long)token_scrypt_count(), auth.tenant);
-	store_close(ctx.store);
-	for (i = 0; i < (int)nids; i++)
-		free(ids[i]);
-	free(ids);
+	    "\"close_seconds\": %.2f, \"seconds\": %.2f, \"batch\": %d}\n",
+	    o->users, o->spare, ld.gid, members, t_users,
+	    (double)ld.total / t_users, t_group, t_close,
+	    t_users + t_group + t_close, BATCH);
+	free(ld.ids);
+	free(ld.names);
+	free(ld.num);
+	free(ld.at);
+	free(ld.b);
 	return 0;
 }
 
@@ -746,19 +755,91 @@ usage(FILE *f)
 	    "usage: bench-load [-c file] load -n USERS [-s SPARE] "
 	    "[-m MEMBERS] [-o IDS]\n"
 	    "       bench-load [-c file] auth -k TOKEN -o IDS [-t SECONDS]\n"
+	    "       bench-load [-c file] query -q get|filter|page|cursor "
+	    "-o IDS [-t SECONDS]\n"
+	    "                  [-r REQUESTS]\n"
 	    "       bench-load [-c file] count -g GID\n"
 	    "       bench-load [-c file] relayout\n"
 	    "       bench-load commit -d DIR [-t SECONDS]\n"
 	    "       bench-load version\n");
 }
 
+/*
+ * The command's options (after its name, argv[0]) into o.  Returns 0, or
+ * 2 when one is bad (said on stderr).
+ */
+static int
+parse_opts(int argc, char *argv[], struct opts *o)
+{
+	char	*end;
+	long	 n;
+	int	 ch;
+
+#ifdef __GLIBC__
+	optind = 0;		/* glibc: start afresh on the new vector */
+#else
+	optind = 1;
+	optreset = 1;
+#endif
+	while ((ch = getopt(argc, argv, "n:s:m:g:o:k:d:t:q:r:")) != -1)
+		switch (ch) {
+		case 'q':
+			o->query = optarg;
+			break;
+		case 'n':
+		case 's':
+		case 'm':
+		case 'r':
+			if (!util_parse_long(optarg, 0, 100000000, &n)) {
+				fprintf(stderr, "bench-load: -%c: a count, "
+				    "please\n", ch);
+				return 2;
+			}
+			*(ch == 'n' ? &o->users : ch == 's' ? &o->spare :
+			    ch == 'r' ? &o->requests : &o->members) = n;
+			break;
+		case 'g':
+			o->gid = optarg;
+			break;
+		case 'o':
+			o->ids = optarg;
+			break;
+		case 'k':
+			o->token = optarg;
+			break;
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 't':
+			o->seconds = strtod(optarg, &end);
+			if (o->seconds <= 0 || o->seconds > 600)
+				o->seconds = 2.0;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	return 0;
+}
+
+/* The commands, by name. */
+static const struct {
+	const char	*name;
+	int		(*run)(const struct opts *);
+} cmds[] = {
+	{ "load",	cmd_load },
+	{ "auth",	cmd_auth },
+	{ "query",	cmd_query },
+	{ "count",	cmd_count },
+	{ "relayout",	cmd_relayout },
+	{ "commit",	cmd_commit },
+};
+
 int
 main(int argc, char *argv[])
 {
 	struct opts	 o;
-	const char	*cmd;
-	char		*end;
-	long		 n;
+	size_t		 i;
 	int		 ch;
 
 	memset(&o, 0, sizeof(o));
@@ -777,65 +858,14 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-#ifdef __GLIBC__
-	optind = 0;		/* glibc: start afresh on the new vector */
-#else
-	optind = 1;
-	optreset = 1;
-#endif
-	while ((ch = getopt(argc, argv, "n:s:m:g:o:k:d:t:")) != -1)
-		switch (ch) {
-		case 'n':
-		case 's':
-		case 'm':
-			if (!util_parse_long(optarg, 0, 100000000, &n)) {
-				fprintf(stderr, "bench-load: -%c: a count, "
-				    "please\n", ch);
-				return 2;
-			}
-			if (ch == 'n')
-				o.users = n;
-			else if (ch == 's')
-				o.spare = n;
-			else
-				o.members = n;
-			break;
-		case 'g':
-			o.gid = optarg;
-			break;
-		case 'o':
-			o.ids = optarg;
-			break;
-		case 'k':
-			o.token = optarg;
-			break;
-		case 'd':
-			o.dir = optarg;
-			break;
-		case 't':
-			o.seconds = strtod(optarg, &end);
-			if (o.seconds <= 0 || o.seconds > 600)
-				o.seconds = 2.0;
-			break;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	if (strcmp(cmd, "load") == 0)
-		return cmd_load(&o);
-	if (strcmp(cmd, "auth") == 0)
-		return cmd_auth(&o);
-	if (strcmp(cmd, "count") == 0)
-		return cmd_count(&o);
-	if (strcmp(cmd, "relayout") == 0)
-		return cmd_relayout(&o);
-	if (strcmp(cmd, "commit") == 0)
-		return cmd_commit(&o);
-	if (strcmp(cmd, "version") == 0)
+	if (strcmp(argv[0], "version") == 0)
 		return cmd_version();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			return parse_opts(argc, argv, &o) != 0 ? 2 :
+			    cmds[i].run(&o);
 	usage(stderr);
 	return 2;
 }

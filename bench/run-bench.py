@@ -1001,14 +1001,15 @@ def bench(args, bl, work, servers):
     log("loading %d users + %d spare + a %d-member group ..." % (args.users, spare, members))
     load = last_json(run([bl, "-c", big.conf, "load", "-n", str(args.users), "-s", str(spare),
                           "-m", str(args.members), "-o", ids], 1800))
-    log("  users %.1f s (%.0f/s), members %.1f s" % (
-        load["users_seconds"], load["users_per_s"], load["members_seconds"]))
+    sizes = store_sizes(big, args.users + spare)
+    log("  users %.1f s (%.0f/s), members %.1f s: loaded in %.1f s, %.0f MiB of .db files"
+        % (load["users_seconds"], load["users_per_s"], load["members_seconds"],
+           load["seconds"], sizes["data_bytes"] / 2**20))
     # The small store has the same shape: the same share of its users is
     # in one group, so a filter answers the same work on both on average.
     members_small = round(args.small * members / args.users)
     load_small = last_json(run([bl, "-c", small.conf, "load", "-n", str(args.small),
                                 "-s", "0", "-m", str(members_small), "-o", ids_small], 600))
-    sizes = store_sizes(big, args.users + spare)
     sizes_small = store_sizes(small, args.small)
     tokens = os.path.join(args.bindir, "scim-tokens")
     for s in (big, small):
@@ -1307,6 +1308,7 @@ def bench(args, bl, work, servers):
         "schema": "scim-fcgi-bench/1",
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": time.monotonic() - T_START,
         "machine": machine,
         "versions": versions,
         "settings": {
@@ -1381,6 +1383,12 @@ def table(res):
             "%s of them spare, and a %s-member group)" % (
                 fmt(st["data_bytes"] / s["users_total"]), fmt(st["data_bytes"] / 2**20, 1),
                 fmt(s["users_total"]), fmt(s["spare_users"]), fmt(s["group_members"])),
+            "load: %s users in %.1f s (%s users/s; %.1f s of it the group's members), "
+            "layout 5 rebuilt from layout 4 in %s s; the whole run took %.0f s" % (
+                fmt(s["users_total"]), res["load"]["big"]["seconds"],
+                fmt(res["load"]["big"]["users_per_s"]), res["load"]["big"]["members_seconds"],
+                "%.1f" % res["store"]["relayout"]["seconds"]
+                if res["store"].get("relayout") else "-", res["seconds"]),
             "worker memory after the run, KiB RssAnon / PSS / VmRSS: " + ", ".join(
                 "%s %d/%d/%d" % (w["program"], w.get("RssAnon", 0), w.get("Pss", 0),
                                  w.get("VmRSS", 0))
@@ -1433,7 +1441,9 @@ def main():
         args.connections = env_int("BENCH_CONNECTIONS", 16, 1, 1024)
         args.members = env_int("BENCH_GROUP_MEMBERS", 100000, 0, 10**7)
         args.cache_mb = env_int("BENCH_CACHE_MB", 0, 0, 65536)
-        DEADLINE = env_int("BENCH_MAX_SECONDS", 600, 60, 86400)
+        # The load, the layout rebuild and the store's checks grow with
+        # the store: a second more per 1,000 users (1,600 s at 1,000,000).
+        DEADLINE = env_int("BENCH_MAX_SECONDS", 600 + args.users // 1000, 60, 86400)
         args.profile = os.environ.get("BENCH_PROFILE", "auto")
         args.only = set()
         for x in os.environ.get("BENCH_ONLY", "").split(","):

@@ -51,7 +51,9 @@ spc(struct scim_call *c, struct scim_error *err)
 	feature(d, "etag", true);
 	/*
 	 * RFC 9865 section 4: both methods; index stays the default, as
-	 * section 2.4 asks of a provider that had only index paging.
+	 * section 2.4 asks of a provider that had only index paging.  The
+	 * RFC has no member for previousCursor (returning it is OPTIONAL):
+	 * a page that has one says so itself.
 	 */
 	if ((o = cJSON_AddObjectToObject(d, "pagination")) != NULL) {
 		cJSON_AddBoolToObject(o, "cursor", true);

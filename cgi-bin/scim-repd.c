@@ -68,7 +68,8 @@ repd_options(int argc, char *argv[], const char **conf)
 	};
 	int	 ch;
 
-	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			*conf = optarg;

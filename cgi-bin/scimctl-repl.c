@@ -5,10 +5,11 @@
  *
  * status prints this site's role (master, replica, or none while no
  * master is known or scim-repd is not running), the master's replication
- * address, and one line per other site: its address, whether this
- * site's scim-repd is connected to it, how far behind it is, and its
- * SCIM URL.  --json prints one object instead: role, master, repd, lsn
- * and peers[] {address, url, state, lag}.  It reads what scim-repd
+ * address, this site's log end and (a replica) its lag, and one line per
+ * other site: its address, whether this site's scim-repd is connected to
+ * it, how far behind the master it is ("-" when this site cannot tell),
+ * and its SCIM URL.  --json prints one object instead: role, master,
+ * repd, lsn, lag and peers[] {address, url, state, lag}.  It reads what scim-repd
  * publishes in the gate file and never opens the environment, so it is
  * safe while the store recovers.  Bad usage, or replication off in the
  * configuration: one line on stderr and exit 2.
@@ -53,7 +54,8 @@ repl_options(int argc, char *argv[], bool *json)
 	int	 ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'j':
 			*json = true;
@@ -76,7 +78,7 @@ repl_options(int argc, char *argv[], bool *json)
 	return -1;
 }
 
-/* One peer's lag as text: bytes, or "-" when 5.3 cannot tell it. */
+/* One peer's lag as text: bytes, or "-" when not known. */
 static void
 repl_lag_text(const struct store_rep_peer *p, char *buf, size_t len)
 {
@@ -98,6 +100,8 @@ repl_print_text(const struct store_rep_status *st)
 		printf("scim-repd: not running\n");
 	else
 		printf("log end: %lu/%lu\n", st->lsn_file, st->lsn_offset);
+	if (st->lag_known)
+		printf("lag: %lld\n", st->lag);
 	for (i = 0; i < st->npeers; i++) {
 		repl_lag_text(&st->peers[i], lag, sizeof(lag));
 		printf("peer: %s %s lag %s %s\n", st->peers[i].addr,
@@ -124,6 +128,10 @@ repl_print_json(const struct store_rep_status *st)
 		cJSON_AddNullToObject(o, "master");
 	cJSON_AddBoolToObject(o, "repd", st->repd);
 	cJSON_AddStringToObject(o, "lsn", lsn);
+	if (st->lag_known)
+		cJSON_AddNumberToObject(o, "lag", (double)st->lag);
+	else
+		cJSON_AddNullToObject(o, "lag");
 	if ((peers = cJSON_AddArrayToObject(o, "peers")) == NULL)
 		goto oom;
 	for (i = 0; i < st->npeers; i++) {

@@ -28,6 +28,7 @@
 #include "audit/activity.h"
 #include "audit/audit.h"
 #include "auth/token.h"
+#include "scim/schema-ext.h"
 #include "scim/filter.h"
 #include "base/log.h"
 #include "web/service.h"
@@ -105,6 +106,7 @@ usage(FILE *f)
 	    "[--user NAME] [--json]\n"
 	    "                         [--tenant T] [--limit N] "
 	    "(scimctl activity -h)\n"
+	    "       scimctl [-c file] replication status [--json]\n"
 	    "       scimctl -h | -V\n\n"
 	    "  -c, --config FILE  configuration file (default $SCIM_CONF or "
 	    "scim.conf)\n"
@@ -404,6 +406,16 @@ scimctl_open(const char *conf, struct scim_config *cfg, struct store **s)
 	if (config_require_file(cfg, PROG, &err) != SCIM_OK) {
 		fprintf(stderr, "scimctl: %s\n", err.detail);
 		return CLI_EX_USAGE;
+	}
+	/*
+	 * The declared extensions, as the programs load them: a user the
+	 * sync writes is checked against the same schema as one Entra
+	 * sends, and a bad definition stops scimctl as it stops them.
+	 */
+	if (schema_ext_configure(cfg->extensions, cfg->refuse_undeclared_ext,
+	    &err) != SCIM_OK) {
+		fprintf(stderr, "scimctl: %s\n", err.detail);
+		return 1;
 	}
 	if (service_drop_root(cfg, &err) != SCIM_OK ||
 	    store_open(s, cfg, &err) != SCIM_OK) {

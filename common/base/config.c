@@ -278,18 +278,19 @@ config_peer_next(const char **p, char *addr, char *url)
 	return 1;
 }
 
+/* [replication] site, url and peers: "" (the default: off) or valid. */
 static bool
 config_check_site(const struct scim_config *c, const char *value)
 {
 	(void)c;
-	return config_hostport(value, NULL, NULL);
+	return value[0] == '\0' || config_hostport(value, NULL, NULL);
 }
 
 static bool
 config_check_url(const struct scim_config *c, const char *value)
 {
 	(void)c;
-	return config_site_url(value);
+	return value[0] == '\0' || config_site_url(value);
 }
 
 /* [replication] peers: every entry well formed, at least one. */
@@ -300,6 +301,8 @@ config_check_peers(const struct scim_config *c, const char *value)
 	int	 r, n = 0;
 
 	(void)c;
+	if (value[0] == '\0')
+		return true;
 	while ((r = config_peer_next(&value, addr, url)) == 1)
 		n++;
 	return r == 0 && n > 0;
@@ -425,11 +428,6 @@ static const struct config_key config_keys[] = {
 	    0, 1000000, NULL, NULL },
 	{ KEY("safety", "window_minutes"), CONFIG_UINT,
 	    CF(held_window_minutes), 1, 7 * 24 * 60, NULL, NULL },
-	/* [replication]: forwarding to the master (web/forward.h) */
-	{ KEY("replication", "forward_connect_ms"), CONFIG_UINT,
-	    CF(rep_forward_connect_ms), 10, 60000, NULL, NULL },
-	{ KEY("replication", "forward_timeout_ms"), CONFIG_UINT,
-	    CF(rep_forward_timeout_ms), 100, 600000, NULL, NULL },
 	{ KEY("replication", "site"), CONFIG_STR, CF(rep_site), 0, 0, NULL,
 	    config_check_site },
 	{ KEY("replication", "url"), CONFIG_STR, CF(rep_url), 0, 0, NULL,
@@ -448,6 +446,11 @@ static const struct config_key config_keys[] = {
 	    CF(rep_election_timeout_ms), 100, 600000, NULL, NULL },
 	{ KEY("replication", "heartbeat_ms"), CONFIG_UINT, CF(rep_heartbeat_ms),
 	    50, 60000, NULL, NULL },
+	/* [replication]: forwarding to the master (web/forward.h) */
+	{ KEY("replication", "forward_connect_ms"), CONFIG_UINT,
+	    CF(rep_forward_connect_ms), 10, 60000, NULL, NULL },
+	{ KEY("replication", "forward_timeout_ms"), CONFIG_UINT,
+	    CF(rep_forward_timeout_ms), 100, 600000, NULL, NULL },
 };
 
 #undef CF
@@ -607,19 +610,21 @@ config_defaults(struct scim_config *cfg)
 	strcpy(cfg->graph_scimctl, SBINDIR "/scimctl");
 	cfg->graph_timeout = 30;
 	cfg->graph_max_wait = 300;
-	/*
-	 * [replication] forwarding: a master on the same network connects
-	 * in a millisecond; a whole request is bounded by the slowest write
-	 * (a BulkRequest of 1,000 operations takes seconds), not a read.
-	 */
-	cfg->rep_forward_connect_ms = 1000;
-	cfg->rep_forward_timeout_ms = 10000;
 	/* [replication]: off until site is set */
 	cfg->rep_priority = 100;
 	cfg->rep_ack_policy = REP_ACK_QUORUM;
 	cfg->rep_ack_timeout_ms = 2000;
 	cfg->rep_election_timeout_ms = 2000;
 	cfg->rep_heartbeat_ms = 500;
+	/*
+	 * [replication] forwarding: a master on the same network connects
+	 * in a millisecond.  A whole request is bounded by the slowest write:
+	 * a BulkRequest of 1,000 POSTs took 0.2 s on one site (2 cores,
+	 * test_bulk's shape), so 5 s leaves room for the quorum's acks and a
+	 * loaded master, and stays below the 10 s many clients wait.
+	 */
+	cfg->rep_forward_connect_ms = 1000;
+	cfg->rep_forward_timeout_ms = 5000;
 }
 
 enum scim_err

@@ -121,9 +121,6 @@ struct scim_config {
 	unsigned	 held_max;	/* deprovisions per tenant and window
 					   that apply; 0 = no brake */
 	unsigned	 held_window_minutes; /* the window's length */
-	/* [replication], forwarding to the master (common/web/forward.h) */
-	unsigned	 rep_forward_connect_ms; /* connecting to the master */
-	unsigned	 rep_forward_timeout_ms; /* a whole forwarded request */
 	/*
 	 * [replication]: this site's part in a Berkeley DB replication
 	 * group (store/store-rep.h, scim-repd(8)); off while rep_site is "".
@@ -137,6 +134,9 @@ struct scim_config {
 	unsigned	 rep_ack_timeout_ms; /* wait this long for acks */
 	unsigned	 rep_election_timeout_ms; /* one election's limit */
 	unsigned	 rep_heartbeat_ms; /* master's heartbeat interval */
+	/* [replication], forwarding to the master (common/web/forward.h) */
+	unsigned	 rep_forward_connect_ms; /* connecting to the master */
+	unsigned	 rep_forward_timeout_ms; /* a whole forwarded request */
 };
 
 /*

@@ -83,6 +83,9 @@ act_form(struct page_req *pr, const struct act_filter *f)
 	page_labelled_input(b, "Since (UTC)", "text", "since",
 	    " placeholder=\"YYYY-MM-DD\"", f->log.since_s ? f->log.since_s :
 	    "");
+	page_labelled_input(b, "Until (UTC)", "text", "until",
+	    " placeholder=\"YYYY-MM-DD\"", f->log.until_s ? f->log.until_s :
+	    "");
 	page_puts(b, "<button class=\"primary\" type=\"submit\">Filter"
 	    "</button><a id=\"activity-clear\" href=\"");
 	page_esc(b, pr->base);
@@ -129,19 +132,20 @@ act_row(struct page_req *pr, const cJSON *r)
 	    "</td></tr>\n", (long long)json_int(r, "duration_ms"));
 }
 
-static void
-act_table(struct page_req *pr, const cJSON *rows)
+void
+page_activity_table(struct page_req *pr, const char *id, const cJSON *rows,
+    unsigned max)
 {
 	struct page_buf	*b = &pr->html;
 	const cJSON	*r;
-	int		 i = 0;
+	unsigned	 i = 0;
 
-	page_puts(b, "<div class=\"scroll\"><table id=\"activitylist\" "
-	    "class=\"cards\"><thead><tr><th>Time (UTC)</th><th>Client</th>"
-	    "<th>Request</th><th>Status</th><th>Action</th><th>Duration</th>"
-	    "</tr></thead><tbody>\n");
+	page_printf(b, "<div class=\"scroll\"><table id=\"%s\" class=\"cards"
+	    "\"><thead><tr><th>Time (UTC)</th><th>Client</th><th>Request</th>"
+	    "<th>Status</th><th>Action</th><th>Duration</th></tr></thead>"
+	    "<tbody>\n", id);
 	cJSON_ArrayForEach(r, rows)
-		if (i++ < ACT_SHOWN)
+		if (i++ < max)
 			act_row(pr, r);
 	page_puts(b, "</tbody></table></div>");
 }
@@ -187,7 +191,7 @@ act_list(struct page_req *pr)
 		page_puts(b, "<p class=\"muted\" id=\"activity-empty\">No "
 		    "request matches.</p>");
 	else
-		act_table(pr, rows);
+		page_activity_table(pr, "activitylist", rows, ACT_SHOWN);
 	if (n > ACT_SHOWN) {
 		last = cJSON_GetArrayItem(rows, ACT_SHOWN - 1);
 		page_puts(b, "<nav class=\"pager\" aria-label=\"Activity "

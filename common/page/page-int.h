@@ -152,6 +152,13 @@ void	 page_groups_tab(struct page_req *pr);
 void	 page_mapping_action(struct page_req *pr);
 void	 page_activity_tab(struct page_req *pr);
 /*
+ * page-activity.c: the table (id: its markup id) of at most max of the
+ * activity records rows, newest first, each time linking to the
+ * request's detail on the Activity tab.
+ */
+void	 page_activity_table(struct page_req *pr, const char *id,
+	    const cJSON *rows, unsigned max);
+/*
  * page-held.c: the banner when the tenant has held deprovisions (nothing
  * otherwise, or when they cannot be read), GET <base>/held, and POST
  * <base>/held-action.

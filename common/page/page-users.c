@@ -4,15 +4,20 @@
  * searched by the start of the userName (or an exact email), filtered by
  * status, role and managedBy, paged with "after"/"before" (the name the
  * next page starts after, or the previous ends before).  What a page
- * view costs is roles/directory.h's: at most DIR_SCAN_MAX users passed.
+ * view costs is roles/directory.h's: at most DIR_SCAN_MAX users passed,
+ * and then one record read per row shown, for its last change (the
+ * directory's rows carry what the gate needs, not meta).
  * GET <base>/users?id=<id> shows one user: its main attributes, groups,
- * role and the mapping that gave it, managedBy, a link to the SCIM
- * requests about it (the Activity tab), and its audit events.
+ * role and the mapping that gave it, managedBy, its history: the SCIM
+ * requests about it that the activity recorder kept (time, client,
+ * request, status, action, each linking to the request's detail on the
+ * Activity tab, which also lists them all), and its audit events.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/activity.h"
 #include "audit/audit.h"
 #include "base/json.h"
 #include "page/page-int.h"
@@ -21,6 +26,7 @@
 
 #define USERS_SHOWN	50		/* rows per page */
 #define USER_EVENTS	25		/* a user's audit events shown */
+#define USER_HISTORY	20		/* a user's SCIM requests shown */
 #define SEARCH_MAX	256		/* longest search accepted */
 
 static const char *const users_status[] = { "active", "blocked" };
@@ -142,10 +148,33 @@ users_managed_by(struct page_buf *b, const char *by)
 		page_esc(b, by);
 }
 
+/*
+ * The user's last change (meta.lastModified) as "YYYY-MM-DD HH:MM" UTC
+ * into out (PAGE_WHEN_LEN + 1 bytes), "-" when it cannot be read.
+ */
+static void
+users_last_change(struct page_req *pr, const char *id, char *out)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	cJSON			*rec = NULL;
+	const char		*t;
+
+	snprintf(out, PAGE_WHEN_LEN + 1, "-");
+	if (dir_user_record(pr->pc->store, pr->sess.tenant, id, &rec,
+	    &err) != SCIM_OK)
+		return;
+	t = json_str(cJSON_GetObjectItemCaseSensitive(rec, "meta"),
+	    "lastModified");
+	if (strlen(t) >= 16)
+		snprintf(out, PAGE_WHEN_LEN + 1, "%.10s %.5s", t, t + 11);
+	cJSON_Delete(rec);
+}
+
 static void
 users_row(struct page_req *pr, const struct access *a)
 {
 	struct page_buf	*b = &pr->html;
+	char		 when[PAGE_WHEN_LEN + 1];
 	size_t		 i, shown = 0;
 
 	page_puts(b, "<tr data-id=\"");
@@ -170,7 +199,10 @@ users_row(struct page_req *pr, const struct access *a)
 		page_esc(b, *a->groups[i].display_name ?
 		    a->groups[i].display_name : a->groups[i].id);
 	}
-	page_puts(b, "</td></tr>\n");
+	page_puts(b, "</td>");
+	users_last_change(pr, a->id, when);
+	page_td_labelled(b, "Last change (UTC)", "lc", when);
+	page_puts(b, "</tr>\n");
 }
 
 /* Previous and next links, and a note when the walk was cut short. */
@@ -231,7 +263,8 @@ users_list(struct page_req *pr)
 		page_puts(b, "<div class=\"scroll\"><table id=\"userlist\" "
 		    "class=\"cards\"><thead><tr><th>userName</th>"
 		    "<th>displayName</th><th>Status</th><th>Role</th>"
-		    "<th>Managed by</th><th>Groups</th></tr></thead><tbody>\n");
+		    "<th>Managed by</th><th>Groups</th><th>Last change (UTC)"
+		    "</th></tr></thead><tbody>\n");
 		for (i = 0; i < p.n; i++)
 			users_row(pr, &p.v[i].a);
 		page_puts(b, "</tbody></table></div>");
@@ -323,19 +356,56 @@ users_record(struct page_buf *b, const cJSON *rec)
 	users_fact(b, "Last modified", json_str(meta, "lastModified"));
 }
 
-/* The SCIM requests about the user, on the Activity tab. */
+/*
+ * The user's history: the newest USER_HISTORY SCIM requests about it
+ * from the activity recorder, and a link to all of them on the Activity
+ * tab.  who: its userName, so that the client's lookups by userName and
+ * a POST refused before it had an id are found too, and through the
+ * records that name it, those by its id (activity_query()); its id when
+ * it has no name.  Records that cannot be read are said so; the rest of
+ * the page stands.
+ */
 static void
-users_activity_link(struct page_req *pr, const char *id)
+users_history(struct page_req *pr, const char *who)
 {
-	struct page_buf	 q;
+	struct page_buf		*b = &pr->html;
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct activity_query	 aq;
+	struct page_buf		 q;
+	cJSON			*rows = NULL;
+	int			 n;
 
+	memset(&aq, 0, sizeof(aq));
+	aq.tenant = pr->sess.tenant;
+	aq.user = who;
+	aq.limit = USER_HISTORY + 1;	/* one more: are there older? */
+	page_puts(b, "<section class=\"card\" id=\"history\"><h2>History"
+	    "</h2><p class=\"muted\">The SCIM requests about this user, "
+	    "newest first, as the activity recorder kept them");
+	if (!pr->cfg->activity_enabled)
+		page_puts(b, " (it is off now: [activity] enabled)");
+	page_puts(b, ".</p>");
+	if (activity_query(pr->cfg, &aq, &rows, &err) != SCIM_OK) {
+		page_puts(b, "<p class=\"banner warn\" id=\"history-error\">"
+		    "The activity records cannot be read: ");
+		page_esc(b, err.detail);
+		page_puts(b, "</p></section>\n");
+		return;
+	}
+	if ((n = cJSON_GetArraySize(rows)) == 0)
+		page_puts(b, "<p class=\"muted\" id=\"history-empty\">No "
+		    "request about this user is kept.</p>");
+	else
+		page_activity_table(pr, "userhistory", rows, USER_HISTORY);
 	memset(&q, 0, sizeof(q));
-	page_query_add(&q, "user", id);
-	page_puts(&pr->html, "<dt>Activity</dt><dd>");
-	page_link(pr, "/activity", &q, "user-activity", "SCIM requests about "
-	    "this user");
-	page_puts(&pr->html, "</dd>");
+	page_query_add(&q, "user", who);
+	page_puts(b, "<p>");
+	page_link(pr, "/activity", &q, "user-activity", n > USER_HISTORY ?
+	    "All the SCIM requests about this user →" : "These requests on "
+	    "the Activity tab →");
+	page_puts(b, "</p></section>\n");
 	page_buf_free(&q);
+	cJSON_Delete(rows);
 }
 
 static void
@@ -379,9 +449,10 @@ users_detail(struct page_req *pr, const char *id)
 	users_managed_by(b, a.managed_by);
 	page_puts(b, "</dd>");
 	users_groups(pr, &a);
-	users_activity_link(pr, id);
-	page_puts(b, "</dl></section>\n<section class=\"card\" id=\"audit\">"
-	    "<h2>Audit events</h2>");
+	page_puts(b, "</dl></section>\n");
+	users_history(pr, *a.user_name != '\0' ? a.user_name : id);
+	page_puts(b, "<section class=\"card\" id=\"audit\"><h2>Audit events"
+	    "</h2>");
 	if (cJSON_GetArraySize(events) == 0)
 		page_puts(b, "<p class=\"muted\">None.</p>");
 	else

@@ -14,6 +14,12 @@
  * lets the server stop there with 409 (Conflict), and each operation of
  * the cycle is refused so (an operation that only refers to a cycle then
  * fails as a reference to a failed operation does).
+ *
+ * Held deprovisions (held.h): an operation the brake holds gets 503 and
+ * the held SCIM error, whose detail says when to retry (an operation has
+ * no headers, section 3.7.3); the whole answer stays 200 and carries
+ * Retry-After, so a client that reads headers only waits as it would
+ * for a plain request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,7 @@
 
 #include "scim/bulk.h"
 #include "scim/crud.h"
+#include "scim/held.h"
 
 /* The methods an operation may name (section 3.7: no GET). */
 static const char *const bulk_methods[] = { "POST", "PUT", "PATCH",
@@ -659,6 +666,27 @@ fail:
 	return NULL;
 }
 
+/*
+ * When an operation of p got 503 and the brake held something in the
+ * window, Retry-After on c's answer.  Reading the window may fail: the
+ * answer then goes without the header (each held operation's detail
+ * says when to retry anyway).
+ */
+static void
+bulk_retry_after(struct scim_call *c, const struct bulk_plan *p)
+{
+	struct scim_error	 e = { SCIM_OK, "" };
+	unsigned		 secs = 0;
+	size_t			 i;
+
+	for (i = 0; i < p->nops; i++)
+		if (p->ops[i].done && p->ops[i].status == 503)
+			break;
+	if (i < p->nops && held_retry_now(c->ctx, c->auth.tenant, &secs,
+	    &e) == SCIM_OK && secs > 0)
+		http_resp_header(&c->resp, "Retry-After: %u", secs);
+}
+
 enum scim_err
 bulk_post(struct scim_call *c, struct scim_error *err)
 {
@@ -679,6 +707,8 @@ bulk_post(struct scim_call *c, struct scim_error *err)
 		c->resp.status = 200;
 		if ((c->resp.body = bulk_response(&p)) == NULL)
 			rc = scim_oom(err);
+		else
+			bulk_retry_after(c, &p);
 	}
 	bulk_plan_free(&p);
 	return rc;

@@ -15,7 +15,9 @@
  * previous page returned (store_cursor_open(): sealed, tenant-bound,
  * STORE_CURSOR_TIMEOUT), so a resource that exists for the whole walk is
  * returned exactly once however many are created or deleted meanwhile;
- * each page reads only its own records (cursor_fn()).
+ * each page reads only its own records (crud_cursor_fn()).  A previousCursor
+ * walks backwards from the first id its page returned (crud_cursor_answer()
+ * says which pages have one).
  *
  * OWNS: query planning, sort order, paging.  MUST NOT KNOW: how a record
  * is stored or rendered beyond resource.h, how back-references are found.
@@ -24,66 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-
-#include <nettle/sha2.h>
 
 #include "base/util.h"
 #include "scim/crud-int.h"
+#include "scim/crud-query-int.h"
 #include "scim/filter.h"
-
-/* A parsed query: what matches, which page, in what order, shown how. */
-struct query {
-	struct filter		*filter;
-	long			 start;		/* 1-based */
-	long			 count;
-	struct schema_path	 sort;
-	bool			 sorted;
-	bool			 descending;
-	const char		*attributes;
-	const char		*excluded;
-	const char		*filter_text;	/* as sent */
-	const char		*cursor;	/* RFC 9865 "cursor", NULL: none
-						   ("": the first page) */
-	struct store_cursor	 cur;		/* where the walk goes on */
-};
-
-/*
- * Most records a filtered cursor page examines: past them the page is
- * answered short, with a nextCursor from the last one examined (RFC 9865
- * section 2: a provider "MAY return fewer results"), so a sparse filter
- * costs bounded work per request instead of a walk of the tenant.
- */
-#define CURSOR_EXAMINE_MAX	10000
-
-/*
- * One run of a query: its plan (list_plan()) and, out, the matches the
- * transaction found; list_fn() resets the outputs, as it may run again.
- */
-struct list_ctx {
-	struct scim_call	*c;
-	const struct resource_type	*rt;
-	struct query		*q;
-	struct store_txn	*t;
-	bool			 filter_backref; /* filter reads it */
-	bool			 want_backref;	/* output shows it */
-	bool			 page_backref;	/* load it for page entries in
-						   the scan's transaction */
-	size_t			 total;
-	cJSON			*page;		/* out: matching, in order */
-	struct attrsel		 sel;		/* q's lists, parsed once for
-						   every entry rendered */
-	bool			 shows_whole;	/* crud_answers_whole() */
-	bool			 whole;		/* and a filter that an index
-						   hit matches, a page of it */
-	bool			 no_total;	/* out: total unknown (cursor
-						   page of a filter) */
-	bool			 more;		/* out: a cursor walk goes on */
-	char			 last[STORE_ID_MAX + 1]; /* ... after this id */
-	size_t			 examined;	/* by a cursor walk */
-	enum scim_err		 rc;
-	struct scim_error	*err;
-};
 
 /*
  * Is the pos'th match (1-based) on the page of count matches from start
@@ -96,8 +43,8 @@ crud_page_holds(long start, long count, size_t pos)
 }
 
 /* One candidate: match it, count it, keep it when on the page. */
-static bool
-list_each(void *arg, const char *id, cJSON *obj, bool *keep)
+bool
+crud_list_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
 	struct list_ctx	*lc = arg;
 
@@ -165,12 +112,27 @@ page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
 }
 
 /*
+ * crud_read_one() of r, a user's groups read with its record when they
+ * are wanted (members_read_with_backref(): one descent of users.db, not
+ * two; a page makes 100 of them).
+ */
+static enum scim_err
+page_read_one(struct store_txn *t, struct read_ctx *r, struct scim_error *err)
+{
+	if (!r->backref)
+		return crud_read_one(t, r, err);
+	crud_read_clear(r);
+	return members_read_with_backref(t, r->rt, r->c->auth.tenant,
+	    r->c->base_url, r->id, &r->text, &r->len, &r->refs, err);
+}
+
+/*
  * Read the records of ids[0..nids) into lc->page, in order.  One the
  * answer shows whole is answered from its stored text; the others are
  * parsed for rendering, with their back-reference when it is shown.
  */
-static enum scim_err
-page_read_ids(struct store_txn *t, struct list_ctx *lc,
+enum scim_err
+crud_page_read_ids(struct store_txn *t, struct list_ctx *lc,
     char (*ids)[STORE_ID_MAX + 1], size_t nids, struct scim_error *err)
 {
 	struct read_ctx	 r = { lc->c, lc->rt, NULL, lc->page_backref, NULL, 0,
@@ -182,7 +144,7 @@ page_read_ids(struct store_txn *t, struct list_ctx *lc,
 
 	for (i = 0; rc == SCIM_OK && i < nids; i++) {
 		r.id = ids[i];
-		if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
+		if ((rc = page_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
 			rc = SCIM_OK;	/* cannot be: the index moves with it */
 			continue;
 		}
@@ -211,7 +173,7 @@ list_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
 	    (size_t)lc->q->start - 1, (size_t)lc->q->count, &lc->total, ids,
 	    &nids, err);
 	if (rc == SCIM_OK)
-		rc = page_read_ids(t, lc, ids, nids, err);
+		rc = crud_page_read_ids(t, lc, ids, nids, err);
 	free(ids);
 	return rc;
 }
@@ -226,40 +188,37 @@ static enum scim_err
 list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
     struct scim_error *err)
 {
-	struct read_ctx	 r = { lc->c, lc->rt, id, false, NULL, 0, NULL };
+	struct read_ctx	 r = { lc->c, lc->rt, id, lc->whole && lc->want_backref,
+			    NULL, 0, NULL };
 	cJSON		*obj = NULL;
 	bool		 added = false, keep = false;
 	enum scim_err	 rc;
 
-	if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
+	/* The back-reference, when the answer may be whole, read with it. */
+	if ((rc = page_read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
 		rc = SCIM_OK;
 	else if (rc == SCIM_OK && lc->whole &&
 	    resource_answerable(r.text, r.len)) {
-		if (lc->want_backref)
-			rc = members_read_backref(t, lc->rt,
-			    lc->c->auth.tenant, lc->c->base_url, id, &r.refs,
-			    err);
-		if (rc == SCIM_OK)
-			rc = page_add_answer(lc, &r, &added, err);
+		rc = page_add_answer(lc, &r, &added, err);
 		if (added)
 			lc->total = 1;
 	}
 	if (rc == SCIM_OK && r.text != NULL && !added) {
-		cJSON_Delete(r.refs);	/* list_each() reads them if shown */
+		cJSON_Delete(r.refs);	/* crud_list_each() reads them if shown */
 		r.refs = NULL;
 		rc = crud_parse_record(&r, &obj, err);
 	}
 	crud_read_clear(&r);
 	if (rc != SCIM_OK || obj == NULL)
 		return rc;
-	list_each(lc, id, obj, &keep);
+	crud_list_each(lc, id, obj, &keep);
 	if (!keep)
 		cJSON_Delete(obj);
 	return lc->rc;
 }
 
-static enum scim_err
-list_fn(struct store_txn *t, void *arg, struct scim_error *err)
+enum scim_err
+crud_list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
 	struct list_ctx	*lc = arg;
 	const struct filter *f = lc->q->filter;
@@ -295,239 +254,13 @@ list_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	} else if (f != NULL &&
 	    (hint = filter_eq_hint(f, "externalId")) != NULL)
 		rc = store_scan_external(t, lc->rt->kind, lc->c->auth.tenant,
-		    hint, list_each, lc, err);
+		    hint, crud_list_each, lc, err);
 	else
-		rc = store_scan(t, lc->rt->kind, lc->c->auth.tenant, list_each,
+		rc = store_scan(t, lc->rt->kind, lc->c->auth.tenant, crud_list_each,
 		    lc, err);
 	if (rc != SCIM_OK)
 		return rc;
 	return lc->rc;
-}
-
-/* --- cursors (RFC 9865) --- */
-
-/* The ids of a cursor page, and one more: does the walk go on? */
-struct cursor_ids {
-	char		(*ids)[STORE_ID_MAX + 1];
-	size_t		 n, want;
-};
-
-static bool
-cursor_id_each(void *arg, const char *id, cJSON *obj, bool *keep)
-{
-	struct cursor_ids	*ci = arg;
-
-	(void)obj; (void)keep;
-	snprintf(ci->ids[ci->n++], STORE_ID_MAX + 1, "%s", id);
-	return ci->n < ci->want;
-}
-
-/*
- * One record of a filtered cursor walk: matched as a scan would; the
- * walk stops when the page is full or CURSOR_EXAMINE_MAX were examined,
- * and goes on (lc->more) after the last one examined.
- */
-static bool
-cursor_each(void *arg, const char *id, cJSON *obj, bool *keep)
-{
-	struct list_ctx	*lc = arg;
-
-	snprintf(lc->last, sizeof(lc->last), "%s", id);
-	if (!list_each(lc, id, obj, keep))
-		return false;		/* lc->rc says why */
-	if (lc->total >= (size_t)lc->q->count ||
-	    ++lc->examined >= CURSOR_EXAMINE_MAX) {
-		lc->more = true;
-		return false;
-	}
-	return true;
-}
-
-/* An unfiltered cursor page: count + 1 ids after the cursor, then read. */
-static enum scim_err
-cursor_page(struct store_txn *t, struct list_ctx *lc, struct scim_error *err)
-{
-	struct cursor_ids	 ci = { NULL, 0, (size_t)lc->q->count + 1 };
-	enum scim_err		 rc;
-
-	if ((rc = store_count(t, lc->rt->kind, lc->c->auth.tenant,
-	    &lc->total, err)) != SCIM_OK || lc->q->count == 0)
-		return rc;
-	if ((ci.ids = calloc(ci.want, sizeof(*ci.ids))) == NULL)
-		return scim_oom(err);
-	rc = store_scan_after(t, lc->rt->kind, lc->c->auth.tenant,
-	    lc->q->cur.after, true, cursor_id_each, &ci, err);
-	if (rc == SCIM_OK && ci.n > (size_t)lc->q->count) {
-		lc->more = true;
-		ci.n = (size_t)lc->q->count;
-	}
-	if (ci.n > 0)
-		memcpy(lc->last, ci.ids[ci.n - 1], sizeof(lc->last));
-	if (rc == SCIM_OK)
-		rc = page_read_ids(t, lc, ci.ids, ci.n, err);
-	free(ci.ids);
-	return rc;
-}
-
-/*
- * A cursor page: after lc->q->cur.after in id order.  A filter that pins
- * one resource (id, the name) is answered from its index as list_fn()
- * does, whole, with no cursor to follow.  Another filter is matched on
- * the walk and its totalResults is left out: counting it is the walk of
- * the tenant a cursor avoids (RFC 9865 section 2: a provider "unable to
- * estimate totalResults MAY choose to omit" it).
- */
-static enum scim_err
-cursor_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct list_ctx	*lc = arg;
-	const struct filter *f = lc->q->filter;
-	enum scim_err	 rc;
-
-	if (f != NULL && (filter_eq_hint(f, "id") != NULL ||
-	    filter_eq_hint(f, lc->rt->name_attr) != NULL))
-		return list_fn(t, arg, err);
-	cJSON_Delete(lc->page);
-	lc->total = lc->examined = 0;
-	lc->t = t;
-	lc->rc = SCIM_OK;
-	lc->err = err;
-	lc->more = false;
-	lc->last[0] = '\0';
-	lc->no_total = f != NULL;
-	if ((lc->page = cJSON_CreateArray()) == NULL)
-		return scim_oom(err);
-	if ((rc = crud_token_txn(t, lc->c, err)) != SCIM_OK)
-		return rc;
-	if (f == NULL)
-		return cursor_page(t, lc, err);
-	if (lc->q->count == 0)
-		return SCIM_OK;
-	rc = store_scan_after(t, lc->rt->kind, lc->c->auth.tenant,
-	    lc->q->cur.after, false, cursor_each, lc, err);
-	return rc != SCIM_OK ? rc : lc->rc;
-}
-
-static enum scim_err
-cursor_key_read(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	return store_cursor_key(t, false, arg, err);
-}
-
-static enum scim_err
-cursor_key_make(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	return store_cursor_key(t, true, arg, err);
-}
-
-/*
- * This install's cursor key, read once per process (it never changes),
- * made by the first request that needs it.  Returns a pointer to the
- * process's copy, or NULL with err set.
- */
-static const uint8_t *
-cursor_key(struct scim_call *c, struct scim_error *err)
-{
-	static uint8_t	 key[STORE_CURSOR_KEY_LEN];
-	static bool	 have;
-	enum scim_err	 rc;
-
-	if (have)
-		return key;
-	rc = store_read(c->ctx->store, cursor_key_read, key, err);
-	if (rc == SCIM_E_NOT_FOUND)
-		rc = store_run(c->ctx->store, cursor_key_make, key, err);
-	if (rc != SCIM_OK)
-		return NULL;
-	have = true;
-	return key;
-}
-
-/*
- * Where q's walk goes on: the first page ("" cursor), or the position its
- * cursor holds, checked: sealed by this install for this tenant and this
- * kind (else 400 invalidCursor), for the same filter (the client MUST
- * repeat the query, RFC 9865 section 2; invalidCursor), with the same
- * count (invalidCount), younger than STORE_CURSOR_TIMEOUT
- * (expiredCursor).  The errors are RFC 9865 section 2.1's.
- */
-static enum scim_err
-cursor_begin(struct scim_call *c, struct query *q, struct scim_error *err)
-{
-	const struct resource_type *rt = crud_rt_of(c);
-	const uint8_t	*key;
-	struct sha256_ctx sh;
-	uint8_t		 d[SHA256_DIGEST_SIZE];
-	struct store_cursor got;
-
-	if ((key = cursor_key(c, err)) == NULL)
-		return err->code;
-	sha256_init(&sh);
-	sha256_update(&sh, strlen(rt->name) + 1, (const uint8_t *)rt->name);
-	if (q->filter_text != NULL)
-		sha256_update(&sh, strlen(q->filter_text),
-		    (const uint8_t *)q->filter_text);
-	sha256_digest(&sh, sizeof(d), d);
-	memset(&q->cur, 0, sizeof(q->cur));
-	q->cur.kind = rt->kind;
-	q->cur.count = (uint32_t)q->count;
-	memcpy(q->cur.query, d, STORE_CURSOR_QLEN);
-	if (*q->cursor == '\0')
-		return SCIM_OK;
-	switch (store_cursor_open(key, c->auth.tenant, q->cursor,
-	    (uint64_t)time(NULL), STORE_CURSOR_TIMEOUT, &got)) {
-	case STORE_CURSOR_EXPIRED:
-		return scim_fail(err, SCIM_E_EXPIRED_CURSOR, "the cursor is "
-		    "older than cursorTimeout (%d seconds): start again with "
-		    "an empty cursor", STORE_CURSOR_TIMEOUT);
-	case STORE_CURSOR_OK:
-		if (got.kind == rt->kind &&
-		    memcmp(got.query, q->cur.query, STORE_CURSOR_QLEN) == 0)
-			break;
-		/* FALLTHROUGH */
-	default:
-		return scim_fail(err, SCIM_E_INVALID_CURSOR, "the cursor is "
-		    "not a nextCursor of this query: send an empty cursor for "
-		    "the first page, then each page's nextCursor with the "
-		    "query unchanged");
-	}
-	if (got.count != q->cur.count)
-		return scim_fail(err, SCIM_E_INVALID_COUNT, "count must stay "
-		    "%u, the count of the walk's first page",
-		    (unsigned)got.count);
-	memcpy(q->cur.after, got.after, sizeof(q->cur.after));
-	return SCIM_OK;
-}
-
-/*
- * Make the ListResponse body a cursor page's: no startIndex, no
- * totalResults when it is unknown, and the nextCursor of the page's last
- * id unless the walk is over (RFC 9865 section 2: its absence is what
- * says so).  previousCursor is OPTIONAL and not offered.
- */
-static enum scim_err
-cursor_answer(struct scim_call *c, struct query *q, struct list_ctx *lc,
-    struct scim_error *err)
-{
-	const uint8_t	*key;
-	char		 text[STORE_CURSOR_TEXT_MAX];
-
-	cJSON_DeleteItemFromObjectCaseSensitive(c->resp.body, "startIndex");
-	if (lc->no_total)
-		cJSON_DeleteItemFromObjectCaseSensitive(c->resp.body,
-		    "totalResults");
-	if (!lc->more)
-		return SCIM_OK;
-	if ((key = cursor_key(c, err)) == NULL)
-		return err->code;
-	snprintf(q->cur.after, sizeof(q->cur.after), "%s", lc->last);
-	q->cur.issued = (uint64_t)time(NULL);
-	if (!store_cursor_seal(key, c->auth.tenant, &q->cur, text,
-	    sizeof(text)))
-		return scim_fail(err, SCIM_E_INTERNAL, "cursor too long");
-	if (cJSON_AddStringToObject(c->resp.body, "nextCursor", text) == NULL)
-		return scim_oom(err);
-	return SCIM_OK;
 }
 
 /* The first value at a sort path (multi-valued: the primary, else first). */
@@ -694,10 +427,10 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
-	if (q->cursor != NULL && (rc = cursor_begin(c, q, err)) != SCIM_OK)
+	if (q->cursor != NULL && (rc = crud_cursor_begin(c, q, err)) != SCIM_OK)
 		goto out;
-	if ((rc = store_read(c->ctx->store, q->cursor != NULL ? cursor_fn :
-	    list_fn, &lc, err)) != SCIM_OK)
+	if ((rc = store_read(c->ctx->store, q->cursor != NULL ? crud_cursor_fn :
+	    crud_list_fn, &lc, err)) != SCIM_OK)
 		goto out;
 	if (q->sorted && (rc = sort_and_cut(&lc, err)) != SCIM_OK)
 		goto out;
@@ -711,7 +444,7 @@ run_query(struct scim_call *c, struct query *q, struct scim_error *err)
 	    (size_t)q->start, out)) == NULL)
 		rc = scim_oom(err);
 	else if (q->cursor != NULL)
-		rc = cursor_answer(c, q, &lc, err);
+		rc = crud_cursor_answer(c, q, &lc, err);
 out:
 	attrsel_free(&lc.sel);
 	cJSON_Delete(lc.page);

@@ -178,11 +178,12 @@ held_find(struct store_txn *t, const struct scim_call *c, const char *match,
 		return SCIM_OK;
 	if (rc != SCIM_OK)
 		return rc;
-	body = json_str_or_null(rec, "body");
+	/* No body and an empty one are the same (as they hash): a DELETE of
+	   a /Bulk request has none, its retry as a plain request "". */
+	body = json_str(rec, "body");
 	if (strcmp(json_str(rec, "method"), c->req.method) == 0 &&
 	    strcmp(json_str(rec, "path"), path) == 0 &&
-	    ((body == NULL && c->req.body == NULL) || (body != NULL &&
-	    c->req.body != NULL && strcmp(body, c->req.body) == 0)))
+	    strcmp(body, c->req.body != NULL ? c->req.body : "") == 0)
 		*out = rec;
 	else
 		cJSON_Delete(rec);	/* another request, same hash */
@@ -271,15 +272,19 @@ held_note_free(struct held_note *n)
 	memset(n, 0, sizeof(*n));
 }
 
-/* The 503's detail for held operation id. */
+/*
+ * The 503's detail for held operation id, saying when to retry: the
+ * Retry-After header says it too, but an operation of a /Bulk request
+ * has no header of its own, only this detail (RFC 7644 section 3.7.3).
+ */
 static enum scim_err
 held_fail_held(struct scim_error *err, const struct scim_config *cfg,
-    const char *id)
+    const char *id, unsigned retry_after)
 {
 	return scim_fail(err, SCIM_E_UNAVAILABLE, "this deprovision is held: "
 	    "more than %u deprovisions within %u minutes; it waits for an "
-	    "owner's approval (held operation %s); retry later",
-	    cfg->held_max, cfg->held_window_minutes, id);
+	    "owner's approval (held operation %s); retry after %u seconds",
+	    cfg->held_max, cfg->held_window_minutes, id, retry_after);
 }
 
 /*
@@ -309,7 +314,8 @@ held_retry(struct store_txn *t, const struct scim_call *c, const cJSON *rec,
 		n->again = true;
 		n->retry_after = held_retry_after(&w, now,
 		    held_window_len(cfg));
-		return held_fail_held(err, cfg, json_str(rec, "id"));
+		return held_fail_held(err, cfg, json_str(rec, "id"),
+		    n->retry_after);
 	}
 	if (now < json_int(rec, "untilUsec")) {
 		util_time_format(json_int(rec, "untilUsec"), until,
@@ -362,7 +368,7 @@ held_decide(struct store_txn *t, const struct scim_call *c,
 		return scim_oom(err);
 	n->pending = true;
 	n->retry_after = held_retry_after(&w, now, held_window_len(cfg));
-	return held_fail_held(err, cfg, json_str(n->op, "id"));
+	return held_fail_held(err, cfg, json_str(n->op, "id"), n->retry_after);
 }
 
 /* --- groups a role mapping names --- */
@@ -509,7 +515,8 @@ held_again(struct scim_call *c, const struct held_note *n,
 {
 	http_resp_header(&c->resp, "Retry-After: %u", n->retry_after);
 	if (err->code != SCIM_E_UNAVAILABLE)
-		held_fail_held(err, &c->ctx->cfg, json_str(n->op, "id"));
+		held_fail_held(err, &c->ctx->cfg, json_str(n->op, "id"),
+		    n->retry_after);
 	return SCIM_E_UNAVAILABLE;
 }
 
@@ -526,7 +533,8 @@ held_hold(struct scim_call *c, struct held_note *n, struct scim_error *err)
 	if (h.first)
 		held_mail(c->ctx, c->auth.tenant, n->op);
 	http_resp_header(&c->resp, "Retry-After: %u", n->retry_after);
-	return held_fail_held(err, &c->ctx->cfg, json_str(n->op, "id"));
+	return held_fail_held(err, &c->ctx->cfg, json_str(n->op, "id"),
+	    n->retry_after);
 }
 
 struct held_run_ctx {
@@ -571,4 +579,41 @@ held_run(struct scim_call *c, store_fn fn, void *arg, struct held_note *n,
 out:
 	held_note_free(n);
 	return rc;
+}
+
+/* --- when a /Bulk request's held operations may be retried --- */
+
+struct retry_now_ctx {
+	const struct scim_ctx	*ctx;
+	const char		*tenant;
+	unsigned		*secs;
+};
+
+static enum scim_err
+retry_now_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct retry_now_ctx		*r = arg;
+	const struct scim_config	*cfg = &r->ctx->cfg;
+	struct held_window		 w;
+	int64_t				 now = util_now_usec();
+	enum scim_err			 rc;
+
+	*r->secs = 0;
+	if ((rc = held_window_read(t, r->tenant, &w, err)) != SCIM_OK)
+		return rc;
+	if (w.engaged && !held_window_roll(&w, now, held_window_len(cfg)))
+		*r->secs = held_retry_after(&w, now, held_window_len(cfg));
+	return SCIM_OK;
+}
+
+enum scim_err
+held_retry_now(const struct scim_ctx *ctx, const char *tenant,
+    unsigned *secs, struct scim_error *err)
+{
+	struct retry_now_ctx	 r = { ctx, tenant, secs };
+
+	*secs = 0;
+	if (ctx->cfg.held_max == 0)
+		return SCIM_OK;
+	return store_read(ctx->store, retry_now_fn, &r, err);
 }

@@ -171,6 +171,16 @@ enum scim_err	 held_again(struct scim_call *c, const struct held_note *n,
 enum scim_err	 held_run(struct scim_call *c, store_fn fn, void *arg,
 		    struct held_note *n, struct scim_error *err);
 
+/*
+ * The Retry-After a held operation of tenant gets now (the window's
+ * rest, bounded) into *secs; 0 when the brake is off or held nothing in
+ * the current window.  For /Bulk: its operations answer in its body,
+ * so the header of the whole answer is asked for here.
+ */
+enum scim_err	 held_retry_now(const struct scim_ctx *ctx,
+		    const char *tenant, unsigned *secs,
+		    struct scim_error *err);
+
 /* --- owners: list, approve, reject (held-ops.c; scimctl, the page) --- */
 
 /*

@@ -243,6 +243,39 @@ members_read_backref(struct store_txn *t, const struct resource_type *rt,
 	return rc;
 }
 
+enum scim_err
+members_read_with_backref(struct store_txn *t,
+    const struct resource_type *rt, const char *tenant, const char *base,
+    const char *id, char **text, size_t *len, cJSON **out,
+    struct scim_error *err)
+{
+	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err };
+	enum scim_err		 rc;
+
+	*out = NULL;
+	if (rt->kind != STORE_USER) {
+		rc = store_get_raw(t, rt->kind, tenant, id, text, len, err);
+		return rc != SCIM_OK ? rc : members_read_backref(t, rt,
+		    tenant, base, id, out, err);
+	}
+	if ((bc.arr = cJSON_CreateArray()) == NULL)
+		return scim_oom(err);
+	rc = store_get_raw_groups(t, tenant, id, text, len, group_each, &bc,
+	    err);
+	if (rc == SCIM_OK)
+		rc = bc.rc;
+	if (rc != SCIM_OK) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+	}
+	if (rc != SCIM_OK || bc.arr->child == NULL)
+		cJSON_Delete(bc.arr);
+	else
+		*out = bc.arr;
+	return rc;
+}
+
 /* Give res its back-reference array in place of any it has. */
 void
 members_attach_backref(const struct resource_type *rt, cJSON *res, cJSON *arr)

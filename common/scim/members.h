@@ -84,6 +84,16 @@ enum scim_err	 members_read_backref(struct store_txn *t,
 		    const struct resource_type *rt, const char *tenant,
 		    const char *base, const char *id, cJSON **out,
 		    struct scim_error *err);
+/*
+ * Resource id's stored text into *text (*len; the caller frees it) and
+ * its back-reference array into *out as members_read_backref() gives it;
+ * a user's groups found by the same store read as its record
+ * (store_get_raw_groups()).  SCIM_E_NOT_FOUND when there is no id.
+ */
+enum scim_err	 members_read_with_backref(struct store_txn *t,
+		    const struct resource_type *rt, const char *tenant,
+		    const char *base, const char *id, char **text,
+		    size_t *len, cJSON **out, struct scim_error *err);
 /* Give res the array arr (consumed; NULL: none) in place of any it has. */
 void		 members_attach_backref(const struct resource_type *rt,
 		    cJSON *res, cJSON *arr);

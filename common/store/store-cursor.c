@@ -1,18 +1,21 @@
 /*
  * Sealed positions in a tenant's walk: the cursors of RFC 9865 (cursor-
- * based pagination for SCIM).  A cursor is a key, not a saved result: it
- * names the last resource id a page returned, so the next page begins
- * after that id in users.db's (tenant, id) order and nothing is held
- * between requests.  A resource that exists for the whole walk is met
- * exactly once whatever is created or deleted meanwhile: ids never
- * change, and the walk only moves forward in their order.
+ * based pagination for SCIM).  A cursor is a key, not a saved result: a
+ * nextCursor names the last resource id a page returned, so the next page
+ * begins after that id in users.db's (tenant, id) order and nothing is
+ * held between requests; a previousCursor names the first id a page
+ * returned, and the page before it is walked backwards from there.  A
+ * resource that exists for the whole walk is met exactly once whatever is
+ * created or deleted meanwhile: ids never change, and a walk that only
+ * follows nextCursor only moves forward in their order.
  *
  * The text a client sees is base64url (RFC 4648 section 5, no padding:
  * only RFC 3986 unreserved characters, as RFC 9865 section 2 requires) of
  *
  *	version(1) kind(1) issued(8) count(4) query(8) idlen(1) id mac(16)
  *
- * (integers big-endian).  mac is HMAC-SHA-256, cut to 16 bytes, under a
+ * (integers big-endian; kind's bit 7 is set for a previousCursor, which
+ * version 1 never set, so the cursors issued before it still open).  mac is HMAC-SHA-256, cut to 16 bytes, under a
  * per-install key kept in meta.db, over a label, the tenant and all that
  * precedes it: a client cannot forge a walk into another tenant or
  * another position (RFC 9865 section 5.2: forged cursors detected,
@@ -37,6 +40,7 @@
 #define CURSOR_KEY_META	"cursor_hmac_key"
 #define CURSOR_LABEL	"scim-fcgi cursor 1"	/* domain of the MAC */
 #define CURSOR_MAC_LEN	16
+#define CURSOR_BACKWARD	0x80	/* in the kind byte: a previousCursor */
 #define CURSOR_SKEW	300	/* seconds a cursor may come from the future
 				   (another host's clock) */
 #define CURSOR_RAW_MAX	(1 + 1 + 8 + 4 + STORE_CURSOR_QLEN + 1 + \
@@ -85,13 +89,13 @@ store_cursor_seal(const uint8_t *key, const char *tenant,
 {
 	struct base64_encode_ctx b;
 	uint8_t		 raw[CURSOR_RAW_MAX];
-	size_t		 idlen = strlen(c->after), len = 0, n;
+	size_t		 idlen = strlen(c->at), len = 0, n;
 
 	if (idlen > STORE_ID_MAX ||
 	    outsz < BASE64_ENCODE_LENGTH(CURSOR_RAW_MAX) + 1)
 		return false;
 	raw[len++] = CURSOR_VERSION;
-	raw[len++] = (uint8_t)c->kind;
+	raw[len++] = (uint8_t)c->kind | (c->backward ? CURSOR_BACKWARD : 0);
 	put_be(raw + len, c->issued, 8);
 	len += 8;
 	put_be(raw + len, c->count, 4);
@@ -99,7 +103,7 @@ store_cursor_seal(const uint8_t *key, const char *tenant,
 	memcpy(raw + len, c->query, STORE_CURSOR_QLEN);
 	len += STORE_CURSOR_QLEN;
 	raw[len++] = (uint8_t)idlen;
-	memcpy(raw + len, c->after, idlen);
+	memcpy(raw + len, c->at, idlen);
 	len += idlen;
 	cursor_mac(key, tenant, raw, len, raw + len);
 	len += CURSOR_MAC_LEN;
@@ -160,13 +164,16 @@ store_cursor_open(const uint8_t *key, const char *tenant, const char *text,
 	    CURSOR_MAC_LEN))
 		return STORE_CURSOR_INVALID;
 	/* Sealed by this install for this tenant: its fields are ours. */
-	c->kind = raw[1] == STORE_GROUP ? STORE_GROUP : STORE_USER;
+	c->backward = (raw[1] & CURSOR_BACKWARD) != 0;
+	c->kind = (raw[1] & ~CURSOR_BACKWARD) == STORE_GROUP ? STORE_GROUP :
+	    STORE_USER;
 	c->issued = get_be(raw + 2, 8);
 	c->count = (uint32_t)get_be(raw + 10, 4);
 	memcpy(c->query, raw + 14, STORE_CURSOR_QLEN);
-	memcpy(c->after, raw + 15 + STORE_CURSOR_QLEN, idlen);
-	c->after[idlen] = '\0';
-	if (raw[1] != c->kind || (idlen > 0 && !store_check_id(c->after)))
+	memcpy(c->at, raw + 15 + STORE_CURSOR_QLEN, idlen);
+	c->at[idlen] = '\0';
+	if ((raw[1] & ~CURSOR_BACKWARD) != c->kind ||
+	    (idlen > 0 && !store_check_id(c->at)))
 		return STORE_CURSOR_INVALID;
 	if (c->issued > now + CURSOR_SKEW)
 		return STORE_CURSOR_INVALID;

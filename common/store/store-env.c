@@ -458,6 +458,7 @@ store_env_attach(struct store *s, struct scim_error *err)
 	    (rc = env_recreate(s, err)) != SCIM_OK))
 		goto out;
 	s->broken = false;
+	store_rep_attached(s);
 	/* scim-repd replicates the environment and opens no database. */
 	if (store_rep_is_daemon(s))
 		store_gate_hold_attached(s);

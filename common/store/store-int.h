@@ -179,6 +179,8 @@ enum scim_err	 store_rep_env_config(struct store *s, DB_ENV *env,
 		    struct scim_error *err);
 /* Is this process scim-repd (which opens no database)? */
 bool		 store_rep_is_daemon(const struct store *s);
+/* Just opened, no database yet: on the master, join repmgr now. */
+void		 store_rep_attached(struct store *s);
 /* The environment handle is going: forget this process's repmgr state. */
 void		 store_rep_detached(struct store *s);
 /*
@@ -336,6 +338,8 @@ enum scim_err	 store_scan_each(struct store_txn *t, void *arg,
 
 /* --- store-res.c --- */
 
+/* The database of kind's records (users.db, groups.db). */
+enum dbi	 store_rec_dbi(enum store_kind kind);
 /* Set tenant's count of kind to n (layout 5's first count). */
 enum scim_err	 store_count_put(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, size_t n, struct scim_error *err);

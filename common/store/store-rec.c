@@ -141,6 +141,13 @@ store_dberr(struct store_txn *t, int ret, const char *what,
 		log_info("%s: %s", what, db_strerror(ret));
 		return scim_fail(err, SCIM_E_UNAVAILABLE,
 		    "the store is recovering, try again");
+	case ENOENT:
+		/* A new replica not yet sent the databases by the master. */
+		if (t->s->rep == NULL)
+			break;
+		return scim_fail(err, SCIM_E_UNAVAILABLE, "this site has not "
+		    "yet received the store from the master of its "
+		    "replication group; try again");
 	case EACCES:
 	case DB_REP_UNAVAIL:
 		if (t->s->rep == NULL)

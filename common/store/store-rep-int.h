@@ -22,6 +22,10 @@
  * (store-rep.c, rep_repd_in_region()).
  */
 #define STORE_REP_LOCK_OBJ	"scim-repd listener"
+/* Descriptors store_rep_nodelay() looks at, at most. */
+#define STORE_REP_FD_SCAN_MAX	4096
+/* A writer looks for new connections to set TCP_NODELAY on this often. */
+#define STORE_REP_NODELAY_MS	1000
 /* scim-repd ticks every 100 ms; silent this long, it is taken as gone. */
 #define STORE_REP_STALE_MS	3000
 
@@ -42,6 +46,7 @@ struct store_rep {
 	unsigned	 heartbeat_ms;
 	bool		 daemon;		/* this is scim-repd */
 	bool		 joined;	/* repmgr_start() done on this handle */
+	int64_t		 nodelay_ms;	/* last store_rep_nodelay() */
 	DB_TXN_TOKEN	 pending;	/* filled by the commit under way */
 	DB_TXN_TOKEN	 last;		/* of the last acknowledged commit */
 	bool		 have_last;
@@ -52,6 +57,8 @@ struct store_rep {
 	u_int32_t	 locker;
 	bool		 locked;
 	int		 logged_role;	/* last role logged, -1 none */
+	long long	 self_lag;	/* bytes behind the master ... */
+	int64_t		 self_lag_at;	/* ... as it said then, 0: never */
 	char		 logged_master[REP_ADDR_MAX];
 };
 
@@ -63,11 +70,21 @@ struct store_rep_shared_peer {
 	int64_t		 lag;
 };
 
+/* What scim-repd publishes that is wider than a word. */
+struct store_rep_wide {
+	char			 master[STORE_REP_ADDR_MAX];
+	uint32_t		 lsn_file, lsn_offset;
+	int64_t			 self_lag;	/* bytes behind the master */
+	int32_t			 self_lag_known;
+	uint32_t		 npeers;
+	struct store_rep_shared_peer peers[STORE_REP_PEERS_MAX];
+};
+
 /*
  * In the gate file at STORE_GATE_REP_OFFSET, written by scim-repd only.
- * role, pid, beat_ms and connected are read alone, atomically; the rest
- * under seq (odd while scim-repd writes it; a reader copies, and copies
- * again if seq moved).
+ * role, pid, beat_ms and connected are read alone, atomically; w under
+ * seq (odd while scim-repd writes it; a reader copies, and copies again
+ * if seq moved).
  */
 struct store_rep_shared {
 	_Atomic int32_t		 role;		/* enum store_role */
@@ -75,11 +92,17 @@ struct store_rep_shared {
 	_Atomic int64_t		 beat_ms;	/* its last tick, monotonic */
 	_Atomic uint32_t	 connected;	/* peers it is connected to */
 	_Atomic uint32_t	 seq;
-	char			 master[STORE_REP_ADDR_MAX];
-	uint32_t		 lsn_file, lsn_offset;
-	uint32_t		 npeers;
-	struct store_rep_shared_peer peers[STORE_REP_PEERS_MAX];
+	struct store_rep_wide	 w;
 };
+
+/* TCP_NODELAY on this process's TCP sockets (repmgr's among them). */
+void		 store_rep_nodelay(void);
+
+/* store-rep-lag.c: the lag exchange between the sites' scim-repd. */
+int		 store_rep_lag_init(DB_ENV *env);
+void		 store_rep_lag_fini(void);
+void		 store_rep_lag_tick(struct store *s, enum store_role role,
+		    const DB_LSN *own, struct store_rep_wide *pub);
 
 /* The monotonic clock in milliseconds (no system call: vDSO). */
 int64_t		 store_rep_now_ms(void);

@@ -32,33 +32,14 @@ _Static_assert(STORE_REP_ADDR_MAX == REP_ADDR_MAX &&
 
 /* Message threads of the listener: repmgr adds its own few to these. */
 #define REPD_THREADS	3
+/* Seconds a site keeps trying to join its group at start. */
+#define REPD_JOIN_TRIES	120
 
 /* --- the published words (a seqlock for the parts wider than a word) --- */
 
-bool
-store_rep_read_master(struct store_rep_shared *sh, char *master)
-{
-	uint32_t	 a, b;
-	int		 i;
-
-	for (i = 0; i < 100; i++) {
-		a = atomic_load_explicit(&sh->seq, memory_order_acquire);
-		if (a & 1)
-			continue;
-		memcpy(master, sh->master, STORE_REP_ADDR_MAX);
-		atomic_thread_fence(memory_order_acquire);
-		b = atomic_load_explicit(&sh->seq, memory_order_relaxed);
-		if (a == b) {
-			master[STORE_REP_ADDR_MAX - 1] = '\0';
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Copy the whole of sh into out (seq-checked); false if always torn. */
+/* Copy sh's wide words into out (seq-checked); false if always torn. */
 static bool
-rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
+rep_read_all(struct store_rep_shared *sh, struct store_rep_wide *out)
 {
 	uint32_t	 a, b;
 	int		 i;
@@ -67,11 +48,7 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 		a = atomic_load_explicit(&sh->seq, memory_order_acquire);
 		if (a & 1)
 			continue;
-		memcpy(out->master, sh->master, sizeof(out->master));
-		out->lsn_file = sh->lsn_file;
-		out->lsn_offset = sh->lsn_offset;
-		out->npeers = sh->npeers;
-		memcpy(out->peers, sh->peers, sizeof(out->peers));
+		memcpy(out, &sh->w, sizeof(*out));
 		atomic_thread_fence(memory_order_acquire);
 		b = atomic_load_explicit(&sh->seq, memory_order_relaxed);
 		if (a == b)
@@ -80,22 +57,67 @@ rep_read_all(struct store_rep_shared *sh, struct store_rep_shared *out)
 	return false;
 }
 
+bool
+store_rep_read_master(struct store_rep_shared *sh, char *master)
+{
+	struct store_rep_wide	 copy;
+
+	if (!rep_read_all(sh, &copy))
+		return false;
+	memcpy(master, copy.master, STORE_REP_ADDR_MAX);
+	master[STORE_REP_ADDR_MAX - 1] = '\0';
+	return true;
+}
+
 void
 store_rep_unpublish(struct store *s)
 {
 	struct store_rep_shared	*sh = s->rep_area;
 	struct store_rep	*r = s->rep;
 
-	if (r->locked) {
-		s->env->lock_put(s->env, &r->lock);
-		s->env->lock_id_free(s->env, r->locker);
-		r->locked = false;
-	}
+	/*
+	 * Only the listener publishes: a second scim-repd refused at start
+	 * (DB_REP_IGNORE) closes through here and must not wipe its words.
+	 */
+	if (!r->locked)
+		return;
+	store_rep_lag_fini();
+	s->env->lock_put(s->env, &r->lock);
+	s->env->lock_id_free(s->env, r->locker);
+	r->locked = false;
 	atomic_store_explicit(&sh->role, STORE_ROLE_NONE, memory_order_release);
 	atomic_store_explicit(&sh->pid, 0, memory_order_release);
 }
 
 /* --- serving --- */
+
+/*
+ * repmgr_start() as the listener.  A site that is not yet in the group
+ * joins it through a helper, and the master admits one site at a time:
+ * a join while another runs fails with DB_REP_UNAVAIL (seen when the
+ * three sites of ./bootstrap cluster start together), and so does one
+ * while no helper answers.  Both pass: try again, every second, for
+ * REPD_JOIN_TRIES seconds (then the supervisor starts the process anew).
+ */
+static int
+rep_start_listener(struct store *s)
+{
+	struct timespec	 ts = { 1, 0 };
+	int		 ret, i;
+
+	for (i = 0; i < REPD_JOIN_TRIES; i++) {
+		ret = s->env->repmgr_start(s->env, REPD_THREADS,
+		    DB_REP_ELECTION);
+		if (ret != DB_REP_UNAVAIL)
+			return ret;
+		if (i == 0)
+			log_info("replication: cannot join the group yet "
+			    "(%s); trying again every second",
+			    db_strerror(ret));
+		nanosleep(&ts, NULL);
+	}
+	return ret;
+}
 
 enum scim_err
 store_rep_serve(struct store **out, const struct scim_config *cfg,
@@ -122,7 +144,9 @@ store_rep_serve(struct store **out, const struct scim_config *cfg,
 	 * (DB_REP_IGNORE): another scim-repd runs (workers never start
 	 * first, store-rep.c), so this one must not stay.
 	 */
-	ret = s->env->repmgr_start(s->env, REPD_THREADS, DB_REP_ELECTION);
+	/* The lag exchange's messages (store-rep-lag.c), before the start. */
+	if ((ret = store_rep_lag_init(s->env)) == 0)
+		ret = rep_start_listener(s);
 	if (ret == DB_REP_IGNORE) {
 		store_close(s);
 		return scim_fail(err, SCIM_E_UNAVAILABLE, "another process is "
@@ -171,7 +195,7 @@ rep_site_addr(DB_ENV *env, int eid, char *addr)
 
 /* The peers as this process's repmgr sees them, into pub. */
 static void
-rep_read_peers_now(struct store *s, struct store_rep_shared *pub)
+rep_read_peers_now(struct store *s, struct store_rep_wide *pub)
 {
 	DB_REPMGR_SITE	*list = NULL;
 	u_int		 n = 0, i;
@@ -214,28 +238,26 @@ rep_log_role(struct store_rep *r, enum store_role role, const char *master)
 	}
 }
 
-/* Write pub's wide parts into sh under its seq. */
+/* Write pub into sh's wide words under its seq. */
 static void
-rep_publish(struct store_rep_shared *sh, const struct store_rep_shared *pub)
+rep_publish(struct store_rep_shared *sh, const struct store_rep_wide *pub)
 {
 	uint32_t	 seq;
 
 	seq = atomic_load_explicit(&sh->seq, memory_order_relaxed);
 	atomic_store_explicit(&sh->seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	memcpy(sh->master, pub->master, sizeof(sh->master));
-	sh->lsn_file = pub->lsn_file;
-	sh->lsn_offset = pub->lsn_offset;
-	sh->npeers = pub->npeers;
-	memcpy(sh->peers, pub->peers, sizeof(sh->peers));
+	memcpy(&sh->w, pub, sizeof(*pub));
 	atomic_store_explicit(&sh->seq, seq + 2, memory_order_release);
 }
 
 enum scim_err
 store_rep_tick(struct store *s, struct scim_error *err)
 {
-	struct store_rep_shared	*sh = s->rep_area, pub;
+	struct store_rep_shared	*sh = s->rep_area;
+	struct store_rep_wide	 pub;
 	DB_REP_STAT		*st = NULL;
+	DB_LSN			 own;
 	enum store_role		 role;
 	uint32_t		 i, conn = 0;
 	int			 ret;
@@ -254,12 +276,14 @@ store_rep_tick(struct store *s, struct scim_error *err)
 		role = STORE_ROLE_REPLICA;
 	else
 		role = STORE_ROLE_NONE;
-	pub.lsn_file = st->st_next_lsn.file;
-	pub.lsn_offset = st->st_next_lsn.offset;
+	own = st->st_next_lsn;
+	pub.lsn_file = own.file;
+	pub.lsn_offset = own.offset;
 	if (role != STORE_ROLE_NONE)
 		rep_site_addr(s->env, st->st_master, pub.master);
 	free(st);
 	rep_read_peers_now(s, &pub);
+	store_rep_lag_tick(s, role, &own, &pub);
 	for (i = 0; i < pub.npeers; i++)
 		conn += pub.peers[i].connected ? 1 : 0;
 	rep_publish(sh, &pub);
@@ -267,7 +291,11 @@ store_rep_tick(struct store *s, struct scim_error *err)
 	atomic_store_explicit(&sh->role, role, memory_order_release);
 	atomic_store_explicit(&sh->beat_ms, store_rep_now_ms(),
 	    memory_order_release);
+	atomic_store_explicit(&sh->pid, (int32_t)getpid(),
+	    memory_order_release);
 	rep_log_role(s->rep, role, pub.master);
+	/* Connections accepted since the last tick: no Nagle (store-rep.c). */
+	store_rep_nodelay();
 	return SCIM_OK;
 }
 
@@ -277,7 +305,8 @@ enum scim_err
 store_rep_status(const struct scim_config *cfg, struct store_rep_status *out,
     struct scim_error *err)
 {
-	struct store_rep_shared	*sh, copy;
+	struct store_rep_shared	*sh;
+	struct store_rep_wide	 copy;
 	char			 path[4200], addr[REP_ADDR_MAX];
 	char			 url[REP_URL_MAX];
 	const char		*p;
@@ -311,6 +340,8 @@ store_rep_status(const struct scim_config *cfg, struct store_rep_status *out,
 		snprintf(out->master, sizeof(out->master), "%s", copy.master);
 		out->lsn_file = copy.lsn_file;
 		out->lsn_offset = copy.lsn_offset;
+		out->lag_known = copy.self_lag_known != 0;
+		out->lag = copy.self_lag;
 		for (i = 0; i < copy.npeers && i < STORE_REP_PEERS_MAX; i++) {
 			snprintf(out->peers[i].addr, STORE_REP_ADDR_MAX, "%s",
 			    copy.peers[i].addr);

@@ -93,6 +93,8 @@ struct store_rep_status {
 	long			 repd_pid;
 	unsigned long		 lsn_file;	/* this site's log end */
 	unsigned long		 lsn_offset;
+	bool			 lag_known;	/* a replica's own lag: */
+	long long		 lag;		/* bytes behind the master */
 	size_t			 npeers;
 	struct store_rep_peer	 peers[STORE_REP_PEERS_MAX];
 };

@@ -32,6 +32,12 @@ static const struct {
 			  DBI_GROUPS_ORDER },
 };
 
+enum dbi
+store_rec_dbi(enum store_kind kind)
+{
+	return kind_defs[kind].rec;
+}
+
 /*
  * The numbered copy of the name index (users_order.db, groups_order.db:
  * the same keys and ids, in a DB_RECNUM B-tree, so a page at startIndex
@@ -519,83 +525,6 @@ store_scan(struct store_txn *t, enum store_kind kind, const char *tenant,
 	return store_scan_after(t, kind, tenant, NULL, false, fn, arg, err);
 }
 
-/*
- * The ids of kind's records of tenant from key f on (prefix p), keys
- * only: a cursor page reads its records afterwards, answered from their
- * stored text, so the walk copies none of them (DB_DBT_PARTIAL).
- */
-static enum scim_err
-ids_walk(struct store_txn *t, enum store_kind kind, const struct key *p,
-    const struct key *f, store_scan_fn fn, void *arg, struct scim_error *err)
-{
-	enum dbi	 d = kind_defs[kind].rec;
-	DB		*db = t->s->db[d];
-	DBC		*c = NULL;
-	DBT		 key, data;
-	char		 id[STORE_ID_MAX + 1];
-	const char	*rest;
-	size_t		 n;
-	bool		 go_on = true, keep = false;
-	int		 ret;
-
-	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
-		return store_dberr(t, ret, "cursor", err);
-	f = f != NULL ? f : p;
-	store_dbt_set(&key, f->buf, f->len);
-	store_dbt_set(&data, NULL, 0);
-	data.flags = DB_DBT_PARTIAL;
-	for (ret = c->get(c, &key, &data, DB_SET_RANGE); ret == 0 && go_on;
-	    ret = c->get(c, &key, &data, DB_NEXT)) {
-		t->s->st.steps++;
-		if (key.size < p->len || memcmp(key.data, p->buf, p->len) != 0)
-			break;
-		rest = (const char *)key.data + p->len;
-		n = key.size - p->len;
-		if (n == 0 || n > STORE_ID_MAX || memchr(rest, '\0', n) != NULL)
-			continue;	/* a user's membership, not a record */
-		memcpy(id, rest, n);
-		id[n] = '\0';
-		go_on = fn(arg, id, NULL, &keep);
-	}
-	c->close(c);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return store_dberr(t, ret, store_dbdefs[d].file, err);
-	return SCIM_OK;
-}
-
-enum scim_err
-store_scan_after(struct store_txn *t, enum store_kind kind,
-    const char *tenant, const char *after, bool ids_only, store_scan_fn fn,
-    void *arg, struct scim_error *err)
-{
-	struct store_scan_ctx	 sc = { fn, arg, false, false, true };
-	struct key		 p, f = { NULL, 0 };
-	enum scim_err		 rc;
-
-	if (!store_key_make(&p, tenant, NULL, NULL, true))
-		return scim_oom(err);
-	/*
-	 * From tenant\0after\0\1: past after's record, before any longer
-	 * id (tenant\0afterX sorts after it, X being above NUL); after's
-	 * tenant\0after\0gid rows in between are skipped as membership.
-	 */
-	if (after != NULL && *after != '\0' &&
-	    !store_key_make(&f, tenant, after, "\1", false)) {
-		store_key_free(&p);
-		return scim_oom(err);
-	}
-	if (ids_only)
-		rc = ids_walk(t, kind, &p, f.buf != NULL ? &f : NULL, fn, arg,
-		    err);
-	else
-		rc = store_walk_prefix(t, kind_defs[kind].rec, &p,
-		    f.buf != NULL ? &f : NULL, false, store_scan_each, &sc,
-		    err);
-	store_key_free(&p);
-	store_key_free(&f);
-	return rc;
-}
-
 /* Resolve ids found in an index to records, then call the scan callback. */
 struct resolve_ctx {
 	enum store_kind	 kind;
@@ -912,4 +841,3 @@ store_memberof_scan(struct store_txn *t, enum store_kind kind,
 	store_key_free(&p);
 	return rc;
 }
-

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "store/store-int.h"
+#include "store/store-rep.h"
 
 /*
  * Token and group records are read on every request, so processes keep
@@ -80,7 +81,8 @@ env_panicked(struct store *s)
 bool
 store_checkpoint(struct store *s)
 {
-	int	 ret;
+	struct scim_error	 err;
+	int			 ret;
 
 	s->since_ckp = 0;
 	/* It writes pages into the files: never while a recovery runs. */
@@ -90,6 +92,12 @@ store_checkpoint(struct store *s)
 		s->broken = true;
 		store_gate_leave(s);
 		return false;
+	}
+	/* On the master it is replicated: join repmgr first (store-rep.c). */
+	if (s->rep != NULL && store_rep_role(s) == STORE_ROLE_MASTER &&
+	    store_rep_write_begin(s, &err) != SCIM_OK) {
+		store_gate_leave(s);
+		return true;
 	}
 	if ((ret = s->env->txn_checkpoint(s->env, CKP_LOG_KB, 0, 0)) != 0)
 		log_warn("checkpoint: %s", db_strerror(ret));

@@ -258,6 +258,13 @@ enum scim_err	 store_scan(struct store_txn *t, enum store_kind kind,
 enum scim_err	 store_scan_after(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, const char *after, bool ids_only,
 		    store_scan_fn fn, void *arg, struct scim_error *err);
+/*
+ * The same backwards, in descending id order: from the last id below
+ * `before` (NULL or "": the tenant's last id) down.
+ */
+enum scim_err	 store_scan_before(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const char *before, bool ids_only,
+		    store_scan_fn fn, void *arg, struct scim_error *err);
 
 /*
  * One page of kind's resources of tenant, in the order of their
@@ -298,13 +305,18 @@ enum scim_err	 store_count(struct store_txn *t, enum store_kind kind,
  */
 #define STORE_CURSOR_TIMEOUT	3600
 
-/* A position in a walk of kind's resources, in id order. */
+/*
+ * A position in a walk of kind's resources, in id order: the page after
+ * the id at (a nextCursor; "": the first page), or with backward the
+ * page before it (a previousCursor; "": the last page).
+ */
 struct store_cursor {
 	enum store_kind	 kind;
+	bool		 backward;		/* the page before at */
 	uint64_t	 issued;		/* unix seconds */
 	uint32_t	 count;			/* the walk's page size */
 	uint8_t		 query[STORE_CURSOR_QLEN]; /* caller's digest */
-	char		 after[STORE_ID_MAX + 1]; /* last id returned */
+	char		 at[STORE_ID_MAX + 1];	/* where the page starts */
 };
 
 enum store_cursor_rc {
@@ -315,7 +327,7 @@ enum store_cursor_rc {
 
 /*
  * Seal c for tenant under key into out (STORE_CURSOR_TEXT_MAX bytes):
- * base64url without padding.  False when c->after is too long.
+ * base64url without padding.  False when c->at is too long.
  */
 bool		 store_cursor_seal(const uint8_t *key, const char *tenant,
 		    const struct store_cursor *c, char *out, size_t outsz);
@@ -367,6 +379,17 @@ enum scim_err	 store_member_clear(struct store_txn *t, const char *tenant,
 enum scim_err	 store_memberof_scan(struct store_txn *t,
 		    enum store_kind kind, const char *tenant, const char *mid,
 		    store_scan_fn fn, void *arg, struct scim_error *err);
+/*
+ * store_get_raw() of user id and store_memberof_scan() of it in one: with
+ * the memberships beside the records (store layout 3) the rows follow the
+ * record's key, so one descent of users.db finds both (a list page reads
+ * 100 users: half its descents).  *out is the caller's, also when fn
+ * stopped the walk; on an error it is NULL.
+ */
+enum scim_err	 store_get_raw_groups(struct store_txn *t,
+		    const char *tenant, const char *id, char **out,
+		    size_t *len, store_scan_fn fn, void *arg,
+		    struct scim_error *err);
 
 /* --- tokens (by public token id) --- */
 

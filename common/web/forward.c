@@ -209,12 +209,24 @@ fwd_answer_take(struct fwd_answer *a, long status, struct http_resp *resp,
 
 /* --- the request --- */
 
+/* Append line to *h; false when out of memory. */
+static bool
+fwd_append(struct curl_slist **h, const char *line)
+{
+	struct curl_slist	*n;
+
+	if ((n = curl_slist_append(*h, line)) == NULL)
+		return false;
+	*h = n;
+	return true;
+}
+
 /* Add "name: value" to *h when value is set; false when out of memory. */
 static bool
 fwd_add(struct curl_slist **h, const char *name, const char *value)
 {
-	struct curl_slist	*n;
-	char			*line;
+	char	*line;
+	bool	 ok;
 
 	if (value == NULL)
 		return true;
@@ -224,24 +236,21 @@ fwd_add(struct curl_slist **h, const char *name, const char *value)
 	if ((line = malloc(strlen(name) + strlen(value) + 3)) == NULL)
 		return false;
 	sprintf(line, "%s: %s", name, value);
-	n = curl_slist_append(*h, line);
+	ok = fwd_append(h, line);
 	free(line);
-	if (n == NULL)
-		return false;
-	*h = n;
-	return true;
+	return ok;
 }
 
 /*
  * The request's headers for the master.  libcurl adds Accept and, with
- * a body, Content-Type and Expect of its own: a header named with an
- * empty value ("Accept:") keeps it from sending one the client did not.
+ * a body, Content-Type and Expect of its own: a header named with no
+ * value ("Accept:") keeps it from sending one the client did not.
  * Returns the list (caller frees with curl_slist_free_all()) or NULL.
  */
 static struct curl_slist *
 fwd_headers(const struct forward_site *site, const struct http_req *req)
 {
-	struct curl_slist	*h = NULL, *n;
+	struct curl_slist	*h = NULL;
 	const char		*xff = getenv("HTTP_X_FORWARDED_FOR");
 	const char		*accept = getenv("HTTP_ACCEPT");
 	char			*chain = NULL;
@@ -258,18 +267,11 @@ fwd_headers(const struct forward_site *site, const struct http_req *req)
 	    fwd_add(&h, "If-None-Match", req->if_none_match) &&
 	    fwd_add(&h, "User-Agent", getenv("HTTP_USER_AGENT")) &&
 	    fwd_add(&h, "X-Forwarded-For", chain != NULL ? chain : xff) &&
-	    fwd_add(&h, FORWARD_MARK, site->self_url);
+	    fwd_add(&h, FORWARD_MARK, site->self_url) &&
+	    (req->content_type != NULL || fwd_append(&h, "Content-Type:")) &&
+	    (accept != NULL || fwd_append(&h, "Accept:")) &&
+	    fwd_append(&h, "Expect:");
 	free(chain);
-	if (ok && req->content_type == NULL &&
-	    (n = curl_slist_append(h, "Content-Type:")) != NULL)
-		h = n;
-	if (ok && accept == NULL && (n = curl_slist_append(h, "Accept:")) !=
-	    NULL)
-		h = n;
-	if (ok && (n = curl_slist_append(h, "Expect:")) != NULL)
-		h = n;
-	else
-		ok = false;
 	if (!ok) {
 		curl_slist_free_all(h);
 		return NULL;
@@ -279,9 +281,12 @@ fwd_headers(const struct forward_site *site, const struct http_req *req)
 
 /*
  * The path after this site's SCIM base as the client sent it: from
- * REQUEST_URI (not decoded, before any rewrite) when it starts with the
- * same base as req->path; else req->path's, percent-encoded again.
- * Returns a new string (caller frees) or NULL when out of memory.
+ * REQUEST_URI (not decoded, before the web server's rewrites) when it
+ * has the same base as req->path and decodes to the same rest (any case:
+ * the rewrites fix the case of resource names); else req->path's rest,
+ * percent-encoded again, so a path the web server resolved (dot
+ * segments) reaches the master as it was routed here.  Returns a new
+ * string (caller frees) or NULL when out of memory.
  */
 static char *
 fwd_tail(const struct http_req *req, size_t base_len)
@@ -290,10 +295,17 @@ fwd_tail(const struct http_req *req, size_t base_len)
 	const char	*uri = getenv("REQUEST_URI"), *t;
 	char		*out, *o;
 	size_t		 n;
+	bool		 same;
 
 	if (uri != NULL && strncmp(uri, req->path, base_len) == 0 &&
-	    uri[base_len] == '/')
-		return strndup(uri + base_len, strcspn(uri + base_len, "?#"));
+	    uri[base_len] == '/') {
+		n = strcspn(uri + base_len, "?#");
+		out = http_decode(uri + base_len, n, false);
+		same = out != NULL && strcasecmp(out, req->path + base_len) == 0;
+		free(out);
+		if (same)
+			return strndup(uri + base_len, n);
+	}
 	t = req->path + base_len;
 	if ((out = o = malloc(strlen(t) * 3 + 1)) == NULL)
 		return NULL;
@@ -486,7 +498,8 @@ forward_route(struct store *s, const struct scim_config *cfg,
 
 	site.master_url = role == STORE_ROLE_REPLICA &&
 	    store_rep_master_url(s, url, sizeof(url)) ? url : NULL;
-	site.self_url = self_url;
+	/* The mark names this site as the group knows it. */
+	site.self_url = cfg->rep_url[0] != '\0' ? cfg->rep_url : self_url;
 	site.connect_ms = cfg->rep_forward_connect_ms;
 	site.timeout_ms = cfg->rep_forward_timeout_ms;
 	site.max_answer = cfg->max_body * FORWARD_ANSWER_FACTOR;

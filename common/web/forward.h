@@ -131,7 +131,8 @@ bool		 forward_active(struct store *s);
  * false when this site serves the request itself; true when it was
  * answered: *rc SCIM_OK with the master's answer on resp, or an error
  * (err, Retry-After on resp) for the loop to answer.  self_url: this
- * site's SCIM base URL, the mark's value.
+ * site's SCIM base URL, the mark's value when [replication] url is not
+ * set.
  */
 bool		 forward_route(struct store *s, const struct scim_config *cfg,
 		    const struct http_req *req, size_t base_len,

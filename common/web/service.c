@@ -329,14 +329,28 @@ serve_page(const struct service *svc, struct scim_call *c)
 static void
 serve_error(struct scim_call *c, enum scim_err rc, struct scim_error *err)
 {
+	size_t	 i;
+
 	if (rc == SCIM_E_UNAUTHORIZED)
 		http_resp_header(&c->resp,
 		    "WWW-Authenticate: Bearer realm=\"SCIM\"");
 	if (err->code == SCIM_OK)
 		scim_fail(err, rc, NULL);
+	/* A 503 that says when to retry (a held deprovision: the brake
+	   working) is an expected outcome, logged as info. */
+	for (i = 0; i < c->resp.nheaders && strncasecmp(c->resp.headers[i],
+	    "Retry-After:", 12) != 0; i++)
+		continue;
 	if (scim_err_status(rc) >= 500)
-		log_err("%s %s: %s", c->req.method ? c->req.method : "-",
+		log_msg(i < c->resp.nheaders ? LOG_LVL_INFO : LOG_LVL_ERR,
+		    "%s %s: %s", c->req.method ? c->req.method : "-",
 		    c->req.path ? c->req.path : "-", err->detail);
+	/*
+	 * Every other 503 says when to come back too (a busy or recovering
+	 * store, a replica, a failover, unconfirmed acks: all short).
+	 */
+	if (rc == SCIM_E_UNAVAILABLE && i == c->resp.nheaders)
+		http_resp_header(&c->resp, "Retry-After: 2");
 	http_resp_error(&c->resp, err);
 }
 

@@ -1,8 +1,10 @@
 // Drives headless Chromium through the Activity tab and held deprovisions
 // and prints TAP: the list, its errors filter, one request's detail (body,
-// before and after, escaped); the banner on every tab; a viewer sees the
-// held list without buttons; the owner approves one and rejects the rest
-// with a reason, and the banner goes; at 390 px nothing scrolls sideways.
+// before and after, escaped); a user's history on its Users detail,
+// each request linking to its detail; the banner on every tab; a viewer
+// sees the held list without buttons; the owner approves one and rejects
+// the rest with a reason, and the banner goes; at 390 px nothing scrolls
+// sideways.
 // Run by page_activity.py; screenshots go to $ARTIFACTS/11-*.png.
 'use strict';
 
@@ -50,10 +52,26 @@ run(async ({ page, dialogs }) => {
     'and before it');
   await shot(page, '11-request.png');
 
+  // A user's history, on the Users tab.
+  await page.goto(PAGE + '/users?id=' + process.env.ALICE);
+  const hist = await ids(page, 'userhistory');
+  ok(hist.length >= 3, 'a user\'s detail shows its history: lookup, creation, change',
+    hist.length);
+  ok(!(await page.textContent('#history')).includes('leaver'), 'and no other user\'s');
+  await shot(page, '11-user-history.png');
+  await go(page, `#userhistory tr[data-id="${hist[hist.length - 1]}"] td.time a`);
+  ok((await page.textContent('#act-id')) === hist[hist.length - 1] &&
+    (await page.textContent('#request h2')).startsWith('GET'),
+  'its oldest request, the lookup by userName, opens on the Activity tab',
+  await page.textContent('#request h2'));
+
   // 3. A phone.
   await page.setViewportSize({ width: 390, height: 844 });
   await noSideways(page, 'a request\'s detail');
   await shot(page, '11-phone-request.png');
+  await page.goto(PAGE + '/users?id=' + process.env.ALICE);
+  await noSideways(page, 'a user\'s detail with its history');
+  await shot(page, '11-phone-user-history.png');
   for (const [tab, name] of [['/activity', 'Activity'], ['/held', 'Held']]) {
     await page.goto(PAGE + tab);
     await noSideways(page, `the ${name} view`);

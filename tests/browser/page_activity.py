@@ -1,6 +1,6 @@
 """Set-up for the browser test of the Activity tab and held deprovisions
 (browsertest.run): with [safety] max_deprovisions = 1, Entra-shaped
-requests (a user created and renamed, a refused filter) and three
+requests (a user looked up, created and renamed, a refused filter) and three
 deactivations, two of them held; a viewer account.  Then
 tests/browser/page_activity.js drives Chromium and prints TAP."""
 
@@ -26,6 +26,8 @@ def prepare(srv):
             raise RuntimeError("%s: %d %r" % (what, r.status, r.text))
         return r
 
+    ok(srv.get('/Users?filter=userName+eq+%22alice%40contoso.com%22', token=token,
+               headers=ENTRA), 200, "lookup")
     uid = ok(srv.post("/Users", entra_user("alice@contoso.com"), token=token,
                       headers=ENTRA), 201, "POST /Users").json["id"]
     ok(srv.patch_ops("/Users/" + uid, {"op": "Replace", "path": "displayName",

@@ -1,7 +1,7 @@
 // Drives headless Chromium through the admin page's tabs and prints TAP:
 // an owner adds, moves and deletes role mappings with plain forms; a
 // viewer sees the mappings but no form; the Users tab searches, filters
-// and pages; a user's detail names its role and the mapping that gave
+// and pages, with each user's last change; a user's detail names its role and the mapping that gave
 // it; the Groups tab pages a group's members; at 390 px nothing scrolls
 // sideways.  Run by page_tabs.py; screenshots go to $ARTIFACTS/10-*.png.
 'use strict';
@@ -67,6 +67,9 @@ run(async ({ ctx, page, dialogs }) => {
   let names = await userNames(page);
   ok(names.length === 50 && names[0] === 'member00@example.com', 'the Users tab shows 50 users',
     names.length);
+  const changed = await page.$$eval('#userlist td.lc', (tds) => tds.map((td) => td.textContent));
+  ok(changed.length === 50 && changed.every((t) => /^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(t)),
+    'each row says when the user last changed', changed.slice(0, 3).join(' '));
   await shot(page, '10-users.png');
   await go(page, '#users a.next');
   const more = await userNames(page);

@@ -37,7 +37,10 @@ static const struct route routes[] = {
 };
 
 static const struct service svc = {
-	"fuzz_query", "fuzz", routes, sizeof(routes) / sizeof(routes[0])
+	.name = "fuzz_query",
+	.summary = "fuzz",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 };
 
 static void

@@ -243,6 +243,31 @@ class BadDefinitions(scimtest.unittest.TestCase):
         finally:
             shutil.rmtree(d)
 
+    def test_bad_file_stops_scimctl(self):
+        # scimctl loads the same definitions as the programs (the sync
+        # writes users through it): a bad one stops it, in one line.
+        d = tempfile.mkdtemp(prefix="scim-ext-")
+        try:
+            bad = os.path.join(d, "ext.json")
+            with open(bad, "w") as f:
+                f.write('{"id": "urn:x:y", "resourceType": "User", '
+                        '"attributes": [{"name": "a", "type": "strng"}]}')
+            conf = os.path.join(d, "scim.conf")
+            with open(conf, "w") as f:
+                f.write("[store]\nhome = %s\n[scim]\nextensions = %s\n" % (d, bad))
+            r = subprocess.run([os.path.join(scimtest.CGI_BIN, "scimctl"), "-c", conf,
+                                "user", "nobody@example.com"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 1, r)
+            lines = r.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertTrue(lines[0].startswith("scimctl: "), lines[0])
+            self.assertIn(bad, lines[0])
+            self.assertIn("strng", lines[0])
+        finally:
+            shutil.rmtree(d)
+
 
 if __name__ == "__main__":
     scimtest.main()

@@ -7,7 +7,9 @@ the client's headers and the body reach the master exactly; that status,
 Content-Type, Location, ETag, Retry-After, WWW-Authenticate and the body
 come back, and X-Scim-Commit does not; that an unreachable or slow master
 is 503 with Retry-After and a SCIM error; that an answer over the bound
-is refused; and that a forwarded request is never forwarded again."""
+is refused; and that a forwarded request is never forwarded again.  Then,
+through lighttpd, that a site alone serves a marked request itself.
+The hook on a real replica is tests/cluster's (three sites)."""
 
 import http.server
 import json
@@ -200,6 +202,13 @@ class Forward(unittest.TestCase):
         self.assertEqual(Master.seen[0]["path"],
                          "/other/base/Users/a%20b/%C3%A9")
 
+    def test_path_resolved_here_goes_as_routed(self):
+        # The web server resolved the dot segments: the master gets the
+        # path this site routed, not the raw one.
+        self.probe("GET", "/scim/v2/Users", env={
+            "PATH_INFO": "/y", "REQUEST_URI": "/scim/v2/Users/x/../y"})
+        self.assertEqual(Master.seen[0]["path"], "/other/base/Users/y")
+
     def test_methods_and_conditions(self):
         for method in ("PUT", "PATCH"):
             self.probe(method, "/scim/v2/Groups", body=b'{"x":1}', env={
@@ -283,6 +292,21 @@ class Forward(unittest.TestCase):
             self.assertEqual((status, json.loads(body)),
                              (200, {"servedHere": True}))
         self.assertEqual(Master.seen, [])
+
+
+class AloneSite(scimtest.ScimTestCase):
+    """The hook in the programs' loop, with replication off (the store
+    answers STORE_ROLE_ALONE): a marked request is served here, there is
+    no master to loop to, and no commit token goes out."""
+
+    def test_marked_request_served_here(self):
+        mark = {"X-Scim-Forwarded-By": "http://127.0.0.1:9/scim/v2"}
+        r = self.srv.post("/Users", scimtest.user("fwd.alone"), headers=mark)
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn("x-scim-commit", r.headers)
+        r = self.srv.get("/Users/" + r.json["id"], headers=mark)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["userName"], "fwd.alone")
 
 
 if __name__ == "__main__":

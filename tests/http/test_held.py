@@ -4,7 +4,10 @@ deactivations (PATCH active "False") applies N and holds 5 with 503 +
 Retry-After, and so does a parallel burst over several processes; a
 retry of a held one is answered 503 again without a second record;
 approving replays them (the retries then settle: 200, 404); rejecting
-makes retries 409 saying why; a DELETE burst; a PUT setting active false;
+makes retries 409 saying why; a DELETE burst; a burst inside one /Bulk
+request (each held operation 503 with a detail saying when to retry,
+the whole answer 200 with Retry-After); held 503s logged as info, not
+errors; a PUT setting active false;
 removing members from a group a role mapping names counts (by PATCH, or
 what a PUT drops), from another group not; the owners get one mail per
 window; every decision is audited; a new window applies again; and
@@ -13,6 +16,7 @@ own, so that windows do not mix."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +32,7 @@ CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 CORE_G = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCHOP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+BULK_REQ = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 N = 3
 MAILDIR = tempfile.mkdtemp(prefix="scim-held-mail-")
 os.chmod(MAILDIR, 0o777)
@@ -89,6 +94,11 @@ class HeldBase(ScimTestCase):
         self.assertScimError(r, 503)
         self.assertIn("owner's approval", r.json["detail"])
         self.assertGreaterEqual(int(r.headers.get("retry-after", "0")), 60, r.headers)
+        # The detail says when too, in the header's seconds.
+        self.assertIn("retry after %s seconds" % r.headers["retry-after"], r.json["detail"])
+
+    def bulk(self, ops):
+        return self.req("POST", "/Bulk", {"schemas": [BULK_REQ], "Operations": ops})
 
     def events(self, prefix):
         rc, out, err = self.ctl("audit", "--tenant", self.ten, "--type", prefix)
@@ -172,6 +182,52 @@ class Held(HeldBase):
         rej = self.events("held.rejected")
         self.assertEqual(len(rej), 1)
         self.assertEqual(rej[0]["details"]["reason"], "scoping filter mistake")
+
+    def test_bulk_burst(self):
+        self.tenant("bulk")
+        ids = self.mkusers("k", N + 3)
+        r = self.bulk([{"method": "PATCH", "path": "/Users/" + i, "data": entra_deactivate()}
+                       for i in ids[:N + 2]] + [{"method": "DELETE", "path": "/Users/" + ids[-1]}])
+        self.assertEqual(r.status, 200, r)
+        ops = r.json["Operations"]
+        self.assertEqual([o["status"] for o in ops], ["200"] * N + ["503"] * 3)
+        # The whole answer says when to retry; so does each held operation.
+        wait = int(r.headers.get("retry-after", "0"))
+        self.assertGreaterEqual(wait, 60, r.headers)
+        for o in ops[N:]:
+            self.assertEqual(o["response"]["status"], "503")
+            self.assertIn("owner's approval", o["response"]["detail"])
+            m = re.search(r"retry after (\d+) seconds", o["response"]["detail"])
+            self.assertTrue(m, o)
+            self.assertLessEqual(abs(int(m.group(1)) - wait), 2)
+        held = self.held()
+        self.assertEqual([(h["op"], h["user"]["id"]) for h in held],
+                         [("deactivate", ids[N]), ("deactivate", ids[N + 1]),
+                          ("delete", ids[-1])])
+        # A bulk request with nothing held carries no Retry-After.
+        r = self.bulk([{"method": "POST", "path": "/Users", "bulkId": "n",
+                        "data": entra_user("knew@contoso.com")}])
+        self.assertEqual((r.status, r.json["Operations"][0]["status"]), (200, "201"), r)
+        self.assertNotIn("retry-after", r.headers)
+        # The retry as a plain request is the same operation, still held.
+        self.assertHeld(self.req("DELETE", "/Users/" + ids[-1]))
+        self.assertEqual(len(self.held()), 3)
+        self.assertEqual(self.ctl("held", "approve", "--all", "--tenant", self.ten)[0], 0)
+        r = self.bulk([{"method": "PATCH", "path": "/Users/" + i, "data": entra_deactivate()}
+                       for i in ids[N:N + 2]] + [{"method": "DELETE", "path": "/Users/" + ids[-1]}])
+        self.assertEqual([o["status"] for o in r.json["Operations"]], ["200", "200", "404"], r)
+        self.assertNotIn("retry-after", r.headers)
+
+    def test_held_logged_as_info(self):
+        self.tenant("logged")
+        ids = self.mkusers("l", N + 1)
+        codes = [self.req("DELETE", "/Users/" + i).status for i in ids]
+        self.assertEqual(codes, [204] * N + [503])
+        lines = [line for line in self.srv.errorlog_all()
+                 if "this deprovision is held" in line and ids[-1] in line]
+        self.assertTrue(lines, "the held 503 is logged")
+        for line in lines:
+            self.assertIn(": info: ", line)
 
     def test_parallel_burst(self):
         # Two FastCGI processes, eight clients at once: never more than N.

@@ -175,6 +175,9 @@ class PageTabs(ScimTestCase):
         first = rows(page, "userlist")
         self.assertEqual(len(first), 50)
         self.assertIn("Entra ID (or your SCIM client) is the source of truth", page)
+        # Each row's last change, from the record's meta.lastModified.
+        self.assertEqual(len(re.findall(r'<td data-label="Last change \(UTC\)" class="lc">'
+                                        r'\d{4}-\d\d-\d\d \d\d:\d\d</td>', page)), 50)
         m = re.search(r'<a class="next" href="([^"]+)"', page)
         self.assertIsNotNone(m)
         page2 = c.req("GET", html.unescape(m.group(1))).text

@@ -6,9 +6,14 @@ that existed for the whole walk must be returned exactly once, whatever
 moved around it.  Index pages must agree with one full listing, and
 totalResults must be right straight after creates and deletes."""
 
+import base64
+import hashlib
+import hmac
 import os
+import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,8 +41,23 @@ class Cursors(ScimTestCase):
             assert r.status == 201, r
             cls.ids.add(r.json["id"])
 
-    def walk(self, path, count, token=None):
-        """Follow nextCursor from an empty cursor; the pages' ids in order."""
+    def page(self, path, cursor, count):
+        """One cursor page, checked for what every cursor page must be."""
+        sep = "&" if "?" in path else "?"
+        r = self.srv.get("%s%scursor=%s&count=%d" % (path, sep, cursor, count))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["schemas"], [LIST])
+        self.assertNotIn("startIndex", r.json, "a cursor page has no startIndex")
+        self.assertLessEqual(len(r.json["Resources"]), count)
+        self.assertEqual(r.json["itemsPerPage"], len(r.json["Resources"]))
+        for k in ("nextCursor", "previousCursor"):
+            if k in r.json:
+                self.assertRegex(r.json[k], r"^[A-Za-z0-9_-]+$", "RFC 3986 unreserved characters")
+        return r
+
+    def walk(self, path, count, token=None, pages_out=None):
+        """Follow nextCursor from an empty cursor; the pages' ids in order.
+        pages_out gets each page's (ids, previousCursor)."""
         seen, cursor, pages = [], "", 0
         sep = "&" if "?" in path else "?"
         while True:
@@ -45,16 +65,41 @@ class Cursors(ScimTestCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual(r.json["schemas"], [LIST])
             self.assertNotIn("startIndex", r.json, "a cursor page has no startIndex")
-            self.assertNotIn("previousCursor", r.json)
+            # RFC 9865 section 2: "previousCursor MUST NOT be returned
+            # with the first page"; we return it with every other.
+            self.assertEqual("previousCursor" in r.json, pages > 0, r.json)
             self.assertLessEqual(len(r.json["Resources"]), count)
             self.assertEqual(r.json["itemsPerPage"], len(r.json["Resources"]))
             seen += [u["id"] for u in r.json["Resources"]]
+            if pages_out is not None:
+                pages_out.append(([u["id"] for u in r.json["Resources"]],
+                                  r.json.get("previousCursor")))
             pages += 1
             self.assertLess(pages, 1000)
             if "nextCursor" not in r.json:
                 return seen, r
             cursor = r.json["nextCursor"]
             self.assertRegex(cursor, r"^[A-Za-z0-9_-]+$", "RFC 3986 unreserved characters")
+
+    def walk_back(self, path, count):
+        """A walk forwards, then back by previousCursor from the last page:
+        every page seen again, the same, in reverse order; and forwards
+        again from the first page reached back, by its nextCursor."""
+        pages = []
+        self.walk(path, count, pages_out=pages)
+        self.assertGreater(len(pages), 2)
+        back, cursor = [], pages[-1][1]
+        while cursor is not None:
+            r = self.page(path, cursor, count)
+            back.append([u["id"] for u in r.json["Resources"]])
+            self.assertIn("nextCursor", r.json, "a page walked back to has a next page")
+            cursor = r.json.get("previousCursor")
+            self.assertLess(len(back), 1000)
+        self.assertEqual(back, [ids for ids, _ in reversed(pages[:-1])])
+        # The first page reached back has no previousCursor, as the
+        # first page must not; its nextCursor leads to the second page.
+        self.assertEqual(self.page(path, r.json["nextCursor"], count).json["Resources"][0]["id"],
+                         pages[1][0][0])
 
     def test_advertised(self):
         """RFC 9865 section 4: the pagination attribute, index the default."""
@@ -80,6 +125,26 @@ class Cursors(ScimTestCase):
         self.assertIn("startIndex", r.json)
         self.assertNotIn("nextCursor", r.json)
 
+    def test_walk_back(self):
+        """RFC 9865 section 2's previousCursor: forwards then back."""
+        self.walk_back("/Users", 7)
+        self.walk_back("/Users?filter=" + q('title eq "odd" and userName sw "cur"'), 4)
+        self.walk_back("/Users?attributes=userName", 10)
+        for i in range(5):
+            self.assertEqual(self.srv.post("/Groups", group("curb%d" % i)).status, 201)
+        self.walk_back("/Groups", 2)
+
+    def test_last_page_full(self):
+        """A filtered walk whose last page is full ends there (no empty page
+        after it), and back from it is the page before."""
+        f = q('title eq "odd" and userName sw "cur"')
+        pages = []
+        self.walk("/Users?filter=" + f, self.N // 4, pages_out=pages)
+        self.assertEqual([len(ids) for ids, _ in pages], [self.N // 4, self.N // 4])
+        r = self.page("/Users?filter=" + f, pages[-1][1], self.N // 4)
+        self.assertEqual([u["id"] for u in r.json["Resources"]], pages[0][0])
+        self.assertNotIn("previousCursor", r.json, "it is the first page")
+
     def test_walk_filtered(self):
         """A filter is kept by the walk; its totalResults is left out (RFC
         9865 section 2: MAY omit it when it cannot be estimated)."""
@@ -96,18 +161,23 @@ class Cursors(ScimTestCase):
 
     def test_search(self):
         """RFC 9865 section 3: the cursor in a .search body."""
-        seen, body = [], {"schemas": [SEARCH], "cursor": "", "count": 25,
-                          "filter": 'userName sw "cur"', "attributes": ["userName"]}
+        seen, pages, body = [], [], {"schemas": [SEARCH], "cursor": "", "count": 25,
+                                     "filter": 'userName sw "cur"', "attributes": ["userName"]}
         while True:
             r = self.srv.post("/Users/.search", body)
             self.assertEqual(r.status, 200, r)
-            seen += [u["id"] for u in r.json["Resources"]]
+            pages.append([u["id"] for u in r.json["Resources"]])
+            seen += pages[-1]
             self.assertTrue(all(set(u) <= {"id", "userName", "schemas"} for u in r.json["Resources"]))
             if "nextCursor" not in r.json:
                 break
             body["cursor"] = r.json["nextCursor"]
         self.assertEqual(set(seen), self.ids)
         self.assertEqual(len(seen), self.N)
+        # Back one page, the cursor in the body too.
+        body["cursor"] = r.json["previousCursor"]
+        r = self.srv.post("/Users/.search", body)
+        self.assertEqual([u["id"] for u in r.json["Resources"]], pages[-2])
 
     def test_groups(self):
         gids = {self.srv.post("/Groups", group("curg%d" % i)).json["id"] for i in range(5)}
@@ -138,6 +208,46 @@ class Cursors(ScimTestCase):
         # Two paging methods at once, and sortBy with a cursor.
         self.assertScimError(self.srv.get("/Users?cursor=&startIndex=2"), 400, "invalidValue")
         self.assertScimError(self.srv.get("/Users?cursor=&sortBy=userName"), 400, "invalidValue")
+
+    def install_key(self):
+        """The install's cursor key, read from meta.db as an operator could."""
+        out = subprocess.run(["db5.3_dump", "-p", "-h", os.path.join(self.srv.home, "db"),
+                              "meta.db"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=60, check=True).stdout
+        lines = [l.strip() for l in out.splitlines()]
+        return bytes.fromhex(lines[lines.index("cursor_hmac_key") + 1])
+
+    def reseal(self, cursor, issued):
+        """cursor with another issue date, sealed again as the server does
+        (store-cursor.c): what a cursor kept past cursorTimeout looks like."""
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))[:-16]
+        raw = raw[:2] + issued.to_bytes(8, "big") + raw[10:]
+        mac = hmac.new(self.install_key(), b"scim-fcgi cursor 1\0default\0" + raw,
+                       hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(raw + mac).decode().rstrip("=")
+
+    def test_expired(self):
+        """RFC 9865 section 2.1 expiredCursor, past the advertised
+        cursorTimeout; a page's previousCursor expires the same way."""
+        timeout = self.srv.get("/ServiceProviderConfig").json["pagination"]["cursorTimeout"]
+        r = self.srv.get("/Users?cursor=&count=3")
+        r = self.srv.get("/Users?cursor=%s&count=3" % r.json["nextCursor"])
+        now = int(time.time())
+        for k in ("nextCursor", "previousCursor"):
+            fresh = self.reseal(r.json[k], now - timeout + 60)
+            self.assertEqual(self.srv.get("/Users?cursor=%s&count=3" % fresh).status, 200,
+                             "the test seals as the server does")
+            old = self.reseal(r.json[k], now - timeout - 60)
+            e = self.srv.get("/Users?cursor=%s&count=3" % old)
+            self.assertScimError(e, 400, "expiredCursor")
+            self.assertIn("cursorTimeout", e.json["detail"])
+            # Sealed with any other key, the same old cursor is invalid.
+            bad = old[:-2] + ("AA" if old[-2:] != "AA" else "BB")
+            self.assertScimError(self.srv.get("/Users?cursor=%s&count=3" % bad), 400,
+                                 "invalidCursor")
+        # .search answers the same.
+        body = {"schemas": [SEARCH], "cursor": old, "count": 3}
+        self.assertScimError(self.srv.post("/Users/.search", body), 400, "expiredCursor")
 
     def test_count_zero_and_cut(self):
         r = self.srv.get("/Users?cursor=&count=0")

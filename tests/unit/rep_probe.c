@@ -9,6 +9,8 @@
  *   rep_probe CONF get KEY         print the value (exit 0), 3 if absent
  *   rep_probe CONF wait TOKEN MS   wait until this site has applied it
  *   rep_probe CONF role            print this site's role
+ *   rep_probe CONF putmany N       N writes, one transaction each; prints
+ *                                  how many a second
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "store/store.h"
 #include "store/store-rep.h"
 #include "web/service.h"
@@ -61,6 +64,27 @@ probe_fail(const struct scim_error *err)
 	    err->code == SCIM_E_UNAVAILABLE ? 4 : 1;
 }
 
+/* n writes of their own transaction each: the rate, for a comparison. */
+static int
+probe_many(struct store *s, long n)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct probe		 p = { NULL, "v", NULL };
+	char			 key[32];
+	int64_t			 t0 = util_now_usec();
+	long			 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "many-%ld", i);
+		p.key = key;
+		if (store_run(s, probe_put, &p, &err) != SCIM_OK)
+			return probe_fail(&err);
+	}
+	printf("%ld writes in %.2f s: %.0f/s\n", n,
+	    (util_now_usec() - t0) / 1e6, n * 1e6 / (util_now_usec() - t0));
+	return 0;
+}
+
 static int
 probe_run(struct store *s, int argc, char *argv[])
 {
@@ -91,12 +115,14 @@ probe_run(struct store *s, int argc, char *argv[])
 			return probe_fail(&err);
 		return 0;
 	}
+	if (strcmp(argv[2], "putmany") == 0 && argc == 4)
+		return probe_many(s, strtol(argv[3], NULL, 10));
 	if (strcmp(argv[2], "role") == 0 && argc == 3) {
 		printf("%s\n", store_rep_role_name(store_rep_role(s)));
 		return 0;
 	}
 	fprintf(stderr, "usage: rep_probe CONF put KEY VALUE | get KEY | "
-	    "wait TOKEN MS | role\n");
+	    "wait TOKEN MS | role | putmany N\n");
 	return 2;
 }
 
@@ -115,11 +141,12 @@ main(int argc, char *argv[])
 	}
 	log_init("rep_probe", LOG_LVL_WARN);
 	if (config_load(&cfg, argv[1], &err) != SCIM_OK ||
-	    service_drop_root(&cfg, &err) != SCIM_OK ||
-	    store_open(&s, &cfg, &err) != SCIM_OK) {
+	    service_drop_root(&cfg, &err) != SCIM_OK) {
 		fprintf(stderr, "rep_probe: %s\n", err.detail);
 		return 1;
 	}
+	if (store_open(&s, &cfg, &err) != SCIM_OK)
+		return probe_fail(&err);
 	rc = probe_run(s, argc, argv);
 	store_close(s);
 	return rc;

@@ -1,0 +1,235 @@
+/*
+ * Walks of a tenant's records in id order, the way cursors go (RFC 9865,
+ * crud-query.c): forwards after an id (nextCursor) or backwards before
+ * one (previousCursor), whole records or their ids alone; and a user's
+ * record read with its groups, whose rows follow it in users.db when
+ * they are kept beside it (store layout 3), in one descent.
+ *
+ * OWNS: the order of users.db's keys as these walks read them
+ * (tenant\0id, then tenant\0id\0gid).  MUST NOT KNOW: what a record holds.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <db.h>
+
+#include "store/store-int.h"
+
+/*
+ * The ids of kind's records of tenant from key f on (prefix p), keys
+ * only: a cursor page reads its records afterwards, answered from their
+ * stored text, so the walk copies none of them (DB_DBT_PARTIAL).
+ * Backwards, the walk starts at the last key below f (f NULL: the
+ * tenant's last key) and goes down.
+ */
+static enum scim_err
+ids_walk(struct store_txn *t, enum store_kind kind, const struct key *p,
+    const struct key *f, bool backward, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	enum dbi	 d = store_rec_dbi(kind);
+	DB		*db = t->s->db[d];
+	DBC		*c = NULL;
+	DBT		 key, data;
+	char		 id[STORE_ID_MAX + 1], hi[STORE_ID_MAX + 2];
+	const char	*rest;
+	size_t		 n;
+	bool		 go_on = true, keep = false;
+	int		 ret;
+
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		return store_dberr(t, ret, "cursor", err);
+	if (f == NULL && backward) {
+		/* Past the tenant's keys: its prefix and a byte above all. */
+		n = p->len < sizeof(hi) - 1 ? p->len : sizeof(hi) - 1;
+		memcpy(hi, p->buf, n);
+		hi[n++] = (char)0xff;
+		store_dbt_set(&key, hi, n);
+	} else if (f == NULL)
+		store_dbt_set(&key, p->buf, p->len);
+	else
+		store_dbt_set(&key, f->buf, f->len);
+	store_dbt_set(&data, NULL, 0);
+	data.flags = DB_DBT_PARTIAL;
+	ret = c->get(c, &key, &data, DB_SET_RANGE);
+	if (backward && (ret == 0 || ret == DB_NOTFOUND))
+		/* The first key at or past the start: step below it. */
+		ret = c->get(c, &key, &data, ret == 0 ? DB_PREV : DB_LAST);
+	for (; ret == 0 && go_on;
+	    ret = c->get(c, &key, &data, backward ? DB_PREV : DB_NEXT)) {
+		t->s->st.steps++;
+		if (key.size < p->len || memcmp(key.data, p->buf, p->len) != 0)
+			break;
+		rest = (const char *)key.data + p->len;
+		n = key.size - p->len;
+		if (n == 0 || n > STORE_ID_MAX || memchr(rest, '\0', n) != NULL)
+			continue;	/* a user's membership, not a record */
+		memcpy(id, rest, n);
+		id[n] = '\0';
+		go_on = fn(arg, id, NULL, &keep);
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_dberr(t, ret, store_dbdefs[d].file, err);
+	return SCIM_OK;
+}
+
+/* A backward scan's callback: the id it starts from is not below it. */
+struct below_ctx {
+	store_scan_fn	 fn;
+	void		*arg;
+	const char	*before;
+};
+
+static bool
+below_each(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct below_ctx	*bc = arg;
+
+	if (strcmp(id, bc->before) == 0)
+		return true;
+	return bc->fn(bc->arg, id, obj, keep);
+}
+
+/*
+ * store_scan_after() and store_scan_before(): from the id at (NULL or
+ * "": the tenant's first, or backward its last) on, at excluded.
+ */
+static enum scim_err
+scan_from(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const char *at, bool backward, bool ids_only, store_scan_fn fn,
+    void *arg, struct scim_error *err)
+{
+	struct below_ctx	 bc = { fn, arg, at };
+	struct store_scan_ctx	 sc = { fn, arg, false, false, true };
+	struct key		 p, f = { NULL, 0 };
+	enum scim_err		 rc;
+
+	if (!store_key_make(&p, tenant, NULL, NULL, true))
+		return scim_oom(err);
+	/*
+	 * Forwards from tenant\0at\0\1: past at's record, before any longer
+	 * id (tenant\0atX sorts after it, X being above NUL); at's
+	 * tenant\0at\0gid rows in between are skipped as membership.
+	 * Backwards from tenant\0at: every key below it is an id below at
+	 * or a membership row of one.
+	 */
+	if (at != NULL && *at != '\0' && !store_key_make(&f, tenant, at,
+	    backward ? NULL : "\1", false)) {
+		store_key_free(&p);
+		return scim_oom(err);
+	}
+	if (backward && f.buf != NULL) {
+		sc.fn = below_each;	/* store_walk_prefix() starts at at */
+		sc.arg = &bc;
+	}
+	if (ids_only)
+		rc = ids_walk(t, kind, &p, f.buf != NULL ? &f : NULL, backward,
+		    fn, arg, err);
+	else
+		rc = store_walk_prefix(t, store_rec_dbi(kind), &p,
+		    f.buf != NULL ? &f : NULL, backward, store_scan_each, &sc,
+		    err);
+	store_key_free(&p);
+	store_key_free(&f);
+	return rc;
+}
+
+enum scim_err
+store_scan_after(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *after, bool ids_only, store_scan_fn fn,
+    void *arg, struct scim_error *err)
+{
+	return scan_from(t, kind, tenant, after, false, ids_only, fn, arg,
+	    err);
+}
+
+enum scim_err
+store_scan_before(struct store_txn *t, enum store_kind kind,
+    const char *tenant, const char *before, bool ids_only, store_scan_fn fn,
+    void *arg, struct scim_error *err)
+{
+	return scan_from(t, kind, tenant, before, true, ids_only, fn, arg,
+	    err);
+}
+
+/*
+ * The walk of store_get_raw_groups() from the record at k: its text,
+ * then the tenant\0id\0gid rows right after it.
+ */
+static enum scim_err
+raw_groups_walk(struct store_txn *t, DBC *c, const struct key *k,
+    char **out, size_t *len, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	DBT		 key, data;
+	char		 gid[STORE_ID_MAX + 1];
+	size_t		 n;
+	bool		 go_on = true, keep = false;
+	int		 ret;
+
+	store_dbt_set(&key, k->buf, k->len);
+	store_dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	if ((ret = c->get(c, &key, &data, DB_SET | (t->readonly ? 0 :
+	    DB_RMW))) != 0)
+		return store_dberr(t, ret, store_dbdefs[DBI_USERS].file, err);
+	if ((*out = malloc(data.size + 1)) == NULL)
+		return scim_oom(err);
+	memcpy(*out, data.data, data.size);
+	(*out)[data.size] = '\0';
+	*len = data.size;
+	data.flags = DB_DBT_PARTIAL;	/* membership rows: keys only */
+	while (go_on && (ret = c->get(c, &key, &data, DB_NEXT)) == 0) {
+		t->s->st.steps++;
+		n = key.size - k->len - 1;
+		if (key.size <= k->len + 1 || n > STORE_ID_MAX ||
+		    memcmp(key.data, k->buf, k->len) != 0 ||
+		    ((const char *)key.data)[k->len] != '\0')
+			break;		/* past the user's rows */
+		memcpy(gid, (const char *)key.data + k->len + 1, n);
+		gid[n] = '\0';
+		go_on = fn(arg, gid, NULL, &keep);
+	}
+	if (ret != 0 && ret != DB_NOTFOUND) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+		return store_dberr(t, ret, store_dbdefs[DBI_USERS].file, err);
+	}
+	return SCIM_OK;
+}
+
+enum scim_err
+store_get_raw_groups(struct store_txn *t, const char *tenant, const char *id,
+    char **out, size_t *len, store_scan_fn fn, void *arg,
+    struct scim_error *err)
+{
+	DB		*db = t->s->db[DBI_USERS];
+	DBC		*c = NULL;
+	struct key	 k;
+	enum scim_err	 rc;
+	int		 ret;
+
+	*out = NULL;
+	*len = 0;
+	if (!t->s->beside) {
+		rc = store_get_raw(t, STORE_USER, tenant, id, out, len, err);
+		return rc != SCIM_OK ? rc : store_memberof_scan(t, STORE_USER,
+		    tenant, id, fn, arg, err);
+	}
+	if (!store_check_id(id) || !store_check_id(tenant))
+		return scim_fail(err, SCIM_E_NOT_FOUND, "not found");
+	if (!store_key_make(&k, tenant, id, NULL, false))
+		return scim_oom(err);
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0) {
+		store_key_free(&k);
+		return store_dberr(t, ret, "cursor", err);
+	}
+	rc = raw_groups_walk(t, c, &k, out, len, fn, arg, err);
+	c->close(c);
+	store_key_free(&k);
+	return rc;
+}
