@@ -45,7 +45,8 @@ import scimtest  # noqa: E402
 FAILOVER_BOUND = float(os.environ.get("CLUSTER_FAILOVER_BOUND", "30"))
 MAX_SECONDS = int(os.environ.get("CLUSTER_MAX_SECONDS", "900"))
 WRITERS = 3
-WRITES_PER_WRITER = 120
+WRITES_PER_WRITER = 1000        # a bound only: the writers stop when told
+WRITE_PAUSE = 0.05              # between a writer's writes: ~60 a second
 USERS = "/scim/v2/Users"
 
 tap = cluster.Tap()
@@ -103,8 +104,8 @@ def caught_up(site, names, timeout=60):
 
 
 class Writer(threading.Thread):
-    """POSTs new users through ports in turn, one at a time, until stop
-    is set or it made WRITES_PER_WRITER attempts.  done: [(sent,
+    """POSTs new users through ports in turn, one at a time, WRITE_PAUSE
+    apart, until stop is set or it made WRITES_PER_WRITER attempts.  done: [(sent,
     answered, port, name, status, id)]."""
 
     def __init__(self, ports, token, tag, stop):
@@ -124,8 +125,7 @@ class Writer(threading.Thread):
             t0 = time.monotonic()
             st, uid = create(port, self.token, name)
             self.done.append((t0, time.monotonic(), port, name, st, uid))
-            if uid is None:
-                time.sleep(0.2)
+            time.sleep(WRITE_PAUSE if uid is not None else 0.2)
 
 
 def step_banner(c):
