@@ -269,6 +269,18 @@ store_rep_env_config(struct store *s, DB_ENV *env, struct scim_error *err)
 	    (ret = env->rep_set_config(env, DB_REPMGR_CONF_ELECTIONS, 1)) != 0 ||
 	    (ret = rep_set_timeouts(env, r)) != 0)
 		goto fail;
+	/*
+	 * Bulk transfer: a transaction's log records go to the replicas
+	 * as one message, sent when its commit record is written, instead
+	 * of one message (and one wake-up of a replica's message thread)
+	 * per record.  It changes nothing of what an acknowledgement
+	 * means: a commit still sends at once and waits for the quorum,
+	 * and the replica still flushes its log before it acknowledges.
+	 * Measured (bench/README, make bench-cluster): the master's
+	 * durable POST rate went up by about 1.4 to 1.7 times.
+	 */
+	if ((ret = env->rep_set_config(env, DB_REP_CONF_BULK, 1)) != 0)
+		goto fail;
 	return SCIM_OK;
 fail:
 	return scim_fail(err, SCIM_E_INTERNAL, "[replication]: %s",
