@@ -15,12 +15,12 @@
 
 #include "audit/activity.h"
 
-#define WORDS_MAX	1024
 #define WORDS_ATTRS	5	/* attribute names listed per update */
 
 /* A sentence being written: past tense for success, base for failure. */
 struct words {
-	char	 buf[WORDS_MAX];
+	char	*buf;		/* the caller's, cap bytes */
+	size_t	 cap;
 	size_t	 len;
 	size_t	 start;		/* where the first verb goes */
 	bool	 failed;
@@ -37,23 +37,40 @@ words_add(struct words *w, const char *fmt, ...)
 	va_list	 ap;
 	int	 n;
 
-	if (w->len >= sizeof(w->buf) - 1)
+	if (w->len >= w->cap - 1)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(w->buf + w->len, sizeof(w->buf) - w->len, fmt, ap);
+	n = vsnprintf(w->buf + w->len, w->cap - w->len, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		w->len += (size_t)n;
-	if (w->len >= sizeof(w->buf))
-		w->len = sizeof(w->buf) - 1;
+	if (w->len >= w->cap)
+		w->len = w->cap - 1;
+}
+
+/*
+ * Add s as it is, cut to what fits: a GET's sentence is made of these,
+ * without a vsnprintf per word (the recorder runs on every request).
+ */
+static void
+words_lit(struct words *w, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (n > w->cap - 1 - w->len)
+		n = w->cap - 1 - w->len;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
 }
 
 /* A verb in the right form: "created" / "create". */
 static void
 words_verb(struct words *w, const char *past, const char *base)
 {
-	words_add(w, "%s%s", w->len > w->start ? "; " : "",
-	    w->failed ? base : past);
+	if (w->len > w->start)
+		words_lit(w, "; ");
+	words_lit(w, w->failed ? base : past);
 }
 
 static const char *
@@ -275,7 +292,10 @@ words_resource(struct words *w, const struct activity_req *r,
 			words_add(w, " where %.200s", r->filter);
 	} else if (strcmp(r->method, "GET") == 0) {
 		words_verb(w, "read", "read");
-		words_add(w, " %s %s", kind, name);
+		words_lit(w, " ");
+		words_lit(w, kind);
+		words_lit(w, " ");
+		words_lit(w, name);
 	} else if (strcmp(r->method, "POST") == 0 && r->id != NULL) {
 		words_verb(w, "searched", "search");
 		words_add(w, " %s", plural);
@@ -306,18 +326,23 @@ words_resource(struct words *w, const struct activity_req *r,
 	}
 }
 
-char *
-activity_words(const struct activity_req *r, const cJSON *body,
-    unsigned skipped, cJSON *target, cJSON *members)
+const char *
+activity_words_buf(const struct activity_req *r, const cJSON *body,
+    unsigned skipped, struct activity_target *tg, cJSON *members,
+    char *buf, size_t sz)
 {
 	struct words	 w;
 	const char	*res = r->resource, *name, *id;
 	bool		 group;
 
 	memset(&w, 0, sizeof(w));
+	memset(tg, 0, sizeof(*tg));
+	w.buf = buf;
+	w.cap = sz;
+	buf[0] = '\0';
 	w.failed = r->status >= 400;
 	if (w.failed)
-		words_add(&w, "failed to ");
+		words_lit(&w, "failed to ");
 	w.start = w.len;
 	w.skipped = (int)skipped;
 	if (res != NULL && (strcmp(res, "Users") == 0 ||
@@ -327,13 +352,11 @@ activity_words(const struct activity_req *r, const cJSON *body,
 		words_resource(&w, r, body, group, name, members);
 		id = json_str(r->answer, "id") ? json_str(r->answer, "id") :
 		    r->id;
-		if (target != NULL && (id != NULL || strcmp(name, "?") != 0)) {
-			cJSON_AddStringToObject(target, "type",
-			    group ? "Group" : "User");
-			if (id != NULL)
-				cJSON_AddStringToObject(target, "id", id);
+		if (id != NULL || strcmp(name, "?") != 0) {
+			tg->type = group ? "Group" : "User";
+			tg->id = id;
 			if (id == NULL || strcmp(name, id) != 0)
-				cJSON_AddStringToObject(target, "name", name);
+				tg->name = name;
 		}
 	} else if (res != NULL && strcmp(res, "Bulk") == 0)
 		words_add(&w, "%s %d operation%s", w.failed ? "run" : "ran",
@@ -345,5 +368,23 @@ activity_words(const struct activity_req *r, const cJSON *body,
 	else
 		words_add(&w, "%s %.200s", r->method ? r->method : "?",
 		    r->path ? r->path : "?");
-	return strdup(w.buf);
+	return buf;
+}
+
+char *
+activity_words(const struct activity_req *r, const cJSON *body,
+    unsigned skipped, cJSON *target, cJSON *members)
+{
+	struct activity_target	 tg;
+	char			 buf[ACTIVITY_WORDS_MAX];
+
+	activity_words_buf(r, body, skipped, &tg, members, buf, sizeof(buf));
+	if (target != NULL && tg.type != NULL) {
+		cJSON_AddStringToObject(target, "type", tg.type);
+		if (tg.id != NULL)
+			cJSON_AddStringToObject(target, "id", tg.id);
+		if (tg.name != NULL)
+			cJSON_AddStringToObject(target, "name", tg.name);
+	}
+	return strdup(buf);
 }

@@ -30,9 +30,8 @@
 #define ACTIVITY_ROTATE_USEC	(86400LL * 1000000)	/* a file's day */
 #define ACTIVITY_LABEL_TTL	(300LL * 1000000)	/* label cache */
 #define ACTIVITY_LABELS		8			/* tokens cached */
-#define ACTIVITY_UA_MAX		256	/* bytes of User-Agent kept */
-#define ACTIVITY_QUERY_MAX	1024	/* bytes of query string kept */
 #define ACTIVITY_REDACTED	"(redacted)"
+#define ACTIVITY_LINE_KEEP	(64 * 1024)	/* record buffer kept */
 
 /* --- notes --- */
 
@@ -102,8 +101,14 @@ ua_has(const char *s, const char *word)
 	return false;
 }
 
-const char *
-activity_client(const char *ua, char *buf, size_t sz)
+/*
+ * Name the client of ua into buf.  activity_client() is this with a
+ * memory of the last User-Agent: a client sends the same one on every
+ * request, and the search for five words in it is most of a GET
+ * record's cost otherwise.
+ */
+static void
+client_name(const char *ua, char *buf, size_t sz)
 {
 	size_t	 n;
 
@@ -125,6 +130,25 @@ activity_client(const char *ua, char *buf, size_t sz)
 		snprintf(buf, sz, "unknown");
 	else
 		snprintf(buf, sz, "%.*s", (int)(n > 64 ? 64 : n), ua);
+}
+
+const char *
+activity_client(const char *ua, char *buf, size_t sz)
+{
+	static char	 last_ua[ACTIVITY_UA_MAX + 1] = "\001";
+	static char	 last_name[80];
+
+	if (ua == NULL)
+		ua = "";
+	if (strlen(ua) >= sizeof(last_ua)) {
+		client_name(ua, buf, sz);
+		return buf;
+	}
+	if (strcmp(ua, last_ua) != 0) {
+		client_name(ua, last_name, sizeof(last_name));
+		strcpy(last_ua, ua);
+	}
+	snprintf(buf, sz, "%s", last_name);
 	return buf;
 }
 
@@ -152,28 +176,34 @@ redact_name(const struct scim_config *cfg, const char *name)
 	return false;
 }
 
-/* Replace member c of object o by "(redacted)", under the same name. */
-static void
+/*
+ * Replace member c of object o by "(redacted)", under the same name.
+ * Returns whether o changed.
+ */
+static bool
 redact_member(cJSON *o, cJSON *c)
 {
 	cJSON	*r;
 
 	if (cJSON_IsString(c) && strcmp(c->valuestring, ACTIVITY_REDACTED) == 0)
-		return;
+		return false;
 	if ((r = cJSON_CreateString(ACTIVITY_REDACTED)) == NULL ||
 	    (r->string = strdup(c->string)) == NULL) {
 		/* No memory for the copy: drop the secret instead. */
 		cJSON_Delete(r);
 		cJSON_Delete(cJSON_DetachItemViaPointer(o, c));
-		return;
+		return true;
 	}
 	cJSON_ReplaceItemViaPointer(o, c, r);
+	return true;
 }
 
-void
-activity_redact(const struct scim_config *cfg, cJSON *v)
+/* activity_redact(); returns whether anything in v changed. */
+static bool
+redact_walk(const struct scim_config *cfg, cJSON *v)
 {
 	cJSON	*c, *next, *path;
+	bool	 changed = false;
 
 	if (cJSON_IsObject(v)) {
 		path = cJSON_GetObjectItem(v, "path");
@@ -186,14 +216,21 @@ activity_redact(const struct scim_config *cfg, cJSON *v)
 			    (strcasecmp(c->string, "value") == 0 &&
 			    cJSON_IsString(path) &&
 			    redact_name(cfg, path->valuestring))) {
-				redact_member(v, c);
+				changed |= redact_member(v, c);
 				continue;
 			}
-			activity_redact(cfg, c);
+			changed |= redact_walk(cfg, c);
 		}
 	} else if (cJSON_IsArray(v))
 		cJSON_ArrayForEach(c, v)
-			activity_redact(cfg, c);
+			changed |= redact_walk(cfg, c);
+	return changed;
+}
+
+void
+activity_redact(const struct scim_config *cfg, cJSON *v)
+{
+	(void)redact_walk(cfg, v);
 }
 
 /* --- building a record --- */
@@ -307,14 +344,46 @@ abuf_field(struct abuf *b, const char *key, const char *s, size_t max)
 	abuf_jstr(b, s, max);
 }
 
+/* The decimal digits of n (>= 0). */
+static void
+abuf_uint(struct abuf *b, unsigned long long n)
+{
+	char	 num[24], *p = num + sizeof(num);
+
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	abuf_add(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 /* ,"key":n */
 static void
 abuf_int(struct abuf *b, const char *key, long long n)
 {
-	char	 num[32];
+	abuf_lit(b, ",\"");
+	abuf_lit(b, key);
+	abuf_lit(b, n < 0 ? "\":-" : "\":");
+	abuf_uint(b, n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n);
+}
 
-	snprintf(num, sizeof(num), ",\"%s\":%lld", key, n);
-	abuf_lit(b, num);
+/* abuf_capped() for v printed already: text, len bytes (one line). */
+static void
+abuf_capped_text(struct abuf *b, const char *key, const char *text,
+    size_t len)
+{
+	if (len <= ACTIVITY_BODY_MAX) {
+		abuf_lit(b, ",\"");
+		abuf_lit(b, key);
+		abuf_lit(b, "\":");
+		abuf_add(b, text, len);
+	} else {
+		abuf_field(b, key, text, ACTIVITY_BODY_MAX);
+		abuf_lit(b, ",\"");
+		abuf_lit(b, key);
+		abuf_lit(b, "_truncated\":true");
+	}
 }
 
 /*
@@ -329,17 +398,7 @@ abuf_capped(struct abuf *b, const char *key, const cJSON *v)
 
 	if ((text = cJSON_PrintUnformatted(v)) == NULL)
 		return;
-	if (strlen(text) <= ACTIVITY_BODY_MAX) {
-		abuf_lit(b, ",\"");
-		abuf_lit(b, key);
-		abuf_lit(b, "\":");
-		abuf_lit(b, text);
-	} else {
-		abuf_field(b, key, text, ACTIVITY_BODY_MAX);
-		abuf_lit(b, ",\"");
-		abuf_lit(b, key);
-		abuf_lit(b, "_truncated\":true");
-	}
+	abuf_capped_text(b, key, text, strlen(text));
 	free(text);
 }
 
@@ -370,7 +429,15 @@ add_after(const struct scim_config *cfg, struct abuf *b,
 	    strcmp(r->method, "GET") == 0 || !cJSON_IsObject(r->answer) ||
 	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r->answer, "id")))
 		return;
-	/* The answer never holds a password: copy it only to redact more. */
+	/*
+	 * The answer never holds a password: copy it only to redact more.
+	 * As sent it is printed already (the same unformatted text).
+	 */
+	if (cfg->activity_redact[0] == '\0' && r->answer_text != NULL &&
+	    memchr(r->answer_text, '\n', r->answer_len) == NULL) {
+		abuf_capped_text(b, "after", r->answer_text, r->answer_len);
+		return;
+	}
 	if (cfg->activity_redact[0] == '\0') {
 		abuf_capped(b, "after", r->answer);
 		return;
@@ -383,6 +450,24 @@ add_after(const struct scim_config *cfg, struct abuf *b,
 }
 
 /*
+ * Can s (JSON text) stand in a record as it is: no control characters
+ * (a newline would end the line; the others a strict reader refuses
+ * unescaped) and at most ACTIVITY_BODY_MAX bytes?  Sets *len.
+ */
+static bool
+body_plain(const char *s, size_t *len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++)
+		if (*p < 0x20 || (size_t)(p - (const unsigned char *)s) >=
+		    ACTIVITY_BODY_MAX)
+			return false;
+	*len = (size_t)(p - (const unsigned char *)s);
+	return true;
+}
+
+/*
  * The request body: parsed and redacted, or a word on what it was.
  * Returns the parsed body (caller deletes) for the words, or NULL.
  */
@@ -392,9 +477,22 @@ add_body(const struct scim_config *cfg, struct abuf *b,
 {
 	cJSON	*body;
 	char	 what[64];
+	size_t	 len;
 
 	if (r->body == NULL || r->body[0] == '\0')
 		return NULL;
+	/*
+	 * A body that is one JSON value and nothing else, short, on one line
+	 * and with nothing to redact goes into the record as it came: no
+	 * second printing (the record's costliest part for a change).
+	 */
+	if ((body = cJSON_ParseWithOpts(r->body, NULL, true)) != NULL) {
+		if (!redact_walk(cfg, body) && body_plain(r->body, &len))
+			abuf_capped_text(b, "body", r->body, len);
+		else
+			abuf_capped(b, "body", body);
+		return body;
+	}
 	if ((body = cJSON_Parse(r->body)) == NULL) {
 		/* Not JSON: its text could hold anything, a secret too. */
 		snprintf(what, sizeof(what), "(not JSON, %zu bytes)",
@@ -407,7 +505,7 @@ add_body(const struct scim_config *cfg, struct abuf *b,
 	return body;
 }
 
-/* ,"key":{"k":"v",...} or ["v",...] from words' target or members. */
+/* ,"key":{"k":"v",...} or ["v",...] from words' members. */
 static void
 add_strings(struct abuf *b, const char *key, const cJSON *o)
 {
@@ -440,6 +538,10 @@ add_action(struct abuf *b, const char *words, const struct activity_notes *n)
 	struct abuf	 a;
 	unsigned	 i;
 
+	if (n == NULL || n->n == 0) {
+		abuf_field(b, "action", words ? words : "", 8192);
+		return;
+	}
 	memset(&a, 0, sizeof(a));
 	abuf_lit(&a, words ? words : "");
 	for (i = 0; n != NULL && i < n->n; i++) {
@@ -471,59 +573,131 @@ record_seq(void)
 	return (pid << 16) ^ (seq++ & 0xffff);
 }
 
+/*
+ * The record's time, as util_time_format() writes it, into when
+ * (UTIL_TIME_LEN + 1 bytes): the date and clock are worked out once a
+ * second, a record only puts in its milliseconds.
+ */
+static void
+record_time(int64_t usec, char *when)
+{
+	static char	 last[UTIL_TIME_LEN + 1];
+	static int64_t	 last_sec = -1;
+	int		 ms = (int)(usec % 1000000 / 1000);
+
+	if (usec < 0 || usec / 1000000 != last_sec) {
+		util_time_format(usec, last, sizeof(last));
+		last_sec = usec < 0 ? -1 : usec / 1000000;
+	}
+	memcpy(when, last, sizeof(last));
+	if (strlen(last) == UTIL_TIME_LEN) {	/* "...:SS.mmmZ" */
+		when[UTIL_TIME_LEN - 4] = (char)('0' + ms / 100);
+		when[UTIL_TIME_LEN - 3] = (char)('0' + ms / 10 % 10);
+		when[UTIL_TIME_LEN - 2] = (char)('0' + ms % 10);
+	}
+}
+
+/* ,"target":{"type":...,"id":...,"name":...} when there is one. */
+static void
+add_target(struct abuf *b, const struct activity_target *tg)
+{
+	if (tg->type == NULL)
+		return;
+	abuf_lit(b, ",\"target\":{\"type\":");
+	abuf_jstr(b, tg->type, 1024);
+	if (tg->id != NULL) {
+		abuf_lit(b, ",\"id\":");
+		abuf_jstr(b, tg->id, 1024);
+	}
+	if (tg->name != NULL) {
+		abuf_lit(b, ",\"name\":");
+		abuf_jstr(b, tg->name, 1024);
+	}
+	abuf_lit(b, "}");
+}
+
+/*
+ * The record of r into b (emptied first; its buffer is reused): the
+ * text activity_format() returns, without its allocations.  Only a
+ * change (a body, members) builds cJSON values.
+ */
+static void
+record_text(const struct scim_config *cfg, const struct activity_req *r,
+    const struct activity_notes *n, const char *label, struct abuf *b)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	struct activity_target	 tg;
+	char			 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
+	char			 client[80], words[ACTIVITY_WORDS_MAX];
+	int64_t			 d = (r->end_usec - r->start_usec) / 10;
+	uint64_t		 t = (uint64_t)r->start_usec;
+	uint32_t		 seq = record_seq();
+	cJSON			*body, *members = NULL;
+	int			 i;
+
+	b->len = 0;
+	b->oom = false;
+	/* "%016llx%08x" of the start and a sequence, by hand. */
+	for (i = 15; i >= 0; i--, t >>= 4)
+		id[i] = hex[t & 0xf];
+	for (i = 23; i >= 16; i--, seq >>= 4)
+		id[i] = hex[seq & 0xf];
+	id[24] = '\0';
+	record_time(r->start_usec, when);
+	abuf_lit(b, "{\"id\":\"");
+	abuf_lit(b, id);
+	abuf_lit(b, "\"");
+	abuf_field(b, "time", when, sizeof(when));
+	abuf_field(b, "tenant", r->tenant, 128);
+	abuf_lit(b, ",\"token\":{\"id\":");
+	abuf_jstr(b, r->token_id, 64);
+	if (label != NULL) {
+		abuf_lit(b, ",\"label\":");
+		abuf_jstr(b, label, 256);
+	}
+	abuf_lit(b, "}");
+	abuf_field(b, "client", activity_client(r->user_agent, client,
+	    sizeof(client)), sizeof(client));
+	abuf_field(b, "user_agent", r->user_agent, ACTIVITY_UA_MAX);
+	abuf_field(b, "method", r->method, ACTIVITY_METHOD_MAX);
+	abuf_field(b, "path", r->path, ACTIVITY_QUERY_MAX);
+	abuf_field(b, "query", r->query, ACTIVITY_QUERY_MAX);
+	if (r->filter != NULL)
+		abuf_field(b, "filter", r->filter, ACTIVITY_QUERY_MAX);
+	body = add_body(cfg, b, r);
+	abuf_int(b, "status", r->status);
+	add_error(b, r);
+	/* A read names no members: no array to make and free. */
+	if (r->method == NULL || strcmp(r->method, "GET") != 0)
+		members = cJSON_CreateArray();
+	activity_words_buf(r, body, n != NULL ? n->skipped : 0, &tg, members,
+	    words, sizeof(words));
+	add_action(b, words, n);
+	add_target(b, &tg);
+	add_strings(b, "members", members);
+	cJSON_Delete(members);
+	cJSON_Delete(body);
+	add_after(cfg, b, r);
+	/* Milliseconds with two decimals, without a float's printing. */
+	abuf_lit(b, ",\"duration_ms\":");
+	if (d < 0) {
+		abuf_lit(b, "-");
+		d = -d;
+	}
+	abuf_uint(b, (unsigned long long)(d / 100));
+	abuf_lit(b, d % 100 < 10 ? ".0" : ".");
+	abuf_uint(b, (unsigned long long)(d % 100));
+	abuf_lit(b, "}\n");
+}
+
 char *
 activity_format(const struct scim_config *cfg, const struct activity_req *r,
     const struct activity_notes *n, const char *label, size_t *len)
 {
-	char		 id[AUDIT_ID_LEN + 1], when[UTIL_TIME_LEN + 1];
-	char		 client[80], *words, num[48];
 	struct abuf	 b;
-	int64_t		 d = (r->end_usec - r->start_usec) / 10;
-	cJSON		*body, *target, *members;
 
 	memset(&b, 0, sizeof(b));
-	snprintf(id, sizeof(id), "%016llx%08x",
-	    (unsigned long long)r->start_usec, record_seq());
-	util_time_format(r->start_usec, when, sizeof(when));
-	abuf_lit(&b, "{\"id\":\"");
-	abuf_lit(&b, id);
-	abuf_lit(&b, "\"");
-	abuf_field(&b, "time", when, sizeof(when));
-	abuf_field(&b, "tenant", r->tenant, 128);
-	abuf_lit(&b, ",\"token\":{\"id\":");
-	abuf_jstr(&b, r->token_id, 64);
-	if (label != NULL) {
-		abuf_lit(&b, ",\"label\":");
-		abuf_jstr(&b, label, 256);
-	}
-	abuf_lit(&b, "}");
-	abuf_field(&b, "client", activity_client(r->user_agent, client,
-	    sizeof(client)), sizeof(client));
-	abuf_field(&b, "user_agent", r->user_agent, ACTIVITY_UA_MAX);
-	abuf_field(&b, "method", r->method, 16);
-	abuf_field(&b, "path", r->path, ACTIVITY_QUERY_MAX);
-	abuf_field(&b, "query", r->query, ACTIVITY_QUERY_MAX);
-	if (r->filter != NULL)
-		abuf_field(&b, "filter", r->filter, ACTIVITY_QUERY_MAX);
-	body = add_body(cfg, &b, r);
-	abuf_int(&b, "status", r->status);
-	add_error(&b, r);
-	target = cJSON_CreateObject();
-	members = cJSON_CreateArray();
-	words = activity_words(r, body, n != NULL ? n->skipped : 0, target,
-	    members);
-	add_action(&b, words, n);
-	free(words);
-	add_strings(&b, "target", target);
-	add_strings(&b, "members", members);
-	cJSON_Delete(target);
-	cJSON_Delete(members);
-	cJSON_Delete(body);
-	add_after(cfg, &b, r);
-	/* Milliseconds with two decimals, without a float's printing. */
-	snprintf(num, sizeof(num), ",\"duration_ms\":%lld.%02lld}\n",
-	    (long long)(d / 100), (long long)(d % 100));
-	abuf_lit(&b, num);
+	record_text(cfg, r, n, label, &b);
 	if (b.oom) {
 		free(b.p);
 		return NULL;
@@ -729,10 +903,10 @@ void
 activity_record(const struct scim_config *cfg, struct store *s,
     const struct activity_req *r, const struct activity_notes *n)
 {
+	/* The record's text; its buffer lives with the process. */
+	static struct abuf	 line;
 	struct activity_req	 named;
 	struct group_lookup	 g;
-	char			*line;
-	size_t			 len;
 	ssize_t			 w;
 
 	if (!cfg->activity_enabled)
@@ -742,18 +916,20 @@ activity_record(const struct scim_config *cfg, struct store *s,
 		named.name = g.name;
 		r = &named;
 	}
-	line = activity_format(cfg, r, n, token_label(s, r->token_id), &len);
-	if (line == NULL)
-		return;
-	if (activity_rotate_due(cfg, r->end_usec) &&
-	    !activity_open(cfg, r->end_usec)) {
-		free(line);
-		return;
+	record_text(cfg, r, n, token_label(s, r->token_id), &line);
+	if (!line.oom && (!activity_rotate_due(cfg, r->end_usec) ||
+	    activity_open(cfg, r->end_usec))) {
+		/* One write: appends of other files' never interleave. */
+		w = write(activity_out.fd, line.p, line.len);
+		if (w != (ssize_t)line.len)
+			activity_warn("cannot write",
+			    "a record to the activity file");
+		if (w > 0)
+			activity_out.size += (uint64_t)w;
 	}
-	/* One write: appends of other files' writers never interleave. */
-	if ((w = write(activity_out.fd, line, len)) != (ssize_t)len)
-		activity_warn("cannot write", "a record to the activity file");
-	if (w > 0)
-		activity_out.size += (uint64_t)w;
-	free(line);
+	/* A big record's buffer is not kept (a bulk body, a 100k group). */
+	if (line.oom || line.cap > ACTIVITY_LINE_KEEP) {
+		free(line.p);
+		memset(&line, 0, sizeof(line));
+	}
 }

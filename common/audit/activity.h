@@ -59,6 +59,10 @@
 #define ACTIVITY_NOTES_MAX	16
 #define ACTIVITY_MEMBERS_MAX	100
 #define ACTIVITY_DIR		"activity"	/* under [store] home */
+#define ACTIVITY_WORDS_MAX	1024	/* bytes of a request's words */
+#define ACTIVITY_METHOD_MAX	16	/* bytes of each kept: of the method, */
+#define ACTIVITY_UA_MAX		256	/* the User-Agent, */
+#define ACTIVITY_QUERY_MAX	1024	/* the path and the query string */
 
 /* What the request loop knows of one answered request (all borrowed). */
 struct activity_req {
@@ -76,6 +80,10 @@ struct activity_req {
 					   the answer does not say (NULL) */
 	int		 status;
 	const cJSON	*answer;	/* response body, or NULL */
+	const char	*answer_text;	/* answer as sent (answer_len
+					   bytes), or NULL: saves printing
+					   it again for "after" */
+	size_t		 answer_len;
 	int64_t		 start_usec;
 	int64_t		 end_usec;
 };
@@ -158,6 +166,24 @@ const char	*activity_client(const char *user_agent, char *buf, size_t sz);
  * of a PATCH operation whose "path" names one.
  */
 void		 activity_redact(const struct scim_config *cfg, cJSON *v);
+
+/* What a record is about: borrowed strings, NULL when not known. */
+struct activity_target {
+	const char	*type;		/* "User", "Group"; NULL: none */
+	const char	*id;
+	const char	*name;
+};
+
+/*
+ * activity_words() into buf (sz bytes, cut to fit), returned, and the
+ * target into *tg (its strings borrowed from r and body); members may be
+ * NULL for a request that names none (a GET).  No allocation: the
+ * recorder's path.
+ */
+const char	*activity_words_buf(const struct activity_req *r,
+		    const cJSON *body, unsigned skipped,
+		    struct activity_target *tg, cJSON *members, char *buf,
+		    size_t sz);
 
 /*
  * What the request did, in words (activity-words.c): a new string the

@@ -632,6 +632,7 @@ http_reason(int status)
 
 static char	*print_buf;
 static size_t	 print_cap;
+static size_t	 sent_len;	/* the body in print_buf, or 0 */
 
 /*
  * Print v unformatted.  Returns the text and sets *own when the caller
@@ -676,6 +677,7 @@ http_resp_send(const struct http_resp *resp)
 	int		 status = resp->status ? resp->status : 200, n;
 	bool		 own = false;
 
+	sent_len = 0;
 	if (resp->body != NULL && status != 204 && status != 304) {
 		text = print_body(resp->body, &own);
 		if (text == NULL)
@@ -683,6 +685,8 @@ http_resp_send(const struct http_resp *resp)
 		else {
 			body = text;
 			blen = strlen(text);
+			if (!own)
+				sent_len = blen;
 		}
 		type = "application/scim+json";
 	} else if (resp->raw != NULL) {
@@ -723,6 +727,13 @@ http_resp_send(const struct http_resp *resp)
 	 */
 	if (own)
 		free(text);
+}
+
+const char *
+http_resp_sent_body(size_t *len)
+{
+	*len = sent_len;
+	return sent_len > 0 ? print_buf : NULL;
 }
 
 /* Has the web server sent the current request more than was read? */

@@ -138,6 +138,15 @@ void		 http_resp_error(struct http_resp *resp,
 void		 http_resp_send(const struct http_resp *resp);
 
 /*
+ * The body the last http_resp_send() printed from resp->body (unformatted
+ * JSON, *len bytes, not NUL-terminated for certain), valid until the
+ * next http_resp_send(); NULL when it sent none or printed it into a
+ * buffer it freed.  Lets the activity record keep an answer without
+ * printing it twice.
+ */
+const char	*http_resp_sent_body(size_t *len);
+
+/*
  * End the current request now: the rest of its input is read and the
  * connection closed at once (see http.c), so the client has its whole
  * answer and the process may do more work before the next accept.

@@ -369,18 +369,30 @@ serve_store_ops(struct scim_call *c, const struct store_stats *before,
 	    (unsigned long long)(after->commits - before->commits));
 }
 
-/* Keep what the activity record needs of the request's variables. */
+/*
+ * Keep what the activity record needs of the request's variables, as
+ * much of each as the record keeps, in c->act_buf: no allocation.
+ */
 static void
 serve_activity_env(struct scim_call *c)
 {
 	static const char *const names[3] = { "REQUEST_METHOD",
 	    "HTTP_USER_AGENT", "QUERY_STRING" };
+	static const size_t keep[3] = { ACTIVITY_METHOD_MAX + 4,
+	    ACTIVITY_UA_MAX + 4, ACTIVITY_QUERY_MAX + 4 };
 	const char	*v;
-	size_t		 i;
+	char		*p = c->act_buf;
+	size_t		 i, n;
 
-	for (i = 0; i < 3; i++)
-		if ((v = getenv(names[i])) != NULL)
-			c->act_env[i] = strdup(v);
+	for (i = 0; i < 3; i++) {
+		if ((v = getenv(names[i])) == NULL)
+			continue;
+		n = strnlen(v, keep[i]);
+		memcpy(p, v, n);
+		p[n] = '\0';
+		c->act_env[i] = p;
+		p += n + 1;
+	}
 }
 
 /* Is addr (a CGI SERVER_ADDR or REMOTE_ADDR) a loopback address? */
@@ -465,13 +477,13 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 
 /*
  * Record c, answered and ended, in the activity log (audit/activity.h),
- * and free its copies of the request's variables.
+ * right after http_resp_send() sent its answer (whose printed text the
+ * record reuses).
  */
 static void
 serve_activity(struct scim_ctx *ctx, struct scim_call *c)
 {
 	struct activity_req	 r;
-	size_t			 i;
 
 	memset(&r, 0, sizeof(r));
 	r.tenant = c->auth.tenant;
@@ -486,12 +498,12 @@ serve_activity(struct scim_ctx *ctx, struct scim_call *c)
 	r.id = c->id;
 	r.status = c->resp.status != 0 ? c->resp.status : 200;
 	r.answer = c->resp.body;
+	if (r.answer != NULL)
+		r.answer_text = http_resp_sent_body(&r.answer_len);
 	r.start_usec = c->start_usec;
 	r.end_usec = util_now_usec();
 	activity_record(&ctx->cfg, ctx->store, &r, &c->notes);
 	activity_notes_free(&c->notes);
-	for (i = 0; i < 3; i++)
-		free(c->act_env[i]);
 }
 
 /*

@@ -31,6 +31,13 @@ struct scim_ctx {
 };
 
 /* One request being served. */
+/*
+ * Room for what an activity record keeps of a request's method,
+ * User-Agent and query string (activity.h cuts them there), and 4 bytes
+ * more each so a character that starts within the cut stays whole.
+ */
+#define SERVICE_ACT_BUF	(ACTIVITY_METHOD_MAX + ACTIVITY_UA_MAX + ACTIVITY_QUERY_MAX + 3 * 5)
+
 struct scim_call {
 	struct scim_ctx		*ctx;
 	struct http_req		 req;
@@ -50,12 +57,16 @@ struct scim_call {
 						   loop, see token-auth.c */	/* For its activity record (audit/activity.h); routes only. */
 	int64_t			 start_usec;	/* when it was accepted; 0 for
 						   a page: not recorded */
-	char			*act_env[3];	/* copies of REQUEST_METHOD,
+	const char		*act_env[3];	/* REQUEST_METHOD,
 						   HTTP_USER_AGENT and
-						   QUERY_STRING (or NULL): the
+						   QUERY_STRING (or NULL),
+						   copied into act_buf: the
 						   record is made after the
 						   request's variables are
 						   freed */
+	char			 act_buf[SERVICE_ACT_BUF]; /* as much of
+						   each as a record keeps: no
+						   allocation per request */
 	struct activity_notes	 notes;		/* what was skipped for it */
 };
 
