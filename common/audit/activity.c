@@ -295,6 +295,13 @@ utf8_len(const unsigned char *s)
 }
 
 /*
+ * Does byte c go into a JSON string as it is: ASCII, not a control
+ * character, not '"' or '\\'?
+ */
+#define JSTR_PLAIN(c)	((c) >= 0x20 && (c) < 0x80 && (c) != '"' && \
+			    (c) != '\\')
+
+/*
  * s as a JSON string, at most max bytes of it (cut before a character),
  * control characters escaped and bytes that are not UTF-8 (a header is
  * not checked as a body is) replaced by '?'.
@@ -303,12 +310,23 @@ static void
 abuf_jstr(struct abuf *b, const char *s, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)(s ? s : "");
-	const unsigned char	*run = p;
+	const unsigned char	*run = p, *q;
 	size_t			 used = 0, n;
 	char			 esc[8];
 
 	abuf_lit(b, "\"");
 	while (*p != '\0') {
+		/* A run of plain ASCII, most of a record, at once. */
+		if (JSTR_PLAIN(*p)) {
+			q = p;
+			while (JSTR_PLAIN(*q) && used + (size_t)(q - p) < max)
+				q++;
+			if (q == p)
+				break;		/* max reached */
+			used += (size_t)(q - p);
+			p = q;
+			continue;
+		}
 		n = utf8_len(p);
 		if (used + (n ? n : 1) > max)
 			break;
@@ -468,6 +486,34 @@ body_plain(const char *s, size_t *len)
 }
 
 /*
+ * Could redaction change JSON text s: does it name "password" or one of
+ * [activity] redact anywhere (any case), or hold an escape that could
+ * spell one?  A cheap test that may say yes for nothing.
+ */
+static bool
+body_may_redact(const struct scim_config *cfg, const char *s)
+{
+	const char	*p;
+	char		 name[128];
+	size_t		 n;
+
+	if (strchr(s, '\\') != NULL || strcasestr(s, "password") != NULL)
+		return true;
+	for (p = cfg->activity_redact; *p != '\0'; p += n) {
+		p += strspn(p, ", \t");
+		if ((n = strcspn(p, ", \t")) == 0)
+			continue;
+		if (n >= sizeof(name))
+			return true;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (strcasestr(s, name) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
  * The request body: parsed and redacted, or a word on what it was.
  * Returns the parsed body (caller deletes) for the words, or NULL.
  */
@@ -481,6 +527,20 @@ add_body(const struct scim_config *cfg, struct abuf *b,
 
 	if (r->body == NULL || r->body[0] == '\0')
 		return NULL;
+	/*
+	 * A user created: the words need nothing of the body (the answer
+	 * names the user), so a body known to be JSON, plain and with
+	 * nothing to redact is not even parsed.
+	 */
+	if (r->body_json && r->status < 300 && r->id == NULL &&
+	    r->method != NULL && strcmp(r->method, "POST") == 0 &&
+	    r->resource != NULL && strcmp(r->resource, "Users") == 0 &&
+	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r->answer,
+	    "userName")) && body_plain(r->body, &len) &&
+	    !body_may_redact(cfg, r->body)) {
+		abuf_capped_text(b, "body", r->body, len);
+		return NULL;
+	}
 	/*
 	 * A body that is one JSON value and nothing else, short, on one line
 	 * and with nothing to redact goes into the record as it came: no

@@ -74,6 +74,8 @@ struct activity_req {
 	const char	*query;		/* raw QUERY_STRING, or NULL */
 	const char	*filter;	/* the decoded filter parameter, or NULL */
 	const char	*body;		/* request body, or NULL */
+	bool		 body_json;	/* body is one JSON object (the
+					   loop parsed it so) */
 	const char	*resource;	/* "Users", ... or NULL (no route) */
 	const char	*id;		/* the item's id, or NULL */
 	const char	*name;		/* its userName or displayName when

@@ -45,6 +45,9 @@ struct http_req {
 	char			*host_url;	/* "https://host[:port]" */
 	char			*body;		/* NUL-terminated, or NULL */
 	size_t			 body_len;
+	bool			 body_json;	/* http_body_json() found the
+						   body one JSON object (it
+						   sets this) */
 };
 
 /* Extra response headers (Set-Cookie, CSP...). */

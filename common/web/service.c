@@ -494,6 +494,7 @@ serve_activity(struct scim_ctx *ctx, struct scim_call *c)
 	r.query = c->act_env[2];
 	r.filter = http_param(&c->req, "filter");
 	r.body = c->req.body;
+	r.body_json = c->req.body_json;
 	r.resource = c->resource;
 	r.id = c->id;
 	r.status = c->resp.status != 0 ? c->resp.status : 200;
