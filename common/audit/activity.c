@@ -11,6 +11,7 @@
  * else writes takes no lock anyone waits for and is visible to readers at
  * once (a buffer in the process would not be, until flushed).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -486,6 +487,27 @@ body_plain(const char *s, size_t *len)
 }
 
 /*
+ * Does s hold the n bytes of word, in any case?  strcasestr() looks at
+ * every byte with a case fold; this skips to the places where the first
+ * letter is, which the C library finds fast.
+ */
+static bool
+text_has_word(const char *s, const char *word, size_t n)
+{
+	char	 first[3];
+
+	if (n == 0)
+		return false;
+	first[0] = (char)tolower((unsigned char)word[0]);
+	first[1] = (char)toupper((unsigned char)word[0]);
+	first[2] = '\0';
+	for (s = strpbrk(s, first); s != NULL; s = strpbrk(s + 1, first))
+		if (strncasecmp(s, word, n) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Could redaction change JSON text s: does it name "password" or one of
  * [activity] redact anywhere (any case), or hold an escape that could
  * spell one?  A cheap test that may say yes for nothing.
@@ -494,20 +516,13 @@ static bool
 body_may_redact(const struct scim_config *cfg, const char *s)
 {
 	const char	*p;
-	char		 name[128];
 	size_t		 n;
 
-	if (strchr(s, '\\') != NULL || strcasestr(s, "password") != NULL)
+	if (strchr(s, '\\') != NULL || text_has_word(s, "password", 8))
 		return true;
 	for (p = cfg->activity_redact; *p != '\0'; p += n) {
 		p += strspn(p, ", \t");
-		if ((n = strcspn(p, ", \t")) == 0)
-			continue;
-		if (n >= sizeof(name))
-			return true;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		if (strcasestr(s, name) != NULL)
+		if ((n = strcspn(p, ", \t")) > 0 && text_has_word(s, p, n))
 			return true;
 	}
 	return false;

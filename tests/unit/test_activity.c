@@ -14,6 +14,7 @@
 
 #include "audit/activity.h"
 #include "base/config.h"
+#include "base/json.h"
 #include "base/util.h"
 #include "tap.h"
 
@@ -228,6 +229,71 @@ test_notes_and_cap(void)
 	activity_notes_free(&n);
 }
 
+/*
+ * A user created: a body the loop found JSON goes in as sent when nothing
+ * in it could need redacting, else it is parsed and redacted as always;
+ * "after" is the answer's text as sent when the loop has it.
+ */
+static void
+test_body_as_sent(void)
+{
+	static const struct {
+		const char	*body;
+		const char	*redact;	/* [activity] redact */
+		bool		 as_sent;
+		const char	*hidden;	/* must not be in the record */
+	} cases[] = {
+		{ "{\"userName\":\"a\",  \"title\":\"x\"}", "", true, NULL },
+		{ "{\"userName\":\"a\",\"Password\":\"s3cret\"}", "", false,
+		  "s3cret" },
+		{ "{\"userName\":\"a\",\"pass\\u0077ord\":\"s3cret\"}", "",
+		  false, "s3cret" },
+		{ "{\"userName\":\"a\",\"title\":\"CEO\"}", "x, Title", false,
+		  "CEO" },
+		{ "{\"userName\":\"a\",\n\"title\":\"x\"}", "", false, NULL },
+		{ "{\"userName\":\"a\",\"emails\":[{\"primary\":true}]}", "",
+		  true, NULL },
+	};
+	struct scim_config	 cfg;
+	struct activity_req	 r;
+	cJSON			*answer, *rec;
+	char			*line, want[256];
+	size_t			 i, len;
+
+	config_defaults(&cfg);
+	answer = cJSON_Parse("{\"id\":\"u1\",\"userName\":\"a\"}");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(cfg.activity_redact, sizeof(cfg.activity_redact), "%s",
+		    cases[i].redact);
+		memset(&r, 0, sizeof(r));
+		r.method = "POST";
+		r.resource = "Users";
+		r.status = 201;
+		r.body = cases[i].body;
+		r.body_json = true;
+		r.answer = answer;
+		r.answer_text = "{\"id\":\"u1\",  \"userName\":\"a\"}";
+		r.answer_len = strlen(r.answer_text);
+		line = activity_format(&cfg, &r, NULL, NULL, &len);
+		snprintf(want, sizeof(want), ",\"body\":%s,", cases[i].body);
+		is_int(line != NULL && strstr(line, want) != NULL,
+		    cases[i].as_sent, cases[i].body);
+		ok(cases[i].hidden == NULL || strstr(line, cases[i].hidden) ==
+		    NULL, "nothing redacted is kept");
+		rec = cJSON_Parse(line);
+		ok(cJSON_IsObject(cJSON_GetObjectItem(rec, "body")),
+		    "the body is the JSON object");
+		is_str(json_str(cJSON_GetObjectItem(rec, "target"), "name"), "a",
+		    "the user is named");
+		if (cfg.activity_redact[0] == '\0')
+			ok(line != NULL && strstr(line, "\"after\":{\"id\":\"u1\","
+			    "  \"userName\"") != NULL, "after: the text sent");
+		cJSON_Delete(rec);
+		free(line);
+	}
+	cJSON_Delete(answer);
+}
+
 /* Make dir/name of size bytes, last written age_days ago. */
 static void
 make_file(const char *dir, int64_t start, size_t size, int age_days,
@@ -336,6 +402,7 @@ main(void)
 	test_redact();
 	test_words();
 	test_notes_and_cap();
+	test_body_as_sent();
 	test_files();
 	return tap_done();
 }
