@@ -290,12 +290,69 @@ http_param(const struct http_req *req, const char *name)
 	return NULL;
 }
 
-static const char *
-env(const char *name)
-{
-	const char	*v = getenv(name);
+/*
+ * The CGI variables a request reads.  They are found in one pass over the
+ * environment, not with a getenv() each: 18 getenv()s, each a walk of
+ * every variable, were 5% of a GET's instructions.
+ */
+enum cgi_var {
+	CV_METHOD, CV_SCRIPT_NAME, CV_PATH_INFO, CV_AUTHORIZATION,
+	CV_CONTENT_TYPE, CV_CONTENT_LENGTH, CV_IF_MATCH, CV_IF_NONE_MATCH,
+	CV_COOKIE, CV_REMOTE_ADDR, CV_REMOTE_USER, CV_HTTPS, CV_SCHEME,
+	CV_HOST, CV_SERVER_NAME, CV_QUERY, CV_USER_AGENT, CV_SERVER_ADDR,
+	CV_N
+};
 
-	return (v != NULL && *v != '\0') ? v : NULL;
+#define CV(name)	{ name, sizeof(name) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} cgi_vars[CV_N] = {
+	[CV_METHOD] = CV("REQUEST_METHOD"),
+	[CV_SCRIPT_NAME] = CV("SCRIPT_NAME"),
+	[CV_PATH_INFO] = CV("PATH_INFO"),
+	[CV_AUTHORIZATION] = CV("HTTP_AUTHORIZATION"),
+	[CV_CONTENT_TYPE] = CV("CONTENT_TYPE"),
+	[CV_CONTENT_LENGTH] = CV("CONTENT_LENGTH"),
+	[CV_IF_MATCH] = CV("HTTP_IF_MATCH"),
+	[CV_IF_NONE_MATCH] = CV("HTTP_IF_NONE_MATCH"),
+	[CV_COOKIE] = CV("HTTP_COOKIE"),
+	[CV_REMOTE_ADDR] = CV("REMOTE_ADDR"),
+	[CV_REMOTE_USER] = CV("REMOTE_USER"),
+	[CV_HTTPS] = CV("HTTPS"),
+	[CV_SCHEME] = CV("REQUEST_SCHEME"),
+	[CV_HOST] = CV("HTTP_HOST"),
+	[CV_SERVER_NAME] = CV("SERVER_NAME"),
+	[CV_QUERY] = CV("QUERY_STRING"),
+	[CV_USER_AGENT] = CV("HTTP_USER_AGENT"),
+	[CV_SERVER_ADDR] = CV("SERVER_ADDR"),
+};
+#undef CV
+
+/*
+ * Each of cgi_vars into v (CV_N entries): its value, or NULL when it is
+ * not set or empty.  The first of a name wins, as with getenv().
+ */
+static void
+cgi_vars_read(const char **v)
+{
+	char	**e;
+	const char *eq;
+	size_t	 n, i;
+
+	for (i = 0; i < CV_N; i++)
+		v[i] = NULL;
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) == NULL || eq[1] == '\0')
+			continue;
+		n = (size_t)(eq - *e);
+		for (i = 0; i < CV_N; i++)
+			if (cgi_vars[i].len == n && v[i] == NULL &&
+			    memcmp(cgi_vars[i].name, *e, n) == 0) {
+				v[i] = eq + 1;
+				break;
+			}
+	}
 }
 
 static char *
@@ -312,10 +369,9 @@ concat(const char *a, const char *b)
 }
 
 static enum scim_err
-read_body(struct http_req *req, const struct scim_config *cfg,
-    struct scim_error *err)
+read_body(struct http_req *req, const char *cl,
+    const struct scim_config *cfg, struct scim_error *err)
 {
-	const char	*cl = env("CONTENT_LENGTH");
 	long		 len;
 	size_t		 got = 0, n;
 
@@ -353,31 +409,34 @@ enum scim_err
 http_req_read(struct http_req *req, const struct scim_config *cfg,
     struct scim_error *err)
 {
-	const char	*sn, *pi, *qs, *host, *scheme, *v;
-	char		 buf[1200];
+	const char	*v[CV_N], *sn, *pi, *qs, *host, *scheme, *https;
 	enum scim_err	 rc;
 
 	memset(req, 0, sizeof(*req));
-	req->method = env("REQUEST_METHOD");
+	cgi_vars_read(v);
+	req->method = v[CV_METHOD];
 	if (req->method == NULL)
 		req->method = "GET";
-	sn = env("SCRIPT_NAME");
-	pi = env("PATH_INFO");
+	sn = v[CV_SCRIPT_NAME];
+	pi = v[CV_PATH_INFO];
 	if ((req->path = concat(sn ? sn : "", pi ? pi : "")) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	req->authorization = env("HTTP_AUTHORIZATION");
-	req->content_type = env("CONTENT_TYPE");
-	req->if_match = env("HTTP_IF_MATCH");
-	req->if_none_match = env("HTTP_IF_NONE_MATCH");
-	req->cookie = env("HTTP_COOKIE");
-	req->remote_addr = env("REMOTE_ADDR");
-	req->remote_user = env("REMOTE_USER");
-	v = env("HTTPS");
-	scheme = env("REQUEST_SCHEME");
-	req->https = (v != NULL && strcasecmp(v, "off") != 0) ||
+	req->authorization = v[CV_AUTHORIZATION];
+	req->content_type = v[CV_CONTENT_TYPE];
+	req->if_match = v[CV_IF_MATCH];
+	req->if_none_match = v[CV_IF_NONE_MATCH];
+	req->cookie = v[CV_COOKIE];
+	req->remote_addr = v[CV_REMOTE_ADDR];
+	req->remote_user = v[CV_REMOTE_USER];
+	req->user_agent = v[CV_USER_AGENT];
+	req->query = v[CV_QUERY];
+	req->server_addr = v[CV_SERVER_ADDR];
+	https = v[CV_HTTPS];
+	scheme = v[CV_SCHEME];
+	req->https = (https != NULL && strcasecmp(https, "off") != 0) ||
 	    (scheme != NULL && strcasecmp(scheme, "https") == 0);
-	if ((host = env("HTTP_HOST")) == NULL) {
-		host = env("SERVER_NAME");
+	if ((host = v[CV_HOST]) == NULL) {
+		host = v[CV_SERVER_NAME];
 		if (host == NULL)
 			host = "localhost";
 	}
@@ -386,17 +445,16 @@ http_req_read(struct http_req *req, const struct scim_config *cfg,
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789.-:[]") != strlen(host))
 		host = "localhost";
-	snprintf(buf, sizeof(buf), "%s://%s", req->https ? "https" : "http",
-	    host);
-	if ((req->host_url = strdup(buf)) == NULL)
+	if ((req->host_url = concat(req->https ? "https://" : "http://",
+	    host)) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	if (!util_utf8_valid(req->path, strlen(req->path)))
 		return scim_fail(err, SCIM_E_BAD_REQUEST,
 		    "the path is not valid UTF-8");
-	if ((qs = env("QUERY_STRING")) != NULL &&
+	if ((qs = v[CV_QUERY]) != NULL &&
 	    (rc = http_query_parse(req, qs, err)) != SCIM_OK)
 		return rc;
-	return read_body(req, cfg, err);
+	return read_body(req, v[CV_CONTENT_LENGTH], cfg, err);
 }
 
 void

@@ -41,6 +41,9 @@ struct http_req {
 	const char		*cookie;	/* HTTP_COOKIE or NULL */
 	const char		*remote_addr;	/* REMOTE_ADDR or NULL */
 	const char		*remote_user;	/* REMOTE_USER or NULL */
+	const char		*user_agent;	/* HTTP_USER_AGENT or NULL */
+	const char		*query;		/* QUERY_STRING or NULL */
+	const char		*server_addr;	/* SERVER_ADDR or NULL */
 	bool			 https;		/* HTTPS=on or REQUEST_SCHEME */
 	char			*host_url;	/* "https://host[:port]" */
 	char			*body;		/* NUL-terminated, or NULL */

@@ -371,24 +371,32 @@ serve_store_ops(struct scim_call *c, const struct store_stats *before,
 
 /*
  * Keep what the activity record needs of the request's variables, as
- * much of each as the record keeps, in c->act_buf: no allocation.
+ * much of each as the record keeps, in c->act_buf: no allocation.  A
+ * request that could not be read keeps what the environment says.
  */
 static void
 serve_activity_env(struct scim_call *c)
 {
-	static const char *const names[3] = { "REQUEST_METHOD",
-	    "HTTP_USER_AGENT", "QUERY_STRING" };
 	static const size_t keep[3] = { ACTIVITY_METHOD_MAX + 4,
 	    ACTIVITY_UA_MAX + 4, ACTIVITY_QUERY_MAX + 4 };
-	const char	*v;
+	const char	*v[3];
 	char		*p = c->act_buf;
 	size_t		 i, n;
 
+	if (c->req.path != NULL) {
+		v[0] = c->req.method;
+		v[1] = c->req.user_agent;
+		v[2] = c->req.query;
+	} else {
+		v[0] = getenv("REQUEST_METHOD");
+		v[1] = getenv("HTTP_USER_AGENT");
+		v[2] = getenv("QUERY_STRING");
+	}
 	for (i = 0; i < 3; i++) {
-		if ((v = getenv(names[i])) == NULL)
+		if (v[i] == NULL)
 			continue;
-		n = strnlen(v, keep[i]);
-		memcpy(p, v, n);
+		n = strnlen(v[i], keep[i]);
+		memcpy(p, v[i], n);
 		p[n] = '\0';
 		c->act_env[i] = p;
 		p += n + 1;
@@ -413,13 +421,21 @@ addr_loopback(const char *addr)
  * from, an address other than loopback.
  */
 static void
-warn_base_url(const struct scim_config *cfg)
+warn_base_url(const struct scim_config *cfg, const struct http_req *req)
 {
 	static bool	 warned;
-	const char	*srv = getenv("SERVER_ADDR"), *rem = getenv("REMOTE_ADDR");
+	const char	*srv, *rem;
 
 	if (warned || cfg->base_url[0] != '\0')
 		return;
+	/* The request's variables, read once (not a getenv() each). */
+	if (req->path != NULL) {
+		srv = req->server_addr;
+		rem = req->remote_addr;
+	} else {
+		srv = getenv("SERVER_ADDR");
+		rem = getenv("REMOTE_ADDR");
+	}
 	if ((srv == NULL || addr_loopback(srv)) &&
 	    (rem == NULL || addr_loopback(rem)))
 		return;
@@ -448,7 +464,6 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 	memset(&before, 0, sizeof(before));
 	c->ctx = ctx;
 	*wrote = false;
-	warn_base_url(&ctx->cfg);
 	if (ctx->store == NULL && open_store(ctx, &err) != SCIM_OK) {
 		log_err("%s", err.detail);
 		rc = scim_fail(&err, SCIM_E_UNAVAILABLE,
@@ -467,6 +482,7 @@ serve_handle(const struct service *svc, struct scim_ctx *ctx,
 		activity_begin(NULL);
 		serve_activity_env(c);
 	}
+	warn_base_url(&ctx->cfg, &c->req);
 	if (ctx->store != NULL) {
 		store_stats(ctx->store, &after);
 		*wrote = after.deferred > before.deferred;
