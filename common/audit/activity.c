@@ -249,25 +249,37 @@ struct abuf {
 	bool	 oom;
 };
 
-static void
-abuf_add(struct abuf *b, const char *s, size_t n)
+/*
+ * Room for n more bytes (and a newline and NUL) in b; false when out of
+ * memory (b->oom).
+ */
+static bool
+abuf_reserve(struct abuf *b, size_t n)
 {
 	char	*np;
 	size_t	 cap;
 
 	if (b->oom)
-		return;
+		return false;
 	if (b->len + n + 2 > b->cap) {	/* room for "\n" and NUL */
 		cap = b->cap ? b->cap : 1024;
 		while (b->len + n + 2 > cap)
 			cap *= 2;
 		if ((np = realloc(b->p, cap)) == NULL) {
 			b->oom = true;
-			return;
+			return false;
 		}
 		b->p = np;
 		b->cap = cap;
 	}
+	return true;
+}
+
+static void
+abuf_add(struct abuf *b, const char *s, size_t n)
+{
+	if (!abuf_reserve(b, n))
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -311,55 +323,65 @@ static void
 abuf_jstr(struct abuf *b, const char *s, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)(s ? s : "");
-	const unsigned char	*run = p, *q;
-	size_t			 used = 0, n;
-	char			 esc[8];
+	size_t			 used = 0, n, len = strnlen((const char *)p,
+				    max);
+	char			*o;
+	static const char	 hex[] = "0123456789abcdef";
 
-	abuf_lit(b, "\"");
+	/* Each byte kept may take 6 ("\u00xx"), and the quotes 2. */
+	if (!abuf_reserve(b, 6 * len + 2))
+		return;
+	o = b->p + b->len;
+	*o++ = '"';
 	while (*p != '\0') {
-		/* A run of plain ASCII, most of a record, at once. */
+		/* Plain ASCII, most of a record, copied as it is. */
 		if (JSTR_PLAIN(*p)) {
-			q = p;
-			while (JSTR_PLAIN(*q) && used + (size_t)(q - p) < max)
-				q++;
-			if (q == p)
-				break;		/* max reached */
-			used += (size_t)(q - p);
-			p = q;
+			if (used + 1 > max)
+				break;
+			used++;
+			*o++ = (char)*p++;
 			continue;
 		}
 		n = utf8_len(p);
 		if (used + (n ? n : 1) > max)
 			break;
 		used += n ? n : 1;
-		if (n > 1 || (n == 1 && *p >= 0x20 && *p != '"' && *p != '\\')) {
+		if (n > 1) {
+			memcpy(o, p, n);
+			o += n;
 			p += n;
-			continue;
-		}
-		abuf_add(b, (const char *)run, (size_t)(p - run));
-		if (n == 0)
-			abuf_lit(b, "?");
-		else if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			abuf_add(b, esc, 2);
+		} else if (n == 0) {
+			*o++ = '?';
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p++;
 		} else {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			abuf_lit(b, esc);
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[*p >> 4];
+			o[5] = hex[*p & 0xf];
+			o += 6;
+			p++;
 		}
-		run = ++p;
 	}
-	abuf_add(b, (const char *)run, (size_t)(p - run));
-	abuf_lit(b, "\"");
+	*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->p);
 }
 
 /* ,"key":"s" */
 static void
 abuf_field(struct abuf *b, const char *key, const char *s, size_t max)
 {
-	abuf_lit(b, ",\"");
-	abuf_lit(b, key);
-	abuf_lit(b, "\":");
+	size_t	 n = strlen(key);
+
+	if (!abuf_reserve(b, n + 4))
+		return;
+	b->p[b->len] = ',';
+	b->p[b->len + 1] = '"';
+	memcpy(b->p + b->len + 2, key, n);
+	memcpy(b->p + b->len + 2 + n, "\":", 2);
+	b->len += n + 4;
 	abuf_jstr(b, s, max);
 }
 
