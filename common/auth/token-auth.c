@@ -16,6 +16,7 @@
 
 #include "audit/audit.h"
 #include "base/json.h"
+#include "base/lex.h"
 #include "base/log.h"
 #include "auth/token.h"
 #include "auth/token-int.h"
@@ -26,7 +27,7 @@
 
 struct token_cache_ent {
 	char		 id[TOKEN_ID_HEX + 1];	/* "" = free */
-	uint8_t		 digest[SHA256_DIGEST_SIZE]; /* of the whole token */
+	uint8_t		 digest[SHA256_DIGEST_SIZE]; /* cache_digest() */
 	int64_t		 last_used;		/* newest value seen or written */
 	char		 tenant[STORE_ID_MAX + 1]; /* the record's (never
 						   changes for an id) */
@@ -123,6 +124,33 @@ check_touch(struct store_txn *t, void *arg, struct scim_error *err)
 	rc = store_token_put(t, tc->id, rec, err);
 	cJSON_Delete(rec);
 	return rc;
+}
+
+/*
+ * The cache's digest of a parsed token (id and secret, lower-case hex as
+ * token_parse() admits them): SHA-256 of their 40 bytes, one SHA-256
+ * block where the token's 86 characters took two (a GET pays this on
+ * every request).  Hex to bytes is one-to-one for those digits, so one
+ * token has one digest.
+ */
+static void
+cache_digest(const char *id, const char *secret, uint8_t *digest)
+{
+	uint8_t			 raw[(TOKEN_ID_HEX + TOKEN_SECRET_HEX) / 2];
+	struct sha256_ctx	 sh;
+	size_t			 i;
+
+	for (i = 0; i < TOKEN_ID_HEX / 2; i++)
+		raw[i] = (uint8_t)(lex_hexval(id[2 * i]) << 4 |
+		    lex_hexval(id[2 * i + 1]));
+	for (i = 0; i < TOKEN_SECRET_HEX / 2; i++)
+		raw[TOKEN_ID_HEX / 2 + i] = (uint8_t)(lex_hexval(secret[2 * i])
+		    << 4 | lex_hexval(secret[2 * i + 1]));
+	sha256_init(&sh);
+	sha256_update(&sh, sizeof(raw), raw);
+	sha256_digest(&sh, SHA256_DIGEST_SIZE, digest);
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(&sh, sizeof(sh));
 }
 
 static struct token_cache_ent *
@@ -260,7 +288,7 @@ token_check(struct store *s, const char *authorization,
 	    SCIM_OK)
 		goto out;
 	/* Seen and verified by this process: no need for the key. */
-	token_sha256(tok, digest);
+	cache_digest(id, secret, digest);
 	ce = cache_find(id);
 	known = ce != NULL &&
 	    util_memeq_const(ce->digest, digest, sizeof(digest));
@@ -315,10 +343,11 @@ token_check_start(struct store *s, const char *authorization,
 	*pending = false;
 	memset(auth, 0, sizeof(*auth));
 	rc = check_header(authorization, &tok, id, secret, err);
+	if (rc == SCIM_OK)
+		cache_digest(id, secret, digest);
 	explicit_bzero(secret, sizeof(secret));
 	if (rc != SCIM_OK)
 		return rc;
-	token_sha256(tok, digest);
 	ce = cache_find(id);
 	if (ce == NULL || ce->tenant[0] == '\0' ||
 	    !util_memeq_const(ce->digest, digest, sizeof(digest)))
