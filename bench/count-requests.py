@@ -238,7 +238,11 @@ def serve(args, home, wrap, scenario, n, tag):
         try:
             proc.wait(120)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            for pid in (target, proc.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             proc.wait(30)
 
 
