@@ -225,6 +225,26 @@ count_key(struct key *k, enum store_kind kind, const char *tenant)
 	    kind == STORE_USER ? "u" : "g", false);
 }
 
+/*
+ * The count in data (a decimal number) into *n; false when it is not one
+ * (or too long).
+ */
+static bool
+count_parse(const DBT *data, size_t *n)
+{
+	char	 buf[32];
+	long	 v;
+
+	if (data->size >= sizeof(buf))
+		return false;
+	memcpy(buf, data->data, data->size);
+	buf[data->size] = '\0';
+	if (!util_parse_long(buf, 0, 1L << 62, &v))
+		return false;
+	*n = (size_t)v;
+	return true;
+}
+
 /* Read the counter (rmw: lock it for the write to come). */
 static enum scim_err
 count_get(struct store_txn *t, enum store_kind kind, const char *tenant,
@@ -232,8 +252,6 @@ count_get(struct store_txn *t, enum store_kind kind, const char *tenant,
 {
 	struct key	 k;
 	DBT		 key, data;
-	char		 buf[32];
-	long		 v;
 	int		 ret;
 
 	*n = 0;
@@ -248,13 +266,8 @@ count_get(struct store_txn *t, enum store_kind kind, const char *tenant,
 		return SCIM_OK;		/* a tenant with nothing yet */
 	if (ret != 0)
 		return store_dberr(t, ret, "meta.db", err);
-	if (data.size >= sizeof(buf))
+	if (!count_parse(&data, n))
 		return scim_fail(err, SCIM_E_INTERNAL, "corrupt count");
-	memcpy(buf, data.data, data.size);
-	buf[data.size] = '\0';
-	if (!util_parse_long(buf, 0, 1L << 62, &v))
-		return scim_fail(err, SCIM_E_INTERNAL, "corrupt count");
-	*n = (size_t)v;
 	return SCIM_OK;
 }
 
@@ -274,22 +287,58 @@ store_count_put(struct store_txn *t, enum store_kind kind,
 	return rc;
 }
 
-/* Move the counter by delta (+1, -1), when the store keeps counts. */
+/*
+ * Move the counter by delta (+1, -1), when the store keeps counts.  One
+ * cursor reads it (write-locked) and writes it back in place: one B-tree
+ * search and one cursor a create, where a get and a put made two of each
+ * (the record is the same, in the same transaction).
+ */
 static enum scim_err
 count_add(struct store_txn *t, enum store_kind kind, const char *tenant,
     int delta, struct scim_error *err)
 {
-	size_t		 n;
-	enum scim_err	 rc;
+	DB		*db = t->s->db[DBI_META];
+	DBC		*c = NULL;
+	struct key	 k;
+	DBT		 key, data;
+	char		 buf[32];
+	size_t		 n = 0;
+	int		 ret, cret;
+	enum scim_err	 rc = SCIM_OK;
 
 	if (!t->s->counted)
 		return SCIM_OK;
-	if ((rc = count_get(t, kind, tenant, true, &n, err)) != SCIM_OK)
-		return rc;
-	if (delta < 0 && n == 0)
-		return scim_fail(err, SCIM_E_INTERNAL, "count below zero");
-	return store_count_put(t, kind, tenant, delta < 0 ? n - 1 : n + 1,
-	    err);
+	if (!count_key(&k, kind, tenant))
+		return scim_oom(err);
+	store_dbt_set(&key, k.buf, k.len);
+	store_dbt_set(&data, NULL, 0);
+	t->s->st.gets++;
+	if ((ret = db->cursor(db, t->txn, &c, 0)) != 0)
+		goto out;
+	ret = c->get(c, &key, &data, DB_SET | DB_RMW);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		goto out;
+	if (ret == 0 && !count_parse(&data, &n)) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "corrupt count");
+		goto out;
+	}
+	if (delta < 0 && n == 0) {
+		rc = scim_fail(err, SCIM_E_INTERNAL, "count below zero");
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "%zu", delta < 0 ? n - 1 : n + 1);
+	store_dbt_set(&data, buf, strlen(buf));
+	t->s->st.puts++;
+	store_cached_touch(t, DBI_META);
+	/* A tenant's first: its record is made (key still set). */
+	ret = c->put(c, &key, &data, ret == 0 ? DB_CURRENT : DB_KEYFIRST);
+out:
+	if (c != NULL && (cret = c->close(c)) != 0 && ret == 0)
+		ret = cret;
+	store_key_free(&k);
+	if (rc == SCIM_OK && ret != 0)
+		rc = store_dberr(t, ret, "meta.db", err);
+	return rc;
 }
 
 enum scim_err
