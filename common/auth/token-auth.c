@@ -358,6 +358,24 @@ token_check_start(struct store *s, const char *authorization,
 	return SCIM_OK;
 }
 
+/*
+ * Can ce, the cache's entry for auth's token, be trusted without reading
+ * the record?  Yes when no token record has been written since it was
+ * found active (store_records_gen(), read within STORE_GEN_TRUST_USEC):
+ * only expiry can differ.  Sets *gen and *settled for a read to come.
+ * Needs no transaction: the generation is in the environment's memory.
+ */
+static bool
+cache_trusted(struct store *s, const struct token_cache_ent *ce,
+    const struct token_auth *auth, int64_t now, uint64_t *gen,
+    bool *settled)
+{
+	*settled = store_records_gen(s, gen);
+	return ce != NULL && ce->raw != NULL && ce->gen_ok && *settled &&
+	    ce->gen == *gen && now - ce->gen_at < STORE_GEN_TRUST_USEC &&
+	    ce->expires > now && strcmp(ce->tenant, auth->tenant) == 0;
+}
+
 enum scim_err
 token_check_txn(struct store_txn *t, const struct token_auth *auth,
     struct scim_error *err)
@@ -371,16 +389,7 @@ token_check_txn(struct store_txn *t, const struct token_auth *auth,
 	bool			 settled;
 	enum scim_err		 rc;
 
-	/*
-	 * No token record has been written since this one was found active
-	 * (store_records_gen()): only expiry can differ, and nothing need
-	 * be read.
-	 */
-	settled = store_records_gen(store_txn_store(t), &gen);
-	if (ce != NULL && ce->raw != NULL && ce->gen_ok && settled &&
-	    ce->gen == gen && now - ce->gen_at < STORE_GEN_TRUST_USEC &&
-	    ce->expires > now &&
-	    strcmp(ce->tenant, auth->tenant) == 0)
+	if (cache_trusted(store_txn_store(t), ce, auth, now, &gen, &settled))
 		return SCIM_OK;
 	rc = store_token_get_raw(t, auth->token_id, &raw, &len, err);
 	if (rc == SCIM_E_NOT_FOUND)
@@ -433,6 +442,17 @@ enum scim_err
 token_check_finish(struct store *s, const struct token_auth *auth,
     struct scim_error *err)
 {
+	uint64_t	 gen;
+	bool		 settled;
+
+	/*
+	 * What token_check_txn() would find first, without a transaction
+	 * to find it in: a write (POST, PATCH) then runs one transaction,
+	 * not a read one for its token and its own.
+	 */
+	if (cache_trusted(s, cache_find(auth->token_id), auth, util_now_usec(),
+	    &gen, &settled))
+		return SCIM_OK;
 	return store_read(s, check_txn_fn, (void *)auth, err);
 }
 
