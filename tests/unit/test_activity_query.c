@@ -161,7 +161,7 @@ main(void)
 		snprintf(name, sizeof(name), "line %d: user %s", cases[i].line,
 		    cases[i].user);
 		if (activity_query(&cfg, &q, &out, &err) != SCIM_OK) {
-			ok(false, name);
+			ok(false, "%s", name);
 			continue;
 		}
 		found(out, got, sizeof(got));
