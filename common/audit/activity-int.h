@@ -1,6 +1,7 @@
 /*
  * Internals shared by the files of the activity recorder (activity.c
- * writes, activity-query.c reads and prunes); not installed.
+ * writes, activity-redact.c names the client and removes secrets,
+ * activity-query.c reads and prunes); not installed.
  */
 #ifndef SCIM_ACTIVITY_INT_H
 #define SCIM_ACTIVITY_INT_H
@@ -8,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
 
 #include "base/config.h"
 
@@ -33,5 +38,12 @@ bool		 activity_dir(const struct scim_config *cfg, char *buf,
  */
 bool		 activity_files(const char *dir, struct activity_file **out,
 		    size_t *n);
+
+/*
+ * Replace the secrets of v in place (activity_redact()); true when it
+ * replaced any, so a body with none can be written as it came.
+ */
+bool		 activity_redact_walk(const struct scim_config *cfg,
+		    cJSON *v);
 
 #endif /* SCIM_ACTIVITY_INT_H */
