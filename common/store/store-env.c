@@ -292,7 +292,7 @@ key_prefix(DB *db, const DBT *a, const DBT *b)
 static enum scim_err
 open_dbs(struct store *s, struct scim_error *err)
 {
-	struct store_txn	 t = { s, NULL, false, NULL, false, false };
+	struct store_txn	 t = { s, NULL, false, NULL, false, false, false };
 	int			 ret, i;
 
 	for (i = 0; i < DBI__MAX; i++) {
@@ -543,6 +543,7 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	store_batch_abort(s);
 	/* Closing flushes dirty pages: never while a recovery runs. */
 	if (!s->broken && store_gate_enter(s)) {
 		store_env_detach(s, 0);

@@ -78,6 +78,11 @@ struct store {
 						   sync, then flush the log */
 	bool			 defer_flush;	/* ... in store_flush() */
 	bool			 unflushed;	/* commits store_flush() owes */
+	DB_TXN			*batch;		/* replicated master: the parent
+						   of a batch's transactions */
+	bool			 batch_failed;	/* a parent of this batch did
+						   not commit: batch_err */
+	struct scim_error	 batch_err;
 	int			 gate;		/* fd of <home>/scim.gate */
 	_Atomic int		*closing;	/* in the gate file, shared */
 	_Atomic uint64_t	*busy;		/* ... cached-table writers */
@@ -104,6 +109,7 @@ struct store_txn {
 	const char		*conflict;	/* where the last one was */
 	bool			 readonly;	/* store_read(): no DB_RMW */
 	bool			 cached;	/* wrote a cached table */
+	bool			 child;		/* of the batch's parent */
 };
 
 /*

@@ -119,18 +119,143 @@ store_unflushed(const struct store *s)
 }
 
 /*
+ * Group commit on a replication group's master.  There every commit waits
+ * inside DB_TXN->commit() for a quorum of sites to acknowledge it, with
+ * its locks held, and a replica flushes its log for each commit before it
+ * acknowledges (docs/DESIGN.md, "Where a replicated commit's time goes"):
+ * one request's commit at a time made the group's write rate the inverse
+ * of that round trip, and every other writer queued behind the locks of
+ * the one waiting.  So while service.c serves a batch of waiting requests
+ * (store_defer_flush()), their transactions run as children of one
+ * parent, begun at the batch's first durable write and committed by
+ * store_flush(): one replicated commit, one wait and one replica fsync
+ * for the whole batch.  A child that fails aborts alone (its request gets
+ * its own error).  The parent's commit failing (too few sites
+ * acknowledged it, a lost mastership) fails every write of the batch, as
+ * a failed flush always has: 503, never a 2xx for a write a failover
+ * could lose.  While a parent is open every transaction of the process is
+ * its child, reads included (one of their own would conflict with the
+ * parent's locks).  A lock conflict or a broken environment ends the
+ * parent before the retry, so no two processes' parents wait on each
+ * other and recovery never meets one.  The parent holds the gate.
+ */
+static enum scim_err	 store_log_flush(struct store *, struct scim_error *);
+
+static bool
+batch_wanted(struct store *s, bool durable)
+{
+	return s->batch == NULL && durable && s->defer_flush &&
+	    s->rep != NULL && store_rep_role(s) == STORE_ROLE_MASTER;
+}
+
+static enum scim_err
+batch_begin(struct store *s, struct scim_error *err)
+{
+	struct store_txn	 t;
+	int			 ret;
+
+	if (!store_gate_enter(s))
+		return scim_fail(err, SCIM_E_UNAVAILABLE,
+		    "the store is not available, try again");
+	if ((ret = s->env->txn_begin(s->env, NULL, &s->batch,
+	    DB_TXN_NOWAIT)) != 0) {
+		memset(&t, 0, sizeof(t));
+		t.s = s;
+		s->batch = NULL;
+		store_gate_leave(s);
+		return store_dberr(&t, ret, "txn_begin", err);
+	}
+	return SCIM_OK;
+}
+
+/*
+ * Commit the batch's parent (abort it if the environment broke), and
+ * leave the gate it held.  A failure is kept for store_flush() to report
+ * (batch_failed, batch_err): the writes of its children are not known to
+ * survive.  The cached tables' generation moves on again, since a child
+ * of an aborted parent may have moved it for a change that is gone.
+ */
+static void
+batch_end(struct store *s)
+{
+	struct store_txn	 t;
+	struct scim_error	 err = { SCIM_OK, "" };
+	enum scim_err		 rc = SCIM_OK;
+	int			 ret;
+
+	if (s->batch == NULL)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.s = s;
+	t.txn = s->batch;
+	s->batch = NULL;
+	if (s->broken) {
+		t.txn->abort(t.txn);
+		rc = scim_fail(&err, SCIM_E_UNAVAILABLE, "the store is "
+		    "recovering; the change may not have been applied, try "
+		    "again");
+	} else {
+		store_rep_pre_commit(&t);
+		if ((ret = t.txn->commit(t.txn, DB_TXN_WRITE_NOSYNC)) != 0)
+			rc = store_dberr(&t, ret, "commit", &err);
+		else
+			rc = store_rep_post_commit(s, &err);
+		if (rc == SCIM_OK) {
+			s->unflushed = true;
+			s->st.batches++;
+		}
+	}
+	if (rc != SCIM_OK) {
+		if (!s->batch_failed)
+			s->batch_err = err;
+		s->batch_failed = true;
+		atomic_fetch_add_explicit(s->gen, 1, memory_order_acq_rel);
+	}
+	store_gate_leave(s);
+}
+
+void
+store_batch_abort(struct store *s)
+{
+	if (s == NULL || s->batch == NULL)
+		return;
+	s->broken = true;	/* batch_end() aborts */
+	batch_end(s);
+	s->batch_failed = false;
+}
+
+/*
  * Flush the log over the commits made since the last flush: store_run()
  * calls it after each durable commit, or leaves it to its caller after
- * store_defer_flush().  Behind the gate (nested inside store_run()'s), and
- * a panic met here means the commits it covers may be lost to a crash of
- * the machine: never acknowledge them.
+ * store_defer_flush(), committing the batch's parent first.  Behind the
+ * gate (nested inside store_run()'s), and a panic met here means the
+ * commits it covers may be lost to a crash of the machine: never
+ * acknowledge them.
  */
 enum scim_err
 store_flush(struct store *s, struct scim_error *err)
 {
+	enum scim_err	 rc;
+
+	if (s == NULL)
+		return SCIM_OK;
+	batch_end(s);
+	rc = store_log_flush(s, err);
+	if (s->batch_failed) {
+		s->batch_failed = false;
+		*err = s->batch_err;
+		return SCIM_E_UNAVAILABLE;
+	}
+	return rc;
+}
+
+/* store_flush()'s flush of the log. */
+static enum scim_err
+store_log_flush(struct store *s, struct scim_error *err)
+{
 	int	 ret;
 
-	if (s == NULL || !s->unflushed)
+	if (!s->unflushed)
 		return SCIM_OK;
 	s->unflushed = false;
 	if (s->broken || s->env == NULL || !store_gate_enter(s))
@@ -231,6 +356,34 @@ store_txn_reopen(struct store *s, struct txn_retry *r,
 }
 
 /*
+ * Commit a child of the batch's parent: into the parent, which
+ * store_flush() commits (and replicates) for the batch.  Its write is
+ * owed that flush like a deferred one.
+ */
+static bool
+store_txn_commit_child(struct store *s, struct store_txn *t,
+    const struct txn_call *call, enum scim_err *rc, struct scim_error *err)
+{
+	int	 ret;
+
+	ret = t->txn->commit(t->txn, 0);
+	t->txn = NULL;
+	if (ret != 0) {
+		*rc = store_dberr(t, ret, "commit", err);
+		return false;
+	}
+	if (call->flush) {
+		s->unflushed = true;
+		s->st.deferred++;
+	}
+	s->st.commits++;
+	if (!call->readonly)
+		s->since_ckp++;
+	*rc = SCIM_OK;
+	return true;
+}
+
+/*
  * Commit t, whose fn returned SCIM_OK.  True when the call is done, with
  * *rc what store_run() returns; false when the commit failed (*rc from
  * store_dberr()), to be handled like a failed fn.
@@ -253,6 +406,8 @@ store_txn_commit(struct store *s, struct store_txn *t,
 	 * a power cut in that window could take it back, before its writer
 	 * was told.
 	 */
+	if (t->child)
+		return store_txn_commit_child(s, t, call, rc, err);
 	store_rep_pre_commit(t);
 	ret = t->txn->commit(t->txn, call->flush ? DB_TXN_WRITE_NOSYNC : 0);
 	t->txn = NULL;
@@ -325,7 +480,12 @@ store_txn_attempt(struct store *s, struct store_txn *t,
 		out = TXN_DONE;
 		goto leave;
 	}
-	if ((ret = s->env->txn_begin(s->env, NULL, &t->txn,
+	if (batch_wanted(s, call->flush) && (*rc = batch_begin(s, err)) != SCIM_OK) {
+		out = s->broken ? TXN_AGAIN : TXN_DONE;
+		goto leave;
+	}
+	t->child = s->batch != NULL;
+	if ((ret = s->env->txn_begin(s->env, s->batch, &t->txn,
 	    call->tflags | DB_TXN_NOWAIT)) != 0) {
 		*rc = store_dberr(t, ret, "txn_begin", err);
 		out = s->broken ? TXN_AGAIN : TXN_DONE;
@@ -429,6 +589,8 @@ store_txn_run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 		out = store_txn_attempt(s, &t, &call, &rc, err);
 		if (out == TXN_DONE)
 			break;
+		/* Not while holding a parent's locks, nor into a recovery. */
+		batch_end(s);
 		if (out == TXN_CONFLICT &&
 		    (rc = store_txn_backoff(s, &t, &r, err)) != SCIM_OK)
 			break;

@@ -107,6 +107,8 @@ struct store_stats {
 					   lasting conflicts) */
 	uint64_t	 deferred;	/* durable commits left to
 					   store_flush() */
+	uint64_t	 batches;	/* batches' parents committed
+					   (replicated master) */
 };
 
 /* The shared cache, as the last open of this process found it. */
@@ -445,11 +447,16 @@ enum scim_err	 store_meta_put(struct store_txn *t, const char *name,
  * so one flush makes every earlier commit durable.  store_unflushed():
  * is a flush owed?  store_flush() returns SCIM_E_UNAVAILABLE when the
  * commits it was to cover may not survive a crash of the machine; their
- * requests must not be told they succeeded.
+ * requests must not be told they succeeded.  On a replication group's
+ * master the batch's transactions are children of one parent that
+ * store_flush() commits, so that the batch waits for the group's
+ * acknowledgement once (store-txn.c); store_batch_abort() drops an open
+ * one (at exit).
  */
 void		 store_defer_flush(struct store *s);
 bool		 store_unflushed(const struct store *s);
 enum scim_err	 store_flush(struct store *s, struct scim_error *err);
+void		 store_batch_abort(struct store *s);
 
 /*
  * Write a checkpoint if enough log has accumulated (cheap otherwise): the

@@ -309,8 +309,11 @@ serve_route(const struct service *svc, struct scim_call *c,
 		return rc;
 	rc = r->fn(c, err);
 	rc = auth_end(c->ctx, c, r, rc, err);
-	if (r->flags & ROUTE_FORWARD)
-		forward_mark_commit(c->ctx->store, &c->req, rc, &c->resp);
+	/*
+	 * The commit token is known once the batch's flush has committed
+	 * it (on a replicated master the batch is one transaction).
+	 */
+	c->mark_commit = (r->flags & ROUTE_FORWARD) && rc == SCIM_OK;
 	return rc;
 }
 
@@ -537,8 +540,11 @@ serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
 		log_err("%s %s: %s", c->req.method ? c->req.method : "-",
 		    c->req.path ? c->req.path : "-", err->detail);
 		http_resp_free(&c->resp);
+		/* Short, as every 503 of a busy or recovering store. */
+		http_resp_header(&c->resp, "Retry-After: 2");
 		http_resp_error(&c->resp, err);
-	}
+	} else if (c->mark_commit)
+		forward_mark_commit(ctx->store, &c->req, SCIM_OK, &c->resp);
 	if (ctx->cfg.store_ops_header)
 		http_resp_header(&c->resp, "X-Scim-Batch: %zu", batch);
 	http_resp_send(&c->resp);

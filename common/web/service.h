@@ -54,7 +54,12 @@ struct scim_call {
 						   still to be read, by the
 						   handler's transaction
 						   (ROUTE_AUTH_TXN) or the
-						   loop, see token-auth.c */	/* For its activity record (audit/activity.h); routes only. */
+						   loop, see token-auth.c */
+	bool			 mark_commit;	/* a ROUTE_FORWARD request:
+						   serve_send() adds the
+						   commit token once its batch
+						   is flushed (web/forward.h) */
+	/* For its activity record (audit/activity.h); routes only. */
 	int64_t			 start_usec;	/* when it was accepted; 0 for
 						   a page: not recorded */
 	const char		*act_env[3];	/* REQUEST_METHOD,

@@ -6,6 +6,11 @@
    lighttpd and its scim-repd, which runs as www-data when we are root;
    one master, two replicas;
  - a user created through each site is read back through every site;
+ - POSTs at once through the master (one batch: one replicated commit):
+   a taken name's 409 fails alone, every 201 is read back everywhere;
+ - both replicas killed: POSTs through the master all get 503 with
+   Retry-After, none a 2xx (no quorum acknowledged them); restarted,
+   the group is whole again;
  - scim-repd SIGKILLed alone comes back by itself, and the site writes;
  - a replica's whole process group SIGKILLed: writes through the other
    two go on; restarted (./bootstrap cluster-site N) it is a replica again
@@ -194,6 +199,74 @@ def step_write_everywhere(c):
     ok(len(acked) == 3 and not miss, "each is read back by id through every site",
        "%d acknowledged; missing:\n%s" % (len(acked), "\n".join(miss)))
     return acked
+
+
+def burst(port, token, names):
+    """POST a user of each name at once, one thread each: {name: (status,
+    headers, id or None)}."""
+    out = {}
+    lock = threading.Lock()
+
+    def one(name):
+        try:
+            st, hd, doc = request(port, "POST", USERS, token, timeout=30, body={
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": name})
+            uid = doc.get("id") if st == 201 and isinstance(doc, dict) else None
+        except (OSError, cluster.http.client.HTTPException) as e:
+            st, hd, uid = repr(e), {}, None
+        with lock:
+            out[name] = (st, hd, uid)
+
+    ts = [threading.Thread(target=one, args=(n,), daemon=True) for n in names]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    return out
+
+
+def step_batch(c, master, acked):
+    """Concurrent POSTs through the master run as one batch's children
+    (store-txn.c): a child that fails (409) fails alone, and every 201 of
+    the batch is on both replicas."""
+    taken = [n for _, n in acked[:4]]
+    fresh = ["batch-%d-%s" % (i, uuid.uuid4().hex[:6]) for i in range(20)]
+    got = burst(master.port, c.token, fresh + taken)
+    new = [(v[2], n) for n, v in got.items() if n in fresh and v[0] == 201 and v[2]]
+    dup = [n for n in taken if got.get(n, (0,))[0] == 409]
+    ok(len(new) == len(fresh) and len(dup) == len(taken),
+       "20 new users and 4 taken names POSTed at once through the master: "
+       "each new one 201, each taken one 409",
+       "%s" % sorted((n, v[0]) for n, v in got.items() if
+                     (n in fresh and v[0] != 201) or (n in taken and v[0] != 409)))
+    miss = visible(c.sites, c.token, new)
+    ok(new and not miss, "... and every 201 of the burst is read back through every site",
+       "\n".join(miss[:10]))
+    return new
+
+
+def step_no_quorum(c, master):
+    """Both replicas down: the master cannot have a write acknowledged by a
+    quorum, so a burst of POSTs gets 503 with Retry-After, never a 2xx."""
+    replicas = [s for s in c.sites if s is not master]
+    killed = all(r.kill() for r in replicas)
+    ok(killed, "both replicas' process groups are SIGKILLed (%s)" % replicas)
+    names = ["noquorum-%d-%s" % (i, uuid.uuid4().hex[:6]) for i in range(8)]
+    got = burst(master.port, c.token, names)
+    good = [(n, v[0]) for n, v in got.items() if isinstance(v[0], int) and 200 <= v[0] < 300]
+    unavailable = [n for n, v in got.items() if v[0] == 503 and "retry-after" in v[1]]
+    ok(len(got) == len(names) and not good and len(unavailable) == len(names),
+       "... 8 POSTs at once through the master with no quorum: every one "
+       "503 with Retry-After, none 2xx",
+       "%s" % sorted((n, v[0]) for n, v in got.items()))
+    back = True
+    for r in replicas:
+        rc, out = c.restart_site(r.n)
+        back = back and rc == 0
+    ok(back and c.wait_master(timeout=90) is not None,
+       "... both restarted, the group has a master and two replicas again",
+       "roles %s" % c.roles())
 
 
 def step_repd_alone(c, site):
@@ -395,6 +468,9 @@ def main():
             return
         step_token(c)
         acked = step_write_everywhere(c)
+        acked += step_batch(c, master, acked)
+        step_no_quorum(c, master)
+        master = c.wait_master(timeout=60) or master
         replica = next(s for s in c.sites if s is not master)
         acked += step_repd_alone(c, replica)
         master = c.wait_master(timeout=30) or master
