@@ -2,6 +2,7 @@
  * scimctl's replication commands (scimctl(8), store-rep.h):
  *
  *   scimctl [-c file] replication status [--json]
+ *   scimctl [-c file] replication remove HOST:PORT
  *
  * status prints this site's role (master, replica, or none while no
  * master is known or scim-repd is not running), the master's replication
@@ -11,8 +12,13 @@
  * and its SCIM URL.  --json prints one object instead: role, master,
  * repd, lsn, lag and peers[] {address, url, state, lag}.  It reads what scim-repd
  * publishes in the gate file and never opens the environment, so it is
- * safe while the store recovers.  Bad usage, or replication off in the
- * configuration: one line on stderr and exit 2.
+ * safe while the store recovers.  remove takes the site at HOST:PORT
+ * (its [replication] site) out of the group for good (store_rep_remove():
+ * the group's size and quorum shrink by one); it opens the store, and
+ * needs this site's scim-repd and a master.  Bad usage, replication off
+ * in the configuration, or (remove) an address that is this site or no
+ * site of the group: one line on stderr and exit 2; no master to confirm
+ * the removal: exit 1.
  *
  * scimctl.c hands the command here (scimctl_repl_main()) before it
  * reads its own options, so the two files share no option table.
@@ -26,6 +32,7 @@
 #include "base/cli.h"
 #include "base/config.h"
 #include "base/log.h"
+#include "store/store.h"
 #include "store/store-rep.h"
 #include "scimctl.h"
 
@@ -35,16 +42,62 @@ static void
 repl_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: scimctl [-c file] replication status [--json]\n\n"
-	    "This site's role in its replication group ([replication] in "
-	    "scim.conf),\nthe master, and each other site's state and lag, "
-	    "as this site's\nscim-repd last saw them.  See scimctl(8) and "
-	    "scim-repd(8).\n");
+	    "usage: scimctl [-c file] replication status [--json]\n"
+	    "       scimctl [-c file] replication remove HOST:PORT\n\n"
+	    "status: this site's role in its replication group "
+	    "([replication] in\nscim.conf), the master, and each other "
+	    "site's state and lag, as this\nsite's scim-repd last saw them.\n"
+	    "remove: take the site whose [replication] site is HOST:PORT out "
+	    "of the\ngroup for good (the group's size and quorum shrink by "
+	    "one).\nSee scimctl(8) and scim-repd(8).\n");
+}
+
+/* What follows "replication". */
+struct repl_cmd {
+	bool		 remove;	/* else status */
+	bool		 json;
+	char		 host[STORE_REP_ADDR_MAX];
+	unsigned	 port;
+};
+
+/* The command's words after the options; -1 to go on, else the exit. */
+static int
+repl_words(int argc, char *argv[], struct repl_cmd *cmd)
+{
+	const char	*name;
+
+	if (optind >= argc)
+		return cli_usage_error(PROG, "replication: status or remove? "
+		    "(scimctl replication --help)");
+	name = argv[optind++];
+	if (strcmp(name, "status") == 0) {
+		if (optind < argc)
+			return cli_usage_error(PROG, "replication status: "
+			    "unexpected argument \"%s\"", argv[optind]);
+		return -1;
+	}
+	if (strcmp(name, "remove") != 0)
+		return cli_usage_error(PROG, "replication: unknown command "
+		    "\"%s\" (status, remove)", name);
+	cmd->remove = true;
+	if (cmd->json)
+		return cli_usage_error(PROG, "replication remove: --json is "
+		    "for status");
+	if (optind >= argc)
+		return cli_usage_error(PROG, "replication remove: which site? "
+		    "(HOST:PORT, as its [replication] site)");
+	if (optind + 1 < argc)
+		return cli_usage_error(PROG, "replication remove: unexpected "
+		    "argument \"%s\"", argv[optind + 1]);
+	if (!config_hostport(argv[optind], cmd->host, &cmd->port))
+		return cli_usage_error(PROG, "replication remove: \"%s\" is "
+		    "not HOST:PORT", argv[optind]);
+	return -1;
 }
 
 /* Read what follows "replication"; -1 to go on, else the exit status. */
 static int
-repl_options(int argc, char *argv[], bool *json)
+repl_options(int argc, char *argv[], struct repl_cmd *cmd)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -58,7 +111,7 @@ repl_options(int argc, char *argv[], bool *json)
 	while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'j':
-			*json = true;
+			cmd->json = true;
 			break;
 		case 'h':
 			repl_usage(stdout);
@@ -66,16 +119,31 @@ repl_options(int argc, char *argv[], bool *json)
 		default:
 			return cli_bad_option(PROG, argv, longopts, ch);
 		}
-	if (optind >= argc)
-		return cli_usage_error(PROG, "replication: status? "
-		    "(scimctl replication --help)");
-	if (strcmp(argv[optind], "status") != 0)
-		return cli_usage_error(PROG, "replication: unknown command "
-		    "\"%s\" (status)", argv[optind]);
-	if (optind + 1 < argc)
-		return cli_usage_error(PROG, "replication status: unexpected "
-		    "argument \"%s\"", argv[optind + 1]);
-	return -1;
+	return repl_words(argc, argv, cmd);
+}
+
+/* scimctl replication remove: through this site's store. */
+static int
+repl_remove(const char *conf, const struct repl_cmd *cmd)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct scim_config	 cfg;
+	struct store		*s = NULL;
+	enum scim_err		 rc;
+	int			 ex;
+
+	if ((ex = scimctl_open(conf, &cfg, &s)) != 0)
+		return ex;
+	rc = store_rep_remove(s, cmd->host, cmd->port, &err);
+	store_close(s);
+	if (rc != SCIM_OK) {
+		fprintf(stderr, "%s: replication remove: %s\n", PROG,
+		    err.detail);
+		return rc == SCIM_E_BAD_REQUEST ? CLI_EX_USAGE : 1;
+	}
+	printf("removed %s:%u from the replication group\n", cmd->host,
+	    cmd->port);
+	return 0;
 }
 
 /* One peer's lag as text: bytes, or "-" when not known. */
@@ -169,15 +237,18 @@ scimctl_repl_main(int argc, char *argv[])
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct store_rep_status	 st;
 	struct scim_config	 cfg;
+	struct repl_cmd		 cmd;
 	const char		*conf = NULL;
-	bool			 json = false;
 	int			 at, rc;
 
 	if ((at = scimctl_command_at(argc, argv, &conf)) == 0 ||
 	    strcmp(argv[at], "replication") != 0)
 		return -1;
-	if ((rc = repl_options(argc - at, argv + at, &json)) >= 0)
+	memset(&cmd, 0, sizeof(cmd));
+	if ((rc = repl_options(argc - at, argv + at, &cmd)) >= 0)
 		return rc;
+	if (cmd.remove)
+		return repl_remove(conf, &cmd);
 	log_init(PROG, LOG_LVL_WARN);
 	if (config_load(&cfg, conf, &err) != SCIM_OK) {
 		fprintf(stderr, "%s: %s\n", PROG, err.detail);
@@ -187,5 +258,5 @@ scimctl_repl_main(int argc, char *argv[])
 		fprintf(stderr, "%s: %s\n", PROG, err.detail);
 		return err.code == SCIM_E_NOT_FOUND ? CLI_EX_USAGE : 1;
 	}
-	return json ? repl_print_json(&st) : repl_print_text(&st);
+	return cmd.json ? repl_print_json(&st) : repl_print_text(&st);
 }

@@ -312,6 +312,7 @@ store_rep_status(const struct scim_config *cfg, struct store_rep_status *out,
 	const char		*p;
 	void			*map;
 	size_t			 i;
+	bool			 members;
 	int			 fd;
 
 	memset(out, 0, sizeof(*out));
@@ -352,13 +353,21 @@ store_rep_status(const struct scim_config *cfg, struct store_rep_status *out,
 		out->npeers = i;
 	}
 	munmap(map, STORE_GATE_REP_OFFSET + STORE_GATE_REP_SIZE);
-	/* The peers scim-repd has not met yet, and the URLs of all. */
+	/*
+	 * The URLs of the sites from [replication] peers, and those peers
+	 * themselves while scim-repd knows no member yet.  Once it does,
+	 * the group's membership is the list: a peer of scim.conf outside
+	 * it was removed (scimctl replication remove) or never joined.
+	 */
+	members = out->npeers > 0;
 	p = cfg->rep_peers;
 	while (config_peer_next(&p, addr, url) == 1) {
 		for (i = 0; i < out->npeers; i++)
 			if (strcmp(out->peers[i].addr, addr) == 0)
 				break;
 		if (i == out->npeers) {
+			if (members)
+				continue;
 			if (i == STORE_REP_PEERS_MAX)
 				continue;
 			snprintf(out->peers[i].addr, STORE_REP_ADDR_MAX, "%s",

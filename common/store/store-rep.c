@@ -545,6 +545,57 @@ store_rep_post_commit(struct store *s, struct scim_error *err)
 	return SCIM_OK;
 }
 
+/* --- group membership --- */
+
+/* Is host:port a site of the group, as this site's region lists it? */
+static bool
+rep_is_member(struct store *s, const char *host, unsigned port)
+{
+	DB_REPMGR_SITE	*list = NULL;
+	u_int		 n = 0, i;
+	bool		 found = false;
+
+	if (s->env->repmgr_site_list(s->env, &n, &list) != 0)
+		return false;
+	for (i = 0; i < n && !found; i++)
+		found = list[i].port == port &&
+		    strcmp(list[i].host, host) == 0;
+	free(list);
+	return found;
+}
+
+enum scim_err
+store_rep_remove(struct store *s, const char *host, unsigned port,
+    struct scim_error *err)
+{
+	DB_SITE	*site;
+	int	 ret;
+
+	if (s == NULL || s->rep == NULL)
+		return scim_fail(err, SCIM_E_BAD_REQUEST, "replication is off "
+		    "([replication] site is not set in scim.conf)");
+	if (port == s->rep->port && strcmp(host, s->rep->host) == 0)
+		return scim_fail(err, SCIM_E_BAD_REQUEST, "%s:%u is this site; "
+		    "remove it from another site of the group", host, port);
+	if (s->env == NULL || !rep_is_member(s, host, port))
+		return scim_fail(err, SCIM_E_BAD_REQUEST, "%s:%u is not a site of "
+		    "this replication group (scimctl replication status "
+		    "lists them)", host, port);
+	if (!s->rep->joined && rep_join(s, err) != SCIM_OK)
+		return SCIM_E_UNAVAILABLE;
+	if ((ret = s->env->repmgr_site(s->env, host, port, &site, 0)) == 0)
+		ret = site->remove(site);	/* closes site */
+	if (ret != 0) {
+		log_warn("replication: removing %s:%u: %s", host, port,
+		    db_strerror(ret));
+		return scim_fail(err, SCIM_E_UNAVAILABLE, "the group's master "
+		    "did not confirm the removal of %s:%u (%s); try again "
+		    "once the group has a master", host, port,
+		    db_strerror(ret));
+	}
+	return SCIM_OK;
+}
+
 /* --- commit tokens --- */
 
 bool

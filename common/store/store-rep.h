@@ -108,6 +108,19 @@ struct store_rep_status {
 enum scim_err	 store_rep_status(const struct scim_config *cfg,
 		    struct store_rep_status *out, struct scim_error *err);
 
+/*
+ * Remove the site at host:port from the replication group (scimctl
+ * replication remove): Berkeley DB's DB_SITE->remove(), carried out by
+ * the master (from a replica it asks the master).  The group's size, and
+ * so its quorum, shrinks by one; the removed site, if it still runs,
+ * hears of it and stops replicating.  SCIM_E_BAD_REQUEST when replication is
+ * off, when host:port is this site, or is not a site of the group (the
+ * group's list as this site knows it); SCIM_E_UNAVAILABLE when no master
+ * could confirm it.
+ */
+enum scim_err	 store_rep_remove(struct store *s, const char *host,
+		    unsigned port, struct scim_error *err);
+
 /* The name of a role as scimctl and the logs print it. */
 const char	*store_rep_role_name(enum store_role r);
 

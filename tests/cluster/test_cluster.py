@@ -27,6 +27,9 @@
    back there: the election's rollback);
  - no worker is left wedged: many requests through every site, from
    several threads at once, all answer 2xx within a time-out;
+ - scimctl replication remove takes a running replica out of the group
+   (bad addresses: one line, exit 2): the master lists one peer, and
+   writes through the two sites left go on;
  - Ctrl-C stops every site; each site's databases pass db_verify.
 
 Bounded: every request has a time-out, every wait a deadline, the writers
@@ -440,6 +443,46 @@ def step_no_wedge(c, some_ids, threads=4, per_site=30):
        "failed: %s" % bad[:20])
 
 
+def step_remove(c):
+    """scimctl replication remove: a running replica taken out of the
+    group; bad addresses refused with one line and exit 2."""
+    master = c.wait_master(timeout=60)
+    if master is None:
+        ok(False, "a master before the removal", "roles %s" % c.roles())
+        return
+    gone = next(s for s in c.sites if s is not master)
+    kept = next(s for s in c.sites if s is not master and s is not gone)
+    st = master.status() or {}
+    addr = next((p.get("address") for p in st.get("peers", [])
+                 if p.get("url") == gone.url), None)
+    own = "127.0.0.1:%s" % (st.get("master") or ":").split(":")[-1]
+    bad = [master.scimctl("replication", "remove", a) for a in
+           ("127.0.0.1:1", own, "nohostport")]
+    ok(all(r.returncode == 2 and r.stderr.count("\n") == 1 for r in bad),
+       "replication remove refuses an address of no site, this site's own, "
+       "and no HOST:PORT: one line, exit 2",
+       "\n".join("%d %r" % (r.returncode, r.stderr) for r in bad))
+    r = master.scimctl("replication", "remove", addr or "?")
+    ok(addr and r.returncode == 0 and r.stdout.strip() ==
+       "removed %s from the replication group" % addr,
+       "replication remove %s (a running replica, %s) through the master" % (addr, gone),
+       "exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    deadline = time.monotonic() + 30
+    peers = None
+    while time.monotonic() < deadline:
+        peers = [p.get("address") for p in (master.status() or {}).get("peers", [])]
+        if addr not in peers:
+            break
+        time.sleep(0.5)
+    ok(addr not in (peers or [addr]) and len(peers) == 1,
+       "... the master's status lists the one site left", "peers %s" % peers)
+    acked, fails = post_each([master, kept], c.token, "after-remove")
+    miss = visible([master, kept], c.token, acked)
+    ok(not fails and len(acked) == 2 and not miss,
+       "... and writes through the two sites left are acknowledged and read back",
+       "%s %s" % (fails, miss))
+
+
 def step_stop(c):
     rc, left = c.stop()
     ok(rc == 0 and not left, "Ctrl-C stops the three sites", "exit %s, left running %s" % (
@@ -483,6 +526,7 @@ def main():
         acked += fo_acked
         step_rejoin(c, master, [n for _, n in acked])
         step_no_wedge(c, [u for u, _ in acked])
+        step_remove(c)
         tap.note("acknowledged writes checked across the failovers: %d" % len(acked))
     except Exception as e:  # noqa: BLE001  (reported as a failed point)
         ok(False, "the suite ran to its end", "%r\n%s" % (e, "\n".join(
