@@ -56,8 +56,11 @@ store_rec_dbi(enum store_kind kind)
  * which the write paths make the last write of their transactions
  * (crud.c).
  * From the first of those locks to the commit there is then only the
- * order insert, the count and the commit itself (measured with 2 worker
- * processes and 16 connections posting users: see the commit message).
+ * order insert, the count and the commit itself.  Measured with 2 worker
+ * processes and 16 connections posting users (durable, 20,000 users
+ * loaded): conflicts on users_order.db fell from 42 to 7 per 1,000 POSTs
+ * and retries in all from 86 to 59; the count itself never conflicted,
+ * before or after (whoever reaches it holds the order path already).
  */
 static enum scim_err
 order_put(struct store_txn *t, enum store_kind kind, const struct key *k,
