@@ -187,7 +187,7 @@ check_in_step(struct store *s, enum store_kind kind, const char *tenant,
 		    "the mix made", what);
 	prevbuf[0] = '\0';
 	for (i = 0; i < l.n; i++) {
-		/* Names are lower-case ASCII here: folded, they are the same. */
+		/* Names are lower-case ASCII here: folded, the same. */
 		if ((name = get_name(s, kind, tenant, l.ids[i])) == NULL) {
 			bad_name++;
 			continue;
