@@ -505,6 +505,15 @@ crud_held_check(struct store_txn *t, struct write_ctx *w, const cJSON *old,
 	return rc;
 }
 
+/*
+ * The transactions of the writes below make store_put() or store_del()
+ * their last write: it takes the locks every writer of the tenant shares
+ * (the tenant's count and the numbered name index, store-res.c), which
+ * are then held from there to the commit only, and a concurrent writer
+ * meets them less often (locks never wait: a conflict runs the whole
+ * transaction again).  A refusal found there (a name taken) aborts what
+ * was written before it.
+ */
 static enum scim_err
 create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 {
@@ -517,9 +526,6 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
-	if ((rc = put_record(t, w->rt, w->c->auth.tenant, w->res, NULL,
-	    err)) != SCIM_OK)
-		goto out;
 	/* Who manages the user (the gate shows it), beside its record. */
 	if (w->rt->kind == STORE_USER && (rc = managed_put(t,
 	    w->c->auth.tenant, w->id, "scim", w->c->auth.token_id, err)) !=
@@ -535,6 +541,9 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = crud_audit_update(t, w->c, w->rt, w->res, w->res, &mc,
 		    err);
 	}
+	if (rc == SCIM_OK)
+		rc = put_record(t, w->rt, w->c->auth.tenant, w->res, NULL,
+		    err);
 out:
 	members_ctx_free(&mc);
 	return rc;
@@ -649,17 +658,17 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = scim_oom(err);
 		goto out;
 	}
-	if ((rc = put_record(t, w->rt, w->c->auth.tenant, w->res, old,
-	    err)) != SCIM_OK)
-		goto out;
 	if (w->rt->kind == STORE_GROUP) {
 		/* PUT replaces the member list with the one sent. */
 		if ((rc = members_clear(&mc, err)) != SCIM_OK ||
 		    (rc = members_add(&mc, w->members, err)) != SCIM_OK)
 			goto out;
 	}
-	rc = crud_audit_update(t, w->c, w->rt, old, w->res,
-	    w->rt->kind == STORE_GROUP ? &mc : NULL, err);
+	if ((rc = crud_audit_update(t, w->c, w->rt, old, w->res,
+	    w->rt->kind == STORE_GROUP ? &mc : NULL, err)) != SCIM_OK)
+		goto out;
+	/* Last: a rename moves the numbered name index (see create_fn). */
+	rc = put_record(t, w->rt, w->c->auth.tenant, w->res, old, err);
 out:
 	members_ctx_free(&mc);
 	cJSON_Delete(old);
@@ -761,10 +770,11 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	if ((rc = crud_held_check(t, w, old, norm, &mc, err)) != SCIM_OK)
 		goto out;
 	if (mc.added + mc.removed > 0 || !crud_same_content(norm, old)) {
-		if ((rc = put_record(t, w->rt, w->c->auth.tenant, norm,
-		    old, err)) != SCIM_OK ||
-		    (rc = crud_audit_update(t, w->c, w->rt, old, norm, &mc,
-		    err)) != SCIM_OK)
+		/* The record last (see create_fn). */
+		if ((rc = crud_audit_update(t, w->c, w->rt, old, norm, &mc,
+		    err)) != SCIM_OK ||
+		    (rc = put_record(t, w->rt, w->c->auth.tenant, norm,
+		    old, err)) != SCIM_OK)
 			goto out;
 		w->changed = true;
 		w->res = norm;
@@ -835,17 +845,18 @@ delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = check_if_match(w->c, old, err);
 	if (rc == SCIM_OK)
 		rc = crud_held_check(t, w, old, NULL, NULL, err);
-	if (rc == SCIM_OK) {
-		crud_store_keys(w->rt, old, &keys);
-		keys.id = w->c->id;	/* the record read is the one keyed */
-		rc = store_del(t, w->rt->kind, w->c->auth.tenant, &keys, err);
-	}
 	if (rc == SCIM_OK && w->rt->kind == STORE_USER)
 		rc = managed_del(t, w->c->auth.tenant, w->c->id, err);
 	if (rc == SCIM_OK)
 		rc = crud_audit_record(t, w->c, w->rt,
 		    w->rt->kind == STORE_USER ? "scim.user.deleted" :
 		    "scim.group.deleted", old, NULL, err);
+	/* The record and its indexes last (see create_fn). */
+	if (rc == SCIM_OK) {
+		crud_store_keys(w->rt, old, &keys);
+		keys.id = w->c->id;	/* the record read is the one keyed */
+		rc = store_del(t, w->rt->kind, w->c->auth.tenant, &keys, err);
+	}
 	if (rc == SCIM_E_NOT_FOUND)
 		rc = scim_fail(err, SCIM_E_NOT_FOUND, "%s %.200s not found",
 		    w->rt->name, w->c->id);
