@@ -218,7 +218,11 @@ enum scim_err	 store_get_raw(struct store_txn *t, enum store_kind kind,
  * replaced, or is NULL for a create (then an existing id is
  * SCIM_E_CONFLICT).  A name already used by another resource of the
  * tenant (compared lower-cased) is SCIM_E_UNIQUENESS; err's detail is
- * the store's, for logs: the caller words the client's message.
+ * the store's, for logs: the caller words the client's message.  A
+ * refusal writes nothing.  It takes the locks every writer of the tenant
+ * shares (the count, the numbered name index) last, and they are held
+ * until the commit: make it the transaction's last write (store_del()
+ * too).
  */
 enum scim_err	 store_put(struct store_txn *t, enum store_kind kind,
 		    const char *tenant, const struct store_keys *keys,
