@@ -162,11 +162,28 @@ utf8_len(const unsigned char *s)
 }
 
 /*
- * Does byte c go into a JSON string as it is: ASCII, not a control
- * character, not '"' or '\\'?
+ * The bytes that go into a JSON string as they are: ASCII, not a control
+ * character, not '"' or '\\'.  A table, so that a run of them (most of
+ * a record) is found with one load and test a byte and copied at once.
  */
-#define JSTR_PLAIN(c)	((c) >= 0x20 && (c) < 0x80 && (c) != '"' && \
-			    (c) != '\\')
+static const unsigned char jstr_plain[256] = {
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 00 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 10 */
+	1,1,0,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 20 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 30 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 40 */
+	1,1,1,1,1,1,1,1,1,1,1,1,0,1,1,1,	/* 50 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 60 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 70 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 80 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 90 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* a0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* b0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* c0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* d0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* e0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* f0 */
+};
 
 /*
  * s as a JSON string, at most max bytes of it (cut before a character),
@@ -177,36 +194,37 @@ static void
 abuf_jstr(struct abuf *b, const char *s, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)(s ? s : "");
-	size_t			 used = 0, n, len = strnlen((const char *)p,
-				    max);
+	const unsigned char	*end, *run;
+	size_t			 n;
 	char			*o;
 	static const char	 hex[] = "0123456789abcdef";
 
+	/* Each byte kept counts against max, however it is written. */
+	end = p + strnlen((const char *)p, max);
 	/* Each byte kept may take 6 ("\u00xx"), and the quotes 2. */
-	if (!abuf_reserve(b, 6 * len + 2))
+	if (!abuf_reserve(b, 6 * (size_t)(end - p) + 2))
 		return;
 	o = b->p + b->len;
 	*o++ = '"';
-	while (*p != '\0') {
-		/* Plain ASCII, most of a record, copied as it is. */
-		if (JSTR_PLAIN(*p)) {
-			if (used + 1 > max)
-				break;
-			used++;
-			*o++ = (char)*p++;
+	while (p < end) {
+		for (run = p; p < end && jstr_plain[*p]; p++)
 			continue;
-		}
-		n = utf8_len(p);
-		if (used + (n ? n : 1) > max)
+		memcpy(o, run, (size_t)(p - run));
+		o += p - run;
+		if (p == end)
 			break;
-		used += n ? n : 1;
-		if (n > 1) {
+		if (*p >= 0x80) {
+			/* Its NUL stops utf8_len(): no read past the string. */
+			if ((n = utf8_len(p)) == 0) {
+				*o++ = '?';
+				p++;
+				continue;
+			}
+			if (n > (size_t)(end - p))
+				break;	/* a character max would cut */
 			memcpy(o, p, n);
 			o += n;
 			p += n;
-		} else if (n == 0) {
-			*o++ = '?';
-			p++;
 		} else if (*p == '"' || *p == '\\') {
 			*o++ = '\\';
 			*o++ = (char)*p++;
