@@ -129,7 +129,7 @@ abuf_reserve(struct abuf *b, size_t n)
 	return true;
 }
 
-static void
+static inline void
 abuf_add(struct abuf *b, const char *s, size_t n)
 {
 	if (!abuf_reserve(b, n))
@@ -139,7 +139,8 @@ abuf_add(struct abuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void
+/* Inline, so that a literal's length (most calls) is found when compiling. */
+static inline void
 abuf_lit(struct abuf *b, const char *s)
 {
 	abuf_add(b, s, strlen(s));

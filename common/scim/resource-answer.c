@@ -135,17 +135,37 @@ resource_answerable(const char *text, size_t len)
 	    text[len - 2] == '}' && text[len - 1] == '}';
 }
 
-/* The JSON string for s (quoted, escaped), a new string; NULL: no memory. */
+/*
+ * The JSON string for s (quoted, escaped) as cJSON prints it, a new
+ * string of *len bytes; NULL: no memory.  A URL (what this is for) has
+ * nothing cJSON would escape ('"', '\\', control characters), and is
+ * then only quoted: cJSON's printing would cost an allocation and a
+ * node for it.
+ */
 static char *
-json_string(const char *s)
+json_string(const char *s, size_t *len)
 {
-	cJSON	*v;
-	char	*out;
+	const unsigned char	*p;
+	cJSON			*v;
+	char			*out;
 
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == '"' || *p == '\\')
+			break;
+	if (*p == '\0') {
+		*len = (size_t)(p - (const unsigned char *)s) + 2;
+		if ((out = malloc(*len + 1)) == NULL)
+			return NULL;
+		out[0] = '"';
+		memcpy(out + 1, s, *len - 2);
+		memcpy(out + *len - 1, "\"", 2);
+		return out;
+	}
 	if ((v = cJSON_CreateString(s)) == NULL)
 		return NULL;
 	out = cJSON_PrintUnformatted(v);
 	cJSON_Delete(v);
+	*len = out != NULL ? strlen(out) : 0;
 	return out;
 }
 
@@ -205,13 +225,19 @@ static bool
 answer_version(const char *mt, size_t mlen, char **version)
 {
 	static const char	 ver_key[] = "\"version\":";
-	const char		*p, *vs;
+	const char		*p, *q, *vs;
 	cJSON			*ver;
 	bool			 ok;
 
 	if ((p = memmem(mt, mlen, ver_key, sizeof(ver_key) - 1)) == NULL)
 		return true;
 	vs = p + sizeof(ver_key) - 1;
+	/* A string without escapes (every version is one) is its bytes. */
+	if (vs < mt + mlen && *vs == '"' && (q = memchr(vs + 1, '"',
+	    (size_t)(mt + mlen - vs - 1))) != NULL &&
+	    memchr(vs + 1, '\\', (size_t)(q - vs - 1)) == NULL)
+		return (*version = strndup(vs + 1, (size_t)(q - vs - 1))) !=
+		    NULL;
 	ver = cJSON_ParseWithLengthOpts(vs, (size_t)(mt + mlen - vs), NULL,
 	    false);
 	ok = cJSON_IsString(ver) &&
@@ -322,9 +348,8 @@ resource_answer(const struct resource_type *rt, const char *text,
 	    !answer_version(mt, mlen, version))
 		goto out;
 	if ((url = resource_location(rt, id, base)) != NULL) {
-		if ((loc = json_string(url)) == NULL)
+		if ((loc = json_string(url, &llen)) == NULL)
 			goto out;
-		llen = strlen(loc);
 	}
 	/* The back-reference, rendered as resource_render_core() would. */
 	if (backref != NULL && !answer_backref(rt, backref, &ref))

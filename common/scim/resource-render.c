@@ -302,17 +302,22 @@ resource_location(const struct resource_type *rt, const char *id,
     const char *base)
 {
 	char		*url;
-	size_t		 blen, sz;
+	size_t		 blen, elen, ilen;
 
 	if (base == NULL || id == NULL)
 		return NULL;
 	blen = strlen(base);
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
-	sz = blen + strlen(rt->endpoint) + 1 + strlen(id) + 1;
-	if ((url = malloc(sz)) != NULL)
-		snprintf(url, sz, "%.*s%s/%s", (int)blen, base, rt->endpoint,
-		    id);
+	elen = strlen(rt->endpoint);
+	ilen = strlen(id);
+	/* Copies, not an snprintf: a GET makes one of these every time. */
+	if ((url = malloc(blen + elen + 1 + ilen + 1)) == NULL)
+		return NULL;
+	memcpy(url, base, blen);
+	memcpy(url + blen, rt->endpoint, elen);
+	url[blen + elen] = '/';
+	memcpy(url + blen + elen + 1, id, ilen + 1);
 	return url;
 }
 
