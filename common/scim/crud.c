@@ -336,7 +336,12 @@ respond(struct scim_call *c, const struct resource_type *rt,
 		cJSON_Delete(res);
 		return scim_oom(err);
 	}
-	c->resp.body = resource_render_take_sel(rt, res, c->base_url, sel);
+	/* A whole answer from a record in stored form is that record. */
+	if (sel->inc.given || sel->exc.given ||
+	    (c->resp.body = resource_answer_take(rt, res, c->base_url)) ==
+	    NULL)
+		c->resp.body = resource_render_take_sel(rt, res, c->base_url,
+		    sel);
 	return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -365,4 +366,48 @@ out:
 	free(url);
 	free(loc);
 	return out;
+}
+
+/* --- answering from a stored-form tree --- */
+
+cJSON *
+resource_answer_take(const struct resource_type *rt, cJSON *res,
+    const char *base)
+{
+	const cJSON	*id, *c;
+	cJSON		*meta, *loc = NULL;
+	char		*url;
+
+	if (!cJSON_IsObject(res) || res->child == NULL ||
+	    res->child->string == NULL ||
+	    strcmp(res->child->string, "schemas") != 0)
+		return NULL;
+	/* meta last, of strings only and no location (answer_find_meta()). */
+	meta = res->child->prev;
+	if (meta->string == NULL || strcmp(meta->string, "meta") != 0 ||
+	    !cJSON_IsObject(meta) || meta->child == NULL)
+		return NULL;
+	for (c = meta->child; c != NULL; c = c->next)
+		if (!cJSON_IsString(c) || c->string == NULL ||
+		    strcasecmp(c->string, "location") == 0)
+			return NULL;
+	/* Rendering would order a back-reference's members: leave it that. */
+	if (rt->backref != NULL &&
+	    cJSON_GetObjectItem(res, rt->backref) != NULL)
+		return NULL;
+	id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	if (base != NULL && cJSON_IsString(id)) {
+		if ((url = resource_location(rt, id->valuestring, base)) ==
+		    NULL)
+			return NULL;
+		loc = cJSON_CreateString(url);
+		free(url);
+		if (loc == NULL || (loc->string = strdup("location")) == NULL) {
+			cJSON_Delete(loc);
+			return NULL;
+		}
+		/* Appended with its name: cJSON_AddItemToArray keeps it. */
+		cJSON_AddItemToArray(meta, loc);
+	}
+	return res;
 }
