@@ -181,6 +181,24 @@ struct answer_ref {
 };
 
 /*
+ * memmem() for a quoted key in meta's text (a hundred bytes or so): a
+ * memchr() to each quote, where memmem() sets up a search of its own.
+ */
+static const char *
+meta_key_find(const char *mt, size_t mlen, const char *key, size_t klen)
+{
+	const char	*p = mt, *end = mt + mlen;
+
+	while ((size_t)(end - p) >= klen &&
+	    (p = memchr(p, key[0], (size_t)(end - p) - klen + 1)) != NULL) {
+		if (memcmp(p, key, klen) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/*
  * Find the stored meta in text (len bytes): *head gets the offset of its
  * ",\"meta\":{", *mt its own text "{...}", *mlen that text's length.
  * False when text is not in resource_stored() form or its meta already
@@ -193,14 +211,19 @@ answer_find_meta(const char *text, size_t len, size_t *head,
 	static const char	 loc_key[] = "\"location\":";
 	const size_t		 klen = sizeof(meta_key) - 1;
 	const char		*p;
+	size_t			 lim;
 
 	if (!resource_answerable(text, len))
 		return false;
-	/* meta is the last member and holds no object: find it from the end. */
-	for (p = text + len - 2 - klen; p > text; p--)
-		if (*p == ',' && memcmp(p, meta_key, klen) == 0)
+	/*
+	 * meta is the last member and holds no object: find it from the
+	 * end, a comma at a time (not text[0], which is '{').
+	 */
+	for (lim = len - 1 - klen; (p = memrchr(text, ',', lim)) != NULL &&
+	    p > text; lim = (size_t)(p - text))
+		if (memcmp(p, meta_key, klen) == 0)
 			break;
-	if (p == text)
+	if (p == NULL || p == text)
 		return false;
 	*head = (size_t)(p - text);
 	*mt = p + klen - 1;			/* meta's own text, "{...}" */
@@ -214,7 +237,7 @@ answer_find_meta(const char *text, size_t len, size_t *head,
 	 * unescaped; cJSON decodes the version's value.
 	 */
 	return !(*mlen < 3 ||
-	    memmem(*mt, *mlen, loc_key, sizeof(loc_key) - 1) != NULL);
+	    meta_key_find(*mt, *mlen, loc_key, sizeof(loc_key) - 1) != NULL);
 }
 
 /*
@@ -230,7 +253,8 @@ answer_version(const char *mt, size_t mlen, char **version)
 	cJSON			*ver;
 	bool			 ok;
 
-	if ((p = memmem(mt, mlen, ver_key, sizeof(ver_key) - 1)) == NULL)
+	if ((p = meta_key_find(mt, mlen, ver_key, sizeof(ver_key) - 1)) ==
+	    NULL)
 		return true;
 	vs = p + sizeof(ver_key) - 1;
 	/* A string without escapes (every version is one) is its bytes. */

@@ -621,6 +621,31 @@ resource_render_take(const struct resource_type *rt, cJSON *res,
 	return out;
 }
 
+/*
+ * The core attribute that is rt's back-reference, found once per process
+ * for each type (resource types are static tables): every GET and list
+ * asks whether its answer shows it, and the search is a case-blind
+ * comparison with each attribute of the schema before it.
+ */
+static const struct schema_attr *
+backref_attr(const struct resource_type *rt)
+{
+	static struct {
+		const struct resource_type	*rt;
+		const struct schema_attr	*a;
+	}				 memo[4];
+	static unsigned			 next;
+	unsigned			 i;
+
+	for (i = 0; i < 4; i++)
+		if (memo[i].rt == rt)
+			return memo[i].a;
+	i = next++ % 4;
+	memo[i].rt = rt;
+	memo[i].a = resource_rt_find(rt, rt->core, rt->backref);
+	return memo[i].a;
+}
+
 int
 resource_wants_sel(const struct resource_type *rt, const char *attr,
     const struct attrsel *sel)
@@ -630,7 +655,8 @@ resource_wants_sel(const struct resource_type *rt, const char *attr,
 	enum attrsel_m			 mi, me;
 	size_t				 i;
 
-	a = resource_rt_find(rt, sch, attr);
+	a = attr == rt->backref && attr != NULL ? backref_attr(rt) :
+	    resource_rt_find(rt, sch, attr);
 	for (i = 0; a == NULL && rt->ext != NULL && rt->ext[i] != NULL; i++)
 		if ((a = schema_find(rt->ext[i], attr)) != NULL)
 			sch = rt->ext[i];

@@ -529,9 +529,12 @@ object_has_duplicate(const cJSON *v)
 	for (a = v->child; a != NULL; a = a->next)
 		n++;
 	if (n <= 16) {
+		/* A first letter that differs settles most pairs. */
 		for (a = v->child; a != NULL; a = a->next)
 			for (b = a->next; b != NULL; b = b->next)
 				if (a->string && b->string &&
+				    lex_lower((unsigned char)a->string[0]) ==
+				    lex_lower((unsigned char)b->string[0]) &&
 				    strcasecmp(a->string, b->string) == 0)
 					return true;
 		return false;
