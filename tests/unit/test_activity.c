@@ -230,6 +230,72 @@ test_notes_and_cap(void)
 }
 
 /*
+ * Is body (a user created, JSON) put into the record as it came?  Only
+ * when it holds no control character and is at most ACTIVITY_BODY_MAX
+ * bytes: the test looks at eight bytes at a time, so a control character
+ * is tried at every offset of the first words and of the tail.
+ */
+static bool
+body_kept(const char *body)
+{
+	struct scim_config	 cfg;
+	struct activity_req	 r;
+	cJSON			*answer;
+	char			*line, *want;
+	size_t			 len;
+	bool			 kept;
+
+	config_defaults(&cfg);
+	answer = cJSON_Parse("{\"id\":\"u1\",\"userName\":\"a\"}");
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.resource = "Users";
+	r.status = 201;
+	r.body = body;
+	r.body_json = true;
+	r.answer = answer;
+	line = activity_format(&cfg, &r, NULL, NULL, &len);
+	want = malloc(strlen(body) + 16);
+	sprintf(want, ",\"body\":%s,", body);
+	kept = line != NULL && strstr(line, want) != NULL;
+	free(want);
+	free(line);
+	cJSON_Delete(answer);
+	return kept;
+}
+
+static void
+test_body_plain(void)
+{
+	char	 body[ACTIVITY_BODY_MAX + 8], name[80];
+	size_t	 at, n;
+	int	 c;
+
+	strcpy(body, "{\"userName\":\"a\",\"title\":\"\xc3\xa9t\xc3\xa9 x\x7f\"}");
+	ok(body_kept(body), "UTF-8 and DEL are plain");
+	n = strlen(body);
+	for (at = 13; at < n - 2; at++)
+		for (c = 0x01; c < 0x20; c += 0x1e) {
+			strcpy(body, "{\"userName\":\"a\",\"title\":\""
+			    "\xc3\xa9t\xc3\xa9 x\x7f\"}");
+			body[at] = (char)c;
+			snprintf(name, sizeof(name), "control 0x%02x at %zu: "
+			    "not as it came", c, at);
+			ok(!body_kept(body), "%s", name);
+		}
+	/* The cap: a body of ACTIVITY_BODY_MAX bytes is kept, one more not. */
+	memset(body, ' ', sizeof(body));
+	memcpy(body, "{\"userName\":\"a\"", 15);
+	body[ACTIVITY_BODY_MAX - 1] = '}';
+	body[ACTIVITY_BODY_MAX] = '\0';
+	ok(body_kept(body), "a body of ACTIVITY_BODY_MAX bytes is kept");
+	body[ACTIVITY_BODY_MAX - 1] = ' ';
+	body[ACTIVITY_BODY_MAX] = '}';
+	body[ACTIVITY_BODY_MAX + 1] = '\0';
+	ok(!body_kept(body), "one byte more is not");
+}
+
+/*
  * The record's query field for query q: the JSON string between
  * ,"query": and ,"status": (no body, no filter lie between them), in
  * got (size bytes), or "" when the record is not there.
@@ -285,9 +351,18 @@ test_escape(void)
 		{ "\xe2\x82", "\"??\"" },
 		{ "x\xc3", "\"x?\"" },
 	};
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} kinds[] = {
+		{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\x01", "\\u0001" },
+		{ "\x1f", "\\u001f" }, { "\x7f", "\x7f" }, { " ", " " },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xff", "?" },
+		{ "\xe2\x82\xac", "\xe2\x82\xac" },
+	};
 	char	 in[ACTIVITY_QUERY_MAX + 8], want[ACTIVITY_QUERY_MAX + 16];
 	char	 got[ACTIVITY_QUERY_MAX + 64], name[64];
-	size_t	 i;
+	size_t	 i, at;
 	int	 c;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -300,6 +375,19 @@ test_escape(void)
 		snprintf(name, sizeof(name), "control 0x%02x", c);
 		is_str(query_field(in, got, sizeof(got)), want, name);
 	}
+	/* Each kind of byte at each place of the first words and the tail. */
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		for (at = 0; at < 20; at++) {
+			memset(in, 'x', 24);
+			memcpy(in + at, kinds[i].in, strlen(kinds[i].in));
+			in[24] = '\0';
+			snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at,
+			    in, kinds[i].out, (int)(24 - at -
+			    strlen(kinds[i].in)), in + at + strlen(kinds[i].in));
+			snprintf(name, sizeof(name), "%s at %zu", kinds[i].out,
+			    at);
+			is_str(query_field(in, got, sizeof(got)), want, name);
+		}
 	/* The cap: 1,024 bytes of the query, whole characters only. */
 	memset(in, 'a', ACTIVITY_QUERY_MAX - 1);
 	strcpy(in + ACTIVITY_QUERY_MAX - 1, "\xc3\xa9");
@@ -506,6 +594,7 @@ main(void)
 	test_notes_and_cap();
 	test_body_as_sent();
 	test_escape();
+	test_body_plain();
 	test_files();
 	return tap_done();
 }

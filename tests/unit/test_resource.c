@@ -281,6 +281,9 @@ static const struct norm_row norm_rows[] = {
 	ERRROW(U, "userName of no-break and ideographic spaces",
 	    "{'userName':'\\u00a0\\u3000\\u200b'}", SCIM_E_INVALID_VALUE,
 	    "userName must not be only blanks"),
+	ERRROW(U, "userName of spaces ASCII and not",
+	    "{'userName':' \\u00a0 \\u3000 '}", SCIM_E_INVALID_VALUE,
+	    "userName must not be only blanks"),
 	ERRROW(U, "userName with a tab", "{'userName':'a\\tb'}",
 	    SCIM_E_INVALID_VALUE,
 	    "userName must not contain control characters (U+0009 at "
