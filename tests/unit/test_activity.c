@@ -271,7 +271,8 @@ test_body_plain(void)
 	size_t	 at, n;
 	int	 c;
 
-	strcpy(body, "{\"userName\":\"a\",\"title\":\"\xc3\xa9t\xc3\xa9 x\x7f\"}");
+	strcpy(body, "{\"userName\":\"a\",\"title\":\""
+	    "\xc3\xa9t\xc3\xa9 x\x7f\"}");
 	ok(body_kept(body), "UTF-8 and DEL are plain");
 	n = strlen(body);
 	for (at = 13; at < n - 2; at++)
@@ -344,7 +345,8 @@ test_escape(void)
 		{ "abc", "\"abc\"" },
 		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
 		{ "\"\\\"", "\"\\\"\\\\\\\"\"" },
-		{ "tab\there\nnl\r\x7f", "\"tab\\u0009here\\u000anl\\u000d\x7f\"" },
+		{ "tab\there\nnl\r\x7f",
+		  "\"tab\\u0009here\\u000anl\\u000d\x7f\"" },
 		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!",
 		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!\"" },
 		{ "\xff" "a\xc3" "b\xc0\xaf", "\"?a?b??\"" },
@@ -362,7 +364,7 @@ test_escape(void)
 	};
 	char	 in[ACTIVITY_QUERY_MAX + 8], want[ACTIVITY_QUERY_MAX + 16];
 	char	 got[ACTIVITY_QUERY_MAX + 64], name[64];
-	size_t	 i, at;
+	size_t	 i, at, n;
 	int	 c;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -381,9 +383,9 @@ test_escape(void)
 			memset(in, 'x', 24);
 			memcpy(in + at, kinds[i].in, strlen(kinds[i].in));
 			in[24] = '\0';
+			n = strlen(kinds[i].in);
 			snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at,
-			    in, kinds[i].out, (int)(24 - at -
-			    strlen(kinds[i].in)), in + at + strlen(kinds[i].in));
+			    in, kinds[i].out, (int)(24 - at - n), in + at + n);
 			snprintf(name, sizeof(name), "%s at %zu", kinds[i].out,
 			    at);
 			is_str(query_field(in, got, sizeof(got)), want, name);
