@@ -67,6 +67,7 @@ activity_client(const char *ua, char *buf, size_t sz)
 {
 	static char	 last_ua[ACTIVITY_UA_MAX + 1] = "\001";
 	static char	 last_name[80];
+	size_t		 n;
 
 	if (ua == NULL)
 		ua = "";
@@ -78,7 +79,12 @@ activity_client(const char *ua, char *buf, size_t sz)
 		client_name(ua, last_name, sizeof(last_name));
 		strcpy(last_ua, ua);
 	}
-	snprintf(buf, sz, "%s", last_name);
+	/* snprintf("%s") by hand: this runs for every record. */
+	if (sz > 0) {
+		n = strnlen(last_name, sz - 1);
+		memcpy(buf, last_name, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 

@@ -129,7 +129,7 @@ abuf_reserve(struct abuf *b, size_t n)
 	return true;
 }
 
-static void
+static inline void
 abuf_add(struct abuf *b, const char *s, size_t n)
 {
 	if (!abuf_reserve(b, n))
@@ -139,7 +139,8 @@ abuf_add(struct abuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void
+/* Inline, so that a literal's length (most calls) is found when compiling. */
+static inline void
 abuf_lit(struct abuf *b, const char *s)
 {
 	abuf_add(b, s, strlen(s));
@@ -162,11 +163,44 @@ utf8_len(const unsigned char *s)
 }
 
 /*
- * Does byte c go into a JSON string as it is: ASCII, not a control
- * character, not '"' or '\\'?
+ * The bytes that go into a JSON string as they are: ASCII, not a control
+ * character, not '"' or '\\'.  A table, so that a run of them (most of
+ * a record) is found with one load and test a byte and copied at once.
  */
-#define JSTR_PLAIN(c)	((c) >= 0x20 && (c) < 0x80 && (c) != '"' && \
-			    (c) != '\\')
+static const unsigned char jstr_plain[256] = {
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 00 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 10 */
+	1,1,0,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 20 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 30 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 40 */
+	1,1,1,1,1,1,1,1,1,1,1,1,0,1,1,1,	/* 50 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 60 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 70 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 80 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 90 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* a0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* b0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* c0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* d0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* e0 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* f0 */
+};
+
+/*
+ * Are the eight bytes of w all plain (jstr_plain)?  Each test is exact as
+ * a yes or no: (v - 1 in each byte) & ~v & 0x80s finds a zero byte of v,
+ * (w - 0x20s) & ~w & 0x80s a byte below 0x20, w & 0x80s a byte above
+ * ASCII; '"' and '\\' are the zero bytes of w xor them.
+ */
+static inline bool
+jstr_word_plain(uint64_t w)
+{
+	const uint64_t	 ones = 0x0101010101010101ULL, tops = 0x80 * ones;
+	uint64_t	 q = w ^ ('"' * ones), b = w ^ ('\\' * ones);
+
+	return (((w - 0x20 * ones) & ~w) | w | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & tops ? false : true;
+}
 
 /*
  * s as a JSON string, at most max bytes of it (cut before a character),
@@ -177,36 +211,43 @@ static void
 abuf_jstr(struct abuf *b, const char *s, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)(s ? s : "");
-	size_t			 used = 0, n, len = strnlen((const char *)p,
-				    max);
+	const unsigned char	*end, *run;
+	uint64_t		 w;
+	size_t			 n;
 	char			*o;
 	static const char	 hex[] = "0123456789abcdef";
 
+	/* Each byte kept counts against max, however it is written. */
+	end = p + strnlen((const char *)p, max);
 	/* Each byte kept may take 6 ("\u00xx"), and the quotes 2. */
-	if (!abuf_reserve(b, 6 * len + 2))
+	if (!abuf_reserve(b, 6 * (size_t)(end - p) + 2))
 		return;
 	o = b->p + b->len;
 	*o++ = '"';
-	while (*p != '\0') {
-		/* Plain ASCII, most of a record, copied as it is. */
-		if (JSTR_PLAIN(*p)) {
-			if (used + 1 > max)
+	while (p < end) {
+		for (run = p; (size_t)(end - p) >= 8; p += 8) {
+			memcpy(&w, p, 8);
+			if (!jstr_word_plain(w))
 				break;
-			used++;
-			*o++ = (char)*p++;
-			continue;
 		}
-		n = utf8_len(p);
-		if (used + (n ? n : 1) > max)
+		for (; p < end && jstr_plain[*p]; p++)
+			continue;
+		memcpy(o, run, (size_t)(p - run));
+		o += p - run;
+		if (p == end)
 			break;
-		used += n ? n : 1;
-		if (n > 1) {
+		if (*p >= 0x80) {
+			/* Its NUL stops utf8_len(): no read past the string. */
+			if ((n = utf8_len(p)) == 0) {
+				*o++ = '?';
+				p++;
+				continue;
+			}
+			if (n > (size_t)(end - p))
+				break;	/* a character max would cut */
 			memcpy(o, p, n);
 			o += n;
 			p += n;
-		} else if (n == 0) {
-			*o++ = '?';
-			p++;
 		} else if (*p == '"' || *p == '\\') {
 			*o++ = '\\';
 			*o++ = (char)*p++;
@@ -352,13 +393,26 @@ add_after(const struct scim_config *cfg, struct abuf *b,
 static bool
 body_plain(const char *s, size_t *len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
+	const uint64_t	 ones = 0x0101010101010101ULL;
+	uint64_t	 w;
+	size_t		 n = strnlen(s, ACTIVITY_BODY_MAX + 1), i;
 
-	for (; *p != '\0'; p++)
-		if (*p < 0x20 || (size_t)(p - (const unsigned char *)s) >=
-		    ACTIVITY_BODY_MAX)
+	if (n > ACTIVITY_BODY_MAX)
+		return false;
+	/*
+	 * Eight bytes at a time: (w - 0x20 in each byte) & ~w has a byte's
+	 * top bit set exactly when some byte of w is below 0x20 (the test
+	 * is exact as a yes or no).  A POST's body is most of a kilobyte.
+	 */
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (((w - 0x20 * ones) & ~w & 0x80 * ones) != 0)
 			return false;
-	*len = (size_t)(p - (const unsigned char *)s);
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return false;
+	*len = n;
 	return true;
 }
 

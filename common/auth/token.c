@@ -3,7 +3,6 @@
  * events each change leaves.  See token.h for the formats; the secret's
  * hash is in token-hash.c, the bearer check in token-auth.c.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +20,15 @@
 /* Reminder thresholds in days, smallest first. */
 static const unsigned	 remind_days[] = { 7, 14, 30 };
 
+/* Is s[0..n) lower-case hex digits (the only ones a token holds)? */
 static bool
 is_hex(const char *s, size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]) ||
-		    isupper((unsigned char)s[i]))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }

@@ -112,21 +112,6 @@ page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
 }
 
 /*
- * crud_read_one() of r, a user's groups read with its record when they
- * are wanted (members_read_with_backref(): one descent of users.db, not
- * two; a page makes 100 of them).
- */
-static enum scim_err
-page_read_one(struct store_txn *t, struct read_ctx *r, struct scim_error *err)
-{
-	if (!r->backref)
-		return crud_read_one(t, r, err);
-	crud_read_clear(r);
-	return members_read_with_backref(t, r->rt, r->c->auth.tenant,
-	    r->c->base_url, r->id, &r->text, &r->len, &r->refs, err);
-}
-
-/*
  * Read the records of ids[0..nids) into lc->page, in order.  One the
  * answer shows whole is answered from its stored text; the others are
  * parsed for rendering, with their back-reference when it is shown.
@@ -144,7 +129,7 @@ crud_page_read_ids(struct store_txn *t, struct list_ctx *lc,
 
 	for (i = 0; rc == SCIM_OK && i < nids; i++) {
 		r.id = ids[i];
-		if ((rc = page_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
+		if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND) {
 			rc = SCIM_OK;	/* cannot be: the index moves with it */
 			continue;
 		}
@@ -195,7 +180,7 @@ list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
 	enum scim_err	 rc;
 
 	/* The back-reference, when the answer may be whole, read with it. */
-	if ((rc = page_read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
+	if ((rc = crud_read_one(t, &r, err)) == SCIM_E_NOT_FOUND)
 		rc = SCIM_OK;
 	else if (rc == SCIM_OK && lc->whole &&
 	    resource_answerable(r.text, r.len)) {

@@ -212,19 +212,20 @@ crud_read_clear(struct read_ctx *r)
 	r->refs = NULL;
 }
 
-/* Read r->id in t: SCIM_E_NOT_FOUND when there is none. */
+/*
+ * Read r->id in t: SCIM_E_NOT_FOUND when there is none.  A user's groups,
+ * when wanted, come from the same descent of users.db as its record
+ * (members_read_with_backref()): a GET, and a list page 100 times.
+ */
 enum scim_err
 crud_read_one(struct store_txn *t, struct read_ctx *r, struct scim_error *err)
 {
-	enum scim_err	 rc;
-
 	crud_read_clear(r);
-	rc = store_get_raw(t, r->rt->kind, r->c->auth.tenant, r->id, &r->text,
-	    &r->len, err);
-	if (rc == SCIM_OK && r->backref)
-		rc = members_read_backref(t, r->rt, r->c->auth.tenant,
-		    r->c->base_url, r->id, &r->refs, err);
-	return rc;
+	if (r->backref)
+		return members_read_with_backref(t, r->rt, r->c->auth.tenant,
+		    r->c->base_url, r->id, &r->text, &r->len, &r->refs, err);
+	return store_get_raw(t, r->rt->kind, r->c->auth.tenant, r->id,
+	    &r->text, &r->len, err);
 }
 
 static enum scim_err
@@ -335,7 +336,12 @@ respond(struct scim_call *c, const struct resource_type *rt,
 		cJSON_Delete(res);
 		return scim_oom(err);
 	}
-	c->resp.body = resource_render_take_sel(rt, res, c->base_url, sel);
+	/* A whole answer from a record in stored form is that record. */
+	if (sel->inc.given || sel->exc.given ||
+	    (c->resp.body = resource_answer_take(rt, res, c->base_url)) ==
+	    NULL)
+		c->resp.body = resource_render_take_sel(rt, res, c->base_url,
+		    sel);
 	return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
 }
 

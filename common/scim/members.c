@@ -180,7 +180,10 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 		name = group_name(gid, rec, len, gen, settled, &nomem);
 		free(rec);
 	}
-	if (nomem || (e = cJSON_CreateObject()) == NULL) {
+	/* The array made at the first group: most users are in none. */
+	if (nomem || (bc->arr == NULL &&
+	    (bc->arr = cJSON_CreateArray()) == NULL) ||
+	    (e = cJSON_CreateObject()) == NULL) {
 		free(name);
 		bc->rc = scim_oom(bc->err);
 		return false;
@@ -227,7 +230,7 @@ members_read_backref(struct store_txn *t, const struct resource_type *rt,
 	enum scim_err		 rc;
 
 	*out = NULL;
-	if ((bc.arr = cJSON_CreateArray()) == NULL)
+	if (rt->kind != STORE_USER && (bc.arr = cJSON_CreateArray()) == NULL)
 		return scim_oom(err);
 	if (rt->kind == STORE_USER)
 		rc = store_memberof_scan(t, STORE_USER, tenant, id,
@@ -236,7 +239,7 @@ members_read_backref(struct store_txn *t, const struct resource_type *rt,
 		rc = store_member_scan(t, tenant, id, member_each, &bc, err);
 	if (rc == SCIM_OK)
 		rc = bc.rc;
-	if (rc != SCIM_OK || (rt->kind == STORE_USER && bc.arr->child == NULL))
+	if (rc != SCIM_OK)
 		cJSON_Delete(bc.arr);
 	else
 		*out = bc.arr;
@@ -258,8 +261,6 @@ members_read_with_backref(struct store_txn *t,
 		return rc != SCIM_OK ? rc : members_read_backref(t, rt,
 		    tenant, base, id, out, err);
 	}
-	if ((bc.arr = cJSON_CreateArray()) == NULL)
-		return scim_oom(err);
 	rc = store_get_raw_groups(t, tenant, id, text, len, group_each, &bc,
 	    err);
 	if (rc == SCIM_OK)
@@ -269,7 +270,7 @@ members_read_with_backref(struct store_txn *t,
 		*text = NULL;
 		*len = 0;
 	}
-	if (rc != SCIM_OK || bc.arr->child == NULL)
+	if (rc != SCIM_OK)
 		cJSON_Delete(bc.arr);
 	else
 		*out = bc.arr;

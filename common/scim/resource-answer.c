@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -135,17 +136,37 @@ resource_answerable(const char *text, size_t len)
 	    text[len - 2] == '}' && text[len - 1] == '}';
 }
 
-/* The JSON string for s (quoted, escaped), a new string; NULL: no memory. */
+/*
+ * The JSON string for s (quoted, escaped) as cJSON prints it, a new
+ * string of *len bytes; NULL: no memory.  A URL (what this is for) has
+ * nothing cJSON would escape ('"', '\\', control characters), and is
+ * then only quoted: cJSON's printing would cost an allocation and a
+ * node for it.
+ */
 static char *
-json_string(const char *s)
+json_string(const char *s, size_t *len)
 {
-	cJSON	*v;
-	char	*out;
+	const unsigned char	*p;
+	cJSON			*v;
+	char			*out;
 
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == '"' || *p == '\\')
+			break;
+	if (*p == '\0') {
+		*len = (size_t)(p - (const unsigned char *)s) + 2;
+		if ((out = malloc(*len + 1)) == NULL)
+			return NULL;
+		out[0] = '"';
+		memcpy(out + 1, s, *len - 2);
+		memcpy(out + *len - 1, "\"", 2);
+		return out;
+	}
 	if ((v = cJSON_CreateString(s)) == NULL)
 		return NULL;
 	out = cJSON_PrintUnformatted(v);
 	cJSON_Delete(v);
+	*len = out != NULL ? strlen(out) : 0;
 	return out;
 }
 
@@ -160,6 +181,24 @@ struct answer_ref {
 };
 
 /*
+ * memmem() for a quoted key in meta's text (a hundred bytes or so): a
+ * memchr() to each quote, where memmem() sets up a search of its own.
+ */
+static const char *
+meta_key_find(const char *mt, size_t mlen, const char *key, size_t klen)
+{
+	const char	*p = mt, *end = mt + mlen;
+
+	while ((size_t)(end - p) >= klen &&
+	    (p = memchr(p, key[0], (size_t)(end - p) - klen + 1)) != NULL) {
+		if (memcmp(p, key, klen) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/*
  * Find the stored meta in text (len bytes): *head gets the offset of its
  * ",\"meta\":{", *mt its own text "{...}", *mlen that text's length.
  * False when text is not in resource_stored() form or its meta already
@@ -172,14 +211,19 @@ answer_find_meta(const char *text, size_t len, size_t *head,
 	static const char	 loc_key[] = "\"location\":";
 	const size_t		 klen = sizeof(meta_key) - 1;
 	const char		*p;
+	size_t			 lim;
 
 	if (!resource_answerable(text, len))
 		return false;
-	/* meta is the last member and holds no object: find it from the end. */
-	for (p = text + len - 2 - klen; p > text; p--)
-		if (*p == ',' && memcmp(p, meta_key, klen) == 0)
+	/*
+	 * meta is the last member and holds no object: find it from the
+	 * end, a comma at a time (not text[0], which is '{').
+	 */
+	for (lim = len - 1 - klen; (p = memrchr(text, ',', lim)) != NULL &&
+	    p > text; lim = (size_t)(p - text))
+		if (memcmp(p, meta_key, klen) == 0)
 			break;
-	if (p == text)
+	if (p == NULL || p == text)
 		return false;
 	*head = (size_t)(p - text);
 	*mt = p + klen - 1;			/* meta's own text, "{...}" */
@@ -193,7 +237,7 @@ answer_find_meta(const char *text, size_t len, size_t *head,
 	 * unescaped; cJSON decodes the version's value.
 	 */
 	return !(*mlen < 3 ||
-	    memmem(*mt, *mlen, loc_key, sizeof(loc_key) - 1) != NULL);
+	    meta_key_find(*mt, *mlen, loc_key, sizeof(loc_key) - 1) != NULL);
 }
 
 /*
@@ -205,13 +249,20 @@ static bool
 answer_version(const char *mt, size_t mlen, char **version)
 {
 	static const char	 ver_key[] = "\"version\":";
-	const char		*p, *vs;
+	const char		*p, *q, *vs;
 	cJSON			*ver;
 	bool			 ok;
 
-	if ((p = memmem(mt, mlen, ver_key, sizeof(ver_key) - 1)) == NULL)
+	if ((p = meta_key_find(mt, mlen, ver_key, sizeof(ver_key) - 1)) ==
+	    NULL)
 		return true;
 	vs = p + sizeof(ver_key) - 1;
+	/* A string without escapes (every version is one) is its bytes. */
+	if (vs < mt + mlen && *vs == '"' && (q = memchr(vs + 1, '"',
+	    (size_t)(mt + mlen - vs - 1))) != NULL &&
+	    memchr(vs + 1, '\\', (size_t)(q - vs - 1)) == NULL)
+		return (*version = strndup(vs + 1, (size_t)(q - vs - 1))) !=
+		    NULL;
 	ver = cJSON_ParseWithLengthOpts(vs, (size_t)(mt + mlen - vs), NULL,
 	    false);
 	ok = cJSON_IsString(ver) &&
@@ -322,9 +373,8 @@ resource_answer(const struct resource_type *rt, const char *text,
 	    !answer_version(mt, mlen, version))
 		goto out;
 	if ((url = resource_location(rt, id, base)) != NULL) {
-		if ((loc = json_string(url)) == NULL)
+		if ((loc = json_string(url, &llen)) == NULL)
 			goto out;
-		llen = strlen(loc);
 	}
 	/* The back-reference, rendered as resource_render_core() would. */
 	if (backref != NULL && !answer_backref(rt, backref, &ref))
@@ -340,4 +390,48 @@ out:
 	free(url);
 	free(loc);
 	return out;
+}
+
+/* --- answering from a stored-form tree --- */
+
+cJSON *
+resource_answer_take(const struct resource_type *rt, cJSON *res,
+    const char *base)
+{
+	const cJSON	*id, *c;
+	cJSON		*meta, *loc = NULL;
+	char		*url;
+
+	if (!cJSON_IsObject(res) || res->child == NULL ||
+	    res->child->string == NULL ||
+	    strcmp(res->child->string, "schemas") != 0)
+		return NULL;
+	/* meta last, of strings only and no location (answer_find_meta()). */
+	meta = res->child->prev;
+	if (meta->string == NULL || strcmp(meta->string, "meta") != 0 ||
+	    !cJSON_IsObject(meta) || meta->child == NULL)
+		return NULL;
+	for (c = meta->child; c != NULL; c = c->next)
+		if (!cJSON_IsString(c) || c->string == NULL ||
+		    strcasecmp(c->string, "location") == 0)
+			return NULL;
+	/* Rendering would order a back-reference's members: leave it that. */
+	if (rt->backref != NULL &&
+	    cJSON_GetObjectItem(res, rt->backref) != NULL)
+		return NULL;
+	id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	if (base != NULL && cJSON_IsString(id)) {
+		if ((url = resource_location(rt, id->valuestring, base)) ==
+		    NULL)
+			return NULL;
+		loc = cJSON_CreateString(url);
+		free(url);
+		if (loc == NULL || (loc->string = strdup("location")) == NULL) {
+			cJSON_Delete(loc);
+			return NULL;
+		}
+		/* Appended with its name: cJSON_AddItemToArray keeps it. */
+		cJSON_AddItemToArray(meta, loc);
+	}
+	return res;
 }

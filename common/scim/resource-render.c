@@ -302,17 +302,22 @@ resource_location(const struct resource_type *rt, const char *id,
     const char *base)
 {
 	char		*url;
-	size_t		 blen, sz;
+	size_t		 blen, elen, ilen;
 
 	if (base == NULL || id == NULL)
 		return NULL;
 	blen = strlen(base);
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
-	sz = blen + strlen(rt->endpoint) + 1 + strlen(id) + 1;
-	if ((url = malloc(sz)) != NULL)
-		snprintf(url, sz, "%.*s%s/%s", (int)blen, base, rt->endpoint,
-		    id);
+	elen = strlen(rt->endpoint);
+	ilen = strlen(id);
+	/* Copies, not an snprintf: a GET makes one of these every time. */
+	if ((url = malloc(blen + elen + 1 + ilen + 1)) == NULL)
+		return NULL;
+	memcpy(url, base, blen);
+	memcpy(url + blen, rt->endpoint, elen);
+	url[blen + elen] = '/';
+	memcpy(url + blen + elen + 1, id, ilen + 1);
 	return url;
 }
 
@@ -616,6 +621,31 @@ resource_render_take(const struct resource_type *rt, cJSON *res,
 	return out;
 }
 
+/*
+ * The core attribute that is rt's back-reference, found once per process
+ * for each type (resource types are static tables): every GET and list
+ * asks whether its answer shows it, and the search is a case-blind
+ * comparison with each attribute of the schema before it.
+ */
+static const struct schema_attr *
+backref_attr(const struct resource_type *rt)
+{
+	static struct {
+		const struct resource_type	*rt;
+		const struct schema_attr	*a;
+	}				 memo[4];
+	static unsigned			 next;
+	unsigned			 i;
+
+	for (i = 0; i < 4; i++)
+		if (memo[i].rt == rt)
+			return memo[i].a;
+	i = next++ % 4;
+	memo[i].rt = rt;
+	memo[i].a = resource_rt_find(rt, rt->core, rt->backref);
+	return memo[i].a;
+}
+
 int
 resource_wants_sel(const struct resource_type *rt, const char *attr,
     const struct attrsel *sel)
@@ -625,7 +655,8 @@ resource_wants_sel(const struct resource_type *rt, const char *attr,
 	enum attrsel_m			 mi, me;
 	size_t				 i;
 
-	a = resource_rt_find(rt, sch, attr);
+	a = attr == rt->backref && attr != NULL ? backref_attr(rt) :
+	    resource_rt_find(rt, sch, attr);
 	for (i = 0; a == NULL && rt->ext != NULL && rt->ext[i] != NULL; i++)
 		if ((a = schema_find(rt->ext[i], attr)) != NULL)
 			sch = rt->ext[i];

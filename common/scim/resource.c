@@ -699,6 +699,17 @@ check_name(const cJSON *res, const cJSON *old, const char *attr,
 	 * not have been checked) decode as U+FFFD.
 	 */
 	while (p < end) {
+		/*
+		 * ASCII, most names, without the Unicode tables: its control
+		 * characters are U+0000-U+001F and U+007F, and of the rest
+		 * only the space is white space or ignorable.
+		 */
+		if (*p < 0x80 && *p >= 0x20 && *p != 0x7f) {
+			blank = blank && *p == ' ';
+			p++;
+			pos++;
+			continue;
+		}
 		p += u8_mbtouc(&cp, p, (size_t)(end - p));
 		pos++;
 		if (uc_is_general_category(cp, UC_CATEGORY_Cc))

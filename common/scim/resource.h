@@ -152,6 +152,19 @@ char		*resource_answer(const struct resource_type *rt,
 		    cJSON *backref, const char *base, char **version);
 
 /*
+ * res (a record in resource_stored() form just written, its id and meta
+ * set) made, in place, what resource_render_take_sel() with no lists
+ * would make of it: the same members in the same order, meta.location
+ * last in meta when base and its id are known.  Returns res, or NULL
+ * with res untouched when it is not in that form ("schemas" first, meta
+ * last holding strings only and no location), holds a back-reference
+ * (whose members rendering orders) or memory is short: then render it.
+ * Spares a new tree of every member for the answer to a POST or PUT.
+ */
+cJSON		*resource_answer_take(const struct resource_type *rt,
+		    cJSON *res, const char *base);
+
+/*
  * Would resource_render() with these lists show top-level attribute attr
  * (canonical name)?  Lets handlers skip loading members or groups.
  */

@@ -230,6 +230,198 @@ test_notes_and_cap(void)
 }
 
 /*
+ * Is body (a user created, JSON) put into the record as it came?  Only
+ * when it holds no control character and is at most ACTIVITY_BODY_MAX
+ * bytes: the test looks at eight bytes at a time, so a control character
+ * is tried at every offset of the first words and of the tail.
+ */
+static bool
+body_kept(const char *body)
+{
+	struct scim_config	 cfg;
+	struct activity_req	 r;
+	cJSON			*answer;
+	char			*line, *want;
+	size_t			 len;
+	bool			 kept;
+
+	config_defaults(&cfg);
+	answer = cJSON_Parse("{\"id\":\"u1\",\"userName\":\"a\"}");
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.resource = "Users";
+	r.status = 201;
+	r.body = body;
+	r.body_json = true;
+	r.answer = answer;
+	line = activity_format(&cfg, &r, NULL, NULL, &len);
+	want = malloc(strlen(body) + 16);
+	sprintf(want, ",\"body\":%s,", body);
+	kept = line != NULL && strstr(line, want) != NULL;
+	free(want);
+	free(line);
+	cJSON_Delete(answer);
+	return kept;
+}
+
+static void
+test_body_plain(void)
+{
+	char	 body[ACTIVITY_BODY_MAX + 8], name[80];
+	size_t	 at, n;
+	int	 c;
+
+	strcpy(body, "{\"userName\":\"a\",\"title\":\""
+	    "\xc3\xa9t\xc3\xa9 x\x7f\"}");
+	ok(body_kept(body), "UTF-8 and DEL are plain");
+	n = strlen(body);
+	for (at = 13; at < n - 2; at++)
+		for (c = 0x01; c < 0x20; c += 0x1e) {
+			strcpy(body, "{\"userName\":\"a\",\"title\":\""
+			    "\xc3\xa9t\xc3\xa9 x\x7f\"}");
+			body[at] = (char)c;
+			snprintf(name, sizeof(name), "control 0x%02x at %zu: "
+			    "not as it came", c, at);
+			ok(!body_kept(body), "%s", name);
+		}
+	/* The cap: a body of ACTIVITY_BODY_MAX bytes is kept, one more not. */
+	memset(body, ' ', sizeof(body));
+	memcpy(body, "{\"userName\":\"a\"", 15);
+	body[ACTIVITY_BODY_MAX - 1] = '}';
+	body[ACTIVITY_BODY_MAX] = '\0';
+	ok(body_kept(body), "a body of ACTIVITY_BODY_MAX bytes is kept");
+	body[ACTIVITY_BODY_MAX - 1] = ' ';
+	body[ACTIVITY_BODY_MAX] = '}';
+	body[ACTIVITY_BODY_MAX + 1] = '\0';
+	ok(!body_kept(body), "one byte more is not");
+}
+
+/*
+ * The record's query field for query q: the JSON string between
+ * ,"query": and ,"status": (no body, no filter lie between them), in
+ * got (size bytes), or "" when the record is not there.
+ */
+static const char *
+query_field(const char *q, char *got, size_t size)
+{
+	struct scim_config	 cfg;
+	struct activity_req	 r;
+	const char		*a, *b;
+	char			*line;
+	size_t			 len;
+
+	config_defaults(&cfg);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.status = 200;
+	r.query = q;
+	got[0] = '\0';
+	if ((line = activity_format(&cfg, &r, NULL, NULL, &len)) == NULL)
+		return got;
+	if ((a = strstr(line, ",\"query\":")) != NULL &&
+	    (b = strstr(a, ",\"status\":")) != NULL &&
+	    (size_t)(b - a - 9) < size) {
+		memcpy(got, a + 9, (size_t)(b - a - 9));
+		got[b - a - 9] = '\0';
+	}
+	free(line);
+	return got;
+}
+
+/*
+ * The record's JSON strings (a request's headers and query, unchecked):
+ * runs of plain bytes copied, '"' and '\\' and every control character
+ * escaped, valid UTF-8 kept, other bytes '?', and the cap of
+ * ACTIVITY_QUERY_MAX bytes cutting before a character, never in one.
+ */
+static void
+test_escape(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} cases[] = {
+		{ "", "\"\"" },
+		{ "abc", "\"abc\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "\"\\\"", "\"\\\"\\\\\\\"\"" },
+		{ "tab\there\nnl\r\x7f",
+		  "\"tab\\u0009here\\u000anl\\u000d\x7f\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!",
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!\"" },
+		{ "\xff" "a\xc3" "b\xc0\xaf", "\"?a?b??\"" },
+		{ "\xe2\x82", "\"??\"" },
+		{ "x\xc3", "\"x?\"" },
+	};
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} kinds[] = {
+		{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\x01", "\\u0001" },
+		{ "\x1f", "\\u001f" }, { "\x7f", "\x7f" }, { " ", " " },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xff", "?" },
+		{ "\xe2\x82\xac", "\xe2\x82\xac" },
+	};
+	char	 in[ACTIVITY_QUERY_MAX + 8], want[ACTIVITY_QUERY_MAX + 16];
+	char	 got[ACTIVITY_QUERY_MAX + 64], name[64];
+	size_t	 i, at, n;
+	int	 c;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(query_field(cases[i].in, got, sizeof(got)),
+		    cases[i].want, cases[i].want);
+	/* Every control character, alone and between plain bytes. */
+	for (c = 1; c < 0x20; c++) {
+		snprintf(in, sizeof(in), "a%cb", c);
+		snprintf(want, sizeof(want), "\"a\\u00%02xb\"", c);
+		snprintf(name, sizeof(name), "control 0x%02x", c);
+		is_str(query_field(in, got, sizeof(got)), want, name);
+	}
+	/* Each kind of byte at each place of the first words and the tail. */
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		for (at = 0; at < 20; at++) {
+			memset(in, 'x', 24);
+			memcpy(in + at, kinds[i].in, strlen(kinds[i].in));
+			in[24] = '\0';
+			n = strlen(kinds[i].in);
+			snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at,
+			    in, kinds[i].out, (int)(24 - at - n), in + at + n);
+			snprintf(name, sizeof(name), "%s at %zu", kinds[i].out,
+			    at);
+			is_str(query_field(in, got, sizeof(got)), want, name);
+		}
+	/* The cap: 1,024 bytes of the query, whole characters only. */
+	memset(in, 'a', ACTIVITY_QUERY_MAX - 1);
+	strcpy(in + ACTIVITY_QUERY_MAX - 1, "\xc3\xa9");
+	want[0] = '"';
+	memset(want + 1, 'a', ACTIVITY_QUERY_MAX - 1);
+	strcpy(want + ACTIVITY_QUERY_MAX, "\"");
+	is_str(query_field(in, got, sizeof(got)), want,
+	    "a character the cap would cut is left out");
+	strcpy(in + ACTIVITY_QUERY_MAX - 1, "\"x");
+	strcpy(want + ACTIVITY_QUERY_MAX, "\\\"\"");
+	is_str(query_field(in, got, sizeof(got)), want,
+	    "an escaped byte counts one against the cap");
+	strcpy(in + ACTIVITY_QUERY_MAX - 1, "\x01x");
+	strcpy(want + ACTIVITY_QUERY_MAX, "\\u0001\"");
+	is_str(query_field(in, got, sizeof(got)), want,
+	    "a control character counts one against the cap");
+	strcpy(in + ACTIVITY_QUERY_MAX - 1, "\xffx");
+	strcpy(want + ACTIVITY_QUERY_MAX, "?\"");
+	is_str(query_field(in, got, sizeof(got)), want,
+	    "a byte that is not UTF-8 counts one against the cap");
+	strcpy(in + ACTIVITY_QUERY_MAX - 2, "\xc3\xa9x");
+	strcpy(want + ACTIVITY_QUERY_MAX - 1, "\xc3\xa9\"");
+	is_str(query_field(in, got, sizeof(got)), want,
+	    "a character that ends at the cap is kept");
+	in[ACTIVITY_QUERY_MAX - 2] = want[ACTIVITY_QUERY_MAX - 1] = 'a';
+	strcpy(in + ACTIVITY_QUERY_MAX - 1, "bc");
+	strcpy(want + ACTIVITY_QUERY_MAX, "b\"");
+	is_str(query_field(in, got, sizeof(got)), want,
+	    "plain bytes are cut at the cap");
+}
+
+/*
  * A user created: a body the loop found JSON goes in as sent when nothing
  * in it could need redacting, else it is parsed and redacted as always;
  * "after" is the answer's text as sent when the loop has it.
@@ -403,6 +595,8 @@ main(void)
 	test_words();
 	test_notes_and_cap();
 	test_body_as_sent();
+	test_escape();
+	test_body_plain();
 	test_files();
 	return tap_done();
 }

@@ -281,6 +281,9 @@ static const struct norm_row norm_rows[] = {
 	ERRROW(U, "userName of no-break and ideographic spaces",
 	    "{'userName':'\\u00a0\\u3000\\u200b'}", SCIM_E_INVALID_VALUE,
 	    "userName must not be only blanks"),
+	ERRROW(U, "userName of spaces ASCII and not",
+	    "{'userName':' \\u00a0 \\u3000 '}", SCIM_E_INVALID_VALUE,
+	    "userName must not be only blanks"),
 	ERRROW(U, "userName with a tab", "{'userName':'a\\tb'}",
 	    SCIM_E_INVALID_VALUE,
 	    "userName must not contain control characters (U+0009 at "
@@ -785,6 +788,49 @@ test_render(void)
 /* --- resource_stored() and resource_answer() --- */
 
 /*
+ * resource_answer_take() of stored (a copy), as a handler answers a
+ * record it wrote: byte for byte what rendering it gives, when it can be
+ * made; never with a back-reference in it, which rendering orders.
+ */
+static void
+answer_take_case(const struct resource_type *rt, const cJSON *stored,
+    const cJSON *refs, const char *excluded, bool answerable,
+    const char *name)
+{
+	cJSON	*res, *want, *got;
+	char	*wtext, *gtext;
+
+	want = resource_render(rt, stored, BASE, NULL, NULL);
+	wtext = cJSON_PrintUnformatted(want);
+	res = cJSON_Duplicate(stored, true);
+	got = resource_answer_take(rt, res, BASE);
+	ok((got != NULL) == answerable, "answer_take: %s: %s", name,
+	    answerable ? "made" : "not made from a plain record");
+	gtext = cJSON_PrintUnformatted(got != NULL ? got : res);
+	if (got != NULL)
+		is_str(gtext, wtext, "answer_take: same bytes as render");
+	else
+		ok(cJSON_Compare(res, stored, true), "answer_take: %s: the "
+		    "record left as it was", name);
+	free(gtext);
+	cJSON_Delete(res);
+	/* With the back-reference attached, as a group's PUT has it. */
+	if (refs != NULL && excluded == NULL) {
+		res = cJSON_Duplicate(stored, true);
+		cJSON_AddItemToObject(res, rt->backref,
+		    cJSON_Duplicate(refs, true));
+		got = cJSON_Duplicate(res, true);
+		ok(resource_answer_take(rt, res, BASE) == NULL &&
+		    cJSON_Compare(res, got, true), "answer_take: %s: none "
+		    "with a back-reference, the record as it was", name);
+		cJSON_Delete(got);
+		cJSON_Delete(res);
+	}
+	free(wtext);
+	cJSON_Delete(want);
+}
+
+/*
  * Store res (single-quoted JSON, a record as a handler has it, its
  * back-reference attached as a read would) the way crud.c does, and answer
  * from the stored text: the answer must be, byte for byte, what rendering
@@ -810,6 +856,7 @@ answer_case(const struct resource_type *rt, const char *json,
 	len = strlen(text);
 	ok(resource_answerable(text, len) == answerable,
 	    "answer: %s: stored %s", name, answerable ? "as shown" : "plain");
+	answer_take_case(rt, stored, refs, excluded, answerable, name);
 	/* The stored form loses nothing of the record. */
 	cJSON_DeleteItemFromObjectCaseSensitive(stored, "schemas");
 	ok(cJSON_Compare(stored, res, true), "answer: %s: same content",

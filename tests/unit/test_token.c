@@ -69,6 +69,22 @@ test_parse(void)
 		{ __LINE__, "scim_0123456789abcdef_"
 		  "0123456789abcdef0123456789abcdef"
 		  "0123456789abcdef0123456789abcde ", 0, NULL },
+		/* Lower-case hex only: the digits' neighbours refused. */
+		{ __LINE__, "scim_0123456789ABCDEF_"
+		  "0123456789abcdef0123456789abcdef"
+		  "0123456789abcdef0123456789abcdef", 0, NULL },
+		{ __LINE__, "scim_0123456789abcdef_"
+		  "0123456789abcdef0123456789abcdef"
+		  "0123456789abcdef0123456789abcdeF", 0, NULL },
+		{ __LINE__, "scim_0123456789abcde/_"
+		  "0123456789abcdef0123456789abcdef"
+		  "0123456789abcdef0123456789abcdef", 0, NULL },
+		{ __LINE__, "scim_0123456789abcdef_"
+		  "0123456789abcdef0123456789abcdef"
+		  "0123456789abcdef0123456789abcde:", 0, NULL },
+		{ __LINE__, "scim_0123456789abcdef_"
+		  "0123456789abcdef0123456789abcdef"
+		  "0123456789abcdef0123456789abcde`", 0, NULL },
 		{ __LINE__, "", 0, NULL },
 		{ __LINE__, NULL, 0, NULL },
 	};
