@@ -201,6 +201,24 @@ stuck_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		pause();
 }
 
+/* Fork a process that opens the store with c and sticks in stuck_fn. */
+static pid_t
+stuck_child(const struct scim_config *c, int fds[2])
+{
+	struct store		*cs;
+	struct scim_error	 err;
+	pid_t			 pid;
+
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		if (store_open(&cs, c, &err) != SCIM_OK)
+			_exit(2);
+		store_run(cs, stuck_fn, &fds[1], &err);
+		_exit(3);
+	}
+	return pid;
+}
+
 static void
 test_stall(void)
 {
@@ -218,13 +236,7 @@ test_stall(void)
 		ok(0, "pipe");
 		return;
 	}
-	if ((stuck = fork()) == 0) {
-		close(fds[0]);
-		if (store_open(&cs, &fast, &err) != SCIM_OK)
-			_exit(2);
-		store_run(cs, stuck_fn, &fds[1], &err);
-		_exit(3);
-	}
+	stuck = stuck_child(&fast, fds);
 	close(fds[1]);
 	ok(read(fds[0], &c, 1) == 1, "a process is stuck inside a transaction");
 	close(fds[0]);
@@ -408,21 +420,6 @@ test_slot_fast(struct store *s)
 	close(f.fds[1]);
 }
 
-static enum scim_err
-pause_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	int		*fd = arg;
-	cJSON		*u = mkuser("paused", "paused-user", NULL);
-	enum scim_err	 rc;
-
-	rc = put_rec(t, STORE_USER, "slots", u, NULL, err);
-	cJSON_Delete(u);
-	if (rc != SCIM_OK || write(*fd, "p", 1) != 1)
-		return SCIM_E_INTERNAL;
-	for (;;)
-		pause();
-}
-
 /*
  * A process SIGKILLed inside a transaction leaves in_txn = 1 in its slot,
  * but its lock died with it: the next opener does not wait for it (with
@@ -433,8 +430,6 @@ test_slot_killed(struct store *s)
 {
 	struct scim_config	 slow = cfg;
 	struct store_gate_slot	*sl;
-	struct store		*cs;
-	struct scim_error	 err;
 	struct timespec		 t0, t1;
 	int			 fds[2], st;
 	pid_t			 victim, opener;
@@ -445,13 +440,7 @@ test_slot_killed(struct store *s)
 		ok(0, "pipe");
 		return;
 	}
-	if ((victim = fork()) == 0) {
-		close(fds[0]);
-		if (store_open(&cs, &slow, &err) != SCIM_OK)
-			_exit(2);
-		store_run(cs, pause_fn, &fds[1], &err);
-		_exit(3);
-	}
+	victim = stuck_child(&slow, fds);
 	ok(byte_within(fds[0], 20), "a process is inside a transaction");
 	sl = slot_of(s, victim);
 	ok(sl != NULL && atomic_load(&sl->in_txn) == 1,
@@ -474,7 +463,7 @@ test_slot_killed(struct store *s)
 	    "the next opener opened (and recovered) the store");
 	ok(secs < 5.0, "without waiting for the dead slot (%.1f s, a stall "
 	    "is 10 s)", secs);
-	ok(get_name(s, STORE_USER, "slots", "paused") == NULL,
+	ok(get_name(s, STORE_USER, "stall", "stuck") == NULL,
 	    "nothing of the killed transaction remains");
 	close(fds[0]);
 	close(fds[1]);
