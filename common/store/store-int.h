@@ -162,12 +162,17 @@ struct store_gate_slot {
 };
 
 /*
- * Open and map <home>/scim.gate into s (gate, closing, busy, gen); on
- * failure nothing is left open.  store_gate_fini() unmaps and closes it.
+ * Open and map <home>/scim.gate into s (gate, closing, slots, busy, gen)
+ * and claim this process's slot (none free: s->slot stays NULL); on
+ * failure nothing is left open.  store_gate_fini() gives the slot back,
+ * unmaps and closes it.
  */
 enum scim_err	 store_gate_init(struct store *s, struct scim_error *err);
 void		 store_gate_fini(struct store *s);
-/* Be inside the gate for one transaction (nested calls only count). */
+/*
+ * Be inside the gate for one transaction (nested calls only count): on
+ * the slot with no system call, or by fcntl (store-gate.c).
+ */
 bool		 store_gate_enter(struct store *s);
 void		 store_gate_leave(struct store *s);
 /*
