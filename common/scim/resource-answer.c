@@ -435,3 +435,39 @@ resource_answer_take(const struct resource_type *rt, cJSON *res,
 	}
 	return res;
 }
+
+/*
+ * A tree resource_answer_take() took ends in meta, an object of strings:
+ * printed, its text ends in meta's brace and the record's, and the
+ * location goes in between, as meta's last member.
+ */
+bool
+resource_answer_locate(const struct resource_type *rt, char **text,
+    size_t *len, const char *id, const char *base)
+{
+	char	*url, *loc, *nt;
+	size_t	 n = *len, llen;
+
+	if (n < 2 || (*text)[n - 2] != '}' || (*text)[n - 1] != '}')
+		return false;
+	if (base == NULL || id == NULL)
+		return true;		/* no location: the text as it is */
+	if ((url = resource_location(rt, id, base)) == NULL)
+		return false;
+	loc = json_string(url, &llen);
+	free(url);
+	if (loc == NULL)
+		return false;
+	if ((nt = realloc(*text, n + 12 + llen + 1)) == NULL) {
+		free(loc);
+		return false;
+	}
+	/* ...}} becomes ...,"location":loc}} */
+	memcpy(nt + n - 2, ",\"location\":", 12);
+	memcpy(nt + n - 2 + 12, loc, llen);
+	memcpy(nt + n - 2 + 12 + llen, "}}", 3);
+	free(loc);
+	*text = nt;
+	*len = n + 12 + llen;
+	return true;
+}

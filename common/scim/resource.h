@@ -165,6 +165,19 @@ cJSON		*resource_answer_take(const struct resource_type *rt,
 		    cJSON *res, const char *base);
 
 /*
+ * The text of the answer resource_answer_take() made of res (id and
+ * base as given to it), made from *text (*len bytes, res as printed
+ * before it was taken, NUL-terminated, owned by the caller): meta.location
+ * is put in as meta's last member, the string grown in place (*text and
+ * *len updated).  The same bytes as printing the answer's tree.  False
+ * when *text does not end as such a record does or memory is short
+ * (*text is then unchanged): print the tree.
+ */
+bool		 resource_answer_locate(const struct resource_type *rt,
+		    char **text, size_t *len, const char *id,
+		    const char *base);
+
+/*
  * Would resource_render() with these lists show top-level attribute attr
  * (canonical name)?  Lets handlers skip loading members or groups.
  */

@@ -797,22 +797,49 @@ answer_take_case(const struct resource_type *rt, const cJSON *stored,
     const cJSON *refs, const char *excluded, bool answerable,
     const char *name)
 {
-	cJSON	*res, *want, *got;
-	char	*wtext, *gtext;
+	const cJSON	*id;
+	cJSON		*res, *want, *got;
+	char		*wtext, *gtext, *gtext2, *text, *bare;
+	size_t		 len;
 
 	want = resource_render(rt, stored, BASE, NULL, NULL);
 	wtext = cJSON_PrintUnformatted(want);
 	res = cJSON_Duplicate(stored, true);
+	text = cJSON_PrintUnformatted(res);	/* as the store has it */
 	got = resource_answer_take(rt, res, BASE);
 	ok((got != NULL) == answerable, "answer_take: %s: %s", name,
 	    answerable ? "made" : "not made from a plain record");
 	gtext = cJSON_PrintUnformatted(got != NULL ? got : res);
-	if (got != NULL)
+	if (got != NULL) {
 		is_str(gtext, wtext, "answer_take: same bytes as render");
-	else
+		/* The text stored, the location put in: the same again. */
+		id = cJSON_GetObjectItem(got, "id");
+		len = strlen(text);
+		ok(resource_answer_locate(rt, &text, &len, id->valuestring,
+		    BASE) && len == strlen(text), "answer_locate: %s: made",
+		    name);
+		is_str(text, wtext, "answer_locate: same bytes as render");
+		/* Without a base no location: the text as it was. */
+		bare = cJSON_PrintUnformatted(stored);
+		gtext2 = strdup(bare);
+		len = strlen(bare);
+		ok(resource_answer_locate(rt, &bare, &len, id->valuestring,
+		    NULL) && strcmp(bare, gtext2) == 0,
+		    "answer_locate: %s: no base, no location", name);
+		free(bare);
+		free(gtext2);
+		/* A text that does not end as a record's is refused. */
+		bare = strdup("{\"schemas\":[],\"meta\":\"x\"}");
+		len = strlen(bare);
+		ok(!resource_answer_locate(rt, &bare, &len, id->valuestring,
+		    BASE) && len == strlen(bare), "answer_locate: %s: refused "
+		    "after a string", name);
+		free(bare);
+	} else
 		ok(cJSON_Compare(res, stored, true), "answer_take: %s: the "
 		    "record left as it was", name);
 	free(gtext);
+	free(text);
 	cJSON_Delete(res);
 	/* With the back-reference attached, as a group's PUT has it. */
 	if (refs != NULL && excluded == NULL) {
