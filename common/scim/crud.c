@@ -601,8 +601,7 @@ read_resource(struct scim_call *c, const struct resource_type *rt, cJSON **res,
 	*res = *members = NULL;
 	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
 		return rc;
-	rc = resource_normalize(rt, body, res, err);
-	cJSON_Delete(body);
+	rc = resource_normalize_take(rt, body, NULL, res, err);
 	if (rc == SCIM_OK && rt->kind == STORE_GROUP)
 		*members = cJSON_DetachItemFromObjectCaseSensitive(*res,
 		    "members");
@@ -806,8 +805,9 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    w->rt->kind == STORE_GROUP ? &hook : NULL, err);
 	if (rc != SCIM_OK)
 		goto out;
-	if ((rc = resource_normalize_change(w->rt, work, old, &norm,
-	    err)) != SCIM_OK)
+	rc = resource_normalize_take(w->rt, work, old, &norm, err);
+	work = NULL;			/* consumed */
+	if (rc != SCIM_OK)
 		goto out;
 	if ((norm = resource_stored(w->rt, norm)) == NULL ||
 	    !set_meta(norm, w->c->id, w->rt, old)) {

@@ -74,6 +74,15 @@ enum scim_err	 resource_normalize_change(const struct resource_type *rt,
 		    struct scim_error *err);
 
 /*
+ * resource_normalize_change() (old NULL: resource_normalize()) of a body
+ * the caller has no more use for: in is consumed (deleted whatever this
+ * returns), its values moved into *out instead of copied.
+ */
+enum scim_err	 resource_normalize_take(const struct resource_type *rt,
+		    cJSON *in, const cJSON *old, cJSON **out,
+		    struct scim_error *err);
+
+/*
  * Build the response body for stored resource res (which includes id,
  * meta and, when loaded, members/groups): adds "schemas" (core plus each
  * extension present), fills meta.location from base ("https://h/scim/v2")

@@ -553,8 +553,10 @@ serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
 		http_finish();
 		serve_activity(ctx, c);
 	}
-	/* A page may have shown a new token (after the record: it reads an
-	   answer sent as text, http_resp_sent_body()). */
+	/*
+	 * A page may have shown a new token.  After the record, which
+	 * reads an answer sent as text (http_resp_sent_body()).
+	 */
 	if (c->resp.raw != NULL)
 		explicit_bzero(c->resp.raw, c->resp.raw_len);
 	http_resp_free(&c->resp);

@@ -481,6 +481,38 @@ static const struct norm_row norm_rows[] = {
 	    "{'code':'c','items':[{'value':'v','secret':'s'}]}"),
 };
 
+/*
+ * Row r again through resource_normalize_take(), which moves the
+ * values out of a body instead of copying them: the same code and the
+ * same output, member for member and in the same order (printed alike);
+ * and resource_normalize() left its input (in, after it) as parsed.
+ */
+static void
+norm_take_row(const struct norm_row *r, const cJSON *in, const cJSON *out,
+    enum scim_err rc)
+{
+	struct scim_error	 err;
+	cJSON			*again, *tout = NULL;
+	char			*a, *b;
+	enum scim_err		 trc;
+
+	memset(&err, 0, sizeof(err));
+	again = parse_q(r->in, r->line);
+	ok(cJSON_Compare(again, in, true), "normalize: %s: input kept "
+	    "(row at line %d)", r->name, r->line);
+	trc = resource_normalize_take(r->rt, again, NULL, &tout, &err);
+	a = out != NULL ? cJSON_PrintUnformatted(out) : NULL;
+	b = tout != NULL ? cJSON_PrintUnformatted(tout) : NULL;
+	ok(trc == rc && (a == NULL) == (b == NULL) &&
+	    (a == NULL || strcmp(a, b) == 0), "normalize_take: %s: as "
+	    "copied (row at line %d)", r->name, r->line);
+	if (a != NULL && b != NULL && strcmp(a, b) != 0)
+		printf("#   copied: %s\n#    taken: %s\n", a, b);
+	free(a);
+	free(b);
+	cJSON_Delete(tout);
+}
+
 static void
 test_normalize(void)
 {
@@ -520,6 +552,7 @@ test_normalize(void)
 				diag_json("output", out);
 			}
 		}
+		norm_take_row(r, in, out, rc);
 		cJSON_Delete(in);
 		cJSON_Delete(out);
 	}
