@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +40,57 @@ util_time_format(int64_t usec, char *buf, size_t sz)
 	    tm.tm_min, tm.tm_sec, (int)(usec % 1000000 / 1000));
 }
 
-void
-util_uuid(char *buf)
-{
-	uuid_t	 u;
+/*
+ * Randomness is served from a pool that one getrandom(2) fills: a durable
+ * POST called getrandom(2) three times (its id, two draws of the audit
+ * record) and libuuid's uuid_generate_random() added getpid, getuid,
+ * getpid, getppid and gettid for its own fallback: 8 of the 26 system
+ * calls it made.  The bytes are still the kernel's, each served once and
+ * wiped from the pool as it is served.  The pool is per thread (no lock;
+ * scim-repd's repmgr threads never draw), and a forked child starts with
+ * an empty one (util_forked(), registered before the first fill), so a
+ * child never serves what its parent has or will.  Requests larger than
+ * RANDOM_DIRECT bytes go straight to getrandom(2), never through the
+ * pool; so does everything if the fork handler cannot be registered.
+ */
+#define RANDOM_POOL	512	/* bytes per refill */
+#define RANDOM_DIRECT	128	/* larger requests skip the pool */
 
-	uuid_generate_random(u);
-	uuid_unparse_lower(u, buf);
+static _Thread_local struct {
+	unsigned char	 buf[RANDOM_POOL];
+	size_t		 left;		/* unserved: the last left bytes */
+} random_pool;
+static pthread_once_t	 util_fork_once = PTHREAD_ONCE_INIT;
+static bool		 util_fork_tracked;	/* the handler is in */
+static unsigned long	 util_fork_count;	/* forks since exec */
+
+/* pthread_atfork() child handler: nothing of the parent's is served. */
+static void
+util_forked(void)
+{
+	explicit_bzero(random_pool.buf, sizeof(random_pool.buf));
+	random_pool.left = 0;
+	util_fork_count++;
+}
+
+static void
+util_fork_register(void)
+{
+	util_fork_tracked = pthread_atfork(NULL, NULL, util_forked) == 0;
 }
 
 bool
-util_random(void *buf, size_t n)
+util_fork_gen(unsigned long *gen)
 {
-	unsigned char	*p = buf;
+	pthread_once(&util_fork_once, util_fork_register);
+	*gen = util_fork_count;
+	return util_fork_tracked;
+}
+
+/* getrandom(2) n bytes into p, retrying short reads and EINTR. */
+static bool
+util_getrandom(unsigned char *p, size_t n)
+{
 	ssize_t		 got;
 
 	while (n > 0) {
@@ -65,6 +104,47 @@ util_random(void *buf, size_t n)
 		n -= (size_t)got;
 	}
 	return true;
+}
+
+bool
+util_random(void *buf, size_t n)
+{
+	unsigned char	*from;
+	unsigned long	 gen;
+
+	if (n > RANDOM_DIRECT || (random_pool.left < n &&
+	    !util_fork_gen(&gen)))
+		return util_getrandom(buf, n);
+	if (random_pool.left < n) {
+		explicit_bzero(random_pool.buf, sizeof(random_pool.buf));
+		random_pool.left = 0;
+		if (!util_getrandom(random_pool.buf, sizeof(random_pool.buf)))
+			return false;
+		random_pool.left = sizeof(random_pool.buf);
+	}
+	from = random_pool.buf + sizeof(random_pool.buf) - random_pool.left;
+	memcpy(buf, from, n);
+	explicit_bzero(from, n);
+	random_pool.left -= n;
+	return true;
+}
+
+/*
+ * A version-4 UUID (RFC 9562 section 5.4): 122 bits from util_random(),
+ * the version nibble 0100 and the variant bits 10.  Should getrandom(2)
+ * fail, libuuid's own generator (which has a fallback) makes it.
+ */
+void
+util_uuid(char *buf)
+{
+	uuid_t	 u;
+
+	if (util_random(u, sizeof(u))) {
+		u[6] = (u[6] & 0x0f) | 0x40;
+		u[8] = (u[8] & 0x3f) | 0x80;
+	} else
+		uuid_generate_random(u);
+	uuid_unparse_lower(u, buf);
 }
 
 void

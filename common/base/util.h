@@ -29,8 +29,20 @@ void		 util_time_format(int64_t usec, char *buf, size_t sz);
 /* A fresh random (v4) UUID in lower case into buf (UTIL_UUID_LEN + 1). */
 void		 util_uuid(char *buf);
 
-/* Fill buf with n bytes from getrandom(2); false on failure. */
+/*
+ * Fill buf with n bytes from getrandom(2), served from a per-thread pool
+ * that one call fills (each byte served once, never to a forked child);
+ * false on failure.
+ */
 bool		 util_random(void *buf, size_t n);
+
+/*
+ * Into *gen, how many times this process image has been forked into (0
+ * in the process that exec'd): a value saved before a fork differs in
+ * the child.  No system call.  False (and forks go unseen) when the fork
+ * handler could not be registered.
+ */
+bool		 util_fork_gen(unsigned long *gen);
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void		 util_hex(const void *in, size_t n, char *out);

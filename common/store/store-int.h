@@ -85,6 +85,12 @@ struct store {
 	struct scim_error	 batch_err;
 	int			 gate;		/* fd of <home>/scim.gate */
 	_Atomic int		*closing;	/* in the gate file, shared */
+	struct store_gate_slot	*slots;		/* ... the process slots */
+	struct store_gate_slot	*slot;		/* this process's, NULL: it
+						   enters by fcntl only */
+	unsigned long		 slot_gen;	/* util_fork_gen() at the claim */
+	bool			 gate_fast;	/* the outermost enter is on
+						   the slot, not GATE_IN */
 	_Atomic uint64_t	*busy;		/* ... cached-table writers */
 	_Atomic uint64_t	*gen;		/* ... and their changes */
 	bool			 stale;		/* left a panicked env behind */
@@ -142,12 +148,37 @@ enum scim_err	 store_open_as(struct store **out,
 /* --- store-gate.c --- */
 
 /*
- * Open and map <home>/scim.gate into s (gate, closing, busy, gen); on
- * failure nothing is left open.  store_gate_fini() unmaps and closes it.
+ * The gate file's layout, for store-gate.c and its unit test: the closing
+ * flag, the byte every slow-path transaction holds shared, and the process
+ * slots (store-gate.c's top comment): STORE_GATE_SLOTS of one cache line
+ * each from STORE_GATE_SLOTS_OFFSET, the first byte of each the fcntl
+ * lock its owner holds for life.
+ */
+#define STORE_GATE_CLOSING_OFFSET 64
+#define STORE_GATE_IN_BYTE	0
+#define STORE_GATE_SLOTS_OFFSET	4096
+#define STORE_GATE_SLOTS	128
+#define STORE_GATE_FILE_SIZE	(STORE_GATE_SLOTS_OFFSET + \
+				    STORE_GATE_SLOTS * 64)
+
+struct store_gate_slot {
+	_Atomic int		 in_txn;	/* 1: inside a transaction */
+	_Atomic int		 pid;		/* the owner's, after its lock */
+	char			 pad[56];	/* a cache line each */
+};
+
+/*
+ * Open and map <home>/scim.gate into s (gate, closing, slots, busy, gen)
+ * and claim this process's slot (none free: s->slot stays NULL); on
+ * failure nothing is left open.  store_gate_fini() gives the slot back,
+ * unmaps and closes it.
  */
 enum scim_err	 store_gate_init(struct store *s, struct scim_error *err);
 void		 store_gate_fini(struct store *s);
-/* Be inside the gate for one transaction (nested calls only count). */
+/*
+ * Be inside the gate for one transaction (nested calls only count): on
+ * the slot with no system call, or by fcntl (store-gate.c).
+ */
 bool		 store_gate_enter(struct store *s);
 void		 store_gate_leave(struct store *s);
 /*

@@ -1,12 +1,18 @@
 /*
  * The store's gate and its cache, against a real Berkeley DB environment
  * in a temporary directory: recovery kept apart from transactions (a
- * latecomer waits, a stalled transaction is ended, two first opens race),
+ * latecomer waits, a stalled transaction is ended, two first opens race;
+ * the process slots: a transaction on one holds an opener off without
+ * an fcntl lock, a killed owner's does not, a closing gate and full slots
+ * send transactions the fcntl way),
  * the cache sized to the data and an old DB_CONFIG, and the regions in
  * huge pages.
  */
 
 #include "store_fixture.h"
+#include <sys/mman.h>
+
+#include "store/store-int.h"	/* the gate file's layout, struct store */
 
 /*
  * The gate: a process opening the environment after another died (so
@@ -195,6 +201,24 @@ stuck_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		pause();
 }
 
+/* Fork a process that opens the store with c and sticks in stuck_fn. */
+static pid_t
+stuck_child(const struct scim_config *c, int fds[2])
+{
+	struct store		*cs;
+	struct scim_error	 err;
+	pid_t			 pid;
+
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		if (store_open(&cs, c, &err) != SCIM_OK)
+			_exit(2);
+		store_run(cs, stuck_fn, &fds[1], &err);
+		_exit(3);
+	}
+	return pid;
+}
+
 static void
 test_stall(void)
 {
@@ -212,13 +236,7 @@ test_stall(void)
 		ok(0, "pipe");
 		return;
 	}
-	if ((stuck = fork()) == 0) {
-		close(fds[0]);
-		if (store_open(&cs, &fast, &err) != SCIM_OK)
-			_exit(2);
-		store_run(cs, stuck_fn, &fds[1], &err);
-		_exit(3);
-	}
+	stuck = stuck_child(&fast, fds);
 	close(fds[1]);
 	ok(read(fds[0], &c, 1) == 1, "a process is stuck inside a transaction");
 	close(fds[0]);
@@ -244,6 +262,367 @@ test_stall(void)
 	    "stuck") == NULL, "nothing of the stuck transaction remains");
 }
 
+/* --- the process slots (store-gate.c) --- */
+
+/*
+ * From a child (a process's own fcntl locks never conflict with it, and
+ * closing a descriptor of the file in this one would drop them): the lock
+ * some process holds on byte of cfg.home's gate file, F_UNLCK, F_RDLCK or
+ * F_WRLCK; -1 when the probe failed.
+ */
+static int
+gate_probe(off_t byte)
+{
+	struct flock	 fl;
+	char		 path[4200];
+	int		 fd, st;
+	pid_t		 pid;
+
+	if ((pid = fork()) == 0) {
+		snprintf(path, sizeof(path), "%s/scim.gate", cfg.home);
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = byte;
+		fl.l_len = 1;
+		if ((fd = open(path, O_RDWR)) < 0 ||
+		    fcntl(fd, F_GETLK, &fl) != 0)
+			_exit(9);
+		_exit(fl.l_type == F_UNLCK ? 0 : fl.l_type == F_RDLCK ? 1 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) > 2)
+		return -1;
+	return (int[]){ F_UNLCK, F_RDLCK, F_WRLCK }[WEXITSTATUS(st)];
+}
+
+/* The byte of the gate file whose fcntl lock holds s's slot. */
+static off_t
+gate_slot_lock_byte(struct store *s)
+{
+	return STORE_GATE_SLOTS_OFFSET +
+	    (off_t)((size_t)(s->slot - s->slots) * sizeof(*s->slot));
+}
+
+/* The slot of the gate file s maps whose pid is pid, or NULL. */
+static struct store_gate_slot *
+slot_of(struct store *s, pid_t pid)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_GATE_SLOTS; i++)
+		if (atomic_load(&s->slots[i].pid) == pid)
+			return &s->slots[i];
+	return NULL;
+}
+
+/* Child: open the store, close it, exit 0; it says 'o' on fd once open. */
+static void
+opener_child(int fd, const struct scim_config *c)
+{
+	struct store		*cs;
+	struct scim_error	 err;
+
+	if (store_open(&cs, c, &err) != SCIM_OK)
+		_exit(2);
+	if (write(fd, "o", 1) != 1)
+		_exit(3);
+	store_close(cs);
+	_exit(0);
+}
+
+struct fast_arg {
+	struct store	*s;
+	int		 in_txn;	/* the slot's word, inside */
+	bool		 fast;		/* s->gate_fast, inside */
+	int		 gate_in;	/* GATE_IN as a child saw it */
+	int		 fds[2];	/* the opener says 'o' */
+	pid_t		 opener;	/* 0: start none */
+	bool		 waited;	/* the opener waited for the end */
+};
+
+static enum scim_err
+fast_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	static int	 n;
+	struct fast_arg	*f = arg;
+	struct pollfd	 pfd;
+	cJSON		*u;
+	enum scim_err	 rc;
+	char		 id[16], name[24];
+
+	f->in_txn = f->s->slot != NULL ?
+	    atomic_load(&f->s->slot->in_txn) : -1;
+	f->fast = f->s->gate_fast;
+	f->gate_in = gate_probe(STORE_GATE_IN_BYTE);
+	snprintf(id, sizeof(id), "fast%d", ++n);
+	snprintf(name, sizeof(name), "fast-user%d", n);
+	u = mkuser(id, name, NULL);
+	rc = put_rec(t, STORE_USER, "slots", u, NULL, err);
+	cJSON_Delete(u);
+	if (rc != SCIM_OK)
+		return rc;
+	if (f->opener != 0 || f->fds[1] < 0)
+		return SCIM_OK;
+	if ((f->opener = fork()) == 0) {
+		close(f->fds[0]);
+		opener_child(f->fds[1], &cfg);
+	}
+	pfd.fd = f->fds[0];
+	pfd.events = POLLIN;
+	f->waited = poll(&pfd, 1, 500) == 0;
+	return SCIM_OK;
+}
+
+/* Wait up to secs for a byte on fd; true when it came. */
+static bool
+byte_within(int fd, int secs)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	char		 c;
+
+	return poll(&pfd, 1, secs * 1000) == 1 && read(fd, &c, 1) == 1;
+}
+
+/*
+ * A transaction on the slot holds no fcntl lock (GATE_IN is free while it
+ * runs), and still holds off an opener until it ends.
+ */
+static void
+test_slot_fast(struct store *s)
+{
+	struct fast_arg		 f;
+	struct scim_error	 err;
+	int			 st;
+
+	memset(&f, 0, sizeof(f));
+	f.s = s;
+	f.gate_in = -1;
+	if (pipe(f.fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	(void)get_name(s, STORE_USER, "slots", "none");	/* reopened */
+	ok(s->slot != NULL && atomic_load(&s->slot->pid) == getpid(),
+	    "this process holds a slot of the gate file, with its pid");
+	is_int(gate_probe(gate_slot_lock_byte(s)), F_WRLCK,
+	    "and an fcntl lock on the slot's byte");
+	is_int(store_run(s, fast_fn, &f, &err), SCIM_OK,
+	    "a transaction on the slot committed");
+	ok(f.in_txn == 1 && f.fast, "inside, the slot said in_txn = 1");
+	is_int(f.gate_in, F_UNLCK, "and GATE_IN was not locked: no fcntl");
+	ok(f.waited, "an opener waited while the transaction ran");
+	ok(byte_within(f.fds[0], 20), "and opened once it ended");
+	waitpid(f.opener, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "with no error");
+	is_int(atomic_load(&s->slot->in_txn), 0, "the slot says in_txn = 0");
+	close(f.fds[0]);
+	close(f.fds[1]);
+}
+
+/*
+ * A process SIGKILLed inside a transaction leaves in_txn = 1 in its slot,
+ * but its lock died with it: the next opener does not wait for it (with
+ * lock_timeout_ms at 2 s it would wait 10 s, then find no one to end).
+ */
+static void
+test_slot_killed(struct store *s)
+{
+	struct scim_config	 slow = cfg;
+	struct store_gate_slot	*sl;
+	struct timespec		 t0, t1;
+	int			 fds[2], st;
+	pid_t			 victim, opener;
+	double			 secs;
+
+	slow.lock_timeout_ms = 2000;
+	if (pipe(fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	victim = stuck_child(&slow, fds);
+	ok(byte_within(fds[0], 20), "a process is inside a transaction");
+	sl = slot_of(s, victim);
+	ok(sl != NULL && atomic_load(&sl->in_txn) == 1,
+	    "on its slot (in_txn = 1)");
+	kill(victim, SIGKILL);
+	waitpid(victim, &st, 0);
+	ok(sl != NULL && atomic_load(&sl->in_txn) == 1 &&
+	    atomic_load(&sl->pid) == victim,
+	    "SIGKILLed there, its slot still says so");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((opener = fork()) == 0) {
+		close(fds[0]);
+		opener_child(fds[1], &slow);
+	}
+	waitpid(opener, &st, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && byte_within(fds[0], 1),
+	    "the next opener opened (and recovered) the store");
+	ok(secs < 5.0, "without waiting for the dead slot (%.1f s, a stall "
+	    "is 10 s)", secs);
+	ok(get_name(s, STORE_USER, "stall", "stuck") == NULL,
+	    "nothing of the killed transaction remains");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/*
+ * With the closing flag set (an opener is on its way) a transaction goes
+ * the fcntl way: GATE_IN shared, the slot left at 0.
+ */
+static void
+test_slot_closing(struct store *s)
+{
+	struct fast_arg		 f;
+	struct scim_error	 err;
+
+	memset(&f, 0, sizeof(f));
+	f.s = s;
+	f.gate_in = -1;
+	f.fds[0] = f.fds[1] = -1;
+	(void)get_name(s, STORE_USER, "slots", "none");	/* reopened */
+	atomic_store(s->closing, 1);
+	is_int(store_run(s, fast_fn, &f, &err), SCIM_OK,
+	    "with the gate closing, a transaction committed");
+	atomic_store(s->closing, 0);
+	ok(f.in_txn == 0 && !f.fast, "not on its slot (in_txn = 0)");
+	is_int(f.gate_in, F_RDLCK, "but holding GATE_IN shared");
+	memset(&f, 0, sizeof(f));
+	f.s = s;
+	f.gate_in = -1;
+	f.fds[0] = f.fds[1] = -1;
+	is_int(store_run(s, fast_fn, &f, &err), SCIM_OK,
+	    "the flag cleared, the next one committed");
+	ok(f.in_txn == 1 && f.gate_in == F_UNLCK,
+	    "on its slot again, GATE_IN free");
+}
+
+/* Child: lock every slot byte it can, say 'h', hold them until told. */
+static void
+slot_hog(int ready, int go)
+{
+	struct store_gate_slot	*slots;
+	struct flock		 fl;
+	void			*map;
+	char			 path[4200], c;
+	size_t			 i;
+	int			 fd;
+
+	snprintf(path, sizeof(path), "%s/scim.gate", cfg.home);
+	if ((fd = open(path, O_RDWR)) < 0 || (map = mmap(NULL,
+	    STORE_GATE_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	    0)) == MAP_FAILED)
+		_exit(2);
+	slots = (struct store_gate_slot *)((char *)map +
+	    STORE_GATE_SLOTS_OFFSET);
+	/* As a claimer does: the lock, then its pid, in_txn 0. */
+	for (i = 0; i < STORE_GATE_SLOTS; i++) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = STORE_GATE_SLOTS_OFFSET +
+		    (off_t)(i * sizeof(struct store_gate_slot));
+		fl.l_len = 1;
+		if (fcntl(fd, F_SETLK, &fl) == 0) {
+			atomic_store(&slots[i].pid, getpid());
+			atomic_store(&slots[i].in_txn, 0);
+		}
+	}
+	if (write(ready, "h", 1) != 1 || read(go, &c, 1) < 0)
+		_exit(3);
+	_exit(0);
+}
+
+struct slotless_arg {
+	int	 ready, go;		/* says 'i' inside; waits for a byte */
+	bool	 fast;			/* s->gate_fast, inside */
+	struct store *s;
+};
+
+static enum scim_err
+slotless_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct slotless_arg	*a = arg;
+	cJSON			*u = mkuser("slotless", "slotless-user", NULL);
+	enum scim_err		 rc;
+	char			 c;
+
+	rc = put_rec(t, STORE_USER, "slots", u, NULL, err);
+	cJSON_Delete(u);
+	a->fast = a->s->gate_fast;
+	if (rc != SCIM_OK || write(a->ready, "i", 1) != 1 ||
+	    read(a->go, &c, 1) != 1)
+		return SCIM_E_INTERNAL;
+	return SCIM_OK;
+}
+
+/*
+ * Child: open with no slot free (exit 4 if it got one), run a transaction
+ * that waits for the parent's go.
+ */
+static void
+slotless(int ready, int go)
+{
+	struct slotless_arg	 a = { ready, go, false, NULL };
+	struct scim_error	 err;
+
+	if (store_open(&a.s, &cfg, &err) != SCIM_OK)
+		_exit(2);
+	if (a.s->slot != NULL)
+		_exit(4);
+	if (store_run(a.s, slotless_fn, &a, &err) != SCIM_OK)
+		_exit(5);
+	store_close(a.s);
+	_exit(a.fast ? 6 : 0);
+}
+
+/*
+ * Every slot taken: a process that opens the store then enters by fcntl
+ * (GATE_IN shared), and that still holds off an opener.
+ */
+static void
+test_slots_full(void)
+{
+	int	 hog[2], hog_go[2], in[2], go[2], op[2], st;
+	pid_t	 hogger, worker, opener;
+	bool	 waited;
+
+	if (pipe(hog) != 0 || pipe(hog_go) != 0 || pipe(in) != 0 ||
+	    pipe(go) != 0 || pipe(op) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	if ((hogger = fork()) == 0)
+		slot_hog(hog[1], hog_go[0]);
+	ok(byte_within(hog[0], 20), "a process took every free slot");
+	if ((worker = fork()) == 0)
+		slotless(in[1], go[0]);
+	ok(byte_within(in[0], 20), "another opened the store and is inside "
+	    "a transaction");
+	is_int(gate_probe(STORE_GATE_IN_BYTE), F_RDLCK,
+	    "with no slot, it holds GATE_IN shared");
+	if ((opener = fork()) == 0)
+		opener_child(op[1], &cfg);
+	waited = !byte_within(op[0], 1);
+	ok(waited, "an opener waits for it");
+	if (write(go[1], "g", 1) != 1)
+		ok(0, "pipe");
+	waitpid(worker, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "it committed, by fcntl "
+	    "(exit %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	ok(byte_within(op[0], 20), "then the opener opened");
+	waitpid(opener, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "with no error");
+	if (write(hog_go[1], "g", 1) != 1)
+		ok(0, "pipe");
+	waitpid(hogger, &st, 0);
+	close(hog[0]); close(hog[1]); close(hog_go[0]); close(hog_go[1]);
+	close(in[0]); close(in[1]); close(go[0]); close(go[1]);
+	close(op[0]); close(op[1]);
+}
 /*
  * Eight processes creating the same new home at once (as lighttpd's
  * freshly spawned workers and scim-tokens do on a first start) all open
@@ -653,6 +1032,10 @@ main(void)
 	test_gate(s);
 	s_main = s;
 	test_stall();
+	test_slot_fast(s);
+	test_slot_killed(s);
+	test_slot_closing(s);
+	test_slots_full();
 	test_first_open_race(tmpl);
 	test_cache(tmpl);
 	test_regions(tmpl);

@@ -1,11 +1,13 @@
 /*
- * Unit tests for util.c and config.c: time formatting, UUIDs, hex,
+ * Unit tests for util.c and config.c: time formatting, UUIDs and the
+ * random pool (fresh bytes after a fork), hex,
  * constant-time comparison, UTF-8 validation, bounded integers, and the
  * scim.conf reader (defaults, every error path).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -274,6 +276,90 @@ check_fold(void)
 		    refusals[i].refused ? "refused" : "taken");
 }
 
+/* --- UUIDs and the random pool --- */
+
+#define NUUIDS	10000
+
+static int
+uuid_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Every id a version 4 UUID (RFC 9562: the 13th hex digit 4, the 17th
+ * 8, 9, a or b) and all NUUIDS of them distinct.
+ */
+static void
+check_uuids(void)
+{
+	char	(*ids)[UTIL_UUID_LEN + 1];
+	size_t	 i, badform = 0, same = 0;
+
+	if ((ids = calloc(NUUIDS, sizeof(*ids))) == NULL) {
+		ok(0, "calloc");
+		return;
+	}
+	for (i = 0; i < NUUIDS; i++) {
+		util_uuid(ids[i]);
+		if (strlen(ids[i]) != UTIL_UUID_LEN || ids[i][8] != '-' ||
+		    ids[i][13] != '-' || ids[i][18] != '-' ||
+		    ids[i][23] != '-' || ids[i][14] != '4' ||
+		    strchr("89ab", ids[i][19]) == NULL ||
+		    strspn(ids[i], "0123456789abcdef-") != UTIL_UUID_LEN)
+			badform++;
+	}
+	qsort(ids, NUUIDS, sizeof(*ids), uuid_cmp);
+	for (i = 1; i < NUUIDS; i++)
+		if (strcmp(ids[i - 1], ids[i]) == 0)
+			same++;
+	is_int((long long)badform, 0, "10,000 ids: version 4, variant 10, "
+	    "lower-case hex");
+	is_int((long long)same, 0, "10,000 ids: all distinct");
+	free(ids);
+}
+
+/*
+ * The pool never serves the same bytes twice: not to two draws of this
+ * process, not to a forked child and its parent (each draws 32 bytes
+ * after the fork, from a pool the parent had filled before it).
+ */
+static void
+check_random_fork(void)
+{
+	unsigned char	 first[32], second[32], mine[32], child[32];
+	unsigned char	 big[300], zero[300];
+	int		 fds[2], st;
+	pid_t		 pid;
+
+	ok(util_random(first, sizeof(first)) &&
+	    util_random(second, sizeof(second)) &&
+	    memcmp(first, second, sizeof(first)) != 0,
+	    "two draws get different bytes");
+	memset(zero, 0, sizeof(zero));
+	ok(util_random(big, sizeof(big)) && memcmp(big, zero, 32) != 0 &&
+	    memcmp(big + 268, zero, 32) != 0,
+	    "a draw larger than the pool serves is filled");
+	if (pipe(fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		_exit(util_random(child, sizeof(child)) &&
+		    write(fds[1], child, sizeof(child)) ==
+		    (ssize_t)sizeof(child) ? 0 : 1);
+	}
+	close(fds[1]);
+	ok(util_random(mine, sizeof(mine)), "the parent draws after a fork");
+	ok(read(fds[0], child, sizeof(child)) == (ssize_t)sizeof(child),
+	    "the child drew");
+	waitpid(pid, &st, 0);
+	close(fds[0]);
+	ok(memcmp(mine, child, sizeof(mine)) != 0,
+	    "a forked child and its parent draw different bytes");
+}
+
 int
 main(void)
 {
@@ -294,6 +380,8 @@ main(void)
 	is_int((long long)strlen(u1), UTIL_UUID_LEN, "uuid length");
 	ok(u1[14] == '4', "uuid is version 4");
 	ok(strcmp(u1, u2) != 0, "two uuids differ");
+	check_uuids();
+	check_random_fork();
 	util_hex(bytes, 3, buf);
 	is_str(buf, "00abff", "hex encoding");
 	ok(util_memeq_const("abc", "abc", 3), "memeq equal");
