@@ -181,18 +181,21 @@ struct answer_ref {
 };
 
 /*
- * memmem() for a quoted key in meta's text (a hundred bytes or so): a
- * memchr() to each quote, where memmem() sets up a search of its own.
+ * memmem() for a quoted key ("name":, klen >= 2) in meta's text (a
+ * hundred bytes or so): a memchr() to each place its first letter is,
+ * where memmem() sets up a search of its own.  The letter, not the
+ * quote: meta holds some sixteen quotes and few of any one letter.
  */
 static const char *
 meta_key_find(const char *mt, size_t mlen, const char *key, size_t klen)
 {
-	const char	*p = mt, *end = mt + mlen;
+	const char	*p = mt + 1, *end = mt + mlen;
 
-	while ((size_t)(end - p) >= klen &&
-	    (p = memchr(p, key[0], (size_t)(end - p) - klen + 1)) != NULL) {
-		if (memcmp(p, key, klen) == 0)
-			return p;
+	while ((size_t)(end - p) >= klen - 1 &&
+	    (p = memchr(p, key[1], (size_t)(end - p) - (klen - 1) + 1)) !=
+	    NULL) {
+		if (p[-1] == key[0] && memcmp(p, key + 1, klen - 1) == 0)
+			return p - 1;
 		p++;
 	}
 	return NULL;
