@@ -361,17 +361,23 @@ check_random_fork(void)
 	    "a forked child and its parent draw different bytes");
 }
 
-/* What util_time_format() wrote before it kept a second's text. */
+/*
+ * What util_time_format() must write, made another way (strftime(),
+ * then the milliseconds), cut to sz - 1 bytes as snprintf() cuts.
+ */
 static void
 time_reference(int64_t usec, char *buf, size_t sz)
 {
 	time_t		 t = (time_t)(usec / 1000000);
 	struct tm	 tm;
+	char		 whole[64];
+	size_t		 n;
 
 	gmtime_r(&t, &tm);
-	snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(usec % 1000000 / 1000));
+	n = strftime(whole, sizeof(whole), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(whole + n, sizeof(whole) - n, ".%03dZ",
+	    (int)(usec % 1000000 / 1000));
+	snprintf(buf, sz, "%s", whole);
 }
 
 /*
