@@ -388,7 +388,8 @@ long_keys_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		if ((rc = store_kv_get(t, "t1", space, key, &got, err)) !=
 		    SCIM_OK)
 			return rc;
-		if (cJSON_IsNumber(got) && got->valuedouble == (double)lens[i] &&
+		if (cJSON_IsNumber(got) &&
+		    got->valuedouble == (double)lens[i] &&
 		    store_kv_del(t, "t1", space, key, err) == SCIM_OK &&
 		    store_kv_get(t, "t1", space, key, &got, err) ==
 		    SCIM_E_NOT_FOUND)

@@ -395,8 +395,8 @@ check_time_cache(void)
 	    1763808452000000LL, 1763808450999000LL, 1767225599999999LL,
 	    1767225600000000LL, 253402300799999999LL, 253402300800000000LL,
 	    253402300800123456LL, -1, -1000, -1000001, 1763808451000000LL };
-	static const size_t	 sizes[] = { 64, UTIL_TIME_LEN + 1, UTIL_TIME_LEN,
-	    11, 1 };
+	static const size_t	 sizes[] = { 64, UTIL_TIME_LEN + 1,
+	    UTIL_TIME_LEN, 11, 1 };
 	char			 got[64], want[64];
 	size_t			 i, j, bad = 0;
 	int64_t			 u;
@@ -408,9 +408,9 @@ check_time_cache(void)
 			util_time_format(at[i], got, sizes[j]);
 			time_reference(at[i], want, sizes[j]);
 			if (memcmp(got, want, sizes[j]) != 0 && bad++ == 0)
-				printf("# %lld (%zu bytes): got %.*s, want %.*s\n",
-				    (long long)at[i], sizes[j], (int)sizes[j],
-				    got, (int)sizes[j], want);
+				printf("# %lld (%zu bytes): got %.*s, "
+				    "want %.*s\n", (long long)at[i], sizes[j],
+				    (int)sizes[j], got, (int)sizes[j], want);
 		}
 	for (u = 1763808451000000LL; u < 1763808453000000LL; u += 997) {
 		util_time_format(u, got, UTIL_TIME_LEN + 1);
