@@ -578,30 +578,6 @@ record_seq(void)
 	return (pid << 16) ^ (seq++ & 0xffff);
 }
 
-/*
- * The record's time, as util_time_format() writes it, into when
- * (UTIL_TIME_LEN + 1 bytes): the date and clock are worked out once a
- * second, a record only puts in its milliseconds.
- */
-static void
-record_time(int64_t usec, char *when)
-{
-	static char	 last[UTIL_TIME_LEN + 1];
-	static int64_t	 last_sec = -1;
-	int		 ms = (int)(usec % 1000000 / 1000);
-
-	if (usec < 0 || usec / 1000000 != last_sec) {
-		util_time_format(usec, last, sizeof(last));
-		last_sec = usec < 0 ? -1 : usec / 1000000;
-	}
-	memcpy(when, last, sizeof(last));
-	if (strlen(last) == UTIL_TIME_LEN) {	/* "...:SS.mmmZ" */
-		when[UTIL_TIME_LEN - 4] = (char)('0' + ms / 100);
-		when[UTIL_TIME_LEN - 3] = (char)('0' + ms / 10 % 10);
-		when[UTIL_TIME_LEN - 2] = (char)('0' + ms % 10);
-	}
-}
-
 /* ,"target":{"type":...,"id":...,"name":...} when there is one. */
 static void
 add_target(struct abuf *b, const struct activity_target *tg)
@@ -648,7 +624,8 @@ record_text(const struct scim_config *cfg, const struct activity_req *r,
 	for (i = 23; i >= 16; i--, seq >>= 4)
 		id[i] = hex[seq & 0xf];
 	id[24] = '\0';
-	record_time(r->start_usec, when);
+	/* Its date and clock are worked out once a second. */
+	util_time_format(r->start_usec, when, sizeof(when));
 	abuf_lit(b, "{\"id\":\"");
 	abuf_lit(b, id);
 	abuf_lit(b, "\"");

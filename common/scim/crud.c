@@ -51,16 +51,18 @@ crud_store_keys(const struct resource_type *rt, const cJSON *res,
 /*
  * store_put() of res, a resource of type rt, replacing old (NULL: a
  * create), the store's refusals worded for the client here: the store
- * speaks in keys and codes.
+ * speaks in keys and codes.  With text not NULL, *text gets the record as
+ * stored (a new string, the caller frees it; NULL unless SCIM_OK), which
+ * the answer is made from: the record is printed once.
  */
 static enum scim_err
 put_record(struct store_txn *t, const struct resource_type *rt,
-    const char *tenant, const cJSON *res, const cJSON *old,
+    const char *tenant, const cJSON *res, const cJSON *old, char **text,
     struct scim_error *err)
 {
 	struct store_keys	 keys, okeys;
 	enum scim_err		 rc;
-	char			*lname;
+	char			*lname, *rec;
 
 	crud_store_keys(rt, res, &keys);
 	if (old != NULL)
@@ -68,8 +70,16 @@ put_record(struct store_txn *t, const struct resource_type *rt,
 	if (keys.name == NULL)
 		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
 		    rt->name_attr);
-	rc = store_put(t, rt->kind, tenant, &keys, res,
+	/* Printed before the store takes any lock (see store_put()). */
+	if ((rec = cJSON_PrintUnformatted(res)) == NULL)
+		return scim_oom(err);
+	rc = store_put_text(t, rt->kind, tenant, &keys, rec, strlen(rec),
 	    old != NULL ? &okeys : NULL, err);
+	if (rc == SCIM_OK && text != NULL) {
+		*text = rec;
+		rec = NULL;
+	}
+	free(rec);
 	if (rc != SCIM_E_UNIQUENESS)
 		return rc;
 	/* The name index compares folded forms: say the name that way. */
@@ -315,17 +325,21 @@ wants_backref(const struct resource_type *rt, const struct attrsel *sel)
 /*
  * Answer with res rendered under sel (status 200/201), its ETag, and for
  * 201 its Location.  res is consumed: the answer is built from its own
- * members.
+ * members.  text, when not NULL, holds res as printed (what a write
+ * stored; a string the call may take): a whole answer is then sent as
+ * that text with meta.location put in (resource_answer_locate()), and res
+ * stays the answer's tree only for what reads it (the activity record).
  */
 static enum scim_err
 respond(struct scim_call *c, const struct resource_type *rt,
-    const struct attrsel *sel, cJSON *res, int status,
+    const struct attrsel *sel, cJSON *res, char **text, int status,
     struct scim_error *err)
 {
 	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(res, "meta");
 	const cJSON	*ver = cJSON_GetObjectItemCaseSensitive(meta,
 			    "version");
 	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(res, "id");
+	size_t		 len;
 
 	c->resp.status = status;
 	if ((cJSON_IsString(ver) && (c->resp.etag =
@@ -339,10 +353,27 @@ respond(struct scim_call *c, const struct resource_type *rt,
 	/* A whole answer from a record in stored form is that record. */
 	if (sel->inc.given || sel->exc.given ||
 	    (c->resp.body = resource_answer_take(rt, res, c->base_url)) ==
-	    NULL)
+	    NULL) {
 		c->resp.body = resource_render_take_sel(rt, res, c->base_url,
 		    sel);
-	return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
+		return c->resp.body == NULL ? scim_oom(err) : SCIM_OK;
+	}
+	/*
+	 * ... and as sent, its text with the location put in: the same
+	 * bytes as printing the tree, which then is not printed (a
+	 * kilobyte's printing per write).  Without it the tree is printed.
+	 */
+	if (text == NULL || *text == NULL)
+		return SCIM_OK;
+	len = strlen(*text);
+	if (resource_answer_locate(rt, text, &len, cJSON_IsString(id) ?
+	    id->valuestring : NULL, c->base_url)) {
+		c->resp.raw = *text;
+		c->resp.raw_len = len;
+		c->resp.raw_type = "application/scim+json";
+		*text = NULL;
+	}
+	return SCIM_OK;
 }
 
 enum scim_err
@@ -391,7 +422,7 @@ crud_get(struct scim_call *c, struct scim_error *err)
 		c->resp.raw_type = "application/scim+json";
 		body = NULL;
 	} else {
-		rc = respond(c, r.rt, &sel, res, 200, err);
+		rc = respond(c, r.rt, &sel, res, NULL, 200, err);
 		res = NULL;
 	}
 out:
@@ -413,6 +444,8 @@ struct write_ctx {
 	char			 id[UTIL_UUID_LEN + 1];
 	bool			 backref;	/* answer shows groups/members */
 	struct attrsel		 sel;		/* the answer's lists */
+	char			*text;		/* out: res as stored, or NULL
+						   (put_record()) */
 	cJSON			*res;		/* out: what was stored; for
 						   create/put, the normalised
 						   input, which set_meta() makes
@@ -528,6 +561,8 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 				    NULL, NULL };
 	enum scim_err		 rc;
 
+	free(w->text);
+	w->text = NULL;
 	if (!set_meta(w->res, w->id, w->rt, NULL) || !members_ctx_lists(&mc)) {
 		rc = scim_oom(err);
 		goto out;
@@ -549,7 +584,7 @@ create_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	}
 	if (rc == SCIM_OK)
 		rc = put_record(t, w->rt, w->c->auth.tenant, w->res, NULL,
-		    err);
+		    &w->text, err);
 out:
 	members_ctx_free(&mc);
 	return rc;
@@ -566,8 +601,7 @@ read_resource(struct scim_call *c, const struct resource_type *rt, cJSON **res,
 	*res = *members = NULL;
 	if ((rc = http_body_json(&c->req, &body, err)) != SCIM_OK)
 		return rc;
-	rc = resource_normalize(rt, body, res, err);
-	cJSON_Delete(body);
+	rc = resource_normalize_take(rt, body, NULL, res, err);
 	if (rc == SCIM_OK && rt->kind == STORE_GROUP)
 		*members = cJSON_DetachItemFromObjectCaseSensitive(*res,
 		    "members");
@@ -615,10 +649,11 @@ write_resource(struct scim_call *c, store_fn fn, int status,
 	if ((rc = held_run(c, fn, &w, &w.held, err)) != SCIM_OK)
 		goto out;
 	write_backref(&w);
-	rc = respond(c, w.rt, &w.sel, w.res, status, err);
+	rc = respond(c, w.rt, &w.sel, w.res, &w.text, status, err);
 	w.res = NULL;
 out:
 	attrsel_free(&w.sel);
+	free(w.text);
 	cJSON_Delete(in);
 	cJSON_Delete(members);
 	cJSON_Delete(w.res);
@@ -653,6 +688,8 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	cJSON			*old = NULL;
 	enum scim_err		 rc;
 
+	free(w->text);
+	w->text = NULL;
 	if (!members_ctx_lists(&mc)) {
 		members_ctx_free(&mc);
 		return scim_oom(err);
@@ -674,7 +711,8 @@ replace_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    w->rt->kind == STORE_GROUP ? &mc : NULL, err)) != SCIM_OK)
 		goto out;
 	/* Last: a rename moves the numbered name index (see create_fn). */
-	rc = put_record(t, w->rt, w->c->auth.tenant, w->res, old, err);
+	rc = put_record(t, w->rt, w->c->auth.tenant, w->res, old, &w->text,
+	    err);
 out:
 	members_ctx_free(&mc);
 	cJSON_Delete(old);
@@ -750,6 +788,8 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 
 	cJSON_Delete(w->res);
 	w->res = NULL;
+	free(w->text);
+	w->text = NULL;
 	w->changed = false;
 	if (!members_ctx_lists(&mc)) {
 		members_ctx_free(&mc);
@@ -765,8 +805,9 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    w->rt->kind == STORE_GROUP ? &hook : NULL, err);
 	if (rc != SCIM_OK)
 		goto out;
-	if ((rc = resource_normalize_change(w->rt, work, old, &norm,
-	    err)) != SCIM_OK)
+	rc = resource_normalize_take(w->rt, work, old, &norm, err);
+	work = NULL;			/* consumed */
+	if (rc != SCIM_OK)
 		goto out;
 	if ((norm = resource_stored(w->rt, norm)) == NULL ||
 	    !set_meta(norm, w->c->id, w->rt, old)) {
@@ -780,7 +821,7 @@ patch_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		if ((rc = crud_audit_update(t, w->c, w->rt, old, norm, &mc,
 		    err)) != SCIM_OK ||
 		    (rc = put_record(t, w->rt, w->c->auth.tenant, norm,
-		    old, err)) != SCIM_OK)
+		    old, &w->text, err)) != SCIM_OK)
 			goto out;
 		w->changed = true;
 		w->res = norm;
@@ -824,7 +865,7 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 		goto out;
 	write_backref(&w);
 	if (show) {
-		rc = respond(c, w.rt, &w.sel, w.res, 200, err);
+		rc = respond(c, w.rt, &w.sel, w.res, &w.text, 200, err);
 		w.res = NULL;
 	} else {
 		c->resp.status = 204;
@@ -833,6 +874,7 @@ crud_patch(struct scim_call *c, struct scim_error *err)
 	}
 out:
 	attrsel_free(&w.sel);
+	free(w.text);
 	cJSON_Delete(body);
 	cJSON_Delete(w.res);
 	return rc;
@@ -983,5 +1025,5 @@ crud_record_put(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const cJSON *res, const cJSON *old,
     struct scim_error *err)
 {
-	return put_record(t, rt, tenant, res, old, err);
+	return put_record(t, rt, tenant, res, old, NULL, err);
 }

@@ -181,18 +181,21 @@ struct answer_ref {
 };
 
 /*
- * memmem() for a quoted key in meta's text (a hundred bytes or so): a
- * memchr() to each quote, where memmem() sets up a search of its own.
+ * memmem() for a quoted key ("name":, klen >= 2) in meta's text (a
+ * hundred bytes or so): a memchr() to each place its first letter is,
+ * where memmem() sets up a search of its own.  The letter, not the
+ * quote: meta holds some sixteen quotes and few of any one letter.
  */
 static const char *
 meta_key_find(const char *mt, size_t mlen, const char *key, size_t klen)
 {
-	const char	*p = mt, *end = mt + mlen;
+	const char	*p = mt + 1, *end = mt + mlen;
 
-	while ((size_t)(end - p) >= klen &&
-	    (p = memchr(p, key[0], (size_t)(end - p) - klen + 1)) != NULL) {
-		if (memcmp(p, key, klen) == 0)
-			return p;
+	while ((size_t)(end - p) >= klen - 1 &&
+	    (p = memchr(p, key[1], (size_t)(end - p) - (klen - 1) + 1)) !=
+	    NULL) {
+		if (p[-1] == key[0] && memcmp(p, key + 1, klen - 1) == 0)
+			return p - 1;
 		p++;
 	}
 	return NULL;
@@ -434,4 +437,40 @@ resource_answer_take(const struct resource_type *rt, cJSON *res,
 		cJSON_AddItemToArray(meta, loc);
 	}
 	return res;
+}
+
+/*
+ * A tree resource_answer_take() took ends in meta, an object of strings:
+ * printed, its text ends in meta's brace and the record's, and the
+ * location goes in between, as meta's last member.
+ */
+bool
+resource_answer_locate(const struct resource_type *rt, char **text,
+    size_t *len, const char *id, const char *base)
+{
+	char	*url, *loc, *nt;
+	size_t	 n = *len, llen;
+
+	if (n < 2 || (*text)[n - 2] != '}' || (*text)[n - 1] != '}')
+		return false;
+	if (base == NULL || id == NULL)
+		return true;		/* no location: the text as it is */
+	if ((url = resource_location(rt, id, base)) == NULL)
+		return false;
+	loc = json_string(url, &llen);
+	free(url);
+	if (loc == NULL)
+		return false;
+	if ((nt = realloc(*text, n + 12 + llen + 1)) == NULL) {
+		free(loc);
+		return false;
+	}
+	/* ...}} becomes ...,"location":loc}} */
+	memcpy(nt + n - 2, ",\"location\":", 12);
+	memcpy(nt + n - 2 + 12, loc, llen);
+	memcpy(nt + n - 2 + 12 + llen, "}}", 3);
+	free(loc);
+	*text = nt;
+	*len = n + 12 + llen;
+	return true;
 }

@@ -24,6 +24,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +194,39 @@ resource_bool(const cJSON *v, int *b)
 
 /* --- normalisation --- */
 
+/*
+ * Normalising a body its caller drops afterwards (a request's, a PATCH's
+ * working copy) moves its values into the result instead of copying them
+ * (resource_normalize_take()): a copy was a node, its value and its name
+ * made, and the original's three freed, for every member of a POST.  The
+ * functions below get, beside each value v they read, from: the object
+ * or array v may be taken out of, or NULL when the input is the caller's
+ * to keep (then v is copied).  A loop over members that may be taken
+ * saves each one's next before it.
+ */
+
+/*
+ * v for the result: taken out of from, or a copy when from is NULL.
+ * NULL when memory is short.
+ */
+static cJSON *
+norm_take(cJSON *from, const cJSON *v)
+{
+	/* v is a member of from, which the caller may change: not const. */
+	if (from != NULL)
+		return cJSON_DetachItemViaPointer(from, (cJSON *)(uintptr_t)v);
+	return cJSON_Duplicate(v, true);
+}
+
+/* v as a container its own members may be taken out of (see above). */
+static cJSON *
+norm_from(cJSON *from, const cJSON *v)
+{
+	return from != NULL ? (cJSON *)(uintptr_t)v : NULL;
+}
+
 static enum scim_err	norm_value(const struct schema_attr *,
-			    const cJSON *, const char *, cJSON **,
+			    const cJSON *, cJSON *, const char *, cJSON **,
 			    struct scim_error *);
 
 /*
@@ -226,12 +258,12 @@ check_required_subs(const struct schema_attr *a, const cJSON *o,
  * when nothing is left.
  */
 static enum scim_err
-norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
-    cJSON **out, struct scim_error *err)
+norm_complex(const struct schema_attr *a, const cJSON *v, cJSON *from,
+    const char *path, cJSON **out, struct scim_error *err)
 {
 	const struct schema_attr	*s;
-	const cJSON			*c;
-	cJSON				*o = NULL, *nv;
+	const cJSON			*c, *next;
+	cJSON				*o = NULL, *nv, *vf;
 	char				 sub[RES_PATH_MAX];
 	bool				 members;
 	enum scim_err			 rc = SCIM_OK;
@@ -251,26 +283,28 @@ norm_complex(const struct schema_attr *a, const cJSON *v, const char *path,
 		    "%s must be a complex value (a JSON object)", path);
 	if ((o = cJSON_CreateObject()) == NULL)
 		goto nomem;
-	cJSON_ArrayForEach(c, v) {
+	vf = norm_from(from, v);
+	for (c = v->child; c != NULL; c = next) {
+		next = c->next;		/* c may be taken */
 		if (c->string == NULL)
 			continue;
 		s = schema_find_sub(a, c->string);
 		if (s == NULL) {
 			if (!members || json_empty(c))
 				continue;
-			if ((nv = cJSON_Duplicate(c, true)) == NULL ||
-			    !resource_obj_put(o, c->string, nv))
+			if ((nv = norm_take(vf, c)) == NULL ||
+			    !resource_obj_put_own(o, nv->string, nv, false))
 				goto nomem;
 			continue;
 		}
 		if (s->mutability == MUT_READ_ONLY && !members)
 			continue;
 		path_join(sub, sizeof(sub), path, '.', s->name);
-		if ((rc = norm_value(s, c, sub, &nv, err)) != SCIM_OK)
+		if ((rc = norm_value(s, c, vf, sub, &nv, err)) != SCIM_OK)
 			goto fail;
 		if (nv == NULL)
 			cJSON_DeleteItemFromObjectCaseSensitive(o, s->name);
-		else if (!resource_obj_put(o, s->name, nv))
+		else if (!resource_obj_put_own(o, s->name, nv, false))
 			goto nomem;
 	}
 	if (o->child == NULL) {
@@ -294,8 +328,8 @@ fail:
  * when the value reduces to nothing.
  */
 static enum scim_err
-norm_single(const struct schema_attr *a, const cJSON *v, const char *path,
-    cJSON **out, struct scim_error *err)
+norm_single(const struct schema_attr *a, const cJSON *v, cJSON *from,
+    const char *path, cJSON **out, struct scim_error *err)
 {
 	double	 d;
 	int	 b;
@@ -335,9 +369,9 @@ norm_single(const struct schema_attr *a, const cJSON *v, const char *path,
 			    "%s must be a number", path);
 		break;
 	case ATTR_COMPLEX:
-		return norm_complex(a, v, path, out, err);
+		return norm_complex(a, v, from, path, out, err);
 	}
-	if ((*out = cJSON_Duplicate(v, true)) == NULL)
+	if ((*out = norm_take(from, v)) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	return SCIM_OK;
 }
@@ -350,10 +384,10 @@ norm_single(const struct schema_attr *a, const cJSON *v, const char *path,
  * legacy manager form [{"value": ...}]) is unwrapped.
  */
 static enum scim_err
-norm_value(const struct schema_attr *a, const cJSON *v, const char *path,
-    cJSON **out, struct scim_error *err)
+norm_value(const struct schema_attr *a, const cJSON *v, cJSON *from,
+    const char *path, cJSON **out, struct scim_error *err)
 {
-	const cJSON	*e;
+	const cJSON	*e, *next;
 	cJSON		*arr = NULL, *nv;
 	int		 primaries = 0;
 	enum scim_err	 rc;
@@ -368,25 +402,28 @@ norm_value(const struct schema_attr *a, const cJSON *v, const char *path,
 				return scim_fail(err, SCIM_E_INVALID_VALUE,
 				    "%s is single-valued and must not be an "
 				    "array", path);
+			from = norm_from(from, v);
 			v = v->child;
 			if (json_empty(v))
 				return SCIM_OK;
 		}
-		return norm_single(a, v, path, out, err);
+		return norm_single(a, v, from, path, out, err);
 	}
 
 	if ((arr = cJSON_CreateArray()) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	if (!cJSON_IsArray(v)) {
-		if ((rc = norm_single(a, v, path, &nv, err)) != SCIM_OK)
+		if ((rc = norm_single(a, v, from, path, &nv, err)) != SCIM_OK)
 			goto fail;
 		if (nv != NULL)
 			cJSON_AddItemToArray(arr, nv);
 	} else {
-		cJSON_ArrayForEach(e, v) {
+		from = norm_from(from, v);
+		for (e = v->child; e != NULL; e = next) {
+			next = e->next;		/* e may be taken */
 			if (json_empty(e))
 				continue;
-			if ((rc = norm_single(a, e, path, &nv, err)) !=
+			if ((rc = norm_single(a, e, from, path, &nv, err)) !=
 			    SCIM_OK)
 				goto fail;
 			if (nv != NULL)
@@ -424,7 +461,7 @@ fail:
  */
 static enum scim_err
 norm_member(const struct resource_type *rt, const struct schema *s,
-    const struct schema_attr *a, const cJSON *c, cJSON *obj,
+    const struct schema_attr *a, const cJSON *c, cJSON *from, cJSON *obj,
     struct scim_error *err)
 {
 	cJSON		*nv;
@@ -437,11 +474,11 @@ norm_member(const struct resource_type *rt, const struct schema *s,
 		path_join(path, sizeof(path), a->name, '\0', "");
 	else
 		path_join(path, sizeof(path), s->id, ':', a->name);
-	if ((rc = norm_value(a, c, path, &nv, err)) != SCIM_OK)
+	if ((rc = norm_value(a, c, from, path, &nv, err)) != SCIM_OK)
 		return rc;
 	if (nv == NULL)
 		cJSON_DeleteItemFromObjectCaseSensitive(obj, a->name);
-	else if (!resource_obj_put(obj, a->name, nv))
+	else if (!resource_obj_put_own(obj, a->name, nv, false))
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	return SCIM_OK;
 }
@@ -465,7 +502,7 @@ ext_object(cJSON *out, const struct schema *ext)
 
 static enum scim_err	norm_object(const struct resource_type *,
 			    const struct schema *, const cJSON *, cJSON *,
-			    bool, const cJSON *, struct scim_error *);
+			    cJSON *, bool, const cJSON *, struct scim_error *);
 
 /*
  * The top-level key c->string names an extension no declaration knows
@@ -477,7 +514,7 @@ static enum scim_err	norm_object(const struct resource_type *,
  * be carried through a PATCH of something else.
  */
 static enum scim_err
-norm_undeclared(const cJSON *c, const cJSON *old, cJSON *out,
+norm_undeclared(const cJSON *c, cJSON *from, const cJSON *old, cJSON *out,
     struct scim_error *err)
 {
 	const char	*key = c->string;
@@ -491,8 +528,8 @@ norm_undeclared(const cJSON *c, const cJSON *old, cJSON *out,
 		    "type (this service refuses undeclared extensions)", key);
 	if (!cJSON_IsObject(c) || c->child == NULL)
 		return SCIM_OK;
-	if ((nv = cJSON_Duplicate(c, true)) == NULL ||
-	    !resource_obj_put(out, key, nv))
+	if ((nv = norm_take(from, c)) == NULL ||
+	    !resource_obj_put_own(out, key, nv, false))
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
 	return SCIM_OK;
 }
@@ -506,8 +543,8 @@ norm_undeclared(const cJSON *c, const cJSON *old, cJSON *out,
  *  - anything else: an undeclared extension (norm_undeclared()).
  */
 static enum scim_err
-norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
-    const cJSON *old, struct scim_error *err)
+norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *from,
+    cJSON *out, const cJSON *old, struct scim_error *err)
 {
 	const struct schema		*s;
 	const struct schema_attr	*a;
@@ -521,11 +558,13 @@ norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
 			return scim_fail(err, SCIM_E_INVALID_VALUE,
 			    "%s must be a JSON object", s->id);
 		if (s == rt->core)
-			return norm_object(rt, s, c, out, false, NULL, err);
+			return norm_object(rt, s, c, norm_from(from, c), out,
+			    false, NULL, err);
 		if ((eo = ext_object(out, s)) == NULL)
 			return scim_fail(err, SCIM_E_INTERNAL,
 			    "out of memory");
-		return norm_object(rt, s, c, eo, false, NULL, err);
+		return norm_object(rt, s, c, norm_from(from, c), eo, false,
+		    NULL, err);
 	}
 
 	if ((colon = strrchr(key, ':')) != NULL &&
@@ -536,16 +575,16 @@ norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
 			return SCIM_OK;
 		}
 		if (s == rt->core)
-			return norm_member(rt, s, a, c, out, err);
+			return norm_member(rt, s, a, c, from, out, err);
 		if ((eo = ext_object(out, s)) == NULL)
 			return scim_fail(err, SCIM_E_INTERNAL,
 			    "out of memory");
-		return norm_member(rt, s, a, c, eo, err);
+		return norm_member(rt, s, a, c, from, eo, err);
 	}
 
 	if (schema_by_urn(key) != NULL)
 		return SCIM_OK;
-	return norm_undeclared(c, old, out, err);
+	return norm_undeclared(c, from, old, out, err);
 }
 
 /*
@@ -556,20 +595,21 @@ norm_urn_key(const struct resource_type *rt, const cJSON *c, cJSON *out,
  */
 static enum scim_err
 norm_object(const struct resource_type *rt, const struct schema *s,
-    const cJSON *in, cJSON *out, bool top, const cJSON *old,
+    const cJSON *in, cJSON *from, cJSON *out, bool top, const cJSON *old,
     struct scim_error *err)
 {
 	const struct schema_attr	*a;
-	const cJSON			*c;
+	const cJSON			*c, *next;
 	enum scim_err			 rc;
 
-	cJSON_ArrayForEach(c, in) {
+	for (c = in->child; c != NULL; c = next) {
+		next = c->next;		/* c may be taken (from) */
 		if (c->string == NULL)
 			continue;
 		if (top && strcasecmp(c->string, "schemas") == 0)
 			continue;
 		if (top && schema_is_urn(c->string)) {
-			if ((rc = norm_urn_key(rt, c, out, old, err)) !=
+			if ((rc = norm_urn_key(rt, c, from, out, old, err)) !=
 			    SCIM_OK)
 				return rc;
 			continue;
@@ -579,7 +619,8 @@ norm_object(const struct resource_type *rt, const struct schema *s,
 			    "schema", c->string);
 			continue;
 		}
-		if ((rc = norm_member(rt, s, a, c, out, err)) != SCIM_OK)
+		if ((rc = norm_member(rt, s, a, c, from, out, err)) !=
+		    SCIM_OK)
 			return rc;
 	}
 	return SCIM_OK;
@@ -737,8 +778,12 @@ resource_normalize(const struct resource_type *rt, const cJSON *in,
 	return resource_normalize_change(rt, in, NULL, out, err);
 }
 
-enum scim_err
-resource_normalize_change(const struct resource_type *rt, const cJSON *in,
+/*
+ * resource_normalize_change(), its values taken out of in when from is
+ * in (see norm_take()), copied when from is NULL.
+ */
+static enum scim_err
+normalize(const struct resource_type *rt, const cJSON *in, cJSON *from,
     const cJSON *old, cJSON **out, struct scim_error *err)
 {
 	cJSON		*res = NULL;
@@ -750,7 +795,7 @@ resource_normalize_change(const struct resource_type *rt, const cJSON *in,
 		    "the %s resource must be a JSON object", rt->name);
 	if ((res = cJSON_CreateObject()) == NULL)
 		return scim_fail(err, SCIM_E_INTERNAL, "out of memory");
-	if ((rc = norm_object(rt, rt->core, in, res, true, old, err)) !=
+	if ((rc = norm_object(rt, rt->core, in, from, res, true, old, err)) !=
 	    SCIM_OK || (rc = check_extensions(rt, res, old, err)) != SCIM_OK)
 		goto fail;
 	if ((rc = check_required(rt->core, NULL, res, err)) != SCIM_OK ||
@@ -761,5 +806,23 @@ resource_normalize_change(const struct resource_type *rt, const cJSON *in,
 	return SCIM_OK;
 fail:
 	cJSON_Delete(res);
+	return rc;
+}
+
+enum scim_err
+resource_normalize_change(const struct resource_type *rt, const cJSON *in,
+    const cJSON *old, cJSON **out, struct scim_error *err)
+{
+	return normalize(rt, in, NULL, old, out, err);
+}
+
+enum scim_err
+resource_normalize_take(const struct resource_type *rt, cJSON *in,
+    const cJSON *old, cJSON **out, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	rc = normalize(rt, in, in, old, out, err);
+	cJSON_Delete(in);
 	return rc;
 }

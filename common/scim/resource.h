@@ -74,6 +74,15 @@ enum scim_err	 resource_normalize_change(const struct resource_type *rt,
 		    struct scim_error *err);
 
 /*
+ * resource_normalize_change() (old NULL: resource_normalize()) of a body
+ * the caller has no more use for: in is consumed (deleted whatever this
+ * returns), its values moved into *out instead of copied.
+ */
+enum scim_err	 resource_normalize_take(const struct resource_type *rt,
+		    cJSON *in, const cJSON *old, cJSON **out,
+		    struct scim_error *err);
+
+/*
  * Build the response body for stored resource res (which includes id,
  * meta and, when loaded, members/groups): adds "schemas" (core plus each
  * extension present), fills meta.location from base ("https://h/scim/v2")
@@ -163,6 +172,19 @@ char		*resource_answer(const struct resource_type *rt,
  */
 cJSON		*resource_answer_take(const struct resource_type *rt,
 		    cJSON *res, const char *base);
+
+/*
+ * The text of the answer resource_answer_take() made of res (id and
+ * base as given to it), made from *text (*len bytes, res as printed
+ * before it was taken, NUL-terminated, owned by the caller): meta.location
+ * is put in as meta's last member, the string grown in place (*text and
+ * *len updated).  The same bytes as printing the answer's tree.  False
+ * when *text does not end as such a record does or memory is short
+ * (*text is then unchanged): print the tree.
+ */
+bool		 resource_answer_locate(const struct resource_type *rt,
+		    char **text, size_t *len, const char *id,
+		    const char *base);
 
 /*
  * Would resource_render() with these lists show top-level attribute attr

@@ -40,6 +40,49 @@ store_key_free(struct key *k)
 }
 
 /*
+ * store_key_make() into buf (cap bytes) when the key fits there, into
+ * memory of its own otherwise: key_drop() frees only that.  The keys of
+ * one lookup (a tenant and an id or two) fit a buffer on the caller's
+ * stack, and a malloc() and free() per lookup are saved.
+ */
+static bool
+key_make_in(struct key *k, char *buf, size_t cap, const char *a,
+    const char *b, const char *c, bool trailing)
+{
+	const char	*parts[3] = { a, b, c };
+	size_t		 n = 0, i, l[3];
+
+	k->len = 0;
+	for (i = 0; i < 3 && parts[i] != NULL; i++)
+		n += (l[i] = strlen(parts[i])) + 1;
+	if (n + 1 <= cap)
+		k->buf = buf;
+	else if ((k->buf = malloc(n + 1)) == NULL)
+		return false;
+	for (i = 0; i < 3 && parts[i] != NULL; i++) {
+		if (i > 0)
+			k->buf[k->len++] = '\0';
+		memcpy(k->buf + k->len, parts[i], l[i]);
+		k->len += l[i];
+	}
+	if (trailing)
+		k->buf[k->len++] = '\0';
+	return true;
+}
+
+/* Free what key_make_in() allocated for k (buf: its caller's buffer). */
+static void
+key_drop(struct key *k, const char *buf)
+{
+	if (k->buf != buf)
+		free(k->buf);
+	k->buf = NULL;
+}
+
+/* A key buffer on the stack for the lookups below (see key_make_in()). */
+#define KEY_STACK	(3 * (STORE_ID_MAX + 1) + 1)
+
+/*
  * Build a key from up to three parts: "a\0b\0c".  With trailing set, a
  * NUL follows the last part too (a scan prefix).  Returns false on
  * allocation failure.
@@ -48,24 +91,7 @@ bool
 store_key_make(struct key *k, const char *a, const char *b, const char *c,
     bool trailing)
 {
-	const char	*parts[3] = { a, b, c };
-	size_t		 n = 0, i, l;
-
-	k->len = 0;
-	for (i = 0; i < 3 && parts[i] != NULL; i++)
-		n += strlen(parts[i]) + 1;
-	if ((k->buf = malloc(n + 1)) == NULL)
-		return false;
-	for (i = 0; i < 3 && parts[i] != NULL; i++) {
-		if (i > 0)
-			k->buf[k->len++] = '\0';
-		l = strlen(parts[i]);
-		memcpy(k->buf + k->len, parts[i], l);
-		k->len += l;
-	}
-	if (trailing)
-		k->buf[k->len++] = '\0';
-	return true;
+	return key_make_in(k, NULL, 0, a, b, c, trailing);
 }
 
 void
@@ -239,13 +265,14 @@ store_key_get(struct store_txn *t, enum dbi d, const char *a, const char *b,
     const char *c, cJSON **out, struct scim_error *err)
 {
 	struct key	 k;
+	char		 kbuf[KEY_STACK];
 	enum scim_err	 rc;
 
 	*out = NULL;
-	if (!store_key_make(&k, a, b, c, false))
+	if (!key_make_in(&k, kbuf, sizeof(kbuf), a, b, c, false))
 		return scim_oom(err);
 	rc = store_rec_get(t, d, &k, out, err);
-	store_key_free(&k);
+	key_drop(&k, kbuf);
 	return rc;
 }
 
@@ -255,18 +282,19 @@ store_key_get_text(struct store_txn *t, enum dbi d, const char *a,
     const char *b, char **out, size_t *len, struct scim_error *err)
 {
 	struct key	 k;
+	char		 kbuf[KEY_STACK];
 	DBT		 key, data;
 	int		 ret;
 
 	*out = NULL;
 	*len = 0;
-	if (!store_key_make(&k, a, b, NULL, false))
+	if (!key_make_in(&k, kbuf, sizeof(kbuf), a, b, NULL, false))
 		return scim_oom(err);
 	store_dbt_set(&key, k.buf, k.len);
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
 	ret = store_db_get(t, d, &key, &data, t->readonly ? 0 : DB_RMW);
-	store_key_free(&k);
+	key_drop(&k, kbuf);
 	if (ret != 0)
 		return store_dberr(t, ret, store_dbdefs[d].file, err);
 	if ((*out = malloc(data.size + 1)) == NULL)
@@ -283,12 +311,13 @@ store_key_put_json(struct store_txn *t, enum dbi d, const char *a,
     struct scim_error *err)
 {
 	struct key	 k;
+	char		 kbuf[KEY_STACK];
 	enum scim_err	 rc;
 
-	if (!store_key_make(&k, a, b, c, false))
+	if (!key_make_in(&k, kbuf, sizeof(kbuf), a, b, c, false))
 		return scim_oom(err);
 	rc = store_rec_put_json(t, d, &k, obj, flags, err);
-	store_key_free(&k);
+	key_drop(&k, kbuf);
 	return rc;
 }
 
@@ -297,12 +326,13 @@ store_key_del(struct store_txn *t, enum dbi d, const char *a, const char *b,
     const char *c, struct scim_error *err)
 {
 	struct key	 k;
+	char		 kbuf[KEY_STACK];
 	enum scim_err	 rc;
 
-	if (!store_key_make(&k, a, b, c, false))
+	if (!key_make_in(&k, kbuf, sizeof(kbuf), a, b, c, false))
 		return scim_oom(err);
 	rc = store_rec_del(t, d, &k, err);
-	store_key_free(&k);
+	key_drop(&k, kbuf);
 	return rc;
 }
 

@@ -405,9 +405,29 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
     const struct store_keys *keys, const cJSON *res,
     const struct store_keys *old, struct scim_error *err)
 {
+	char		*text;
+	enum scim_err	 rc;
+
+	/*
+	 * The record's text first: from the name claim on, a page other
+	 * writers append to (names in order) is locked until the commit.
+	 */
+	if ((text = cJSON_PrintUnformatted(res)) == NULL)
+		return scim_oom(err);
+	rc = store_put_text(t, kind, tenant, keys, text, strlen(text), old,
+	    err);
+	free(text);
+	return rc;
+}
+
+enum scim_err
+store_put_text(struct store_txn *t, enum store_kind kind, const char *tenant,
+    const struct store_keys *keys, const char *text, size_t len,
+    const struct store_keys *old, struct scim_error *err)
+{
 	const char		*id = keys->id, *name = keys->name;
 	const char		*ext = keys->ext, *oname = NULL, *oext = NULL;
-	char			*lname = NULL, *loname = NULL, *text = NULL;
+	char			*lname = NULL, *loname = NULL;
 	struct key		 k = { NULL, 0 }, nk = { NULL, 0 };
 	struct late_writes	 lw = { NULL, NULL, NULL, id, 0 };
 	enum scim_err		 rc;
@@ -420,15 +440,10 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 		oname = old->name;
 		oext = old->ext;
 	}
-	/*
-	 * The record's text first: from the name claim on, a page other
-	 * writers append to (names in order) is locked until the commit.
-	 */
 	if ((lname = store_name_key(t->s, name)) == NULL ||
 	    (oname != NULL &&
 	    (loname = store_name_key(t->s, oname)) == NULL) ||
-	    !store_key_make(&k, tenant, id, NULL, false) ||
-	    (text = cJSON_PrintUnformatted(res)) == NULL) {
+	    !store_key_make(&k, tenant, id, NULL, false)) {
 		rc = scim_oom(err);
 		goto out;
 	}
@@ -451,7 +466,7 @@ store_put(struct store_txn *t, enum store_kind kind, const char *tenant,
 	}
 	if ((rc = ext_move(t, kind, tenant, id, oext, ext, err)) != SCIM_OK)
 		goto out;
-	rc = store_rec_put(t, kind_defs[kind].rec, &k, text, strlen(text),
+	rc = store_rec_put(t, kind_defs[kind].rec, &k, text, len,
 	    old == NULL ? DB_NOOVERWRITE : 0, err);
 	if (old == NULL)
 		lw.delta = 1;
@@ -459,7 +474,6 @@ out:
 	rc = late_writes_apply(t, kind, tenant, &lw, rc, err);
 	store_key_free(&k);
 	store_key_free(&nk);
-	free(text);
 	free(lname);
 	free(loname);
 	return rc;

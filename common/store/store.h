@@ -230,6 +230,16 @@ enum scim_err	 store_put(struct store_txn *t, enum store_kind kind,
 		    struct scim_error *err);
 
 /*
+ * store_put() of a record already printed: text (len bytes, the caller's)
+ * is stored as it is.  A caller that answers with the record it wrote
+ * prints it once (crud.c): the answer is made from this text.
+ */
+enum scim_err	 store_put_text(struct store_txn *t, enum store_kind kind,
+		    const char *tenant, const struct store_keys *keys,
+		    const char *text, size_t len,
+		    const struct store_keys *old, struct scim_error *err);
+
+/*
  * Delete the resource keyed by old (the keys of its stored version) with
  * its index entries and every membership it has: a user leaves all its
  * groups, a group loses all its members (and is removed from groups it is

@@ -734,7 +734,8 @@ http_reason(int status)
 
 static char	*print_buf;
 static size_t	 print_cap;
-static size_t	 sent_len;	/* the body in print_buf, or 0 */
+static const char *sent_text;	/* the body printed or sent for a tree */
+static size_t	 sent_len;	/* its length, or 0 */
 
 /*
  * Print v unformatted.  Returns the text and sets *own when the caller
@@ -822,21 +823,29 @@ http_resp_send(const struct http_resp *resp)
 	bool		 own = false;
 
 	sent_len = 0;
-	if (resp->body != NULL && status != 204 && status != 304) {
+	sent_text = NULL;
+	if (resp->raw != NULL) {
+		/* With a tree too, raw is the tree's text (http.h). */
+		body = resp->raw;
+		blen = resp->raw_len;
+		type = resp->raw_type;
+		if (resp->body != NULL) {
+			sent_text = resp->raw;
+			sent_len = blen;
+		}
+	} else if (resp->body != NULL && status != 204 && status != 304) {
 		text = print_body(resp->body, &own);
 		if (text == NULL)
 			status = 500;
 		else {
 			body = text;
 			blen = strlen(text);
-			if (!own)
+			if (!own) {
+				sent_text = text;
 				sent_len = blen;
+			}
 		}
 		type = "application/scim+json";
-	} else if (resp->raw != NULL) {
-		body = resp->raw;
-		blen = resp->raw_len;
-		type = resp->raw_type;
 	}
 	if (type == NULL)
 		type = "application/scim+json";
@@ -882,7 +891,7 @@ const char *
 http_resp_sent_body(size_t *len)
 {
 	*len = sent_len;
-	return sent_len > 0 ? print_buf : NULL;
+	return sent_len > 0 ? sent_text : NULL;
 }
 
 /* Has the web server sent the current request more than was read? */

@@ -56,7 +56,11 @@ struct http_req {
 /* Extra response headers (Set-Cookie, CSP...). */
 #define HTTP_MAX_HEADERS	8
 
-/* A response; body or raw (not both) is sent after the headers. */
+/*
+ * A response; body or raw is sent after the headers.  Both: raw is body
+ * as printed (a handler that had the text already), and is what is sent;
+ * body is kept for what reads the answer (the activity record).
+ */
 struct http_resp {
 	int		 status;	/* 200 when 0 */
 	cJSON		*body;		/* owned: sent as application/scim+json */
@@ -144,9 +148,10 @@ void		 http_resp_error(struct http_resp *resp,
 void		 http_resp_send(const struct http_resp *resp);
 
 /*
- * The body the last http_resp_send() printed from resp->body (unformatted
- * JSON, *len bytes, not NUL-terminated for certain), valid until the
- * next http_resp_send(); NULL when it sent none or printed it into a
+ * The body the last http_resp_send() printed from resp->body, or sent as
+ * its text (resp->raw beside it): unformatted JSON, *len bytes, not
+ * NUL-terminated for certain, valid until the next http_resp_send() or
+ * until resp is freed; NULL when it sent none or printed it into a
  * buffer it freed.  Lets the activity record keep an answer without
  * printing it twice.
  */

@@ -548,14 +548,17 @@ serve_send(struct scim_ctx *ctx, struct scim_call *c, bool unflushed,
 	if (ctx->cfg.store_ops_header)
 		http_resp_header(&c->resp, "X-Scim-Batch: %zu", batch);
 	http_resp_send(&c->resp);
-	/* A page may have shown a new token. */
-	if (c->resp.raw != NULL)
-		explicit_bzero(c->resp.raw, c->resp.raw_len);
 	if (c->start_usec != 0) {
 		/* The client has its whole answer before the record is made. */
 		http_finish();
 		serve_activity(ctx, c);
 	}
+	/*
+	 * A page may have shown a new token.  After the record, which
+	 * reads an answer sent as text (http_resp_sent_body()).
+	 */
+	if (c->resp.raw != NULL)
+		explicit_bzero(c->resp.raw, c->resp.raw_len);
 	http_resp_free(&c->resp);
 	http_req_free(&c->req);
 	free(c->base_url);

@@ -95,14 +95,44 @@ store_answer(const struct resource_type *rt, const cJSON *norm)
 	cJSON_Delete(stored);
 }
 
+/*
+ * resource_normalize_take() of a copy of body, which moves its values
+ * instead of copying them, must give what copying gave (rc, norm), byte
+ * for byte.
+ */
+static void
+normalize_take_same(const struct resource_type *rt, const cJSON *body,
+    enum scim_err rc, const cJSON *norm)
+{
+	struct scim_error	 err;
+	cJSON			*tnorm = NULL;
+	char			*a, *b;
+
+	if (resource_normalize_take(rt, cJSON_Duplicate(body, true), NULL,
+	    &tnorm, &err) != rc || (tnorm == NULL) != (norm == NULL))
+		abort();
+	if (norm != NULL) {
+		a = cJSON_PrintUnformatted(norm);
+		b = cJSON_PrintUnformatted(tnorm);
+		if (a != NULL && b != NULL && strcmp(a, b) != 0)
+			abort();
+		free(a);
+		free(b);
+	}
+	cJSON_Delete(tnorm);
+}
+
 static void
 normalize_render(const struct resource_type *rt, const cJSON *body)
 {
 	struct scim_error	 err;
 	cJSON			*norm = NULL, *item;
+	enum scim_err		 rc;
 	int			 b;
 
-	if (resource_normalize(rt, body, &norm, &err) == SCIM_OK) {
+	rc = resource_normalize(rt, body, &norm, &err);
+	normalize_take_same(rt, body, rc, norm);
+	if (rc == SCIM_OK) {
 		/* What a handler adds before storing. */
 		cJSON_AddStringToObject(norm, "id", "fuzz-id");
 		render_both(rt, norm, NULL, NULL);

@@ -481,6 +481,38 @@ static const struct norm_row norm_rows[] = {
 	    "{'code':'c','items':[{'value':'v','secret':'s'}]}"),
 };
 
+/*
+ * Row r again through resource_normalize_take(), which moves the
+ * values out of a body instead of copying them: the same code and the
+ * same output, member for member and in the same order (printed alike);
+ * and resource_normalize() left its input (in, after it) as parsed.
+ */
+static void
+norm_take_row(const struct norm_row *r, const cJSON *in, const cJSON *out,
+    enum scim_err rc)
+{
+	struct scim_error	 err;
+	cJSON			*again, *tout = NULL;
+	char			*a, *b;
+	enum scim_err		 trc;
+
+	memset(&err, 0, sizeof(err));
+	again = parse_q(r->in, r->line);
+	ok(cJSON_Compare(again, in, true), "normalize: %s: input kept "
+	    "(row at line %d)", r->name, r->line);
+	trc = resource_normalize_take(r->rt, again, NULL, &tout, &err);
+	a = out != NULL ? cJSON_PrintUnformatted(out) : NULL;
+	b = tout != NULL ? cJSON_PrintUnformatted(tout) : NULL;
+	ok(trc == rc && (a == NULL) == (b == NULL) &&
+	    (a == NULL || strcmp(a, b) == 0), "normalize_take: %s: as "
+	    "copied (row at line %d)", r->name, r->line);
+	if (a != NULL && b != NULL && strcmp(a, b) != 0)
+		printf("#   copied: %s\n#    taken: %s\n", a, b);
+	free(a);
+	free(b);
+	cJSON_Delete(tout);
+}
+
 static void
 test_normalize(void)
 {
@@ -520,6 +552,7 @@ test_normalize(void)
 				diag_json("output", out);
 			}
 		}
+		norm_take_row(r, in, out, rc);
 		cJSON_Delete(in);
 		cJSON_Delete(out);
 	}
@@ -797,22 +830,49 @@ answer_take_case(const struct resource_type *rt, const cJSON *stored,
     const cJSON *refs, const char *excluded, bool answerable,
     const char *name)
 {
-	cJSON	*res, *want, *got;
-	char	*wtext, *gtext;
+	const cJSON	*id;
+	cJSON		*res, *want, *got;
+	char		*wtext, *gtext, *gtext2, *text, *bare;
+	size_t		 len;
 
 	want = resource_render(rt, stored, BASE, NULL, NULL);
 	wtext = cJSON_PrintUnformatted(want);
 	res = cJSON_Duplicate(stored, true);
+	text = cJSON_PrintUnformatted(res);	/* as the store has it */
 	got = resource_answer_take(rt, res, BASE);
 	ok((got != NULL) == answerable, "answer_take: %s: %s", name,
 	    answerable ? "made" : "not made from a plain record");
 	gtext = cJSON_PrintUnformatted(got != NULL ? got : res);
-	if (got != NULL)
+	if (got != NULL) {
 		is_str(gtext, wtext, "answer_take: same bytes as render");
-	else
+		/* The text stored, the location put in: the same again. */
+		id = cJSON_GetObjectItem(got, "id");
+		len = strlen(text);
+		ok(resource_answer_locate(rt, &text, &len, id->valuestring,
+		    BASE) && len == strlen(text), "answer_locate: %s: made",
+		    name);
+		is_str(text, wtext, "answer_locate: same bytes as render");
+		/* Without a base no location: the text as it was. */
+		bare = cJSON_PrintUnformatted(stored);
+		gtext2 = strdup(bare);
+		len = strlen(bare);
+		ok(resource_answer_locate(rt, &bare, &len, id->valuestring,
+		    NULL) && strcmp(bare, gtext2) == 0,
+		    "answer_locate: %s: no base, no location", name);
+		free(bare);
+		free(gtext2);
+		/* A text that does not end as a record's is refused. */
+		bare = strdup("{\"schemas\":[],\"meta\":\"x\"}");
+		len = strlen(bare);
+		ok(!resource_answer_locate(rt, &bare, &len, id->valuestring,
+		    BASE) && len == strlen(bare), "answer_locate: %s: refused "
+		    "after a string", name);
+		free(bare);
+	} else
 		ok(cJSON_Compare(res, stored, true), "answer_take: %s: the "
 		    "record left as it was", name);
 	free(gtext);
+	free(text);
 	cJSON_Delete(res);
 	/* With the back-reference attached, as a group's PUT has it. */
 	if (refs != NULL && excluded == NULL) {

@@ -345,12 +345,73 @@ order_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    store_kv_scan(t, "t1", "order", NULL, false, order_cb, o, err);
 }
 
+/*
+ * Keys of every length around the stack buffer a lookup builds its key
+ * in (store-rec.c, 3 * 129 + 1 bytes), and far past it: each put, read
+ * back whole (a key cut short or run over would find another or none)
+ * and deleted.
+ */
+struct long_arg {
+	size_t	 ok;		/* keys that went through */
+	size_t	 tried;
+};
+
+static enum scim_err
+long_keys_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	static const size_t	 lens[] = { 1, 128, 250, 255, 256, 257, 258,
+	    300, 1000 };
+	struct long_arg		*l = arg;
+	char			 key[1001], space[130];
+	cJSON			*v, *got = NULL;
+	enum scim_err		 rc = SCIM_OK;
+	size_t			 i;
+
+	l->ok = l->tried = 0;
+	memset(space, 's', 129);
+	space[129] = '\0';
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(key, 'k', lens[i]);
+		key[lens[i]] = '\0';
+		key[lens[i] - 1] = 'z';		/* the last byte counts */
+		l->tried++;
+		v = cJSON_CreateNumber((double)lens[i]);
+		rc = store_kv_put(t, "t1", space, key, v, err);
+		cJSON_Delete(v);
+		if (rc != SCIM_OK)
+			return rc;
+		key[lens[i] - 1] = 'k';
+		if (store_kv_get(t, "t1", space, key, &got, err) !=
+		    SCIM_E_NOT_FOUND)
+			continue;
+		key[lens[i] - 1] = 'z';
+		if ((rc = store_kv_get(t, "t1", space, key, &got, err)) !=
+		    SCIM_OK)
+			return rc;
+		if (cJSON_IsNumber(got) &&
+		    got->valuedouble == (double)lens[i] &&
+		    store_kv_del(t, "t1", space, key, err) == SCIM_OK &&
+		    store_kv_get(t, "t1", space, key, &got, err) ==
+		    SCIM_E_NOT_FOUND)
+			l->ok++;
+		cJSON_Delete(got);
+		got = NULL;
+	}
+	return SCIM_OK;
+}
+
 static void
 test_kv(struct store *s)
 {
 	struct kv_arg		 k = { 0, 0 };
+	struct long_arg		 l;
 	struct order_arg	 o;
 	struct scim_error	 err;
+
+	is_int(store_run(s, long_keys_fn, &l, &err), SCIM_OK,
+	    "kv keys of 1 to 1000 bytes");
+	ok(l.ok == l.tried && l.tried > 0, "each long key put, read whole and "
+	    "deleted (%zu of %zu)", l.ok, l.tried);
 
 	is_int(store_run(s, kv_fn, &k, &err), SCIM_OK, "kv put and scan");
 	is_int(k.n, 3, "reverse scan sees 3 keys");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -360,6 +361,67 @@ check_random_fork(void)
 	    "a forked child and its parent draw different bytes");
 }
 
+/*
+ * What util_time_format() must write, made another way (strftime(),
+ * then the milliseconds), cut to sz - 1 bytes as snprintf() cuts.
+ */
+static void
+time_reference(int64_t usec, char *buf, size_t sz)
+{
+	time_t		 t = (time_t)(usec / 1000000);
+	struct tm	 tm;
+	char		 whole[64];
+	size_t		 n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(whole, sizeof(whole), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(whole + n, sizeof(whole) - n, ".%03dZ",
+	    (int)(usec % 1000000 / 1000));
+	snprintf(buf, sz, "%s", whole);
+}
+
+/*
+ * util_time_format() keeps the text of the last second it formatted:
+ * each millisecond of a second, the seconds either side (forwards and
+ * back), a minute, day and year turning, and the times it formats in
+ * full (before 1970, past 9999, into a short buffer) all as the
+ * reference writes them.
+ */
+static void
+check_time_cache(void)
+{
+	static const int64_t	 at[] = { 0, 999999, 1000000, 59999999,
+	    60000000, 1763808451123456LL, 1763808451999999LL,
+	    1763808452000000LL, 1763808450999000LL, 1767225599999999LL,
+	    1767225600000000LL, 253402300799999999LL, 253402300800000000LL,
+	    253402300800123456LL, -1, -1000, -1000001, 1763808451000000LL };
+	static const size_t	 sizes[] = { 64, UTIL_TIME_LEN + 1,
+	    UTIL_TIME_LEN, 11, 1 };
+	char			 got[64], want[64];
+	size_t			 i, j, bad = 0;
+	int64_t			 u;
+
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+			memset(got, 'x', sizeof(got));
+			memset(want, 'x', sizeof(want));
+			util_time_format(at[i], got, sizes[j]);
+			time_reference(at[i], want, sizes[j]);
+			if (memcmp(got, want, sizes[j]) != 0 && bad++ == 0)
+				printf("# %lld (%zu bytes): got %.*s, "
+				    "want %.*s\n", (long long)at[i], sizes[j],
+				    (int)sizes[j], got, (int)sizes[j], want);
+		}
+	for (u = 1763808451000000LL; u < 1763808453000000LL; u += 997) {
+		util_time_format(u, got, UTIL_TIME_LEN + 1);
+		time_reference(u, want, UTIL_TIME_LEN + 1);
+		if (strcmp(got, want) != 0 && bad++ == 0)
+			printf("# %lld: got %s, want %s\n", (long long)u, got,
+			    want);
+	}
+	is_int((long long)bad, 0, "time: as formatted in full, each time");
+}
+
 int
 main(void)
 {
@@ -375,6 +437,7 @@ main(void)
 	is_str(buf, "1970-01-01T00:00:00.000Z", "epoch formats as RFC 3339");
 	util_time_format(1763808451123456LL, buf, sizeof(buf));
 	is_str(buf, "2025-11-22T10:47:31.123Z", "milliseconds kept");
+	check_time_cache();
 	util_uuid(u1);
 	util_uuid(u2);
 	is_int((long long)strlen(u1), UTIL_UUID_LEN, "uuid length");
