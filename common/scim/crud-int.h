@@ -1,12 +1,13 @@
 /*
  * Private to the /Users and /Groups handlers (crud.c, crud-query.c,
- * crud-audit.c, members.c); not installed, not for other modules.
+ * crud-audit.c, crud-op.c, members.c); not installed, not for other modules.
  *
  * crud.c      the handlers that read and write one resource, meta and
  *             versions (ETags, If-Match), the read of one record;
  * crud-query.c  GET and POST .search on a collection: query planning,
  *             index hints, sorting, paging;
  * crud-audit.c  the audit events of a write and the diff they name;
+ * crud-op.c   a /Bulk operation routed to the handlers (crud_run_op());
  * members.c   membership rules and changes, back-references, the
  *             group-name cache (members.h).
  *
