@@ -15,8 +15,10 @@ runs (start-up and exit cancel out):
               at its first request, cancels out too).
 
 Scenarios: get (GET /Users/{id} of a random user), filter (GET
-/Users?filter=userName eq "..."), post (POST /Users, durable: sync = full,
-each its own commit and flush since requests come one at a time).  The
+/Users?filter=userName eq "..."), page (GET /Users?startIndex=N&count=100
+at a random N: divide by 100 for a user's share), post (POST /Users,
+durable: sync = full, each its own commit and flush since requests come
+one at a time).  The
 store is a fresh one of 2,000 users (bench-load load) per scenario and tool.
 
 A long run may start the data home's checkpoint process; it runs outside
@@ -47,7 +49,7 @@ import time
 import urllib.parse
 
 USERS = 2000
-SCENARIOS = ("get", "filter", "post")
+SCENARIOS = ("get", "filter", "page", "post")
 TOOLS = ("callgrind", "strace", "dbstat")
 USER_BODY = ('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",'
              '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],'
@@ -165,6 +167,9 @@ class Requests:
         elif self.scenario == "filter":
             p.update(REQUEST_METHOD="GET", QUERY_STRING="filter=" +
                      urllib.parse.quote('userName eq "%s"' % name))
+        elif self.scenario == "page":
+            p.update(REQUEST_METHOD="GET", QUERY_STRING="startIndex=%d&count=100" %
+                     (1 + self.rnd.randrange(len(self.users) - 100)))
         else:
             n = self.k
             user = "post-%s-%d@bench.example.com" % (self.tag, n)

@@ -116,6 +116,10 @@ struct store_txn {
 	bool			 readonly;	/* store_read(): no DB_RMW */
 	bool			 cached;	/* wrote a cached table */
 	bool			 child;		/* of the batch's parent */
+	DBC			*users_cur;	/* a read's cursor on users.db,
+						   kept for its next record
+						   (store_get_raw_groups());
+						   closed before the end */
 };
 
 /*

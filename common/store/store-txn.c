@@ -492,6 +492,11 @@ store_txn_attempt(struct store *s, struct store_txn *t,
 		goto leave;
 	}
 	*rc = call->fn(t, call->arg, err);
+	/* A cursor kept for reuse (store-walk.c) ends before its txn. */
+	if (t->users_cur != NULL) {
+		t->users_cur->close(t->users_cur);
+		t->users_cur = NULL;
+	}
 	if (*rc == SCIM_OK && !t->retry) {
 		committing = true;
 		if (store_txn_commit(s, t, call, rc, err)) {
