@@ -112,14 +112,19 @@ def web_error_body(body):
     (etc/scim-errors/), that is, an error the web server answered without
     asking our programs (a killed worker, a malformed request)?"""
     global _WEB_ERROR_BODIES
-    if _WEB_ERROR_BODIES is None:
+    bodies = _WEB_ERROR_BODIES
+    if bodies is None:
+        # Filled whole before it is published: client threads of the
+        # crash suite ask at once, and one that saw a half-filled set took
+        # a killed worker's 500 for our programs' refusal.
         src = os.path.join(TOP_SRCDIR, "etc", "scim-errors")
-        _WEB_ERROR_BODIES = set()
+        bodies = set()
         for name in os.listdir(src):
             if name.endswith(".html"):
                 with open(os.path.join(src, name), "rb") as f:
-                    _WEB_ERROR_BODIES.add(f.read().strip())
-    return body is not None and body.strip() in _WEB_ERROR_BODIES
+                    bodies.add(f.read().strip())
+        _WEB_ERROR_BODIES = bodies
+    return body is not None and body.strip() in bodies
 
 
 class Server:

@@ -363,7 +363,7 @@ long_keys_fn(struct store_txn *t, void *arg, struct scim_error *err)
 	    300, 1000 };
 	struct long_arg		*l = arg;
 	char			 key[1001], space[130];
-	cJSON			*v, *got = NULL;
+	cJSON			*v, *got = NULL, *gone = NULL;
 	enum scim_err		 rc = SCIM_OK;
 	size_t			 i;
 
@@ -391,11 +391,12 @@ long_keys_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		if (cJSON_IsNumber(got) &&
 		    got->valuedouble == (double)lens[i] &&
 		    store_kv_del(t, "t1", space, key, err) == SCIM_OK &&
-		    store_kv_get(t, "t1", space, key, &got, err) ==
+		    store_kv_get(t, "t1", space, key, &gone, err) ==
 		    SCIM_E_NOT_FOUND)
 			l->ok++;
 		cJSON_Delete(got);
-		got = NULL;
+		cJSON_Delete(gone);
+		got = gone = NULL;
 	}
 	return SCIM_OK;
 }
