@@ -370,9 +370,10 @@ enum scim_err	 store_walk_prefix(struct store_txn *t, enum dbi d,
  * op (DB_SET_RANGE, DB_SET_RECNO: key[0..len) must live until then),
  * the next ones DB_NEXT.  A write's walk (not t->readonly) reads a pair a
  * get, as before, so its transaction locks no page it does not reach;
- * keys_only then skips the data (DB_DBT_PARTIAL).  bytes: the buffer
- * (0: STORE_BULK_BYTES), rounded up to 1 KB and the page size and grown
- * when a pair does not fit; store_bulk_end() frees it.
+ * keys_only then skips the data (DB_DBT_PARTIAL).  bytes: the first
+ * buffer (0: a small one), rounded up to 1 KB and the page size, doubled
+ * at each refill up to STORE_BULK_BYTES and grown when a pair does not
+ * fit; store_bulk_end() frees it.
  */
 #define STORE_BULK_BYTES	(64 * 1024)
 struct store_bulk {
@@ -384,6 +385,7 @@ struct store_bulk {
 	bool		 keys_only;	/* ... wanting no data */
 	DBT		 buf;		/* DB_DBT_USERMEM, ulen bytes */
 	void		*p;		/* DB_MULTIPLE_KEY_NEXT()'s place */
+	bool		 grow;		/* double the buffer at the next get */
 	int		 last;		/* what the last get said, 0: go on */
 };
 /* Tests' hooks: every bulk buffer's bytes (0: the callers'), counts. */

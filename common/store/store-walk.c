@@ -33,6 +33,15 @@
 #define BULK_TRIES	4
 #define BULK_GROW_MAX	(64UL * 1024 * 1024)	/* past a record's size */
 
+/*
+ * A walk's first buffer when its caller names none.  Each get fills the
+ * buffer whatever the walk needs (pages past its end too), so a walk
+ * starts small and doubles its buffer at each refill up to
+ * STORE_BULK_BYTES: a short walk copies a page or two (a cursor page of
+ * 10 users), a long one at most twice what it reads.
+ */
+#define BULK_FIRST	(8 * 1024)
+
 struct store_bulk_tune	 store_bulk_tune;
 
 /* (Re)size b's buffer to n bytes, rounded up as bulk gets want. */
@@ -64,7 +73,9 @@ store_bulk_start(struct store_txn *t, struct store_bulk *b, DBC *c,
 	b->keys_only = keys_only;
 	if (store_bulk_tune.bytes != 0)
 		bytes = store_bulk_tune.bytes;
-	else if (bytes == 0 || bytes > STORE_BULK_BYTES)
+	else if (bytes == 0)
+		bytes = BULK_FIRST;
+	else if (bytes > STORE_BULK_BYTES)
 		bytes = STORE_BULK_BYTES;
 	if (c->dbp->get_pagesize(c->dbp, &pg) == 0 && bytes < pg)
 		bytes = pg;
@@ -100,8 +111,12 @@ bulk_get(struct store_bulk *b)
 	size_t		 n;
 	int		 ret;
 
-	if (b->buf.data == NULL && !bulk_size(b, b->buf.ulen))
+	n = b->buf.ulen;
+	if (b->grow)
+		n = 2 * n < STORE_BULK_BYTES ? 2 * n : STORE_BULK_BYTES;
+	if ((b->buf.data == NULL || n != b->buf.ulen) && !bulk_size(b, n))
 		return b->last = ENOMEM;
+	b->grow = false;
 	store_dbt_set(&k, b->start, b->startlen);
 	ret = b->c->get(b->c, &k, &b->buf, b->op | DB_MULTIPLE_KEY);
 	if (ret == DB_BUFFER_SMALL) {
@@ -116,6 +131,7 @@ bulk_get(struct store_bulk *b)
 		return b->last = ret;
 	store_bulk_tune.gets++;
 	b->op = DB_NEXT;
+	b->grow = b->buf.ulen < STORE_BULK_BYTES && store_bulk_tune.bytes == 0;
 	DB_MULTIPLE_INIT(b->p, &b->buf);
 	return 0;
 }
@@ -158,6 +174,13 @@ store_bulk_end(struct store_bulk *b)
 	b->p = NULL;
 }
 
+/* Whether key begins with prefix p (the walks' end: past the tenant). */
+static bool
+key_in(const DBT *key, const struct key *p)
+{
+	return key->size >= p->len && memcmp(key->data, p->buf, p->len) == 0;
+}
+
 /*
  * store_walk_prefix() forwards, read in bulk: the same pairs in the same
  * order, each() told the same, the walk's end the same.
@@ -181,8 +204,7 @@ store_walk_bulk(struct store_txn *t, enum dbi d, const struct key *prefix,
 	store_bulk_start(t, &b, c, k->buf, k->len, DB_SET_RANGE, 0, false);
 	while (go_on && (ret = store_bulk_next(&b, &key, &data)) == 0) {
 		t->s->st.steps++;
-		if (key.size < prefix->len ||
-		    memcmp(key.data, prefix->buf, prefix->len) != 0)
+		if (!key_in(&key, prefix))
 			break;
 		rc = each(t, arg, (const char *)key.data + prefix->len,
 		    key.size - prefix->len, &data, &go_on, err);
@@ -249,7 +271,7 @@ ids_walk(struct store_txn *t, enum store_kind kind, const struct key *p,
 	for (; ret == 0 && go_on; ret = backward ? c->get(c, &key, &data,
 	    DB_PREV) : store_bulk_next(&b, &key, &data)) {
 		t->s->st.steps++;
-		if (key.size < p->len || memcmp(key.data, p->buf, p->len) != 0)
+		if (!key_in(&key, p))
 			break;
 		rest = (const char *)key.data + p->len;
 		n = key.size - p->len;
