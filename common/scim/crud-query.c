@@ -102,10 +102,17 @@ page_add_answer(struct list_ctx *lc, struct read_ctx *r, bool *added,
 	if ((body = crud_answer_text(r, &ver)) == NULL)
 		return SCIM_OK;
 	free(ver);
-	item = cJSON_CreateRaw(body);
-	free(body);
-	if (item == NULL)
+	/*
+	 * The item takes body as it is: cJSON_CreateRaw() would copy it, a
+	 * malloc, a copy and a free a record.  cJSON_Delete() frees a
+	 * valuestring with free() (the program installs no cJSON hooks).
+	 */
+	if ((item = cJSON_CreateNull()) == NULL) {
+		free(body);
 		return scim_oom(err);
+	}
+	item->type = cJSON_Raw;
+	item->valuestring = body;
 	cJSON_AddItemToArray(lc->page, item);
 	*added = true;
 	return SCIM_OK;

@@ -362,6 +362,47 @@ enum scim_err	 store_walk_prefix(struct store_txn *t, enum dbi d,
 		    struct scim_error *err);
 
 /*
+ * A forward walk read in bulk (store-walk.c): one c->get() with
+ * DB_MULTIPLE_KEY fills a buffer with many key/data pairs, handed out one
+ * at a time by store_bulk_next() (0, DB_NOTFOUND at the end, or the
+ * get's error: store_dberr() it).  The pairs point into the buffer until
+ * the next call.  store_bulk_start() positions nothing: the first get is
+ * op (DB_SET_RANGE, DB_SET_RECNO: key[0..len) must live until then),
+ * the next ones DB_NEXT.  A write's walk (not t->readonly) reads a pair a
+ * get, as before, so its transaction locks no page it does not reach;
+ * keys_only then skips the data (DB_DBT_PARTIAL).  bytes: the first
+ * buffer (0: a small one), rounded up to 1 KB and the page size, doubled
+ * at each refill up to STORE_BULK_BYTES and grown when a pair does not
+ * fit; store_bulk_end() frees it.
+ */
+#define STORE_BULK_BYTES	(64 * 1024)
+struct store_bulk {
+	DBC		*c;
+	const void	*start;		/* the first get's key */
+	size_t		 startlen;
+	u_int32_t	 op;		/* the next get's, DB_NEXT after one */
+	bool		 single;	/* a pair a get: a write's walk */
+	bool		 keys_only;	/* ... wanting no data */
+	DBT		 buf;		/* DB_DBT_USERMEM, ulen bytes */
+	void		*p;		/* DB_MULTIPLE_KEY_NEXT()'s place */
+	bool		 grow;		/* double the buffer at the next get */
+	int		 last;		/* what the last get said, 0: go on */
+};
+/* Tests' hooks: every bulk buffer's bytes (0: the callers'), counts. */
+extern struct store_bulk_tune {
+	size_t		 bytes;
+	unsigned long	 gets, grows;
+} store_bulk_tune;
+void		 store_bulk_start(struct store_txn *t, struct store_bulk *b,
+		    DBC *c, const void *key, size_t len, u_int32_t op,
+		    size_t bytes, bool keys_only);
+int		 store_bulk_next(struct store_bulk *b, DBT *key, DBT *data);
+void		 store_bulk_end(struct store_bulk *b);
+enum scim_err	 store_walk_bulk(struct store_txn *t, enum dbi d,
+		    const struct key *prefix, const struct key *from,
+		    store_walk_fn each, void *arg, struct scim_error *err);
+
+/*
  * A walk callback (arg: a struct store_scan_ctx) that hands each record,
  * parsed, to a store_scan_fn.
  */
