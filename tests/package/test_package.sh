@@ -33,14 +33,14 @@ ok() {
 	else
 		echo "not ok $n - $2"
 		fail=$((fail + 1))
-		[ -s "$tmp/why" ] && sed 's/^/# /' "$tmp/why" | tail -40
+		[ -s "$tmp/why" ] && sed 's/^/# /' "$tmp/why" | tail -120
 	fi
 	: >"$tmp/why"
 }
 # bail REASON: the steps after this one cannot run.
 bail() {
 	echo "not ok $((n + 1)) - $1"
-	[ -s "$tmp/why" ] && sed 's/^/# /' "$tmp/why" | tail -40
+	[ -s "$tmp/why" ] && sed 's/^/# /' "$tmp/why" | tail -120
 	echo "1..$((n + 1))"
 	echo "check-package: FAILED" >&2
 	exit 1
@@ -97,7 +97,19 @@ started=$(date +%s)
     dpkg-buildpackage -us -uc -b -j2) >"$tmp/build.log" 2>&1
 rc=$?
 echo "# dpkg-buildpackage took $(($(date +%s) - started)) s"
-[ $rc -eq 0 ] || tail -30 "$tmp/build.log" >"$tmp/why"
+if [ $rc -ne 0 ]; then
+	# Which tests failed, and their logs' ends: the tail alone shows the
+	# summary only, and the copy is removed at exit.
+	{ grep -E '^(FAIL|ERROR):' "$tmp/build.log"
+	  for t in $(sed -n 's/^\(FAIL\|ERROR\): \([^ ]*\).*/\2/p' \
+	      "$tmp/build.log" | sort -u); do
+		l=$src/${t%.*}.log
+		[ -f "$l" ] || l=$src/$t.log
+		[ -f "$l" ] && { echo "--- $l"; grep -v '^PASS: \|^ok ' "$l" |
+		    tail -25; }
+	  done
+	  tail -30 "$tmp/build.log"; } >"$tmp/why"
+fi
 ok $rc "dpkg-buildpackage -us -uc -b"
 deb=$(ls "$tmp"/scim-fcgi_"$version"_*.deb 2>/dev/null | head -1)
 [ -n "$deb" ] || bail "no scim-fcgi_${version}_<arch>.deb was built"
