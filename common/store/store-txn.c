@@ -169,14 +169,15 @@ batch_begin(struct store *s, struct scim_error *err)
 }
 
 /*
- * Commit the batch's parent (abort it if the environment broke), and
+ * Commit the batch's parent (abort it when asked, or if the environment
+ * broke), and
  * leave the gate it held.  A failure is kept for store_flush() to report
  * (batch_failed, batch_err): the writes of its children are not known to
  * survive.  The cached tables' generation moves on again, since a child
  * of an aborted parent may have moved it for a change that is gone.
  */
 static void
-batch_end(struct store *s)
+batch_end(struct store *s, bool abort)
 {
 	struct store_txn	 t;
 	struct scim_error	 err = { SCIM_OK, "" };
@@ -189,7 +190,7 @@ batch_end(struct store *s)
 	t.s = s;
 	t.txn = s->batch;
 	s->batch = NULL;
-	if (s->broken) {
+	if (abort || s->broken) {
 		t.txn->abort(t.txn);
 		rc = scim_fail(&err, SCIM_E_UNAVAILABLE, "the store is "
 		    "recovering; the change may not have been applied, try "
@@ -219,8 +220,7 @@ store_batch_abort(struct store *s)
 {
 	if (s == NULL || s->batch == NULL)
 		return;
-	s->broken = true;	/* batch_end() aborts */
-	batch_end(s);
+	batch_end(s, true);
 	s->batch_failed = false;
 }
 
@@ -239,7 +239,7 @@ store_flush(struct store *s, struct scim_error *err)
 
 	if (s == NULL)
 		return SCIM_OK;
-	batch_end(s);
+	batch_end(s, false);
 	rc = store_log_flush(s, err);
 	if (s->batch_failed) {
 		s->batch_failed = false;
@@ -595,7 +595,7 @@ store_txn_run(struct store *s, store_fn fn, void *arg, u_int32_t tflags,
 		if (out == TXN_DONE)
 			break;
 		/* Not while holding a parent's locks, nor into a recovery. */
-		batch_end(s);
+		batch_end(s, false);
 		if (out == TXN_CONFLICT &&
 		    (rc = store_txn_backoff(s, &t, &r, err)) != SCIM_OK)
 			break;
