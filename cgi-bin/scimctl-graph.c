@@ -280,6 +280,9 @@ cmd_graph_sync(struct store *s, const struct scim_config *cfg,
 	if (r.groups_missing > 0)
 		printf("%zu mapping(s) name no group of the directory\n",
 		    r.groups_missing);
+	if (r.pruned > 0)
+		printf("forgot the role records of %zu deleted user(s)\n",
+		    r.pruned);
 	return 0;
 }
 

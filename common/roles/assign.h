@@ -16,6 +16,12 @@
  * the role at once, without a sync.  The record is the mapping's group,
  * not its role, for that reason.
  *
+ * A user deleted (through SCIM, by anyone) leaves its record behind: the
+ * one place users are deleted (common/scim) must not know this key space.
+ * Such a record is unreachable (access.c reads records of users it found)
+ * and ids are never used again, so it is garbage, not a grant; every sync
+ * run removes it (assign_prune()).
+ *
  * OWNS the "assigned" key space and its record.  MUST NOT KNOW Graph,
  * the sync, or what a role allows.
  */
@@ -48,5 +54,14 @@ enum scim_err	 assign_get(struct store_txn *t, const char *tenant,
 /* Forget uid's record (nothing when there is none). */
 enum scim_err	 assign_del(struct store_txn *t, const char *tenant,
 		    const char *uid, struct scim_error *err);
+
+/*
+ * Forget the records of tenant's users that no longer exist, in
+ * transactions of ASSIGN_PRUNE_BATCH records each; *removed (may be NULL)
+ * gets how many went.
+ */
+#define ASSIGN_PRUNE_BATCH	256
+enum scim_err	 assign_prune(struct store *s, const char *tenant,
+		    size_t *removed, struct scim_error *err);
 
 #endif /* SCIM_ASSIGN_H */

@@ -267,6 +267,7 @@ sync_result_json(const struct sync_run *r)
 	    !cJSON_AddNumberToObject(o, "total", (double)s->total) ||
 	    !cJSON_AddNumberToObject(o, "groupsMissing",
 	    (double)s->groups_missing) ||
+	    !cJSON_AddNumberToObject(o, "pruned", (double)s->pruned) ||
 	    !cJSON_AddNumberToObject(o, "durationMs", (double)s->duration_ms) ||
 	    !cJSON_AddStringToObject(o, "finished", ts) ||
 	    (r->error && !cJSON_AddStringToObject(o, "error", r->error))) {
@@ -357,6 +358,9 @@ sync_run(struct store *s, const struct scim_config *cfg,
 		res->groups_missing = r.p.missing;
 		rc = sync_write(s, &r, err);
 	}
+	/* Records of users deleted since (assign.h): after the writes. */
+	if (rc == SCIM_OK)
+		rc = assign_prune(s, o->tenant, &res->pruned, err);
 	if (g != NULL)
 		graph_stats(g, &res->graph);
 	res->duration_ms = (util_now_usec() - r.started) / 1000;

@@ -70,6 +70,8 @@ struct sync_result {
 	size_t		 unchanged;
 	size_t		 failed;	/* refused (their detail logged) */
 	size_t		 groups_missing; /* mappings naming no Entra group */
+	size_t		 pruned;	/* role records of deleted users
+					   removed (assign_prune()) */
 	int64_t		 duration_ms;
 	struct graph_stats graph;	/* the client's counters */
 };

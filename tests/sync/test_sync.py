@@ -232,6 +232,24 @@ class Sync(GraphCase):
         self.assertEqual((bob["details"]["oldRole"], bob["details"]["newRole"]),
                          ("member", "admin"))
 
+    def test_08a_deleted_users_role_record_forgotten(self):
+        """A user deleted through SCIM leaves its sync role record behind
+        (the SCIM layer cannot know it); the next sync removes it, and a
+        user still in Entra's groups comes back with its role."""
+        old = self.find("bob@example.com").json["Resources"][0]["id"]
+        self.assertEqual(self.srv.delete("/Users/" + old).status, 204)
+        r = self.ctl("graph", "sync", check=0)
+        self.assertIn("created 1, updated 0, unchanged 4", r.stdout)
+        self.assertIn("forgot the role records of 1 deleted user(s)", r.stdout)
+        new = self.find("bob@example.com").json["Resources"][0]["id"]
+        self.assertNotEqual(new, old)
+        j = json.loads(self.ctl("user", "bob@example.com", "--json", check=0).stdout)
+        self.assertEqual(j["role"], "admin")
+        st = json.loads(self.ctl("graph", "status", check=0).stdout)
+        self.assertEqual(st["last"]["pruned"], 1)
+        r = self.ctl("graph", "sync", check=0)
+        self.assertNotIn("forgot", r.stdout)
+
     def test_09_throttling(self):
         self.standin.faults = [(429, "1"), (429, None), (503, None), (503, "0")]
         self.standin.token_faults = [503]

@@ -12,6 +12,7 @@
 
 #include "base/json.h"
 #include "roles/access.h"
+#include "roles/assign.h"
 #include "roles/roles.h"
 #include "scim/managed.h"
 #include "store/store.h"
@@ -389,6 +390,77 @@ test_details(void)
 	access_free(&a);
 }
 
+/* --- role records of deleted users (assign_prune) --- */
+
+struct assign_arg {
+	const char	*uid;
+	bool		 del;		/* assign_get() then, not assign_put() */
+	bool		 found;		/* out */
+};
+
+static enum scim_err
+assign_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct assign_arg	*a = arg;
+	cJSON			*rec = NULL;
+	enum scim_err		 rc;
+
+	if (!a->del)
+		return assign_put(t, T, a->uid, "Sales", NULL, err);
+	rc = assign_get(t, T, a->uid, &rec, err);
+	a->found = rec != NULL;
+	cJSON_Delete(rec);
+	return rc;
+}
+
+static bool
+assign_has(const char *uid)
+{
+	struct assign_arg	 a = { uid, true, false };
+	struct scim_error	 err;
+
+	return store_read(st, assign_fn, &a, &err) == SCIM_OK && a.found;
+}
+
+/*
+ * More stale records than one batch holds, around two of users that
+ * exist: every stale one goes, in batches, and the live ones stay.
+ */
+static void
+test_prune(void)
+{
+	struct assign_arg	 a = { NULL, false, false };
+	struct scim_error	 err;
+	char			 uid[64];
+	size_t			 i, n = ASSIGN_PRUNE_BATCH + 44, removed = 99;
+	bool			 all = true;
+
+	user("prune-live-a", "prune.a@example.com", true);
+	user("prune-live-z", "prune.z@example.com", true);
+	for (i = 0; i < n + 2; i++) {
+		if (i < n)
+			snprintf(uid, sizeof(uid), "prune-gone-%04zu", i);
+		a.uid = i < n ? uid : i == n ? "prune-live-a" :
+		    "prune-live-z";
+		all = all && store_run(st, assign_fn, &a, &err) == SCIM_OK;
+	}
+	ok(all && assign_has("prune-gone-0000") && assign_has("prune-live-a"),
+	    "role records written for %zu missing users and 2 live ones", n);
+	ok(assign_prune(st, T, &removed, &err) == SCIM_OK,
+	    "assign_prune() runs");
+	ok(removed == n, "it removed %zu records (want %zu, more than the "
+	    "batch of %d)", removed, n, ASSIGN_PRUNE_BATCH);
+	for (i = 0, all = true; i < n; i++) {
+		snprintf(uid, sizeof(uid), "prune-gone-%04zu", i);
+		all = all && !assign_has(uid);
+	}
+	ok(all, "no record of a missing user is left");
+	ok(assign_has("prune-live-a") && assign_has("prune-live-z"),
+	    "the records of users that exist are kept");
+	ok(assign_prune(st, T, &removed, &err) == SCIM_OK && removed == 0,
+	    "a second run removes nothing");
+}
+
 int
 main(void)
 {
@@ -412,6 +484,7 @@ main(void)
 	directory();
 	test_decide();
 	test_details();
+	test_prune();
 	store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
 	if (system(cmd) != 0)
