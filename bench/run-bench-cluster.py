@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -68,6 +69,37 @@ def wrk_post(args, port, token, seconds, seed):
     res["rps"] = res["requests"] / secs if secs > 0 else 0.0
     res["errors_total"] = sum(res["errors"].values())
     return res
+
+
+def cpu_by_group():
+    """{process group id: CPU seconds (user + system) of its live
+    processes}, from /proc: where the machine's time goes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                f = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state ppid pgrp ... utime (14th field) stime
+        out[int(f[2])] = out.get(int(f[2]), 0.0) + (int(f[11]) + int(f[12])) / tick
+    return out
+
+
+def cpu_split(before, after, sites, seconds):
+    """Each site's share of the CPU time used between two cpu_by_group()
+    samples, and everything else's (wrk, the idle single site, ...)."""
+    used = {g: after.get(g, 0.0) - before.get(g, 0.0) for g in after}
+    total = sum(v for v in used.values() if v > 0)
+    split = {"seconds": seconds, "cpu_s": total, "sites": {}}
+    for site in sites:
+        g = site.pgid()
+        split["sites"]["site%d" % site.n] = used.get(g, 0.0) if g else 0.0
+    split["other_s"] = total - sum(split["sites"].values())
+    return split
 
 
 def merge(a, b):
@@ -175,8 +207,15 @@ def main():
         replica = next(s for s in c.sites if s is not master)
         log("bench-cluster: POST /Users, %d s per half, A B B A" % a.seconds)
         s1 = wrk_post(a, single.port, single.token, a.seconds, 1)
+        cpu0, t0 = cpu_by_group(), time.monotonic()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         g1 = wrk_post(a, master.port, c.token, a.seconds, 2)
         g2 = wrk_post(a, master.port, c.token, a.seconds, 3)
+        res["master_cpu"] = cpu_split(cpu0, cpu_by_group(), c.sites,
+                                      time.monotonic() - t0)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        res["master_cpu"]["wrk_s"] = (ru1.ru_utime + ru1.ru_stime -
+                                      ru0.ru_utime - ru0.ru_stime)
         s2 = wrk_post(a, single.port, single.token, a.seconds, 4)
         via = wrk_post(a, replica.port, c.token, a.seconds, 5)
         res["single"] = merge(s1, s2)
@@ -203,6 +242,11 @@ def main():
         row("3-site group, through a replica", via)
         log("  group / single: %.2f (goal >= %.2f: %s)" % (
             ratio, GOAL_RATIO, "met" if ratio >= GOAL_RATIO else "missed"))
+        mc = res["master_cpu"]
+        log("  CPU during the master's runs (%.0f s): %s, wrk %.1f s, other %.1f s" % (
+            mc["seconds"], ", ".join("%s%s %.1f s" % (
+                n, " (master)" if n == "site%d" % master.n else "", v)
+                for n, v in sorted(mc["sites"].items())), mc["wrk_s"], mc["other_s"]))
         for f in res["failovers"]:
             fmt = lambda v: "%.2f s" % v if v is not None else "none in 60 s"
             log("  SIGKILL of site %d (master): new master %s, first write %s%s" % (
