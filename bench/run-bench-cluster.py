@@ -102,6 +102,17 @@ def cpu_split(before, after, sites, seconds):
     return split
 
 
+def lock_conflicts(home):
+    """Lock requests refused at once (DB_TXN_NOWAIT: each one aborts a
+    transaction, which runs again after a back-off) in the data home so
+    far, from db5.3_stat -c; None when it cannot tell."""
+    r = subprocess.run(["db5.3_stat", "-c", "-h", home], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    m = re.search(r"^(\d+)\s+Lock requests not available due to conflicts, "
+                  r"for which we did not wait", r.stdout, re.M)
+    return int(m.group(1)) if m else None
+
+
 def merge(a, b):
     n = a["requests"] + b["requests"]
     secs = (a["duration_us"] + b["duration_us"]) / 1e6
@@ -209,6 +220,7 @@ def main():
         s1 = wrk_post(a, single.port, single.token, a.seconds, 1)
         cpu0, t0 = cpu_by_group(), time.monotonic()
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        nowait0 = lock_conflicts(os.path.join(master.dir, "db"))
         g1 = wrk_post(a, master.port, c.token, a.seconds, 2)
         g2 = wrk_post(a, master.port, c.token, a.seconds, 3)
         res["master_cpu"] = cpu_split(cpu0, cpu_by_group(), c.sites,
@@ -216,6 +228,9 @@ def main():
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         res["master_cpu"]["wrk_s"] = (ru1.ru_utime + ru1.ru_stime -
                                       ru0.ru_utime - ru0.ru_stime)
+        nowait1 = lock_conflicts(os.path.join(master.dir, "db"))
+        res["master_lock_conflicts"] = (nowait1 - nowait0 if None not in
+                                        (nowait0, nowait1) else None)
         s2 = wrk_post(a, single.port, single.token, a.seconds, 4)
         via = wrk_post(a, replica.port, c.token, a.seconds, 5)
         res["single"] = merge(s1, s2)
@@ -247,6 +262,11 @@ def main():
             mc["seconds"], ", ".join("%s%s %.1f s" % (
                 n, " (master)" if n == "site%d" % master.n else "", v)
                 for n, v in sorted(mc["sites"].items())), mc["wrk_s"], mc["other_s"]))
+        if res["master_lock_conflicts"] is not None:
+            log("  lock conflicts on the master (each a transaction run again): "
+                "%d, %.2f per request" % (res["master_lock_conflicts"],
+                                          res["master_lock_conflicts"] /
+                                          max(res["master"]["requests"], 1)))
         for f in res["failovers"]:
             fmt = lambda v: "%.2f s" % v if v is not None else "none in 60 s"
             log("  SIGKILL of site %d (master): new master %s, first write %s%s" % (
