@@ -103,30 +103,38 @@ struct abuf {
 	bool	 oom;
 };
 
-/*
- * Room for n more bytes (and a newline and NUL) in b; false when out of
- * memory (b->oom).
- */
+/* abuf_reserve()'s slow half: grow b's buffer to hold n more bytes. */
 static bool
-abuf_reserve(struct abuf *b, size_t n)
+abuf_grow(struct abuf *b, size_t n)
 {
 	char	*np;
 	size_t	 cap;
 
 	if (b->oom)
 		return false;
-	if (b->len + n + 2 > b->cap) {	/* room for "\n" and NUL */
-		cap = b->cap ? b->cap : 1024;
-		while (b->len + n + 2 > cap)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->oom = true;
-			return false;
-		}
-		b->p = np;
-		b->cap = cap;
+	cap = b->cap ? b->cap : 1024;
+	while (b->len + n + 2 > cap)
+		cap *= 2;
+	if ((np = realloc(b->p, cap)) == NULL) {
+		b->oom = true;
+		return false;
 	}
+	b->p = np;
+	b->cap = cap;
 	return true;
+}
+
+/*
+ * Room for n more bytes (and a newline and NUL) in b; false when out of
+ * memory (b->oom).  Inline: a record reserves some 35 times, and the
+ * buffer, kept across records, nearly always has the room.
+ */
+static inline bool
+abuf_reserve(struct abuf *b, size_t n)
+{
+	if (b->len + n + 2 <= b->cap && !b->oom)	/* "\n" and NUL */
+		return true;
+	return abuf_grow(b, n);
 }
 
 static inline void
@@ -264,8 +272,8 @@ abuf_jstr(struct abuf *b, const char *s, size_t max)
 	b->len = (size_t)(o - b->p);
 }
 
-/* ,"key":"s" */
-static void
+/* ,"key":"s"; inline, so that a literal key's length is known. */
+static inline void
 abuf_field(struct abuf *b, const char *key, const char *s, size_t max)
 {
 	size_t	 n = strlen(key);
@@ -280,17 +288,23 @@ abuf_field(struct abuf *b, const char *key, const char *s, size_t max)
 	abuf_jstr(b, s, max);
 }
 
-/* The decimal digits of n (>= 0). */
+/* The decimal digits of n (>= 0), written in place. */
 static void
 abuf_uint(struct abuf *b, unsigned long long n)
 {
 	char	 num[24], *p = num + sizeof(num);
+	size_t	 len;
 
 	do {
 		*--p = (char)('0' + n % 10);
 		n /= 10;
 	} while (n > 0);
-	abuf_add(b, p, (size_t)(num + sizeof(num) - p));
+	len = (size_t)(num + sizeof(num) - p);
+	if (!abuf_reserve(b, len))
+		return;
+	while (p < num + sizeof(num))		/* a few digits: no call */
+		b->p[b->len++] = *p++;
+	b->p[b->len] = '\0';
 }
 
 /* ,"key":n */
@@ -749,9 +763,9 @@ token_label(struct store *s, const char *id)
 	if (s == NULL || id == NULL || id[0] == '\0' || strlen(id) >=
 	    sizeof(cache[0].id))
 		return NULL;
-	for (i = 0; i < ACTIVITY_LABELS; i++)
+	for (i = 0; i < ACTIVITY_LABELS && e == NULL; i++)
 		if (strcmp(cache[i].id, id) == 0)
-			e = &cache[i];
+			e = &cache[i];	/* ids are unique in the cache */
 	if (e != NULL && now - e->at < ACTIVITY_LABEL_TTL)
 		return e->found ? e->label : NULL;
 	if (e == NULL) {

@@ -9,6 +9,7 @@
 #include <fcgiapp.h>
 
 #include <ctype.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -62,6 +63,15 @@ http_accept(void)
 		return 0;
 	}
 	if (!fcgx_init) {
+		/*
+		 * No fastbins: each request libfcgi frees ~20 small strings
+		 * (its parameters; more of a size than the tcache keeps go to
+		 * fastbins) and then allocates its 8 KB stream buffers, and a
+		 * request of that size first consolidates every fastbin chunk.
+		 * Without them a GET ran 830 fewer instructions (callgrind),
+		 * malloc 3,881 -> 2,829 of them.
+		 */
+		mallopt(M_MXFAST, 0);
 		if (FCGX_Init() != 0 || FCGX_InitRequest(&slots[0], 0, 0) != 0)
 			return -1;
 		for (i = 1; i < HTTP_BATCH_MAX; i++)
@@ -779,8 +789,9 @@ struct head {
 /*
  * Add name and then, unless value is NULL, value and CRLF, when the
  * whole of it fits with room for the head's last CRLF; else nothing.
+ * Inline: the names are literals, whose lengths are then known.
  */
-static void
+static inline void
 hdr_add(struct head *h, const char *name, const char *value)
 {
 	size_t	 a = strlen(name), b = value != NULL ? strlen(value) : 0;
