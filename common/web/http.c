@@ -9,7 +9,6 @@
 #include <fcgiapp.h>
 
 #include <ctype.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -63,15 +62,6 @@ http_accept(void)
 		return 0;
 	}
 	if (!fcgx_init) {
-		/*
-		 * No fastbins: each request libfcgi frees ~20 small strings
-		 * (its parameters; more of a size than the tcache keeps go to
-		 * fastbins) and then allocates its 8 KB stream buffers, and a
-		 * request of that size first consolidates every fastbin chunk.
-		 * Without them a GET ran 830 fewer instructions (callgrind),
-		 * malloc 3,881 -> 2,829 of them.
-		 */
-		mallopt(M_MXFAST, 0);
 		if (FCGX_Init() != 0 || FCGX_InitRequest(&slots[0], 0, 0) != 0)
 			return -1;
 		for (i = 1; i < HTTP_BATCH_MAX; i++)
