@@ -755,7 +755,6 @@ test_oom(void)
 	    runs, bad);
 }
 
-
 int
 main(void)
 {
