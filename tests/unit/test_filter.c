@@ -434,115 +434,121 @@ check(int line, const struct resource_type *rt, const char *text,
 	filter_free(f);
 }
 
+/* Each bad filter and the exact detail of its error (what clients see). */
+struct detail_row {
+	int		 line;
+	const char	*filter;
+	const char	*detail;
+};
+
+static const struct detail_row detail_rows[] = {
+	{ __LINE__, "userName xx \"bob\"",
+	  "invalid filter at offset 9: unknown operator (expected eq, "
+	  "ne, co, sw, ew, gt, ge, lt, le or pr), found 'xx \"bob\"'" },
+	{ __LINE__, "(userName eq \"bob\"",
+	  "invalid filter at offset 18: expected ')' to close the '(' "
+	  "at offset 0, found end of filter" },
+	{ __LINE__, "userName eq",
+	  "invalid filter at offset 11: expected a value after 'eq', "
+	  "found end of filter" },
+	{ __LINE__, "active gt true",
+	  "invalid filter at offset 7: 'gt' cannot be applied to the "
+	  "boolean attribute 'active' (only eq, ne and pr)" },
+	{ __LINE__, "userName eq \"x\" y",
+	  "invalid filter at offset 16: expected 'and', 'or' or the "
+	  "end of the filter, found 'y'" },
+	{ __LINE__, "userName eq \"x\")",
+	  "invalid filter at offset 15: unbalanced ')'" },
+	{ __LINE__, "userName eq \"\\uD83D\"",
+	  "invalid filter at offset 13: '\\uD83D' is a high surrogate "
+	  "without a low one after it" },
+	{ __LINE__, "emails[type eq \"work\"",
+	  "invalid filter at offset 21: expected ']' to close the '[' "
+	  "at offset 6, found end of filter" },
+	/* Each failure of the string decoder. */
+	{ __LINE__, "userName eq \"ab",
+	  "invalid filter at offset 12: unterminated string (expected "
+	  "a closing '\"')" },
+	{ __LINE__, "userName eq \"ab\\",
+	  "invalid filter at offset 12: unterminated string (a '\\' "
+	  "ends the filter)" },
+	{ __LINE__, "userName eq \"a\tb\"",
+	  "invalid filter at offset 14: control character 0x09 in a "
+	  "string (escape it)" },
+	{ __LINE__, "userName eq \"a\\xb\"",
+	  "invalid filter at offset 14: invalid escape '\\x' in a "
+	  "string (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+	  "\\uhhhh)" },
+	{ __LINE__, "userName eq \"\\u00\"",
+	  "invalid filter at offset 13: expected four hex digits after "
+	  "'\\u'" },
+	{ __LINE__, "userName eq \"\\u0000\"",
+	  "invalid filter at offset 13: '\\u0000' is not allowed in a "
+	  "filter value" },
+	{ __LINE__, "userName eq \"\\uDC00\"",
+	  "invalid filter at offset 13: '\\uDC00' is a low surrogate "
+	  "without a high one" },
+	{ __LINE__, "userName eq \"\\uD83D\\u0041\"",
+	  "invalid filter at offset 13: '\\uD83D' is a high surrogate "
+	  "without a low one after it" },
+	/* Each failure of binding a value to the attribute's type. */
+	{ __LINE__, "userName gt null",
+	  "invalid filter at offset 9: null can only be compared with "
+	  "eq or ne, not 'gt'" },
+	{ __LINE__, "name eq \"x\"",
+	  "invalid filter at offset 5: 'name' is a complex attribute: "
+	  "'eq' needs one of its sub-attributes (or use pr)" },
+	{ __LINE__, "nosuch lt false",
+	  "invalid filter at offset 7: true and false can only be "
+	  "compared with eq or ne, not 'lt'" },
+	{ __LINE__, "active co \"t\"",
+	  "invalid filter at offset 7: 'co' cannot be applied to the "
+	  "boolean attribute 'active' (only eq, ne and pr)" },
+	{ __LINE__, "active eq \"yes\"",
+	  "invalid filter at offset 10: the boolean attribute 'active' "
+	  "needs true or false, found '\"yes\"'" },
+	{ __LINE__, "meta.created gt \"x\"",
+	  "invalid filter at offset 16: the dateTime attribute "
+	  "'meta.created' needs an RFC 3339 date-time such as "
+	  "\"2015-10-10T14:38:21Z\", found '\"x\"'" },
+	{ __LINE__, "x509Certificates.value ge \"a\"",
+	  "invalid filter at offset 23: 'ge' cannot be applied to the "
+	  "binary attribute 'x509Certificates.value'" },
+	/* The value-path grammar. */
+	{ __LINE__, "emails.type[value eq \"x\"]",
+	  "invalid filter at offset 11: a value filter applies to an "
+	  "attribute, not to the sub-attribute 'emails.type'" },
+	{ __LINE__, "emails[type[value eq \"x\"]]",
+	  "invalid filter at offset 11: value filters cannot be "
+	  "nested" },
+	{ __LINE__, "emails[type eq \"work\"].value",
+	  "invalid filter at offset 28: expected an operator (eq, ne, "
+	  "co, sw, ew, gt, ge, lt, le or pr) after 'value', found end "
+	  "of filter" },
+	{ __LINE__, "emails[type eq \"work\"].a.b eq \"x\"",
+	  "invalid filter at offset 23: expected a sub-attribute name "
+	  "of 'emails' (letters, digits, '-' or '_'; no '.', ':' or "
+	  "nested brackets), found 'a.b eq \"x\"'" },
+	{ __LINE__, "not",
+	  "invalid filter at offset 3: expected '(' after 'not', found "
+	  "end of filter" },
+};
+
 /* Exact error details: what a client sees. */
 static void
 test_details(void)
 {
-	static const struct {
-		int		 line;
-		const char	*filter;
-		const char	*detail;
-	} t[] = {
-		{ __LINE__, "userName xx \"bob\"",
-		  "invalid filter at offset 9: unknown operator (expected eq, "
-		  "ne, co, sw, ew, gt, ge, lt, le or pr), found 'xx \"bob\"'" },
-		{ __LINE__, "(userName eq \"bob\"",
-		  "invalid filter at offset 18: expected ')' to close the '(' "
-		  "at offset 0, found end of filter" },
-		{ __LINE__, "userName eq",
-		  "invalid filter at offset 11: expected a value after 'eq', "
-		  "found end of filter" },
-		{ __LINE__, "active gt true",
-		  "invalid filter at offset 7: 'gt' cannot be applied to the "
-		  "boolean attribute 'active' (only eq, ne and pr)" },
-		{ __LINE__, "userName eq \"x\" y",
-		  "invalid filter at offset 16: expected 'and', 'or' or the "
-		  "end of the filter, found 'y'" },
-		{ __LINE__, "userName eq \"x\")",
-		  "invalid filter at offset 15: unbalanced ')'" },
-		{ __LINE__, "userName eq \"\\uD83D\"",
-		  "invalid filter at offset 13: '\\uD83D' is a high surrogate "
-		  "without a low one after it" },
-		{ __LINE__, "emails[type eq \"work\"",
-		  "invalid filter at offset 21: expected ']' to close the '[' "
-		  "at offset 6, found end of filter" },
-		/* Each failure of the string decoder. */
-		{ __LINE__, "userName eq \"ab",
-		  "invalid filter at offset 12: unterminated string (expected "
-		  "a closing '\"')" },
-		{ __LINE__, "userName eq \"ab\\",
-		  "invalid filter at offset 12: unterminated string (a '\\' "
-		  "ends the filter)" },
-		{ __LINE__, "userName eq \"a\tb\"",
-		  "invalid filter at offset 14: control character 0x09 in a "
-		  "string (escape it)" },
-		{ __LINE__, "userName eq \"a\\xb\"",
-		  "invalid filter at offset 14: invalid escape '\\x' in a "
-		  "string (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
-		  "\\uhhhh)" },
-		{ __LINE__, "userName eq \"\\u00\"",
-		  "invalid filter at offset 13: expected four hex digits after "
-		  "'\\u'" },
-		{ __LINE__, "userName eq \"\\u0000\"",
-		  "invalid filter at offset 13: '\\u0000' is not allowed in a "
-		  "filter value" },
-		{ __LINE__, "userName eq \"\\uDC00\"",
-		  "invalid filter at offset 13: '\\uDC00' is a low surrogate "
-		  "without a high one" },
-		{ __LINE__, "userName eq \"\\uD83D\\u0041\"",
-		  "invalid filter at offset 13: '\\uD83D' is a high surrogate "
-		  "without a low one after it" },
-		/* Each failure of binding a value to the attribute's type. */
-		{ __LINE__, "userName gt null",
-		  "invalid filter at offset 9: null can only be compared with "
-		  "eq or ne, not 'gt'" },
-		{ __LINE__, "name eq \"x\"",
-		  "invalid filter at offset 5: 'name' is a complex attribute: "
-		  "'eq' needs one of its sub-attributes (or use pr)" },
-		{ __LINE__, "nosuch lt false",
-		  "invalid filter at offset 7: true and false can only be "
-		  "compared with eq or ne, not 'lt'" },
-		{ __LINE__, "active co \"t\"",
-		  "invalid filter at offset 7: 'co' cannot be applied to the "
-		  "boolean attribute 'active' (only eq, ne and pr)" },
-		{ __LINE__, "active eq \"yes\"",
-		  "invalid filter at offset 10: the boolean attribute 'active' "
-		  "needs true or false, found '\"yes\"'" },
-		{ __LINE__, "meta.created gt \"x\"",
-		  "invalid filter at offset 16: the dateTime attribute "
-		  "'meta.created' needs an RFC 3339 date-time such as "
-		  "\"2015-10-10T14:38:21Z\", found '\"x\"'" },
-		{ __LINE__, "x509Certificates.value ge \"a\"",
-		  "invalid filter at offset 23: 'ge' cannot be applied to the "
-		  "binary attribute 'x509Certificates.value'" },
-		/* The value-path grammar. */
-		{ __LINE__, "emails.type[value eq \"x\"]",
-		  "invalid filter at offset 11: a value filter applies to an "
-		  "attribute, not to the sub-attribute 'emails.type'" },
-		{ __LINE__, "emails[type[value eq \"x\"]]",
-		  "invalid filter at offset 11: value filters cannot be "
-		  "nested" },
-		{ __LINE__, "emails[type eq \"work\"].value",
-		  "invalid filter at offset 28: expected an operator (eq, ne, "
-		  "co, sw, ew, gt, ge, lt, le or pr) after 'value', found end "
-		  "of filter" },
-		{ __LINE__, "emails[type eq \"work\"].a.b eq \"x\"",
-		  "invalid filter at offset 23: expected a sub-attribute name "
-		  "of 'emails' (letters, digits, '-' or '_'; no '.', ':' or "
-		  "nested brackets), found 'a.b eq \"x\"'" },
-		{ __LINE__, "not",
-		  "invalid filter at offset 3: expected '(' after 'not', found "
-		  "end of filter" },
-	};
+	const struct detail_row	*r;
 	struct filter		*f;
 	struct scim_error	 err;
 	size_t			 i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	for (i = 0; i < sizeof(detail_rows) / sizeof(detail_rows[0]); i++) {
+		r = &detail_rows[i];
 		memset(&err, 0, sizeof(err));
 		f = NULL;
-		filter_parse(t[i].filter, U, &f, &err);
-		tap_is_str(err.detail, t[i].detail, t[i].line, t[i].filter);
+		filter_parse(r->filter, U, &f, &err);
+		tap_is_str(err.detail, r->detail, r->line, r->filter);
 		filter_free(f);
 	}
 }
@@ -724,50 +730,58 @@ test_uses(void)
 	}
 }
 
+/*
+ * Each value filter parsed alone (filter_parse_sub()) and matched on one
+ * element.
+ */
+struct sub_row {
+	int		 line;
+	const char	*parent;	/* User attribute, or NULL */
+	const char	*text;
+	size_t		 len;		/* 0: strlen(text) */
+	const char	*element;	/* JSON */
+	const char	*want;		/* "1", "0" or ERR */
+};
+
+static const struct sub_row sub_rows[] = {
+	{ __LINE__, "emails", "type eq \"work\"", 0,
+	  "{\"type\":\"work\",\"value\":\"a@b\"}", "1" },
+	{ __LINE__, "emails", "Type eq \"WORK\" and primary eq true", 0,
+	  "{\"type\":\"work\",\"primary\":true}", "1" },
+	{ __LINE__, "emails", "type eq \"work\" and primary eq true", 0,
+	  "{\"type\":\"work\"}", "0" },
+	{ __LINE__, "emails", "value ew \".org\"", 0,
+	  "{\"value\":\"x@y.ORG\"}", "1" },
+	{ __LINE__, "emails", "type eq \"work\"]", 14,
+	  "{\"type\":\"work\"}", "1" },
+	{ __LINE__, "emails", "type eq \"home\"", 0,
+	  "{\"type\":\"work\"}", "0" },
+	{ __LINE__, "emails", "primary eq \"True\"", 0,
+	  "{\"primary\":\"true\"}", "1" },
+	/* A stored boolean may be a string in any case, not more. */
+	{ __LINE__, "emails", "primary eq true", 0,
+	  "{\"primary\":\"TrUe\"}", "1" },
+	{ __LINE__, "emails", "primary eq false", 0,
+	  "{\"primary\":\"FALSE\"}", "1" },
+	{ __LINE__, "emails", "primary eq true", 0,
+	  "{\"primary\":\"yes\"}", "0" },
+	{ __LINE__, "emails", "primary eq true", 0,
+	  "{\"primary\":1}", "0" },
+	{ __LINE__, NULL, "value eq \"u1\"", 0, "\"u1\"", "1" },
+	{ __LINE__, NULL, "value eq \"U1\"", 0, "{\"value\":\"u1\"}",
+	  "1" },
+	{ __LINE__, "emails", "type eq", 0, "{}", ERR },
+	{ __LINE__, "emails", "x[y eq 1]", 0, "{}", ERR },
+	{ __LINE__, "emails", "primary gt 1", 0, "{}", ERR },
+	{ __LINE__, "emails", "emails.type eq \"work\"", 0, "{}", ERR },
+	{ __LINE__, "emails", "", 0, "{}", ERR },
+};
+
 /* filter_parse_sub: value filters as the PATCH engine uses them. */
 static void
 test_sub(void)
 {
-	static const struct {
-		int		 line;
-		const char	*parent;	/* User attribute, or NULL */
-		const char	*text;
-		size_t		 len;		/* 0: strlen(text) */
-		const char	*element;	/* JSON */
-		const char	*want;		/* "1", "0" or ERR */
-	} t[] = {
-		{ __LINE__, "emails", "type eq \"work\"", 0,
-		  "{\"type\":\"work\",\"value\":\"a@b\"}", "1" },
-		{ __LINE__, "emails", "Type eq \"WORK\" and primary eq true", 0,
-		  "{\"type\":\"work\",\"primary\":true}", "1" },
-		{ __LINE__, "emails", "type eq \"work\" and primary eq true", 0,
-		  "{\"type\":\"work\"}", "0" },
-		{ __LINE__, "emails", "value ew \".org\"", 0,
-		  "{\"value\":\"x@y.ORG\"}", "1" },
-		{ __LINE__, "emails", "type eq \"work\"]", 14,
-		  "{\"type\":\"work\"}", "1" },
-		{ __LINE__, "emails", "type eq \"home\"", 0,
-		  "{\"type\":\"work\"}", "0" },
-		{ __LINE__, "emails", "primary eq \"True\"", 0,
-		  "{\"primary\":\"true\"}", "1" },
-		/* A stored boolean may be a string in any case, not more. */
-		{ __LINE__, "emails", "primary eq true", 0,
-		  "{\"primary\":\"TrUe\"}", "1" },
-		{ __LINE__, "emails", "primary eq false", 0,
-		  "{\"primary\":\"FALSE\"}", "1" },
-		{ __LINE__, "emails", "primary eq true", 0,
-		  "{\"primary\":\"yes\"}", "0" },
-		{ __LINE__, "emails", "primary eq true", 0,
-		  "{\"primary\":1}", "0" },
-		{ __LINE__, NULL, "value eq \"u1\"", 0, "\"u1\"", "1" },
-		{ __LINE__, NULL, "value eq \"U1\"", 0, "{\"value\":\"u1\"}",
-		  "1" },
-		{ __LINE__, "emails", "type eq", 0, "{}", ERR },
-		{ __LINE__, "emails", "x[y eq 1]", 0, "{}", ERR },
-		{ __LINE__, "emails", "primary gt 1", 0, "{}", ERR },
-		{ __LINE__, "emails", "emails.type eq \"work\"", 0, "{}", ERR },
-		{ __LINE__, "emails", "", 0, "{}", ERR },
-	};
+	const struct sub_row		*r;
 	const struct schema_attr	*parent;
 	struct filter			*f;
 	struct scim_error		 err;
@@ -775,16 +789,17 @@ test_sub(void)
 	cJSON				*e;
 	size_t				 i, len;
 	char				 name[200];
-	const char			*got, *text;
+	const char			*got;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		parent = t[i].parent != NULL ?
-		    schema_find(&schema_user, t[i].parent) : NULL;
-		len = t[i].len != 0 ? t[i].len : strlen(t[i].text);
+	for (i = 0; i < sizeof(sub_rows) / sizeof(sub_rows[0]); i++) {
+		r = &sub_rows[i];
+		parent = r->parent != NULL ?
+		    schema_find(&schema_user, r->parent) : NULL;
+		len = r->len != 0 ? r->len : strlen(r->text);
 		f = NULL;
 		memset(&err, 0, sizeof(err));
-		rc = filter_parse_sub(t[i].text, len, U, parent, &f, &err);
-		e = cJSON_Parse(t[i].element);
+		rc = filter_parse_sub(r->text, len, U, parent, &f, &err);
+		e = cJSON_Parse(r->element);
 		if (rc == SCIM_E_INVALID_FILTER && f == NULL)
 			got = ERR;
 		else if (rc != SCIM_OK)
@@ -792,14 +807,24 @@ test_sub(void)
 		else
 			got = filter_match(f, e) ? "1" : "0";
 		snprintf(name, sizeof(name), "parse_sub(%s, %.*s) on %s",
-		    t[i].parent != NULL ? t[i].parent : "NULL", (int)len,
-		    t[i].text, t[i].element);
-		tap_is_str(got, t[i].want, t[i].line, name);
+		    r->parent != NULL ? r->parent : "NULL", (int)len,
+		    r->text, r->element);
+		tap_is_str(got, r->want, r->line, name);
 		cJSON_Delete(e);
 		filter_free(f);
 	}
+}
 
-	/* The PATCH engine learns what to create from the eq terms. */
+/* The PATCH engine learns what to create from the eq terms. */
+static void
+test_sub_eq_hint(void)
+{
+	const struct schema_attr	*parent;
+	struct filter			*f;
+	struct scim_error		 err;
+	enum scim_err			 rc;
+	const char			*text;
+
 	parent = schema_find(&schema_user, "emails");
 	f = NULL;
 	text = "type eq \"work\" and primary eq true";
@@ -979,6 +1004,7 @@ main(void)
 	test_eq_hint();
 	test_uses();
 	test_sub();
+	test_sub_eq_hint();
 	test_datetime();
 	test_compare();
 	test_api();
