@@ -4,8 +4,9 @@
  * uniqueness, tenant isolation, membership both ways, key spaces, pages
  * and RFC 9865 cursors; two processes writing at once; a process
  * SIGKILLed inside an open transaction while another one carries on; the
- * records generation and group commit.  The gate and the cache are in
- * test_store_gate.c, the layout moves in test_store_layout.c.
+ * records generation and group commit.  The gate is in test_store_gate.c,
+ * the cache and regions in test_store_cache.c, the layout moves in
+ * test_store_layout.c.
  */
 
 #include "store_fixture.h"
