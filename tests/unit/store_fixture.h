@@ -1,6 +1,7 @@
 /*
  * What the store tests share (test_store, test_store_gate,
- * test_store_layout, test_store_count): small transaction bodies that put, get, find, count,
+ * test_store_cache, test_store_layout, test_store_count): small
+ * transaction bodies that put, get, find, count,
  * link, page and delete records, the meta helpers the layout tests read
  * and set, and a child that holds the environment open.  Header-only,
  * like tap.h; every function is static and marked unused, so each test

@@ -333,64 +333,101 @@ query_field(const char *q, char *got, size_t size)
  * runs of plain bytes copied, '"' and '\\' and every control character
  * escaped, valid UTF-8 kept, other bytes '?', and the cap of
  * ACTIVITY_QUERY_MAX bytes cutting before a character, never in one.
+ * test_escape_* check them in turn.
  */
+
+/* Strings and their JSON strings in the query fields. */
+struct escape_row {
+	const char	*in;
+	const char	*want;
+};
+
+static const struct escape_row escape_rows[] = {
+	{ "", "\"\"" },
+	{ "abc", "\"abc\"" },
+	{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+	{ "\"\\\"", "\"\\\"\\\\\\\"\"" },
+	{ "tab\there\nnl\r\x7f",
+	  "\"tab\\u0009here\\u000anl\\u000d\x7f\"" },
+	{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!",
+	  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!\"" },
+	{ "\xff" "a\xc3" "b\xc0\xaf", "\"?a?b??\"" },
+	{ "\xe2\x82", "\"??\"" },
+	{ "x\xc3", "\"x?\"" },
+};
+
+/* Each kind of byte and how it is written. */
+struct kind_row {
+	const char	*in;
+	const char	*out;
+};
+
+static const struct kind_row kind_rows[] = {
+	{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\x01", "\\u0001" },
+	{ "\x1f", "\\u001f" }, { "\x7f", "\x7f" }, { " ", " " },
+	{ "\xc3\xa9", "\xc3\xa9" }, { "\xff", "?" },
+	{ "\xe2\x82\xac", "\xe2\x82\xac" },
+};
+
+/* The query fields as JSON strings: quotes, controls, UTF-8 and not. */
 static void
 test_escape(void)
 {
-	static const struct {
-		const char	*in;
-		const char	*want;
-	} cases[] = {
-		{ "", "\"\"" },
-		{ "abc", "\"abc\"" },
-		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
-		{ "\"\\\"", "\"\\\"\\\\\\\"\"" },
-		{ "tab\there\nnl\r\x7f",
-		  "\"tab\\u0009here\\u000anl\\u000d\x7f\"" },
-		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!",
-		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80!\"" },
-		{ "\xff" "a\xc3" "b\xc0\xaf", "\"?a?b??\"" },
-		{ "\xe2\x82", "\"??\"" },
-		{ "x\xc3", "\"x?\"" },
-	};
-	static const struct {
-		const char	*in;
-		const char	*out;
-	} kinds[] = {
-		{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\x01", "\\u0001" },
-		{ "\x1f", "\\u001f" }, { "\x7f", "\x7f" }, { " ", " " },
-		{ "\xc3\xa9", "\xc3\xa9" }, { "\xff", "?" },
-		{ "\xe2\x82\xac", "\xe2\x82\xac" },
-	};
+	char	 got[ACTIVITY_QUERY_MAX + 64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(escape_rows) / sizeof(escape_rows[0]); i++)
+		is_str(query_field(escape_rows[i].in, got, sizeof(got)),
+		    escape_rows[i].want, escape_rows[i].want);
+}
+
+/* Every control character, alone and between plain bytes. */
+static void
+test_escape_controls(void)
+{
 	char	 in[ACTIVITY_QUERY_MAX + 8], want[ACTIVITY_QUERY_MAX + 16];
 	char	 got[ACTIVITY_QUERY_MAX + 64], name[64];
-	size_t	 i, at, n;
 	int	 c;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		is_str(query_field(cases[i].in, got, sizeof(got)),
-		    cases[i].want, cases[i].want);
-	/* Every control character, alone and between plain bytes. */
 	for (c = 1; c < 0x20; c++) {
 		snprintf(in, sizeof(in), "a%cb", c);
 		snprintf(want, sizeof(want), "\"a\\u00%02xb\"", c);
 		snprintf(name, sizeof(name), "control 0x%02x", c);
 		is_str(query_field(in, got, sizeof(got)), want, name);
 	}
-	/* Each kind of byte at each place of the first words and the tail. */
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+}
+
+/* Each kind of byte at each place of the first words and the tail. */
+static void
+test_escape_places(void)
+{
+	const struct kind_row	*k;
+	char			 in[ACTIVITY_QUERY_MAX + 8];
+	char			 want[ACTIVITY_QUERY_MAX + 16];
+	char			 got[ACTIVITY_QUERY_MAX + 64], name[64];
+	size_t			 i, at, n;
+
+	for (i = 0; i < sizeof(kind_rows) / sizeof(kind_rows[0]); i++)
 		for (at = 0; at < 20; at++) {
+			k = &kind_rows[i];
 			memset(in, 'x', 24);
-			memcpy(in + at, kinds[i].in, strlen(kinds[i].in));
+			memcpy(in + at, k->in, strlen(k->in));
 			in[24] = '\0';
-			n = strlen(kinds[i].in);
+			n = strlen(k->in);
 			snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at,
-			    in, kinds[i].out, (int)(24 - at - n), in + at + n);
-			snprintf(name, sizeof(name), "%s at %zu", kinds[i].out,
-			    at);
+			    in, k->out, (int)(24 - at - n), in + at + n);
+			snprintf(name, sizeof(name), "%s at %zu", k->out, at);
 			is_str(query_field(in, got, sizeof(got)), want, name);
 		}
-	/* The cap: 1,024 bytes of the query, whole characters only. */
+}
+
+/* The cap: 1,024 bytes of the query, whole characters only. */
+static void
+test_escape_cap(void)
+{
+	char	 in[ACTIVITY_QUERY_MAX + 8], want[ACTIVITY_QUERY_MAX + 16];
+	char	 got[ACTIVITY_QUERY_MAX + 64];
+
 	memset(in, 'a', ACTIVITY_QUERY_MAX - 1);
 	strcpy(in + ACTIVITY_QUERY_MAX - 1, "\xc3\xa9");
 	want[0] = '"';
@@ -596,6 +633,9 @@ main(void)
 	test_notes_and_cap();
 	test_body_as_sent();
 	test_escape();
+	test_escape_controls();
+	test_escape_places();
+	test_escape_cap();
 	test_body_plain();
 	test_files();
 	return tap_done();

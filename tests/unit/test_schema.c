@@ -289,12 +289,11 @@ list_len(const char *const *l)
 	return n;
 }
 
-/* Each schema's size, and the characteristics other modules rely on. */
+/* Each schema's size, the lists of schemas and types, the extensions. */
 static void
 test_tables(void)
 {
-	const struct schema_attr	*a;
-	size_t				 n;
+	size_t	 n;
 
 	is_int(schema_user.nattrs, 21, "core User has 21 attributes");
 	is_int(schema_enterprise_user.nattrs, 6, "enterprise has 6");
@@ -312,7 +311,12 @@ test_tables(void)
 	ok(rt_user.ext[0] == &schema_enterprise_user && rt_user.ext[1] ==
 	    NULL, "User has the enterprise extension");
 	ok(rt_group.ext[0] == NULL, "Group has no extension");
+}
 
+/* How many sub-attributes each complex attribute has. */
+static void
+test_tables_subs(void)
+{
 	is_int(schema_find(&schema_user, "name")->nsub, 6, "name has 6 subs");
 	is_int(schema_find(&schema_user, "addresses")->nsub, 8,
 	    "addresses has 8 subs");
@@ -325,6 +329,13 @@ test_tables(void)
 	is_int(schema_find(&schema_enterprise_user, "manager")->nsub, 3,
 	    "manager has 3 subs");
 	is_int(schema_attr_meta.nsub, 5, "meta has 5 subs");
+}
+
+/* The characteristics other modules rely on. */
+static void
+test_tables_traits(void)
+{
+	const struct schema_attr	*a;
 
 	a = schema_find(&schema_user, "userName");
 	ok(a->required && !a->case_exact && a->uniqueness == UNIQ_SERVER,
@@ -478,12 +489,12 @@ json_str(const cJSON *o, const char *key)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
+/* Every schema as JSON: well formed, no nulls, id and meta left out. */
 static void
 test_schema_json(void)
 {
 	cJSON		*doc;
-	const cJSON	*attrs, *a, *subs, *cv;
-	char		*text;
+	const cJSON	*attrs;
 	size_t		 i;
 	bool		 core;
 
@@ -506,6 +517,15 @@ test_schema_json(void)
 		    "(Entra maps it)", schema_all[i]->name);
 		cJSON_Delete(doc);
 	}
+}
+
+/* The User schema as JSON: its header and the attributes clients read. */
+static void
+test_schema_json_user(void)
+{
+	cJSON		*doc;
+	const cJSON	*attrs, *a, *subs, *cv;
+	char		*text;
 
 	doc = schema_to_json(&schema_user, BASE "/");
 	text = cJSON_PrintUnformatted(doc);
@@ -565,6 +585,14 @@ test_schema_json(void)
 	a = json_attr(attrs, "groups");
 	is_str(json_str(a, "mutability"), "readOnly", "groups readOnly");
 	cJSON_Delete(doc);
+}
+
+/* The Group and enterprise schemas as JSON, and no schema. */
+static void
+test_schema_json_others(void)
+{
+	cJSON		*doc;
+	const cJSON	*a;
 
 	doc = schema_to_json(&schema_group, BASE);
 	a = json_attr(cJSON_GetObjectItemCaseSensitive(doc, "attributes"),
@@ -728,16 +756,12 @@ static const struct schema reg_user_ext = {
 	.attrs = reg_attrs, .nattrs = 2,
 };
 
+/* Declared extensions register on their type and resolve by URN. */
 static void
 test_ext_register(void)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct schema_path	 sp;
-	struct schema		 many[SCHEMA_EXT_MAX + 1];
-	char			 ids[SCHEMA_EXT_MAX + 1][32];
-	cJSON			*doc;
-	const cJSON		*e;
-	size_t			 i;
 	static const char	 gpath[] = "urn:example:group:ext:Badge";
 	static const char	 upath[] = "urn:example:user:ext:costcenter";
 
@@ -764,6 +788,14 @@ test_ext_register(void)
 	    SCIM_OK && sp.ext == &reg_user_ext &&
 	    strcmp(sp.attr_name, "costCenter") == 0,
 	    "User URN path resolves canonically");
+}
+
+/* The registered extensions in the ResourceType documents. */
+static void
+test_ext_listed(void)
+{
+	cJSON		*doc;
+	const cJSON	*e;
 
 	doc = resource_type_to_json(&rt_group, BASE);
 	e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc,
@@ -779,15 +811,23 @@ test_ext_register(void)
 	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(e, 1),
 	    "required")), "User lists two, the declared one not required");
 	cJSON_Delete(doc);
+}
+
+/* What may not register; unregistering restores the built-in lists. */
+static void
+test_ext_refused(void)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct schema		 more;
 
 	ok(schema_ext_register(&rt_user, &reg_group_ext, false, &err) ==
 	    SCIM_E_INVALID_VALUE && strstr(err.detail, "already defined"),
 	    "the same URN twice: %s", err.detail);
 	ok(schema_ext_register(&rt_user, &schema_group, false, &err) ==
 	    SCIM_E_INVALID_VALUE, "a built-in URN: %s", err.detail);
-	many[0] = reg_user_ext;
-	many[0].id = "urn:example:user:ext:more";
-	ok(schema_ext_register(&rt_user, &many[0], false, &err) ==
+	more = reg_user_ext;
+	more.id = "urn:example:user:ext:more";
+	ok(schema_ext_register(&rt_user, &more, false, &err) ==
 	    SCIM_E_INVALID_VALUE && strstr(err.detail, "begins with"),
 	    "a URN that extends another's: %s", err.detail);
 	ok(schema_ext_register(NULL, &reg_user_ext, false, &err) ==
@@ -797,6 +837,16 @@ test_ext_register(void)
 	ok(rt_user.ext[1] == NULL && rt_group.ext[0] == NULL &&
 	    schema_all[3] == NULL && schema_by_urn("urn:example:user:ext") ==
 	    NULL, "unregistered: the built-in lists again");
+}
+
+/* SCHEMA_EXT_MAX extensions register, one more does not. */
+static void
+test_ext_max(void)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct schema		 many[SCHEMA_EXT_MAX + 1];
+	char			 ids[SCHEMA_EXT_MAX + 1][32];
+	size_t			 i;
 
 	for (i = 0; i <= SCHEMA_EXT_MAX; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "urn:example:n%zu", i);
@@ -823,10 +873,17 @@ main(void)
 	test_resolve_edges();
 	test_find();
 	test_tables();
+	test_tables_subs();
+	test_tables_traits();
 	test_schema_json();
+	test_schema_json_user();
+	test_schema_json_others();
 	test_resource_type_json();
 	test_alloc_failure();
 	test_attr_rules();
 	test_ext_register();
+	test_ext_listed();
+	test_ext_refused();
+	test_ext_max();
 	return tap_done();
 }

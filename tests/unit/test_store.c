@@ -4,18 +4,21 @@
  * uniqueness, tenant isolation, membership both ways, key spaces, pages
  * and RFC 9865 cursors; two processes writing at once; a process
  * SIGKILLed inside an open transaction while another one carries on; the
- * records generation and group commit.  The gate and the cache are in
- * test_store_gate.c, the layout moves in test_store_layout.c.
+ * records generation and group commit.  The gate is in test_store_gate.c,
+ * the cache and regions in test_store_cache.c, the layout moves in
+ * test_store_layout.c.
  */
 
 #include "store_fixture.h"
 
+/*
+ * Users: create, read, the name and externalId indexes, uniqueness per
+ * tenant in any case, tenants apart, scans, and a rename.
+ */
 static void
 test_basics(struct store *s)
 {
-	struct scim_error	 err;
-	cJSON			*a, *b, *c, *a2, *g;
-	enum scim_err		 rc;
+	cJSON			*a, *b, *c, *a2;
 
 	a = mkuser("u1", "Alice@Example.com", "ext-a");
 	b = mkuser("u2", "bob", "ext-shared");
@@ -59,8 +62,20 @@ test_basics(struct store *s)
 	cJSON_ReplaceItemInObject(b, "userName", cJSON_CreateString("alice2"));
 	is_int(put(s, STORE_USER, "t1", b, c), SCIM_E_UNIQUENESS,
 	    "rename onto a taken name is refused");
-	/* A failing transaction leaves nothing behind. */
 	cJSON_Delete(a);
+	cJSON_Delete(a2);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+}
+
+/* A failing transaction leaves nothing behind. */
+static void
+test_aborted(struct store *s)
+{
+	struct scim_error	 err;
+	cJSON			*a;
+	enum scim_err		 rc;
+
 	a = mkuser("u7", "zed", "ext-z");
 	rc = store_run(s, fail_after_write_fn, a, &err);
 	is_int(rc, SCIM_E_INVALID_VALUE, "failing body returns its error");
@@ -68,7 +83,15 @@ test_basics(struct store *s)
 	    find_name(s, STORE_USER, "t1", "zed") == NULL &&
 	    count(s, 1, "t1", "ext-z") == 0,
 	    "an aborted transaction left no record and no index entry");
-	/* Groups and membership. */
+	cJSON_Delete(a);
+}
+
+/* Groups and membership, and what deleting either does to the other. */
+static void
+test_groups(struct store *s)
+{
+	cJSON			*g;
+
 	g = cJSON_CreateObject();
 	cJSON_AddStringToObject(g, "id", "g1");
 	cJSON_AddStringToObject(g, "displayName", "Admins");
@@ -93,10 +116,6 @@ test_basics(struct store *s)
 	is_int(del(s, STORE_GROUP, "g1"), SCIM_OK, "delete g1");
 	is_int(count(s, 3, "t1", "u2"), 0, "deleting g1 removed u2's "
 	    "back-reference");
-	cJSON_Delete(a);
-	cJSON_Delete(a2);
-	cJSON_Delete(b);
-	cJSON_Delete(c);
 	cJSON_Delete(g);
 }
 
@@ -801,6 +820,8 @@ main(void)
 	if (!store_fixture_open(tmpl, &s))
 		return tap_done();
 	test_basics(s);
+	test_aborted(s);
+	test_groups(s);
 	test_kv(s);
 	test_page(s);
 	test_walks(s);

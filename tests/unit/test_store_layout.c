@@ -95,17 +95,43 @@ out:
 }
 
 /*
- * A store of layout 3 keyed names by their ASCII lower case: "Alice" and
- * "\uFF21lice" (fullwidth) were two users.  It is made the way a program
- * of that layout made it (marked 3, written beside another process, which
- * keeps layout 3), then opened alone: the keys are folded, a clash keeps
- * both records, the first holding the name.  Then an unfinished fold is
- * finished by an open that is not alone.
+ * Close s and open the store at cfg.home again while a child holds the
+ * environment (its pid and the end that releases it into *pid and
+ * *release; the caller lets it go).  Returns the store, or NULL when the
+ * open failed (the TAP line named name says so).
  */
-static void
-test_fold_layout(const char *dir)
+static struct store *
+reopen_beside(struct store *s, const char *name, pid_t *pid, int *release)
 {
-	struct scim_config	 saved = cfg;
+	struct scim_error	 err;
+
+	store_close(s);
+	*pid = hold_attached(cfg.home, release);
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "%s", name))
+		return NULL;
+	return s;
+}
+
+/* Open the store at cfg.home; NULL when that failed (TAP line name). */
+static struct store *
+reopen(const char *name)
+{
+	struct scim_error	 err;
+	struct store		*s;
+
+	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "%s", name))
+		return NULL;
+	return s;
+}
+
+/*
+ * A store in dir/fold marked layout 3 and written beside another process:
+ * names that read alike as different users.  False when it could not be
+ * made.
+ */
+static bool
+fold_made(const char *dir)
+{
 	struct named_meta	 m;
 	struct scim_error	 err;
 	struct store		*s;
@@ -114,13 +140,13 @@ test_fold_layout(const char *dir)
 
 	snprintf(cfg.home, sizeof(cfg.home), "%s/fold", dir);
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "fold: a new store"))
-		goto out;
+		return false;
 	ok(set_meta(s, "schema_version", "3"), "fold: mark it layout 3");
-	store_close(s);
-	pid = hold_attached(cfg.home, &release);
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
-	    "fold: open it beside another process"))
-		goto out_child;
+	if ((s = reopen_beside(s, "fold: open it beside another process", &pid,
+	    &release)) == NULL) {
+		let_go(pid, release);
+		return false;
+	}
 	is_str(meta(s, "schema_version", &m), "3", "fold: layout 3 is kept");
 	ok(put_user(s, "u1", "Alice") == SCIM_OK &&
 	    put_user(s, "u2", "\xef\xbc\xa1" "lice") == SCIM_OK &&
@@ -139,9 +165,18 @@ test_fold_layout(const char *dir)
 	    "fold: the fullwidth one is u2 in layout 3");
 	store_close(s);
 	let_go(pid, release);
+	return true;
+}
 
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "fold: open it alone"))
-		goto out;
+/* Opened alone, the keys are folded; a clash keeps both records. */
+static struct store *
+fold_alone(void)
+{
+	struct named_meta	 m;
+	struct store		*s;
+
+	if ((s = reopen("fold: open it alone")) == NULL)
+		return NULL;
 	is_str(meta(s, "schema_version", &m), "5",
 	    "fold: it is layout 5 (folded, then counted)");
 	is_str(meta(s, FOLDING_KEY_NAME, &m), "", "fold: the fold finished");
@@ -179,28 +214,51 @@ test_fold_layout(const char *dir)
 	is_str(found(s, STORE_USER, "kelvin two"), "u6",
 	    "fold: the renamed one has its new name");
 	is_int(indexed(s, STORE_USER), 7, "fold: and no old key left behind");
+	return s;
+}
 
-	/* An unfinished fold: a mover died after marking layout 4. */
+/* An unfinished fold: a mover died after marking layout 4.  Closes s. */
+static void
+fold_resumed(struct store *s)
+{
+	struct named_meta	 m;
+	int			 release = -1;
+	pid_t			 pid;
+
 	ok(set_meta(s, "schema_version", "3"), "fold: mark it layout 3 again");
-	store_close(s);
-	pid = hold_attached(cfg.home, &release);
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
-	    "fold: open it beside one"))
-		goto out_child;
+	if ((s = reopen_beside(s, "fold: open it beside one", &pid,
+	    &release)) == NULL)
+		goto out;
 	ok(put_user(s, "u10", "\xef\xbc\xba" "ed") == SCIM_OK,
 	    "fold: a name keyed the layout-3 way");
 	ok(set_meta(s, "schema_version", "4") &&
 	    set_meta(s, FOLDING_KEY_NAME, "1"), "fold: a fold began, stopped");
 	store_close(s);
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
-	    "fold: open it, still beside another"))
-		goto out_child;
+	if ((s = reopen("fold: open it, still beside another")) == NULL)
+		goto out;
 	is_str(meta(s, FOLDING_KEY_NAME, &m), "", "fold: the fold finished");
 	is_str(found(s, STORE_USER, "zed"), "u10", "fold: Zed is re-keyed");
 	store_close(s);
-out_child:
-	let_go(pid, release);
 out:
+	let_go(pid, release);
+}
+
+/*
+ * A store of layout 3 keyed names by their ASCII lower case: "Alice" and
+ * "\uFF21lice" (fullwidth) were two users.  It is made the way a program
+ * of that layout made it (marked 3, written beside another process, which
+ * keeps layout 3), then opened alone: the keys are folded, a clash keeps
+ * both records, the first holding the name.  Then an unfinished fold is
+ * finished by an open that is not alone.
+ */
+static void
+test_fold_layout(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct store		*s;
+
+	if (fold_made(dir) && (s = fold_alone()) != NULL)
+		fold_resumed(s);
 	cfg = saved;
 }
 
@@ -232,29 +290,19 @@ counted(struct store *s, enum store_kind kind, const char *tenant)
 	return (long)c.n;
 }
 
-/*
- * A new store counts as it goes: creates and deletes move the count in
- * their transaction, a refused create or a failed transaction does not.
- * A store of layout 4 (written while another process had it open, so no
- * count was kept) is counted once by the open that is alone; a count
- * that began and stopped is finished by any open.
- */
-static void
-test_count_layout(const char *dir)
+/* A new store in dir/count counts as it goes; returns it, or NULL. */
+static struct store *
+count_new(const char *dir)
 {
-	struct scim_config	 saved = cfg;
-	struct named_meta	 m;
 	struct scim_error	 err;
 	struct store		*s;
 	cJSON			*u;
-	int			 release = -1;
-	pid_t			 pid;
 	char			 id[16], name[16];
 	int			 i;
 
 	snprintf(cfg.home, sizeof(cfg.home), "%s/count", dir);
 	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "count: a new store"))
-		goto out;
+		return NULL;
 	is_int(counted(s, STORE_USER, "t1"), 0, "count: none yet");
 	for (i = 0; i < 5; i++) {
 		snprintf(id, sizeof(id), "u%d", i);
@@ -276,14 +324,26 @@ test_count_layout(const char *dir)
 	    "count: the delete counted, once");
 	ok(add_group(s, "g1", "G1"), "count: a group");
 	is_int(counted(s, STORE_GROUP, "t1"), 1, "count: groups apart");
+	return s;
+}
 
-	/* Layout 4 beside another process: no count kept, walked. */
+/*
+ * Layout 4 beside another process: no count kept, walked.  Closes s;
+ * false when the open beside failed.
+ */
+static bool
+count_walked(struct store *s)
+{
+	struct named_meta	 m;
+	int			 release = -1;
+	pid_t			 pid;
+
 	ok(set_meta(s, "schema_version", "4"), "count: mark it layout 4");
-	store_close(s);
-	pid = hold_attached(cfg.home, &release);
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
-	    "count: open it beside another process"))
-		goto out_child;
+	if ((s = reopen_beside(s, "count: open it beside another process",
+	    &pid, &release)) == NULL) {
+		let_go(pid, release);
+		return false;
+	}
 	is_str(meta(s, "schema_version", &m), "4", "count: layout 4 kept");
 	put_user(s, "u5", "name5");
 	put_user(s, "u6", "name6");
@@ -293,10 +353,22 @@ test_count_layout(const char *dir)
 	    "count: layout 4 counts by a walk");
 	store_close(s);
 	let_go(pid, release);
-	pid = -1;
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
-	    "count: open it alone"))
-		goto out;
+	return true;
+}
+
+/*
+ * Opened alone: counted once, the numbered index built, kept by the
+ * writes after.  Returns the store, or NULL.
+ */
+static struct store *
+count_alone(void)
+{
+	struct named_meta	 m;
+	struct scim_error	 err;
+	struct store		*s;
+
+	if ((s = reopen("count: open it alone")) == NULL)
+		return NULL;
 	is_str(meta(s, "schema_version", &m), "5", "count: now layout 5");
 	is_str(meta(s, "counts_making", &m), "", "count: and the count done");
 	is_int(counted(s, STORE_USER, "t1"), 5, "count: t1 counted once");
@@ -315,21 +387,28 @@ test_count_layout(const char *dir)
 	put_user(s, "u8", "name8");
 	is_int(counted(s, STORE_USER, "t1"), 6,
 	    "count: kept by writes after");
+	return s;
+}
 
-	/* A count that began and stopped is finished by the next open. */
+/* A count that began and stopped is finished by the next open.  Closes s. */
+static void
+count_resumed(struct store *s)
+{
+	struct named_meta	 m;
+	struct scim_error	 err;
+	int			 release = -1;
+	pid_t			 pid;
+
 	ok(set_meta(s, "schema_version", "4"), "count: layout 4 again");
-	store_close(s);
-	pid = hold_attached(cfg.home, &release);
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
-	    "count: open beside one"))
-		goto out_child;
+	if ((s = reopen_beside(s, "count: open beside one", &pid, &release)) ==
+	    NULL)
+		goto out;
 	put_user(s, "u10", "name10");
 	ok(set_meta(s, "schema_version", "5") &&
 	    set_meta(s, "counts_making", "1"), "count: a count began, stopped");
 	store_close(s);
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK,
-	    "count: open it, still beside another"))
-		goto out_child;
+	if ((s = reopen("count: open it, still beside another")) == NULL)
+		goto out;
 	is_str(meta(s, "counts_making", &m), "", "count: the count finished");
 	is_int(counted(s, STORE_USER, "t1"), 7, "count: right");
 	{
@@ -342,10 +421,26 @@ test_count_layout(const char *dir)
 		    "count: and the numbered index rebuilt, not doubled");
 	}
 	store_close(s);
-out_child:
-	if (pid != -1)
-		let_go(pid, release);
 out:
+	let_go(pid, release);
+}
+
+/*
+ * A new store counts as it goes: creates and deletes move the count in
+ * their transaction, a refused create or a failed transaction does not.
+ * A store of layout 4 (written while another process had it open, so no
+ * count was kept) is counted once by the open that is alone; a count
+ * that began and stopped is finished by any open.
+ */
+static void
+test_count_layout(const char *dir)
+{
+	struct scim_config	 saved = cfg;
+	struct store		*s;
+
+	if ((s = count_new(dir)) != NULL && count_walked(s) &&
+	    (s = count_alone()) != NULL)
+		count_resumed(s);
 	cfg = saved;
 }
 

@@ -422,16 +422,13 @@ check_time_cache(void)
 	is_int((long long)bad, 0, "time: as formatted in full, each time");
 }
 
-int
-main(void)
+/* Time, UUIDs, randomness, hex, constant-time compare, case folding. */
+static void
+test_helpers(void)
 {
-	struct scim_config	 cfg;
-	struct scim_error	 err;
-	char			 buf[64], u1[UTIL_UUID_LEN + 1], u2[UTIL_UUID_LEN + 1];
-	unsigned char		 bytes[3] = { 0x00, 0xab, 0xff };
-	long			 v;
-	size_t			 i;
-	char			*low;
+	char		 buf[64], u1[UTIL_UUID_LEN + 1], u2[UTIL_UUID_LEN + 1];
+	unsigned char	 bytes[3] = { 0x00, 0xab, 0xff };
+	char		*low;
 
 	util_time_format(0, buf, sizeof(buf));
 	is_str(buf, "1970-01-01T00:00:00.000Z", "epoch formats as RFC 3339");
@@ -453,6 +450,15 @@ main(void)
 	is_str(low, "mixed@ex.com", "lower-casing");
 	free(low);
 	check_fold();
+}
+
+/* The utf8 and parse_long tables. */
+static void
+test_parsers(void)
+{
+	long	 v;
+	size_t	 i;
+
 	for (i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++)
 		ok(util_utf8_valid(utf8[i].s, utf8[i].n) == utf8[i].valid,
 		    "utf8: %s", utf8[i].name);
@@ -463,7 +469,15 @@ main(void)
 		    "parse_long \"%s\" in [%ld,%ld]", longs[i].s, longs[i].min,
 		    longs[i].max);
 	}
-	/* scim.conf */
+}
+
+/* scim.conf: defaults, a valid file, unknown keys and bad values. */
+static void
+test_conf_file(void)
+{
+	struct scim_config	 cfg;
+	struct scim_error	 err;
+
 	config_defaults(&cfg);
 	is_int(cfg.max_body, 1024 * 1024, "default max_body is 1 MiB");
 	is_int(cfg.scrypt_n, 16384, "default scrypt N");
@@ -489,6 +503,15 @@ main(void)
 	    SCIM_E_INTERNAL, "scrypt_n must be a power of two");
 	is_int(conf_from("[store\nhome = x\n", &cfg, &err), SCIM_E_INTERNAL,
 	    "a syntax error is an error");
+}
+
+/* The keys with ranges and their defaults; a missing file. */
+static void
+test_conf_ranges(void)
+{
+	struct scim_config	 cfg;
+	struct scim_error	 err;
+
 	/* [audit] retention_days: whole days, 1 to 36500 (100 years). */
 	config_defaults(&cfg);
 	is_int(cfg.audit_retention_days, 365, "default retention is 365 days");
@@ -502,7 +525,16 @@ main(void)
 	    &cfg.cache_max_mb);
 	is_int(config_load(&cfg, "/nonexistent/scim.conf", &err),
 	    SCIM_E_INTERNAL, "an explicit missing file is an error");
-	/* Every kind of key in the table, each way it can go wrong. */
+}
+
+/* Every kind of key in the table, each way it can go wrong. */
+static void
+test_conf_kinds(void)
+{
+	struct scim_config	 cfg;
+	struct scim_error	 err;
+	size_t			 i;
+
 	for (i = 0; i < NELEM(conf_kinds); i++)
 		ok(conf_from(conf_kinds[i].text, &cfg, &err) ==
 		    (conf_kinds[i].ok ? SCIM_OK : SCIM_E_INTERNAL),
@@ -522,5 +554,15 @@ main(void)
 	is_int(conf_from("[log]\nstore_ops_header = no\n", &cfg, &err),
 	    SCIM_OK, "store_ops_header = no loads");
 	ok(!cfg.store_ops_header, "store_ops_header = no read");
+}
+
+int
+main(void)
+{
+	test_helpers();
+	test_parsers();
+	test_conf_file();
+	test_conf_ranges();
+	test_conf_kinds();
 	return tap_done();
 }
