@@ -26,6 +26,7 @@
 #include "scim/members.h"
 #include "scim/patch.h"
 #include "scim/resource.h"
+#include "scim/unique.h"
 
 /*
  * The resource type the call's endpoint serves: its schema, its store
@@ -71,6 +72,10 @@ put_record(struct store_txn *t, const struct resource_type *rt,
 	if (keys.name == NULL)
 		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
 		    rt->name_attr);
+	/* Unique extension values claimed (nothing when none declared). */
+	if ((rc = unique_update(t, rt, tenant, keys.id, old, res, err)) !=
+	    SCIM_OK)
+		return rc;
 	/* Printed before the store takes any lock (see store_put()). */
 	if ((rec = cJSON_PrintUnformatted(res)) == NULL)
 		return scim_oom(err);
@@ -900,6 +905,9 @@ delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = crud_audit_record(t, w->c, w->rt,
 		    w->rt->kind == STORE_USER ? "scim.user.deleted" :
 		    "scim.group.deleted", old, NULL, err);
+	if (rc == SCIM_OK)
+		rc = unique_update(t, w->rt, w->c->auth.tenant, w->c->id, old,
+		    NULL, err);
 	/* The record and its indexes last (see create_fn). */
 	if (rc == SCIM_OK) {
 		crud_store_keys(w->rt, old, &keys);

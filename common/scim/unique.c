@@ -1,0 +1,798 @@
+/*
+ * Claims of unique extension values (unique.h): what a declaration may
+ * say, the values a record holds for each unique attribute, the claims
+ * moved by a write, and the rebuild that scimctl unique runs.
+ *
+ * A write compares the values the record held with those it will hold,
+ * both as sorted lists, and touches only the difference: a claim read
+ * and removed for each value dropped, a claim read and written for each
+ * value added.  Reading the holder's record happens only when a claim
+ * names another resource, to tell a real holder from a stale claim.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nettle/sha2.h>
+
+#include "base/json.h"
+#include "base/lex.h"
+#include "base/util.h"
+#include "scim/unique.h"
+
+/* One unique attribute: its schema, its attribute and sub-attribute. */
+struct uniq_attr {
+	const struct schema		*s;
+	const struct schema_attr	*a;
+	const struct schema_attr	*sub;	/* NULL: a itself */
+};
+
+/* The values one record holds for one unique attribute, sorted. */
+struct uniq_vals {
+	char		**v;
+	size_t		  n;
+	size_t		  cap;
+};
+
+/* Longest "urn:attr.sub" path: a URN and two names (schema_path). */
+#define UNIQ_PATH_MAX	(sizeof(((struct schema_path *)0)->urn_buf) + \
+	2 * sizeof(((struct schema_path *)0)->attr_name) + 2)
+
+typedef enum scim_err (*uniq_attr_fn)(void *arg, const struct uniq_attr *u,
+		    struct scim_error *err);
+
+const char *
+unique_refusal(const struct schema_attr *a)
+{
+	if (a->uniqueness == UNIQ_NONE)
+		return NULL;
+	if (a->type == ATTR_BOOLEAN)
+		return "a boolean cannot be unique (it has two values)";
+	if (a->type == ATTR_COMPLEX)
+		return "a complex attribute cannot be unique (declare "
+		    "\"uniqueness\" on the sub-attributes whose values must "
+		    "be)";
+	return NULL;
+}
+
+/* Is a, or one of its sub-attributes, declared unique? */
+static bool
+uniq_attr_declared(const struct schema_attr *a)
+{
+	size_t	 j;
+
+	if (a->type != ATTR_COMPLEX)
+		return a->uniqueness != UNIQ_NONE;
+	for (j = 0; j < a->nsub; j++)
+		if (a->sub[j].uniqueness != UNIQ_NONE)
+			return true;
+	return false;
+}
+
+bool
+unique_declared(const struct resource_type *rt)
+{
+	const struct schema	*s;
+	size_t			 e, i;
+
+	for (e = 0; (s = rt->ext[e]) != NULL; e++)
+		for (i = 0; i < s->nattrs; i++)
+			if (uniq_attr_declared(&s->attrs[i]))
+				return true;
+	return false;
+}
+
+/*
+ * Call fn for each unique attribute of rt's extensions, in declaration
+ * order, until it returns anything but SCIM_OK (which is returned).
+ */
+static enum scim_err
+uniq_each(const struct resource_type *rt, uniq_attr_fn fn, void *arg,
+    struct scim_error *err)
+{
+	struct uniq_attr	 u;
+	size_t			 e, i, j;
+	enum scim_err		 rc;
+
+	for (e = 0; (u.s = rt->ext[e]) != NULL; e++)
+		for (i = 0; i < u.s->nattrs; i++) {
+			u.a = &u.s->attrs[i];
+			u.sub = NULL;
+			if (u.a->type != ATTR_COMPLEX) {
+				if (u.a->uniqueness != UNIQ_NONE &&
+				    (rc = fn(arg, &u, err)) != SCIM_OK)
+					return rc;
+				continue;
+			}
+			for (j = 0; j < u.a->nsub; j++) {
+				u.sub = &u.a->sub[j];
+				if (u.sub->uniqueness != UNIQ_NONE &&
+				    (rc = fn(arg, &u, err)) != SCIM_OK)
+					return rc;
+			}
+		}
+	return SCIM_OK;
+}
+
+/* u's path as keys carry it, lower-cased: "urn:attr" or "urn:attr.sub". */
+static void
+uniq_path(const struct uniq_attr *u, char *buf, size_t sz)
+{
+	char	*p;
+
+	snprintf(buf, sz, "%s:%s%s%s", u->s->id, u->a->name,
+	    u->sub != NULL ? "." : "", u->sub != NULL ? u->sub->name : "");
+	for (p = buf; *p != '\0'; p++)
+		*p = (char)lex_lower((unsigned char)*p);
+}
+
+/* The same in its declared spelling, for a client's message. */
+static void
+uniq_name(const struct uniq_attr *u, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s:%s%s%s", u->s->id, u->a->name,
+	    u->sub != NULL ? "." : "", u->sub != NULL ? u->sub->name : "");
+}
+
+/* Bytes of a long value's key form kept as they are (see below). */
+#define UNIQ_LONG_PREFIX	200
+
+/*
+ * The key form of a value longer than UNIQUE_VALUE_MAX, which v (malloc)
+ * is freed for: its first bytes (cut at a character), " ... sha256:" and
+ * the hex SHA-256 of the whole: 273 to 276 bytes, more than
+ * UNIQUE_VALUE_MAX, so no value kept whole has the same form.  NULL when
+ * memory is short.
+ */
+static char *
+uniq_long_value(char *v)
+{
+	struct sha256_ctx	 ctx;
+	uint8_t			 dig[SHA256_DIGEST_SIZE];
+	char			*out;
+	size_t			 n = UNIQ_LONG_PREFIX, i, len;
+
+	while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+		n--;
+	len = UNIQ_LONG_PREFIX + 12 + 2 * sizeof(dig) + 1;
+	if ((out = malloc(len)) != NULL) {
+		sha256_init(&ctx);
+		sha256_update(&ctx, strlen(v), (const uint8_t *)v);
+		sha256_digest(&ctx, sizeof(dig), dig);
+		memcpy(out, v, n);
+		memcpy(out + n, " ... sha256:", 12);
+		n += 12;
+		for (i = 0; i < sizeof(dig); i++)
+			n += (size_t)snprintf(out + n, len - n, "%02x",
+			    dig[i]);
+	}
+	free(v);
+	return out;
+}
+
+static void
+uniq_vals_free(struct uniq_vals *vs)
+{
+	size_t	 i;
+
+	for (i = 0; i < vs->n; i++)
+		free(vs->v[i]);
+	free(vs->v);
+	memset(vs, 0, sizeof(*vs));
+}
+
+/*
+ * One value x of attribute a, as compared, added to vs; values of the
+ * wrong JSON type (normalising refuses them; a record stored before the
+ * declaration may hold them) are left out.  False when memory is short.
+ */
+static bool
+uniq_vals_add(struct uniq_vals *vs, const struct schema_attr *a,
+    const cJSON *x)
+{
+	char	 num[64], *v, **nv;
+	double	 d;
+
+	if (a->type == ATTR_INTEGER || a->type == ATTR_DECIMAL) {
+		if (!cJSON_IsNumber(x))
+			return true;
+		d = x->valuedouble == 0 ? 0 : x->valuedouble;	/* -0 */
+		snprintf(num, sizeof(num), "%.17g", d);
+		v = strdup(num);
+	} else if (!cJSON_IsString(x))
+		return true;
+	else if (a->type == ATTR_STRING && !a->case_exact)
+		v = util_fold(x->valuestring, true);	/* as userName */
+	else
+		v = strdup(x->valuestring);
+	if (v != NULL && strlen(v) > UNIQUE_VALUE_MAX)
+		v = uniq_long_value(v);
+	if (v == NULL)
+		return false;
+	if (vs->n == vs->cap) {
+		vs->cap = vs->cap ? 2 * vs->cap : 4;
+		if ((nv = realloc(vs->v, vs->cap * sizeof(*nv))) == NULL) {
+			free(v);
+			return false;
+		}
+		vs->v = nv;
+	}
+	vs->v[vs->n++] = v;
+	return true;
+}
+
+/* x, a value or an array of them, added to vs. */
+static bool
+uniq_vals_add_all(struct uniq_vals *vs, const struct schema_attr *a,
+    const cJSON *x)
+{
+	const cJSON	*e;
+
+	if (!cJSON_IsArray(x))
+		return uniq_vals_add(vs, a, x);
+	cJSON_ArrayForEach(e, x)
+		if (!uniq_vals_add(vs, a, e))
+			return false;
+	return true;
+}
+
+static int
+uniq_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The values res (NULL: none) holds for u into vs, sorted, each once.
+ * False when memory is short.
+ */
+static bool
+uniq_vals_of(const struct uniq_attr *u, const cJSON *res,
+    struct uniq_vals *vs)
+{
+	const cJSON	*ext, *x, *e;
+	size_t		 i, k;
+
+	memset(vs, 0, sizeof(*vs));
+	ext = cJSON_GetObjectItem(res, u->s->id);
+	if ((x = cJSON_GetObjectItem(ext, u->a->name)) == NULL)
+		return true;
+	if (u->sub == NULL) {
+		if (!uniq_vals_add_all(vs, u->a, x))
+			goto oom;
+	} else if (cJSON_IsArray(x)) {
+		cJSON_ArrayForEach(e, x)
+			if (!uniq_vals_add_all(vs, u->sub,
+			    cJSON_GetObjectItem(e, u->sub->name)))
+				goto oom;
+	} else if (!uniq_vals_add_all(vs, u->sub,
+	    cJSON_GetObjectItem(x, u->sub->name)))
+		goto oom;
+	if (vs->n < 2)
+		return true;
+	qsort(vs->v, vs->n, sizeof(*vs->v), uniq_cmp);
+	for (i = 1, k = 1; i < vs->n; i++) {
+		if (strcmp(vs->v[i], vs->v[k - 1]) == 0)
+			free(vs->v[i]);
+		else
+			vs->v[k++] = vs->v[i];
+	}
+	vs->n = k;
+	return true;
+oom:
+	uniq_vals_free(vs);
+	return false;
+}
+
+static bool
+uniq_vals_has(const struct uniq_vals *vs, const char *v)
+{
+	return vs->n > 0 && bsearch(&v, vs->v, vs->n, sizeof(*vs->v),
+	    uniq_cmp) != NULL;
+}
+
+/* The claim's key "<type> <path> <value>" (malloc; NULL: no memory). */
+static char *
+uniq_key(const struct resource_type *rt, const char *path, const char *v)
+{
+	size_t	 len = strlen(rt->name) + strlen(path) + strlen(v) + 3;
+	char	*k;
+
+	if ((k = malloc(len)) != NULL)
+		snprintf(k, len, "%s %s %s", rt->name, path, v);
+	return k;
+}
+
+/*
+ * The holder of the claim on key into *holder (the claim's record: the
+ * caller deletes it; NULL when there is no claim).
+ */
+static enum scim_err
+uniq_claim_get(struct store_txn *t, const char *tenant, const char *key,
+    cJSON **rec, const char **holder, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	*holder = NULL;
+	rc = store_kv_get(t, tenant, UNIQUE_SPACE, key, rec, err);
+	if (rc == SCIM_E_NOT_FOUND) {
+		*rec = NULL;
+		return SCIM_OK;
+	}
+	if (rc == SCIM_OK)
+		*holder = json_str_or_null(*rec, "id");
+	return rc;
+}
+
+static enum scim_err
+uniq_claim_put(struct store_txn *t, const char *tenant, const char *key,
+    const char *id, struct scim_error *err)
+{
+	cJSON		*o;
+	enum scim_err	 rc;
+
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "id", id) == NULL) {
+		cJSON_Delete(o);
+		return scim_oom(err);
+	}
+	rc = store_kv_put(t, tenant, UNIQUE_SPACE, key, o, err);
+	cJSON_Delete(o);
+	return rc;
+}
+
+/*
+ * Does resource holder of type rt still hold value v of u?  False when
+ * it is gone: its claim is stale.
+ */
+static enum scim_err
+uniq_holds(struct store_txn *t, const struct resource_type *rt,
+    const char *tenant, const char *holder, const struct uniq_attr *u,
+    const char *v, bool *holds, struct scim_error *err)
+{
+	struct uniq_vals	 vs;
+	cJSON			*rec = NULL;
+	enum scim_err		 rc;
+
+	*holds = false;
+	rc = store_get(t, rt->kind, tenant, holder, &rec, err);
+	if (rc == SCIM_E_NOT_FOUND)
+		return SCIM_OK;
+	if (rc != SCIM_OK)
+		return rc;
+	if (!uniq_vals_of(u, rec, &vs))
+		rc = scim_oom(err);
+	else
+		*holds = uniq_vals_has(&vs, v);
+	uniq_vals_free(&vs);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/* --- a write --- */
+
+/* What unique_update() walks the attributes with. */
+struct uniq_write {
+	struct store_txn		*t;
+	const struct resource_type	*rt;
+	const char			*tenant;
+	const char			*id;
+	const cJSON			*old;
+	const cJSON			*res;
+};
+
+/* Remove the claim on key if it is w->id's. */
+static enum scim_err
+uniq_release(struct uniq_write *w, const char *key, struct scim_error *err)
+{
+	cJSON		*rec;
+	const char	*holder;
+	enum scim_err	 rc;
+
+	if ((rc = uniq_claim_get(w->t, w->tenant, key, &rec, &holder,
+	    err)) == SCIM_OK && holder != NULL && strcmp(holder, w->id) == 0)
+		rc = store_kv_del(w->t, w->tenant, UNIQUE_SPACE, key, err);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/*
+ * Claim key (value v of u) for w->id: refused when another resource
+ * holds it, taken over when its claim is stale.
+ */
+static enum scim_err
+uniq_claim(struct uniq_write *w, const struct uniq_attr *u, const char *key,
+    const char *v, struct scim_error *err)
+{
+	char		 name[UNIQ_PATH_MAX];
+	cJSON		*rec;
+	const char	*holder;
+	bool		 holds = false;
+	enum scim_err	 rc;
+
+	if ((rc = uniq_claim_get(w->t, w->tenant, key, &rec, &holder,
+	    err)) != SCIM_OK)
+		goto out;
+	if (holder != NULL && strcmp(holder, w->id) == 0)
+		goto out;		/* ours already */
+	if (holder != NULL && (rc = uniq_holds(w->t, w->rt, w->tenant,
+	    holder, u, v, &holds, err)) != SCIM_OK)
+		goto out;
+	if (holds) {
+		uniq_name(u, name, sizeof(name));
+		rc = scim_fail(err, SCIM_E_UNIQUENESS, "%s \"%s\" is "
+		    "already taken by another %s", name, v, w->rt->noun);
+		goto out;
+	}
+	rc = uniq_claim_put(w->t, w->tenant, key, w->id, err);
+out:
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/* The claims of one attribute moved from w->old's values to w->res's. */
+static enum scim_err
+uniq_write_attr(void *arg, const struct uniq_attr *u, struct scim_error *err)
+{
+	struct uniq_write	*w = arg;
+	struct uniq_vals	 ov, nv;
+	char			 path[UNIQ_PATH_MAX], *key;
+	size_t			 i;
+	enum scim_err		 rc = SCIM_OK;
+
+	if (!uniq_vals_of(u, w->old, &ov))
+		return scim_oom(err);
+	if (!uniq_vals_of(u, w->res, &nv)) {
+		uniq_vals_free(&ov);
+		return scim_oom(err);
+	}
+	uniq_path(u, path, sizeof(path));
+	for (i = 0; rc == SCIM_OK && i < ov.n; i++) {
+		if (uniq_vals_has(&nv, ov.v[i]))
+			continue;
+		if ((key = uniq_key(w->rt, path, ov.v[i])) == NULL)
+			rc = scim_oom(err);
+		else
+			rc = uniq_release(w, key, err);
+		free(key);
+	}
+	for (i = 0; rc == SCIM_OK && i < nv.n; i++) {
+		if (uniq_vals_has(&ov, nv.v[i]))
+			continue;
+		if ((key = uniq_key(w->rt, path, nv.v[i])) == NULL)
+			rc = scim_oom(err);
+		else
+			rc = uniq_claim(w, u, key, nv.v[i], err);
+		free(key);
+	}
+	uniq_vals_free(&ov);
+	uniq_vals_free(&nv);
+	return rc;
+}
+
+enum scim_err
+unique_update(struct store_txn *t, const struct resource_type *rt,
+    const char *tenant, const char *id, const cJSON *old, const cJSON *res,
+    struct scim_error *err)
+{
+	struct uniq_write	 w = { t, rt, tenant, id, old, res };
+
+	if (id == NULL || !unique_declared(rt))
+		return SCIM_OK;
+	return uniq_each(rt, uniq_write_attr, &w, err);
+}
+
+/* --- the rebuild (scimctl unique) --- */
+
+/* One transaction of the rebuild; its outputs are reset on every run. */
+struct uniq_rebuild {
+	const struct resource_type	*rt;		/* phase 1: records */
+	const char			*tenant;
+	char				 after[STORE_ID_MAX + 1];
+	char				 last[STORE_ID_MAX + 1];
+	char				*from;		/* phase 2: claims */
+	cJSON				*got;		/* out: records or
+							   claims read */
+	size_t				 n;
+	cJSON				*dups;		/* out: [type, path,
+							   value, holder, other] */
+	size_t				 claimed;	/* out */
+	size_t				 dropped;	/* out */
+	/* the record being claimed for (phase 1) */
+	struct store_txn		*t;
+	const char			*id;
+	const cJSON			*rec;
+};
+
+/* Keep up to UNIQUE_BATCH records, and the last one's id. */
+static bool
+uniq_keep_record(void *arg, const char *id, cJSON *obj, bool *keep)
+{
+	struct uniq_rebuild	*b = arg;
+
+	cJSON_AddItemToArray(b->got, obj);
+	*keep = true;
+	snprintf(b->last, sizeof(b->last), "%s", id);
+	return ++b->n < UNIQUE_BATCH;
+}
+
+static enum scim_err
+uniq_dup_note(struct uniq_rebuild *b, const char *path, const char *v,
+    const char *holder)
+{
+	cJSON	*d = cJSON_CreateArray();
+
+	if (d == NULL)
+		return SCIM_E_INTERNAL;
+	cJSON_AddItemToArray(d, cJSON_CreateString(b->rt->name));
+	cJSON_AddItemToArray(d, cJSON_CreateString(path));
+	cJSON_AddItemToArray(d, cJSON_CreateString(v));
+	cJSON_AddItemToArray(d, cJSON_CreateString(holder));
+	cJSON_AddItemToArray(d, cJSON_CreateString(b->id));
+	cJSON_AddItemToArray(b->dups, d);
+	return cJSON_GetArraySize(d) == 5 ? SCIM_OK : SCIM_E_INTERNAL;
+}
+
+/* Claim the values of b->rec for u that no claim names. */
+static enum scim_err
+uniq_rebuild_attr(void *arg, const struct uniq_attr *u,
+    struct scim_error *err)
+{
+	struct uniq_rebuild	*b = arg;
+	struct uniq_vals	 vs;
+	char			 path[UNIQ_PATH_MAX], *key = NULL;
+	cJSON			*claim = NULL;
+	const char		*holder;
+	bool			 holds;
+	size_t			 i;
+	enum scim_err		 rc = SCIM_OK;
+
+	if (!uniq_vals_of(u, b->rec, &vs))
+		return scim_oom(err);
+	uniq_path(u, path, sizeof(path));
+	for (i = 0; rc == SCIM_OK && i < vs.n; i++) {
+		if ((key = uniq_key(b->rt, path, vs.v[i])) == NULL) {
+			rc = scim_oom(err);
+			break;
+		}
+		holds = false;
+		rc = uniq_claim_get(b->t, b->tenant, key, &claim, &holder,
+		    err);
+		if (rc == SCIM_OK && holder != NULL &&
+		    strcmp(holder, b->id) != 0)
+			rc = uniq_holds(b->t, b->rt, b->tenant, holder, u,
+			    vs.v[i], &holds, err);
+		if (rc == SCIM_OK && holds &&
+		    uniq_dup_note(b, path, vs.v[i], holder) != SCIM_OK)
+			rc = scim_oom(err);
+		else if (rc == SCIM_OK && !holds && (holder == NULL ||
+		    strcmp(holder, b->id) != 0)) {
+			rc = uniq_claim_put(b->t, b->tenant, key, b->id, err);
+			b->claimed++;
+		}
+		cJSON_Delete(claim);
+		claim = NULL;
+		free(key);
+	}
+	uniq_vals_free(&vs);
+	return rc;
+}
+
+/* Reset what one run of a rebuild transaction fills. */
+static bool
+uniq_rebuild_reset(struct uniq_rebuild *b)
+{
+	cJSON_Delete(b->got);
+	cJSON_Delete(b->dups);
+	b->got = cJSON_CreateArray();
+	b->dups = cJSON_CreateArray();
+	b->n = b->claimed = b->dropped = 0;
+	b->last[0] = '\0';
+	return b->got != NULL && b->dups != NULL;
+}
+
+/* Phase 1: claim the values of the next UNIQUE_BATCH records. */
+static enum scim_err
+uniq_rebuild_records(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct uniq_rebuild	*b = arg;
+	const cJSON		*rec;
+	enum scim_err		 rc;
+
+	if (!uniq_rebuild_reset(b))
+		return scim_oom(err);
+	b->t = t;
+	if ((rc = store_scan_after(t, b->rt->kind, b->tenant, b->after,
+	    false, uniq_keep_record, b, err)) != SCIM_OK)
+		return rc;
+	cJSON_ArrayForEach(rec, b->got) {
+		b->rec = rec;
+		if ((b->id = json_str_or_null(rec, "id")) == NULL)
+			continue;
+		if ((rc = uniq_each(b->rt, uniq_rebuild_attr, b, err)) !=
+		    SCIM_OK)
+			return rc;
+	}
+	return SCIM_OK;
+}
+
+/* Keep up to UNIQUE_BATCH claims as [key, holder], past b->from. */
+static bool
+uniq_keep_claim(void *arg, const char *key, cJSON *obj, bool *keep)
+{
+	struct uniq_rebuild	*b = arg;
+	const char		*holder = json_str_or_null(obj, "id");
+	cJSON			*c;
+
+	(void)keep;
+	if (b->from != NULL && strcmp(key, b->from) == 0)
+		return true;		/* the last batch's last */
+	if ((c = cJSON_CreateArray()) == NULL)
+		return false;
+	cJSON_AddItemToArray(c, cJSON_CreateString(key));
+	cJSON_AddItemToArray(c, cJSON_CreateString(holder ? holder : ""));
+	cJSON_AddItemToArray(b->got, c);
+	return ++b->n < UNIQUE_BATCH;
+}
+
+/* What uniq_find() looks for and finds. */
+struct uniq_find {
+	const char		*path;
+	struct uniq_attr	 u;
+	bool			 found;
+};
+
+static enum scim_err
+uniq_find_attr(void *arg, const struct uniq_attr *u, struct scim_error *err)
+{
+	struct uniq_find	*f = arg;
+	char			 path[UNIQ_PATH_MAX];
+
+	(void)err;
+	uniq_path(u, path, sizeof(path));
+	if (strcmp(path, f->path) != 0)
+		return SCIM_OK;
+	f->u = *u;
+	f->found = true;
+	return SCIM_E_CONFLICT;		/* stop the walk */
+}
+
+/* Is claim key (held by holder) stale?  Unparsable keys are. */
+static enum scim_err
+uniq_claim_stale(struct store_txn *t, const char *tenant, const char *key,
+    const char *holder, bool *stale, struct scim_error *err)
+{
+	const struct resource_type	*rt;
+	struct uniq_find		 f;
+	char				 type[16], path[UNIQ_PATH_MAX];
+	const char			*p, *q;
+	bool				 holds;
+	enum scim_err			 rc;
+
+	*stale = true;
+	if ((p = strchr(key, ' ')) == NULL || (size_t)(p - key) >=
+	    sizeof(type) || (q = strchr(p + 1, ' ')) == NULL ||
+	    (size_t)(q - p - 1) >= sizeof(path))
+		return SCIM_OK;
+	memcpy(type, key, (size_t)(p - key));
+	type[p - key] = '\0';
+	memcpy(path, p + 1, (size_t)(q - p - 1));
+	path[q - p - 1] = '\0';
+	if ((rt = resource_type_find(type)) == NULL)
+		return SCIM_OK;
+	memset(&f, 0, sizeof(f));
+	f.path = path;
+	(void)uniq_each(rt, uniq_find_attr, &f, err);
+	if (!f.found || *holder == '\0')
+		return SCIM_OK;
+	if ((rc = uniq_holds(t, rt, tenant, holder, &f.u, q + 1, &holds,
+	    err)) != SCIM_OK)
+		return rc;
+	*stale = !holds;
+	return SCIM_OK;
+}
+
+/* Phase 2: drop the stale claims among the next UNIQUE_BATCH. */
+static enum scim_err
+uniq_rebuild_claims(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct uniq_rebuild	*b = arg;
+	const cJSON		*c;
+	const char		*key;
+	bool			 stale;
+	enum scim_err		 rc;
+
+	if (!uniq_rebuild_reset(b))
+		return scim_oom(err);
+	if ((rc = store_kv_scan(t, b->tenant, UNIQUE_SPACE, b->from, false,
+	    uniq_keep_claim, b, err)) != SCIM_OK)
+		return rc;
+	cJSON_ArrayForEach(c, b->got) {
+		key = cJSON_GetArrayItem(c, 0)->valuestring;
+		if ((rc = uniq_claim_stale(t, b->tenant, key,
+		    cJSON_GetArrayItem(c, 1)->valuestring, &stale, err)) !=
+		    SCIM_OK)
+			return rc;
+		if (stale && (rc = store_kv_del(t, b->tenant, UNIQUE_SPACE,
+		    key, err)) != SCIM_OK)
+			return rc;
+		b->dropped += stale;
+	}
+	return SCIM_OK;
+}
+
+/* Report the duplicates of a committed batch to dup. */
+static void
+uniq_report_dups(const cJSON *dups, unique_dup_fn dup, void *arg)
+{
+	const cJSON	*d;
+
+	if (dup == NULL)
+		return;
+	cJSON_ArrayForEach(d, dups)
+		dup(arg, cJSON_GetArrayItem(d, 0)->valuestring,
+		    cJSON_GetArrayItem(d, 1)->valuestring,
+		    cJSON_GetArrayItem(d, 2)->valuestring,
+		    cJSON_GetArrayItem(d, 3)->valuestring,
+		    cJSON_GetArrayItem(d, 4)->valuestring);
+}
+
+/* Phase 1 for one resource type: every record, a batch at a time. */
+static enum scim_err
+uniq_rebuild_type(struct store *s, struct uniq_rebuild *b,
+    unique_dup_fn dup, void *arg, struct unique_report *out,
+    struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	b->after[0] = '\0';
+	for (;;) {
+		if ((rc = store_run(s, uniq_rebuild_records, b, err)) !=
+		    SCIM_OK)
+			return rc;
+		out->records += b->n;
+		out->claimed += b->claimed;
+		out->dups += (size_t)cJSON_GetArraySize(b->dups);
+		uniq_report_dups(b->dups, dup, arg);
+		if (b->n < UNIQUE_BATCH)
+			return SCIM_OK;
+		memcpy(b->after, b->last, sizeof(b->after));
+	}
+}
+
+enum scim_err
+unique_rebuild(struct store *s, const char *tenant, unique_dup_fn dup,
+    void *arg, struct unique_report *out, struct scim_error *err)
+{
+	struct uniq_rebuild	 b;
+	const struct resource_type *const *rtp;
+	const cJSON		*lastc;
+	enum scim_err		 rc = SCIM_OK;
+
+	memset(out, 0, sizeof(*out));
+	memset(&b, 0, sizeof(b));
+	b.tenant = tenant;
+	for (rtp = resource_type_all; rc == SCIM_OK && *rtp != NULL; rtp++) {
+		b.rt = *rtp;
+		if (unique_declared(b.rt))
+			rc = uniq_rebuild_type(s, &b, dup, arg, out, err);
+	}
+	while (rc == SCIM_OK) {
+		if ((rc = store_run(s, uniq_rebuild_claims, &b, err)) !=
+		    SCIM_OK)
+			break;
+		out->dropped += b.dropped;
+		if (b.n < UNIQUE_BATCH)
+			break;
+		lastc = cJSON_GetArrayItem(b.got, (int)b.n - 1);
+		free(b.from);
+		if ((b.from = strdup(cJSON_GetArrayItem(lastc,
+		    0)->valuestring)) == NULL)
+			rc = scim_oom(err);
+	}
+	free(b.from);
+	cJSON_Delete(b.got);
+	cJSON_Delete(b.dups);
+	return rc;
+}
