@@ -63,6 +63,7 @@ put_record(struct store_txn *t, const struct resource_type *rt,
     struct scim_error *err)
 {
 	struct store_keys	 keys, okeys;
+	struct unique_moves	 moves;
 	enum scim_err		 rc;
 	char			*lname, *rec;
 
@@ -72,15 +73,27 @@ put_record(struct store_txn *t, const struct resource_type *rt,
 	if (keys.name == NULL)
 		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
 		    rt->name_attr);
-	/* Unique extension values claimed (nothing when none declared). */
-	if ((rc = unique_update(t, rt, tenant, keys.id, old, res, err)) !=
-	    SCIM_OK)
+	/*
+	 * Unique extension values: checked first, claimed after the record
+	 * (nothing is read or written when none is declared or moved), so
+	 * that a refusal writes nothing: the sync goes on in its
+	 * transaction after one.
+	 */
+	if ((rc = unique_check(t, rt, tenant, keys.id, old, res, &moves,
+	    err)) != SCIM_OK) {
+		unique_moves_free(&moves);
 		return rc;
+	}
 	/* Printed before the store takes any lock (see store_put()). */
-	if ((rec = cJSON_PrintUnformatted(res)) == NULL)
+	if ((rec = cJSON_PrintUnformatted(res)) == NULL) {
+		unique_moves_free(&moves);
 		return scim_oom(err);
+	}
 	rc = store_put_text(t, rt->kind, tenant, &keys, rec, strlen(rec),
 	    old != NULL ? &okeys : NULL, err);
+	if (rc == SCIM_OK)
+		rc = unique_apply(t, &moves, err);
+	unique_moves_free(&moves);
 	if (rc == SCIM_OK && text != NULL) {
 		*text = rec;
 		rec = NULL;

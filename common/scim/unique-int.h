@@ -25,13 +25,6 @@ struct uniq_attr {
 	const struct schema_attr	*sub;	/* NULL: a itself */
 };
 
-/* The values one record holds for one unique attribute, sorted. */
-struct uniq_vals {
-	char		**v;
-	size_t		  n;
-	size_t		  cap;
-};
-
 /* Longest "urn:attr.sub" path: a URN and two names (schema_path). */
 #define UNIQ_PATH_MAX	(sizeof(((struct schema_path *)0)->urn_buf) + \
 	2 * sizeof(((struct schema_path *)0)->attr_name) + 2)
@@ -54,8 +47,10 @@ void		 uniq_path(const struct uniq_attr *u, char *buf, size_t sz);
  * uniq_vals_free() them.  False when memory is short.
  */
 bool		 uniq_vals_of(const struct uniq_attr *u, const cJSON *res,
-		    struct uniq_vals *vs);
-void		 uniq_vals_free(struct uniq_vals *vs);
+		    struct unique_list *vs);
+void		 uniq_vals_free(struct unique_list *vs);
+/* Append s (malloc) to l, which takes it; false (s freed) when memory is short. */
+bool		 uniq_list_push(struct unique_list *l, char *s);
 
 /* A claim's key "<type> <path> <value>" (malloc; NULL: no memory). */
 char		*uniq_key(const struct resource_type *rt, const char *path,

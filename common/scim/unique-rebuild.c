@@ -70,7 +70,7 @@ uniq_rebuild_attr(void *arg, const struct uniq_attr *u,
     struct scim_error *err)
 {
 	struct uniq_rebuild	*b = arg;
-	struct uniq_vals	 vs;
+	struct unique_list	 vs;
 	char			 path[UNIQ_PATH_MAX], *key = NULL;
 	cJSON			*claim = NULL;
 	const char		*holder;

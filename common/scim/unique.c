@@ -151,7 +151,7 @@ uniq_long_value(char *v)
 }
 
 void
-uniq_vals_free(struct uniq_vals *vs)
+uniq_vals_free(struct unique_list *vs)
 {
 	size_t	 i;
 
@@ -161,16 +161,35 @@ uniq_vals_free(struct uniq_vals *vs)
 	memset(vs, 0, sizeof(*vs));
 }
 
+bool
+uniq_list_push(struct unique_list *l, char *s)
+{
+	char	**nv;
+	size_t	  cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? 2 * l->cap : 4;
+		if ((nv = realloc(l->v, cap * sizeof(*nv))) == NULL) {
+			free(s);
+			return false;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = s;
+	return true;
+}
+
 /*
  * One value x of attribute a, as compared, added to vs; values of the
  * wrong JSON type (normalising refuses them; a record stored before the
  * declaration may hold them) are left out.  False when memory is short.
  */
 static bool
-uniq_vals_add(struct uniq_vals *vs, const struct schema_attr *a,
+uniq_vals_add(struct unique_list *vs, const struct schema_attr *a,
     const cJSON *x)
 {
-	char	 num[64], *v, **nv;
+	char	 num[64], *v;
 	double	 d;
 
 	if (a->type == ATTR_INTEGER || a->type == ATTR_DECIMAL) {
@@ -187,23 +206,12 @@ uniq_vals_add(struct uniq_vals *vs, const struct schema_attr *a,
 		v = strdup(x->valuestring);
 	if (v != NULL && strlen(v) > UNIQUE_VALUE_MAX)
 		v = uniq_long_value(v);
-	if (v == NULL)
-		return false;
-	if (vs->n == vs->cap) {
-		vs->cap = vs->cap ? 2 * vs->cap : 4;
-		if ((nv = realloc(vs->v, vs->cap * sizeof(*nv))) == NULL) {
-			free(v);
-			return false;
-		}
-		vs->v = nv;
-	}
-	vs->v[vs->n++] = v;
-	return true;
+	return v != NULL && uniq_list_push(vs, v);
 }
 
 /* x, a value or an array of them, added to vs. */
 static bool
-uniq_vals_add_all(struct uniq_vals *vs, const struct schema_attr *a,
+uniq_vals_add_all(struct unique_list *vs, const struct schema_attr *a,
     const cJSON *x)
 {
 	const cJSON	*e;
@@ -228,7 +236,7 @@ uniq_cmp(const void *a, const void *b)
  */
 bool
 uniq_vals_of(const struct uniq_attr *u, const cJSON *res,
-    struct uniq_vals *vs)
+    struct unique_list *vs)
 {
 	const cJSON	*ext, *x, *e;
 	size_t		 i, k;
@@ -265,7 +273,7 @@ oom:
 }
 
 static bool
-uniq_vals_has(const struct uniq_vals *vs, const char *v)
+uniq_vals_has(const struct unique_list *vs, const char *v)
 {
 	return vs->n > 0 && bsearch(&v, vs->v, vs->n, sizeof(*vs->v),
 	    uniq_cmp) != NULL;
@@ -330,7 +338,7 @@ uniq_holds(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const char *holder, const struct uniq_attr *u,
     const char *v, bool *holds, struct scim_error *err)
 {
-	struct uniq_vals	 vs;
+	struct unique_list	 vs;
 	cJSON			*rec = NULL;
 	enum scim_err		 rc;
 
@@ -351,37 +359,38 @@ uniq_holds(struct store_txn *t, const struct resource_type *rt,
 
 /* --- a write --- */
 
-/* What unique_update() walks the attributes with. */
+/* What unique_check() walks the attributes with. */
 struct uniq_write {
 	struct store_txn		*t;
 	const struct resource_type	*rt;
-	const char			*tenant;
-	const char			*id;
 	const cJSON			*old;
 	const cJSON			*res;
+	struct unique_moves		*mv;
 };
 
-/* Remove the claim on key if it is w->id's. */
+/* Drop the claim on key (taken: the list takes it) if it is mv->id's. */
 static enum scim_err
-uniq_release(struct uniq_write *w, const char *key, struct scim_error *err)
+uniq_release(struct uniq_write *w, char *key, struct scim_error *err)
 {
 	cJSON		*rec;
 	const char	*holder;
 	enum scim_err	 rc;
 
-	if ((rc = uniq_claim_get(w->t, w->tenant, key, &rec, &holder,
-	    err)) == SCIM_OK && holder != NULL && strcmp(holder, w->id) == 0)
-		rc = store_kv_del(w->t, w->tenant, UNIQUE_SPACE, key, err);
+	rc = uniq_claim_get(w->t, w->mv->tenant, key, &rec, &holder, err);
+	if (rc == SCIM_OK && holder != NULL && strcmp(holder, w->mv->id) == 0)
+		key = uniq_list_push(&w->mv->del, key) ? NULL : key;
 	cJSON_Delete(rec);
+	free(key);
 	return rc;
 }
 
 /*
- * Claim key (value v of u) for w->id: refused when another resource
- * holds it, taken over when its claim is stale.
+ * Claim key (value v of u; taken: the list takes it) for mv->id:
+ * refused when another resource holds it, taken over when its claim is
+ * stale.
  */
 static enum scim_err
-uniq_claim(struct uniq_write *w, const struct uniq_attr *u, const char *key,
+uniq_claim(struct uniq_write *w, const struct uniq_attr *u, char *key,
     const char *v, struct scim_error *err)
 {
 	char		 name[UNIQ_PATH_MAX];
@@ -390,12 +399,12 @@ uniq_claim(struct uniq_write *w, const struct uniq_attr *u, const char *key,
 	bool		 holds = false;
 	enum scim_err	 rc;
 
-	if ((rc = uniq_claim_get(w->t, w->tenant, key, &rec, &holder,
+	if ((rc = uniq_claim_get(w->t, w->mv->tenant, key, &rec, &holder,
 	    err)) != SCIM_OK)
 		goto out;
-	if (holder != NULL && strcmp(holder, w->id) == 0)
+	if (holder != NULL && strcmp(holder, w->mv->id) == 0)
 		goto out;		/* ours already */
-	if (holder != NULL && (rc = uniq_holds(w->t, w->rt, w->tenant,
+	if (holder != NULL && (rc = uniq_holds(w->t, w->rt, w->mv->tenant,
 	    holder, u, v, &holds, err)) != SCIM_OK)
 		goto out;
 	if (holds) {
@@ -404,18 +413,24 @@ uniq_claim(struct uniq_write *w, const struct uniq_attr *u, const char *key,
 		    "already taken by another %s", name, v, w->rt->noun);
 		goto out;
 	}
-	rc = uniq_claim_put(w->t, w->tenant, key, w->id, err);
+	if (!uniq_list_push(&w->mv->put, key))
+		rc = scim_oom(err);
+	key = NULL;
 out:
 	cJSON_Delete(rec);
+	free(key);
 	return rc;
 }
 
-/* The claims of one attribute moved from w->old's values to w->res's. */
+/*
+ * The claims of one attribute that move from w->old's values to
+ * w->res's: each value only one of them holds.
+ */
 static enum scim_err
-uniq_write_attr(void *arg, const struct uniq_attr *u, struct scim_error *err)
+uniq_check_attr(void *arg, const struct uniq_attr *u, struct scim_error *err)
 {
 	struct uniq_write	*w = arg;
-	struct uniq_vals	 ov, nv;
+	struct unique_list	 ov, nv;
 	char			 path[UNIQ_PATH_MAX], *key;
 	size_t			 i;
 	enum scim_err		 rc = SCIM_OK;
@@ -427,23 +442,17 @@ uniq_write_attr(void *arg, const struct uniq_attr *u, struct scim_error *err)
 		return scim_oom(err);
 	}
 	uniq_path(u, path, sizeof(path));
-	for (i = 0; rc == SCIM_OK && i < ov.n; i++) {
-		if (uniq_vals_has(&nv, ov.v[i]))
-			continue;
-		if ((key = uniq_key(w->rt, path, ov.v[i])) == NULL)
+	for (i = 0; rc == SCIM_OK && i < ov.n + nv.n; i++) {
+		if (i < ov.n ? uniq_vals_has(&nv, ov.v[i]) :
+		    uniq_vals_has(&ov, nv.v[i - ov.n]))
+			continue;		/* held before and after */
+		if ((key = uniq_key(w->rt, path, i < ov.n ? ov.v[i] :
+		    nv.v[i - ov.n])) == NULL)
 			rc = scim_oom(err);
-		else
+		else if (i < ov.n)
 			rc = uniq_release(w, key, err);
-		free(key);
-	}
-	for (i = 0; rc == SCIM_OK && i < nv.n; i++) {
-		if (uniq_vals_has(&ov, nv.v[i]))
-			continue;
-		if ((key = uniq_key(w->rt, path, nv.v[i])) == NULL)
-			rc = scim_oom(err);
 		else
-			rc = uniq_claim(w, u, key, nv.v[i], err);
-		free(key);
+			rc = uniq_claim(w, u, key, nv.v[i - ov.n], err);
 	}
 	uniq_vals_free(&ov);
 	uniq_vals_free(&nv);
@@ -451,13 +460,53 @@ uniq_write_attr(void *arg, const struct uniq_attr *u, struct scim_error *err)
 }
 
 enum scim_err
+unique_check(struct store_txn *t, const struct resource_type *rt,
+    const char *tenant, const char *id, const cJSON *old, const cJSON *res,
+    struct unique_moves *mv, struct scim_error *err)
+{
+	struct uniq_write	 w = { t, rt, old, res, mv };
+
+	memset(mv, 0, sizeof(*mv));
+	mv->tenant = tenant;
+	mv->id = id;
+	if (id == NULL || !unique_declared(rt))
+		return SCIM_OK;
+	return uniq_each(rt, uniq_check_attr, &w, err);
+}
+
+enum scim_err
+unique_apply(struct store_txn *t, const struct unique_moves *mv,
+    struct scim_error *err)
+{
+	enum scim_err	 rc = SCIM_OK;
+	size_t		 i;
+
+	for (i = 0; rc == SCIM_OK && i < mv->del.n; i++)
+		rc = store_kv_del(t, mv->tenant, UNIQUE_SPACE, mv->del.v[i],
+		    err);
+	for (i = 0; rc == SCIM_OK && i < mv->put.n; i++)
+		rc = uniq_claim_put(t, mv->tenant, mv->put.v[i], mv->id, err);
+	return rc;
+}
+
+void
+unique_moves_free(struct unique_moves *mv)
+{
+	uniq_vals_free(&mv->put);
+	uniq_vals_free(&mv->del);
+}
+
+enum scim_err
 unique_update(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const char *id, const cJSON *old, const cJSON *res,
     struct scim_error *err)
 {
-	struct uniq_write	 w = { t, rt, tenant, id, old, res };
+	struct unique_moves	 mv;
+	enum scim_err		 rc;
 
-	if (id == NULL || !unique_declared(rt))
-		return SCIM_OK;
-	return uniq_each(rt, uniq_write_attr, &w, err);
+	if ((rc = unique_check(t, rt, tenant, id, old, res, &mv, err)) ==
+	    SCIM_OK)
+		rc = unique_apply(t, &mv, err);
+	unique_moves_free(&mv);
+	return rc;
 }

@@ -20,7 +20,8 @@
  * provider of its own, and no claim crosses tenants.
  *
  * Claims move in the transaction of the write that moves the value
- * (unique_update(), from crud.c's one put and one delete).  A claim is
+ * (unique_check() and unique_apply() around crud.c's one put,
+ * unique_update() before its one delete).  A claim is
  * trusted only as far as its holder's record agrees: a claim whose
  * holder is gone or no longer holds the value is taken over, so a stale
  * claim never refuses a write.  Values stored before the declaration
@@ -63,16 +64,46 @@ const char	*unique_refusal(const struct schema_attr *a);
 /* Does any extension of rt declare an attribute unique? */
 bool		 unique_declared(const struct resource_type *rt);
 
+/* Strings (malloc), the list's: values of a record, or claim keys. */
+struct unique_list {
+	char		**v;
+	size_t		  n;
+	size_t		  cap;
+};
+
+/* The claims a write moves: found by unique_check(), written by unique_apply(). */
+struct unique_moves {
+	const char		*tenant;
+	const char		*id;
+	struct unique_list	 put;		/* keys to claim for id */
+	struct unique_list	 del;		/* keys of id's claims to drop */
+};
+
 /*
- * Move the claims of resource id, of type rt in tenant, from what old
- * holds (NULL: a create) to what res holds (NULL: a delete), inside the
- * write's transaction t.  Values in both are not touched: a write that
- * changes no unique value, and any write of a type declaring none, does
- * no store work.  SCIM_E_UNIQUENESS when a value of res is claimed by
- * another resource whose record still holds it; err's detail names the
- * attribute and the value for the client.  Call it before store_put()
- * or store_del() (which must be the transaction's last write).
+ * The claims resource id, of type rt in tenant, moves from what old
+ * holds (NULL: a create) to what res holds (NULL: a delete), read in the
+ * write's transaction t into *mv (reset here; unique_moves_free() it
+ * whatever this returns).  Reads only, so a refusal here, or one by
+ * store_put() after it, writes nothing.  Values in both are not looked
+ * at: a write that changes no unique value, and any write of a type
+ * declaring none, does no store work.  SCIM_E_UNIQUENESS when a value of
+ * res is claimed by another resource whose record still holds it; err's
+ * detail names the attribute and the value for the client.
  */
+enum scim_err	 unique_check(struct store_txn *t,
+		    const struct resource_type *rt, const char *tenant,
+		    const char *id, const cJSON *old, const cJSON *res,
+		    struct unique_moves *mv, struct scim_error *err);
+
+/*
+ * Write the claims mv moves, in the same transaction, once the record
+ * is written (nothing when mv is empty).
+ */
+enum scim_err	 unique_apply(struct store_txn *t,
+		    const struct unique_moves *mv, struct scim_error *err);
+void		 unique_moves_free(struct unique_moves *mv);
+
+/* unique_check() and unique_apply() at once (a delete, tests). */
 enum scim_err	 unique_update(struct store_txn *t,
 		    const struct resource_type *rt, const char *tenant,
 		    const char *id, const cJSON *old, const cJSON *res,

@@ -6,7 +6,7 @@
  * of a multi-valued attribute and of a sub-attribute), moved by an
  * update, freed by a delete; stale claims taken over; tenants apart; no
  * store work for a write that moves no unique value or for a type that
- * declares none; and the rebuild, which claims what older records hold,
+ * declares none; nothing written by a refusal; and the rebuild, which claims what older records hold,
  * reports values held twice and drops stale claims.
  */
 #include <stdbool.h>
@@ -292,6 +292,34 @@ test_writes(void)
 	is_str(holder("User " LURN ":badge eta"), "", "eta freed by u5");
 }
 
+/*
+ * A refusal writes nothing, even when the caller commits after it (the
+ * sync goes on in its transaction): badge is free, code is taken.
+ */
+static enum scim_err
+refused_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	cJSON		*res = arg;
+	enum scim_err	 rc;
+
+	rc = unique_update(t, &rt_user, T1, "r1", NULL, res, err);
+	return rc == SCIM_E_UNIQUENESS ? SCIM_OK : SCIM_E_INTERNAL;
+}
+
+static void
+test_refusal_writes_nothing(void)
+{
+	struct scim_error	 err;
+	cJSON			*res = cJSON_Parse("{\"" URN "\": {\"badge\": "
+				    "\"free-one\", \"code\": \"X1\"}}");
+
+	is_int(store_run(st, refused_fn, res, &err), SCIM_OK,
+	    "refused, and the transaction committed");
+	is_str(holder("User " LURN ":badge free-one"), "", "no claim written "
+	    "for the attribute checked before the refusal");
+	cJSON_Delete(res);
+}
+
 /* Store work of one unique_update(), in gets + puts + dels. */
 struct upd {
 	const cJSON	*old, *res;
@@ -435,6 +463,7 @@ main(void)
 	cfg.sync = STORE_SYNC_NONE;
 	if (ok(store_open(&st, &cfg, &err) == SCIM_OK, "open a new store")) {
 		test_writes();
+		test_refusal_writes_nothing();
 		test_no_work();
 		test_rebuild();
 		store_close(st);
