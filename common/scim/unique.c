@@ -4,10 +4,12 @@
  * claims moved by a write (the rebuild is in unique-rebuild.c).
  *
  * A write compares the values the record held with those it will hold,
- * both as sorted lists, and touches only the difference: a claim read
- * and removed for each value dropped, a claim read and written for each
- * value added.  Reading the holder's record happens only when a claim
- * names another resource, to tell a real holder from a stale claim.
+ * both as sorted lists, and touches only the difference: unique_check()
+ * reads the claim of each value dropped and of each value added, and
+ * unique_apply(), once the record is written, drops the first (when the
+ * resource holds them) and writes the second.  Reading the holder's
+ * record happens only when a claim names another resource, to tell a
+ * real holder from a stale claim.
  */
 #include <stdio.h>
 #include <stdlib.h>
