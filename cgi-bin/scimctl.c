@@ -5,13 +5,17 @@
  *           [--category C] [--type PREFIX] [--target ID|NAME] [--limit N]
  *   scimctl [-c file] deliver [--max N]
  *   scimctl [-c file] prune [--tenant T]
+ *   scimctl [-c file] unique [--tenant T]
  *
  * audit prints matching events as JSON lines, newest first (for a SIEM);
  * deliver hands waiting events to the configured hook (for cron);
  * prune deletes events older than [audit] retention_days, of every tenant
  * (the tenant-less refusals too) or of the --tenant named, and says how
  * many, in how many transactions; without --tenant it also prunes the
- * activity files ([activity] retention_days and max_mb), silently.
+ * activity files ([activity] retention_days and max_mb), silently;
+ * unique makes the claims of unique extension values (scim/unique.h)
+ * agree with the tenant's records and exits 2 naming each value two
+ * records hold.
  *
  * The commands are one table (ctl_cmds: name, function, options, usage);
  * a new command is one entry and its function.  Arguments are checked
@@ -29,6 +33,7 @@
 #include "audit/audit.h"
 #include "auth/token.h"
 #include "scim/schema-ext.h"
+#include "scim/unique.h"
 #include "scim/filter.h"
 #include "base/log.h"
 #include "web/service.h"
@@ -71,6 +76,8 @@ static int	 cmd_deliver(struct store *, const struct scim_config *,
 		    struct ctl_opts *);
 static int	 cmd_prune(struct store *, const struct scim_config *,
 		    struct ctl_opts *);
+static int	 cmd_unique(struct store *, const struct scim_config *,
+		    struct ctl_opts *);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "audit", cmd_audit, CTL_OPT_TENANT | CTL_OPT_SINCE | CTL_OPT_UNTIL |
@@ -80,6 +87,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "[--limit N]" },
 	{ "deliver", cmd_deliver, CTL_OPT_MAX, "[--max N]" },
 	{ "prune", cmd_prune, CTL_OPT_TENANT, "[--tenant T]" },
+	{ "unique", cmd_unique, CTL_OPT_TENANT, "[--tenant T]" },
 };
 static const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
 
@@ -122,7 +130,12 @@ usage(FILE *f)
 	    "  --limit N          at most N events (default 1000)\n"
 	    "  --max N            deliver at most N events (default 1000)\n\n"
 	    "prune prints \"pruned N events in M transactions\" (at most %d "
-	    "events each).\n\n"
+	    "events each).\n"
+	    "unique claims the values of attributes declared unique that no "
+	    "claim names\n"
+	    "(records written before the declaration), drops stale claims, "
+	    "and exits 2\n"
+	    "naming each value two records hold.\n\n"
 	    "See scimctl(8).\n", AUDIT_PRUNE_BATCH);
 }
 
@@ -308,6 +321,42 @@ cmd_prune(struct store *s, const struct scim_config *cfg, struct ctl_opts *o)
 	if (rc != 0)
 		fprintf(stderr, "scimctl: prune: %s\n", err.detail);
 	return rc;
+}
+
+/* unique: one line per value two records of the tenant hold. */
+static void
+unique_dup_line(void *arg, const char *type, const char *path,
+    const char *value, const char *holder, const char *other)
+{
+	(void)arg;
+	printf("duplicate: %s %s \"%s\" is held by %s and %s\n", type, path,
+	    value, holder, other);
+}
+
+/*
+ * unique: make the tenant's claims of unique extension values agree
+ * with its records (unique_rebuild()): 0, 2 when values are held twice
+ * (the operator decides which record keeps each), 1 on a store error.
+ */
+static int
+cmd_unique(struct store *s, const struct scim_config *cfg,
+    struct ctl_opts *o)
+{
+	struct scim_error	 err = { SCIM_OK, "" };
+	struct unique_report	 r;
+
+	(void)cfg;
+	if (unique_rebuild(s, o->q.tenant, unique_dup_line, NULL, &r,
+	    &err) != SCIM_OK) {
+		fprintf(stderr, "scimctl: unique: %s\n", err.detail);
+		return 1;
+	}
+	printf("%zu record%s read, %zu claim%s written, %zu stale claim%s "
+	    "removed, %zu value%s held twice\n", r.records,
+	    r.records == 1 ? "" : "s", r.claimed, r.claimed == 1 ? "" : "s",
+	    r.dropped, r.dropped == 1 ? "" : "s", r.dups,
+	    r.dups == 1 ? "" : "s");
+	return r.dups > 0 ? 2 : 0;
 }
 
 /*

@@ -26,6 +26,7 @@
 #include "scim/members.h"
 #include "scim/patch.h"
 #include "scim/resource.h"
+#include "scim/unique.h"
 
 /*
  * The resource type the call's endpoint serves: its schema, its store
@@ -62,6 +63,7 @@ put_record(struct store_txn *t, const struct resource_type *rt,
     struct scim_error *err)
 {
 	struct store_keys	 keys, okeys;
+	struct unique_moves	 moves;
 	enum scim_err		 rc;
 	char			*lname, *rec;
 
@@ -71,11 +73,27 @@ put_record(struct store_txn *t, const struct resource_type *rt,
 	if (keys.name == NULL)
 		return scim_fail(err, SCIM_E_INVALID_VALUE, "%s is required",
 		    rt->name_attr);
+	/*
+	 * Unique extension values: checked first, claimed after the record
+	 * (nothing is read or written when none is declared or moved), so
+	 * that a refusal writes nothing: the sync goes on in its
+	 * transaction after one.
+	 */
+	if ((rc = unique_check(t, rt, tenant, keys.id, old, res, &moves,
+	    err)) != SCIM_OK) {
+		unique_moves_free(&moves);
+		return rc;
+	}
 	/* Printed before the store takes any lock (see store_put()). */
-	if ((rec = cJSON_PrintUnformatted(res)) == NULL)
+	if ((rec = cJSON_PrintUnformatted(res)) == NULL) {
+		unique_moves_free(&moves);
 		return scim_oom(err);
+	}
 	rc = store_put_text(t, rt->kind, tenant, &keys, rec, strlen(rec),
 	    old != NULL ? &okeys : NULL, err);
+	if (rc == SCIM_OK)
+		rc = unique_apply(t, &moves, err);
+	unique_moves_free(&moves);
 	if (rc == SCIM_OK && text != NULL) {
 		*text = rec;
 		rec = NULL;
@@ -900,6 +918,9 @@ delete_fn(struct store_txn *t, void *arg, struct scim_error *err)
 		rc = crud_audit_record(t, w->c, w->rt,
 		    w->rt->kind == STORE_USER ? "scim.user.deleted" :
 		    "scim.group.deleted", old, NULL, err);
+	if (rc == SCIM_OK)
+		rc = unique_update(t, w->rt, w->c->auth.tenant, w->c->id, old,
+		    NULL, err);
 	/* The record and its indexes last (see create_fn). */
 	if (rc == SCIM_OK) {
 		crud_store_keys(w->rt, old, &keys);

@@ -27,6 +27,7 @@
 #include "base/lex.h"
 #include "scim/schema.h"
 #include "scim/schema-ext.h"
+#include "scim/unique.h"
 
 /* Longest URN a definition may have: schema_resolve()'s URN buffer. */
 #define EXT_URN_MAX	(sizeof(((struct schema_path *)0)->urn_buf) - 1)
@@ -294,6 +295,8 @@ ext_attr_chars(struct ext_parse *p, const cJSON *o, struct schema_attr *a)
 	a->mutability = (enum attr_mutability)mut;
 	a->returned = (enum attr_returned)ret;
 	a->uniqueness = (enum attr_uniqueness)uniq;
+	if (unique_refusal(a) != NULL)
+		return ext_fail(p, "%s", unique_refusal(a));
 	if (a->type == ATTR_COMPLEX &&
 	    cJSON_GetObjectItemCaseSensitive(o, "canonicalValues") != NULL)
 		return ext_fail(p, "a complex attribute has no "
