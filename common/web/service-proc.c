@@ -9,6 +9,8 @@
 #include <grp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +20,12 @@
 #include "base/log.h"
 #include "web/service.h"
 #include "web/service-int.h"
+
+/*
+ * In the checkpoint process's environment: the id of the worker that
+ * started it (service_run_checkpointer()).
+ */
+#define CKP_PARENT_ENV	"SCIM_CHECKPOINT_PARENT"
 
 enum scim_err
 service_drop_root(const struct scim_config *cfg, struct scim_error *err)
@@ -57,6 +65,37 @@ service_drop_root(const struct scim_config *cfg, struct scim_error *err)
  * Its standard input is /dev/null, not the FastCGI socket.  If it cannot
  * be started, the worker checkpoints itself.
  */
+/*
+ * envp with CKP_PARENT_ENV=<this process> in place of any it has (kept
+ * for the process's life: it is built once), or envp itself if there is
+ * no room.
+ */
+static char **
+ckp_env(char *envp[])
+{
+	static char	*env[256];
+	static char	 mine[sizeof(CKP_PARENT_ENV) + 24];
+	size_t		 i, n = 0, klen = strlen(CKP_PARENT_ENV);
+
+	if (env[0] != NULL)
+		return env;
+	snprintf(mine, sizeof(mine), "%s=%ld", CKP_PARENT_ENV,
+	    (long)getpid());
+	env[n++] = mine;
+	for (i = 0; envp[i] != NULL; i++) {
+		if (strncmp(envp[i], CKP_PARENT_ENV, klen) == 0 &&
+		    envp[i][klen] == '=')
+			continue;
+		if (n == sizeof(env) / sizeof(env[0]) - 1) {
+			env[0] = NULL;
+			return envp;
+		}
+		env[n++] = envp[i];
+	}
+	env[n] = NULL;
+	return env;
+}
+
 void
 service_spawn_checkpointer(struct scim_ctx *ctx, int argc, char *argv[],
     char *envp[])
@@ -88,7 +127,7 @@ service_spawn_checkpointer(struct scim_ctx *ctx, int argc, char *argv[],
 		if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
 		    O_RDONLY, 0)) == 0)
 			rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args,
-			    envp);
+			    ckp_env(envp));
 		posix_spawn_file_actions_destroy(&fa);
 	}
 	if (rc == 0)
@@ -121,6 +160,9 @@ service_run_checkpointer(struct scim_ctx *ctx)
 	struct sigaction	 sa;
 	struct scim_error	 err;
 	pid_t			 parent = getppid();
+	const char		*e;
+	char			*end;
+	long			 want;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = service_ckp_on_stop;
@@ -129,6 +171,21 @@ service_run_checkpointer(struct scim_ctx *ctx)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/*
+	 * Started by a process that has ended already (a worker can end
+	 * between posix_spawn() and here, a busy machine's start-up taking
+	 * a while): the first getppid() names whoever adopted this one, and
+	 * the loop below would never see its parent change.  The worker
+	 * says who it is (CKP_PARENT_ENV); without that, init is taken for
+	 * an adopter.  The next worker with writes to show starts another.
+	 */
+	if ((e = getenv(CKP_PARENT_ENV)) != NULL && *e != '\0') {
+		want = strtol(e, &end, 10);
+		if (*end == '\0' && want > 0 && (pid_t)want != parent)
+			return 0;
+	}
+	if (parent == 1)
+		return 0;
 	if (store_open(&ctx->store, &ctx->cfg, &err) != SCIM_OK) {
 		log_err("checkpoint: %s", err.detail);
 		return 1;

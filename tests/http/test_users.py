@@ -435,9 +435,32 @@ class GroupCommit(ScimTestCase):
         finally:
             sh.kill()
             sh.wait(10)
-        cmd[cmd.index("-c") + 1] = '"$0" --checkpoint -c "$1" & sleep 0.3'
+        # The next open: its parent (sh) ends after 0.3 s and it ends then.
+        # Told who its parent is, as a worker's is, so that on a busy
+        # machine where sh has ended before it starts it ends at once
+        # instead of taking its adopter for its parent (stop 18: it ran
+        # on, and this waited its 30 s out).
+        cmd[cmd.index("-c") + 1] = ('SCIM_CHECKPOINT_PARENT=$$ "$0" --checkpoint -c "$1" & '
+                                    'sleep 0.3')
         again = subprocess.run(cmd, capture_output=True, timeout=30)
         self.assertNotIn(b"recover", again.stderr, again.stderr)
+
+    def test_checkpoint_process_whose_parent_ended_before_it_started(self):
+        # Regression (stop 18): a checkpoint process whose starter had
+        # ended before it read getppid() took its adopter for its parent
+        # and ran on for ever.  Here the starter (the outer sh, named in
+        # SCIM_CHECKPOINT_PARENT as a worker names itself) ends at once;
+        # the program starts 0.5 s later and must end at once too, which
+        # ends the pipes this waits on.
+        home, cmd = self.checkpoint_cmd(
+            "ckp-orphan", '( (sleep 0.5; SCIM_CHECKPOINT_PARENT=$$ exec "$0" --checkpoint '
+            '-c "$1") & )')
+        t0 = time.monotonic()
+        r = subprocess.run(cmd, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertLess(time.monotonic() - t0, 10, "the orphan ran on")
+        self.assertFalse(os.path.exists(os.path.join(home, "db", "scim.gate")),
+                         "it opened the store of a starter that had ended")
 
 
 class StoredForms(ScimTestCase):
