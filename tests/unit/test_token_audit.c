@@ -285,17 +285,19 @@ test_audit_prune(struct store *s)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct store		*s;
-	char			 tmpl[] = "/tmp/scim-token-test-XXXXXX";
 	char			 lid[EVENT_ID_SZ];
 	cJSON			*all;
 
-	if (!token_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!token_fixture_open(&ts, "token-audit"))
+		goto out;
+	s = ts.s;
 	test_audit_keys(s, lid);
 	all = test_audit_order(s, lid);
 	test_audit_filters(s, all);
 	test_audit_prune(s);
-	token_fixture_done(s, tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }
