@@ -23,6 +23,7 @@
 #include "base/config.h"
 #include "base/util.h"
 #include "tap.h"
+#include "tmp_store.h"
 
 #define U1	"2819c223-7f76-453a-919d-413861904646"
 #define U2	"902c246b-6245-4190-8e05-00816be7344a"
@@ -141,17 +142,17 @@ main(void)
 	struct scim_config	 cfg;
 	struct activity_query	 q;
 	struct scim_error	 err;
-	char			 home[] = "/tmp/test-activity-query-XXXXXX";
-	char			 cmd[4200], got[128], name[300];
+	struct tmp_store	 ts;
+	char			 got[128], name[300];
 	cJSON			*out;
 	size_t			 i;
 
-	config_defaults(&cfg);
-	if (mkdtemp(home) == NULL || !write_records(home)) {
+	if (!tmp_store_init(&ts, "activity-query", &cfg))
+		goto out;
+	if (!write_records(cfg.home)) {
 		ok(false, "write the records");
-		return tap_done();
+		goto out;
 	}
-	snprintf(cfg.home, sizeof(cfg.home), "%s", home);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&q, 0, sizeof(q));
 		q.user = cases[i].user;
@@ -176,8 +177,7 @@ main(void)
 		    ids[i]) == 0, "%s", name);
 		cJSON_Delete(out);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", home);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }
