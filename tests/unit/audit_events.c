@@ -16,37 +16,9 @@
 #include "audit/audit.h"
 #include "web/service.h"
 #include "base/util.h"
+#include "audit_run.h"
 
 #define BATCH	1000
-
-struct backdate {
-	const struct scim_config *cfg;
-	const char	*tenant;
-	int64_t		 newest;	/* usec of event 0 */
-	long		 from, to;	/* events [from, to) of this batch */
-};
-
-static enum scim_err
-batch_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct backdate		*b = arg;
-	struct audit_event	 ev;
-	char			 name[32];
-	enum scim_err		 rc = SCIM_OK;
-	long			 i;
-
-	for (i = b->from; i < b->to && rc == SCIM_OK; i++) {
-		snprintf(name, sizeof(name), "backdated-%ld", i);
-		memset(&ev, 0, sizeof(ev));
-		ev.type = "test.backdated";
-		ev.tenant = b->tenant;
-		ev.actor = "test";
-		ev.target_name = name;
-		ev.time = b->newest - (int64_t)i * 1000;
-		rc = audit_record(t, b->cfg, &ev, err);
-	}
-	return rc;
-}
 
 int
 main(int argc, char *argv[])
@@ -54,7 +26,7 @@ main(int argc, char *argv[])
 	struct scim_config	 cfg;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct store		*s = NULL;
-	struct backdate		 b;
+	struct audit_run	 b;
 	long			 n, age;
 	int			 rc = 1;
 
@@ -70,10 +42,12 @@ main(int argc, char *argv[])
 		goto out;
 	b.cfg = &cfg;
 	b.tenant = argv[2];
+	b.types[0] = b.types[1] = "test.backdated";
+	b.prefix = "backdated-";
 	b.newest = util_now_usec() - (int64_t)age * 1000000;
 	for (b.from = 0; b.from < n; b.from = b.to) {
 		b.to = b.from + BATCH < n ? b.from + BATCH : n;
-		if (store_run_nosync(s, batch_fn, &b, &err) != SCIM_OK)
+		if (store_run_nosync(s, audit_run_fn, &b, &err) != SCIM_OK)
 			goto out;
 	}
 	printf("%ld events\n", n);

@@ -1,11 +1,12 @@
 /*
  * What the store tests share (test_store, test_store_gate,
- * test_store_cache, test_store_layout, test_store_count): small
- * transaction bodies that put, get, find, count,
+ * test_store_cache, test_store_layout, test_store_count,
+ * test_store_bulk): small transaction bodies that put, get, find, count,
  * link, page and delete records, the meta helpers the layout tests read
- * and set, and a child that holds the environment open.  Header-only,
- * like tap.h; every function is static and marked unused, so each test
- * program takes what it needs.
+ * and set, a child that holds the environment open, and the store they
+ * all open first (in a tmp_store.h directory).  Header-only, like tap.h;
+ * every function is static and marked unused, so each test program
+ * takes what it needs.
  */
 #ifndef SCIM_STORE_FIXTURE_H
 #define SCIM_STORE_FIXTURE_H
@@ -28,6 +29,7 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "tap.h"
+#include "tmp_store.h"
 #include "store/db_config.h"		/* generated from db/DB_CONFIG */
 
 #define MOVING_KEY_NAME	"memberof_moving"	/* store-layout.c MOVING_KEY */
@@ -636,41 +638,19 @@ writer(const char *tag, int n)
 }
 
 /*
- * Make a temporary directory (tmpl, mkdtemp's template) and open a new
- * store in tmpl/db with the tests' settings into *s.  False (with a TAP
- * line) when either fails.
+ * Make a temporary directory /tmp/scim-NAME-XXXXXX and open a new store
+ * in it with the store tests' settings into ts (tmp_store.h): cfg is its
+ * configuration.  False (with a TAP point) when either fails; call
+ * tmp_store_done() either way.
  */
 static __attribute__((unused)) bool
-store_fixture_open(char *tmpl, struct store **s)
+store_fixture_open(struct tmp_store *ts, const char *name)
 {
-	struct scim_error	 err;
-
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
+	if (!tmp_store_init(ts, name, &cfg))
 		return false;
-	}
-	config_defaults(&cfg);
-	snprintf(cfg.home, sizeof(cfg.home), "%s/db", tmpl);
 	cfg.sync = STORE_SYNC_WRITE;
 	cfg.lock_timeout_ms = 500;
-	if (!ok(store_open(s, &cfg, &err) == SCIM_OK, "open a new store")) {
-		printf("# %s\n", err.detail);
-		return false;
-	}
-	return true;
-}
-
-/* Remove tmpl unless SCIM_TEST_KEEP is set (to look at it after). */
-static __attribute__((unused)) void
-store_fixture_done(const char *tmpl)
-{
-	char	cmd[128];
-
-	if (getenv("SCIM_TEST_KEEP") != NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpl);
+	return tmp_store_open(ts, &cfg);
 }
 
 #endif /* SCIM_STORE_FIXTURE_H */

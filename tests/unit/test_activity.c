@@ -17,6 +17,7 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "tap.h"
+#include "tmp_store.h"
 
 static void
 test_client(void)
@@ -570,19 +571,17 @@ test_files(void)
 	struct activity_query		 q;
 	struct activity_req		 r;
 	struct scim_error		 err;
-	char				 home[] = "/tmp/test-activity-XXXXXX";
-	char				 dir[4200], cmd[4400], line[256];
+	struct tmp_store		 ts;
+	char				 dir[4200], line[256];
 	int64_t				 now = util_now_usec();
 	int64_t				 old = now - 20LL * 86400 * 1000000;
 	cJSON				*out = NULL;
 
-	config_defaults(&cfg);
-	if (mkdtemp(home) == NULL)
-		return;
-	snprintf(cfg.home, sizeof(cfg.home), "%s", home);
+	if (!tmp_store_init(&ts, "activity", &cfg))
+		goto out;
 	cfg.activity_retention_days = 14;
 	cfg.activity_max_mb = 1;
-	snprintf(dir, sizeof(dir), "%s/activity", home);
+	snprintf(dir, sizeof(dir), "%s/activity", cfg.home);
 	mkdir(dir, 0750);
 
 	/* One request recorded by this process. */
@@ -619,9 +618,8 @@ test_files(void)
 	ok(activity_query(&cfg, &q, &out, &err) == SCIM_OK &&
 	    cJSON_GetArraySize(out) == 0, "--errors: no status >= 400 left");
 	cJSON_Delete(out);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", home);
+out:
+	tmp_store_done(&ts);
 }
 
 int

@@ -23,41 +23,42 @@
 #include "base/config.h"
 #include "base/util.h"
 #include "tap.h"
+#include "tmp_store.h"
 
 #define U1	"2819c223-7f76-453a-919d-413861904646"
 #define U2	"902c246b-6245-4190-8e05-00816be7344a"
 #define G1	"e9e30dba-f08f-4109-8486-d5c6a331660a"
 
-/* The records, oldest first: "%s" is where each one's id goes. */
+/* The records, oldest first, after their id (written before each). */
 static const char *const records[] = {
 	/* 1: alice created */
-	"{\"id\":\"%s\",\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
+	"\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
 	"\"target\":{\"type\":\"User\",\"id\":\"" U1 "\",\"name\":"
 	"\"alice@contoso.com\"}}",
 	/* 2: Entra's lookup of alice, before it changes her */
-	"{\"id\":\"%s\",\"tenant\":\"t\",\"method\":\"GET\",\"status\":200,"
+	"\"tenant\":\"t\",\"method\":\"GET\",\"status\":200,"
 	"\"filter\":\"userName eq \\\"Alice@Contoso.com\\\"\"}",
 	/* 3: bob created */
-	"{\"id\":\"%s\",\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
+	"\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
 	"\"target\":{\"type\":\"User\",\"id\":\"" U2 "\",\"name\":"
 	"\"bob@contoso.com\"}}",
 	/* 4: alice added to a group */
-	"{\"id\":\"%s\",\"tenant\":\"t\",\"method\":\"PATCH\",\"status\":204,"
+	"\"tenant\":\"t\",\"method\":\"PATCH\",\"status\":204,"
 	"\"target\":{\"type\":\"Group\",\"id\":\"" G1 "\",\"name\":\"Sales\"},"
 	"\"members\":[\"" U1 "\"]}",
 	/* 5: alice deleted: the id, no name */
-	"{\"id\":\"%s\",\"tenant\":\"t\",\"method\":\"DELETE\",\"status\":204,"
+	"\"tenant\":\"t\",\"method\":\"DELETE\",\"status\":204,"
 	"\"target\":{\"type\":\"User\",\"id\":\"" U1 "\",\"name\":\"\"}}",
 	/* 6: another tenant's alice */
-	"{\"id\":\"%s\",\"tenant\":\"u\",\"method\":\"POST\",\"status\":201,"
+	"\"tenant\":\"u\",\"method\":\"POST\",\"status\":201,"
 	"\"target\":{\"type\":\"User\",\"id\":\"" U2 "\",\"name\":"
 	"\"alice@contoso.com\"}}",
 	/* 7: a name with a quote, as JSON writes it */
-	"{\"id\":\"%s\",\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
+	"\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
 	"\"target\":{\"type\":\"User\",\"id\":\"x7\",\"name\":"
 	"\"o\\\"hara\"}}",
 	/* 8: a group named like alice: not about the user */
-	"{\"id\":\"%s\",\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
+	"\"tenant\":\"t\",\"method\":\"POST\",\"status\":201,"
 	"\"target\":{\"type\":\"Group\",\"id\":\"g8\",\"name\":"
 	"\"alice@contoso.com\"}}",
 };
@@ -104,8 +105,7 @@ write_records(const char *home)
 	for (i = 0; i < NRECORDS; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "%016llx%08x",
 		    (unsigned long long)(t0 + (int64_t)i * 1000), (unsigned)i);
-		fprintf(f, records[i], ids[i]);
-		fputc('\n', f);
+		fprintf(f, "{\"id\":\"%s\",%s\n", ids[i], records[i]);
 	}
 	if (fclose(f) != 0)
 		return false;
@@ -142,17 +142,17 @@ main(void)
 	struct scim_config	 cfg;
 	struct activity_query	 q;
 	struct scim_error	 err;
-	char			 home[] = "/tmp/test-activity-query-XXXXXX";
-	char			 cmd[4200], got[128], name[300];
+	struct tmp_store	 ts;
+	char			 got[128], name[300];
 	cJSON			*out;
 	size_t			 i;
 
-	config_defaults(&cfg);
-	if (mkdtemp(home) == NULL || !write_records(home)) {
+	if (!tmp_store_init(&ts, "activity-query", &cfg))
+		goto out;
+	if (!write_records(cfg.home)) {
 		ok(false, "write the records");
-		return tap_done();
+		goto out;
 	}
-	snprintf(cfg.home, sizeof(cfg.home), "%s", home);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&q, 0, sizeof(q));
 		q.user = cases[i].user;
@@ -177,8 +177,7 @@ main(void)
 		    ids[i]) == 0, "%s", name);
 		cJSON_Delete(out);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", home);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -15,6 +15,7 @@
 #include "scim/managed.h"
 #include "store/store.h"
 #include "tap.h"
+#include "tmp_store.h"
 
 #define T	"t1"
 #define NUSERS	(DIR_SCAN_MAX + 100)
@@ -197,28 +198,23 @@ test_groups(void)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct scim_error	 err;
-	char			 tmpl[] = "/tmp/scim-dir-test-XXXXXX";
-	char			 cmd[128];
 
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	config_defaults(&cfg);
-	snprintf(cfg.home, sizeof(cfg.home), "%s/db", tmpl);
+	if (!tmp_store_init(&ts, "dir", &cfg))
+		goto out;
 	cfg.sync = STORE_SYNC_NONE;
-	if (!ok(store_open(&st, &cfg, &err) == SCIM_OK, "open a new store") ||
-	    !ok(store_run(st, users_fn, NULL, &err) == SCIM_OK &&
+	if (!tmp_store_open(&ts, &cfg))
+		goto out;
+	st = ts.s;
+	if (!ok(store_run(st, users_fn, NULL, &err) == SCIM_OK &&
 	    store_run(st, groups_fn, NULL, &err) == SCIM_OK, "fill it")) {
 		printf("# %s\n", err.detail);
-		return tap_done();
+		goto out;
 	}
 	test_users();
 	test_groups();
-	store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -18,6 +18,7 @@
 #include "scim/held.h"
 #include "store/store.h"
 #include "tap.h"
+#include "tmp_store.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define MIN		(60 * (int64_t)1000000)
@@ -259,27 +260,17 @@ test_decide(void)
 int
 main(void)
 {
-	struct scim_error	 err;
-	char			 tmpl[] = "/tmp/test_held.XXXXXX";
-	char			 cmd[64];
+	struct tmp_store	 ts;
 
 	test_rules();
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	config_defaults(&ctx.cfg);
-	snprintf(ctx.cfg.home, sizeof(ctx.cfg.home), "%s", tmpl);
+	if (!tmp_store_init(&ts, "held", &ctx.cfg))
+		goto out;
 	ctx.cfg.sync = STORE_SYNC_NONE;
-	if (!ok(store_open(&ctx.store, &ctx.cfg, &err) == SCIM_OK,
-	    "open a new store")) {
-		printf("# %s\n", err.detail);
-		return tap_done();
-	}
+	if (!tmp_store_open(&ts, &ctx.cfg))
+		goto out;
+	ctx.store = ts.s;
 	test_decide();
-	store_close(ctx.store);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -43,7 +43,12 @@ static const struct route routes[] = {
 	{ "GET", "Users", ROUTE_LIST, NULL, 0 },
 	{ "GET", "ServiceProviderConfig", ROUTE_LIST, NULL, 0 },
 };
-static const struct service svc = { "t", "t", routes, 2 };
+static const struct service svc = {
+	.name = "t",
+	.summary = "t",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+};
 
 static const struct {
 	const char	*path;

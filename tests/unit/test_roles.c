@@ -17,6 +17,7 @@
 #include "scim/managed.h"
 #include "store/store.h"
 #include "tap.h"
+#include "tmp_store.h"
 
 #define T	"t1"
 
@@ -464,30 +465,21 @@ test_prune(void)
 int
 main(void)
 {
-	struct scim_error	 err;
-	char			 tmpl[] = "/tmp/scim-roles-test-XXXXXX";
-	char			 cmd[128];
+	struct tmp_store	 ts;
 
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	config_defaults(&cfg);
-	snprintf(cfg.home, sizeof(cfg.home), "%s/db", tmpl);
+	if (!tmp_store_init(&ts, "roles", &cfg))
+		goto out;
 	cfg.sync = STORE_SYNC_NONE;
-	if (!ok(store_open(&st, &cfg, &err) == SCIM_OK, "open a new store")) {
-		printf("# %s\n", err.detail);
-		return tap_done();
-	}
+	if (!tmp_store_open(&ts, &cfg))
+		goto out;
+	st = ts.s;
 	test_names();
 	test_rules();
 	directory();
 	test_decide();
 	test_details();
 	test_prune();
-	store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -814,11 +814,12 @@ test_walks(struct store *s)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct store		*s;
-	char			 tmpl[] = "/tmp/scim-store-test-XXXXXX";
 
-	if (!store_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!store_fixture_open(&ts, "store-test"))
+		goto out;
+	s = ts.s;
 	test_basics(s);
 	test_aborted(s);
 	test_groups(s);
@@ -831,8 +832,8 @@ main(void)
 	test_kill(s);
 	test_records_gen(s);
 	test_records_gen_tables(s);
-	test_defer_flush(tmpl);
-	store_close(s);
-	store_fixture_done(tmpl);
+	test_defer_flush(ts.dir);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -235,15 +235,16 @@ bk_pages(struct store *s, bool write, const char *how)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct store		*s;
 	struct scim_error	 err;
 	struct load_arg		 l;
-	char			 tmpl[] = "/tmp/scim-store-bulk-XXXXXX";
 	unsigned long		 gets, grows;
 	bool			 loaded;
 
-	if (!store_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!store_fixture_open(&ts, "store-bulk"))
+		goto out;
+	s = ts.s;
 	/* Neighbours on both sides of the walked tenant "bk". */
 	l.tenant = "bj"; l.n = 5; l.small = false;
 	loaded = store_run(s, bk_load_fn, &l, &err) == SCIM_OK;
@@ -291,7 +292,7 @@ main(void)
 	is_int((long)(store_bulk_tune.gets - gets), 0,
 	    "a write's walks read a pair a get, no bulk");
 
-	store_close(s);
-	store_fixture_done(tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

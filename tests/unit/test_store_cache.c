@@ -113,40 +113,46 @@ cache_holder(int ready, int go)
 	_exit(0);
 }
 
+/*
+ * The old default DB_CONFIGs below differ in their cache settings (and
+ * the pages they point to); before and after those they read the same.
+ */
+#define DB_CONFIG_OLD_HEAD \
+    "# Berkeley DB environment settings for scim-fcgi.\n" \
+    "#\n" \
+    "# scim-fcgi writes this file into a new data home the first time a program\n" \
+    "# opens it; afterwards the copy in the home is the one that counts (edit it\n" \
+    "# there and restart the programs).  Settings here override the defaults\n"
+
+#define DB_CONFIG_OLD_TAIL \
+    "\n" \
+    "# Resolve deadlocks as soon as a lock request conflicts.\n" \
+    "set_lk_detect DB_LOCK_DEFAULT\n" \
+    "\n" \
+    "# Room for large transactions (bulk member loads, group deletes).\n" \
+    "set_lk_max_locks 200000\n" \
+    "set_lk_max_objects 200000\n" \
+    "set_lk_max_lockers 20000\n" \
+    "\n" \
+    "# Transaction log: 1 MiB buffer, 16 MiB files, removed once no longer\n" \
+    "# needed for normal recovery (use db_hotbackup for backups).\n" \
+    "set_lg_bsize 1048576\n" \
+    "set_lg_max 16777216\n" \
+    "log_set_config db_log_auto_remove on\n"
+
 /* The DB_CONFIG every home got before the cache was sized to the data. */
 static const char db_config_v1[] =
-    "# Berkeley DB environment settings for scim-fcgi.\n"
-    "#\n"
-    "# scim-fcgi writes this file into a new data home the first time a program\n"
-    "# opens it; afterwards the copy in the home is the one that counts (edit it\n"
-    "# there and restart the programs).  Settings here override the defaults\n"
+    DB_CONFIG_OLD_HEAD
     "# compiled into the programs.  See db/README and scim.conf(5).\n"
     "\n"
     "# Shared cache for all processes: ~1 KB per user record, 64 MiB keeps\n"
     "# about 50,000 users and their indexes hot; raise it for larger tenants.\n"
     "set_cachesize 0 67108864 1\n"
-    "\n"
-    "# Resolve deadlocks as soon as a lock request conflicts.\n"
-    "set_lk_detect DB_LOCK_DEFAULT\n"
-    "\n"
-    "# Room for large transactions (bulk member loads, group deletes).\n"
-    "set_lk_max_locks 200000\n"
-    "set_lk_max_objects 200000\n"
-    "set_lk_max_lockers 20000\n"
-    "\n"
-    "# Transaction log: 1 MiB buffer, 16 MiB files, removed once no longer\n"
-    "# needed for normal recovery (use db_hotbackup for backups).\n"
-    "set_lg_bsize 1048576\n"
-    "set_lg_max 16777216\n"
-    "log_set_config db_log_auto_remove on\n";
+    DB_CONFIG_OLD_TAIL;
 
 /* The default DB_CONFIG of the version that sized the cache (no db_log_zero). */
 static const char db_config_v2[] =
-    "# Berkeley DB environment settings for scim-fcgi.\n"
-    "#\n"
-    "# scim-fcgi writes this file into a new data home the first time a program\n"
-    "# opens it; afterwards the copy in the home is the one that counts (edit it\n"
-    "# there and restart the programs).  Settings here override the defaults\n"
+    DB_CONFIG_OLD_HEAD
     "# compiled into the programs.  See scim.conf(5) and scim-fcgi(8).\n"
     "\n"
     "# Shared cache for all processes: no set_cachesize line, because the\n"
@@ -155,20 +161,7 @@ static const char db_config_v2[] =
     "# cache_max_mb; see scim.conf(5)).  A set_cachesize line in the home's\n"
     "# copy of this file wins over that, for example for 1 GiB:\n"
     "#set_cachesize 1 0 1\n"
-    "\n"
-    "# Resolve deadlocks as soon as a lock request conflicts.\n"
-    "set_lk_detect DB_LOCK_DEFAULT\n"
-    "\n"
-    "# Room for large transactions (bulk member loads, group deletes).\n"
-    "set_lk_max_locks 200000\n"
-    "set_lk_max_objects 200000\n"
-    "set_lk_max_lockers 20000\n"
-    "\n"
-    "# Transaction log: 1 MiB buffer, 16 MiB files, removed once no longer\n"
-    "# needed for normal recovery (use db_hotbackup for backups).\n"
-    "set_lg_bsize 1048576\n"
-    "set_lg_max 16777216\n"
-    "log_set_config db_log_auto_remove on\n";
+    DB_CONFIG_OLD_TAIL;
 
 /* Write text into cfg.home's DB_CONFIG, open, and read DB_CONFIG back. */
 static bool
@@ -379,14 +372,13 @@ out:
 int
 main(void)
 {
-	struct store		*s;
-	char			 tmpl[] = "/tmp/scim-store-test-XXXXXX";
+	struct tmp_store	 ts;
 
-	if (!store_fixture_open(tmpl, &s))
-		return tap_done();
-	test_cache(tmpl);
-	test_regions(tmpl);
-	store_close(s);
-	store_fixture_done(tmpl);
+	if (!store_fixture_open(&ts, "store-cache"))
+		goto out;
+	test_cache(ts.dir);
+	test_regions(ts.dir);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -416,15 +416,16 @@ test_two_writers(struct store *s)
 int
 main(void)
 {
-	struct store	*s;
-	char		 tmpl[] = "/tmp/scim-store-count-XXXXXX";
+	struct tmp_store	 ts;
+	struct store		*s;
 
-	if (!store_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!store_fixture_open(&ts, "store-count"))
+		goto out;
+	s = ts.s;
 	s_main = s;
 	test_mix(s);
 	test_two_writers(s);
-	store_close(s);
-	store_fixture_done(tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -656,11 +656,12 @@ test_first_open_race(const char *dir)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct store		*s;
-	char			 tmpl[] = "/tmp/scim-store-test-XXXXXX";
 
-	if (!store_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!store_fixture_open(&ts, "store-gate"))
+		goto out;
+	s = ts.s;
 	test_gate(s);
 	s_main = s;
 	test_stall();
@@ -668,8 +669,8 @@ main(void)
 	test_slot_killed(s);
 	test_slot_closing(s);
 	test_slots_full();
-	test_first_open_race(tmpl);
-	store_close(s);
-	store_fixture_done(tmpl);
+	test_first_open_race(ts.dir);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -447,15 +447,14 @@ test_count_layout(const char *dir)
 int
 main(void)
 {
-	struct store		*s;
-	char			 tmpl[] = "/tmp/scim-store-test-XXXXXX";
+	struct tmp_store	 ts;
 
-	if (!store_fixture_open(tmpl, &s))
-		return tap_done();
-	test_layout(tmpl);
-	test_fold_layout(tmpl);
-	test_count_layout(tmpl);
-	store_close(s);
-	store_fixture_done(tmpl);
+	if (!store_fixture_open(&ts, "store-layout"))
+		goto out;
+	test_layout(ts.dir);
+	test_fold_layout(ts.dir);
+	test_count_layout(ts.dir);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

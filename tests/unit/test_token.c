@@ -463,7 +463,8 @@ main(void)
 	test_validators();
 	test_remote_map();
 	test_page_helpers();
-	token_fixture_config("");
+	config_defaults(&cfg);
+	token_fixture_config();
 	test_hash();
 	return tap_done();
 }

@@ -435,12 +435,13 @@ test_password_upgrade(struct store *s)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct store		*s;
 	struct admin_session	 sess;
-	char			 tmpl[] = "/tmp/scim-token-test-XXXXXX";
 
-	if (!token_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!token_fixture_open(&ts, "token-admin"))
+		goto out;
+	s = ts.s;
 	test_admin_signin(s, &sess);
 	test_admin_flash(s, &sess);
 	test_admin_idle(s, &sess);
@@ -449,6 +450,7 @@ main(void)
 	test_sessions_end(s);
 	test_login_throttle(s);
 	test_password_upgrade(s);
-	token_fixture_done(s, tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -5,37 +5,23 @@
  * and the old range (in pages, by category, target and time), and
  * pruned by age from every shard in one transaction.
  */
+#include "audit_run.h"
 #include "token_fixture.h"
 
 #define EVENT_ID_SZ	25	/* an event id: 24 hex digits and a NUL */
 
 struct aud {
-	int		 from, n;	/* record events from..from+n-1 */
-	int64_t		 legacy_usec;	/* 0, or put one unsharded event */
 	const char	*key;		/* a raw key to put (legacy/old) */
 	cJSON		*keys;		/* out of aud_keys_fn: every key */
 };
 
-static enum scim_err
-aud_record_fn(struct store_txn *t, void *arg, struct scim_error *err)
-{
-	struct aud		*a = arg;
-	struct audit_event	 ev;
-	char			 target[16];
-	enum scim_err		 rc = SCIM_OK;
-	int			 i;
-
-	for (i = a->from; rc == SCIM_OK && i < a->from + a->n; i++) {
-		snprintf(target, sizeof(target), "u%d", i);
-		memset(&ev, 0, sizeof(ev));
-		ev.type = i % 2 ? "token.created" : "scim.user.provisioned";
-		ev.tenant = "aud";
-		ev.actor = "test";
-		ev.target_id = target;
-		rc = audit_record(t, NULL, &ev, err);
-	}
-	return rc;
-}
+/* Events u0, u1, ... of tenant aud, of two categories. */
+static const struct audit_run aud_run = {
+	.tenant = "aud",
+	.types = { "scim.user.provisioned", "token.created" },
+	.prefix = "u",
+	.by_id = true,
+};
 
 /* Put a hand-made event under a->key (a layout older code wrote). */
 static enum scim_err
@@ -116,14 +102,15 @@ test_audit_keys(struct store *s, char *lid)
 {
 	struct scim_error	 err;
 	struct aud		 a;
+	struct audit_run	 r = aud_run;
 	cJSON			*e;
 	const char		*k;
 	bool			 shards[64] = { false };
 	int			 i, n, nshards = 0, legacy = 0, bad = 0;
 
 	memset(&a, 0, sizeof(a));
-	a.n = 100;
-	is_int(store_run(s, aud_record_fn, &a, &err), SCIM_OK,
+	r.to = 100;
+	is_int(store_run(s, audit_run_fn, &r, &err), SCIM_OK,
 	    "record 100 events");
 	/* An event in the layout before shards, between two batches. */
 	snprintf(lid, EVENT_ID_SZ, "%016llx%08x",
@@ -131,10 +118,10 @@ test_audit_keys(struct store *s, char *lid)
 	a.key = lid;
 	is_int(store_run(s, aud_raw_fn, &a, &err), SCIM_OK,
 	    "put an event under an unsharded key");
-	a.from = 100;
-	for (i = 0; i < 10; i++, a.from += 10) {
-		a.n = 10;
-		store_run(s, aud_record_fn, &a, &err);
+	for (i = 0; i < 10; i++) {
+		r.from = r.to;
+		r.to = r.from + 10;
+		store_run(s, audit_run_fn, &r, &err);
 	}
 	is_int(store_read(s, aud_keys_fn, &a, &err), SCIM_OK, "read the keys");
 	is_int(cJSON_GetArraySize(a.keys), 201, "201 keys");
@@ -285,17 +272,19 @@ test_audit_prune(struct store *s)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct store		*s;
-	char			 tmpl[] = "/tmp/scim-token-test-XXXXXX";
 	char			 lid[EVENT_ID_SZ];
 	cJSON			*all;
 
-	if (!token_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!token_fixture_open(&ts, "token-audit"))
+		goto out;
+	s = ts.s;
 	test_audit_keys(s, lid);
 	all = test_audit_order(s, lid);
 	test_audit_filters(s, all);
 	test_audit_prune(s);
-	token_fixture_done(s, tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

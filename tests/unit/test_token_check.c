@@ -264,57 +264,89 @@ last_used(struct store *s, const char *tok)
 	return v;
 }
 
+/* A token as a client sends it, right and wrong. */
+struct bearer {
+	char	 tok[TOKEN_LEN + 1];	/* the token */
+	char	 hdr[TOKEN_LEN + 16];	/* its Authorization header */
+	char	 bad[TOKEN_LEN + 16];	/* hdr with a wrong secret */
+};
+
+/* Fill b's headers from b->tok. */
+static void
+bearer_headers(struct bearer *b)
+{
+	size_t	 last;
+
+	snprintf(b->hdr, sizeof(b->hdr), "Bearer %s", b->tok);
+	snprintf(b->bad, sizeof(b->bad), "%s", b->hdr);
+	last = strlen(b->bad) - 1;
+	b->bad[last] = b->bad[last] == '0' ? '1' : '0';
+}
+
+/* make() a token of tenant for ttl seconds into b, with its headers. */
+static enum scim_err
+make_bearer(struct store *s, const char *tenant, int64_t ttl,
+    struct bearer *b, struct scim_error *err)
+{
+	enum scim_err	 rc;
+
+	memset(b, 0, sizeof(*b));
+	if ((rc = make(s, tenant, ttl, b->tok, err)) == SCIM_OK)
+		bearer_headers(b);
+	return rc;
+}
+
 static void
 test_check(struct store *s)
 {
 	struct scim_error	 err;
 	struct token_auth	 au;
-	char			 tok[TOKEN_LEN + 1], hdr[TOKEN_LEN + 16];
-	char			 bad[TOKEN_LEN + 16];
+	struct bearer		 b;
+	char			 loose[TOKEN_LEN + 16];
 	struct store_stats	 st0, st1;
 	uint64_t		 n0;
 
 	token_cache_clear();
-	is_int(make(s, "chk", 90 * 86400, tok, &err), SCIM_OK, "a token");
-	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+	is_int(make_bearer(s, "chk", 90 * 86400, &b, &err), SCIM_OK,
+	    "a token");
 	n0 = token_verify_count();
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK, "it is accepted");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK, "it is accepted");
 	is_str(au.tenant, "chk", "for its tenant");
 	is_int(token_verify_count() - n0, 1, "after one full check");
 	store_stats(s, &st0);
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK, "accepted again");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK, "accepted again");
 	store_stats(s, &st1);
 	is_int((long long)(st1.puts - st0.puts), 0,
 	    "last use is not written again within the minute");
-	is_int(last_used(s, tok) > 0, 1, "the first use was recorded");
-	snprintf(bad, sizeof(bad), "bearer  %s", tok);
-	is_int(token_check(s, bad, &au, &err), SCIM_OK,
+	is_int(last_used(s, b.tok) > 0, 1, "the first use was recorded");
+	snprintf(loose, sizeof(loose), "bearer  %s", b.tok);
+	is_int(token_check(s, loose, &au, &err), SCIM_OK,
 	    "the scheme in any case, extra spaces");
 	is_int(token_verify_count() - n0, 1, "from the cache: no more checks");
 	/* A wrong secret for a cached id is checked in full. */
-	snprintf(bad, sizeof(bad), "%s", hdr);
-	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
-	is_int(token_check(s, bad, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(token_check(s, b.bad, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "a wrong secret with a known id is refused");
 	is_int(token_verify_count() - n0, 2, "after its own check");
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK,
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK,
 	    "the right one is still cached");
 	is_int(token_verify_count() - n0, 2, "no check for it");
-	is_int(apply(s, NULL, tok, TOKEN_DISABLE, &err), SCIM_OK, "disable it");
-	is_int(token_check(s, hdr, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(apply(s, NULL, b.tok, TOKEN_DISABLE, &err), SCIM_OK,
+	    "disable it");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "disabled: refused at once despite the cache");
 	ok(strstr(err.detail, "disabled") != NULL, "saying it is disabled");
-	is_int(apply(s, NULL, tok, TOKEN_ENABLE, &err), SCIM_OK, "enable it");
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK, "accepted again");
-	is_int(apply(s, NULL, tok, TOKEN_REVOKE, &err), SCIM_OK, "revoke it");
-	is_int(token_check(s, hdr, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(apply(s, NULL, b.tok, TOKEN_ENABLE, &err), SCIM_OK, "enable it");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK, "accepted again");
+	is_int(apply(s, NULL, b.tok, TOKEN_REVOKE, &err), SCIM_OK, "revoke it");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "revoked: refused at once despite the cache");
 	ok(strstr(err.detail, "revoked") != NULL, "saying it is revoked");
-	is_int(make(s, "chk", 1, tok, &err), SCIM_OK, "a one-second token");
-	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK, "accepted while valid");
+	is_int(make_bearer(s, "chk", 1, &b, &err), SCIM_OK,
+	    "a one-second token");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK,
+	    "accepted while valid");
 	sleep(2);
-	is_int(token_check(s, hdr, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "expired: refused despite the cache");
 	ok(strstr(err.detail, "expired") != NULL, "saying it has expired");
 	is_int(token_check(s, NULL, &au, &err), SCIM_E_UNAUTHORIZED,
@@ -344,23 +376,22 @@ test_check_halves(struct store *s)
 	struct scim_error	 err;
 	struct half		 h;
 	struct token_auth	 a2;
-	char			 tok[TOKEN_LEN + 1], hdr[TOKEN_LEN + 16];
-	char			 bad[TOKEN_LEN + 16];
+	struct bearer		 b;
 	char			 id[TOKEN_ID_HEX + 1], sec[TOKEN_SECRET_HEX + 1];
 	bool			 pending = true;
 	uint64_t		 runs;
 
 	token_cache_clear();
-	is_int(make(s, "halves", 90 * 86400, tok, &err), SCIM_OK, "a token");
-	token_parse(tok, id, sec);
-	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+	is_int(make_bearer(s, "halves", 90 * 86400, &b, &err), SCIM_OK,
+	    "a token");
+	token_parse(b.tok, id, sec);
 	runs = token_verify_count();
 	memset(&h, 0, sizeof(h));
-	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	is_int(token_check_start(s, b.hdr, &h.auth, &pending, &err), SCIM_OK,
 	    "start: an uncached token is checked in full");
 	ok(!pending, "nothing left pending");
 	is_int((long long)(token_verify_count() - runs), 1, "checked in full");
-	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	is_int(token_check_start(s, b.hdr, &h.auth, &pending, &err), SCIM_OK,
 	    "start: now from the cache");
 	ok(pending, "the record is still to be read");
 	is_str(h.auth.tenant, "halves", "the tenant comes from the cache");
@@ -371,32 +402,29 @@ test_check_halves(struct store *s)
 	is_int(token_check_finish(s, &h.auth, &err), SCIM_OK,
 	    "or in one of its own");
 	/* Same id, wrong secret: never taken from the cache. */
-	snprintf(bad, sizeof(bad), "Bearer %s", tok);
-	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
-	is_int(token_check_start(s, bad, &a2, &pending, &err),
+	is_int(token_check_start(s, b.bad, &a2, &pending, &err),
 	    SCIM_E_UNAUTHORIZED, "a wrong secret for a cached id is refused");
 	ok(!pending && a2.tenant[0] == '\0', "and vouches for no tenant");
-	is_int(apply(s, "halves", tok, TOKEN_DISABLE, &err), SCIM_OK,
+	is_int(apply(s, "halves", b.tok, TOKEN_DISABLE, &err), SCIM_OK,
 	    "disable it");
-	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	is_int(token_check_start(s, b.hdr, &h.auth, &pending, &err), SCIM_OK,
 	    "start still answers from the cache");
 	is_int(store_read(s, half_fn, &h, &err), SCIM_E_UNAUTHORIZED,
 	    "but the read in the transaction refuses it");
 	ok(strstr(err.detail, "disabled") != NULL, "saying it is disabled");
-	is_int(apply(s, "halves", tok, TOKEN_REVOKE, &err), SCIM_OK,
+	is_int(apply(s, "halves", b.tok, TOKEN_REVOKE, &err), SCIM_OK,
 	    "revoke it");
 	is_int(token_check_finish(s, &h.auth, &err), SCIM_E_UNAUTHORIZED,
 	    "revoked: refused");
 	ok(strstr(err.detail, "revoked") != NULL, "saying it is revoked");
-	is_int(apply(s, "halves", tok, TOKEN_DELETE, &err), SCIM_OK,
+	is_int(apply(s, "halves", b.tok, TOKEN_DELETE, &err), SCIM_OK,
 	    "delete it");
 	is_int(token_check_finish(s, &h.auth, &err), SCIM_E_UNAUTHORIZED,
 	    "deleted: refused");
 	/* A tenant that does not match the record (a forged auth). */
-	is_int(make(s, "halves2", 90 * 86400, tok, &err), SCIM_OK,
+	is_int(make_bearer(s, "halves2", 90 * 86400, &b, &err), SCIM_OK,
 	    "another token");
-	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
-	is_int(token_check_start(s, hdr, &h.auth, &pending, &err), SCIM_OK,
+	is_int(token_check_start(s, b.hdr, &h.auth, &pending, &err), SCIM_OK,
 	    "checked");
 	strcpy(h.auth.tenant, "halves");
 	is_int(token_check_finish(s, &h.auth, &err), SCIM_E_UNAUTHORIZED,
@@ -419,14 +447,6 @@ refuse_n(struct store *s, const char *hdr, int n)
 	is_int(refused, n, "every check refused");
 }
 
-/* hdr with the last digit of the secret changed. */
-static void
-wrong_secret(const char *hdr, char *bad, size_t sz)
-{
-	snprintf(bad, sz, "%s", hdr);
-	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
-}
-
 /*
  * Knowing a token's id must buy nothing: a wrong secret on a known id
  * runs no scrypt, as an unknown id runs none (it cost a full scrypt), and is
@@ -438,8 +458,7 @@ test_secret_first(struct store *s)
 {
 	struct scim_error	 err;
 	struct token_auth	 au;
-	char			 tok[TOKEN_LEN + 1], hdr[TOKEN_LEN + 16];
-	char			 bad[TOKEN_LEN + 16];
+	struct bearer		 b;
 	char			 unknown_detail[sizeof(err.detail)];
 	uint64_t		 runs;
 	static const struct {
@@ -452,16 +471,15 @@ test_secret_first(struct store *s)
 	size_t			 i;
 
 	token_cache_clear();
-	is_int(make(s, "first", 90 * 86400, tok, &err), SCIM_OK, "a token");
-	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK, "it is accepted");
-	wrong_secret(hdr, bad, sizeof(bad));
+	is_int(make_bearer(s, "first", 90 * 86400, &b, &err), SCIM_OK,
+	    "a token");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK, "it is accepted");
 	runs = token_scrypt_count();
 	/*
 	 * Counted, not timed: the expensive step is scrypt, and a wrong
 	 * secret on a known id must run none, as an unknown id runs none.
 	 */
-	refuse_n(s, bad, 20);
+	refuse_n(s, b.bad, 20);
 	refuse_n(s, "Bearer scim_0123456789abcdef_"
 	    "0123456789abcdef0123456789abcdef0123456789abcdef"
 	    "0123456789abcdef", 20);
@@ -471,29 +489,28 @@ test_secret_first(struct store *s)
 	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 	    &au, &err), SCIM_E_UNAUTHORIZED, "an unknown id is refused");
 	snprintf(unknown_detail, sizeof(unknown_detail), "%s", err.detail);
-	is_int(token_check(s, bad, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(token_check(s, b.bad, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "a wrong secret is refused");
 	is_str(err.detail, unknown_detail, "in the same words");
 	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-		is_int(apply(s, NULL, tok, states[i].act, &err), SCIM_OK,
+		is_int(apply(s, NULL, b.tok, states[i].act, &err), SCIM_OK,
 		    states[i].word);
-		is_int(token_check(s, bad, &au, &err), SCIM_E_UNAUTHORIZED,
+		is_int(token_check(s, b.bad, &au, &err), SCIM_E_UNAUTHORIZED,
 		    "a wrong secret is refused");
 		is_str(err.detail, unknown_detail,
 		    "without telling the token's state");
-		is_int(token_check(s, hdr, &au, &err), SCIM_E_UNAUTHORIZED,
+		is_int(token_check(s, b.hdr, &au, &err), SCIM_E_UNAUTHORIZED,
 		    "the right secret is refused too");
 		ok(strstr(err.detail, states[i].word) != NULL,
 		    "and its holder is told why");
 	}
-	is_int(make(s, "first", 1, tok, &err), SCIM_OK, "a one-second token");
-	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
-	wrong_secret(hdr, bad, sizeof(bad));
+	is_int(make_bearer(s, "first", 1, &b, &err), SCIM_OK,
+	    "a one-second token");
 	sleep(2);
-	is_int(token_check(s, bad, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(token_check(s, b.bad, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "expired, wrong secret: refused");
 	is_str(err.detail, unknown_detail, "without saying it expired");
-	is_int(token_check(s, hdr, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "expired, right secret: refused");
 	ok(strstr(err.detail, "expired") != NULL, "saying it expired");
 }
@@ -517,16 +534,17 @@ test_old_hash_upgraded(struct store *s)
 	struct scim_error	 err;
 	struct token_auth	 au;
 	struct ins		 a;
-	char			 tok[TOKEN_LEN + 1], hdr[TOKEN_LEN + 16];
-	char			 bad[TOKEN_LEN + 16], mcf[SCRYPT_MCF_LEN];
+	struct bearer		 b;
+	char			 mcf[SCRYPT_MCF_LEN];
 	char			 id[TOKEN_ID_HEX + 1], sec[TOKEN_SECRET_HEX + 1];
 	uint64_t		 runs;
 
 	token_cache_clear();
 	memset(&a, 0, sizeof(a));
-	is_int(token_new(&cfg, "old", "x", 90, "test", tok, &a.rec, &err),
+	memset(&b, 0, sizeof(b));
+	is_int(token_new(&cfg, "old", "x", 90, "test", b.tok, &a.rec, &err),
 	    SCIM_OK, "a token");
-	token_parse(tok, id, sec);
+	token_parse(b.tok, id, sec);
 	ok(libscrypt_hash(mcf, sec, 1024, 8, 1) != 0, "its scrypt hash");
 	cJSON_ReplaceItemInObject(a.rec, "hash", cJSON_CreateString(mcf));
 	a.id = id;
@@ -534,19 +552,18 @@ test_old_hash_upgraded(struct store *s)
 	    "stored as an old release stored it");
 	cJSON_Delete(a.rec);
 	a.rec = NULL;
-	snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+	bearer_headers(&b);
 	runs = token_scrypt_count();
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK, "it is accepted");
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK, "it is accepted");
 	is_str(au.tenant, "old", "for its tenant");
 	is_int((long long)(token_scrypt_count() - runs), 1, "with scrypt");
 	is_int(store_read(s, show_fn, &a, &err), SCIM_OK, "read it back");
 	ok(strncmp(json_str(a.out, "hash"), "hmac$", 5) == 0,
 	    "its hash is now the keyed one");
 	token_cache_clear();
-	is_int(token_check(s, hdr, &au, &err), SCIM_OK,
+	is_int(token_check(s, b.hdr, &au, &err), SCIM_OK,
 	    "accepted by a process that never saw it");
-	wrong_secret(hdr, bad, sizeof(bad));
-	is_int(token_check(s, bad, &au, &err), SCIM_E_UNAUTHORIZED,
+	is_int(token_check(s, b.bad, &au, &err), SCIM_E_UNAUTHORIZED,
 	    "a wrong secret is refused");
 	is_int((long long)(token_scrypt_count() - runs), 1,
 	    "neither ran scrypt");
@@ -556,11 +573,12 @@ test_old_hash_upgraded(struct store *s)
 int
 main(void)
 {
+	struct tmp_store	 ts;
 	struct store		*s;
-	char			 tmpl[] = "/tmp/scim-token-test-XXXXXX";
 
-	if (!token_fixture_open(tmpl, &s))
-		return tap_done();
+	if (!token_fixture_open(&ts, "token-check"))
+		goto out;
+	s = ts.s;
 	test_limit_live(s);
 	test_limit_regenerate(s);
 	test_limit_expired(s);
@@ -569,6 +587,7 @@ main(void)
 	test_check_halves(s);
 	test_secret_first(s);
 	test_old_hash_upgraded(s);
-	token_fixture_done(s, tmpl);
+out:
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -8,21 +8,11 @@
  * code, the token it returns, the event it leaves, and a tenant's log
  * with the tenant-less refusals that name its tokens.
  *
- * scrypt runs with N=1024 here, as in test_token.
+ * The configuration and the store are token_fixture.h's, as in the
+ * other token tests (scrypt with N=1024).
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "audit/audit.h"
-#include "auth/token.h"
 #include "auth/token-ops.h"
-#include "base/json.h"
-#include "base/util.h"
-#include "store/store.h"
-#include "tap.h"
-
-static struct scim_config	 cfg;
+#include "token_fixture.h"
 
 /* --- pure functions --- */
 
@@ -389,34 +379,16 @@ test_tenant_log(struct store *s)
 int
 main(void)
 {
-	struct store		*s;
-	struct scim_error	 err;
-	char			 tmpl[] = "/tmp/scim-token-ops-test-XXXXXX";
-	char			 cmd[128];
+	struct tmp_store	 ts;
 
 	test_id_valid();
 	test_merge();
 	test_label_check();
 	test_lifetime_days();
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
-		return 1;
+	if (token_fixture_open(&ts, "token-ops")) {
+		test_ops(ts.s);
+		test_tenant_log(ts.s);
 	}
-	config_defaults(&cfg);
-	snprintf(cfg.home, sizeof(cfg.home), "%s/db", tmpl);
-	cfg.sync = STORE_SYNC_NONE;
-	cfg.scrypt_n = 1024;
-	if (!ok(store_open(&s, &cfg, &err) == SCIM_OK, "open a new store")) {
-		printf("# %s\n", err.detail);
-		return tap_done();
-	}
-	test_ops(s);
-	test_tenant_log(s);
-	store_close(s);
-	if (getenv("SCIM_TEST_KEEP") == NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", tmpl);
-	}
+	tmp_store_done(&ts);
 	return tap_done();
 }

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "tap.h"
+#include "tmp_store.h"
 #include "base/config.h"
 #include "base/error.h"
 #include "scim/schema.h"
@@ -444,8 +445,7 @@ main(void)
 	struct schema_ext_set	*set = NULL;
 	struct scim_config	 cfg;
 	struct scim_error	 err;
-	char			 tmpl[] = "/tmp/test_unique.XXXXXX";
-	char			 cmd[64];
+	struct tmp_store	 ts;
 
 	test_refusals();
 	if (!ok(schema_ext_parse(definition, strlen(definition), &set,
@@ -454,25 +454,18 @@ main(void)
 		printf("# %s\n", err.detail);
 		return tap_done();
 	}
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
-		return 1;
+	if (tmp_store_init(&ts, "unique", &cfg)) {
+		cfg.sync = STORE_SYNC_NONE;
+		if (tmp_store_open(&ts, &cfg)) {
+			st = ts.s;
+			test_writes();
+			test_refusal_writes_nothing();
+			test_no_work();
+			test_rebuild();
+		}
 	}
-	config_defaults(&cfg);
-	snprintf(cfg.home, sizeof(cfg.home), "%s", tmpl);
-	cfg.sync = STORE_SYNC_NONE;
-	if (ok(store_open(&st, &cfg, &err) == SCIM_OK, "open a new store")) {
-		test_writes();
-		test_refusal_writes_nothing();
-		test_no_work();
-		test_rebuild();
-		store_close(st);
-	} else
-		printf("# %s\n", err.detail);
+	tmp_store_done(&ts);
 	schema_ext_unregister();
 	schema_ext_free(set);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpl);
 	return tap_done();
 }

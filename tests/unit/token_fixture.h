@@ -1,11 +1,11 @@
 /*
  * What the token tests share (test_token, test_token_check,
- * test_token_admin, test_token_audit): the configuration they run with,
- * a new store in a temporary directory and its removal.  scrypt runs
- * with N=1024 here (the parameters are the configuration's; the cost at
- * the default N=16384 is measured by the benchmark), and the store does
- * not sync: nothing here survives a crash on purpose.  Header-only, like
- * tap.h; every function is static and marked unused.
+ * test_token_admin, test_token_audit, test_token_ops): the configuration
+ * they run with and a new store in a temporary directory (tmp_store.h).
+ * scrypt runs with N=1024 here (the parameters are the configuration's;
+ * the cost at the default N=16384 is measured by the benchmark), and the
+ * store does not sync: nothing here survives a crash on purpose.
+ * Header-only, like tap.h; every function is static and marked unused.
  */
 #ifndef SCIM_TOKEN_FIXTURE_H
 #define SCIM_TOKEN_FIXTURE_H
@@ -28,57 +28,35 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "tap.h"
+#include "tmp_store.h"
 
 #define DAY	TOKEN_DAY_USEC
 #define HOUR	(3600LL * 1000000)
 
 static __attribute__((unused)) struct scim_config	 cfg;
 
-/* The tests' configuration, for a store in dir/db (dir may be ""). */
+/* The token tests' settings, over cfg's defaults. */
 static __attribute__((unused)) void
-token_fixture_config(const char *dir)
+token_fixture_config(void)
 {
-	config_defaults(&cfg);
-	snprintf(cfg.home, sizeof(cfg.home), "%s/db", dir);
 	cfg.sync = STORE_SYNC_NONE;
 	cfg.scrypt_n = 1024;
 	cfg.admin_scrypt_n = 1024;
 }
 
 /*
- * Make a temporary directory (tmpl, mkdtemp's template) and open a new
- * store in tmpl/db with the tests' configuration into *s.  False (with a
- * TAP line) when either fails.
+ * Make a temporary directory /tmp/scim-NAME-XXXXXX and open a new store
+ * in it with the token tests' settings into ts (tmp_store.h): cfg is its
+ * configuration.  False (with a TAP point) when either fails; call
+ * tmp_store_done() either way.
  */
 static __attribute__((unused)) bool
-token_fixture_open(char *tmpl, struct store **s)
+token_fixture_open(struct tmp_store *ts, const char *name)
 {
-	struct scim_error	 err;
-
-	if (mkdtemp(tmpl) == NULL) {
-		perror("mkdtemp");
+	if (!tmp_store_init(ts, name, &cfg))
 		return false;
-	}
-	token_fixture_config(tmpl);
-	if (!ok(store_open(s, &cfg, &err) == SCIM_OK, "open a new store")) {
-		printf("# %s\n", err.detail);
-		return false;
-	}
-	return true;
-}
-
-/* Close s and remove tmpl unless SCIM_TEST_KEEP is set (to look at it). */
-static __attribute__((unused)) void
-token_fixture_done(struct store *s, const char *tmpl)
-{
-	char	 cmd[128];
-
-	store_close(s);
-	if (getenv("SCIM_TEST_KEEP") != NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpl);
+	token_fixture_config();
+	return tmp_store_open(ts, &cfg);
 }
 
 #endif /* SCIM_TOKEN_FIXTURE_H */
