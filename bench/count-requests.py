@@ -16,7 +16,9 @@ runs (start-up and exit cancel out):
 
 Scenarios: get (GET /Users/{id} of a random user), filter (GET
 /Users?filter=userName eq "..."), page (GET /Users?startIndex=N&count=100
-at a random N: divide by 100 for a user's share), post (POST /Users,
+at a random N: divide by 100 for a user's share), cursor (GET
+/Users?count=100&cursor=... walking the store with each page's nextCursor,
+RFC 9865), post (POST /Users,
 durable: sync = full, each its own commit and flush since requests come
 one at a time).  The
 store is a fresh one of 2,000 users (bench-load load) per scenario and tool.
@@ -49,7 +51,7 @@ import time
 import urllib.parse
 
 USERS = 2000
-SCENARIOS = ("get", "filter", "page", "post")
+SCENARIOS = ("get", "filter", "page", "cursor", "post")
 TOOLS = ("callgrind", "strace", "dbstat")
 USER_BODY = ('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",'
              '"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],'
@@ -139,6 +141,7 @@ def fcgi_request(path, params, body):
         elif kind == 3:
             s.close()
             m = re.search(rb"^Status: (\d+)", out, re.M)
+            fcgi_request.last = out
             return int(m.group(1)) if m else 200
 
 
@@ -170,6 +173,13 @@ class Requests:
         elif self.scenario == "page":
             p.update(REQUEST_METHOD="GET", QUERY_STRING="startIndex=%d&count=100" %
                      (1 + self.rnd.randrange(len(self.users) - 100)))
+        elif self.scenario == "cursor":
+            # A walk with RFC 9865 cursors: each page's nextCursor, from
+            # the first page again at the end.
+            m = re.search(rb'"nextCursor":"([^"]+)"', getattr(
+                fcgi_request, "last", b"")) if self.k > 1 else None
+            p.update(REQUEST_METHOD="GET", QUERY_STRING="count=100&cursor=" + (
+                urllib.parse.quote(m.group(1).decode()) if m else ""))
         else:
             n = self.k
             user = "post-%s-%d@bench.example.com" % (self.tag, n)

@@ -38,13 +38,28 @@ struct cursor_ids {
 	size_t		 n, want;
 };
 
+/*
+ * Copy id (a store id: at most STORE_ID_MAX bytes, which the store
+ * checks) into dst of STORE_ID_MAX + 1 bytes.  Not snprintf(): a page
+ * copies 300 ids, and snprintf's format machinery cost 110k instructions
+ * of a 1.8M cursor page (callgrind).
+ */
+static void
+id_copy(char *dst, const char *id)
+{
+	size_t	 n = strnlen(id, STORE_ID_MAX);
+
+	memcpy(dst, id, n);
+	dst[n] = '\0';
+}
+
 static bool
 cursor_id_each(void *arg, const char *id, cJSON *obj, bool *keep)
 {
 	struct cursor_ids	*ci = arg;
 
 	(void)obj; (void)keep;
-	snprintf(ci->ids[ci->n++], STORE_ID_MAX + 1, "%s", id);
+	id_copy(ci->ids[ci->n++], id);
 	return ci->n < ci->want;
 }
 
@@ -58,8 +73,8 @@ cursor_span(struct list_ctx *lc, const char *id)
 	bool	 back = lc->q->cur.backward;
 
 	if ((back ? lc->hi : lc->lo)[0] == '\0')
-		snprintf(back ? lc->hi : lc->lo, sizeof(lc->lo), "%s", id);
-	snprintf(back ? lc->lo : lc->hi, sizeof(lc->lo), "%s", id);
+		id_copy(back ? lc->hi : lc->lo, id);
+	id_copy(back ? lc->lo : lc->hi, id);
 }
 
 /*

@@ -292,7 +292,7 @@ key_prefix(DB *db, const DBT *a, const DBT *b)
 static enum scim_err
 open_dbs(struct store *s, struct scim_error *err)
 {
-	struct store_txn	 t = { s, NULL, false, NULL, false, false, false, NULL };
+	struct store_txn	 t = { .s = s };
 	int			 ret, i;
 
 	for (i = 0; i < DBI__MAX; i++) {

@@ -120,6 +120,9 @@ struct store_txn {
 						   kept for its next record
 						   (store_get_raw_groups());
 						   closed before the end */
+	size_t			 users_at_len;	/* the key users_cur is on,
+						   in users_at; 0: unknown */
+	char			 users_at[2 * (STORE_ID_MAX + 1)];
 };
 
 /*

@@ -496,6 +496,7 @@ store_txn_attempt(struct store *s, struct store_txn *t,
 	if (t->users_cur != NULL) {
 		t->users_cur->close(t->users_cur);
 		t->users_cur = NULL;
+		t->users_at_len = 0;
 	}
 	if (*rc == SCIM_OK && !t->retry) {
 		committing = true;

@@ -371,7 +371,10 @@ store_scan_before(struct store_txn *t, enum store_kind kind,
 
 /*
  * The walk of store_get_raw_groups() from the record at k: its text,
- * then the tenant\0id\0gid rows right after it.
+ * then the tenant\0id\0gid rows right after it.  The walk ends on the
+ * key after those rows, the next record's, which a read keeps
+ * (t->users_at): a page in id order (a cursor page) then reads each
+ * record where the cursor already is, without a descent from the root.
  */
 static enum scim_err
 raw_groups_walk(struct store_txn *t, DBC *c, const struct key *k,
@@ -387,8 +390,18 @@ raw_groups_walk(struct store_txn *t, DBC *c, const struct key *k,
 	store_dbt_set(&key, k->buf, k->len);
 	store_dbt_set(&data, NULL, 0);
 	t->s->st.gets++;
-	if ((ret = c->get(c, &key, &data, DB_SET | (t->readonly ? 0 :
-	    DB_RMW))) != 0)
+	ret = DB_NOTFOUND;
+	if (t->users_at_len == k->len &&
+	    memcmp(t->users_at, k->buf, k->len) == 0)
+		ret = c->get(c, &key, &data, DB_CURRENT);
+	t->users_at_len = 0;
+	if (ret != 0) {
+		store_dbt_set(&key, k->buf, k->len);
+		store_dbt_set(&data, NULL, 0);
+		ret = c->get(c, &key, &data, DB_SET | (t->readonly ? 0 :
+		    DB_RMW));
+	}
+	if (ret != 0)
 		return store_dberr(t, ret, store_dbdefs[DBI_USERS].file, err);
 	if ((*out = malloc(data.size + 1)) == NULL)
 		return scim_oom(err);
@@ -401,8 +414,14 @@ raw_groups_walk(struct store_txn *t, DBC *c, const struct key *k,
 		n = key.size - k->len - 1;
 		if (key.size <= k->len + 1 || n > STORE_ID_MAX ||
 		    memcmp(key.data, k->buf, k->len) != 0 ||
-		    ((const char *)key.data)[k->len] != '\0')
-			break;		/* past the user's rows */
+		    ((const char *)key.data)[k->len] != '\0') {
+			/* Past the user's rows: on the next record's key. */
+			if (t->readonly && key.size <= sizeof(t->users_at)) {
+				memcpy(t->users_at, key.data, key.size);
+				t->users_at_len = key.size;
+			}
+			break;
+		}
 		memcpy(gid, (const char *)key.data + k->len + 1, n);
 		gid[n] = '\0';
 		go_on = fn(arg, gid, NULL, &keep);
@@ -455,8 +474,10 @@ store_get_raw_groups(struct store_txn *t, const char *tenant, const char *id,
 		t->users_cur = c;
 	else {
 		c->close(c);
-		if (c == t->users_cur)
+		if (c == t->users_cur) {
 			t->users_cur = NULL;
+			t->users_at_len = 0;
+		}
 	}
 	store_key_free(&k);
 	return rc;

@@ -811,6 +811,57 @@ test_walks(struct store *s)
 	free(w.text);
 }
 
+/* One read transaction reading the ids of seq, in turn, with their groups. */
+struct seq_arg {
+	const char *const *seq;
+	char		 got[256];	/* "id:g1,g2;id:;..." */
+};
+
+static enum scim_err
+seq_fn(struct store_txn *t, void *arg, struct scim_error *err)
+{
+	struct seq_arg		*q = arg;
+	struct walk_arg		 w;
+	size_t			 i, l;
+	enum scim_err		 rc = SCIM_OK;
+
+	q->got[0] = '\0';
+	for (i = 0; rc == SCIM_OK && q->seq[i] != NULL; i++) {
+		memset(&w, 0, sizeof(w));
+		w.ids_only = true;
+		rc = store_get_raw_groups(t, "t1", q->seq[i], &w.text, &w.len,
+		    walk_cb, &w, err);
+		l = strlen(q->got);
+		snprintf(q->got + l, sizeof(q->got) - l, "%s%s:%s",
+		    i > 0 ? ";" : "", rc == SCIM_OK && w.text != NULL &&
+		    strstr(w.text, q->seq[i]) != NULL ? q->seq[i] : "?",
+		    w.got);
+		free(w.text);
+	}
+	return rc;
+}
+
+/*
+ * A read that walked a user's group rows stays on the next record's key
+ * and reads that record there, without a descent (store-walk.c): reads
+ * in id order take that way, others the descent, and both give the
+ * record asked for with its own groups (test_walks() made them: zw2 in
+ * zg1 and zg2, zw5 in zg1).
+ */
+static void
+test_positioned_reads(struct store *s)
+{
+	static const char *const seq[] = { "zw1", "zw2", "zw3", "zw5", "zw4",
+	    "zw4", "zw5", "zw2", "zw3", NULL };
+	struct seq_arg		 q = { seq, "" };
+	struct scim_error	 err;
+
+	ok(store_read(s, seq_fn, &q, &err) == SCIM_OK && strcmp(q.got,
+	    "zw1:;zw2:zg1,zg2;zw3:;zw5:zg1;zw4:;zw4:;zw5:zg1;zw2:zg1,zg2;"
+	    "zw3:") == 0, "positioned reads: in and out of id order, each "
+	    "record with its own groups: %s", q.got);
+}
+
 int
 main(void)
 {
@@ -826,6 +877,7 @@ main(void)
 	test_kv(s);
 	test_page(s);
 	test_walks(s);
+	test_positioned_reads(s);
 	test_cursor(s);
 	test_version(s);
 	test_concurrent(s);
