@@ -67,17 +67,15 @@ static const struct {
 	{ "", NULL, 0, NULL },
 };
 
-int
-main(void)
+/* Query strings: each parameter's value, or the refusal. */
+static void
+test_queries(void)
 {
 	struct http_req		 req;
-	struct http_resp	 resp;
 	struct scim_error	 err;
-	const char		*rest, *res;
-	size_t			 i, base;
-	cJSON			*j;
 	enum scim_err		 rc;
 	char			 name[200];
+	size_t			 i;
 
 	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		memset(&req, 0, sizeof(req));
@@ -88,6 +86,16 @@ main(void)
 			    queries[i].want, name);
 		http_req_free(&req);
 	}
+}
+
+/* Paths: the route each one takes, its base and the rest. */
+static void
+test_routes(void)
+{
+	const char	*rest, *res;
+	char		 name[200];
+	size_t		 i, base;
+
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		base = 0;
 		rest = NULL;
@@ -100,7 +108,16 @@ main(void)
 			is_str(rest, paths[i].rest, name);
 		}
 	}
-	/* JSON bodies */
+}
+
+/* JSON bodies: what is refused and what is fine. */
+static void
+test_bodies(void)
+{
+	struct http_req		 req;
+	struct scim_error	 err;
+	cJSON			*j;
+
 	memset(&req, 0, sizeof(req));
 	req.body = (char *)"{\"userName\":\"a\",\"USERNAME\":\"b\"}";
 	req.body_len = strlen(req.body);
@@ -127,7 +144,15 @@ main(void)
 	ok(http_body_json(&req, &j, &err) == SCIM_OK,
 	    "no content type is fine (Entra sometimes sends none)");
 	cJSON_Delete(j);
-	/* Error bodies */
+}
+
+/* Error bodies and a header that would split the answer. */
+static void
+test_errors(void)
+{
+	struct http_resp	 resp;
+	struct scim_error	 err;
+
 	memset(&resp, 0, sizeof(resp));
 	scim_fail(&err, SCIM_E_UNIQUENESS, "userName taken");
 	http_resp_error(&resp, &err);
@@ -147,5 +172,14 @@ main(void)
 	ok(!http_resp_header(&resp, "X-Evil: a\r\nSet-Cookie: b"),
 	    "a header with CR/LF is refused");
 	http_resp_free(&resp);
+}
+
+int
+main(void)
+{
+	test_queries();
+	test_routes();
+	test_bodies();
+	test_errors();
 	return tap_done();
 }

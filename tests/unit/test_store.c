@@ -622,6 +622,57 @@ cursor_key_fn(struct store_txn *t, void *arg, struct scim_error *err)
 }
 
 /*
+ * test_cursor(), continued: c sealed as text with key at now; what is
+ * refused, and how (invalid, expired), and the backward kind.
+ */
+static void
+test_cursor_refused(const uint8_t *key, struct store_cursor *c,
+    char *text, uint64_t now)
+{
+	struct store_cursor	 o;
+	char			 bad[STORE_CURSOR_TEXT_MAX];
+	size_t			 i;
+
+	for (i = 0; text[i] != '\0'; i++) {
+		memcpy(bad, text, sizeof(bad));
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		if (store_cursor_open(key, "t1", bad, now, 3600, &o) !=
+		    STORE_CURSOR_INVALID)
+			break;
+	}
+	is_int((long)i, (long)strlen(text),
+	    "cursor: every altered character makes it invalid");
+	memcpy(bad, text, sizeof(bad));
+	bad[strlen(bad) - 1] = '\0';
+	is_int(store_cursor_open(key, "t1", bad, now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: a cut one is invalid");
+	is_int(store_cursor_open(key, "t1", "", now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: an empty text is no cursor");
+	is_int(store_cursor_open(key, "t1", "a+b/c==", now, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: nor is base64 with + / =");
+	is_int(store_cursor_open(key, "t1", text, now + 3601, 3600, &o),
+	    STORE_CURSOR_EXPIRED, "cursor: older than the timeout: expired");
+	ok(store_cursor_open(key, "t1", text, now + 3600, 3600, &o) ==
+	    STORE_CURSOR_OK, "cursor: at the timeout still valid");
+	memcpy(bad, text, sizeof(bad));
+	bad[3] = bad[3] == 'A' ? 'B' : 'A';
+	is_int(store_cursor_open(key, "t1", bad, now + 9999, 3600, &o),
+	    STORE_CURSOR_INVALID, "cursor: a forged old one is invalid, "
+	    "not expired");
+	c->backward = true;
+	ok(store_cursor_seal(key, "t1", c, text, STORE_CURSOR_TEXT_MAX) &&
+	    store_cursor_open(key, "t1", text, now, 3600, &o) ==
+	    STORE_CURSOR_OK && o.backward && o.kind == STORE_GROUP &&
+	    strcmp(o.at, c->at) == 0,
+	    "cursor: a previousCursor opens backward, of its kind");
+	c->backward = false;
+	c->issued = now + 3600;
+	ok(store_cursor_seal(key, "t1", c, text, STORE_CURSOR_TEXT_MAX) &&
+	    store_cursor_open(key, "t1", text, now, 3600, &o) ==
+	    STORE_CURSOR_INVALID, "cursor: one from the future is invalid");
+}
+
+/*
  * A sealed cursor opens to what was sealed, for its tenant only, under
  * its key only; any altered byte, another tenant, another install's key
  * or a future date is invalid; age past the timeout is expired, but only
@@ -633,7 +684,7 @@ test_cursor(struct store *s)
 	struct store_cursor	 c, o;
 	struct scim_error	 err;
 	uint8_t			 key[STORE_CURSOR_KEY_LEN], key2[STORE_CURSOR_KEY_LEN];
-	char			 text[STORE_CURSOR_TEXT_MAX], bad[STORE_CURSOR_TEXT_MAX];
+	char			 text[STORE_CURSOR_TEXT_MAX];
 	uint64_t		 now = (uint64_t)time(NULL);
 	size_t			 i;
 	bool			 unreserved = true;
@@ -671,43 +722,7 @@ test_cursor(struct store *s)
 	key2[0] ^= 1;
 	is_int(store_cursor_open(key2, "t1", text, now, 3600, &o),
 	    STORE_CURSOR_INVALID, "cursor: another install's is invalid");
-	for (i = 0; text[i] != '\0'; i++) {
-		memcpy(bad, text, sizeof(bad));
-		bad[i] = bad[i] == 'A' ? 'B' : 'A';
-		if (store_cursor_open(key, "t1", bad, now, 3600, &o) !=
-		    STORE_CURSOR_INVALID)
-			break;
-	}
-	is_int((long)i, (long)strlen(text),
-	    "cursor: every altered character makes it invalid");
-	memcpy(bad, text, sizeof(bad));
-	bad[strlen(bad) - 1] = '\0';
-	is_int(store_cursor_open(key, "t1", bad, now, 3600, &o),
-	    STORE_CURSOR_INVALID, "cursor: a cut one is invalid");
-	is_int(store_cursor_open(key, "t1", "", now, 3600, &o),
-	    STORE_CURSOR_INVALID, "cursor: an empty text is no cursor");
-	is_int(store_cursor_open(key, "t1", "a+b/c==", now, 3600, &o),
-	    STORE_CURSOR_INVALID, "cursor: nor is base64 with + / =");
-	is_int(store_cursor_open(key, "t1", text, now + 3601, 3600, &o),
-	    STORE_CURSOR_EXPIRED, "cursor: older than the timeout: expired");
-	ok(store_cursor_open(key, "t1", text, now + 3600, 3600, &o) ==
-	    STORE_CURSOR_OK, "cursor: at the timeout still valid");
-	memcpy(bad, text, sizeof(bad));
-	bad[3] = bad[3] == 'A' ? 'B' : 'A';
-	is_int(store_cursor_open(key, "t1", bad, now + 9999, 3600, &o),
-	    STORE_CURSOR_INVALID, "cursor: a forged old one is invalid, "
-	    "not expired");
-	c.backward = true;
-	ok(store_cursor_seal(key, "t1", &c, text, sizeof(text)) &&
-	    store_cursor_open(key, "t1", text, now, 3600, &o) ==
-	    STORE_CURSOR_OK && o.backward && o.kind == STORE_GROUP &&
-	    strcmp(o.at, c.at) == 0,
-	    "cursor: a previousCursor opens backward, of its kind");
-	c.backward = false;
-	c.issued = now + 3600;
-	ok(store_cursor_seal(key, "t1", &c, text, sizeof(text)) &&
-	    store_cursor_open(key, "t1", text, now, 3600, &o) ==
-	    STORE_CURSOR_INVALID, "cursor: one from the future is invalid");
+	test_cursor_refused(key, &c, text, now);
 }
 
 /* --- walks backwards (previousCursor), a user read with its groups --- */
