@@ -54,7 +54,7 @@ struct http_req {
 };
 
 /* Extra response headers (Set-Cookie, CSP...). */
-#define HTTP_MAX_HEADERS	8
+#define HTTP_MAX_HEADERS	12
 
 /*
  * A response; body or raw is sent after the headers.  Both: raw is body
