@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "audit/activity.h"
@@ -370,6 +371,8 @@ serve_store_ops(struct scim_call *c, const struct store_stats *before,
 	    (unsigned long long)(after->steps - before->steps),
 	    (unsigned long long)(after->retries - before->retries),
 	    (unsigned long long)(after->commits - before->commits));
+	/* Which process answered: tests see where the web server routes. */
+	http_resp_header(&c->resp, "X-Scim-Worker: %ld", (long)getpid());
 }
 
 /*
