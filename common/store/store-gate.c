@@ -207,6 +207,25 @@ store_gate_leave(struct store *s)
 	gate_lock(s, F_UNLCK, GATE_IN);
 }
 
+/* /proc/<pid>/<what>'s first line into buf, "?" if it cannot be read. */
+static void
+proc_word(pid_t pid, const char *what, char *buf, size_t size)
+{
+	FILE	*f;
+	char	 path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/%s", (long)pid, what);
+	buf[0] = '\0';
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(buf, (int)size, f) == NULL)
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	if (buf[0] == '\0')
+		snprintf(buf, size, "?");
+}
+
 /*
  * End process pid, found inside one transaction for STALL_FACTOR *
  * lock_timeout_ms with the door shut: stuck on a latch of a dead process.
@@ -215,20 +234,18 @@ store_gate_leave(struct store *s)
 static void
 gate_end_stalled(struct store *s, pid_t pid)
 {
-	FILE		*f;
-	char		 path[64], wchan[64] = "";
+	char		 wchan[64], comm[64];
 
-	/* Say what it waits for: a futex is a latch of a dead process. */
-	snprintf(path, sizeof(path), "/proc/%ld/wchan", (long)pid);
-	if ((f = fopen(path, "r")) != NULL) {
-		if (fgets(wchan, sizeof(wchan), f) == NULL)
-			wchan[0] = '\0';
-		fclose(f);
-	}
-	log_err("process %ld has been inside one store transaction for "
+	/*
+	 * Say which program it is and what it waits for: a futex is a latch
+	 * of a dead process.
+	 */
+	proc_word(pid, "wchan", wchan, sizeof(wchan));
+	proc_word(pid, "comm", comm, sizeof(comm));
+	log_err("process %ld (%s) has been inside one store transaction for "
 	    "%u ms (waiting in %s): ending it so that the store can be "
-	    "recovered", (long)pid, STALL_FACTOR * s->lock_timeout_ms,
-	    wchan[0] != '\0' ? wchan : "?");
+	    "recovered", (long)pid, comm, STALL_FACTOR * s->lock_timeout_ms,
+	    wchan);
 	if (kill(pid, SIGKILL) != 0)
 		log_err("kill %ld: %s", (long)pid, strerror(errno));
 }
