@@ -78,8 +78,23 @@ env_panicked(struct store *s)
 	return false;
 }
 
+static bool	 checkpoint_run(struct store *, u_int32_t, u_int32_t);
+
 bool
 store_checkpoint(struct store *s)
+{
+	return checkpoint_run(s, CKP_LOG_KB, 0);
+}
+
+bool
+store_checkpoint_force(struct store *s)
+{
+	return checkpoint_run(s, 0, DB_FORCE);
+}
+
+/* store_checkpoint(): txn_checkpoint(kbyte, flags) behind the gate. */
+static bool
+checkpoint_run(struct store *s, u_int32_t kbyte, u_int32_t flags)
 {
 	struct scim_error	 err;
 	int			 ret;
@@ -99,7 +114,7 @@ store_checkpoint(struct store *s)
 		store_gate_leave(s);
 		return true;
 	}
-	if ((ret = s->env->txn_checkpoint(s->env, CKP_LOG_KB, 0, 0)) != 0)
+	if ((ret = s->env->txn_checkpoint(s->env, kbyte, 0, flags)) != 0)
 		log_warn("checkpoint: %s", db_strerror(ret));
 	store_gate_leave(s);
 	return true;

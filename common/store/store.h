@@ -482,6 +482,8 @@ void		 store_batch_abort(struct store *s);
  */
 #define CKP_COMMITS	256
 bool		 store_checkpoint(struct store *s);
+/* The same whatever the log written since the last one (tests). */
+bool		 store_checkpoint_force(struct store *s);
 bool		 store_checkpoint_due(const struct store *s);
 /*
  * The generation of the token and group records, shared by the processes

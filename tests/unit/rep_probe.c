@@ -11,6 +11,9 @@
  *   rep_probe CONF role            print this site's role
  *   rep_probe CONF putmany N       N writes, one transaction each; prints
  *                                  how many a second
+ *   rep_probe CONF checkpoint      one checkpoint (as the checkpoint
+ *                                  process makes them, but forced);
+ *                                  prints the milliseconds it took
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +94,7 @@ probe_run(struct store *s, int argc, char *argv[])
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct probe		 p = { NULL, NULL, NULL };
 	char			 tok[STORE_REP_TOKEN_MAX];
+	int64_t			 t0;
 
 	if (strcmp(argv[2], "put") == 0 && argc == 5) {
 		p.key = argv[3];
@@ -117,12 +121,21 @@ probe_run(struct store *s, int argc, char *argv[])
 	}
 	if (strcmp(argv[2], "putmany") == 0 && argc == 4)
 		return probe_many(s, strtol(argv[3], NULL, 10));
+	if (strcmp(argv[2], "checkpoint") == 0 && argc == 3) {
+		t0 = util_now_usec();
+		if (!store_checkpoint_force(s)) {
+			fprintf(stderr, "rep_probe: no checkpoint\n");
+			return 1;
+		}
+		printf("%lld\n", (long long)(util_now_usec() - t0) / 1000);
+		return 0;
+	}
 	if (strcmp(argv[2], "role") == 0 && argc == 3) {
 		printf("%s\n", store_rep_role_name(store_rep_role(s)));
 		return 0;
 	}
 	fprintf(stderr, "usage: rep_probe CONF put KEY VALUE | get KEY | "
-	    "wait TOKEN MS | role | putmany N\n");
+	    "wait TOKEN MS | role | putmany N | checkpoint\n");
 	return 2;
 }
 
