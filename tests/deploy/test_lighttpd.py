@@ -61,44 +61,12 @@ class LighttpdWriters(suite.ServerClass, unittest.TestCase):
         cls.srv.start()
 
     def test_writes_go_to_one_writer(self):
-        import threading
-        seen, bad = [], []
-        lock = threading.Lock()
-
-        def note(kind, r, want):
-            with lock:
-                (seen.append((kind, r.headers.get("x-scim-worker"))) if r.status == want
-                 else bad.append((kind, r.status, r.body[:200])))
-
-        def client(t):
-            for i in range(3):
-                r = self.srv.post("/Users", scimtest.user(self.unique("w%d" % t)))
-                note("w/Users", r, 201)
-                if r.status != 201:
-                    continue
-                uid = r.json["id"]
-                note("r/Users", self.srv.get("/Users/" + uid), 200)
-                g = self.srv.post("/Groups", {
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                    "displayName": self.unique("g%d" % t), "members": [{"value": uid}]})
-                note("w/Groups", g, 201)
-                if g.status == 201:
-                    note("r/Groups", self.srv.get("/Groups/" + g.json["id"]), 200)
-                    note("w/Groups", self.srv.delete("/Groups/" + g.json["id"]), 204)
-                note("w/Users", self.srv.delete("/Users/" + uid), 204)
-
-        threads = [threading.Thread(target=client, args=(t,)) for t in range(6)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(120)
+        seen, bad = scimtest.workers_seen(self.srv, lambda t, i: self.unique("w%d" % t))
         self.assertEqual(bad, [])
         for prog in ("/Users", "/Groups"):
-            w = {p for k, p in seen if k == "w" + prog}
-            r = {p for k, p in seen if k == "r" + prog}
-            self.assertEqual(len(w), 1, (prog, seen))
-            self.assertFalse(w & r, (prog, seen))
-            self.assertNotIn(None, w | r, prog)
+            self.assertEqual(len(seen["w" + prog]), 1, (prog, seen))
+            self.assertFalse(seen["w" + prog] & seen["r" + prog], (prog, seen))
+            self.assertNotIn(None, seen["w" + prog] | seen["r" + prog], prog)
 
 
 if __name__ == "__main__":

@@ -330,6 +330,51 @@ def user(user_name, **extra):
     return u
 
 
+def workers_seen(srv, name, clients=6, rounds=3):
+    """Writes and reads of /Users and /Groups from clients threads at once
+    (create, PATCH, GET, a group with the user, GET, DELETE both), with
+    [log] store_ops_header on: ({"w/Users": pids, "r/Users": pids,
+    "w/Groups": ..., "r/Groups": ...}, failed requests), the pids from
+    X-Scim-Worker.  name(t, i) names the users and groups."""
+    import threading
+    seen, bad = {}, []
+    lock = threading.Lock()
+
+    def note(kind, r, want):
+        with lock:
+            if r.status == want:
+                seen.setdefault(kind, set()).add(r.headers.get("x-scim-worker"))
+            else:
+                bad.append((kind, r.status, r.body[:200]))
+
+    def client(t):
+        for i in range(rounds):
+            r = srv.post("/Users", user(name(t, i)))
+            note("w/Users", r, 201)
+            if r.status != 201:
+                continue
+            uid = r.json["id"]
+            note("w/Users", srv.patch("/Users/" + uid, {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "title", "value": "t"}]}), 200)
+            note("r/Users", srv.get("/Users/" + uid), 200)
+            g = srv.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                     "displayName": "g-" + name(t, i),
+                                     "members": [{"value": uid}]})
+            note("w/Groups", g, 201)
+            if g.status == 201:
+                note("r/Groups", srv.get("/Groups/" + g.json["id"]), 200)
+                note("w/Groups", srv.delete("/Groups/" + g.json["id"]), 204)
+            note("w/Users", srv.delete("/Users/" + uid), 204)
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    return seen, bad
+
+
 def group(display_name, **extra):
     g = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": display_name}
     g.update(extra)

@@ -335,49 +335,13 @@ class GroupCommit(ScimTestCase):
         of each program (etc/lighttpd-local.conf.in), and reads to the
         others: concurrent writes of every method share one pid, which
         never answers a read."""
-        import threading
-        wpids, rpids, bad = {}, {}, []
-        lock = threading.Lock()
-
-        def note(kind, r, want):
-            with lock:
-                if r.status != want:
-                    bad.append(r)
-                else:
-                    (wpids if kind[0] == "w" else rpids).setdefault(
-                        kind[1:], set()).add(r.headers["x-scim-worker"])
-
-        def writer(t):
-            for i in range(4):
-                r = self.srv.post("/Users", user("ww-%d-%d@x.com" % (t, i)))
-                note("wUsers", r, 201)
-                if r.status != 201:
-                    continue
-                uid = r.json["id"]
-                note("wUsers", self.srv.patch_ops("/Users/" + uid, {
-                    "op": "replace", "path": "title", "value": "t"}), 200)
-                note("rUsers", self.srv.get("/Users/" + uid), 200)
-                r = self.srv.post("/Groups", {
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                    "displayName": "ww-%d-%d" % (t, i),
-                    "members": [{"value": uid}]})
-                note("wGroups", r, 201)
-                if r.status == 201:
-                    note("rGroups", self.srv.get("/Groups/" + r.json["id"]), 200)
-                    note("wGroups", self.srv.delete("/Groups/" + r.json["id"]), 204)
-                note("wUsers", self.srv.delete("/Users/" + uid), 204)
-
-        threads = [threading.Thread(target=writer, args=(t,)) for t in range(6)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(120)
+        seen, bad = scimtest.workers_seen(self.srv, lambda t, i: "ww-%d-%d@x.com" % (t, i))
         for _ in range(20):
-            note("rUsers", self.srv.get("/Users?count=1"), 200)
+            seen["r/Users"].add(self.srv.get("/Users?count=1").headers["x-scim-worker"])
         self.assertEqual(bad, [])
-        for prog in ("Users", "Groups"):
-            self.assertEqual(len(wpids[prog]), 1, (prog, wpids, rpids))
-            self.assertFalse(wpids[prog] & rpids[prog], (prog, wpids, rpids))
+        for prog in ("/Users", "/Groups"):
+            self.assertEqual(len(seen["w" + prog]), 1, (prog, seen))
+            self.assertFalse(seen["w" + prog] & seen["r" + prog], (prog, seen))
 
     def checkpointers(self):
         """pids of the --checkpoint processes started for this server."""
