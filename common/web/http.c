@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "base/lex.h"
+#include "base/log.h"
 #include "web/http.h"
 #include "scim/schema.h"
 #include "base/util.h"
@@ -649,11 +650,15 @@ http_resp_header(struct http_resp *resp, const char *fmt, ...)
 	char	 buf[2048];
 	va_list	 ap;
 
-	if (resp->nheaders == HTTP_MAX_HEADERS)
-		return false;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* A full table is a bug to see, never a header quietly missing. */
+	if (resp->nheaders == HTTP_MAX_HEADERS) {
+		log_err("response header dropped, %d already: %.*s",
+		    HTTP_MAX_HEADERS, (int)strcspn(buf, ":"), buf);
+		return false;
+	}
 	/* Never let a value smuggle a header line. */
 	if (strpbrk(buf, "\r\n") != NULL)
 		return false;

@@ -147,6 +147,23 @@ test_bodies(void)
 }
 
 /* Error bodies and a header that would split the answer. */
+/* HTTP_MAX_HEADERS headers fit; one more fails, loudly, and changes nothing. */
+static void
+test_header_room(void)
+{
+	struct http_resp	 resp;
+	int			 i, took = 0;
+
+	memset(&resp, 0, sizeof(resp));
+	for (i = 0; i < HTTP_MAX_HEADERS; i++)
+		took += http_resp_header(&resp, "X-N%d: %d", i, i);
+	is_int(took, HTTP_MAX_HEADERS, "HTTP_MAX_HEADERS headers kept");
+	ok(!http_resp_header(&resp, "X-Extra: 1"), "one more is refused "
+	    "(and logged)");
+	is_int((int)resp.nheaders, HTTP_MAX_HEADERS, "the table is unchanged");
+	http_resp_free(&resp);
+}
+
 static void
 test_errors(void)
 {
@@ -172,6 +189,7 @@ test_errors(void)
 	ok(!http_resp_header(&resp, "X-Evil: a\r\nSet-Cookie: b"),
 	    "a header with CR/LF is refused");
 	http_resp_free(&resp);
+	test_header_room();
 }
 
 int
