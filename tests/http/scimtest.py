@@ -238,8 +238,45 @@ class Server:
 
     def halt(self):
         """End the web server and its programs (lighttpd ends its FastCGI
-        children itself on SIGTERM)."""
+        children itself on SIGTERM), then whatever it left: a program
+        blocked on a latch of a process a test killed does not end on
+        SIGTERM, and would outlive the suite."""
         self.stop_web_server()
+        deadline = time.monotonic() + 3
+        left = self.programs()
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = self.programs()
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if left:
+            print("# %d program(s) still running 3 s after the web server "
+                  "ended, killed: %s" % (len(left), left), flush=True)
+
+    def programs(self, arg=None):
+        """pids of the live processes started with this server's scim.conf
+        (SCIM_CONF in their environment), with arg among their arguments
+        when given."""
+        mark = ("SCIM_CONF=%s" % self.conf).encode()
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit() or int(d) == os.getpid():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().split(b"\0")
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    env = f.read().split(b"\0")
+                with open("/proc/%s/stat" % d, "rb") as f:
+                    zombie = f.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
+            except (OSError, IndexError):
+                continue
+            if mark in env and not zombie and (arg is None or arg.encode() in cmd):
+                out.append(int(d))
+        return out
 
     def sanitizer_reports(self):
         """Sanitizer reports in the home: whole files a sanitizer's

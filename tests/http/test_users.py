@@ -345,19 +345,7 @@ class GroupCommit(ScimTestCase):
 
     def checkpointers(self):
         """pids of the --checkpoint processes started for this server."""
-        mark = ("SCIM_CONF=%s" % self.srv.conf).encode()
-        out = []
-        for d in os.listdir("/proc"):
-            try:
-                with open("/proc/%s/cmdline" % d, "rb") as f:
-                    cmd = f.read().split(b"\0")
-                with open("/proc/%s/environ" % d, "rb") as f:
-                    env = f.read().split(b"\0")
-            except OSError:
-                continue
-            if b"--checkpoint" in cmd and mark in env:
-                out.append(int(d))
-        return out
+        return self.srv.programs("--checkpoint")
 
     def test_one_checkpoint_process(self):
         # Checkpoints run in a process of their own, started by a worker
