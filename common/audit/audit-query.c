@@ -93,6 +93,8 @@ audit_query_orphans(struct store *s, const struct audit_query *base,
 			break;
 		q.before = last;
 	}
+	/* The empty batch that ended the walk. */
+	cJSON_Delete(batch);
 	if (rc != SCIM_OK) {
 		cJSON_Delete(*out);
 		*out = NULL;
