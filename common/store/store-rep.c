@@ -217,8 +217,7 @@ rep_add_site(DB_ENV *env, const char *host, unsigned port, u_int32_t which,
  * the checkpoint's transaction (store_checkpoint()), where 30 s held any
  * opener that needed recovery (and behind it, at the gate's door, every
  * new transaction of the site) until the opener ended the checkpoint
- * process as stalled, which made the cluster test fail one run in three
- * once one writer made the checkpoints.
+ * process as stalled.
  */
 #define CKP_DELAY_MS	250
 static int

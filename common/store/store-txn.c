@@ -78,21 +78,7 @@ env_panicked(struct store *s)
 	return false;
 }
 
-static bool	 checkpoint_run(struct store *, u_int32_t, u_int32_t);
-
-bool
-store_checkpoint(struct store *s)
-{
-	return checkpoint_run(s, CKP_LOG_KB, 0);
-}
-
-bool
-store_checkpoint_force(struct store *s)
-{
-	return checkpoint_run(s, 0, DB_FORCE);
-}
-
-/* store_checkpoint(): txn_checkpoint(kbyte, flags) behind the gate. */
+/* A checkpoint (txn_checkpoint(kbyte, flags)) behind the gate. */
 static bool
 checkpoint_run(struct store *s, u_int32_t kbyte, u_int32_t flags)
 {
@@ -118,6 +104,18 @@ checkpoint_run(struct store *s, u_int32_t kbyte, u_int32_t flags)
 		log_warn("checkpoint: %s", db_strerror(ret));
 	store_gate_leave(s);
 	return true;
+}
+
+bool
+store_checkpoint(struct store *s)
+{
+	return checkpoint_run(s, CKP_LOG_KB, 0);
+}
+
+bool
+store_checkpoint_force(struct store *s)
+{
+	return checkpoint_run(s, 0, DB_FORCE);
 }
 
 void

@@ -256,27 +256,33 @@ class Server:
             print("# %d program(s) still running 3 s after the web server "
                   "ended, killed: %s" % (len(left), left), flush=True)
 
-    def programs(self, arg=None):
-        """pids of the live processes started with this server's scim.conf
-        (SCIM_CONF in their environment), with arg among their arguments
-        when given."""
+    def programs(self, name=None, arg=None):
+        """PIDs of the live processes started with this server's scim.conf
+        (SCIM_CONF=<it> in their environment); only those running program
+        name (e.g. "scim-users"), or with arg among their arguments, when
+        given."""
         mark = ("SCIM_CONF=%s" % self.conf).encode()
-        out = []
+        pids = []
         for d in os.listdir("/proc"):
             if not d.isdigit() or int(d) == os.getpid():
                 continue
             try:
-                with open("/proc/%s/cmdline" % d, "rb") as f:
-                    cmd = f.read().split(b"\0")
                 with open("/proc/%s/environ" % d, "rb") as f:
                     env = f.read().split(b"\0")
-                with open("/proc/%s/stat" % d, "rb") as f:
-                    zombie = f.read().rsplit(b")", 1)[-1].split()[0] == b"Z"
-            except (OSError, IndexError):
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().split(b"\0")
+                with open("/proc/%s/stat" % d) as f:
+                    stat = f.read()
+            except OSError:
                 continue
-            if mark in env and not zombie and (arg is None or arg.encode() in cmd):
-                out.append(int(d))
-        return out
+            # "pid (comm) state ...": a zombie is gone already.
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            if mark not in env or stat[stat.rindex(")") + 2] == "Z":
+                continue
+            if (name is None or comm == name[:15]) and \
+                    (arg is None or arg.encode() in cmd):
+                pids.append(int(d))
+        return pids
 
     def sanitizer_reports(self):
         """Sanitizer reports in the home: whole files a sanitizer's

@@ -345,7 +345,7 @@ class GroupCommit(ScimTestCase):
 
     def checkpointers(self):
         """pids of the --checkpoint processes started for this server."""
-        return self.srv.programs("--checkpoint")
+        return self.srv.programs(arg="--checkpoint")
 
     def test_one_checkpoint_process(self):
         # Checkpoints run in a process of their own, started by a worker

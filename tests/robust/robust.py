@@ -93,32 +93,6 @@ class Server(scimtest.Server):
             return self.token
         return super().make_token(tenant=tenant, label=label)
 
-    def programs(self, name=None):
-        """PIDs of the FastCGI programs serving this home (optionally only
-        those running program name, e.g. "scim-users"), found by the
-        SCIM_CONF=<our scim.conf> in their environment."""
-        want = b"\0SCIM_CONF=" + self.conf.encode() + b"\0"
-        pids = []
-        for d in os.listdir("/proc"):
-            if not d.isdigit() or int(d) == os.getpid():
-                continue
-            try:
-                with open("/proc/%s/environ" % d, "rb") as f:
-                    env = f.read()
-                with open("/proc/%s/stat" % d) as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            if want not in b"\0" + env + b"\0":
-                continue
-            # "pid (comm) state ...": a zombie is gone already.
-            if stat[stat.rindex(")") + 2] == "Z":
-                continue
-            comm = stat[stat.index("(") + 1:stat.rindex(")")]
-            if name is None or comm == name[:15]:
-                pids.append(int(d))
-        return pids
-
     def kill_random_worker(self, rng, name=None):
         """SIGKILL one program chosen by rng; returns its PID or None."""
         pids = self.programs(name)
