@@ -53,8 +53,10 @@ T_START = time.monotonic()
 SCENARIOS = [
     ("null", "null responder", "GET /bench/null"),
     ("get_id", "GET /Users/{id}", "GET /Users/{id}, paired A B B A with the next"),
-    ("null_get", "  null responder, paired", "GET /bench/null, in turns with GET /Users/{id} "
-     "(its ceiling for the GET's target, measured in the same minutes)"),
+    ("null_get", "  null responder, paired", "GET /bench/null?id={id}, in turns with GET "
+     "/Users/{id} (its ceiling for the GET's target, measured in the same minutes); wrk "
+     "picks the id at random from the same file, so that the client does the same work "
+     "for both"),
     ("null_sized", "  null responder, same body size",
      "GET /bench/null?bytes=N, N = the size of a GET /Users/{id} body: what moving "
      "that response costs the stack"),
@@ -81,6 +83,13 @@ SCENARIOS = [
     ("gate_authz", "  + scim-authz (the access gate)",
      "the same page behind basic authentication and scim-authz: a user of the big "
      "store, active, in the mapped 100k group"),
+    ("act_get_on", "GET /Users/{id}, activity on",
+     "GET /Users/{id} with the activity recorder on (the default), paired A B B A "
+     "with the next scenario; with the reads, before any write (a read pair "
+     "measured after the writes saw their checkpoints, on one side more than the other)"),
+    ("act_get_off", "  same, activity off",
+     "GET /Users/{id} on the same store through a second lighttpd whose scim.conf "
+     "says [activity] enabled = no"),
     ("post", "POST /Users (durable)", "POST /Users, sync = full"),
     ("sync", "Manual User Sync (users/s)",
      "scimctl graph sync of one BENCH_SYNC_USERS-user (10,000) Entra group from the Graph "
@@ -90,12 +99,6 @@ SCENARIOS = [
      "PATCH /Users/{id}, replace title and name.familyName"),
     ("patch_group", "PATCH /Groups/{id} add 1 member",
      "PATCH /Groups/{id}, add one member to the 100k group"),
-    ("act_get_on", "GET /Users/{id}, activity on",
-     "GET /Users/{id} with the activity recorder on (the default), paired A B B A "
-     "with the next scenario"),
-    ("act_get_off", "  same, activity off",
-     "GET /Users/{id} on the same store through a second lighttpd whose scim.conf "
-     "says [activity] enabled = no"),
     ("act_post_on", "POST /Users (durable), activity on",
      "POST /Users, sync = full, activity recorder on, paired with the next"),
     ("act_post_off", "  same, activity off", "POST /Users, activity recorder off"),
@@ -1053,7 +1056,7 @@ def bench(args, bl, work, servers):
     # 5. The scenarios: reads first, then the writes that grow the store.
     seed = random.randint(1, 10**6)
     plan = {"null": (big, None), "get_id": (big, ids), "null_sized": (big, None),
-            "null_get": (big, None),
+            "null_get": (big, ids),
             "filter": (big, ids),
             "filter_small": (small, ids_small), "page": (big, ids), "group_get": (big, ids),
             "page_small": (small, ids_small), "cursor": (big, ids),
@@ -1107,7 +1110,7 @@ def bench(args, bl, work, servers):
                 # run do not see the GET's minutes.
                 sc["get_id"], sc["null_get"] = paired(
                     args, seed, (big, "get_id", "get_id", ids),
-                    (big, "null_get", "null", None))
+                    (big, "null_get", "null_pick", ids))
                 continue
             if key == "gate_null" and (not args.only or "gate_authz" in args.only):
                 # The gate against its ceiling.

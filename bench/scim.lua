@@ -3,7 +3,7 @@
 --   wrk ... -s bench/scim.lua http://127.0.0.1:PORT -- \
 --       SCENARIO USERS SPARES GROUP TOKEN THREADS SEED BYTES
 --
--- SCENARIO: null | null_sized | get_id | filter | page | cursor | group_get |
+-- SCENARIO: null | null_pick | null_sized | get_id | filter | page | cursor | group_get |
 --           post | patch_user | patch_group | gate_basic | gate_null | gate_authz
 -- cursor walks the users with RFC 9865 cursors: each thread follows the
 --   nextCursor of the last page it was answered (its connections share it),
@@ -152,6 +152,11 @@ function request()
   elseif scenario:sub(1, 5) == "gate_" then
     -- gate_basic -> /gate-basic/index.html (a static page)
     return wrk.format("GET", "/" .. scenario:gsub("_", "-") .. "/index.html")
+  elseif scenario == "null_pick" then
+    -- The null responder with a GET by id's client work: the same pick
+    -- (a seek and a read of the users file) and a path as long.
+    local id = pick()
+    return wrk.format("GET", "/bench/null?id=" .. id)
   elseif scenario == "null_sized" then
     return wrk.format("GET", "/bench/null?bytes=" .. null_bytes)
   else
