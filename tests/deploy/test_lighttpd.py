@@ -62,11 +62,7 @@ class LighttpdWriters(suite.ServerClass, unittest.TestCase):
 
     def test_writes_go_to_one_writer(self):
         seen, bad = scimtest.workers_seen(self.srv, lambda t, i: self.unique("w%d" % t))
-        self.assertEqual(bad, [])
-        for prog in ("/Users", "/Groups"):
-            self.assertEqual(len(seen["w" + prog]), 1, (prog, seen))
-            self.assertFalse(seen["w" + prog] & seen["r" + prog], (prog, seen))
-            self.assertNotIn(None, seen["w" + prog] | seen["r" + prog], prog)
+        scimtest.assert_one_writer(self, seen, bad)
 
 
 if __name__ == "__main__":

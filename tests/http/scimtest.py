@@ -418,6 +418,17 @@ def workers_seen(srv, name, clients=6, rounds=3):
     return seen, bad
 
 
+def assert_one_writer(tc, seen, bad):
+    """What workers_seen() found, as the shipped lighttpd configurations
+    route it: no request failed, and for /Users and /Groups one process
+    answered every write and none of the reads, each naming itself."""
+    tc.assertEqual(bad, [])
+    for prog in ("/Users", "/Groups"):
+        tc.assertEqual(len(seen["w" + prog]), 1, (prog, seen))
+        tc.assertFalse(seen["w" + prog] & seen["r" + prog], (prog, seen))
+        tc.assertNotIn(None, seen["w" + prog] | seen["r" + prog], prog)
+
+
 def group(display_name, **extra):
     g = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": display_name}
     g.update(extra)

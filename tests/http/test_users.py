@@ -338,10 +338,7 @@ class GroupCommit(ScimTestCase):
         seen, bad = scimtest.workers_seen(self.srv, lambda t, i: "ww-%d-%d@x.com" % (t, i))
         for _ in range(20):
             seen["r/Users"].add(self.srv.get("/Users?count=1").headers["x-scim-worker"])
-        self.assertEqual(bad, [])
-        for prog in ("/Users", "/Groups"):
-            self.assertEqual(len(seen["w" + prog]), 1, (prog, seen))
-            self.assertFalse(seen["w" + prog] & seen["r" + prog], (prog, seen))
+        scimtest.assert_one_writer(self, seen, bad)
 
     def checkpointers(self):
         """pids of the --checkpoint processes started for this server."""

@@ -146,7 +146,6 @@ test_bodies(void)
 	cJSON_Delete(j);
 }
 
-/* Error bodies and a header that would split the answer. */
 /* HTTP_MAX_HEADERS headers fit; one more fails, loudly, and changes nothing. */
 static void
 test_header_room(void)
@@ -164,6 +163,7 @@ test_header_room(void)
 	http_resp_free(&resp);
 }
 
+/* Error bodies and a header that would split the answer. */
 static void
 test_errors(void)
 {
