@@ -77,6 +77,10 @@ ACTIVITY_PAIRS = {"act_get_on": ("act_get_off", "get_id"),
                   "act_post_on": ("act_post_off", "post")}
 # Scenarios run as a pair with their twin on the 1,000-user store.
 SMALL_TWIN = {"filter": "filter_small", "page": "page_small", "cursor": "cursor_small"}
+# Every pair, measured A B B A: the first scenario -> its twin, which runs
+# with it and not on its own.
+TWIN = dict(SMALL_TWIN, get_id="null_get", gate_null="gate_authz",
+            **{k: v[0] for k, v in ACTIVITY_PAIRS.items()})
 # The gate scenarios' basic authentication (a plain user file: the cost of
 # checking a password must not hide the authorizer's).
 GATE_PASSWORD = "bench"

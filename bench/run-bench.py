@@ -51,7 +51,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchutil  # noqa: E402
 from benchscenarios import (ACTIVITY_PAIRS, AUTH_FUNCS, LABELS,  # noqa: E402
-                            ONLY_GROUPS, SCENARIOS, SMALL_TWIN)
+                            ONLY_GROUPS, SCENARIOS, SMALL_TWIN, TWIN)
 from benchutil import (BASE, BenchError, T_START, chown_www, env_int,  # noqa: E402
                        last_json, log, machine_ticks, mem_of, run)
 from benchserver import Server, gate_setup, gate_smoke  # noqa: E402
@@ -310,39 +310,30 @@ def run_pair(args, st, sc, key, seed):
     """Measure key with its twin in A B B A turns, if it has one that runs:
     True when it did (both are in sc)."""
     big, small, ids = st.big, st.small, st.ids
-    want = lambda twin: not args.only or twin in args.only
-    if key in SMALL_TWIN and want(SMALL_TWIN[key]):
+    if key not in TWIN or (args.only and TWIN[key] not in args.only):
+        return False
+    if key in SMALL_TWIN:
         # The flatness pairs, on the big store and the small one.
         sc[key], sc[SMALL_TWIN[key]] = paired(
             args, seed, (big, key, key, ids), (small, SMALL_TWIN[key], key, st.ids_small))
-    elif key == "get_id" and want("null_get"):
+    elif key == "get_id":
         # The GET against its ceiling, in turns: the machine's speed drifts
         # by a quarter within minutes, and the null responder's runs at the
         # start and the end of the whole run do not see the GET's minutes.
         sc["get_id"], sc["null_get"] = paired(
             args, seed, (big, "get_id", "get_id", ids), (big, "null_get", "null_pick", ids))
-    elif key == "gate_null" and want("gate_authz"):
+    elif key == "gate_null":
         # The gate against its ceiling.
         sc["gate_null"], sc["gate_authz"] = paired(
             args, seed, (big, "gate_null", "gate_null", None),
             (big, "gate_authz", "gate_authz", None))
-    elif key in ACTIVITY_PAIRS and want(ACTIVITY_PAIRS[key][0]):
+    else:
         # The recorder on and off, A B B A on the same store.  Seeds apart
         # from "post"'s and each other's: POST names its users by seed.
         twin, scen = ACTIVITY_PAIRS[key]
         sc[key], sc[twin] = paired(args, seed + 10, (big, key, scen, ids),
                                    (st.quiet, twin, scen, ids), seed + 20)
-    else:
-        return False
     return True
-
-
-# Scenarios measured with another (their twin), and the wrk scenario a key
-# runs as when it differs.
-MEASURED_WITH = {"filter_small", "page_small", "cursor_small", "gate_authz", "null_get",
-                 "act_get_off", "act_post_off"}
-RUNS_AS = {"filter_small": "filter", "page_small": "page", "cursor_small": "cursor",
-           "null_end": "null"}
 
 
 def profile_into(args, st, work, profiles, key, seed):
@@ -360,7 +351,9 @@ def run_scenarios(args, bl, work, st, seed, profiles):
     GET by id is profiled (profiles) right after it ran, on the store it
     was measured on: at the end of the run the writes have grown the store
     past the cache it started with, and its profile was of reading pages in."""
-    on_small = {"filter_small", "page_small", "cursor_small"}
+    on_small = {v: k for k, v in SMALL_TWIN.items()}     # and the wrk scenario
+    on_quiet = {twin for twin, _ in ACTIVITY_PAIRS.values()}
+    runs_as = dict(on_small, null_end="null")
     no_ids = {"null", "null_sized", "sync", "null_end", "gate_basic", "gate_null",
               "gate_authz"}
     sc, commit_near = {}, []
@@ -371,10 +364,9 @@ def run_scenarios(args, bl, work, st, seed, profiles):
             # The durable commit rate right before and after the writes:
             # the disk is shared too.
             commit_near.append(commit_rate(bl, work))
-        if key in MEASURED_WITH and key in sc:
+        if key in TWIN.values() and key in sc:
             continue            # measured with its twin
-        srv = st.small if key in on_small else (
-            st.quiet if key in ("act_get_off", "act_post_off") else st.big)
+        srv = st.small if key in on_small else st.quiet if key in on_quiet else st.big
         idfile = None if key in no_ids else (st.ids_small if key in on_small else st.ids)
         log("%-13s %s ..." % (key, "%d users" % args.sync_users if key == "sync" else
                               "%d s" % args.seconds))
@@ -385,11 +377,9 @@ def run_scenarios(args, bl, work, st, seed, profiles):
                     "load average %.2f" % (r["rps"], r["requests"], r["seconds"],
                                            r["cpu_us_per_req"]["worker"], r["loadavg"][0]))
                 continue
-            if run_pair(args, st, sc, key, seed):
-                if key == "get_id" and perf_usable(args):
-                    profile_into(args, st, work, profiles, key, seed)
-                continue
-            sc[key] = wrk(args, srv, key, RUNS_AS.get(key, key), idfile, seed)
+            if not run_pair(args, st, sc, key, seed):     # a pair logs itself
+                sc[key] = wrk(args, srv, key, runs_as.get(key, key), idfile, seed)
+                log_result(sc[key])
             if key == "get_id" and perf_usable(args):
                 profile_into(args, st, work, profiles, key, seed)
         except (BenchError, subprocess.TimeoutExpired) as e:
@@ -397,8 +387,6 @@ def run_scenarios(args, bl, work, st, seed, profiles):
                 raise
             sc[key] = {"skipped": str(e)[:500]}
             log("  " + sc[key]["skipped"])
-            continue
-        log_result(sc[key])
     return sc, commit_near
 
 
@@ -406,6 +394,12 @@ def ok_in(sc):
     """ok(key): key ran without being skipped; rps(key): its rate, or 0."""
     ok = lambda k: k in sc and "skipped" not in sc[k]
     return ok, (lambda k: sc[k]["rps"] if ok(k) else 0.0)
+
+
+def ratio(sc, a, b):
+    """rps(a) / rps(b), or 0 when b did not run."""
+    _, rps = ok_in(sc)
+    return rps(a) / rps(b) if rps(b) else 0.0
 
 
 def after_run(args, bl, work, st, sc, servers, seed, profiles):
@@ -481,14 +475,14 @@ def derive(args, st, sc, commit, commit_near, a):
         d.auth_how = ("in-process (no perf): GET handler with token_check minus without; "
                       "underestimates what a worker pays")
     d.auth_share = d.auth_us / d.get_server_us if d.get_server_us else 0.0
-    d.flat = rps("filter") / rps("filter_small") if rps("filter_small") else 0.0
+    d.flat = ratio(sc, "filter", "filter_small")
     # POST against the commit rate measured next to it (before and after
     # the writes), the start-of-run figure when the writes did not run.
     d.near = [c["raw_commits_per_s"] for c in commit_near] or [commit["raw_commits_per_s"]]
     d.raw_commit = sum(d.near) / len(d.near)
     d.post_vs_commit = rps("post") / d.raw_commit
-    d.add_vs_post = rps("patch_group") / rps("post") if rps("post") else 0.0
-    d.sync_vs_post = rps("sync") / rps("post") if rps("post") else 0.0
+    d.add_vs_post = ratio(sc, "patch_group", "post")
+    d.sync_vs_post = ratio(sc, "sync", "post")
     scim_workers = [w for w in a.workers if w["program"].startswith("scim-")
                     and w["server"] == "big"]
     d.max_anon = max((w.get("RssAnon", 0) for w in scim_workers), default=0)
@@ -496,12 +490,6 @@ def derive(args, st, sc, commit, commit_near, a):
     d.max_pss = max((w.get("Pss", 0) for w in scim_workers), default=0)
     d.pool_ok = ok("patch_group") and sc["patch_group"].get("exhausted", 0) == 0
     return d
-
-
-def ratio(sc, a, b):
-    """rps(a) / rps(b), or 0 when b did not run."""
-    _, rps = ok_in(sc)
-    return rps(a) / rps(b) if rps(b) else 0.0
 
 
 def targets_of(args, st, sc, d):
