@@ -25,6 +25,7 @@
 #include "audit/activity.h"
 #include "audit/activity-int.h"
 #include "audit/audit.h"
+#include "base/jtext.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -97,242 +98,21 @@ activity_notes_free(struct activity_notes *n)
  * cost, and a GET pays for its record on every request.  Only the bodies
  * (request, and the resource after a change) go through cJSON.
  */
-struct abuf {
-	char	*p;
-	size_t	 len, cap;
-	bool	 oom;
-};
-
-/* abuf_reserve()'s slow half: grow b's buffer to hold n more bytes. */
-static bool
-abuf_grow(struct abuf *b, size_t n)
-{
-	char	*np;
-	size_t	 cap;
-
-	if (b->oom)
-		return false;
-	cap = b->cap ? b->cap : 1024;
-	while (b->len + n + 2 > cap)
-		cap *= 2;
-	if ((np = realloc(b->p, cap)) == NULL) {
-		b->oom = true;
-		return false;
-	}
-	b->p = np;
-	b->cap = cap;
-	return true;
-}
-
-/*
- * Room for n more bytes (and a newline and NUL) in b; false when out of
- * memory (b->oom).  Inline: a record reserves some 35 times, and the
- * buffer, kept across records, nearly always has the room.
- */
-static inline bool
-abuf_reserve(struct abuf *b, size_t n)
-{
-	if (b->len + n + 2 <= b->cap && !b->oom)	/* "\n" and NUL */
-		return true;
-	return abuf_grow(b, n);
-}
-
-static inline void
-abuf_add(struct abuf *b, const char *s, size_t n)
-{
-	if (!abuf_reserve(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* Inline, so that a literal's length (most calls) is found when compiling. */
-static inline void
-abuf_lit(struct abuf *b, const char *s)
-{
-	abuf_add(b, s, strlen(s));
-}
-
-/* The length of the valid UTF-8 sequence at s (1 to 4), or 0. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t	 n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 :
-	    s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/*
- * The bytes that go into a JSON string as they are: ASCII, not a control
- * character, not '"' or '\\'.  A table, so that a run of them (most of
- * a record) is found with one load and test a byte and copied at once.
- */
-static const unsigned char jstr_plain[256] = {
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 00 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 10 */
-	1,1,0,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 20 */
-	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 30 */
-	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 40 */
-	1,1,1,1,1,1,1,1,1,1,1,1,0,1,1,1,	/* 50 */
-	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 60 */
-	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 70 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 80 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 90 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* a0 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* b0 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* c0 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* d0 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* e0 */
-	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* f0 */
-};
-
-/*
- * Are the eight bytes of w all plain (jstr_plain)?  Each test is exact as
- * a yes or no: (v - 1 in each byte) & ~v & 0x80s finds a zero byte of v,
- * (w - 0x20s) & ~w & 0x80s a byte below 0x20, w & 0x80s a byte above
- * ASCII; '"' and '\\' are the zero bytes of w xor them.
- */
-static inline bool
-jstr_word_plain(uint64_t w)
-{
-	const uint64_t	 ones = 0x0101010101010101ULL, tops = 0x80 * ones;
-	uint64_t	 q = w ^ ('"' * ones), b = w ^ ('\\' * ones);
-
-	return (((w - 0x20 * ones) & ~w) | w | ((q - ones) & ~q) |
-	    ((b - ones) & ~b)) & tops ? false : true;
-}
-
-/*
- * s as a JSON string, at most max bytes of it (cut before a character),
- * control characters escaped and bytes that are not UTF-8 (a header is
- * not checked as a body is) replaced by '?'.
- */
+/* jtext_capped() for v printed already: text, len bytes (one line). */
 static void
-abuf_jstr(struct abuf *b, const char *s, size_t max)
-{
-	const unsigned char	*p = (const unsigned char *)(s ? s : "");
-	const unsigned char	*end, *run;
-	uint64_t		 w;
-	size_t			 n;
-	char			*o;
-	static const char	 hex[] = "0123456789abcdef";
-
-	/* Each byte kept counts against max, however it is written. */
-	end = p + strnlen((const char *)p, max);
-	/* Each byte kept may take 6 ("\u00xx"), and the quotes 2. */
-	if (!abuf_reserve(b, 6 * (size_t)(end - p) + 2))
-		return;
-	o = b->p + b->len;
-	*o++ = '"';
-	while (p < end) {
-		for (run = p; (size_t)(end - p) >= 8; p += 8) {
-			memcpy(&w, p, 8);
-			if (!jstr_word_plain(w))
-				break;
-		}
-		for (; p < end && jstr_plain[*p]; p++)
-			continue;
-		memcpy(o, run, (size_t)(p - run));
-		o += p - run;
-		if (p == end)
-			break;
-		if (*p >= 0x80) {
-			/* Its NUL stops utf8_len(): no read past the string. */
-			if ((n = utf8_len(p)) == 0) {
-				*o++ = '?';
-				p++;
-				continue;
-			}
-			if (n > (size_t)(end - p))
-				break;	/* a character max would cut */
-			memcpy(o, p, n);
-			o += n;
-			p += n;
-		} else if (*p == '"' || *p == '\\') {
-			*o++ = '\\';
-			*o++ = (char)*p++;
-		} else {
-			memcpy(o, "\\u00", 4);
-			o[4] = hex[*p >> 4];
-			o[5] = hex[*p & 0xf];
-			o += 6;
-			p++;
-		}
-	}
-	*o++ = '"';
-	*o = '\0';
-	b->len = (size_t)(o - b->p);
-}
-
-/* ,"key":"s"; inline, so that a literal key's length is known. */
-static inline void
-abuf_field(struct abuf *b, const char *key, const char *s, size_t max)
-{
-	size_t	 n = strlen(key);
-
-	if (!abuf_reserve(b, n + 4))
-		return;
-	b->p[b->len] = ',';
-	b->p[b->len + 1] = '"';
-	memcpy(b->p + b->len + 2, key, n);
-	memcpy(b->p + b->len + 2 + n, "\":", 2);
-	b->len += n + 4;
-	abuf_jstr(b, s, max);
-}
-
-/* The decimal digits of n (>= 0), written in place. */
-static void
-abuf_uint(struct abuf *b, unsigned long long n)
-{
-	char	 num[24], *p = num + sizeof(num);
-	size_t	 len;
-
-	do {
-		*--p = (char)('0' + n % 10);
-		n /= 10;
-	} while (n > 0);
-	len = (size_t)(num + sizeof(num) - p);
-	if (!abuf_reserve(b, len))
-		return;
-	while (p < num + sizeof(num))		/* a few digits: no call */
-		b->p[b->len++] = *p++;
-	b->p[b->len] = '\0';
-}
-
-/* ,"key":n */
-static void
-abuf_int(struct abuf *b, const char *key, long long n)
-{
-	abuf_lit(b, ",\"");
-	abuf_lit(b, key);
-	abuf_lit(b, n < 0 ? "\":-" : "\":");
-	abuf_uint(b, n < 0 ? 0ULL - (unsigned long long)n :
-	    (unsigned long long)n);
-}
-
-/* abuf_capped() for v printed already: text, len bytes (one line). */
-static void
-abuf_capped_text(struct abuf *b, const char *key, const char *text,
+jtext_capped_text(struct jtext *b, const char *key, const char *text,
     size_t len)
 {
 	if (len <= ACTIVITY_BODY_MAX) {
-		abuf_lit(b, ",\"");
-		abuf_lit(b, key);
-		abuf_lit(b, "\":");
-		abuf_add(b, text, len);
+		jtext_lit(b, ",\"");
+		jtext_lit(b, key);
+		jtext_lit(b, "\":");
+		jtext_add(b, text, len);
 	} else {
-		abuf_field(b, key, text, ACTIVITY_BODY_MAX);
-		abuf_lit(b, ",\"");
-		abuf_lit(b, key);
-		abuf_lit(b, "_truncated\":true");
+		jtext_field(b, key, text, ACTIVITY_BODY_MAX);
+		jtext_lit(b, ",\"");
+		jtext_lit(b, key);
+		jtext_lit(b, "_truncated\":true");
 	}
 }
 
@@ -342,19 +122,19 @@ abuf_capped_text(struct abuf *b, const char *key, const char *text,
  * "key_truncated":true.
  */
 static void
-abuf_capped(struct abuf *b, const char *key, const cJSON *v)
+jtext_capped(struct jtext *b, const char *key, const cJSON *v)
 {
 	char	*text;
 
 	if ((text = cJSON_PrintUnformatted(v)) == NULL)
 		return;
-	abuf_capped_text(b, key, text, strlen(text));
+	jtext_capped_text(b, key, text, strlen(text));
 	free(text);
 }
 
 /* The answer's scimType and detail, for an error answer. */
 static void
-add_error(struct abuf *b, const struct activity_req *r)
+add_error(struct jtext *b, const struct activity_req *r)
 {
 	const cJSON	*v;
 
@@ -362,15 +142,15 @@ add_error(struct abuf *b, const struct activity_req *r)
 		return;
 	v = cJSON_GetObjectItemCaseSensitive(r->answer, "scimType");
 	if (cJSON_IsString(v))
-		abuf_field(b, "scimType", v->valuestring, 64);
+		jtext_field(b, "scimType", v->valuestring, 64);
 	v = cJSON_GetObjectItemCaseSensitive(r->answer, "detail");
 	if (cJSON_IsString(v))
-		abuf_field(b, "detail", v->valuestring, 1024);
+		jtext_field(b, "detail", v->valuestring, 1024);
 }
 
 /* The resource as answered to a change, as "after". */
 static void
-add_after(const struct scim_config *cfg, struct abuf *b,
+add_after(const struct scim_config *cfg, struct jtext *b,
     const struct activity_req *r)
 {
 	cJSON	*a;
@@ -385,17 +165,17 @@ add_after(const struct scim_config *cfg, struct abuf *b,
 	 */
 	if (cfg->activity_redact[0] == '\0' && r->answer_text != NULL &&
 	    memchr(r->answer_text, '\n', r->answer_len) == NULL) {
-		abuf_capped_text(b, "after", r->answer_text, r->answer_len);
+		jtext_capped_text(b, "after", r->answer_text, r->answer_len);
 		return;
 	}
 	if (cfg->activity_redact[0] == '\0') {
-		abuf_capped(b, "after", r->answer);
+		jtext_capped(b, "after", r->answer);
 		return;
 	}
 	if ((a = cJSON_Duplicate(r->answer, true)) == NULL)
 		return;
 	activity_redact(cfg, a);
-	abuf_capped(b, "after", a);
+	jtext_capped(b, "after", a);
 	cJSON_Delete(a);
 }
 
@@ -477,7 +257,7 @@ body_may_redact(const struct scim_config *cfg, const char *s)
  * Returns the parsed body (caller deletes) for the words, or NULL.
  */
 static cJSON *
-add_body(const struct scim_config *cfg, struct abuf *b,
+add_body(const struct scim_config *cfg, struct jtext *b,
     const struct activity_req *r)
 {
 	cJSON	*body;
@@ -497,7 +277,7 @@ add_body(const struct scim_config *cfg, struct abuf *b,
 	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r->answer,
 	    "userName")) && body_plain(r->body, &len) &&
 	    !body_may_redact(cfg, r->body)) {
-		abuf_capped_text(b, "body", r->body, len);
+		jtext_capped_text(b, "body", r->body, len);
 		return NULL;
 	}
 	/*
@@ -507,76 +287,76 @@ add_body(const struct scim_config *cfg, struct abuf *b,
 	 */
 	if ((body = cJSON_ParseWithOpts(r->body, NULL, true)) != NULL) {
 		if (!activity_redact_walk(cfg, body) && body_plain(r->body, &len))
-			abuf_capped_text(b, "body", r->body, len);
+			jtext_capped_text(b, "body", r->body, len);
 		else
-			abuf_capped(b, "body", body);
+			jtext_capped(b, "body", body);
 		return body;
 	}
 	if ((body = cJSON_Parse(r->body)) == NULL) {
 		/* Not JSON: its text could hold anything, a secret too. */
 		snprintf(what, sizeof(what), "(not JSON, %zu bytes)",
 		    strlen(r->body));
-		abuf_field(b, "body", what, sizeof(what));
+		jtext_field(b, "body", what, sizeof(what));
 		return NULL;
 	}
 	activity_redact(cfg, body);
-	abuf_capped(b, "body", body);
+	jtext_capped(b, "body", body);
 	return body;
 }
 
 /* ,"key":{"k":"v",...} or ["v",...] from words' members. */
 static void
-add_strings(struct abuf *b, const char *key, const cJSON *o)
+add_strings(struct jtext *b, const char *key, const cJSON *o)
 {
 	const cJSON	*v;
 	bool		 obj = cJSON_IsObject(o), first = true;
 
 	if (o == NULL || o->child == NULL)
 		return;
-	abuf_lit(b, ",\"");
-	abuf_lit(b, key);
-	abuf_lit(b, obj ? "\":{" : "\":[");
+	jtext_lit(b, ",\"");
+	jtext_lit(b, key);
+	jtext_lit(b, obj ? "\":{" : "\":[");
 	cJSON_ArrayForEach(v, o) {
 		if (!cJSON_IsString(v))
 			continue;
-		abuf_lit(b, first ? "" : ",");
+		jtext_lit(b, first ? "" : ",");
 		first = false;
 		if (obj) {
-			abuf_jstr(b, v->string, 64);
-			abuf_lit(b, ":");
+			jtext_str(b, v->string, 64);
+			jtext_lit(b, ":");
 		}
-		abuf_jstr(b, v->valuestring, 1024);
+		jtext_str(b, v->valuestring, 1024);
 	}
-	abuf_lit(b, obj ? "}" : "]");
+	jtext_lit(b, obj ? "}" : "]");
 }
 
 /* "action" (the words, then each note) and "notes". */
 static void
-add_action(struct abuf *b, const char *words, const struct activity_notes *n)
+add_action(struct jtext *b, const char *words, const struct activity_notes *n)
 {
-	struct abuf	 a;
+	struct jtext	 a;
 	unsigned	 i;
 
 	if (n == NULL || n->n == 0) {
-		abuf_field(b, "action", words ? words : "", 8192);
+		jtext_field(b, "action", words ? words : "", 8192);
 		return;
 	}
 	memset(&a, 0, sizeof(a));
-	abuf_lit(&a, words ? words : "");
+	jtext_lit(&a, words ? words : "");
 	for (i = 0; n != NULL && i < n->n; i++) {
-		abuf_lit(&a, a.len > 0 ? "; " : "");
-		abuf_lit(&a, n->text[i]);
+		jtext_lit(&a, a.len > 0 ? "; " : "");
+		jtext_lit(&a, n->text[i]);
 	}
-	abuf_field(b, "action", a.p ? a.p : "", 8192);
+	jtext_field(b, "action", a.p ? a.p : "", 8192);
 	free(a.p);
 	if (n == NULL || n->n == 0)
 		return;
-	abuf_lit(b, ",\"notes\":[");
+	jtext_lit(b, ",\"notes\":[");
 	for (i = 0; i < n->n; i++) {
-		abuf_lit(b, i > 0 ? "," : "");
-		abuf_jstr(b, n->text[i], 1024);
+		jtext_lit(b, i > 0 ? "," : "");
+		jtext_str(b, n->text[i], 1024);
 	}
-	abuf_lit(b, "]");
+	jtext_lit(b, "]");
 }
 
 /* A process-unique id suffix without a system call per record. */
@@ -594,21 +374,21 @@ record_seq(void)
 
 /* ,"target":{"type":...,"id":...,"name":...} when there is one. */
 static void
-add_target(struct abuf *b, const struct activity_target *tg)
+add_target(struct jtext *b, const struct activity_target *tg)
 {
 	if (tg->type == NULL)
 		return;
-	abuf_lit(b, ",\"target\":{\"type\":");
-	abuf_jstr(b, tg->type, 1024);
+	jtext_lit(b, ",\"target\":{\"type\":");
+	jtext_str(b, tg->type, 1024);
 	if (tg->id != NULL) {
-		abuf_lit(b, ",\"id\":");
-		abuf_jstr(b, tg->id, 1024);
+		jtext_lit(b, ",\"id\":");
+		jtext_str(b, tg->id, 1024);
 	}
 	if (tg->name != NULL) {
-		abuf_lit(b, ",\"name\":");
-		abuf_jstr(b, tg->name, 1024);
+		jtext_lit(b, ",\"name\":");
+		jtext_str(b, tg->name, 1024);
 	}
-	abuf_lit(b, "}");
+	jtext_lit(b, "}");
 }
 
 /*
@@ -618,7 +398,7 @@ add_target(struct abuf *b, const struct activity_target *tg)
  */
 static void
 record_text(const struct scim_config *cfg, const struct activity_req *r,
-    const struct activity_notes *n, const char *label, struct abuf *b)
+    const struct activity_notes *n, const char *label, struct jtext *b)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	struct activity_target	 tg;
@@ -640,28 +420,28 @@ record_text(const struct scim_config *cfg, const struct activity_req *r,
 	id[24] = '\0';
 	/* Its date and clock are worked out once a second. */
 	util_time_format(r->start_usec, when, sizeof(when));
-	abuf_lit(b, "{\"id\":\"");
-	abuf_lit(b, id);
-	abuf_lit(b, "\"");
-	abuf_field(b, "time", when, sizeof(when));
-	abuf_field(b, "tenant", r->tenant, 128);
-	abuf_lit(b, ",\"token\":{\"id\":");
-	abuf_jstr(b, r->token_id, 64);
+	jtext_lit(b, "{\"id\":\"");
+	jtext_lit(b, id);
+	jtext_lit(b, "\"");
+	jtext_field(b, "time", when, sizeof(when));
+	jtext_field(b, "tenant", r->tenant, 128);
+	jtext_lit(b, ",\"token\":{\"id\":");
+	jtext_str(b, r->token_id, 64);
 	if (label != NULL) {
-		abuf_lit(b, ",\"label\":");
-		abuf_jstr(b, label, 256);
+		jtext_lit(b, ",\"label\":");
+		jtext_str(b, label, 256);
 	}
-	abuf_lit(b, "}");
-	abuf_field(b, "client", activity_client(r->user_agent, client,
+	jtext_lit(b, "}");
+	jtext_field(b, "client", activity_client(r->user_agent, client,
 	    sizeof(client)), sizeof(client));
-	abuf_field(b, "user_agent", r->user_agent, ACTIVITY_UA_MAX);
-	abuf_field(b, "method", r->method, ACTIVITY_METHOD_MAX);
-	abuf_field(b, "path", r->path, ACTIVITY_QUERY_MAX);
-	abuf_field(b, "query", r->query, ACTIVITY_QUERY_MAX);
+	jtext_field(b, "user_agent", r->user_agent, ACTIVITY_UA_MAX);
+	jtext_field(b, "method", r->method, ACTIVITY_METHOD_MAX);
+	jtext_field(b, "path", r->path, ACTIVITY_QUERY_MAX);
+	jtext_field(b, "query", r->query, ACTIVITY_QUERY_MAX);
 	if (r->filter != NULL)
-		abuf_field(b, "filter", r->filter, ACTIVITY_QUERY_MAX);
+		jtext_field(b, "filter", r->filter, ACTIVITY_QUERY_MAX);
 	body = add_body(cfg, b, r);
-	abuf_int(b, "status", r->status);
+	jtext_int(b, "status", r->status);
 	add_error(b, r);
 	/* A read names no members: no array to make and free. */
 	if (r->method == NULL || strcmp(r->method, "GET") != 0)
@@ -675,22 +455,22 @@ record_text(const struct scim_config *cfg, const struct activity_req *r,
 	cJSON_Delete(body);
 	add_after(cfg, b, r);
 	/* Milliseconds with two decimals, without a float's printing. */
-	abuf_lit(b, ",\"duration_ms\":");
+	jtext_lit(b, ",\"duration_ms\":");
 	if (d < 0) {
-		abuf_lit(b, "-");
+		jtext_lit(b, "-");
 		d = -d;
 	}
-	abuf_uint(b, (unsigned long long)(d / 100));
-	abuf_lit(b, d % 100 < 10 ? ".0" : ".");
-	abuf_uint(b, (unsigned long long)(d % 100));
-	abuf_lit(b, "}\n");
+	jtext_uint(b, (unsigned long long)(d / 100));
+	jtext_lit(b, d % 100 < 10 ? ".0" : ".");
+	jtext_uint(b, (unsigned long long)(d % 100));
+	jtext_lit(b, "}\n");
 }
 
 char *
 activity_format(const struct scim_config *cfg, const struct activity_req *r,
     const struct activity_notes *n, const char *label, size_t *len)
 {
-	struct abuf	 b;
+	struct jtext	 b;
 
 	memset(&b, 0, sizeof(b));
 	record_text(cfg, r, n, label, &b);
@@ -900,7 +680,7 @@ activity_record(const struct scim_config *cfg, struct store *s,
     const struct activity_req *r, const struct activity_notes *n)
 {
 	/* The record's text; its buffer lives with the process. */
-	static struct abuf	 line;
+	static struct jtext	 line;
 	struct activity_req	 named;
 	struct group_lookup	 g;
 	ssize_t			 w;
