@@ -65,7 +65,7 @@ struct read_ctx {
 	bool			 backref;	/* load groups/members */
 	char			*text;		/* out: the record */
 	size_t			 len;
-	cJSON			*refs;		/* out: its back-reference */
+	struct members_ref	 refs;		/* out: its back-reference */
 };
 
 void		 crud_read_clear(struct read_ctx *r);

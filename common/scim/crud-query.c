@@ -128,7 +128,7 @@ crud_page_read_ids(struct store_txn *t, struct list_ctx *lc,
     char (*ids)[STORE_ID_MAX + 1], size_t nids, struct scim_error *err)
 {
 	struct read_ctx	 r = { lc->c, lc->rt, NULL, lc->page_backref, NULL, 0,
-			    NULL };
+			    { NULL, NULL, 0 } };
 	cJSON		*item;
 	enum scim_err	 rc = SCIM_OK;
 	size_t		 i;
@@ -181,7 +181,7 @@ list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
     struct scim_error *err)
 {
 	struct read_ctx	 r = { lc->c, lc->rt, id, lc->whole && lc->want_backref,
-			    NULL, 0, NULL };
+			    NULL, 0, { NULL, NULL, 0 } };
 	cJSON		*obj = NULL;
 	bool		 added = false, keep = false;
 	enum scim_err	 rc;
@@ -196,8 +196,8 @@ list_one(struct store_txn *t, struct list_ctx *lc, const char *id,
 			lc->total = 1;
 	}
 	if (rc == SCIM_OK && r.text != NULL && !added) {
-		cJSON_Delete(r.refs);	/* crud_list_each() reads them if shown */
-		r.refs = NULL;
+		/* crud_list_each() reads them if shown */
+		members_ref_clear(&r.refs);
 		rc = crud_parse_record(&r, &obj, err);
 	}
 	crud_read_clear(&r);

@@ -237,8 +237,7 @@ crud_read_clear(struct read_ctx *r)
 	free(r->text);
 	r->text = NULL;
 	r->len = 0;
-	cJSON_Delete(r->refs);
-	r->refs = NULL;
+	members_ref_clear(&r->refs);
 }
 
 /*
@@ -296,10 +295,10 @@ crud_answer_text(struct read_ctx *r, char **version)
 	*version = NULL;
 	if (!resource_answerable(r->text, r->len))
 		return NULL;
-	body = resource_answer(r->rt, r->text, r->len, r->id, r->refs,
-	    r->c->base_url, version);
+	body = resource_answer(r->rt, r->text, r->len, r->id, r->refs.arr,
+	    r->refs.text, r->refs.len, r->c->base_url, version);
 	if (body != NULL)
-		r->refs = NULL;
+		r->refs.arr = NULL;	/* consumed */
 	return body;
 }
 
@@ -307,6 +306,9 @@ crud_answer_text(struct read_ctx *r, char **version)
 enum scim_err
 crud_parse_record(struct read_ctx *r, cJSON **out, struct scim_error *err)
 {
+	cJSON	*arr;
+	bool	 nomem;
+
 	if ((*out = cJSON_ParseWithLength(r->text, r->len)) == NULL ||
 	    !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
@@ -315,8 +317,13 @@ crud_parse_record(struct read_ctx *r, cJSON **out, struct scim_error *err)
 		    "record", r->rt->name, r->id);
 	}
 	if (r->backref) {
-		members_attach_backref(r->rt, *out, r->refs);
-		r->refs = NULL;
+		arr = members_ref_take(r->rt, &r->refs, &nomem);
+		if (nomem) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			return scim_oom(err);
+		}
+		members_attach_backref(r->rt, *out, arr);
 	}
 	return SCIM_OK;
 }
@@ -399,7 +406,7 @@ enum scim_err
 crud_get(struct scim_call *c, struct scim_error *err)
 {
 	struct read_ctx	 r = { c, crud_rt_of(c), c->id, false, NULL, 0,
-			    NULL };
+			    { NULL, NULL, 0 } };
 	struct attrsel	 sel;
 	cJSON		*res = NULL;
 	char		*body = NULL, *ver = NULL;

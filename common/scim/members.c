@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "audit/activity.h"
+#include "base/jtext.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "scim/crud-int.h"
@@ -135,6 +136,7 @@ struct backref_ctx {
 	cJSON			*arr;
 	enum scim_err		 rc;
 	struct scim_error	*err;
+	struct jtext		 text;	/* group_text_each()'s */
 };
 
 /* Set o's "$ref"; fresh: o is new and has none to replace. */
@@ -156,33 +158,56 @@ add_ref(cJSON *o, const char *base, const struct resource_type *rt,
 	return ok;
 }
 
+/*
+ * gid's displayName for a user's "groups", from the name cache or its
+ * record: 1 with *name (a new string, or NULL when it has none); 0 when
+ * the group is gone (a row left by a delete in flight: skip it); -1 to
+ * stop, bc->rc saying why.
+ */
+static int
+group_display(struct backref_ctx *bc, const char *gid, char **name)
+{
+	char		*rec = NULL;
+	size_t		 len;
+	uint64_t	 gen;
+	bool		 nomem, settled;
+
+	settled = store_records_gen(store_txn_store(bc->t), &gen);
+	if (!settled || !group_name_kept(gid, gen, name, &nomem)) {
+		bc->rc = store_get_raw(bc->t, STORE_GROUP, bc->tenant, gid,
+		    &rec, &len, bc->err);
+		if (bc->rc == SCIM_E_NOT_FOUND) {
+			bc->rc = SCIM_OK;
+			return 0;
+		}
+		if (bc->rc != SCIM_OK)
+			return -1;
+		*name = group_name(gid, rec, len, gen, settled, &nomem);
+		free(rec);
+	}
+	if (nomem) {
+		free(*name);
+		*name = NULL;
+		bc->rc = scim_oom(bc->err);
+		return -1;
+	}
+	return 1;
+}
+
+/* A store_scan_fn: gid as an item of bc->arr. */
 static bool
 group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 {
 	struct backref_ctx	*bc = arg;
 	cJSON			*e;
-	char			*rec = NULL, *name;
-	size_t			 len;
-	uint64_t		 gen;
-	bool			 nomem, settled;
+	char			*name = NULL;
+	int			 shown;
 
 	(void)obj; (void)keep;
-	settled = store_records_gen(store_txn_store(bc->t), &gen);
-	if (!settled || !group_name_kept(gid, gen, &name, &nomem)) {
-		bc->rc = store_get_raw(bc->t, STORE_GROUP, bc->tenant, gid,
-		    &rec, &len, bc->err);
-		if (bc->rc == SCIM_E_NOT_FOUND) {
-			bc->rc = SCIM_OK;
-			return true;
-		}
-		if (bc->rc != SCIM_OK)
-			return false;
-		name = group_name(gid, rec, len, gen, settled, &nomem);
-		free(rec);
-	}
+	if ((shown = group_display(bc, gid, &name)) <= 0)
+		return shown == 0;
 	/* The array made at the first group: most users are in none. */
-	if (nomem || (bc->arr == NULL &&
-	    (bc->arr = cJSON_CreateArray()) == NULL) ||
+	if ((bc->arr == NULL && (bc->arr = cJSON_CreateArray()) == NULL) ||
 	    (e = cJSON_CreateObject()) == NULL) {
 		free(name);
 		bc->rc = scim_oom(bc->err);
@@ -195,6 +220,45 @@ group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 		cJSON_AddStringToObject(e, "display", name);
 	cJSON_AddStringToObject(e, "type", "direct");
 	free(name);
+	return true;
+}
+
+/*
+ * A store_scan_fn: gid as an item of bc->text, the object
+ * {"groups":[...]} that group_each()'s array renders to (struct
+ * members_ref); the closing "]}" is members_read_with_backref()'s.
+ */
+static bool
+group_text_each(void *arg, const char *gid, cJSON *obj, bool *keep)
+{
+	struct backref_ctx	*bc = arg;
+	char			*name = NULL, *u = NULL;
+	int			 shown;
+
+	(void)obj; (void)keep;
+	if ((shown = group_display(bc, gid, &name)) <= 0)
+		return shown == 0;
+	jtext_lit(&bc->text, bc->text.len == 0 ? "{\"groups\":[{\"value\":" :
+	    ",{\"value\":");
+	jtext_str(&bc->text, gid, SIZE_MAX);
+	if (bc->base != NULL &&
+	    (u = resource_location(&rt_group, gid, bc->base)) == NULL)
+		bc->text.oom = true;
+	if (u != NULL) {
+		jtext_lit(&bc->text, ",\"$ref\":");
+		jtext_str(&bc->text, u, SIZE_MAX);
+	}
+	if (name != NULL) {
+		jtext_lit(&bc->text, ",\"display\":");
+		jtext_str(&bc->text, name, SIZE_MAX);
+	}
+	jtext_lit(&bc->text, ",\"type\":\"direct\"}");
+	free(u);
+	free(name);
+	if (bc->text.oom) {
+		bc->rc = scim_oom(bc->err);
+		return false;
+	}
 	return true;
 }
 
@@ -226,7 +290,8 @@ members_read_backref(struct store_txn *t, const struct resource_type *rt,
     const char *tenant, const char *base, const char *id, cJSON **out,
     struct scim_error *err)
 {
-	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err };
+	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err,
+				    { NULL, 0, 0, false } };
 	enum scim_err		 rc;
 
 	*out = NULL;
@@ -246,34 +311,69 @@ members_read_backref(struct store_txn *t, const struct resource_type *rt,
 	return rc;
 }
 
+void
+members_ref_clear(struct members_ref *r)
+{
+	cJSON_Delete(r->arr);
+	free(r->text);
+	memset(r, 0, sizeof(*r));
+}
+
+cJSON *
+members_ref_take(const struct resource_type *rt, struct members_ref *r,
+    bool *nomem)
+{
+	cJSON	*o, *arr = r->arr;
+
+	*nomem = false;
+	r->arr = NULL;
+	if (arr == NULL && r->text != NULL) {
+		/* Only memory can fail it: the text is ours. */
+		if ((o = cJSON_ParseWithLength(r->text, r->len)) == NULL ||
+		    (arr = cJSON_DetachItemFromObjectCaseSensitive(o,
+		    rt->backref)) == NULL)
+			*nomem = true;
+		cJSON_Delete(o);
+	}
+	members_ref_clear(r);
+	return arr;
+}
+
 enum scim_err
 members_read_with_backref(struct store_txn *t,
     const struct resource_type *rt, const char *tenant, const char *base,
-    const char *id, char **text, size_t *len, cJSON **out,
+    const char *id, char **text, size_t *len, struct members_ref *out,
     struct scim_error *err)
 {
-	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err };
+	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err,
+				    { NULL, 0, 0, false } };
 	enum scim_err		 rc;
 
-	*out = NULL;
+	memset(out, 0, sizeof(*out));
 	if (rt->kind != STORE_USER) {
 		rc = store_get_raw(t, rt->kind, tenant, id, text, len, err);
 		return rc != SCIM_OK ? rc : members_read_backref(t, rt,
-		    tenant, base, id, out, err);
+		    tenant, base, id, &out->arr, err);
 	}
-	rc = store_get_raw_groups(t, tenant, id, text, len, group_each, &bc,
-	    err);
+	rc = store_get_raw_groups(t, tenant, id, text, len, group_text_each,
+	    &bc, err);
 	if (rc == SCIM_OK)
 		rc = bc.rc;
+	if (rc == SCIM_OK && bc.text.len > 0) {
+		jtext_lit(&bc.text, "]}");
+		if (bc.text.oom)
+			rc = scim_oom(err);
+	}
 	if (rc != SCIM_OK) {
 		free(*text);
 		*text = NULL;
 		*len = 0;
-	}
-	if (rc != SCIM_OK)
-		cJSON_Delete(bc.arr);
-	else
-		*out = bc.arr;
+		free(bc.text.p);
+	} else if (bc.text.len > 0) {
+		out->text = bc.text.p;
+		out->len = bc.text.len;
+	} else
+		free(bc.text.p);
 	return rc;
 }
 

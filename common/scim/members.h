@@ -85,15 +85,39 @@ enum scim_err	 members_read_backref(struct store_txn *t,
 		    const char *base, const char *id, cJSON **out,
 		    struct scim_error *err);
 /*
+ * A back-reference as read with its resource: a group's members as an
+ * array (arr), a user's groups as the text of the object {"groups":[...]}
+ * (text, len bytes), what resource_answer() splices into a stored record.
+ * The text is written as rendering writes the array (resource_render_attr():
+ * each group's value, $ref, display, type, in the schema's order) but
+ * without a cJSON tree per group, which with its rendering and printing
+ * was a fifth of a GET's instructions.  All NULL: nothing to show.
+ */
+struct members_ref {
+	cJSON	*arr;
+	char	*text;
+	size_t	 len;
+};
+
+/* Free what r holds and empty it. */
+void		 members_ref_clear(struct members_ref *r);
+/*
+ * r's array, for a tree (consumed: r is empty after): arr, or the text
+ * parsed.  NULL with *nomem false: nothing to show.
+ */
+cJSON		*members_ref_take(const struct resource_type *rt,
+		    struct members_ref *r, bool *nomem);
+/*
  * Resource id's stored text into *text (*len; the caller frees it) and
- * its back-reference array into *out as members_read_backref() gives it;
- * a user's groups found by the same store read as its record
+ * its back-reference into *out (struct members_ref), the caller's to
+ * clear; a user's groups found by the same store read as its record
  * (store_get_raw_groups()).  SCIM_E_NOT_FOUND when there is no id.
  */
 enum scim_err	 members_read_with_backref(struct store_txn *t,
 		    const struct resource_type *rt, const char *tenant,
 		    const char *base, const char *id, char **text,
-		    size_t *len, cJSON **out, struct scim_error *err);
+		    size_t *len, struct members_ref *out,
+		    struct scim_error *err);
 /* Give res the array arr (consumed; NULL: none) in place of any it has. */
 void		 members_attach_backref(const struct resource_type *rt,
 		    cJSON *res, cJSON *arr);

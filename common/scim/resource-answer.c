@@ -326,26 +326,27 @@ answer_ref_free(const struct resource_type *rt, struct answer_ref *ref,
 }
 
 /*
- * text up to meta (head bytes), ","backref, ,"meta":{members of meta
- * (mlen bytes of text from head + klen - 1), ,"location":loc}}: a new
- * string, NULL when memory is short.
+ * text up to meta (head bytes), ,"backref":[...] (the members of the
+ * object ref, rlen bytes; NULL: none), ,"meta":{members of meta (mlen
+ * bytes of text from head + klen - 1), ,"location":loc}}: a new string,
+ * NULL when memory is short.
  */
 static char *
-answer_splice(const char *text, size_t head, size_t mlen,
-    const struct answer_ref *ref, const char *loc, size_t llen)
+answer_splice(const char *text, size_t head, size_t mlen, const char *ref,
+    size_t rlen, const char *loc, size_t llen)
 {
 	const size_t	 klen = sizeof(meta_key) - 1;
 	char		*out, *o;
 
-	if ((out = malloc(head + ref->len + klen + mlen + 12 + llen + 3)) ==
+	if ((out = malloc(head + rlen + klen + mlen + 12 + llen + 3)) ==
 	    NULL)
 		return NULL;
 	memcpy(out, text, head);
 	o = out + head;
-	if (ref->text != NULL) {
+	if (ref != NULL) {
 		*o++ = ',';
-		memcpy(o, ref->text + 1, ref->len - 2);	/* without { } */
-		o += ref->len - 2;
+		memcpy(o, ref + 1, rlen - 2);		/* without { } */
+		o += rlen - 2;
 	}
 	/* ,"meta":{members */
 	memcpy(o, text + head, klen - 1 + mlen - 1);
@@ -362,8 +363,8 @@ answer_splice(const char *text, size_t head, size_t mlen,
 
 char *
 resource_answer(const struct resource_type *rt, const char *text,
-    size_t len, const char *id, cJSON *backref, const char *base,
-    char **version)
+    size_t len, const char *id, cJSON *backref, const char *backref_text,
+    size_t backref_len, const char *base, char **version)
 {
 	struct answer_ref	 ref;
 	const char		*mt;
@@ -380,9 +381,14 @@ resource_answer(const struct resource_type *rt, const char *text,
 			goto out;
 	}
 	/* The back-reference, rendered as resource_render_core() would. */
-	if (backref != NULL && !answer_backref(rt, backref, &ref))
-		goto out;
-	out = answer_splice(text, head, mlen, &ref, loc, llen);
+	if (backref_text == NULL && backref != NULL) {
+		if (!answer_backref(rt, backref, &ref))
+			goto out;
+		backref_text = ref.text;
+		backref_len = ref.len;
+	}
+	out = answer_splice(text, head, mlen, backref_text, backref_len, loc,
+	    llen);
 out:
 	if (out == NULL) {
 		free(*version);

@@ -146,11 +146,14 @@ bool		 resource_answerable(const char *text, size_t len);
 
 /*
  * The answer to a read of a record stored in resource_stored() form, made
- * from its text (len bytes) without parsing all of it: backref (the
- * "groups" or "members" array, consumed with an answer, left to the caller
- * without one; NULL to show none) goes in before
- * meta and meta.location is set from base and id.  It is, byte for byte,
- * what printing resource_render() of the parsed record with backref
+ * from its text (len bytes) without parsing all of it: the back-reference
+ * goes in before meta and meta.location is set from base and id.  The
+ * back-reference is backref (the "groups" or "members" array, consumed
+ * with an answer, left to the caller without one), or backref_text when
+ * it is not NULL: the object {"groups":[...]} as text, backref_len bytes,
+ * written as rendering would write it (members.h, struct members_ref);
+ * both NULL show none.  It is, byte for byte, what printing
+ * resource_render() of the parsed record with the back-reference
  * attached and no lists gives.  A new string, NULL when text is not in
  * that form (a stored meta with a location is not) or memory is short:
  * then parse and render it.  *version gets meta.version (a new string,
@@ -158,7 +161,8 @@ bool		 resource_answerable(const char *text, size_t len);
  */
 char		*resource_answer(const struct resource_type *rt,
 		    const char *text, size_t len, const char *id,
-		    cJSON *backref, const char *base, char **version);
+		    cJSON *backref, const char *backref_text,
+		    size_t backref_len, const char *base, char **version);
 
 /*
  * res (a record in resource_stored() form just written, its id and meta

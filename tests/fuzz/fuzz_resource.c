@@ -79,7 +79,7 @@ store_answer(const struct resource_type *rt, const cJSON *norm)
 		want = resource_render(rt, rec, base, NULL, NULL);
 		wtext = want != NULL ? cJSON_PrintUnformatted(want) : NULL;
 		got = resource_answer(rt, text, strlen(text), "fuzz-id", refs,
-		    base, &ver);
+		    NULL, 0, base, &ver);
 		refs = NULL;
 		if (got != NULL && wtext != NULL && strcmp(got, wtext) != 0)
 			abort();

@@ -143,6 +143,31 @@ class Groups(ScimTestCase):
         self.assertEqual(self.members(g1), [], "a deleted user leaves every group")
         self.assertEqual(self.members(g2), [])
 
+    def test_backref_text_as_rendered(self):
+        """A user's groups are written as text for a whole answer (GET, list
+        pages) and rendered from a tree for a partial one: the same bytes,
+        names that need escaping included."""
+        uid = self.mkuser("backref-text")
+        names = ['Sales "EU" \\ é/</x>', "日本 Ops", "Zed"]
+        gids = [self.mkgroup(n, members=[{"value": uid}]) for n in names]
+        whole = self.srv.get("/Users/" + uid)
+        # excludedAttributes of something the user lacks: parsed, rendered.
+        rendered = self.srv.get("/Users/" + uid + "?excludedAttributes=nickName")
+        self.assertEqual(whole.status, 200)
+        self.assertEqual(whole.body, rendered.body)
+        self.assertEqual(sorted(g["display"] for g in whole.json["groups"]), sorted(names))
+        self.assertEqual(sorted(g["value"] for g in whole.json["groups"]), sorted(gids))
+        for g in whole.json["groups"]:
+            self.assertEqual(list(g), ["value", "$ref", "display", "type"])
+            self.assertTrue(g["$ref"].endswith("/Groups/" + g["value"]))
+        listed = self.srv.get('/Users?filter=id+eq+%22' + uid + '%22')
+        self.assertEqual(listed.json["Resources"], [whole.json])
+        # A user in no group shows none, as rendering does.
+        lone = self.mkuser("backref-none")
+        self.assertNotIn("groups", self.srv.get("/Users/" + lone).json)
+        self.assertEqual(self.srv.get("/Users/" + lone).body,
+                         self.srv.get("/Users/" + lone + "?excludedAttributes=nickName").body)
+
     def test_member_rules(self):
         uid = self.mkuser("rules")
         inner = self.mkgroup("Inner")

@@ -375,7 +375,7 @@ answer_case(const struct resource_type *rt, const char *json,
 	if (answerable) {
 		got = resource_answer(rt, text, len,
 		    cJSON_GetObjectItem(res, "id")->valuestring,
-		    excluded != NULL ? NULL : refs, BASE, &ver);
+		    excluded != NULL ? NULL : refs, NULL, 0, BASE, &ver);
 		if (excluded == NULL)
 			refs = NULL;		/* consumed */
 		is_str(got ? got : "(null)", wtext, "answer: same bytes as "
@@ -384,7 +384,7 @@ answer_case(const struct resource_type *rt, const char *json,
 		    cJSON_GetObjectItem(res, "meta"), "version")->valuestring,
 		    "answer: version for the ETag");
 	} else
-		ok(resource_answer(rt, text, len, "x", NULL, BASE, &ver) ==
+		ok(resource_answer(rt, text, len, "x", NULL, NULL, 0, BASE, &ver) ==
 		    NULL && ver == NULL, "answer: %s: none from a plain "
 		    "record", name);
 	free(got);
@@ -446,11 +446,11 @@ test_answer(void)
 	/* Records written before the stored form. */
 	ok(!resource_answerable(plain, strlen(plain)),
 	    "answer: a record stored plain is not answered from");
-	ok(resource_answer(&rt_user, nometa, strlen(nometa), "u", NULL, BASE,
+	ok(resource_answer(&rt_user, nometa, strlen(nometa), "u", NULL, NULL, 0, BASE,
 	    &ver) == NULL && ver == NULL, "answer: none without meta");
 	/* A meta that already has a location: rendered instead. */
 	refs = cJSON_Parse("[{\"value\":\"g1\"}]");
-	ok(resource_answer(&rt_user, withloc, strlen(withloc), "u", refs, BASE,
+	ok(resource_answer(&rt_user, withloc, strlen(withloc), "u", refs, NULL, 0, BASE,
 	    &ver) == NULL && ver == NULL && cJSON_GetArraySize(refs) == 1,
 	    "answer: none from a meta with a location; the back-reference "
 	    "is the caller's again");
