@@ -315,24 +315,27 @@ def run_pair(args, st, sc, key, seed):
     if key in SMALL_TWIN:
         # The flatness pairs, on the big store and the small one.
         sc[key], sc[SMALL_TWIN[key]] = paired(
-            args, seed, (big, key, key, ids), (small, SMALL_TWIN[key], key, st.ids_small))
+            args, seed, (big, key, key, ids), (small, SMALL_TWIN[key], key, st.ids_small),
+            warm=True)
     elif key == "get_id":
         # The GET against its ceiling, in turns: the machine's speed drifts
         # by a quarter within minutes, and the null responder's runs at the
         # start and the end of the whole run do not see the GET's minutes.
         sc["get_id"], sc["null_get"] = paired(
-            args, seed, (big, "get_id", "get_id", ids), (big, "null_get", "null_pick", ids))
+            args, seed, (big, "get_id", "get_id", ids), (big, "null_get", "null_pick", ids),
+            warm=True)
     elif key == "gate_null":
         # The gate against its ceiling.
         sc["gate_null"], sc["gate_authz"] = paired(
             args, seed, (big, "gate_null", "gate_null", None),
-            (big, "gate_authz", "gate_authz", None))
+            (big, "gate_authz", "gate_authz", None), warm=True)
     else:
         # The recorder on and off, A B B A on the same store.  Seeds apart
         # from "post"'s and each other's: POST names its users by seed.
         twin, scen = ACTIVITY_PAIRS[key]
         sc[key], sc[twin] = paired(args, seed + 10, (big, key, scen, ids),
-                                   (st.quiet, twin, scen, ids), seed + 20)
+                                   (st.quiet, twin, scen, ids), seed + 20,
+                                   warm=scen == "get_id")
     return True
 
 
