@@ -9,6 +9,7 @@
 #include <fcgiapp.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 
 #include "base/lex.h"
 #include "base/log.h"
+#include "web/fcgi-out.h"
 #include "web/http.h"
 #include "scim/schema.h"
 #include "base/util.h"
@@ -192,6 +194,39 @@ resp_write(const void *buf, size_t n)
 		fwrite(buf, 1, n, stdout);
 	else
 		FCGX_PutStr(buf, (int)n, fcgx->out);
+}
+
+/*
+ * An answer's head (hlen bytes) and body (blen).  Up to twice libfcgi's
+ * 8 KiB stream buffer it goes into the stream, which sends it with the
+ * end of the request in one write (http_finish()).  Bigger, all but its
+ * last RESP_TAIL bytes go straight to the connection in records of 64
+ * KiB (fcgi-out.h), after what the stream holds; the tail goes into the
+ * stream, so that the answer's last bytes still reach the web server
+ * with the end of the request: lighttpd, once it has the bytes
+ * Content-Length promised, may close the connection before reading
+ * further, and the end written alone then met a closed socket (EPIPE).
+ */
+#define RESP_TAIL	4096
+
+static void
+resp_send(const char *head, size_t hlen, const char *body, size_t blen)
+{
+	if (!fcgx_init || hlen + blen <= 16384 ||
+	    FCGX_FFlush(fcgx->out) != 0) {
+		resp_write(head, hlen);
+		if (blen > 0)
+			resp_write(body, blen);
+		return;
+	}
+	/* hlen is at most 4 KiB (http_resp_send()): blen > RESP_TAIL. */
+	if (!fcgi_out_stdout(fcgx->ipcFd, (unsigned)fcgx->requestId, head,
+	    hlen, body, blen - RESP_TAIL)) {
+		log_info("answer of %zu bytes cut short: %s", hlen + blen,
+		    strerror(errno));
+		return;
+	}
+	resp_write(body + blen - RESP_TAIL, RESP_TAIL);
 }
 
 char *
@@ -880,9 +915,8 @@ http_resp_send(const struct http_resp *resp)
 	/* hdr_add() kept room for the head's end. */
 	memcpy(hdr + h.len, "\r\n", 2);
 	n = (int)h.len + 2;
-	resp_write(hdr, (size_t)n);
-	if (body != NULL && status != 204 && status != 304)
-		resp_write(body, blen);
+	resp_send(hdr, (size_t)n, body, body != NULL && status != 204 &&
+	    status != 304 ? blen : 0);
 	/*
 	 * No flush: http_finish() (or the next http_accept()) sends what is
 	 * buffered together with the end of the request, one write instead
