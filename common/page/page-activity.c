@@ -51,7 +51,7 @@ static void
 act_link(struct page_req *pr, const struct act_filter *f, const char *name,
     const char *value, const char *cls, const char *text)
 {
-	struct page_buf	 q;
+	struct jtext	 q;
 
 	memset(&q, 0, sizeof(q));
 	page_query_add(&q, "errors", f->errors ? "1" : NULL);
@@ -67,7 +67,7 @@ act_link(struct page_req *pr, const struct act_filter *f, const char *name,
 static void
 act_form(struct page_req *pr, const struct act_filter *f)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<form method=\"get\" action=\"");
 	page_esc(b, pr->base);
@@ -110,7 +110,7 @@ act_time(struct page_req *pr, const char *id, const char *t)
 static void
 act_row(struct page_req *pr, const cJSON *r)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	long long	 st = (long long)json_int(r, "status");
 
 	page_puts(b, "<tr data-id=\"");
@@ -136,7 +136,7 @@ void
 page_activity_table(struct page_req *pr, const char *id, const cJSON *rows,
     unsigned max)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const cJSON	*r;
 	unsigned	 i = 0;
 
@@ -153,7 +153,7 @@ page_activity_table(struct page_req *pr, const char *id, const cJSON *rows,
 static void
 act_list(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct act_filter	 f;
 	struct activity_query	 q;
@@ -180,9 +180,9 @@ act_list(struct page_req *pr)
 	page_puts(b, "<section class=\"card\" id=\"activity\"><p class=\""
 	    "muted\">The SCIM requests your provisioning client made, newest "
 	    "first. Secrets in request bodies were removed when recorded.</p>");
-	if (f.log.notice.s != NULL) {
+	if (f.log.notice.p != NULL) {
 		page_puts(b, "<p class=\"banner warn\" id=\"activity-notice\">");
-		page_puts(b, f.log.notice.s);
+		page_puts(b, f.log.notice.p);
 		page_puts(b, "</p>");
 	}
 	act_form(pr, &f);
@@ -210,7 +210,7 @@ out:
 
 /* A term and its escaped value, "-" when empty. */
 static void
-act_fact(struct page_buf *b, const char *id, const char *term,
+act_fact(struct jtext *b, const char *id, const char *term,
     const char *value)
 {
 	page_printf(b, "<dt>%s</dt><dd id=\"act-%s\">", term, id);
@@ -220,7 +220,7 @@ act_fact(struct page_buf *b, const char *id, const char *term,
 
 /* v pretty-printed and escaped in a <pre>, or "none". */
 static void
-act_json(struct page_buf *b, const char *id, const char *title,
+act_json(struct jtext *b, const char *id, const char *title,
     const cJSON *v)
 {
 	char	*s;
@@ -240,7 +240,7 @@ act_json(struct page_buf *b, const char *id, const char *title,
 static void
 act_detail(struct page_req *pr, const char *id)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	const cJSON		*tk, *tg, *e;
 	cJSON			*r = NULL;

@@ -111,7 +111,7 @@ page_log_filter_read(const struct http_req *req, struct page_log_filter *f)
 }
 
 void
-page_query_add(struct page_buf *q, const char *name, const char *value)
+page_query_add(struct jtext *q, const char *name, const char *value)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char	*p;
@@ -134,7 +134,7 @@ static void
 log_link(struct page_req *pr, const struct page_log_filter *f,
     const char *before, const char *cls, const char *text)
 {
-	struct page_buf	 q;
+	struct jtext	 q;
 
 	memset(&q, 0, sizeof(q));
 	page_query_add(&q, "category", f->category);
@@ -147,13 +147,13 @@ log_link(struct page_req *pr, const struct page_log_filter *f,
 }
 
 void
-page_link(struct page_req *pr, const char *sub, const struct page_buf *q,
+page_link(struct page_req *pr, const char *sub, const struct jtext *q,
     const char *cls, const char *text)
 {
 	page_printf(&pr->html, "<a class=\"%s\" href=\"", cls);
 	page_esc(&pr->html, pr->base);
 	page_puts(&pr->html, sub);
-	page_esc(&pr->html, q->s);
+	page_esc(&pr->html, q->p);
 	page_puts(&pr->html, "\">");
 	page_puts(&pr->html, text);
 	page_puts(&pr->html, "</a>");
@@ -185,7 +185,7 @@ page_log_read(struct page_req *pr, struct page_view *v,
 
 /* An audit time ("2026-11-22T10:47:31.123Z") as "2026-11-22 10:47:31 UTC". */
 static void
-event_time(struct page_buf *b, const char *t)
+event_time(struct jtext *b, const char *t)
 {
 	char	 d[11], hms[9];
 
@@ -206,7 +206,7 @@ event_time(struct page_buf *b, const char *t)
 
 /* Text cut to at most DETAIL_MAX bytes on a UTF-8 boundary, then "…". */
 static void
-esc_short(struct page_buf *b, const char *text)
+esc_short(struct jtext *b, const char *text)
 {
 	char	 cut[DETAIL_MAX + 1];
 	size_t	 n = strlen(text);
@@ -226,7 +226,7 @@ esc_short(struct page_buf *b, const char *text)
 
 /* An event's details object as "name: value" pairs, long values cut. */
 static void
-details(struct page_buf *b, const cJSON *d)
+details(struct jtext *b, const cJSON *d)
 {
 	const cJSON	*v;
 	char		*text;
@@ -250,7 +250,7 @@ details(struct page_buf *b, const cJSON *d)
 static void
 log_form(struct page_req *pr, const struct page_log_filter *f)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	size_t		 i;
 
 	page_puts(b, "<form method=\"get\" action=\"");
@@ -279,7 +279,7 @@ log_form(struct page_req *pr, const struct page_log_filter *f)
 }
 
 static void
-log_row(struct page_buf *b, const cJSON *e)
+log_row(struct jtext *b, const cJSON *e)
 {
 	const cJSON	*tg = cJSON_GetObjectItemCaseSensitive(e, "target");
 	const char	*outcome = json_str(e, "outcome");
@@ -318,7 +318,7 @@ log_row(struct page_buf *b, const cJSON *e)
 const char *
 page_log_table(struct page_req *pr, const cJSON *events, unsigned max)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const cJSON	*e;
 	const char	*last = NULL;
 	unsigned	 n = 0;
@@ -343,7 +343,7 @@ void
 page_log_section(struct page_req *pr, const struct page_view *v,
     const struct page_log_filter *f)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const char	*last = NULL;
 	unsigned	 total = (unsigned)cJSON_GetArraySize(v->events);
 	bool		 filtered = f->category || f->target || f->since ||
@@ -359,7 +359,7 @@ page_log_section(struct page_req *pr, const struct page_view *v,
 	if (f->notice.len > 0) {
 		page_puts(b, "<div class=\"banner warn\" role=\"status\" "
 		    "id=\"audit-notice\">");
-		page_puts(b, f->notice.s);
+		page_puts(b, f->notice.p);
 		page_puts(b, "</div>");
 	}
 	if (total == 0) {

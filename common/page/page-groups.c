@@ -33,7 +33,7 @@ static void
 groups_pager(struct page_req *pr, const char *id, const char *param,
     size_t no, size_t total)
 {
-	struct page_buf	 q;
+	struct jtext	 q;
 	char		 n[24];
 	size_t		 pages = (total + GROUPS_SHOWN - 1) / GROUPS_SHOWN;
 
@@ -63,7 +63,7 @@ groups_pager(struct page_req *pr, const char *id, const char *param,
 static void
 groups_list(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	size_t			 no = groups_pageno(pr->req, "page"), total;
 	const cJSON		*g;
@@ -113,7 +113,7 @@ groups_list(struct page_req *pr)
 static void
 groups_detail(struct page_req *pr, const char *id)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	size_t			 no = groups_pageno(pr->req, "mpage"), total;
 	const cJSON		*m;

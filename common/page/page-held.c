@@ -32,7 +32,7 @@ void
 page_held_banner(struct page_req *pr)
 {
 	struct scim_error	 err = { SCIM_OK, "" };
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	cJSON			*list = NULL;
 	int			 n;
 
@@ -56,7 +56,7 @@ static void
 held_button(struct page_req *pr, const char *action, const char *id,
     const char *text, bool reason)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_post_form(pr, "/held-action", "inline", pr->sess.csrf);
 	page_hidden(b, "id", id);
@@ -72,7 +72,7 @@ held_button(struct page_req *pr, const char *action, const char *id,
 static void
 held_row(struct page_req *pr, const cJSON *e, bool owner)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const cJSON	*u = cJSON_GetObjectItemCaseSensitive(e, "user");
 	const char	*state = json_str(e, "state");
 
@@ -101,7 +101,7 @@ held_row(struct page_req *pr, const cJSON *e, bool owner)
 void
 page_held_tab(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	bool			 owner = pr->sess.role == ADMIN_ROLE_OWNER;
 	const cJSON		*e;

@@ -1,5 +1,5 @@
 /*
- * The admin page's HTML: the growing buffer every answer is written into,
+ * The admin page's HTML: the buffer every answer is written into (base/jtext),
  * the markup pieces (every value goes through page_esc()), the sign-in
  * form with signing in and out, and the page itself (the Tenant URL, the
  * token table, the create form; the audit log section is page-audit.c's).
@@ -17,48 +17,22 @@
 #include "base/util.h"
 #include "page/page-int.h"
 
-/* --- the buffer --- */
+/* --- the buffer (base/jtext.h's) --- */
 
-static bool
-buf_grow(struct page_buf *b, size_t more)
+void
+page_put_n(struct jtext *b, const char *s, size_t n)
 {
-	char	*n;
-	size_t	 cap;
-
-	if (b->oom)
-		return false;
-	if (b->len + more + 1 <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	if ((n = realloc(b->s, cap)) == NULL) {
-		b->oom = true;
-		return false;
-	}
-	b->s = n;
-	b->cap = cap;
-	return true;
+	jtext_add(b, s, n);
 }
 
 void
-page_put_n(struct page_buf *b, const char *s, size_t n)
-{
-	if (!buf_grow(b, n))
-		return;
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-void
-page_puts(struct page_buf *b, const char *markup)
+page_puts(struct jtext *b, const char *markup)
 {
 	page_put_n(b, markup, strlen(markup));
 }
 
 void
-page_printf(struct page_buf *b, const char *fmt, ...)
+page_printf(struct jtext *b, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 n;
@@ -66,16 +40,16 @@ page_printf(struct page_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !buf_grow(b, (size_t)n))
+	if (n < 0 || !jtext_reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
 }
 
 void
-page_esc(struct page_buf *b, const char *text)
+page_esc(struct jtext *b, const char *text)
 {
 	const char	*p, *run;
 
@@ -111,11 +85,11 @@ page_esc(struct page_buf *b, const char *text)
 }
 
 void
-page_buf_free(struct page_buf *b)
+page_buf_free(struct jtext *b)
 {
-	if (b->s != NULL)
-		explicit_bzero(b->s, b->cap);
-	free(b->s);
+	if (b->p != NULL)
+		explicit_bzero(b->p, b->cap);
+	free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -123,7 +97,7 @@ page_buf_free(struct page_buf *b)
 
 /* A hidden form field (name is markup, value is escaped). */
 void
-page_hidden(struct page_buf *b, const char *name, const char *value)
+page_hidden(struct jtext *b, const char *name, const char *value)
 {
 	page_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
 	page_esc(b, value);
@@ -138,7 +112,7 @@ void
 page_post_form(struct page_req *pr, const char *sub, const char *cls,
     const char *csrf)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<form method=\"post\" action=\"");
 	page_esc(b, pr->base);
@@ -155,7 +129,7 @@ page_post_form(struct page_req *pr, const char *sub, const char *cls,
  * markup, goes into the tag), holding value (escaped) unless NULL.
  */
 void
-page_labelled_input(struct page_buf *b, const char *label, const char *type,
+page_labelled_input(struct jtext *b, const char *label, const char *type,
     const char *name, const char *attrs, const char *value)
 {
 	page_printf(b, "<label>%s<input type=\"%s\" name=\"%s\"%s", label,
@@ -170,7 +144,7 @@ page_labelled_input(struct page_buf *b, const char *label, const char *type,
 
 /* A table cell of class cls (markup) unless NULL, holding text (escaped). */
 void
-page_td_text(struct page_buf *b, const char *cls, const char *text)
+page_td_text(struct jtext *b, const char *cls, const char *text)
 {
 	if (cls != NULL)
 		page_printf(b, "<td class=\"%s\">", cls);
@@ -185,7 +159,7 @@ page_td_text(struct page_buf *b, const char *cls, const char *text)
  * text (escaped); cls (markup) may be NULL.
  */
 void
-page_td_labelled(struct page_buf *b, const char *label, const char *cls,
+page_td_labelled(struct jtext *b, const char *label, const char *cls,
     const char *text)
 {
 	page_printf(b, "<td data-label=\"%s\"", label);
@@ -198,7 +172,7 @@ page_td_labelled(struct page_buf *b, const char *label, const char *cls,
 
 /* A table cell with a badge of class "b-<kind>" showing text (escaped). */
 void
-page_td_badge(struct page_buf *b, const char *kind, const char *text)
+page_td_badge(struct jtext *b, const char *kind, const char *text)
 {
 	page_puts(b, "<td><span class=\"badge b-");
 	page_esc(b, kind);
@@ -211,7 +185,7 @@ page_td_badge(struct page_buf *b, const char *kind, const char *text)
 void
 page_head(struct page_req *pr, const char *title)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">"
@@ -290,7 +264,7 @@ page_unavailable(struct page_req *pr, const char *what,
 
 /* "2026-11-22 10:47 UTC", or "never" for 0. */
 void
-page_when(struct page_buf *b, int64_t usec)
+page_when(struct jtext *b, int64_t usec)
 {
 	char	 t[UTIL_TIME_LEN + 1];
 
@@ -334,7 +308,7 @@ page_token_ref(char *out, size_t sz, const char *label, const char *id)
 
 /* A token as "<label> (<id>)". */
 void
-page_token_name(struct page_buf *b, const cJSON *tk)
+page_token_name(struct jtext *b, const cJSON *tk)
 {
 	page_puts(b, "<strong>");
 	page_esc(b,
@@ -350,7 +324,7 @@ page_token_name(struct page_buf *b, const cJSON *tk)
 void
 page_login_form(struct page_req *pr, int status, const char *error)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	char		 csrf[ADMIN_SID_HEX + 1];
 
 	/* The form's CSRF token doubles as a cookie (double submit). */
@@ -441,7 +415,7 @@ page_logout(struct page_req *pr)
 
 /* "in 13 days", "in 5 hours", "within the hour". */
 static void
-time_left(struct page_buf *b, int64_t usec)
+time_left(struct jtext *b, int64_t usec)
 {
 	int64_t	 h = usec / (3600LL * 1000000);
 
@@ -455,7 +429,7 @@ time_left(struct page_buf *b, int64_t usec)
 
 /* " It was last used on <when>." or " It was never used." */
 static void
-last_used(struct page_buf *b, const cJSON *tk)
+last_used(struct jtext *b, const cJSON *tk)
 {
 	if (json_int(tk, "last_used") == 0) {
 		page_puts(b, " It was never used.");
@@ -476,7 +450,7 @@ last_used(struct page_buf *b, const cJSON *tk)
 static void
 banners(struct page_req *pr, const struct page_view *v)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const cJSON	*tk;
 	unsigned	 live = 0;
 
@@ -522,7 +496,7 @@ banners(struct page_req *pr, const struct page_view *v)
 static void
 tenant_url_card(struct page_req *pr)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	char		 url[1200];
 	bool		 guessed = false;
 
@@ -555,7 +529,7 @@ tenant_url_card(struct page_req *pr)
 }
 
 static void
-new_token_panel(struct page_buf *b, const char *secret)
+new_token_panel(struct jtext *b, const char *secret)
 {
 	page_puts(b, "<section class=\"card new\" id=\"new-token\">"
 	    "<h2>Your new Secret Token</h2><p><strong>Copy it now: it is "
@@ -571,7 +545,7 @@ new_token_panel(struct page_buf *b, const char *secret)
 
 /* The lifetimes offered (token_days_offered), def selected. */
 static void
-days_select(struct page_buf *b, unsigned def, const char *label)
+days_select(struct jtext *b, unsigned def, const char *label)
 {
 	const unsigned	*d;
 
@@ -583,7 +557,7 @@ days_select(struct page_buf *b, unsigned def, const char *label)
 }
 
 static void
-action_button(struct page_buf *b, const char *act, const char *text,
+action_button(struct jtext *b, const char *act, const char *text,
     bool danger)
 {
 	page_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s>"
@@ -595,7 +569,7 @@ action_button(struct page_buf *b, const char *act, const char *text,
  * which a phone shows above the value (the table becomes cards there).
  */
 static void
-token_td(struct page_buf *b, const char *cls, const char *label)
+token_td(struct jtext *b, const char *cls, const char *label)
 {
 	page_puts(b, "<td");
 	if (cls != NULL)
@@ -610,7 +584,7 @@ token_td(struct page_buf *b, const char *cls, const char *label)
 static void
 token_actions(struct page_req *pr, const cJSON *tk, const char *st)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	token_td(b, "actions", "Actions");
 	page_post_form(pr, "/action", NULL, pr->sess.csrf);
@@ -639,7 +613,7 @@ token_row(struct page_req *pr, const cJSON *tk, bool owner)
 		const char	*label;
 	} times[] = { { "created", "Created At" }, { "expires", "Expires At" },
 	    { "last_used", "Last Used" } };
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const char	*st = json_str(tk, "status");
 	char		 lower[16];
 	size_t		 i;
@@ -678,7 +652,7 @@ token_row(struct page_req *pr, const cJSON *tk, bool owner)
 static void
 token_table(struct page_req *pr, const struct page_view *v)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const cJSON	*tk;
 	bool		 owner = pr->sess.role == ADMIN_ROLE_OWNER;
 
@@ -704,7 +678,7 @@ token_table(struct page_req *pr, const struct page_view *v)
 static void
 create_form(struct page_req *pr, const struct page_view *v)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	bool		 full = v->live >= pr->cfg->max_live_tokens;
 
 	page_puts(b, "<section class=\"card\"><h2>Create a token</h2>");
@@ -731,7 +705,7 @@ create_form(struct page_req *pr, const struct page_view *v)
 void
 page_dashboard(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct page_view	 v;
 	char			*msg = NULL, *secret = NULL;

@@ -59,7 +59,7 @@ struct page_req {
 	const char		*sub;		/* "", "/login", ... */
 	struct admin_session	 sess;
 	bool			 signed_in;
-	struct page_buf		 html;
+	struct jtext		 html;
 	const char		*refresh;	/* <meta> refresh content, or NULL */
 };
 
@@ -81,7 +81,7 @@ struct page_log_filter {
 	int64_t		 since;		/* usec, 0 = no bound */
 	int64_t		 until;		/* usec, 0 = no bound */
 	const char	*before;	/* a well-formed event id, or NULL */
-	struct page_buf	 notice;	/* why some filters were ignored */
+	struct jtext	 notice;	/* why some filters were ignored */
 };
 
 /* page.c: the answer's headers and how it ends. */
@@ -92,30 +92,30 @@ void	 page_redirect_to(struct page_req *pr, const char *sub);
 void	 page_finish(struct page_req *pr, int status);
 
 /* page-html.c: the buffer and markup pieces (values always escaped). */
-void	 page_put_n(struct page_buf *b, const char *s, size_t n);
-void	 page_hidden(struct page_buf *b, const char *name, const char *value);
+void	 page_put_n(struct jtext *b, const char *s, size_t n);
+void	 page_hidden(struct jtext *b, const char *name, const char *value);
 void	 page_post_form(struct page_req *pr, const char *sub, const char *cls,
 	    const char *csrf);
-void	 page_labelled_input(struct page_buf *b, const char *label,
+void	 page_labelled_input(struct jtext *b, const char *label,
 	    const char *type, const char *name, const char *attrs,
 	    const char *value);
-void	 page_td_text(struct page_buf *b, const char *cls, const char *text);
-void	 page_td_labelled(struct page_buf *b, const char *label,
+void	 page_td_text(struct jtext *b, const char *cls, const char *text);
+void	 page_td_labelled(struct jtext *b, const char *label,
 	    const char *cls, const char *text);
-void	 page_td_badge(struct page_buf *b, const char *kind, const char *text);
+void	 page_td_badge(struct jtext *b, const char *kind, const char *text);
 void	 page_head(struct page_req *pr, const char *title);
 void	 page_foot(struct page_req *pr);
 void	 page_message(struct page_req *pr, int status, const char *title,
 	    const char *msg);
 void	 page_unavailable(struct page_req *pr, const char *what,
 	    const struct scim_error *err);
-void	 page_when(struct page_buf *b, int64_t usec);
+void	 page_when(struct jtext *b, int64_t usec);
 #define PAGE_WHEN_LEN	20	/* "2026-11-22 10:47 UTC" */
 void	 page_when_text(int64_t usec, char *out);
 #define PAGE_REF_MAX	(TOKEN_LABEL_MAX + TOKEN_ID_HEX + 8)
 void	 page_token_ref(char *out, size_t sz, const char *label,
 	    const char *id);
-void	 page_token_name(struct page_buf *b, const cJSON *tk);
+void	 page_token_name(struct jtext *b, const cJSON *tk);
 
 /* page-html.c: the sign-in form, signing in and out, the page. */
 void	 page_login_form(struct page_req *pr, int status, const char *error);
@@ -178,13 +178,13 @@ void	 page_sync_action(struct page_req *pr);
  */
 void	 page_sync_status(struct page_req *pr, const cJSON *st);
 /* page-synced.c: a user's source groups (strings), comma-separated. */
-void	 page_sync_groups(struct page_buf *b, const cJSON *groups);
+void	 page_sync_groups(struct jtext *b, const cJSON *groups);
 
 /*
  * page-audit.c: append "name=value" to a query string q (starting it
  * with "?"), the value percent-encoded; nothing when value is NULL.
  */
-void	 page_query_add(struct page_buf *q, const char *name,
+void	 page_query_add(struct jtext *q, const char *name,
 	    const char *value);
 /*
  * The events table (#events) of at most max of events; returns the id of
@@ -194,7 +194,7 @@ const char *page_log_table(struct page_req *pr, const cJSON *events,
 	    unsigned max);
 /* An <a> of class cls to the page's sub with query q (text is markup). */
 void	 page_link(struct page_req *pr, const char *sub,
-	    const struct page_buf *q, const char *cls, const char *text);
+	    const struct jtext *q, const char *cls, const char *text);
 
 /*
  * page-audit.c: read the filters (f->notice is freed by the caller with

@@ -54,7 +54,7 @@ static void
 mapping_row(struct page_req *pr, const struct role_map *map, size_t i,
     bool owner)
 {
-	struct page_buf			*b = &pr->html;
+	struct jtext			*b = &pr->html;
 	const struct role_mapping	*m = &map->v[i];
 	size_t				 j;
 
@@ -92,7 +92,7 @@ mapping_row(struct page_req *pr, const struct role_map *map, size_t i,
 static void
 mapping_form(struct page_req *pr, size_t n)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<section class=\"card\" id=\"mapping-add\"><h2>Add a "
 	    "mapping</h2>");
@@ -122,7 +122,7 @@ mapping_form(struct page_req *pr, size_t n)
 void
 page_roles_tab(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct role_map		 map = { NULL, 0 };
 	bool			 owner = pr->sess.role == ADMIN_ROLE_OWNER;

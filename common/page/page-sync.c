@@ -46,7 +46,7 @@ const char page_sync_advice[] = "If the token is expired or invalid: "
 static void
 sync_creds_card(struct page_req *pr, bool owner)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	cJSON		*cj = sync_creds_json(pr->cfg, pr->sess.tenant);
 	const char	*src = json_str(cj, "source");
 	bool		 have = src != NULL && strcmp(src, "none") != 0;
@@ -116,7 +116,7 @@ sync_link(struct page_req *pr, const char *sub, const char *id,
 static void
 sync_run_card(struct page_req *pr, bool owner, const cJSON *st)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<section class=\"card\" id=\"sync-run\"><h2>Preview and "
 	    "sync</h2><p class=\"muted\">The role mappings name the groups; a "
@@ -144,7 +144,7 @@ sync_run_card(struct page_req *pr, bool owner, const cJSON *st)
 
 /* One row of the preview. */
 static void
-preview_row(struct page_buf *b, const cJSON *u)
+preview_row(struct jtext *b, const cJSON *u)
 {
 	const char	*action = json_str(u, "action");
 	const char	*note = json_str(u, "note");
@@ -173,7 +173,7 @@ preview_row(struct page_buf *b, const cJSON *u)
 static void
 sync_preview_view(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct sync_opts	 o = { pr->sess.tenant, NULL, false, true };
 	cJSON			*rows = NULL;
@@ -210,7 +210,7 @@ sync_preview_view(struct page_req *pr)
 static void
 groups_row(struct page_req *pr, const cJSON *g)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<tr><td data-label=\"Group\" class=\"group\">");
 	page_esc(b, json_str(g, "displayName"));
@@ -231,7 +231,7 @@ groups_row(struct page_req *pr, const cJSON *g)
 static void
 sync_groups_view(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	const char		*q = http_param(pr->req, "q");
 	cJSON			*list = NULL;

@@ -20,7 +20,7 @@
 
 /* The last result: its outcome, counts and duration. */
 static void
-sync_last(struct page_buf *b, const cJSON *last)
+sync_last(struct jtext *b, const cJSON *last)
 {
 	bool	 ok = strcmp(json_str(last, "outcome"), "success") == 0;
 	int64_t	 ms = json_int(last, "durationMs");
@@ -59,7 +59,7 @@ sync_last(struct page_buf *b, const cJSON *last)
 void
 page_sync_status(struct page_req *pr, const cJSON *st)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const cJSON	*last = cJSON_GetObjectItem(st, "last");
 	long long	 done = (long long)json_int(st, "done");
 	long long	 total = (long long)json_int(st, "total");
@@ -96,7 +96,7 @@ page_sync_status(struct page_req *pr, const cJSON *st)
 }
 
 void
-page_sync_groups(struct page_buf *b, const cJSON *groups)
+page_sync_groups(struct jtext *b, const cJSON *groups)
 {
 	const cJSON	*g;
 	bool		 first = true;
@@ -113,7 +113,7 @@ page_sync_groups(struct page_buf *b, const cJSON *groups)
 static void
 synced_row(struct page_req *pr, const cJSON *u)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<tr><td data-label=\"userName\" class=\"un\">");
 	page_id_link(pr, "/users", json_str(u, "id"), json_str(u, "userName"));
@@ -133,7 +133,7 @@ synced_row(struct page_req *pr, const cJSON *u)
 static void
 synced_pager(struct page_req *pr, long n, long pages)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	if (pages <= 1)
 		return;
@@ -157,7 +157,7 @@ synced_pager(struct page_req *pr, long n, long pages)
 void
 page_synced_tab(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	const char		*ps = http_param(pr->req, "page");
 	cJSON			*users = NULL;

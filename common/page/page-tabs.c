@@ -73,7 +73,7 @@ page_tab_serve(struct page_req *pr)
 void
 page_tabs(struct page_req *pr, const char *sub)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	size_t		 i;
 
 	page_puts(b, "<nav class=\"tabs\" aria-label=\"Sections\">");
@@ -97,7 +97,7 @@ page_tabs(struct page_req *pr, const char *sub)
 void
 page_flash_show(struct page_req *pr, const char *msg)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	if (msg == NULL)
 		return;
@@ -133,14 +133,14 @@ void
 page_id_link(struct page_req *pr, const char *sub, const char *id,
     const char *text)
 {
-	struct page_buf	 q;
+	struct jtext	 q;
 
 	memset(&q, 0, sizeof(q));
 	page_query_add(&q, "id", id);
 	page_puts(&pr->html, "<a href=\"");
 	page_esc(&pr->html, pr->base);
 	page_puts(&pr->html, sub);
-	page_esc(&pr->html, q.s);
+	page_esc(&pr->html, q.p);
 	page_puts(&pr->html, "\">");
 	page_esc(&pr->html, text);
 	page_puts(&pr->html, "</a>");

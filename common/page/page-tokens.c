@@ -78,7 +78,7 @@ static void
 renew_confirm_page(struct page_req *pr, const cJSON *tk, long days,
     int64_t to)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_head(pr, "Renew token");
 	page_puts(b, "<section class=\"card confirm\" id=\"confirm\">"
@@ -144,7 +144,7 @@ static void
 confirm_page(struct page_req *pr, enum token_action act, const cJSON *tk,
     enum token_state st)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	const char	*verb = act == TOKEN_DELETE ? "Delete" : "Revoke";
 
 	page_head(pr, act == TOKEN_DELETE ? "Delete token" : "Revoke token");

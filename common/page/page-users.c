@@ -81,7 +81,7 @@ static void
 users_link(struct page_req *pr, const struct dir_user_query *q,
     const char *bound, const char *value, const char *cls, const char *text)
 {
-	struct page_buf	 s;
+	struct jtext	 s;
 
 	memset(&s, 0, sizeof(s));
 	page_query_add(&s, "q", q->q);
@@ -97,7 +97,7 @@ users_link(struct page_req *pr, const struct dir_user_query *q,
 
 /* A <select> of name with "any" and list's words, chosen selected. */
 static void
-users_select(struct page_buf *b, const char *label, const char *name,
+users_select(struct jtext *b, const char *label, const char *name,
     const char *const *list, size_t n, const char *chosen)
 {
 	size_t	 i;
@@ -114,7 +114,7 @@ users_select(struct page_buf *b, const char *label, const char *name,
 static void
 users_form(struct page_req *pr, const struct dir_user_query *q)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 
 	page_puts(b, "<form method=\"get\" action=\"");
 	page_esc(b, pr->base);
@@ -136,7 +136,7 @@ users_form(struct page_req *pr, const struct dir_user_query *q)
 
 /* managedBy as shown: "scim (token <id>)", "sync", "admin", "unknown". */
 static void
-users_managed_by(struct page_buf *b, const char *by)
+users_managed_by(struct jtext *b, const char *by)
 {
 	if (*by == '\0')
 		page_puts(b, "<span class=\"muted\">unknown</span>");
@@ -173,7 +173,7 @@ users_last_change(struct page_req *pr, const char *id, char *out)
 static void
 users_row(struct page_req *pr, const struct access *a)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	char		 when[PAGE_WHEN_LEN + 1];
 	size_t		 i, shown = 0;
 
@@ -210,7 +210,7 @@ static void
 users_pager(struct page_req *pr, const struct dir_user_query *q,
     const struct dir_users *p)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	bool		 back = q->before != NULL;
 	bool		 prev = back ? p->more || p->cut : q->after != NULL;
 	bool		 next = back || p->more || p->cut;
@@ -237,7 +237,7 @@ users_pager(struct page_req *pr, const struct dir_user_query *q,
 static void
 users_list(struct page_req *pr)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct dir_user_query	 q;
 	struct dir_users	 p;
@@ -278,7 +278,7 @@ users_list(struct page_req *pr)
 
 /* One line of the detail's list: a term and its (escaped) value. */
 static void
-users_fact(struct page_buf *b, const char *term, const char *value)
+users_fact(struct jtext *b, const char *term, const char *value)
 {
 	page_printf(b, "<dt>%s</dt><dd>", term);
 	page_esc(b, *value ? value : "-");
@@ -289,7 +289,7 @@ users_fact(struct page_buf *b, const char *term, const char *value)
 static void
 users_role_source(struct page_req *pr, const struct access *a)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct role_map		 map = { NULL, 0 };
 
@@ -314,7 +314,7 @@ users_role_source(struct page_req *pr, const struct access *a)
 static void
 users_groups(struct page_req *pr, const struct access *a)
 {
-	struct page_buf	*b = &pr->html;
+	struct jtext	*b = &pr->html;
 	size_t		 i;
 
 	page_puts(b, "<dt>Groups</dt><dd id=\"user-groups\">");
@@ -334,7 +334,7 @@ users_groups(struct page_req *pr, const struct access *a)
 
 /* The main attributes of the record. */
 static void
-users_record(struct page_buf *b, const cJSON *rec)
+users_record(struct jtext *b, const cJSON *rec)
 {
 	const cJSON	*name = cJSON_GetObjectItemCaseSensitive(rec, "name");
 	const cJSON	*meta = cJSON_GetObjectItemCaseSensitive(rec, "meta");
@@ -368,10 +368,10 @@ users_record(struct page_buf *b, const cJSON *rec)
 static void
 users_history(struct page_req *pr, const char *who)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct activity_query	 aq;
-	struct page_buf		 q;
+	struct jtext		 q;
 	cJSON			*rows = NULL;
 	int			 n;
 
@@ -411,7 +411,7 @@ users_history(struct page_req *pr, const char *who)
 static void
 users_detail(struct page_req *pr, const char *id)
 {
-	struct page_buf		*b = &pr->html;
+	struct jtext		*b = &pr->html;
 	struct scim_error	 err = { SCIM_OK, "" };
 	struct audit_query	 aq;
 	struct access		 a;

@@ -92,7 +92,7 @@ page_finish(struct page_req *pr, int status)
 		page_puts(&pr->html, "out of memory\n");
 		pr->resp->status = 500;
 	}
-	pr->resp->raw = pr->html.s;
+	pr->resp->raw = pr->html.p;
 	pr->resp->raw_len = pr->html.len;
 	pr->resp->raw_type = "text/html; charset=utf-8";
 	memset(&pr->html, 0, sizeof(pr->html));

@@ -71,29 +71,29 @@
 #include <stddef.h>
 
 #include "base/config.h"
+#include "base/jtext.h"
 #include "web/http.h"
 #include "store/store.h"
 
-/* A growing string; oom is set (and appends stop) on allocation failure. */
-struct page_buf {
-	char	*s;		/* NUL-terminated, or NULL when empty */
-	size_t	 len;
-	size_t	 cap;
-	bool	 oom;
-};
+
+/*
+ * The page is written into a struct jtext (base/jtext.h): p is the text
+ * (NUL-terminated, NULL when empty); oom is set, and appends stop, on
+ * allocation failure.
+ */
 
 /* Append trusted markup as is. */
-void		 page_puts(struct page_buf *b, const char *markup);
+void		 page_puts(struct jtext *b, const char *markup);
 
 /* Append printf-formatted trusted markup (never pass a value in %s). */
-void		 page_printf(struct page_buf *b, const char *fmt, ...)
+void		 page_printf(struct jtext *b, const char *fmt, ...)
 		    __attribute__((format(__printf__, 2, 3)));
 
 /* Append text HTML-escaped (& < > " ' become entities); NULL is "". */
-void		 page_esc(struct page_buf *b, const char *text);
+void		 page_esc(struct jtext *b, const char *text);
 
 /* Free what b holds (zeroing it first: it may hold a secret). */
-void		 page_buf_free(struct page_buf *b);
+void		 page_buf_free(struct jtext *b);
 
 /*
  * Find cookie name in a Cookie header value and copy its value into out

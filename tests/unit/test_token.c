@@ -387,7 +387,7 @@ test_page_helpers(void)
 		{ __LINE__, "a=1", "scim_admin", NULL },
 		{ __LINE__, NULL, "scim_admin", NULL },
 	};
-	struct page_buf	 b;
+	struct jtext	 b;
 	char		 name[64], out[16];
 	size_t		 i;
 	bool		 found;
@@ -397,7 +397,7 @@ test_page_helpers(void)
 		page_esc(&b, esc[i].in);
 		snprintf(name, sizeof(name), "page_esc row at line %d",
 		    esc[i].line);
-		is_str(b.s ? b.s : "", esc[i].out, name);
+		is_str(b.p ? b.p : "", esc[i].out, name);
 		page_buf_free(&b);
 	}
 	for (i = 0; i < sizeof(ck) / sizeof(ck[0]); i++) {
