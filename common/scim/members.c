@@ -139,10 +139,10 @@ struct backref_ctx {
 	struct jtext		 text;	/* group_text_each()'s */
 };
 
-/* Set o's "$ref"; fresh: o is new and has none to replace. */
+/* Set (or replace) o's "$ref". */
 static bool
 add_ref(cJSON *o, const char *base, const struct resource_type *rt,
-    const char *id, bool fresh)
+    const char *id)
 {
 	char	*u;
 	bool	 ok;
@@ -151,8 +151,7 @@ add_ref(cJSON *o, const char *base, const struct resource_type *rt,
 		return true;
 	if ((u = resource_location(rt, id, base)) == NULL)
 		return false;
-	if (!fresh)
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "$ref");
 	ok = cJSON_AddStringToObject(o, "$ref", u) != NULL;
 	free(u);
 	return ok;
@@ -194,39 +193,11 @@ group_display(struct backref_ctx *bc, const char *gid, char **name)
 	return 1;
 }
 
-/* A store_scan_fn: gid as an item of bc->arr. */
-static bool
-group_each(void *arg, const char *gid, cJSON *obj, bool *keep)
-{
-	struct backref_ctx	*bc = arg;
-	cJSON			*e;
-	char			*name = NULL;
-	int			 shown;
-
-	(void)obj; (void)keep;
-	if ((shown = group_display(bc, gid, &name)) <= 0)
-		return shown == 0;
-	/* The array made at the first group: most users are in none. */
-	if ((bc->arr == NULL && (bc->arr = cJSON_CreateArray()) == NULL) ||
-	    (e = cJSON_CreateObject()) == NULL) {
-		free(name);
-		bc->rc = scim_oom(bc->err);
-		return false;
-	}
-	cJSON_AddItemToArray(bc->arr, e);
-	cJSON_AddStringToObject(e, "value", gid);
-	add_ref(e, bc->base, &rt_group, gid, true);
-	if (name != NULL)
-		cJSON_AddStringToObject(e, "display", name);
-	cJSON_AddStringToObject(e, "type", "direct");
-	free(name);
-	return true;
-}
-
 /*
  * A store_scan_fn: gid as an item of bc->text, the object
- * {"groups":[...]} that group_each()'s array renders to (struct
- * members_ref); the closing "]}" is members_read_with_backref()'s.
+ * {"groups":[...]} as rendering would print it (struct members_ref); the
+ * closing "]}" is groups_text_end()'s.  The one way a user's groups are
+ * made: a tree of them is this text parsed (members_ref_take()).
  */
 static bool
 group_text_each(void *arg, const char *gid, cJSON *obj, bool *keep)
@@ -262,6 +233,30 @@ group_text_each(void *arg, const char *gid, cJSON *obj, bool *keep)
 	return true;
 }
 
+/*
+ * End what group_text_each() wrote, rc the scan's outcome: out gets the
+ * text (nothing when there were no groups).  Returns rc, or the failure.
+ */
+static enum scim_err
+groups_text_end(struct backref_ctx *bc, enum scim_err rc,
+    struct members_ref *out)
+{
+	if (rc == SCIM_OK)
+		rc = bc->rc;
+	if (rc == SCIM_OK && bc->text.len > 0) {
+		jtext_lit(&bc->text, "]}");
+		if (bc->text.oom)
+			rc = scim_oom(bc->err);
+	}
+	if (rc == SCIM_OK && bc->text.len > 0) {
+		out->text = bc->text.p;
+		out->len = bc->text.len;
+	} else
+		free(bc->text.p);
+	memset(&bc->text, 0, sizeof(bc->text));
+	return rc;
+}
+
 static bool
 member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 {
@@ -271,7 +266,7 @@ member_each(void *arg, const char *mid, cJSON *obj, bool *keep)
 
 	if (!add_ref(obj, bc->base, cJSON_IsString(type) &&
 	    strcmp(type->valuestring, "Group") == 0 ? &rt_group : &rt_user,
-	    mid, false)) {
+	    mid)) {
 		bc->rc = scim_oom(bc->err);
 		return false;
 	}
@@ -292,16 +287,23 @@ members_read_backref(struct store_txn *t, const struct resource_type *rt,
 {
 	struct backref_ctx	 bc = { t, tenant, base, NULL, SCIM_OK, err,
 				    { NULL, 0, 0, false } };
+	struct members_ref	 ref;
 	enum scim_err		 rc;
+	bool			 nomem;
 
 	*out = NULL;
-	if (rt->kind != STORE_USER && (bc.arr = cJSON_CreateArray()) == NULL)
+	if (rt->kind == STORE_USER) {
+		memset(&ref, 0, sizeof(ref));
+		rc = groups_text_end(&bc, store_memberof_scan(t, STORE_USER,
+		    tenant, id, group_text_each, &bc, err), &ref);
+		if (rc == SCIM_OK &&
+		    (*out = members_ref_take(rt, &ref, &nomem)) == NULL && nomem)
+			rc = scim_oom(err);
+		return rc;
+	}
+	if ((bc.arr = cJSON_CreateArray()) == NULL)
 		return scim_oom(err);
-	if (rt->kind == STORE_USER)
-		rc = store_memberof_scan(t, STORE_USER, tenant, id,
-		    group_each, &bc, err);
-	else
-		rc = store_member_scan(t, tenant, id, member_each, &bc, err);
+	rc = store_member_scan(t, tenant, id, member_each, &bc, err);
 	if (rc == SCIM_OK)
 		rc = bc.rc;
 	if (rc != SCIM_OK)
@@ -355,25 +357,13 @@ members_read_with_backref(struct store_txn *t,
 		return rc != SCIM_OK ? rc : members_read_backref(t, rt,
 		    tenant, base, id, &out->arr, err);
 	}
-	rc = store_get_raw_groups(t, tenant, id, text, len, group_text_each,
-	    &bc, err);
-	if (rc == SCIM_OK)
-		rc = bc.rc;
-	if (rc == SCIM_OK && bc.text.len > 0) {
-		jtext_lit(&bc.text, "]}");
-		if (bc.text.oom)
-			rc = scim_oom(err);
-	}
+	rc = groups_text_end(&bc, store_get_raw_groups(t, tenant, id, text,
+	    len, group_text_each, &bc, err), out);
 	if (rc != SCIM_OK) {
 		free(*text);
 		*text = NULL;
 		*len = 0;
-		free(bc.text.p);
-	} else if (bc.text.len > 0) {
-		out->text = bc.text.p;
-		out->len = bc.text.len;
-	} else
-		free(bc.text.p);
+	}
 	return rc;
 }
 
